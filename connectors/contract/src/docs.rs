@@ -1,0 +1,291 @@
+//! Canonical documents. Channels (EDI, JSON/CSV files, bank statements) map to and from these;
+//! business connectors work only on these.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// An amount with its ISO 4217 currency code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: impl Into<String>) -> Self {
+        Money {
+            amount,
+            currency: currency.into(),
+        }
+    }
+}
+
+/// A postal address as trading partners send it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    pub lines: Vec<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+/// An identifier of a party with the scheme that qualifies it (X12 N103 / EDIFACT NAD 3055:
+/// `GLN`, `DUNS`, `92` assigned by buyer, an IBAN, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyId {
+    pub qualifier: String,
+    pub value: String,
+}
+
+/// A party on a document and the role it plays there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Party {
+    /// `buyer`, `seller`, `ship_to`, `bill_to`, `supplier`, `payer`, ... (X12 N101 `BY`/`ST`,
+    /// EDIFACT NAD `BY`/`DP` map to these names).
+    pub role: String,
+    pub name: Option<String>,
+    pub ids: Vec<PartyId>,
+    pub address: Option<Address>,
+}
+
+/// One ordered line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_no: u32,
+    /// Our item number (SKU).
+    pub sku: String,
+    #[serde(default)]
+    pub buyer_part: Option<String>,
+    #[serde(default)]
+    pub vendor_part: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    #[serde(default = "default_uom")]
+    pub uom: String,
+    /// The price the buyer sent, if any; pricing checks it against the price list.
+    #[serde(default)]
+    pub unit_price: Option<Decimal>,
+}
+
+fn default_uom() -> String {
+    "EA".to_string()
+}
+
+/// A sales order as received from any channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// ordo's order id (unique in the store); channels derive it from the customer and PO.
+    pub id: String,
+    pub customer_id: String,
+    /// The buyer's purchase order number (X12 BEG03, EDIFACT BGM 1004).
+    pub po_number: String,
+    pub order_date: NaiveDate,
+    #[serde(default)]
+    pub requested_date: Option<NaiveDate>,
+    pub currency: String,
+    #[serde(default)]
+    pub parties: Vec<Party>,
+    pub lines: Vec<OrderLine>,
+    /// Where it came from: `json`, `csv`, `edi-x12`, `edifact`, `cli`.
+    #[serde(default)]
+    pub channel: String,
+    /// Trading partner id when the order came by EDI.
+    #[serde(default)]
+    pub partner: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl Order {
+    /// Sum of quantity × unit price over lines that carry a price.
+    pub fn stated_total(&self) -> Decimal {
+        self.lines
+            .iter()
+            .filter_map(|l| l.unit_price.map(|p| p * l.quantity))
+            .sum()
+    }
+
+    pub fn party(&self, role: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.role == role)
+    }
+}
+
+/// One line packed in a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    pub line_no: u32,
+    pub sku: String,
+    pub quantity: Decimal,
+    #[serde(default = "default_uom")]
+    pub uom: String,
+}
+
+/// A package with its SSCC-18 (GS1 serial shipping container code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub sscc: String,
+    pub weight_kg: Decimal,
+    pub lines: Vec<ShipmentLine>,
+}
+
+/// A shipment of (part of) an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: String,
+    pub order_id: String,
+    pub ship_date: NaiveDate,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    #[serde(default)]
+    pub ship_to: Option<Party>,
+    pub packages: Vec<Package>,
+}
+
+/// Payment terms such as `net 30` or `2/10 net 30`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentTerms {
+    pub net_days: u32,
+    /// Early-payment discount in percent (2 for `2/10 net 30`).
+    #[serde(default)]
+    pub discount_percent: Decimal,
+    #[serde(default)]
+    pub discount_days: u32,
+}
+
+/// One invoiced line. `net_amount` is rounded per line to the currency's minor unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub line_no: u32,
+    pub sku: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    #[serde(default = "default_uom")]
+    pub uom: String,
+    pub unit_price: Decimal,
+    pub net_amount: Decimal,
+    pub tax_rate: Decimal,
+    pub tax_amount: Decimal,
+}
+
+/// A customer invoice. Invariant: `total = net_total + tax_total`, `net_total` = Σ line
+/// `net_amount`, `tax_total` = Σ line `tax_amount` (see [`Invoice::check_totals`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub number: String,
+    pub order_id: String,
+    #[serde(default)]
+    pub shipment_id: Option<String>,
+    pub customer_id: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub terms: PaymentTerms,
+    pub lines: Vec<InvoiceLine>,
+    pub net_total: Decimal,
+    pub tax_total: Decimal,
+    pub total: Decimal,
+}
+
+impl Invoice {
+    /// Returns a description of the first inconsistency between lines and totals.
+    pub fn check_totals(&self) -> Result<(), String> {
+        let net: Decimal = self.lines.iter().map(|l| l.net_amount).sum();
+        let tax: Decimal = self.lines.iter().map(|l| l.tax_amount).sum();
+        if net != self.net_total {
+            return Err(format!(
+                "net_total {} != sum of lines {}",
+                self.net_total, net
+            ));
+        }
+        if tax != self.tax_total {
+            return Err(format!(
+                "tax_total {} != sum of line tax {}",
+                self.tax_total, tax
+            ));
+        }
+        if net + tax != self.total {
+            return Err(format!("total {} != net {} + tax {}", self.total, net, tax));
+        }
+        Ok(())
+    }
+}
+
+/// A payment received (from a bank statement or recorded by hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: String,
+    pub amount: Money,
+    pub received_on: NaiveDate,
+    #[serde(default)]
+    pub invoice_number: Option<String>,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Remittance text or bank reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn money_round_trips_through_json_exactly() {
+        let m = Money::new(dec!(12345678901234567.10), "EUR");
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"amount":12345678901234567.10,"currency":"EUR"}"#);
+        let back: Money = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.amount.to_string(), "12345678901234567.10");
+        // Through a serde_json::Value too (the engine keeps instance data as Values).
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let back: Money = serde_json::from_value(v).unwrap();
+        assert_eq!(back.amount.to_string(), "12345678901234567.10");
+        let small: Money = serde_json::from_str(r#"{"amount":0.000001,"currency":"EUR"}"#).unwrap();
+        assert_eq!(small.amount.to_string(), "0.000001");
+    }
+
+    #[test]
+    fn invoice_totals_are_checked_to_the_cent() {
+        let line = InvoiceLine {
+            line_no: 1,
+            sku: "A".into(),
+            description: None,
+            quantity: dec!(3),
+            uom: "EA".into(),
+            unit_price: dec!(0.35),
+            net_amount: dec!(1.05),
+            tax_rate: dec!(19),
+            tax_amount: dec!(0.20),
+        };
+        let mut inv = Invoice {
+            number: "INV-1".into(),
+            order_id: "O1".into(),
+            shipment_id: None,
+            customer_id: "C1".into(),
+            issue_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            due_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            currency: "EUR".into(),
+            terms: PaymentTerms {
+                net_days: 30,
+                discount_percent: dec!(0),
+                discount_days: 0,
+            },
+            lines: vec![line],
+            net_total: dec!(1.05),
+            tax_total: dec!(0.20),
+            total: dec!(1.25),
+        };
+        assert_eq!(inv.check_totals(), Ok(()));
+        inv.total = dec!(1.26);
+        assert!(inv.check_totals().unwrap_err().contains("total 1.26"));
+    }
+}

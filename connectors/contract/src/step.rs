@@ -1,0 +1,169 @@
+//! The step contract: what a connector is given, what it may touch, and what it returns.
+//!
+//! Invariant: a connector has no side effects except through [`StepContext`]. The engine binds
+//! the context to the step's store transaction, so a step either happens completely (documents,
+//! stock, numbers, events, outbound messages, the next step) or not at all, and a redelivered
+//! step message is recognised by the engine's inbox before the connector runs again.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+/// A failure of the store behind a [`StepContext`]. The engine treats it as transient.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("store: {0}")]
+pub struct PortError(pub String);
+
+/// How a step failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StepError {
+    /// Worth retrying with backoff (a lock, a timeout, a partner system away).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot help (bad configuration, a broken invariant): the instance fails at once.
+    #[error("{0}")]
+    Permanent(String),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// What the engine hands a connector for one step.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInput<'a> {
+    pub instance: &'a str,
+    pub workflow: &'a str,
+    pub step: &'a str,
+    /// 1 on the first try.
+    pub attempt: u32,
+    /// The instance's variables (a JSON object): the trigger payload plus what earlier steps set.
+    pub data: &'a Value,
+    /// The step's `with:` block from the workflow file (a JSON object, possibly empty).
+    pub params: &'a Value,
+}
+
+/// What a step returns: the outcome that picks the transition, and variables to set on the
+/// instance (shallow merge into `data`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepOutput {
+    pub outcome: String,
+    pub set: Map<String, Value>,
+}
+
+impl StepOutput {
+    pub fn outcome(outcome: impl Into<String>) -> Self {
+        StepOutput {
+            outcome: outcome.into(),
+            set: Map::new(),
+        }
+    }
+
+    pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let v = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.set.insert(key.into(), v);
+        self
+    }
+}
+
+/// The transaction port. Everything a connector reads or writes goes through here, inside the
+/// step's transaction.
+#[async_trait]
+pub trait StepContext: Send {
+    /// The engine clock (real, or simulated by `ordo demo` and tests).
+    fn now(&self) -> DateTime<Utc>;
+
+    /// A stored document (`order`, `invoice`, `customer`, `item`, ...) as JSON.
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError>;
+    /// Inserts or replaces a document.
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError>;
+    /// Ids of documents of a kind whose id starts with `prefix` (ordered by id).
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError>;
+
+    /// The next number of a gapless series (1, 2, 3, ...). The row stays locked until the step
+    /// commits, so a rolled-back step leaves no gap.
+    async fn next_number(&mut self, series: &str) -> Result<i64, PortError>;
+
+    /// Current quantity on hand of an item at a location (0 when never stocked).
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal, PortError>;
+    /// Adds `delta` (may be negative) and returns the new level.
+    async fn adjust_stock(
+        &mut self,
+        item: &str,
+        location: &str,
+        delta: Decimal,
+    ) -> Result<Decimal, PortError>;
+
+    /// Sends a business event. Instances waiting for `event` with correlation `key` receive it
+    /// (their `wait:` step takes `outcome`); workflows triggered by `event` start with `payload`.
+    async fn emit_event(
+        &mut self,
+        event: &str,
+        key: &str,
+        outcome: &str,
+        payload: &Value,
+    ) -> Result<(), PortError>;
+
+    /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
+    /// dispatcher delivers it after commit, at most once per (`channel`, `key`).
+    async fn send_outbound(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: &Value,
+    ) -> Result<(), PortError>;
+}
+
+/// Typed helpers over the JSON document port.
+#[async_trait]
+pub trait StepContextExt: StepContext {
+    async fn get<T: DeserializeOwned>(
+        &mut self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<T>, StepError> {
+        match self.get_document(kind, id).await? {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|e| StepError::Permanent(format!("{kind} {id}: {e}"))),
+        }
+    }
+
+    async fn put<T: Serialize + Sync>(
+        &mut self,
+        kind: &str,
+        id: &str,
+        doc: &T,
+    ) -> Result<(), StepError> {
+        let v = serde_json::to_value(doc)
+            .map_err(|e| StepError::Permanent(format!("{kind} {id}: {e}")))?;
+        self.put_document(kind, id, &v).await?;
+        Ok(())
+    }
+}
+
+impl<T: StepContext + ?Sized> StepContextExt for T {}
+
+/// A named piece of business logic a workflow step can call with `connector: NAME`.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The name workflows use, e.g. `order.validate`.
+    fn name(&self) -> &'static str;
+    /// Every outcome [`Connector::run`] can return; `ordo check` requires the workflow to
+    /// handle each one.
+    fn outcomes(&self) -> &'static [&'static str];
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError>;
+}
+
+/// Reads a field of the instance data as a typed value.
+pub fn data_field<T: DeserializeOwned>(data: &Value, key: &str) -> Result<T, StepError> {
+    let v = data
+        .get(key)
+        .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
+    serde_json::from_value(v.clone()).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
+}

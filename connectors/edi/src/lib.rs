@@ -1,0 +1,1 @@
+//! X12 and EDIFACT codec, validation, acknowledgments and mappings (pure, no I/O)

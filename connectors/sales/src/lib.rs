@@ -1,0 +1,1 @@
+//! Order-to-cash business connectors over the contract's transaction port

@@ -1,0 +1,1 @@
+//! Rhai rule host: compile once, sandbox limits, typed inputs, rule test cases (pure, no I/O)

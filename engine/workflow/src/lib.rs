@@ -1,0 +1,1 @@
+//! Workflow YAML model with source spans, loader and validator (pure, no I/O)
