@@ -1,1 +1,14 @@
-//! ordo engine
+//! ordo: the engine runtime behind the `ordo` command.
+//!
+//! See ARCHITECTURE.md at the repository root for the code map and the invariants.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod model;
+pub mod queue;
+pub mod registry;
+pub mod runtime;
+pub mod store;
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,1 +1,148 @@
-fn main() {}
+//! `ordo`: the command line. A thin layer over the `ordo` library: parse arguments, call the
+//! engine, print a table (or JSON with `--json`).
+//!
+//! Exit codes: 0 success; 1 a check failed or the input was invalid (located errors on
+//! stderr); 2 usage error (unknown command or flag).
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ordo",
+    version,
+    about = "ordo: order-to-cash integration engine"
+)]
+struct Args {
+    /// Configuration file: config/ordo.yaml (embedded SQLite) or config/cluster.yaml
+    /// (PostgreSQL + RabbitMQ).
+    #[arg(long, global = true, default_value = "config/ordo.yaml")]
+    config: PathBuf,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the workers until stopped (Ctrl-C / SIGTERM).
+    Run {
+        /// Number of workers (default from the config).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Stop when nothing is left to do right now.
+        #[arg(long)]
+        exit_when_idle: bool,
+        /// Do not watch workflows/ and rules/ for changes.
+        #[arg(long)]
+        no_reload: bool,
+    },
+    /// Validate workflows and rules; print every error as path:line:col.
+    Check,
+    /// Rule tools.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Submit orders (a JSON order, a JSON array of orders, or JSON lines).
+    Submit { file: PathBuf },
+    /// State and history of an order (business key) or instance id.
+    Status { key: String },
+    /// List instances, optionally by status (running, waiting, failed, ended).
+    Instances {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Resume a failed instance at the step that failed.
+    Retry { instance: String },
+    /// Open human tasks.
+    Tasks,
+    /// Approve a task.
+    Approve {
+        task: i64,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject a task.
+    Reject {
+        task: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Send an event to instances waiting for it (and start workflows it triggers).
+    Event {
+        name: String,
+        key: String,
+        #[arg(long, default_value = "received")]
+        outcome: String,
+        /// JSON object merged into the instance's data.
+        #[arg(long, default_value = "{}")]
+        data: String,
+    },
+    /// Import master data: a JSON object { "customer": [..], "item": [..], "stock": [..] }.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Simulated business time (for demos and tests).
+    Clock {
+        #[command(subcommand)]
+        command: ClockCommand,
+    },
+    /// Benchmarks that print figures beside the raw ceiling measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        command: cli::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run rules/NAME.test.yaml (all rules when NAME is omitted).
+    Test { name: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// Show business time and the offset from real time.
+    Show,
+    /// Move business time forward, e.g. `30d`, `2h`.
+    Advance { by: String },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,lapin=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ordo: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = rt.block_on(cli::dispatch(args));
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    code
+}

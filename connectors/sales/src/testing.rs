@@ -1,0 +1,114 @@
+//! An in-memory [`StepContext`] for connector unit tests.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ordo_contract::{PortError, StepContext};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+#[derive(Default)]
+pub struct MemoryContext {
+    pub docs: BTreeMap<(String, String), Value>,
+    pub numbers: BTreeMap<String, i64>,
+    pub stock: BTreeMap<(String, String), Decimal>,
+    pub events: Vec<(String, String, String, Value)>,
+    pub outbound: BTreeMap<(String, String), Value>,
+}
+
+impl MemoryContext {
+    pub fn seeded() -> Self {
+        let mut c = MemoryContext::default();
+        c.docs.insert(
+            ("customer".into(), "C1".into()),
+            json!({ "id": "C1", "name": "Acme", "currency": "EUR", "credit_limit": Decimal::from(5000), "open_balance": Decimal::ZERO }),
+        );
+        for (sku, price, qty) in [("WIDGET", "0.335", "100"), ("GADGET", "12.50", "10")] {
+            c.docs.insert(
+                ("item".into(), sku.into()),
+                json!({ "sku": sku, "price": Decimal::from_str(price).unwrap() }),
+            );
+            c.stock
+                .insert((sku.into(), "main".into()), Decimal::from_str(qty).unwrap());
+        }
+        c
+    }
+}
+
+pub fn order_json(lines: &[(&str, &str)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, q))| json!({ "line_no": i + 1, "sku": sku, "quantity": Decimal::from_str(q).unwrap() }))
+        .collect();
+    json!({ "id": "C1-PO1", "customer_id": "C1", "po_number": "PO1", "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+}
+
+#[async_trait]
+impl StepContext for MemoryContext {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+    }
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError> {
+        Ok(self.docs.get(&(kind.to_string(), id.to_string())).cloned())
+    }
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError> {
+        self.docs.insert((kind.into(), id.into()), body.clone());
+        Ok(())
+    }
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .docs
+            .keys()
+            .filter(|(k, i)| k == kind && i.starts_with(prefix))
+            .map(|(_, i)| i.clone())
+            .collect())
+    }
+    async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
+        let n = self.numbers.entry(series.into()).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal, PortError> {
+        Ok(self
+            .stock
+            .get(&(item.into(), location.into()))
+            .copied()
+            .unwrap_or_default())
+    }
+    async fn adjust_stock(
+        &mut self,
+        item: &str,
+        location: &str,
+        delta: Decimal,
+    ) -> Result<Decimal, PortError> {
+        let q = self
+            .stock
+            .entry((item.into(), location.into()))
+            .or_default();
+        *q += delta;
+        Ok(*q)
+    }
+    async fn emit_event(
+        &mut self,
+        event: &str,
+        key: &str,
+        outcome: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.events
+            .push((event.into(), key.into(), outcome.into(), payload.clone()));
+        Ok(())
+    }
+    async fn send_outbound(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.outbound
+            .insert((channel.into(), key.into()), payload.clone());
+        Ok(())
+    }
+}

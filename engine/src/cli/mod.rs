@@ -1,0 +1,617 @@
+//! Command implementations. Each returns an exit code; errors go to stderr, results to stdout.
+
+pub mod bench;
+mod table;
+
+use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
+use ordo::app::{self, commit_and_publish};
+use ordo::config::Config;
+use ordo::registry::Registry;
+use ordo::runtime::{Engine, EngineError, RunOptions};
+use ordo_rules::{Limits, RuleHost};
+use serde_json::{Value, json};
+use std::process::ExitCode;
+use std::sync::Arc;
+use table::Table;
+
+pub const FAIL: u8 = 1;
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::from(FAIL)
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+pub async fn dispatch(args: Args) -> ExitCode {
+    let cfg = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let json = args.json;
+    match args.command {
+        Command::Check => check(&cfg, json),
+        Command::Rules {
+            command: RulesCommand::Test { name },
+        } => rules_test(&cfg, name.as_deref(), json),
+        Command::Bench { command } => bench::run(&cfg, command, json).await,
+        command => {
+            let engine = match app::open_engine(&cfg).await {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let code = with_engine(&engine, &cfg, command, json).await;
+            engine.queue.close().await;
+            engine.store.close().await;
+            code
+        }
+    }
+}
+
+async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json: bool) -> ExitCode {
+    let r = match command {
+        Command::Run {
+            workers,
+            exit_when_idle,
+            no_reload,
+        } => {
+            let opts = RunOptions {
+                workers: workers.unwrap_or(cfg.workers),
+                exit_when_idle,
+                hot_reload: !no_reload,
+                stop: None,
+            };
+            match ordo::runtime::run(engine.clone(), opts).await {
+                Ok(n) => {
+                    tracing::info!(steps = n, "stopped");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Submit { file } => submit(engine, &file, json).await,
+        Command::Status { key } => status(engine, &key, json).await,
+        Command::Instances { status, limit } => {
+            instances(engine, status.as_deref(), limit, json).await
+        }
+        Command::Retry { instance } => {
+            let mut tx = match engine.store.begin().await {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            match engine.retry_instance(tx.as_mut(), &instance).await {
+                Ok(inst) => commit_and_publish(engine, tx).await.map(|_| {
+                    println!("instance {} resumes at step '{}'", inst.id, inst.step);
+                    ExitCode::SUCCESS
+                }),
+                Err(e) => Err(e),
+            }
+        }
+        Command::Tasks => tasks(engine, json).await,
+        Command::Approve { task, note } => decide(engine, task, "approved", note.as_deref()).await,
+        Command::Reject { task, reason } => decide(engine, task, "rejected", Some(&reason)).await,
+        Command::Event {
+            name,
+            key,
+            outcome,
+            data,
+        } => {
+            let payload: Value = match serde_json::from_str(&data) {
+                Ok(v @ Value::Object(_)) => v,
+                Ok(_) => return fail("--data must be a JSON object"),
+                Err(e) => return fail(format!("--data: {e}")),
+            };
+            let mut tx = match engine.store.begin().await {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            match engine
+                .emit_event(tx.as_mut(), &name, &key, &outcome, &payload)
+                .await
+            {
+                Ok(started) => commit_and_publish(engine, tx).await.map(|_| {
+                    println!(
+                        "event {name} for {key} sent ({} instance(s) started)",
+                        started.len()
+                    );
+                    ExitCode::SUCCESS
+                }),
+                Err(e) => Err(e),
+            }
+        }
+        Command::Data {
+            command: DataCommand::Import { file },
+        } => data_import(engine, &file).await,
+        Command::Clock { command } => clock(engine, command).await,
+        Command::Check | Command::Rules { .. } | Command::Bench { .. } => Ok(ExitCode::SUCCESS),
+    };
+    r.unwrap_or_else(fail)
+}
+
+fn check(cfg: &Config, json: bool) -> ExitCode {
+    let registry = Registry::standard();
+    let host = RuleHost::new(Limits::default());
+    match app::load_definitions(cfg, &registry, &host) {
+        Ok(defs) => {
+            if json {
+                print_json(
+                    &json!({ "ok": true, "workflows": defs.latest.keys().collect::<Vec<_>>(), "rules": defs.rules.len() }),
+                );
+            } else {
+                for wf in defs.latest.values() {
+                    println!(
+                        "ok  {} v{} ({}, {} steps)",
+                        wf.name,
+                        wf.version,
+                        wf.path,
+                        wf.steps.len()
+                    );
+                }
+                println!(
+                    "ok  {} rule(s) in {}",
+                    defs.rules.len(),
+                    cfg.rules.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(EngineError::Definitions(errors)) => {
+            if json {
+                print_json(&json!({ "ok": false, "errors": errors }));
+            } else {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("{} error(s)", errors.len());
+            }
+            ExitCode::from(FAIL)
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
+    let host = RuleHost::new(Limits::default());
+    let files = match ordo::runtime::defs::read_dir_files(&cfg.rules, "rhai") {
+        Ok(f) => f,
+        Err(e) => return fail(e.join("\n")),
+    };
+    let mut failed = 0;
+    let mut ran = 0;
+    let mut report = Vec::new();
+    let mut found = false;
+    for (path, src) in &files {
+        let name = std::path::Path::new(path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        found = true;
+        let rule = match host.compile(name, path, src) {
+            Ok(r) => r,
+            Err(d) => {
+                eprintln!("{d}");
+                failed += 1;
+                continue;
+            }
+        };
+        let test_path = cfg.rules.join(format!("{name}.test.yaml"));
+        let Ok(test_src) = std::fs::read_to_string(&test_path) else {
+            if only.is_some() {
+                eprintln!("{}: no test cases for rule '{name}'", test_path.display());
+                failed += 1;
+            } else if !json {
+                println!("--  {name}: no {}", test_path.display());
+            }
+            continue;
+        };
+        match host.run_tests(&rule, &test_path.display().to_string(), &test_src) {
+            Err(d) => {
+                eprintln!("{d}");
+                failed += 1;
+            }
+            Ok(cases) => {
+                for c in cases {
+                    ran += 1;
+                    if !c.passed {
+                        failed += 1;
+                    }
+                    if json {
+                        report.push(json!({ "rule": name, "case": c.name, "passed": c.passed, "expected": c.expected, "actual": c.actual, "diff": c.diff }));
+                    } else if c.passed {
+                        println!("ok    {name}: {}", c.name);
+                    } else {
+                        println!("FAIL  {name}: {}", c.name);
+                        for d in &c.diff {
+                            println!("        {d}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(o) = only {
+        if !found {
+            return fail(format!("no rule '{o}' in {}", cfg.rules.display()));
+        }
+    }
+    if json {
+        print_json(&json!({ "cases": ran, "failed": failed, "results": report }));
+    } else {
+        println!("{ran} case(s), {failed} failure(s)");
+    }
+    if failed > 0 {
+        ExitCode::from(FAIL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reads orders from JSON (one object, an array, or JSON lines), each located on error.
+fn read_orders(path: &std::path::Path) -> Result<Vec<Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let p = path.display();
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        let mut de = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+        let mut out = Vec::new();
+        for v in &mut de {
+            match v {
+                Ok(Value::Array(a)) => out.extend(a),
+                Ok(v) => out.push(v),
+                Err(e) => return Err(format!("{p}:{}:{}: {e}", e.line(), e.column())),
+            }
+        }
+        return Ok(out);
+    }
+    Err(format!(
+        "{p}:1:1: expected a JSON order, an array of orders, or JSON lines"
+    ))
+}
+
+async fn submit(
+    engine: &Arc<Engine>,
+    file: &std::path::Path,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
+    let orders = match read_orders(file) {
+        Ok(o) => o,
+        Err(e) => return Ok(fail(e)),
+    };
+    let total = orders.len();
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, raw) in orders.into_iter().enumerate() {
+        let order: ordo_contract::Order = match serde_json::from_value(raw.clone()) {
+            Ok(o) => o,
+            Err(e) => {
+                rejected.push(json!({ "index": i, "error": format!("{}: order #{}: {e}", file.display(), i + 1) }));
+                continue;
+            }
+        };
+        let mut tx = engine.store.begin().await?;
+        if tx.get_document("order", &order.id).await?.is_some() {
+            tx.rollback().await?;
+            rejected.push(json!({ "index": i, "order": order.id, "error": format!("order '{}' (customer {}, PO {}) was already submitted", order.id, order.customer_id, order.po_number) }));
+            continue;
+        }
+        let now = engine.clock.now_ms();
+        let doc = serde_json::to_value(&order).unwrap_or(raw);
+        tx.put_document("order", &order.id, &doc, now).await?;
+        let started = engine
+            .emit_event(
+                tx.as_mut(),
+                "order.received",
+                &order.id,
+                "received",
+                &json!({ "order": doc }),
+            )
+            .await?;
+        if started.is_empty() {
+            tx.rollback().await?;
+            return Ok(fail("no workflow is triggered by event 'order.received'"));
+        }
+        commit_and_publish(engine, tx).await?;
+        accepted.push(json!({ "order": order.id, "instances": started }));
+        if total >= 1000 && (i + 1) % 1000 == 0 {
+            eprintln!("submitted {}/{total}", i + 1);
+        }
+    }
+    if json {
+        print_json(&json!({ "accepted": accepted, "rejected": rejected }));
+    } else {
+        for r in &rejected {
+            eprintln!("rejected: {}", r["error"].as_str().unwrap_or_default());
+        }
+        println!(
+            "{} order(s) accepted, {} rejected",
+            accepted.len(),
+            rejected.len()
+        );
+    }
+    Ok(if rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAIL)
+    })
+}
+
+fn ms_text(ms: i64) -> String {
+    ordo::clock::ms_to_datetime(ms)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let found = tx.find_instances(key).await?;
+    if found.is_empty() {
+        tx.rollback().await?;
+        return Ok(fail(format!("no order or instance '{key}'")));
+    }
+    let mut out = Vec::new();
+    for inst in &found {
+        let history = tx.history(&inst.id).await?;
+        let task = tx.open_task_for(&inst.id).await?;
+        if json {
+            out.push(json!({ "instance": inst, "history": history, "open_task": task }));
+            continue;
+        }
+        let state = match (&inst.end_status, inst.status.as_str()) {
+            (Some(e), _) => format!("ended: {e}"),
+            (None, s) => s.to_string(),
+        };
+        println!(
+            "{} {}  {} v{}  instance {}",
+            inst.business_key, state, inst.workflow, inst.version, inst.id
+        );
+        println!("  step: {} (attempt {})", inst.step, inst.attempt);
+        if let Some(e) = &inst.error {
+            println!("  error: {e}");
+        }
+        if let Some(reasons) = inst.data.get("hold_reasons").and_then(|r| r.as_array()) {
+            println!("  held because:");
+            for r in reasons {
+                println!("    - {}", r.as_str().unwrap_or_default());
+            }
+        }
+        if let Some(t) = task {
+            println!(
+                "  open task {} for role {}{}",
+                t.id,
+                t.role,
+                t.due_at
+                    .map(|d| format!(", due {}", ms_text(d)))
+                    .unwrap_or_default()
+            );
+        }
+        let mut t = Table::new(&["#", "time", "event", "step", "try", "outcome", "detail"]);
+        for h in &history {
+            let detail = match &h.detail {
+                Value::Object(m) if m.is_empty() => String::new(),
+                d => d.to_string(),
+            };
+            t.row(vec![
+                h.seq.to_string(),
+                ms_text(h.at),
+                h.kind.clone(),
+                h.step.clone(),
+                h.attempt.to_string(),
+                h.outcome.clone().unwrap_or_default(),
+                detail.chars().take(90).collect(),
+            ]);
+        }
+        print!("{}", t.render());
+    }
+    tx.rollback().await?;
+    if json {
+        print_json(&Value::Array(out));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn instances(
+    engine: &Arc<Engine>,
+    status: Option<&str>,
+    limit: i64,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let list = tx.list_instances(status, limit).await?;
+    let counts = tx.count_instances().await?;
+    tx.rollback().await?;
+    if json {
+        print_json(
+            &json!({ "instances": list, "counts": counts.iter().map(|(w, s, e, n)| json!({"workflow": w, "status": s, "end_status": e, "count": n})).collect::<Vec<_>>() }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = Table::new(&["key", "workflow", "status", "step", "error"]);
+    for i in &list {
+        t.row(vec![
+            i.business_key.clone(),
+            format!("{} v{}", i.workflow, i.version),
+            i.end_status
+                .clone()
+                .map(|e| format!("ended: {e}"))
+                .unwrap_or(i.status.clone()),
+            i.step.clone(),
+            i.error
+                .clone()
+                .unwrap_or_default()
+                .chars()
+                .take(60)
+                .collect(),
+        ]);
+    }
+    print!("{}", t.render());
+    let mut c = Table::new(&["workflow", "status", "count"]);
+    for (w, s, e, n) in counts {
+        c.row(vec![
+            w,
+            e.map(|e| format!("ended: {e}")).unwrap_or(s),
+            n.to_string(),
+        ]);
+    }
+    print!("{}", c.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let open = tx.list_tasks("open").await?;
+    let mut rows = Vec::new();
+    for t in &open {
+        let key = tx
+            .load_instance(&t.instance_id)
+            .await?
+            .map(|i| i.business_key)
+            .unwrap_or_default();
+        rows.push((t.clone(), key));
+    }
+    tx.rollback().await?;
+    if json {
+        print_json(&json!(
+            rows.iter()
+                .map(|(t, k)| json!({ "task": t, "key": k }))
+                .collect::<Vec<_>>()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = Table::new(&["task", "order", "step", "role", "created", "due"]);
+    for (task, key) in rows {
+        t.row(vec![
+            task.id.to_string(),
+            key,
+            task.step,
+            task.role,
+            ms_text(task.created_at),
+            task.due_at.map(ms_text).unwrap_or_default(),
+        ]);
+    }
+    print!("{}", t.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn decide(
+    engine: &Arc<Engine>,
+    task: i64,
+    outcome: &str,
+    note: Option<&str>,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.decide_task(tx.as_mut(), task, outcome, note).await?;
+    commit_and_publish(engine, tx).await?;
+    println!("task {task}: {outcome}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn data_import(
+    engine: &Arc<Engine>,
+    file: &std::path::Path,
+) -> Result<ExitCode, EngineError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return Ok(fail(format!("{}: {e}", file.display()))),
+    };
+    let v: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(fail(format!(
+                "{}:{}:{}: {e}",
+                file.display(),
+                e.line(),
+                e.column()
+            )));
+        }
+    };
+    let Some(obj) = v.as_object() else {
+        return Ok(fail(format!(
+            "{}:1:1: expected an object of kinds",
+            file.display()
+        )));
+    };
+    let mut tx = engine.store.begin().await?;
+    let now = engine.clock.now_ms();
+    let mut counts = Vec::new();
+    for (kind, docs) in obj {
+        let Some(list) = docs.as_array() else {
+            tx.rollback().await?;
+            return Ok(fail(format!("{}: '{kind}' must be a list", file.display())));
+        };
+        for (i, d) in list.iter().enumerate() {
+            if kind == "stock" {
+                let (Some(item), Some(loc), Some(qty)) = (
+                    d["item"].as_str(),
+                    d["location"].as_str(),
+                    d.get("quantity"),
+                ) else {
+                    tx.rollback().await?;
+                    return Ok(fail(format!(
+                        "{}: stock #{}: needs item, location, quantity",
+                        file.display(),
+                        i + 1
+                    )));
+                };
+                let Ok(q) = serde_json::from_value::<rust_decimal::Decimal>(qty.clone()) else {
+                    tx.rollback().await?;
+                    return Ok(fail(format!(
+                        "{}: stock #{}: quantity is not a number",
+                        file.display(),
+                        i + 1
+                    )));
+                };
+                let cur = tx.stock_level(item, loc).await?;
+                tx.adjust_stock(item, loc, q - cur).await?;
+            } else {
+                let id = d
+                    .get("id")
+                    .or_else(|| d.get("sku"))
+                    .and_then(|v| v.as_str());
+                let Some(id) = id else {
+                    tx.rollback().await?;
+                    return Ok(fail(format!(
+                        "{}: {kind} #{}: needs an 'id' (or 'sku')",
+                        file.display(),
+                        i + 1
+                    )));
+                };
+                tx.put_document(kind, id, d, now).await?;
+            }
+        }
+        counts.push(format!("{} {kind}", list.len()));
+    }
+    tx.commit().await?;
+    println!("imported {}", counts.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn clock(engine: &Arc<Engine>, command: ClockCommand) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    match command {
+        ClockCommand::Show => {
+            tx.rollback().await?;
+        }
+        ClockCommand::Advance { by } => {
+            let d = match ordo_workflow::parse_duration(&by) {
+                Ok(d) => d,
+                Err(e) => return Ok(fail(format!("clock advance: {e}"))),
+            };
+            let off = engine.clock.offset_ms() + d.as_millis() as i64;
+            tx.kv_set(ordo::clock::OFFSET_KEY, &off.to_string()).await?;
+            tx.commit().await?;
+            engine.clock.set_offset_ms(off);
+        }
+    }
+    println!(
+        "business time {} (real time + {} s)",
+        engine.clock.now().format("%Y-%m-%d %H:%M:%S UTC"),
+        engine.clock.offset_ms() / 1000
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,260 @@
+//! `config/ordo.yaml` (embedded) and `config/cluster.yaml` (RabbitMQ + PostgreSQL).
+//!
+//! ```yaml
+//! store:
+//!   sqlite: data/ordo.db          # or: postgres: postgres://127.0.0.1:5432/test
+//!   durability: normal            # sqlite only: normal (survives process crashes) | full
+//!   schema: ordo                  # postgres only: schema to use (created if missing)
+//! queue:
+//!   embedded: {}                  # or: amqp: amqp://guest:guest@127.0.0.1:5672/%2f
+//!   prefix: ordo                  # amqp only: queue/exchange name prefix
+//!   prefetch: 256
+//! workflows: workflows            # relative paths resolve against the current directory
+//! rules: rules
+//! outbound: data/outbound         # where file channels write outbound messages
+//! workers: 2
+//! batch: 128                      # step messages per transaction (group commit)
+//! ```
+//! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
+//! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
+//! `ORDO_OUTBOUND`, `ORDO_WORKERS`.
+
+use crate::store::sqlite::Durability;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub sqlite: Option<PathBuf>,
+    #[serde(default)]
+    pub postgres: Option<String>,
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default = "default_durability")]
+    pub durability: Durability,
+    #[serde(default = "default_pg_connections")]
+    pub connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    #[serde(default)]
+    pub embedded: Option<serde_json::Value>,
+    #[serde(default)]
+    pub amqp: Option<String>,
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    #[serde(default = "default_prefetch")]
+    pub prefetch: u16,
+    /// Seconds a leased embedded message stays invisible before it is delivered again.
+    #[serde(default = "default_visibility")]
+    pub visibility_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub queue: QueueConfig,
+    #[serde(default = "default_workflows")]
+    pub workflows: PathBuf,
+    #[serde(default = "default_rules")]
+    pub rules: PathBuf,
+    #[serde(default = "default_outbound")]
+    pub outbound: PathBuf,
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// How long to keep retrying an unreachable database or broker before giving up.
+    #[serde(default = "default_connect_secs")]
+    pub connect_retry_secs: u64,
+}
+
+fn default_durability() -> Durability {
+    Durability::Normal
+}
+fn default_pg_connections() -> u32 {
+    8
+}
+fn default_prefix() -> String {
+    "ordo".into()
+}
+fn default_prefetch() -> u16 {
+    256
+}
+fn default_visibility() -> u64 {
+    30
+}
+fn default_workflows() -> PathBuf {
+    "workflows".into()
+}
+fn default_rules() -> PathBuf {
+    "rules".into()
+}
+fn default_outbound() -> PathBuf {
+    "data/outbound".into()
+}
+fn default_workers() -> usize {
+    2
+}
+fn default_batch() -> usize {
+    128
+}
+fn default_connect_secs() -> u64 {
+    60
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// The embedded default used when no config file exists.
+    pub fn embedded_default() -> Self {
+        Config {
+            store: StoreConfig {
+                sqlite: Some("data/ordo.db".into()),
+                postgres: None,
+                schema: None,
+                durability: Durability::Normal,
+                connections: default_pg_connections(),
+            },
+            queue: QueueConfig {
+                embedded: Some(serde_json::json!({})),
+                amqp: None,
+                prefix: default_prefix(),
+                prefetch: default_prefetch(),
+                visibility_secs: default_visibility(),
+            },
+            workflows: default_workflows(),
+            rules: default_rules(),
+            outbound: default_outbound(),
+            workers: default_workers(),
+            batch: default_batch(),
+            connect_retry_secs: default_connect_secs(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let p = path.display().to_string();
+        let mut cfg = if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                path: p.clone(),
+                message: e.to_string(),
+            })?;
+            serde_saphyr::from_str::<Config>(&text).map_err(|e| ConfigError::Invalid {
+                path: p.clone(),
+                message: e
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid")
+                    .to_string(),
+            })?
+        } else if path == Path::new("config/ordo.yaml") {
+            Config::embedded_default()
+        } else {
+            return Err(ConfigError::Invalid {
+                path: p,
+                message: "no such file".into(),
+            });
+        };
+        cfg.apply_env();
+        cfg.validate(&p)?;
+        Ok(cfg)
+    }
+
+    fn apply_env(&mut self) {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("ORDO_SQLITE") {
+            self.store.sqlite = Some(v.into());
+            self.store.postgres = None;
+        }
+        if let Some(v) = var("ORDO_POSTGRES") {
+            self.store.postgres = Some(v);
+            self.store.sqlite = None;
+        }
+        if let Some(v) = var("ORDO_PG_SCHEMA") {
+            self.store.schema = Some(v);
+        }
+        if let Some(v) = var("ORDO_AMQP") {
+            self.queue.amqp = Some(v);
+            self.queue.embedded = None;
+        }
+        if let Some(v) = var("ORDO_AMQP_PREFIX") {
+            self.queue.prefix = v;
+        }
+        if let Some(v) = var("ORDO_WORKFLOWS") {
+            self.workflows = v.into();
+        }
+        if let Some(v) = var("ORDO_RULES") {
+            self.rules = v.into();
+        }
+        if let Some(v) = var("ORDO_OUTBOUND") {
+            self.outbound = v.into();
+        }
+        if let Some(v) = var("ORDO_WORKERS").and_then(|v| v.parse().ok()) {
+            self.workers = v;
+        }
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let bad = |m: &str| {
+            Err(ConfigError::Invalid {
+                path: path.to_string(),
+                message: m.to_string(),
+            })
+        };
+        match (&self.store.sqlite, &self.store.postgres, &self.queue.amqp) {
+            (Some(_), None, None) => {}
+            (None, Some(_), Some(_)) => {}
+            (Some(_), None, Some(_)) => {
+                return bad(
+                    "store.sqlite works with the embedded queue only; use store.postgres with queue.amqp",
+                );
+            }
+            (None, Some(_), None) => {
+                return bad(
+                    "store.postgres needs queue.amqp (the embedded queue lives in the SQLite file)",
+                );
+            }
+            _ => return bad("store: set exactly one of sqlite or postgres"),
+        }
+        if self.workers == 0 || self.batch == 0 {
+            return bad("workers and batch must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.store.sqlite.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixed_backends_are_refused_with_the_reason() {
+        let dir = std::env::temp_dir().join(format!("ordo-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.yaml");
+        std::fs::write(&p, "store: { sqlite: x.db }\nqueue: { amqp: amqp://x }\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("embedded queue only"), "{e}");
+        std::fs::write(
+            &p,
+            "store: { sqlite: x.db, bogus: 1 }\nqueue: { embedded: {} }\n",
+        )
+        .unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
+}

@@ -1,0 +1,88 @@
+//! The connectors' [`StepContext`], bound to the step's store transaction.
+
+use super::Engine;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ordo_contract::{PortError, StepContext};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub(super) struct TxContext<'a> {
+    pub tx: &'a mut dyn crate::store::Tx,
+    pub engine: &'a Engine,
+    pub instance_id: &'a str,
+    pub now_ms: i64,
+}
+
+fn port(e: impl std::fmt::Display) -> PortError {
+    PortError(e.to_string())
+}
+
+#[async_trait]
+impl StepContext for TxContext<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        crate::clock::ms_to_datetime(self.now_ms)
+    }
+
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError> {
+        self.tx.get_document(kind, id).await.map_err(port)
+    }
+
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError> {
+        self.tx
+            .put_document(kind, id, body, self.now_ms)
+            .await
+            .map_err(port)
+    }
+
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.tx.list_documents(kind, prefix).await.map_err(port)
+    }
+
+    async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
+        self.tx.next_number(series).await.map_err(port)
+    }
+
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal, PortError> {
+        self.tx.stock_level(item, location).await.map_err(port)
+    }
+
+    async fn adjust_stock(
+        &mut self,
+        item: &str,
+        location: &str,
+        delta: Decimal,
+    ) -> Result<Decimal, PortError> {
+        self.tx
+            .adjust_stock(item, location, delta)
+            .await
+            .map_err(port)
+    }
+
+    async fn emit_event(
+        &mut self,
+        event: &str,
+        key: &str,
+        outcome: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.engine
+            .emit_event(self.tx, event, key, outcome, payload)
+            .await
+            .map(|_| ())
+            .map_err(port)
+    }
+
+    async fn send_outbound(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.tx
+            .add_outbound(channel, key, Some(self.instance_id), payload, self.now_ms)
+            .await
+            .map(|_| ())
+            .map_err(port)
+    }
+}

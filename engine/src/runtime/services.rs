@@ -1,0 +1,488 @@
+//! `ordo run`: the worker loops and the background services around them (timers, cron
+//! triggers, outbound dispatch, outbox relay sweep, inbox pruning, hot reload).
+
+use super::{Engine, EngineError};
+use crate::clock::real_now_ms;
+use crate::model::{Signal, StepMessage};
+use crate::queue::{Delivery, Envelope};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub workers: usize,
+    /// Stop once nothing is left to do now (no queued or in-flight step, no unsent outbound
+    /// message). Waiting instances and future timers do not keep it running.
+    pub exit_when_idle: bool,
+    /// Watch the workflow and rule files and reload them when they change.
+    pub hot_reload: bool,
+    /// Stops the run when it turns true (benchmarks, embedding).
+    pub stop: Option<watch::Receiver<bool>>,
+}
+
+struct Shared {
+    engine: Arc<Engine>,
+    last_activity: AtomicI64,
+    busy: AtomicUsize,
+    steps: AtomicUsize,
+}
+
+/// Runs workers and services until Ctrl-C / SIGTERM (or idle, with `exit_when_idle`).
+/// Returns the number of step messages processed.
+pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineError> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        engine: engine.clone(),
+        last_activity: AtomicI64::new(real_now_ms()),
+        busy: AtomicUsize::new(0),
+        steps: AtomicUsize::new(0),
+    });
+    let mut handles = Vec::new();
+    for n in 0..opts.workers.max(1) {
+        handles.push(tokio::spawn(worker(shared.clone(), n, stop_rx.clone())));
+    }
+    handles.push(tokio::spawn(services(
+        shared.clone(),
+        opts.hot_reload,
+        stop_rx.clone(),
+    )));
+    tracing::info!(
+        workers = opts.workers,
+        embedded = engine.embedded(),
+        "ordo running"
+    );
+
+    let mut idle_checks = 0;
+    let mut external = opts.stop.clone();
+    loop {
+        if external.as_ref().is_some_and(|s| *s.borrow()) {
+            break;
+        }
+        tokio::select! {
+            _ = shutdown_signal() => {
+                tracing::info!("shutting down after the current batches");
+                break;
+            }
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                if opts.exit_when_idle && is_idle(&shared).await {
+                    idle_checks += 1;
+                    if idle_checks >= 3 {
+                        break;
+                    }
+                } else {
+                    idle_checks = 0;
+                }
+            }
+            _ = async {
+                match external.as_mut() {
+                    Some(s) => { let _ = s.changed().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    let _ = stop_tx.send(true);
+    for h in handles {
+        let _ = h.await;
+    }
+    engine.queue.close().await;
+    Ok(shared.steps.load(Ordering::Relaxed))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn is_idle(shared: &Shared) -> bool {
+    if shared.busy.load(Ordering::SeqCst) > 0
+        || real_now_ms() - shared.last_activity.load(Ordering::SeqCst) < 300
+    {
+        return false;
+    }
+    let engine = &shared.engine;
+    let Ok(mut tx) = engine.store.begin().await else {
+        return false;
+    };
+    let pending = async {
+        let out = tx.unsent_outbound(1).await?;
+        let outbox = tx.outbox_ready(i64::MAX, 1).await?;
+        Ok::<_, crate::store::StoreError>(out.is_empty() && outbox.is_empty())
+    }
+    .await
+    .unwrap_or(false);
+    let _ = tx.rollback().await;
+    if !pending {
+        return false;
+    }
+    if engine.embedded() {
+        // A delayed retry still counts as work; dead letters do not.
+        return queued_messages(engine).await == Some(0);
+    }
+    true
+}
+
+async fn queued_messages(engine: &Engine) -> Option<i64> {
+    let mut tx = engine.store.begin().await.ok()?;
+    let n = tx.queued_count().await.ok();
+    let _ = tx.rollback().await;
+    n
+}
+
+async fn worker(shared: Arc<Shared>, n: usize, stop: watch::Receiver<bool>) {
+    let engine = shared.engine.clone();
+    let mut backoff = Duration::from_millis(100);
+    while !*stop.borrow() {
+        let deliveries = match engine
+            .queue
+            .receive(engine.batch, Duration::from_millis(200))
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(worker = n, error = %e, retry_in_ms = backoff.as_millis() as u64, "queue unavailable");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if deliveries.is_empty() {
+            continue;
+        }
+        shared.busy.fetch_add(1, Ordering::SeqCst);
+        match handle_batch(&engine, &deliveries).await {
+            Ok(done) => {
+                shared.steps.fetch_add(done, Ordering::Relaxed);
+                backoff = Duration::from_millis(100);
+            }
+            Err(e) => {
+                tracing::warn!(worker = n, error = %e, retry_in_ms = backoff.as_millis() as u64, "batch not committed; its messages will be delivered again");
+                for d in &deliveries {
+                    let _ = engine.queue.nack(d, Some(backoff)).await;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+        shared.last_activity.store(real_now_ms(), Ordering::SeqCst);
+        shared.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Process, commit, then (cluster) publish what the batch enqueued and ack the deliveries.
+async fn handle_batch(engine: &Engine, deliveries: &[Delivery]) -> Result<usize, EngineError> {
+    let result = engine.process_batch(deliveries).await?;
+    if let Some(lat) = &engine.latencies {
+        let now = crate::model::now_us();
+        if let Ok(mut l) = lat.lock() {
+            l.extend(result.enqueued_at.iter().map(|t| (now - t).max(0) as u32));
+        }
+    }
+    for d in &result.poison {
+        engine.queue.nack(d, None).await?;
+    }
+    if engine.embedded() {
+        // The commit already enqueued the next steps and deleted the consumed messages.
+        if !result.enqueued.is_empty() {
+            wake_embedded(engine);
+        }
+    } else {
+        publish_enqueued(engine, &result.enqueued).await?;
+        let ok: Vec<Delivery> = deliveries
+            .iter()
+            .filter(|d| !result.poison.iter().any(|p| p.tag == d.tag))
+            .cloned()
+            .collect();
+        engine.queue.ack(&ok).await?;
+    }
+    Ok(result.processed)
+}
+
+fn wake_embedded(_engine: &Engine) {
+    // Receivers poll every few milliseconds; in-process wakeups are an optimisation the
+    // embedded queue does through its own notify when it is the publisher.
+}
+
+/// Publishes committed outbox messages (grouped by delay) and deletes their outbox rows.
+pub async fn publish_enqueued(
+    engine: &Engine,
+    msgs: &[(StepMessage, i64)],
+) -> Result<(), EngineError> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let now = real_now_ms();
+    let mut by_delay: BTreeMap<u64, Vec<Envelope>> = BTreeMap::new();
+    for (m, at) in msgs {
+        // Round delays up to 100 ms so retries share a few delay queues.
+        let ms = (at - now).max(0) as u64;
+        let ms = if ms == 0 { 0 } else { ms.div_ceil(100) * 100 };
+        by_delay.entry(ms).or_default().push(Envelope {
+            msg_id: m.msg_id.clone(),
+            body: m.encode(),
+        });
+    }
+    for (ms, envs) in &by_delay {
+        engine
+            .queue
+            .publish(envs, Duration::from_millis(*ms))
+            .await?;
+    }
+    let ids: Vec<String> = msgs.iter().map(|(m, _)| m.msg_id.clone()).collect();
+    let mut tx = engine.store.begin().await?;
+    tx.outbox_delete_msgs(&ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<bool>) {
+    let engine = shared.engine.clone();
+    let mut tick: u64 = 0;
+    let mut bad_fingerprint = None;
+    while !*stop.borrow() {
+        tick += 1;
+        if let Err(e) = fire_timers(&engine).await {
+            tracing::warn!(error = %e, "timer service: store unavailable");
+        }
+        if let Err(e) = fire_cron(&engine).await {
+            tracing::warn!(error = %e, "cron service: store unavailable");
+        }
+        match dispatch_outbound(&engine).await {
+            Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbound dispatcher: store unavailable"),
+        }
+        if !engine.embedded() && tick % 10 == 0 {
+            if let Err(e) = sweep_outbox(&engine).await {
+                tracing::warn!(error = %e, "outbox relay: retrying");
+            }
+        }
+        if tick % 600 == 0 {
+            if let Ok(mut tx) = engine.store.begin().await {
+                // Keep message ids a week: far longer than any redelivery window.
+                let _ = tx.inbox_prune(real_now_ms() - 7 * 86_400_000).await;
+                let _ = tx.commit().await;
+            }
+        }
+        if hot_reload && tick % 10 == 0 {
+            reload_if_changed(&engine, &mut bad_fingerprint).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fire_timers(engine: &Engine) -> Result<(), EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let now = engine.clock.now_ms();
+    let due = tx.take_due_timers(now, 500).await?;
+    for t in &due {
+        let msg = StepMessage {
+            msg_id: crate::model::new_id(),
+            instance: t.instance_id.clone(),
+            step: t.step.clone(),
+            token: t.token,
+            attempt: 1,
+            signal: Signal::Timeout,
+            enqueued_us: crate::model::now_us(),
+        };
+        tx.enqueue(&msg, real_now_ms());
+    }
+    let enq = tx.enqueued().to_vec();
+    tx.commit().await?;
+    if !due.is_empty() {
+        tracing::info!(count = due.len(), "timers fired");
+    }
+    if !engine.embedded() {
+        publish_enqueued(engine, &enq).await?;
+    }
+    Ok(())
+}
+
+async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
+    let defs = engine.defs();
+    let crons: Vec<_> = defs
+        .latest
+        .values()
+        .filter_map(|wf| match &wf.trigger {
+            ordo_workflow::Trigger::Cron {
+                schedule, timezone, ..
+            } => Some((wf.name.clone(), schedule.clone(), timezone.clone())),
+            _ => None,
+        })
+        .collect();
+    if crons.is_empty() {
+        return Ok(());
+    }
+    let now = engine.clock.now();
+    let mut tx = engine.store.begin().await?;
+    for (name, schedule, tz) in crons {
+        let key = format!("cron.{name}.last");
+        let last = match tx.kv_get(&key).await?.and_then(|s| s.parse::<i64>().ok()) {
+            Some(l) => crate::clock::ms_to_datetime(l),
+            None => {
+                // First sight: start counting from now rather than firing for the past.
+                tx.kv_set(&key, &now.timestamp_millis().to_string()).await?;
+                continue;
+            }
+        };
+        let tz = chrono_tz::Tz::from_str(&tz).unwrap_or(chrono_tz::UTC);
+        let mut fired = 0;
+        let mut cursor = last.with_timezone(&tz);
+        while let Some(next) = schedule.after(&cursor).next() {
+            if next.with_timezone(&chrono::Utc) > now || fired >= 100 {
+                break;
+            }
+            let at = next.with_timezone(&chrono::Utc);
+            let ikey = format!("{name}@{}", at.to_rfc3339());
+            let data = serde_json::json!({ "scheduled_at": at.to_rfc3339() });
+            match engine.start_instance(tx.as_mut(), &name, &ikey, data).await {
+                Ok(_) | Err(EngineError::Store(crate::store::StoreError::Duplicate { .. })) => {}
+                Err(e) => return Err(e),
+            }
+            tx.kv_set(&key, &at.timestamp_millis().to_string()).await?;
+            cursor = next;
+            fired += 1;
+        }
+    }
+    let enq = tx.enqueued().to_vec();
+    tx.commit().await?;
+    if !engine.embedded() {
+        publish_enqueued(engine, &enq).await?;
+    }
+    Ok(())
+}
+
+/// Writes unsent outbound messages as files `<outbound>/<channel>/<key>.json` (temp file +
+/// rename, so a reader never sees half a file; rewriting the same key is harmless), then
+/// marks them sent.
+async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let batch = tx.unsent_outbound(200).await?;
+    if batch.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let now = engine.clock.now_ms();
+    for m in &batch {
+        let dir = engine.outbound_dir.join(safe_name(&m.channel));
+        let res = (|| -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("{}.json", safe_name(&m.key)));
+            let tmp = dir.join(format!(".{}.tmp", safe_name(&m.key)));
+            std::fs::write(
+                &tmp,
+                serde_json::to_vec_pretty(&m.payload).unwrap_or_default(),
+            )?;
+            std::fs::rename(&tmp, &path)
+        })();
+        match res {
+            Ok(()) => tx.mark_outbound(m.id, Some(now), None).await?,
+            Err(e) => {
+                tracing::warn!(channel = %m.channel, key = %m.key, error = %e, "outbound delivery failed; will retry");
+                tx.mark_outbound(m.id, None, Some(&e.to_string())).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(batch.len())
+}
+
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Publishes outbox rows a crashed worker left behind (older than 5 s).
+async fn sweep_outbox(engine: &Engine) -> Result<(), EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let rows = tx.outbox_ready(real_now_ms() - 5_000, 1000).await?;
+    tx.rollback().await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let envs: Vec<Envelope> = rows
+        .iter()
+        .filter_map(|(_, body, _)| {
+            StepMessage::decode(body).ok().map(|m| Envelope {
+                msg_id: m.msg_id,
+                body: body.clone(),
+            })
+        })
+        .collect();
+    engine.queue.publish(&envs, Duration::ZERO).await?;
+    let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id).collect();
+    let mut tx = engine.store.begin().await?;
+    tx.outbox_delete(&ids).await?;
+    tx.commit().await?;
+    tracing::info!(
+        count = ids.len(),
+        "outbox relay re-published messages left by a crash"
+    );
+    Ok(())
+}
+
+async fn reload_if_changed(engine: &Engine, bad: &mut Option<u64>) {
+    let files = [
+        super::defs::read_dir_files(&engine.rules_dir, "rhai").unwrap_or_default(),
+        super::defs::read_dir_files(&engine.workflows_dir, "yaml").unwrap_or_default(),
+    ]
+    .concat();
+    let fp = super::defs::fingerprint(&files);
+    if fp == engine.defs().fingerprint || Some(fp) == *bad {
+        return;
+    }
+    match super::defs::load(
+        &engine.workflows_dir,
+        &engine.rules_dir,
+        &engine.registry,
+        &engine.rules,
+    ) {
+        Ok(defs) => match engine.install(defs).await {
+            Ok(()) => {
+                *bad = None;
+                tracing::info!("workflows and rules reloaded");
+            }
+            Err(e) => {
+                *bad = Some(fp);
+                for line in e.to_string().lines() {
+                    tracing::error!("reload refused, keeping the running version: {line}");
+                }
+            }
+        },
+        Err(errors) => {
+            *bad = Some(fp);
+            for line in errors {
+                tracing::error!("reload refused, keeping the running version: {line}");
+            }
+        }
+    }
+}

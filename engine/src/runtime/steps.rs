@@ -1,0 +1,481 @@
+//! Running one step message inside the batch transaction, and what happens when it fails.
+
+use super::context::TxContext;
+use super::{Engine, merge_into};
+use crate::clock::real_now_ms;
+use crate::model::{HistoryEvent, Instance, Signal, StepMessage, Task, Timer, Waiter, status};
+use crate::queue::Delivery;
+use crate::store::{StoreError, Tx};
+use ordo_contract::{StepError, StepInput};
+use ordo_workflow::{Step, StepKind, Workflow};
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+/// Why a step did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum StepFailure {
+    /// The store failed: the whole batch is rolled back and its messages come again.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The step failed: its savepoint is rolled back, then it is retried or the instance fails.
+    #[error("{message}")]
+    Step { message: String, retryable: bool },
+}
+
+impl StepFailure {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StepFailure::Step {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+impl From<StepError> for StepFailure {
+    fn from(e: StepError) -> Self {
+        match e {
+            StepError::Transient(m) => StepFailure::Step {
+                message: m,
+                retryable: true,
+            },
+            StepError::Permanent(m) => StepFailure::Step {
+                message: m,
+                retryable: false,
+            },
+            StepError::Port(p) => StepFailure::Step {
+                message: p.to_string(),
+                retryable: true,
+            },
+        }
+    }
+}
+
+/// What a batch did, for the caller to finish (publish, ack) after commit.
+pub struct BatchResult {
+    pub enqueued: Vec<(StepMessage, i64)>,
+    pub poison: Vec<Delivery>,
+    pub processed: usize,
+    /// `enqueued_us` of each processed message (for latency figures).
+    pub enqueued_at: Vec<i64>,
+}
+
+impl Engine {
+    /// Runs a batch of deliveries in one transaction (group commit). On a store error nothing
+    /// is committed and the error is returned; the caller gives the deliveries back.
+    pub async fn process_batch(&self, deliveries: &[Delivery]) -> Result<BatchResult, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let mut poison = Vec::new();
+        let mut acked = Vec::with_capacity(deliveries.len());
+        let mut processed = 0;
+        let mut enqueued_at = Vec::new();
+        for d in deliveries {
+            let msg = match StepMessage::decode(&d.body) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(msg_id = %d.msg_id, error = %e, "poison message: dead-lettered");
+                    poison.push(d.clone());
+                    continue;
+                }
+            };
+            acked.push(d.tag as i64);
+            enqueued_at.push(msg.enqueued_us);
+            let now = self.clock.now_ms();
+            let sp = tx.savepoint().await?;
+            let span = tracing::debug_span!("step", instance = %msg.instance, step = %msg.step, msg_id = %msg.msg_id);
+            match self
+                .process_message(tx.as_mut(), &msg, now)
+                .instrument(span)
+                .await
+            {
+                Ok(()) => {
+                    tx.release(sp).await?;
+                    processed += 1;
+                }
+                Err(StepFailure::Store(e)) => return Err(e),
+                Err(StepFailure::Step { message, retryable }) => {
+                    tx.rollback_to(sp).await?;
+                    let sp = tx.savepoint().await?;
+                    match self
+                        .record_failure(tx.as_mut(), &msg, &message, retryable, now)
+                        .await
+                    {
+                        Ok(()) => tx.release(sp).await?,
+                        Err(StepFailure::Store(e)) => return Err(e),
+                        Err(StepFailure::Step { message: m2, .. }) => {
+                            tracing::error!(instance = %msg.instance, error = %m2, "could not record step failure");
+                            tx.rollback_to(sp).await?;
+                        }
+                    }
+                    processed += 1;
+                }
+            }
+        }
+        if self.embedded() {
+            tx.ack_leased(&acked).await?;
+        }
+        let enqueued = tx.enqueued().to_vec();
+        tx.commit().await?;
+        Ok(BatchResult {
+            enqueued,
+            poison,
+            processed,
+            enqueued_at,
+        })
+    }
+
+    async fn history(
+        &self,
+        tx: &mut dyn Tx,
+        inst: &Instance,
+        kind: &str,
+        outcome: Option<&str>,
+        detail: Value,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let seq = tx.next_history_seq(&inst.id).await?;
+        tx.append_history(
+            &inst.id,
+            HistoryEvent {
+                seq,
+                at: now,
+                kind: kind.to_string(),
+                step: inst.step.clone(),
+                attempt: inst.attempt,
+                outcome: outcome.map(str::to_string),
+                detail,
+            },
+        );
+        Ok(())
+    }
+
+    /// Loads the instance a message is for; None when the message is stale (the instance moved
+    /// on, was retried, or ended) so the caller does nothing.
+    async fn current_instance(
+        &self,
+        tx: &mut dyn Tx,
+        msg: &StepMessage,
+    ) -> Result<Option<Instance>, StoreError> {
+        let Some(inst) = tx.load_instance(&msg.instance).await? else {
+            tracing::warn!(instance = %msg.instance, msg_id = %msg.msg_id, "message for an unknown instance ignored");
+            return Ok(None);
+        };
+        let live = inst.status == status::RUNNING || inst.status == status::WAITING;
+        if !live || inst.token != msg.token || inst.step != msg.step {
+            tracing::debug!(instance = %inst.id, msg_id = %msg.msg_id, "stale message ignored");
+            return Ok(None);
+        }
+        if msg.signal == Signal::Run
+            && (inst.status != status::RUNNING || inst.attempt != msg.attempt)
+        {
+            return Ok(None);
+        }
+        Ok(Some(inst))
+    }
+
+    pub(super) async fn process_message(
+        &self,
+        tx: &mut dyn Tx,
+        msg: &StepMessage,
+        now: i64,
+    ) -> Result<(), StepFailure> {
+        if !tx.inbox_insert(&msg.msg_id, now).await? {
+            tracing::debug!(msg_id = %msg.msg_id, "duplicate delivery ignored");
+            return Ok(());
+        }
+        let Some(mut inst) = self.current_instance(tx, msg).await? else {
+            return Ok(());
+        };
+        let wf = self.workflow_for(tx, &inst.workflow, inst.version).await?;
+        let step = wf
+            .step(&inst.step)
+            .ok_or_else(|| {
+                StepFailure::permanent(format!(
+                    "workflow '{}' v{} has no step '{}'",
+                    wf.name, wf.version, inst.step
+                ))
+            })?
+            .clone();
+        match (&step.kind, &msg.signal) {
+            (StepKind::End { status: end }, Signal::Run) => {
+                inst.status = status::ENDED.into();
+                inst.end_status = Some(end.clone());
+                inst.updated_at = now;
+                tx.delete_timers(&inst.id).await?;
+                self.history(tx, &inst, "ended", Some(end), json!({}), now)
+                    .await?;
+                tx.update_instance(&inst).await?;
+            }
+            (StepKind::Rule { rule }, Signal::Run) => {
+                let defs = self.defs();
+                let r = defs.rules.get(rule).ok_or_else(|| {
+                    StepFailure::permanent(format!("rule '{rule}' is not loaded"))
+                })?;
+                let inputs = inst.data.as_object().cloned().unwrap_or_default();
+                let decision = self.rules.evaluate(r, &inputs).map_err(|e| {
+                    StepFailure::permanent(format!("rule '{rule}' ({}): {e}", r.path))
+                })?;
+                merge_into(&mut inst.data, &decision.values);
+                let detail =
+                    json!({ "rule": rule, "rule_hash": r.hash, "values": decision.values });
+                self.transition(tx, &wf, &step, &mut inst, &decision.outcome, detail, now)
+                    .await?;
+            }
+            (StepKind::Connector { connector }, Signal::Run) => {
+                let c = self
+                    .registry
+                    .get(connector)
+                    .ok_or_else(|| {
+                        StepFailure::permanent(format!("connector '{connector}' is not registered"))
+                    })?
+                    .clone();
+                let data = inst.data.clone();
+                let out = {
+                    let mut ctx = TxContext {
+                        tx: &mut *tx,
+                        engine: self,
+                        instance_id: &inst.id,
+                        now_ms: now,
+                    };
+                    let input = StepInput {
+                        instance: &inst.id,
+                        workflow: &wf.name,
+                        step: &step.name,
+                        attempt: inst.attempt,
+                        data: &data,
+                        params: &step.params,
+                    };
+                    c.run(&mut ctx, input).await?
+                };
+                if !c.outcomes().contains(&out.outcome.as_str()) {
+                    return Err(StepFailure::permanent(format!(
+                        "connector '{connector}' returned undeclared outcome '{}'",
+                        out.outcome
+                    )));
+                }
+                merge_into(&mut inst.data, &out.set);
+                let detail =
+                    json!({ "connector": connector, "set": out.set.keys().collect::<Vec<_>>() });
+                self.transition(tx, &wf, &step, &mut inst, &out.outcome, detail, now)
+                    .await?;
+            }
+            (StepKind::Task { role, timeout, .. }, Signal::Run) => {
+                let due = timeout.map(|t| now + t.as_millis() as i64);
+                let task = Task {
+                    id: 0,
+                    instance_id: inst.id.clone(),
+                    step: step.name.clone(),
+                    token: inst.token,
+                    role: role.clone(),
+                    status: "open".into(),
+                    outcome: None,
+                    note: None,
+                    created_at: now,
+                    due_at: due,
+                    decided_at: None,
+                };
+                let id = tx.insert_task(&task).await?;
+                if let Some(fire_at) = due {
+                    tx.add_timer(&Timer {
+                        id: 0,
+                        instance_id: inst.id.clone(),
+                        step: step.name.clone(),
+                        token: inst.token,
+                        fire_at,
+                    })
+                    .await?;
+                }
+                inst.status = status::WAITING.into();
+                inst.updated_at = now;
+                self.history(
+                    tx,
+                    &inst,
+                    "task.created",
+                    None,
+                    json!({ "task": id, "role": role, "due_at": due }),
+                    now,
+                )
+                .await?;
+                tx.update_instance(&inst).await?;
+            }
+            (StepKind::Wait { event, timeout, .. }, Signal::Run) => {
+                if let Some(pe) = tx.take_pending_event(event, &inst.business_key).await? {
+                    if let Some(obj) = pe.payload.as_object() {
+                        merge_into(&mut inst.data, obj);
+                    }
+                    let detail = json!({ "event": event, "arrived": "before the wait" });
+                    self.transition(tx, &wf, &step, &mut inst, &pe.outcome, detail, now)
+                        .await?;
+                } else {
+                    let waiter = Waiter {
+                        instance_id: inst.id.clone(),
+                        step: step.name.clone(),
+                        token: inst.token,
+                    };
+                    tx.add_wait(event, &inst.business_key, &waiter).await?;
+                    let due = timeout.map(|t| now + t.as_millis() as i64);
+                    if let Some(fire_at) = due {
+                        tx.add_timer(&Timer {
+                            id: 0,
+                            instance_id: inst.id.clone(),
+                            step: step.name.clone(),
+                            token: inst.token,
+                            fire_at,
+                        })
+                        .await?;
+                    }
+                    inst.status = status::WAITING.into();
+                    inst.updated_at = now;
+                    self.history(
+                        tx,
+                        &inst,
+                        "waiting",
+                        None,
+                        json!({ "event": event, "key": inst.business_key, "timeout_at": due }),
+                        now,
+                    )
+                    .await?;
+                    tx.update_instance(&inst).await?;
+                }
+            }
+            (
+                StepKind::Task { .. } | StepKind::Wait { .. },
+                Signal::Resolve { outcome, payload },
+            ) => {
+                if inst.status != status::WAITING {
+                    return Ok(());
+                }
+                tx.delete_timers(&inst.id).await?;
+                tx.delete_wait(&inst.id).await?;
+                if let Some(obj) = payload.as_object() {
+                    merge_into(&mut inst.data, obj);
+                }
+                self.transition(
+                    tx,
+                    &wf,
+                    &step,
+                    &mut inst,
+                    outcome,
+                    json!({ "resolved_by": payload }),
+                    now,
+                )
+                .await?;
+            }
+            (StepKind::Task { .. } | StepKind::Wait { .. }, Signal::Timeout) => {
+                if inst.status != status::WAITING {
+                    return Ok(());
+                }
+                tx.delete_wait(&inst.id).await?;
+                if let Some(mut task) = tx.open_task_for(&inst.id).await? {
+                    task.status = "expired".into();
+                    task.decided_at = Some(now);
+                    tx.update_task(&task).await?;
+                }
+                self.transition(
+                    tx,
+                    &wf,
+                    &step,
+                    &mut inst,
+                    "timeout",
+                    json!({ "timer": "fired" }),
+                    now,
+                )
+                .await?;
+            }
+            (_, signal) => {
+                tracing::warn!(instance = %inst.id, step = %step.name, ?signal, "signal does not apply to this step; ignored");
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the instance along the edge for `outcome` and queues the next step.
+    #[allow(clippy::too_many_arguments)]
+    async fn transition(
+        &self,
+        tx: &mut dyn Tx,
+        wf: &Workflow,
+        step: &Step,
+        inst: &mut Instance,
+        outcome: &str,
+        detail: Value,
+        now: i64,
+    ) -> Result<(), StepFailure> {
+        let Some(next) = step.next(outcome) else {
+            return Err(StepFailure::permanent(format!(
+                "step '{}' of workflow '{}' v{} produced outcome '{}', which has no transition",
+                step.name, wf.name, wf.version, outcome
+            )));
+        };
+        self.history(tx, inst, "step.completed", Some(outcome), detail, now)
+            .await?;
+        inst.step = next.to_string();
+        inst.token += 1;
+        inst.attempt = 1;
+        inst.status = status::RUNNING.into();
+        inst.error = None;
+        inst.updated_at = now;
+        tx.update_instance(inst).await?;
+        tx.enqueue(&StepMessage::new(inst, Signal::Run), real_now_ms());
+        Ok(())
+    }
+
+    /// After a step's savepoint was rolled back: schedule a retry or fail the instance.
+    async fn record_failure(
+        &self,
+        tx: &mut dyn Tx,
+        msg: &StepMessage,
+        error: &str,
+        retryable: bool,
+        now: i64,
+    ) -> Result<(), StepFailure> {
+        tx.inbox_insert(&msg.msg_id, now).await?;
+        let Some(mut inst) = self.current_instance(tx, msg).await? else {
+            return Ok(());
+        };
+        let wf = self.workflow_for(tx, &inst.workflow, inst.version).await;
+        let policy = wf
+            .ok()
+            .and_then(|wf| wf.step(&inst.step).map(|s| s.retry))
+            .unwrap_or_default();
+        inst.error = Some(error.to_string());
+        inst.updated_at = now;
+        if retryable && msg.attempt < policy.attempts {
+            let delay = policy.delay(msg.attempt);
+            tracing::warn!(instance = %inst.id, step = %inst.step, attempt = msg.attempt, retry_in_ms = delay.as_millis() as u64, %error, "step failed, will retry");
+            self.history(
+                tx,
+                &inst,
+                "step.failed",
+                None,
+                json!({ "error": error, "retry_in_ms": delay.as_millis() as u64 }),
+                now,
+            )
+            .await?;
+            inst.attempt = msg.attempt + 1;
+            tx.update_instance(&inst).await?;
+            tx.enqueue(
+                &StepMessage::new(&inst, Signal::Run),
+                real_now_ms() + delay.as_millis() as i64,
+            );
+        } else {
+            tracing::error!(instance = %inst.id, step = %inst.step, attempt = msg.attempt, %error, "step failed for good; instance failed");
+            inst.status = status::FAILED.into();
+            let why = if retryable {
+                "retries exhausted"
+            } else {
+                "not retryable"
+            };
+            self.history(
+                tx,
+                &inst,
+                "failed",
+                None,
+                json!({ "error": error, "why": why }),
+                now,
+            )
+            .await?;
+            tx.update_instance(&inst).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,727 @@
+//! The SQL shared by both stores, written once as a macro over the backend's transaction type.
+//!
+//! Every statement here is valid on SQLite and PostgreSQL alike (`$n` placeholders, `ON
+//! CONFLICT`, `RETURNING`). What differs is supplied by the including module:
+//! `FOR_UPDATE` (row lock suffix), `qty_param`/`qty_get` (quantity encoding), and
+//! `flush_enqueued` (where step messages go).
+
+macro_rules! impl_store_tx {
+    ($tx:ident, $db:ty) => {
+        use $crate::model::{HistoryEvent, Instance, Outbound, PendingEvent, StepMessage, Task, Timer, Waiter};
+        use $crate::store::{json_text, parse_json, Result, Savepoint, StoreError, Tx};
+        use async_trait::async_trait;
+        use rust_decimal::Decimal;
+        use serde_json::Value;
+        use sqlx::{AssertSqlSafe, Row};
+
+        pub struct $tx {
+            tx: sqlx::Transaction<'static, $db>,
+            history: Vec<(String, HistoryEvent)>,
+            enqueued: Vec<(StepMessage, i64)>,
+            depth: usize,
+        }
+
+        impl $tx {
+            fn new(tx: sqlx::Transaction<'static, $db>) -> Self {
+                $tx { tx, history: Vec::new(), enqueued: Vec::new(), depth: 0 }
+            }
+
+            async fn flush_history(&mut self) -> Result<()> {
+                let rows = std::mem::take(&mut self.history);
+                for chunk in rows.chunks(200) {
+                    let mut sql = String::from(
+                        "INSERT INTO history (instance_id, seq, at, kind, step, attempt, outcome, detail) VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        let b = i * 8;
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!(
+                            "(${},${},${},${},${},${},${},${})",
+                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                        ));
+                    }
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (inst, e) in chunk {
+                        q = q
+                            .bind(inst.as_str())
+                            .bind(e.seq)
+                            .bind(e.at)
+                            .bind(e.kind.as_str())
+                            .bind(e.step.as_str())
+                            .bind(e.attempt as i64)
+                            .bind(e.outcome.as_deref())
+                            .bind(json_text(&e.detail));
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+        }
+
+        fn row_instance(r: &<$db as sqlx::Database>::Row) -> Result<Instance> {
+            Ok(Instance {
+                id: r.try_get("id")?,
+                workflow: r.try_get("workflow")?,
+                version: r.try_get::<i64, _>("version")? as u32,
+                business_key: r.try_get("business_key")?,
+                status: r.try_get("status")?,
+                step: r.try_get("step")?,
+                token: r.try_get("token")?,
+                attempt: r.try_get::<i64, _>("attempt")? as u32,
+                data: parse_json(r.try_get::<&str, _>("data")?)?,
+                error: r.try_get("error")?,
+                end_status: r.try_get("end_status")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        }
+
+        fn row_task(r: &<$db as sqlx::Database>::Row) -> Result<Task> {
+            Ok(Task {
+                id: r.try_get("id")?,
+                instance_id: r.try_get("instance_id")?,
+                step: r.try_get("step")?,
+                token: r.try_get("token")?,
+                role: r.try_get("role")?,
+                status: r.try_get("status")?,
+                outcome: r.try_get("outcome")?,
+                note: r.try_get("note")?,
+                created_at: r.try_get("created_at")?,
+                due_at: r.try_get("due_at")?,
+                decided_at: r.try_get("decided_at")?,
+            })
+        }
+
+        const INSTANCE_COLS: &str = "id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at";
+        const TASK_COLS: &str = "id, instance_id, step, token, role, status, outcome, note, created_at, due_at, decided_at";
+
+        #[async_trait]
+        impl Tx for $tx {
+            async fn commit(mut self: Box<Self>) -> Result<()> {
+                self.flush_history().await?;
+                let enq = std::mem::take(&mut self.enqueued);
+                flush_enqueued(&mut self.tx, &enq).await?;
+                self.tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rollback(self: Box<Self>) -> Result<()> {
+                self.tx.rollback().await?;
+                Ok(())
+            }
+
+            async fn savepoint(&mut self) -> Result<Savepoint> {
+                self.depth += 1;
+                let sql = format!("SAVEPOINT sp{}", self.depth);
+                sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
+                Ok(Savepoint { history: self.history.len(), enqueued: self.enqueued.len() })
+            }
+
+            async fn release(&mut self, _sp: Savepoint) -> Result<()> {
+                let sql = format!("RELEASE SAVEPOINT sp{}", self.depth);
+                self.depth = self.depth.saturating_sub(1);
+                sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
+                Ok(())
+            }
+
+            async fn rollback_to(&mut self, sp: Savepoint) -> Result<()> {
+                let sql = format!("ROLLBACK TO SAVEPOINT sp{}", self.depth);
+                sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
+                let sql = format!("RELEASE SAVEPOINT sp{}", self.depth);
+                sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
+                self.depth = self.depth.saturating_sub(1);
+                self.history.truncate(sp.history);
+                self.enqueued.truncate(sp.enqueued);
+                Ok(())
+            }
+
+            async fn inbox_insert(&mut self, msg_id: &str, now: i64) -> Result<bool> {
+                let r = sqlx::query("INSERT INTO inbox (msg_id, processed_at) VALUES ($1, $2) ON CONFLICT (msg_id) DO NOTHING")
+                    .bind(msg_id)
+                    .bind(now)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn inbox_prune(&mut self, before: i64) -> Result<u64> {
+                let r = sqlx::query("DELETE FROM inbox WHERE processed_at < $1")
+                    .bind(before)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            fn enqueue(&mut self, msg: &StepMessage, visible_at: i64) {
+                self.enqueued.push((msg.clone(), visible_at));
+            }
+
+            fn enqueued(&self) -> &[(StepMessage, i64)] {
+                &self.enqueued
+            }
+
+            async fn ack_leased(&mut self, seqs: &[i64]) -> Result<()> {
+                ack_leased(&mut self.tx, seqs).await
+            }
+
+            async fn queued_count(&mut self) -> Result<i64> {
+                queued_count(&mut self.tx).await
+            }
+
+            async fn outbox_ready(&mut self, now: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>, i64)>> {
+                let rows = sqlx::query(
+                    "SELECT id, body, deliver_at FROM outbox WHERE deliver_at <= $1 ORDER BY id LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push((r.try_get("id")?, r.try_get("body")?, r.try_get("deliver_at")?));
+                }
+                Ok(out)
+            }
+
+            async fn outbox_delete(&mut self, ids: &[i64]) -> Result<()> {
+                for chunk in ids.chunks(500) {
+                    let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM outbox WHERE id IN ({list})")))
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn outbox_delete_msgs(&mut self, msg_ids: &[String]) -> Result<()> {
+                for chunk in msg_ids.chunks(500) {
+                    let mut sql = String::from("DELETE FROM outbox WHERE msg_id IN (");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!("${}", i + 1));
+                    }
+                    sql.push(')');
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_instance(&mut self, i: &Instance) -> Result<()> {
+                let r = sqlx::query(
+                    "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+                )
+                .bind(i.id.as_str())
+                .bind(i.workflow.as_str())
+                .bind(i.version as i64)
+                .bind(i.business_key.as_str())
+                .bind(i.status.as_str())
+                .bind(i.step.as_str())
+                .bind(i.token)
+                .bind(i.attempt as i64)
+                .bind(json_text(&i.data))
+                .bind(i.error.as_deref())
+                .bind(i.end_status.as_deref())
+                .bind(i.created_at)
+                .bind(i.updated_at)
+                .execute(&mut *self.tx)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::Duplicate {
+                        kind: "instance",
+                        key: format!("{}/{}", i.workflow, i.business_key),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn load_instance(&mut self, id: &str) -> Result<Option<Instance>> {
+                let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1{FOR_UPDATE}");
+                let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+                row.as_ref().map(row_instance).transpose()
+            }
+
+            async fn update_instance(&mut self, i: &Instance) -> Result<()> {
+                sqlx::query(
+                    "UPDATE instances SET status = $2, step = $3, token = $4, attempt = $5, data = $6, error = $7, end_status = $8, updated_at = $9 WHERE id = $1",
+                )
+                .bind(i.id.as_str())
+                .bind(i.status.as_str())
+                .bind(i.step.as_str())
+                .bind(i.token)
+                .bind(i.attempt as i64)
+                .bind(json_text(&i.data))
+                .bind(i.error.as_deref())
+                .bind(i.end_status.as_deref())
+                .bind(i.updated_at)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>> {
+                let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1 OR business_key = $1 ORDER BY created_at, id");
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(id_or_key).fetch_all(&mut *self.tx).await?;
+                rows.iter().map(row_instance).collect()
+            }
+
+            async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>> {
+                let sql = format!(
+                    "SELECT {INSTANCE_COLS} FROM instances WHERE ($1 IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2"
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql))
+                    .bind(status)
+                    .bind(limit)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(row_instance).collect()
+            }
+
+            async fn count_instances(&mut self) -> Result<Vec<(String, String, Option<String>, i64)>> {
+                let rows = sqlx::query(
+                    "SELECT workflow, status, end_status, COUNT(*) AS n FROM instances GROUP BY workflow, status, end_status ORDER BY workflow, status, end_status",
+                )
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push((r.try_get("workflow")?, r.try_get("status")?, r.try_get("end_status")?, r.try_get("n")?));
+                }
+                Ok(out)
+            }
+
+            fn append_history(&mut self, instance_id: &str, event: HistoryEvent) {
+                self.history.push((instance_id.to_string(), event));
+            }
+
+            async fn history(&mut self, instance_id: &str) -> Result<Vec<HistoryEvent>> {
+                self.flush_history().await?;
+                let rows = sqlx::query(
+                    "SELECT seq, at, kind, step, attempt, outcome, detail FROM history WHERE instance_id = $1 ORDER BY seq",
+                )
+                .bind(instance_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(HistoryEvent {
+                        seq: r.try_get("seq")?,
+                        at: r.try_get("at")?,
+                        kind: r.try_get("kind")?,
+                        step: r.try_get("step")?,
+                        attempt: r.try_get::<i64, _>("attempt")? as u32,
+                        outcome: r.try_get("outcome")?,
+                        detail: parse_json(r.try_get::<&str, _>("detail")?)?,
+                    });
+                }
+                Ok(out)
+            }
+
+            async fn next_history_seq(&mut self, instance_id: &str) -> Result<i64> {
+                let buffered = self.history.iter().filter(|(i, _)| i == instance_id).map(|(_, e)| e.seq).max();
+                if let Some(s) = buffered {
+                    return Ok(s + 1);
+                }
+                let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM history WHERE instance_id = $1")
+                    .bind(instance_id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(row.try_get::<i64, _>("s")? + 1)
+            }
+
+            async fn add_timer(&mut self, t: &Timer) -> Result<()> {
+                sqlx::query("INSERT INTO timers (instance_id, step, token, fire_at) VALUES ($1, $2, $3, $4)")
+                    .bind(t.instance_id.as_str())
+                    .bind(t.step.as_str())
+                    .bind(t.token)
+                    .bind(t.fire_at)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn take_due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<Timer>> {
+                let rows = sqlx::query(
+                    "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT $2) \
+                     RETURNING id, instance_id, step, token, fire_at",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(Timer {
+                        id: r.try_get("id")?,
+                        instance_id: r.try_get("instance_id")?,
+                        step: r.try_get("step")?,
+                        token: r.try_get("token")?,
+                        fire_at: r.try_get("fire_at")?,
+                    });
+                }
+                out.sort_by_key(|t| (t.fire_at, t.id));
+                Ok(out)
+            }
+
+            async fn delete_timers(&mut self, instance_id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM timers WHERE instance_id = $1")
+                    .bind(instance_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn next_timer_at(&mut self) -> Result<Option<i64>> {
+                let row = sqlx::query("SELECT MIN(fire_at) AS t FROM timers").fetch_one(&mut *self.tx).await?;
+                Ok(row.try_get("t")?)
+            }
+
+            async fn add_wait(&mut self, event: &str, key: &str, w: &Waiter) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO waits (instance_id, step, token, event, business_key) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (instance_id) DO UPDATE SET step = $2, token = $3, event = $4, business_key = $5",
+                )
+                .bind(w.instance_id.as_str())
+                .bind(w.step.as_str())
+                .bind(w.token)
+                .bind(event)
+                .bind(key)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>> {
+                let rows = sqlx::query(
+                    "DELETE FROM waits WHERE event = $1 AND business_key = $2 RETURNING instance_id, step, token",
+                )
+                .bind(event)
+                .bind(key)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(Waiter { instance_id: r.try_get("instance_id")?, step: r.try_get("step")?, token: r.try_get("token")? });
+                }
+                out.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+                Ok(out)
+            }
+
+            async fn delete_wait(&mut self, instance_id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM waits WHERE instance_id = $1")
+                    .bind(instance_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn add_pending_event(&mut self, event: &str, key: &str, outcome: &str, payload: &Value, now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO pending_events (event, business_key, outcome, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(event)
+                .bind(key)
+                .bind(outcome)
+                .bind(json_text(payload))
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_pending_event(&mut self, event: &str, key: &str) -> Result<Option<PendingEvent>> {
+                let row = sqlx::query(
+                    "DELETE FROM pending_events WHERE id = (SELECT MIN(id) FROM pending_events WHERE event = $1 AND business_key = $2) \
+                     RETURNING id, outcome, payload",
+                )
+                .bind(event)
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => Ok(Some(PendingEvent {
+                        id: r.try_get("id")?,
+                        outcome: r.try_get("outcome")?,
+                        payload: parse_json(r.try_get::<&str, _>("payload")?)?,
+                    })),
+                }
+            }
+
+            async fn insert_task(&mut self, t: &Task) -> Result<i64> {
+                let row = sqlx::query(
+                    "INSERT INTO tasks (instance_id, step, token, role, status, outcome, note, created_at, due_at, decided_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(t.instance_id.as_str())
+                .bind(t.step.as_str())
+                .bind(t.token)
+                .bind(t.role.as_str())
+                .bind(t.status.as_str())
+                .bind(t.outcome.as_deref())
+                .bind(t.note.as_deref())
+                .bind(t.created_at)
+                .bind(t.due_at)
+                .bind(t.decided_at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn load_task(&mut self, id: i64) -> Result<Option<Task>> {
+                let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE id = $1{FOR_UPDATE}");
+                let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+                row.as_ref().map(row_task).transpose()
+            }
+
+            async fn update_task(&mut self, t: &Task) -> Result<()> {
+                sqlx::query("UPDATE tasks SET status = $2, outcome = $3, note = $4, decided_at = $5 WHERE id = $1")
+                    .bind(t.id)
+                    .bind(t.status.as_str())
+                    .bind(t.outcome.as_deref())
+                    .bind(t.note.as_deref())
+                    .bind(t.decided_at)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn open_task_for(&mut self, instance_id: &str) -> Result<Option<Task>> {
+                let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE instance_id = $1 AND status = 'open' ORDER BY id DESC LIMIT 1");
+                let row = sqlx::query(AssertSqlSafe(sql)).bind(instance_id).fetch_optional(&mut *self.tx).await?;
+                row.as_ref().map(row_task).transpose()
+            }
+
+            async fn list_tasks(&mut self, status: &str) -> Result<Vec<Task>> {
+                let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE status = $1 ORDER BY id");
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(status).fetch_all(&mut *self.tx).await?;
+                rows.iter().map(row_task).collect()
+            }
+
+            async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+                let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
+                    .bind(kind)
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => Ok(Some(parse_json(r.try_get::<&str, _>("body")?)?)),
+                }
+            }
+
+            async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(json_text(body))
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>> {
+                // Prefix match without LIKE so `_`/`%` in ids are literal: [prefix, prefix + U+10FFFF).
+                let upper = format!("{prefix}\u{10FFFF}");
+                let rows = sqlx::query("SELECT id FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
+                    .bind(kind)
+                    .bind(prefix)
+                    .bind(upper)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect()
+            }
+
+            async fn count_documents(&mut self, kind: &str) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE kind = $1")
+                    .bind(kind)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn next_number(&mut self, series: &str) -> Result<i64> {
+                // The upsert locks the series row until commit: concurrent steps queue behind it and a
+                // rolled-back step releases its number, so the series stays gapless.
+                let row = sqlx::query(
+                    "INSERT INTO number_series (series, last_value) VALUES ($1, 1) \
+                     ON CONFLICT (series) DO UPDATE SET last_value = number_series.last_value + 1 RETURNING last_value",
+                )
+                .bind(series)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(row.try_get("last_value")?)
+            }
+
+            async fn current_number(&mut self, series: &str) -> Result<i64> {
+                let row = sqlx::query("SELECT last_value FROM number_series WHERE series = $1")
+                    .bind(series)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                Ok(match row {
+                    Some(r) => r.try_get("last_value")?,
+                    None => 0,
+                })
+            }
+
+            async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal> {
+                let row = sqlx::query("SELECT quantity FROM stock WHERE item = $1 AND location = $2")
+                    .bind(item)
+                    .bind(location)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    None => Ok(Decimal::ZERO),
+                    Some(r) => qty_get(&r, "quantity"),
+                }
+            }
+
+            async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal) -> Result<Decimal> {
+                // Read-modify-write under the row lock (FOR UPDATE on PG, the single writer on
+                // SQLite); the arithmetic happens in Decimal, not in SQL, so SQLite never sees REAL.
+                let sql = format!("SELECT quantity FROM stock WHERE item = $1 AND location = $2{FOR_UPDATE}");
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(item)
+                    .bind(location)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                let current = match &row {
+                    None => Decimal::ZERO,
+                    Some(r) => qty_get(r, "quantity")?,
+                };
+                let next = (current + delta).normalize();
+                sqlx::query(
+                    "INSERT INTO stock (item, location, quantity) VALUES ($1, $2, $3) \
+                     ON CONFLICT (item, location) DO UPDATE SET quantity = $3",
+                )
+                .bind(item)
+                .bind(location)
+                .bind(qty_param(next))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(next)
+            }
+
+            async fn add_outbound(&mut self, channel: &str, key: &str, instance_id: Option<&str>, payload: &Value, now: i64) -> Result<bool> {
+                let r = sqlx::query(
+                    "INSERT INTO outbound (channel, key, instance_id, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (channel, key) DO NOTHING",
+                )
+                .bind(channel)
+                .bind(key)
+                .bind(instance_id)
+                .bind(json_text(payload))
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>> {
+                let rows = sqlx::query(
+                    "SELECT id, channel, key, instance_id, payload, attempts FROM outbound WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(Outbound {
+                        id: r.try_get("id")?,
+                        channel: r.try_get("channel")?,
+                        key: r.try_get("key")?,
+                        instance_id: r.try_get("instance_id")?,
+                        payload: parse_json(r.try_get::<&str, _>("payload")?)?,
+                        attempts: r.try_get("attempts")?,
+                    });
+                }
+                Ok(out)
+            }
+
+            async fn mark_outbound(&mut self, id: i64, sent_at: Option<i64>, error: Option<&str>) -> Result<()> {
+                sqlx::query("UPDATE outbound SET sent_at = $2, last_error = $3, attempts = attempts + 1 WHERE id = $1")
+                    .bind(id)
+                    .bind(sent_at)
+                    .bind(error)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn count_outbound(&mut self, channel: &str) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM outbound WHERE channel = $1")
+                    .bind(channel)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn put_workflow_def(&mut self, name: &str, version: u32, hash: &str, path: &str, source: &str, now: i64) -> Result<()> {
+                if let Some((old_hash, _, _)) = self.get_workflow_def(name, version).await? {
+                    if old_hash == hash {
+                        return Ok(());
+                    }
+                    return Err(StoreError::Duplicate { kind: "workflow version", key: format!("{name} v{version}") });
+                }
+                sqlx::query(
+                    "INSERT INTO workflow_defs (name, version, source_hash, path, source, loaded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(name)
+                .bind(version as i64)
+                .bind(hash)
+                .bind(path)
+                .bind(source)
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_workflow_def(&mut self, name: &str, version: u32) -> Result<Option<(String, String, String)>> {
+                let row = sqlx::query("SELECT source_hash, path, source FROM workflow_defs WHERE name = $1 AND version = $2")
+                    .bind(name)
+                    .bind(version as i64)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => Ok(Some((r.try_get("source_hash")?, r.try_get("path")?, r.try_get("source")?))),
+                }
+            }
+
+            async fn kv_get(&mut self, key: &str) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT value FROM kv WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => Ok(Some(r.try_get("value")?)),
+                }
+            }
+
+            async fn kv_set(&mut self, key: &str, value: &str) -> Result<()> {
+                sqlx::query("INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store_tx;

@@ -1,0 +1,216 @@
+//! The `Store`: durable state behind every step (instances, history, inbox, outbox, timers,
+//! waits, tasks, documents, number series, stock, workflow definitions).
+//!
+//! One trait, two implementations (SQLite, PostgreSQL) that share their SQL text through
+//! [`impl_store_tx!`] and differ only in migrations, row locking and how a quantity is encoded.
+//! Everything goes through a [`Tx`]: the step transaction. Invariant: a step's reads and writes,
+//! its history event, the next step message(s) and its outbound messages commit together or not
+//! at all.
+//!
+//! Writes that nothing in the step reads back (history, enqueued messages) are buffered in the
+//! `Tx` and flushed as multi-row inserts just before commit; savepoints remember the buffer
+//! lengths so a rolled-back step drops its buffered rows too.
+
+mod common;
+pub mod postgres;
+pub mod sqlite;
+
+use crate::model::{
+    HistoryEvent, Instance, Outbound, PendingEvent, StepMessage, Task, Timer, Waiter,
+};
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{kind} '{key}' already exists")]
+    Duplicate { kind: &'static str, key: String },
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True for errors another attempt may not hit (lost connection, lock, deadlock,
+    /// serialization failure, pool timeout).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Db(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(d) => {
+                    let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+                    // PG: serialization failure, deadlock, admin shutdown, cannot connect now;
+                    // SQLite: BUSY (5), LOCKED (6).
+                    matches!(
+                        code.as_str(),
+                        "40001" | "40P01" | "57P01" | "57P03" | "5" | "6" | "517"
+                    )
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which backend a store is; decides how step messages travel (see `runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: step messages are rows of `queue_messages` in the same file.
+    Sqlite,
+    /// PostgreSQL: step messages are `outbox` rows, published to the broker after commit.
+    Postgres,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+    /// Starts a read-write transaction (SQLite: `BEGIN IMMEDIATE`, one writer at a time).
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Closes the pools (before the runtime shuts down).
+    async fn close(&self);
+}
+
+/// Identifies a savepoint: the buffered-write lengths to restore on rollback.
+#[derive(Debug, Clone, Copy)]
+pub struct Savepoint {
+    pub(crate) history: usize,
+    pub(crate) enqueued: usize,
+}
+
+/// One store transaction. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+    async fn rollback(self: Box<Self>) -> Result<()>;
+    async fn savepoint(&mut self) -> Result<Savepoint>;
+    async fn release(&mut self, sp: Savepoint) -> Result<()>;
+    async fn rollback_to(&mut self, sp: Savepoint) -> Result<()>;
+
+    // -- inbox ---------------------------------------------------------------------------
+    /// Records a message id; false when it was already recorded (a duplicate delivery).
+    async fn inbox_insert(&mut self, msg_id: &str, now: i64) -> Result<bool>;
+    /// Deletes inbox rows older than `before` (ids are kept long enough to catch redelivery).
+    async fn inbox_prune(&mut self, before: i64) -> Result<u64>;
+
+    // -- queue ---------------------------------------------------------------------------
+    /// Buffers a step message, visible at `visible_at` (epoch ms).
+    fn enqueue(&mut self, msg: &StepMessage, visible_at: i64);
+    /// Messages buffered so far in this transaction (the cluster runtime publishes them after
+    /// commit).
+    fn enqueued(&self) -> &[(StepMessage, i64)];
+    /// Embedded only: deletes leased `queue_messages` rows, so the ack commits with the step.
+    async fn ack_leased(&mut self, seqs: &[i64]) -> Result<()>;
+    /// Cluster only: outbox rows ready to publish (`deliver_at <= now`), oldest first.
+    async fn outbox_ready(&mut self, now: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>, i64)>>;
+    async fn outbox_delete(&mut self, ids: &[i64]) -> Result<()>;
+    async fn outbox_delete_msgs(&mut self, msg_ids: &[String]) -> Result<()>;
+    /// Step messages not yet consumed (embedded: live `queue_messages` rows; cluster: outbox rows).
+    async fn queued_count(&mut self) -> Result<i64>;
+
+    // -- instances and history -------------------------------------------------------------
+    async fn insert_instance(&mut self, inst: &Instance) -> Result<()>;
+    /// Loads an instance and locks it for the rest of the transaction.
+    async fn load_instance(&mut self, id: &str) -> Result<Option<Instance>>;
+    async fn update_instance(&mut self, inst: &Instance) -> Result<()>;
+    async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>>;
+    async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>>;
+    /// Counts instances per (workflow, status, end_status).
+    async fn count_instances(&mut self) -> Result<Vec<(String, String, Option<String>, i64)>>;
+    fn append_history(&mut self, instance_id: &str, event: HistoryEvent);
+    async fn history(&mut self, instance_id: &str) -> Result<Vec<HistoryEvent>>;
+    async fn next_history_seq(&mut self, instance_id: &str) -> Result<i64>;
+
+    // -- timers, waits, pending events, tasks --------------------------------------------------
+    async fn add_timer(&mut self, timer: &Timer) -> Result<()>;
+    /// Deletes and returns timers due at `now`, up to `limit`.
+    async fn take_due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<Timer>>;
+    async fn delete_timers(&mut self, instance_id: &str) -> Result<()>;
+    async fn next_timer_at(&mut self) -> Result<Option<i64>>;
+    async fn add_wait(&mut self, event: &str, key: &str, waiter: &Waiter) -> Result<()>;
+    async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>>;
+    async fn delete_wait(&mut self, instance_id: &str) -> Result<()>;
+    async fn add_pending_event(
+        &mut self,
+        event: &str,
+        key: &str,
+        outcome: &str,
+        payload: &Value,
+        now: i64,
+    ) -> Result<()>;
+    async fn take_pending_event(&mut self, event: &str, key: &str) -> Result<Option<PendingEvent>>;
+    async fn insert_task(&mut self, task: &Task) -> Result<i64>;
+    async fn load_task(&mut self, id: i64) -> Result<Option<Task>>;
+    async fn update_task(&mut self, task: &Task) -> Result<()>;
+    async fn open_task_for(&mut self, instance_id: &str) -> Result<Option<Task>>;
+    async fn list_tasks(&mut self, status: &str) -> Result<Vec<Task>>;
+
+    // -- business data (the connectors' port) ---------------------------------------------------
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>>;
+    async fn count_documents(&mut self, kind: &str) -> Result<i64>;
+    async fn next_number(&mut self, series: &str) -> Result<i64>;
+    async fn current_number(&mut self, series: &str) -> Result<i64>;
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal>;
+    async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal)
+    -> Result<Decimal>;
+    /// Inserts an outbound message; false if (channel, key) was already there.
+    async fn add_outbound(
+        &mut self,
+        channel: &str,
+        key: &str,
+        instance_id: Option<&str>,
+        payload: &Value,
+        now: i64,
+    ) -> Result<bool>;
+    async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>>;
+    async fn mark_outbound(
+        &mut self,
+        id: i64,
+        sent_at: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<()>;
+    async fn count_outbound(&mut self, channel: &str) -> Result<i64>;
+
+    // -- definitions and settings -------------------------------------------------------------
+    /// Stores a workflow definition; Err(Duplicate) if that version exists with other content.
+    async fn put_workflow_def(
+        &mut self,
+        name: &str,
+        version: u32,
+        hash: &str,
+        path: &str,
+        source: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// (hash, path, source) of a stored definition.
+    async fn get_workflow_def(
+        &mut self,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<(String, String, String)>>;
+    async fn kv_get(&mut self, key: &str) -> Result<Option<String>>;
+    async fn kv_set(&mut self, key: &str, value: &str) -> Result<()>;
+}
+
+pub(crate) fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+pub(crate) fn parse_json(s: &str) -> Result<Value> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json: {e}")))
+}
+
+#[cfg(test)]
+pub(crate) mod suite;

@@ -1,0 +1,137 @@
+//! PostgreSQL store (the cluster backend). Step messages are written to `outbox` in the step
+//! transaction and published to RabbitMQ after commit (see `runtime`).
+
+use super::{Backend, Store};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+const FOR_UPDATE: &str = " FOR UPDATE";
+
+fn qty_param(d: Decimal) -> Decimal {
+    d
+}
+
+fn qty_get(r: &sqlx::postgres::PgRow, col: &str) -> Result<Decimal> {
+    Ok(r.try_get::<Decimal, _>(col)?)
+}
+
+async fn flush_enqueued(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    msgs: &[(StepMessage, i64)],
+) -> Result<()> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let ids: Vec<&str> = msgs.iter().map(|(m, _)| m.msg_id.as_str()).collect();
+    let bodies: Vec<Vec<u8>> = msgs.iter().map(|(m, _)| m.encode()).collect();
+    let at: Vec<i64> = msgs.iter().map(|(_, a)| *a).collect();
+    sqlx::query(
+        "INSERT INTO outbox (msg_id, body, deliver_at, created_at) \
+         SELECT m, b, d, $4 FROM UNNEST($1::text[], $2::bytea[], $3::bigint[]) AS t(m, b, d)",
+    )
+    .bind(&ids)
+    .bind(&bodies)
+    .bind(&at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn ack_leased(
+    _tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    _seqs: &[i64],
+) -> Result<()> {
+    // Deliveries come from the broker and are acked there after commit.
+    Ok(())
+}
+
+async fn queued_count(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+super::common::impl_store_tx!(PgTx, sqlx::Postgres);
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects (retrying with backoff for up to `connect_for`) and applies migrations. With
+    /// `schema`, everything lives in that schema (created if missing), so several deployments or
+    /// test runs can share one database.
+    pub async fn open(
+        url: &str,
+        schema: Option<&str>,
+        max_connections: u32,
+        connect_for: Duration,
+    ) -> Result<Self> {
+        let mut opts = PgConnectOptions::from_str(url)?;
+        if let Some(s) = schema {
+            opts = opts.options([("search_path", s)]);
+        }
+        let deadline = std::time::Instant::now() + connect_for;
+        let mut delay = Duration::from_millis(100);
+        let pool = loop {
+            let attempt = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.clone())
+                .await;
+            match attempt {
+                Ok(p) => break p,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "PostgreSQL unreachable, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if let Some(s) = schema {
+            let ident = s.replace('"', "");
+            sqlx::query(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{ident}\""
+            )))
+            .execute(&pool)
+            .await?;
+        }
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// Drops a schema and everything in it (tests).
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<()> {
+        let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        let ident = schema.replace('"', "");
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{ident}\" CASCADE"
+        )))
+        .execute(&pool)
+        .await?;
+        pool.close().await;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgTx::new(tx)))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
