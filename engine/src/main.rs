@@ -96,6 +96,14 @@ enum Command {
         #[command(subcommand)]
         command: ClockCommand,
     },
+    /// Run a realistic batch of orders on a fresh embedded store and check every outcome.
+    Demo {
+        #[arg(long, default_value_t = 240)]
+        orders: usize,
+        /// Folder for the demo's database and outbound files (emptied first).
+        #[arg(long, default_value = "data/demo")]
+        dir: PathBuf,
+    },
     /// Benchmarks that print figures beside the raw ceiling measured in the same run.
     Bench {
         #[command(subcommand)]

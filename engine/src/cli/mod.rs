@@ -1,6 +1,7 @@
 //! Command implementations. Each returns an exit code; errors go to stderr, results to stdout.
 
 pub mod bench;
+mod demo;
 mod table;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
@@ -37,6 +38,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
             command: RulesCommand::Test { name },
         } => rules_test(&cfg, name.as_deref(), json),
         Command::Bench { command } => bench::run(&cfg, command, json).await,
+        Command::Demo { orders, dir } => demo::run(&cfg, orders, dir).await,
         command => {
             let engine = match app::open_engine(&cfg).await {
                 Ok(e) => e,
@@ -125,7 +127,9 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             command: DataCommand::Import { file },
         } => data_import(engine, &file).await,
         Command::Clock { command } => clock(engine, command).await,
-        Command::Check | Command::Rules { .. } | Command::Bench { .. } => Ok(ExitCode::SUCCESS),
+        Command::Check | Command::Rules { .. } | Command::Bench { .. } | Command::Demo { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
     };
     r.unwrap_or_else(fail)
 }

@@ -1,1 +1,1406 @@
+//! The store test suite, run against every backend (Quickwit style): [`store_suite!`] expands
+//! one `#[tokio::test]` per case below into a module per backend.
+//!
+//! `$make` is an async expression yielding `Option<(Arc<dyn Store>, Cleanup)>`; `None` skips the
+//! test (after the service policy in `crate::testing` printed why, or failed it under CI=true).
+//! Every test gets a fresh store: a new SQLite file, or a new PostgreSQL schema.
 
+use super::postgres::PgStore;
+use super::sqlite::{Durability, SqliteStore};
+use super::{Backend, Store, StoreError, Tx};
+use crate::model::{HistoryEvent, Instance, Signal, StepMessage, Task, Timer, Waiter, status};
+use crate::queue::Queue;
+use crate::queue::sqlite::SqliteQueue;
+use crate::testing;
+use futures_lite::future::Boxed;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Lease length of the embedded queue used to look at committed step messages.
+const PROBE_VISIBILITY: Duration = Duration::from_millis(300);
+
+/// What a test needs besides the store, and how to tear the store down.
+pub(crate) struct Cleanup {
+    /// Embedded backend only: a queue over the same SQLite file, to see committed step messages.
+    pub(crate) embedded: Option<SqliteQueue>,
+    action: Option<Boxed<()>>,
+}
+
+impl Cleanup {
+    pub(crate) fn new(
+        embedded: Option<SqliteQueue>,
+        action: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Cleanup {
+            embedded,
+            action: Some(Box::pin(action)),
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        if let Some(a) = self.action.take() {
+            a.await;
+        }
+    }
+}
+
+/// What a case receives.
+pub(crate) struct Ctx {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) embedded: Option<SqliteQueue>,
+}
+
+/// Runs one case on a fresh store; tears the store down whether the case passed or panicked.
+pub(crate) async fn run_case<F, Fut>(fixture: Option<(Arc<dyn Store>, Cleanup)>, case: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some((store, cleanup)) = fixture else {
+        return;
+    };
+    let cx = Ctx {
+        store: store.clone(),
+        embedded: cleanup.embedded.clone(),
+    };
+    let outcome = tokio::spawn(case(cx)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), store.close()).await;
+    drop(store);
+    cleanup.run().await;
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(p) => std::panic::resume_unwind(p),
+            Err(e) => panic!("test task failed: {e}"),
+        }
+    }
+}
+
+macro_rules! store_suite {
+    ($modname:ident, $make:expr) => {
+        mod $modname {
+            store_suite!(@cases $make;
+                commit_rollback_and_drop,
+                savepoint_rollback_discards_sql_and_buffers,
+                nested_savepoints,
+                history_read_inside_savepoint,
+                inbox,
+                instances,
+                history_order_and_next_seq,
+                timers,
+                waits,
+                pending_events_fifo,
+                tasks,
+                documents,
+                number_series_gapless,
+                number_series_concurrent,
+                stock_exact_decimals,
+                outbound,
+                workflow_defs,
+                kv,
+                enqueued_messages,
+            );
+        }
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::run_case($make.await, super::$case).await;
+            }
+        )*
+    };
+}
+
+// ---- fixtures ---------------------------------------------------------------------------------
+
+async fn sqlite_store() -> Option<(Arc<dyn Store>, Cleanup)> {
+    let dir = testing::TempDir::new("ordo_store");
+    let store = SqliteStore::open(&dir.path().join("ordo.db"), Durability::Normal)
+        .await
+        .expect("open SQLite store");
+    let probe = SqliteQueue::new(&store, PROBE_VISIBILITY);
+    Some((
+        Arc::new(store),
+        Cleanup::new(Some(probe), async move { drop(dir) }),
+    ))
+}
+
+async fn postgres_store() -> Option<(Arc<dyn Store>, Cleanup)> {
+    let url = testing::postgres_url();
+    if let Err(e) = testing::probe(&url, 5432).await {
+        testing::service_unavailable("PostgreSQL", &url, &e);
+        return None;
+    }
+    let schema = testing::unique_name("ordo_test");
+    let opened = PgStore::open(&url, Some(&schema), 4, Duration::from_secs(5)).await;
+    let store = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            // The schema may have been created before the failure.
+            let _ = PgStore::drop_schema(&url, &schema).await;
+            return testing::require_service("PostgreSQL", &url, Err(e));
+        }
+    };
+    let cleanup = Cleanup::new(None, async move {
+        if let Err(e) = PgStore::drop_schema(&url, &schema).await {
+            eprintln!("warning: could not drop test schema {schema}: {e}");
+        }
+    });
+    Some((Arc::new(store), cleanup))
+}
+
+store_suite!(sqlite, super::sqlite_store());
+store_suite!(postgres, super::postgres_store());
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// JSON parsed from text, so numbers keep their exact digits (arbitrary precision).
+fn exact_json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap()
+}
+
+fn instance(id: &str, workflow: &str, key: &str, created_at: i64) -> Instance {
+    Instance {
+        id: id.into(),
+        workflow: workflow.into(),
+        version: 1,
+        business_key: key.into(),
+        status: status::RUNNING.into(),
+        step: "start".into(),
+        token: 1,
+        attempt: 0,
+        data: exact_json(
+            r#"{"order": "PO-1", "total": 12345678901234567.10, "lines": [{"qty": 0.30}]}"#,
+        ),
+        error: None,
+        end_status: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+fn event(seq: i64, kind: &str) -> HistoryEvent {
+    HistoryEvent {
+        seq,
+        at: 1_000 + seq,
+        kind: kind.into(),
+        step: format!("step{seq}"),
+        attempt: seq as u32,
+        outcome: if seq % 2 == 0 {
+            Some("ok".into())
+        } else {
+            None
+        },
+        detail: json!({ "seq": seq, "note": kind }),
+    }
+}
+
+fn message(id: &str) -> StepMessage {
+    StepMessage {
+        msg_id: id.into(),
+        instance: "i1".into(),
+        step: "ship".into(),
+        token: 7,
+        attempt: 2,
+        signal: Signal::Resolve {
+            outcome: "paid".into(),
+            payload: exact_json(r#"{"amount": 10.50}"#),
+        },
+        enqueued_us: 1_700_000_000_000_000,
+    }
+}
+
+fn ids(msgs: &[(StepMessage, i64)]) -> Vec<&str> {
+    msgs.iter().map(|(m, _)| m.msg_id.as_str()).collect()
+}
+
+fn seqs(events: &[HistoryEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
+async fn begin(store: &Arc<dyn Store>) -> Box<dyn Tx> {
+    store.begin().await.expect("begin")
+}
+
+async fn read_kv(store: &Arc<dyn Store>, key: &str) -> Option<String> {
+    let mut tx = begin(store).await;
+    let v = tx.kv_get(key).await.unwrap();
+    tx.rollback().await.unwrap();
+    v
+}
+
+/// Step messages committed so far and not yet consumed, by msg id (embedded: receive and ack
+/// from `queue_messages`; cluster: read and delete from `outbox`). Only messages visible now.
+async fn take_committed_messages(cx: &Ctx) -> Vec<StepMessage> {
+    let mut out = Vec::new();
+    match cx.store.backend() {
+        Backend::Sqlite => {
+            let q = cx.embedded.as_ref().expect("embedded probe queue");
+            let got = q.receive(100, Duration::from_millis(50)).await.unwrap();
+            q.ack(&got).await.unwrap();
+            for d in got {
+                let m = StepMessage::decode(&d.body).unwrap();
+                assert_eq!(m.msg_id, d.msg_id);
+                out.push(m);
+            }
+        }
+        Backend::Postgres => {
+            let mut tx = begin(&cx.store).await;
+            let rows = tx.outbox_ready(now_ms(), 100).await.unwrap();
+            tx.outbox_delete(&rows.iter().map(|r| r.0).collect::<Vec<_>>())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            for (_, body, _) in rows {
+                out.push(StepMessage::decode(&body).unwrap());
+            }
+        }
+    }
+    out
+}
+
+// ---- cases ------------------------------------------------------------------------------------
+
+async fn commit_rollback_and_drop(cx: Ctx) {
+    let s = &cx.store;
+    // commit: SQL writes, buffered history and enqueued messages all land.
+    let mut tx = begin(s).await;
+    tx.kv_set("committed", "1").await.unwrap();
+    tx.append_history("i1", event(1, "started"));
+    tx.enqueue(&message("m-commit"), now_ms());
+    tx.commit().await.unwrap();
+
+    // rollback: nothing lands.
+    let mut tx = begin(s).await;
+    tx.kv_set("rolled_back", "1").await.unwrap();
+    tx.kv_set("committed", "changed").await.unwrap();
+    tx.append_history("i1", event(2, "rolled back"));
+    tx.enqueue(&message("m-rollback"), now_ms());
+    tx.rollback().await.unwrap();
+
+    // drop without commit: rolled back too.
+    {
+        let mut tx = begin(s).await;
+        tx.kv_set("dropped", "1").await.unwrap();
+        tx.append_history("i1", event(2, "dropped"));
+        tx.enqueue(&message("m-drop"), now_ms());
+        assert_eq!(
+            tx.kv_get("dropped").await.unwrap().as_deref(),
+            Some("1"),
+            "a tx reads its own writes"
+        );
+    }
+
+    assert_eq!(read_kv(s, "committed").await.as_deref(), Some("1"));
+    assert_eq!(read_kv(s, "rolled_back").await, None);
+    assert_eq!(read_kv(s, "dropped").await, None);
+    let mut tx = begin(s).await;
+    let h = tx.history("i1").await.unwrap();
+    assert_eq!(h, vec![event(1, "started")]);
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 2);
+    tx.rollback().await.unwrap();
+    let msgs = take_committed_messages(&cx).await;
+    assert_eq!(msgs, vec![message("m-commit")]);
+}
+
+async fn savepoint_rollback_discards_sql_and_buffers(cx: Ctx) {
+    let s = &cx.store;
+    let now = now_ms();
+    let mut tx = begin(s).await;
+    tx.kv_set("before", "1").await.unwrap();
+    tx.append_history("i1", event(1, "before"));
+    tx.enqueue(&message("m1"), now);
+
+    let sp = tx.savepoint().await.unwrap();
+    tx.kv_set("inside", "2").await.unwrap();
+    tx.kv_set("before", "overwritten").await.unwrap();
+    tx.put_document("order", "o1", &json!({"x": 1}), now)
+        .await
+        .unwrap();
+    tx.append_history("i1", event(2, "inside"));
+    tx.enqueue(&message("m2"), now);
+    assert_eq!(ids(tx.enqueued()), ["m1", "m2"]);
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 3);
+    tx.rollback_to(sp).await.unwrap();
+
+    assert_eq!(
+        ids(tx.enqueued()),
+        ["m1"],
+        "enqueued rows after the savepoint are dropped"
+    );
+    assert_eq!(
+        tx.next_history_seq("i1").await.unwrap(),
+        2,
+        "buffered history after the savepoint is dropped"
+    );
+    assert_eq!(tx.kv_get("inside").await.unwrap(), None);
+    assert_eq!(tx.kv_get("before").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), None);
+
+    // A released savepoint keeps its writes; the tx goes on after a rollback_to.
+    let sp = tx.savepoint().await.unwrap();
+    tx.kv_set("kept", "3").await.unwrap();
+    tx.append_history("i1", event(2, "kept"));
+    tx.enqueue(&message("m3"), now);
+    tx.release(sp).await.unwrap();
+    assert_eq!(ids(tx.enqueued()), ["m1", "m3"]);
+    tx.commit().await.unwrap();
+
+    assert_eq!(read_kv(s, "before").await.as_deref(), Some("1"));
+    assert_eq!(read_kv(s, "inside").await, None);
+    assert_eq!(read_kv(s, "kept").await.as_deref(), Some("3"));
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.history("i1").await.unwrap(),
+        vec![event(1, "before"), event(2, "kept")]
+    );
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), None);
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        take_committed_messages(&cx).await,
+        vec![message("m1"), message("m3")]
+    );
+}
+
+async fn nested_savepoints(cx: Ctx) {
+    let s = &cx.store;
+    let now = now_ms();
+    let mut tx = begin(s).await;
+    tx.kv_set("base", "0").await.unwrap();
+
+    // Rolling back to the outer savepoint discards the inner one's writes too.
+    let outer = tx.savepoint().await.unwrap();
+    tx.kv_set("outer", "1").await.unwrap();
+    tx.append_history("i1", event(1, "outer"));
+    tx.enqueue(&message("m-outer"), now);
+    let _inner = tx.savepoint().await.unwrap();
+    tx.kv_set("inner", "2").await.unwrap();
+    tx.append_history("i1", event(2, "inner"));
+    tx.enqueue(&message("m-inner"), now);
+    tx.rollback_to(outer).await.unwrap();
+    assert_eq!(
+        tx.kv_get("outer").await.unwrap(),
+        None,
+        "rollback_to(outer) must undo the outer savepoint's writes"
+    );
+    assert_eq!(tx.kv_get("inner").await.unwrap(), None);
+    assert!(tx.enqueued().is_empty());
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 1);
+
+    // Rolling back the inner one keeps the outer one's writes.
+    let outer = tx.savepoint().await.unwrap();
+    tx.kv_set("outer2", "1").await.unwrap();
+    tx.enqueue(&message("m-outer2"), now);
+    let inner = tx.savepoint().await.unwrap();
+    tx.kv_set("inner2", "2").await.unwrap();
+    tx.enqueue(&message("m-inner2"), now);
+    tx.rollback_to(inner).await.unwrap();
+    tx.release(outer).await.unwrap();
+    assert_eq!(ids(tx.enqueued()), ["m-outer2"]);
+
+    // Releasing the outer savepoint while an inner one is open releases both.
+    let outer = tx.savepoint().await.unwrap();
+    tx.kv_set("outer3", "1").await.unwrap();
+    let _inner = tx.savepoint().await.unwrap();
+    tx.kv_set("inner3", "1").await.unwrap();
+    tx.release(outer).await.unwrap();
+    // ... and the transaction still takes new savepoints afterwards.
+    let sp = tx.savepoint().await.unwrap();
+    tx.kv_set("after", "1").await.unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    tx.commit().await.unwrap();
+
+    for (k, want) in [
+        ("base", Some("0")),
+        ("outer", None),
+        ("inner", None),
+        ("outer2", Some("1")),
+        ("inner2", None),
+        ("outer3", Some("1")),
+        ("inner3", Some("1")),
+        ("after", None),
+    ] {
+        assert_eq!(read_kv(s, k).await.as_deref(), want, "key {k}");
+    }
+    assert_eq!(
+        take_committed_messages(&cx).await,
+        vec![message("m-outer2")]
+    );
+}
+
+async fn history_read_inside_savepoint(cx: Ctx) {
+    // Reading history inside a savepoint must not move rows buffered before it behind it.
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    tx.append_history("i1", event(1, "before"));
+    let sp = tx.savepoint().await.unwrap();
+    tx.append_history("i1", event(2, "inside"));
+    assert_eq!(seqs(&tx.history("i1").await.unwrap()), [1, 2]);
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(tx.history("i1").await.unwrap(), vec![event(1, "before")]);
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 2);
+    tx.append_history("i1", event(2, "after"));
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.history("i1").await.unwrap(),
+        vec![event(1, "before"), event(2, "after")]
+    );
+    tx.rollback().await.unwrap();
+}
+
+async fn inbox(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert!(tx.inbox_insert("m1", 1_000).await.unwrap());
+    assert!(
+        !tx.inbox_insert("m1", 1_001).await.unwrap(),
+        "duplicate in the same tx"
+    );
+    assert!(tx.inbox_insert("m2", 5_000).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert!(
+        !tx.inbox_insert("m1", 6_000).await.unwrap(),
+        "duplicate after commit"
+    );
+    assert!(tx.inbox_insert("m3", 6_000).await.unwrap());
+    tx.rollback().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert!(
+        tx.inbox_insert("m3", 6_000).await.unwrap(),
+        "a rolled back insert is forgotten"
+    );
+    assert_eq!(
+        tx.inbox_prune(5_000).await.unwrap(),
+        1,
+        "only m1 is older than 5000"
+    );
+    assert!(
+        tx.inbox_insert("m1", 7_000).await.unwrap(),
+        "pruned ids are forgotten"
+    );
+    assert!(!tx.inbox_insert("m2", 7_000).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+async fn instances(cx: Ctx) {
+    let s = &cx.store;
+    let a = instance("i-a", "order", "PO-1", 1_000);
+    let b = instance("i-b", "invoice", "PO-1", 2_000);
+    let c = instance("i-c", "order", "PO-2", 3_000);
+    let mut tx = begin(s).await;
+    for i in [&a, &b, &c] {
+        tx.insert_instance(i).await.unwrap();
+    }
+    let dup_key = instance("i-d", "order", "PO-1", 4_000);
+    match tx.insert_instance(&dup_key).await {
+        Err(StoreError::Duplicate { kind, key }) => {
+            assert_eq!(kind, "instance");
+            assert_eq!(key, "order/PO-1");
+        }
+        other => panic!("same workflow + business key must be Duplicate, got {other:?}"),
+    }
+    let dup_id = instance("i-a", "other", "PO-9", 4_000);
+    assert!(
+        matches!(
+            tx.insert_instance(&dup_id).await,
+            Err(StoreError::Duplicate { .. })
+        ),
+        "same id"
+    );
+    // The transaction is still usable after a duplicate.
+    assert_eq!(tx.load_instance("i-a").await.unwrap(), Some(a.clone()));
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.load_instance("i-a").await.unwrap(),
+        Some(a.clone()),
+        "exact round trip incl. JSON digits"
+    );
+    assert_eq!(tx.load_instance("nope").await.unwrap(), None);
+    assert_eq!(
+        tx.find_instances("i-b").await.unwrap(),
+        vec![b.clone()],
+        "by id"
+    );
+    assert_eq!(
+        tx.find_instances("PO-1").await.unwrap(),
+        vec![a.clone(), b.clone()],
+        "by key, oldest first"
+    );
+    assert_eq!(tx.find_instances("PO-404").await.unwrap(), vec![]);
+
+    let mut a2 = a.clone();
+    a2.status = status::ENDED.into();
+    a2.step = "done".into();
+    a2.token = 9;
+    a2.attempt = 3;
+    a2.data = exact_json(r#"{"total": 0.10, "paid": true}"#);
+    a2.error = Some("was: boom".into());
+    a2.end_status = Some("shipped".into());
+    a2.updated_at = 9_000;
+    tx.update_instance(&a2).await.unwrap();
+    let mut c2 = c.clone();
+    c2.status = status::WAITING.into();
+    tx.update_instance(&c2).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.load_instance("i-a").await.unwrap(), Some(a2.clone()));
+    assert_eq!(
+        tx.list_instances(None, 100).await.unwrap(),
+        vec![a2.clone(), b.clone(), c2.clone()]
+    );
+    assert_eq!(
+        tx.list_instances(None, 2).await.unwrap(),
+        vec![a2.clone(), b.clone()]
+    );
+    assert_eq!(
+        tx.list_instances(Some(status::WAITING), 100).await.unwrap(),
+        vec![c2.clone()]
+    );
+    assert_eq!(
+        tx.list_instances(Some(status::FAILED), 100).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        tx.count_instances().await.unwrap(),
+        vec![
+            ("invoice".to_string(), "running".to_string(), None, 1),
+            (
+                "order".to_string(),
+                "ended".to_string(),
+                Some("shipped".to_string()),
+                1
+            ),
+            ("order".to_string(), "waiting".to_string(), None, 1),
+        ]
+    );
+    tx.rollback().await.unwrap();
+}
+
+async fn history_order_and_next_seq(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.next_history_seq("i1").await.unwrap(),
+        1,
+        "empty history starts at 1"
+    );
+    tx.append_history("i1", event(1, "started"));
+    assert_eq!(
+        tx.next_history_seq("i1").await.unwrap(),
+        2,
+        "counts buffered rows"
+    );
+    tx.append_history("i1", event(3, "third"));
+    tx.append_history("i1", event(2, "second"));
+    tx.append_history("i2", event(1, "other"));
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 4);
+    assert_eq!(tx.next_history_seq("i2").await.unwrap(), 2);
+    assert_eq!(
+        tx.history("i1").await.unwrap(),
+        vec![event(1, "started"), event(2, "second"), event(3, "third")]
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.next_history_seq("i1").await.unwrap(),
+        4,
+        "from committed rows"
+    );
+    tx.append_history("i1", event(4, "fourth"));
+    assert_eq!(
+        tx.next_history_seq("i1").await.unwrap(),
+        5,
+        "buffered on top of committed"
+    );
+    assert_eq!(seqs(&tx.history("i1").await.unwrap()), [1, 2, 3, 4]);
+    assert_eq!(tx.history("i2").await.unwrap(), vec![event(1, "other")]);
+    assert_eq!(tx.history("nobody").await.unwrap(), vec![]);
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(seqs(&tx.history("i1").await.unwrap()), [1, 2, 3, 4]);
+    assert_eq!(tx.next_history_seq("i1").await.unwrap(), 5);
+    tx.rollback().await.unwrap();
+}
+
+async fn timers(cx: Ctx) {
+    let s = &cx.store;
+    let t = |inst: &str, fire_at: i64| Timer {
+        id: 0,
+        instance_id: inst.into(),
+        step: "wait".into(),
+        token: 4,
+        fire_at,
+    };
+    let mut tx = begin(s).await;
+    assert_eq!(tx.next_timer_at().await.unwrap(), None);
+    tx.add_timer(&t("i1", 300)).await.unwrap();
+    tx.add_timer(&t("i2", 100)).await.unwrap();
+    tx.add_timer(&t("i3", 200)).await.unwrap();
+    tx.add_timer(&t("i1", 900)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.next_timer_at().await.unwrap(), Some(100));
+    assert_eq!(
+        tx.take_due_timers(99, 10).await.unwrap(),
+        vec![],
+        "none due yet"
+    );
+    let due = tx.take_due_timers(250, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|t| (t.instance_id.as_str(), t.fire_at))
+            .collect::<Vec<_>>(),
+        [("i2", 100), ("i3", 200)]
+    );
+    assert!(
+        due.iter()
+            .all(|t| t.id > 0 && t.step == "wait" && t.token == 4)
+    );
+    assert_eq!(
+        tx.take_due_timers(250, 10).await.unwrap(),
+        vec![],
+        "taken once"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.take_due_timers(250, 10).await.unwrap(),
+        vec![],
+        "still taken after commit"
+    );
+    assert_eq!(tx.next_timer_at().await.unwrap(), Some(300));
+    let one = tx.take_due_timers(10_000, 1).await.unwrap();
+    assert_eq!(one.len(), 1, "limit");
+    assert_eq!(one[0].fire_at, 300);
+    tx.rollback().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.next_timer_at().await.unwrap(),
+        Some(300),
+        "a rolled back take leaves the timer"
+    );
+    tx.delete_timers("i1").await.unwrap();
+    assert_eq!(tx.next_timer_at().await.unwrap(), None);
+    assert_eq!(tx.take_due_timers(i64::MAX, 10).await.unwrap(), vec![]);
+    tx.commit().await.unwrap();
+}
+
+async fn waits(cx: Ctx) {
+    let s = &cx.store;
+    let w = |inst: &str, token: i64| Waiter {
+        instance_id: inst.into(),
+        step: "await_payment".into(),
+        token,
+    };
+    let mut tx = begin(s).await;
+    tx.add_wait("payment", "PO-1", &w("i-b", 2)).await.unwrap();
+    tx.add_wait("payment", "PO-1", &w("i-a", 1)).await.unwrap();
+    tx.add_wait("payment", "PO-2", &w("i-c", 1)).await.unwrap();
+    tx.add_wait("shipment", "PO-1", &w("i-d", 1)).await.unwrap();
+    // Re-waiting replaces the instance's previous wait.
+    tx.add_wait("payment", "PO-1", &w("i-d", 5)).await.unwrap();
+    tx.add_wait("payment", "PO-9", &w("i-e", 1)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.take_waiters("payment", "PO-1").await.unwrap(),
+        vec![w("i-a", 1), w("i-b", 2), w("i-d", 5)]
+    );
+    assert_eq!(
+        tx.take_waiters("payment", "PO-1").await.unwrap(),
+        vec![],
+        "taken once"
+    );
+    assert_eq!(
+        tx.take_waiters("shipment", "PO-1").await.unwrap(),
+        vec![],
+        "the replaced wait is gone"
+    );
+    tx.delete_wait("i-c").await.unwrap();
+    assert_eq!(tx.take_waiters("payment", "PO-2").await.unwrap(), vec![]);
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.take_waiters("payment", "PO-1").await.unwrap(), vec![]);
+    assert_eq!(
+        tx.take_waiters("payment", "PO-9").await.unwrap(),
+        vec![w("i-e", 1)]
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn pending_events_fifo(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    tx.add_pending_event(
+        "payment",
+        "PO-1",
+        "partial",
+        &exact_json(r#"{"amount": 10.10}"#),
+        1,
+    )
+    .await
+    .unwrap();
+    tx.add_pending_event("payment", "PO-2", "other", &json!({}), 2)
+        .await
+        .unwrap();
+    tx.add_pending_event(
+        "payment",
+        "PO-1",
+        "paid",
+        &exact_json(r#"{"amount": 0.30}"#),
+        3,
+    )
+    .await
+    .unwrap();
+    tx.add_pending_event("refund", "PO-1", "refunded", &json!({}), 4)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let first = tx
+        .take_pending_event("payment", "PO-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.outcome.as_str(), &first.payload),
+        ("partial", &exact_json(r#"{"amount": 10.10}"#))
+    );
+    let second = tx
+        .take_pending_event("payment", "PO-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (second.outcome.as_str(), &second.payload),
+        ("paid", &exact_json(r#"{"amount": 0.30}"#))
+    );
+    assert!(second.id > first.id);
+    assert_eq!(
+        tx.take_pending_event("payment", "PO-1").await.unwrap(),
+        None
+    );
+    tx.rollback().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let again = tx
+        .take_pending_event("payment", "PO-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.outcome, "partial",
+        "a rolled back take leaves the event"
+    );
+    assert_eq!(
+        tx.take_pending_event("payment", "PO-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .outcome,
+        "other"
+    );
+    assert_eq!(
+        tx.take_pending_event("refund", "PO-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .outcome,
+        "refunded"
+    );
+    assert_eq!(tx.take_pending_event("refund", "PO-1").await.unwrap(), None);
+    tx.commit().await.unwrap();
+}
+
+async fn tasks(cx: Ctx) {
+    let s = &cx.store;
+    let task = |inst: &str, step: &str| Task {
+        id: 0,
+        instance_id: inst.into(),
+        step: step.into(),
+        token: 3,
+        role: "sales".into(),
+        status: "open".into(),
+        outcome: None,
+        note: None,
+        created_at: 1_000,
+        due_at: Some(5_000),
+        decided_at: None,
+    };
+    let mut tx = begin(s).await;
+    let t1 = task("i1", "approve");
+    let id1 = tx.insert_task(&t1).await.unwrap();
+    let t2 = Task {
+        due_at: None,
+        ..task("i1", "approve_again")
+    };
+    let id2 = tx.insert_task(&t2).await.unwrap();
+    let id3 = tx.insert_task(&task("i2", "approve")).await.unwrap();
+    assert!(id1 < id2 && id2 < id3, "ids increase: {id1} {id2} {id3}");
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.load_task(id1).await.unwrap(),
+        Some(Task {
+            id: id1,
+            ..t1.clone()
+        })
+    );
+    assert_eq!(
+        tx.load_task(id2).await.unwrap(),
+        Some(Task {
+            id: id2,
+            ..t2.clone()
+        })
+    );
+    assert_eq!(tx.load_task(id3 + 1000).await.unwrap(), None);
+    assert_eq!(
+        tx.open_task_for("i1").await.unwrap().map(|t| t.id),
+        Some(id2),
+        "latest open task"
+    );
+    assert_eq!(tx.open_task_for("nobody").await.unwrap(), None);
+
+    let decided = Task {
+        id: id2,
+        status: "decided".into(),
+        outcome: Some("approved".into()),
+        note: Some("looks fine".into()),
+        decided_at: Some(6_000),
+        ..t2.clone()
+    };
+    tx.update_task(&decided).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.load_task(id2).await.unwrap(), Some(decided.clone()));
+    assert_eq!(
+        tx.open_task_for("i1").await.unwrap().map(|t| t.id),
+        Some(id1)
+    );
+    assert_eq!(
+        tx.list_tasks("open")
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        [id1, id3]
+    );
+    assert_eq!(tx.list_tasks("decided").await.unwrap(), vec![decided]);
+    assert_eq!(tx.list_tasks("expired").await.unwrap(), vec![]);
+    tx.rollback().await.unwrap();
+}
+
+async fn documents(cx: Ctx) {
+    let s = &cx.store;
+    let body =
+        exact_json(r#"{"total": 12345678901234567.10, "lines": [{"sku": "A", "qty": 0.30}]}"#);
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), None);
+    tx.put_document("order", "o1", &body, 1).await.unwrap();
+    assert_eq!(
+        tx.get_document("order", "o1").await.unwrap(),
+        Some(body.clone())
+    );
+    tx.put_document("order", "o1", &json!({"v": 2}), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.get_document("order", "o1").await.unwrap(),
+        Some(json!({"v": 2})),
+        "overwrite"
+    );
+    for id in [
+        "a_1", "a_b", "ab", "axb", "a%2", "a%%", "aZ", "b_1", "a_", "ä_1",
+    ] {
+        tx.put_document("doc", id, &json!({ "id": id }), 3)
+            .await
+            .unwrap();
+    }
+    tx.put_document("other", "a_1", &json!({}), 3)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.get_document("order", "o1").await.unwrap(),
+        Some(json!({"v": 2}))
+    );
+    assert_eq!(
+        tx.get_document("doc", "a_b").await.unwrap(),
+        Some(json!({"id": "a_b"}))
+    );
+    assert_eq!(
+        tx.get_document("order", "a_b").await.unwrap(),
+        None,
+        "kinds are separate"
+    );
+    // `_` and `%` are literal (no LIKE): "a_" must not match "ab"/"axb", "a%" must not match "aZ".
+    assert_eq!(
+        tx.list_documents("doc", "a_").await.unwrap(),
+        ["a_", "a_1", "a_b"]
+    );
+    assert_eq!(
+        tx.list_documents("doc", "a%").await.unwrap(),
+        ["a%%", "a%2"]
+    );
+    assert_eq!(tx.list_documents("doc", "a%%").await.unwrap(), ["a%%"]);
+    assert_eq!(tx.list_documents("doc", "ä").await.unwrap(), ["ä_1"]);
+    assert_eq!(
+        tx.list_documents("doc", "c").await.unwrap(),
+        Vec::<String>::new()
+    );
+    let all = tx.list_documents("doc", "").await.unwrap();
+    assert_eq!(all.len(), 10);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "sorted: {all:?}");
+    assert_eq!(tx.list_documents("other", "a").await.unwrap(), ["a_1"]);
+    assert_eq!(tx.count_documents("doc").await.unwrap(), 10);
+    assert_eq!(tx.count_documents("order").await.unwrap(), 1);
+    assert_eq!(tx.count_documents("none").await.unwrap(), 0);
+    tx.rollback().await.unwrap();
+}
+
+async fn number_series_gapless(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(tx.current_number("INV").await.unwrap(), 0);
+    assert_eq!(tx.next_number("INV").await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(tx.next_number("INV").await.unwrap(), 2);
+    assert_eq!(
+        tx.next_number("CN").await.unwrap(),
+        1,
+        "series are independent"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(tx.next_number("INV").await.unwrap(), 3);
+    assert_eq!(tx.current_number("INV").await.unwrap(), 3);
+    tx.rollback().await.unwrap();
+    {
+        let mut tx = begin(s).await;
+        assert_eq!(
+            tx.next_number("INV").await.unwrap(),
+            3,
+            "the rolled back number is reused"
+        );
+        // dropped: rolled back as well
+    }
+    let mut tx = begin(s).await;
+    assert_eq!(tx.current_number("INV").await.unwrap(), 2);
+    assert_eq!(
+        tx.next_number("INV").await.unwrap(),
+        3,
+        "gapless after rollback and drop"
+    );
+    assert_eq!(tx.next_number("INV").await.unwrap(), 4);
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(tx.current_number("INV").await.unwrap(), 4);
+    assert_eq!(tx.current_number("CN").await.unwrap(), 1);
+    assert_eq!(tx.current_number("new").await.unwrap(), 0);
+    tx.rollback().await.unwrap();
+}
+
+async fn number_series_concurrent(cx: Ctx) {
+    let mut handles = Vec::new();
+    for worker in 0..2 {
+        let store = cx.store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for i in 0..50 {
+                if i % 7 == worker {
+                    // A number taken and rolled back is handed out again.
+                    let mut tx = store.begin().await.unwrap();
+                    tx.next_number("SO").await.unwrap();
+                    tx.rollback().await.unwrap();
+                }
+                let mut tx = store.begin().await.unwrap();
+                let n = tx.next_number("SO").await.unwrap();
+                tx.commit().await.unwrap();
+                got.push(n);
+                tokio::task::yield_now().await;
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        let got = h.await.unwrap();
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "each worker sees increasing numbers: {got:?}"
+        );
+        all.extend(got);
+    }
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=100).collect::<Vec<i64>>(),
+        "exactly 1..=100, no duplicates, no gaps"
+    );
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(tx.current_number("SO").await.unwrap(), 100);
+    tx.rollback().await.unwrap();
+}
+
+async fn stock_exact_decimals(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(tx.stock_level("SKU-1", "WH1").await.unwrap(), Decimal::ZERO);
+    assert_eq!(
+        tx.adjust_stock("SKU-1", "WH1", dec("0.1")).await.unwrap(),
+        dec("0.1")
+    );
+    let sum = tx.adjust_stock("SKU-1", "WH1", dec("0.2")).await.unwrap();
+    assert_eq!(sum, dec("0.3"));
+    assert_eq!(sum.to_string(), "0.3", "exact, no binary float");
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let level = tx.stock_level("SKU-1", "WH1").await.unwrap();
+    assert_eq!(level, dec("0.3"));
+    assert_eq!(level.normalize().to_string(), "0.3");
+    assert_eq!(
+        tx.stock_level("SKU-1", "WH2").await.unwrap(),
+        Decimal::ZERO,
+        "locations are separate"
+    );
+
+    let big = dec("12345678901234567.10");
+    assert_eq!(tx.adjust_stock("SKU-BIG", "WH1", big).await.unwrap(), big);
+    assert_eq!(
+        tx.adjust_stock("SKU-BIG", "WH1", dec("0.01"))
+            .await
+            .unwrap(),
+        dec("12345678901234567.11")
+    );
+    assert_eq!(
+        tx.adjust_stock("SKU-BIG", "WH1", dec("-0.01"))
+            .await
+            .unwrap(),
+        big
+    );
+
+    // Negative results are kept (oversold), not clamped.
+    assert_eq!(
+        tx.adjust_stock("SKU-2", "WH1", dec("-5")).await.unwrap(),
+        dec("-5")
+    );
+    assert_eq!(
+        tx.adjust_stock("SKU-2", "WH1", dec("2.25")).await.unwrap(),
+        dec("-2.75")
+    );
+    assert_eq!(
+        tx.adjust_stock("SKU-1", "WH1", dec("-0.3")).await.unwrap(),
+        Decimal::ZERO
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let big_level = tx.stock_level("SKU-BIG", "WH1").await.unwrap();
+    assert_eq!(big_level, big);
+    assert_eq!(big_level.normalize().to_string(), "12345678901234567.1");
+    assert_eq!(tx.stock_level("SKU-2", "WH1").await.unwrap(), dec("-2.75"));
+    assert_eq!(tx.stock_level("SKU-1", "WH1").await.unwrap(), Decimal::ZERO);
+    tx.adjust_stock("SKU-2", "WH1", dec("100")).await.unwrap();
+    tx.rollback().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.stock_level("SKU-2", "WH1").await.unwrap(),
+        dec("-2.75"),
+        "rolled back adjustment"
+    );
+    tx.rollback().await.unwrap();
+}
+
+async fn outbound(cx: Ctx) {
+    let s = &cx.store;
+    let payload = exact_json(r#"{"invoice": "INV-1", "total": 100.10}"#);
+    let mut tx = begin(s).await;
+    assert!(
+        tx.add_outbound("edi", "INV-1", Some("i1"), &payload, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.add_outbound("edi", "INV-1", Some("i2"), &json!({"other": true}), 2)
+            .await
+            .unwrap(),
+        "idempotent"
+    );
+    assert!(
+        tx.add_outbound("mail", "INV-1", None, &json!({}), 3)
+            .await
+            .unwrap(),
+        "other channel"
+    );
+    assert!(
+        tx.add_outbound("edi", "INV-2", Some("i1"), &json!({"n": 2}), 4)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert!(
+        !tx.add_outbound("edi", "INV-1", None, &json!({}), 5)
+            .await
+            .unwrap(),
+        "idempotent across txs"
+    );
+    let unsent = tx.unsent_outbound(10).await.unwrap();
+    assert_eq!(
+        unsent
+            .iter()
+            .map(|o| (o.channel.as_str(), o.key.as_str()))
+            .collect::<Vec<_>>(),
+        [("edi", "INV-1"), ("mail", "INV-1"), ("edi", "INV-2")]
+    );
+    let first = &unsent[0];
+    assert_eq!(first.instance_id.as_deref(), Some("i1"));
+    assert_eq!(first.payload, payload, "the first payload is kept");
+    assert_eq!(first.attempts, 0);
+    assert_eq!(unsent[1].instance_id, None);
+    assert_eq!(tx.unsent_outbound(1).await.unwrap().len(), 1, "limit");
+
+    // A failed attempt keeps it unsent and counts; a sent one leaves the unsent list.
+    tx.mark_outbound(first.id, None, Some("connection refused"))
+        .await
+        .unwrap();
+    tx.mark_outbound(unsent[1].id, Some(10), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let unsent2 = tx.unsent_outbound(10).await.unwrap();
+    assert_eq!(
+        unsent2.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [unsent[0].id, unsent[2].id]
+    );
+    assert_eq!(unsent2[0].attempts, 1);
+    tx.mark_outbound(unsent2[0].id, Some(20), None)
+        .await
+        .unwrap();
+    let unsent3 = tx.unsent_outbound(10).await.unwrap();
+    assert_eq!(
+        unsent3.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [unsent[2].id]
+    );
+    assert_eq!(
+        tx.count_outbound("edi").await.unwrap(),
+        2,
+        "counts sent and unsent"
+    );
+    assert_eq!(tx.count_outbound("mail").await.unwrap(), 1);
+    assert_eq!(tx.count_outbound("fax").await.unwrap(), 0);
+    tx.rollback().await.unwrap();
+}
+
+async fn workflow_defs(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_workflow_def("order", 1).await.unwrap(), None);
+    tx.put_workflow_def("order", 1, "h1", "workflows/order.yaml", "steps: []\n", 1)
+        .await
+        .unwrap();
+    tx.put_workflow_def("order", 1, "h1", "elsewhere/order.yaml", "steps: []\n", 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    tx.put_workflow_def("order", 1, "h1", "workflows/order.yaml", "steps: []\n", 3)
+        .await
+        .unwrap();
+    match tx
+        .put_workflow_def("order", 1, "h2", "workflows/order.yaml", "steps: [x]\n", 4)
+        .await
+    {
+        Err(StoreError::Duplicate { kind, key }) => {
+            assert_eq!(kind, "workflow version");
+            assert_eq!(key, "order v1");
+        }
+        other => {
+            panic!("a changed definition under the same version must be Duplicate, got {other:?}")
+        }
+    }
+    tx.put_workflow_def("order", 2, "h2", "workflows/order.yaml", "steps: [x]\n", 5)
+        .await
+        .unwrap();
+    tx.put_workflow_def(
+        "invoice",
+        1,
+        "h3",
+        "workflows/invoice.yaml",
+        "steps: [y]\n",
+        6,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let def = |h: &str, p: &str, src: &str| Some((h.to_string(), p.to_string(), src.to_string()));
+    assert_eq!(
+        tx.get_workflow_def("order", 1).await.unwrap(),
+        def("h1", "workflows/order.yaml", "steps: []\n")
+    );
+    assert_eq!(
+        tx.get_workflow_def("order", 2).await.unwrap(),
+        def("h2", "workflows/order.yaml", "steps: [x]\n")
+    );
+    assert_eq!(
+        tx.get_workflow_def("invoice", 1).await.unwrap(),
+        def("h3", "workflows/invoice.yaml", "steps: [y]\n")
+    );
+    assert_eq!(tx.get_workflow_def("invoice", 2).await.unwrap(), None);
+    tx.rollback().await.unwrap();
+}
+
+async fn kv(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(tx.kv_get("schema").await.unwrap(), None);
+    tx.kv_set("schema", "1").await.unwrap();
+    tx.kv_set("other", "x").await.unwrap();
+    assert_eq!(tx.kv_get("schema").await.unwrap().as_deref(), Some("1"));
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    tx.kv_set("schema", "2").await.unwrap();
+    tx.kv_set("empty", "").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        read_kv(s, "schema").await.as_deref(),
+        Some("2"),
+        "overwrite"
+    );
+    assert_eq!(read_kv(s, "other").await.as_deref(), Some("x"));
+    assert_eq!(read_kv(s, "empty").await.as_deref(), Some(""));
+}
+
+async fn enqueued_messages(cx: Ctx) {
+    let s = &cx.store;
+    let now = now_ms();
+    let later = now + 3_600_000;
+    let (m1, m2, m3) = (message("m1"), message("m2"), message("m3"));
+    let mut tx = begin(s).await;
+    assert!(tx.enqueued().is_empty());
+    tx.enqueue(&m1, now);
+    tx.enqueue(&m2, later);
+    tx.enqueue(&m3, now);
+    assert_eq!(
+        tx.enqueued(),
+        &[(m1.clone(), now), (m2.clone(), later), (m3.clone(), now)]
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    tx.enqueue(&message("m-rolled-back"), now);
+    tx.rollback().await.unwrap();
+
+    match s.backend() {
+        Backend::Sqlite => {
+            let q = cx.embedded.as_ref().expect("embedded probe queue");
+            let mut tx = begin(s).await;
+            assert_eq!(
+                tx.outbox_ready(i64::MAX, 10).await.unwrap(),
+                vec![],
+                "embedded does not use the outbox"
+            );
+            tx.rollback().await.unwrap();
+            // Committed rows are in queue_messages; the delayed one is not visible yet.
+            let got = q.receive(10, Duration::from_millis(200)).await.unwrap();
+            assert_eq!(
+                got.iter().map(|d| d.msg_id.as_str()).collect::<Vec<_>>(),
+                ["m1", "m3"]
+            );
+            assert_eq!(StepMessage::decode(&got[0].body).unwrap(), m1);
+            assert_eq!(StepMessage::decode(&got[1].body).unwrap(), m3);
+
+            // ack_leased in a rolled back tx leaves the message; committed, it removes it.
+            let mut tx = begin(s).await;
+            tx.ack_leased(&[got[0].tag as i64]).await.unwrap();
+            tx.rollback().await.unwrap();
+            let mut tx = begin(s).await;
+            tx.ack_leased(&[got[1].tag as i64]).await.unwrap();
+            tx.commit().await.unwrap();
+            let again = q.receive(10, PROBE_VISIBILITY * 4).await.unwrap();
+            assert_eq!(
+                again.iter().map(|d| d.msg_id.as_str()).collect::<Vec<_>>(),
+                ["m1"],
+                "m3 acked, m1 back after its lease"
+            );
+            assert!(again[0].redelivered);
+        }
+        Backend::Postgres => {
+            let mut tx = begin(s).await;
+            let ready = tx.outbox_ready(now, 10).await.unwrap();
+            assert_eq!(ready.len(), 2, "the delayed message is not ready yet");
+            assert_eq!(StepMessage::decode(&ready[0].1).unwrap(), m1);
+            assert_eq!(StepMessage::decode(&ready[1].1).unwrap(), m3);
+            assert_eq!((ready[0].2, ready[1].2), (now, now));
+            assert!(ready[0].0 < ready[1].0, "oldest first");
+            assert_eq!(tx.outbox_ready(now, 1).await.unwrap().len(), 1, "limit");
+            let all = tx.outbox_ready(later, 10).await.unwrap();
+            assert_eq!(
+                all.iter()
+                    .map(|r| StepMessage::decode(&r.1).unwrap().msg_id)
+                    .collect::<Vec<_>>(),
+                ["m1", "m2", "m3"]
+            );
+            assert_eq!(all[1].2, later);
+            tx.outbox_delete(&[ready[0].0]).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let mut tx = begin(s).await;
+            let left = tx.outbox_ready(later, 10).await.unwrap();
+            assert_eq!(
+                left.iter().map(|r| r.0).collect::<Vec<_>>(),
+                [all[1].0, all[2].0]
+            );
+            tx.outbox_delete_msgs(&["m2".to_string(), "m3".to_string(), "unknown".to_string()])
+                .await
+                .unwrap();
+            tx.outbox_delete(&[]).await.unwrap();
+            tx.outbox_delete_msgs(&[]).await.unwrap();
+            assert_eq!(tx.outbox_ready(i64::MAX, 10).await.unwrap(), vec![]);
+            tx.commit().await.unwrap();
+        }
+    }
+}
