@@ -59,7 +59,13 @@ enum Command {
         status: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Include each instance's history (JSON output).
+        #[arg(long)]
+        history: bool,
     },
+    /// What the connectors produced: documents per kind, number series, outbound messages,
+    /// stock levels.
+    Summary,
     /// Resume a failed instance at the step that failed.
     Retry { instance: String },
     /// Open human tasks.

@@ -75,9 +75,11 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         }
         Command::Submit { file } => submit(engine, &file, json).await,
         Command::Status { key } => status(engine, &key, json).await,
-        Command::Instances { status, limit } => {
-            instances(engine, status.as_deref(), limit, json).await
-        }
+        Command::Instances {
+            status,
+            limit,
+            history,
+        } => instances(engine, status.as_deref(), limit, history, json).await,
         Command::Retry { instance } => {
             let mut tx = match engine.store.begin().await {
                 Ok(t) => t,
@@ -92,6 +94,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             }
         }
         Command::Tasks => tasks(engine, json).await,
+        Command::Summary => summary(engine, json).await,
         Command::Approve { task, note } => decide(engine, task, "approved", note.as_deref()).await,
         Command::Reject { task, reason } => decide(engine, task, "rejected", Some(&reason)).await,
         Command::Event {
@@ -422,15 +425,22 @@ async fn instances(
     engine: &Arc<Engine>,
     status: Option<&str>,
     limit: i64,
+    with_history: bool,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
     let mut tx = engine.store.begin().await?;
     let list = tx.list_instances(status, limit).await?;
     let counts = tx.count_instances().await?;
+    let mut histories = Vec::new();
+    if with_history {
+        for i in &list {
+            histories.push(json!({ "instance": i.id, "history": tx.history(&i.id).await? }));
+        }
+    }
     tx.rollback().await?;
     if json {
         print_json(
-            &json!({ "instances": list, "counts": counts.iter().map(|(w, s, e, n)| json!({"workflow": w, "status": s, "end_status": e, "count": n})).collect::<Vec<_>>() }),
+            &json!({ "instances": list, "histories": histories, "counts": counts.iter().map(|(w, s, e, n)| json!({"workflow": w, "status": s, "end_status": e, "count": n})).collect::<Vec<_>>() }),
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -462,6 +472,24 @@ async fn instances(
         ]);
     }
     print!("{}", c.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn summary(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let v = tx.effects_summary().await?;
+    tx.rollback().await?;
+    if json {
+        print_json(&v);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (section, entries) in v.as_object().into_iter().flatten() {
+        let mut t = Table::new(&[section.as_str(), ""]);
+        for (k, n) in entries.as_object().into_iter().flatten() {
+            t.row(vec![k.clone(), n.to_string()]);
+        }
+        print!("{}", t.render());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -116,22 +116,23 @@ macro_rules! impl_store_tx {
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
-                Ok(Savepoint { history: self.history.len(), enqueued: self.enqueued.len() })
+                Ok(Savepoint { history: self.history.len(), enqueued: self.enqueued.len(), depth: self.depth })
             }
 
-            async fn release(&mut self, _sp: Savepoint) -> Result<()> {
-                let sql = format!("RELEASE SAVEPOINT sp{}", self.depth);
-                self.depth = self.depth.saturating_sub(1);
+            async fn release(&mut self, sp: Savepoint) -> Result<()> {
+                // Releasing a savepoint also releases the ones opened after it.
+                let sql = format!("RELEASE SAVEPOINT sp{}", sp.depth);
+                self.depth = sp.depth.saturating_sub(1);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
                 Ok(())
             }
 
             async fn rollback_to(&mut self, sp: Savepoint) -> Result<()> {
-                let sql = format!("ROLLBACK TO SAVEPOINT sp{}", self.depth);
+                let sql = format!("ROLLBACK TO SAVEPOINT sp{}", sp.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
-                let sql = format!("RELEASE SAVEPOINT sp{}", self.depth);
+                let sql = format!("RELEASE SAVEPOINT sp{}", sp.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
-                self.depth = self.depth.saturating_sub(1);
+                self.depth = sp.depth.saturating_sub(1);
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
                 Ok(())
@@ -303,7 +304,9 @@ macro_rules! impl_store_tx {
             }
 
             async fn history(&mut self, instance_id: &str) -> Result<Vec<HistoryEvent>> {
-                self.flush_history().await?;
+                // Committed rows plus this transaction's buffered ones. No flush here: a flush
+                // inside a savepoint would move rows buffered before it behind it, and a
+                // rollback_to would then lose them.
                 let rows = sqlx::query(
                     "SELECT seq, at, kind, step, attempt, outcome, detail FROM history WHERE instance_id = $1 ORDER BY seq",
                 )
@@ -322,6 +325,8 @@ macro_rules! impl_store_tx {
                         detail: parse_json(r.try_get::<&str, _>("detail")?)?,
                     });
                 }
+                out.extend(self.history.iter().filter(|(i, _)| i == instance_id).map(|(_, e)| e.clone()));
+                out.sort_by_key(|e| e.seq);
                 Ok(out)
             }
 
@@ -666,6 +671,30 @@ macro_rules! impl_store_tx {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 Ok(row.try_get("n")?)
+            }
+
+            async fn effects_summary(&mut self) -> Result<Value> {
+                let mut docs = serde_json::Map::new();
+                for r in sqlx::query("SELECT kind, COUNT(*) AS n FROM documents GROUP BY kind ORDER BY kind").fetch_all(&mut *self.tx).await? {
+                    docs.insert(r.try_get("kind")?, Value::from(r.try_get::<i64, _>("n")?));
+                }
+                let mut series = serde_json::Map::new();
+                for r in sqlx::query("SELECT series, last_value FROM number_series ORDER BY series").fetch_all(&mut *self.tx).await? {
+                    series.insert(r.try_get("series")?, Value::from(r.try_get::<i64, _>("last_value")?));
+                }
+                let mut outbound = serde_json::Map::new();
+                for r in sqlx::query("SELECT channel, COUNT(*) AS n FROM outbound GROUP BY channel ORDER BY channel").fetch_all(&mut *self.tx).await? {
+                    outbound.insert(r.try_get("channel")?, Value::from(r.try_get::<i64, _>("n")?));
+                }
+                let mut stock = serde_json::Map::new();
+                for r in sqlx::query("SELECT item, location, quantity FROM stock ORDER BY item, location").fetch_all(&mut *self.tx).await? {
+                    let item: String = r.try_get("item")?;
+                    let loc: String = r.try_get("location")?;
+                    let q = qty_get(&r, "quantity")?;
+                    let key = if loc == "main" { item } else { format!("{item}@{loc}") };
+                    stock.insert(key, serde_json::to_value(q).unwrap_or(Value::Null));
+                }
+                Ok(serde_json::json!({ "documents": docs, "series": series, "outbound": outbound, "stock": stock }))
             }
 
             async fn put_workflow_def(&mut self, name: &str, version: u32, hash: &str, path: &str, source: &str, now: i64) -> Result<()> {

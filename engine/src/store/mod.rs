@@ -86,6 +86,9 @@ pub trait Store: Send + Sync {
 pub struct Savepoint {
     pub(crate) history: usize,
     pub(crate) enqueued: usize,
+    /// Nesting level (names the SQL savepoint), so rolling back to / releasing an outer
+    /// savepoint while an inner one is open acts on the outer one.
+    pub(crate) depth: usize,
 }
 
 /// One store transaction. Dropping it without `commit` rolls back.
@@ -182,6 +185,10 @@ pub trait Tx: Send {
         error: Option<&str>,
     ) -> Result<()>;
     async fn count_outbound(&mut self, channel: &str) -> Result<i64>;
+
+    /// Counts of what the business connectors produced: documents per kind, number series,
+    /// outbound messages per channel, stock per item and location.
+    async fn effects_summary(&mut self) -> Result<Value>;
 
     // -- definitions and settings -------------------------------------------------------------
     /// Stores a workflow definition; Err(Duplicate) if that version exists with other content.

@@ -13,7 +13,8 @@ fn qty_param(d: Decimal) -> Decimal {
 }
 
 fn qty_get(r: &sqlx::postgres::PgRow, col: &str) -> Result<Decimal> {
-    Ok(r.try_get::<Decimal, _>(col)?)
+    // NUMERIC(28, 8) pads the scale ("9700.00000000"); callers compare and print values.
+    Ok(r.try_get::<Decimal, _>(col)?.normalize())
 }
 
 async fn flush_enqueued(
