@@ -62,13 +62,13 @@ impl Connector for ValidateOrder {
         match &customer {
             None => reasons.push(format!("unknown customer '{}'", order.customer_id)),
             Some(c) => {
-                if let Some(cur) = &c.currency {
-                    if cur != &order.currency {
-                        reasons.push(format!(
-                            "order currency {} differs from customer currency {cur}",
-                            order.currency
-                        ));
-                    }
+                if let Some(cur) = &c.currency
+                    && cur != &order.currency
+                {
+                    reasons.push(format!(
+                        "order currency {} differs from customer currency {cur}",
+                        order.currency
+                    ));
                 }
             }
         }

@@ -117,7 +117,8 @@ CREATE INDEX tasks_status ON tasks (status);
 
 CREATE TABLE documents (
     kind TEXT NOT NULL,
-    id TEXT NOT NULL,
+    -- C collation: prefix listing compares ids bytewise, whatever the database locale.
+    id TEXT COLLATE "C" NOT NULL,
     body TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (kind, id)
@@ -131,7 +132,7 @@ CREATE TABLE number_series (
 CREATE TABLE stock (
     item TEXT NOT NULL,
     location TEXT NOT NULL,
-    quantity NUMERIC(28, 8) NOT NULL,
+    quantity NUMERIC NOT NULL,
     PRIMARY KEY (item, location)
 );
 

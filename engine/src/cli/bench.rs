@@ -210,10 +210,10 @@ async fn run_flow(
             .await
             .map_err(|e| e.to_string())?;
     }
-    if let Some(l) = &engine.latencies {
-        if let Ok(mut l) = l.lock() {
-            l.clear();
-        }
+    if let Some(l) = &engine.latencies
+        && let Ok(mut l) = l.lock()
+    {
+        l.clear();
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let started = Instant::now();

@@ -241,10 +241,10 @@ fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
             }
         }
     }
-    if let Some(o) = only {
-        if !found {
-            return fail(format!("no rule '{o}' in {}", cfg.rules.display()));
-        }
+    if let Some(o) = only
+        && !found
+    {
+        return fail(format!("no rule '{o}' in {}", cfg.rules.display()));
     }
     if json {
         print_json(&json!({ "cases": ran, "failed": failed, "results": report }));

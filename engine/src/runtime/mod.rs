@@ -154,16 +154,16 @@ impl Engine {
         name: &str,
         version: u32,
     ) -> Result<Arc<Workflow>, StepFailure> {
-        if let Some(wf) = self.defs().latest.get(name) {
-            if wf.version == version {
-                return Ok(wf.clone());
-            }
+        if let Some(wf) = self.defs().latest.get(name)
+            && wf.version == version
+        {
+            return Ok(wf.clone());
         }
         let key = (name.to_string(), version);
-        if let Ok(g) = self.pinned.lock() {
-            if let Some(wf) = g.get(&key) {
-                return Ok(wf.clone());
-            }
+        if let Ok(g) = self.pinned.lock()
+            && let Some(wf) = g.get(&key)
+        {
+            return Ok(wf.clone());
         }
         let Some((_, path, source)) = tx.get_workflow_def(name, version).await? else {
             return Err(StepFailure::permanent(format!(

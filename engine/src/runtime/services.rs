@@ -202,12 +202,8 @@ async fn handle_batch(engine: &Engine, deliveries: &[Delivery]) -> Result<usize,
     for d in &result.poison {
         engine.queue.nack(d, None).await?;
     }
-    if engine.embedded() {
-        // The commit already enqueued the next steps and deleted the consumed messages.
-        if !result.enqueued.is_empty() {
-            wake_embedded(engine);
-        }
-    } else {
+    // Embedded: the commit already enqueued the next steps and deleted the consumed messages.
+    if !engine.embedded() {
         publish_enqueued(engine, &result.enqueued).await?;
         let ok: Vec<Delivery> = deliveries
             .iter()
@@ -217,11 +213,6 @@ async fn handle_batch(engine: &Engine, deliveries: &[Delivery]) -> Result<usize,
         engine.queue.ack(&ok).await?;
     }
     Ok(result.processed)
-}
-
-fn wake_embedded(_engine: &Engine) {
-    // Receivers poll every few milliseconds; in-process wakeups are an optimisation the
-    // embedded queue does through its own notify when it is the publisher.
 }
 
 /// Publishes committed outbox messages (grouped by delay) and deletes their outbox rows.
@@ -273,19 +264,20 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbound dispatcher: store unavailable"),
         }
-        if !engine.embedded() && tick % 10 == 0 {
-            if let Err(e) = sweep_outbox(&engine).await {
-                tracing::warn!(error = %e, "outbox relay: retrying");
-            }
+        if !engine.embedded()
+            && tick.is_multiple_of(10)
+            && let Err(e) = sweep_outbox(&engine).await
+        {
+            tracing::warn!(error = %e, "outbox relay: retrying");
         }
-        if tick % 600 == 0 {
-            if let Ok(mut tx) = engine.store.begin().await {
-                // Keep message ids a week: far longer than any redelivery window.
-                let _ = tx.inbox_prune(real_now_ms() - 7 * 86_400_000).await;
-                let _ = tx.commit().await;
-            }
+        if tick.is_multiple_of(600)
+            && let Ok(mut tx) = engine.store.begin().await
+        {
+            // Keep message ids a week: far longer than any redelivery window.
+            let _ = tx.inbox_prune(real_now_ms() - 7 * 86_400_000).await;
+            let _ = tx.commit().await;
         }
-        if hot_reload && tick % 10 == 0 {
+        if hot_reload && tick.is_multiple_of(10) {
             reload_if_changed(&engine, &mut bad_fingerprint).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

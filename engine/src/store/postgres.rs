@@ -13,7 +13,8 @@ fn qty_param(d: Decimal) -> Decimal {
 }
 
 fn qty_get(r: &sqlx::postgres::PgRow, col: &str) -> Result<Decimal> {
-    // NUMERIC(28, 8) pads the scale ("9700.00000000"); callers compare and print values.
+    // NUMERIC keeps the scale it was given ("9700.00"); normalise so values print alike
+    // on both backends.
     Ok(r.try_get::<Decimal, _>(col)?.normalize())
 }
 
