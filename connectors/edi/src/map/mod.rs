@@ -1,0 +1,111 @@
+//! Mappings between EDI transactions and ordo's canonical documents.
+//!
+//! Inbound ([`order`]): 850 and ORDERS → [`ordo_contract::Order`]. The EDI does not know ordo's
+//! ids, so the caller passes the partner's customer id (from the partner profile) in
+//! [`MapOptions`]; the order id is `{customer_id}-{po_number}` (stable: the same PO from the same
+//! customer maps to the same id, which makes re-delivery idempotent).
+//!
+//! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
+//! Invoice + Order → 810/INVOIC, as [`crate::write::Document`]s for [`crate::write::write`].
+
+pub mod edifact_out;
+pub mod order;
+pub mod x12_out;
+
+pub use edifact_out::{invoice_to_invoic, order_to_ordrsp, shipment_to_desadv};
+pub use order::{MapOptions, orders, to_order};
+pub use x12_out::{invoice_to_810, order_to_855, shipment_to_856};
+
+use ordo_contract::Party;
+
+/// X12 N101 / EDIFACT NAD 3035 party function code → contract role.
+pub fn role_of(code: &str) -> String {
+    match code {
+        "BY" => "buyer",
+        "ST" | "DP" => "ship_to",
+        "SE" | "VN" | "SU" => "seller",
+        "BT" | "IV" => "bill_to",
+        "SF" => "ship_from",
+        "PE" | "PR" => "payer",
+        other => return other.to_ascii_lowercase(),
+    }
+    .to_string()
+}
+
+/// X12 N103 (66 identification code qualifier) → contract id scheme.
+pub fn x12_scheme(q: &str) -> String {
+    match q {
+        "1" => "DUNS",
+        "9" => "DUNS+4",
+        "UL" => "GLN",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Contract id scheme → X12 N103.
+pub fn x12_qualifier(scheme: &str) -> &str {
+    match scheme {
+        "DUNS" => "1",
+        "DUNS+4" => "9",
+        "GLN" => "UL",
+        s if (1..=2).contains(&s.len()) => s,
+        _ => "ZZ",
+    }
+}
+
+/// EDIFACT C082 3055 (code list agency) → contract id scheme.
+pub fn edifact_scheme(agency: &str) -> String {
+    match agency {
+        "9" => "GLN",
+        "16" => "DUNS",
+        "" => "ZZZ",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Contract id scheme → EDIFACT 3055.
+pub fn edifact_agency(scheme: &str) -> &str {
+    match scheme {
+        "GLN" => "9",
+        "DUNS" => "16",
+        "92" | "91" => scheme,
+        _ => "ZZZ",
+    }
+}
+
+/// Contract role → X12 N101.
+pub fn x12_role(role: &str) -> &str {
+    match role {
+        "buyer" => "BY",
+        "ship_to" => "ST",
+        "seller" | "supplier" => "SE",
+        "bill_to" => "BT",
+        "ship_from" => "SF",
+        "payer" => "PR",
+        _ => "ZZ",
+    }
+}
+
+/// Contract role → EDIFACT NAD 3035.
+pub fn edifact_role(role: &str) -> &str {
+    match role {
+        "buyer" => "BY",
+        "ship_to" => "DP",
+        "seller" | "supplier" => "SU",
+        "bill_to" => "IV",
+        "ship_from" => "SF",
+        "payer" => "PE",
+        _ => "ZZZ",
+    }
+}
+
+/// A party's name, trimmed to the element's maximum length in characters.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+pub(crate) fn first_id(p: &Party) -> Option<&ordo_contract::PartyId> {
+    p.ids.first()
+}

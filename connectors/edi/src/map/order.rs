@@ -1,0 +1,338 @@
+//! 850 / ORDERS → canonical [`Order`].
+
+use chrono::NaiveDate;
+use ordo_contract::{Address, Order, OrderLine, Party, PartyId};
+use rust_decimal::Decimal;
+
+use super::{edifact_scheme, role_of, x12_scheme};
+use crate::envelope::{Interchange, Transaction};
+use crate::error::EdiError;
+use crate::segment::SegmentRef;
+use crate::syntax::Standard;
+use crate::values;
+
+/// What the EDI does not carry: who the customer is in ordo's master data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapOptions {
+    /// The partner's customer id (partner profile); the order id is `{customer_id}-{po}`.
+    pub customer_id: String,
+    /// The trading partner id, copied to `Order::partner`.
+    pub partner: Option<String>,
+    /// Currency when the order has no CUR / CUX.
+    pub default_currency: String,
+}
+
+/// Every 850 / ORDERS of the interchange mapped to an order (other sets are skipped).
+pub fn orders(ich: &Interchange<'_>, opts: &MapOptions) -> Vec<Result<Order, EdiError>> {
+    ich.transactions()
+        .filter(|(_, _, t)| t.set_id == "850" || t.set_id == "ORDERS")
+        .map(|(_, _, t)| to_order(ich, t, opts))
+        .collect()
+}
+
+/// Maps one 850 or ORDERS transaction.
+pub fn to_order(
+    ich: &Interchange<'_>,
+    t: &Transaction,
+    opts: &MapOptions,
+) -> Result<Order, EdiError> {
+    let fail = |reason: String| EdiError::Mapping {
+        interchange: ich.control_number.clone(),
+        transaction: t.control_number.clone(),
+        target: "Order",
+        reason,
+    };
+    let mut b = Builder::default();
+    let segs = ich.transaction_segments(t);
+    match (ich.standard, t.set_id.as_str()) {
+        (Standard::X12, "850") => {
+            for s in segs {
+                b.x12(&s).map_err(&fail)?;
+            }
+        }
+        (Standard::Edifact, "ORDERS") => {
+            for s in segs {
+                b.edifact(&s).map_err(&fail)?;
+            }
+        }
+        (_, other) => return Err(fail(format!("{other} is not a purchase order"))),
+    }
+    b.flush_line();
+    let po =
+        b.po.ok_or_else(|| fail("no purchase order number (BEG03 / BGM 1004)".into()))?;
+    let order_date = b
+        .date
+        .ok_or_else(|| fail("no order date (BEG05 / DTM 137)".into()))?;
+    if b.lines.is_empty() {
+        return Err(fail("no order lines (PO1 / LIN)".into()));
+    }
+    Ok(Order {
+        id: format!("{}-{}", opts.customer_id, po),
+        customer_id: opts.customer_id.clone(),
+        po_number: po,
+        order_date,
+        requested_date: b.requested,
+        currency: b.currency.unwrap_or_else(|| opts.default_currency.clone()),
+        parties: b.parties,
+        lines: b.lines,
+        channel: if ich.standard == Standard::X12 {
+            "edi-x12"
+        } else {
+            "edifact"
+        }
+        .into(),
+        partner: opts.partner.clone(),
+        notes: (!b.notes.is_empty()).then(|| b.notes.join("\n")),
+    })
+}
+
+#[derive(Default)]
+struct Builder {
+    po: Option<String>,
+    date: Option<NaiveDate>,
+    requested: Option<NaiveDate>,
+    currency: Option<String>,
+    parties: Vec<Party>,
+    lines: Vec<OrderLine>,
+    line: Option<OrderLine>,
+    gtin: Option<String>,
+    notes: Vec<String>,
+    in_lines: bool,
+}
+
+fn dec(v: &[u8], what: &str) -> Result<Decimal, String> {
+    values::decimal(v)
+        .ok_or_else(|| format!("{what} {:?} is not a number", String::from_utf8_lossy(v)))
+}
+
+impl Builder {
+    fn flush_line(&mut self) {
+        if let Some(mut l) = self.line.take() {
+            if l.sku.is_empty() {
+                l.sku = l
+                    .vendor_part
+                    .clone()
+                    .or_else(|| self.gtin.clone())
+                    .or_else(|| l.buyer_part.clone())
+                    .unwrap_or_default();
+            }
+            self.lines.push(l);
+        }
+        self.gtin = None;
+    }
+
+    fn address(&mut self) -> Option<&mut Address> {
+        let p = self.parties.last_mut()?;
+        Some(p.address.get_or_insert_with(Address::default))
+    }
+
+    fn x12(&mut self, s: &SegmentRef<'_, '_>) -> Result<(), String> {
+        match s.tag() {
+            "BEG" => {
+                self.po = s.opt(3);
+                self.date = Some(values::date(s.raw(5)).ok_or("BEG05 is not a date")?);
+            }
+            "CUR" => self.currency = s.opt(2),
+            "DTM" if !self.in_lines => {
+                let d = values::date(s.raw(2));
+                match s.raw(1) {
+                    b"002" => self.requested = d.or(self.requested),
+                    b"010" | b"037" | b"106" => self.requested = self.requested.or(d),
+                    _ => {}
+                }
+            }
+            "MSG" if !self.in_lines => self.notes.extend(s.opt(1)),
+            "N1" if !self.in_lines => {
+                let code = s.text(1);
+                let mut p = Party {
+                    role: role_of(code.trim()),
+                    name: s.opt(2),
+                    ..Party::default()
+                };
+                if let (Some(q), Some(v)) = (s.opt(3), s.opt(4)) {
+                    p.ids.push(PartyId {
+                        qualifier: x12_scheme(&q),
+                        value: v,
+                    });
+                }
+                self.parties.push(p);
+            }
+            "N3" if !self.in_lines => {
+                let lines: Vec<String> = [s.opt(1), s.opt(2)].into_iter().flatten().collect();
+                if let Some(a) = self.address() {
+                    a.lines.extend(lines);
+                }
+            }
+            "N4" if !self.in_lines => {
+                let (c, r, p, k) = (s.opt(1), s.opt(2), s.opt(3), s.opt(4));
+                if let Some(a) = self.address() {
+                    (a.city, a.region, a.postal_code, a.country) = (c, r, p, k);
+                }
+            }
+            "PO1" => {
+                self.flush_line();
+                self.in_lines = true;
+                let n = self.lines.len() as u32 + 1;
+                let mut l = OrderLine {
+                    line_no: crate::envelope::num(s.raw(1))
+                        .and_then(|v| u32::try_from(v).ok())
+                        .unwrap_or(n),
+                    sku: String::new(),
+                    buyer_part: None,
+                    vendor_part: None,
+                    description: None,
+                    quantity: dec(s.raw(2), "PO102 quantity")?,
+                    uom: s.opt(3).unwrap_or_else(|| "EA".into()),
+                    unit_price: if s.raw(4).is_empty() {
+                        None
+                    } else {
+                        Some(dec(s.raw(4), "PO104 price")?)
+                    },
+                };
+                let mut i = 6;
+                while i < s.len() {
+                    let has_vendor = l.vendor_part.is_some();
+                    let slot = match s.raw(i) {
+                        b"BP" | b"IN" | b"PI" => Some(&mut l.buyer_part),
+                        b"VP" | b"VN" | b"VC" | b"VA" | b"SK" => Some(&mut l.vendor_part),
+                        // a GTIN is only the fallback SKU: skip it once a vendor part is known
+                        b"UP" | b"UK" | b"EN" | b"UA" | b"EO" if !has_vendor => {
+                            Some(&mut self.gtin)
+                        }
+                        _ => None,
+                    };
+                    if let Some(slot) = slot.filter(|s| s.is_none()) {
+                        *slot = s.opt(i + 1);
+                    }
+                    i += 2;
+                }
+                self.line = Some(l);
+            }
+            "PID" => {
+                if let Some(l) = self.line.as_mut() {
+                    l.description = l.description.take().or(s.opt(5));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn edifact(&mut self, s: &SegmentRef<'_, '_>) -> Result<(), String> {
+        match s.tag() {
+            "BGM" => self.po = s.comp(2, 1),
+            "DTM" => {
+                let (q, v, f) = (s.component(1, 1), s.component(1, 2), s.component(1, 3));
+                let d = values::edifact_date(v, f);
+                match q {
+                    b"137" | b"4" if !self.in_lines => {
+                        self.date = Some(d.ok_or("DTM 137 is not a date")?);
+                    }
+                    b"2" if !self.in_lines => self.requested = d.or(self.requested),
+                    b"64" | b"69" if !self.in_lines => self.requested = self.requested.or(d),
+                    _ => {}
+                }
+            }
+            "CUX" => self.currency = self.currency.take().or(s.comp(1, 2)),
+            "FTX" if !self.in_lines => {
+                let t: Vec<String> = (1..=5).filter_map(|c| s.comp(4, c)).collect();
+                if !t.is_empty() {
+                    self.notes.push(t.join(" "));
+                }
+            }
+            "NAD" if !self.in_lines => {
+                let mut p = Party {
+                    role: role_of(s.text(1).trim()),
+                    ..Party::default()
+                };
+                if let Some(id) = s.comp(2, 1) {
+                    p.ids.push(PartyId {
+                        qualifier: edifact_scheme(&s.comp(2, 3).unwrap_or_default()),
+                        value: id,
+                    });
+                }
+                let name: Vec<String> = (1..=5).filter_map(|c| s.comp(4, c)).collect();
+                p.name = (!name.is_empty()).then(|| name.join(" "));
+                let lines: Vec<String> = (1..=4).filter_map(|c| s.comp(5, c)).collect();
+                let a = Address {
+                    lines,
+                    city: s.opt(6),
+                    region: s.opt(7),
+                    postal_code: s.opt(8),
+                    country: s.opt(9),
+                };
+                if a != Address::default() {
+                    p.address = Some(a);
+                }
+                self.parties.push(p);
+            }
+            "LIN" => {
+                self.flush_line();
+                self.in_lines = true;
+                let n = self.lines.len() as u32 + 1;
+                let mut l = OrderLine {
+                    line_no: s.text(1).trim().parse().unwrap_or(n),
+                    sku: String::new(),
+                    buyer_part: None,
+                    vendor_part: None,
+                    description: None,
+                    quantity: Decimal::ZERO,
+                    uom: "EA".into(),
+                    unit_price: None,
+                };
+                self.item(&mut l, s.comp(3, 1), s.comp(3, 2));
+                self.line = Some(l);
+            }
+            "PIA" => {
+                if let Some(mut l) = self.line.take() {
+                    for e in 2..=6 {
+                        self.item(&mut l, s.comp(e, 1), s.comp(e, 2));
+                    }
+                    self.line = Some(l);
+                }
+            }
+            "IMD" => {
+                if let Some(l) = self.line.as_mut() {
+                    let t: Vec<String> =
+                        [s.comp(3, 4), s.comp(3, 5)].into_iter().flatten().collect();
+                    if l.description.is_none() && !t.is_empty() {
+                        l.description = Some(t.join(" "));
+                    }
+                }
+            }
+            "QTY" => {
+                if let Some(l) = self.line.as_mut() {
+                    let q = s.component(1, 1);
+                    if q == b"21" || l.quantity.is_zero() {
+                        l.quantity = dec(s.component(1, 2), "QTY quantity")?;
+                        if let Some(u) = s.comp(1, 3) {
+                            l.uom = u;
+                        }
+                    }
+                }
+            }
+            "PRI" => {
+                if let Some(l) = self.line.as_mut() {
+                    let v = s.component(1, 2);
+                    if !v.is_empty() && (s.component(1, 1) == b"AAA" || l.unit_price.is_none()) {
+                        l.unit_price = Some(dec(v, "PRI price")?);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// EDIFACT 7143 item number type: SA supplier's, IN/BP buyer's, EN/UP/SRV GTIN.
+    fn item(&mut self, l: &mut OrderLine, number: Option<String>, kind: Option<String>) {
+        let Some(v) = number else { return };
+        match kind.as_deref() {
+            Some("SA") | Some("VN") | Some("VP") => {
+                l.vendor_part = l.vendor_part.take().or(Some(v))
+            }
+            Some("IN") | Some("BP") | Some("BY") => l.buyer_part = l.buyer_part.take().or(Some(v)),
+            _ => self.gtin = self.gtin.take().or(Some(v)),
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Transaction validation: segment order, loops and occurrence against the set's schema, then
+//! element requirement, length, type, code values and dates; plus the 856 HL hierarchy and
+//! EDIFACT DTM formats. Every finding is a located [`Issue`] with its standard code.
+//!
+//! Segments are matched greedily against the schema tree: a segment is looked for from the
+//! current position forward in the innermost loop, then in each enclosing loop; mandatory
+//! segments skipped on the way are reported missing (AK304 3 / 0085 13). A segment that fits
+//! nowhere is "not in proper sequence" (7) when it appears earlier in an open loop, "unexpected"
+//! (2) when the set has it elsewhere, "not in defined set" (6) when the standard knows it, and
+//! "unrecognized" (1) otherwise; it does not move the position.
+
+use crate::envelope::{Interchange, Transaction};
+use crate::issue::{Code, ElementAt, Issue};
+use crate::schema::{self, Elem, Kind, Node};
+use crate::segment::SegmentRef;
+use crate::syntax::{Standard, split_unreleased};
+use crate::values;
+
+/// Envelope issues of the interchange followed by the issues of every transaction in it.
+pub fn validate(ich: &Interchange<'_>) -> Vec<Issue> {
+    let mut out = ich.issues.clone();
+    for (gi, ti, t) in ich.transactions() {
+        validate_transaction(ich, gi, ti, t, &mut out);
+    }
+    out
+}
+
+struct Frame<'s> {
+    children: &'s [Node],
+    pos: usize,
+    count: u32,
+}
+
+/// Validates one transaction's content (envelope counts are checked by the reader).
+pub fn validate_transaction(
+    ich: &Interchange<'_>,
+    gi: usize,
+    ti: usize,
+    t: &Transaction,
+    out: &mut Vec<Issue>,
+) {
+    let std = ich.standard;
+    let Some(set) = schema::set_schema(std, &t.set_id) else {
+        out.push(ich.issue_at(
+            Code::SetNotSupported,
+            Some(gi),
+            Some(ti),
+            Some(t.header),
+            None,
+            None,
+            t.set_id.clone(),
+        ));
+        return;
+    };
+    let body_end = t.trailer.unwrap_or(t.end);
+    let mut stack: Vec<Frame<'_>> = vec![Frame {
+        children: &set.body,
+        pos: 0,
+        count: 0,
+    }];
+    let mut hl = HlState::default();
+    let at =
+        |code: Code, si: usize, el: Option<ElementAt>, value: Option<String>, detail: String| {
+            ich.issue_at(code, Some(gi), Some(ti), Some(si), el, value, detail)
+        };
+    for si in t.header + 1..body_end {
+        let Some(seg) = ich.segment(si) else { continue };
+        let tag = seg.tag();
+        if matched(&mut stack, schema::tag_key(tag), si, &at, out) {
+            if let Some(defs) = schema::segment_elements(std, tag) {
+                check_elements(std, &seg, defs, &mut |code, pos, comp, value| {
+                    let el = Some(ElementAt {
+                        position: pos,
+                        component: comp,
+                    });
+                    out.push(at(code, si, el, value, String::new()));
+                });
+            }
+            if std == Standard::X12 && tag == "HL" {
+                hl.check(&seg, si, &at, out);
+            }
+            if std == Standard::Edifact && tag == "DTM" {
+                let (v, f) = (seg.component(1, 2), seg.component(1, 3));
+                if !v.is_empty() && !values::edifact_datetime(v, f) {
+                    let el = Some(ElementAt {
+                        position: 1,
+                        component: Some(2),
+                    });
+                    let detail = format!("format {}", String::from_utf8_lossy(f));
+                    out.push(at(
+                        Code::InvalidDate,
+                        si,
+                        el,
+                        Some(seg.text(1).into_owned()),
+                        detail,
+                    ));
+                }
+            }
+        } else {
+            let code = classify(std, set, &stack, tag);
+            out.push(at(code, si, None, None, String::new()));
+        }
+    }
+    // close every open loop: mandatory segments never seen
+    let end_si = body_end.min(ich.segments.len().saturating_sub(1));
+    while let Some(f) = stack.pop() {
+        missing(&f, f.children.len(), end_si, &at, out);
+    }
+}
+
+/// Reports mandatory children of `f` from its position up to (excluding) `upto`.
+fn missing<F>(f: &Frame<'_>, upto: usize, si: usize, at: &F, out: &mut Vec<Issue>)
+where
+    F: Fn(Code, usize, Option<ElementAt>, Option<String>, String) -> Issue,
+{
+    for j in f.pos..upto {
+        let seen = if j == f.pos { f.count } else { 0 };
+        let node = &f.children[j];
+        if seen < node.min() {
+            let mut issue = at(
+                Code::MandatorySegmentMissing,
+                si,
+                None,
+                None,
+                format!("{} expected", node.tag()),
+            );
+            if let Some(s) = issue.segment.as_mut() {
+                s.tag = node.tag().to_string();
+            }
+            out.push(issue);
+        }
+    }
+}
+
+fn matched<'s, F>(
+    stack: &mut Vec<Frame<'s>>,
+    key: u32,
+    si: usize,
+    at: &F,
+    out: &mut Vec<Issue>,
+) -> bool
+where
+    F: Fn(Code, usize, Option<ElementAt>, Option<String>, String) -> Issue,
+{
+    let mut d = stack.len();
+    while d > 0 {
+        d -= 1;
+        let f = &stack[d];
+        let Some(i) = (f.pos..f.children.len()).find(|&i| f.children[i].key() == key) else {
+            continue;
+        };
+        while stack.len() > d + 1 {
+            if let Some(inner) = stack.pop() {
+                missing(&inner, inner.children.len(), si, at, out);
+            }
+        }
+        let f = &mut stack[d];
+        missing(f, i, si, at, out);
+        if i == f.pos {
+            f.count += 1;
+        } else {
+            f.pos = i;
+            f.count = 1;
+        }
+        let node = &f.children[i];
+        if f.count > node.max() {
+            let code = match node {
+                Node::Loop { .. } => Code::LoopOverMax,
+                Node::Seg { .. } => Code::SegmentOverMax,
+            };
+            out.push(at(code, si, None, None, format!("max {}", node.max())));
+        }
+        if let Node::Loop { children, .. } = node {
+            stack.push(Frame {
+                children,
+                pos: 0,
+                count: 0,
+            });
+        }
+        return true;
+    }
+    false
+}
+
+fn classify(std: Standard, set: &schema::SetSchema, stack: &[Frame<'_>], tag: &str) -> Code {
+    if stack.iter().any(|f| {
+        f.children[..f.pos.min(f.children.len())]
+            .iter()
+            .any(|n| n.tag() == tag)
+    }) {
+        Code::SegmentOutOfOrder
+    } else if set.tags.contains(tag) {
+        Code::UnexpectedSegment
+    } else if schema::is_known_tag(std, tag) {
+        Code::SegmentNotInSet
+    } else {
+        Code::UnrecognizedSegment
+    }
+}
+
+/// Checks a segment's elements; `report(code, element, component, value)`.
+pub(crate) fn check_elements(
+    std: Standard,
+    seg: &SegmentRef<'_, '_>,
+    defs: &[Elem],
+    report: &mut dyn FnMut(Code, u32, Option<u32>, Option<String>),
+) {
+    let seps = seg.seps;
+    if seg.len() > defs.len() && (defs.len() + 1..=seg.len()).any(|n| !seg.raw(n).is_empty()) {
+        report(Code::TooManyElements, defs.len() as u32 + 1, None, None);
+    }
+    for (i, def) in defs.iter().enumerate() {
+        let n = i + 1;
+        let raw = seg.raw(n);
+        let pos = n as u32;
+        if def.components.is_empty() {
+            let has_component = match seps.release {
+                None => raw.contains(&seps.component),
+                Some(_) => {
+                    crate::syntax::find_unreleased(raw, seps.component, seps.release).is_some()
+                }
+            };
+            if has_component {
+                report(
+                    Code::TooManyComponents,
+                    pos,
+                    None,
+                    Some(seg.text(n).into_owned()),
+                );
+                continue;
+            }
+            if let Some(code) = check_simple(std, raw, def, seps.release) {
+                report(code, pos, None, value_of(code, seg, raw));
+            }
+            continue;
+        }
+        if raw.is_empty() {
+            if def.required {
+                report(Code::MandatoryElementMissing, pos, None, None);
+            }
+            continue;
+        }
+        let mut count = 0;
+        for (j, comp) in split_unreleased(raw, seps.component, seps.release).enumerate() {
+            count += 1;
+            let Some(cdef) = def.components.get(j) else {
+                report(Code::TooManyComponents, pos, Some(j as u32 + 1), None);
+                break;
+            };
+            if let Some(code) = check_simple(std, comp, cdef, seps.release) {
+                report(code, pos, Some(j as u32 + 1), value_of(code, seg, comp));
+            }
+        }
+        for (j, cdef) in def.components.iter().enumerate().skip(count) {
+            if cdef.required {
+                report(Code::MandatoryElementMissing, pos, Some(j as u32 + 1), None);
+            }
+        }
+    }
+}
+
+fn value_of(code: Code, seg: &SegmentRef<'_, '_>, raw: &[u8]) -> Option<String> {
+    (code != Code::MandatoryElementMissing)
+        .then(|| crate::syntax::unescape(raw, seg.seps.release).into_owned())
+}
+
+fn check_simple(std: Standard, raw: &[u8], def: &Elem, release: Option<u8>) -> Option<Code> {
+    if raw.is_empty() {
+        return def.required.then_some(Code::MandatoryElementMissing);
+    }
+    let len = match release {
+        Some(r) if memchr::memchr(r, raw).is_some() => {
+            crate::syntax::unescape(raw, release).chars().count()
+        }
+        _ => raw.len(),
+    };
+    let (min, max) = (usize::from(def.min), usize::from(def.max));
+    match def.kind {
+        Kind::An | Kind::Id | Kind::A => {
+            if raw.iter().any(|&b| b < 0x20 || b == 0x7f) {
+                return Some(Code::InvalidCharacter);
+            }
+            if len < min {
+                return Some(Code::ElementTooShort);
+            }
+            if len > max {
+                return Some(Code::ElementTooLong);
+            }
+            if !def.codes.is_empty() {
+                let v = std::str::from_utf8(raw).unwrap_or("");
+                if !def.codes.contains(&v.trim_end()) {
+                    return Some(Code::InvalidCode);
+                }
+            }
+            None
+        }
+        Kind::N0 | Kind::N2 | Kind::R => {
+            let decimal = def.kind == Kind::R || std == Standard::Edifact;
+            let Some(digits) = values::numeric_len(raw, decimal) else {
+                return Some(Code::NotNumeric);
+            };
+            if digits < min {
+                return Some(Code::ElementTooShort);
+            }
+            (digits > max).then_some(Code::ElementTooLong)
+        }
+        Kind::Dt => {
+            if len < min || len > max || values::date(raw).is_none() {
+                return Some(Code::InvalidDate);
+            }
+            None
+        }
+        Kind::Tm => {
+            if len < min || len > max || !values::time(raw) {
+                return Some(Code::InvalidTime);
+            }
+            None
+        }
+    }
+}
+
+/// 856 HL hierarchy: HL01 counts 1, 2, 3...; HL02 names an earlier HL (empty on the first);
+/// HL03 present.
+#[derive(Default)]
+struct HlState {
+    ids: Vec<String>,
+}
+
+impl HlState {
+    fn check<F>(&mut self, seg: &SegmentRef<'_, '_>, si: usize, at: &F, out: &mut Vec<Issue>)
+    where
+        F: Fn(Code, usize, Option<ElementAt>, Option<String>, String) -> Issue,
+    {
+        let el = |p| {
+            Some(ElementAt {
+                position: p,
+                component: None,
+            })
+        };
+        let id = seg.text(1).into_owned();
+        let expect = (self.ids.len() + 1).to_string();
+        if id != expect {
+            out.push(at(
+                Code::InvalidValue,
+                si,
+                el(1),
+                Some(id.clone()),
+                format!("HL01 should be {expect}"),
+            ));
+        }
+        let parent = seg.text(2);
+        if self.ids.is_empty() && !parent.is_empty() {
+            out.push(at(
+                Code::InvalidValue,
+                si,
+                el(2),
+                Some(parent.into_owned()),
+                "first HL has no parent".into(),
+            ));
+        } else if !parent.is_empty() && !self.ids.iter().any(|i| *i == parent) {
+            out.push(at(
+                Code::InvalidValue,
+                si,
+                el(2),
+                Some(parent.into_owned()),
+                "HL02 names no earlier HL".into(),
+            ));
+        }
+        self.ids.push(id);
+    }
+}

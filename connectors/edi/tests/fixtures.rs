@@ -1,0 +1,189 @@
+//! Data-driven fixture test: every `fixtures/X.edi` is read, validated, acknowledged and (850 /
+//! ORDERS) mapped; the compact rendering must equal `fixtures/X.expected`.
+//! `UPDATE_EXPECT=1 cargo test -p ordo-edi --test fixtures` rewrites the snapshots.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ordo_edi::ack::summarize;
+use ordo_edi::map::{MapOptions, orders};
+use ordo_edi::{Standard, read, validate};
+
+fn sep(b: Option<u8>) -> String {
+    match b {
+        None => "-".into(),
+        Some(b) if b.is_ascii_graphic() => (b as char).to_string(),
+        Some(b) => format!("0x{b:02x}"),
+    }
+}
+
+pub fn render(input: &[u8]) -> String {
+    let mut o = String::new();
+    let opts = MapOptions {
+        customer_id: "C1".into(),
+        partner: Some("P1".into()),
+        default_currency: "EUR".into(),
+    };
+    for ich in read(input) {
+        let ich = match ich {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = writeln!(o, "error: {e}");
+                continue;
+            }
+        };
+        let s = ich.separators;
+        let _ = writeln!(
+            o,
+            "interchange {:?} v{} {} ctl={} {}:{} -> {}:{} seps=[{} {} {} {} rel {}] segments={} bytes={}..{}",
+            ich.standard,
+            ich.version,
+            ich.syntax_id,
+            ich.control_number,
+            ich.sender.qualifier,
+            ich.sender.id,
+            ich.receiver.qualifier,
+            ich.receiver.id,
+            sep(Some(s.element)),
+            sep(Some(s.component)),
+            sep(s.repetition),
+            sep(Some(s.segment)),
+            sep(s.release),
+            ich.segments.len(),
+            ich.offset,
+            ich.end,
+        );
+        for g in &ich.groups {
+            let _ = writeln!(
+                o,
+                "  group {} ctl={} v={} sets={}",
+                g.functional_id,
+                g.control_number,
+                g.version,
+                g.transactions.len()
+            );
+            for t in &g.transactions {
+                let _ = writeln!(
+                    o,
+                    "    set {} ctl={} v={} segments={}",
+                    t.set_id,
+                    t.control_number,
+                    t.version,
+                    t.end - t.header
+                );
+            }
+        }
+        let issues = validate(&ich);
+        for i in &issues {
+            let _ = writeln!(o, "  ! {i}");
+        }
+        for g in summarize(&ich, &issues) {
+            let sets: Vec<String> = g
+                .sets
+                .iter()
+                .map(|s| format!("{}={}", s.control_number, s.status.x12()))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  ack group {} {} [{}]",
+                g.control_number,
+                g.status.x12(),
+                sets.join(" ")
+            );
+        }
+        for r in orders(&ich, &opts) {
+            match r {
+                Err(e) => {
+                    let _ = writeln!(o, "  order error: {e}");
+                }
+                Ok(ord) => {
+                    let _ = writeln!(
+                        o,
+                        "  order {} po={} date={} requested={:?} cur={} channel={} notes={}",
+                        ord.id,
+                        ord.po_number,
+                        ord.order_date,
+                        ord.requested_date,
+                        ord.currency,
+                        ord.channel,
+                        ord.notes.as_deref().map_or(0, |n| n.lines().count())
+                    );
+                    for p in &ord.parties {
+                        let ids: Vec<String> = p
+                            .ids
+                            .iter()
+                            .map(|i| format!("{}:{}", i.qualifier, i.value))
+                            .collect();
+                        let city = p
+                            .address
+                            .as_ref()
+                            .and_then(|a| a.city.clone())
+                            .unwrap_or_default();
+                        let _ = writeln!(
+                            o,
+                            "    party {} {:?} [{}] {}",
+                            p.role,
+                            p.name.as_deref().unwrap_or(""),
+                            ids.join(" "),
+                            city
+                        );
+                    }
+                    for l in &ord.lines {
+                        let _ = writeln!(
+                            o,
+                            "    line {} sku={} qty={} {} price={:?} buyer={:?} vendor={:?} desc={:?}",
+                            l.line_no,
+                            l.sku,
+                            l.quantity,
+                            l.uom,
+                            l.unit_price.map(|p| p.to_string()),
+                            l.buyer_part,
+                            l.vendor_part,
+                            l.description
+                        );
+                    }
+                }
+            }
+        }
+        if ich.standard == Standard::Edifact && ich.groups.is_empty() {
+            let _ = writeln!(o, "  (no messages)");
+        }
+    }
+    o
+}
+
+#[test]
+fn fixtures_match_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "edi"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 40, "only {} fixtures", paths.len());
+    let mut failed = Vec::new();
+    for p in &paths {
+        let input = std::fs::read(p).expect("read fixture");
+        let got = render(&input);
+        let exp = p.with_extension("expected");
+        if update {
+            std::fs::write(&exp, &got).expect("write snapshot");
+            continue;
+        }
+        let want = std::fs::read_to_string(&exp).unwrap_or_default();
+        if got != want {
+            eprintln!("--- {} differs; got:\n{got}", exp.display());
+            failed.push(
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "snapshots differ (UPDATE_EXPECT=1 to accept): {failed:?}"
+    );
+}

