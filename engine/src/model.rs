@@ -28,6 +28,8 @@ pub struct Instance {
     pub step: String,
     /// Bumped on every transition; a message or timer carrying an older token is stale.
     pub token: i64,
+    /// `seq` of the last history event written for this instance.
+    pub history_seq: i64,
     pub attempt: u32,
     pub data: Value,
     pub error: Option<String>,

@@ -18,6 +18,7 @@ CREATE TABLE instances (
     business_key TEXT NOT NULL,
     status TEXT NOT NULL,
     step TEXT NOT NULL,
+    history_seq INTEGER NOT NULL DEFAULT 0,
     token INTEGER NOT NULL,
     attempt INTEGER NOT NULL,
     data TEXT NOT NULL,

@@ -205,6 +205,7 @@ impl Engine {
             status: status::RUNNING.into(),
             step: wf.start.clone(),
             token: 1,
+            history_seq: 1,
             attempt: 1,
             data: if data.is_object() {
                 data
@@ -314,7 +315,8 @@ impl Engine {
             )));
         }
         let now = self.clock.now_ms();
-        let seq = tx.next_history_seq(&inst.id).await?;
+        inst.history_seq += 1;
+        let seq = inst.history_seq;
         tx.append_history(
             &inst.id,
             HistoryEvent {

@@ -69,6 +69,7 @@ macro_rules! impl_store_tx {
                 status: r.try_get("status")?,
                 step: r.try_get("step")?,
                 token: r.try_get("token")?,
+                history_seq: r.try_get("history_seq")?,
                 attempt: r.try_get::<i64, _>("attempt")? as u32,
                 data: parse_json(r.try_get::<&str, _>("data")?)?,
                 error: r.try_get("error")?,
@@ -94,7 +95,7 @@ macro_rules! impl_store_tx {
             })
         }
 
-        const INSTANCE_COLS: &str = "id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at";
+        const INSTANCE_COLS: &str = "id, workflow, version, business_key, status, step, token, history_seq, attempt, data, error, end_status, created_at, updated_at";
         const TASK_COLS: &str = "id, instance_id, step, token, role, status, outcome, note, created_at, due_at, decided_at";
 
         #[async_trait]
@@ -217,8 +218,8 @@ macro_rules! impl_store_tx {
 
             async fn insert_instance(&mut self, i: &Instance) -> Result<()> {
                 let r = sqlx::query(
-                    "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+                    "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at, history_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
                 )
                 .bind(i.id.as_str())
                 .bind(i.workflow.as_str())
@@ -233,6 +234,7 @@ macro_rules! impl_store_tx {
                 .bind(i.end_status.as_deref())
                 .bind(i.created_at)
                 .bind(i.updated_at)
+                .bind(i.history_seq)
                 .execute(&mut *self.tx)
                 .await?;
                 if r.rows_affected() == 0 {
@@ -252,7 +254,7 @@ macro_rules! impl_store_tx {
 
             async fn update_instance(&mut self, i: &Instance) -> Result<()> {
                 sqlx::query(
-                    "UPDATE instances SET status = $2, step = $3, token = $4, attempt = $5, data = $6, error = $7, end_status = $8, updated_at = $9 WHERE id = $1",
+                    "UPDATE instances SET status = $2, step = $3, token = $4, attempt = $5, data = $6, error = $7, end_status = $8, updated_at = $9, history_seq = $10 WHERE id = $1",
                 )
                 .bind(i.id.as_str())
                 .bind(i.status.as_str())
@@ -263,6 +265,7 @@ macro_rules! impl_store_tx {
                 .bind(i.error.as_deref())
                 .bind(i.end_status.as_deref())
                 .bind(i.updated_at)
+                .bind(i.history_seq)
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

@@ -180,6 +180,7 @@ fn instance(id: &str, workflow: &str, key: &str, created_at: i64) -> Instance {
         status: status::RUNNING.into(),
         step: "start".into(),
         token: 1,
+        history_seq: 0,
         attempt: 0,
         data: exact_json(
             r#"{"order": "PO-1", "total": 12345678901234567.10, "lines": [{"qty": 0.30}]}"#,
