@@ -1,0 +1,157 @@
+//! Lookup structures built once per `reconcile` call so each payment costs a handful of hash
+//! lookups: invoice keys → items, customer → items (oldest due first), payer account →
+//! customer, name word → customers, amount → items. Never all-pairs.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::names;
+use super::{Customer, MatchConfig, OpenItem};
+use crate::reference;
+
+/// At most this many customers are scored for one payer name.
+const MAX_NAME_CANDIDATES: usize = 256;
+
+pub struct Index {
+    pub by_key: HashMap<String, Vec<u32>>,
+    pub by_customer: Vec<Vec<u32>>,
+    pub customer_of_item: Vec<u32>,
+    pub customer_ids: Vec<String>,
+    pub customer_pos: HashMap<String, u32>,
+    pub by_account: HashMap<String, u32>,
+    pub learned: HashMap<String, u32>,
+    pub name_tokens: Vec<Vec<String>>,
+    pub by_token: HashMap<String, Vec<u32>>,
+    pub by_amount: HashMap<Decimal, Vec<u32>>,
+    pub digit_keys: Vec<Option<String>>,
+}
+
+pub fn norm_account(a: &str) -> String {
+    a.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl Index {
+    pub fn build(items: &[OpenItem], customers: &[Customer], cfg: &MatchConfig) -> Index {
+        let mut ix = Index {
+            by_key: HashMap::with_capacity(items.len() * 2),
+            by_customer: Vec::new(),
+            customer_of_item: Vec::with_capacity(items.len()),
+            customer_ids: Vec::new(),
+            customer_pos: HashMap::new(),
+            by_account: HashMap::new(),
+            learned: HashMap::new(),
+            name_tokens: Vec::new(),
+            by_token: HashMap::new(),
+            by_amount: HashMap::with_capacity(items.len()),
+            digit_keys: Vec::with_capacity(items.len()),
+        };
+        let mut ambiguous: Vec<String> = Vec::new();
+        for c in customers {
+            let pos = ix.customer(&c.id);
+            ix.name_tokens[pos as usize] = names::tokens(&c.name);
+            for a in &c.accounts {
+                let a = norm_account(a);
+                match ix.by_account.get(&a) {
+                    Some(p) if *p != pos => ambiguous.push(a),
+                    _ => {
+                        ix.by_account.insert(a, pos);
+                    }
+                }
+            }
+        }
+        for a in ambiguous {
+            ix.by_account.remove(&a);
+        }
+        for (pos, toks) in ix.name_tokens.iter().enumerate() {
+            for t in toks {
+                ix.by_token.entry(t.clone()).or_default().push(pos as u32);
+            }
+        }
+        for (acct, cust) in &cfg.learned_accounts {
+            let pos = ix.customer(cust);
+            ix.learned.insert(norm_account(acct), pos);
+        }
+        for (i, it) in items.iter().enumerate() {
+            let i = i as u32;
+            let pos = ix.customer(&it.customer_id);
+            ix.customer_of_item.push(pos);
+            ix.by_customer[pos as usize].push(i);
+            let (full, digits) = reference::invoice_keys(&it.number);
+            ix.by_key.entry(full).or_default().push(i);
+            if let Some(d) = &digits {
+                ix.by_key.entry(d.clone()).or_default().push(i);
+            }
+            ix.digit_keys.push(digits);
+            ix.by_amount
+                .entry(it.amount_open.normalize())
+                .or_default()
+                .push(i);
+        }
+        for list in ix.by_key.values_mut() {
+            list.dedup();
+        }
+        // Oldest due first; equal due dates keep input order (stable sort, deterministic).
+        for list in &mut ix.by_customer {
+            list.sort_by_key(|i| items[*i as usize].due_date);
+        }
+        ix
+    }
+
+    fn customer(&mut self, id: &str) -> u32 {
+        if let Some(p) = self.customer_pos.get(id) {
+            return *p;
+        }
+        let p = self.customer_ids.len() as u32;
+        self.customer_ids.push(id.to_string());
+        self.customer_pos.insert(id.to_string(), p);
+        self.by_customer.push(Vec::new());
+        self.name_tokens.push(Vec::new());
+        p
+    }
+
+    /// Customers whose name scores at least `threshold` against `name`, best first.
+    pub fn by_name(&self, name: &str, threshold: u8) -> Vec<(u32, u8)> {
+        let toks = names::tokens(name);
+        // Candidates: the customers sharing the most words with the payer's name (a typo in
+        // one word still leaves the others); only those are scored character by character.
+        let mut all: Vec<u32> = Vec::new();
+        for t in &toks {
+            if let Some(l) = self.by_token.get(t) {
+                all.extend_from_slice(l);
+            }
+        }
+        all.sort_unstable();
+        let mut best = 0usize;
+        let mut cands: Vec<u32> = Vec::new();
+        let mut k = 0;
+        while k < all.len() {
+            let c = all[k];
+            let mut n = 0;
+            while k < all.len() && all[k] == c {
+                n += 1;
+                k += 1;
+            }
+            if n > best {
+                best = n;
+                cands.clear();
+            }
+            if n == best {
+                cands.push(c);
+            }
+        }
+        if cands.len() > MAX_NAME_CANDIDATES {
+            return Vec::new();
+        }
+        let mut scored: Vec<(u32, u8)> = cands
+            .into_iter()
+            .map(|c| (c, names::score_tokens(&toks, &self.name_tokens[c as usize])))
+            .filter(|(_, s)| *s >= threshold)
+            .collect();
+        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+}

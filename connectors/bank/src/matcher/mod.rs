@@ -1,0 +1,242 @@
+//! The reconciliation matcher: statement entries against open invoices (credits) and open
+//! supplier bills (debits). Pure and deterministic: the same inputs give the same output
+//! regardless of hash order; entries are processed in statement order and each allocation
+//! reduces the open amount the next entries see.
+//!
+//! Rules, most confident first (the rule name is recorded on every match):
+//!
+//! | rule | when |
+//! |---|---|
+//! | `reference` | invoice number / RF / QRR / referred document found, amount = open amount(s) |
+//! | `reference_discount` | … amount = open − early-payment discount allowed at the payment date |
+//! | `reference_tolerance` | … difference within `tolerance` → written off to `writeoff_account` |
+//! | `reference_fee` | … short by at most `max_fee` (bank charges) → `fee_account` |
+//! | `reference_subset` | several numbers in the text, the amount pays an exact subset of them |
+//! | `reference_overpayment` | … amount above the open total → customer credit |
+//! | `reference_partial` | … amount below → allocated oldest first, invoice stays open |
+//! | `reference_fuzzy` | payer known, a number one typo away from one of its invoices, amount equal |
+//! | `payer_amount` | payer known (IBAN, learned account, fuzzy name), amount = one open item |
+//! | `payer_discount` | payer known, amount = one item minus its allowed discount |
+//! | `payer_subset` | payer known, amount = a unique subset (≤ `max_subset`) of its open items |
+//! | `payer_tolerance` / `payer_fee` | payer known, one item within tolerance / fee |
+//!
+//! Everything else becomes an [`Exception`] with the best candidates and scores.
+
+mod index;
+mod names;
+mod rules;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use ordo_contract::PaymentTerms;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Statement;
+
+pub use names::name_score;
+
+/// Receivable (customer invoice, paid by credits) or payable (supplier bill, paid by debits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Receivable,
+    Payable,
+}
+
+/// An open invoice or bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenItem {
+    pub number: String,
+    pub customer_id: String,
+    pub amount_open: Decimal,
+    pub currency: String,
+    pub due_date: NaiveDate,
+    pub issue_date: NaiveDate,
+    pub terms: PaymentTerms,
+    pub kind: ItemKind,
+}
+
+/// A customer or supplier with the bank accounts (IBANs) it pays from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+/// Matching knobs finance can tune.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MatchConfig {
+    /// Differences up to this amount (either way) are written off.
+    pub tolerance: Decimal,
+    pub writeoff_account: String,
+    /// A payment short by up to this much is taken as bank fees deducted by the payer's bank.
+    pub max_fee: Decimal,
+    pub fee_account: String,
+    /// Account for early-payment discounts taken.
+    pub discount_account: String,
+    /// Days after the discount deadline a discount is still accepted.
+    pub discount_grace_days: u32,
+    /// Minimum fuzzy name score (0-100) to identify a payer by name.
+    pub name_threshold: u8,
+    /// Largest number of invoices one payment may be split across without a reference.
+    pub max_subset: usize,
+    /// Learned payer account → customer id (from confirmed manual matches).
+    pub learned_accounts: BTreeMap<String, String>,
+    /// Matches below this confidence go to the exceptions queue instead.
+    pub min_confidence: u8,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            tolerance: Decimal::new(100, 2),
+            writeoff_account: "payment-differences".into(),
+            max_fee: Decimal::new(2500, 2),
+            fee_account: "bank-fees".into(),
+            discount_account: "cash-discount".into(),
+            discount_grace_days: 3,
+            name_threshold: 85,
+            max_subset: 5,
+            learned_accounts: BTreeMap::new(),
+            min_confidence: 0,
+        }
+    }
+}
+
+/// Which rule made a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Reference,
+    ReferenceDiscount,
+    ReferenceTolerance,
+    ReferenceFee,
+    ReferenceSubset,
+    ReferenceOverpayment,
+    ReferencePartial,
+    ReferenceFuzzy,
+    PayerAmount,
+    PayerDiscount,
+    PayerSubset,
+    PayerTolerance,
+    PayerFee,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Reference => "reference",
+            Rule::ReferenceDiscount => "reference_discount",
+            Rule::ReferenceTolerance => "reference_tolerance",
+            Rule::ReferenceFee => "reference_fee",
+            Rule::ReferenceSubset => "reference_subset",
+            Rule::ReferenceOverpayment => "reference_overpayment",
+            Rule::ReferencePartial => "reference_partial",
+            Rule::ReferenceFuzzy => "reference_fuzzy",
+            Rule::PayerAmount => "payer_amount",
+            Rule::PayerDiscount => "payer_discount",
+            Rule::PayerSubset => "payer_subset",
+            Rule::PayerTolerance => "payer_tolerance",
+            Rule::PayerFee => "payer_fee",
+        }
+    }
+}
+
+/// Part of a payment applied to one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Allocation {
+    pub invoice: String,
+    pub amount: Decimal,
+    /// The invoice is still open after this allocation.
+    pub remains_open: bool,
+}
+
+/// An amount booked to a named account instead of an invoice (positive: the payment was short).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteOff {
+    pub account: String,
+    pub amount: Decimal,
+}
+
+/// An automatic match of one payment (an entry, or one transaction of a batched entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    pub entry_ref: String,
+    pub amount: Decimal,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub allocations: Vec<Allocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writeoff: Option<WriteOff>,
+    /// Overpayment kept as customer credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Decimal>,
+    pub rule: Rule,
+    pub reason: String,
+    /// 0-100.
+    pub confidence: u8,
+}
+
+/// A proposed invoice for an exception, with a 0-100 score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub invoice: String,
+    pub customer_id: String,
+    pub amount_open: Decimal,
+    pub score: u8,
+}
+
+/// A payment the matcher would not decide alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    pub entry_ref: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub direction: crate::model::Direction,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Everything `reconcile` decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReconResult {
+    pub matches: Vec<Match>,
+    pub exceptions: Vec<Exception>,
+    /// Payer accounts newly tied to a customer by a reference match: proposals for
+    /// `MatchConfig::learned_accounts`.
+    pub learned: Vec<(String, String)>,
+    /// Entries not considered (pending/info status).
+    pub skipped: Vec<String>,
+}
+
+/// Matches the booked entries of `statements` against `items`.
+pub fn reconcile(
+    statements: &[Statement],
+    items: &[OpenItem],
+    customers: &[Customer],
+    cfg: &MatchConfig,
+) -> ReconResult {
+    let idx = index::Index::build(items, customers, cfg);
+    let mut state = rules::State::new(items, &idx, customers, cfg);
+    for stmt in statements {
+        for (n, e) in stmt.entries.iter().enumerate() {
+            let base = format!("{}/{}", stmt.statement_id, n + 1);
+            state.entry(&base, e);
+        }
+    }
+    state.finish()
+}
+
+/// Reference for entry `n` (0-based) of `stmt` as used in [`Match::entry_ref`]; a batched
+/// entry's transactions get `/t` appended (1-based).
+pub fn entry_ref(stmt: &Statement, n: usize) -> String {
+    format!("{}/{}", stmt.statement_id, n + 1)
+}

@@ -1,0 +1,280 @@
+//! Payment references: ISO 11649 creditor references (`RF…`), Swiss QR/ESR references (27
+//! digits, mod-10 recursive) and the normalisation that lets the matcher find invoice numbers in
+//! free remittance text (tolerant of spaces, prefixes such as `INV`/`RE`/`Rechnung`, leading
+//! zeros and several numbers in one text).
+
+use crate::model::RefKind;
+
+/// Value of an alphanumeric character in ISO 7064 mod 97-10 (0-9 → 0-9, A-Z → 10-35).
+fn alnum_value(c: u8) -> Option<u32> {
+    match c {
+        b'0'..=b'9' => Some(u32::from(c - b'0')),
+        b'A'..=b'Z' => Some(u32::from(c - b'A') + 10),
+        b'a'..=b'z' => Some(u32::from(c - b'a') + 10),
+        _ => None,
+    }
+}
+
+fn mod97(chars: impl Iterator<Item = u8>) -> Option<u32> {
+    let mut r: u32 = 0;
+    for c in chars {
+        let v = alnum_value(c)?;
+        r = if v >= 10 {
+            (r * 100 + v) % 97
+        } else {
+            (r * 10 + v) % 97
+        };
+    }
+    Some(r)
+}
+
+/// Removes spaces from a reference as printed (`RF18 5390 0754 7034` → `RF18539007547034`).
+pub fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Whether `s` (spaces allowed) is a valid ISO 11649 creditor reference: `RF`, two check
+/// digits, 1-21 alphanumerics, and mod 97 of the rearranged value equal to 1.
+pub fn rf_valid(s: &str) -> bool {
+    let c = compact(s);
+    let b = c.as_bytes();
+    if b.len() < 5 || b.len() > 25 || !b[..2].eq_ignore_ascii_case(b"RF") {
+        return false;
+    }
+    if !b[2].is_ascii_digit() || !b[3].is_ascii_digit() {
+        return false;
+    }
+    let rearranged = b[4..].iter().chain(b[..4].iter()).copied();
+    mod97(rearranged) == Some(1)
+}
+
+/// Whether `s` (spaces allowed) is an IBAN with correct check digits.
+pub fn iban_valid(s: &str) -> bool {
+    let c = compact(s);
+    let b = c.as_bytes();
+    if b.len() < 15
+        || b.len() > 34
+        || !b[..2].iter().all(u8::is_ascii_alphabetic)
+        || !b[2..4].iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    mod97(b[4..].iter().chain(b[..4].iter()).copied()) == Some(1)
+}
+
+/// Builds the ISO 11649 reference for `body` (1-21 alphanumerics), e.g. `RF18539007547034`.
+pub fn rf_make(body: &str) -> Option<String> {
+    if body.is_empty() || body.len() > 21 || !body.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let r = mod97(body.bytes().chain(*b"RF00"))?;
+    Some(format!("RF{:02}{}", 98 - r, body.to_ascii_uppercase()))
+}
+
+const MOD10_TABLE: [u8; 10] = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
+
+/// Mod-10 recursive check digit (Swiss ESR/ISR and QR reference) of a digit string.
+pub fn mod10_recursive(digits: &str) -> Option<u8> {
+    let mut carry = 0u8;
+    for c in digits.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        carry = MOD10_TABLE[usize::from((carry + (c - b'0')) % 10)];
+    }
+    Some((10 - carry) % 10)
+}
+
+/// Whether `s` (spaces allowed) is a valid 27-digit QR reference / ESR reference.
+pub fn qrr_valid(s: &str) -> bool {
+    let c = compact(s);
+    if c.len() != 27 || !c.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let (body, check) = c.split_at(26);
+    mod10_recursive(body).map(|d| d + b'0') == check.bytes().next()
+}
+
+/// Builds a 27-digit QR reference from up to 26 digits (left-padded with zeros).
+pub fn qrr_make(digits: &str) -> Option<String> {
+    if digits.len() > 26 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let body = format!("{digits:0>26}");
+    let d = mod10_recursive(&body)?;
+    Some(format!("{body}{d}"))
+}
+
+/// Classifies a structured reference by its declared code (`SCOR`, `QRR`, `ISR Reference`…)
+/// and value, and checks its digits.
+pub fn classify(code: Option<&str>, value: &str) -> (RefKind, bool) {
+    let v = compact(value);
+    let code = code.unwrap_or("").to_ascii_uppercase();
+    if v.len() >= 4
+        && v[..2].eq_ignore_ascii_case("RF")
+        && v[2..4].bytes().all(|b| b.is_ascii_digit())
+    {
+        return (RefKind::Iso11649, rf_valid(&v));
+    }
+    if code == "QRR"
+        || code.contains("ISR")
+        || code.contains("ESR")
+        || (v.len() == 27 && v.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return (RefKind::Qrr, qrr_valid(&v));
+    }
+    (RefKind::Other, false)
+}
+
+/// Words that introduce an invoice number and are not part of it.
+const PREFIXES: [&str; 14] = [
+    "INVOICE",
+    "INV",
+    "RECHNUNGSNR",
+    "RECHNUNG",
+    "RECHN",
+    "RE",
+    "REF",
+    "FACTUUR",
+    "FACTURE",
+    "FAKTURA",
+    "NR",
+    "NO",
+    "NUMBER",
+    "RG",
+];
+
+/// The keys an invoice number is indexed by: its uppercase alphanumerics (`INV-0042` →
+/// `INV0042`) and, when it has at least 4 digits, its digits without leading zeros (`42`
+/// would be too short, `INV-004711` → `4711`).
+pub fn invoice_keys(number: &str) -> (String, Option<String>) {
+    let full: String = number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    let trimmed = digits.trim_start_matches('0');
+    let dkey = (digits.len() >= 4 && trimmed.len() >= 3).then(|| trimmed.to_string());
+    (full, dkey)
+}
+
+/// Candidate keys found in free text, to be looked up against [`invoice_keys`]: every token
+/// (uppercased alphanumerics), every token with a known prefix removed, the digits-only form
+/// without leading zeros, and joins of up to three adjacent digit groups (`2024 00123`).
+/// Calls `f` for each candidate; duplicates are possible.
+pub fn candidate_keys(text: &str, mut f: impl FnMut(&str)) {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            cur.push(c.to_ascii_uppercase());
+        } else if c == '-' || c == '/' || c == '_' {
+            // Separators inside a number (`INV-2024-001`): keep the token going.
+            if !cur.is_empty() {
+                cur.push('-');
+            }
+        } else if !cur.is_empty() {
+            tokens.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    let mut buf = String::new();
+    for (i, tok) in tokens.iter().enumerate() {
+        let tok = tok.trim_end_matches('-');
+        let alnum: String = tok.chars().filter(|c| *c != '-').collect();
+        if alnum.is_empty() {
+            continue;
+        }
+        f(&alnum);
+        // Prefix glued to the number: `RE12345`, `INV-0042`.
+        for p in PREFIXES {
+            if let Some(rest) = alnum.strip_prefix(p)
+                && !rest.is_empty()
+                && rest.as_bytes()[0].is_ascii_digit()
+            {
+                f(rest);
+            }
+        }
+        // Parts of a separated token: `2024-00123/2024-00124` yields each piece too.
+        if tok.contains('-') {
+            for part in tok.split('-').filter(|p| !p.is_empty()) {
+                f(part);
+                digit_key(part, &mut f);
+            }
+        }
+        digit_key(&alnum, &mut f);
+        // Digit groups split by spaces: `4711 0815` → `47110815` (not `01 03`, a date).
+        if alnum.len() >= 3 && alnum.bytes().all(|b| b.is_ascii_digit()) {
+            buf.clear();
+            buf.push_str(&alnum);
+            for next in tokens.iter().skip(i + 1).take(2) {
+                if !next.bytes().all(|b| b.is_ascii_digit()) {
+                    break;
+                }
+                buf.push_str(next);
+                f(&buf);
+                digit_key(&buf, &mut f);
+            }
+        }
+    }
+}
+
+fn digit_key(s: &str, f: &mut impl FnMut(&str)) {
+    if s.len() < 4 {
+        return;
+    }
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() >= 4 && digits.len() * 2 >= s.len() {
+        let t = digits.trim_start_matches('0');
+        if t.len() >= 3 {
+            f(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rf_round_trip() {
+        assert!(rf_valid("RF18 5390 0754 7034"));
+        assert!(rf_valid("RF18539007547034"));
+        assert!(!rf_valid("RF19539007547034"));
+        assert_eq!(rf_make("539007547034").as_deref(), Some("RF18539007547034"));
+        let r = rf_make("INV2024001").unwrap_or_default();
+        assert!(rf_valid(&r), "{r}");
+    }
+
+    #[test]
+    fn iban_check() {
+        assert!(iban_valid("DE89 3704 0044 0532 0130 00"));
+        assert!(!iban_valid("DE88 3704 0044 0532 0130 00"));
+    }
+
+    #[test]
+    fn qrr_round_trip() {
+        assert!(qrr_valid("210000000003139471430009017"));
+        assert!(!qrr_valid("210000000003139471430009018"));
+        let q = qrr_make("4711").unwrap_or_default();
+        assert_eq!(q.len(), 27);
+        assert!(qrr_valid(&q));
+    }
+
+    #[test]
+    fn candidates_tolerate_spaces_prefixes_and_zeros() {
+        let mut got = Vec::new();
+        candidate_keys("Rechnung Nr. RE-004711, inv 2024 00123 und INV0815", |k| {
+            got.push(k.to_string())
+        });
+        let (_, d1) = invoice_keys("RE-004711");
+        let (_, d2) = invoice_keys("2024-00123");
+        let (f3, _) = invoice_keys("INV0815");
+        for k in [d1.unwrap_or_default(), d2.unwrap_or_default(), f3] {
+            assert!(got.contains(&k), "{k} not in {got:?}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The per-statement reconciliation report (matched, partially matched, exceptions, totals),
+//! as a serialisable struct for JSON and as CSV with one line per payment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::matcher::{Match, ReconResult};
+use crate::model::{Direction, Statement};
+
+/// Totals for one statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatementReport {
+    pub statement_id: String,
+    pub account: String,
+    pub currency: String,
+    /// Payments considered (an entry, or each transaction of a batched entry).
+    pub payments: usize,
+    pub matched: usize,
+    /// Matched, but at least one invoice stays open (partial payment).
+    pub partially_matched: usize,
+    pub exceptions: usize,
+    /// Entries not considered (pending / information only).
+    pub skipped: usize,
+    pub credits: Decimal,
+    pub debits: Decimal,
+    pub allocated: Decimal,
+    pub written_off: Decimal,
+    pub customer_credit: Decimal,
+    pub unmatched: Decimal,
+    pub by_rule: BTreeMap<String, usize>,
+}
+
+/// One report per statement, in statement order.
+pub fn report(statements: &[Statement], result: &ReconResult) -> Vec<StatementReport> {
+    let mut owner: HashMap<String, usize> = HashMap::new();
+    let mut reports: Vec<StatementReport> = Vec::with_capacity(statements.len());
+    for (s, stmt) in statements.iter().enumerate() {
+        let mut r = StatementReport {
+            statement_id: stmt.statement_id.clone(),
+            account: stmt.account.clone(),
+            currency: stmt.currency.clone(),
+            ..StatementReport::default()
+        };
+        for (n, e) in stmt.entries.iter().enumerate() {
+            let base = crate::matcher::entry_ref(stmt, n);
+            for t in 0..e.transactions.len() {
+                owner.insert(format!("{base}/{}", t + 1), s);
+            }
+            owner.insert(base, s);
+            if e.status == crate::model::EntryStatus::Booked {
+                match e.direction {
+                    Direction::Credit => r.credits += e.amount,
+                    Direction::Debit => r.debits += e.amount,
+                }
+            }
+        }
+        reports.push(r);
+    }
+    for m in &result.matches {
+        if let Some(r) = owner.get(&m.entry_ref).and_then(|&s| reports.get_mut(s)) {
+            r.payments += 1;
+            r.matched += 1;
+            if m.allocations.iter().any(|a| a.remains_open) {
+                r.partially_matched += 1;
+            }
+            r.allocated += m.allocations.iter().map(|a| a.amount).sum::<Decimal>();
+            r.written_off += m.writeoff.as_ref().map(|w| w.amount).unwrap_or_default();
+            r.customer_credit += m.credit.unwrap_or_default();
+            *r.by_rule.entry(m.rule.name().to_string()).or_default() += 1;
+        }
+    }
+    for x in &result.exceptions {
+        if let Some(r) = owner.get(&x.entry_ref).and_then(|&s| reports.get_mut(s)) {
+            r.payments += 1;
+            r.exceptions += 1;
+            r.unmatched += x.amount;
+        }
+    }
+    for k in &result.skipped {
+        if let Some(r) = owner.get(k).and_then(|&s| reports.get_mut(s)) {
+            r.skipped += 1;
+        }
+    }
+    reports
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn match_line(out: &mut String, m: &Match) {
+    let status = if m.allocations.iter().any(|a| a.remains_open) {
+        "partial"
+    } else {
+        "matched"
+    };
+    let allocs: Vec<String> = m
+        .allocations
+        .iter()
+        .map(|a| format!("{}={}", a.invoice, a.amount))
+        .collect();
+    let wo = m
+        .writeoff
+        .as_ref()
+        .map(|w| format!("{}={}", w.account, w.amount))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        csv_field(&m.entry_ref),
+        m.amount,
+        m.currency,
+        status,
+        m.rule.name(),
+        m.confidence,
+        csv_field(m.customer_id.as_deref().unwrap_or("")),
+        csv_field(&allocs.join(";")),
+        csv_field(&wo),
+        m.credit.map(|c| c.to_string()).unwrap_or_default(),
+        csv_field(&m.reason)
+    );
+}
+
+/// CSV with a header and one line per payment: matches, then exceptions (with candidates).
+pub fn to_csv(result: &ReconResult) -> String {
+    let mut out = String::from(
+        "entry_ref,amount,currency,status,rule,confidence,customer_id,allocations,writeoff,credit,reason\n",
+    );
+    for m in &result.matches {
+        match_line(&mut out, m);
+    }
+    for x in &result.exceptions {
+        let cands: Vec<String> = x
+            .candidates
+            .iter()
+            .map(|c| format!("{}:{}", c.invoice, c.score))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{},{},{},exception,,,{},{},,,{}",
+            csv_field(&x.entry_ref),
+            x.amount,
+            x.currency,
+            csv_field(x.customer_id.as_deref().unwrap_or("")),
+            csv_field(&cands.join(";")),
+            csv_field(&x.reason)
+        );
+    }
+    out
+}
