@@ -33,7 +33,8 @@ struct Link {
     conn: Connection,
     publish: Channel,
     consume: Channel,
-    consumer: Consumer,
+    /// Handed to `receive` once per connection.
+    consumer: Option<Consumer>,
     /// Delay queues declared on this connection.
     delays: HashSet<u64>,
 }
@@ -45,6 +46,9 @@ pub struct AmqpQueue {
     /// How long an operation keeps reconnecting before it reports the broker as unreachable.
     reconnect_for: Duration,
     link: Mutex<Option<Link>>,
+    /// The consumer of the current connection (generation, stream). Kept apart from `link` so
+    /// a receive waiting for messages does not block publishes and acks from other workers.
+    consumer: Mutex<Option<(u64, Consumer)>>,
     /// Bumped on every reconnect; deliveries carry the generation in the high bits of `tag`
     /// so an ack for a delivery from a dead channel is recognised and skipped.
     generation: std::sync::atomic::AtomicU64,
@@ -65,6 +69,7 @@ impl AmqpQueue {
             prefetch,
             reconnect_for,
             link: Mutex::new(None),
+            consumer: Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
         };
         {
@@ -155,7 +160,7 @@ impl AmqpQueue {
             conn,
             publish,
             consume,
-            consumer,
+            consumer: Some(consumer),
             delays: HashSet::new(),
         })
     }
@@ -196,6 +201,16 @@ impl AmqpQueue {
         guard
             .as_mut()
             .ok_or_else(|| QueueError::Amqp("no link".into()))
+    }
+
+    /// Drops the connection of generation `gen_` so the next operation reconnects.
+    async fn mark_broken(&self, gen_: u64) {
+        if self.current_gen() == gen_ {
+            let mut guard = self.link.lock().await;
+            if self.current_gen() == gen_ {
+                *guard = None;
+            }
+        }
     }
 
     fn current_gen(&self) -> u64 {
@@ -319,15 +334,39 @@ impl Queue for AmqpQueue {
     }
 
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
-        let mut guard = self.link.lock().await;
-        let link = self.ensure(&mut guard).await?;
-        let gen_ = self.current_gen();
+        let mut cguard = self.consumer.lock().await;
+        let stale = cguard
+            .as_ref()
+            .is_none_or(|(g, _)| *g != self.current_gen());
+        if stale {
+            let mut guard = self.link.lock().await;
+            let link = self.ensure(&mut guard).await?;
+            let gen_ = self.current_gen();
+            let consumer = match link.consumer.take() {
+                Some(c) => c,
+                None => link
+                    .consume
+                    .basic_consume(
+                        self.steps_queue().as_str().into(),
+                        "".into(),
+                        BasicConsumeOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await
+                    .map_err(amqp)?,
+            };
+            *cguard = Some((gen_, consumer));
+        }
+        let Some((gen_, consumer)) = cguard.as_mut() else {
+            return Err(QueueError::Amqp("no consumer".into()));
+        };
+        let gen_ = *gen_;
         let mut out = Vec::new();
-        let first = tokio::time::timeout(wait, link.consumer.next()).await;
-        let mut next = match first {
+        let mut next = match tokio::time::timeout(wait, consumer.next()).await {
             Err(_) => return Ok(out),
             Ok(None) => {
-                *guard = None;
+                *cguard = None;
+                self.mark_broken(gen_).await;
                 return Err(QueueError::Amqp("consumer cancelled".into()));
             }
             Ok(Some(r)) => Some(r),
@@ -349,7 +388,8 @@ impl Queue for AmqpQueue {
                     });
                 }
                 Err(e) => {
-                    *guard = None;
+                    *cguard = None;
+                    self.mark_broken(gen_).await;
                     if out.is_empty() {
                         return Err(amqp(e));
                     }
@@ -359,8 +399,10 @@ impl Queue for AmqpQueue {
             if out.len() >= max {
                 break;
             }
-            let Some(link) = guard.as_mut() else { break };
-            next = futures_lite::future::poll_once(link.consumer.next())
+            let Some((_, consumer)) = cguard.as_mut() else {
+                break;
+            };
+            next = futures_lite::future::poll_once(consumer.next())
                 .await
                 .flatten();
         }

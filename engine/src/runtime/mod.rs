@@ -254,6 +254,8 @@ impl Engine {
                     .await?;
             }
             for w in waiters {
+                // The event wins over a timeout that has not fired yet.
+                tx.delete_timers(&w.instance_id).await?;
                 let msg = StepMessage {
                     msg_id: crate::model::new_id(),
                     instance: w.instance_id.clone(),
@@ -376,6 +378,8 @@ impl Engine {
                 }
             }
         }
+        // A decision made before the timeout fired wins over it.
+        tx.delete_timers(&task.instance_id).await?;
         task.status = "decided".into();
         task.outcome = Some(outcome.to_string());
         task.note = note.map(str::to_string);

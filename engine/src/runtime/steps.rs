@@ -89,15 +89,23 @@ impl Engine {
         let mut acked = Vec::with_capacity(deliveries.len());
         let mut processed = 0;
         let mut enqueued_at = Vec::new();
+        let mut msgs = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            let msg = match StepMessage::decode(&d.body) {
-                Ok(m) => m,
+            match StepMessage::decode(&d.body) {
+                Ok(m) => msgs.push((d, m)),
                 Err(e) => {
                     tracing::error!(msg_id = %d.msg_id, error = %e, "poison message: dead-lettered");
                     poison.push(d.clone());
-                    continue;
                 }
-            };
+            }
+        }
+        // One round trip each for the whole batch: record the message ids (the inbox tells
+        // which are new) and load + lock the instances.
+        let ids: Vec<String> = msgs.iter().map(|(_, m)| m.msg_id.clone()).collect();
+        let mut fresh = tx.inbox_insert_many(&ids, self.clock.now_ms()).await?;
+        let instances: Vec<String> = msgs.iter().map(|(_, m)| m.instance.clone()).collect();
+        tx.preload_instances(&instances).await?;
+        for (d, msg) in msgs {
             acked.push(d.tag as i64);
             enqueued_at.push(msg.enqueued_us);
             let now = self.clock.now_ms();
@@ -107,8 +115,9 @@ impl Engine {
                 None
             };
             let span = tracing::debug_span!("step", instance = %msg.instance, step = %msg.step, msg_id = %msg.msg_id);
+            let first_delivery = fresh.remove(&msg.msg_id);
             match self
-                .process_message(tx.as_mut(), &msg, now)
+                .process_message(tx.as_mut(), &msg, first_delivery, now)
                 .instrument(span)
                 .await
             {
@@ -211,9 +220,10 @@ impl Engine {
         &self,
         tx: &mut dyn Tx,
         msg: &StepMessage,
+        first_delivery: bool,
         now: i64,
     ) -> Result<(), StepFailure> {
-        if !tx.inbox_insert(&msg.msg_id, now).await? {
+        if !first_delivery {
             tracing::debug!(msg_id = %msg.msg_id, "duplicate delivery ignored");
             return Ok(());
         }

@@ -18,12 +18,68 @@ macro_rules! impl_store_tx {
             tx: sqlx::Transaction<'static, $db>,
             history: Vec<(String, HistoryEvent)>,
             enqueued: Vec<(StepMessage, i64)>,
+            /// Instance writes, flushed at commit as one multi-row UPDATE; the last write of
+            /// an id wins. `load_instance` reads through it.
+            instances: Vec<Instance>,
+            /// Rows read by `preload_instances` (and locked, on PostgreSQL).
+            loaded: std::collections::HashMap<String, Instance>,
             depth: usize,
         }
 
         impl $tx {
             fn new(tx: sqlx::Transaction<'static, $db>) -> Self {
-                $tx { tx, history: Vec::new(), enqueued: Vec::new(), depth: 0 }
+                $tx {
+                    tx,
+                    history: Vec::new(),
+                    enqueued: Vec::new(),
+                    instances: Vec::new(),
+                    loaded: std::collections::HashMap::new(),
+                    depth: 0,
+                }
+            }
+
+            async fn flush_instances(&mut self) -> Result<()> {
+                let writes = std::mem::take(&mut self.instances);
+                let mut last: std::collections::HashMap<&str, &Instance> = std::collections::HashMap::new();
+                for i in &writes {
+                    last.insert(i.id.as_str(), i);
+                }
+                let mut rows: Vec<&Instance> = last.into_values().collect();
+                rows.sort_by(|a, b| a.id.cmp(&b.id));
+                for chunk in rows.chunks(200) {
+                    let mut sql = String::from(
+                        "UPDATE instances SET status = v.column2, step = v.column3, token = v.column4, attempt = v.column5, \
+                         data = v.column6, error = v.column7, end_status = v.column8, updated_at = v.column9, history_seq = v.column10 \
+                         FROM (VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        let b = i * 10;
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!(
+                            "(${},${},${},${},${},${},${},${},${},${})",
+                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10
+                        ));
+                    }
+                    sql.push_str(") AS v WHERE instances.id = v.column1");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for i in chunk {
+                        q = q
+                            .bind(i.id.as_str())
+                            .bind(i.status.as_str())
+                            .bind(i.step.as_str())
+                            .bind(i.token)
+                            .bind(i.attempt as i64)
+                            .bind(json_text(&i.data))
+                            .bind(i.error.as_deref())
+                            .bind(i.end_status.as_deref())
+                            .bind(i.updated_at)
+                            .bind(i.history_seq);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
             }
 
             async fn flush_history(&mut self) -> Result<()> {
@@ -101,6 +157,7 @@ macro_rules! impl_store_tx {
         #[async_trait]
         impl Tx for $tx {
             async fn commit(mut self: Box<Self>) -> Result<()> {
+                self.flush_instances().await?;
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
                 flush_enqueued(&mut self.tx, &enq).await?;
@@ -117,7 +174,12 @@ macro_rules! impl_store_tx {
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
-                Ok(Savepoint { history: self.history.len(), enqueued: self.enqueued.len(), depth: self.depth })
+                Ok(Savepoint {
+                    history: self.history.len(),
+                    enqueued: self.enqueued.len(),
+                    instances: self.instances.len(),
+                    depth: self.depth,
+                })
             }
 
             async fn release(&mut self, sp: Savepoint) -> Result<()> {
@@ -136,6 +198,7 @@ macro_rules! impl_store_tx {
                 self.depth = sp.depth.saturating_sub(1);
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
+                self.instances.truncate(sp.instances);
                 Ok(())
             }
 
@@ -247,28 +310,70 @@ macro_rules! impl_store_tx {
             }
 
             async fn load_instance(&mut self, id: &str) -> Result<Option<Instance>> {
+                if let Some(i) = self.instances.iter().rev().find(|i| i.id == id) {
+                    return Ok(Some(i.clone()));
+                }
+                if let Some(i) = self.loaded.get(id) {
+                    return Ok(Some(i.clone()));
+                }
                 let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1{FOR_UPDATE}");
                 let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
                 row.as_ref().map(row_instance).transpose()
             }
 
-            async fn update_instance(&mut self, i: &Instance) -> Result<()> {
-                sqlx::query(
-                    "UPDATE instances SET status = $2, step = $3, token = $4, attempt = $5, data = $6, error = $7, end_status = $8, updated_at = $9, history_seq = $10 WHERE id = $1",
-                )
-                .bind(i.id.as_str())
-                .bind(i.status.as_str())
-                .bind(i.step.as_str())
-                .bind(i.token)
-                .bind(i.attempt as i64)
-                .bind(json_text(&i.data))
-                .bind(i.error.as_deref())
-                .bind(i.end_status.as_deref())
-                .bind(i.updated_at)
-                .bind(i.history_seq)
-                .execute(&mut *self.tx)
-                .await?;
+            async fn preload_instances(&mut self, ids: &[String]) -> Result<()> {
+                let mut ids: Vec<&String> = ids.iter().filter(|i| !self.loaded.contains_key(i.as_str())).collect();
+                ids.sort();
+                ids.dedup();
+                for chunk in ids.chunks(300) {
+                    let mut sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id IN (");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!("${}", i + 1));
+                    }
+                    sql.push(')');
+                    // Lock in id order, so concurrent batches cannot deadlock on each other.
+                    sql.push_str(" ORDER BY id");
+                    sql.push_str(FOR_UPDATE);
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        let inst = row_instance(&r)?;
+                        self.loaded.insert(inst.id.clone(), inst);
+                    }
+                }
                 Ok(())
+            }
+
+            async fn update_instance(&mut self, i: &Instance) -> Result<()> {
+                self.instances.push(i.clone());
+                Ok(())
+            }
+
+            async fn inbox_insert_many(&mut self, msg_ids: &[String], now: i64) -> Result<std::collections::HashSet<String>> {
+                let mut fresh = std::collections::HashSet::new();
+                for chunk in msg_ids.chunks(300) {
+                    let mut sql = String::from("INSERT INTO inbox (msg_id, processed_at) VALUES ");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+                    }
+                    sql.push_str(" ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.as_str()).bind(now);
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        fresh.insert(r.try_get::<String, _>("msg_id")?);
+                    }
+                }
+                Ok(fresh)
             }
 
             async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>> {

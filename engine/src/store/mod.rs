@@ -86,6 +86,7 @@ pub trait Store: Send + Sync {
 pub struct Savepoint {
     pub(crate) history: usize,
     pub(crate) enqueued: usize,
+    pub(crate) instances: usize,
     /// Nesting level (names the SQL savepoint), so rolling back to / releasing an outer
     /// savepoint while an inner one is open acts on the outer one.
     pub(crate) depth: usize,
@@ -103,6 +104,12 @@ pub trait Tx: Send {
     // -- inbox ---------------------------------------------------------------------------
     /// Records a message id; false when it was already recorded (a duplicate delivery).
     async fn inbox_insert(&mut self, msg_id: &str, now: i64) -> Result<bool>;
+    /// Records many message ids at once; returns those that were new.
+    async fn inbox_insert_many(
+        &mut self,
+        msg_ids: &[String],
+        now: i64,
+    ) -> Result<std::collections::HashSet<String>>;
     /// Deletes inbox rows older than `before` (ids are kept long enough to catch redelivery).
     async fn inbox_prune(&mut self, before: i64) -> Result<u64>;
 
@@ -123,8 +130,14 @@ pub trait Tx: Send {
 
     // -- instances and history -------------------------------------------------------------
     async fn insert_instance(&mut self, inst: &Instance) -> Result<()>;
-    /// Loads an instance and locks it for the rest of the transaction.
+    /// Loads an instance and locks it for the rest of the transaction (reads this
+    /// transaction's own buffered writes first).
     async fn load_instance(&mut self, id: &str) -> Result<Option<Instance>>;
+    /// Loads and locks many instances in one query (in id order) so the steps of a batch do
+    /// not each pay a round trip.
+    async fn preload_instances(&mut self, ids: &[String]) -> Result<()>;
+    /// Buffers the new state of an instance; written at commit. Queries over many instances
+    /// (`find_instances`, `list_instances`, `count_instances`) see committed state only.
     async fn update_instance(&mut self, inst: &Instance) -> Result<()>;
     async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>>;
     async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>>;
