@@ -24,11 +24,25 @@ pub fn load_definitions(
 }
 
 /// Opens store and queue, validates and installs the definitions.
-pub async fn open_engine(cfg: &Config) -> Result<Arc<Engine>, EngineError> {
+///
+/// `strict` (running, submitting, sending events): invalid workflow or rule files stop us
+/// before we touch the database. Otherwise (status, tasks, retry, ...) the command still works
+/// with the definitions stored by earlier runs, so an operator can look around while a file
+/// is being fixed.
+pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, EngineError> {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
-    // Validate first: invalid files must stop us before we touch the database.
-    let definitions = load_definitions(cfg, &registry, &host)?;
+    let definitions = match load_definitions(cfg, &registry, &host) {
+        Ok(d) => Some(d),
+        Err(e) if strict => return Err(e),
+        Err(e) => {
+            tracing::warn!(
+                "workflow or rule files have errors (see `ordo check`); using the stored definitions: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            );
+            None
+        }
+    };
     let connect_for = Duration::from_secs(cfg.connect_retry_secs);
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = if let Some(path) = &cfg.store.sqlite {
         let store = SqliteStore::open(path, cfg.store.durability).await?;
@@ -61,7 +75,9 @@ pub async fn open_engine(cfg: &Config) -> Result<Arc<Engine>, EngineError> {
         ),
         cfg.batch,
     );
-    engine.install(definitions).await?;
+    if let Some(d) = definitions {
+        engine.install(d).await?;
+    }
     {
         let mut tx = engine.store.begin().await?;
         engine.refresh_clock(tx.as_mut()).await?;

@@ -22,10 +22,18 @@ fn workspace() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Path of the `ordo` binary, built on first use.
+/// The tests' pinned workflows, rules and seed data.
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Path of the `ordo` binary, built on first use (or `ORDO_BIN`, used as it is).
 pub fn ordo_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Ok(bin) = std::env::var("ORDO_BIN") {
+            return PathBuf::from(bin);
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "-q", "-p", "ordo", "--bin", "ordo"])
@@ -97,22 +105,39 @@ fn unique(tag: &str) -> String {
 impl Project {
     /// Copies the repository's workflows, rules and seed data into a fresh directory.
     pub fn embedded(tag: &str) -> Project {
+        Project::embedded_from(tag, &workspace())
+    }
+
+    /// Same, on PostgreSQL (own schema) + RabbitMQ (own prefix). None when skipped.
+    pub fn cluster(tag: &str) -> Option<Project> {
+        Project::cluster_from(tag, &workspace())
+    }
+
+    /// Like [`Project::embedded`], but with the tests' own pinned copy of the intake workflow,
+    /// the approval rule and its cases, and the seed data (`tests/fixtures/`), so engine tests
+    /// do not change meaning when the business workflows in `workflows/` evolve.
+    pub fn fixture(tag: &str) -> Project {
+        Project::embedded_from(tag, &fixtures())
+    }
+
+    /// [`Project::fixture`] on the cluster backend. None when skipped.
+    pub fn cluster_fixture(tag: &str) -> Option<Project> {
+        Project::cluster_from(tag, &fixtures())
+    }
+
+    fn embedded_from(tag: &str, src: &Path) -> Project {
         let dir = std::env::temp_dir().join(unique(&format!("ordo-e2e-{tag}")));
         std::fs::create_dir_all(dir.join("config")).expect("temp dir");
         for sub in ["workflows", "rules"] {
             std::fs::create_dir_all(dir.join(sub)).expect("temp dir");
-            for entry in std::fs::read_dir(workspace().join(sub))
-                .expect("repo folder")
+            for entry in std::fs::read_dir(src.join(sub))
+                .expect("source folder")
                 .flatten()
             {
                 let _ = std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name()));
             }
         }
-        std::fs::copy(
-            workspace().join("config/seed.json"),
-            dir.join("config/seed.json"),
-        )
-        .expect("seed");
+        std::fs::copy(src.join("config/seed.json"), dir.join("config/seed.json")).expect("seed");
         std::fs::write(
             dir.join("config/ordo.yaml"),
             "store: { sqlite: data/ordo.db }\nqueue: { embedded: {}, visibility_secs: 2 }\nworkers: 2\nbatch: 64\n",
@@ -121,12 +146,11 @@ impl Project {
         Project { dir, cluster: None }
     }
 
-    /// Same, on PostgreSQL (own schema) + RabbitMQ (own prefix). None when skipped.
-    pub fn cluster(tag: &str) -> Option<Project> {
+    fn cluster_from(tag: &str, src: &Path) -> Option<Project> {
         if !cluster_available(tag) {
             return None;
         }
-        let mut p = Project::embedded(tag);
+        let mut p = Project::embedded_from(tag, src);
         let schema = unique(&format!("e2e_{tag}")).to_lowercase();
         let prefix = schema.replace('_', "-");
         std::fs::write(
@@ -156,7 +180,8 @@ impl Project {
         let mut c = Command::new(ordo_bin());
         c.args(args)
             .current_dir(&self.dir)
-            .env("RUST_LOG", "info,sqlx=warn,lapin=warn");
+            .env("RUST_LOG", "info,sqlx=warn,lapin=warn")
+            .env("NO_COLOR", "1");
         c
     }
 
@@ -217,7 +242,101 @@ impl Project {
                 out.push_str(&std::fs::read_to_string(f).unwrap_or_default());
             }
         }
-        out
+        strip_ansi(&out)
+    }
+
+    /// Runs `ordo ARGS` and returns (exit code, stdout, stderr without ANSI colours).
+    pub fn run_cmd(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.ordo(args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            strip_ansi(&String::from_utf8_lossy(&out.stderr)),
+        )
+    }
+
+    /// Runs `ordo ARGS`, asserts it exits with `code`, returns (stdout, stderr).
+    pub fn expect_code(&self, code: i32, args: &[&str]) -> (String, String) {
+        let (c, out, err) = self.run_cmd(args);
+        assert_eq!(
+            c, code,
+            "ordo {args:?}: exit code\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        (out, err)
+    }
+
+    /// `ordo run --exit-when-idle`, asserting success.
+    pub fn run_idle(&self) {
+        self.ok(&["run", "--exit-when-idle"]);
+    }
+
+    /// `ordo --json status KEY`: the first instance found for the key.
+    pub fn status(&self, key: &str) -> Value {
+        self.json(&["status", key])[0].clone()
+    }
+
+    /// The state of KEY's instance: its end status, or its status while not ended.
+    pub fn state_of(&self, key: &str) -> String {
+        let s = self.status(key);
+        s["instance"]["end_status"]
+            .as_str()
+            .or(s["instance"]["status"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// (kind, step, outcome) of each history event of KEY's instance.
+    pub fn history_of(&self, key: &str) -> Vec<(String, String, String)> {
+        let s = self.status(key);
+        s["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                (
+                    h["kind"].as_str().unwrap_or_default().to_string(),
+                    h["step"].as_str().unwrap_or_default().to_string(),
+                    h["outcome"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Open tasks as (task id, business key).
+    pub fn open_tasks(&self) -> Vec<(i64, String)> {
+        self.json(&["tasks"])
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                (
+                    t["task"]["id"].as_i64().unwrap_or(-1),
+                    t["key"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The id of the open task for KEY.
+    pub fn task_for(&self, key: &str) -> i64 {
+        let tasks = self.open_tasks();
+        tasks
+            .iter()
+            .find(|(_, k)| k == key)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| panic!("no open task for {key}: {tasks:?}"))
+    }
+
+    /// Rewrites the cluster config with other PostgreSQL and RabbitMQ URLs (same schema and
+    /// prefix), e.g. to go through a [`Proxy`]. `extra` is appended (YAML lines).
+    pub fn set_cluster_urls(&self, pg_url: &str, amqp_url: &str, extra: &str) {
+        let (schema, prefix) = self.cluster.clone().expect("a cluster project");
+        self.write(
+            "config/ordo.yaml",
+            &format!(
+                "store: {{ postgres: \"{pg_url}\", schema: {schema}, connections: 4 }}\nqueue: {{ amqp: \"{amqp_url}\", prefix: {prefix}, prefetch: 64 }}\n{extra}"
+            ),
+        );
     }
 
     /// Instance counts as (status-or-end-status, count).
@@ -289,6 +408,82 @@ pub fn orders_json(n: usize, tag: &str) -> String {
     serde_json::to_string(&out).unwrap_or_default()
 }
 
+/// Checks that `n` orders from [`orders_json`] each reached `confirmed` exactly once: one
+/// instance per order, each step completed once, confirmation numbers 1..=n without gaps or
+/// repeats, and the effects counted in the store (`ordo --json summary`).
+pub fn assert_confirmed_once(p: &Project, n: usize) {
+    assert_eq!(
+        p.count_of("confirmed"),
+        n as i64,
+        "counts: {:?}",
+        p.counts()
+    );
+    let total: i64 = p.counts().iter().map(|(_, c)| c).sum();
+    assert_eq!(total, n as i64, "one instance per order: {:?}", p.counts());
+    let all = p.json(&["instances", "--limit", "100000", "--history"]);
+    let instances = all["instances"].as_array().cloned().unwrap_or_default();
+    let histories = all["histories"].as_array().cloned().unwrap_or_default();
+    assert_eq!(instances.len(), n);
+    let mut numbers = Vec::new();
+    for (inst, h) in instances.iter().zip(&histories) {
+        let key = inst["business_key"].as_str().unwrap_or_default();
+        assert_eq!(inst["id"], h["instance"]);
+        let history = h["history"].as_array().cloned().unwrap_or_default();
+        let ended = history.iter().filter(|h| h["kind"] == "ended").count();
+        assert_eq!(ended, 1, "{key}: ended events in history: {history:?}");
+        for step in ["validate", "approve", "reserve", "confirm"] {
+            let c = history
+                .iter()
+                .filter(|h| h["kind"] == "step.completed" && h["step"] == step)
+                .count();
+            assert_eq!(c, 1, "{key}: step {step} completed {c} times");
+        }
+        numbers.push(
+            inst["data"]["confirmation"]["number"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=n).map(|i| format!("OC-{i:06}")).collect();
+    assert_eq!(
+        numbers, expected,
+        "confirmation numbers must be 1..=N, gapless"
+    );
+    let summary = p.json(&["summary"]);
+    for (section, name) in [
+        ("documents", "confirmation"),
+        ("series", "order-confirmation"),
+        ("outbound", "order-confirmations"),
+    ] {
+        assert_eq!(
+            summary[section][name], n as i64,
+            "{section}.{name}: {summary}"
+        );
+    }
+    assert_eq!(
+        summary["stock"]["BOLT-M8"],
+        serde_json::json!(10000 - n as i64),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["stock"]["WID-100"],
+        serde_json::json!(5000 - 2 * n as i64),
+        "{summary}"
+    );
+    let files = std::fs::read_dir(p.path("data/outbound/order-confirmations"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(files, n, "one confirmation file per order");
+}
+
+/// A local TCP port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
 /// Sends SIGKILL.
 pub fn kill9(child: &mut Child) {
     // SAFETY: kill(2) on a pid we spawned and have not reaped.
@@ -296,4 +491,175 @@ pub fn kill9(child: &mut Child) {
         libc::kill(child.id() as i32, libc::SIGKILL);
     }
     let _ = child.wait();
+}
+
+/// Removes ANSI colour sequences.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Polls `cond` every 100 ms until it holds; panics with `what` (and the last `cond` value
+/// description) after `secs` seconds.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if cond() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends SIGTERM and waits for the process (it finishes its current batches and exits).
+pub fn terminate(child: &mut Child) {
+    // SAFETY: kill(2) on a pid we spawned and have not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kill9(child);
+}
+
+/// Kills a child process when dropped (so a failing assertion does not leave `ordo run`
+/// behind).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            terminate(&mut self.0);
+        }
+    }
+}
+
+/// A TCP proxy in front of a service, to simulate losing it: [`Proxy::cut`] closes every live
+/// connection and refuses new ones (accepts and closes them at once) until
+/// [`Proxy::restore`].
+pub struct Proxy {
+    pub port: u16,
+    state: std::sync::Arc<std::sync::Mutex<ProxyState>>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    cut: bool,
+    stopped: bool,
+    /// Live connections by id: (client side, server side).
+    live: std::collections::HashMap<usize, (TcpStream, TcpStream)>,
+    /// Connections accepted so far.
+    accepted: usize,
+}
+
+impl Proxy {
+    /// Listens on 127.0.0.1 (a free port) and forwards to `target` (`host:port`).
+    pub fn start(target: &str) -> Proxy {
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy binds");
+        let port = listener.local_addr().expect("proxy address").port();
+        let state = Arc::new(Mutex::new(ProxyState::default()));
+        let st = state.clone();
+        let target = target.to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+                if s.stopped {
+                    return;
+                }
+                if s.cut {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let Ok(addr) = target.parse() else { continue };
+                let Ok(server) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) = (
+                    client.try_clone(),
+                    server.try_clone(),
+                    client.try_clone(),
+                    server.try_clone(),
+                ) else {
+                    continue;
+                };
+                s.accepted += 1;
+                let id = s.accepted;
+                s.live.insert(id, (client, server));
+                drop(s);
+                for (mut from, mut to) in [(c2, s2), (s3, c3)] {
+                    let st = st.clone();
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        st.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .live
+                            .remove(&id);
+                    });
+                }
+            }
+        });
+        Proxy { port, state }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProxyState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Closes every live connection and refuses new ones.
+    pub fn cut(&self) {
+        let mut s = self.lock();
+        s.cut = true;
+        for (_, (c, t)) in s.live.drain() {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+            let _ = t.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.lock().cut = false;
+    }
+
+    /// Connections accepted so far (to check the traffic really went through the proxy).
+    pub fn accepted(&self) -> usize {
+        self.lock().accepted
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.lock().stopped = true;
+        // Wake the accept loop so its thread ends.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
 }

@@ -110,13 +110,13 @@ fn kill_and_restart(p: &Project) {
 
 #[test]
 fn sigkill_and_restart_embedded() {
-    let p = Project::embedded("kill");
+    let p = Project::fixture("kill");
     kill_and_restart(&p);
 }
 
 #[test]
 fn sigkill_and_restart_cluster() {
-    let Some(p) = Project::cluster("kill") else {
+    let Some(p) = Project::cluster_fixture("kill") else {
         return;
     };
     kill_and_restart(&p);

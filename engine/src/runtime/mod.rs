@@ -47,6 +47,9 @@ pub struct Engine {
     pub rules_dir: PathBuf,
     pub outbound_dir: PathBuf,
     pub batch: usize,
+    /// Real time (ms) until which delayed messages published by this process may still be on
+    /// their way back from the broker's delay queues; `--exit-when-idle` waits for them.
+    pub delayed_until: std::sync::atomic::AtomicI64,
     /// When set, workers record each step's latency (µs, enqueue → commit) here.
     pub latencies: Option<Mutex<Vec<u32>>>,
 }
@@ -86,6 +89,7 @@ impl Engine {
             outbound_dir: dirs.2,
             batch,
             latencies: None,
+            delayed_until: std::sync::atomic::AtomicI64::new(0),
         }
     }
 

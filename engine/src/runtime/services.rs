@@ -140,7 +140,8 @@ async fn is_idle(shared: &Shared) -> bool {
         // A delayed retry still counts as work; dead letters do not.
         return queued_messages(engine).await == Some(0);
     }
-    true
+    // Cluster: a retry sitting in a broker delay queue is work too.
+    real_now_ms() > engine.delayed_until.load(Ordering::SeqCst) + 500
 }
 
 async fn queued_messages(engine: &Engine) -> Option<i64> {
@@ -251,18 +252,27 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
     let engine = shared.engine.clone();
     let mut tick: u64 = 0;
     let mut bad_fingerprint = None;
+    // Consecutive ticks with a failing store: stretches the tick so an outage is logged with
+    // backoff instead of ten times a second.
+    let mut failing: u32 = 0;
     while !*stop.borrow() {
         tick += 1;
+        let mut failed = false;
         if let Err(e) = fire_timers(&engine).await {
+            failed = true;
             tracing::warn!(error = %e, "timer service: store unavailable");
         }
         if let Err(e) = fire_cron(&engine).await {
+            failed = true;
             tracing::warn!(error = %e, "cron service: store unavailable");
         }
         match dispatch_outbound(&engine).await {
             Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "outbound dispatcher: store unavailable"),
+            Err(e) => {
+                failed = true;
+                tracing::warn!(error = %e, "outbound dispatcher: store unavailable");
+            }
         }
         if !engine.embedded()
             && tick.is_multiple_of(10)
@@ -280,7 +290,8 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
         if hot_reload && tick.is_multiple_of(10) {
             reload_if_changed(&engine, &mut bad_fingerprint).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        failing = if failed { (failing + 1).min(6) } else { 0 };
+        tokio::time::sleep(Duration::from_millis(100 << failing)).await;
     }
 }
 

@@ -256,9 +256,10 @@ impl Engine {
                     StepFailure::permanent(format!("rule '{rule}' is not loaded"))
                 })?;
                 let inputs = inst.data.as_object().cloned().unwrap_or_default();
-                let decision = self.rules.evaluate(r, &inputs).map_err(|e| {
-                    StepFailure::permanent(format!("rule '{rule}' ({}): {e}", r.path))
-                })?;
+                let decision = self
+                    .rules
+                    .evaluate(r, &inputs)
+                    .map_err(|e| StepFailure::permanent(format!("rule '{rule}': {e}")))?;
                 merge_into(&mut inst.data, &decision.values);
                 let detail =
                     json!({ "rule": rule, "rule_hash": r.hash, "values": decision.values });

@@ -57,10 +57,7 @@ macro_rules! impl_store_tx {
                         if i > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!(
-                            "(${},${},${},${},${},${},${},${},${},${})",
-                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10
-                        ));
+                        sql.push_str(&row_params(b + 1, 10));
                     }
                     sql.push_str(") AS v WHERE instances.id = v.column1");
                     let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -93,10 +90,7 @@ macro_rules! impl_store_tx {
                         if i > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!(
-                            "(${},${},${},${},${},${},${},${})",
-                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
-                        ));
+                        sql.push_str(&row_params(b + 1, 8));
                     }
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for (inst, e) in chunk {
@@ -267,7 +261,7 @@ macro_rules! impl_store_tx {
                         if i > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!("${}", i + 1));
+                        sql.push_str(&param(i + 1));
                     }
                     sql.push(')');
                     let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -331,7 +325,7 @@ macro_rules! impl_store_tx {
                         if i > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!("${}", i + 1));
+                        sql.push_str(&param(i + 1));
                     }
                     sql.push(')');
                     // Lock in id order, so concurrent batches cannot deadlock on each other.
@@ -362,7 +356,7 @@ macro_rules! impl_store_tx {
                         if i > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+                        sql.push_str(&row_params(2 * i + 1, 2));
                     }
                     sql.push_str(" ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id");
                     let mut q = sqlx::query(AssertSqlSafe(sql));

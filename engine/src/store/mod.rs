@@ -30,6 +30,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{kind} '{key}' already exists")]
     Duplicate { kind: &'static str, key: String },
+    #[error("unreachable: {0}")]
+    Unavailable(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }
@@ -56,6 +58,7 @@ impl StoreError {
                 }
                 _ => false,
             },
+            StoreError::Unavailable(_) => true,
             _ => false,
         }
     }

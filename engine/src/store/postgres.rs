@@ -2,11 +2,22 @@
 //! transaction and published to RabbitMQ after commit (see `runtime`).
 
 use super::{Backend, Store};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
 const FOR_UPDATE: &str = " FOR UPDATE";
+
+/// Placeholder for generated multi-row statements.
+fn param(n: usize) -> String {
+    format!("${n}")
+}
+
+fn row_params(first: usize, count: usize) -> String {
+    let list: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    format!("({})", list.join(","))
+}
 
 fn qty_param(d: Decimal) -> Decimal {
     d
@@ -78,24 +89,34 @@ impl PgStore {
         if let Some(s) = schema {
             opts = opts.options([("search_path", s)]);
         }
+        // Probe with one plain connection first: the pool would silently retry a refused
+        // connection until its acquire timeout and report only "pool timed out".
         let deadline = std::time::Instant::now() + connect_for;
         let mut delay = Duration::from_millis(100);
-        let pool = loop {
-            let attempt = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts.clone())
-                .await;
-            match attempt {
-                Ok(p) => break p,
-                Err(e) if std::time::Instant::now() < deadline => {
-                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "PostgreSQL unreachable, retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+        loop {
+            let probe =
+                tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&opts))
+                    .await;
+            let err = match probe {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                    break;
                 }
-                Err(e) => return Err(e.into()),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "no answer within 5 s".to_string(),
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(StoreError::Unavailable(format!("PostgreSQL: {err}")));
             }
-        };
+            tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "PostgreSQL unreachable, retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone())
+            .await?;
         if let Some(s) = schema {
             let ident = s.replace('"', "");
             sqlx::query(AssertSqlSafe(format!(
