@@ -92,7 +92,8 @@ enum Command {
         #[arg(long, default_value = "{}")]
         data: String,
     },
-    /// Import master data: a JSON object { "customer": [..], "item": [..], "stock": [..] }.
+    /// Import master data: JSON or YAML { "customer": [..], "item": [..], "supplier": [..],
+    /// "stock": [..] }, or a CSV file of one kind (customers.csv, items.csv, stock.csv).
     Data {
         #[command(subcommand)]
         command: DataCommand,
@@ -110,10 +111,46 @@ enum Command {
         #[arg(long, default_value = "data/demo")]
         dir: PathBuf,
     },
+    /// Book a goods receipt against a purchase order (all open lines, or --lines SKU=QTY,...).
+    Receive {
+        po: String,
+        #[arg(long)]
+        lines: Option<String>,
+        #[arg(long, default_value = "main")]
+        location: String,
+    },
+    /// Record a customer payment for an invoice (emits payment.matched).
+    Pay {
+        invoice: String,
+        amount: String,
+        /// Value date YYYY-MM-DD (default: business today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// Export an invoice as JSON (default) or as printable HTML.
+    Invoice {
+        number: String,
+        #[arg(long)]
+        html: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Benchmarks that print figures beside the raw ceiling measured in the same run.
     Bench {
         #[command(subcommand)]
         command: cli::bench::BenchCommand,
+    },
+    /// EDI tools without the engine: parse, ack, to-order, render (X12 and EDIFACT files).
+    Edi {
+        #[command(subcommand)]
+        command: cli::edi::EdiCommand,
+    },
+    /// Bank tools without the engine: parse statements, reconcile against open invoices.
+    Bank {
+        #[command(subcommand)]
+        command: cli::bank::BankCommand,
     },
 }
 

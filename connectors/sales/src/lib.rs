@@ -2,19 +2,39 @@
 //! the [`StepContext`] port, so each runs inside its step's transaction and is testable with an
 //! in-memory context.
 //!
-//! Document shapes this crate reads (master data, kept as JSON documents in the store):
-//! - `customer/<id>`: `{ "id", "name", "currency", "credit_limit", "open_balance" }`
-//! - `item/<sku>`: `{ "sku", "description", "price", "uom" }`
+//! The flow (workflows/order-to-cash.yaml and workflows/invoice-collection.yaml):
+//! `order.validate` → rules/pricing.rhai → `order.price` → rules/approval.rhai (→ review tasks)
+//! → rules/tax.rhai → `stock.allocate` → (rules/reorder.rhai → `purchase.order` → wait for
+//! `stock.received`) → rules/shipping.rhai → `shipment.create` → `invoice.create` (one per
+//! shipment; back to allocation while a backorder is open) ; per invoice: wait for
+//! `payment.matched` → `payment.apply`, with `dunning.check` on a daily timeout.
+//!
+//! Master data documents are described in [`master`]: `customer/<id>`, `item/<sku>`,
+//! `supplier/<id>`; stock per warehouse in the stock table.
 
+mod allocate;
 mod confirm;
+pub mod export;
+mod invoice;
+pub mod master;
+mod payment;
+mod price;
+mod purchase;
 mod reserve;
+mod ship;
 mod validate;
 
 #[cfg(test)]
 mod testing;
 
+pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
+pub use invoice::{CreateInvoice, build_invoice};
+pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
+pub use price::PriceOrder;
+pub use purchase::{PurchaseOrder, RECEIVED_EVENT, receive_goods};
 pub use reserve::ReserveStock;
+pub use ship::{CreateShipment, gs1_check_digit, sscc};
 pub use validate::ValidateOrder;
 
 use ordo_contract::Connector;
@@ -26,5 +46,12 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ValidateOrder),
         Arc::new(ReserveStock),
         Arc::new(ConfirmOrder),
+        Arc::new(PriceOrder),
+        Arc::new(AllocateStock),
+        Arc::new(PurchaseOrder),
+        Arc::new(CreateShipment),
+        Arc::new(CreateInvoice),
+        Arc::new(ApplyPayment),
+        Arc::new(DunningCheck),
     ]
 }

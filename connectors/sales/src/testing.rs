@@ -15,6 +15,8 @@ pub struct MemoryContext {
     pub stock: BTreeMap<(String, String), Decimal>,
     pub events: Vec<(String, String, String, Value)>,
     pub outbound: BTreeMap<(String, String), Value>,
+    /// Days added to the fixed test clock (2026-09-21).
+    pub clock_days: i64,
 }
 
 impl MemoryContext {
@@ -22,12 +24,21 @@ impl MemoryContext {
         let mut c = MemoryContext::default();
         c.docs.insert(
             ("customer".into(), "C1".into()),
-            json!({ "id": "C1", "name": "Acme", "currency": "EUR", "credit_limit": Decimal::from(5000), "open_balance": Decimal::ZERO }),
+            json!({ "id": "C1", "name": "Acme", "currency": "EUR", "credit_limit": Decimal::from(5000), "open_balance": Decimal::ZERO, "terms": "2/10 net 30" }),
         );
-        for (sku, price, qty) in [("WIDGET", "0.335", "100"), ("GADGET", "12.50", "10")] {
+        c.docs.insert(
+            ("supplier".into(), "S1".into()),
+            json!({ "id": "S1", "name": "Steelworks", "min_order_qty": Decimal::from(50), "lead_time_days": 7 }),
+        );
+        for (sku, price, cost, kg, qty) in [
+            ("WIDGET", "0.335", "0.20", "0.25", "100"),
+            ("GADGET", "12.50", "8.00", "4", "10"),
+        ] {
             c.docs.insert(
                 ("item".into(), sku.into()),
-                json!({ "sku": sku, "price": Decimal::from_str(price).unwrap() }),
+                json!({ "sku": sku, "price": Decimal::from_str(price).unwrap(), "cost": Decimal::from_str(cost).unwrap(),
+                        "weight_kg": Decimal::from_str(kg).unwrap(), "reorder_point": Decimal::from(5), "reorder_qty": Decimal::from(20),
+                        "supplier": "S1", "lead_time_days": 7, "tax_code": if sku == "WIDGET" { "reduced" } else { "standard" } }),
             );
             c.stock
                 .insert((sku.into(), "main".into()), Decimal::from_str(qty).unwrap());
@@ -45,10 +56,35 @@ pub fn order_json(lines: &[(&str, &str)]) -> Value {
     json!({ "id": "C1-PO1", "customer_id": "C1", "po_number": "PO1", "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
 }
 
+/// Runs a connector once with `data` and `params` (panics on a step error).
+pub async fn run(
+    c: &dyn ordo_contract::Connector,
+    ctx: &mut MemoryContext,
+    data: Value,
+    params: Value,
+) -> ordo_contract::StepOutput {
+    let input = ordo_contract::StepInput {
+        instance: "i",
+        workflow: "w",
+        step: "s",
+        attempt: 1,
+        data: &data,
+        params: &params,
+    };
+    c.run(ctx, input).await.unwrap()
+}
+
+/// Merges a step's output into instance data, as the engine does.
+pub fn merge(data: &mut Value, out: &ordo_contract::StepOutput) {
+    for (k, v) in &out.set {
+        data[k] = v.clone();
+    }
+}
+
 #[async_trait]
 impl StepContext for MemoryContext {
     fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+        DateTime::from_timestamp(1_790_000_000 + self.clock_days * 86_400, 0).unwrap_or_default()
     }
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError> {
         Ok(self.docs.get(&(kind.to_string(), id.to_string())).cloned())

@@ -1,43 +1,35 @@
 //! `order.validate`: checks an order against master data and prices it from the price list.
 
+use crate::master::{self, Customer, Item};
 use async_trait::async_trait;
 use ordo_contract::{
     Connector, Order, StepContext, StepContextExt, StepError, StepInput, StepOutput, data_field,
 };
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Serialize};
+use rust_decimal::Decimal;
+use serde::Serialize;
 
 pub struct ValidateOrder;
 
-#[derive(Debug, Deserialize)]
-struct Customer {
-    id: String,
-    #[serde(default)]
-    currency: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Item {
-    price: Decimal,
-}
-
+/// One priced line. `amount` is rounded to the cent on its own line.
 #[derive(Debug, Serialize)]
 struct PricedLine {
     line_no: u32,
     sku: String,
+    description: Option<String>,
     quantity: Decimal,
+    uom: String,
+    list_price: Decimal,
     unit_price: Decimal,
     amount: Decimal,
+    unit_cost: Decimal,
+    weight_kg: Decimal,
+    tax_code: String,
 }
 
 /// Percentage a buyer's stated unit price may differ from the list price (`with.price_tolerance`,
 /// default 0: any difference holds the order).
 fn tolerance(params: &serde_json::Value) -> Result<Decimal, StepError> {
-    match params.get("price_tolerance") {
-        None => Ok(Decimal::ZERO),
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|e| StepError::Permanent(format!("with.price_tolerance: {e}"))),
-    }
+    master::param_decimal(params, "price_tolerance", Decimal::ZERO)
 }
 
 #[async_trait]
@@ -70,14 +62,25 @@ impl Connector for ValidateOrder {
                         order.currency
                     ));
                 }
+                if let Some(t) = &c.terms
+                    && let Err(e) = master::parse_terms(t)
+                {
+                    reasons.push(format!("customer {}: {e}", c.id));
+                }
             }
         }
         if order.lines.is_empty() {
             reasons.push("order has no lines".to_string());
         }
+        let dp = master::currency_decimals(&order.currency);
         let mut priced = Vec::new();
         let mut total = Decimal::ZERO;
+        let mut cost = Decimal::ZERO;
+        let mut seen = std::collections::BTreeSet::new();
         for line in &order.lines {
+            if !seen.insert(line.line_no) {
+                reasons.push(format!("line {}: line number used twice", line.line_no));
+            }
             if line.quantity <= Decimal::ZERO {
                 reasons.push(format!(
                     "line {}: quantity {} must be positive",
@@ -100,29 +103,76 @@ impl Connector for ValidateOrder {
                 }
             }
             // Each line is rounded to the cent on its own, the way an invoice prints it.
-            let amount = (line.quantity * item.price)
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            let amount = master::round_money(line.quantity * item.price, dp);
             total += amount;
+            cost += master::round_money(line.quantity * item.cost, dp);
             priced.push(PricedLine {
                 line_no: line.line_no,
                 sku: line.sku.clone(),
+                description: item.description.clone().or(line.description.clone()),
                 quantity: line.quantity,
+                uom: item.uom.clone().unwrap_or_else(|| line.uom.clone()),
+                list_price: item.price,
                 unit_price: item.price,
                 amount,
+                unit_cost: item.cost,
+                weight_kg: item.weight_kg,
+                tax_code: item.tax_code.clone().unwrap_or_else(|| "standard".into()),
             });
         }
         if !reasons.is_empty() {
             return Ok(StepOutput::outcome("invalid").with("hold_reasons", reasons));
         }
-        let customer_doc = ctx
+        let Some(c) = customer else {
+            return Err(StepError::Transient(
+                "customer vanished during the step".into(),
+            ));
+        };
+        // The customer as the rules see it: master data plus live balances.
+        let mut customer_doc = ctx
             .get_document("customer", &order.customer_id)
             .await?
             .ok_or_else(|| StepError::Transient("customer vanished during the step".into()))?;
-        let id = customer.map(|c| c.id).unwrap_or_default();
+        let ar = ctx
+            .stock_level(&master::ar_key(&c.id), master::LEDGER)
+            .await?;
+        let overdue = ctx
+            .stock_level(&master::overdue_key(&c.id), master::LEDGER)
+            .await?;
+        let credit = ctx
+            .stock_level(&master::credit_key(&c.id), master::LEDGER)
+            .await?;
+        if let Some(obj) = customer_doc.as_object_mut() {
+            obj.insert("opening_balance".into(), serde_json::json!(c.open_balance));
+            obj.insert(
+                "open_balance".into(),
+                serde_json::json!(c.open_balance + ar),
+            );
+            obj.insert("overdue".into(), serde_json::json!(overdue));
+            obj.insert("credit".into(), serde_json::json!(credit));
+            obj.insert(
+                "discount_percent".into(),
+                serde_json::json!(c.discount_percent),
+            );
+            obj.insert("blocked".into(), serde_json::json!(c.blocked));
+            obj.insert(
+                "ship_policy".into(),
+                serde_json::json!(c.ship_policy.as_deref().unwrap_or("complete")),
+            );
+            obj.insert(
+                "tax_class".into(),
+                serde_json::json!(c.tax_class.as_deref().unwrap_or("standard")),
+            );
+            obj.insert(
+                "country".into(),
+                serde_json::json!(c.country.as_deref().unwrap_or("DE")),
+            );
+        }
         Ok(StepOutput::outcome("ok")
             .with(
                 "pricing",
-                serde_json::json!({ "customer_id": id, "currency": order.currency, "total": total, "lines": priced }),
+                serde_json::json!({ "customer_id": c.id, "currency": order.currency, "total": total, "list_total": total, "cost_total": cost,
+                    "margin_percent": if total.is_zero() { Decimal::ZERO } else { master::round_money((total - cost) / total * Decimal::ONE_HUNDRED, 2) }, "lines": priced }),
             )
             .with("customer", customer_doc))
     }

@@ -37,6 +37,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
         amqp: String,
     },
+    /// Orders through the whole order-to-cash flow (embedded), with peak memory.
+    O2c(super::sales::O2cArgs),
     /// Median time of one evaluation of rules/approval.rhai.
     Rule {
         #[arg(long, default_value_t = 200_000)]
@@ -62,6 +64,7 @@ const STEPS_PER_ORDER: usize = 6;
 pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
     match cmd {
         BenchCommand::Rule { evals } => rule_bench(cfg, evals, json),
+        BenchCommand::O2c(args) => super::sales::bench(cfg, args, json).await,
         BenchCommand::Flow {
             orders,
             cluster_orders,

@@ -1,7 +1,10 @@
 //! Command implementations. Each returns an exit code; errors go to stderr, results to stdout.
 
+pub mod bank;
 pub mod bench;
 mod demo;
+pub mod edi;
+mod sales;
 mod table;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
@@ -34,13 +37,19 @@ pub async fn dispatch(args: Args) -> ExitCode {
     let json = args.json;
     match args.command {
         Command::Check => check(&cfg, json),
+        Command::Edi { command } => edi::run(command, json),
+        Command::Bank { command } => bank::run(command),
         Command::Rules {
             command: RulesCommand::Test { name },
         } => rules_test(&cfg, name.as_deref(), json),
         Command::Bench { command } => bench::run(&cfg, command, json).await,
         Command::Demo { orders, dir } => demo::run(&cfg, orders, dir).await,
         command => {
-            let engine = match app::open_engine(&cfg).await {
+            let strict = matches!(
+                command,
+                Command::Run { .. } | Command::Submit { .. } | Command::Event { .. }
+            );
+            let engine = match app::open_engine(&cfg, strict).await {
                 Ok(e) => e,
                 Err(e) => return fail(e),
             };
@@ -128,11 +137,41 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         }
         Command::Data {
             command: DataCommand::Import { file },
+        } if sales::handles(&file) => sales::data_import(engine, &file).await,
+        Command::Data {
+            command: DataCommand::Import { file },
         } => data_import(engine, &file).await,
-        Command::Clock { command } => clock(engine, command).await,
-        Command::Check | Command::Rules { .. } | Command::Bench { .. } | Command::Demo { .. } => {
-            Ok(ExitCode::SUCCESS)
+        Command::Receive {
+            po,
+            lines,
+            location,
+        } => sales::receive_cmd(engine, &po, lines.as_deref(), &location, json).await,
+        Command::Pay {
+            invoice,
+            amount,
+            date,
+            reference,
+        } => {
+            sales::pay_cmd(
+                engine,
+                &invoice,
+                &amount,
+                date.as_deref(),
+                reference.as_deref(),
+                json,
+            )
+            .await
         }
+        Command::Invoice { number, html, out } => {
+            sales::invoice_cmd(engine, &number, html, out.as_deref()).await
+        }
+        Command::Clock { command } => clock(engine, command).await,
+        Command::Check
+        | Command::Rules { .. }
+        | Command::Bench { .. }
+        | Command::Demo { .. }
+        | Command::Edi { .. }
+        | Command::Bank { .. } => Ok(ExitCode::SUCCESS),
     };
     r.unwrap_or_else(fail)
 }

@@ -1,0 +1,289 @@
+//! `stock.allocate`: reserves stock for what is still open on the order, by the customer's
+//! shipping policy, and lists what needs reordering.
+//!
+//! - `ship_policy: complete` (default): every open line must be available in full, or nothing
+//!   is taken (the order waits for goods and ships once).
+//! - `ship_policy: partial`: whatever is available is taken and ships now; the rest is a
+//!   backorder that ships later (several shipments and invoices per order).
+//!
+//! The instance data keeps `fulfilment` (ordered / shipped per line) across passes: the order
+//! comes back here after each goods receipt. Outcomes: `ready` (something to ship, nothing to
+//! reorder) or `reorder` (a line is short or an item fell below its reorder point; what to ship
+//! now, if anything, is in `to_ship`).
+
+use crate::master::{self, Item, Supplier};
+use async_trait::async_trait;
+use ordo_contract::{
+    Connector, StepContext, StepContextExt, StepError, StepInput, StepOutput, data_field,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub struct AllocateStock;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FulfilLine {
+    pub line_no: u32,
+    pub sku: String,
+    pub ordered: Decimal,
+    #[serde(default)]
+    pub shipped: Decimal,
+}
+
+impl FulfilLine {
+    pub fn open(&self) -> Decimal {
+        self.ordered - self.shipped
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Fulfilment {
+    pub lines: Vec<FulfilLine>,
+    #[serde(default)]
+    pub passes: u32,
+    #[serde(default)]
+    pub shipments: Vec<String>,
+    #[serde(default)]
+    pub invoices: Vec<String>,
+}
+
+impl Fulfilment {
+    pub fn complete(&self) -> bool {
+        self.lines.iter().all(|l| l.open() <= Decimal::ZERO)
+    }
+}
+
+/// Takes up to `want` of `sku` under the stock row's lock; returns what was taken.
+async fn take(
+    ctx: &mut dyn StepContext,
+    sku: &str,
+    loc: &str,
+    want: Decimal,
+) -> Result<Decimal, StepError> {
+    let after = ctx.adjust_stock(sku, loc, -want).await?;
+    if after >= Decimal::ZERO {
+        return Ok(want);
+    }
+    let got = (want + after).max(Decimal::ZERO);
+    ctx.adjust_stock(sku, loc, want - got).await?;
+    Ok(got)
+}
+
+#[async_trait]
+impl Connector for AllocateStock {
+    fn name(&self) -> &'static str {
+        "stock.allocate"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["ready", "reorder"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let pricing: Value = data_field(input.data, "pricing")?;
+        let loc = master::param_str(input.params, "location", "main").to_string();
+        let policy = input
+            .data
+            .get("customer")
+            .and_then(|c| c.get("ship_policy"))
+            .and_then(|p| p.as_str())
+            .unwrap_or("complete")
+            .to_string();
+        let priced: Vec<Value> = pricing["lines"].as_array().cloned().unwrap_or_default();
+        let mut f: Fulfilment = match input.data.get("fulfilment") {
+            Some(v) if !v.is_null() => serde_json::from_value(v.clone())
+                .map_err(|e| StepError::Permanent(format!("fulfilment: {e}")))?,
+            _ => Fulfilment {
+                lines: priced
+                    .iter()
+                    .map(|l| -> Result<FulfilLine, StepError> {
+                        Ok(FulfilLine {
+                            line_no: serde_json::from_value(l["line_no"].clone())
+                                .map_err(|e| StepError::Permanent(e.to_string()))?,
+                            sku: l["sku"].as_str().unwrap_or_default().to_string(),
+                            ordered: serde_json::from_value(l["quantity"].clone())
+                                .map_err(|e| StepError::Permanent(e.to_string()))?,
+                            shipped: Decimal::ZERO,
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                ..Default::default()
+            },
+        };
+        f.passes += 1;
+        // Open quantity per SKU (two lines of one item must fit together).
+        let mut need: BTreeMap<String, Decimal> = BTreeMap::new();
+        for l in &f.lines {
+            if l.open() > Decimal::ZERO {
+                *need.entry(l.sku.clone()).or_default() += l.open();
+            }
+        }
+        let mut got: BTreeMap<String, Decimal> = BTreeMap::new();
+        // What stock could give, before a ship-complete order hands it back.
+        let mut could: BTreeMap<String, Decimal> = BTreeMap::new();
+        if policy == "partial" {
+            for (sku, q) in &need {
+                let t = take(ctx, sku, &loc, *q).await?;
+                got.insert(sku.clone(), t);
+                could.insert(sku.clone(), t);
+            }
+        } else {
+            let mut all = true;
+            for (sku, q) in &need {
+                let t = take(ctx, sku, &loc, *q).await?;
+                got.insert(sku.clone(), t);
+                could.insert(sku.clone(), t);
+                if t < *q {
+                    all = false;
+                }
+            }
+            if !all {
+                for (sku, t) in std::mem::take(&mut got) {
+                    if t > Decimal::ZERO {
+                        ctx.adjust_stock(&sku, &loc, t).await?;
+                    }
+                }
+            }
+        }
+        // Hand the taken quantities to the lines, in line order.
+        let mut left = got.clone();
+        let mut ship_lines = Vec::new();
+        let mut weight = Decimal::ZERO;
+        for l in &f.lines {
+            let avail = left.entry(l.sku.clone()).or_default();
+            let q = l.open().min(*avail).max(Decimal::ZERO);
+            if q.is_zero() {
+                continue;
+            }
+            *avail -= q;
+            let p = priced
+                .iter()
+                .find(|p| p["line_no"] == json!(l.line_no))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let unit_kg: Decimal =
+                serde_json::from_value(p["weight_kg"].clone()).unwrap_or_default();
+            weight += unit_kg * q;
+            ship_lines.push(json!({ "line_no": l.line_no, "sku": l.sku, "quantity": q, "uom": p["uom"], "unit_weight_kg": unit_kg, "description": p["description"] }));
+        }
+        // Reorder candidates: short lines, and items now below their reorder point.
+        let mut candidates = Vec::new();
+        for (sku, q) in &need {
+            let short = *q - could.get(sku).copied().unwrap_or_default();
+            let on_hand = ctx.stock_level(sku, &loc).await?;
+            let item: Item = ctx.get("item", sku).await?.unwrap_or_default();
+            if short <= Decimal::ZERO && on_hand >= item.reorder_point {
+                continue;
+            }
+            let on_order = ctx.stock_level(sku, master::ON_ORDER).await?;
+            let supplier: Option<Supplier> = match &item.supplier {
+                Some(s) => ctx.get("supplier", s).await?,
+                None => None,
+            };
+            candidates.push(json!({
+                "sku": sku, "short": short, "on_hand": on_hand, "on_order": on_order,
+                "reorder_point": item.reorder_point, "reorder_qty": item.reorder_qty,
+                "supplier": item.supplier, "supplier_min": supplier.as_ref().map(|s| s.min_order_qty).unwrap_or_default(),
+                "lead_time_days": supplier.as_ref().map(|s| s.lead_time_days).filter(|d| *d > 0).unwrap_or(item.lead_time_days),
+            }));
+        }
+        let to_ship = json!({ "lines": ship_lines, "weight_kg": weight, "location": loc,
+                              "country": input.data.get("customer").and_then(|c| c.get("country")).cloned().unwrap_or(json!("DE")),
+                              "value": pricing["total"] });
+        let outcome = if candidates.is_empty() && !ship_lines_empty(&to_ship) {
+            "ready"
+        } else {
+            "reorder"
+        };
+        Ok(StepOutput::outcome(outcome)
+            .with("fulfilment", f)
+            .with("to_ship", to_ship)
+            .with("reorder", json!({ "candidates": candidates })))
+    }
+}
+
+fn ship_lines_empty(to_ship: &Value) -> bool {
+    to_ship["lines"].as_array().is_none_or(|a| a.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValidateOrder;
+    use crate::testing::{MemoryContext, merge, order_json, run};
+    use rust_decimal::dec;
+
+    async fn validated(ctx: &mut MemoryContext, lines: &[(&str, &str)], policy: &str) -> Value {
+        let mut data = json!({ "order": order_json(lines) });
+        let out = run(&ValidateOrder, ctx, data.clone(), json!({})).await;
+        merge(&mut data, &out);
+        data["customer"]["ship_policy"] = json!(policy);
+        data
+    }
+
+    #[tokio::test]
+    async fn ship_complete_takes_all_lines_or_none() {
+        let mut ctx = MemoryContext::seeded();
+        let data = validated(&mut ctx, &[("WIDGET", "60"), ("WIDGET", "40")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        // 100 taken: stock 0 is below the reorder point 5, so purchasing is asked too.
+        assert_eq!(out.outcome, "reorder");
+        assert_eq!(out.set["to_ship"]["lines"].as_array().unwrap().len(), 2);
+        assert_eq!(out.set["to_ship"]["weight_kg"], json!(dec!(25.00)));
+        assert_eq!(ctx.stock[&("WIDGET".into(), "main".into())], dec!(0));
+        assert_eq!(out.set["reorder"]["candidates"][0]["short"], json!(dec!(0)));
+
+        let data = validated(&mut ctx, &[("GADGET", "1"), ("WIDGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "reorder");
+        assert!(
+            ship_lines_empty(&out.set["to_ship"]),
+            "nothing ships when one line is short"
+        );
+        assert_eq!(
+            ctx.stock[&("GADGET".into(), "main".into())],
+            dec!(10),
+            "nothing taken"
+        );
+    }
+
+    #[tokio::test]
+    async fn ship_partial_takes_what_is_there_and_backorders_the_rest() {
+        let mut ctx = MemoryContext::seeded();
+        let mut data = validated(&mut ctx, &[("GADGET", "4"), ("WIDGET", "150")], "partial").await;
+        let out = run(&AllocateStock, &mut ctx, data.clone(), json!({})).await;
+        assert_eq!(out.outcome, "reorder");
+        let lines = out.set["to_ship"]["lines"].as_array().unwrap();
+        assert_eq!(lines[0]["quantity"], json!(dec!(4)));
+        assert_eq!(lines[1]["quantity"], json!(dec!(100)));
+        let c = &out.set["reorder"]["candidates"];
+        assert_eq!(
+            c.as_array().unwrap().len(),
+            1,
+            "6 gadgets left is above the reorder point 5"
+        );
+        assert_eq!(c[0]["sku"], "WIDGET");
+        assert_eq!(c[0]["short"], json!(dec!(50)));
+        // After shipping, the next pass only looks at what is still open.
+        merge(&mut data, &out);
+        let mut f: Fulfilment = serde_json::from_value(data["fulfilment"].clone()).unwrap();
+        f.lines[0].shipped = dec!(4);
+        f.lines[1].shipped = dec!(100);
+        assert!(!f.complete());
+        data["fulfilment"] = json!(f);
+        ctx.stock.insert(("WIDGET".into(), "main".into()), dec!(80));
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(
+            out.outcome, "ready",
+            "30 left above the reorder point after taking 50"
+        );
+        assert_eq!(out.set["to_ship"]["lines"][0]["quantity"], json!(dec!(50)));
+        assert_eq!(out.set["fulfilment"]["passes"], json!(2));
+    }
+}

@@ -1,0 +1,101 @@
+//! Invoice export: the stored invoice as pretty JSON, or as a self-contained, printable HTML
+//! page (A4, no scripts, no external assets).
+
+use serde_json::Value;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => esc(s),
+        other => esc(&other.to_string()),
+    }
+}
+
+pub fn invoice_json(doc: &Value) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_default()
+}
+
+/// `seller` is the issuing company's name line.
+pub fn invoice_html(doc: &Value, seller: &str) -> String {
+    let cur = text(&doc["currency"]);
+    let mut rows = String::new();
+    for l in doc["lines"].as_array().into_iter().flatten() {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{} {}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}%</td><td class=n>{}</td></tr>\n",
+            text(&l["line_no"]), text(&l["sku"]), text(&l["description"]), text(&l["quantity"]), text(&l["uom"]),
+            text(&l["unit_price"]), text(&l["net_amount"]), text(&l["tax_rate"]), text(&l["tax_amount"])
+        ));
+    }
+    let discount = if doc["discount_until"].is_null() {
+        String::new()
+    } else {
+        format!(
+            "<p>Pay by {} and deduct {} {cur} early-payment discount.</p>",
+            text(&doc["discount_until"]),
+            text(&doc["discount_amount"])
+        )
+    };
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Invoice {num}</title>
+<style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}}table{{border-collapse:collapse;width:100%}}
+th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-align:right}}h1{{margin-bottom:0}}
+.totals td{{border:none}}@media print{{body{{margin:0}}}}</style></head><body>
+<h1>Invoice {num}</h1><p>{seller}</p>
+<table class=totals><tr><td>Customer</td><td>{cust}</td><td>Invoice date</td><td>{issue}</td></tr>
+<tr><td>Order</td><td>{order} (your PO {po})</td><td>Due date</td><td>{due}</td></tr>
+<tr><td>Shipment</td><td>{ship}</td><td>Terms</td><td>{terms}</td></tr></table>
+<h2>Lines</h2>
+<table><tr><th>#</th><th>Item</th><th>Description</th><th class=n>Quantity</th><th class=n>Unit price</th><th class=n>Net</th><th class=n>Tax</th><th class=n>Tax amount</th></tr>
+{rows}</table>
+<table class=totals><tr><td class=n>Net total</td><td class=n>{net} {cur}</td></tr><tr><td class=n>Tax</td><td class=n>{tax} {cur}</td></tr>
+<tr><td class=n><b>Total</b></td><td class=n><b>{total} {cur}</b></td></tr><tr><td class=n>Paid</td><td class=n>{paid} {cur}</td></tr>
+<tr><td class=n>Open</td><td class=n>{open} {cur}</td></tr></table>
+{discount}<p>Status: {status}</p></body></html>
+"#,
+        num = text(&doc["number"]),
+        seller = esc(seller),
+        cust = text(&doc["customer_id"]),
+        issue = text(&doc["issue_date"]),
+        order = text(&doc["order_id"]),
+        po = text(&doc["po_number"]),
+        due = text(&doc["due_date"]),
+        ship = text(&doc["shipment_id"]),
+        terms = text(&doc["terms_text"]),
+        net = text(&doc["net_total"]),
+        tax = text(&doc["tax_total"]),
+        total = text(&doc["total"]),
+        paid = text(&doc["paid_amount"]),
+        open = text(&doc["open_amount"]),
+        status = text(&doc["status"]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+    use serde_json::json;
+
+    #[test]
+    fn html_shows_lines_and_exact_totals_and_escapes_text() {
+        let doc = json!({ "number": "INV-000007", "customer_id": "C<1>", "currency": "EUR", "total": dec!(1.20), "net_total": dec!(1.01), "tax_total": dec!(0.19),
+                          "discount_until": "2026-10-01", "discount_amount": dec!(0.02),
+                          "lines": [{ "line_no": 1, "sku": "WIDGET", "description": "Widget & co", "quantity": dec!(3), "uom": "EA", "unit_price": dec!(0.335), "net_amount": dec!(1.01), "tax_rate": dec!(19), "tax_amount": dec!(0.19) }] });
+        let h = invoice_html(&doc, "ordo demo GmbH");
+        assert!(h.contains("Invoice INV-000007"));
+        assert!(h.contains("C&lt;1&gt;"));
+        assert!(h.contains("Widget &amp; co"));
+        assert!(h.contains("<b>1.20 EUR</b>"), "totals keep their cents");
+        assert!(h.contains("0.335"));
+        assert!(h.contains("deduct 0.02 EUR"));
+        assert!(!h.contains("<script"));
+    }
+}

@@ -1,0 +1,319 @@
+//! `invoice.create`: one invoice per shipment. Number from the gapless series `invoice`
+//! (`INV-000001`; a rolled-back step gives its number back), prices from the order's pricing,
+//! tax rates from rules/tax.rhai (`tax.rates` by item tax code), every line and its tax rounded
+//! to the currency's minor unit half away from zero, `total = Σ net + Σ tax` checked with
+//! [`Invoice::check_totals`] before anything is stored. Due date and early-payment discount come
+//! from the customer's terms (`2/10 net 30`). The invoice is stored (`invoice/<number>`), sent
+//! (outbound `invoices`), booked on the customer's receivables, and `invoice.issued` starts its
+//! collection (workflows/invoice-collection.yaml).
+
+use crate::allocate::Fulfilment;
+use crate::master::{self, currency_decimals, round_money};
+use async_trait::async_trait;
+use ordo_contract::{
+    Connector, Invoice, InvoiceLine, Order, Shipment, StepContext, StepError, StepInput,
+    StepOutput, data_field,
+};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub struct CreateInvoice;
+
+pub const SERIES: &str = "invoice";
+pub const ISSUED_EVENT: &str = "invoice.issued";
+
+fn dec(v: &Value) -> Decimal {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// Builds the invoice for a shipment (pure: numbering and storing are the caller's).
+pub fn build_invoice(
+    number: String,
+    order: &Order,
+    shipment: &Shipment,
+    pricing: &Value,
+    tax: &Value,
+    terms_text: &str,
+    issue_date: chrono::NaiveDate,
+) -> Result<(Invoice, Value), String> {
+    let terms = master::parse_terms(terms_text)?;
+    let dp = currency_decimals(&order.currency);
+    let mut qty: BTreeMap<u32, Decimal> = BTreeMap::new();
+    for p in &shipment.packages {
+        for l in &p.lines {
+            *qty.entry(l.line_no).or_default() += l.quantity;
+        }
+    }
+    let mut lines = Vec::new();
+    for (line_no, q) in qty {
+        let p = pricing["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["line_no"] == json!(line_no))
+            .ok_or_else(|| format!("line {line_no} has no price"))?;
+        let code = p["tax_code"].as_str().unwrap_or("standard");
+        let rate_v = &tax["rates"][code];
+        if rate_v.is_null() {
+            return Err(format!("rules/tax.rhai gave no rate for tax code '{code}'"));
+        }
+        let rate = dec(rate_v);
+        let unit = dec(&p["unit_price"]);
+        let net = round_money(q * unit, dp);
+        let tax_amount = round_money(net * rate / Decimal::ONE_HUNDRED, dp);
+        lines.push(InvoiceLine {
+            line_no,
+            sku: p["sku"].as_str().unwrap_or_default().to_string(),
+            description: p["description"].as_str().map(str::to_string),
+            quantity: q,
+            uom: p["uom"].as_str().unwrap_or("EA").to_string(),
+            unit_price: unit,
+            net_amount: net,
+            tax_rate: rate,
+            tax_amount,
+        });
+    }
+    let net_total: Decimal = lines.iter().map(|l| l.net_amount).sum();
+    let tax_total: Decimal = lines.iter().map(|l| l.tax_amount).sum();
+    let inv = Invoice {
+        number,
+        order_id: order.id.clone(),
+        shipment_id: Some(shipment.id.clone()),
+        customer_id: order.customer_id.clone(),
+        issue_date,
+        due_date: master::add_days(issue_date, terms.net_days),
+        currency: order.currency.clone(),
+        terms: terms.clone(),
+        lines,
+        net_total,
+        tax_total,
+        total: net_total + tax_total,
+    };
+    inv.check_totals()?;
+    let discount = round_money(
+        inv.total * terms.discount_percent / Decimal::ONE_HUNDRED,
+        dp,
+    );
+    let extra = json!({
+        "status": "open",
+        "po_number": order.po_number,
+        "terms_text": terms_text,
+        "tax_note": tax.get("note"),
+        "discount_until": if terms.discount_days > 0 { json!(master::add_days(issue_date, terms.discount_days)) } else { Value::Null },
+        "discount_amount": discount,
+        "paid_amount": Decimal::ZERO,
+        "discount_taken": Decimal::ZERO,
+        "open_amount": inv.total,
+        "payments": [],
+        "dunning_level": 0,
+        "overdue": false,
+    });
+    Ok((inv, extra))
+}
+
+/// The stored document: the canonical invoice plus its collection state.
+pub fn invoice_doc(inv: &Invoice, extra: &Value) -> Value {
+    let mut v = serde_json::to_value(inv).unwrap_or(Value::Null);
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, x) in e {
+            o.insert(k.clone(), x.clone());
+        }
+    }
+    v
+}
+
+#[async_trait]
+impl Connector for CreateInvoice {
+    fn name(&self) -> &'static str {
+        "invoice.create"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["complete", "open"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let order: Order = data_field(input.data, "order")?;
+        let shipment: Shipment = data_field(input.data, "shipment")?;
+        let pricing: Value = data_field(input.data, "pricing")?;
+        let tax: Value = data_field(input.data, "tax")?;
+        let mut f: Fulfilment = data_field(input.data, "fulfilment")?;
+        let terms = input
+            .data
+            .get("customer")
+            .and_then(|c| c["terms"].as_str())
+            .unwrap_or("net 30")
+            .to_string();
+        let series = master::param_str(input.params, "series", SERIES).to_string();
+        let n = ctx.next_number(&series).await?;
+        let prefix = master::param_str(input.params, "prefix", "INV-").to_string();
+        let number = format!("{prefix}{n:06}");
+        let (inv, extra) = build_invoice(
+            number.clone(),
+            &order,
+            &shipment,
+            &pricing,
+            &tax,
+            &terms,
+            master::today(ctx),
+        )
+        .map_err(|e| StepError::Permanent(format!("invoice for {}: {e}", shipment.id)))?;
+        let doc = invoice_doc(&inv, &extra);
+        ctx.put_document("invoice", &number, &doc).await?;
+        ctx.send_outbound("invoices", &number, &doc).await?;
+        ctx.adjust_stock(&master::ar_key(&inv.customer_id), master::LEDGER, inv.total)
+            .await?;
+        let summary = json!({ "number": number, "order_id": inv.order_id, "customer_id": inv.customer_id, "total": inv.total,
+                              "currency": inv.currency, "due_date": inv.due_date, "shipment_id": shipment.id });
+        ctx.emit_event(
+            ISSUED_EVENT,
+            &number,
+            "issued",
+            &json!({ "invoice": summary }),
+        )
+        .await?;
+        f.invoices.push(number);
+        let outcome = if f.complete() { "complete" } else { "open" };
+        Ok(StepOutput::outcome(outcome)
+            .with("invoice", summary)
+            .with("fulfilment", f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use ordo_contract::{Package, ShipmentLine};
+    use rust_decimal::dec;
+
+    fn order() -> Order {
+        serde_json::from_value(json!({ "id": "C1-PO1", "customer_id": "C1", "po_number": "PO1", "order_date": "2026-09-21", "currency": "EUR", "lines": [] })).unwrap()
+    }
+
+    fn shipment(lines: &[(u32, &str)]) -> Shipment {
+        Shipment {
+            id: "SH-000001".into(),
+            order_id: "C1-PO1".into(),
+            ship_date: NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+            carrier: "DHL".into(),
+            service: "parcel".into(),
+            tracking_number: "T".into(),
+            ship_to: None,
+            packages: vec![Package {
+                sscc: "x".into(),
+                weight_kg: dec!(1),
+                lines: lines
+                    .iter()
+                    .map(|(n, q)| ShipmentLine {
+                        line_no: *n,
+                        sku: format!("S{n}"),
+                        quantity: q.parse().unwrap(),
+                        uom: "EA".into(),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    fn pricing() -> Value {
+        json!({ "lines": [
+            { "line_no": 1, "sku": "S1", "unit_price": dec!(0.335), "tax_code": "reduced", "uom": "EA" },
+            { "line_no": 2, "sku": "S2", "unit_price": dec!(19.99), "tax_code": "standard", "uom": "EA" },
+            { "line_no": 3, "sku": "S3", "unit_price": dec!(0.07), "tax_code": "standard", "uom": "EA" } ] })
+    }
+
+    #[test]
+    fn lines_and_tax_round_per_line_and_the_total_adds_up() {
+        let tax = json!({ "rates": { "standard": dec!(19), "reduced": dec!(7) } });
+        let day = NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
+        let (inv, extra) = build_invoice(
+            "INV-000001".into(),
+            &order(),
+            &shipment(&[(1, "3"), (2, "3"), (3, "1")]),
+            &pricing(),
+            &tax,
+            "2/10 net 30",
+            day,
+        )
+        .unwrap();
+        // 3 × 0.335 = 1.005 → 1.01, tax 7% = 0.0707 → 0.07
+        assert_eq!(
+            (inv.lines[0].net_amount, inv.lines[0].tax_amount),
+            (dec!(1.01), dec!(0.07))
+        );
+        // 3 × 19.99 = 59.97, tax 19% = 11.3943 → 11.39
+        assert_eq!(
+            (inv.lines[1].net_amount, inv.lines[1].tax_amount),
+            (dec!(59.97), dec!(11.39))
+        );
+        // 0.07, tax 0.0133 → 0.01
+        assert_eq!(inv.lines[2].tax_amount, dec!(0.01));
+        assert_eq!(inv.net_total, dec!(61.05));
+        assert_eq!(inv.tax_total, dec!(11.47));
+        assert_eq!(inv.total, dec!(72.52));
+        assert_eq!(inv.check_totals(), Ok(()));
+        assert_eq!(inv.due_date, NaiveDate::from_ymd_opt(2026, 10, 21).unwrap());
+        assert_eq!(extra["discount_until"], json!("2026-10-01"));
+        // 2% of 72.52 = 1.4504 → 1.45
+        assert_eq!(extra["discount_amount"], json!(dec!(1.45)));
+    }
+
+    #[test]
+    fn many_small_lines_never_lose_a_cent() {
+        // 200 lines of 1 × 0.005 at 19%: each line rounds to 0.01 net and 0.00 tax; the total
+        // is the sum of what is printed, not a re-rounded grand total.
+        let lines: Vec<Value> = (1..=200).map(|n| json!({ "line_no": n, "sku": "S", "unit_price": dec!(0.005), "tax_code": "standard" })).collect();
+        let ship: Vec<(u32, &str)> = (1..=200).map(|n| (n, "1")).collect();
+        let tax = json!({ "rates": { "standard": dec!(19) } });
+        let (inv, _) = build_invoice(
+            "I".into(),
+            &order(),
+            &shipment(&ship),
+            &json!({ "lines": lines }),
+            &tax,
+            "net 30",
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(inv.net_total, dec!(2.00));
+        assert_eq!(inv.tax_total, dec!(0.00));
+        assert_eq!(inv.total, dec!(2.00));
+        inv.check_totals().unwrap();
+    }
+
+    #[test]
+    fn a_missing_tax_rate_or_bad_terms_is_an_error_not_a_zero() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let tax = json!({ "rates": { "standard": 19 } });
+        let e = build_invoice(
+            "I".into(),
+            &order(),
+            &shipment(&[(1, "1")]),
+            &pricing(),
+            &tax,
+            "net 30",
+            day,
+        )
+        .unwrap_err();
+        assert!(e.contains("no rate for tax code 'reduced'"), "{e}");
+        let tax = json!({ "rates": { "standard": 19, "reduced": 7 } });
+        assert!(
+            build_invoice(
+                "I".into(),
+                &order(),
+                &shipment(&[(1, "1")]),
+                &pricing(),
+                &tax,
+                "whenever",
+                day
+            )
+            .is_err()
+        );
+    }
+}

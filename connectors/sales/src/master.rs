@@ -1,0 +1,226 @@
+//! Master data as the connectors read it, money helpers, payment terms, ledger balances and the
+//! per-supplier lock.
+//!
+//! Balances that many steps change concurrently (a customer's receivables, overdue amount and
+//! credit, an item's quantity on order) are kept as atomic counters in the store's stock table
+//! (`adjust_stock` is a read-modify-write under a row lock on both backends), at pseudo
+//! locations: `ar:<customer>@ledger`, `overdue:<customer>@ledger`, `credit:<customer>@ledger`,
+//! `<sku>@on-order`. Documents hold everything else.
+
+use chrono::{Days, NaiveDate};
+use ordo_contract::{PaymentTerms, StepContext, StepContextExt, StepError};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// `customer/<id>`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Customer {
+    pub id: String,
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub credit_limit: Decimal,
+    /// Opening balance from the previous system; invoices issued by ordo come on top.
+    pub open_balance: Decimal,
+    /// Payment terms text: `net 30`, `2/10 net 30`.
+    pub terms: Option<String>,
+    /// `standard`, `reduced`, `exempt`, `reverse-charge` (read by rules/tax.rhai).
+    pub tax_class: Option<String>,
+    pub country: Option<String>,
+    /// `complete` (default: ship only when every line is available) or `partial`.
+    pub ship_policy: Option<String>,
+    /// IBANs / account numbers, for bank reconciliation.
+    pub bank_accounts: Vec<String>,
+    /// Sales stop: rules/pricing.rhai holds the order.
+    pub blocked: bool,
+    pub discount_percent: Decimal,
+}
+
+/// `item/<sku>`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Item {
+    pub sku: String,
+    pub description: Option<String>,
+    pub price: Decimal,
+    pub cost: Decimal,
+    pub uom: Option<String>,
+    pub weight_kg: Decimal,
+    pub reorder_point: Decimal,
+    pub reorder_qty: Decimal,
+    pub supplier: Option<String>,
+    pub lead_time_days: u32,
+    /// Tax code looked up in the rates rules/tax.rhai returns (`standard`, `reduced`).
+    pub tax_code: Option<String>,
+}
+
+/// `supplier/<id>`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Supplier {
+    pub id: String,
+    pub name: Option<String>,
+    pub min_order_qty: Decimal,
+    pub lead_time_days: u32,
+}
+
+pub const LEDGER: &str = "ledger";
+pub const ON_ORDER: &str = "on-order";
+
+pub fn ar_key(customer: &str) -> String {
+    format!("ar:{customer}")
+}
+pub fn overdue_key(customer: &str) -> String {
+    format!("overdue:{customer}")
+}
+pub fn credit_key(customer: &str) -> String {
+    format!("credit:{customer}")
+}
+
+/// Rounds money to `dp` decimals, half away from zero (what accountants expect; banker's
+/// rounding is not used).
+pub fn round_money(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Minor-unit decimals of a currency (ISO 4217; 2 unless listed).
+pub fn currency_decimals(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "ISK" | "CLP" | "VND" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// Parses `net 30`, `2/10 net 30`, `2/10 n/30`, `due on receipt`.
+pub fn parse_terms(text: &str) -> Result<PaymentTerms, String> {
+    let t = text.trim().to_ascii_lowercase();
+    if t == "due on receipt" || t == "cod" {
+        return Ok(PaymentTerms {
+            net_days: 0,
+            discount_percent: Decimal::ZERO,
+            discount_days: 0,
+        });
+    }
+    let parts: Vec<&str> = t.split_whitespace().collect();
+    let net_of = |s: &str| -> Result<u32, String> {
+        s.trim_start_matches("n/")
+            .parse::<u32>()
+            .map_err(|_| format!("payment terms '{text}': '{s}' is not a number of days"))
+    };
+    match parts.as_slice() {
+        ["net", n] => Ok(PaymentTerms {
+            net_days: net_of(n)?,
+            discount_percent: Decimal::ZERO,
+            discount_days: 0,
+        }),
+        [disc, "net", n] | [disc, n] if disc.contains('/') => {
+            let (p, d) = disc.split_once('/').unwrap_or_default();
+            let discount_percent: Decimal = p
+                .parse()
+                .map_err(|_| format!("payment terms '{text}': '{p}' is not a percentage"))?;
+            let discount_days: u32 = d
+                .parse()
+                .map_err(|_| format!("payment terms '{text}': '{d}' is not a number of days"))?;
+            let net_days = net_of(n)?;
+            if discount_days > net_days {
+                return Err(format!(
+                    "payment terms '{text}': discount period is longer than the net period"
+                ));
+            }
+            Ok(PaymentTerms {
+                net_days,
+                discount_percent,
+                discount_days,
+            })
+        }
+        _ => Err(format!(
+            "payment terms '{text}' not understood (expected e.g. 'net 30' or '2/10 net 30')"
+        )),
+    }
+}
+
+pub fn add_days(d: NaiveDate, days: u32) -> NaiveDate {
+    d.checked_add_days(Days::new(u64::from(days))).unwrap_or(d)
+}
+
+/// Serializes changes to one supplier's purchase orders: `next_number` keeps its row locked
+/// until the step commits (PostgreSQL row lock; SQLite has one writer anyway).
+pub async fn lock_supplier(ctx: &mut dyn StepContext, supplier: &str) -> Result<(), StepError> {
+    ctx.next_number(&format!("lock.purchasing.{supplier}"))
+        .await?;
+    Ok(())
+}
+
+pub async fn load<T: serde::de::DeserializeOwned + Send>(
+    ctx: &mut dyn StepContext,
+    kind: &str,
+    id: &str,
+) -> Result<Option<T>, StepError> {
+    ctx.get(kind, id).await
+}
+
+/// A `Decimal` parameter from a step's `with:` block.
+pub fn param_decimal(
+    params: &serde_json::Value,
+    key: &str,
+    default: Decimal,
+) -> Result<Decimal, StepError> {
+    match params.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| StepError::Permanent(format!("with.{key}: {e}"))),
+    }
+}
+
+pub fn param_str<'a>(params: &'a serde_json::Value, key: &str, default: &'a str) -> &'a str {
+    params.get(key).and_then(|v| v.as_str()).unwrap_or(default)
+}
+
+/// The business date of the step.
+pub fn today(ctx: &dyn StepContext) -> NaiveDate {
+    ctx.now().date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn terms_are_parsed_as_sales_ops_write_them() {
+        let t = parse_terms("2/10 net 30").unwrap();
+        assert_eq!(
+            (t.discount_percent, t.discount_days, t.net_days),
+            (dec!(2), 10, 30)
+        );
+        let t = parse_terms("Net 14").unwrap();
+        assert_eq!((t.discount_percent, t.net_days), (dec!(0), 14));
+        let t = parse_terms("1.5/7 n/45").unwrap();
+        assert_eq!(
+            (t.discount_percent, t.discount_days, t.net_days),
+            (dec!(1.5), 7, 45)
+        );
+        assert_eq!(parse_terms("due on receipt").unwrap().net_days, 0);
+        assert!(
+            parse_terms("net thirty")
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(parse_terms("2/40 net 30").unwrap_err().contains("longer"));
+    }
+
+    #[test]
+    fn money_rounds_half_away_from_zero_not_to_even() {
+        assert_eq!(round_money(dec!(1.005), 2), dec!(1.01));
+        assert_eq!(round_money(dec!(1.015), 2), dec!(1.02));
+        assert_eq!(
+            round_money(dec!(1.025), 2),
+            dec!(1.03),
+            "banker's would give 1.02"
+        );
+        assert_eq!(round_money(dec!(-1.005), 2), dec!(-1.01));
+        assert_eq!(currency_decimals("JPY"), 0);
+        assert_eq!(currency_decimals("EUR"), 2);
+    }
+}

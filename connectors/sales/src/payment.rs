@@ -1,0 +1,440 @@
+//! Payments and dunning on invoices.
+//!
+//! - [`record_payment`] (behind `ordo pay INVOICE AMOUNT`, until bank reconciliation sends the
+//!   same event) stores `payment/PAY-000001` and emits `payment.matched` keyed by the invoice
+//!   number; the invoice's collection instance applies it.
+//! - `payment.apply`: applies a payment to its invoice. Within the discount period, paying the
+//!   total less the early-payment discount settles the invoice (`discount_taken`); a partial
+//!   payment keeps it open; an overpayment settles it and books the excess as customer credit
+//!   (`credit:<customer>@ledger`). Outcomes `paid` / `partial`. Applying the same payment twice
+//!   is a no-op.
+//! - `dunning.check`: when the invoice is past due, sends the highest reminder level due that
+//!   was not sent yet (`with.levels`, from the workflow) to outbound `dunning-letters`, and hands
+//!   the invoice to collection after `with.collection_after_days`. Outcomes `not_due`,
+//!   `reminded`, `collection`. A paid invoice never reaches it: its instance has ended.
+
+use crate::master::{self, round_money};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub struct ApplyPayment;
+pub struct DunningCheck;
+
+pub const PAYMENT_EVENT: &str = "payment.matched";
+
+fn dec(v: &Value) -> Decimal {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+fn date(v: &Value) -> Option<NaiveDate> {
+    serde_json::from_value(v.clone()).ok()
+}
+
+async fn invoice_doc(ctx: &mut dyn StepContext, number: &str) -> Result<Value, StepError> {
+    ctx.get_document("invoice", number)
+        .await?
+        .ok_or_else(|| StepError::Permanent(format!("no invoice '{number}'")))
+}
+
+/// Records a payment received for an invoice and tells the invoice's collection instance.
+pub async fn record_payment(
+    ctx: &mut dyn StepContext,
+    invoice: &str,
+    amount: Decimal,
+    received_on: Option<NaiveDate>,
+    reference: Option<&str>,
+) -> Result<Value, StepError> {
+    let inv = invoice_doc(ctx, invoice).await?;
+    if amount <= Decimal::ZERO {
+        return Err(StepError::Permanent(format!(
+            "payment amount must be positive, got {amount}"
+        )));
+    }
+    if inv["status"] == "paid" {
+        return Err(StepError::Permanent(format!(
+            "invoice {invoice} is paid already; book the money as customer credit instead"
+        )));
+    }
+    let n = ctx.next_number("payment").await?;
+    let id = format!("PAY-{n:06}");
+    let payment = json!({
+        "id": id, "amount": { "amount": amount, "currency": inv["currency"] },
+        "received_on": received_on.unwrap_or_else(|| master::today(ctx)),
+        "invoice_number": invoice, "customer_id": inv["customer_id"], "reference": reference,
+    });
+    ctx.put_document("payment", &id, &payment).await?;
+    ctx.emit_event(
+        PAYMENT_EVENT,
+        invoice,
+        "received",
+        &json!({ "payment": payment }),
+    )
+    .await?;
+    Ok(payment)
+}
+
+#[async_trait]
+impl Connector for ApplyPayment {
+    fn name(&self) -> &'static str {
+        "payment.apply"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["paid", "partial"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let number = data_field::<Value>(input.data, "invoice")?["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let payment: ordo_contract::Payment = data_field(input.data, "payment")?;
+        let mut inv = invoice_doc(ctx, &number).await?;
+        let customer = inv["customer_id"].as_str().unwrap_or_default().to_string();
+        let dp = master::currency_decimals(inv["currency"].as_str().unwrap_or("EUR"));
+        let already = inv["payments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["id"] == json!(payment.id));
+        if !already {
+            let amount = payment.amount.amount;
+            let open = dec(&inv["open_amount"]);
+            let discount = dec(&inv["discount_amount"]);
+            let in_time = date(&inv["discount_until"]).is_some_and(|d| payment.received_on <= d);
+            let first = dec(&inv["discount_taken"]).is_zero();
+            let (applied, granted) =
+                if in_time && first && discount > Decimal::ZERO && amount >= open - discount {
+                    (open - discount, discount)
+                } else {
+                    (amount.min(open), Decimal::ZERO)
+                };
+            let excess = round_money(amount - applied, dp);
+            let settled = applied + granted;
+            inv["open_amount"] = json!(open - settled);
+            inv["paid_amount"] = json!(dec(&inv["paid_amount"]) + applied);
+            inv["discount_taken"] = json!(dec(&inv["discount_taken"]) + granted);
+            ctx.adjust_stock(&master::ar_key(&customer), master::LEDGER, -settled)
+                .await?;
+            if inv["overdue"] == json!(true) {
+                ctx.adjust_stock(&master::overdue_key(&customer), master::LEDGER, -settled)
+                    .await?;
+            }
+            if excess > Decimal::ZERO {
+                ctx.adjust_stock(&master::credit_key(&customer), master::LEDGER, excess)
+                    .await?;
+            }
+            if let Some(p) = inv["payments"].as_array_mut() {
+                p.push(
+                    json!({ "id": payment.id, "amount": amount, "received_on": payment.received_on,
+                               "applied": applied, "discount": granted, "credit": excess }),
+                );
+            }
+            inv["status"] = json!(if (open - settled).is_zero() {
+                "paid"
+            } else {
+                "partially_paid"
+            });
+            if excess > Decimal::ZERO {
+                inv["credit_booked"] = json!(dec(&inv["credit_booked"]) + excess);
+            }
+            ctx.put_document("invoice", &number, &inv).await?;
+        }
+        let outcome = if inv["status"] == "paid" {
+            "paid"
+        } else {
+            "partial"
+        };
+        Ok(StepOutput::outcome(outcome).with(
+            "collection",
+            json!({ "status": inv["status"], "open_amount": inv["open_amount"], "paid_amount": inv["paid_amount"],
+                    "discount_taken": inv["discount_taken"], "credit_booked": inv.get("credit_booked") }),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Level {
+    level: u32,
+    days_overdue: i64,
+    #[serde(default)]
+    fee: Decimal,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[async_trait]
+impl Connector for DunningCheck {
+    fn name(&self) -> &'static str {
+        "dunning.check"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["not_due", "reminded", "collection"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let number = data_field::<Value>(input.data, "invoice")?["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut levels: Vec<Level> =
+            serde_json::from_value(input.params.get("levels").cloned().unwrap_or(json!([])))
+                .map_err(|e| StepError::Permanent(format!("with.levels: {e}")))?;
+        levels.sort_by_key(|l| l.days_overdue);
+        let collect_after = input
+            .params
+            .get("collection_after_days")
+            .and_then(|v| v.as_i64());
+        let mut inv = invoice_doc(ctx, &number).await?;
+        let today = master::today(ctx);
+        let due = date(&inv["due_date"])
+            .ok_or_else(|| StepError::Permanent(format!("invoice {number} has no due date")))?;
+        let days = (today - due).num_days();
+        if days <= 0 || inv["status"] == "paid" {
+            return Ok(StepOutput::outcome("not_due"));
+        }
+        let customer = inv["customer_id"].as_str().unwrap_or_default().to_string();
+        let open = dec(&inv["open_amount"]);
+        let mut changed = false;
+        if inv["overdue"] != json!(true) {
+            inv["overdue"] = json!(true);
+            ctx.adjust_stock(&master::overdue_key(&customer), master::LEDGER, open)
+                .await?;
+            changed = true;
+        }
+        let sent = inv["dunning_level"].as_u64().unwrap_or(0) as u32;
+        let top = levels.last().map(|l| l.level).unwrap_or(0);
+        let mut outcome = "not_due";
+        if let Some(l) = levels.iter().rev().find(|l| l.days_overdue <= days)
+            && l.level > sent
+        {
+            let letter = json!({
+                "invoice": number, "customer_id": customer, "level": l.level, "days_overdue": days,
+                "open_amount": open, "fee": l.fee, "currency": inv["currency"], "due_date": inv["due_date"],
+                "sent_on": today,
+                "text": l.text.clone().unwrap_or_else(|| format!("Reminder {}: invoice {number} of {} {} was due on {}.", l.level, inv["total"], inv["currency"].as_str().unwrap_or(""), due)),
+            });
+            ctx.send_outbound(
+                "dunning-letters",
+                &format!("{number}-L{}", l.level),
+                &letter,
+            )
+            .await?;
+            inv["dunning_level"] = json!(l.level);
+            if let Some(h) = inv.get_mut("dunning").and_then(|d| d.as_array_mut()) {
+                h.push(json!({ "level": l.level, "on": today, "fee": l.fee }));
+            } else {
+                inv["dunning"] = json!([{ "level": l.level, "on": today, "fee": l.fee }]);
+            }
+            changed = true;
+            outcome = "reminded";
+        }
+        if outcome == "not_due" && sent >= top && collect_after.is_some_and(|c| days >= c) {
+            inv["status"] = json!("in_collection");
+            changed = true;
+            outcome = "collection";
+        }
+        if changed {
+            ctx.put_document("invoice", &number, &inv).await?;
+        }
+        Ok(StepOutput::outcome(outcome).with(
+            "dunning",
+            json!({ "level": inv["dunning_level"], "days_overdue": days }),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoice::{build_invoice, invoice_doc as doc_of};
+    use crate::testing::{MemoryContext, run};
+    use ordo_contract::{Order, Package, Shipment, ShipmentLine};
+    use rust_decimal::dec;
+
+    /// An invoice of 119.00 (100 net + 19% tax), terms 2/10 net 30, issued on the test date.
+    fn issue(ctx: &mut MemoryContext, number: &str) -> Value {
+        let day = ctx_today(ctx);
+        let order: Order = serde_json::from_value(json!({ "id": "O1", "customer_id": "C1", "po_number": "P", "order_date": day, "currency": "EUR", "lines": [] })).unwrap();
+        let ship = Shipment {
+            id: "SH".into(),
+            order_id: "O1".into(),
+            ship_date: day,
+            carrier: "c".into(),
+            service: "s".into(),
+            tracking_number: "t".into(),
+            ship_to: None,
+            packages: vec![Package {
+                sscc: "s".into(),
+                weight_kg: dec!(1),
+                lines: vec![ShipmentLine {
+                    line_no: 1,
+                    sku: "A".into(),
+                    quantity: dec!(4),
+                    uom: "EA".into(),
+                }],
+            }],
+        };
+        let pricing = json!({ "lines": [{ "line_no": 1, "sku": "A", "unit_price": dec!(25), "tax_code": "standard" }] });
+        let (inv, extra) = build_invoice(
+            number.into(),
+            &order,
+            &ship,
+            &pricing,
+            &json!({ "rates": { "standard": 19 } }),
+            "2/10 net 30",
+            day,
+        )
+        .unwrap();
+        let d = doc_of(&inv, &extra);
+        ctx.docs
+            .insert(("invoice".into(), number.into()), d.clone());
+        ctx.stock
+            .insert((master::ar_key("C1"), master::LEDGER.into()), inv.total);
+        json!({ "invoice": { "number": number } })
+    }
+
+    fn ctx_today(ctx: &MemoryContext) -> NaiveDate {
+        ctx.now().date_naive()
+    }
+
+    async fn pay(ctx: &mut MemoryContext, data: &mut Value, amount: Decimal) -> StepOutput {
+        let n = data["invoice"]["number"].as_str().unwrap().to_string();
+        let p = record_payment(ctx, &n, amount, None, Some("bank"))
+            .await
+            .unwrap();
+        data["payment"] = p;
+        run(&ApplyPayment, ctx, data.clone(), json!({})).await
+    }
+
+    fn ledger(ctx: &MemoryContext, key: String) -> Decimal {
+        ctx.stock
+            .get(&(key, master::LEDGER.into()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn early_payment_less_discount_settles_the_invoice() {
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        ctx.clock_days = 10; // the last day of the discount period
+        let out = pay(&mut ctx, &mut data, dec!(116.62)).await; // 119.00 − 2% (2.38)
+        assert_eq!(out.outcome, "paid");
+        assert_eq!(out.set["collection"]["discount_taken"], json!(dec!(2.38)));
+        assert_eq!(ledger(&ctx, master::ar_key("C1")), dec!(0));
+        assert_eq!(ctx.events[0].0, PAYMENT_EVENT);
+        assert_eq!(ctx.events[0].1, "INV-1", "keyed by invoice");
+    }
+
+    #[tokio::test]
+    async fn the_discount_is_not_granted_a_day_late_or_one_cent_short() {
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        ctx.clock_days = 11;
+        let out = pay(&mut ctx, &mut data, dec!(116.62)).await;
+        assert_eq!(out.outcome, "partial");
+        assert_eq!(out.set["collection"]["open_amount"], json!(dec!(2.38)));
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        let out = pay(&mut ctx, &mut data, dec!(116.61)).await;
+        assert_eq!(out.outcome, "partial");
+        assert_eq!(out.set["collection"]["open_amount"], json!(dec!(2.39)));
+    }
+
+    #[tokio::test]
+    async fn partial_then_rest_then_overpayment_becomes_credit() {
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        ctx.clock_days = 20;
+        assert_eq!(pay(&mut ctx, &mut data, dec!(50)).await.outcome, "partial");
+        // Applying the same payment again (a redelivered event) changes nothing.
+        let again = run(&ApplyPayment, &mut ctx, data.clone(), json!({})).await;
+        assert_eq!(dec(&again.set["collection"]["open_amount"]), dec!(69.00));
+        let out = pay(&mut ctx, &mut data, dec!(100)).await;
+        assert_eq!(out.outcome, "paid");
+        assert_eq!(ledger(&ctx, master::credit_key("C1")), dec!(31.00));
+        assert_eq!(ledger(&ctx, master::ar_key("C1")), dec!(0));
+        let n = "INV-1";
+        let e = record_payment(&mut ctx, n, dec!(1), None, None)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("paid already"));
+        assert!(
+            record_payment(&mut ctx, "NOPE", dec!(1), None, None)
+                .await
+                .is_err()
+        );
+        assert!(
+            record_payment(&mut ctx, n, dec!(0), None, None)
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn dunning_sends_each_level_once_and_then_goes_to_collection() {
+        let mut ctx = MemoryContext::seeded();
+        let data = issue(&mut ctx, "INV-1");
+        let params = json!({ "levels": [ { "level": 1, "days_overdue": 1 }, { "level": 2, "days_overdue": 14, "fee": 5.00 }, { "level": 3, "days_overdue": 28, "fee": 10.00 } ], "collection_after_days": 42 });
+        let check = |ctx: &mut MemoryContext, days: i64| {
+            ctx.clock_days = 30 + days;
+            let (d, p) = (data.clone(), params.clone());
+            async move { (d, p) }
+        };
+        let (d, p) = check(&mut ctx, 0).await;
+        assert_eq!(
+            run(&DunningCheck, &mut ctx, d, p).await.outcome,
+            "not_due",
+            "due today is not overdue"
+        );
+        let (d, p) = check(&mut ctx, 1).await;
+        assert_eq!(run(&DunningCheck, &mut ctx, d, p).await.outcome, "reminded");
+        assert_eq!(ledger(&ctx, master::overdue_key("C1")), dec!(119.00));
+        let (d, p) = check(&mut ctx, 13).await;
+        assert_eq!(
+            run(&DunningCheck, &mut ctx, d, p).await.outcome,
+            "not_due",
+            "level 1 is not sent twice"
+        );
+        let (d, p) = check(&mut ctx, 14).await;
+        assert_eq!(run(&DunningCheck, &mut ctx, d, p).await.outcome, "reminded");
+        let (d, p) = check(&mut ctx, 40).await;
+        assert_eq!(run(&DunningCheck, &mut ctx, d, p).await.outcome, "reminded");
+        let (d, p) = check(&mut ctx, 41).await;
+        assert_eq!(run(&DunningCheck, &mut ctx, d, p).await.outcome, "not_due");
+        let (d, p) = check(&mut ctx, 42).await;
+        assert_eq!(
+            run(&DunningCheck, &mut ctx, d, p).await.outcome,
+            "collection"
+        );
+        let letters: Vec<_> = ctx
+            .outbound
+            .keys()
+            .filter(|(c, _)| c == "dunning-letters")
+            .map(|(_, k)| k.clone())
+            .collect();
+        assert_eq!(letters, vec!["INV-1-L1", "INV-1-L2", "INV-1-L3"]);
+        // Paying an overdue invoice clears the customer's overdue amount.
+        let mut data = data.clone();
+        let p = record_payment(&mut ctx, "INV-1", dec!(119.00), None, None)
+            .await
+            .unwrap();
+        data["payment"] = p;
+        run(&ApplyPayment, &mut ctx, data, json!({})).await;
+        assert_eq!(ledger(&ctx, master::overdue_key("C1")), dec!(0));
+    }
+}

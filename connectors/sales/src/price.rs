@@ -1,0 +1,121 @@
+//! `order.price`: applies the discount that rules/pricing.rhai decided (`discount_percent` in
+//! the instance data) to every line, rounds each line to the currency's minor unit (half away
+//! from zero) and computes the order total, cost and margin the approval rule reads.
+
+use crate::master::{currency_decimals, round_money};
+use async_trait::async_trait;
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub struct PriceOrder;
+
+#[async_trait]
+impl Connector for PriceOrder {
+    fn name(&self) -> &'static str {
+        "order.price"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["ok"]
+    }
+
+    async fn run(
+        &self,
+        _ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let mut pricing: Value = data_field(input.data, "pricing")?;
+        let discount: Decimal = match input.data.get("discount_percent") {
+            None | Some(Value::Null) => Decimal::ZERO,
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| StepError::Permanent(format!("discount_percent: {e}")))?,
+        };
+        if discount < Decimal::ZERO || discount >= Decimal::ONE_HUNDRED {
+            return Err(StepError::Permanent(format!(
+                "rules/pricing.rhai returned discount_percent {discount}; it must be in [0, 100)"
+            )));
+        }
+        let currency = pricing["currency"].as_str().unwrap_or("EUR").to_string();
+        let dp = currency_decimals(&currency);
+        let factor = (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        let mut total = Decimal::ZERO;
+        let mut cost = Decimal::ZERO;
+        let lines = pricing["lines"]
+            .as_array_mut()
+            .ok_or_else(|| StepError::Permanent("pricing has no lines".into()))?;
+        for l in lines.iter_mut() {
+            let get = |k: &str| -> Result<Decimal, StepError> {
+                serde_json::from_value(l[k].clone())
+                    .map_err(|e| StepError::Permanent(format!("pricing line {k}: {e}")))
+            };
+            let qty = get("quantity")?;
+            let list = get("list_price")?;
+            let unit_cost = get("unit_cost").unwrap_or_default();
+            let unit = (list * factor).normalize();
+            let amount = round_money(qty * unit, dp);
+            total += amount;
+            cost += round_money(qty * unit_cost, dp);
+            l["unit_price"] = serde_json::json!(unit);
+            l["discount_percent"] = serde_json::json!(discount);
+            l["amount"] = serde_json::json!(amount);
+        }
+        let margin = if total.is_zero() {
+            Decimal::ZERO
+        } else {
+            round_money((total - cost) / total * Decimal::ONE_HUNDRED, 2)
+        };
+        pricing["total"] = serde_json::json!(total);
+        pricing["cost_total"] = serde_json::json!(cost);
+        pricing["margin_percent"] = serde_json::json!(margin);
+        pricing["discount_percent"] = serde_json::json!(discount);
+        Ok(StepOutput::outcome("ok").with("pricing", pricing))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValidateOrder;
+    use crate::testing::{MemoryContext, order_json, run};
+    use rust_decimal::dec;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn discount_is_applied_per_line_and_rounded_half_away_from_zero() {
+        let mut ctx = MemoryContext::seeded();
+        // WIDGET 0.335 × 3 = 1.005; GADGET 12.50 × 1
+        let v = run(
+            &ValidateOrder,
+            &mut ctx,
+            json!({ "order": order_json(&[("WIDGET", "3"), ("GADGET", "1")]) }),
+            json!({}),
+        )
+        .await;
+        let mut data = json!({ "pricing": v.set["pricing"], "discount_percent": dec!(10) });
+        let out = run(&PriceOrder, &mut ctx, data.clone(), json!({})).await;
+        let p = &out.set["pricing"];
+        // 0.335 × 0.9 = 0.3015 × 3 = 0.9045 → 0.90; 12.50 × 0.9 = 11.25
+        assert_eq!(p["lines"][0]["amount"], json!(dec!(0.90)));
+        assert_eq!(p["lines"][1]["amount"], json!(dec!(11.25)));
+        assert_eq!(p["total"], json!(dec!(12.15)));
+        // cost 0.20 × 3 = 0.60 and 8.00: margin (12.15 − 8.60) / 12.15 = 29.22 %
+        assert_eq!(p["margin_percent"], json!(dec!(29.22)));
+        data["discount_percent"] = json!(0);
+        let out = run(&PriceOrder, &mut ctx, data.clone(), json!({})).await;
+        assert_eq!(out.set["pricing"]["total"], json!(dec!(13.51)));
+        data["discount_percent"] = json!(100);
+        let input = StepInput {
+            instance: "i",
+            workflow: "w",
+            step: "s",
+            attempt: 1,
+            data: &data,
+            params: &json!({}),
+        };
+        assert!(
+            PriceOrder.run(&mut ctx, input).await.is_err(),
+            "a 100% discount is a rule bug"
+        );
+    }
+}

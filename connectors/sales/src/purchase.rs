@@ -1,0 +1,491 @@
+//! Purchasing: `purchase.order` appends what rules/reorder.rhai decided to the supplier's open
+//! purchase order (one PO per supplier, combining lines from many sales orders) and registers
+//! the sales order as waiting on every PO that will bring an item it lacks; [`receive_goods`]
+//! (behind `ordo receive PO [--lines]`) books a goods receipt, full or partial, and resumes the
+//! waiting orders with the event `stock.received`.
+//!
+//! Documents: `purchase-order/PO-000001` (status `open` → `partial` → `received`),
+//! `open-po/<supplier>` (the PO orders still append to), `sku-po/<sku>` (POs with quantity not
+//! yet received), `goods-receipt/GR-000001`. Numbers come from the gapless series
+//! `purchase-order` and `goods-receipt`.
+
+use crate::master::{self, lock_supplier};
+use async_trait::async_trait;
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct PurchaseOrder;
+
+pub const PO_SERIES: &str = "purchase-order";
+pub const GR_SERIES: &str = "goods-receipt";
+pub const RECEIVED_EVENT: &str = "stock.received";
+
+fn dec(v: &Value) -> Decimal {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+fn open_qty(line: &Value) -> Decimal {
+    dec(&line["quantity"]) - dec(&line["received"])
+}
+
+async fn sku_index(ctx: &mut dyn StepContext, sku: &str) -> Result<Vec<String>, StepError> {
+    Ok(ctx
+        .get_document("sku-po", sku)
+        .await?
+        .and_then(|d| serde_json::from_value(d["pos"].clone()).ok())
+        .unwrap_or_default())
+}
+
+#[async_trait]
+impl Connector for PurchaseOrder {
+    fn name(&self) -> &'static str {
+        "purchase.order"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["ship", "wait", "unavailable"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let order_id: String = data_field::<Value>(input.data, "order")?["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let purchase: Vec<Value> = input
+            .data
+            .get("purchase")
+            .and_then(|p| p.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let candidates: Vec<Value> = input
+            .data
+            .get("reorder")
+            .and_then(|r| r["candidates"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        // Lock every supplier involved, in name order (no deadlocks between orders).
+        let mut suppliers = BTreeSet::new();
+        for p in &purchase {
+            if let Some(s) = p["supplier"].as_str() {
+                suppliers.insert(s.to_string());
+            }
+        }
+        for c in &candidates {
+            if let Some(s) = c["supplier"].as_str() {
+                suppliers.insert(s.to_string());
+            }
+        }
+        for s in &suppliers {
+            lock_supplier(ctx, s).await?;
+        }
+        let today = master::today(ctx);
+        let mut placed = Vec::new();
+        let mut by_supplier: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+        for p in &purchase {
+            let Some(s) = p["supplier"].as_str() else {
+                return Err(StepError::Permanent(format!(
+                    "rules/reorder.rhai: purchase line without supplier: {p}"
+                )));
+            };
+            by_supplier.entry(s.to_string()).or_default().push(p);
+        }
+        let location = master::param_str(input.params, "location", "main").to_string();
+        for (supplier, lines) in by_supplier {
+            let open = ctx
+                .get_document("open-po", &supplier)
+                .await?
+                .and_then(|d| d["number"].as_str().map(str::to_string));
+            let is_new = open.is_none();
+            // The rule's inputs may be stale (other orders bought since): re-check the reorder
+            // point and the supplier minimum now, under the supplier's lock.
+            let mut adds: Vec<(String, Decimal)> = Vec::new();
+            for p in lines {
+                let sku = p["sku"].as_str().unwrap_or_default().to_string();
+                let mut q = dec(&p["quantity"]);
+                let on_hand = ctx.stock_level(&sku, &location).await?;
+                let on_order = ctx.stock_level(&sku, master::ON_ORDER).await?;
+                if on_hand + on_order < dec(&p["reorder_point"]) {
+                    q += dec(&p["replenish_qty"]);
+                }
+                if is_new && q > Decimal::ZERO && q < dec(&p["supplier_min"]) {
+                    q = dec(&p["supplier_min"]);
+                }
+                if q > Decimal::ZERO {
+                    adds.push((sku, q));
+                }
+            }
+            if adds.is_empty() {
+                continue;
+            }
+            let mut po = match &open {
+                Some(n) => ctx
+                    .get_document("purchase-order", n)
+                    .await?
+                    .ok_or_else(|| {
+                        StepError::Permanent(format!("open PO {n} of {supplier} is missing"))
+                    })?,
+                None => {
+                    let n = ctx.next_number(PO_SERIES).await?;
+                    let lead = master::load::<master::Supplier>(ctx, "supplier", &supplier)
+                        .await?
+                        .map(|s| s.lead_time_days)
+                        .unwrap_or(0);
+                    let number = format!("PO-{n:06}");
+                    ctx.put_document("open-po", &supplier, &json!({ "number": number }))
+                        .await?;
+                    json!({ "number": number, "supplier": supplier, "status": "open", "created_on": today,
+                            "expected_on": master::add_days(today, lead), "lines": [], "waiting": [], "receipts": [] })
+                }
+            };
+            let number = po["number"].as_str().unwrap_or_default().to_string();
+            for (sku, q) in adds {
+                let po_lines = po["lines"]
+                    .as_array_mut()
+                    .ok_or_else(|| StepError::Permanent("PO without lines".into()))?;
+                match po_lines.iter_mut().find(|l| l["sku"] == json!(sku)) {
+                    Some(l) => {
+                        l["quantity"] = json!(dec(&l["quantity"]) + q);
+                        if let Some(o) = l["orders"].as_array_mut() && !o.contains(&json!(order_id)) {
+                            o.push(json!(order_id));
+                        }
+                    }
+                    None => po_lines.push(json!({ "sku": sku, "quantity": q, "received": Decimal::ZERO, "orders": [order_id] })),
+                }
+                ctx.adjust_stock(&sku, master::ON_ORDER, q).await?;
+                let mut idx = sku_index(ctx, &sku).await?;
+                if !idx.contains(&number) {
+                    idx.push(number.clone());
+                    ctx.put_document("sku-po", &sku, &json!({ "pos": idx }))
+                        .await?;
+                }
+                placed.push(json!({ "po": number, "sku": sku, "quantity": q }));
+            }
+            ctx.put_document("purchase-order", &number, &po).await?;
+        }
+        // Wait on every PO that brings a short item.
+        let mut waiting_on = BTreeSet::new();
+        let mut unavailable = Vec::new();
+        for c in &candidates {
+            if dec(&c["short"]) <= Decimal::ZERO {
+                continue;
+            }
+            let sku = c["sku"].as_str().unwrap_or_default();
+            let mut found = false;
+            for n in sku_index(ctx, sku).await? {
+                let Some(mut po) = ctx.get_document("purchase-order", &n).await? else {
+                    continue;
+                };
+                let brings = po["lines"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|l| l["sku"] == json!(sku) && open_qty(l) > Decimal::ZERO);
+                if !brings {
+                    continue;
+                }
+                found = true;
+                if let Some(w) = po["waiting"].as_array_mut()
+                    && !w.contains(&json!(order_id))
+                {
+                    w.push(json!(order_id));
+                    ctx.put_document("purchase-order", &n, &po).await?;
+                }
+                waiting_on.insert(n);
+            }
+            if !found {
+                unavailable.push(sku.to_string());
+            }
+        }
+        let ships = input
+            .data
+            .get("to_ship")
+            .and_then(|t| t["lines"].as_array())
+            .is_some_and(|l| !l.is_empty());
+        let outcome = if ships {
+            "ship"
+        } else if !unavailable.is_empty() || waiting_on.is_empty() {
+            "unavailable"
+        } else {
+            "wait"
+        };
+        let mut out = StepOutput::outcome(outcome)
+            .with("purchases", placed)
+            .with("waiting_on", waiting_on);
+        if !unavailable.is_empty() {
+            out = out.with("unavailable", unavailable);
+        }
+        Ok(out)
+    }
+}
+
+/// Books a goods receipt against a purchase order: all open quantities (`lines: None`) or the
+/// given `(sku, quantity)` pairs. Stock goes in at `location`, the waiting sales orders get
+/// `stock.received`. Errors are for the operator (unknown PO, SKU not on it, over-receipt).
+pub async fn receive_goods(
+    ctx: &mut dyn StepContext,
+    po_number: &str,
+    lines: Option<&[(String, Decimal)]>,
+    location: &str,
+) -> Result<Value, StepError> {
+    let bad = |m: String| StepError::Permanent(m);
+    let Some(po) = ctx.get_document("purchase-order", po_number).await? else {
+        return Err(bad(format!("no purchase order '{po_number}'")));
+    };
+    let supplier = po["supplier"].as_str().unwrap_or_default().to_string();
+    lock_supplier(ctx, &supplier).await?;
+    // Re-read under the lock.
+    let mut po = ctx
+        .get_document("purchase-order", po_number)
+        .await?
+        .unwrap_or(po);
+    if po["status"] == "received" {
+        return Err(bad(format!(
+            "purchase order {po_number} is fully received already"
+        )));
+    }
+    let wanted: Vec<(String, Decimal)> = match lines {
+        Some(l) => l.to_vec(),
+        None => po["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                (
+                    l["sku"].as_str().unwrap_or_default().to_string(),
+                    open_qty(l),
+                )
+            })
+            .filter(|(_, q)| *q > Decimal::ZERO)
+            .collect(),
+    };
+    let mut booked = Vec::new();
+    for (sku, q) in &wanted {
+        if *q <= Decimal::ZERO {
+            return Err(bad(format!(
+                "{po_number}: quantity for {sku} must be positive, got {q}"
+            )));
+        }
+        let po_lines = po["lines"]
+            .as_array_mut()
+            .ok_or_else(|| bad("PO without lines".into()))?;
+        let Some(l) = po_lines.iter_mut().find(|l| l["sku"] == json!(sku)) else {
+            return Err(bad(format!("{po_number} has no line for {sku}")));
+        };
+        let open = open_qty(l);
+        if *q > open {
+            return Err(bad(format!(
+                "{po_number}: receiving {q} of {sku} but only {open} is open"
+            )));
+        }
+        l["received"] = json!(dec(&l["received"]) + *q);
+        let now_open = open_qty(l);
+        ctx.adjust_stock(sku, location, *q).await?;
+        ctx.adjust_stock(sku, master::ON_ORDER, -*q).await?;
+        if now_open.is_zero() {
+            let idx: Vec<String> = sku_index(ctx, sku)
+                .await?
+                .into_iter()
+                .filter(|n| n != po_number)
+                .collect();
+            ctx.put_document("sku-po", sku, &json!({ "pos": idx }))
+                .await?;
+        }
+        booked.push(json!({ "sku": sku, "quantity": q }));
+    }
+    if po["status"] == "open" {
+        ctx.put_document("open-po", &supplier, &json!({ "number": null }))
+            .await?;
+    }
+    let all = po["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|l| open_qty(l).is_zero());
+    po["status"] = json!(if all { "received" } else { "partial" });
+    let n = ctx.next_number(GR_SERIES).await?;
+    let gr = format!("GR-{n:06}");
+    let waiting: Vec<String> = serde_json::from_value(po["waiting"].clone()).unwrap_or_default();
+    po["waiting"] = json!([]);
+    if let Some(r) = po["receipts"].as_array_mut() {
+        r.push(json!(gr));
+    }
+    ctx.put_document("purchase-order", po_number, &po).await?;
+    let receipt = json!({ "number": gr, "po": po_number, "supplier": supplier, "location": location,
+                          "received_on": master::today(ctx), "lines": booked, "resumed_orders": waiting });
+    ctx.put_document("goods-receipt", &gr, &receipt).await?;
+    for o in &waiting {
+        ctx.emit_event(
+            RECEIVED_EVENT,
+            o,
+            "received",
+            &json!({ "receipt": { "number": gr, "po": po_number } }),
+        )
+        .await?;
+    }
+    Ok(receipt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{MemoryContext, run};
+    use rust_decimal::dec;
+
+    fn data(order: &str, purchase: Value, candidates: Value, ships: bool) -> Value {
+        json!({ "order": { "id": order }, "purchase": purchase, "reorder": { "candidates": candidates },
+                "to_ship": { "lines": if ships { json!([{ "sku": "WIDGET" }]) } else { json!([]) } } })
+    }
+
+    #[tokio::test]
+    async fn one_po_per_supplier_combines_orders_and_a_receipt_resumes_them() {
+        let mut ctx = MemoryContext::seeded();
+        let short = |q: &str| json!([{ "sku": "GADGET", "short": q.parse::<Decimal>().unwrap(), "supplier": "S1" }]);
+        let a = run(
+            &PurchaseOrder,
+            &mut ctx,
+            data(
+                "A",
+                json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 50 }]),
+                short("5"),
+                false,
+            ),
+            json!({}),
+        )
+        .await;
+        assert_eq!(a.outcome, "wait");
+        let b = run(&PurchaseOrder, &mut ctx, data("B", json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 3 }, { "sku": "WIDGET", "supplier": "S1", "quantity": 60 }]), short("3"), true), json!({})).await;
+        assert_eq!(
+            b.outcome, "ship",
+            "B ships what it has and waits for the rest"
+        );
+        assert_eq!(ctx.numbers[PO_SERIES], 1, "one PO for the supplier");
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        assert_eq!(po["lines"][0]["quantity"], json!(dec!(53)));
+        assert_eq!(po["lines"][0]["orders"], json!(["A", "B"]));
+        assert_eq!(po["waiting"], json!(["A", "B"]));
+        assert_eq!(
+            ctx.stock[&("GADGET".into(), master::ON_ORDER.into())],
+            dec!(53)
+        );
+
+        // Partial receipt: 20 gadgets. Stock in, both orders resumed, PO closed for appends.
+        let r = receive_goods(
+            &mut ctx,
+            "PO-000001",
+            Some(&[("GADGET".into(), dec!(20))]),
+            "main",
+        )
+        .await
+        .unwrap();
+        assert_eq!(r["resumed_orders"], json!(["A", "B"]));
+        assert_eq!(ctx.stock[&("GADGET".into(), "main".into())], dec!(30));
+        assert_eq!(
+            ctx.stock[&("GADGET".into(), master::ON_ORDER.into())],
+            dec!(33)
+        );
+        assert_eq!(ctx.events.len(), 2);
+        assert_eq!(ctx.events[0].0, RECEIVED_EVENT);
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        assert_eq!(po["status"], "partial");
+        // A new shortage goes to a new PO, and still waits on the rest of the first.
+        let c = run(
+            &PurchaseOrder,
+            &mut ctx,
+            data(
+                "C",
+                json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 10 }]),
+                short("1"),
+                false,
+            ),
+            json!({}),
+        )
+        .await;
+        assert_eq!(c.set["waiting_on"], json!(["PO-000001", "PO-000002"]));
+        // Over-receipt and unknown lines are refused; the rest receives in full.
+        let e = receive_goods(
+            &mut ctx,
+            "PO-000001",
+            Some(&[("GADGET".into(), dec!(34))]),
+            "main",
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("only 33 is open"), "{e}");
+        assert!(
+            receive_goods(
+                &mut ctx,
+                "PO-000001",
+                Some(&[("NOPE".into(), dec!(1))]),
+                "main"
+            )
+            .await
+            .is_err()
+        );
+        receive_goods(&mut ctx, "PO-000001", None, "main")
+            .await
+            .unwrap();
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        assert_eq!(po["status"], "received");
+        assert!(
+            receive_goods(&mut ctx, "PO-000001", None, "main")
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("fully received")
+        );
+        assert_eq!(ctx.numbers[GR_SERIES], 2);
+    }
+
+    #[tokio::test]
+    async fn replenishment_is_bought_once_even_when_the_rule_saw_stale_stock() {
+        // Both orders' rule steps ran before either purchase step: both ask for the reorder
+        // quantity; only the first gets it, the second buys just its own shortage.
+        let mut ctx = MemoryContext::seeded();
+        ctx.stock.insert(("GADGET".into(), "main".into()), dec!(0));
+        let line = json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 2, "replenish_qty": 20, "reorder_point": 5, "supplier_min": 50 }]);
+        let short = json!([{ "sku": "GADGET", "short": 2, "supplier": "S1" }]);
+        run(
+            &PurchaseOrder,
+            &mut ctx,
+            data("A", line.clone(), short.clone(), false),
+            json!({}),
+        )
+        .await;
+        run(
+            &PurchaseOrder,
+            &mut ctx,
+            data("B", line, short, false),
+            json!({}),
+        )
+        .await;
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        // A: 2 + 20 = 22, lifted to the supplier minimum 50 of a new PO; B: 2 more.
+        assert_eq!(po["lines"][0]["quantity"], json!(dec!(52)));
+        assert_eq!(ctx.numbers[PO_SERIES], 1);
+    }
+
+    #[tokio::test]
+    async fn an_item_nobody_supplies_is_unavailable() {
+        let mut ctx = MemoryContext::seeded();
+        let out = run(
+            &PurchaseOrder,
+            &mut ctx,
+            data(
+                "A",
+                json!([]),
+                json!([{ "sku": "GADGET", "short": 2, "supplier": null }]),
+                false,
+            ),
+            json!({}),
+        )
+        .await;
+        assert_eq!(out.outcome, "unavailable");
+        assert_eq!(out.set["unavailable"], json!(["GADGET"]));
+    }
+}

@@ -1,0 +1,955 @@
+//! `ordo edi …`: a thin front end over the pure `ordo-edi` crate (read, validate, acknowledge,
+//! map, write). No engine, no store: files in, JSON or EDI on stdout, located errors on stderr.
+//!
+//! Errors about a file are `path:line:col: …`, the line and column computed from the byte
+//! offset the crate reports (pointing at the element when the issue names one), followed by
+//! the interchange / group / transaction control numbers, the segment (file index, position in
+//! the set, byte offset) and the element position.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use clap::{Subcommand, ValueEnum};
+use ordo_contract::{Invoice, Order, Shipment};
+use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions};
+use ordo_edi::map::{self, MapOptions};
+use ordo_edi::write::{Document, Envelope};
+use ordo_edi::{
+    EdiError, Interchange, Issue, PartnerId, SegmentRef, Separators, Standard, Version,
+};
+use serde_json::{Value, json};
+
+use super::{FAIL, fail};
+
+const USAGE: u8 = 2;
+
+#[derive(Subcommand)]
+pub enum EdiCommand {
+    /// Read and validate an X12 or EDIFACT file (several interchanges allowed) and print it as
+    /// JSON: interchanges (envelope, separators, issues), groups, transactions (ack status A/E/R
+    /// and their segments with file index, position in the set, byte offset, line and column).
+    ///
+    /// stdout always gets the JSON of everything that could be read, also when the file is
+    /// invalid (then "valid" is false and every issue is in "issues"). stderr gets one located
+    /// line per issue (`path:line:col: …`; warnings prefixed `warning:`). Exit 1 when some
+    /// issue is an error (the set would be rejected) or part of the file is unreadable; warnings
+    /// alone exit 0.
+    Parse {
+        file: PathBuf,
+        /// Leave the segments out (envelope, structure and issues only).
+        #[arg(long)]
+        no_segments: bool,
+    },
+    /// Write the functional acknowledgment of every interchange in FILE to stdout: a 997 (or
+    /// 999 with --999) per X12 interchange, a CONTRL per EDIFACT interchange. Sender and
+    /// receiver are the inbound envelope's, swapped; separators are the inbound ones. The ack
+    /// reports rejections itself (AK5/AK9 R, UCM 4), so exit 0 whenever an ack was written; exit
+    /// 1 when part of the file cannot be read or acknowledged (no GS group, unreadable header).
+    /// With --json: {"acks": [{"interchange", "kind", "control_number", "groups", "text"}]}.
+    Ack {
+        file: PathBuf,
+        /// X12: write 999 (005010X231A1) instead of 997.
+        #[arg(long = "999")]
+        x999: bool,
+        /// Control number of the (first) ack interchange (ISA13 = GS06 / UNB 0020); each further
+        /// interchange in FILE gets the next number.
+        #[arg(long, default_value_t = 1)]
+        control: u64,
+        /// Only list rejected or with-errors sets (omit AK2..AK5 A / UCM 7).
+        #[arg(long)]
+        errors_only: bool,
+        /// Ack date and time, YYYY-MM-DDTHH:MM[:SS] (default: now, UTC).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Map every 850 (X12) / ORDERS (EDIFACT) transaction of FILE to a canonical Order and print
+    /// them as a JSON array (the input `ordo submit` takes). The order id is CUSTOMER-PO.
+    /// Transactions the 997/CONTRL would reject are not mapped (located errors on stderr, exit
+    /// 1) unless --no-validate; the others are still printed, as a partial acceptance would be.
+    ToOrder {
+        file: PathBuf,
+        /// ordo customer id of the sending partner (EDI does not carry it).
+        #[arg(long)]
+        customer: String,
+        /// Trading partner id, copied to Order.partner.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Currency when the order has no CUR / CUX.
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        /// Map transactions even when validation finds errors.
+        #[arg(long)]
+        no_validate: bool,
+    },
+    /// Write canonical documents as one outbound interchange on stdout: order → 855 / ORDRSP,
+    /// shipment → 856 / DESADV, invoice → 810 / INVOIC.
+    ///
+    /// FILE is JSON: one document, an array of documents (one transaction each), or wrappers
+    /// {"shipment": {..}, "order": {..}} / {"invoice": {..}, "order": {..}}. A shipment or
+    /// invoice needs its order (matched by order_id = order.id): from the wrapper or from
+    /// --order FILE (an order or an array of orders).
+    Render {
+        /// order (855/ORDRSP), shipment (856/DESADV) or invoice (810/INVOIC).
+        kind: RenderKind,
+        file: PathBuf,
+        /// Orders for shipments/invoices: JSON order or array of orders.
+        #[arg(long)]
+        order: Option<PathBuf>,
+        /// x12 (default) or edifact; implied by --version.
+        #[arg(long)]
+        standard: Option<StandardArg>,
+        /// 4010 (X12 default), 5010, d96a (EDIFACT default) or d01b.
+        #[arg(long)]
+        version: Option<VersionArg>,
+        /// Separators. X12: element, component, [repetition,] segment, e.g. `*>^~` or `*>~`
+        /// (default `*>~` for 4010, `*>^~` for 5010). EDIFACT: UNA order component, element,
+        /// decimal, release, repetition (space: none), segment, e.g. `:+.? '` (the default).
+        #[arg(long)]
+        separators: Option<String>,
+        /// Interchange sender QUALIFIER:ID (ISA05/06, UNB S002).
+        #[arg(long, default_value = "ZZ:ORDO")]
+        sender: String,
+        /// Interchange receiver QUALIFIER:ID (ISA07/08, UNB S003).
+        #[arg(long, default_value = "ZZ:PARTNER")]
+        receiver: String,
+        /// Interchange control number (ISA13 = GS06, UNB 0020).
+        #[arg(long, default_value_t = 1)]
+        control: u64,
+        /// Test interchange (ISA15 T / UNB 0035 1).
+        #[arg(long)]
+        test: bool,
+        /// Ask the partner for an acknowledgment (ISA14 1 / UNB 0031 1).
+        #[arg(long)]
+        ack_requested: bool,
+        /// No line break after each segment terminator.
+        #[arg(long)]
+        no_newline: bool,
+        /// Envelope date and time YYYY-MM-DDTHH:MM[:SS] (default: now, UTC); its date is the
+        /// 855/ORDRSP acknowledgment date.
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderKind {
+    #[value(alias = "855", alias = "ordrsp")]
+    Order,
+    #[value(alias = "856", alias = "desadv")]
+    Shipment,
+    #[value(alias = "810", alias = "invoic")]
+    Invoice,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StandardArg {
+    X12,
+    Edifact,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum VersionArg {
+    #[value(name = "4010", alias = "004010")]
+    X4010,
+    #[value(name = "5010", alias = "005010")]
+    X5010,
+    #[value(alias = "D96A")]
+    D96a,
+    #[value(alias = "D01B")]
+    D01b,
+}
+
+pub fn run(cmd: EdiCommand, json: bool) -> ExitCode {
+    match cmd {
+        EdiCommand::Parse { file, no_segments } => parse(&file, !no_segments),
+        EdiCommand::Ack {
+            file,
+            x999,
+            control,
+            errors_only,
+            at,
+        } => acknowledge(&file, x999, control, errors_only, at.as_deref(), json),
+        EdiCommand::ToOrder {
+            file,
+            customer,
+            partner,
+            currency,
+            no_validate,
+        } => {
+            let opts = MapOptions {
+                customer_id: customer,
+                partner,
+                default_currency: currency,
+            };
+            to_order(&file, &opts, !no_validate)
+        }
+        EdiCommand::Render {
+            kind,
+            file,
+            order,
+            standard,
+            version,
+            separators,
+            sender,
+            receiver,
+            control,
+            test,
+            ack_requested,
+            no_newline,
+            at,
+        } => {
+            let env = match envelope(
+                standard,
+                version,
+                separators.as_deref(),
+                &sender,
+                &receiver,
+                control,
+                at.as_deref(),
+            ) {
+                Ok(mut e) => {
+                    e.test = test;
+                    e.ack_requested = ack_requested;
+                    e.newline = !no_newline;
+                    e
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(USAGE);
+                }
+            };
+            render(kind, &file, order.as_deref(), &env, json)
+        }
+    }
+}
+
+/// Byte offset → 1-based line and column (LF, CRLF and lone CR end a line).
+struct Lines {
+    base: usize,
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(bytes: &[u8]) -> Self {
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Lines {
+            base: bytes.as_ptr() as usize,
+            starts,
+        }
+    }
+
+    fn at(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        (line, offset - self.starts[line - 1] + 1)
+    }
+
+    /// Byte offset of `slice` in the input, when it lies inside it.
+    fn offset_of(&self, slice: &[u8], len: usize) -> Option<usize> {
+        let p = (slice.as_ptr() as usize).checked_sub(self.base)?;
+        (!slice.is_empty() && p < len).then_some(p)
+    }
+}
+
+/// Writes bytes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub(super) fn write_out(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(format!("stdout: {e}")),
+    }
+}
+
+/// Pretty JSON and a newline on stdout (see [`write_out`]).
+pub(super) fn print_json(v: &Value) -> ExitCode {
+    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
+    text.push('\n');
+    write_out(text.as_bytes())
+}
+
+/// `path:line:col: message` for a JSON error (serde's own " at line L column C" dropped).
+pub(super) fn json_error(path: &Path, e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+    format!("{}:{}:{}: {msg}", path.display(), e.line(), e.column())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn edi_error_line(path: &Path, lines: &Lines, e: &EdiError) -> String {
+    match e {
+        EdiError::NoInterchange { offset } | EdiError::BadHeader { offset, .. } => {
+            let (l, c) = lines.at(*offset);
+            format!("{}:{l}:{c}: {e}", path.display())
+        }
+        _ => format!("{}: {e}", path.display()),
+    }
+}
+
+fn segment_of<'i, 'a>(ich: &'i Interchange<'a>, file_index: u32) -> Option<SegmentRef<'i, 'a>> {
+    let first = ich.segments.first()?.index;
+    ich.segment(file_index.checked_sub(first)? as usize)
+}
+
+/// `path:line:col: [warning: ]issue`, pointing at the element when the issue names one.
+fn issue_line(
+    path: &Path,
+    input: &[u8],
+    lines: &Lines,
+    ich: &Interchange<'_>,
+    i: &Issue,
+) -> String {
+    let mut offset = i.segment.as_ref().map_or(ich.offset, |s| s.offset);
+    if let (Some(s), Some(e)) = (&i.segment, &i.element)
+        && let Some(seg) = segment_of(ich, s.index)
+    {
+        let n = e.position as usize;
+        let slice = match e.component {
+            Some(c) => seg.component(n, c as usize),
+            None => seg.raw(n),
+        };
+        if let Some(o) = lines.offset_of(slice, input.len()) {
+            offset = o;
+        }
+    }
+    let (l, c) = lines.at(offset);
+    let warn = if i.is_error() { "" } else { "warning: " };
+    format!("{}:{l}:{c}: {warn}{i}", path.display())
+}
+
+fn element_json(seg: &SegmentRef<'_, '_>, n: usize, split: bool) -> Value {
+    if split {
+        let comps: Vec<_> = seg.components(n).collect();
+        if comps.len() > 1 {
+            return Value::Array(
+                (1..=comps.len())
+                    .map(|c| Value::String(seg.comp(n, c).unwrap_or_default()))
+                    .collect(),
+            );
+        }
+    }
+    Value::String(seg.text(n).into_owned())
+}
+
+fn segment_json(ich: &Interchange<'_>, i: usize, header: Option<usize>, lines: &Lines) -> Value {
+    let Some(seg) = ich.segment(i) else {
+        return Value::Null;
+    };
+    let s = seg.segment();
+    let (line, column) = lines.at(s.offset);
+    // ISA16 is the component separator itself: envelope headers are not split
+    let split = seg.tag() != "ISA";
+    let elements: Vec<Value> = (1..=seg.len())
+        .map(|n| element_json(&seg, n, split))
+        .collect();
+    let mut v = json!({
+        "tag": seg.tag(),
+        "index": s.index,
+        "offset": s.offset,
+        "line": line,
+        "column": column,
+        "elements": elements,
+    });
+    if let Some(h) = header.filter(|&h| i >= h) {
+        v["position"] = json!(i - h + 1);
+    }
+    v
+}
+
+fn sep_char(b: u8) -> String {
+    (b as char).to_string()
+}
+
+fn standard_name(s: Standard) -> &'static str {
+    match s {
+        Standard::X12 => "x12",
+        Standard::Edifact => "edifact",
+    }
+}
+
+fn issue_json(i: &Issue, located: String) -> Value {
+    json!({
+        "severity": if i.is_error() { "error" } else { "warning" },
+        "code": i.code,
+        "x12": i.code.x12(),
+        "edifact": i.code.edifact(),
+        "text": i.code.text(),
+        "interchange": i.interchange,
+        "group": i.group.as_ref().map(|(n, c)| json!({ "index": n, "control_number": c })),
+        "transaction": i.transaction.as_ref().map(|(n, c)| json!({ "index": n, "control_number": c })),
+        "segment": i.segment,
+        "element": i.element,
+        "value": i.value,
+        "detail": i.detail,
+        "message": located,
+    })
+}
+
+fn interchange_json(
+    ich: &Interchange<'_>,
+    issues: &[Issue],
+    messages: Vec<String>,
+    lines: &Lines,
+    with_segments: bool,
+) -> Value {
+    let verdicts = ack::summarize(ich, issues);
+    let mut in_txn = vec![false; ich.segments.len()];
+    let groups: Vec<Value> = ich
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let gack = verdicts.get(gi);
+            let txns: Vec<Value> = g
+                .transactions
+                .iter()
+                .enumerate()
+                .map(|(ti, t)| {
+                    let status = gack.and_then(|a| a.sets.get(ti)).map(|s| s.status.x12());
+                    let mut v = json!({
+                        "set_id": t.set_id,
+                        "control_number": t.control_number,
+                        "version": t.version,
+                        "status": status,
+                        "segment_count": t.end - t.header,
+                    });
+                    for flag in in_txn.iter_mut().take(t.end).skip(t.header) {
+                        *flag = true;
+                    }
+                    if with_segments {
+                        v["segments"] = (t.header..t.end)
+                            .map(|i| segment_json(ich, i, Some(t.header), lines))
+                            .collect();
+                    }
+                    v
+                })
+                .collect();
+            let seg_index = |i: Option<usize>| i.and_then(|i| ich.segments.get(i)).map(|s| s.index);
+            json!({
+                "functional_id": g.functional_id,
+                "sender": g.sender,
+                "receiver": g.receiver,
+                "date": g.date,
+                "time": g.time,
+                "control_number": g.control_number,
+                "version": g.version,
+                "explicit": g.header.is_some(),
+                "header_index": seg_index(g.header),
+                "trailer_index": seg_index(g.trailer),
+                "status": gack.map(|a| a.status.x12()),
+                "transactions": txns,
+            })
+        })
+        .collect();
+    let s = ich.separators;
+    let (line, column) = lines.at(ich.offset);
+    let mut v = json!({
+        "standard": standard_name(ich.standard),
+        "version": ich.version,
+        "syntax_id": ich.syntax_id,
+        "sender": ich.sender,
+        "receiver": ich.receiver,
+        "date": ich.date,
+        "time": ich.time,
+        "control_number": ich.control_number,
+        "ack_requested": ich.ack_requested,
+        "test": ich.test,
+        "offset": ich.offset,
+        "end": ich.end,
+        "line": line,
+        "column": column,
+        "separators": {
+            "element": sep_char(s.element),
+            "component": sep_char(s.component),
+            "repetition": s.repetition.map(sep_char),
+            "segment": sep_char(s.segment),
+            "release": s.release.map(sep_char),
+            "decimal": sep_char(s.decimal),
+        },
+        "segment_count": ich.segments.len(),
+        "valid": !issues.iter().any(Issue::is_error),
+        "issues": issues.iter().zip(messages).map(|(i, m)| issue_json(i, m)).collect::<Vec<_>>(),
+        "groups": groups,
+    });
+    if with_segments {
+        v["envelope"] = (0..ich.segments.len())
+            .filter(|&i| !in_txn[i])
+            .map(|i| segment_json(ich, i, None, lines))
+            .collect();
+    }
+    v
+}
+
+fn parse(path: &Path, with_segments: bool) -> ExitCode {
+    let input = match read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let lines = Lines::new(&input);
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut failed = false;
+    for r in ordo_edi::read(&input) {
+        match r {
+            Ok(ich) => {
+                let issues = ordo_edi::validate(&ich);
+                let msgs: Vec<String> = issues
+                    .iter()
+                    .map(|i| issue_line(path, &input, &lines, &ich, i))
+                    .collect();
+                for (i, m) in issues.iter().zip(&msgs) {
+                    failed |= i.is_error();
+                    eprintln!("{m}");
+                }
+                out.push(interchange_json(&ich, &issues, msgs, &lines, with_segments));
+            }
+            Err(e) => {
+                let m = edi_error_line(path, &lines, &e);
+                eprintln!("{m}");
+                errors.push(json!({ "message": m }));
+                failed = true;
+            }
+        }
+    }
+    print_json(&json!({
+        "file": path.display().to_string(),
+        "valid": !failed,
+        "interchanges": out,
+        "errors": errors,
+    }));
+    if failed {
+        ExitCode::from(FAIL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn timestamp(at: Option<&str>) -> Result<NaiveDateTime, String> {
+    let Some(s) = at else {
+        return Ok(Utc::now().naive_utc());
+    };
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| format!("--at {s:?}: expected YYYY-MM-DDTHH:MM[:SS] or YYYY-MM-DD"))
+}
+
+fn acknowledge(
+    path: &Path,
+    x999: bool,
+    control: u64,
+    errors_only: bool,
+    at: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let now = match timestamp(at) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let input = match read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let lines = Lines::new(&input);
+    let mut text = Vec::new();
+    let mut acks = Vec::new();
+    let mut failed = false;
+    let mut next = control;
+    for r in ordo_edi::read(&input) {
+        let ich = match r {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("{}", edi_error_line(path, &lines, &e));
+                failed = true;
+                continue;
+            }
+        };
+        let issues = ordo_edi::validate(&ich);
+        let (kind, result) = match ich.standard {
+            Standard::X12 => {
+                let kind = if x999 { AckKind::X999 } else { AckKind::X997 };
+                let mut o = AckOptions::new(kind, next, now);
+                o.include_accepted = !errors_only;
+                let name = if x999 { "999" } else { "997" };
+                (name, ack::x12_ack(&ich, &issues, &o))
+            }
+            Standard::Edifact => {
+                let mut o = ContrlOptions::new(next, now);
+                o.include_accepted = !errors_only;
+                ("CONTRL", ack::contrl(&ich, &issues, &o))
+            }
+        };
+        match result {
+            Ok(bytes) => {
+                if json {
+                    acks.push(json!({
+                        "interchange": ich.control_number,
+                        "kind": kind,
+                        "control_number": next,
+                        "groups": ack::summarize(&ich, &issues),
+                        "text": String::from_utf8_lossy(&bytes),
+                    }));
+                }
+                text.extend_from_slice(&bytes);
+                next += 1;
+            }
+            Err(e) => {
+                let (l, c) = lines.at(ich.offset);
+                eprintln!(
+                    "{}:{l}:{c}: interchange {}: {e}",
+                    path.display(),
+                    ich.control_number
+                );
+                failed = true;
+            }
+        }
+    }
+    if json {
+        print_json(&json!({ "acks": acks }));
+    } else {
+        write_out(&text);
+    }
+    if failed {
+        ExitCode::from(FAIL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn to_order(path: &Path, opts: &MapOptions, validate: bool) -> ExitCode {
+    let input = match read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let lines = Lines::new(&input);
+    let mut orders = Vec::new();
+    let mut failed = false;
+    let mut seen = 0;
+    for r in ordo_edi::read(&input) {
+        let ich = match r {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("{}", edi_error_line(path, &lines, &e));
+                failed = true;
+                continue;
+            }
+        };
+        let issues = if validate {
+            ordo_edi::validate(&ich)
+        } else {
+            Vec::new()
+        };
+        let verdicts = ack::summarize(&ich, &issues);
+        for (gi, ti, t) in ich.transactions() {
+            if t.set_id != "850" && t.set_id != "ORDERS" {
+                continue;
+            }
+            seen += 1;
+            let g = verdicts.get(gi);
+            let accepted = g.is_none_or(|g| {
+                g.status != ack::AckStatus::Rejected
+                    && g.sets.get(ti).is_none_or(|s| s.status.is_accepted())
+            });
+            let header_at = ich.segments.get(t.header).map_or(ich.offset, |s| s.offset);
+            if !accepted {
+                for i in issues.iter().filter(|i| {
+                    i.is_error()
+                        && i.group.as_ref().is_some_and(|g| g.0 == gi)
+                        && i.transaction.as_ref().is_none_or(|x| x.0 == ti)
+                }) {
+                    eprintln!("{}", issue_line(path, &input, &lines, &ich, i));
+                }
+                let (l, c) = lines.at(header_at);
+                eprintln!(
+                    "{}:{l}:{c}: interchange {} transaction {}: {} rejected, not mapped",
+                    path.display(),
+                    ich.control_number,
+                    t.control_number,
+                    t.set_id
+                );
+                failed = true;
+                continue;
+            }
+            match map::to_order(&ich, t, opts) {
+                Ok(o) => orders.push(o),
+                Err(e) => {
+                    let (l, c) = lines.at(header_at);
+                    eprintln!("{}:{l}:{c}: {e}", path.display());
+                    failed = true;
+                }
+            }
+        }
+    }
+    if seen == 0 && !failed {
+        return fail(format!(
+            "{}: no 850 or ORDERS transaction in the file",
+            path.display()
+        ));
+    }
+    print_json(&json!(orders));
+    if failed {
+        ExitCode::from(FAIL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn partner(flag: &str, s: &str) -> Result<PartnerId, String> {
+    match s.split_once(':') {
+        Some((q, id)) if !q.is_empty() && !id.is_empty() => Ok(PartnerId {
+            qualifier: q.to_string(),
+            id: id.to_string(),
+        }),
+        _ => Err(format!(
+            "--{flag} {s:?}: expected QUALIFIER:ID, e.g. ZZ:ACME"
+        )),
+    }
+}
+
+fn separators(s: &str, version: Version) -> Result<Separators, String> {
+    let b = s.as_bytes();
+    let bad = || {
+        format!(
+            "--separators {s:?}: expected {}",
+            match version.standard() {
+                Standard::X12 => "element, component, [repetition,] segment, e.g. `*>^~`",
+                Standard::Edifact => "6 UNA characters, e.g. `:+.? '`",
+            }
+        )
+    };
+    let seps = match (version.standard(), b) {
+        (Standard::X12, [e, c, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: None,
+            segment: *s,
+            release: None,
+            decimal: b'.',
+        },
+        (Standard::X12, [e, c, r, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: Some(*r),
+            segment: *s,
+            release: None,
+            decimal: b'.',
+        },
+        (Standard::Edifact, [c, e, d, r, x, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: (*x != b' ').then_some(*x),
+            segment: *s,
+            release: (*r != b' ').then_some(*r),
+            decimal: *d,
+        },
+        _ => return Err(bad()),
+    };
+    let mut all = vec![seps.element, seps.component, seps.segment];
+    all.extend(seps.repetition);
+    all.extend(seps.release);
+    let mut dedup = all.clone();
+    dedup.sort_unstable();
+    dedup.dedup();
+    if dedup.len() != all.len() || all.iter().any(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "--separators {s:?}: separators must be distinct and not letters or digits"
+        ));
+    }
+    Ok(seps)
+}
+
+fn envelope(
+    standard: Option<StandardArg>,
+    version: Option<VersionArg>,
+    seps: Option<&str>,
+    sender: &str,
+    receiver: &str,
+    control: u64,
+    at: Option<&str>,
+) -> Result<Envelope, String> {
+    let version = match (standard, version) {
+        (_, Some(VersionArg::X4010)) => Version::X12_4010,
+        (_, Some(VersionArg::X5010)) => Version::X12_5010,
+        (_, Some(VersionArg::D96a)) => Version::D96A,
+        (_, Some(VersionArg::D01b)) => Version::D01B,
+        (Some(StandardArg::Edifact), None) => Version::D96A,
+        (_, None) => Version::X12_4010,
+    };
+    if let Some(s) = standard {
+        let want = match s {
+            StandardArg::X12 => Standard::X12,
+            StandardArg::Edifact => Standard::Edifact,
+        };
+        if want != version.standard() {
+            return Err(format!(
+                "--standard {} does not go with --version {version:?}",
+                standard_name(want)
+            ));
+        }
+    }
+    let mut env = Envelope::new(
+        version,
+        partner("sender", sender)?,
+        partner("receiver", receiver)?,
+        control,
+        timestamp(at)?,
+    );
+    if let Some(s) = seps {
+        env.separators = separators(s, version)?;
+    }
+    Ok(env)
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| json_error(path, &e))
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("{what}: {e}"))
+}
+
+fn render(
+    kind: RenderKind,
+    path: &Path,
+    orders_file: Option<&Path>,
+    env: &Envelope,
+    json: bool,
+) -> ExitCode {
+    match render_docs(kind, path, orders_file, env) {
+        Ok(docs) => match ordo_edi::write::write(env, &docs) {
+            Ok(bytes) => {
+                if json {
+                    return print_json(&json!({
+                        "control_number": env.control_number,
+                        "transactions": docs.len(),
+                        "text": String::from_utf8_lossy(&bytes),
+                    }));
+                }
+                write_out(&bytes)
+            }
+            Err(e) => fail(format!("{}: {e}", path.display())),
+        },
+        Err(e) => fail(e),
+    }
+}
+
+fn render_docs(
+    kind: RenderKind,
+    path: &Path,
+    orders_file: Option<&Path>,
+    env: &Envelope,
+) -> Result<Vec<Document>, String> {
+    let p = path.display();
+    let items = match read_json(path)? {
+        Value::Array(a) => a,
+        v => vec![v],
+    };
+    if items.is_empty() {
+        return Err(format!("{p}: no documents"));
+    }
+    let mut extra: Vec<Order> = Vec::new();
+    if let Some(f) = orders_file {
+        let what = f.display().to_string();
+        extra = match read_json(f)? {
+            Value::Array(a) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| from_value(v, &format!("{what}: order #{}", i + 1)))
+                .collect::<Result<_, _>>()?,
+            v => vec![from_value(v, &what)?],
+        };
+    }
+    let x12 = env.version.standard() == Standard::X12;
+    let key = match kind {
+        RenderKind::Order => "order",
+        RenderKind::Shipment => "shipment",
+        RenderKind::Invoice => "invoice",
+    };
+    let mut docs = Vec::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let what = format!("{p}: {key} #{}", n + 1);
+        // a wrapper {"shipment": .., "order": ..} or the document itself
+        let (doc, order) = match item {
+            Value::Object(mut m) if m.contains_key(key) && kind != RenderKind::Order => {
+                let d = m.remove(key).unwrap_or_default();
+                let o = m.remove("order");
+                (d, o)
+            }
+            Value::Object(mut m)
+                if kind == RenderKind::Order && m.len() == 1 && m.contains_key(key) =>
+            {
+                (m.remove(key).unwrap_or_default(), None)
+            }
+            v => (v, None),
+        };
+        let order_for = |id: &str| -> Result<Order, String> {
+            if let Some(o) = &order {
+                return from_value(o.clone(), &format!("{what}: order"));
+            }
+            extra
+                .iter()
+                .find(|o| o.id == id)
+                .cloned()
+                .ok_or_else(|| {
+                    format!("{what}: no order '{id}' (give it in the file as {{\"{key}\": .., \"order\": ..}} or with --order FILE)")
+                })
+        };
+        let d = match kind {
+            RenderKind::Order => {
+                let o: Order = from_value(doc, &what)?;
+                let date = env.timestamp.date();
+                if x12 {
+                    map::order_to_855(&o, date)
+                } else {
+                    map::order_to_ordrsp(&o, date)
+                }
+            }
+            RenderKind::Shipment => {
+                let s: Shipment = from_value(doc, &what)?;
+                let o = order_for(&s.order_id)?;
+                if x12 {
+                    map::shipment_to_856(&s, &o)
+                } else {
+                    map::shipment_to_desadv(&s, &o)
+                }
+                .map_err(|e| format!("{what}: {e}"))?
+            }
+            RenderKind::Invoice => {
+                let i: Invoice = from_value(doc, &what)?;
+                let o = order_for(&i.order_id)?;
+                if x12 {
+                    map::invoice_to_810(&i, &o)
+                } else {
+                    map::invoice_to_invoic(&i, &o)
+                }
+                .map_err(|e| format!("{what}: {e}"))?
+            }
+        };
+        docs.push(d);
+    }
+    Ok(docs)
+}

@@ -1,0 +1,742 @@
+//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice`, YAML/CSV master data
+//! for `ordo data import`, and `ordo bench o2c`.
+//!
+//! The business logic lives in `ordo-sales` (over the `StepContext` port); here a small adapter
+//! binds that port to one store transaction of the command, so a receipt or a payment commits
+//! together with the events it emits.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use ordo::app::commit_and_publish;
+use ordo::runtime::{Engine, EngineError};
+use ordo::store::Tx;
+use ordo_contract::{PortError, StepContext, StepError};
+use rust_decimal::Decimal;
+use serde_json::{Number, Value, json};
+use std::path::Path;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The connectors' port over a command's transaction.
+pub struct CliContext<'a> {
+    pub tx: &'a mut dyn Tx,
+    pub engine: &'a Engine,
+    pub now_ms: i64,
+}
+
+fn port(e: impl std::fmt::Display) -> PortError {
+    PortError(e.to_string())
+}
+
+#[async_trait]
+impl StepContext for CliContext<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        ordo::clock::ms_to_datetime(self.now_ms)
+    }
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError> {
+        self.tx.get_document(kind, id).await.map_err(port)
+    }
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError> {
+        self.tx
+            .put_document(kind, id, body, self.now_ms)
+            .await
+            .map_err(port)
+    }
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.tx.list_documents(kind, prefix).await.map_err(port)
+    }
+    async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
+        self.tx.next_number(series).await.map_err(port)
+    }
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal, PortError> {
+        self.tx.stock_level(item, location).await.map_err(port)
+    }
+    async fn adjust_stock(
+        &mut self,
+        item: &str,
+        location: &str,
+        delta: Decimal,
+    ) -> Result<Decimal, PortError> {
+        self.tx
+            .adjust_stock(item, location, delta)
+            .await
+            .map_err(port)
+    }
+    async fn emit_event(
+        &mut self,
+        event: &str,
+        key: &str,
+        outcome: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.engine
+            .emit_event(self.tx, event, key, outcome, payload)
+            .await
+            .map(|_| ())
+            .map_err(port)
+    }
+    async fn send_outbound(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: &Value,
+    ) -> Result<(), PortError> {
+        self.tx
+            .add_outbound(channel, key, None, payload, self.now_ms)
+            .await
+            .map(|_| ())
+            .map_err(port)
+    }
+}
+
+fn step_err(e: StepError) -> EngineError {
+    EngineError::Refused(e.to_string())
+}
+
+/// `--lines SKU=QTY,SKU=QTY`.
+pub fn parse_lines(text: &str) -> Result<Vec<(String, Decimal)>, String> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (sku, q) = p
+                .split_once('=')
+                .ok_or_else(|| format!("--lines: '{p}' is not SKU=QTY"))?;
+            let q = Decimal::from_str_exact(q.trim())
+                .map_err(|_| format!("--lines: '{q}' is not a quantity"))?;
+            Ok((sku.trim().to_string(), q))
+        })
+        .collect()
+}
+
+/// Books a goods receipt in one transaction (stock, PO, receipt, events to waiting orders).
+pub async fn receive(
+    engine: &Arc<Engine>,
+    po: &str,
+    lines: Option<Vec<(String, Decimal)>>,
+    location: &str,
+) -> Result<Value, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let r = {
+        let mut ctx = CliContext {
+            tx: tx.as_mut(),
+            engine,
+            now_ms: engine.clock.now_ms(),
+        };
+        ordo_sales::receive_goods(&mut ctx, po, lines.as_deref(), location).await
+    };
+    match r {
+        Ok(v) => {
+            commit_and_publish(engine, tx).await?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(step_err(e))
+        }
+    }
+}
+
+/// Records a payment in one transaction and emits `payment.matched`.
+pub async fn pay(
+    engine: &Arc<Engine>,
+    invoice: &str,
+    amount: Decimal,
+    on: Option<NaiveDate>,
+    reference: Option<&str>,
+) -> Result<Value, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let r = {
+        let mut ctx = CliContext {
+            tx: tx.as_mut(),
+            engine,
+            now_ms: engine.clock.now_ms(),
+        };
+        ordo_sales::record_payment(&mut ctx, invoice, amount, on, reference).await
+    };
+    match r {
+        Ok(v) => {
+            commit_and_publish(engine, tx).await?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(step_err(e))
+        }
+    }
+}
+
+pub async fn receive_cmd(
+    engine: &Arc<Engine>,
+    po: &str,
+    lines: Option<&str>,
+    location: &str,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let lines = match lines.map(parse_lines).transpose() {
+        Ok(l) => l,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    let r = receive(engine, po, lines, location).await?;
+    if json_out {
+        super::print_json(&r);
+    } else {
+        let booked: Vec<String> = r["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["quantity"],
+                    l["sku"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        println!(
+            "{} for {}: received {}; {} waiting order(s) resumed",
+            r["number"].as_str().unwrap_or_default(),
+            po,
+            booked.join(", "),
+            r["resumed_orders"].as_array().map(|a| a.len()).unwrap_or(0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn pay_cmd(
+    engine: &Arc<Engine>,
+    invoice: &str,
+    amount: &str,
+    date: Option<&str>,
+    reference: Option<&str>,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let Ok(amount) = Decimal::from_str_exact(amount.trim()) else {
+        return Ok(super::fail(format!(
+            "amount '{amount}' is not a decimal number"
+        )));
+    };
+    let on = match date
+        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => return Ok(super::fail(format!("--date: {e} (expected YYYY-MM-DD)"))),
+    };
+    let p = pay(engine, invoice, amount, on, reference).await?;
+    if json_out {
+        super::print_json(&p);
+    } else {
+        println!(
+            "payment {} of {} {} recorded for invoice {invoice}",
+            p["id"].as_str().unwrap_or_default(),
+            amount,
+            p["amount"]["currency"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn invoice_cmd(
+    engine: &Arc<Engine>,
+    number: &str,
+    html: bool,
+    out: Option<&Path>,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let doc = tx.get_document("invoice", number).await?;
+    tx.rollback().await?;
+    let Some(doc) = doc else {
+        return Ok(super::fail(format!("no invoice '{number}'")));
+    };
+    let text = if html {
+        ordo_sales::export::invoice_html(&doc, "ordo demo GmbH, Hauptstrasse 1, 10115 Berlin")
+    } else {
+        ordo_sales::export::invoice_json(&doc)
+    };
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, text) {
+                return Ok(super::fail(format!("{}: {e}", p.display())));
+            }
+            println!("invoice {number} written to {}", p.display());
+        }
+        None => println!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------
+// Master data from YAML and CSV, numbers kept exact.
+
+/// Whether `ordo data import` should read this file here (YAML or CSV).
+pub fn handles(file: &Path) -> bool {
+    matches!(
+        file.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "csv")
+    )
+}
+
+mod yaml {
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_saphyr::{Location, Spanned as S};
+    use std::fmt;
+
+    pub enum Node {
+        Null,
+        Bool(bool),
+        Num,
+        Str(String),
+        Seq(Vec<S<Node>>),
+        Map(Vec<(S<String>, S<Node>)>),
+    }
+
+    impl<'de> Deserialize<'de> for Node {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Node;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("any YAML value")
+                }
+                fn visit_unit<E>(self) -> Result<Node, E> {
+                    Ok(Node::Null)
+                }
+                fn visit_none<E>(self) -> Result<Node, E> {
+                    Ok(Node::Null)
+                }
+                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                    Node::deserialize(d)
+                }
+                fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+                    Ok(Node::Bool(v))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                    Ok(Node::Num)
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                    Ok(Node::Num)
+                }
+                fn visit_i128<E>(self, _: i128) -> Result<Node, E> {
+                    Ok(Node::Num)
+                }
+                fn visit_u128<E: de::Error>(self, _: u128) -> Result<Node, E> {
+                    Ok(Node::Num)
+                }
+                // The f64 is never used: the number is re-read from its source text.
+                fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                    Ok(Node::Num)
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+                    Ok(Node::Str(v.to_string()))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Node, E> {
+                    Ok(Node::Str(v))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(item) = seq.next_element()? {
+                        out.push(item);
+                    }
+                    Ok(Node::Seq(out))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = map.next_entry()? {
+                        out.push(entry);
+                    }
+                    Ok(Node::Map(out))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    fn source_text<'a>(src: &'a str, loc: &Location) -> Option<&'a str> {
+        let span = loc.span();
+        let start = usize::try_from(span.byte_offset()?).ok()?;
+        let len = usize::try_from(span.byte_len()?).ok()?;
+        src.get(start..start.checked_add(len)?)
+    }
+
+    pub fn to_json(path: &str, src: &str, node: &S<Node>) -> Result<serde_json::Value, String> {
+        use serde_json::Value;
+        Ok(match &node.value {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Num => {
+                let at = format!(
+                    "{path}:{}:{}",
+                    node.referenced.line(),
+                    node.referenced.column()
+                );
+                let text = source_text(src, &node.referenced)
+                    .ok_or_else(|| format!("{at}: cannot read the number's text"))?;
+                let t: String = text.chars().filter(|c| *c != '_').collect();
+                let t = t.strip_prefix('+').unwrap_or(&t).to_string();
+                let d = rust_decimal::Decimal::from_str_exact(&t)
+                    .or_else(|_| rust_decimal::Decimal::from_scientific(&t))
+                    .map_err(|_| format!("{at}: '{text}' is not an exact decimal number"))?;
+                serde_json::to_value(d).map_err(|e| format!("{at}: {e}"))?
+            }
+            Node::Str(s) => Value::String(s.clone()),
+            Node::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| to_json(path, src, i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Node::Map(entries) => {
+                let mut o = serde_json::Map::new();
+                for (k, v) in entries {
+                    o.insert(k.value.clone(), to_json(path, src, v)?);
+                }
+                Value::Object(o)
+            }
+        })
+    }
+
+    pub fn parse(path: &str, src: &str) -> Result<serde_json::Value, String> {
+        let node: S<Node> = serde_saphyr::from_str(src).map_err(|e| format!("{path}: {e}"))?;
+        to_json(path, src, &node)
+    }
+}
+
+/// Columns that stay text even when they look like numbers (SKUs like `0042`, postal codes).
+const TEXT_COLUMNS: &[&str] = &[
+    "id",
+    "sku",
+    "item",
+    "location",
+    "name",
+    "description",
+    "supplier",
+    "currency",
+    "terms",
+    "tax_class",
+    "tax_code",
+    "country",
+    "ship_policy",
+    "uom",
+];
+
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// A CSV file of one kind (from the file name: `customers.csv` → `customer`), header row first.
+/// Numbers stay exact; `bank_accounts` is `;`-separated; empty cells are left out.
+pub fn parse_csv(path: &Path, text: &str) -> Result<Value, String> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let kind = match stem.trim_end_matches('s') {
+        "stock" | "" => "stock".to_string(),
+        k => k.to_string(),
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(format!("{}:1:1: empty CSV file", path.display()));
+    };
+    let cols: Vec<String> = csv_fields(header)
+        .into_iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for (n, line) in lines {
+        let fields = csv_fields(line);
+        if fields.len() != cols.len() {
+            return Err(format!(
+                "{}:{}:1: {} fields, the header has {}",
+                path.display(),
+                n + 1,
+                fields.len(),
+                cols.len()
+            ));
+        }
+        let mut o = serde_json::Map::new();
+        for (c, f) in cols.iter().zip(fields) {
+            let f = f.trim();
+            if f.is_empty() {
+                continue;
+            }
+            let v = if c == "bank_accounts" {
+                json!(f.split(';').map(|s| s.trim()).collect::<Vec<_>>())
+            } else if TEXT_COLUMNS.contains(&c.as_str()) {
+                json!(f)
+            } else if f == "true" || f == "false" {
+                json!(f == "true")
+            } else if Decimal::from_str_exact(f).is_ok() {
+                Value::Number(
+                    Number::from_str(f)
+                        .map_err(|e| format!("{}:{}: {c}: {e}", path.display(), n + 1))?,
+                )
+            } else {
+                json!(f)
+            };
+            o.insert(c.clone(), v);
+        }
+        rows.push(Value::Object(o));
+    }
+    Ok(json!({ kind: rows }))
+}
+
+/// `ordo data import FILE.yaml|FILE.csv`: customers, items, suppliers (documents) and stock.
+pub async fn data_import(engine: &Arc<Engine>, file: &Path) -> Result<ExitCode, EngineError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return Ok(super::fail(format!("{}: {e}", file.display()))),
+    };
+    let parsed = if file.extension().is_some_and(|e| e == "csv") {
+        parse_csv(file, &text)
+    } else {
+        yaml::parse(&file.display().to_string(), &text)
+    };
+    let v = match parsed {
+        Ok(v) => v,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    match import_value(engine, &v).await? {
+        Ok(counts) => {
+            println!("imported {counts}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(super::fail(format!("{}: {e}", file.display()))),
+    }
+}
+
+/// Imports `{ kind: [docs] }`; `stock` rows set `item`@`location` to `quantity`.
+pub async fn import_value(
+    engine: &Arc<Engine>,
+    v: &Value,
+) -> Result<Result<String, String>, EngineError> {
+    let Some(obj) = v.as_object() else {
+        return Ok(Err(
+            "expected a mapping of kinds (customer, item, supplier, stock)".into(),
+        ));
+    };
+    let mut tx = engine.store.begin().await?;
+    let now = engine.clock.now_ms();
+    let mut counts = Vec::new();
+    for (kind, docs) in obj {
+        let Some(list) = docs.as_array() else {
+            tx.rollback().await?;
+            return Ok(Err(format!("'{kind}' must be a list")));
+        };
+        for (i, d) in list.iter().enumerate() {
+            if kind == "stock" {
+                let q = serde_json::from_value::<Decimal>(d["quantity"].clone());
+                let (Some(item), Some(loc), Ok(q)) = (
+                    d["item"].as_str(),
+                    d["location"].as_str().or(Some("main")),
+                    q,
+                ) else {
+                    tx.rollback().await?;
+                    return Ok(Err(format!(
+                        "stock #{}: needs item, location and a numeric quantity",
+                        i + 1
+                    )));
+                };
+                let cur = tx.stock_level(item, loc).await?;
+                tx.adjust_stock(item, loc, q - cur).await?;
+            } else {
+                let Some(id) = d
+                    .get("id")
+                    .or_else(|| d.get("sku"))
+                    .and_then(|v| v.as_str())
+                else {
+                    tx.rollback().await?;
+                    return Ok(Err(format!("{kind} #{}: needs an 'id' (or 'sku')", i + 1)));
+                };
+                if kind == "customer"
+                    && let Some(t) = d["terms"].as_str()
+                    && let Err(e) = ordo_sales::master::parse_terms(t)
+                {
+                    tx.rollback().await?;
+                    return Ok(Err(format!("customer {id}: {e}")));
+                }
+                tx.put_document(kind, id, d, now).await?;
+            }
+        }
+        counts.push(format!("{} {kind}", list.len()));
+    }
+    tx.commit().await?;
+    Ok(Ok(counts.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_numbers_stay_exact() {
+        let v = yaml::parse(
+            "seed.yaml",
+            "item:\n  - { sku: A, price: 7.335, cost: 0.1, big: 12345678901234567.10, n: 3 }\n",
+        )
+        .unwrap();
+        assert_eq!(v["item"][0]["price"].to_string(), "7.335");
+        assert_eq!(v["item"][0]["cost"].to_string(), "0.1");
+        assert_eq!(v["item"][0]["big"].to_string(), "12345678901234567.10");
+        assert_eq!(v["item"][0]["n"].to_string(), "3");
+    }
+
+    #[test]
+    fn csv_keeps_numbers_exact_and_skus_as_text() {
+        let v = parse_csv(
+            Path::new("items.csv"),
+            "sku,price,description,reorder_point\n0042,0.1,\"Bolt, M8\",10\n",
+        )
+        .unwrap();
+        assert_eq!(v["item"][0]["sku"], "0042");
+        assert_eq!(v["item"][0]["price"].to_string(), "0.1");
+        assert_eq!(v["item"][0]["description"], "Bolt, M8");
+        assert!(
+            parse_csv(Path::new("items.csv"), "sku,price\nA\n")
+                .unwrap_err()
+                .contains(":2:1")
+        );
+        assert_eq!(parse_lines("A=1.5, B=2").unwrap()[0].1.to_string(), "1.5");
+        assert!(parse_lines("A").is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// `ordo bench o2c`
+
+#[derive(clap::Args)]
+pub struct O2cArgs {
+    /// Orders through the whole flow (validate … invoice, then payment).
+    #[arg(long, default_value_t = 10_000)]
+    orders: usize,
+    /// Orders per submission commit.
+    #[arg(long, default_value_t = 500)]
+    submit_batch: usize,
+    #[arg(long, default_value = "data/bench-o2c")]
+    dir: std::path::PathBuf,
+}
+
+fn vm_hwm_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+pub async fn bench(cfg: &ordo::config::Config, args: O2cArgs, json_out: bool) -> ExitCode {
+    match bench_inner(cfg, args).await {
+        Ok(v) => {
+            if json_out {
+                super::print_json(&v);
+            } else {
+                for (k, x) in v.as_object().into_iter().flatten() {
+                    println!("{k:<28} {x}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::fail(format!("bench failed: {e}")),
+    }
+}
+
+async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value, String> {
+    use super::demo;
+    let (engine, cfg) = demo::fresh_engine(cfg, &args.dir).await?;
+    let custs: Vec<demo::Cust> = (0..8)
+        .map(|i| demo::Cust {
+            id: format!("C{:03}", i + 1),
+            tight: false,
+            blocked: false,
+            partial: i % 2 == 1,
+            pays: demo::Pays::OnTime,
+        })
+        .collect();
+    import_value(&engine, &demo::master_data(&custs, 1_000_000_000))
+        .await
+        .map_err(|e| e.to_string())??;
+    let mut g = demo::Gen(7);
+    let orders: Vec<Value> = (0..args.orders)
+        .map(|n| {
+            let c = &custs[g.below(8) as usize];
+            let lines: Vec<Value> = (0..1 + g.below(3)).map(|l| json!({ "line_no": l + 1, "sku": demo::ITEMS[g.below(8) as usize].0, "quantity": 1 + g.below(20) })).collect();
+            json!({ "id": format!("{}-B{n:07}", c.id), "customer_id": c.id, "po_number": format!("B{n:07}"), "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    demo::submit(&engine, &orders, args.submit_batch).await?;
+    let t_submit = t0.elapsed();
+    demo::run_until_idle(&engine, &cfg).await?;
+    let t_flow = t0.elapsed();
+    let invs = demo::invoices(&engine).await?;
+    let t_pay0 = std::time::Instant::now();
+    for inv in &invs {
+        let amount: Decimal = serde_json::from_value(inv["total"].clone()).unwrap_or_default();
+        pay(
+            &engine,
+            inv["number"].as_str().unwrap_or_default(),
+            amount,
+            None,
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    demo::run_until_idle(&engine, &cfg).await?;
+    let t_pay = t_pay0.elapsed();
+    let total = t0.elapsed();
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    let completed: i64 = counts
+        .iter()
+        .filter(|c| c.2.as_deref() == Some("completed"))
+        .map(|c| c.3)
+        .sum();
+    let paid: i64 = counts
+        .iter()
+        .filter(|c| c.2.as_deref() == Some("paid"))
+        .map(|c| c.3)
+        .sum();
+    engine.store.close().await;
+    // Idle detection waits ~0.3-0.5 s per run_until_idle; it is included in the figures.
+    Ok(json!({
+        "orders": args.orders,
+        "orders completed": completed,
+        "invoices paid": paid,
+        "submit s": format!("{:.2}", t_submit.as_secs_f64()),
+        "order→invoice s": format!("{:.2}", t_flow.as_secs_f64()),
+        "orders/s to invoice": format!("{:.0}", args.orders as f64 / t_flow.as_secs_f64()),
+        "payments s": format!("{:.2}", t_pay.as_secs_f64()),
+        "orders/s end to end (paid)": format!("{:.0}", args.orders as f64 / total.as_secs_f64()),
+        "durability": format!("{:?}", cfg.store.durability),
+        "workers": cfg.workers,
+        "peak memory VmHWM MiB": vm_hwm_kb().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+    }))
+}

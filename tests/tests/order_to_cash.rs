@@ -1,0 +1,273 @@
+//! The order-to-cash flow end to end through the built binary, on both backends: validate,
+//! price, approve, reserve, reorder, goods receipt (partial and full), ship, invoice, pay
+//! (partial, in full), invoice export, dunning; and SIGKILL at random points without a second
+//! shipment, invoice or purchase order.
+
+use ordo_tests::{Project, kill9};
+use rand::Rng;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn order(id: &str, customer: &str, lines: &[(&str, u32)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, q))| json!({ "line_no": i + 1, "sku": sku, "quantity": q }))
+        .collect();
+    json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+}
+
+fn doc(p: &Project, number: &str) -> Value {
+    let out = p.ok(&["invoice", number]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("invoice {number}: {e}: {out}"))
+}
+
+fn full_flow(p: &Project) {
+    p.ok(&["data", "import", "config/seed.json"]);
+    let orders = json!([
+        // Cora (reverse charge, ship complete): in stock, ships at once, no VAT.
+        order("CORA-1", "C-CORA", &[("BOLT-M8", 3), ("WID-100", 2)]),
+        // Acme (ship partial): 45 gadgets with 40 in stock: 40 now, 5 after the receipt.
+        order("ACME-1", "C-ACME", &[("GAD-200", 45), ("WID-100", 1)]),
+        // Unknown item and zero quantity: held with both reasons.
+        order("ACME-2", "C-ACME", &[("NOPE", 1), ("WID-100", 0)]),
+        // Bolt is 500 below its limit: 60 × 12.50 = 750 goes to a manager.
+        order("BOLT-1", "C-BOLT", &[("WID-100", 60)]),
+    ]);
+    p.write("orders.json", &orders.to_string());
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    assert_eq!(p.state_of("CORA-1"), "completed");
+    assert_eq!(p.state_of("ACME-2"), "held");
+    let held = p.ok(&["status", "ACME-2"]);
+    assert!(
+        held.contains("unknown SKU 'NOPE'") && held.contains("quantity 0 must be positive"),
+        "{held}"
+    );
+    assert_eq!(
+        p.state_of("ACME-1"),
+        "waiting",
+        "waits for the rest of the gadgets"
+    );
+    assert_eq!(p.state_of("BOLT-1"), "waiting", "waits for a manager");
+    let task = p.task_for("BOLT-1");
+    p.ok(&["reject", &task.to_string(), "--reason", "no credit"]);
+
+    // Invoices so far: Cora's (no VAT) and Acme's first shipment.
+    let cora = doc(p, "INV-000001");
+    let acme1 = doc(p, "INV-000002");
+    let (cora, acme1) = if cora["order_id"] == "CORA-1" {
+        (cora, acme1)
+    } else {
+        (acme1, cora)
+    };
+    assert_eq!(
+        cora["tax_total"].to_string().parse::<f64>().ok(),
+        Some(0.0),
+        "reverse charge: no VAT"
+    );
+    // 3 × 7.335 = 22.005 → 22.01 and 2 × 12.50 = 25.00
+    assert_eq!(cora["net_total"].to_string(), "47.01");
+    assert_eq!(acme1["lines"][0]["quantity"].to_string(), "40");
+    // 40 × 149.00 = 5960.00, 1 × 12.50: 5972.50, 2% volume discount → 5853.05 (5840.80 +
+    // 12.25), 19% VAT per line 1109.75 + 2.33 = 1112.08 → total 6965.13
+    assert_eq!(acme1["net_total"].to_string(), "5853.05");
+    assert_eq!(acme1["total"].to_string(), "6965.13");
+
+    // One PO for the gadget supplier; receive 3, then the rest.
+    let po = p.ok(&["receive", "PO-000001", "--lines", "GAD-200=3"]);
+    assert!(po.contains("1 waiting order(s) resumed"), "{po}");
+    p.run_idle();
+    assert_eq!(
+        p.state_of("ACME-1"),
+        "waiting",
+        "3 of 5 shipped, 2 still open"
+    );
+    p.ok(&["receive", "PO-000001"]);
+    p.run_idle();
+    assert_eq!(p.state_of("ACME-1"), "completed");
+    let summary = p.json(&["summary"]);
+    assert_eq!(summary["series"]["invoice"], json!(4), "{summary}");
+    // The backorder of 2 after the partial receipt was bought again on a second PO (the reorder
+    // rule buys every shortage; see rules/reorder.rhai).
+    assert_eq!(
+        summary["series"]["purchase-order"], summary["documents"]["purchase-order"],
+        "{summary}"
+    );
+    assert_eq!(summary["documents"]["shipment"], json!(4), "{summary}");
+    // A wrong receipt is refused with a reason, and changes nothing.
+    let (_, err) = p.expect_code(1, &["receive", "PO-000001"]);
+    assert!(err.contains("fully received"), "{err}");
+
+    // Payments: part, then the rest less nothing (discount period honoured separately in the
+    // connector tests); the HTML export shows the invoice.
+    let total = acme1["total"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or(acme1["total"].to_string());
+    let number = acme1["number"].as_str().unwrap_or_default().to_string();
+    p.ok(&["pay", &number, "1000.00"]);
+    p.run_idle();
+    assert_eq!(doc(p, &number)["status"], "partially_paid");
+    p.ok(&["pay", &number, "10000"]);
+    p.run_idle();
+    let paid = doc(p, &number);
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(
+        paid["open_amount"].to_string().parse::<f64>().ok(),
+        Some(0.0)
+    );
+    assert!(total.starts_with("6965.13"));
+    p.ok(&["invoice", &number, "--html", "--out", "inv.html"]);
+    let html = std::fs::read_to_string(p.path("inv.html")).unwrap_or_default();
+    assert!(
+        html.contains("6965.13 EUR") && html.contains("GAD-200"),
+        "{html}"
+    );
+
+    // Cora never pays: 31 days later the first reminder goes out; paid invoices get none.
+    p.ok(&["clock", "advance", "31d"]);
+    p.run_idle();
+    let summary = p.json(&["summary"]);
+    let letters = summary["outbound"]["dunning-letters"].as_i64().unwrap_or(0);
+    assert_eq!(
+        letters, 3,
+        "open invoices of Cora and Acme get level 1, the paid one none: {summary}"
+    );
+}
+
+#[test]
+fn order_to_cash_embedded() {
+    full_flow(&Project::embedded("o2c"));
+}
+
+#[test]
+fn order_to_cash_cluster() {
+    let Some(p) = Project::cluster("o2c") else {
+        return;
+    };
+    full_flow(&p);
+}
+
+const ORDERS: usize = 200;
+
+fn kill_rounds(p: &Project, rounds: usize) {
+    let mut rng = rand::rng();
+    for round in 0..rounds {
+        let mut child = p.spawn_run(&["--workers", "2"]);
+        let wait = rng.random_range(300..1500);
+        std::thread::sleep(Duration::from_millis(wait));
+        kill9(&mut child);
+        eprintln!("round {round}: killed after {wait} ms");
+    }
+    p.run_idle();
+}
+
+/// Every order needs a gadget; 40 are in stock, so most orders wait for one purchase order.
+fn kill_and_restart(p: &Project) {
+    p.ok(&["data", "import", "config/seed.json"]);
+    let orders: Vec<Value> = (0..ORDERS)
+        .map(|i| {
+            order(
+                &format!("K-{i:05}"),
+                "C-CORA",
+                &[("BOLT-M8", 1), ("GAD-200", 1)],
+            )
+        })
+        .collect();
+    p.write("orders.json", &Value::Array(orders).to_string());
+    p.ok(&["submit", "orders.json"]);
+    kill_rounds(p, 4);
+    let summary = p.json(&["summary"]);
+    assert_eq!(
+        summary["series"]["purchase-order"],
+        json!(1),
+        "one PO for the supplier, combining every order: {summary}"
+    );
+    let out = p.ok(&["receive", "PO-000001"]);
+    let received: i64 = out
+        .split("received ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1);
+    assert!(received >= (ORDERS - 40) as i64, "{out}");
+    kill_rounds(p, 2);
+
+    let all = p.json(&["instances", "--limit", "100000", "--history"]);
+    let instances = all["instances"].as_array().cloned().unwrap_or_default();
+    let o2c: Vec<&Value> = instances
+        .iter()
+        .filter(|i| i["workflow"] == "order-to-cash")
+        .collect();
+    assert_eq!(o2c.len(), ORDERS, "one instance per order");
+    let mut invoices = Vec::new();
+    let mut shipments = Vec::new();
+    for i in &o2c {
+        assert_eq!(i["end_status"], "completed", "{}", i["business_key"]);
+        for n in i["data"]["fulfilment"]["invoices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            invoices.push(n.as_str().unwrap_or_default().to_string());
+        }
+        for n in i["data"]["fulfilment"]["shipments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            shipments.push(n.as_str().unwrap_or_default().to_string());
+        }
+    }
+    invoices.sort();
+    shipments.sort();
+    let gapless: Vec<String> = (1..=ORDERS).map(|n| format!("INV-{n:06}")).collect();
+    assert_eq!(
+        invoices, gapless,
+        "one invoice per order, numbers 1..=N without gaps or repeats"
+    );
+    let ships: Vec<String> = (1..=ORDERS).map(|n| format!("SH-{n:06}")).collect();
+    assert_eq!(shipments, ships, "one shipment per order (ship complete)");
+    let summary = p.json(&["summary"]);
+    for (k, v) in [("invoice", ORDERS), ("shipment", ORDERS)] {
+        assert_eq!(summary["documents"][k], json!(v), "{k}: {summary}");
+    }
+    assert_eq!(summary["series"]["invoice"], json!(ORDERS), "{summary}");
+    assert_eq!(summary["series"]["purchase-order"], json!(1), "{summary}");
+    assert_eq!(summary["outbound"]["invoices"], json!(ORDERS), "{summary}");
+    assert_eq!(summary["outbound"]["shipments"], json!(ORDERS), "{summary}");
+    let collections = instances
+        .iter()
+        .filter(|i| i["workflow"] == "invoice-collection")
+        .count();
+    assert_eq!(collections, ORDERS, "one collection instance per invoice");
+    assert_eq!(
+        summary["stock"]["BOLT-M8"],
+        json!(10000 - ORDERS as i64),
+        "{summary}"
+    );
+    // Stock moved once per order: what was there plus what was received, less one per order.
+    assert_eq!(
+        summary["stock"]["GAD-200"],
+        json!(40 + received - ORDERS as i64),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["series"]["purchase-order"], summary["documents"]["purchase-order"],
+        "no PO twice: {summary}"
+    );
+}
+
+#[test]
+fn sigkill_and_restart_order_to_cash_embedded() {
+    kill_and_restart(&Project::embedded("o2c-kill"));
+}
+
+#[test]
+fn sigkill_and_restart_order_to_cash_cluster() {
+    let Some(p) = Project::cluster("o2c-kill") else {
+        return;
+    };
+    kill_and_restart(&p);
+}
