@@ -135,7 +135,8 @@ impl Config {
             workflows: default_workflows(),
             rules: default_rules(),
             outbound: default_outbound(),
-            workers: default_workers(),
+            // SQLite has one writer; a second worker only waits for it.
+            workers: 1,
             batch: default_batch(),
             connect_retry_secs: default_connect_secs(),
         }

@@ -30,8 +30,12 @@ pub enum BenchCommand {
         /// Orders for the cluster backend (RabbitMQ + PostgreSQL); 0 skips it.
         #[arg(long, default_value_t = 3_000)]
         cluster_orders: usize,
+        /// Workers for the cluster backend.
         #[arg(long, default_value_t = 2)]
         workers: usize,
+        /// Workers for the embedded backend (SQLite has one writer; more only contend).
+        #[arg(long, default_value_t = 1)]
+        embedded_workers: usize,
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres: String,
         #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
@@ -71,7 +75,16 @@ pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
             workers,
             postgres,
             amqp,
-        } => match flow_bench(orders, cluster_orders, workers, &postgres, &amqp, json).await {
+        } => match flow_bench(
+            orders,
+            cluster_orders,
+            (embedded_workers, workers),
+            &postgres,
+            &amqp,
+            json,
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => super::fail(format!("bench failed: {e}")),
         },
@@ -98,8 +111,9 @@ fn rule_bench(cfg: &Config, evals: usize, json: bool) -> ExitCode {
         Err(d) => return super::fail(d),
     };
     let inputs: serde_json::Map<String, Value> = match serde_json::from_str(
-        r#"{"pricing": {"total": 1234.56, "currency": "EUR"},
-            "customer": {"credit_limit": 50000.00, "open_balance": 1200.00, "overdue_invoices": 0}}"#,
+        // Passes every check, so the whole rule runs (the slowest path).
+        r#"{"pricing": {"total": 1234.56, "currency": "EUR", "margin_percent": 32.5},
+            "customer": {"credit_limit": 50000.00, "open_balance": 1200.00, "overdue": 0}}"#,
     ) {
         Ok(m) => m,
         Err(e) => return super::fail(e),
@@ -340,7 +354,7 @@ async fn amqp_ceiling(url: &str) -> Result<f64, String> {
 async fn flow_bench(
     orders: usize,
     cluster_orders: usize,
-    workers: usize,
+    (embedded_workers, workers): (usize, usize),
     pg: &str,
     amqp: &str,
     json: bool,
@@ -348,7 +362,7 @@ async fn flow_bench(
     let dir = temp_dir("flow");
     eprintln!("measuring the bare SQLite commit ceiling…");
     let sqlite_tx = sqlite_ceiling(&dir).await?;
-    eprintln!("running {orders} orders on the embedded backend ({workers} workers)…");
+    eprintln!("running {orders} orders on the embedded backend ({embedded_workers} worker(s))…");
     let store = SqliteStore::open(&dir.join("ordo.db"), Durability::Normal)
         .await
         .map_err(|e| e.to_string())?;
@@ -358,8 +372,8 @@ async fn flow_bench(
         Arc::new(queue),
         &dir,
         orders,
-        workers,
-        "embedded (SQLite, WAL, synchronous=NORMAL)",
+        embedded_workers,
+        &format!("embedded (SQLite WAL, sync=NORMAL), {embedded_workers} worker(s)"),
     )
     .await?;
     let mut results = vec![(
@@ -390,7 +404,7 @@ async fn flow_bench(
                     &dir2,
                     cluster_orders,
                     workers,
-                    "cluster (PostgreSQL + RabbitMQ)",
+                    &format!("cluster (PostgreSQL + RabbitMQ), {workers} workers"),
                 )
                 .await;
                 let _ = queue.delete_topology().await;
