@@ -73,6 +73,7 @@ pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
             orders,
             cluster_orders,
             workers,
+            embedded_workers,
             postgres,
             amqp,
         } => match flow_bench(
