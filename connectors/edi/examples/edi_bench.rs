@@ -1,4 +1,4 @@
-//! Throughput benchmark: `cargo run --release -p ordo-edi --example bench [-- MB]`.
+//! Throughput benchmark: `cargo run --release -p ordo-edi --example edi_bench [-- MB]`.
 //!
 //! Generates ≥ 50 MB of X12 850s in memory (interchanges of 100 transactions, 20 lines each),
 //! then measures on one thread, best of 3: the raw ceiling (memchr count of `~`), tokenize +

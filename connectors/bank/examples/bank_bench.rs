@@ -1,4 +1,4 @@
-//! `cargo run --release -p ordo-bank --example bench [-- --quick]`
+//! `cargo run --release -p ordo-bank --example bank_bench [-- --quick]`
 //!
 //! Prints: camt.053 streaming parse MB/s beside the quick-xml events-only ceiling over the same
 //! bytes, peak RSS while streaming files of growing size (memory flat in file size), and
