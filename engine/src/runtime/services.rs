@@ -240,6 +240,11 @@ pub async fn publish_enqueued(
             .queue
             .publish(envs, Duration::from_millis(*ms))
             .await?;
+        if *ms > 0 {
+            engine
+                .delayed_until
+                .fetch_max(now + *ms as i64, Ordering::SeqCst);
+        }
     }
     let ids: Vec<String> = msgs.iter().map(|(m, _)| m.msg_id.clone()).collect();
     let mut tx = engine.store.begin().await?;

@@ -114,6 +114,10 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            // Broken connections are found when acquired (test_before_acquire); no idle
+            // reaper (sqlx 0.9.0's maintenance task can spin a core, see sqlite.rs).
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.clone())
             .await?;

@@ -119,6 +119,11 @@ impl SqliteStore {
         // BEGIN IMMEDIATE queue in the pool instead of spinning on SQLITE_BUSY.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // No idle reaping: the one connection lives as long as the store. (Also sidesteps
+            // sqlx 0.9.0's maintenance task, which was seen spinning a core at 100% after the
+            // pool's idle count wrapped around.)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts)
             .await?;
