@@ -1,94 +1,20 @@
 //! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice`, YAML/CSV master data
 //! for `ordo data import`, and `ordo bench o2c`.
 //!
-//! The business logic lives in `ordo-sales` (over the `StepContext` port); here a small adapter
-//! binds that port to one store transaction of the command, so a receipt or a payment commits
-//! together with the events it emits.
+//! The business logic lives in `ordo-sales` (over the `StepContext` port); the engine's
+//! `TxContext` binds that port to one store transaction of the command, so a receipt or a
+//! payment commits together with the events it emits.
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use ordo::app::commit_and_publish;
-use ordo::runtime::{Engine, EngineError};
-use ordo::store::Tx;
-use ordo_contract::{PortError, StepContext, StepError};
+use ordo::runtime::{Engine, EngineError, TxContext};
+use ordo_contract::StepError;
 use rust_decimal::Decimal;
 use serde_json::{Number, Value, json};
 use std::path::Path;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
-
-/// The connectors' port over a command's transaction.
-pub struct CliContext<'a> {
-    pub tx: &'a mut dyn Tx,
-    pub engine: &'a Engine,
-    pub now_ms: i64,
-}
-
-fn port(e: impl std::fmt::Display) -> PortError {
-    PortError(e.to_string())
-}
-
-#[async_trait]
-impl StepContext for CliContext<'_> {
-    fn now(&self) -> DateTime<Utc> {
-        ordo::clock::ms_to_datetime(self.now_ms)
-    }
-    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError> {
-        self.tx.get_document(kind, id).await.map_err(port)
-    }
-    async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError> {
-        self.tx
-            .put_document(kind, id, body, self.now_ms)
-            .await
-            .map_err(port)
-    }
-    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
-        self.tx.list_documents(kind, prefix).await.map_err(port)
-    }
-    async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
-        self.tx.next_number(series).await.map_err(port)
-    }
-    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal, PortError> {
-        self.tx.stock_level(item, location).await.map_err(port)
-    }
-    async fn adjust_stock(
-        &mut self,
-        item: &str,
-        location: &str,
-        delta: Decimal,
-    ) -> Result<Decimal, PortError> {
-        self.tx
-            .adjust_stock(item, location, delta)
-            .await
-            .map_err(port)
-    }
-    async fn emit_event(
-        &mut self,
-        event: &str,
-        key: &str,
-        outcome: &str,
-        payload: &Value,
-    ) -> Result<(), PortError> {
-        self.engine
-            .emit_event(self.tx, event, key, outcome, payload)
-            .await
-            .map(|_| ())
-            .map_err(port)
-    }
-    async fn send_outbound(
-        &mut self,
-        channel: &str,
-        key: &str,
-        payload: &Value,
-    ) -> Result<(), PortError> {
-        self.tx
-            .add_outbound(channel, key, None, payload, self.now_ms)
-            .await
-            .map(|_| ())
-            .map_err(port)
-    }
-}
 
 fn step_err(e: StepError) -> EngineError {
     EngineError::Refused(e.to_string())
@@ -119,9 +45,10 @@ pub async fn receive(
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
-        let mut ctx = CliContext {
+        let mut ctx = TxContext {
             tx: tx.as_mut(),
             engine,
+            instance_id: None,
             now_ms: engine.clock.now_ms(),
         };
         ordo_sales::receive_goods(&mut ctx, po, lines.as_deref(), location).await
@@ -149,9 +76,10 @@ pub async fn pay(
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
-        let mut ctx = CliContext {
+        let mut ctx = TxContext {
             tx: tx.as_mut(),
             engine,
+            instance_id: None,
             now_ms: engine.clock.now_ms(),
         };
         ordo_sales::record_payment(&mut ctx, invoice, amount, on, reference).await

@@ -7,10 +7,12 @@ use ordo_contract::{PortError, StepContext};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-pub(super) struct TxContext<'a> {
+/// Used for steps (with the instance, recorded on outbound messages) and for commands that
+/// run business logic in their own transaction (`ordo receive`, `ordo pay`; no instance).
+pub struct TxContext<'a> {
     pub tx: &'a mut dyn crate::store::Tx,
     pub engine: &'a Engine,
-    pub instance_id: &'a str,
+    pub instance_id: Option<&'a str>,
     pub now_ms: i64,
 }
 
@@ -80,7 +82,7 @@ impl StepContext for TxContext<'_> {
         payload: &Value,
     ) -> Result<(), PortError> {
         self.tx
-            .add_outbound(channel, key, Some(self.instance_id), payload, self.now_ms)
+            .add_outbound(channel, key, self.instance_id, payload, self.now_ms)
             .await
             .map(|_| ())
             .map_err(port)

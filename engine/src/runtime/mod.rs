@@ -17,6 +17,7 @@ pub mod defs;
 mod services;
 mod steps;
 
+pub use context::TxContext;
 pub use services::{RunOptions, publish_enqueued, run};
 pub use steps::StepFailure;
 

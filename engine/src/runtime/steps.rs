@@ -279,7 +279,7 @@ impl Engine {
                     let mut ctx = TxContext {
                         tx: &mut *tx,
                         engine: self,
-                        instance_id: &inst.id,
+                        instance_id: Some(&inst.id),
                         now_ms: now,
                     };
                     let input = StepInput {
