@@ -62,7 +62,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
             AmqpQueue::connect(amqp, &cfg.queue.prefix, cfg.queue.prefetch, connect_for).await?;
         (Arc::new(store), Arc::new(queue))
     };
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         store,
         queue,
         registry,
@@ -75,6 +75,8 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
         ),
         cfg.batch,
     );
+    engine.banks_dir = cfg.banks.clone();
+    engine.recon_policy = cfg.reconciliation.clone();
     if let Some(d) = definitions {
         engine.install(d).await?;
     }

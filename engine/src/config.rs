@@ -12,12 +12,14 @@
 //! workflows: workflows            # relative paths resolve against the current directory
 //! rules: rules
 //! outbound: data/outbound         # where file channels write outbound messages
+//! banks: config/banks             # bank account profiles (one YAML per account, see channels::bank)
+//! reconciliation: config/reconciliation.yaml   # matching tolerances and rule policy
 //! workers: 2
 //! batch: 128                      # step messages per transaction (group commit)
 //! ```
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
-//! `ORDO_OUTBOUND`, `ORDO_WORKERS`.
+//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -65,6 +67,10 @@ pub struct Config {
     pub rules: PathBuf,
     #[serde(default = "default_outbound")]
     pub outbound: PathBuf,
+    #[serde(default = "default_banks")]
+    pub banks: PathBuf,
+    #[serde(default = "default_reconciliation")]
+    pub reconciliation: PathBuf,
     #[serde(default = "default_workers")]
     pub workers: usize,
     #[serde(default = "default_batch")]
@@ -97,6 +103,12 @@ fn default_rules() -> PathBuf {
 }
 fn default_outbound() -> PathBuf {
     "data/outbound".into()
+}
+fn default_banks() -> PathBuf {
+    "config/banks".into()
+}
+fn default_reconciliation() -> PathBuf {
+    "config/reconciliation.yaml".into()
 }
 fn default_workers() -> usize {
     2
@@ -135,6 +147,8 @@ impl Config {
             workflows: default_workflows(),
             rules: default_rules(),
             outbound: default_outbound(),
+            banks: default_banks(),
+            reconciliation: default_reconciliation(),
             // SQLite has one writer; a second worker only waits for it.
             workers: 1,
             batch: default_batch(),
@@ -196,6 +210,12 @@ impl Config {
         }
         if let Some(v) = var("ORDO_RULES") {
             self.rules = v.into();
+        }
+        if let Some(v) = var("ORDO_BANKS") {
+            self.banks = v.into();
+        }
+        if let Some(v) = var("ORDO_RECONCILIATION") {
+            self.reconciliation = v.into();
         }
         if let Some(v) = var("ORDO_OUTBOUND") {
             self.outbound = v.into();

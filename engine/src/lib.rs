@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md at the repository root for the code map and the invariants.
 
 pub mod app;
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod model;

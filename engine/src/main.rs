@@ -129,6 +129,12 @@ enum Command {
         #[arg(long)]
         reference: Option<String>,
     },
+    /// Bank reconciliation in the store: import statements, run matching, work the
+    /// exceptions queue.
+    Recon {
+        #[command(subcommand)]
+        command: ReconCommand,
+    },
     /// Export an invoice as JSON (default) or as printable HTML.
     Invoice {
         number: String,
@@ -158,6 +164,45 @@ enum Command {
 enum RulesCommand {
     /// Run rules/NAME.test.yaml (all rules when NAME is omitted).
     Test { name: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum ReconCommand {
+    /// Import a bank statement file for an account profile (config/banks/ACCOUNT.yaml), as if
+    /// dropped into its inbound folder; the file stays where it is.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        account: String,
+    },
+    /// Match every imported statement not reconciled yet, now (the bank-reconciliation
+    /// workflow does the same on its cron schedule).
+    Run,
+    /// The exceptions queue: payments that wait for a person (`--all` includes decided ones).
+    Exceptions {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Confirm exception EX as payment of INVOICE[=AMOUNT]... (amounts on every invoice split
+    /// the payment; none fills the invoices in order, an excess becomes customer credit).
+    Match {
+        exception: String,
+        #[arg(required = true)]
+        invoices: Vec<String>,
+        /// Remember the payer's account for this customer (next time it matches by itself).
+        #[arg(long)]
+        learn: bool,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Close exception EX without booking it against invoices.
+    Reject {
+        exception: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reconciliation reports per statement (matched, partially matched, exceptions, totals).
+    Reports,
 }
 
 #[derive(Subcommand)]

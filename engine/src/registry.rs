@@ -20,6 +20,7 @@ impl Registry {
         r.add(Arc::new(Noop));
         r.add(Arc::new(Flaky));
         r.add(Arc::new(Emit));
+        r.add(Arc::new(ordo_recon::ReconcileBank));
         for c in ordo_sales::connectors() {
             r.add(c);
         }

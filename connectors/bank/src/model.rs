@@ -6,12 +6,12 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{BankError, Location};
 
 /// Which syntax a statement was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// camt.053 end-of-day statement.
@@ -39,7 +39,7 @@ impl Format {
 }
 
 /// Credit (money in) or debit (money out), from the account holder's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Credit,
@@ -57,7 +57,7 @@ impl Direction {
 }
 
 /// Booking status of an entry. Only `Booked` entries count toward the balance and get matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryStatus {
     Booked,
@@ -67,15 +67,15 @@ pub enum EntryStatus {
 }
 
 /// A balance (signed: negative = overdrawn) and the date it applies to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
     pub amount: Decimal,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
 }
 
 /// The kind of a structured creditor reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     /// ISO 11649 `RFkk…` (camt `Cd` = `SCOR` with an RF value).
@@ -87,7 +87,7 @@ pub enum RefKind {
 }
 
 /// A structured creditor reference as sent by the payer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditorRef {
     pub kind: RefKind,
     pub value: String,
@@ -96,61 +96,61 @@ pub struct CreditorRef {
 }
 
 /// One underlying transaction of an entry (camt `TxDtls`; a single one for other formats).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxDetail {
     /// Transaction amount; `None` when a batch entry gives no per-transaction amounts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Decimal>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_to_end_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterparty_name: Option<String>,
     /// Counterparty account (IBAN where given, else other id), spaces removed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterparty_account: Option<String>,
     /// Unstructured remittance information (several `Ustrd` joined by a space).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remittance: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creditor_ref: Option<CreditorRef>,
     /// Referred document numbers (`Strd/RfrdDocInf/Nb`), usually invoice numbers.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub referred_documents: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mandate_id: Option<String>,
     /// Return reason code (`RtrInf/Rsn/Cd`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
 }
 
 /// One entry (booking line) of a statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Always positive; see `direction`.
     pub amount: Decimal,
     pub direction: Direction,
     pub currency: String,
     pub status: EntryStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_date: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_date: Option<NaiveDate>,
     /// The bank's unique reference (camt `AcctSvcrRef`, MT940 `//` reference, BAI2 bank ref).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_ref: Option<String>,
     /// The account owner's / sender's reference (camt `NtryRef`, MT940 customer ref, BAI2 customer ref).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ref: Option<String>,
     /// A reversal (camt `RvslInd`, MT940 `RC`/`RD`); the direction is already the booked one.
     pub reversal: bool,
     /// Bank transaction code (`PMNT/RCDT/ESCT`, MT940 `NTRF`, BAI2 type code).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_tx_code: Option<String>,
     /// Free entry-level information (camt `AddtlNtryInf`, MT940 raw `:86:`, BAI2 text).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
     /// Charges the bank took (camt `Chrgs`, MT940 `/CHGS/`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charges: Option<Decimal>,
     pub transactions: Vec<TxDetail>,
 }
@@ -187,11 +187,11 @@ impl Entry {
 }
 
 /// One statement (camt `Stmt`/`Ntfctn`/`Rpt`, an MT940 `:20:` block, a BAI2 account, a CSV file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
     pub format: Format,
     /// Version detail, e.g. `camt.053.001.08`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The account: IBAN where the format gives one, else the bank's account id.
     pub account: String,
@@ -199,16 +199,16 @@ pub struct Statement {
     pub currency: String,
     pub statement_id: String,
     /// Electronic/legal sequence number (camt), `:28C:` (MT940), group/file ids (BAI2).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opening: Option<Balance>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing: Option<Balance>,
     pub entries: Vec<Entry>,
     /// Things that were accepted leniently (XSD-order deviations, batch count mismatch,
     /// an unbalanced statement imported with `allow_unbalanced`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

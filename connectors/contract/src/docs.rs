@@ -230,6 +230,23 @@ pub struct Payment {
     /// Remittance text or bank reference.
     #[serde(default)]
     pub reference: Option<String>,
+    /// Set when the payer's difference was accepted (bank reconciliation: early-payment
+    /// discount, a small difference within tolerance, bank fees): the invoice is settled by
+    /// `amount + adjustment.amount`, the adjustment booked to `adjustment.account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment: Option<Adjustment>,
+}
+
+/// An accepted payment difference. Positive: the payment was short by this much (discount,
+/// fee, write-off); negative: it was over by this much and the excess is written off, not
+/// kept as customer credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    pub account: String,
+    pub amount: Decimal,
+    /// True when the difference is the early-payment discount of the invoice's terms.
+    #[serde(default)]
+    pub discount: bool,
 }
 
 #[cfg(test)]

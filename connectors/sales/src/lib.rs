@@ -24,8 +24,9 @@ mod reserve;
 mod ship;
 mod validate;
 
-#[cfg(test)]
-mod testing;
+/// An in-memory `StepContext` for connector tests (also used by other connector crates' tests).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;

@@ -111,17 +111,55 @@ impl Connector for ApplyPayment {
             let discount = dec(&inv["discount_amount"]);
             let in_time = date(&inv["discount_until"]).is_some_and(|d| payment.received_on <= d);
             let first = dec(&inv["discount_taken"]).is_zero();
-            let (applied, granted) =
-                if in_time && first && discount > Decimal::ZERO && amount >= open - discount {
-                    (open - discount, discount)
+            // A difference accepted upstream (bank reconciliation decided it under its
+            // tolerance, fee or discount rule) settles exactly that much more; without one,
+            // the invoice's own discount terms decide.
+            let (applied, granted, written_off) = match &payment.adjustment {
+                Some(adj) => {
+                    let settles = (amount + adj.amount).min(open);
+                    let applied = amount.min(settles.max(Decimal::ZERO));
+                    let diff = settles - applied;
+                    if adj.discount {
+                        (applied, diff, Decimal::ZERO)
+                    } else {
+                        (applied, Decimal::ZERO, diff)
+                    }
+                }
+                None if in_time
+                    && first
+                    && discount > Decimal::ZERO
+                    && amount >= open - discount =>
+                {
+                    (open - discount, discount, Decimal::ZERO)
+                }
+                None => (amount.min(open), Decimal::ZERO, Decimal::ZERO),
+            };
+            // A negative adjustment (paid a little too much, within tolerance) is income
+            // written off, not customer credit.
+            let over_written_off = match &payment.adjustment {
+                Some(adj) if adj.amount < Decimal::ZERO => -adj.amount,
+                _ => Decimal::ZERO,
+            };
+            let excess = round_money(amount - applied - over_written_off, dp).max(Decimal::ZERO);
+            let settled = applied + granted + written_off;
+            if let Some(adj) = &payment.adjustment {
+                let booked = if adj.amount < Decimal::ZERO {
+                    adj.amount
                 } else {
-                    (amount.min(open), Decimal::ZERO)
+                    granted + written_off
                 };
-            let excess = round_money(amount - applied, dp);
-            let settled = applied + granted;
+                if !booked.is_zero() {
+                    ctx.adjust_stock(&format!("writeoff:{}", adj.account), master::LEDGER, booked)
+                        .await?;
+                }
+            }
             inv["open_amount"] = json!(open - settled);
             inv["paid_amount"] = json!(dec(&inv["paid_amount"]) + applied);
             inv["discount_taken"] = json!(dec(&inv["discount_taken"]) + granted);
+            if !written_off.is_zero() || !over_written_off.is_zero() {
+                inv["written_off"] =
+                    json!(dec(&inv["written_off"]) + written_off - over_written_off);
+            }
             ctx.adjust_stock(&master::ar_key(&customer), master::LEDGER, -settled)
                 .await?;
             if inv["overdue"] == json!(true) {
@@ -135,7 +173,8 @@ impl Connector for ApplyPayment {
             if let Some(p) = inv["payments"].as_array_mut() {
                 p.push(
                     json!({ "id": payment.id, "amount": amount, "received_on": payment.received_on,
-                               "applied": applied, "discount": granted, "credit": excess }),
+                               "applied": applied, "discount": granted, "written_off": written_off - over_written_off,
+                               "credit": excess, "reference": payment.reference }),
                 );
             }
             inv["status"] = json!(if (open - settled).is_zero() {
@@ -338,6 +377,86 @@ mod tests {
         assert_eq!(ledger(&ctx, master::ar_key("C1")), dec!(0));
         assert_eq!(ctx.events[0].0, PAYMENT_EVENT);
         assert_eq!(ctx.events[0].1, "INV-1", "keyed by invoice");
+    }
+
+    async fn pay_adjusted(
+        ctx: &mut MemoryContext,
+        data: &mut Value,
+        amount: Decimal,
+        account: &str,
+        adj: Decimal,
+        discount: bool,
+    ) -> StepOutput {
+        let n = data["invoice"]["number"].as_str().unwrap().to_string();
+        let mut p = record_payment(ctx, &n, amount, None, Some("bank"))
+            .await
+            .unwrap();
+        p["adjustment"] = json!({ "account": account, "amount": adj, "discount": discount });
+        data["payment"] = p;
+        run(&ApplyPayment, ctx, data.clone(), json!({})).await
+    }
+
+    #[tokio::test]
+    async fn an_accepted_short_payment_settles_and_books_the_difference() {
+        // Bank fees: 119.00 invoiced, 111.50 received, 7.50 accepted as fees.
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        ctx.clock_days = 20;
+        let out = pay_adjusted(
+            &mut ctx,
+            &mut data,
+            dec!(111.50),
+            "bank-fees",
+            dec!(7.50),
+            false,
+        )
+        .await;
+        assert_eq!(out.outcome, "paid");
+        assert_eq!(dec(&out.set["collection"]["open_amount"]), dec!(0));
+        assert_eq!(ledger(&ctx, "writeoff:bank-fees".into()), dec!(7.50));
+        assert_eq!(ledger(&ctx, master::ar_key("C1")), dec!(0));
+        assert_eq!(
+            ctx.docs[&("invoice".into(), "INV-1".into())]["written_off"],
+            json!(dec!(7.50))
+        );
+        // A discount decided by reconciliation (grace days past the terms) counts as discount.
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-2");
+        ctx.clock_days = 12;
+        let out = pay_adjusted(
+            &mut ctx,
+            &mut data,
+            dec!(116.62),
+            "cash-discount",
+            dec!(2.38),
+            true,
+        )
+        .await;
+        assert_eq!(out.outcome, "paid");
+        assert_eq!(out.set["collection"]["discount_taken"], json!(dec!(2.38)));
+    }
+
+    #[tokio::test]
+    async fn a_small_overpayment_within_tolerance_is_written_off_not_credit() {
+        let mut ctx = MemoryContext::seeded();
+        let mut data = issue(&mut ctx, "INV-1");
+        ctx.clock_days = 20;
+        let out = pay_adjusted(
+            &mut ctx,
+            &mut data,
+            dec!(119.40),
+            "payment-differences",
+            dec!(-0.40),
+            false,
+        )
+        .await;
+        assert_eq!(out.outcome, "paid");
+        assert_eq!(ledger(&ctx, master::credit_key("C1")), dec!(0));
+        assert_eq!(
+            ledger(&ctx, "writeoff:payment-differences".into()),
+            dec!(-0.40)
+        );
+        assert_eq!(ledger(&ctx, master::ar_key("C1")), dec!(0));
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@ pub mod bank;
 pub mod bench;
 mod demo;
 pub mod edi;
+mod recon;
 mod sales;
 mod table;
 
@@ -166,6 +167,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             sales::invoice_cmd(engine, &number, html, out.as_deref()).await
         }
         Command::Clock { command } => clock(engine, command).await,
+        Command::Recon { command } => recon::run(engine, command, json).await,
         Command::Check
         | Command::Rules { .. }
         | Command::Bench { .. }
@@ -179,8 +181,26 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
 fn check(cfg: &Config, json: bool) -> ExitCode {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
-    match app::load_definitions(cfg, &registry, &host) {
+    let (channels_ok, channel_errors) =
+        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation);
+    let defs = match (
+        app::load_definitions(cfg, &registry, &host),
+        channel_errors.is_empty(),
+    ) {
+        (Ok(_), false) => Err(EngineError::Definitions(channel_errors)),
+        (Err(EngineError::Definitions(mut e)), _) => {
+            e.extend(channel_errors);
+            Err(EngineError::Definitions(e))
+        }
+        (r, _) => r,
+    };
+    match defs {
         Ok(defs) => {
+            if !json {
+                for line in &channels_ok {
+                    println!("{line}");
+                }
+            }
             if json {
                 print_json(
                     &json!({ "ok": true, "workflows": defs.latest.keys().collect::<Vec<_>>(), "rules": defs.rules.len() }),

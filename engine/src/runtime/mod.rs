@@ -47,6 +47,9 @@ pub struct Engine {
     pub workflows_dir: PathBuf,
     pub rules_dir: PathBuf,
     pub outbound_dir: PathBuf,
+    /// Bank account profiles and the reconciliation policy (see `crate::channels::bank`).
+    pub banks_dir: PathBuf,
+    pub recon_policy: PathBuf,
     pub batch: usize,
     /// Real time (ms) until which delayed messages published by this process may still be on
     /// their way back from the broker's delay queues; `--exit-when-idle` waits for them.
@@ -88,6 +91,8 @@ impl Engine {
             workflows_dir: dirs.0,
             rules_dir: dirs.1,
             outbound_dir: dirs.2,
+            banks_dir: "config/banks".into(),
+            recon_policy: "config/reconciliation.yaml".into(),
             batch,
             latencies: None,
             delayed_until: std::sync::atomic::AtomicI64::new(0),

@@ -279,6 +279,17 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
                 tracing::warn!(error = %e, "outbound dispatcher: store unavailable");
             }
         }
+        // First tick too, so `run --exit-when-idle` sees files already waiting.
+        if tick % 10 == 1 {
+            match crate::channels::bank::scan(&engine).await {
+                Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+                Ok(_) => {}
+                Err(e) => {
+                    failed = true;
+                    tracing::warn!(error = %e, "bank channel: will retry");
+                }
+            }
+        }
         if !engine.embedded()
             && tick.is_multiple_of(10)
             && let Err(e) = sweep_outbox(&engine).await
@@ -356,22 +367,30 @@ async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
             }
         };
         let tz = chrono_tz::Tz::from_str(&tz).unwrap_or(chrono_tz::UTC);
-        let mut fired = 0;
-        let mut cursor = last.with_timezone(&tz);
-        while let Some(next) = schedule.after(&cursor).next() {
-            if next.with_timezone(&chrono::Utc) > now || fired >= 100 {
+        // Missed occurrences (the engine was down, or business time jumped ahead) coalesce
+        // into one run at the latest of them, as anacron or a "fire once now" misfire policy
+        // would: a reconciliation or report job catching up needs one run, not thousands.
+        let mut latest = None;
+        let mut missed = 0u64;
+        for next in schedule.after(&last.with_timezone(&tz)) {
+            if next.with_timezone(&chrono::Utc) > now || missed >= 1_000_000 {
                 break;
             }
-            let at = next.with_timezone(&chrono::Utc);
+            latest = Some(next.with_timezone(&chrono::Utc));
+            missed += 1;
+        }
+        if let Some(at) = latest {
+            if missed > 1 {
+                tracing::info!(workflow = %name, missed = missed - 1, at = %at, "cron: missed runs coalesced into one");
+            }
             let ikey = format!("{name}@{}", at.to_rfc3339());
-            let data = serde_json::json!({ "scheduled_at": at.to_rfc3339() });
+            let data =
+                serde_json::json!({ "scheduled_at": at.to_rfc3339(), "coalesced": missed - 1 });
             match engine.start_instance(tx.as_mut(), &name, &ikey, data).await {
                 Ok(_) | Err(EngineError::Store(crate::store::StoreError::Duplicate { .. })) => {}
                 Err(e) => return Err(e),
             }
             tx.kv_set(&key, &at.timestamp_millis().to_string()).await?;
-            cursor = next;
-            fired += 1;
         }
     }
     let enq = tx.enqueued().to_vec();
@@ -394,17 +413,13 @@ async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
     }
     let now = engine.clock.now_ms();
     for m in &batch {
-        let dir = engine.outbound_dir.join(safe_name(&m.channel));
-        let res = (|| -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            let path = dir.join(format!("{}.json", safe_name(&m.key)));
-            let tmp = dir.join(format!(".{}.tmp", safe_name(&m.key)));
-            std::fs::write(
-                &tmp,
-                serde_json::to_vec_pretty(&m.payload).unwrap_or_default(),
-            )?;
-            std::fs::rename(&tmp, &path)
-        })();
+        let res = if m.channel == FILE_CHANNEL {
+            write_raw_file(&engine.outbound_dir, &m.payload)
+        } else {
+            let dir = engine.outbound_dir.join(safe_name(&m.channel));
+            let bytes = serde_json::to_vec_pretty(&m.payload).unwrap_or_default();
+            write_atomically(&dir, &format!("{}.json", safe_name(&m.key)), &bytes)
+        };
         match res {
             Ok(()) => tx.mark_outbound(m.id, Some(now), None).await?,
             Err(e) => {
@@ -415,6 +430,40 @@ async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
     }
     tx.commit().await?;
     Ok(batch.len())
+}
+
+/// The outbound channel for files with a given name and text content (EDI interchanges,
+/// CSV reports): payload `{ "dir": DIR, "name": NAME, "content": TEXT }`. A relative `dir` is
+/// under the outbound folder; an absolute one (a partner's folder) is used as it is.
+pub const FILE_CHANNEL: &str = "file";
+
+fn write_raw_file(root: &std::path::Path, payload: &serde_json::Value) -> std::io::Result<()> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
+    let dir = payload["dir"]
+        .as_str()
+        .ok_or_else(|| bad("file payload has no 'dir'"))?;
+    let name = payload["name"]
+        .as_str()
+        .ok_or_else(|| bad("file payload has no 'name'"))?;
+    let content = payload["content"]
+        .as_str()
+        .ok_or_else(|| bad("file payload has no text 'content'"))?;
+    let dir = std::path::Path::new(dir);
+    let dir = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        root.join(dir)
+    };
+    write_atomically(&dir, &safe_name(name), content.as_bytes())
+}
+
+/// Temp file + rename: a reader of the folder never sees half a file; rewriting the same name
+/// (a redelivered message) is harmless.
+pub fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))
 }
 
 fn safe_name(s: &str) -> String {

@@ -195,3 +195,14 @@ pub fn load_set(
 fn at(d: &Diagnostic) -> String {
     format!("{}:{}:{}", d.path, d.line, d.col)
 }
+
+/// Any YAML file's serde-saphyr error as `path:line:col: message`, worded like workflow
+/// errors (bank profiles, partner profiles and other config files use it).
+pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
+    let (loc, msg) = raw::error_message(err);
+    if loc.line() == 0 {
+        format!("{path}: {msg}")
+    } else {
+        format!("{path}:{}:{}: {msg}", loc.line(), loc.column())
+    }
+}

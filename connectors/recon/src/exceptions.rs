@@ -1,0 +1,207 @@
+//! Working the exceptions queue: confirm, split or reject a payment the matcher would not
+//! decide alone.
+//!
+//! Confirming books the entry like an automatic match (payments + `payment.matched` events)
+//! with `by: manual`; `learn` remembers the payer's account for the customer, so the next
+//! payment from it is identified (`recon_learned/<account>`). An entry is booked at most once:
+//! a confirmed or rejected exception refuses further decisions.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use ordo_contract::{StepContext, StepError};
+use ordo_sales::{PAYMENT_EVENT, master};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::reconcile::{mark_in_transit, open_net_of_transit};
+use crate::{normalize_account, permanent};
+
+/// One invoice of a confirmation; `amount` None = as much as the invoice has open (the last
+/// line takes the rest, an excess becomes customer credit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmLine {
+    pub invoice: String,
+    pub amount: Option<Decimal>,
+}
+
+async fn open_exception(ctx: &mut dyn StepContext, id: &str) -> Result<Value, StepError> {
+    let ex = ctx
+        .get_document("bank_exception", id)
+        .await?
+        .ok_or_else(|| permanent(format!("no exception '{id}' (see `ordo recon exceptions`)")))?;
+    if ex["status"] != "open" {
+        return Err(permanent(format!(
+            "exception {id} is {} already",
+            ex["status"].as_str().unwrap_or("closed")
+        )));
+    }
+    Ok(ex)
+}
+
+fn dec(v: &Value) -> Decimal {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// Confirms exception `id` as payment of `lines`. Returns the updated exception document.
+pub async fn confirm_exception(
+    ctx: &mut dyn StepContext,
+    id: &str,
+    lines: &[ConfirmLine],
+    learn: bool,
+    note: Option<&str>,
+) -> Result<Value, StepError> {
+    let mut ex = open_exception(ctx, id).await?;
+    if lines.is_empty() {
+        return Err(permanent("name at least one invoice"));
+    }
+    if ex["direction"] != "credit" {
+        return Err(permanent(format!(
+            "exception {id} is a debit (money out); only incoming payments pay invoices"
+        )));
+    }
+    let amount = dec(&ex["amount"]);
+    let currency = ex["currency"].as_str().unwrap_or_default().to_string();
+    let mut invoices = HashMap::new();
+    let mut open = Vec::new();
+    let mut customer: Option<String> = None;
+    for l in lines {
+        let inv = ctx
+            .get_document("invoice", &l.invoice)
+            .await?
+            .ok_or_else(|| permanent(format!("no invoice '{}'", l.invoice)))?;
+        if inv["currency"].as_str() != Some(currency.as_str()) {
+            return Err(permanent(format!(
+                "invoice {} is in {}, the payment in {currency}",
+                l.invoice,
+                inv["currency"].as_str().unwrap_or("?")
+            )));
+        }
+        let left = open_net_of_transit(&inv);
+        if inv["status"] == "paid" || left <= Decimal::ZERO {
+            return Err(permanent(format!("invoice {} has nothing open", l.invoice)));
+        }
+        let c = inv["customer_id"].as_str().unwrap_or_default().to_string();
+        match &customer {
+            None => customer = Some(c),
+            Some(prev) if *prev != c => {
+                return Err(permanent(format!(
+                    "invoice {} belongs to {c}, invoice {} to {prev}: one payment pays one customer",
+                    l.invoice, lines[0].invoice
+                )));
+            }
+            _ => {}
+        }
+        if let Some(a) = l.amount
+            && a <= Decimal::ZERO
+        {
+            return Err(permanent(format!(
+                "{}: amount must be positive, got {a}",
+                l.invoice
+            )));
+        }
+        open.push(left);
+        invoices.insert(l.invoice.clone(), inv);
+    }
+    // Split: explicit amounts must add up to the entry; otherwise fill invoices in order.
+    let cash: Vec<Decimal> = if lines.iter().all(|l| l.amount.is_some()) {
+        let sum: Decimal = lines.iter().filter_map(|l| l.amount).sum();
+        if sum != amount {
+            return Err(permanent(format!(
+                "the amounts add up to {sum}, the payment is {amount} {currency}"
+            )));
+        }
+        lines.iter().filter_map(|l| l.amount).collect()
+    } else if lines.iter().any(|l| l.amount.is_some()) {
+        return Err(permanent(
+            "give an amount for every invoice (a split) or for none",
+        ));
+    } else {
+        let mut rest = amount;
+        let mut out = Vec::new();
+        for (i, o) in open.iter().enumerate() {
+            let take = if i + 1 == open.len() {
+                rest
+            } else {
+                rest.min(*o)
+            };
+            out.push(take);
+            rest -= take;
+        }
+        if out.iter().any(|c| *c <= Decimal::ZERO) {
+            return Err(permanent(format!(
+                "{amount} {currency} is used up before the last invoice; name fewer invoices"
+            )));
+        }
+        out
+    };
+    let received_on: NaiveDate =
+        serde_json::from_value(ex["booking_date"].clone()).unwrap_or_else(|_| master::today(ctx));
+    let mut ids = Vec::new();
+    for (l, c) in lines.iter().zip(&cash) {
+        let n = ctx.next_number("payment").await?;
+        let pid = format!("PAY-{n:06}");
+        let payment = json!({
+            "id": pid, "amount": { "amount": c, "currency": currency }, "received_on": received_on,
+            "invoice_number": l.invoice, "customer_id": customer,
+            "reference": ex["remittance"].as_str().or(ex["bank_ref"].as_str()),
+            "source": { "bank_entry": ex["entry"], "rule": "manual", "exception": id, "note": note },
+        });
+        ctx.put_document("payment", &pid, &payment).await?;
+        mark_in_transit(ctx, &mut invoices, &l.invoice, &pid, *c).await?;
+        ctx.emit_event(
+            PAYMENT_EVENT,
+            &l.invoice,
+            "received",
+            &json!({ "payment": payment }),
+        )
+        .await?;
+        ids.push(pid);
+    }
+    let mut learned = Value::Null;
+    if learn {
+        let acct = ex["counterparty_account"]
+            .as_str()
+            .map(normalize_account)
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| {
+                permanent(format!(
+                    "exception {id}: the entry names no payer account to learn"
+                ))
+            })?;
+        let cust = customer.clone().unwrap_or_default();
+        ctx.put_document(
+            "recon_learned",
+            &acct,
+            &json!({ "customer_id": cust, "learned_from": format!("exception {id}") }),
+        )
+        .await?;
+        learned = json!({ "account": acct, "customer_id": cust });
+    }
+    ex["status"] = json!("matched");
+    ex["decided_at"] = json!(ctx.now().to_rfc3339());
+    ex["decision"] = json!({
+        "invoices": lines.iter().zip(&cash).map(|(l, c)| json!({ "invoice": l.invoice, "amount": c })).collect::<Vec<_>>(),
+        "payments": ids, "note": note, "learned": learned,
+    });
+    ctx.put_document("bank_exception", id, &ex).await?;
+    Ok(ex)
+}
+
+/// Closes exception `id` without booking it against invoices (not a customer payment, handled
+/// elsewhere), keeping the reason.
+pub async fn reject_exception(
+    ctx: &mut dyn StepContext,
+    id: &str,
+    reason: &str,
+) -> Result<Value, StepError> {
+    let mut ex = open_exception(ctx, id).await?;
+    if reason.trim().is_empty() {
+        return Err(permanent("a rejection needs a reason"));
+    }
+    ex["status"] = json!("rejected");
+    ex["decided_at"] = json!(ctx.now().to_rfc3339());
+    ex["decision"] = json!({ "reason": reason });
+    ctx.put_document("bank_exception", id, &ex).await?;
+    Ok(ex)
+}

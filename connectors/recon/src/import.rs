@@ -1,0 +1,258 @@
+//! Importing one received bank file, all or nothing.
+//!
+//! The raw bytes are always kept (`bank_file/<sha256>`), whatever the outcome, so nothing a
+//! bank sent is ever lost. Then, in order:
+//! 1. the same bytes received before → [`ImportOutcome::Duplicate`];
+//! 2. the file does not parse, a balance or control total does not add up, or a statement is
+//!    for another account or currency than the profile's → [`ImportOutcome::Rejected`] with the
+//!    located error; no statement from it is booked;
+//! 3. each statement whose fingerprint (account + statement id + sequence) is known, or whose
+//!    entries were all seen before (a camt.052 intraday report followed by the camt.053, the
+//!    same MT940 resent with a new `:20:`), is skipped as a duplicate; of a statement that
+//!    overlaps an earlier one only the new entries are booked;
+//! 4. what is left is stored as pending statements for the next `bank.reconcile` run.
+
+use base64::Engine as _;
+use ordo_bank::{ParseOptions, Statement, entry_fingerprints, statement_fingerprint};
+use ordo_contract::{StepContext, StepError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{normalize_account, permanent};
+
+/// What the engine knows about the bank account a file arrived for.
+#[derive(Debug, Clone, Default)]
+pub struct ImportProfile {
+    /// The profile's name (`config/banks/NAME.yaml`).
+    pub account: String,
+    /// IBANs / account numbers the statements must be for (empty: any).
+    pub identifiers: Vec<String>,
+    /// The account's currency (None: any).
+    pub currency: Option<String>,
+    pub options: ParseOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ImportOutcome {
+    Imported {
+        file_id: String,
+        /// Fingerprints of the statements stored for reconciliation.
+        statements: Vec<String>,
+        entries: usize,
+        /// Entries skipped because an earlier statement already brought them.
+        duplicate_entries: usize,
+        /// Statements skipped as duplicates, with the reason.
+        duplicate_statements: Vec<String>,
+    },
+    Duplicate {
+        file_id: String,
+        reason: String,
+    },
+    Rejected {
+        file_id: String,
+        error: String,
+    },
+}
+
+impl ImportOutcome {
+    pub fn file_id(&self) -> &str {
+        match self {
+            ImportOutcome::Imported { file_id, .. }
+            | ImportOutcome::Duplicate { file_id, .. }
+            | ImportOutcome::Rejected { file_id, .. } => file_id,
+        }
+    }
+}
+
+pub const PENDING_DOC: (&str, &str) = ("bank_queue", "pending");
+
+/// Imports `bytes`, received as `name`, for `profile`. Store errors are `Err`; every verdict
+/// about the file itself is an `Ok` outcome (and recorded on `bank_file/<id>`).
+pub async fn import_file(
+    ctx: &mut dyn StepContext,
+    profile: &ImportProfile,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, StepError> {
+    let file_id = sha256_hex(bytes);
+    if let Some(prev) = ctx.get_document("bank_file", &file_id).await? {
+        return Ok(ImportOutcome::Duplicate {
+            reason: format!(
+                "the same file was already received as '{}' at {} for account {}",
+                prev["name"].as_str().unwrap_or("?"),
+                prev["received_at"].as_str().unwrap_or("?"),
+                prev["account"].as_str().unwrap_or("?"),
+            ),
+            file_id,
+        });
+    }
+    let mut file = json!({
+        "id": file_id, "name": name, "account": profile.account, "size": bytes.len(),
+        "received_at": ctx.now().to_rfc3339(),
+    });
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            file["encoding"] = json!("utf-8");
+            file["content"] = json!(text);
+        }
+        Err(_) => {
+            file["encoding"] = json!("base64");
+            file["content"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+        }
+    }
+
+    let outcome = match check(ctx, profile, name, bytes).await? {
+        Err(error) => ImportOutcome::Rejected {
+            file_id: file_id.clone(),
+            error,
+        },
+        Ok(statements) => book(ctx, profile, &file_id, statements).await?,
+    };
+    file["outcome"] = serde_json::to_value(&outcome).map_err(|e| permanent(e.to_string()))?;
+    file["status"] = json!(match &outcome {
+        ImportOutcome::Imported { .. } => "imported",
+        ImportOutcome::Duplicate { .. } => "duplicate",
+        ImportOutcome::Rejected { .. } => "rejected",
+    });
+    ctx.put_document("bank_file", &file_id, &file).await?;
+    Ok(outcome)
+}
+
+/// Parses and checks the file against the profile; `Ok(Err(message))` is a rejection.
+async fn check(
+    _ctx: &mut dyn StepContext,
+    profile: &ImportProfile,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Result<Vec<Statement>, String>, StepError> {
+    let statements = match ordo_bank::parse(bytes, &profile.options) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(format!("{name}:{e}"))),
+    };
+    if statements.is_empty() {
+        return Ok(Err(format!("{name}: no statement in the file")));
+    }
+    let ids: Vec<String> = profile
+        .identifiers
+        .iter()
+        .map(|i| normalize_account(i))
+        .collect();
+    for s in &statements {
+        if !ids.is_empty() && !ids.contains(&normalize_account(&s.account)) {
+            return Ok(Err(format!(
+                "{name}: statement {} is for account {}, not for bank profile '{}' ({})",
+                s.statement_id,
+                s.account,
+                profile.account,
+                profile.identifiers.join(", ")
+            )));
+        }
+        if let Some(c) = &profile.currency
+            && !s.currency.is_empty()
+            && !s.currency.eq_ignore_ascii_case(c)
+        {
+            return Ok(Err(format!(
+                "{name}: statement {} is in {}, bank profile '{}' is in {c}",
+                s.statement_id, s.currency, profile.account
+            )));
+        }
+    }
+    Ok(Ok(statements))
+}
+
+async fn book(
+    ctx: &mut dyn StepContext,
+    profile: &ImportProfile,
+    file_id: &str,
+    statements: Vec<Statement>,
+) -> Result<ImportOutcome, StepError> {
+    let mut stored = Vec::new();
+    let mut dup_statements = Vec::new();
+    let mut entries = 0;
+    let mut dup_entries = 0;
+    for (index, mut stmt) in statements.into_iter().enumerate() {
+        let fp = statement_fingerprint(&stmt);
+        if let Some(prev) = ctx.get_document("bank_statement", &fp).await? {
+            dup_statements.push(format!(
+                "statement {} of account {} was already imported from file {}",
+                stmt.statement_id,
+                stmt.account,
+                prev["file"].as_str().unwrap_or("?")
+            ));
+            continue;
+        }
+        let efps = entry_fingerprints(&stmt);
+        let mut keep = Vec::with_capacity(efps.len());
+        for efp in &efps {
+            keep.push(ctx.get_document("bank_entry", efp).await?.is_none());
+        }
+        let total = stmt.entries.len();
+        let fresh = keep.iter().filter(|k| **k).count();
+        if total > 0 && fresh == 0 {
+            dup_statements.push(format!(
+                "statement {} of account {}: all {total} entries were already imported",
+                stmt.statement_id, stmt.account
+            ));
+            dup_entries += total;
+            continue;
+        }
+        dup_entries += total - fresh;
+        entries += fresh;
+        // Positions in the file, so exceptions and reports point at the entry finance sees.
+        let positions: Vec<usize> = (0..total).filter(|i| keep[*i]).map(|i| i + 1).collect();
+        for (efp, k) in efps.iter().zip(&keep) {
+            if *k {
+                ctx.put_document(
+                    "bank_entry",
+                    efp,
+                    &json!({ "statement": fp, "account": profile.account }),
+                )
+                .await?;
+            }
+        }
+        let mut k = keep.iter();
+        stmt.entries.retain(|_| *k.next().unwrap_or(&false));
+        let doc = json!({
+            "fingerprint": fp, "file": file_id, "index": index, "account": profile.account,
+            "statement_id": stmt.statement_id, "positions": positions,
+            "skipped_entries": total - fresh, "status": "pending",
+            "imported_at": ctx.now().to_rfc3339(), "statement": stmt,
+        });
+        ctx.put_document("bank_statement", &fp, &doc).await?;
+        stored.push(fp);
+    }
+    if stored.is_empty() {
+        return Ok(ImportOutcome::Duplicate {
+            file_id: file_id.to_string(),
+            reason: dup_statements.join("; "),
+        });
+    }
+    let mut pending = ctx
+        .get_document(PENDING_DOC.0, PENDING_DOC.1)
+        .await?
+        .unwrap_or_else(|| json!({ "statements": [] }));
+    if let Some(list) = pending["statements"].as_array_mut() {
+        list.extend(stored.iter().map(|s| Value::from(s.as_str())));
+    }
+    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &pending)
+        .await?;
+    Ok(ImportOutcome::Imported {
+        file_id: file_id.to_string(),
+        statements: stored,
+        entries,
+        duplicate_entries: dup_entries,
+        duplicate_statements: dup_statements,
+    })
+}
+
+/// The id a file's content is stored under (`bank_file/<id>`): its SHA-256 in hex.
+pub fn file_id(bytes: &[u8]) -> String {
+    sha256_hex(bytes)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}

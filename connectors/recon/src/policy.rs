@@ -1,0 +1,77 @@
+//! The reconciliation policy finance tunes in `config/reconciliation.yaml`: the matcher's
+//! tolerances and accounts ([`MatchConfig`]) plus which rules may book on their own.
+//!
+//! ```yaml
+//! matching:
+//!   tolerance: 1.00               # differences up to this are written off
+//!   writeoff_account: payment-differences
+//!   max_fee: 25.00                # short by up to this (and ≤ 5 %) = bank fees
+//!   fee_account: bank-fees
+//!   discount_account: cash-discount
+//!   discount_grace_days: 3
+//!   name_threshold: 85            # fuzzy payer-name score (0-100)
+//!   max_subset: 5                 # invoices one payment may settle without a reference
+//!   min_confidence: 70            # below this, a match goes to the exceptions queue
+//! review_rules: [payer_fee]       # matches by these rules wait for a person
+//! ```
+//!
+//! The engine validates the file (`ordo check`, and at every change while running: an
+//! invalid edit is reported and the previous policy stays in force) and stores it as the
+//! `recon_policy/current` document, which the `bank.reconcile` step reads in its transaction.
+
+use ordo_bank::MatchConfig;
+use serde::{Deserialize, Serialize};
+
+/// Document (kind, id) holding the policy in force.
+pub const POLICY_DOC: (&str, &str) = ("recon_policy", "current");
+
+/// Every rule name the matcher can record, for validation of `review_rules`.
+pub const RULE_NAMES: &[&str] = &[
+    "reference",
+    "reference_discount",
+    "reference_tolerance",
+    "reference_fee",
+    "reference_subset",
+    "reference_overpayment",
+    "reference_partial",
+    "reference_fuzzy",
+    "payer_amount",
+    "payer_discount",
+    "payer_subset",
+    "payer_tolerance",
+    "payer_fee",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReconPolicy {
+    pub matching: MatchConfig,
+    /// Rules whose matches are proposed, not booked: they land in the exceptions queue with
+    /// the match as the top candidate.
+    pub review_rules: Vec<String>,
+}
+
+impl ReconPolicy {
+    /// Checks what serde cannot: rule names and sensible amounts. Messages name the field.
+    pub fn validate(&self) -> Result<(), String> {
+        for r in &self.review_rules {
+            if !RULE_NAMES.contains(&r.as_str()) {
+                return Err(format!(
+                    "review_rules: unknown rule '{r}' (rules: {})",
+                    RULE_NAMES.join(", ")
+                ));
+            }
+        }
+        let m = &self.matching;
+        if m.tolerance.is_sign_negative() || m.max_fee.is_sign_negative() {
+            return Err("matching: tolerance and max_fee must not be negative".into());
+        }
+        if m.name_threshold > 100 || m.min_confidence > 100 {
+            return Err("matching: name_threshold and min_confidence are 0-100".into());
+        }
+        if m.max_subset > 12 {
+            return Err("matching: max_subset above 12 makes subset search explode".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,535 @@
+//! The `bank.reconcile` step: match every pending statement against the open invoices, book
+//! what the matcher decided, queue the rest for finance, report per statement.
+//!
+//! Booking a match means, per invoice it pays: a `payment/PAY-…` document that records the
+//! entry and the rule that matched it, and a `payment.matched` event keyed by the invoice
+//! number, which the invoice's `invoice-collection` instance applies (partial payments keep it
+//! open, overpayments become customer credit, accepted differences settle it with an
+//! [`ordo_contract::Adjustment`]). Until that instance has applied it, the payment is "in
+//! transit" on the invoice (`payments_in_transit`) and later runs see the invoice's open amount
+//! net of it, so a second statement never takes the same open amount twice.
+//!
+//! Invariant: everything here happens in the step's one transaction; a crash leaves either the
+//! whole run or none of it, and the statements stay pending for the next run.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use ordo_bank::matcher::{Exception, Match};
+use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, reconcile};
+use ordo_contract::{Connector, PaymentTerms, StepContext, StepError, StepInput, StepOutput};
+use ordo_sales::{PAYMENT_EVENT, master};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::import::PENDING_DOC;
+use crate::permanent;
+use crate::policy::{POLICY_DOC, ReconPolicy};
+
+pub struct ReconcileBank;
+
+#[async_trait]
+impl Connector for ReconcileBank {
+    fn name(&self) -> &'static str {
+        "bank.reconcile"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["reconciled", "idle"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        _input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let summary = run_reconciliation(ctx).await?;
+        let outcome = if summary["statements"].as_u64().unwrap_or(0) > 0 {
+            "reconciled"
+        } else {
+            "idle"
+        };
+        Ok(StepOutput::outcome(outcome).with("reconciliation", summary))
+    }
+}
+
+/// One pending statement, renamed for the matcher so entry references are unique per run.
+struct Pending {
+    fp: String,
+    account: String,
+    statement_id: String,
+    positions: Vec<usize>,
+    stmt: Statement,
+}
+
+/// Reconciles every pending statement; returns the run's summary.
+pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, StepError> {
+    let policy: ReconPolicy = match ctx.get_document(POLICY_DOC.0, POLICY_DOC.1).await? {
+        Some(v) => serde_json::from_value(v)
+            .map_err(|e| permanent(format!("stored reconciliation policy: {e}")))?,
+        None => ReconPolicy::default(),
+    };
+    let queue = ctx
+        .get_document(PENDING_DOC.0, PENDING_DOC.1)
+        .await?
+        .unwrap_or_else(|| json!({ "statements": [] }));
+    let fps: Vec<String> = queue["statements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let mut pending = Vec::new();
+    for fp in &fps {
+        let Some(doc) = ctx.get_document("bank_statement", fp).await? else {
+            return Err(permanent(format!("pending statement {fp} is not stored")));
+        };
+        if doc["status"] != "pending" {
+            continue;
+        }
+        let mut stmt: Statement = serde_json::from_value(doc["statement"].clone())
+            .map_err(|e| permanent(format!("statement {fp}: {e}")))?;
+        let statement_id = stmt.statement_id.clone();
+        stmt.statement_id = pending.len().to_string();
+        pending.push(Pending {
+            fp: fp.clone(),
+            account: doc["account"].as_str().unwrap_or_default().to_string(),
+            statement_id,
+            positions: serde_json::from_value(doc["positions"].clone()).unwrap_or_default(),
+            stmt,
+        });
+    }
+    if pending.is_empty() {
+        return Ok(json!({ "statements": 0 }));
+    }
+
+    let (items, mut invoices) = open_items(ctx).await?;
+    let customers = customers(ctx).await?;
+    let mut cfg: MatchConfig = policy.matching.clone();
+    for acct in ctx.list_documents("recon_learned", "").await? {
+        if let Some(d) = ctx.get_document("recon_learned", &acct).await?
+            && let Some(c) = d["customer_id"].as_str()
+        {
+            cfg.learned_accounts.insert(acct, c.to_string());
+        }
+    }
+    let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
+    let result = reconcile(&stmts, &items, &customers, &cfg);
+
+    let mut booked = Vec::new();
+    let mut exceptions: Vec<(Exception, Option<String>)> = result
+        .exceptions
+        .iter()
+        .map(|e| (e.clone(), None))
+        .collect();
+    for m in &result.matches {
+        if policy.review_rules.iter().any(|r| r == m.rule.name()) {
+            exceptions.push((review_exception(m), Some(m.rule.name().to_string())));
+        } else {
+            booked.push(m.clone());
+        }
+    }
+
+    let mut payments = 0usize;
+    let mut per_stmt: BTreeMap<usize, (Vec<Match>, Vec<Exception>, Vec<String>)> = BTreeMap::new();
+    for m in &booked {
+        let (k, place) = locate(&pending, &m.entry_ref)?;
+        let ids = book_match(ctx, &cfg, &pending[k], &place, m, &mut invoices).await?;
+        payments += ids.len();
+        let entry = per_stmt.entry(k).or_default();
+        entry.0.push(m.clone());
+    }
+    for (e, review) in &exceptions {
+        let (k, place) = locate(&pending, &e.entry_ref)?;
+        let id = queue_exception(ctx, &pending[k], &place, e, review.as_deref()).await?;
+        let entry = per_stmt.entry(k).or_default();
+        entry.1.push(e.clone());
+        entry.2.push(id);
+    }
+    for (acct, customer) in &result.learned {
+        if ctx.get_document("recon_learned", acct).await?.is_none() {
+            ctx.put_document(
+                "recon_learned",
+                acct,
+                &json!({ "customer_id": customer, "learned_from": "reference match" }),
+            )
+            .await?;
+        }
+    }
+
+    let reports = ordo_bank::report(&stmts, &result_of(&booked, &exceptions, &result));
+    let mut report_docs = Vec::new();
+    for (k, p) in pending.iter().enumerate() {
+        let (matches, excs, ex_ids) = per_stmt.remove(&k).unwrap_or_default();
+        let mut rep = serde_json::to_value(&reports[k]).map_err(|e| permanent(e.to_string()))?;
+        rep["statement_id"] = json!(p.statement_id);
+        rep["account"] = json!(p.account);
+        let sub = ReconResult {
+            matches: matches.iter().map(|m| display(m, p)).collect(),
+            exceptions: excs.iter().map(|e| display_exc(e, p)).collect(),
+            learned: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let doc = json!({ "fingerprint": p.fp, "account": p.account, "statement_id": p.statement_id,
+                          "reconciled_at": ctx.now().to_rfc3339(), "report": rep,
+                          "matches": sub.matches, "exceptions": ex_ids });
+        ctx.put_document("bank_report", &p.fp, &doc).await?;
+        let key = format!("{}-{}", p.account, p.statement_id);
+        ctx.send_outbound("recon-reports", &key, &doc).await?;
+        ctx.send_outbound(
+            "file",
+            &format!("recon-reports/{key}.csv"),
+            &json!({ "dir": "recon-reports", "name": format!("{key}.csv"),
+                     "content": ordo_bank::report::to_csv(&sub) }),
+        )
+        .await?;
+        if let Some(mut s) = ctx.get_document("bank_statement", &p.fp).await? {
+            s["status"] = json!("reconciled");
+            s["reconciled_at"] = json!(ctx.now().to_rfc3339());
+            ctx.put_document("bank_statement", &p.fp, &s).await?;
+        }
+        report_docs.push(rep);
+    }
+    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": [] }))
+        .await?;
+    Ok(json!({
+        "statements": pending.len(),
+        "matched": booked.len(),
+        "payments": payments,
+        "exceptions": exceptions.len(),
+        "skipped": result.skipped.len(),
+        "reports": report_docs,
+    }))
+}
+
+/// Where an entry reference of this run points: statement index, then the position in the
+/// bank's file (1-based) and the transaction within a batch, if any.
+struct Place {
+    position: usize,
+    entry_index: usize,
+    tx: Option<usize>,
+}
+
+fn locate(pending: &[Pending], eref: &str) -> Result<(usize, Place), StepError> {
+    let mut parts = eref.split('/');
+    let bad = || {
+        permanent(format!(
+            "matcher returned an unknown entry reference '{eref}'"
+        ))
+    };
+    let k: usize = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let n: usize = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let tx = parts.next().and_then(|s| s.parse().ok());
+    let p = pending.get(k).ok_or_else(bad)?;
+    let position = p.positions.get(n.wrapping_sub(1)).copied().unwrap_or(n);
+    Ok((
+        k,
+        Place {
+            position,
+            entry_index: n - 1,
+            tx,
+        },
+    ))
+}
+
+fn display_ref(p: &Pending, place: &Place) -> String {
+    match place.tx {
+        Some(t) => format!("{}:{}/{}/{t}", p.account, p.statement_id, place.position),
+        None => format!("{}:{}/{}", p.account, p.statement_id, place.position),
+    }
+}
+
+fn display(m: &Match, p: &Pending) -> Match {
+    let mut m = m.clone();
+    m.entry_ref = rename(&m.entry_ref, p);
+    m
+}
+
+fn display_exc(e: &Exception, p: &Pending) -> Exception {
+    let mut e = e.clone();
+    e.entry_ref = rename(&e.entry_ref, p);
+    e
+}
+
+fn rename(eref: &str, p: &Pending) -> String {
+    let mut parts = eref.split('/').skip(1);
+    let n: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pos = p.positions.get(n.wrapping_sub(1)).copied().unwrap_or(n);
+    match parts.next() {
+        Some(t) => format!("{}:{}/{pos}/{t}", p.account, p.statement_id),
+        None => format!("{}:{}/{pos}", p.account, p.statement_id),
+    }
+}
+
+/// What the entry (or the batch transaction) says, for payments and the exceptions queue.
+fn entry_facts(p: &Pending, place: &Place) -> Value {
+    let Some(e) = p.stmt.entries.get(place.entry_index) else {
+        return json!({});
+    };
+    let t = e.transactions.get(place.tx.map(|t| t - 1).unwrap_or(0));
+    json!({
+        "booking_date": e.date(),
+        "bank_ref": e.bank_ref,
+        "counterparty_name": t.and_then(|t| t.counterparty_name.clone()),
+        "counterparty_account": t.and_then(|t| t.counterparty_account.clone()),
+        "remittance": t.and_then(|t| t.remittance.clone()).or(e.info.clone()),
+        "end_to_end_id": t.and_then(|t| t.end_to_end_id.clone()),
+    })
+}
+
+async fn book_match(
+    ctx: &mut dyn StepContext,
+    cfg: &MatchConfig,
+    p: &Pending,
+    place: &Place,
+    m: &Match,
+    invoices: &mut HashMap<String, Value>,
+) -> Result<Vec<String>, StepError> {
+    let facts = entry_facts(p, place);
+    let eref = display_ref(p, place);
+    let received_on: NaiveDate = serde_json::from_value(facts["booking_date"].clone())
+        .unwrap_or_else(|_| master::today(ctx));
+    // The difference is taken on the last invoices first, so the first ones are paid in cash.
+    let mut cash: Vec<Decimal> = m.allocations.iter().map(|a| a.amount).collect();
+    let mut adjust: Vec<Decimal> = vec![Decimal::ZERO; cash.len()];
+    if let Some(wo) = &m.writeoff {
+        if wo.amount.is_sign_negative() {
+            if let (Some(c), Some(a)) = (cash.last_mut(), adjust.last_mut()) {
+                *c -= wo.amount;
+                *a = wo.amount;
+            }
+        } else {
+            let mut rest = wo.amount;
+            for i in (0..cash.len()).rev() {
+                let take = rest.min(cash[i]);
+                cash[i] -= take;
+                adjust[i] = take;
+                rest -= take;
+            }
+        }
+    }
+    if let (Some(credit), Some(c)) = (m.credit, cash.last_mut()) {
+        *c += credit;
+    }
+    let mut ids = Vec::new();
+    for (i, alloc) in m.allocations.iter().enumerate() {
+        let n = ctx.next_number("payment").await?;
+        let id = format!("PAY-{n:06}");
+        let inv = invoices.get(&alloc.invoice);
+        let customer = inv
+            .and_then(|v| v["customer_id"].as_str())
+            .map(String::from)
+            .or(m.customer_id.clone());
+        let adjustment = match (&m.writeoff, adjust[i].is_zero()) {
+            (Some(wo), false) => Some(json!({
+                "account": wo.account, "amount": adjust[i],
+                "discount": wo.account == cfg.discount_account,
+            })),
+            _ => None,
+        };
+        let payment = json!({
+            "id": id, "amount": { "amount": cash[i], "currency": m.currency },
+            "received_on": received_on, "invoice_number": alloc.invoice, "customer_id": customer,
+            "reference": facts["remittance"].as_str().or(facts["bank_ref"].as_str()),
+            "adjustment": adjustment,
+            "source": { "bank_entry": eref, "rule": m.rule.name(), "reason": m.reason,
+                        "confidence": m.confidence, "statement": p.fp },
+        });
+        ctx.put_document("payment", &id, &payment).await?;
+        let settles = cash[i] + adjust[i];
+        mark_in_transit(ctx, invoices, &alloc.invoice, &id, settles).await?;
+        ctx.emit_event(
+            PAYMENT_EVENT,
+            &alloc.invoice,
+            "received",
+            &json!({ "payment": payment }),
+        )
+        .await?;
+        ids.push(id);
+    }
+    let key = eref.clone();
+    ctx.put_document(
+        "bank_match",
+        &key,
+        &json!({ "entry": eref, "statement": p.fp, "amount": m.amount, "currency": m.currency,
+                 "customer_id": m.customer_id, "rule": m.rule.name(), "reason": m.reason,
+                 "confidence": m.confidence, "allocations": m.allocations, "writeoff": m.writeoff,
+                 "credit": m.credit, "payments": ids, "facts": facts, "by": "matcher" }),
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// Notes a payment on its way to the invoice, so the next run sees the open amount net of it.
+pub(crate) async fn mark_in_transit(
+    ctx: &mut dyn StepContext,
+    invoices: &mut HashMap<String, Value>,
+    number: &str,
+    payment: &str,
+    settles: Decimal,
+) -> Result<(), StepError> {
+    let mut inv = match invoices.get(number) {
+        Some(v) => v.clone(),
+        None => ctx
+            .get_document("invoice", number)
+            .await?
+            .ok_or_else(|| permanent(format!("no invoice '{number}'")))?,
+    };
+    if !inv["payments_in_transit"].is_array() {
+        inv["payments_in_transit"] = json!([]);
+    }
+    if let Some(list) = inv["payments_in_transit"].as_array_mut() {
+        list.push(json!({ "id": payment, "settles": settles }));
+    }
+    ctx.put_document("invoice", number, &inv).await?;
+    invoices.insert(number.to_string(), inv);
+    Ok(())
+}
+
+fn review_exception(m: &Match) -> Exception {
+    Exception {
+        entry_ref: m.entry_ref.clone(),
+        amount: m.amount,
+        currency: m.currency.clone(),
+        direction: ordo_bank::Direction::Credit,
+        reason: format!(
+            "rule {} is set to review (config/reconciliation.yaml): {}",
+            m.rule.name(),
+            m.reason
+        ),
+        customer_id: m.customer_id.clone(),
+        candidates: m
+            .allocations
+            .iter()
+            .map(|a| ordo_bank::matcher::Candidate {
+                invoice: a.invoice.clone(),
+                customer_id: m.customer_id.clone().unwrap_or_default(),
+                amount_open: a.amount,
+                score: m.confidence,
+            })
+            .collect(),
+    }
+}
+
+async fn queue_exception(
+    ctx: &mut dyn StepContext,
+    p: &Pending,
+    place: &Place,
+    e: &Exception,
+    review_rule: Option<&str>,
+) -> Result<String, StepError> {
+    let n = ctx.next_number("bank_exception").await?;
+    let id = format!("EX-{n:06}");
+    let mut doc = json!({
+        "id": id, "status": "open", "entry": display_ref(p, place), "statement": p.fp,
+        "account": p.account, "statement_id": p.statement_id, "amount": e.amount,
+        "currency": e.currency, "direction": e.direction, "reason": e.reason,
+        "customer_id": e.customer_id, "candidates": e.candidates,
+        "queued_at": ctx.now().to_rfc3339(), "review_rule": review_rule,
+    });
+    if let (Some(o), Some(f)) = (doc.as_object_mut(), entry_facts(p, place).as_object()) {
+        for (k, v) in f {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    ctx.put_document("bank_exception", &id, &doc).await?;
+    Ok(id)
+}
+
+/// The result as booked (review matches moved to exceptions), for the reports.
+fn result_of(
+    booked: &[Match],
+    exceptions: &[(Exception, Option<String>)],
+    all: &ReconResult,
+) -> ReconResult {
+    ReconResult {
+        matches: booked.to_vec(),
+        exceptions: exceptions.iter().map(|(e, _)| e.clone()).collect(),
+        learned: all.learned.clone(),
+        skipped: all.skipped.clone(),
+    }
+}
+
+fn dec(v: &Value) -> Decimal {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// An invoice's open amount net of payments on their way to it.
+pub(crate) fn open_net_of_transit(inv: &Value) -> Decimal {
+    let applied: Vec<&Value> = inv["payments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| &p["id"])
+        .collect();
+    let transit: Decimal = inv["payments_in_transit"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| !applied.contains(&&t["id"]))
+        .map(|t| dec(&t["settles"]))
+        .sum();
+    dec(&inv["open_amount"]) - transit
+}
+
+/// Open customer invoices (receivables) as the matcher wants them, plus the documents.
+async fn open_items(
+    ctx: &mut dyn StepContext,
+) -> Result<(Vec<OpenItem>, HashMap<String, Value>), StepError> {
+    let mut items = Vec::new();
+    let mut docs = HashMap::new();
+    for number in ctx.list_documents("invoice", "").await? {
+        let Some(inv) = ctx.get_document("invoice", &number).await? else {
+            continue;
+        };
+        if inv["status"] == "paid" || inv["status"] == "cancelled" {
+            continue;
+        }
+        let open = open_net_of_transit(&inv);
+        if open <= Decimal::ZERO {
+            continue;
+        }
+        let date = |k: &str| serde_json::from_value::<NaiveDate>(inv[k].clone()).ok();
+        let (Some(issue), Some(due)) = (date("issue_date"), date("due_date")) else {
+            continue;
+        };
+        let terms: PaymentTerms =
+            serde_json::from_value(inv["terms"].clone()).unwrap_or(PaymentTerms {
+                net_days: 0,
+                discount_percent: Decimal::ZERO,
+                discount_days: 0,
+            });
+        items.push(OpenItem {
+            number: number.clone(),
+            customer_id: inv["customer_id"].as_str().unwrap_or_default().to_string(),
+            amount_open: open,
+            currency: inv["currency"].as_str().unwrap_or_default().to_string(),
+            due_date: due,
+            issue_date: issue,
+            terms,
+            kind: ItemKind::Receivable,
+        });
+        docs.insert(number, inv);
+    }
+    Ok((items, docs))
+}
+
+async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
+    let mut out = Vec::new();
+    for id in ctx.list_documents("customer", "").await? {
+        if let Some(c) = ctx.get_document("customer", &id).await? {
+            out.push(Customer {
+                name: c["name"].as_str().unwrap_or(&id).to_string(),
+                accounts: c["bank_accounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect(),
+                id,
+            });
+        }
+    }
+    Ok(out)
+}

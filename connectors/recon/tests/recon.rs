@@ -1,0 +1,552 @@
+//! Import → reconcile → exceptions over the in-memory transaction port: what finance sees.
+
+use chrono::NaiveDate;
+use ordo_bank::workload::write_camt053;
+use ordo_bank::{
+    Balance, Direction, Entry, EntryStatus, Format, ParseOptions, Statement, TxDetail,
+};
+use ordo_recon::{
+    ConfirmLine, ImportOutcome, ImportProfile, ReconPolicy, confirm_exception, import_file,
+    reject_exception, run_reconciliation,
+};
+use ordo_sales::testing::MemoryContext;
+use rust_decimal::Decimal;
+use rust_decimal::dec;
+use serde_json::{Value, json};
+
+const OUR_IBAN: &str = "DE44500105175407324931";
+const ACME_IBAN: &str = "DE89370400440532013000";
+
+fn ctx_with_invoices() -> MemoryContext {
+    let mut ctx = MemoryContext::default();
+    for (id, name, acct) in [
+        ("C-ACME", "Acme Retail GmbH", ACME_IBAN),
+        ("C-BOLT", "Bolt Hardware Ltd", "GB29NWBK60161331926819"),
+    ] {
+        ctx.docs.insert(
+            ("customer".into(), id.into()),
+            json!({ "id": id, "name": name, "bank_accounts": [acct] }),
+        );
+    }
+    for (n, cust, total) in [
+        ("INV-000001", "C-ACME", dec!(119.00)),
+        ("INV-000002", "C-ACME", dec!(238.00)),
+        ("INV-000003", "C-BOLT", dec!(500.00)),
+        ("INV-000004", "C-BOLT", dec!(75.50)),
+    ] {
+        ctx.docs.insert(
+            ("invoice".into(), n.into()),
+            json!({ "number": n, "customer_id": cust, "currency": "EUR", "total": total,
+                    "open_amount": total, "paid_amount": 0, "status": "open", "payments": [],
+                    "issue_date": "2026-09-01", "due_date": "2026-10-01",
+                    "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 } }),
+        );
+    }
+    ctx
+}
+
+fn entry(amount: Decimal, name: &str, iban: Option<&str>, text: &str, bank_ref: &str) -> Entry {
+    Entry {
+        amount,
+        direction: Direction::Credit,
+        currency: "EUR".into(),
+        status: EntryStatus::Booked,
+        booking_date: NaiveDate::from_ymd_opt(2026, 9, 20),
+        value_date: NaiveDate::from_ymd_opt(2026, 9, 20),
+        bank_ref: Some(bank_ref.into()),
+        customer_ref: None,
+        reversal: false,
+        bank_tx_code: None,
+        info: None,
+        charges: None,
+        transactions: vec![TxDetail {
+            counterparty_name: Some(name.into()),
+            counterparty_account: iban.map(String::from),
+            remittance: Some(text.into()),
+            ..TxDetail::default()
+        }],
+    }
+}
+
+fn statement(id: &str, entries: Vec<Entry>) -> String {
+    let mut s = Statement::new(Format::Camt053);
+    s.account = OUR_IBAN.into();
+    s.account_is_iban = true;
+    s.currency = "EUR".into();
+    s.statement_id = id.into();
+    let total: Decimal = entries.iter().map(|e| e.signed_amount()).sum();
+    s.opening = Some(Balance {
+        amount: dec!(1000),
+        date: NaiveDate::from_ymd_opt(2026, 9, 19),
+    });
+    s.closing = Some(Balance {
+        amount: dec!(1000) + total,
+        date: NaiveDate::from_ymd_opt(2026, 9, 20),
+    });
+    s.entries = entries;
+    let mut out = String::new();
+    write_camt053(&s, &mut out);
+    out
+}
+
+fn profile() -> ImportProfile {
+    ImportProfile {
+        account: "main-eur".into(),
+        identifiers: vec!["DE44 5001 0517 5407 3249 31".into()],
+        currency: Some("EUR".into()),
+        options: ParseOptions::default(),
+    }
+}
+
+fn doc(ctx: &MemoryContext, kind: &str, id: &str) -> Value {
+    ctx.docs
+        .get(&(kind.to_string(), id.to_string()))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn count(ctx: &MemoryContext, kind: &str) -> usize {
+    ctx.docs.keys().filter(|(k, _)| k == kind).count()
+}
+
+fn day_statement() -> String {
+    statement(
+        "STMT-0920",
+        vec![
+            // Reference in the text, exact amount.
+            entry(
+                dec!(119.00),
+                "ACME RETAIL",
+                Some(ACME_IBAN),
+                "Rechnung INV-000001",
+                "B1",
+            ),
+            // Reference, short by bank fees of 4.50 (within max_fee).
+            entry(
+                dec!(495.50),
+                "Bolt Hardware",
+                None,
+                "inv 3 / INV-000003",
+                "B2",
+            ),
+            // Unknown payer, no reference: exception.
+            entry(
+                dec!(42.00),
+                "Somebody Else",
+                Some("NL91ABNA0417164300"),
+                "thanks",
+                "B3",
+            ),
+            // Payer known by IBAN, amount of exactly one open invoice, no text.
+            entry(dec!(238.00), "Acme", Some(ACME_IBAN), "", "B4"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_statement_is_matched_booked_and_its_rest_queued() {
+    let mut ctx = ctx_with_invoices();
+    let file = day_statement();
+    let out = import_file(&mut ctx, &profile(), "day.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let ImportOutcome::Imported { entries, .. } = &out else {
+        panic!("not imported: {out:?}")
+    };
+    assert_eq!(*entries, 4);
+
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["statements"], json!(1));
+    assert_eq!(summary["matched"], json!(3), "{summary:#}");
+    assert_eq!(summary["exceptions"], json!(1));
+
+    // One payment.matched per invoice paid, keyed by the invoice number.
+    let mut keys: Vec<&str> = ctx.events.iter().map(|e| e.1.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["INV-000001", "INV-000002", "INV-000003"]);
+    assert!(ctx.events.iter().all(|e| e.0 == "payment.matched"));
+    // The fee-short payment carries the accepted difference, so the invoice settles.
+    let fee = ctx.events.iter().find(|e| e.1 == "INV-000003").unwrap();
+    assert_eq!(fee.3["payment"]["amount"]["amount"], json!(dec!(495.50)));
+    assert_eq!(fee.3["payment"]["adjustment"]["amount"], json!(dec!(4.50)));
+    assert_eq!(
+        fee.3["payment"]["adjustment"]["account"],
+        json!("bank-fees")
+    );
+    assert_eq!(fee.3["payment"]["source"]["rule"], json!("reference_fee"));
+    // Every automatic match says which rule made it and why.
+    let m = doc(&ctx, "bank_match", "main-eur:STMT-0920/1");
+    assert_eq!(m["rule"], json!("reference"));
+    assert!(m["reason"].as_str().unwrap().contains("INV-000001"));
+
+    // The unknown payer waits for finance, with where it came from.
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert_eq!(ex["status"], json!("open"));
+    assert_eq!(ex["entry"], json!("main-eur:STMT-0920/3"));
+    assert_eq!(ex["counterparty_name"], json!("Somebody Else"));
+    assert_eq!(ex["amount"], json!(dec!(42.00)));
+
+    // The report adds up: credits = allocated − written off + unmatched.
+    let r = &summary["reports"][0];
+    assert_eq!(r["statement_id"], json!("STMT-0920"));
+    assert_eq!(r["matched"], json!(3));
+    assert_eq!(r["exceptions"], json!(1));
+    assert_eq!(r["credits"], json!(dec!(894.50)));
+    assert_eq!(r["unmatched"], json!(dec!(42.00)));
+    // JSON and CSV go out through the outbound channels.
+    assert!(
+        ctx.outbound
+            .keys()
+            .any(|(c, k)| c == "recon-reports" && k == "main-eur-STMT-0920")
+    );
+    let csv = ctx
+        .outbound
+        .iter()
+        .find(|((c, _), _)| c == "file")
+        .map(|(_, v)| v["content"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(csv.starts_with("entry_ref,amount"), "{csv}");
+    assert!(csv.contains("main-eur:STMT-0920/2"), "{csv}");
+
+    // A second run has nothing pending: idempotent.
+    let again = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(again["statements"], json!(0));
+    assert_eq!(ctx.events.len(), 3);
+}
+
+#[tokio::test]
+async fn the_same_statement_twice_books_nothing_the_second_time() {
+    let mut ctx = ctx_with_invoices();
+    let file = day_statement();
+    import_file(&mut ctx, &profile(), "day.xml", file.as_bytes())
+        .await
+        .unwrap();
+    run_reconciliation(&mut ctx).await.unwrap();
+    let payments = count(&ctx, "payment");
+
+    // Same bytes under another name.
+    let out = import_file(&mut ctx, &profile(), "copy.xml", file.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, ImportOutcome::Duplicate { reason, .. } if reason.contains("day.xml")),
+        "{out:?}"
+    );
+    // Different bytes (re-exported), same statement id and sequence.
+    let reexport = file.replace("<BkToCstmrStmt>", "<BkToCstmrStmt>\n");
+    let out = import_file(&mut ctx, &profile(), "reexport.xml", reexport.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, ImportOutcome::Duplicate { reason, .. } if reason.contains("already imported")),
+        "{out:?}"
+    );
+    // A new statement id carrying the same entries (resent by the bank): duplicate entries.
+    let resent = file.replace("STMT-0920", "STMT-0920-RESENT");
+    let out = import_file(&mut ctx, &profile(), "resent.xml", resent.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, ImportOutcome::Duplicate { reason, .. } if reason.contains("all 4 entries")),
+        "{out:?}"
+    );
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["statements"], json!(0));
+    assert_eq!(count(&ctx, "payment"), payments, "nothing booked twice");
+    // Every file is kept with its verdict.
+    assert_eq!(count(&ctx, "bank_file"), 3);
+}
+
+#[tokio::test]
+async fn an_overlapping_statement_books_only_its_new_entries() {
+    let mut ctx = ctx_with_invoices();
+    let first = statement(
+        "INTRADAY-1",
+        vec![entry(
+            dec!(119.00),
+            "ACME",
+            Some(ACME_IBAN),
+            "INV-000001",
+            "B1",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a.xml", first.as_bytes())
+        .await
+        .unwrap();
+    let full = statement(
+        "EOD-1",
+        vec![
+            entry(dec!(119.00), "ACME", Some(ACME_IBAN), "INV-000001", "B1"),
+            entry(dec!(75.50), "Bolt", None, "INV-000004", "B5"),
+        ],
+    );
+    let out = import_file(&mut ctx, &profile(), "b.xml", full.as_bytes())
+        .await
+        .unwrap();
+    let ImportOutcome::Imported {
+        entries,
+        duplicate_entries,
+        ..
+    } = out
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!((entries, duplicate_entries), (1, 1));
+    run_reconciliation(&mut ctx).await.unwrap();
+    let mut keys: Vec<&str> = ctx.events.iter().map(|e| e.1.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["INV-000001", "INV-000004"], "INV-000001 paid once");
+    // Positions stay those of the bank's file.
+    assert_eq!(
+        doc(&ctx, "bank_match", "main-eur:EOD-1/2")["rule"],
+        json!("reference")
+    );
+}
+
+#[tokio::test]
+async fn bad_files_are_rejected_located_and_kept_with_nothing_booked() {
+    let mut ctx = ctx_with_invoices();
+    // Balances that do not add up.
+    let good = day_statement();
+    let unbalanced = good.replace(">1894.50<", ">1900.00<");
+    assert_ne!(unbalanced, good, "fixture must contain the closing balance");
+    let out = import_file(&mut ctx, &profile(), "bad.xml", unbalanced.as_bytes())
+        .await
+        .unwrap();
+    let ImportOutcome::Rejected { error, file_id } = &out else {
+        panic!("{out:?}")
+    };
+    assert!(error.starts_with("bad.xml:"), "{error}");
+    assert!(
+        error.contains("1900") || error.contains("balance"),
+        "{error}"
+    );
+    assert_eq!(doc(&ctx, "bank_file", file_id)["status"], json!("rejected"));
+    assert!(
+        doc(&ctx, "bank_file", file_id)["content"]
+            .as_str()
+            .unwrap()
+            .contains("STMT-0920")
+    );
+    // Truncated XML.
+    let out = import_file(
+        &mut ctx,
+        &profile(),
+        "cut.xml",
+        &good.as_bytes()[..good.len() / 2],
+    )
+    .await
+    .unwrap();
+    assert!(matches!(out, ImportOutcome::Rejected { .. }), "{out:?}");
+    // Another account's statement.
+    let other = good.replace(OUR_IBAN, "FR1420041010050500013M02606");
+    let out = import_file(&mut ctx, &profile(), "other.xml", other.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, ImportOutcome::Rejected { error, .. } if error.contains("not for bank profile 'main-eur'")),
+        "{out:?}"
+    );
+    // Not a bank file at all; Latin-1 bytes are kept too.
+    let out = import_file(&mut ctx, &profile(), "x.bin", b"\xff\xfe garbage")
+        .await
+        .unwrap();
+    let ImportOutcome::Rejected { file_id, .. } = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(doc(&ctx, "bank_file", file_id)["encoding"], json!("base64"));
+    assert_eq!(count(&ctx, "bank_statement"), 0);
+    assert_eq!(count(&ctx, "bank_entry"), 0);
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["statements"], json!(0));
+    assert!(ctx.events.is_empty());
+}
+
+#[tokio::test]
+async fn finance_confirms_splits_learns_and_rejects_exceptions() {
+    let mut ctx = ctx_with_invoices();
+    let file = statement(
+        "STMT-X",
+        vec![
+            entry(
+                dec!(575.50),
+                "Nordwind Trading KG",
+                Some("NL91ABNA0417164300"),
+                "two invoices",
+                "E1",
+            ),
+            entry(
+                dec!(10.00),
+                "Refund desk",
+                Some("NL02RABO0123456789"),
+                "refund",
+                "E2",
+            ),
+            entry(
+                dec!(100.00),
+                "Nordwind Trading KG",
+                Some("NL91ABNA0417164300"),
+                "on account",
+                "E3",
+            ),
+        ],
+    );
+    import_file(&mut ctx, &profile(), "x.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(s["exceptions"], json!(3), "{s:#}");
+
+    // Wrong split is refused, nothing booked.
+    let bad = [
+        ConfirmLine {
+            invoice: "INV-000003".into(),
+            amount: Some(dec!(500.00)),
+        },
+        ConfirmLine {
+            invoice: "INV-000004".into(),
+            amount: Some(dec!(70.00)),
+        },
+    ];
+    let e = confirm_exception(&mut ctx, "EX-000001", &bad, false, None)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("add up to 570.00"), "{e}");
+    // Invoices of two customers are refused.
+    let mixed = [
+        ConfirmLine {
+            invoice: "INV-000001".into(),
+            amount: None,
+        },
+        ConfirmLine {
+            invoice: "INV-000003".into(),
+            amount: None,
+        },
+    ];
+    assert!(
+        confirm_exception(&mut ctx, "EX-000001", &mixed, false, None)
+            .await
+            .is_err()
+    );
+    assert!(ctx.events.is_empty());
+
+    // Confirm across two invoices and learn the payer's account.
+    let lines = [
+        ConfirmLine {
+            invoice: "INV-000003".into(),
+            amount: None,
+        },
+        ConfirmLine {
+            invoice: "INV-000004".into(),
+            amount: None,
+        },
+    ];
+    let ex = confirm_exception(&mut ctx, "EX-000001", &lines, true, Some("phoned Bolt"))
+        .await
+        .unwrap();
+    assert_eq!(ex["status"], json!("matched"));
+    assert_eq!(ctx.events.len(), 2);
+    assert_eq!(
+        ctx.events[0].3["payment"]["amount"]["amount"],
+        json!(dec!(500.00))
+    );
+    assert_eq!(
+        ctx.events[1].3["payment"]["amount"]["amount"],
+        json!(dec!(75.50))
+    );
+    assert_eq!(
+        doc(&ctx, "recon_learned", "NL91ABNA0417164300")["customer_id"],
+        json!("C-BOLT")
+    );
+    // Decided once only.
+    assert!(
+        confirm_exception(&mut ctx, "EX-000001", &lines, false, None)
+            .await
+            .is_err()
+    );
+    // Both Bolt invoices are now in transit: nothing open to pay again.
+    let again = [ConfirmLine {
+        invoice: "INV-000004".into(),
+        amount: None,
+    }];
+    let e = confirm_exception(&mut ctx, "EX-000003", &again, false, None)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing open"), "{e}");
+
+    // Reject needs a reason and is final.
+    assert!(reject_exception(&mut ctx, "EX-000002", " ").await.is_err());
+    let r = reject_exception(&mut ctx, "EX-000002", "refund of a supplier, booked by AP")
+        .await
+        .unwrap();
+    assert_eq!(r["status"], json!("rejected"));
+    assert!(
+        reject_exception(&mut ctx, "EX-000002", "again")
+            .await
+            .is_err()
+    );
+
+    // The learned account identifies the payer next time: an amount equal to a new Bolt
+    // invoice, no text, is matched by payer + amount.
+    ctx.docs.insert(
+        ("invoice".into(), "INV-000009".into()),
+        json!({ "number": "INV-000009", "customer_id": "C-BOLT", "currency": "EUR", "total": dec!(61.20),
+                "open_amount": dec!(61.20), "status": "open", "payments": [],
+                "issue_date": "2026-09-10", "due_date": "2026-10-10",
+                "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 } }),
+    );
+    let next = statement(
+        "STMT-Y",
+        vec![entry(
+            dec!(61.20),
+            "Nordwind Trading KG",
+            Some("NL91 ABNA 0417 1643 00"),
+            "",
+            "E9",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "y.xml", next.as_bytes())
+        .await
+        .unwrap();
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(s["matched"], json!(1), "{s:#}");
+    assert_eq!(
+        doc(&ctx, "bank_match", "main-eur:STMT-Y/1")["rule"],
+        json!("payer_amount")
+    );
+}
+
+#[tokio::test]
+async fn review_rules_send_matches_to_people_and_the_policy_validates() {
+    let mut ctx = ctx_with_invoices();
+    let policy: ReconPolicy =
+        serde_json::from_value(json!({ "review_rules": ["reference_fee"] })).unwrap();
+    policy.validate().unwrap();
+    ctx.docs.insert(
+        ("recon_policy".into(), "current".into()),
+        serde_json::to_value(&policy).unwrap(),
+    );
+    import_file(&mut ctx, &profile(), "day.xml", day_statement().as_bytes())
+        .await
+        .unwrap();
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(s["matched"], json!(2));
+    assert_eq!(s["exceptions"], json!(2));
+    let review = ctx
+        .docs
+        .iter()
+        .filter(|((k, _), _)| k == "bank_exception")
+        .find(|(_, v)| v["review_rule"] == json!("reference_fee"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert_eq!(review["candidates"][0]["invoice"], json!("INV-000003"));
+
+    let bad: ReconPolicy =
+        serde_json::from_value(json!({ "review_rules": ["payer_amout"] })).unwrap();
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .contains("unknown rule 'payer_amout'")
+    );
+    assert!(serde_json::from_value::<ReconPolicy>(json!({ "tolerance": 1 })).is_err());
+}

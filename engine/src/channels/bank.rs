@@ -1,0 +1,415 @@
+//! The bank channel: account profiles (`config/banks/*.yaml`), the watched inbound folder per
+//! account, and the reconciliation policy (`config/reconciliation.yaml`).
+//!
+//! ```yaml
+//! # config/banks/main-eur.yaml
+//! account: main-eur                  # the profile's name, shown on exceptions and reports
+//! iban: DE44 5001 0517 5407 3249 31  # statements must be for this account (or one of `numbers`)
+//! numbers: []                        # other account ids the bank uses (BAI2, MT940 :25:)
+//! currency: EUR
+//! csv_mapping: ing-de                # only for CSV exports: a preset or a mapping file
+//! allow_unbalanced: false            # import statements whose balances do not add up (warned)
+//! inbound: data/bank/main-eur/inbox          # watched; defaults shown
+//! archive: data/bank/main-eur/archive
+//! quarantine: data/bank/main-eur/quarantine
+//! ```
+//!
+//! The watcher (part of `ordo run`'s services, and `ordo recon import`) takes each file in an
+//! inbound folder (not names starting with `.` or ending in `.tmp`/`.part`: senders write
+//! those first and rename), imports it in one store transaction ([`ordo_recon::import_file`]),
+//! and only after the commit moves it: imported → `archive/`, rejected or duplicate →
+//! `quarantine/` beside a `NAME.reason.txt`. A crash between commit and move leaves the file
+//! in the inbox; the next scan finds its content already stored and finishes the move, so a
+//! file is never imported twice nor lost. Matching runs in `workflows/bank-reconciliation.yaml`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ordo_bank::ParseOptions;
+use ordo_bank::parse::csv::CsvMapping;
+use ordo_recon::{ImportOutcome, ImportProfile, POLICY_DOC, ReconPolicy};
+use serde::Deserialize;
+
+use crate::runtime::{Engine, EngineError, TxContext};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    account: String,
+    #[serde(default)]
+    iban: Option<String>,
+    #[serde(default)]
+    numbers: Vec<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    csv_mapping: Option<String>,
+    #[serde(default)]
+    allow_unbalanced: bool,
+    #[serde(default)]
+    inbound: Option<PathBuf>,
+    #[serde(default)]
+    archive: Option<PathBuf>,
+    #[serde(default)]
+    quarantine: Option<PathBuf>,
+}
+
+/// A loaded bank account profile.
+#[derive(Debug, Clone)]
+pub struct BankChannel {
+    pub path: String,
+    pub profile: ImportProfile,
+    pub inbound: PathBuf,
+    pub archive: PathBuf,
+    pub quarantine: PathBuf,
+}
+
+/// Loads every `*.yaml` in `dir` (a missing folder means no bank accounts). Errors are
+/// `path:line:col: message`; any error refuses the whole set.
+pub fn load_profiles(dir: &Path) -> Result<Vec<BankChannel>, Vec<String>> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match load_profile(&p) {
+            Ok(ch) => {
+                if out
+                    .iter()
+                    .any(|o: &BankChannel| o.profile.account == ch.profile.account)
+                {
+                    errors.push(format!(
+                        "{}:1:1: bank account '{}' is defined twice",
+                        ch.path, ch.profile.account
+                    ));
+                }
+                out.push(ch)
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_profile(path: &Path) -> Result<BankChannel, String> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    let f: ProfileFile =
+        serde_saphyr::from_str(&text).map_err(|e| ordo_workflow::yaml_error(&shown, &e))?;
+    let at = |key: &str| {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .map(|n| n + 1)
+            .unwrap_or(1);
+        format!("{shown}:{line}:1")
+    };
+    if f.account.is_empty()
+        || !f
+            .account
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "{}: account '{}' must be letters, digits, '-' or '_'",
+            at("account"),
+            f.account
+        ));
+    }
+    if let Some(c) = &f.currency
+        && (c.len() != 3 || !c.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        return Err(format!(
+            "{}: currency '{c}' is not an ISO 4217 code such as EUR",
+            at("currency")
+        ));
+    }
+    if let Some(iban) = &f.iban
+        && !iban_valid(iban)
+    {
+        return Err(format!(
+            "{}: '{iban}' is not a valid IBAN (check digits)",
+            at("iban")
+        ));
+    }
+    let mut options = ParseOptions {
+        allow_unbalanced: f.allow_unbalanced,
+        ..ParseOptions::default()
+    };
+    if let Some(m) = &f.csv_mapping {
+        options.csv = Some(match CsvMapping::profile(m) {
+            Some(preset) => preset,
+            None => {
+                // A mapping file, relative to the profile's folder.
+                let file = path.parent().unwrap_or(Path::new(".")).join(m);
+                let text = std::fs::read_to_string(&file).map_err(|_| {
+                    format!(
+                        "{}: csv_mapping '{m}' is neither a preset (ing-de, sparkasse-camt-v8, fr-debit-credit, generic-en) nor a file next to the profile",
+                        at("csv_mapping")
+                    )
+                })?;
+                serde_saphyr::from_str(&text)
+                    .map_err(|e| ordo_workflow::yaml_error(&file.display().to_string(), &e))?
+            }
+        });
+    }
+    let base = PathBuf::from("data/bank").join(&f.account);
+    let mut identifiers: Vec<String> = f.iban.iter().cloned().collect();
+    identifiers.extend(f.numbers.iter().cloned());
+    Ok(BankChannel {
+        path: shown,
+        inbound: f.inbound.unwrap_or_else(|| base.join("inbox")),
+        archive: f.archive.unwrap_or_else(|| base.join("archive")),
+        quarantine: f.quarantine.unwrap_or_else(|| base.join("quarantine")),
+        profile: ImportProfile {
+            account: f.account,
+            identifiers,
+            currency: f.currency,
+            options,
+        },
+    })
+}
+
+/// ISO 13616 mod-97 check.
+fn iban_valid(iban: &str) -> bool {
+    let s: String = iban
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if s.len() < 15 || s.len() > 34 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let rotated = format!("{}{}", &s[4..], &s[..4]);
+    let mut rem: u32 = 0;
+    for c in rotated.chars() {
+        let v = c.to_digit(36).unwrap_or(0);
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// Reads and validates the reconciliation policy; a missing file is the default policy.
+pub fn load_policy(path: &Path) -> Result<ReconPolicy, String> {
+    let shown = path.display().to_string();
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(ReconPolicy::default());
+    };
+    let policy: ReconPolicy =
+        serde_saphyr::from_str(&text).map_err(|e| ordo_workflow::yaml_error(&shown, &e))?;
+    policy.validate().map_err(|e| format!("{shown}: {e}"))?;
+    Ok(policy)
+}
+
+/// Everything `ordo check` validates here: (lines to print, errors).
+pub fn check(banks: &Path, policy: &Path) -> (Vec<String>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    match load_profiles(banks) {
+        Ok(p) if !p.is_empty() => ok.push(format!(
+            "ok  {} bank account profile(s) in {}",
+            p.len(),
+            banks.display()
+        )),
+        Ok(_) => {}
+        Err(e) => errors.extend(e),
+    }
+    match load_policy(policy) {
+        Ok(_) if policy.exists() => ok.push(format!("ok  {}", policy.display())),
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    }
+    (ok, errors)
+}
+
+/// The last problem logged by the watcher, so a broken profile is reported once, not every
+/// second.
+static LAST_PROBLEM: Mutex<String> = Mutex::new(String::new());
+
+fn report_once(msg: String) {
+    if let Ok(mut last) = LAST_PROBLEM.lock()
+        && *last != msg
+    {
+        for line in msg.lines() {
+            tracing::error!("bank channel: {line}");
+        }
+        *last = msg;
+    }
+}
+
+/// Stores the policy file's content as the policy in force when it changed and is valid.
+pub async fn sync_policy(engine: &Engine) -> Result<(), EngineError> {
+    let policy = match load_policy(&engine.recon_policy) {
+        Ok(p) => p,
+        Err(e) => {
+            report_once(format!("{e} (the previous policy stays in force)"));
+            return Ok(());
+        }
+    };
+    let value = serde_json::to_value(&policy).unwrap_or_default();
+    let mut tx = engine.store.begin().await?;
+    if tx.get_document(POLICY_DOC.0, POLICY_DOC.1).await?.as_ref() == Some(&value) {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    tx.put_document(POLICY_DOC.0, POLICY_DOC.1, &value, engine.clock.now_ms())
+        .await?;
+    tx.commit().await?;
+    tracing::info!(path = %engine.recon_policy.display(), "reconciliation policy in force");
+    Ok(())
+}
+
+/// One scan of every inbound folder. Returns the number of files taken.
+pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
+    let channels = match load_profiles(&engine.banks_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            report_once(format!(
+                "{}\nbank profiles refused; inbound folders are not watched until fixed",
+                e.join("\n")
+            ));
+            return Ok(0);
+        }
+    };
+    if channels.is_empty() {
+        return Ok(0);
+    }
+    sync_policy(engine).await?;
+    let mut taken = 0;
+    for ch in &channels {
+        let Ok(rd) = std::fs::read_dir(&ch.inbound) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && !is_partial(p))
+            .collect();
+        files.sort();
+        for f in files {
+            import_path(engine, ch, &f, true).await?;
+            taken += 1;
+        }
+    }
+    Ok(taken)
+}
+
+fn is_partial(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
+}
+
+/// Imports one file for `ch`; with `move_file`, archives or quarantines it after the commit.
+pub async fn import_path(
+    engine: &Engine,
+    ch: &BankChannel,
+    path: &Path,
+    move_file: bool,
+) -> Result<ImportOutcome, EngineError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file")
+        .to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| EngineError::Refused(format!("{}: {e}", path.display())))?;
+    let id = ordo_recon::import::file_id(&bytes);
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    // Stored before, under this very name and account: a crash hit between the commit and the
+    // move last time. Finish the move with the recorded verdict.
+    if let Some(prev) = tx.get_document("bank_file", &id).await?
+        && prev["name"] == name.as_str()
+        && prev["account"] == ch.profile.account.as_str()
+    {
+        tx.rollback().await?;
+        let outcome: ImportOutcome = serde_json::from_value(prev["outcome"].clone())
+            .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
+        if move_file {
+            settle_file(ch, path, &name, &outcome);
+        }
+        return Ok(outcome);
+    }
+    let outcome = {
+        let mut ctx = TxContext {
+            tx: tx.as_mut(),
+            engine,
+            instance_id: None,
+            now_ms: engine.clock.now_ms(),
+        };
+        ordo_recon::import_file(&mut ctx, &ch.profile, &name, &bytes)
+            .await
+            .map_err(|e| EngineError::Refused(e.to_string()))?
+    };
+    tx.commit().await?;
+    match &outcome {
+        ImportOutcome::Imported {
+            statements,
+            entries,
+            duplicate_entries,
+            ..
+        } => {
+            tracing::info!(account = %ch.profile.account, file = %name, statements = statements.len(), entries, duplicate_entries, "bank file imported")
+        }
+        ImportOutcome::Duplicate { reason, .. } => {
+            tracing::warn!(account = %ch.profile.account, file = %name, "bank file not booked, duplicate: {reason}")
+        }
+        ImportOutcome::Rejected { error, .. } => {
+            tracing::error!(account = %ch.profile.account, file = %name, "bank file rejected: {error}")
+        }
+    }
+    if move_file {
+        settle_file(ch, path, &name, &outcome);
+    }
+    Ok(outcome)
+}
+
+/// Moves a processed file out of the inbox. A failure is logged and retried at the next scan
+/// (which then finds the stored verdict).
+fn settle_file(ch: &BankChannel, path: &Path, name: &str, outcome: &ImportOutcome) {
+    let (dir, reason) = match outcome {
+        ImportOutcome::Imported { .. } => (&ch.archive, None),
+        ImportOutcome::Duplicate { reason, .. } => (
+            &ch.quarantine,
+            Some(format!("duplicate, nothing booked: {reason}\n")),
+        ),
+        ImportOutcome::Rejected { error, .. } => (
+            &ch.quarantine,
+            Some(format!("rejected, nothing booked: {error}\n")),
+        ),
+    };
+    let res = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut target = dir.join(name);
+        if target.exists() {
+            target = dir.join(format!("{}-{name}", &outcome.file_id()[..12]));
+        }
+        if let Some(r) = &reason {
+            let file_name = target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(name)
+                .to_string();
+            std::fs::write(dir.join(format!("{file_name}.reason.txt")), r)?;
+        }
+        std::fs::rename(path, &target)
+    })();
+    if let Err(e) = res {
+        tracing::warn!(file = %path.display(), error = %e, "could not move the bank file; will retry");
+    }
+}
