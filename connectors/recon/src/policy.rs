@@ -20,6 +20,7 @@
 //! `recon_policy/current` document, which the `bank.reconcile` step reads in its transaction.
 
 use ordo_bank::MatchConfig;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Document (kind, id) holding the policy in force.
@@ -45,10 +46,60 @@ pub const RULE_NAMES: &[&str] = &[
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReconPolicy {
-    pub matching: MatchConfig,
+    pub matching: Matching,
     /// Rules whose matches are proposed, not booked: they land in the exceptions queue with
     /// the match as the top candidate.
     pub review_rules: Vec<String>,
+}
+
+/// The matcher's knobs as finance writes them: the same fields as [`MatchConfig`] (defaults
+/// there), but a misspelt key is an error instead of silently using the default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Matching {
+    pub tolerance: Decimal,
+    pub writeoff_account: String,
+    pub max_fee: Decimal,
+    pub fee_account: String,
+    pub discount_account: String,
+    pub discount_grace_days: u32,
+    pub name_threshold: u8,
+    pub max_subset: usize,
+    pub min_confidence: u8,
+}
+
+impl Default for Matching {
+    fn default() -> Self {
+        let d = MatchConfig::default();
+        Matching {
+            tolerance: d.tolerance,
+            writeoff_account: d.writeoff_account,
+            max_fee: d.max_fee,
+            fee_account: d.fee_account,
+            discount_account: d.discount_account,
+            discount_grace_days: d.discount_grace_days,
+            name_threshold: d.name_threshold,
+            max_subset: d.max_subset,
+            min_confidence: d.min_confidence,
+        }
+    }
+}
+
+impl Matching {
+    pub fn to_config(&self) -> MatchConfig {
+        MatchConfig {
+            tolerance: self.tolerance,
+            writeoff_account: self.writeoff_account.clone(),
+            max_fee: self.max_fee,
+            fee_account: self.fee_account.clone(),
+            discount_account: self.discount_account.clone(),
+            discount_grace_days: self.discount_grace_days,
+            name_threshold: self.name_threshold,
+            max_subset: self.max_subset,
+            min_confidence: self.min_confidence,
+            ..MatchConfig::default()
+        }
+    }
 }
 
 impl ReconPolicy {

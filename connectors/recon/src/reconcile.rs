@@ -106,7 +106,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
 
     let (items, mut invoices) = open_items(ctx).await?;
     let customers = customers(ctx).await?;
-    let mut cfg: MatchConfig = policy.matching.clone();
+    let mut cfg: MatchConfig = policy.matching.to_config();
     for acct in ctx.list_documents("recon_learned", "").await? {
         if let Some(d) = ctx.get_document("recon_learned", &acct).await?
             && let Some(c) = d["customer_id"].as_str()

@@ -549,4 +549,8 @@ async fn review_rules_send_matches_to_people_and_the_policy_validates() {
             .contains("unknown rule 'payer_amout'")
     );
     assert!(serde_json::from_value::<ReconPolicy>(json!({ "tolerance": 1 })).is_err());
+    assert!(
+        serde_json::from_value::<ReconPolicy>(json!({ "matching": { "tolerence": 1 } })).is_err(),
+        "a misspelt knob is an error, not the default"
+    );
 }
