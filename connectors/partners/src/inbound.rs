@@ -1,0 +1,437 @@
+//! One file received from trading partners, processed in one transaction.
+//!
+//! The raw bytes are kept (`edi_file/<sha256>`) whatever happens. Then, per interchange:
+//! - the sender must be a known partner (`their_id`) and the interchange addressed to us
+//!   (`our_id`), else it is **rejected and kept** (no ack: we do not answer strangers);
+//! - an interchange control number already received from that partner is a **duplicate**:
+//!   reported, not processed again;
+//! - otherwise it is validated and, if the partner wants one, a 997/999 or CONTRL goes back
+//!   (written to their outbound folder after commit; its control number from the store's
+//!   per-partner counter) — a rejecting one when sets are in error;
+//! - accepted 850/ORDERS become orders (`order.received`, the same intake as `ordo submit`;
+//!   the same customer and PO again is reported as a duplicate order, not processed twice);
+//! - a 997/999/CONTRL from the partner is matched to the interchange of ours it acknowledges
+//!   (`edi_sent/<partner>:<control>`), and the verdict is written there and on the order.
+//!
+//! A file with no readable interchange is rejected whole. The outcome tells the engine whether
+//! the file goes to the archive (everything processed cleanly) or to quarantine with a reason.
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+use ordo_contract::{StepContext, StepError};
+use ordo_edi::ack::{self, AckKind, AckOptions, AckStatus, ContrlOptions};
+use ordo_edi::map::MapOptions;
+use ordo_edi::{Interchange, Standard};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::outbound::{FILE_CHANNEL, next_control, record_sent};
+use crate::profile::Partner;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ReceiveOutcome {
+    /// Every interchange was processed; `problems` lists what an operator should look at
+    /// (rejected sets, unknown senders, duplicates) — the file is quarantined when not empty.
+    Processed {
+        file_id: String,
+        interchanges: Vec<Value>,
+        orders: Vec<String>,
+        problems: Vec<String>,
+    },
+    /// The same bytes were received before.
+    Duplicate { file_id: String, reason: String },
+    /// Nothing in the file could be read as an interchange.
+    Rejected { file_id: String, error: String },
+}
+
+impl ReceiveOutcome {
+    pub fn file_id(&self) -> &str {
+        match self {
+            ReceiveOutcome::Processed { file_id, .. }
+            | ReceiveOutcome::Duplicate { file_id, .. }
+            | ReceiveOutcome::Rejected { file_id, .. } => file_id,
+        }
+    }
+
+    /// Why the file goes to quarantine, or None when it is archived.
+    pub fn quarantine_reason(&self) -> Option<String> {
+        match self {
+            ReceiveOutcome::Processed { problems, .. } if problems.is_empty() => None,
+            ReceiveOutcome::Processed { problems, .. } => Some(problems.join("\n")),
+            ReceiveOutcome::Duplicate { reason, .. } => {
+                Some(format!("duplicate file, not processed again: {reason}"))
+            }
+            ReceiveOutcome::Rejected { error, .. } => Some(format!("rejected: {error}")),
+        }
+    }
+}
+
+pub fn file_id(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Line and column (1-based) of a byte offset, for located messages.
+fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let upto = &bytes[..offset.min(bytes.len())];
+    let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = upto.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    (line, col)
+}
+
+/// Processes `bytes`, received as `name`, against the known partners.
+pub async fn receive_file(
+    ctx: &mut dyn StepContext,
+    partners: &[Partner],
+    name: &str,
+    bytes: &[u8],
+) -> Result<ReceiveOutcome, StepError> {
+    let id = file_id(bytes);
+    if let Some(prev) = ctx.get_document("edi_file", &id).await? {
+        return Ok(ReceiveOutcome::Duplicate {
+            reason: format!(
+                "the same file was received as '{}' at {}",
+                prev["name"].as_str().unwrap_or("?"),
+                prev["received_at"].as_str().unwrap_or("?")
+            ),
+            file_id: id,
+        });
+    }
+    let now = ctx.now().naive_utc();
+    let mut interchanges = Vec::new();
+    let mut orders = Vec::new();
+    let mut problems = Vec::new();
+    let mut read_any = false;
+    for r in ordo_edi::read(bytes) {
+        let ich = match r {
+            Ok(i) => i,
+            Err(e) => {
+                let at = match &e {
+                    ordo_edi::EdiError::NoInterchange { offset }
+                    | ordo_edi::EdiError::BadHeader { offset, .. } => *offset,
+                    _ => 0,
+                };
+                let (l, c) = line_col(bytes, at);
+                problems.push(format!("{name}:{l}:{c}: {e}"));
+                continue;
+            }
+        };
+        read_any = true;
+        let (l, c) = line_col(bytes, ich.offset);
+        let at = format!("{name}:{l}:{c}");
+        let summary =
+            interchange(ctx, partners, &ich, &at, now, &mut orders, &mut problems).await?;
+        interchanges.push(summary);
+    }
+    let outcome = if read_any {
+        ReceiveOutcome::Processed {
+            file_id: id.clone(),
+            interchanges,
+            orders,
+            problems,
+        }
+    } else {
+        ReceiveOutcome::Rejected {
+            file_id: id.clone(),
+            error: if problems.is_empty() {
+                format!("{name}: empty file")
+            } else {
+                problems.join("; ")
+            },
+        }
+    };
+    let mut file = json!({ "id": id, "name": name, "size": bytes.len(),
+                           "received_at": ctx.now().to_rfc3339(), "outcome": outcome });
+    match std::str::from_utf8(bytes) {
+        Ok(t) => {
+            file["encoding"] = json!("utf-8");
+            file["content"] = json!(t);
+        }
+        Err(_) => {
+            file["encoding"] = json!("base64");
+            file["content"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+        }
+    }
+    ctx.put_document("edi_file", &id, &file).await?;
+    Ok(outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn interchange(
+    ctx: &mut dyn StepContext,
+    partners: &[Partner],
+    ich: &Interchange<'_>,
+    at: &str,
+    now: NaiveDateTime,
+    orders: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> Result<Value, StepError> {
+    let sender = format!("{}:{}", ich.sender.qualifier.trim(), ich.sender.id.trim());
+    let mut summary = json!({ "control_number": ich.control_number, "sender": sender,
+                              "receiver": format!("{}:{}", ich.receiver.qualifier.trim(), ich.receiver.id.trim()) });
+    let Some(partner) = partners.iter().find(|p| p.their_id.matches(&ich.sender)) else {
+        problems.push(format!(
+            "{at}: interchange {} from unknown sender {sender}: rejected, kept, not acknowledged",
+            ich.control_number
+        ));
+        summary["status"] = json!("unknown_sender");
+        return Ok(summary);
+    };
+    summary["partner"] = json!(partner.partner);
+    if !partner.our_id.matches(&ich.receiver) {
+        problems.push(format!(
+            "{at}: interchange {} from {} is addressed to {}, not to us ({}:{}): rejected, kept",
+            ich.control_number,
+            partner.partner,
+            summary["receiver"].as_str().unwrap_or_default(),
+            partner.our_id.qualifier,
+            partner.our_id.id
+        ));
+        summary["status"] = json!("wrong_receiver");
+        return Ok(summary);
+    }
+    let ctl_key = format!("{}:in:{}", partner.partner, ich.control_number.trim());
+    if let Some(prev) = ctx.get_document("edi_control", &ctl_key).await? {
+        problems.push(format!(
+            "{at}: interchange {} from {} was already received in file {} at {}: duplicate, not processed again",
+            ich.control_number,
+            partner.partner,
+            prev["file"].as_str().unwrap_or("?"),
+            prev["received_at"].as_str().unwrap_or("?")
+        ));
+        summary["status"] = json!("duplicate");
+        return Ok(summary);
+    }
+
+    let issues = ordo_edi::validate(ich);
+    let verdicts = ack::summarize(ich, &issues);
+    summary["groups"] = json!(verdicts
+        .iter()
+        .map(|g| json!({ "functional_id": g.functional_id, "control_number": g.control_number, "status": g.status.x12(),
+                         "sets": g.sets.iter().map(|s| json!({ "set": s.set_id, "control_number": s.control_number, "status": s.status.x12() })).collect::<Vec<_>>() }))
+        .collect::<Vec<_>>());
+    for i in issues.iter().filter(|i| i.is_error()) {
+        problems.push(format!("{at}: interchange {}: {i}", ich.control_number));
+    }
+
+    // Our acknowledgment, if the partner wants one.
+    let ack_kind = partner.acknowledgment.to_ascii_uppercase();
+    let is_ack_set = |s: &str| matches!(s, "997" | "999" | "CONTRL");
+    let only_acks = ich
+        .transactions()
+        .all(|(_, _, t)| is_ack_set(t.set_id.as_str()));
+    if ack_kind != "NONE" && !only_acks {
+        let ctl = next_control(ctx, &partner.partner).await?;
+        let seps = partner.separators().ok().flatten();
+        let (kind, bytes) = match ich.standard {
+            Standard::X12 => {
+                let k = if ack_kind == "999" {
+                    AckKind::X999
+                } else {
+                    AckKind::X997
+                };
+                let mut o = AckOptions::new(k, ctl, now);
+                o.separators = seps;
+                (
+                    if ack_kind == "999" { "999" } else { "997" },
+                    ack::x12_ack(ich, &issues, &o),
+                )
+            }
+            Standard::Edifact => {
+                let mut o = ContrlOptions::new(ctl, now);
+                o.separators = seps;
+                ("CONTRL", ack::contrl(ich, &issues, &o))
+            }
+        };
+        match bytes {
+            Ok(b) => {
+                let text = String::from_utf8_lossy(&b).into_owned();
+                let file = format!("{}-{ctl:09}-{}.edi", partner.partner, kind.to_lowercase());
+                ctx.send_outbound(
+                    FILE_CHANNEL,
+                    &format!("edi/{}/{ctl}", partner.partner),
+                    &json!({ "dir": partner.folder("outbound"), "name": file, "content": text }),
+                )
+                .await?;
+                record_sent(
+                    ctx,
+                    partner,
+                    ctl,
+                    kind,
+                    None,
+                    &json!({ "acknowledges": ich.control_number, "file": file }),
+                )
+                .await?;
+                summary["ack"] = json!({ "kind": kind, "control_number": ctl, "file": file });
+            }
+            Err(e) => problems.push(format!(
+                "{at}: interchange {}: could not write the {kind}: {e}",
+                ich.control_number
+            )),
+        }
+    }
+
+    // The business content.
+    let opts = MapOptions {
+        customer_id: partner.customer.clone(),
+        partner: Some(partner.partner.clone()),
+        default_currency: partner.currency.clone(),
+    };
+    for (gi, ti, t) in ich.transactions() {
+        let accepted = verdicts.get(gi).is_none_or(|g| {
+            g.status != AckStatus::Rejected && g.sets.get(ti).is_none_or(|s| s.status.is_accepted())
+        });
+        match t.set_id.as_str() {
+            "850" | "ORDERS" if accepted => match ordo_edi::map::to_order(ich, t, &opts) {
+                Ok(mut order) => {
+                    order.channel = match ich.standard {
+                        Standard::X12 => "edi-x12".into(),
+                        Standard::Edifact => "edifact".into(),
+                    };
+                    if ctx.get_document("order", &order.id).await?.is_some() {
+                        problems.push(format!(
+                            "{at}: {} {} from {}: order '{}' (customer {}, PO {}) was already received: duplicate, not processed twice",
+                            t.set_id, t.control_number, partner.partner, order.id, order.customer_id, order.po_number
+                        ));
+                        continue;
+                    }
+                    let mut doc = serde_json::to_value(&order)
+                        .map_err(|e| StepError::Permanent(e.to_string()))?;
+                    doc["edi"] = json!({ "partner": partner.partner, "interchange": ich.control_number,
+                                         "group": verdicts.get(gi).map(|g| g.control_number.clone()),
+                                         "set": t.control_number });
+                    ctx.put_document("order", &order.id, &doc).await?;
+                    ctx.emit_event("order.received", &order.id, "received", &json!({ "order": doc }))
+                        .await?;
+                    orders.push(order.id);
+                }
+                Err(e) => problems.push(format!("{at}: {e}")),
+            },
+            "850" | "ORDERS" => problems.push(format!(
+                "{at}: {} {} rejected (see the acknowledgment), no order created",
+                t.set_id, t.control_number
+            )),
+            "997" | "999" => received_x12_ack(ctx, partner, ich, t, at, problems).await?,
+            "CONTRL" => received_contrl(ctx, partner, ich, t, at, problems).await?,
+            other => problems.push(format!(
+                "{at}: {other} {} from {}: ordo does not take this document inbound; kept, not processed",
+                t.control_number, partner.partner
+            )),
+        }
+    }
+    ctx.put_document(
+        "edi_control",
+        &ctl_key,
+        &json!({ "partner": partner.partner, "control_number": ich.control_number,
+                 "received_at": ctx.now().to_rfc3339(), "file": at.split(':').next() }),
+    )
+    .await?;
+    summary["status"] = json!("processed");
+    Ok(summary)
+}
+
+/// AK1 names the group of ours being acknowledged (its GS06 = our interchange control number);
+/// AK9 (997) or AK9/IK5 (999) gives the verdict.
+async fn received_x12_ack(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    ich: &Interchange<'_>,
+    t: &ordo_edi::Transaction,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), StepError> {
+    let mut group: Option<String> = None;
+    let mut verdict: Option<String> = None;
+    for s in ich.transaction_segments(t) {
+        match s.tag() {
+            "AK1" => group = s.opt(2),
+            "AK9" => verdict = s.opt(1),
+            _ => {}
+        }
+    }
+    let Some(group) = group else {
+        problems.push(format!(
+            "{at}: {} {} has no AK1",
+            t.set_id, t.control_number
+        ));
+        return Ok(());
+    };
+    apply_ack(
+        ctx,
+        partner,
+        &group,
+        verdict.as_deref().unwrap_or("?"),
+        &t.set_id,
+        at,
+        problems,
+    )
+    .await
+}
+
+/// UCI names our interchange (0020) and gives the action (7 accepted, 4 rejected, 8 received).
+async fn received_contrl(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    ich: &Interchange<'_>,
+    t: &ordo_edi::Transaction,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), StepError> {
+    let Some(uci) = ich.transaction_segments(t).find(|s| s.tag() == "UCI") else {
+        problems.push(format!("{at}: CONTRL {} has no UCI", t.control_number));
+        return Ok(());
+    };
+    let ctl = uci.opt(1).unwrap_or_default();
+    let verdict = match uci.opt(4).as_deref() {
+        Some("7") => "A",
+        Some("4") => "R",
+        Some("8") => "received",
+        _ => "?",
+    };
+    apply_ack(ctx, partner, &ctl, verdict, "CONTRL", at, problems).await
+}
+
+async fn apply_ack(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    control: &str,
+    verdict: &str,
+    kind: &str,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), StepError> {
+    let n: u64 = control.trim().trim_start_matches('0').parse().unwrap_or(0);
+    let key = format!("{}:{n}", partner.partner);
+    let Some(mut sent) = ctx.get_document("edi_sent", &key).await? else {
+        problems.push(format!(
+            "{at}: {kind} from {} acknowledges {control}, which ordo did not send them",
+            partner.partner
+        ));
+        return Ok(());
+    };
+    let ack = json!({ "kind": kind, "status": verdict, "received_at": ctx.now().to_rfc3339() });
+    sent["ack"] = ack.clone();
+    ctx.put_document("edi_sent", &key, &sent).await?;
+    if verdict == "R" {
+        problems.push(format!(
+            "{at}: {} rejected our {} {control} ({kind})",
+            partner.partner,
+            sent["document"].as_str().unwrap_or("interchange")
+        ));
+    }
+    if let Some(order_id) = sent["order_id"].as_str()
+        && let Some(mut order) = ctx.get_document("order", order_id).await?
+    {
+        let entry = json!({ "document": sent["document"], "control_number": n, "ack": ack });
+        match order["edi_acks"].as_array_mut() {
+            Some(list) => list.push(entry),
+            None => order["edi_acks"] = json!([entry]),
+        }
+        ctx.put_document("order", order_id, &order).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `ordo-partners`: EDI with trading partners, bound to the workflow through the contract's
+//! transaction port (no I/O here; the engine's channel reads and moves files):
+//!
+//! - [`profile`]: partner profiles (`config/partners/*.yaml`) and their validation.
+//! - [`inbound`]: one received file → interchanges identified by sender, duplicates refused,
+//!   acknowledgments queued, orders started, partners' acknowledgments matched to what we sent.
+//! - [`outbound`]: the `edi.send` connector (855/856/810, ORDRSP/DESADV/INVOIC) with store
+//!   control numbers per partner.
+//!
+//! Store layout: `partner/<name>` profile in force · `edi_file/<sha256>` raw file + outcome ·
+//! `edi_control/<partner>:in:<control>` interchanges received · `edi_sent/<partner>:<control>`
+//! interchanges sent (documents and acks) with the partner's verdict · number series
+//! `edi.<partner>` our control numbers.
+
+pub mod inbound;
+pub mod outbound;
+pub mod profile;
+
+pub use inbound::{ReceiveOutcome, receive_file};
+pub use outbound::{FILE_CHANNEL, PARTNER_DOC, SendDocument};
+pub use profile::{DOCUMENTS, EnvelopeId, Partner, parse_separators};

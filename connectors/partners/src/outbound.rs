@@ -1,0 +1,179 @@
+//! Sending business documents to the partner an order came from: the `edi.send` connector.
+//!
+//! `with: { document: order_response | ship_notice | invoice }` renders, for the order's
+//! partner, an 855 / 856 / 810 (X12) or ORDRSP / DESADV / INVOIC (EDIFACT) in the partner's
+//! version and separators, under an interchange control number from the store's per-partner
+//! counter (`edi.<partner>`, gapless and never reused: it is taken in the step's transaction),
+//! and queues it as a file for the partner's outbound folder (written after commit, atomically).
+//! `edi_sent/<partner>:<control>` records what was sent for the order; the partner's 997/CONTRL
+//! is matched to it later. Orders that did not come by EDI, and documents the partner does not
+//! want, give `skipped`.
+
+use async_trait::async_trait;
+use ordo_contract::{
+    Connector, Invoice, Order, Shipment, StepContext, StepContextExt, StepError, StepInput,
+    StepOutput, data_field,
+};
+use ordo_edi::Standard;
+use ordo_edi::write::{Document, Envelope};
+use serde_json::{Value, json};
+
+use crate::profile::Partner;
+
+/// The engine's outbound channel for named text files (`{dir, name, content}`).
+pub const FILE_CHANNEL: &str = "file";
+
+/// Document kind of a stored partner profile: `partner/<name>` (the engine keeps it in sync
+/// with `config/partners/<name>.yaml`, folders resolved).
+pub const PARTNER_DOC: &str = "partner";
+
+fn permanent(m: impl Into<String>) -> StepError {
+    StepError::Permanent(m.into())
+}
+
+/// The next interchange control number for `partner` (1, 2, 3 … per partner).
+pub async fn next_control(ctx: &mut dyn StepContext, partner: &str) -> Result<u64, StepError> {
+    let n = ctx.next_number(&format!("edi.{partner}")).await?;
+    Ok(n as u64)
+}
+
+/// Records an interchange we sent (documents and acknowledgments alike).
+pub async fn record_sent(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    control: u64,
+    document: &str,
+    order_id: Option<&str>,
+    extra: &Value,
+) -> Result<(), StepError> {
+    let mut doc = json!({ "partner": partner.partner, "control_number": control, "document": document,
+                          "order_id": order_id, "sent_at": ctx.now().to_rfc3339(), "ack": null });
+    if let (Some(o), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    ctx.put_document("edi_sent", &format!("{}:{control}", partner.partner), &doc)
+        .await?;
+    Ok(())
+}
+
+pub struct SendDocument;
+
+#[async_trait]
+impl Connector for SendDocument {
+    fn name(&self) -> &'static str {
+        "edi.send"
+    }
+
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["sent", "skipped"]
+    }
+
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let which = input.params["document"]
+            .as_str()
+            .ok_or_else(|| permanent("edi.send needs `with: { document: … }`"))?;
+        if !crate::profile::DOCUMENTS.contains(&which) {
+            return Err(permanent(format!(
+                "edi.send: unknown document '{which}' (documents: {})",
+                crate::profile::DOCUMENTS.join(", ")
+            )));
+        }
+        let order: Order = data_field(input.data, "order")?;
+        let Some(name) = order.partner.clone() else {
+            return Ok(StepOutput::outcome("skipped"));
+        };
+        let partner: Partner = ctx.get(PARTNER_DOC, &name).await?.ok_or_else(|| {
+            permanent(format!(
+                "order {} came from partner '{name}', which has no profile in config/partners/",
+                order.id
+            ))
+        })?;
+        if !partner.wants(which) {
+            return Ok(StepOutput::outcome("skipped"));
+        }
+        let version = partner.version().map_err(permanent)?;
+        let x12 = version.standard() == Standard::X12;
+        let today = ctx.now().date_naive();
+        let (doc, reference): (Document, String) = match which {
+            "order_response" => {
+                let d = if x12 {
+                    ordo_edi::map::order_to_855(&order, today)
+                } else {
+                    ordo_edi::map::order_to_ordrsp(&order, today)
+                };
+                (d, order.id.clone())
+            }
+            "ship_notice" => {
+                let s: Shipment = data_field(input.data, "shipment")?;
+                let d = if x12 {
+                    ordo_edi::map::shipment_to_856(&s, &order)
+                } else {
+                    ordo_edi::map::shipment_to_desadv(&s, &order)
+                }
+                .map_err(|e| permanent(e.to_string()))?;
+                (d, s.id)
+            }
+            _ => {
+                let number = input.data["invoice"]["number"]
+                    .as_str()
+                    .ok_or_else(|| permanent("instance data has no invoice number"))?
+                    .to_string();
+                let inv: Invoice = ctx
+                    .get("invoice", &number)
+                    .await?
+                    .ok_or_else(|| permanent(format!("no invoice '{number}'")))?;
+                let d = if x12 {
+                    ordo_edi::map::invoice_to_810(&inv, &order)
+                } else {
+                    ordo_edi::map::invoice_to_invoic(&inv, &order)
+                }
+                .map_err(|e| permanent(e.to_string()))?;
+                (d, number)
+            }
+        };
+        let ctl = next_control(ctx, &partner.partner).await?;
+        let mut env = Envelope::new(
+            version,
+            partner.our_id.to_partner_id(),
+            partner.their_id.to_partner_id(),
+            ctl,
+            ctx.now().naive_utc(),
+        );
+        if let Some(seps) = partner.separators().map_err(permanent)? {
+            env.separators = seps;
+        }
+        env.test = partner.test;
+        env.ack_requested = partner.ack_requested;
+        env.newline = true;
+        let set = doc.set_id.clone();
+        let bytes = ordo_edi::write::write(&env, &[doc])
+            .map_err(|e| permanent(format!("{which} for order {}: {e}", order.id)))?;
+        let file = format!("{}-{ctl:09}-{}.edi", partner.partner, set.to_lowercase());
+        ctx.send_outbound(
+            FILE_CHANNEL,
+            &format!("edi/{}/{ctl}", partner.partner),
+            &json!({ "dir": partner.folder("outbound"), "name": file,
+                     "content": String::from_utf8_lossy(&bytes) }),
+        )
+        .await?;
+        record_sent(
+            ctx,
+            &partner,
+            ctl,
+            which,
+            Some(&order.id),
+            &json!({ "set": set, "reference": reference, "file": file }),
+        )
+        .await?;
+        Ok(StepOutput::outcome("sent").with(
+            format!("edi_{which}"),
+            json!({ "partner": partner.partner, "set": set, "control_number": ctl, "file": file }),
+        ))
+    }
+}

@@ -1,0 +1,283 @@
+//! Partner profiles (`config/partners/NAME.yaml`): who a trading partner is on the envelope,
+//! which standard and version they speak, the separators to write, the acknowledgment and the
+//! documents they want, their customer in master data and their folders.
+//!
+//! ```yaml
+//! partner: acme                    # name used in the store and on orders (Order.partner)
+//! customer: C-ACME                 # their customer id in master data
+//! version: "4010"                  # 4010 | 5010 | D96A | D01B
+//! their_id: { qualifier: ZZ, id: ACMEBUYER }    # ISA05/06 or UNB S002 on what they send
+//! our_id: { qualifier: ZZ, id: ORDOSELLER }     # how they address us (ISA07/08, UNB S003)
+//! separators: "*>^~"               # optional; X12: element component [repetition] segment,
+//!                                  # EDIFACT: the six UNA characters `:+.? '`
+//! acknowledgment: "997"            # 997 | 999 | CONTRL | none
+//! documents: [order_response, ship_notice, invoice]   # 855/ORDRSP, 856/DESADV, 810/INVOIC
+//! currency: USD                    # when an order states none
+//! test: false                      # mark what we send as test (ISA15 T, UNB 0035 1)
+//! ack_requested: true              # ask for their 997/CONTRL (ISA14 / UNB 0031)
+//! inbound: data/partners/acme/in   # watched; these are the defaults
+//! outbound: data/partners/acme/out
+//! archive: data/partners/acme/archive
+//! quarantine: data/partners/acme/quarantine
+//! ```
+
+use ordo_edi::{PartnerId, Separators, Standard, Version};
+use serde::{Deserialize, Serialize};
+
+/// What ordo sends a partner, by business meaning (the EDI set follows from the standard).
+pub const DOCUMENTS: &[&str] = &["order_response", "ship_notice", "invoice"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeId {
+    pub qualifier: String,
+    pub id: String,
+}
+
+impl EnvelopeId {
+    pub fn to_partner_id(&self) -> PartnerId {
+        PartnerId {
+            qualifier: self.qualifier.clone(),
+            id: self.id.clone(),
+        }
+    }
+
+    /// Same party as an envelope's id (X12 pads ids to 15 characters).
+    pub fn matches(&self, p: &PartnerId) -> bool {
+        self.id.trim() == p.id.trim()
+            && (self.qualifier.trim().is_empty()
+                || p.qualifier.trim().is_empty()
+                || self.qualifier.trim() == p.qualifier.trim())
+    }
+}
+
+/// A partner profile as written in YAML, plus the folders the engine resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    pub partner: String,
+    pub customer: String,
+    pub version: String,
+    pub their_id: EnvelopeId,
+    pub our_id: EnvelopeId,
+    #[serde(default)]
+    pub separators: Option<String>,
+    #[serde(default = "default_ack")]
+    pub acknowledgment: String,
+    #[serde(default)]
+    pub documents: Vec<String>,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub test: bool,
+    #[serde(default)]
+    pub ack_requested: bool,
+    #[serde(default)]
+    pub inbound: Option<String>,
+    #[serde(default)]
+    pub outbound: Option<String>,
+    #[serde(default)]
+    pub archive: Option<String>,
+    #[serde(default)]
+    pub quarantine: Option<String>,
+}
+
+fn default_ack() -> String {
+    "997".into()
+}
+fn default_currency() -> String {
+    "USD".into()
+}
+
+impl Partner {
+    pub fn version(&self) -> Result<Version, String> {
+        match self.version.to_ascii_uppercase().as_str() {
+            "4010" | "004010" => Ok(Version::X12_4010),
+            "5010" | "005010" => Ok(Version::X12_5010),
+            "D96A" => Ok(Version::D96A),
+            "D01B" => Ok(Version::D01B),
+            v => Err(format!(
+                "version '{v}' is not one of 4010, 5010, D96A, D01B"
+            )),
+        }
+    }
+
+    pub fn standard(&self) -> Result<Standard, String> {
+        self.version().map(|v| v.standard())
+    }
+
+    /// The separators to write: the profile's, else the version's usual ones.
+    pub fn separators(&self) -> Result<Option<Separators>, String> {
+        let v = self.version()?;
+        self.separators
+            .as_deref()
+            .map(|s| parse_separators(s, v))
+            .transpose()
+    }
+
+    /// Every check a profile must pass; messages name the key (the caller adds the path).
+    pub fn validate(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.partner.is_empty()
+            || !self
+                .partner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            out.push((
+                "partner",
+                format!(
+                    "partner '{}' must be letters, digits, '-' or '_'",
+                    self.partner
+                ),
+            ));
+        }
+        if self.customer.trim().is_empty() {
+            out.push(("customer", "customer must name a customer id".into()));
+        }
+        let version = match self.version() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                out.push(("version", e));
+                None
+            }
+        };
+        if let Some(v) = version {
+            let x12 = v.standard() == Standard::X12;
+            for (key, id) in [("their_id", &self.their_id), ("our_id", &self.our_id)] {
+                if id.id.trim().is_empty() {
+                    out.push((key, format!("{key}.id is empty")));
+                }
+                if x12 && (id.id.len() > 15 || id.qualifier.len() != 2) {
+                    out.push((
+                        key,
+                        format!(
+                            "{key}: X12 ids are at most 15 characters with a 2-character qualifier, got '{}:{}'",
+                            id.qualifier, id.id
+                        ),
+                    ));
+                }
+                if !x12 && id.id.len() > 35 {
+                    out.push((key, format!("{key}: EDIFACT ids are at most 35 characters")));
+                }
+            }
+            if let Err(e) = self.separators() {
+                out.push(("separators", e));
+            }
+            let ack = self.acknowledgment.to_ascii_uppercase();
+            let ok = match v.standard() {
+                Standard::X12 => ["997", "999", "NONE"].contains(&ack.as_str()),
+                Standard::Edifact => ["CONTRL", "NONE"].contains(&ack.as_str()),
+            };
+            if !ok {
+                out.push((
+                    "acknowledgment",
+                    format!(
+                        "acknowledgment '{}' does not go with {}: use {}",
+                        self.acknowledgment,
+                        self.version,
+                        if x12 {
+                            "997, 999 or none"
+                        } else {
+                            "CONTRL or none"
+                        }
+                    ),
+                ));
+            }
+        }
+        for d in &self.documents {
+            if !DOCUMENTS.contains(&d.as_str()) {
+                out.push((
+                    "documents",
+                    format!(
+                        "unknown document '{d}' (documents: {})",
+                        DOCUMENTS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            out.push((
+                "currency",
+                format!("currency '{}' is not an ISO 4217 code", self.currency),
+            ));
+        }
+        out
+    }
+
+    pub fn wants(&self, document: &str) -> bool {
+        self.documents.iter().any(|d| d == document)
+    }
+
+    /// The folder names, defaulted under `data/partners/NAME/`.
+    pub fn folder(&self, which: &str) -> String {
+        let set = match which {
+            "inbound" => &self.inbound,
+            "outbound" => &self.outbound,
+            "archive" => &self.archive,
+            _ => &self.quarantine,
+        };
+        set.clone().unwrap_or_else(|| {
+            let leaf = match which {
+                "inbound" => "in",
+                "outbound" => "out",
+                other => other,
+            };
+            format!("data/partners/{}/{leaf}", self.partner)
+        })
+    }
+}
+
+/// X12: element, component, [repetition,] segment (`*>^~`); EDIFACT: the six UNA characters
+/// (`:+.? '`, component, element, decimal, release, repetition or space, segment).
+pub fn parse_separators(s: &str, version: Version) -> Result<Separators, String> {
+    let b = s.as_bytes();
+    let bad = || {
+        format!(
+            "separators {s:?}: expected {}",
+            match version.standard() {
+                Standard::X12 => "element, component, [repetition,] segment, e.g. `*>^~`",
+                Standard::Edifact => "6 UNA characters, e.g. `:+.? '`",
+            }
+        )
+    };
+    let seps = match (version.standard(), b) {
+        (Standard::X12, [e, c, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: None,
+            segment: *s,
+            release: None,
+            decimal: b'.',
+        },
+        (Standard::X12, [e, c, r, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: Some(*r),
+            segment: *s,
+            release: None,
+            decimal: b'.',
+        },
+        (Standard::Edifact, [c, e, d, r, x, s]) => Separators {
+            element: *e,
+            component: *c,
+            repetition: (*x != b' ').then_some(*x),
+            segment: *s,
+            release: (*r != b' ').then_some(*r),
+            decimal: *d,
+        },
+        _ => return Err(bad()),
+    };
+    let mut all = vec![seps.element, seps.component, seps.segment];
+    all.extend(seps.repetition);
+    all.extend(seps.release);
+    let mut dedup = all.clone();
+    dedup.sort_unstable();
+    dedup.dedup();
+    if dedup.len() != all.len() || all.iter().any(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "separators {s:?}: separators must be distinct and not letters or digits"
+        ));
+    }
+    Ok(seps)
+}
