@@ -76,6 +76,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
         cfg.batch,
     );
     engine.banks_dir = cfg.banks.clone();
+    engine.partners_dir = cfg.partners.clone();
     engine.recon_policy = cfg.reconciliation.clone();
     if let Some(d) = definitions {
         engine.install(d).await?;

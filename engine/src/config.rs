@@ -12,6 +12,7 @@
 //! workflows: workflows            # relative paths resolve against the current directory
 //! rules: rules
 //! outbound: data/outbound         # where file channels write outbound messages
+//! partners: config/partners       # trading partner profiles (channels::edi)
 //! banks: config/banks             # bank account profiles (one YAML per account, see channels::bank)
 //! reconciliation: config/reconciliation.yaml   # matching tolerances and rule policy
 //! workers: 2
@@ -19,7 +20,7 @@
 //! ```
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
-//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`.
+//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -67,6 +68,8 @@ pub struct Config {
     pub rules: PathBuf,
     #[serde(default = "default_outbound")]
     pub outbound: PathBuf,
+    #[serde(default = "default_partners")]
+    pub partners: PathBuf,
     #[serde(default = "default_banks")]
     pub banks: PathBuf,
     #[serde(default = "default_reconciliation")]
@@ -103,6 +106,9 @@ fn default_rules() -> PathBuf {
 }
 fn default_outbound() -> PathBuf {
     "data/outbound".into()
+}
+fn default_partners() -> PathBuf {
+    "config/partners".into()
 }
 fn default_banks() -> PathBuf {
     "config/banks".into()
@@ -147,6 +153,7 @@ impl Config {
             workflows: default_workflows(),
             rules: default_rules(),
             outbound: default_outbound(),
+            partners: default_partners(),
             banks: default_banks(),
             reconciliation: default_reconciliation(),
             // SQLite has one writer; a second worker only waits for it.
@@ -210,6 +217,9 @@ impl Config {
         }
         if let Some(v) = var("ORDO_RULES") {
             self.rules = v.into();
+        }
+        if let Some(v) = var("ORDO_PARTNERS") {
+            self.partners = v.into();
         }
         if let Some(v) = var("ORDO_BANKS") {
             self.banks = v.into();

@@ -21,6 +21,7 @@ impl Registry {
         r.add(Arc::new(Flaky));
         r.add(Arc::new(Emit));
         r.add(Arc::new(ordo_recon::ReconcileBank));
+        r.add(Arc::new(ordo_partners::SendDocument));
         for c in ordo_sales::connectors() {
             r.add(c);
         }

@@ -4,3 +4,4 @@
 //! outbox (`runtime::services::FILE_CHANNEL`), written after commit, atomically.
 
 pub mod bank;
+pub mod edi;

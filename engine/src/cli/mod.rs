@@ -181,8 +181,11 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
 fn check(cfg: &Config, json: bool) -> ExitCode {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
-    let (channels_ok, channel_errors) =
+    let (mut channels_ok, mut channel_errors) =
         ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation);
+    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners);
+    channels_ok.extend(edi_ok);
+    channel_errors.extend(edi_errors);
     let defs = match (
         app::load_definitions(cfg, &registry, &host),
         channel_errors.is_empty(),
@@ -423,8 +426,24 @@ async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitCode,
     for inst in &found {
         let history = tx.history(&inst.id).await?;
         let task = tx.open_task_for(&inst.id).await?;
+        // What was exchanged with the trading partner this order came from, with their acks.
+        let mut edi = Vec::new();
+        if let Some(partner) = inst.data["order"]["partner"].as_str() {
+            for id in tx
+                .list_documents("edi_sent", &format!("{partner}:"))
+                .await?
+            {
+                if let Some(d) = tx.get_document("edi_sent", &id).await?
+                    && d["order_id"] == inst.business_key.as_str()
+                {
+                    edi.push(d);
+                }
+            }
+        }
         if json {
-            out.push(json!({ "instance": inst, "history": history, "open_task": task }));
+            out.push(
+                json!({ "instance": inst, "history": history, "open_task": task, "edi": edi }),
+            );
             continue;
         }
         let state = match (&inst.end_status, inst.status.as_str()) {
@@ -453,6 +472,24 @@ async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitCode,
                 t.due_at
                     .map(|d| format!(", due {}", ms_text(d)))
                     .unwrap_or_default()
+            );
+        }
+        for d in &edi {
+            let ack = match d["ack"]["status"].as_str() {
+                Some(st) => format!(
+                    "{} {st} received {}",
+                    d["ack"]["kind"].as_str().unwrap_or_default(),
+                    d["ack"]["received_at"].as_str().unwrap_or_default()
+                ),
+                None => "not acknowledged yet".to_string(),
+            };
+            println!(
+                "  EDI to {}: {} ({}) control {} sent {}; {ack}",
+                d["partner"].as_str().unwrap_or_default(),
+                d["document"].as_str().unwrap_or_default(),
+                d["set"].as_str().unwrap_or_default(),
+                d["control_number"],
+                d["sent_at"].as_str().unwrap_or_default(),
             );
         }
         let mut t = Table::new(&["#", "time", "event", "step", "try", "outcome", "detail"]);

@@ -49,6 +49,8 @@ pub struct Engine {
     pub outbound_dir: PathBuf,
     /// Bank account profiles and the reconciliation policy (see `crate::channels::bank`).
     pub banks_dir: PathBuf,
+    /// Trading partner profiles (see `crate::channels::edi`).
+    pub partners_dir: PathBuf,
     pub recon_policy: PathBuf,
     pub batch: usize,
     /// Real time (ms) until which delayed messages published by this process may still be on
@@ -92,6 +94,7 @@ impl Engine {
             rules_dir: dirs.1,
             outbound_dir: dirs.2,
             banks_dir: "config/banks".into(),
+            partners_dir: "config/partners".into(),
             recon_policy: "config/reconciliation.yaml".into(),
             batch,
             latencies: None,

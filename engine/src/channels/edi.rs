@@ -1,0 +1,285 @@
+//! The EDI channel: trading partner profiles (`config/partners/*.yaml`, see
+//! `ordo_partners::profile`) and one watched inbound folder per partner.
+//!
+//! Each scan (part of `ordo run`'s services) validates the profiles, stores each one as the
+//! `partner/<name>` document the `edi.send` step reads (its outbound folder made absolute, so
+//! the outbound dispatcher writes into the partner's folder), then takes every file in every
+//! inbound folder (not `.`-names, `.tmp`, `.part`) and processes it in one store transaction
+//! ([`ordo_partners::receive_file`]: acks, orders, received acks). After the commit the file
+//! moves to `archive/`, or to `quarantine/` beside `NAME.reason.txt` when anything in it needs
+//! a person (unknown sender, duplicate, rejected sets, unreadable). A crash between commit and
+//! move is healed by the next scan, which finds the file's content stored and finishes the
+//! move with the recorded verdict.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ordo_partners::{PARTNER_DOC, Partner, ReceiveOutcome};
+
+use crate::runtime::{Engine, EngineError, TxContext};
+
+/// Loads and validates every `*.yaml` in `dir` (none: no partners). Errors are
+/// `path:line:col: message`; any error refuses the whole set.
+pub fn load_partners(dir: &Path) -> Result<Vec<Partner>, Vec<String>> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    let mut out: Vec<Partner> = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(format!("{shown}: {e}"));
+                continue;
+            }
+        };
+        let p: Partner = match serde_saphyr::from_str(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(ordo_workflow::yaml_error(&shown, &e));
+                continue;
+            }
+        };
+        let line_of = |key: &str| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .map(|n| n + 1)
+                .unwrap_or(1)
+        };
+        for (key, msg) in p.validate() {
+            errors.push(format!("{shown}:{}:1: {msg}", line_of(key)));
+        }
+        if let Some(other) = out.iter().find(|o| o.partner == p.partner) {
+            errors.push(format!(
+                "{shown}:{}:1: partner '{}' is defined twice",
+                line_of("partner"),
+                other.partner
+            ));
+        }
+        if let Some(other) = out.iter().find(|o| o.their_id == p.their_id) {
+            errors.push(format!(
+                "{shown}:{}:1: their_id {}:{} is already partner '{}': interchanges could not be told apart",
+                line_of("their_id"),
+                p.their_id.qualifier,
+                p.their_id.id,
+                other.partner
+            ));
+        }
+        out.push(p);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `ordo check`: (lines to print, errors).
+pub fn check(dir: &Path) -> (Vec<String>, Vec<String>) {
+    match load_partners(dir) {
+        Ok(p) if p.is_empty() => (Vec::new(), Vec::new()),
+        Ok(p) => (
+            vec![format!(
+                "ok  {} trading partner profile(s) in {}",
+                p.len(),
+                dir.display()
+            )],
+            Vec::new(),
+        ),
+        Err(e) => (Vec::new(), e),
+    }
+}
+
+static LAST_PROBLEM: Mutex<String> = Mutex::new(String::new());
+
+fn report_once(msg: String) {
+    if let Ok(mut last) = LAST_PROBLEM.lock()
+        && *last != msg
+    {
+        for line in msg.lines() {
+            tracing::error!("edi channel: {line}");
+        }
+        *last = msg;
+    }
+}
+
+fn absolute(p: &str) -> String {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        return p.to_string();
+    }
+    std::env::current_dir()
+        .map(|d| d.join(path).display().to_string())
+        .unwrap_or_else(|_| p.to_string())
+}
+
+/// The profiles in force, stored for the steps (outbound folder absolute).
+pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError> {
+    let partners = match load_partners(&engine.partners_dir) {
+        Ok(p) => p,
+        Err(e) => {
+            report_once(format!(
+                "{}\npartner profiles refused; partner folders are not watched until fixed",
+                e.join("\n")
+            ));
+            return Ok(Vec::new());
+        }
+    };
+    if partners.is_empty() {
+        return Ok(partners);
+    }
+    // Outbound files are written by the dispatcher, whose relative paths mean "under the
+    // outbound folder": a partner's folder is made absolute so it lands where configured.
+    let partners: Vec<Partner> = partners
+        .into_iter()
+        .map(|mut p| {
+            p.outbound = Some(absolute(&p.folder("outbound")));
+            p
+        })
+        .collect();
+    let mut tx = engine.store.begin().await?;
+    let mut changed = false;
+    for p in &partners {
+        let v = serde_json::to_value(p).unwrap_or_default();
+        if tx.get_document(PARTNER_DOC, &p.partner).await?.as_ref() != Some(&v) {
+            tx.put_document(PARTNER_DOC, &p.partner, &v, engine.clock.now_ms())
+                .await?;
+            changed = true;
+        }
+    }
+    if changed {
+        tx.commit().await?;
+        tracing::info!(count = partners.len(), "trading partner profiles in force");
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(partners)
+}
+
+/// One scan of every partner's inbound folder. Returns the number of files taken.
+pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
+    let partners = sync_partners(engine).await?;
+    let mut taken = 0;
+    for p in &partners {
+        let Ok(rd) = std::fs::read_dir(p.folder("inbound")) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|f| f.is_file() && !is_partial(f))
+            .collect();
+        files.sort();
+        for f in files {
+            receive_path(engine, &partners, p, &f).await?;
+            taken += 1;
+        }
+    }
+    Ok(taken)
+}
+
+fn is_partial(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
+}
+
+/// Processes one file from `folder_of`'s inbound folder, then archives or quarantines it.
+pub async fn receive_path(
+    engine: &Engine,
+    partners: &[Partner],
+    folder_of: &Partner,
+    path: &Path,
+) -> Result<ReceiveOutcome, EngineError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file")
+        .to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| EngineError::Refused(format!("{}: {e}", path.display())))?;
+    let id = ordo_partners::inbound::file_id(&bytes);
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    if let Some(prev) = tx.get_document("edi_file", &id).await?
+        && prev["name"] == name.as_str()
+    {
+        tx.rollback().await?;
+        let outcome: ReceiveOutcome = serde_json::from_value(prev["outcome"].clone())
+            .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
+        settle_file(folder_of, path, &name, &outcome);
+        return Ok(outcome);
+    }
+    let outcome = {
+        let mut ctx = TxContext {
+            tx: tx.as_mut(),
+            engine,
+            instance_id: None,
+            now_ms: engine.clock.now_ms(),
+        };
+        ordo_partners::receive_file(&mut ctx, partners, &name, &bytes)
+            .await
+            .map_err(|e| EngineError::Refused(e.to_string()))?
+    };
+    let enq = tx.enqueued().to_vec();
+    tx.commit().await?;
+    if !engine.embedded() {
+        crate::runtime::publish_enqueued(engine, &enq).await?;
+    }
+    match &outcome {
+        ReceiveOutcome::Processed {
+            orders, problems, ..
+        } => {
+            tracing::info!(partner = %folder_of.partner, file = %name, orders = orders.len(), problems = problems.len(), "EDI file processed");
+            for p in problems {
+                tracing::warn!(partner = %folder_of.partner, "{p}");
+            }
+        }
+        ReceiveOutcome::Duplicate { reason, .. } => {
+            tracing::warn!(partner = %folder_of.partner, file = %name, "EDI file not processed, duplicate: {reason}")
+        }
+        ReceiveOutcome::Rejected { error, .. } => {
+            tracing::error!(partner = %folder_of.partner, file = %name, "EDI file rejected: {error}")
+        }
+    }
+    settle_file(folder_of, path, &name, &outcome);
+    Ok(outcome)
+}
+
+fn settle_file(p: &Partner, path: &Path, name: &str, outcome: &ReceiveOutcome) {
+    let reason = outcome.quarantine_reason();
+    let dir = PathBuf::from(if reason.is_some() {
+        p.folder("quarantine")
+    } else {
+        p.folder("archive")
+    });
+    let res = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let mut target = dir.join(name);
+        if target.exists() {
+            target = dir.join(format!("{}-{name}", &outcome.file_id()[..12]));
+        }
+        if let Some(r) = &reason {
+            let file_name = target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(name)
+                .to_string();
+            std::fs::write(
+                dir.join(format!("{file_name}.reason.txt")),
+                format!("{r}\n"),
+            )?;
+        }
+        std::fs::rename(path, &target)
+    })();
+    if let Err(e) = res {
+        tracing::warn!(file = %path.display(), error = %e, "could not move the EDI file; will retry");
+    }
+}

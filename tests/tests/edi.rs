@@ -1,0 +1,220 @@
+//! Trading partners end to end, on both backends: an X12 850 and an EDIFACT ORDERS dropped into
+//! the partners' inbound folders become orders that run through order-to-cash; each partner
+//! gets its acknowledgment and the 855/856/810 (ORDRSP/DESADV/INVOIC) its profile asks for, in
+//! its outbound folder, numbered by the store; the partner's 997 is matched to our 810 and shown
+//! on the order. Duplicates and strangers are quarantined with a reason, never processed twice.
+
+use ordo_tests::Project;
+use serde_json::Value;
+
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn embedded() {
+                let p = Project::embedded(stringify!($name));
+                ($body)(&p);
+            }
+            #[test]
+            fn cluster() {
+                let Some(p) = Project::cluster(stringify!($name)) else {
+                    return;
+                };
+                ($body)(&p);
+            }
+        }
+    };
+}
+
+fn setup(p: &Project) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for f in ["config/partners/acme.yaml", "config/partners/cora.yaml"] {
+        let text = std::fs::read_to_string(repo.join(f)).expect("repo config");
+        p.write(f, &text);
+    }
+    p.ok(&["data", "import", "config/seed.json"]);
+}
+
+fn pad(s: &str, n: usize) -> String {
+    format!("{s:<n$}")
+}
+
+fn x850(ctl: u32, sender: &str, po: &str, sku: &str, qty: u32) -> String {
+    let body = [
+        format!("ST*850*{ctl:04}"),
+        format!("BEG*00*SA*{po}**20261123"),
+        "N1*ST*ACME RETAIL DC*92*DC01".to_string(),
+        format!("PO1*1*{qty}*EA*12.50**VP*{sku}"),
+        "CTT*1".to_string(),
+        format!("SE*6*{ctl:04}"),
+    ];
+    format!(
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1200*U*00401*{ctl:09}*0*P*>~\nGS*PO*{sender}*ORDOSELLER*20261123*1200*{ctl}*X*004010~\n{}~\nGE*1*{ctl}~\nIEA*1*{ctl:09}~\n",
+        pad(sender, 15),
+        pad("ORDOSELLER", 15),
+        body.join("~\n"),
+        e = pad("", 10)
+    )
+}
+
+const ORDERS: &str = "UNA:+.? 'UNB+UNOC:3+3014531200003:14+4012345000009:14+261123:1200+77'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-88+9'DTM+137:20261123:102'NAD+BY+3014531200003::9'LIN+1++WID-100:SA'QTY+21:5'PRI+AAA:12.50'UNS+S'UNT+9+1'UNZ+1+77'";
+
+fn listing(p: &Project, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+both!(partners_order_to_cash, |p: &Project| {
+    setup(p);
+    p.write(
+        "data/partners/acme/in/po77.edi",
+        &x850(501, "ACMEBUYER", "PO-77", "WID-100", 4),
+    );
+    p.write("data/partners/cora/in/orders-88.edi", ORDERS);
+    p.run_idle();
+
+    assert_eq!(
+        p.state_of("C-ACME-PO-77"),
+        "completed",
+        "{}",
+        p.ok(&["status", "C-ACME-PO-77"])
+    );
+    assert_eq!(
+        p.state_of("C-CORA-PO-88"),
+        "completed",
+        "{}",
+        p.ok(&["status", "C-CORA-PO-88"])
+    );
+    assert_eq!(listing(p, "data/partners/acme/archive"), ["po77.edi"]);
+    // Acme: 997 for its 850, then 855, 856, 810 — control numbers 1..4 from the store.
+    assert_eq!(
+        listing(p, "data/partners/acme/out"),
+        [
+            "acme-000000001-997.edi",
+            "acme-000000002-855.edi",
+            "acme-000000003-856.edi",
+            "acme-000000004-810.edi"
+        ]
+    );
+    assert_eq!(
+        listing(p, "data/partners/cora/out"),
+        [
+            "cora-000000001-contrl.edi",
+            "cora-000000002-ordrsp.edi",
+            "cora-000000003-desadv.edi",
+            "cora-000000004-invoic.edi"
+        ]
+    );
+    // Everything we wrote reads back valid.
+    for (dir, f) in listing(p, "data/partners/acme/out")
+        .into_iter()
+        .map(|f| ("acme", f))
+        .chain(
+            listing(p, "data/partners/cora/out")
+                .into_iter()
+                .map(|f| ("cora", f)),
+        )
+    {
+        let path = format!("data/partners/{dir}/out/{f}");
+        let v: Value =
+            serde_json::from_str(&p.ok(&["edi", "parse", &path, "--no-segments"])).unwrap();
+        assert_eq!(v["valid"], true, "{path}: {v}");
+    }
+    let inv810 =
+        std::fs::read_to_string(p.path("data/partners/acme/out/acme-000000004-810.edi")).unwrap();
+    assert!(
+        inv810.contains("*ZZ*ORDOSELLER     *ZZ*ACMEBUYER      *"),
+        "{inv810}"
+    );
+    // 4 × 12.50 = 50.00 net + 19 % VAT = 59.50 → TDS01 total and TDS02 net, in cents.
+    assert!(inv810.contains("TDS*5950*5000~"), "{inv810}");
+
+    // Acme's 997 for our 810 (group 4): shown on the order.
+    let ack = format!(
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1300*U*00401*000000900*0*P*>~GS*FA*ACMEBUYER*ORDOSELLER*20261123*1300*900*X*004010~ST*997*0001~AK1*IN*4~AK9*A*1*1*1~SE*4*0001~GE*1*900~IEA*1*000000900~",
+        pad("ACMEBUYER", 15),
+        pad("ORDOSELLER", 15),
+        e = pad("", 10)
+    );
+    p.write("data/partners/acme/in/ack-900.edi", &ack);
+    p.run_idle();
+    let status = p.ok(&["status", "C-ACME-PO-77"]);
+    assert!(
+        status.contains("EDI to acme: invoice (810) control 4 sent")
+            && status.contains("997 A received"),
+        "{status}"
+    );
+    assert!(
+        status.contains("EDI to acme: ship_notice (856) control 3"),
+        "{status}"
+    );
+
+    // The same 850 again under another name, and an interchange from a stranger.
+    p.write(
+        "data/partners/acme/in/po77-again.edi",
+        &x850(501, "ACMEBUYER", "PO-77", "WID-100", 4),
+    );
+    p.write(
+        "data/partners/acme/in/stranger.edi",
+        &x850(7, "NOBODY", "PO-1", "WID-100", 1),
+    );
+    p.run_idle();
+    let dup =
+        std::fs::read_to_string(p.path("data/partners/acme/quarantine/po77-again.edi.reason.txt"))
+            .unwrap();
+    assert!(dup.contains("duplicate file"), "{dup}");
+    let stranger =
+        std::fs::read_to_string(p.path("data/partners/acme/quarantine/stranger.edi.reason.txt"))
+            .unwrap();
+    assert!(
+        stranger.contains("from unknown sender ZZ:NOBODY"),
+        "{stranger}"
+    );
+    assert_eq!(
+        listing(p, "data/partners/acme/out").len(),
+        4,
+        "nothing sent to strangers"
+    );
+    let instances = p.json(&["instances"]);
+    let o2c = instances["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["workflow"] == "order-to-cash")
+        .count();
+    assert_eq!(o2c, 2, "one order each, never twice: {instances}");
+});
+
+#[test]
+fn check_locates_bad_partner_profiles() {
+    let p = Project::embedded("edi-check");
+    setup(&p);
+    p.ok(&["check"]);
+    p.write(
+        "config/partners/acme.yaml",
+        "partner: acme\ncustomer: C-ACME\nversion: \"4011\"\ntheir_id: { qualifier: ZZ, id: ACMEBUYER }\nour_id: { qualifier: ZZ, id: ORDOSELLER }\nacknowledgment: CONTRL\n",
+    );
+    p.write(
+        "config/partners/cora.yaml",
+        "partner: cora\ncustomer: C-CORA\nversoin: D96A\n",
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    assert!(
+        err.contains(
+            "config/partners/acme.yaml:3:1: version '4011' is not one of 4010, 5010, D96A, D01B"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("config/partners/cora.yaml:3:1:") && err.contains("versoin"),
+        "{err}"
+    );
+}
