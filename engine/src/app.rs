@@ -77,6 +77,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     );
     engine.banks_dir = cfg.banks.clone();
     engine.partners_dir = cfg.partners.clone();
+    engine.inbox_dir = cfg.inbox.clone();
     engine.recon_policy = cfg.reconciliation.clone();
     if let Some(d) = definitions {
         engine.install(d).await?;

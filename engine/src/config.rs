@@ -12,6 +12,7 @@
 //! workflows: workflows            # relative paths resolve against the current directory
 //! rules: rules
 //! outbound: data/outbound         # where file channels write outbound messages
+//! inbox: data/inbox               # JSON/CSV order files, receipts/ for goods receipts (channels::orders)
 //! partners: config/partners       # trading partner profiles (channels::edi)
 //! banks: config/banks             # bank account profiles (one YAML per account, see channels::bank)
 //! reconciliation: config/reconciliation.yaml   # matching tolerances and rule policy
@@ -20,7 +21,7 @@
 //! ```
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
-//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`.
+//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`, `ORDO_INBOX`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -68,6 +69,8 @@ pub struct Config {
     pub rules: PathBuf,
     #[serde(default = "default_outbound")]
     pub outbound: PathBuf,
+    #[serde(default = "default_inbox")]
+    pub inbox: PathBuf,
     #[serde(default = "default_partners")]
     pub partners: PathBuf,
     #[serde(default = "default_banks")]
@@ -106,6 +109,9 @@ fn default_rules() -> PathBuf {
 }
 fn default_outbound() -> PathBuf {
     "data/outbound".into()
+}
+fn default_inbox() -> PathBuf {
+    "data/inbox".into()
 }
 fn default_partners() -> PathBuf {
     "config/partners".into()
@@ -153,6 +159,7 @@ impl Config {
             workflows: default_workflows(),
             rules: default_rules(),
             outbound: default_outbound(),
+            inbox: default_inbox(),
             partners: default_partners(),
             banks: default_banks(),
             reconciliation: default_reconciliation(),
@@ -217,6 +224,9 @@ impl Config {
         }
         if let Some(v) = var("ORDO_RULES") {
             self.rules = v.into();
+        }
+        if let Some(v) = var("ORDO_INBOX") {
+            self.inbox = v.into();
         }
         if let Some(v) = var("ORDO_PARTNERS") {
             self.partners = v.into();

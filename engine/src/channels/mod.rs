@@ -5,3 +5,4 @@
 
 pub mod bank;
 pub mod edi;
+pub mod orders;

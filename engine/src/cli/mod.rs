@@ -320,34 +320,18 @@ fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
     }
 }
 
-/// Reads orders from JSON (one object, an array, or JSON lines), each located on error.
-fn read_orders(path: &std::path::Path) -> Result<Vec<Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let p = path.display();
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        let mut de = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-        let mut out = Vec::new();
-        for v in &mut de {
-            match v {
-                Ok(Value::Array(a)) => out.extend(a),
-                Ok(v) => out.push(v),
-                Err(e) => return Err(format!("{p}:{}:{}: {e}", e.line(), e.column())),
-            }
-        }
-        return Ok(out);
-    }
-    Err(format!(
-        "{p}:1:1: expected a JSON order, an array of orders, or JSON lines"
-    ))
-}
-
 async fn submit(
     engine: &Arc<Engine>,
     file: &std::path::Path,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
-    let orders = match read_orders(file) {
+    let shown = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return Ok(fail(format!("{shown}: {e}"))),
+    };
+    let today = engine.clock.now().date_naive();
+    let orders = match ordo::channels::orders::read_orders(&shown, &text, today) {
         Ok(o) => o,
         Err(e) => return Ok(fail(e)),
     };
@@ -358,34 +342,27 @@ async fn submit(
         let order: ordo_contract::Order = match serde_json::from_value(raw.clone()) {
             Ok(o) => o,
             Err(e) => {
-                rejected.push(json!({ "index": i, "error": format!("{}: order #{}: {e}", file.display(), i + 1) }));
+                rejected.push(
+                    json!({ "index": i, "error": format!("{shown}: order #{}: {e}", i + 1) }),
+                );
                 continue;
             }
         };
         let mut tx = engine.store.begin().await?;
-        if tx.get_document("order", &order.id).await?.is_some() {
-            tx.rollback().await?;
-            rejected.push(json!({ "index": i, "order": order.id, "error": format!("order '{}' (customer {}, PO {}) was already submitted", order.id, order.customer_id, order.po_number) }));
-            continue;
+        match ordo::channels::orders::accept_order(engine, tx.as_mut(), &order, raw).await {
+            Ok(ordo::channels::orders::Intake::Accepted { order, instances }) => {
+                commit_and_publish(engine, tx).await?;
+                accepted.push(json!({ "order": order, "instances": instances }));
+            }
+            Ok(ordo::channels::orders::Intake::Duplicate(reason)) => {
+                tx.rollback().await?;
+                rejected.push(json!({ "index": i, "order": order.id, "error": reason }));
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(fail(e));
+            }
         }
-        let now = engine.clock.now_ms();
-        let doc = serde_json::to_value(&order).unwrap_or(raw);
-        tx.put_document("order", &order.id, &doc, now).await?;
-        let started = engine
-            .emit_event(
-                tx.as_mut(),
-                "order.received",
-                &order.id,
-                "received",
-                &json!({ "order": doc }),
-            )
-            .await?;
-        if started.is_empty() {
-            tx.rollback().await?;
-            return Ok(fail("no workflow is triggered by event 'order.received'"));
-        }
-        commit_and_publish(engine, tx).await?;
-        accepted.push(json!({ "order": order.id, "instances": started }));
         if total >= 1000 && (i + 1) % 1000 == 0 {
             eprintln!("submitted {}/{total}", i + 1);
         }

@@ -51,6 +51,8 @@ pub struct Engine {
     pub banks_dir: PathBuf,
     /// Trading partner profiles (see `crate::channels::edi`).
     pub partners_dir: PathBuf,
+    /// Order and goods-receipt files (see `crate::channels::orders`).
+    pub inbox_dir: PathBuf,
     pub recon_policy: PathBuf,
     pub batch: usize,
     /// Real time (ms) until which delayed messages published by this process may still be on
@@ -95,6 +97,7 @@ impl Engine {
             outbound_dir: dirs.2,
             banks_dir: "config/banks".into(),
             partners_dir: "config/partners".into(),
+            inbox_dir: "data/inbox".into(),
             recon_policy: "config/reconciliation.yaml".into(),
             batch,
             latencies: None,

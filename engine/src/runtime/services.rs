@@ -289,6 +289,14 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
                     tracing::warn!(error = %e, "bank channel: will retry");
                 }
             }
+            match crate::channels::orders::scan(&engine).await {
+                Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+                Ok(_) => {}
+                Err(e) => {
+                    failed = true;
+                    tracing::warn!(error = %e, "order inbox: will retry");
+                }
+            }
             match crate::channels::edi::scan(&engine).await {
                 Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
                 Ok(_) => {}
