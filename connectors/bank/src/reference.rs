@@ -30,6 +30,12 @@ fn mod97(chars: impl Iterator<Item = u8>) -> Option<u32> {
 
 /// Removes spaces from a reference as printed (`RF18 5390 0754 7034` → `RF18539007547034`).
 pub fn compact(s: &str) -> String {
+    // Fast path: ASCII without whitespace (0x09-0x0D, space) is already compact.
+    if s.bytes()
+        .all(|b| b < 0x80 && b != b' ' && !(0x09..=0x0D).contains(&b))
+    {
+        return s.to_owned();
+    }
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 

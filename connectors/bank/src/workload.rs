@@ -98,6 +98,10 @@ const SECOND: [&str; 20] = [
     "Optik", "Druck", "Papier", "Energie", "Moebel", "Glas", "Chemie", "Medien", "Reisen", "Agrar",
     "Technik",
 ];
+const SURNAME_SUFFIX: [&str; 20] = [
+    "hoff", "mann", "berg", "feld", "stein", "bach", "hausen", "dorf", "meier", "brink", "horst",
+    "kamp", "rath", "wald", "heim", "hagen", "thal", "kirch", "beck", "stedt",
+];
 const FORM: [&str; 6] = ["GmbH", "AG", "KG", "Ltd", "B.V.", "SE"];
 
 fn iban(rng: &mut Rng) -> String {
@@ -133,8 +137,19 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             ][(c / (FIRST.len() * SECOND.len())) % 11],
             FORM[c % FORM.len()]
         );
-        let name = if c >= FIRST.len() * SECOND.len() * 11 {
-            format!("{name} {c}")
+        // Beyond 5,280 names the surname gets a suffix ("Beckerhoff"), so names stay distinct
+        // word for word; a trailing number would vanish when a bank drops the last word.
+        let block = c / (FIRST.len() * SECOND.len() * 11);
+        let name = if block > 0 {
+            let suffix = SURNAME_SUFFIX[(block - 1) % SURNAME_SUFFIX.len()];
+            let round = (block - 1) / SURNAME_SUFFIX.len();
+            let first = FIRST[c % FIRST.len()];
+            let first = if round > 0 {
+                format!("{first}{suffix}{round}")
+            } else {
+                format!("{first}{suffix}")
+            };
+            name.replacen(FIRST[c % FIRST.len()], &first, 1)
         } else {
             name
         };
@@ -187,6 +202,8 @@ pub fn generate(cfg: &GenConfig) -> Generated {
     stmt.statement_id = format!("GEN-{}", cfg.seed);
     let mut truth = Vec::with_capacity(cfg.payments);
     let mut next = 0usize;
+    // How many items are used, so the search for a free one stops once none is left.
+    let mut n_used = 0usize;
     let mut total = Decimal::ZERO;
     for p in 0..cfg.payments {
         let eref = format!("{}/{}", stmt.statement_id, p + 1);
@@ -196,7 +213,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         }
         let mut i = next % items.len();
         let mut free = false;
-        for _ in 0..items.len() {
+        for _ in 0..if n_used < items.len() { items.len() } else { 0 } {
             if !used[i] {
                 free = true;
                 break;
@@ -204,6 +221,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             i = (i + 1) % items.len();
         }
         next = i + 1;
+        n_used += usize::from(!used[i]);
         used[i] = true;
         let it = items[i].clone();
         let cust = &customers[cust_pos(&it.customer_id)];
@@ -277,6 +295,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                     .unwrap_or_default();
                 let mut nums = vec![it.number.clone()];
                 for j in others {
+                    n_used += usize::from(!used[j]);
                     used[j] = true;
                     e.amount += items[j].amount_open;
                     nums.push(items[j].number.clone());
@@ -327,6 +346,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             90..=95 => {
                 // Unknown payer, no usable text: must be an exception.
                 used[i] = !free;
+                n_used -= usize::from(free);
                 tx.counterparty_account = Some(iban(&mut rng));
                 tx.counterparty_name = Some(format!("Private Person {p}"));
                 tx.remittance = Some("Spende".into());
@@ -336,6 +356,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             _ => {
                 // A debit (rent, bank charges): no payables given, must be an exception.
                 used[i] = !free;
+                n_used -= usize::from(free);
                 e.direction = Direction::Debit;
                 e.amount = money(&mut rng, 1, 3000);
                 let tx = &mut e.transactions[0];

@@ -74,6 +74,35 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// A valid UTF-8 run of the reader's input (see [`within`]); `Debug` shows its length only.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Utf8Run<'a>(pub(crate) &'a str);
+
+impl std::fmt::Debug for Utf8Run<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Utf8Run({} bytes)", self.0.len())
+    }
+}
+
+/// The whole input given to the reader; `Debug` shows its length only.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Input<'a>(pub(crate) &'a [u8]);
+
+impl std::fmt::Debug for Input<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Input({} bytes)", self.0.len())
+    }
+}
+
+/// `bytes` as text when they lie inside `text`, a valid UTF-8 run of the same input (the
+/// reader validates each run once): no second validation. `None` when they are outside the run
+/// or do not start and end on character boundaries.
+#[inline]
+pub(crate) fn within<'a>(text: &'a str, bytes: &[u8]) -> Option<&'a str> {
+    let off = (bytes.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    text.get(off..off.checked_add(bytes.len())?)
+}
+
 /// Text of an element value with EDIFACT release characters removed (`?+` → `+`, `??` → `?`).
 pub fn unescape(bytes: &[u8], release: Option<u8>) -> Cow<'_, str> {
     match release {

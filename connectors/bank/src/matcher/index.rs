@@ -118,8 +118,65 @@ impl Index {
         let toks = names::tokens(name);
         // Candidates: the customers sharing the most words with the payer's name (a typo in
         // one word still leaves the others); only those are scored character by character.
+        let cands = self.most_shared_words(&toks);
+        let mut scored: Vec<(u32, u8)> = cands
+            .into_iter()
+            .map(|c| (c, names::score_tokens(&toks, &self.name_tokens[c as usize])))
+            .filter(|(_, s)| *s >= threshold)
+            .collect();
+        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+
+    /// The customers (ascending) that share the largest number of `toks` with the payer's name,
+    /// or none when more than [`MAX_NAME_CANDIDATES`] do.
+    ///
+    /// Without merging every posting list (a common word such as `NORD` lists thousands of
+    /// customers): a customer in at least `m` of the `k` lists is in one of the `k - m + 1`
+    /// shortest, so for `m = k, k-1, …` only those are looked at, each counted by binary search
+    /// in the others; the first `m` with any customer is the largest.
+    fn most_shared_words(&self, toks: &[String]) -> Vec<u32> {
+        let mut lists: Vec<&[u32]> = toks
+            .iter()
+            .filter_map(|t| self.by_token.get(t))
+            .map(Vec::as_slice)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let k = lists.len();
+        let mut pool: Vec<u32> = Vec::new();
+        for m in (1..=k).rev() {
+            if m == 1 && lists[k - 1].len() > MAX_NAME_CANDIDATES {
+                // Everyone in any list shares one word: too many to tell apart.
+                return Vec::new();
+            }
+            pool.clear();
+            for l in &lists[..k - m + 1] {
+                pool.extend_from_slice(l);
+            }
+            pool.sort_unstable();
+            pool.dedup();
+            let cands: Vec<u32> = pool
+                .iter()
+                .copied()
+                .filter(|c| lists.iter().filter(|l| l.binary_search(c).is_ok()).count() == m)
+                .collect();
+            if !cands.is_empty() {
+                return if cands.len() > MAX_NAME_CANDIDATES {
+                    Vec::new()
+                } else {
+                    cands
+                };
+            }
+        }
+        Vec::new()
+    }
+
+    /// The plain merge `most_shared_words` replaces (kept to test that they agree).
+    #[cfg(test)]
+    fn most_shared_words_by_merge(&self, toks: &[String]) -> Vec<u32> {
         let mut all: Vec<u32> = Vec::new();
-        for t in &toks {
+        for t in toks {
             if let Some(l) = self.by_token.get(t) {
                 all.extend_from_slice(l);
             }
@@ -146,12 +203,47 @@ impl Index {
         if cands.len() > MAX_NAME_CANDIDATES {
             return Vec::new();
         }
-        let mut scored: Vec<(u32, u8)> = cands
-            .into_iter()
-            .map(|c| (c, names::score_tokens(&toks, &self.name_tokens[c as usize])))
-            .filter(|(_, s)| *s >= threshold)
+        cands
+    }
+}
+
+#[cfg(all(test, feature = "gen"))]
+mod tests {
+    use super::*;
+    use crate::workload::{GenConfig, generate};
+
+    #[test]
+    fn most_shared_words_agrees_with_the_merge() {
+        let g = generate(&GenConfig {
+            seed: 3,
+            customers: 6_000,
+            invoices: 100,
+            payments: 10,
+            ..GenConfig::default()
+        });
+        let ix = Index::build(&g.items, &g.customers, &MatchConfig::default());
+        let mut queries: Vec<String> = g
+            .customers
+            .iter()
+            .step_by(7)
+            .map(|c| c.name.clone())
             .collect();
-        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
+        for c in g.customers.iter().step_by(13) {
+            // Name without the last word, a typo'd word, words of two customers, one word.
+            let w: Vec<&str> = c.name.split(' ').collect();
+            queries.push(w[..w.len() - 1].join(" ").to_uppercase());
+            queries.push(format!("{}x {}", w[0], w[1..].join(" ")));
+            queries.push(format!("{} {}", w[0], g.customers[0].name));
+            queries.push(w[1].to_string());
+        }
+        queries.extend(["", "Nobody Known", "Nord", "Becker"].map(String::from));
+        for q in &queries {
+            let toks = names::tokens(q);
+            assert_eq!(
+                ix.most_shared_words(&toks),
+                ix.most_shared_words_by_merge(&toks),
+                "{q:?}"
+            );
+        }
     }
 }

@@ -164,6 +164,14 @@ pub(crate) fn decimal_amount(s: &str) -> Option<Decimal> {
 
 /// Collapses inner runs of whitespace and trims; `None` when empty.
 pub(crate) fn clean(s: &str) -> Option<String> {
+    // Fast path, the usual case: ASCII, no whitespace but single spaces between words.
+    if let (Some(&first), Some(&last)) = (s.as_bytes().first(), s.as_bytes().last())
+        && first != b' '
+        && last != b' '
+        && already_clean(s.as_bytes())
+    {
+        return Some(s.to_owned());
+    }
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
@@ -174,10 +182,56 @@ pub(crate) fn clean(s: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// ASCII without tabs, line breaks or double spaces (what `split_whitespace` treats as
+/// whitespace in ASCII is 0x09-0x0D and the space).
+fn already_clean(b: &[u8]) -> bool {
+    let mut prev_space = false;
+    for &c in b {
+        if c >= 0x80 || (0x09..=0x0D).contains(&c) || (c == b' ' && prev_space) {
+            return false;
+        }
+        prev_space = c == b' ';
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn clean_fast_path_agrees_with_split_whitespace() {
+        let slow = |s: &str| {
+            let out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!out.is_empty()).then_some(out)
+        };
+        for s in [
+            "",
+            " ",
+            "a",
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "a\tb",
+            "a\nb",
+            "a\x0bb",
+            "a\u{a0}b",
+            "Müller GmbH",
+            "INV-1 / 2",
+            "\x1f",
+            "x\u{2003}y",
+            "a\r\n",
+        ] {
+            assert_eq!(clean(s), slow(s), "{s:?}");
+            assert_eq!(
+                crate::reference::compact(s),
+                s.chars().filter(|c| !c.is_whitespace()).collect::<String>(),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn amounts_and_dates() {

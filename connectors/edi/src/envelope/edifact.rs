@@ -2,6 +2,8 @@
 //! UNB/UNZ, optional UNG/UNE and UNH/UNT with their counts and references. Messages outside a
 //! UNG go into one implicit group so that acknowledgments treat both layouts alike.
 
+use std::collections::HashSet;
+
 use super::{Group, Interchange, PartnerId, Transaction, num, skip_line_noise};
 use crate::error::EdiError;
 use crate::issue::Code;
@@ -16,6 +18,7 @@ pub(super) fn read<'a>(
     input: &'a [u8],
     start: usize,
     seg_index: &mut u32,
+    hints: super::Hints<'a>,
 ) -> Result<Interchange<'a>, EdiError> {
     let mut pos = start;
     let mut seps = Separators::EDIFACT;
@@ -61,11 +64,13 @@ pub(super) fn read<'a>(
         });
     }
     let rel = seps.release;
-    let mut ich = Interchange::new(Standard::Edifact, seps, start);
+    let mut ich = Interchange::new(Standard::Edifact, seps, start, hints);
     let mut group: Option<usize> = None;
     let mut explicit_group = false;
     let mut txn: Option<usize> = None;
     let mut msgs_in_ich = 0usize;
+    // (group, control number) of the sets seen: duplicate ST02 / 0062 without a quadratic scan
+    let mut set_controls: HashSet<(usize, String)> = HashSet::new();
     let mut n_groups = 0usize;
     let mut unb_ref: &[u8] = &[];
     let mut ended = false;
@@ -274,10 +279,7 @@ pub(super) fn read<'a>(
                     close_txn(&mut ich, gi, ti, si, None);
                 }
                 let g = &mut ich.groups[gi];
-                let dup = g
-                    .transactions
-                    .iter()
-                    .any(|o| o.control_number == t.control_number);
+                let dup = !set_controls.insert((gi, t.control_number.clone()));
                 let empty_ref = t.control_number.is_empty();
                 g.transactions.push(t);
                 txn = Some(g.transactions.len() - 1);

@@ -15,7 +15,7 @@ pub(crate) use x12::functional_id as x12_functional_id;
 use crate::error::EdiError;
 use crate::issue::{Code, ElementAt, Issue, SegmentAt};
 use crate::segment::{Segment, SegmentRef};
-use crate::syntax::{Separators, Standard};
+use crate::syntax::{Input, Separators, Standard, Utf8Run};
 
 /// An interchange partner id with its qualifier (ISA05/06, UNB S002).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -84,12 +84,23 @@ pub struct Interchange<'a> {
     pub groups: Vec<Group>,
     pub segments: Vec<Segment<'a>>,
     pub(crate) elems: Vec<&'a [u8]>,
+    /// A valid UTF-8 run of the input (see [`crate::syntax::within`]).
+    pub(crate) text: Utf8Run<'a>,
+    /// The whole input given to the reader ([`Segment::offset`] is relative to it).
+    pub(crate) input: Input<'a>,
     /// Envelope issues found while reading (counts, control numbers, nesting, header values).
     pub issues: Vec<Issue>,
 }
 
 impl<'a> Interchange<'a> {
-    pub(crate) fn new(standard: Standard, separators: Separators, offset: usize) -> Self {
+    /// An empty interchange with room for `hints.capacity` (segments, elements).
+    pub(crate) fn new(
+        standard: Standard,
+        separators: Separators,
+        offset: usize,
+        hints: Hints<'a>,
+    ) -> Self {
+        let capacity = hints.capacity;
         Interchange {
             standard,
             separators,
@@ -105,10 +116,22 @@ impl<'a> Interchange<'a> {
             offset,
             end: offset,
             groups: Vec::new(),
-            segments: Vec::new(),
-            elems: Vec::new(),
+            segments: Vec::with_capacity(capacity.0),
+            elems: Vec::with_capacity(capacity.1),
+            text: Utf8Run(hints.text),
+            input: Input(hints.input),
             issues: Vec::new(),
         }
+    }
+
+    /// The bytes of segment `i` (tag and elements, terminator excluded).
+    pub(crate) fn segment_bytes(&self, i: usize) -> &'a [u8] {
+        self.segments.get(i).map_or(&[], |s| {
+            self.input
+                .0
+                .get(s.offset..s.offset + s.len as usize)
+                .unwrap_or(&[])
+        })
     }
 
     /// Segment `i` of [`Interchange::segments`] with its elements.
@@ -120,6 +143,7 @@ impl<'a> Interchange<'a> {
             seg,
             elems,
             seps: self.separators,
+            text: self.text,
         })
     }
 
@@ -134,6 +158,7 @@ impl<'a> Interchange<'a> {
             seg: *s.seg,
             elems: s.elems.to_vec(),
             seps: self.separators,
+            text: self.text,
         })
     }
 
@@ -161,20 +186,42 @@ impl<'a> Interchange<'a> {
         let seps = self.separators;
         let first = self.elems.len() as u32;
         let tag = if seps.release.is_none() {
-            // X12: no release character, a plain byte loop beats memchr on short segments
+            // X12: no release character. Separators are found eight bytes at a time (a word
+            // compare gives a bit per matching byte), which beats a byte loop and memchr alike
+            // on segments of a few dozen bytes.
+            const LO: u64 = 0x0101_0101_0101_0101;
+            const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
             let e = seps.element;
+            let pattern = LO * u64::from(e);
             let mut start = 0;
             let mut tag: &[u8] = bytes;
             let mut first = true;
-            for (i, &b) in bytes.iter().enumerate() {
+            let mut cut = |i: usize, elems: &mut Vec<&'a [u8]>| {
+                if first {
+                    tag = &bytes[..i];
+                    first = false;
+                } else {
+                    elems.push(&bytes[start..i]);
+                }
+                start = i + 1;
+            };
+            let mut chunks = bytes.chunks_exact(8);
+            let mut base = 0;
+            for chunk in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(w) ^ pattern;
+                // high bit of each byte set exactly where the byte equals the separator
+                let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
+                while hits != 0 {
+                    cut(base + (hits.trailing_zeros() / 8) as usize, &mut self.elems);
+                    hits &= hits - 1;
+                }
+                base += 8;
+            }
+            for (j, &b) in chunks.remainder().iter().enumerate() {
                 if b == e {
-                    if first {
-                        tag = &bytes[..i];
-                        first = false;
-                    } else {
-                        self.elems.push(&bytes[start..i]);
-                    }
-                    start = i + 1;
+                    cut(base + j, &mut self.elems);
                 }
             }
             if !first {
@@ -187,7 +234,9 @@ impl<'a> Interchange<'a> {
             self.elems.extend(parts);
             tag
         };
-        let tag = std::str::from_utf8(tag).unwrap_or("?");
+        let tag = crate::syntax::within(self.text.0, tag)
+            .or_else(|| std::str::from_utf8(tag).ok())
+            .unwrap_or("?");
         let count = self.elems.len() as u32 - first;
         self.segments.push(Segment {
             tag,
@@ -195,6 +244,7 @@ impl<'a> Interchange<'a> {
             index,
             first,
             count,
+            len: bytes.len() as u32,
         });
         self.segments.len() - 1
     }
@@ -260,6 +310,17 @@ pub struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
     seg_index: u32,
+    /// Segment and element counts of the previous interchange: the next one starts with that
+    /// capacity (interchanges of a file tend to be alike), so its tables are not regrown and
+    /// copied while reading. Bounded by an interchange already held, so memory stays bounded.
+    capacity: (usize, usize),
+    /// The valid UTF-8 run of the input that starts at or before `pos` (empty before the first
+    /// interchange): elements inside it are turned into text without validating each again.
+    text: Utf8Run<'a>,
+    /// Whether `text` ends at a byte that is not UTF-8 (rather than at the window's end).
+    text_blocked: bool,
+    /// Byte length of the previous interchange (sizes the validation window of `text`).
+    last_len: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -268,8 +329,59 @@ impl<'a> Reader<'a> {
             input,
             pos: 0,
             seg_index: 0,
+            capacity: (0, 0),
+            text: Utf8Run(""),
+            text_blocked: false,
+            last_len: 0,
         }
     }
+
+    /// The hints for an interchange starting at `self.pos`. The UTF-8 run is validated ahead
+    /// of the reader by a bounded window (at least 8 MB and twice the previous interchange),
+    /// renewed when less than half of it is left: each byte is validated about twice at most,
+    /// and reading the first interchanges of a large input does not validate all of it. A run
+    /// stops at the first byte that is not UTF-8 (or at the window's end); elements past it are
+    /// decoded one by one, as before.
+    fn hints(&mut self) -> Hints<'a> {
+        let base = self.input.as_ptr() as usize;
+        let run_end = (self.text.0.as_ptr() as usize + self.text.0.len()).wrapping_sub(base);
+        let run_start = (self.text.0.as_ptr() as usize).wrapping_sub(base);
+        let window = (8 << 20).max(2 * self.last_len);
+        // a run cut by an invalid byte is renewed only past that byte (no revalidating up to
+        // it at every interchange); a run cut by the window's end, when it runs short
+        let stale = self.text.0.is_empty()
+            || self.pos < run_start
+            || self.pos >= run_end
+            || (!self.text_blocked
+                && run_end < self.input.len()
+                && run_end - self.pos < window / 2);
+        if stale {
+            let end = self.input.len().min(self.pos.saturating_add(window));
+            let rest = &self.input[self.pos..end];
+            let (run, blocked) = match std::str::from_utf8(rest) {
+                Ok(s) => (s, false),
+                Err(e) => (
+                    std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or(""),
+                    e.error_len().is_some(),
+                ),
+            };
+            (self.text, self.text_blocked) = (Utf8Run(run), blocked);
+        }
+        Hints {
+            capacity: self.capacity,
+            text: self.text.0,
+            input: self.input,
+        }
+    }
+}
+
+/// What the reader passes to the interchange it starts: the capacity to reserve and the
+/// input's current UTF-8 run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hints<'a> {
+    pub(crate) capacity: (usize, usize),
+    pub(crate) text: &'a str,
+    pub(crate) input: &'a [u8],
 }
 
 fn is_noise(b: u8) -> bool {
@@ -305,9 +417,11 @@ impl<'a> Iterator for Reader<'a> {
         }
         let rest = &self.input[self.pos..];
         let result = if rest.starts_with(b"ISA") {
-            x12::read(self.input, self.pos, &mut self.seg_index)
+            let hints = self.hints();
+            x12::read(self.input, self.pos, &mut self.seg_index, hints)
         } else if rest.starts_with(b"UNA") || rest.starts_with(b"UNB") {
-            edifact::read(self.input, self.pos, &mut self.seg_index)
+            let hints = self.hints();
+            edifact::read(self.input, self.pos, &mut self.seg_index, hints)
         } else {
             let at = self.pos;
             let next = next_header(self.input, at + 1);
@@ -324,6 +438,8 @@ impl<'a> Iterator for Reader<'a> {
         match result {
             Ok(ich) => {
                 self.pos = ich.end.max(self.pos + 1);
+                self.capacity = (ich.segments.len(), ich.elems.len());
+                self.last_len = ich.end - ich.offset;
                 Some(Ok(ich))
             }
             Err(e) => {
@@ -360,5 +476,96 @@ pub(crate) fn same_control(a: &[u8], b: &[u8]) -> bool {
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time X12 split gives what a plain split on the element separator gives, for
+    /// every length around the 8-byte word boundaries and separators at every position.
+    #[test]
+    fn x12_split_matches_plain_split() {
+        let hints = Hints {
+            capacity: (0, 0),
+            text: "",
+            input: &[],
+        };
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for len in 0..40usize {
+            for sep_every in 1..12usize {
+                let v: Vec<u8> = (0..len)
+                    .map(|i| {
+                        if i % sep_every == sep_every - 1 {
+                            b'*'
+                        } else {
+                            [b'A', 0xAA, b'+', 0x2A ^ 0x80, b'0'][i % 5]
+                        }
+                    })
+                    .collect();
+                cases.push(v);
+            }
+        }
+        cases.push(b"PO1*1*3*EA*3.01**BP*B00001*VP*SKU-00001*UP*012345600001".to_vec());
+        cases.push(b"***".to_vec());
+        for bytes in &cases {
+            let mut ich = Interchange::new(Standard::X12, Separators::X12, 0, hints);
+            let si = ich.push(bytes, 0, 1);
+            let s = ich.segment(si).unwrap();
+            let mut parts = bytes.split(|&b| b == b'*');
+            let tag = parts.next().unwrap();
+            let expect_tag = std::str::from_utf8(tag).unwrap_or("?");
+            assert_eq!(s.tag(), expect_tag, "{bytes:?}");
+            let elems: Vec<&[u8]> = parts.collect();
+            assert_eq!(s.len(), elems.len(), "{bytes:?}");
+            for (i, e) in elems.iter().enumerate() {
+                assert_eq!(s.raw(i + 1), *e, "{bytes:?}");
+            }
+        }
+    }
+
+    fn interchange(ctl: u32, name: &[u8]) -> Vec<u8> {
+        let mut v = format!(
+            "ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*ORDO           *260301*1200*U*00401*{ctl:09}*0*P*>~\n\
+             GS*PO*BUYERCO*ORDO*20260301*1200*{ctl}*X*004010~\n\
+             ST*850*0001~\nBEG*00*SA*PO{ctl}**20260301~\nN1*BY*"
+        )
+        .into_bytes();
+        v.extend_from_slice(name);
+        v.extend_from_slice(
+            format!(
+                "*UL*4012345000009~\nPO1*1*2*EA*3.50**VP*SKU-1~\nCTT*1~\nSE*6*0001~\n\
+                 GE*1*{ctl}~\nIEA*1*{ctl:09}~\n"
+            )
+            .as_bytes(),
+        );
+        v
+    }
+
+    /// Text is the same whether an element lies in a UTF-8 run or after a Latin-1 byte, in the
+    /// interchange with that byte and in the ones around it.
+    #[test]
+    fn latin1_interchange_between_utf8_ones() {
+        let mut input = interchange(1, "K\u{e4}se AG".as_bytes());
+        input.extend(interchange(2, b"K\xe4se AG"));
+        input.extend(interchange(3, "K\u{e4}se AG".as_bytes()));
+        use crate::map::{MapOptions, orders};
+        let opts = MapOptions {
+            customer_id: "C1".into(),
+            partner: None,
+            default_currency: "USD".into(),
+        };
+        let mut names = Vec::new();
+        for ich in crate::read(&input) {
+            let ich = ich.expect("interchange");
+            assert!(crate::validate(&ich).is_empty());
+            for o in orders(&ich, &opts) {
+                let o = o.expect("order");
+                names.push(o.parties[0].name.clone().unwrap_or_default());
+                assert_eq!(o.lines[0].sku, "SKU-1");
+            }
+        }
+        assert_eq!(names, vec!["K\u{e4}se AG"; 3]);
     }
 }

@@ -1,6 +1,8 @@
 //! X12 interchange reader: the fixed 106-byte ISA gives the separators, then ISA/IEA, GS/GE and
 //! ST/SE are checked for nesting, control numbers and counts while segments are collected.
 
+use std::collections::HashSet;
+
 use super::{Group, Interchange, PartnerId, Transaction, num, same_control, skip_line_noise};
 use crate::error::EdiError;
 use crate::issue::Code;
@@ -37,6 +39,7 @@ pub(super) fn read<'a>(
     input: &'a [u8],
     start: usize,
     seg_index: &mut u32,
+    hints: super::Hints<'a>,
 ) -> Result<Interchange<'a>, EdiError> {
     let bad = |reason: String| EdiError::BadHeader {
         offset: start,
@@ -71,7 +74,7 @@ pub(super) fn read<'a>(
         release: None,
         decimal: b'.',
     };
-    let mut ich = Interchange::new(Standard::X12, seps, start);
+    let mut ich = Interchange::new(Standard::X12, seps, start, hints);
     ich.sender = PartnerId {
         qualifier: text(&isa[32..34]),
         id: text(&isa[35..50]),
@@ -99,6 +102,8 @@ pub(super) fn read<'a>(
     let mut group: Option<usize> = None;
     let mut txn: Option<usize> = None;
     let mut real_groups = 0usize;
+    // (group, control number) of the sets seen: duplicate ST02 / 0062 without a quadratic scan
+    let mut set_controls: HashSet<(usize, String)> = HashSet::new();
     let mut ended = false;
     while pos < input.len() {
         let (seg_end, next) = match memchr::memchr(term, &input[pos..]) {
@@ -230,10 +235,7 @@ pub(super) fn read<'a>(
                 };
                 let ctl = s.raw(2);
                 let g = &mut ich.groups[gi];
-                let dup = g
-                    .transactions
-                    .iter()
-                    .any(|o| o.control_number == t.control_number);
+                let dup = !set_controls.insert((gi, t.control_number.clone()));
                 let wrong_group = g.header.is_some()
                     && functional_id(&t.set_id).is_some_and(|f| f != g.functional_id);
                 g.transactions.push(t);

@@ -43,6 +43,17 @@ pub fn to_order(
         reason,
     };
     let mut b = Builder::default();
+    // one line per PO1 / LIN: size the line list once instead of growing it
+    let line_tag = if ich.standard == Standard::X12 {
+        "PO1"
+    } else {
+        "LIN"
+    };
+    let n_lines = ich
+        .segments
+        .get(t.header..t.end)
+        .map_or(0, |s| s.iter().filter(|s| s.tag == line_tag).count());
+    b.lines.reserve_exact(n_lines);
     let segs = ich.transaction_segments(t);
     match (ich.standard, t.set_id.as_str()) {
         (Standard::X12, "850") => {
@@ -158,9 +169,10 @@ impl Builder {
                 self.parties.push(p);
             }
             "N3" if !self.in_lines => {
-                let lines: Vec<String> = [s.opt(1), s.opt(2)].into_iter().flatten().collect();
+                let (l1, l2) = (s.opt(1), s.opt(2));
                 if let Some(a) = self.address() {
-                    a.lines.extend(lines);
+                    a.lines.extend(l1);
+                    a.lines.extend(l2);
                 }
             }
             "N4" if !self.in_lines => {

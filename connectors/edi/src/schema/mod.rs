@@ -34,8 +34,106 @@ pub enum Node {
         key: u32,
         min: u32,
         max: u32,
-        children: Vec<Node>,
+        children: Nodes,
     },
+}
+
+/// A sequence of structure nodes (a set body or a loop's children) with what validation looks
+/// up for every segment precomputed: where each tag occurs (a small hash table, so finding a
+/// segment's node is one probe rather than a walk whose length varies from segment to segment),
+/// and for each position the next node that is mandatory, so "mandatory segment missing" checks
+/// do not walk the nodes one by one either.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Nodes {
+    nodes: Vec<Node>,
+    /// `next_required[i]`: the first index `>= i` whose node has `min > 0` (`len` when none).
+    next_required: Vec<u32>,
+    /// Open-addressing table (power-of-two size) of `(key, start, count)`: the positions of the
+    /// nodes with that key are `positions[start..start + count]`, ascending. Key 0 = empty slot.
+    table: Vec<(u32, u16, u16)>,
+    positions: Vec<u16>,
+}
+
+#[inline]
+fn slot_of(key: u32, mask: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize & mask
+}
+
+impl Nodes {
+    pub fn new(nodes: Vec<Node>) -> Self {
+        let mut next_required = vec![nodes.len() as u32; nodes.len() + 1];
+        for i in (0..nodes.len()).rev() {
+            next_required[i] = if nodes[i].min() > 0 {
+                i as u32
+            } else {
+                next_required[i + 1]
+            };
+        }
+        // positions grouped by key, in order of first occurrence
+        let mut groups: Vec<(u32, Vec<u16>)> = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            match groups.iter_mut().find(|(k, _)| *k == n.key()) {
+                Some((_, at)) => at.push(i as u16),
+                None => groups.push((n.key(), vec![i as u16])),
+            }
+        }
+        let size = (groups.len() * 2).next_power_of_two().max(8);
+        let mut table = vec![(0u32, 0u16, 0u16); size];
+        let mut positions = Vec::with_capacity(nodes.len());
+        for (key, at) in groups {
+            let mut h = slot_of(key, size - 1);
+            while table[h].0 != 0 {
+                h = (h + 1) & (size - 1);
+            }
+            table[h] = (key, positions.len() as u16, at.len() as u16);
+            positions.extend(at);
+        }
+        Nodes {
+            nodes,
+            next_required,
+            table,
+            positions,
+        }
+    }
+
+    /// Index of the first node at or after `from` whose tag key is `key`.
+    #[inline]
+    pub fn find(&self, from: usize, key: u32) -> Option<usize> {
+        if self.table.is_empty() || key == 0 {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut h = slot_of(key, mask);
+        loop {
+            let (k, start, count) = self.table[h];
+            if k == key {
+                let (start, count) = (usize::from(start), usize::from(count));
+                return self.positions[start..start + count]
+                    .iter()
+                    .map(|&i| usize::from(i))
+                    .find(|&i| i >= from);
+            }
+            if k == 0 {
+                return None;
+            }
+            h = (h + 1) & mask;
+        }
+    }
+
+    /// Index of the first mandatory node at or after `from` (`len()` when none).
+    #[inline]
+    pub fn next_required(&self, from: usize) -> usize {
+        self.next_required
+            .get(from)
+            .map_or(self.nodes.len(), |&i| i as usize)
+    }
+}
+
+impl std::ops::Deref for Nodes {
+    type Target = [Node];
+    fn deref(&self) -> &[Node] {
+        &self.nodes
+    }
 }
 
 impl Node {
@@ -110,7 +208,7 @@ pub struct Elem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetSchema {
     pub id: &'static str,
-    pub body: Vec<Node>,
+    pub body: Nodes,
     pub tags: HashSet<&'static str>,
 }
 
@@ -157,7 +255,7 @@ fn build(
         known: HashSet::new(),
     };
     for &(id, text) in sets {
-        let body = parse_structure(text);
+        let body = Nodes::new(parse_structure(text));
         let mut tags = HashSet::new();
         collect_tags(&body, &mut tags);
         t.known.extend(tags.iter().copied());
@@ -253,7 +351,7 @@ fn parse_nodes(text: &'static str, pos: &mut usize) -> Vec<Node> {
         if is_loop {
             if b.get(*pos) == Some(&b':') {
                 *pos += 1;
-                let children = parse_nodes(text, pos);
+                let children = Nodes::new(parse_nodes(text, pos));
                 out.push(Node::Loop {
                     tag,
                     key: tag_key(tag),
@@ -268,7 +366,7 @@ fn parse_nodes(text: &'static str, pos: &mut usize) -> Vec<Node> {
                     key: tag_key(tag),
                     min,
                     max,
-                    children: Vec::new(),
+                    children: Nodes::default(),
                 });
             }
         } else {
@@ -380,5 +478,34 @@ mod tests {
         assert!(po.is_some_and(|n| n > 5));
         let ak4 = segment_elements(Standard::X12, "AK4").map(|e| e[0].components.len());
         assert_eq!(ak4, Some(3));
+    }
+
+    /// `Nodes::find` and `next_required` agree with a plain walk over every list of every set.
+    #[test]
+    fn node_lookups_match_a_walk() {
+        fn check(nodes: &Nodes) {
+            let mut keys: Vec<u32> = nodes.iter().map(Node::key).collect();
+            keys.extend([tag_key("ZZZ"), tag_key("X"), 0]);
+            for from in 0..=nodes.len() + 1 {
+                for &key in &keys {
+                    let walk = (from..nodes.len()).find(|&i| nodes[i].key() == key);
+                    assert_eq!(nodes.find(from, key), walk, "from {from} key {key:x}");
+                }
+                let req = (from..nodes.len())
+                    .find(|&i| nodes[i].min() > 0)
+                    .unwrap_or(nodes.len());
+                assert_eq!(nodes.next_required(from), req);
+            }
+            for n in nodes.iter() {
+                if let Node::Loop { children, .. } = n {
+                    check(children);
+                }
+            }
+        }
+        for std in [Standard::X12, Standard::Edifact] {
+            for s in tables(std).sets.values() {
+                check(&s.body);
+            }
+        }
     }
 }

@@ -1,38 +1,37 @@
 //! The camt elements the parser keeps, per scope (statement, balance, entry, transaction),
 //! and what happens when a scope closes (balance check, batch explosion, counterparty choice).
 
-use super::{Lines, Parser, Sink};
+use super::tags::*;
+use super::{EntryBuilder, Lines, Parser, Sink};
 use crate::error::BankError;
 use crate::model::{
-    Balance, CreditorRef, Direction, EntryStatus, Statement, TxDetail, check_balance,
+    Balance, CreditorRef, Direction, Entry, EntryStatus, Statement, TxDetail, check_balance,
 };
 use crate::parse::{clean, decimal_amount};
 use crate::reference;
 
 impl<R: Lines> Parser<'_, R> {
-    pub(super) fn stmt_field(&mut self, rel: &str) {
+    pub(super) fn stmt_field(&mut self, rel: &[u8]) {
         match rel {
-            "/Id" => self.stmt.statement_id = self.value().unwrap_or_default(),
-            "/ElctrncSeqNb" => self.stmt.sequence = self.value(),
-            "/LglSeqNb" if self.stmt.sequence.is_none() => self.stmt.sequence = self.value(),
-            "/Acct/Id/IBAN" => {
+            [ID] => self.stmt.statement_id = self.value().unwrap_or_default(),
+            [ELCTRNC_SEQ_NB] => self.stmt.sequence = self.value(),
+            [LGL_SEQ_NB] if self.stmt.sequence.is_none() => self.stmt.sequence = self.value(),
+            [ACCT, ID, IBAN] => {
                 self.stmt.account = reference::compact(&self.text);
                 self.stmt.account_is_iban = true;
             }
-            "/Acct/Id/Othr/Id" if self.stmt.account.is_empty() => {
+            [ACCT, ID, OTHR, ID] if self.stmt.account.is_empty() => {
                 self.stmt.account = self.value().unwrap_or_default();
             }
-            "/Acct/Ccy" => self.stmt.currency = self.value().unwrap_or_default(),
+            [ACCT, CCY] => self.stmt.currency = self.value().unwrap_or_default(),
             _ => {}
         }
     }
 
-    pub(super) fn balance_field(&mut self, rel: &str) -> Result<(), BankError> {
+    pub(super) fn balance_field(&mut self, rel: &[u8]) -> Result<(), BankError> {
         match rel {
-            "/Tp/CdOrPrtry/Cd" | "/Tp/CdOrPrtry/Prtry" => {
-                self.bal.code = self.text.trim().to_string()
-            }
-            "/Amt" => {
+            [TP, CD_OR_PRTRY, CD | PRTRY] => self.bal.code = self.text.trim().to_string(),
+            [AMT] => {
                 self.bal.amount = Some(self.amount()?);
                 if self.stmt.currency.is_empty()
                     && let Some(c) = &self.amt_ccy
@@ -40,8 +39,8 @@ impl<R: Lines> Parser<'_, R> {
                     self.stmt.currency = c.clone();
                 }
             }
-            "/CdtDbtInd" => self.bal.debit = self.debit()?,
-            "/Dt/Dt" | "/Dt/DtTm" => self.bal.date = Some(self.date()?),
+            [CDT_DBT_IND] => self.bal.debit = self.debit()?,
+            [DT, DT | DT_TM] => self.bal.date = Some(self.date()?),
             _ => {}
         }
         Ok(())
@@ -64,91 +63,92 @@ impl<R: Lines> Parser<'_, R> {
         Ok(())
     }
 
-    pub(super) fn entry_field(&mut self, rel: &str) -> Result<(), BankError> {
-        let v = match rel {
-            "/RvslInd"
-            | "/Sts"
-            | "/Sts/Cd"
-            | "/Sts/Prtry"
-            | "/NtryRef"
-            | "/AcctSvcrRef"
-            | "/AddtlNtryInf"
-            | "/BkTxCd/Domn/Cd"
-            | "/BkTxCd/Domn/Fmly/Cd"
-            | "/BkTxCd/Domn/Fmly/SubFmlyCd"
-            | "/BkTxCd/Prtry/Cd"
-            | "/Chrgs/TtlChrgsAndTaxAmt"
-            | "/Chrgs/Rcrd/Amt"
-            | "/NtryDtls/Btch/NbOfTxs" => self.value(),
-            _ => None,
-        };
-        let (amount, debit, date) = match rel {
-            "/Amt" => (Some(self.amount()?), None, None),
-            "/CdtDbtInd" => (None, Some(self.debit()?), None),
-            "/BookgDt/Dt" | "/BookgDt/DtTm" | "/ValDt/Dt" | "/ValDt/DtTm" => {
-                (None, None, Some(self.date()?))
-            }
-            _ => (None, None, None),
-        };
-        let ccy = self.amt_ccy.clone();
-        let status = match (rel, v.as_deref()) {
-            ("/Sts" | "/Sts/Cd" | "/Sts/Prtry", Some("BOOK")) => Some(EntryStatus::Booked),
-            ("/Sts" | "/Sts/Cd" | "/Sts/Prtry", Some("PDNG" | "FUTR")) => {
-                Some(EntryStatus::Pending)
-            }
-            ("/Sts" | "/Sts/Cd" | "/Sts/Prtry", Some("INFO")) => Some(EntryStatus::Info),
-            // v02 `Sts` holds the code as text; v08 `Sts` only wraps `Cd`.
-            ("/Sts", None) => None,
-            ("/Sts" | "/Sts/Cd" | "/Sts/Prtry", other) => {
-                return Err(self.err(format!("unknown entry status {:?}", other.unwrap_or(""))));
-            }
-            _ => None,
-        };
-        let Some(b) = self.entry.as_mut() else {
+    pub(super) fn entry_field(&mut self, rel: &[u8]) -> Result<(), BankError> {
+        // Inside an entry scope the builder is always there (opened together).
+        if self.entry.is_none() {
             return Ok(());
-        };
-        let e = &mut b.entry;
+        }
         match rel {
-            "/Amt" => {
-                e.amount = amount.unwrap_or_default();
+            [AMT] => {
+                let amount = self.amount()?;
+                let ccy = self.amt_ccy.take();
+                let b = self.builder();
+                b.entry.amount = amount;
                 if let Some(c) = ccy {
-                    e.currency = c;
+                    b.entry.currency = c;
                 }
                 b.has_amount = true;
             }
-            "/CdtDbtInd" => {
-                e.direction = if debit == Some(true) {
+            [CDT_DBT_IND] => {
+                let debit = self.debit()?;
+                let b = self.builder();
+                b.entry.direction = if debit {
                     Direction::Debit
                 } else {
                     Direction::Credit
                 };
                 b.has_direction = true;
             }
-            "/RvslInd" => e.reversal = v.as_deref() == Some("true") || v.as_deref() == Some("1"),
-            "/Sts" | "/Sts/Cd" | "/Sts/Prtry" => {
+            [RVSL_IND] => {
+                let v = self.text.trim();
+                let reversal = v == "true" || v == "1";
+                self.builder().entry.reversal = reversal;
+            }
+            [STS] | [STS, CD | PRTRY] => {
+                let status = match self.text.trim() {
+                    "BOOK" => Some(EntryStatus::Booked),
+                    "PDNG" | "FUTR" => Some(EntryStatus::Pending),
+                    "INFO" => Some(EntryStatus::Info),
+                    // v02 `Sts` holds the code as text; v08 `Sts` only wraps `Cd`.
+                    "" if rel.len() == 1 => None,
+                    _ => {
+                        let v = self.value().unwrap_or_default();
+                        return Err(self.err(format!("unknown entry status {v:?}")));
+                    }
+                };
                 if let Some(st) = status {
-                    e.status = st;
+                    self.builder().entry.status = st;
                 }
             }
-            "/BookgDt/Dt" | "/BookgDt/DtTm" => e.booking_date = date,
-            "/ValDt/Dt" | "/ValDt/DtTm" => e.value_date = date,
-            "/NtryRef" => e.customer_ref = v,
-            "/AcctSvcrRef" => e.bank_ref = v,
-            "/AddtlNtryInf" => e.info = v,
-            "/BkTxCd/Domn/Cd" => e.bank_tx_code = v,
-            "/BkTxCd/Domn/Fmly/Cd" | "/BkTxCd/Domn/Fmly/SubFmlyCd" => {
+            [BOOKG_DT, DT | DT_TM] => {
+                let d = self.date()?;
+                self.builder().entry.booking_date = Some(d);
+            }
+            [VAL_DT, DT | DT_TM] => {
+                let d = self.date()?;
+                self.builder().entry.value_date = Some(d);
+            }
+            [NTRY_REF] => self.builder_mut_value(|e, v| e.customer_ref = v),
+            [ACCT_SVCR_REF] => self.builder_mut_value(|e, v| e.bank_ref = v),
+            [ADDTL_NTRY_INF] => self.builder_mut_value(|e, v| e.info = v),
+            [BK_TX_CD, DOMN, CD] => self.builder_mut_value(|e, v| {
+                // Room for `/Fmly/SubFmly` (`PMNT/RCDT/ESCT`), appended next, in one allocation.
+                e.bank_tx_code = v.map(|mut v| {
+                    v.reserve(12);
+                    v
+                })
+            }),
+            [BK_TX_CD, DOMN, FMLY, CD | SUB_FMLY_CD] => self.builder_mut_value(|e, v| {
                 if let (Some(code), Some(v)) = (e.bank_tx_code.as_mut(), v) {
                     code.push('/');
                     code.push_str(&v);
                 }
-            }
-            "/BkTxCd/Prtry/Cd" if e.bank_tx_code.is_none() => e.bank_tx_code = v,
-            "/Chrgs/TtlChrgsAndTaxAmt" | "/Chrgs/Rcrd/Amt" => {
-                if let Some(a) = v.as_deref().and_then(decimal_amount) {
-                    e.charges = Some(e.charges.unwrap_or_default() + a);
+            }),
+            [BK_TX_CD, PRTRY, CD] => self.builder_mut_value(|e, v| {
+                if e.bank_tx_code.is_none() {
+                    e.bank_tx_code = v;
                 }
+            }),
+            [CHRGS, TTL_CHRGS_AND_TAX_AMT] | [CHRGS, RCRD, AMT] => {
+                self.builder_mut_value(|e, v| {
+                    if let Some(a) = v.as_deref().and_then(decimal_amount) {
+                        e.charges = Some(e.charges.unwrap_or_default() + a);
+                    }
+                })
             }
-            "/NtryDtls/Btch/NbOfTxs" => {
+            [NTRY_DTLS, BTCH, NB_OF_TXS] => {
+                let v = self.value();
+                let b = self.builder();
                 b.batch_count =
                     Some(b.batch_count.unwrap_or(0) + v.and_then(|s| s.parse().ok()).unwrap_or(0));
                 b.batches += 1;
@@ -158,55 +158,59 @@ impl<R: Lines> Parser<'_, R> {
         Ok(())
     }
 
-    pub(super) fn tx_field(&mut self, rel: &str) -> Result<(), BankError> {
-        let dir = if rel == "/CdtDbtInd" {
-            Some(self.debit()?)
-        } else {
-            None
-        };
+    /// The open entry (only called inside an entry scope).
+    fn builder(&mut self) -> &mut EntryBuilder {
+        self.entry.get_or_insert_with(EntryBuilder::new)
+    }
+
+    /// Hands the cleaned text to `f` with the open entry.
+    fn builder_mut_value(&mut self, f: impl FnOnce(&mut Entry, Option<String>)) {
+        let v = self.value();
+        f(&mut self.builder().entry, v);
+    }
+
+    pub(super) fn tx_field(&mut self, rel: &[u8]) -> Result<(), BankError> {
         let t = &mut self.tx;
+        let text = &self.text;
         match rel {
-            "/Refs/EndToEndId" => {
-                t.tx.end_to_end_id = clean(&self.text).filter(|s| s != "NOTPROVIDED")
+            [REFS, END_TO_END_ID] => {
+                t.tx.end_to_end_id = clean(text).filter(|s| s != "NOTPROVIDED")
             }
-            "/Refs/MndtId" => t.tx.mandate_id = clean(&self.text),
-            "/Amt" | "/AmtDtls/TxAmt/Amt" => {
-                let a = decimal_amount(&self.text);
-                match a {
-                    Some(a) => t.tx.amount = Some(a),
-                    None => return Err(self.err(format!("invalid amount {:?}", self.text.trim()))),
-                }
-            }
-            "/AmtDtls/InstdAmt/Amt" => t.instd_amt = decimal_amount(&self.text),
-            "/CdtDbtInd" => {
-                t.direction = Some(if dir == Some(true) {
+            [REFS, MNDT_ID] => t.tx.mandate_id = clean(text),
+            [AMT] | [AMT_DTLS, TX_AMT, AMT] => match decimal_amount(text) {
+                Some(a) => t.tx.amount = Some(a),
+                None => return Err(self.err(format!("invalid amount {:?}", text.trim()))),
+            },
+            [AMT_DTLS, INSTD_AMT, AMT] => t.instd_amt = decimal_amount(text),
+            [CDT_DBT_IND] => {
+                let debit = self.debit()?;
+                self.tx.direction = Some(if debit {
                     Direction::Debit
                 } else {
                     Direction::Credit
                 })
             }
-            "/RltdPties/Dbtr/Nm" | "/RltdPties/Dbtr/Pty/Nm" => t.dbtr_name = clean(&self.text),
-            "/RltdPties/Cdtr/Nm" | "/RltdPties/Cdtr/Pty/Nm" => t.cdtr_name = clean(&self.text),
-            "/RltdPties/UltmtDbtr/Nm" | "/RltdPties/UltmtDbtr/Pty/Nm" => {
-                t.ult_dbtr = clean(&self.text)
+            [RLTD_PTIES, DBTR, NM] | [RLTD_PTIES, DBTR, PTY, NM] => t.dbtr_name = clean(text),
+            [RLTD_PTIES, CDTR, NM] | [RLTD_PTIES, CDTR, PTY, NM] => t.cdtr_name = clean(text),
+            [RLTD_PTIES, ULTMT_DBTR, NM] | [RLTD_PTIES, ULTMT_DBTR, PTY, NM] => {
+                t.ult_dbtr = clean(text)
             }
-            "/RltdPties/UltmtCdtr/Nm" | "/RltdPties/UltmtCdtr/Pty/Nm" => {
-                t.ult_cdtr = clean(&self.text)
+            [RLTD_PTIES, ULTMT_CDTR, NM] | [RLTD_PTIES, ULTMT_CDTR, PTY, NM] => {
+                t.ult_cdtr = clean(text)
             }
-            "/RltdPties/DbtrAcct/Id/IBAN" => t.dbtr_acct = Some(reference::compact(&self.text)),
-            "/RltdPties/DbtrAcct/Id/Othr/Id" if t.dbtr_acct.is_none() => {
-                t.dbtr_acct = clean(&self.text)
+            [RLTD_PTIES, DBTR_ACCT, ID, IBAN] => t.dbtr_acct = Some(reference::compact(text)),
+            [RLTD_PTIES, DBTR_ACCT, ID, OTHR, ID] if t.dbtr_acct.is_none() => {
+                t.dbtr_acct = clean(text)
             }
-            "/RltdPties/CdtrAcct/Id/IBAN" => t.cdtr_acct = Some(reference::compact(&self.text)),
-            "/RltdPties/CdtrAcct/Id/Othr/Id" if t.cdtr_acct.is_none() => {
-                t.cdtr_acct = clean(&self.text)
+            [RLTD_PTIES, CDTR_ACCT, ID, IBAN] => t.cdtr_acct = Some(reference::compact(text)),
+            [RLTD_PTIES, CDTR_ACCT, ID, OTHR, ID] if t.cdtr_acct.is_none() => {
+                t.cdtr_acct = clean(text)
             }
-            "/RmtInf/Ustrd" | "/RmtInf/Strd/AddtlRmtInf" => t.ustrd.extend(clean(&self.text)),
-            "/RmtInf/Strd/CdtrRefInf/Tp/CdOrPrtry/Cd"
-            | "/RmtInf/Strd/CdtrRefInf/Tp/CdOrPrtry/Prtry" => t.ref_code = clean(&self.text),
-            "/RmtInf/Strd/CdtrRefInf/Ref" => t.ref_value = clean(&self.text),
-            "/RmtInf/Strd/RfrdDocInf/Nb" => t.tx.referred_documents.extend(clean(&self.text)),
-            "/RtrInf/Rsn/Cd" | "/RtrInf/Rsn/Prtry" => t.tx.return_reason = clean(&self.text),
+            [RMT_INF, USTRD] | [RMT_INF, STRD, ADDTL_RMT_INF] => t.ustrd.extend(clean(text)),
+            [RMT_INF, STRD, CDTR_REF_INF, TP, CD_OR_PRTRY, CD | PRTRY] => t.ref_code = clean(text),
+            [RMT_INF, STRD, CDTR_REF_INF, REF] => t.ref_value = clean(text),
+            [RMT_INF, STRD, RFRD_DOC_INF, NB] => t.tx.referred_documents.extend(clean(text)),
+            [RTR_INF, RSN, CD | PRTRY] => t.tx.return_reason = clean(text),
             _ => {}
         }
         Ok(())
@@ -228,7 +232,11 @@ impl<R: Lines> Parser<'_, R> {
             t.tx.amount = t.instd_amt;
         }
         if !t.ustrd.is_empty() {
-            t.tx.remittance = Some(t.ustrd.join(" "));
+            t.tx.remittance = Some(if t.ustrd.len() == 1 {
+                t.ustrd.swap_remove(0)
+            } else {
+                t.ustrd.join(" ")
+            });
         }
         if let Some(v) = t.ref_value {
             let (kind, valid) = reference::classify(t.ref_code.as_deref(), &v);
@@ -292,7 +300,14 @@ impl<R: Lines> Parser<'_, R> {
         if self.stmt.statement_id.is_empty() {
             self.stmt.statement_id = self.msg_id.clone().unwrap_or_default();
         }
-        let loc = self.loc();
+        // The line now, not on the way out: a lenient import keeps it in a warning.
+        let loc = match self.loc() {
+            crate::error::Location::Xml { path, .. } => crate::error::Location::Xml {
+                path,
+                line: self.reader.get_mut().line(),
+            },
+            other => other,
+        };
         let mut stmt = std::mem::replace(&mut self.stmt, Statement::new(self.format));
         check_balance(&mut stmt, &self.totals, || loc, self.opts.allow_unbalanced)?;
         sink.statement(stmt);

@@ -1,22 +1,82 @@
 //! Inputs for the camt parser that know which line quick-xml is on: a counting wrapper for
-//! streamed `BufRead`s and an in-memory slice that counts only when an error asks.
+//! streamed `BufRead`s and an in-memory slice. Both count newlines only in bulk (a whole chunk
+//! once it is consumed) or when an error asks, never per event.
 
 use std::io::BufRead;
 
 /// An input that can say which line the parser is on.
 pub(super) trait Lines: BufRead {
-    fn line(&self) -> usize;
+    /// 1-based line of the next byte the parser will read.
+    fn line(&mut self) -> usize;
+}
+
+fn newlines(b: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', b).count()
 }
 
 /// Counts newlines in the bytes quick-xml consumes, so errors can say which line.
+///
+/// What the parser consumes is held back from `inner` until the whole chunk `inner` handed out
+/// has been consumed; then the chunk's newlines are counted in one pass and it is released. So
+/// at most one chunk of `inner` is held (memory stays flat) and the consumed-but-held part can
+/// still be counted when an error needs the line.
 pub(super) struct LineCounter<R> {
-    pub(super) inner: R,
-    pub(super) lines: usize,
+    inner: R,
+    /// 1 + the newlines in the chunks already released to `inner`.
+    lines: usize,
+    /// Bytes of `inner`'s current chunk the parser has consumed but `inner` has not.
+    held: usize,
+}
+
+impl<R: BufRead> LineCounter<R> {
+    pub(super) fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            lines: 1,
+            held: 0,
+        }
+    }
 }
 
 impl<R: BufRead> Lines for LineCounter<R> {
-    fn line(&self) -> usize {
-        self.lines
+    fn line(&mut self) -> usize {
+        let held = self.held;
+        match self.inner.fill_buf() {
+            Ok(buf) => self.lines + newlines(&buf[..held.min(buf.len())]),
+            Err(_) => self.lines,
+        }
+    }
+}
+
+impl<R: BufRead> std::io::Read for LineCounter<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = out.len().min(buf.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.held > 0 {
+            let buf = self.inner.fill_buf()?;
+            if self.held >= buf.len() {
+                // The chunk is used up: count it once, release it, let `inner` refill.
+                let n = self.held.min(buf.len());
+                self.lines += newlines(&buf[..n]);
+                self.inner.consume(n);
+                self.held = 0;
+            }
+        }
+        let held = self.held;
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[held.min(buf.len())..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.held += amt;
     }
 }
 
@@ -45,28 +105,49 @@ impl BufRead for Slice<'_> {
 }
 
 impl Lines for Slice<'_> {
-    fn line(&self) -> usize {
-        1 + memchr::memchr_iter(b'\n', &self.bytes[..self.pos]).count()
+    fn line(&mut self) -> usize {
+        1 + newlines(&self.bytes[..self.pos])
     }
 }
 
-impl<R: std::io::Read> std::io::Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
-        Ok(n)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
 
-impl<R: BufRead> BufRead for LineCounter<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
-            let n = amt.min(buf.len());
-            self.lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
+    /// A reader that hands out tiny chunks, to cross chunk boundaries often.
+    struct Tiny<'a>(&'a [u8]);
+    impl Read for Tiny<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(3);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
-        self.inner.consume(amt);
+    }
+
+    #[test]
+    fn counts_lines_across_chunks() {
+        let text = b"a\nbb\n\nccc\nd\n\n";
+        for step in 1..5 {
+            let mut lc = LineCounter::new(std::io::BufReader::with_capacity(4, Tiny(text)));
+            let mut pos = 0;
+            loop {
+                let got = lc.fill_buf().unwrap().len();
+                if got == 0 {
+                    break;
+                }
+                let n = step.min(got);
+                assert_eq!(lc.fill_buf().unwrap()[0], text[pos]);
+                lc.consume(n);
+                pos += n;
+                assert_eq!(
+                    lc.line(),
+                    1 + newlines(&text[..pos]),
+                    "step {step} pos {pos}"
+                );
+            }
+            assert_eq!(pos, text.len());
+        }
     }
 }

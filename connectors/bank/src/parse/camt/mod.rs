@@ -13,10 +13,11 @@ use rust_decimal::Decimal;
 
 use super::{ParseOptions, clean, decimal_amount, iso_date};
 use crate::error::{BankError, Location};
-use crate::model::{Direction, Entry, Format, Statement, Totals, TxDetail};
+use crate::model::{Direction, Entry, EntryStatus, Format, Statement, Totals, TxDetail};
 
 mod fields;
 mod input;
+mod tags;
 
 use input::{LineCounter, Lines, Slice};
 
@@ -71,13 +72,7 @@ pub fn stream<R: BufRead>(
     opts: &ParseOptions,
     sink: &mut impl Sink,
 ) -> Result<usize, BankError> {
-    let mut p = Parser::new(
-        LineCounter {
-            inner: input,
-            lines: 1,
-        },
-        opts,
-    );
+    let mut p = Parser::new(LineCounter::new(input), opts);
     p.run(sink)?;
     Ok(p.entries_seen)
 }
@@ -114,13 +109,43 @@ struct EntryBuilder {
     batches: usize,
 }
 
+impl EntryBuilder {
+    /// The currency stays empty until `Amt Ccy` (or the statement's, in `finish_entry`).
+    fn new() -> Self {
+        EntryBuilder {
+            // Spelled out: `Entry::new` would allocate a placeholder transaction to drop.
+            entry: Entry {
+                amount: Decimal::ZERO,
+                direction: Direction::Credit,
+                currency: String::new(),
+                status: EntryStatus::Booked,
+                booking_date: None,
+                value_date: None,
+                bank_ref: None,
+                customer_ref: None,
+                reversal: false,
+                bank_tx_code: None,
+                info: None,
+                charges: None,
+                transactions: Vec::new(),
+            },
+            has_amount: false,
+            has_direction: false,
+            batch_count: None,
+            batches: 0,
+        }
+    }
+}
+
 struct Parser<'o, R> {
     reader: Reader<R>,
     opts: &'o ParseOptions,
+    /// The element path, kept only for error locations and the text guard.
     path: String,
     stack: Vec<usize>,
+    /// The open elements as [`tags`] codes; scopes below are depths into it (0 = not open).
+    tags: Vec<u8>,
     text: String,
-    rel: String,
     stmt_at: usize,
     bal_at: usize,
     ntry_at: usize,
@@ -146,8 +171,8 @@ impl<'o, R: Lines> Parser<'o, R> {
             opts,
             path: String::with_capacity(256),
             stack: Vec::with_capacity(32),
+            tags: Vec::with_capacity(32),
             text: String::with_capacity(256),
-            rel: String::with_capacity(128),
             stmt_at: 0,
             bal_at: 0,
             ntry_at: 0,
@@ -165,10 +190,12 @@ impl<'o, R: Lines> Parser<'o, R> {
         }
     }
 
+    /// The location of an error; its line is filled in by [`Parser::run`] on the way out (the
+    /// streamed input counts lines only when asked).
     fn loc(&self) -> Location {
         Location::Xml {
             path: self.path.trim_start_matches('/').to_string(),
-            line: self.reader.get_ref().line(),
+            line: 0,
         }
     }
 
@@ -177,6 +204,25 @@ impl<'o, R: Lines> Parser<'o, R> {
     }
 
     fn run(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
+        self.events(sink).map_err(|mut e| {
+            let n = self.reader.get_mut().line();
+            match &mut e {
+                BankError::Syntax {
+                    loc: Location::Xml { line, .. },
+                    ..
+                } => *line = n,
+                BankError::Unbalanced(i) => {
+                    if let Location::Xml { line, .. } = &mut i.loc {
+                        *line = n;
+                    }
+                }
+                _ => {}
+            }
+            e
+        })
+    }
+
+    fn events(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
         let mut buf = Vec::with_capacity(4096);
         loop {
             buf.clear();
@@ -188,7 +234,7 @@ impl<'o, R: Lines> Parser<'o, R> {
                 Event::Start(e) => {
                     let name = e.local_name().into_inner();
                     let ccy = match name {
-                        "Amt" => attr(&e, "Ccy"),
+                        "Amt" => ccy_attr(&e),
                         "Document" => attr(&e, "xmlns"),
                         _ => None,
                     };
@@ -200,7 +246,13 @@ impl<'o, R: Lines> Parser<'o, R> {
                 }
                 Event::End(_) => self.end(sink)?,
                 Event::Text(t) if self.stmt_at > 0 || self.path.len() < 40 => {
-                    self.text.push_str(&t.xml10_content())
+                    // EOL normalization only when there is a CR (a branch-free scan of the
+                    // short text, cheaper than memchr's setup).
+                    if t.as_bytes().iter().fold(false, |cr, &b| cr | (b == b'\r')) {
+                        self.text.push_str(&t.xml10_content())
+                    } else {
+                        self.text.push_str(&t)
+                    }
                 }
                 Event::CData(t) => self.text.push_str(&t.xml10_content()),
                 Event::GeneralRef(r) => {
@@ -229,55 +281,51 @@ impl<'o, R: Lines> Parser<'o, R> {
     }
 
     fn start(&mut self, name: &str, attr_val: Option<String>) -> Result<(), BankError> {
-        let parent_is = |p: &str| self.path.ends_with(p);
-        let opens_stmt = (name == "Stmt" && parent_is("/BkToCstmrStmt"))
-            || (name == "Ntfctn" && parent_is("/BkToCstmrDbtCdtNtfctn"))
-            || (name == "Rpt" && parent_is("/BkToCstmrAcctRpt"));
-        let opens_ntry = name == "Ntry" && self.stmt_at > 0 && self.path.len() == self.stmt_at;
-        let opens_tx = name == "TxDtls" && self.ntry_at > 0 && self.path.ends_with("/NtryDtls");
-        let opens_bal = name == "Bal" && self.stmt_at > 0 && self.path.len() == self.stmt_at;
-        if name == "Document" {
+        use tags::*;
+        let tag = tags::of(name);
+        let parent = self.tags.last().copied().unwrap_or(OTHER);
+        let depth = self.tags.len();
+        let opens_stmt = (tag == STMT && parent == BK_TO_CSTMR_STMT)
+            || (tag == NTFCTN && parent == BK_TO_CSTMR_DBT_CDT_NTFCTN)
+            || (tag == RPT && parent == BK_TO_CSTMR_ACCT_RPT);
+        let opens_ntry = tag == NTRY && self.stmt_at > 0 && depth == self.stmt_at;
+        let opens_tx = tag == TX_DTLS && self.ntry_at > 0 && parent == NTRY_DTLS;
+        let opens_bal = tag == BAL && self.stmt_at > 0 && depth == self.stmt_at;
+        if tag == DOCUMENT {
             if let Some(ns) = attr_val.as_deref() {
                 self.set_version(ns);
             }
-        } else if name == "Amt" {
+        } else if tag == AMT {
             self.amt_ccy = attr_val;
         }
         self.stack.push(self.path.len());
         self.path.push('/');
         self.path.push_str(name);
+        self.tags.push(tag);
         self.text.clear();
+        let depth = self.tags.len();
         if opens_stmt {
             if self.stmt_at > 0 {
                 return Err(self.err("nested statement"));
             }
-            self.format = match name {
-                "Ntfctn" => Format::Camt054,
-                "Rpt" => Format::Camt052,
+            self.format = match tag {
+                NTFCTN => Format::Camt054,
+                RPT => Format::Camt052,
                 _ => Format::Camt053,
             };
             self.stmt = Statement::new(self.format);
             self.stmt.version = self.version.clone();
             self.totals = Totals::default();
-            self.stmt_at = self.path.len();
+            self.stmt_at = depth;
         } else if opens_ntry {
-            self.entry = Some(EntryBuilder {
-                entry: Entry {
-                    transactions: Vec::new(),
-                    ..Entry::new(Decimal::ZERO, Direction::Credit, &self.stmt.currency)
-                },
-                has_amount: false,
-                has_direction: false,
-                batch_count: None,
-                batches: 0,
-            });
-            self.ntry_at = self.path.len();
+            self.entry = Some(EntryBuilder::new());
+            self.ntry_at = depth;
         } else if opens_tx {
             self.tx = TxBuilder::default();
-            self.tx_at = self.path.len();
+            self.tx_at = depth;
         } else if opens_bal {
             self.bal = BalBuilder::default();
-            self.bal_at = self.path.len();
+            self.bal_at = depth;
         }
         Ok(())
     }
@@ -289,51 +337,48 @@ impl<'o, R: Lines> Parser<'o, R> {
     }
 
     fn end(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
-        let len = self.path.len();
-        // The path relative to the innermost open scope, in a reused buffer (no allocation).
-        let mut rel = std::mem::take(&mut self.rel);
-        rel.clear();
+        let depth = self.tags.len();
+        // The path relative to the innermost open scope is a slice of tag codes (taken out of
+        // `self` for the call, no copy).
+        let tags = std::mem::take(&mut self.tags);
         let res = if self.tx_at > 0 {
-            if len == self.tx_at {
+            if depth == self.tx_at {
                 self.tx_at = 0;
                 self.finish_tx()
             } else {
-                rel.push_str(&self.path[self.tx_at..]);
-                self.tx_field(&rel)
+                self.tx_field(&tags[self.tx_at..])
             }
         } else if self.ntry_at > 0 {
-            if len == self.ntry_at {
+            if depth == self.ntry_at {
                 self.ntry_at = 0;
                 self.finish_entry(sink)
             } else {
-                rel.push_str(&self.path[self.ntry_at..]);
-                self.entry_field(&rel)
+                self.entry_field(&tags[self.ntry_at..])
             }
         } else if self.bal_at > 0 {
-            if len == self.bal_at {
+            if depth == self.bal_at {
                 self.bal_at = 0;
                 self.finish_balance()
             } else {
-                rel.push_str(&self.path[self.bal_at..]);
-                self.balance_field(&rel)
+                self.balance_field(&tags[self.bal_at..])
             }
         } else if self.stmt_at > 0 {
-            if len == self.stmt_at {
+            if depth == self.stmt_at {
                 self.stmt_at = 0;
                 self.finish_statement(sink)
             } else {
-                rel.push_str(&self.path[self.stmt_at..]);
-                self.stmt_field(&rel);
+                self.stmt_field(&tags[self.stmt_at..]);
                 Ok(())
             }
         } else {
             Ok(())
         };
-        self.rel = rel;
+        self.tags = tags;
         res?;
-        if self.stmt_at == 0 && self.path.ends_with("/GrpHdr/MsgId") {
+        if self.stmt_at == 0 && self.tags.ends_with(&[tags::GRP_HDR, tags::MSG_ID]) {
             self.msg_id = clean(&self.text);
         }
+        self.tags.pop();
         let prev = self.stack.pop().unwrap_or(0);
         self.path.truncate(prev);
         self.text.clear();
@@ -360,6 +405,22 @@ impl<'o, R: Lines> Parser<'o, R> {
     fn date(&self) -> Result<chrono::NaiveDate, BankError> {
         iso_date(&self.text).ok_or_else(|| self.err(format!("invalid date {:?}", self.text.trim())))
     }
+}
+
+/// The `Ccy` attribute of an `Amt`; the usual lone ` Ccy="EUR"` is read without the attribute
+/// iterator (which checks for duplicates), anything else goes through it. Raw value, as `attr`.
+fn ccy_attr(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+    let raw = e.attributes_raw();
+    let rest = raw.trim_start_matches(WS);
+    if rest.len() < raw.len()
+        && let Some(v) = rest.strip_prefix("Ccy=\"")
+        && let Some((val, tail)) = v.split_once('"')
+        && tail.trim_end_matches(WS).is_empty()
+    {
+        return Some(val.to_owned());
+    }
+    attr(e, "Ccy")
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String> {
