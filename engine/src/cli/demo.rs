@@ -173,6 +173,23 @@ pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, C
     cfg.store.postgres = None;
     cfg.queue.amqp = None;
     cfg.outbound = dir.join("outbound");
+    // The demo's own folders, so it never takes files meant for a real deployment: no partner
+    // profiles, and one bank account whose statements the demo writes itself.
+    cfg.inbox = dir.join("inbox");
+    cfg.partners = dir.join("partners");
+    cfg.banks = dir.join("banks");
+    cfg.reconciliation = dir.join("reconciliation.yaml");
+    std::fs::create_dir_all(&cfg.banks).map_err(|e| format!("{}: {e}", cfg.banks.display()))?;
+    std::fs::write(
+        cfg.banks.join("demo-eur.yaml"),
+        format!(
+            "account: demo-eur\niban: {DEMO_IBAN}\ncurrency: EUR\ninbound: {}\narchive: {}\nquarantine: {}\n",
+            dir.join("bank/inbox").display(),
+            dir.join("bank/archive").display(),
+            dir.join("bank/quarantine").display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
     let engine = ordo::app::open_engine(&cfg, true)
         .await
         .map_err(|e| e.to_string())?;
@@ -287,13 +304,29 @@ async fn decide(
     Ok((total, n))
 }
 
+const DEMO_IBAN: &str = "DE44500105175407324931";
+
+fn customer_iban(id: &str) -> String {
+    format!(
+        "DE89370400440532013{:03}",
+        id[1..].parse::<u32>().unwrap_or(0)
+    )
+}
+
+/// The customers' payments arrive the way finance gets them: the demo writes them as the day's
+/// camt.053 into the bank account's inbox (with one entry nobody can match: interest), the
+/// engine's bank channel imports it, reconciliation matches it (as the cron step would), and
+/// the invoices' collection instances apply the payments. Returns (payments, auto-matched).
 async fn pay_where(
     engine: &Arc<Engine>,
+    cfg: &Config,
     custs: &[Cust],
     who: &[Pays],
     amount: impl Fn(&Value, Pays) -> Option<Decimal>,
-) -> Result<usize, String> {
-    let mut n = 0;
+) -> Result<(usize, usize), String> {
+    use ordo_bank::{Balance, Direction, Entry, EntryStatus, Format, Statement, TxDetail};
+    let today = engine.clock.now().date_naive();
+    let mut entries = Vec::new();
     for inv in invoices(engine).await? {
         let Some(c) = custs.iter().find(|c| inv["customer_id"] == json!(c.id)) else {
             continue;
@@ -304,19 +337,132 @@ async fn pay_where(
         if let Some(a) = amount(&inv, c.pays)
             && a > Decimal::ZERO
         {
-            sales::pay(
-                engine,
-                inv["number"].as_str().unwrap_or_default(),
+            let number = inv["number"].as_str().unwrap_or_default();
+            entries.push((
                 a,
-                None,
-                Some("demo bank transfer"),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            n += 1;
+                format!("Customer {}", c.id),
+                Some(customer_iban(&c.id)),
+                format!("Invoice {number}"),
+            ));
         }
     }
-    Ok(n)
+    if entries.is_empty() {
+        return Ok((0, 0));
+    }
+    let payments = entries.len();
+    entries.push((dec("0.42"), "Demo Bank".into(), None, "Interest".into()));
+    let mut stmt = Statement::new(Format::Camt053);
+    stmt.account = DEMO_IBAN.into();
+    stmt.account_is_iban = true;
+    stmt.currency = "EUR".into();
+    stmt.statement_id = format!("DEMO-{today}");
+    let mut total = Decimal::ZERO;
+    for (i, (a, name, iban, text)) in entries.into_iter().enumerate() {
+        total += a;
+        stmt.entries.push(Entry {
+            amount: a,
+            direction: Direction::Credit,
+            currency: "EUR".into(),
+            status: EntryStatus::Booked,
+            booking_date: Some(today),
+            value_date: Some(today),
+            bank_ref: Some(format!("{today}-{i}")),
+            customer_ref: None,
+            reversal: false,
+            bank_tx_code: None,
+            info: None,
+            charges: None,
+            transactions: vec![TxDetail {
+                counterparty_name: Some(name),
+                counterparty_account: iban,
+                remittance: Some(text),
+                ..TxDetail::default()
+            }],
+        });
+    }
+    stmt.opening = Some(Balance {
+        amount: Decimal::ZERO,
+        date: Some(today),
+    });
+    stmt.closing = Some(Balance {
+        amount: total,
+        date: Some(today),
+    });
+    let mut xml = String::new();
+    ordo_bank::workload::write_camt053(&stmt, &mut xml);
+    let inbox = cfg
+        .banks
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("bank/inbox");
+    std::fs::create_dir_all(&inbox).map_err(|e| e.to_string())?;
+    std::fs::write(inbox.join(format!("camt053-{today}.xml")), xml).map_err(|e| e.to_string())?;
+    // The bank channel imports the file; when business time passed a cron slot, the
+    // bank-reconciliation workflow matches it in the same run, else the demo runs matching
+    // itself, as `ordo recon run` would.
+    run_until_idle(engine, cfg).await?;
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    engine
+        .refresh_clock(tx.as_mut())
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = {
+        let mut ctx = ordo::runtime::TxContext {
+            tx: tx.as_mut(),
+            engine,
+            instance_id: None,
+            now_ms: engine.clock.now_ms(),
+        };
+        ordo_recon::run_reconciliation(&mut ctx)
+            .await
+            .map_err(|e| e.to_string())?;
+        // Finance works the exceptions queue: the interest is not a customer payment.
+        for id in ctx
+            .tx
+            .list_documents("bank_exception", "")
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let ex = ctx
+                .tx
+                .get_document("bank_exception", &id)
+                .await
+                .map_err(|e| e.to_string())?;
+            if ex.is_some_and(|e| e["status"] == "open" && e["remittance"] == "Interest") {
+                ordo_recon::reject_exception(&mut ctx, &id, "bank interest, booked by accounting")
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let mut found = None;
+        for id in ctx
+            .tx
+            .list_documents("bank_report", "")
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let r = ctx
+                .tx
+                .get_document("bank_report", &id)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(r) = r.filter(|r| r["statement_id"] == stmt.statement_id.as_str()) {
+                found = Some(r);
+            }
+        }
+        found
+    };
+    ordo::app::commit_and_publish(engine, tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(report) = report else {
+        return Err(format!(
+            "statement {} was not reconciled",
+            stmt.statement_id
+        ));
+    };
+    let matched = report["report"]["matched"].as_u64().unwrap_or(0) as usize;
+    Ok((payments, matched))
 }
 
 async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String> {
@@ -507,15 +653,18 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     run_until_idle(&engine, &cfg).await?;
 
     // Payments.
-    let n = pay_where(&engine, &custs, &[Pays::Discount], |inv, _| {
+    let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::Discount], |inv, _| {
         Some(d(&inv["total"]) - d(&inv["discount_amount"]))
     })
     .await?;
-    println!("day 8: {n} invoice(s) paid less the 2% early-payment discount");
+    println!(
+        "day 8: bank statement: {n} invoice(s) paid less the 2% early-payment discount, {m} matched automatically; the interest entry rejected from the exceptions queue"
+    );
     run_until_idle(&engine, &cfg).await?;
     advance_days(&engine, 12.0).await?;
-    let n = pay_where(
+    let (n, m) = pay_where(
         &engine,
+        &cfg,
         &custs,
         &[Pays::OnTime, Pays::TwoParts, Pays::Over],
         |inv, p| match p {
@@ -526,26 +675,28 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     )
     .await?;
     println!(
-        "day 20: {n} payment(s): on time in full, the first half of split payments, overpayments"
+        "day 20: bank statement: {n} payment(s) (on time in full, the first half of split payments, overpayments), {m} matched automatically"
     );
     run_until_idle(&engine, &cfg).await?;
     advance_days(&engine, 5.0).await?;
     run_until_idle(&engine, &cfg).await?;
-    let n = pay_where(&engine, &custs, &[Pays::TwoParts], |inv, _| {
+    let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::TwoParts], |inv, _| {
         Some(d(&inv["open_amount"]))
     })
     .await?;
-    println!("day 25: {n} second half payment(s)");
+    println!("day 25: bank statement: {n} second half payment(s), {m} matched automatically");
     run_until_idle(&engine, &cfg).await?;
     for (day, step) in [(40.0, 15.0), (55.0, 15.0), (70.0, 15.0), (85.0, 15.0)] {
         advance_days(&engine, step).await?;
         run_until_idle(&engine, &cfg).await?;
         if day == 40.0 {
-            let n = pay_where(&engine, &custs, &[Pays::AfterReminder], |inv, _| {
+            let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::AfterReminder], |inv, _| {
                 Some(d(&inv["open_amount"]))
             })
             .await?;
-            println!("day {day}: dunning run; {n} invoice(s) paid after the first reminder");
+            println!(
+                "day {day}: dunning run; bank statement: {n} invoice(s) paid after the first reminder, {m} matched automatically"
+            );
             run_until_idle(&engine, &cfg).await?;
         } else {
             println!("day {day}: dunning run");
