@@ -295,7 +295,7 @@ async fn documents_go_out_numbered_and_the_partners_997_is_matched() {
     };
     let out = receive_file(
         &mut ctx,
-        &[p.clone()],
+        std::slice::from_ref(&p),
         "ack1.edi",
         ack(900, 3, "IN", "A").as_bytes(),
     )
@@ -305,7 +305,7 @@ async fn documents_go_out_numbered_and_the_partners_997_is_matched() {
     assert_eq!(doc(&ctx, "edi_sent", "acme:3")["ack"]["status"], "A");
     let out = receive_file(
         &mut ctx,
-        &[p.clone()],
+        std::slice::from_ref(&p),
         "ack2.edi",
         ack(901, 2, "SH", "R").as_bytes(),
     )

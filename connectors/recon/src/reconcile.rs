@@ -54,6 +54,9 @@ impl Connector for ReconcileBank {
     }
 }
 
+/// What one statement of a run got: its booked matches, its exceptions and their queue ids.
+type PerStatement = (Vec<Match>, Vec<Exception>, Vec<String>);
+
 /// One pending statement, renamed for the matcher so entry references are unique per run.
 struct Pending {
     fp: String,
@@ -132,7 +135,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
     }
 
     let mut payments = 0usize;
-    let mut per_stmt: BTreeMap<usize, (Vec<Match>, Vec<Exception>, Vec<String>)> = BTreeMap::new();
+    let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
     for m in &booked {
         let (k, place) = locate(&pending, &m.entry_ref)?;
         let ids = book_match(ctx, &cfg, &pending[k], &place, m, &mut invoices).await?;

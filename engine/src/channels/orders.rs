@@ -324,6 +324,8 @@ pub async fn intake_file(
     Ok(Ok((accepted, duplicates)))
 }
 
+type ReceiptBatch = (String, String, Vec<(String, Decimal)>);
+
 /// Receipts of one file, all in one transaction: `Err` books nothing.
 async fn receipts_file(
     engine: &Engine,
@@ -342,7 +344,8 @@ async fn receipts_file(
         )));
     };
     let c_loc = col("location");
-    let mut by_po: Vec<(String, String, Vec<(String, Decimal)>)> = Vec::new();
+    // (PO, location, lines) in file order.
+    let mut by_po: Vec<ReceiptBatch> = Vec::new();
     for (line, cells) in rows.iter().skip(1) {
         let cell = |i: usize| cells.get(i).map(|(_, v)| v.as_str()).unwrap_or("");
         let qty = match Decimal::from_str_exact(cell(c_qty)) {
@@ -464,7 +467,7 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     let mut taken = 0;
     for path in files_in(&inbox) {
         let shown = path.display().to_string();
-        let text = match std::fs::read(&path).map(|b| String::from_utf8(b)) {
+        let text = match std::fs::read(&path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => {
                 settle(
