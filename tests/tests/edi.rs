@@ -218,3 +218,61 @@ fn check_locates_bad_partner_profiles() {
         "{err}"
     );
 }
+
+/// SIGKILL `ordo run` at random points while it takes 40 partner files and runs their orders;
+/// after the restarts every 850 was acknowledged once, every order got exactly one 855, 856
+/// and 810, and the control numbers in the outbound folder are 1..N without a gap or a repeat.
+#[test]
+fn kill_while_exchanging_with_partners() {
+    use rand::Rng;
+    let p = Project::embedded("edi-kill");
+    setup(&p);
+    const N: u32 = 40;
+    for n in 1..=N {
+        p.write(
+            &format!("data/partners/acme/in/po-{n:03}.edi"),
+            &x850(
+                1000 + n,
+                "ACMEBUYER",
+                &format!("K-{n}"),
+                "WID-100",
+                1 + n % 3,
+            ),
+        );
+    }
+    let mut rng = rand::rng();
+    for round in 0..4 {
+        let mut child = p.spawn_run(&["--workers", "2"]);
+        let wait = rng.random_range(400..1500);
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        ordo_tests::kill9(&mut child);
+        eprintln!("round {round}: killed after {wait} ms");
+    }
+    p.run_idle();
+    for n in 1..=N {
+        assert_eq!(p.state_of(&format!("C-ACME-K-{n}")), "completed");
+    }
+    assert!(
+        listing(&p, "data/partners/acme/in").is_empty(),
+        "every file moved"
+    );
+    assert_eq!(listing(&p, "data/partners/acme/archive").len(), N as usize);
+    let out = listing(&p, "data/partners/acme/out");
+    let count = |kind: &str| {
+        out.iter()
+            .filter(|f| f.ends_with(&format!("-{kind}.edi")))
+            .count()
+    };
+    assert_eq!(
+        (count("997"), count("855"), count("856"), count("810")),
+        (N as usize, N as usize, N as usize, N as usize),
+        "{out:?}"
+    );
+    let mut controls: Vec<u32> = out
+        .iter()
+        .filter_map(|f| f.split('-').nth(1).and_then(|c| c.parse().ok()))
+        .collect();
+    controls.sort_unstable();
+    let want: Vec<u32> = (1..=4 * N).collect();
+    assert_eq!(controls, want, "control numbers gapless and unique");
+}
