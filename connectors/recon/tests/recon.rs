@@ -554,3 +554,47 @@ async fn review_rules_send_matches_to_people_and_the_policy_validates() {
         "a misspelt knob is an error, not the default"
     );
 }
+
+#[tokio::test]
+async fn mt940_and_bai2_statements_pay_invoices_too() {
+    let mut ctx = ctx_with_invoices();
+    let mut prof = profile();
+    prof.identifiers.push("778899".into());
+    let mt940 = ":20:STMT-MT1\r\n:25:DE44500105175407324931\r\n:28C:1/1\r\n:60F:C260920EUR1000,00\r\n:61:2609200920C238,00NTRFNONREF//B4\r\n:86:Rechnung INV-000002 Acme Retail\r\n:62F:C260920EUR1238,00\r\n-\r\n";
+    let out = import_file(&mut ctx, &prof, "day.sta", mt940.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(out, ImportOutcome::Imported { entries: 1, .. }),
+        "{out:?}"
+    );
+    // BAI2: one credit (type 195, implied decimals), totals and record counts as the bank sends them.
+    let bai2 = "01,SENDER,ORDO,260920,1200,1,,,2/\n02,ORDO,BANKID,1,260920,,EUR,2/\n03,778899,EUR/\n16,195,11900,Z,B1,,INV-000001 Acme/\n49,11900,3/\n98,11900,1,5/\n99,11900,1,7/\n";
+    let out = import_file(&mut ctx, &prof, "day.bai", bai2.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(out, ImportOutcome::Imported { entries: 1, .. }),
+        "{out:?}"
+    );
+    // A BAI2 file whose account total is off is rejected, located, nothing booked.
+    let bad = bai2
+        .replace("49,11900,3/", "49,11901,3/")
+        .replace("B1", "B2");
+    let out = import_file(&mut ctx, &prof, "bad.bai", bad.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, ImportOutcome::Rejected { error, .. } if error.starts_with("bad.bai:5:")),
+        "{out:?}"
+    );
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(
+        (s["statements"].clone(), s["matched"].clone()),
+        (json!(2), json!(2)),
+        "{s:#}"
+    );
+    let mut keys: Vec<&str> = ctx.events.iter().map(|e| e.1.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["INV-000001", "INV-000002"]);
+}
