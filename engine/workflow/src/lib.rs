@@ -64,10 +64,13 @@
 //! | `connector: NAME` | what the registered connector declares (catalog) |
 //! | `rule: NAME` (`rules/NAME.rhai`) | what the rule declares, when it does (catalog) |
 //! | `task: { role, timeout?, outcomes? }` | `outcomes`, default `[approved, rejected]` |
-//! | `wait: { event, timeout?, outcomes? }` | `outcomes`, default `[received]` |
+//! | `wait: { event, timeout? or until?, outcomes? }` | `outcomes`, default `[received]` |
 //! | `end: STATUS` | none: the instance ends with that status label |
 //!
-//! A task or wait with a `timeout` also produces the outcome `timeout`. Transitions:
+//! A task or wait with a `timeout` also produces the outcome `timeout`. A wait may instead
+//! end on a schedule: `until: CRON` (same syntax as cron triggers, UTC) gives `timeout` at
+//! the schedule's next occurrence after the step starts waiting — e.g. `until: "0 0 6 * * *"`
+//! wakes every waiting invoice at the 06:00 dunning run. Transitions:
 //! `on: { OUTCOME: STEP, ... }`, and `then: STEP` for every outcome not listed in `on`.
 //! `with:` (connector, rule, task and wait steps) is any YAML mapping, handed over as a JSON
 //! object; numbers keep their exact YAML text (`0.05` stays `0.05`).
@@ -104,7 +107,7 @@ use std::collections::BTreeMap;
 
 pub use check::check;
 pub use duration::parse_duration;
-pub use model::{RetryPolicy, Step, StepKind, Trigger, Workflow};
+pub use model::{CronSchedule, RetryPolicy, Step, StepKind, Trigger, Workflow};
 
 /// A located problem in a workflow file; displays as `path:line:col: message`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]

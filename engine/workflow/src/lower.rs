@@ -507,9 +507,26 @@ fn lower_kind(cx: &mut Ctx, s: &RawStep) -> Option<StepKind> {
             .timeout
             .as_ref()
             .and_then(|d| positive_duration(cx, "timeout", d));
+        let until = w.until.as_ref().and_then(|u| {
+            if w.timeout.is_some() {
+                cx.err(
+                    &u.referenced,
+                    "give a wait either `timeout:` or `until:`, not both",
+                );
+                return None;
+            }
+            match cron_expr::parse_cron(&u.value) {
+                Ok((expr, schedule)) => Some(crate::model::CronSchedule { expr, schedule }),
+                Err(e) => {
+                    cx.err(&u.referenced, e);
+                    None
+                }
+            }
+        });
         return Some(StepKind::Wait {
             event: w.event.value.clone(),
             timeout,
+            until,
             outcomes: lower_outcomes(cx, w.outcomes.as_ref(), &["received"]),
         });
     }

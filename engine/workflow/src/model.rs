@@ -87,12 +87,21 @@ impl Step {
         match &self.kind {
             StepKind::Task {
                 timeout, outcomes, ..
-            }
-            | StepKind::Wait {
-                timeout, outcomes, ..
             } => {
                 let mut all = outcomes.clone();
                 if timeout.is_some() && !all.iter().any(|o| o == "timeout") {
+                    all.push("timeout".to_string());
+                }
+                Some(all)
+            }
+            StepKind::Wait {
+                timeout,
+                until,
+                outcomes,
+                ..
+            } => {
+                let mut all = outcomes.clone();
+                if (timeout.is_some() || until.is_some()) && !all.iter().any(|o| o == "timeout") {
                     all.push("timeout".to_string());
                 }
                 Some(all)
@@ -121,10 +130,35 @@ pub enum StepKind {
     Wait {
         event: String,
         timeout: Option<Duration>,
+        /// `until:` a cron schedule (UTC): the wait ends with `timeout` at its next
+        /// occurrence after the step starts waiting (a daily dunning run at 06:00, say).
+        until: Option<CronSchedule>,
         outcomes: Vec<String>,
     },
     /// Terminal: the instance ends with `status`.
     End { status: String },
+}
+
+/// A cron schedule as written (normalized) and parsed.
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    pub expr: String,
+    pub schedule: cron::Schedule,
+}
+
+impl PartialEq for CronSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
+}
+
+impl Eq for CronSchedule {}
+
+impl CronSchedule {
+    /// The first occurrence strictly after `after`.
+    pub fn next_after(&self, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.schedule.after(&after).next()
+    }
 }
 
 /// How often and how far apart a failing step is retried.

@@ -102,6 +102,8 @@ pub struct RawWait {
     #[serde(default)]
     pub timeout: Option<S<String>>,
     #[serde(default)]
+    pub until: Option<S<String>>,
+    #[serde(default)]
     pub outcomes: Option<S<Vec<S<String>>>>,
 }
 

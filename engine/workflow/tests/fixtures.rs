@@ -138,8 +138,15 @@ fn summarize_step(s: &mut String, step: &Step) {
         StepKind::Wait {
             event,
             timeout,
+            until: None,
             outcomes,
         } => format!("wait event {event} timeout {timeout:?} outcomes {outcomes:?}"),
+        StepKind::Wait {
+            event,
+            until: Some(c),
+            outcomes,
+            ..
+        } => format!("wait event {event} until {:?} outcomes {outcomes:?}", c.expr),
         StepKind::End { status } => format!("end {status}"),
     };
     let _ = writeln!(s, "step {} @{}:{}: {kind}", step.name, step.line, step.col);
