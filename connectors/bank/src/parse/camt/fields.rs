@@ -2,15 +2,15 @@
 //! and what happens when a scope closes (balance check, batch explosion, counterparty choice).
 
 use super::tags::*;
-use super::{EntryBuilder, Lines, Parser, Sink};
+use super::{EntryBuilder, Parser, Sink};
 use crate::error::BankError;
 use crate::model::{
     Balance, CreditorRef, Direction, Entry, EntryStatus, Statement, TxDetail, check_balance,
 };
-use crate::parse::{clean, decimal_amount};
+use crate::parse::{clean, clean_ref, decimal_amount};
 use crate::reference;
 
-impl<R: Lines> Parser<'_, R> {
+impl Parser<'_> {
     pub(super) fn stmt_field(&mut self, rel: &[u8]) {
         match rel {
             [ID] => self.stmt.statement_id = self.value().unwrap_or_default(),
@@ -33,10 +33,8 @@ impl<R: Lines> Parser<'_, R> {
             [TP, CD_OR_PRTRY, CD | PRTRY] => self.bal.code = self.text.trim().to_string(),
             [AMT] => {
                 self.bal.amount = Some(self.amount()?);
-                if self.stmt.currency.is_empty()
-                    && let Some(c) = &self.amt_ccy
-                {
-                    self.stmt.currency = c.clone();
+                if self.stmt.currency.is_empty() && self.has_ccy {
+                    self.stmt.currency = self.amt_ccy.clone();
                 }
             }
             [CDT_DBT_IND] => self.bal.debit = self.debit()?,
@@ -71,11 +69,11 @@ impl<R: Lines> Parser<'_, R> {
         match rel {
             [AMT] => {
                 let amount = self.amount()?;
-                let ccy = self.amt_ccy.take();
-                let b = self.builder();
+                let has_ccy = std::mem::take(&mut self.has_ccy);
+                let b = self.entry.get_or_insert_with(EntryBuilder::new);
                 b.entry.amount = amount;
-                if let Some(c) = ccy {
-                    b.entry.currency = c;
+                if has_ccy {
+                    b.entry.currency.clone_from(&self.amt_ccy);
                 }
                 b.has_amount = true;
             }
@@ -128,12 +126,15 @@ impl<R: Lines> Parser<'_, R> {
                     v
                 })
             }),
-            [BK_TX_CD, DOMN, FMLY, CD | SUB_FMLY_CD] => self.builder_mut_value(|e, v| {
-                if let (Some(code), Some(v)) = (e.bank_tx_code.as_mut(), v) {
+            [BK_TX_CD, DOMN, FMLY, CD | SUB_FMLY_CD] => {
+                let b = self.entry.get_or_insert_with(EntryBuilder::new);
+                if let (Some(code), Some(v)) =
+                    (b.entry.bank_tx_code.as_mut(), clean_ref(&self.text))
+                {
                     code.push('/');
                     code.push_str(&v);
                 }
-            }),
+            }
             [BK_TX_CD, PRTRY, CD] => self.builder_mut_value(|e, v| {
                 if e.bank_tx_code.is_none() {
                     e.bank_tx_code = v;
@@ -173,8 +174,12 @@ impl<R: Lines> Parser<'_, R> {
         let t = &mut self.tx;
         let text = &self.text;
         match rel {
+            // (`clean` gives "NOTPROVIDED" exactly when the trimmed text is that one word.)
             [REFS, END_TO_END_ID] => {
-                t.tx.end_to_end_id = clean(text).filter(|s| s != "NOTPROVIDED")
+                t.tx.end_to_end_id = match text.trim() {
+                    "NOTPROVIDED" => None,
+                    _ => clean(text),
+                }
             }
             [REFS, MNDT_ID] => t.tx.mandate_id = clean(text),
             [AMT] | [AMT_DTLS, TX_AMT, AMT] => match decimal_amount(text) {
@@ -217,8 +222,11 @@ impl<R: Lines> Parser<'_, R> {
     }
 
     pub(super) fn finish_tx(&mut self) -> Result<(), BankError> {
+        let mut ustrd = std::mem::take(&mut self.tx.ustrd);
         let mut t = std::mem::take(&mut self.tx);
         let Some(b) = self.entry.as_mut() else {
+            ustrd.clear();
+            self.tx.ustrd = ustrd;
             return Ok(());
         };
         let dir = t.direction.unwrap_or(b.entry.direction);
@@ -231,13 +239,15 @@ impl<R: Lines> Parser<'_, R> {
         if t.tx.amount.is_none() {
             t.tx.amount = t.instd_amt;
         }
-        if !t.ustrd.is_empty() {
-            t.tx.remittance = Some(if t.ustrd.len() == 1 {
-                t.ustrd.swap_remove(0)
+        if !ustrd.is_empty() {
+            t.tx.remittance = Some(if ustrd.len() == 1 {
+                ustrd.swap_remove(0)
             } else {
-                t.ustrd.join(" ")
+                ustrd.join(" ")
             });
         }
+        ustrd.clear();
+        self.tx.ustrd = ustrd;
         if let Some(v) = t.ref_value {
             let (kind, valid) = reference::classify(t.ref_code.as_deref(), &v);
             t.tx.creditor_ref = Some(CreditorRef {
@@ -296,16 +306,16 @@ impl<R: Lines> Parser<'_, R> {
         Ok(())
     }
 
-    pub(super) fn finish_statement(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
+    pub(super) fn finish_statement(
+        &mut self,
+        sink: &mut impl Sink,
+        line: usize,
+    ) -> Result<(), BankError> {
         if self.stmt.statement_id.is_empty() {
             self.stmt.statement_id = self.msg_id.clone().unwrap_or_default();
         }
-        // The line now, not on the way out: a lenient import keeps it in a warning.
         let loc = match self.loc() {
-            crate::error::Location::Xml { path, .. } => crate::error::Location::Xml {
-                path,
-                line: self.reader.get_mut().line(),
-            },
+            crate::error::Location::Xml { path, .. } => crate::error::Location::Xml { path, line },
             other => other,
         };
         let mut stmt = std::mem::replace(&mut self.stmt, Statement::new(self.format));

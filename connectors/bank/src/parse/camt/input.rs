@@ -1,13 +1,77 @@
-//! Inputs for the camt parser that know which line quick-xml is on: a counting wrapper for
-//! streamed `BufRead`s and an in-memory slice. Both count newlines only in bulk (a whole chunk
-//! once it is consumed) or when an error asks, never per event.
+//! Event sources for the camt parser that know which line quick-xml is on: a streamed
+//! `BufRead` (events copied into one reused buffer, newlines counted per consumed chunk) and
+//! in-memory bytes (events borrowed from the input, no copy; the line is counted only when an
+//! error or a balance warning asks). Neither counts lines per event.
 
 use std::io::BufRead;
 
-/// An input that can say which line the parser is on.
-pub(super) trait Lines: BufRead {
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+/// Where the parser's events come from.
+pub(super) trait Source {
+    /// The next event (valid until the next call).
+    fn next_event(&mut self) -> Result<Event<'_>, quick_xml::Error>;
     /// 1-based line of the next byte the parser will read.
     fn line(&mut self) -> usize;
+}
+
+fn reader<R>(input: R) -> Reader<R> {
+    let mut reader = Reader::from_reader(input);
+    reader.config_mut().check_end_names = true;
+    reader
+}
+
+/// A streamed input: memory is one chunk of `R` plus the largest event.
+pub(super) struct Buffered<R> {
+    reader: Reader<LineCounter<R>>,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> Buffered<R> {
+    pub(super) fn new(input: R) -> Self {
+        Buffered {
+            reader: reader(LineCounter::new(input)),
+            buf: Vec::with_capacity(4096),
+        }
+    }
+}
+
+impl<R: BufRead> Source for Buffered<R> {
+    #[inline]
+    fn next_event(&mut self) -> Result<Event<'_>, quick_xml::Error> {
+        self.buf.clear();
+        self.reader.read_event_into(&mut self.buf)
+    }
+    fn line(&mut self) -> usize {
+        self.reader.get_mut().line()
+    }
+}
+
+/// Bytes in memory: events borrow from them.
+pub(super) struct InMemory<'a> {
+    reader: Reader<&'a [u8]>,
+    bytes: &'a [u8],
+}
+
+impl<'a> InMemory<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Self {
+        InMemory {
+            reader: reader(bytes),
+            bytes,
+        }
+    }
+}
+
+impl Source for InMemory<'_> {
+    #[inline]
+    fn next_event(&mut self) -> Result<Event<'_>, quick_xml::Error> {
+        self.reader.read_event()
+    }
+    fn line(&mut self) -> usize {
+        let pos = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
+        1 + newlines(&self.bytes[..pos.min(self.bytes.len())])
+    }
 }
 
 fn newlines(b: &[u8]) -> usize {
@@ -38,7 +102,8 @@ impl<R: BufRead> LineCounter<R> {
     }
 }
 
-impl<R: BufRead> Lines for LineCounter<R> {
+impl<R: BufRead> LineCounter<R> {
+    /// 1-based line of the next byte the parser will read.
     fn line(&mut self) -> usize {
         let held = self.held;
         match self.inner.fill_buf() {
@@ -77,36 +142,6 @@ impl<R: BufRead> BufRead for LineCounter<R> {
 
     fn consume(&mut self, amt: usize) {
         self.held += amt;
-    }
-}
-
-/// A byte slice whose line numbers are counted only when asked.
-pub(super) struct Slice<'a> {
-    pub(super) bytes: &'a [u8],
-    pub(super) pos: usize,
-}
-
-impl std::io::Read for Slice<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.bytes.len() - self.pos);
-        buf[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl BufRead for Slice<'_> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        Ok(&self.bytes[self.pos..])
-    }
-    fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.bytes.len());
-    }
-}
-
-impl Lines for Slice<'_> {
-    fn line(&mut self) -> usize {
-        1 + newlines(&self.bytes[..self.pos])
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::io::BufRead;
 
-use quick_xml::Reader;
 use quick_xml::events::Event;
 use rust_decimal::Decimal;
 
@@ -19,7 +18,7 @@ mod fields;
 mod input;
 mod tags;
 
-use input::{LineCounter, Lines, Slice};
+use input::{Buffered, InMemory, Source};
 
 /// Receives streamed entries and finished statements.
 pub trait Sink {
@@ -49,9 +48,7 @@ impl Sink for Collect {
 /// Parses a whole camt document.
 pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankError> {
     let mut sink = Collect::default();
-    // In memory the line of an error is counted afterwards, not on every event.
-    let mut p = Parser::new(Slice { bytes, pos: 0 }, opts);
-    p.run(&mut sink)?;
+    stream_bytes(bytes, opts, &mut sink)?;
     if sink.done.is_empty() {
         return Err(BankError::syntax(
             Location::Xml {
@@ -72,8 +69,21 @@ pub fn stream<R: BufRead>(
     opts: &ParseOptions,
     sink: &mut impl Sink,
 ) -> Result<usize, BankError> {
-    let mut p = Parser::new(LineCounter::new(input), opts);
-    p.run(sink)?;
+    let mut p = Parser::new(opts);
+    p.run(&mut Buffered::new(input), sink)?;
+    Ok(p.entries_seen)
+}
+
+/// [`stream`] for bytes already in memory (what [`parse`] uses): the same entries, statements
+/// and errors, but quick-xml's events borrow from `bytes` instead of being copied into a
+/// buffer. Memory beyond `bytes` is still bounded by the largest entry.
+pub fn stream_bytes(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    sink: &mut impl Sink,
+) -> Result<usize, BankError> {
+    let mut p = Parser::new(opts);
+    p.run(&mut InMemory::new(bytes), sink)?;
     Ok(p.entries_seen)
 }
 
@@ -137,14 +147,15 @@ impl EntryBuilder {
     }
 }
 
-struct Parser<'o, R> {
-    reader: Reader<R>,
+struct Parser<'o> {
     opts: &'o ParseOptions,
-    /// The element path, kept only for error locations and the text guard.
-    path: String,
-    stack: Vec<usize>,
     /// The open elements as [`tags`] codes; scopes below are depths into it (0 = not open).
+    /// With `others` they give the element path, built only for an error location.
     tags: Vec<u8>,
+    /// `/name` of each open element whose code is `OTHER`, in order.
+    others: String,
+    /// The length of the path `/Document/...` (for the text guard).
+    path_len: usize,
     text: String,
     stmt_at: usize,
     bal_at: usize,
@@ -158,20 +169,19 @@ struct Parser<'o, R> {
     bal: BalBuilder,
     entry: Option<EntryBuilder>,
     tx: TxBuilder,
-    amt_ccy: Option<String>,
+    /// The `Ccy` of the last `Amt` start tag (valid if `has_ccy`), its buffer reused.
+    amt_ccy: String,
+    has_ccy: bool,
     entries_seen: usize,
 }
 
-impl<'o, R: Lines> Parser<'o, R> {
-    fn new(input: R, opts: &'o ParseOptions) -> Self {
-        let mut reader = Reader::from_reader(input);
-        reader.config_mut().check_end_names = true;
+impl<'o> Parser<'o> {
+    fn new(opts: &'o ParseOptions) -> Self {
         Parser {
-            reader,
             opts,
-            path: String::with_capacity(256),
-            stack: Vec::with_capacity(32),
             tags: Vec::with_capacity(32),
+            others: String::with_capacity(64),
+            path_len: 0,
             text: String::with_capacity(256),
             stmt_at: 0,
             bal_at: 0,
@@ -185,7 +195,8 @@ impl<'o, R: Lines> Parser<'o, R> {
             bal: BalBuilder::default(),
             entry: None,
             tx: TxBuilder::default(),
-            amt_ccy: None,
+            amt_ccy: String::new(),
+            has_ccy: false,
             entries_seen: 0,
         }
     }
@@ -194,18 +205,32 @@ impl<'o, R: Lines> Parser<'o, R> {
     /// streamed input counts lines only when asked).
     fn loc(&self) -> Location {
         Location::Xml {
-            path: self.path.trim_start_matches('/').to_string(),
+            path: self.path(),
             line: 0,
         }
+    }
+
+    /// The open elements' local names joined by `/`.
+    fn path(&self) -> String {
+        let mut path = String::with_capacity(self.path_len);
+        let mut others = self.others.split('/').skip(1);
+        for &t in &self.tags {
+            path.push('/');
+            path.push_str(match t {
+                tags::OTHER => others.next().unwrap_or_default(),
+                t => tags::NAMES[usize::from(t)],
+            });
+        }
+        path.trim_start_matches('/').to_string()
     }
 
     fn err(&self, msg: impl Into<String>) -> BankError {
         BankError::syntax(self.loc(), msg)
     }
 
-    fn run(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
-        self.events(sink).map_err(|mut e| {
-            let n = self.reader.get_mut().line();
+    fn run(&mut self, src: &mut impl Source, sink: &mut impl Sink) -> Result<(), BankError> {
+        self.events(src, sink).map_err(|mut e| {
+            let n = src.line();
             match &mut e {
                 BankError::Syntax {
                     loc: Location::Xml { line, .. },
@@ -222,30 +247,36 @@ impl<'o, R: Lines> Parser<'o, R> {
         })
     }
 
-    fn events(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
-        let mut buf = Vec::with_capacity(4096);
+    fn events(&mut self, src: &mut impl Source, sink: &mut impl Sink) -> Result<(), BankError> {
         loop {
-            buf.clear();
-            let ev = match self.reader.read_event_into(&mut buf) {
+            let ev = match src.next_event() {
                 Ok(ev) => ev,
                 Err(e) => return Err(self.err(format!("malformed XML: {e}"))),
             };
             match ev {
                 Event::Start(e) => {
-                    let name = e.local_name().into_inner();
-                    let ccy = match name {
-                        "Amt" => ccy_attr(&e),
-                        "Document" => attr(&e, "xmlns"),
-                        _ => None,
-                    };
-                    self.start(name, ccy)?;
+                    let (tag, name) = tag_of(&e);
+                    match tag {
+                        tags::AMT => self.has_ccy = ccy_attr(&e, &mut self.amt_ccy),
+                        tags::DOCUMENT => {
+                            if let Some(ns) = attr(&e, "xmlns") {
+                                self.set_version(&ns);
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.start(tag, name)?;
                 }
                 Event::Empty(e) => {
-                    self.start(e.local_name().into_inner(), None)?;
-                    self.end(sink)?;
+                    let (tag, name) = tag_of(&e);
+                    if tag == tags::AMT {
+                        self.has_ccy = false;
+                    }
+                    self.start(tag, name)?;
+                    self.end(src, sink)?;
                 }
-                Event::End(_) => self.end(sink)?,
-                Event::Text(t) if self.stmt_at > 0 || self.path.len() < 40 => {
+                Event::End(_) => self.end(src, sink)?,
+                Event::Text(t) if self.stmt_at > 0 || self.path_len < 40 => {
                     // EOL normalization only when there is a CR (a branch-free scan of the
                     // short text, cheaper than memchr's setup).
                     if t.as_bytes().iter().fold(false, |cr, &b| cr | (b == b'\r')) {
@@ -274,15 +305,14 @@ impl<'o, R: Lines> Parser<'o, R> {
                 _ => {}
             }
         }
-        if !self.stack.is_empty() {
+        if !self.tags.is_empty() {
             return Err(self.err("unexpected end of file inside an element"));
         }
         Ok(())
     }
 
-    fn start(&mut self, name: &str, attr_val: Option<String>) -> Result<(), BankError> {
+    fn start(&mut self, tag: u8, name: &str) -> Result<(), BankError> {
         use tags::*;
-        let tag = tags::of(name);
         let parent = self.tags.last().copied().unwrap_or(OTHER);
         let depth = self.tags.len();
         let opens_stmt = (tag == STMT && parent == BK_TO_CSTMR_STMT)
@@ -291,16 +321,11 @@ impl<'o, R: Lines> Parser<'o, R> {
         let opens_ntry = tag == NTRY && self.stmt_at > 0 && depth == self.stmt_at;
         let opens_tx = tag == TX_DTLS && self.ntry_at > 0 && parent == NTRY_DTLS;
         let opens_bal = tag == BAL && self.stmt_at > 0 && depth == self.stmt_at;
-        if tag == DOCUMENT {
-            if let Some(ns) = attr_val.as_deref() {
-                self.set_version(ns);
-            }
-        } else if tag == AMT {
-            self.amt_ccy = attr_val;
+        self.path_len += 1 + name.len();
+        if tag == OTHER {
+            self.others.push('/');
+            self.others.push_str(name);
         }
-        self.stack.push(self.path.len());
-        self.path.push('/');
-        self.path.push_str(name);
         self.tags.push(tag);
         self.text.clear();
         let depth = self.tags.len();
@@ -321,7 +346,13 @@ impl<'o, R: Lines> Parser<'o, R> {
             self.entry = Some(EntryBuilder::new());
             self.ntry_at = depth;
         } else if opens_tx {
-            self.tx = TxBuilder::default();
+            // The remittance line list is kept (cleared) from transaction to transaction.
+            let mut ustrd = std::mem::take(&mut self.tx.ustrd);
+            ustrd.clear();
+            self.tx = TxBuilder {
+                ustrd,
+                ..TxBuilder::default()
+            };
             self.tx_at = depth;
         } else if opens_bal {
             self.bal = BalBuilder::default();
@@ -336,51 +367,59 @@ impl<'o, R: Lines> Parser<'o, R> {
         }
     }
 
-    fn end(&mut self, sink: &mut impl Sink) -> Result<(), BankError> {
+    fn end(&mut self, src: &mut impl Source, sink: &mut impl Sink) -> Result<(), BankError> {
         let depth = self.tags.len();
-        // The path relative to the innermost open scope is a slice of tag codes (taken out of
-        // `self` for the call, no copy).
-        let tags = std::mem::take(&mut self.tags);
-        let res = if self.tx_at > 0 {
+        // The path relative to the innermost open scope, as a copy of its tag codes (the
+        // fields' patterns are at most 6 long, so a longer one is cut and matches none).
+        let mut buf = [tags::OTHER; 8];
+        if self.tx_at > 0 {
             if depth == self.tx_at {
                 self.tx_at = 0;
-                self.finish_tx()
+                self.finish_tx()?;
             } else {
-                self.tx_field(&tags[self.tx_at..])
+                let rel = rel(&self.tags[self.tx_at..], &mut buf);
+                self.tx_field(rel)?;
             }
         } else if self.ntry_at > 0 {
             if depth == self.ntry_at {
                 self.ntry_at = 0;
-                self.finish_entry(sink)
+                self.finish_entry(sink)?;
             } else {
-                self.entry_field(&tags[self.ntry_at..])
+                let rel = rel(&self.tags[self.ntry_at..], &mut buf);
+                self.entry_field(rel)?;
             }
         } else if self.bal_at > 0 {
             if depth == self.bal_at {
                 self.bal_at = 0;
-                self.finish_balance()
+                self.finish_balance()?;
             } else {
-                self.balance_field(&tags[self.bal_at..])
+                let rel = rel(&self.tags[self.bal_at..], &mut buf);
+                self.balance_field(rel)?;
             }
         } else if self.stmt_at > 0 {
             if depth == self.stmt_at {
                 self.stmt_at = 0;
-                self.finish_statement(sink)
+                // The line now, not on the way out: a lenient import keeps it in a warning.
+                self.finish_statement(sink, src.line())?;
             } else {
-                self.stmt_field(&tags[self.stmt_at..]);
-                Ok(())
+                let rel = rel(&self.tags[self.stmt_at..], &mut buf);
+                self.stmt_field(rel);
             }
-        } else {
-            Ok(())
-        };
-        self.tags = tags;
-        res?;
+        }
         if self.stmt_at == 0 && self.tags.ends_with(&[tags::GRP_HDR, tags::MSG_ID]) {
             self.msg_id = clean(&self.text);
         }
-        self.tags.pop();
-        let prev = self.stack.pop().unwrap_or(0);
-        self.path.truncate(prev);
+        let name_len = match self.tags.pop() {
+            Some(tags::OTHER) => {
+                let at = self.others.rfind('/').unwrap_or(0);
+                let n = self.others.len() - at - 1;
+                self.others.truncate(at);
+                n
+            }
+            Some(t) => tags::NAMES[usize::from(t)].len(),
+            None => 0,
+        };
+        self.path_len = self.path_len.saturating_sub(1 + name_len);
         self.text.clear();
         Ok(())
     }
@@ -407,9 +446,32 @@ impl<'o, R: Lines> Parser<'o, R> {
     }
 }
 
+/// `tags` copied into `buf`, cut at its length.
+#[inline]
+fn rel<'b>(tags: &[u8], buf: &'b mut [u8; 8]) -> &'b [u8] {
+    let n = tags.len().min(buf.len());
+    buf[..n].copy_from_slice(&tags[..n]);
+    &buf[..n]
+}
+
+/// The tag code and local name of an element. The name is looked up whole first: known camt
+/// names have no prefix, so the prefix search runs only for the others.
+#[inline]
+fn tag_of<'e>(e: &'e quick_xml::events::BytesStart<'_>) -> (u8, &'e str) {
+    let name = e.name().into_inner();
+    match tags::of(name) {
+        tags::OTHER => {
+            let local = e.local_name().into_inner();
+            (tags::of(local), local)
+        }
+        t => (t, name),
+    }
+}
+
 /// The `Ccy` attribute of an `Amt`; the usual lone ` Ccy="EUR"` is read without the attribute
-/// iterator (which checks for duplicates), anything else goes through it. Raw value, as `attr`.
-fn ccy_attr(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+/// iterator (which checks for duplicates), anything else goes through it. Raw value, as `attr`,
+/// written into `out` (whose buffer is reused); false if there is none.
+fn ccy_attr(e: &quick_xml::events::BytesStart<'_>, out: &mut String) -> bool {
     const WS: [char; 4] = [' ', '\t', '\r', '\n'];
     let raw = e.attributes_raw();
     let rest = raw.trim_start_matches(WS);
@@ -418,9 +480,18 @@ fn ccy_attr(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
         && let Some((val, tail)) = v.split_once('"')
         && tail.trim_end_matches(WS).is_empty()
     {
-        return Some(val.to_owned());
+        out.clear();
+        out.push_str(val);
+        return true;
     }
-    attr(e, "Ccy")
+    match attr(e, "Ccy") {
+        Some(v) => {
+            out.clear();
+            out.push_str(&v);
+            true
+        }
+        None => false,
+    }
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String> {
