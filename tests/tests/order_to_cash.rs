@@ -271,3 +271,54 @@ fn sigkill_and_restart_order_to_cash_cluster() {
     };
     kill_and_restart(&p);
 }
+
+/// Invoicing per order (a customer setting): a ship-partial order that ships in two parts gets
+/// one invoice, after the second shipment; an order closed as backordered is invoiced for what
+/// shipped.
+#[test]
+fn one_invoice_per_order_when_the_customer_wants_it() {
+    let p = Project::embedded("o2c-per-order");
+    p.ok(&["data", "import", "config/seed.json"]);
+    p.write(
+        "per-order.json",
+        r#"{ "customer": [ { "id": "C-ACME", "name": "Acme Retail GmbH", "currency": "EUR", "credit_limit": 50000.00, "open_balance": 12000.00, "terms": "2/10 net 30", "tax_class": "standard", "country": "DE", "ship_policy": "partial", "invoice_per": "order", "bank_accounts": ["DE89370400440532013000"] } ] }"#,
+    );
+    p.ok(&["data", "import", "per-order.json"]);
+    p.write(
+        "orders.json",
+        &json!([order(
+            "ACME-P1",
+            "C-ACME",
+            &[("GAD-200", 45), ("WID-100", 1)]
+        )])
+        .to_string(),
+    );
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    assert_eq!(p.state_of("ACME-P1"), "waiting");
+    let first = p.ordo(&["invoice", "INV-000001"]);
+    assert!(
+        !first.status.success(),
+        "no invoice after the first of two shipments"
+    );
+    p.ok(&["receive", "PO-000001"]);
+    p.run_idle();
+    assert_eq!(p.state_of("ACME-P1"), "completed");
+    let inv = doc(&p, "INV-000001");
+    assert_eq!(
+        inv["shipments"].as_array().map(|a| a.len()),
+        Some(2),
+        "{inv}"
+    );
+    let qty: Vec<String> = inv["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l["quantity"].to_string())
+        .collect();
+    assert_eq!(qty, ["45", "1"], "{inv}");
+    assert!(
+        !p.ordo(&["invoice", "INV-000002"]).status.success(),
+        "only one invoice"
+    );
+}

@@ -1,4 +1,7 @@
-//! `invoice.create`: one invoice per shipment. Number from the gapless series `invoice`
+//! `invoice.create`: one invoice per shipment, or one per order (`with: { per: order }` in the
+//! workflow, or `invoice_per: order` on the customer, which wins): then partial shipments are
+//! collected and the order is invoiced once, when its last shipment goes out (outcome `open`
+//! without an invoice until then; `invoice` in the instance data is null). Number from the gapless series `invoice`
 //! (`INV-000001`; a rolled-back step gives its number back), prices from the order's pricing,
 //! tax rates from rules/tax.rhai (`tax.rates` by item tax code), every line and its tax rounded
 //! to the currency's minor unit half away from zero, `total = Σ net + Σ tax` checked with
@@ -138,8 +141,14 @@ impl Connector for CreateInvoice {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
+        let closing = input.params["final"].as_bool().unwrap_or(false);
+        let waiting = input.data["uninvoiced_shipments"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if closing && !waiting {
+            return Ok(StepOutput::outcome("complete").with("invoice", Value::Null));
+        }
         let order: Order = data_field(input.data, "order")?;
-        let shipment: Shipment = data_field(input.data, "shipment")?;
         let pricing: Value = data_field(input.data, "pricing")?;
         let tax: Value = data_field(input.data, "tax")?;
         let mut f: Fulfilment = data_field(input.data, "fulfilment")?;
@@ -149,6 +158,55 @@ impl Connector for CreateInvoice {
             .and_then(|c| c["terms"].as_str())
             .unwrap_or("net 30")
             .to_string();
+        let per = input
+            .data
+            .get("customer")
+            .and_then(|c| c["invoice_per"].as_str())
+            .unwrap_or_else(|| master::param_str(input.params, "per", "shipment"))
+            .to_string();
+        if per != "shipment" && per != "order" {
+            return Err(StepError::Permanent(format!(
+                "invoice.create: per must be 'shipment' or 'order', not '{per}'"
+            )));
+        }
+        // Per order: shipments wait in the instance data until the order is complete.
+        let mut shipped: Vec<Shipment> = input
+            .data
+            .get("uninvoiced_shipments")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        // `with: { final: true }`: the order closes with what has shipped (backordered):
+        // invoice the shipments still waiting; there is no new shipment.
+        let shipment = if closing {
+            match shipped.pop() {
+                Some(s) => s,
+                None => {
+                    return Ok(StepOutput::outcome("complete").with("invoice", Value::Null));
+                }
+            }
+        } else {
+            data_field::<Shipment>(input.data, "shipment")?
+        };
+        if per == "order" && !f.complete() && !closing {
+            shipped.push(shipment);
+            return Ok(StepOutput::outcome("open")
+                .with("invoice", Value::Null)
+                .with("uninvoiced_shipments", shipped));
+        }
+        let shipment_ids: Vec<String> = shipped
+            .iter()
+            .map(|s| s.id.clone())
+            .chain([shipment.id.clone()])
+            .collect();
+        let shipment = if shipped.is_empty() {
+            shipment
+        } else {
+            let mut all = shipment;
+            for s in shipped {
+                all.packages.extend(s.packages);
+            }
+            all
+        };
         let series = master::param_str(input.params, "series", SERIES).to_string();
         let n = ctx.next_number(&series).await?;
         let prefix = master::param_str(input.params, "prefix", "INV-").to_string();
@@ -163,7 +221,11 @@ impl Connector for CreateInvoice {
             master::today(ctx),
         )
         .map_err(|e| StepError::Permanent(format!("invoice for {}: {e}", shipment.id)))?;
-        let doc = invoice_doc(&inv, &extra);
+        let mut doc = invoice_doc(&inv, &extra);
+        if shipment_ids.len() > 1 {
+            doc["shipment_id"] = Value::Null;
+            doc["shipments"] = json!(shipment_ids);
+        }
         ctx.put_document("invoice", &number, &doc).await?;
         ctx.send_outbound("invoices", &number, &doc).await?;
         ctx.adjust_stock(&master::ar_key(&inv.customer_id), master::LEDGER, inv.total)
@@ -178,10 +240,15 @@ impl Connector for CreateInvoice {
         )
         .await?;
         f.invoices.push(number);
-        let outcome = if f.complete() { "complete" } else { "open" };
+        let outcome = if f.complete() || closing {
+            "complete"
+        } else {
+            "open"
+        };
         Ok(StepOutput::outcome(outcome)
             .with("invoice", summary)
-            .with("fulfilment", f))
+            .with("fulfilment", f)
+            .with("uninvoiced_shipments", Vec::<Shipment>::new()))
     }
 }
 
@@ -315,5 +382,92 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    fn data(shipped: &[(u32, &str)], ordered: &[(u32, &str)], ship: &Shipment) -> Value {
+        let lines: Vec<Value> = ordered
+            .iter()
+            .map(|(n, q)| {
+                let done = shipped.iter().find(|(m, _)| m == n).map(|(_, s)| *s).unwrap_or("0");
+                json!({ "line_no": n, "sku": format!("S{n}"), "ordered": q.parse::<Decimal>().unwrap(), "shipped": done.parse::<Decimal>().unwrap() })
+            })
+            .collect();
+        json!({ "order": order(), "shipment": ship, "pricing": pricing(),
+                "tax": { "rates": { "standard": dec!(19), "reduced": dec!(7) } },
+                "fulfilment": { "lines": lines }, "customer": { "terms": "net 30" } })
+    }
+
+    #[tokio::test]
+    async fn per_order_invoices_once_when_the_last_shipment_goes_out() {
+        use crate::testing::{MemoryContext, merge, run};
+        let mut ctx = MemoryContext::seeded();
+        let params = json!({ "per": "order" });
+        let first = shipment(&[(1, "10")]);
+        let mut d = data(&[(1, "10")], &[(1, "10"), (2, "2")], &first);
+        let out = run(&CreateInvoice, &mut ctx, d.clone(), params.clone()).await;
+        assert_eq!(out.outcome, "open");
+        assert_eq!(out.set["invoice"], Value::Null);
+        assert!(ctx.numbers.is_empty(), "no invoice number taken yet");
+        merge(&mut d, &out);
+        let mut second = shipment(&[(2, "2")]);
+        second.id = "SH-000002".into();
+        d["shipment"] = json!(second);
+        d["fulfilment"]["lines"][1]["shipped"] = json!(dec!(2));
+        let out = run(&CreateInvoice, &mut ctx, d.clone(), params.clone()).await;
+        assert_eq!(out.outcome, "complete");
+        let number = out.set["invoice"]["number"].as_str().unwrap().to_string();
+        let inv = &ctx.docs[&("invoice".to_string(), number.clone())];
+        assert_eq!(inv["lines"].as_array().unwrap().len(), 2, "{inv}");
+        assert_eq!(inv["shipments"], json!(["SH-000001", "SH-000002"]));
+        // 10 × 0.335 = 3.35 (+7 % = 0.23) and 2 × 19.99 = 39.98 (+19 % = 7.60)
+        assert_eq!(inv["total"], json!(dec!(51.16)));
+        assert_eq!(ctx.numbers["invoice"], 1);
+        merge(&mut d, &out);
+        assert_eq!(d["uninvoiced_shipments"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn a_backordered_order_is_invoiced_for_what_shipped() {
+        use crate::testing::{MemoryContext, merge, run};
+        let mut ctx = MemoryContext::seeded();
+        let first = shipment(&[(1, "10")]);
+        let mut d = data(&[(1, "10")], &[(1, "10"), (2, "2")], &first);
+        let out = run(
+            &CreateInvoice,
+            &mut ctx,
+            d.clone(),
+            json!({ "per": "order" }),
+        )
+        .await;
+        merge(&mut d, &out);
+        // The rest never comes: the closing step invoices the shipment that waited.
+        let out = run(
+            &CreateInvoice,
+            &mut ctx,
+            d.clone(),
+            json!({ "per": "order", "final": true }),
+        )
+        .await;
+        assert_eq!(out.outcome, "complete");
+        assert_eq!(out.set["invoice"]["total"], json!(dec!(3.58)));
+        // Nothing waiting (per shipment, or already invoiced): nothing to do.
+        merge(&mut d, &out);
+        let out = run(
+            &CreateInvoice,
+            &mut ctx,
+            d.clone(),
+            json!({ "final": true }),
+        )
+        .await;
+        assert_eq!(out.outcome, "complete");
+        assert_eq!(out.set["invoice"], Value::Null);
+        assert_eq!(ctx.numbers["invoice"], 1);
+        // A customer setting wins over the workflow's.
+        let mut ctx = MemoryContext::seeded();
+        let mut d = data(&[(1, "10")], &[(1, "10"), (2, "2")], &first);
+        d["customer"]["invoice_per"] = json!("order");
+        let out = run(&CreateInvoice, &mut ctx, d, json!({ "per": "shipment" })).await;
+        assert_eq!(out.outcome, "open");
+        assert_eq!(out.set["invoice"], Value::Null);
     }
 }
