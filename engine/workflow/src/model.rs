@@ -156,7 +156,10 @@ impl Eq for CronSchedule {}
 
 impl CronSchedule {
     /// The first occurrence strictly after `after`.
-    pub fn next_after(&self, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub fn next_after(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
         self.schedule.after(&after).next()
     }
 }

@@ -146,7 +146,10 @@ fn summarize_step(s: &mut String, step: &Step) {
             until: Some(c),
             outcomes,
             ..
-        } => format!("wait event {event} until {:?} outcomes {outcomes:?}", c.expr),
+        } => format!(
+            "wait event {event} until {:?} outcomes {outcomes:?}",
+            c.expr
+        ),
         StepKind::End { status } => format!("end {status}"),
     };
     let _ = writeln!(s, "step {} @{}:{}: {kind}", step.name, step.line, step.col);
