@@ -11,11 +11,10 @@
 //! reorder) or `reorder` (a line is short or an item fell below its reorder point; what to ship
 //! now, if anything, is in `to_ship`).
 
+use crate::master::data_field;
 use crate::master::{self, Item, Supplier};
 use async_trait::async_trait;
-use ordo_contract::{
-    Connector, StepContext, StepContextExt, StepError, StepInput, StepOutput, data_field,
-};
+use ordo_contract::{Connector, StepContext, StepContextExt, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -55,20 +54,21 @@ impl Fulfilment {
     }
 }
 
-/// Takes up to `want` of `sku` under the stock row's lock; returns what was taken.
+/// Takes up to `want` of `sku` under the stock row's lock; returns what was taken and the
+/// stock level left.
 async fn take(
     ctx: &mut dyn StepContext,
     sku: &str,
     loc: &str,
     want: Decimal,
-) -> Result<Decimal, StepError> {
+) -> Result<(Decimal, Decimal), StepError> {
     let after = ctx.adjust_stock(sku, loc, -want).await?;
     if after >= Decimal::ZERO {
-        return Ok(want);
+        return Ok((want, after));
     }
     let got = (want + after).max(Decimal::ZERO);
-    ctx.adjust_stock(sku, loc, want - got).await?;
-    Ok(got)
+    let left = ctx.adjust_stock(sku, loc, want - got).await?;
+    Ok((got, left))
 }
 
 #[async_trait]
@@ -127,18 +127,23 @@ impl Connector for AllocateStock {
         let mut got: BTreeMap<String, Decimal> = BTreeMap::new();
         // What stock could give, before a ship-complete order hands it back.
         let mut could: BTreeMap<String, Decimal> = BTreeMap::new();
+        // Stock level after this step's own adjustments (what `stock_level` would now read:
+        // the rows stay locked until the step commits).
+        let mut level: BTreeMap<String, Decimal> = BTreeMap::new();
         if policy == "partial" {
             for (sku, q) in &need {
-                let t = take(ctx, sku, &loc, *q).await?;
+                let (t, left) = take(ctx, sku, &loc, *q).await?;
                 got.insert(sku.clone(), t);
                 could.insert(sku.clone(), t);
+                level.insert(sku.clone(), left);
             }
         } else {
             let mut all = true;
             for (sku, q) in &need {
-                let t = take(ctx, sku, &loc, *q).await?;
+                let (t, left) = take(ctx, sku, &loc, *q).await?;
                 got.insert(sku.clone(), t);
                 could.insert(sku.clone(), t);
+                level.insert(sku.clone(), left);
                 if t < *q {
                     all = false;
                 }
@@ -146,7 +151,8 @@ impl Connector for AllocateStock {
             if !all {
                 for (sku, t) in std::mem::take(&mut got) {
                     if t > Decimal::ZERO {
-                        ctx.adjust_stock(&sku, &loc, t).await?;
+                        let back = ctx.adjust_stock(&sku, &loc, t).await?;
+                        level.insert(sku, back);
                     }
                 }
             }
@@ -176,7 +182,10 @@ impl Connector for AllocateStock {
         let mut candidates = Vec::new();
         for (sku, q) in &need {
             let short = *q - could.get(sku).copied().unwrap_or_default();
-            let on_hand = ctx.stock_level(sku, &loc).await?;
+            let on_hand = match level.get(sku) {
+                Some(l) => *l,
+                None => ctx.stock_level(sku, &loc).await?,
+            };
             let item: Item = ctx.get("item", sku).await?.unwrap_or_default();
             if short <= Decimal::ZERO && on_hand >= item.reorder_point {
                 continue;

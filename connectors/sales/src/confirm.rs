@@ -2,8 +2,9 @@
 //! queues it for the customer (outbound channel `order-confirmations`, keyed by order id, so a
 //! redelivered step never sends a second one).
 
+use crate::master::data_field;
 use async_trait::async_trait;
-use ordo_contract::{Connector, Order, StepContext, StepError, StepInput, StepOutput, data_field};
+use ordo_contract::{Connector, Order, StepContext, StepError, StepInput, StepOutput};
 
 pub struct ConfirmOrder;
 

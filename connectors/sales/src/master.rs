@@ -160,6 +160,18 @@ pub async fn load<T: serde::de::DeserializeOwned + Send>(
     ctx.get(kind, id).await
 }
 
+/// A field of the instance data, read in place: `ordo_contract::data_field` without copying the
+/// value first (same errors).
+pub fn data_field<T: serde::de::DeserializeOwned>(
+    data: &serde_json::Value,
+    key: &str,
+) -> Result<T, StepError> {
+    let v = data
+        .get(key)
+        .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
+    T::deserialize(v).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
+}
+
 /// A `Decimal` parameter from a step's `with:` block.
 pub fn param_decimal(
     params: &serde_json::Value,

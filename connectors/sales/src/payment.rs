@@ -13,10 +13,11 @@
 //!   the invoice to collection after `with.collection_after_days`. Outcomes `not_due`,
 //!   `reminded`, `collection`. A paid invoice never reaches it: its instance has ended.
 
+use crate::master::data_field;
 use crate::master::{self, round_money};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};

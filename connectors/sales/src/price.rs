@@ -2,9 +2,10 @@
 //! the instance data) to every line, rounds each line to the currency's minor unit (half away
 //! from zero) and computes the order total, cost and margin the approval rule reads.
 
+use crate::master::data_field;
 use crate::master::{currency_decimals, round_money};
 use async_trait::async_trait;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 use serde_json::Value;
 

@@ -9,9 +9,10 @@
 //! yet received), `goods-receipt/GR-000001`. Numbers come from the gapless series
 //! `purchase-order` and `goods-receipt`.
 
+use crate::master::data_field;
 use crate::master::{self, lock_supplier};
 use async_trait::async_trait;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput, data_field};
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};

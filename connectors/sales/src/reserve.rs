@@ -1,7 +1,8 @@
 //! `stock.reserve`: takes the ordered quantities out of stock, all lines or none.
 
+use crate::master::data_field;
 use async_trait::async_trait;
-use ordo_contract::{Connector, Order, StepContext, StepError, StepInput, StepOutput, data_field};
+use ordo_contract::{Connector, Order, StepContext, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 
 pub struct ReserveStock;

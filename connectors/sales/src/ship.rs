@@ -6,10 +6,11 @@
 
 use crate::allocate::Fulfilment;
 use crate::master;
+use crate::master::data_field;
 use async_trait::async_trait;
 use ordo_contract::{
     Connector, Package, Shipment, ShipmentLine, StepContext, StepContextExt, StepError, StepInput,
-    StepOutput, data_field,
+    StepOutput,
 };
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -1,12 +1,13 @@
 //! `order.validate`: checks an order against master data and prices it from the price list.
 
+use crate::master::data_field;
 use crate::master::{self, Customer, Item};
 use async_trait::async_trait;
 use ordo_contract::{
-    Connector, Order, StepContext, StepContextExt, StepError, StepInput, StepOutput, data_field,
+    Connector, Order, StepContext, StepContextExt, StepError, StepInput, StepOutput,
 };
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub struct ValidateOrder;
 
@@ -50,7 +51,13 @@ impl Connector for ValidateOrder {
         let order: Order = data_field(input.data, "order")?;
         let tolerance = tolerance(input.params)?;
         let mut reasons = Vec::new();
-        let customer: Option<Customer> = ctx.get("customer", &order.customer_id).await?;
+        // Read once: the typed view for the checks, the document itself for the rules.
+        let customer_doc = ctx.get_document("customer", &order.customer_id).await?;
+        let customer: Option<Customer> = customer_doc
+            .as_ref()
+            .map(Customer::deserialize)
+            .transpose()
+            .map_err(|e| StepError::Permanent(format!("customer {}: {e}", order.customer_id)))?;
         match &customer {
             None => reasons.push(format!("unknown customer '{}'", order.customer_id)),
             Some(c) => {
@@ -123,16 +130,12 @@ impl Connector for ValidateOrder {
         if !reasons.is_empty() {
             return Ok(StepOutput::outcome("invalid").with("hold_reasons", reasons));
         }
-        let Some(c) = customer else {
+        let (Some(c), Some(mut customer_doc)) = (customer, customer_doc) else {
             return Err(StepError::Transient(
                 "customer vanished during the step".into(),
             ));
         };
         // The customer as the rules see it: master data plus live balances.
-        let mut customer_doc = ctx
-            .get_document("customer", &order.customer_id)
-            .await?
-            .ok_or_else(|| StepError::Transient("customer vanished during the step".into()))?;
         let ar = ctx
             .stock_level(&master::ar_key(&c.id), master::LEDGER)
             .await?;

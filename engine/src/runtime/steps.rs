@@ -2,6 +2,18 @@
 
 use super::context::TxContext;
 use super::{Engine, merge_into};
+
+/// Moves a step's output into the instance data (`merge_into` without copying the values).
+fn merge_owned(data: &mut Value, set: serde_json::Map<String, Value>) {
+    if !data.is_object() {
+        *data = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(m) = data {
+        for (k, v) in set {
+            m.insert(k, v);
+        }
+    }
+}
 use crate::clock::real_now_ms;
 use crate::model::{HistoryEvent, Instance, Signal, StepMessage, Task, Timer, Waiter, status};
 use crate::queue::Delivery;
@@ -231,15 +243,12 @@ impl Engine {
             return Ok(());
         };
         let wf = self.workflow_for(tx, &inst.workflow, inst.version).await?;
-        let step = wf
-            .step(&inst.step)
-            .ok_or_else(|| {
-                StepFailure::permanent(format!(
-                    "workflow '{}' v{} has no step '{}'",
-                    wf.name, wf.version, inst.step
-                ))
-            })?
-            .clone();
+        let step = wf.step(&inst.step).ok_or_else(|| {
+            StepFailure::permanent(format!(
+                "workflow '{}' v{} has no step '{}'",
+                wf.name, wf.version, inst.step
+            ))
+        })?;
         match (&step.kind, &msg.signal) {
             (StepKind::End { status: end }, Signal::Run) => {
                 inst.status = status::ENDED.into();
@@ -248,14 +257,22 @@ impl Engine {
                 tx.delete_timers(&inst.id).await?;
                 self.history(tx, &mut inst, "ended", Some(end), json!({}), now)
                     .await?;
-                tx.update_instance(&inst).await?;
+                tx.put_instance(inst).await?;
             }
             (StepKind::Rule { rule }, Signal::Run) => {
                 let defs = self.defs();
                 let r = defs.rules.get(rule).ok_or_else(|| {
                     StepFailure::permanent(format!("rule '{rule}' is not loaded"))
                 })?;
-                let inputs = inst.data.as_object().cloned().unwrap_or_default();
+                // Only the inputs the rule declares (all it reads), not the whole instance data.
+                let inputs: serde_json::Map<String, Value> = match inst.data.as_object() {
+                    Some(data) => r
+                        .inputs
+                        .iter()
+                        .filter_map(|k| data.get(k).map(|v| (k.clone(), v.clone())))
+                        .collect(),
+                    None => serde_json::Map::new(),
+                };
                 let decision = self
                     .rules
                     .evaluate(r, &inputs)
@@ -263,7 +280,7 @@ impl Engine {
                 merge_into(&mut inst.data, &decision.values);
                 let detail =
                     json!({ "rule": rule, "rule_hash": r.hash, "values": decision.values });
-                self.transition(tx, &wf, &step, &mut inst, &decision.outcome, detail, now)
+                self.transition(tx, &wf, step, inst, &decision.outcome, detail, now)
                     .await?;
             }
             (StepKind::Connector { connector }, Signal::Run) => {
@@ -274,7 +291,6 @@ impl Engine {
                         StepFailure::permanent(format!("connector '{connector}' is not registered"))
                     })?
                     .clone();
-                let data = inst.data.clone();
                 let out = {
                     let mut ctx = TxContext {
                         tx: &mut *tx,
@@ -287,7 +303,7 @@ impl Engine {
                         workflow: &wf.name,
                         step: &step.name,
                         attempt: inst.attempt,
-                        data: &data,
+                        data: &inst.data,
                         params: &step.params,
                     };
                     c.run(&mut ctx, input).await?
@@ -298,10 +314,11 @@ impl Engine {
                         out.outcome
                     )));
                 }
-                merge_into(&mut inst.data, &out.set);
                 let detail =
                     json!({ "connector": connector, "set": out.set.keys().collect::<Vec<_>>() });
-                self.transition(tx, &wf, &step, &mut inst, &out.outcome, detail, now)
+                let outcome = out.outcome;
+                merge_owned(&mut inst.data, out.set);
+                self.transition(tx, &wf, step, inst, &outcome, detail, now)
                     .await?;
             }
             (StepKind::Task { role, timeout, .. }, Signal::Run) => {
@@ -341,15 +358,23 @@ impl Engine {
                     now,
                 )
                 .await?;
-                tx.update_instance(&inst).await?;
+                tx.put_instance(inst).await?;
             }
-            (StepKind::Wait { event, timeout, .. }, Signal::Run) => {
+            (
+                StepKind::Wait {
+                    event,
+                    timeout,
+                    until,
+                    ..
+                },
+                Signal::Run,
+            ) => {
                 if let Some(pe) = tx.take_pending_event(event, &inst.business_key).await? {
                     if let Some(obj) = pe.payload.as_object() {
                         merge_into(&mut inst.data, obj);
                     }
                     let detail = json!({ "event": event, "arrived": "before the wait" });
-                    self.transition(tx, &wf, &step, &mut inst, &pe.outcome, detail, now)
+                    self.transition(tx, &wf, step, inst, &pe.outcome, detail, now)
                         .await?;
                 } else {
                     let waiter = Waiter {
@@ -358,7 +383,14 @@ impl Engine {
                         token: inst.token,
                     };
                     tx.add_wait(event, &inst.business_key, &waiter).await?;
-                    let due = timeout.map(|t| now + t.as_millis() as i64);
+                    // `until:` a cron schedule: the next occurrence in business time.
+                    let due = match (timeout, until) {
+                        (Some(t), _) => Some(now + t.as_millis() as i64),
+                        (None, Some(c)) => c
+                            .next_after(crate::clock::ms_to_datetime(now))
+                            .map(|at| at.timestamp_millis()),
+                        (None, None) => None,
+                    };
                     if let Some(fire_at) = due {
                         tx.add_timer(&Timer {
                             id: 0,
@@ -375,7 +407,7 @@ impl Engine {
                         json!({ "event": event, "key": inst.business_key, "timeout_at": due });
                     self.history(tx, &mut inst, "waiting", None, detail, now)
                         .await?;
-                    tx.update_instance(&inst).await?;
+                    tx.put_instance(inst).await?;
                 }
             }
             (
@@ -393,8 +425,8 @@ impl Engine {
                 self.transition(
                     tx,
                     &wf,
-                    &step,
-                    &mut inst,
+                    step,
+                    inst,
                     outcome,
                     json!({ "resolved_by": payload }),
                     now,
@@ -414,8 +446,8 @@ impl Engine {
                 self.transition(
                     tx,
                     &wf,
-                    &step,
-                    &mut inst,
+                    step,
+                    inst,
                     "timeout",
                     json!({ "timer": "fired" }),
                     now,
@@ -436,7 +468,7 @@ impl Engine {
         tx: &mut dyn Tx,
         wf: &Workflow,
         step: &Step,
-        inst: &mut Instance,
+        mut inst: Instance,
         outcome: &str,
         detail: Value,
         now: i64,
@@ -447,7 +479,7 @@ impl Engine {
                 step.name, wf.name, wf.version, outcome
             )));
         };
-        self.history(tx, inst, "step.completed", Some(outcome), detail, now)
+        self.history(tx, &mut inst, "step.completed", Some(outcome), detail, now)
             .await?;
         inst.step = next.to_string();
         inst.token += 1;
@@ -455,8 +487,9 @@ impl Engine {
         inst.status = status::RUNNING.into();
         inst.error = None;
         inst.updated_at = now;
-        tx.update_instance(inst).await?;
-        tx.enqueue(&StepMessage::new(inst, Signal::Run), real_now_ms());
+        let msg = StepMessage::new(&inst, Signal::Run);
+        tx.put_instance(inst).await?;
+        tx.enqueue(&msg, real_now_ms());
         Ok(())
     }
 
@@ -493,11 +526,9 @@ impl Engine {
             )
             .await?;
             inst.attempt = msg.attempt + 1;
-            tx.update_instance(&inst).await?;
-            tx.enqueue(
-                &StepMessage::new(&inst, Signal::Run),
-                real_now_ms() + delay.as_millis() as i64,
-            );
+            let retry = StepMessage::new(&inst, Signal::Run);
+            tx.put_instance(inst).await?;
+            tx.enqueue(&retry, real_now_ms() + delay.as_millis() as i64);
         } else {
             tracing::error!(instance = %inst.id, step = %inst.step, attempt = msg.attempt, %error, "step failed for good; instance failed");
             inst.status = status::FAILED.into();
@@ -515,7 +546,7 @@ impl Engine {
                 now,
             )
             .await?;
-            tx.update_instance(&inst).await?;
+            tx.put_instance(inst).await?;
         }
         Ok(())
     }

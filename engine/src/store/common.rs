@@ -307,8 +307,12 @@ macro_rules! impl_store_tx {
                 if let Some(i) = self.instances.iter().rev().find(|i| i.id == id) {
                     return Ok(Some(i.clone()));
                 }
-                if let Some(i) = self.loaded.get(id) {
-                    return Ok(Some(i.clone()));
+                // Handed over, not cloned: a step writes its instance back with `put_instance`.
+                // A second load of the same id in this transaction (rare: a stale message, a
+                // failed step's bookkeeping) reads the row again, which still holds what the
+                // preload saw, since instance writes stay buffered until commit.
+                if let Some(i) = self.loaded.remove(id) {
+                    return Ok(Some(i));
                 }
                 let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1{FOR_UPDATE}");
                 let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
@@ -345,6 +349,11 @@ macro_rules! impl_store_tx {
 
             async fn update_instance(&mut self, i: &Instance) -> Result<()> {
                 self.instances.push(i.clone());
+                Ok(())
+            }
+
+            async fn put_instance(&mut self, i: Instance) -> Result<()> {
+                self.instances.push(i);
                 Ok(())
             }
 

@@ -142,6 +142,10 @@ pub trait Tx: Send {
     /// Buffers the new state of an instance; written at commit. Queries over many instances
     /// (`find_instances`, `list_instances`, `count_instances`) see committed state only.
     async fn update_instance(&mut self, inst: &Instance) -> Result<()>;
+    /// [`Tx::update_instance`] without the copy (the step hands its instance over).
+    async fn put_instance(&mut self, inst: Instance) -> Result<()> {
+        self.update_instance(&inst).await
+    }
     async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>>;
     async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>>;
     /// Counts instances per (workflow, status, end_status).

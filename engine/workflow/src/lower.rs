@@ -516,7 +516,9 @@ fn lower_kind(cx: &mut Ctx, s: &RawStep) -> Option<StepKind> {
                 return None;
             }
             match cron_expr::parse_cron(&u.value) {
-                Ok((expr, schedule)) => Some(crate::model::CronSchedule { expr, schedule }),
+                Ok((expr, schedule)) => {
+                    Some(Box::new(crate::model::CronSchedule { expr, schedule }))
+                }
                 Err(e) => {
                     cx.err(&u.referenced, e);
                     None

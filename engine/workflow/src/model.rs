@@ -132,7 +132,7 @@ pub enum StepKind {
         timeout: Option<Duration>,
         /// `until:` a cron schedule (UTC): the wait ends with `timeout` at its next
         /// occurrence after the step starts waiting (a daily dunning run at 06:00, say).
-        until: Option<CronSchedule>,
+        until: Option<Box<CronSchedule>>,
         outcomes: Vec<String>,
     },
     /// Terminal: the instance ends with `status`.
