@@ -421,26 +421,45 @@ async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
 /// rename, so a reader never sees half a file; rewriting the same key is harmless), then
 /// marks them sent.
 async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
+    // Read, write the files, then mark them: the store's writer is not held while the file
+    // system works (on SQLite it is the one writer every step needs). A crash between writing
+    // and marking writes the same files again, which is harmless: names are per (channel, key)
+    // and each write is temp file + rename.
     let mut tx = engine.store.begin().await?;
     let batch = tx.unsent_outbound(200).await?;
+    tx.rollback().await?;
     if batch.is_empty() {
-        tx.rollback().await?;
         return Ok(0);
     }
+    let root = engine.outbound_dir.clone();
+    let jobs: Vec<(String, String, serde_json::Value)> = batch
+        .iter()
+        .map(|m| (m.channel.clone(), m.key.clone(), m.payload.clone()))
+        .collect();
+    let results = tokio::task::spawn_blocking(move || {
+        jobs.iter()
+            .map(|(channel, key, payload)| {
+                if channel == FILE_CHANNEL {
+                    write_raw_file(&root, payload)
+                } else {
+                    let dir = root.join(safe_name(channel));
+                    let bytes = serde_json::to_vec_pretty(payload).unwrap_or_default();
+                    write_atomically(&dir, &format!("{}.json", safe_name(key)), &bytes)
+                }
+                .map_err(|e| e.to_string())
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| EngineError::Refused(format!("outbound writer: {e}")))?;
     let now = engine.clock.now_ms();
-    for m in &batch {
-        let res = if m.channel == FILE_CHANNEL {
-            write_raw_file(&engine.outbound_dir, &m.payload)
-        } else {
-            let dir = engine.outbound_dir.join(safe_name(&m.channel));
-            let bytes = serde_json::to_vec_pretty(&m.payload).unwrap_or_default();
-            write_atomically(&dir, &format!("{}.json", safe_name(&m.key)), &bytes)
-        };
+    let mut tx = engine.store.begin().await?;
+    for (m, res) in batch.iter().zip(&results) {
         match res {
             Ok(()) => tx.mark_outbound(m.id, Some(now), None).await?,
             Err(e) => {
                 tracing::warn!(channel = %m.channel, key = %m.key, error = %e, "outbound delivery failed; will retry");
-                tx.mark_outbound(m.id, None, Some(&e.to_string())).await?;
+                tx.mark_outbound(m.id, None, Some(e)).await?;
             }
         }
     }
