@@ -292,26 +292,13 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     sync_policy(engine).await?;
     let mut taken = 0;
     for ch in &channels {
-        let Ok(rd) = std::fs::read_dir(&ch.inbound) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = rd
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && !is_partial(p))
-            .collect();
-        files.sort();
+        let files = super::inbound_files(&ch.inbound);
         for f in files {
             import_path(engine, ch, &f, true).await?;
             taken += 1;
         }
     }
     Ok(taken)
-}
-
-fn is_partial(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
 }
 
 /// Imports one file for `ch`; with `move_file`, archives or quarantines it after the commit.
@@ -341,17 +328,12 @@ pub async fn import_path(
         let outcome: ImportOutcome = serde_json::from_value(prev["outcome"].clone())
             .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
         if move_file {
-            settle_file(ch, path, &name, &outcome);
+            settle_file(ch, path, &outcome);
         }
         return Ok(outcome);
     }
     let outcome = {
-        let mut ctx = TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
         ordo_recon::import_file(&mut ctx, &ch.profile, &name, &bytes)
             .await
             .map_err(|e| EngineError::Refused(e.to_string()))?
@@ -374,42 +356,22 @@ pub async fn import_path(
         }
     }
     if move_file {
-        settle_file(ch, path, &name, &outcome);
+        settle_file(ch, path, &outcome);
     }
     Ok(outcome)
 }
 
-/// Moves a processed file out of the inbox. A failure is logged and retried at the next scan
-/// (which then finds the stored verdict).
-fn settle_file(ch: &BankChannel, path: &Path, name: &str, outcome: &ImportOutcome) {
+fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {
     let (dir, reason) = match outcome {
         ImportOutcome::Imported { .. } => (&ch.archive, None),
         ImportOutcome::Duplicate { reason, .. } => (
             &ch.quarantine,
-            Some(format!("duplicate, nothing booked: {reason}\n")),
+            Some(format!("duplicate, nothing booked: {reason}")),
         ),
         ImportOutcome::Rejected { error, .. } => (
             &ch.quarantine,
-            Some(format!("rejected, nothing booked: {error}\n")),
+            Some(format!("rejected, nothing booked: {error}")),
         ),
     };
-    let res = (|| -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let mut target = dir.join(name);
-        if target.exists() {
-            target = dir.join(format!("{}-{name}", &outcome.file_id()[..12]));
-        }
-        if let Some(r) = &reason {
-            let file_name = target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(name)
-                .to_string();
-            std::fs::write(dir.join(format!("{file_name}.reason.txt")), r)?;
-        }
-        std::fs::rename(path, &target)
-    })();
-    if let Err(e) = res {
-        tracing::warn!(file = %path.display(), error = %e, "could not move the bank file; will retry");
-    }
+    super::settle(path, dir, reason.as_deref(), &outcome.file_id()[..12]);
 }

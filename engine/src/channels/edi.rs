@@ -169,26 +169,13 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     let partners = sync_partners(engine).await?;
     let mut taken = 0;
     for p in &partners {
-        let Ok(rd) = std::fs::read_dir(p.folder("inbound")) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = rd
-            .flatten()
-            .map(|e| e.path())
-            .filter(|f| f.is_file() && !is_partial(f))
-            .collect();
-        files.sort();
+        let files = super::inbound_files(Path::new(&p.folder("inbound")));
         for f in files {
             receive_path(engine, &partners, p, &f).await?;
             taken += 1;
         }
     }
     Ok(taken)
-}
-
-fn is_partial(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
 }
 
 /// Processes one file from `folder_of`'s inbound folder, then archives or quarantines it.
@@ -214,16 +201,11 @@ pub async fn receive_path(
         tx.rollback().await?;
         let outcome: ReceiveOutcome = serde_json::from_value(prev["outcome"].clone())
             .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
-        settle_file(folder_of, path, &name, &outcome);
+        settle_file(folder_of, path, &outcome);
         return Ok(outcome);
     }
     let outcome = {
-        let mut ctx = TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
         ordo_partners::receive_file(&mut ctx, partners, &name, &bytes)
             .await
             .map_err(|e| EngineError::Refused(e.to_string()))?
@@ -249,37 +231,16 @@ pub async fn receive_path(
             tracing::error!(partner = %folder_of.partner, file = %name, "EDI file rejected: {error}")
         }
     }
-    settle_file(folder_of, path, &name, &outcome);
+    settle_file(folder_of, path, &outcome);
     Ok(outcome)
 }
 
-fn settle_file(p: &Partner, path: &Path, name: &str, outcome: &ReceiveOutcome) {
+fn settle_file(p: &Partner, path: &Path, outcome: &ReceiveOutcome) {
     let reason = outcome.quarantine_reason();
     let dir = PathBuf::from(if reason.is_some() {
         p.folder("quarantine")
     } else {
         p.folder("archive")
     });
-    let res = (|| -> std::io::Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        let mut target = dir.join(name);
-        if target.exists() {
-            target = dir.join(format!("{}-{name}", &outcome.file_id()[..12]));
-        }
-        if let Some(r) = &reason {
-            let file_name = target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(name)
-                .to_string();
-            std::fs::write(
-                dir.join(format!("{file_name}.reason.txt")),
-                format!("{r}\n"),
-            )?;
-        }
-        std::fs::rename(path, &target)
-    })();
-    if let Err(e) = res {
-        tracing::warn!(file = %path.display(), error = %e, "could not move the EDI file; will retry");
-    }
+    super::settle(path, &dir, reason.as_deref(), &outcome.file_id()[..12]);
 }

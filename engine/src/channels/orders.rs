@@ -24,7 +24,7 @@
 //! ahead and the file is quarantined with the reason. A clean file moves to
 //! `data/inbox/archive/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use ordo_contract::Order;
@@ -379,12 +379,7 @@ async fn receipts_file(
     let mut booked = 0;
     for (po, loc, lines) in &by_po {
         let r = {
-            let mut ctx = TxContext {
-                tx: tx.as_mut(),
-                engine,
-                instance_id: None,
-                now_ms: engine.clock.now_ms(),
-            };
+            let mut ctx = TxContext::command(tx.as_mut(), engine);
             ordo_sales::receive_goods(&mut ctx, po, Some(lines), loc).await
         };
         if let Err(e) = r {
@@ -406,57 +401,13 @@ async fn receipts_file(
     Ok(Ok(booked))
 }
 
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut v: Vec<PathBuf> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            p.is_file()
-                && !name.starts_with('.')
-                && !name.ends_with(".tmp")
-                && !name.ends_with(".part")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn settle(inbox: &Path, path: &Path, reason: Option<String>) {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file")
-        .to_string();
+fn settle_in(inbox: &Path, path: &Path, reason: Option<String>) {
     let dir = inbox.join(if reason.is_some() {
         "quarantine"
     } else {
         "archive"
     });
-    let res = (|| -> std::io::Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        let mut target = dir.join(&name);
-        let mut n = 1;
-        while target.exists() {
-            n += 1;
-            target = dir.join(format!("{n}-{name}"));
-        }
-        if let Some(r) = &reason {
-            let t = target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(&name)
-                .to_string();
-            std::fs::write(dir.join(format!("{t}.reason.txt")), format!("{r}\n"))?;
-        }
-        std::fs::rename(path, &target)
-    })();
-    if let Err(e) = res {
-        tracing::warn!(file = %path.display(), error = %e, "could not move the inbox file; will retry");
-    }
+    super::settle(path, &dir, reason.as_deref(), "2");
 }
 
 /// One scan of the inbox. Returns the number of files taken. Each file's content is recorded
@@ -465,12 +416,12 @@ fn settle(inbox: &Path, path: &Path, reason: Option<String>) {
 pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     let inbox = engine.inbox_dir.clone();
     let mut taken = 0;
-    for path in files_in(&inbox) {
+    for path in super::inbound_files(&inbox) {
         let shown = path.display().to_string();
         let text = match std::fs::read(&path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => {
-                settle(
+                settle_in(
                     &inbox,
                     &path,
                     Some(format!("{shown}: not UTF-8 text; nothing booked")),
@@ -488,11 +439,11 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
                 for d in &dups {
                     tracing::warn!("{d}");
                 }
-                settle(&inbox, &path, (!dups.is_empty()).then(|| dups.join("\n")));
+                settle_in(&inbox, &path, (!dups.is_empty()).then(|| dups.join("\n")));
             }
             Err(e) => {
                 tracing::error!("order file rejected, nothing booked: {e}");
-                settle(
+                settle_in(
                     &inbox,
                     &path,
                     Some(format!("rejected, nothing booked: {e}")),
@@ -502,10 +453,10 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
         taken += 1;
     }
     let receipts = inbox.join("receipts");
-    for path in files_in(&receipts) {
+    for path in super::inbound_files(&receipts) {
         let shown = path.display().to_string();
         let Ok(text) = std::fs::read_to_string(&path) else {
-            settle(
+            settle_in(
                 &inbox,
                 &path,
                 Some(format!("{shown}: not UTF-8 text; nothing booked")),
@@ -515,11 +466,11 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
         match receipts_file(engine, &shown, &text).await? {
             Ok(n) => {
                 tracing::info!(file = %shown, lines = n, "goods receipt file booked");
-                settle(&inbox, &path, None);
+                settle_in(&inbox, &path, None);
             }
             Err(e) => {
                 tracing::error!("receipt file rejected: {e}");
-                settle(
+                settle_in(
                     &inbox,
                     &path,
                     Some(format!("rejected, nothing booked: {e}")),

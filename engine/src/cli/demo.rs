@@ -407,12 +407,7 @@ async fn pay_where(
         .await
         .map_err(|e| e.to_string())?;
     let report = {
-        let mut ctx = ordo::runtime::TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = ordo::runtime::TxContext::command(tx.as_mut(), engine);
         ordo_recon::run_reconciliation(&mut ctx)
             .await
             .map_err(|e| e.to_string())?;

@@ -15,9 +15,7 @@ use ordo_contract::{Invoice, Order, Shipment};
 use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions};
 use ordo_edi::map::{self, MapOptions};
 use ordo_edi::write::{Document, Envelope};
-use ordo_edi::{
-    EdiError, Interchange, Issue, PartnerId, SegmentRef, Separators, Standard, Version,
-};
+use ordo_edi::{EdiError, Interchange, Issue, PartnerId, SegmentRef, Standard, Version};
 use serde_json::{Value, json};
 
 use super::{FAIL, fail};
@@ -729,58 +727,6 @@ fn partner(flag: &str, s: &str) -> Result<PartnerId, String> {
     }
 }
 
-fn separators(s: &str, version: Version) -> Result<Separators, String> {
-    let b = s.as_bytes();
-    let bad = || {
-        format!(
-            "--separators {s:?}: expected {}",
-            match version.standard() {
-                Standard::X12 => "element, component, [repetition,] segment, e.g. `*>^~`",
-                Standard::Edifact => "6 UNA characters, e.g. `:+.? '`",
-            }
-        )
-    };
-    let seps = match (version.standard(), b) {
-        (Standard::X12, [e, c, s]) => Separators {
-            element: *e,
-            component: *c,
-            repetition: None,
-            segment: *s,
-            release: None,
-            decimal: b'.',
-        },
-        (Standard::X12, [e, c, r, s]) => Separators {
-            element: *e,
-            component: *c,
-            repetition: Some(*r),
-            segment: *s,
-            release: None,
-            decimal: b'.',
-        },
-        (Standard::Edifact, [c, e, d, r, x, s]) => Separators {
-            element: *e,
-            component: *c,
-            repetition: (*x != b' ').then_some(*x),
-            segment: *s,
-            release: (*r != b' ').then_some(*r),
-            decimal: *d,
-        },
-        _ => return Err(bad()),
-    };
-    let mut all = vec![seps.element, seps.component, seps.segment];
-    all.extend(seps.repetition);
-    all.extend(seps.release);
-    let mut dedup = all.clone();
-    dedup.sort_unstable();
-    dedup.dedup();
-    if dedup.len() != all.len() || all.iter().any(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "--separators {s:?}: separators must be distinct and not letters or digits"
-        ));
-    }
-    Ok(seps)
-}
-
 fn envelope(
     standard: Option<StandardArg>,
     version: Option<VersionArg>,
@@ -818,7 +764,8 @@ fn envelope(
         timestamp(at)?,
     );
     if let Some(s) = seps {
-        env.separators = separators(s, version)?;
+        env.separators =
+            ordo_partners::parse_separators(s, version).map_err(|e| format!("--{e}"))?;
     }
     Ok(env)
 }

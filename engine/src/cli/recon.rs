@@ -80,12 +80,7 @@ pub async fn run(
             let mut tx = engine.store.begin().await?;
             engine.refresh_clock(tx.as_mut()).await?;
             let r = {
-                let mut ctx = TxContext {
-                    tx: tx.as_mut(),
-                    engine,
-                    instance_id: None,
-                    now_ms: engine.clock.now_ms(),
-                };
+                let mut ctx = TxContext::command(tx.as_mut(), engine);
                 ordo_recon::run_reconciliation(&mut ctx).await
             };
             let summary = match r {
@@ -228,12 +223,7 @@ where
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
-        let mut ctx = TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
         f(&mut ctx).await
     };
     match r {

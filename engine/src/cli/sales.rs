@@ -45,12 +45,7 @@ pub async fn receive(
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
-        let mut ctx = TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
         ordo_sales::receive_goods(&mut ctx, po, lines.as_deref(), location).await
     };
     match r {
@@ -76,12 +71,7 @@ pub async fn pay(
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
-        let mut ctx = TxContext {
-            tx: tx.as_mut(),
-            engine,
-            instance_id: None,
-            now_ms: engine.clock.now_ms(),
-        };
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
         ordo_sales::record_payment(&mut ctx, invoice, amount, on, reference).await
     };
     match r {

@@ -16,6 +16,18 @@ pub struct TxContext<'a> {
     pub now_ms: i64,
 }
 
+impl<'a> TxContext<'a> {
+    /// The port for a command's own transaction (no instance), at the engine's business time.
+    pub fn command(tx: &'a mut dyn crate::store::Tx, engine: &'a Engine) -> Self {
+        TxContext {
+            tx,
+            engine,
+            instance_id: None,
+            now_ms: engine.clock.now_ms(),
+        }
+    }
+}
+
 fn port(e: impl std::fmt::Display) -> PortError {
     PortError(e.to_string())
 }
