@@ -663,3 +663,34 @@ impl Drop for Proxy {
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
+
+/// One end-to-end test on both backends: `mod NAME { fn embedded; fn cluster }`, the cluster
+/// one skipping (with a printed reason) where PostgreSQL/RabbitMQ are not required.
+/// `both!(name, |p: &Project| …)` runs on the repository's workflows; `both!(fixture name, …)`
+/// on the tests' pinned fixtures.
+#[macro_export]
+macro_rules! both {
+    (fixture $name:ident, $body:expr) => {
+        $crate::both!(@make $name, fixture, cluster_fixture, $body);
+    };
+    ($name:ident, $body:expr) => {
+        $crate::both!(@make $name, embedded, cluster, $body);
+    };
+    (@make $name:ident, $embedded:ident, $cluster:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn embedded() {
+                let p = $crate::Project::$embedded(stringify!($name));
+                ($body)(&p);
+            }
+            #[test]
+            fn cluster() {
+                let Some(p) = $crate::Project::$cluster(stringify!($name)) else {
+                    return;
+                };
+                ($body)(&p);
+            }
+        }
+    };
+}

@@ -6,27 +6,8 @@
 //! reason and book nothing.
 
 use ordo_tests::Project;
+use ordo_tests::both;
 use serde_json::{Value, json};
-
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[test]
-            fn embedded() {
-                let p = Project::embedded(stringify!($name));
-                ($body)(&p);
-            }
-            #[test]
-            fn cluster() {
-                let Some(p) = Project::cluster(stringify!($name)) else {
-                    return;
-                };
-                ($body)(&p);
-            }
-        }
-    };
-}
 
 const OUR_IBAN: &str = "DE44500105175407324931";
 const INBOX: &str = "data/bank/main-eur/inbox";

@@ -5,27 +5,8 @@
 //! on the order. Duplicates and strangers are quarantined with a reason, never processed twice.
 
 use ordo_tests::Project;
+use ordo_tests::both;
 use serde_json::Value;
-
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[test]
-            fn embedded() {
-                let p = Project::embedded(stringify!($name));
-                ($body)(&p);
-            }
-            #[test]
-            fn cluster() {
-                let Some(p) = Project::cluster(stringify!($name)) else {
-                    return;
-                };
-                ($body)(&p);
-            }
-        }
-    };
-}
 
 fn setup(p: &Project) {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -2,31 +2,8 @@
 //! on PostgreSQL + RabbitMQ: submit/run/status, duplicates, held orders, human tasks with
 //! approve/reject/timeout, retries and the operator's fix-and-retry, waits and events, cron.
 
-use ordo_tests::{Project, Running, wait_until};
+use ordo_tests::{Project, Running, both, wait_until};
 use serde_json::{Value, json};
-
-/// Defines `mod $name { fn embedded(); fn cluster(); }` running `$body(&Project)` on each
-/// backend (the cluster one skips, with a printed reason, when the services are down and CI
-/// is not set).
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[test]
-            fn embedded() {
-                let p = Project::fixture(stringify!($name));
-                ($body)(&p);
-            }
-            #[test]
-            fn cluster() {
-                let Some(p) = Project::cluster_fixture(stringify!($name)) else {
-                    return;
-                };
-                ($body)(&p);
-            }
-        }
-    };
-}
 
 fn order(id: &str, customer: &str, lines: &[(&str, u32)]) -> Value {
     json!({
@@ -53,7 +30,7 @@ fn triple(kind: &str, step: &str, outcome: &str) -> (String, String, String) {
     (kind.into(), step.into(), outcome.into())
 }
 
-both!(submit_run_status, |p: &Project| {
+both!(fixture submit_run_status, |p: &Project| {
     seeded(p);
     let out = submit(
         p,
@@ -102,7 +79,7 @@ both!(submit_run_status, |p: &Project| {
     assert_eq!(err.trim_end(), "no order or instance 'NO-SUCH-ORDER'");
 });
 
-both!(duplicate_submit, |p: &Project| {
+both!(fixture duplicate_submit, |p: &Project| {
     seeded(p);
     let o = order("D-1", "C-CORA", &[("WID-100", 1)]);
     submit(p, std::slice::from_ref(&o));
@@ -143,7 +120,7 @@ both!(duplicate_submit, |p: &Project| {
 
 // Two operators submit the same file at once: every order gets exactly one instance and is
 // confirmed once, whichever process wins each order.
-both!(concurrent_duplicate_submits, |p: &Project| {
+both!(fixture concurrent_duplicate_submits, |p: &Project| {
     seeded(p);
     let orders: Vec<Value> = (0..40)
         .map(|i| order(&format!("CC-{i:02}"), "C-CORA", &[("WID-100", 1)]))
@@ -195,7 +172,7 @@ fn held_order_shows_its_reasons() {
     );
 }
 
-both!(review_tasks, |p: &Project| {
+both!(fixture review_tasks, |p: &Project| {
     seeded(p);
     // C-BOLT has 500.00 of credit left: 50 widgets (625.00) need a sales manager.
     let orders: Vec<Value> = ["B-1", "B-2", "B-3"]
@@ -296,7 +273,7 @@ steps:
   done: { end: completed }
 ";
 
-both!(retries_exhausted, |p: &Project| {
+both!(fixture retries_exhausted, |p: &Project| {
     p.write("workflows/flaky.yaml", FLAKY);
     let out = p.ok(&["event", "flaky.go", "F-1"]);
     assert_eq!(
@@ -343,7 +320,7 @@ steps:
   done: { end: completed }
 ";
 
-both!(fix_and_retry, |p: &Project| {
+both!(fixture fix_and_retry, |p: &Project| {
     p.write("workflows/ruled.yaml", RULED);
     // Compiles and declares its outcomes, but returns an undeclared one at run time.
     p.write(
@@ -409,7 +386,7 @@ steps:
   overdue: { end: overdue }
 ";
 
-both!(waits_and_events, |p: &Project| {
+both!(fixture waits_and_events, |p: &Project| {
     p.write("workflows/pay.yaml", PAY);
     for k in ["P-1", "P-2", "P-3"] {
         p.ok(&["event", "pay.start", k]);
@@ -493,7 +470,7 @@ steps:
   done: { end: completed }
 ";
 
-both!(cron_trigger, |p: &Project| {
+both!(fixture cron_trigger, |p: &Project| {
     p.write("workflows/daily.yaml", DAILY);
     // A first run notes the schedule without firing for the past.
     p.run_idle();
@@ -539,7 +516,7 @@ steps:
 // Fails today on the cluster backend: `is_idle` (engine/src/runtime/services.rs) only looks at
 // the outbox there, not at messages parked in RabbitMQ's `<prefix>.delay.<ms>` queues, so the
 // run exits with the instance still `running` (the embedded backend counts delayed messages).
-both!(exit_when_idle_waits_for_a_delayed_retry, |p: &Project| {
+both!(fixture exit_when_idle_waits_for_a_delayed_retry, |p: &Project| {
     p.write("workflows/slow.yaml", SLOW_RETRY);
     p.ok(&["event", "slow.go", "S-1"]);
     p.run_idle();

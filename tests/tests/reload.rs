@@ -3,28 +3,8 @@
 //! workflow version applies to new instances only, and a changed workflow without a version
 //! bump is refused.
 
-use ordo_tests::{Project, Running, wait_until};
+use ordo_tests::{Project, Running, both, wait_until};
 use serde_json::{Value, json};
-
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[test]
-            fn embedded() {
-                let p = Project::fixture(stringify!($name));
-                ($body)(&p);
-            }
-            #[test]
-            fn cluster() {
-                let Some(p) = Project::cluster_fixture(stringify!($name)) else {
-                    return;
-                };
-                ($body)(&p);
-            }
-        }
-    };
-}
 
 const RELOADED: &str = "workflows and rules reloaded";
 const REFUSED: &str = "reload refused, keeping the running version: ";
@@ -80,7 +60,7 @@ fn approval_hash(p: &Project, key: &str) -> String {
         .to_string()
 }
 
-both!(rule_reload_and_refused_files, |p: &Project| {
+both!(fixture rule_reload_and_refused_files, |p: &Project| {
     p.ok(&["data", "import", "config/seed.json"]);
     // A copy of the valid workflows, for commands run while workflows/ holds a broken file.
     let src = std::fs::read_to_string(p.path("workflows/order-intake.yaml")).expect("read");
@@ -211,7 +191,7 @@ fn intake_v2(v1: &str) -> String {
     v2
 }
 
-both!(new_version_for_new_instances, |p: &Project| {
+both!(fixture new_version_for_new_instances, |p: &Project| {
     p.ok(&["data", "import", "config/seed.json"]);
     let _run = Running(p.spawn_run(&[]));
     // V-1 needs a manager (C-BOLT is near its credit limit) and waits on v1.

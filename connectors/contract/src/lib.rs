@@ -15,4 +15,16 @@ pub mod docs;
 pub mod step;
 
 pub use docs::*;
+
+/// The id a received file is stored under (bank statements, partner interchanges, inbox
+/// files): the SHA-256 of its bytes in hex, so the same content is recognised however it is
+/// named.
+pub fn content_id(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub use step::*;

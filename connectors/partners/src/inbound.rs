@@ -24,7 +24,6 @@ use ordo_edi::map::MapOptions;
 use ordo_edi::{Interchange, Standard};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::outbound::{FILE_CHANNEL, next_control, record_sent};
 use crate::profile::Partner;
@@ -68,13 +67,6 @@ impl ReceiveOutcome {
     }
 }
 
-pub fn file_id(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Line and column (1-based) of a byte offset, for located messages.
 fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     let upto = &bytes[..offset.min(bytes.len())];
@@ -90,7 +82,7 @@ pub async fn receive_file(
     name: &str,
     bytes: &[u8],
 ) -> Result<ReceiveOutcome, StepError> {
-    let id = file_id(bytes);
+    let id = ordo_contract::content_id(bytes);
     if let Some(prev) = ctx.get_document("edi_file", &id).await? {
         return Ok(ReceiveOutcome::Duplicate {
             reason: format!(

@@ -17,7 +17,6 @@ use ordo_bank::{ParseOptions, Statement, entry_fingerprints, statement_fingerpri
 use ordo_contract::{StepContext, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::{normalize_account, permanent};
 
@@ -76,7 +75,7 @@ pub async fn import_file(
     name: &str,
     bytes: &[u8],
 ) -> Result<ImportOutcome, StepError> {
-    let file_id = sha256_hex(bytes);
+    let file_id = ordo_contract::content_id(bytes);
     if let Some(prev) = ctx.get_document("bank_file", &file_id).await? {
         return Ok(ImportOutcome::Duplicate {
             reason: format!(
@@ -245,14 +244,4 @@ async fn book(
         duplicate_entries: dup_entries,
         duplicate_statements: dup_statements,
     })
-}
-
-/// The id a file's content is stored under (`bank_file/<id>`): its SHA-256 in hex.
-pub fn file_id(bytes: &[u8]) -> String {
-    sha256_hex(bytes)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -352,10 +352,23 @@ mod tests {
     }
 
     async fn pay(ctx: &mut MemoryContext, data: &mut Value, amount: Decimal) -> StepOutput {
+        pay_with(ctx, data, amount, None).await
+    }
+
+    /// Records a payment (with an accepted difference, as reconciliation sends it) and applies it.
+    async fn pay_with(
+        ctx: &mut MemoryContext,
+        data: &mut Value,
+        amount: Decimal,
+        adjustment: Option<Value>,
+    ) -> StepOutput {
         let n = data["invoice"]["number"].as_str().unwrap().to_string();
-        let p = record_payment(ctx, &n, amount, None, Some("bank"))
+        let mut p = record_payment(ctx, &n, amount, None, Some("bank"))
             .await
             .unwrap();
+        if let Some(adj) = adjustment {
+            p["adjustment"] = adj;
+        }
         data["payment"] = p;
         run(&ApplyPayment, ctx, data.clone(), json!({})).await
     }
@@ -388,13 +401,8 @@ mod tests {
         adj: Decimal,
         discount: bool,
     ) -> StepOutput {
-        let n = data["invoice"]["number"].as_str().unwrap().to_string();
-        let mut p = record_payment(ctx, &n, amount, None, Some("bank"))
-            .await
-            .unwrap();
-        p["adjustment"] = json!({ "account": account, "amount": adj, "discount": discount });
-        data["payment"] = p;
-        run(&ApplyPayment, ctx, data.clone(), json!({})).await
+        let adjustment = json!({ "account": account, "amount": adj, "discount": discount });
+        pay_with(ctx, data, amount, Some(adjustment)).await
     }
 
     #[tokio::test]

@@ -308,14 +308,7 @@ pub async fn import_path(
     path: &Path,
     move_file: bool,
 ) -> Result<ImportOutcome, EngineError> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file")
-        .to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| EngineError::Refused(format!("{}: {e}", path.display())))?;
-    let id = ordo_recon::import::file_id(&bytes);
+    let super::Inbound { name, bytes, id } = super::read_inbound(path)?;
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     // Stored before, under this very name and account: a crash hit between the commit and the

@@ -185,14 +185,7 @@ pub async fn receive_path(
     folder_of: &Partner,
     path: &Path,
 ) -> Result<ReceiveOutcome, EngineError> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file")
-        .to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| EngineError::Refused(format!("{}: {e}", path.display())))?;
-    let id = ordo_partners::inbound::file_id(&bytes);
+    let super::Inbound { name, bytes, id } = super::read_inbound(path)?;
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     if let Some(prev) = tx.get_document("edi_file", &id).await?

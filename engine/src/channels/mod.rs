@@ -30,6 +30,26 @@ pub(crate) fn inbound_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// A file taken from an inbound folder: its name, its bytes and the id its content is stored
+/// under ([`ordo_contract::content_id`]).
+pub(crate) struct Inbound {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub id: String,
+}
+
+pub(crate) fn read_inbound(path: &Path) -> Result<Inbound, crate::runtime::EngineError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file")
+        .to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| crate::runtime::EngineError::Refused(format!("{}: {e}", path.display())))?;
+    let id = ordo_contract::content_id(&bytes);
+    Ok(Inbound { name, bytes, id })
+}
+
 /// Moves a processed inbound file into `dir` (archive or quarantine), beside
 /// `NAME.reason.txt` when there is a reason. A name already there gets `tag-` in front. A failure
 /// is logged; the file stays and the next scan finishes the move from the recorded verdict.

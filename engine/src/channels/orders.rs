@@ -281,7 +281,7 @@ pub async fn intake_file(
     text: &str,
 ) -> Result<Result<(Vec<String>, Vec<String>), String>, EngineError> {
     let today = engine.clock.now().date_naive();
-    let id = ordo_recon::import::file_id(text.as_bytes());
+    let id = ordo_contract::content_id(text.as_bytes());
     let raw = match read_orders(shown, text, today) {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
@@ -369,7 +369,7 @@ async fn receipts_file(
             None => by_po.push((po, loc, vec![(cell(c_sku).to_string(), qty)])),
         }
     }
-    let id = ordo_recon::import::file_id(text.as_bytes());
+    let id = ordo_contract::content_id(text.as_bytes());
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     if let Some(prev) = tx.get_document("inbox_file", &id).await? {
