@@ -526,3 +526,48 @@ both!(fixture exit_when_idle_waits_for_a_delayed_retry, |p: &Project| {
         vec!["started", "step.failed", "step.completed", "ended"]
     );
 });
+
+const CHAIN: &str = "workflow: chain
+version: 1
+trigger: { event: chain.go }
+steps:
+  one: { connector: util.noop, then: two }
+  two: { connector: util.noop, then: try }
+  try:
+    connector: util.flaky
+    with: { succeed_on: 2 }
+    retry: { attempts: 3, backoff: 100ms }
+    then: three
+  three: { connector: util.noop, then: done }
+  done: { end: completed }
+";
+
+// A worker runs an instance's next step in the same transaction as the step before it. A
+// step failing inside such a chain rolls back alone: the steps before it stay done (each once
+// in the history), and it is retried on its own after its backoff.
+both!(fixture a_failure_inside_a_chain_of_steps_retries_that_step_alone, |p: &Project| {
+    p.write("workflows/chain.yaml", CHAIN);
+    p.ok(&["event", "chain.go", "CH-1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("CH-1"), "completed", "{:?}", p.history_of("CH-1"));
+    let hist = p.status("CH-1")["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let steps: Vec<String> = hist
+        .iter()
+        .map(|e| format!("{} {}", e["kind"].as_str().unwrap_or(""), e["step"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "started one",
+            "step.completed one",
+            "step.completed two",
+            "step.failed try",
+            "step.completed try",
+            "step.completed three",
+            "ended done"
+        ]
+    );
+});

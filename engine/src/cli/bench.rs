@@ -284,7 +284,7 @@ async fn run_flow(
 }
 
 /// Bare SQLite: transactions of one insert + one update, committed one by one.
-async fn sqlite_ceiling(dir: &Path) -> Result<f64, String> {
+pub(super) async fn sqlite_ceiling(dir: &Path) -> Result<f64, String> {
     let store = SqliteStore::open(&dir.join("ceiling.db"), Durability::Normal)
         .await
         .map_err(|e| e.to_string())?;

@@ -317,7 +317,7 @@ fn customer_iban(id: &str) -> String {
 /// camt.053 into the bank account's inbox (with one entry nobody can match: interest), the
 /// engine's bank channel imports it, reconciliation matches it (as the cron step would), and
 /// the invoices' collection instances apply the payments. Returns (payments, auto-matched).
-async fn pay_where(
+pub(super) async fn pay_where(
     engine: &Arc<Engine>,
     cfg: &Config,
     custs: &[Cust],

@@ -60,6 +60,9 @@ pub struct Engine {
     pub delayed_until: std::sync::atomic::AtomicI64,
     /// When set, workers record each step's latency (µs, enqueue → commit) here.
     pub latencies: Option<Mutex<Vec<u32>>>,
+    /// Real time (ms) of the last committed batch, delivered outbound message or imported
+    /// file: idle detection waits for it to age, and benchmarks time work up to it.
+    pub last_activity_ms: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,7 @@ impl Engine {
             recon_policy: "config/reconciliation.yaml".into(),
             batch,
             latencies: None,
+            last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
         }
     }

@@ -8,7 +8,7 @@ use crate::queue::{Delivery, Envelope};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -26,7 +26,6 @@ pub struct RunOptions {
 
 struct Shared {
     engine: Arc<Engine>,
-    last_activity: AtomicI64,
     busy: AtomicUsize,
     steps: AtomicUsize,
 }
@@ -35,9 +34,11 @@ struct Shared {
 /// Returns the number of step messages processed.
 pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineError> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    engine
+        .last_activity_ms
+        .store(real_now_ms(), Ordering::SeqCst);
     let shared = Arc::new(Shared {
         engine: engine.clone(),
-        last_activity: AtomicI64::new(real_now_ms()),
         busy: AtomicUsize::new(0),
         steps: AtomicUsize::new(0),
     });
@@ -45,6 +46,10 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
     for n in 0..opts.workers.max(1) {
         handles.push(tokio::spawn(worker(shared.clone(), n, stop_rx.clone())));
     }
+    handles.push(tokio::spawn(outbound_dispatcher(
+        shared.clone(),
+        stop_rx.clone(),
+    )));
     handles.push(tokio::spawn(services(
         shared.clone(),
         opts.hot_reload,
@@ -117,7 +122,7 @@ async fn shutdown_signal() {
 
 async fn is_idle(shared: &Shared) -> bool {
     if shared.busy.load(Ordering::SeqCst) > 0
-        || real_now_ms() - shared.last_activity.load(Ordering::SeqCst) < 300
+        || real_now_ms() - shared.engine.last_activity_ms.load(Ordering::SeqCst) < 300
     {
         return false;
     }
@@ -186,7 +191,10 @@ async fn worker(shared: Arc<Shared>, n: usize, stop: watch::Receiver<bool>) {
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
-        shared.last_activity.store(real_now_ms(), Ordering::SeqCst);
+        shared
+            .engine
+            .last_activity_ms
+            .store(real_now_ms(), Ordering::SeqCst);
         shared.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -271,18 +279,13 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
             failed = true;
             tracing::warn!(error = %e, "cron service: store unavailable");
         }
-        match dispatch_outbound(&engine).await {
-            Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
-            Ok(_) => {}
-            Err(e) => {
-                failed = true;
-                tracing::warn!(error = %e, "outbound dispatcher: store unavailable");
-            }
-        }
         // First tick too, so `run --exit-when-idle` sees files already waiting.
         if tick % 10 == 1 {
             match crate::channels::bank::scan(&engine).await {
-                Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+                Ok(n) if n > 0 => shared
+                    .engine
+                    .last_activity_ms
+                    .store(real_now_ms(), Ordering::SeqCst),
                 Ok(_) => {}
                 Err(e) => {
                     failed = true;
@@ -290,7 +293,10 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
                 }
             }
             match crate::channels::orders::scan(&engine).await {
-                Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+                Ok(n) if n > 0 => shared
+                    .engine
+                    .last_activity_ms
+                    .store(real_now_ms(), Ordering::SeqCst),
                 Ok(_) => {}
                 Err(e) => {
                     failed = true;
@@ -298,7 +304,10 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
                 }
             }
             match crate::channels::edi::scan(&engine).await {
-                Ok(n) if n > 0 => shared.last_activity.store(real_now_ms(), Ordering::SeqCst),
+                Ok(n) if n > 0 => shared
+                    .engine
+                    .last_activity_ms
+                    .store(real_now_ms(), Ordering::SeqCst),
                 Ok(_) => {}
                 Err(e) => {
                     failed = true;
@@ -417,19 +426,62 @@ async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Outbound messages per dispatch: one read, one batch of file writes, one marking commit.
+const OUTBOUND_BATCH: i64 = 500;
+
+/// Delivers outbound messages as steps commit them. It runs beside the workers rather than on
+/// the service tick, so a busy flow's documents leave as fast as the file system takes them
+/// instead of a fixed number per tick; it naps only when nothing was delivered.
+async fn outbound_dispatcher(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let engine = shared.engine.clone();
+    let mut failing: u32 = 0;
+    while !*stop.borrow() {
+        let nap = match dispatch_outbound(&engine).await {
+            Ok((sent, _)) if sent > 0 => {
+                shared
+                    .engine
+                    .last_activity_ms
+                    .store(real_now_ms(), Ordering::SeqCst);
+                failing = 0;
+                continue;
+            }
+            // Nothing to do, or only failures (already logged): those are retried, never-tried
+            // messages first, after a nap that grows while every attempt fails.
+            Ok((_, 0)) => {
+                failing = 0;
+                100
+            }
+            Ok(_) => {
+                failing = (failing + 1).min(6);
+                100 << failing
+            }
+            Err(e) => {
+                failing = (failing + 1).min(6);
+                tracing::warn!(error = %e, "outbound dispatcher: store unavailable");
+                100 << failing
+            }
+        };
+        let mut stop = stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(nap)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
 /// Writes unsent outbound messages as files `<outbound>/<channel>/<key>.json` (temp file +
 /// rename, so a reader never sees half a file; rewriting the same key is harmless), then
-/// marks them sent.
-async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
+/// marks them sent. Returns (sent, failed).
+async fn dispatch_outbound(engine: &Engine) -> Result<(usize, usize), EngineError> {
     // Read, write the files, then mark them: the store's writer is not held while the file
     // system works (on SQLite it is the one writer every step needs). A crash between writing
     // and marking writes the same files again, which is harmless: names are per (channel, key)
     // and each write is temp file + rename.
     let mut tx = engine.store.begin().await?;
-    let batch = tx.unsent_outbound(200).await?;
+    let batch = tx.unsent_outbound(OUTBOUND_BATCH).await?;
     tx.rollback().await?;
     if batch.is_empty() {
-        return Ok(0);
+        return Ok((0, 0));
     }
     let root = engine.outbound_dir.clone();
     let jobs: Vec<(String, String, serde_json::Value)> = batch
@@ -453,18 +505,20 @@ async fn dispatch_outbound(engine: &Engine) -> Result<usize, EngineError> {
     .await
     .map_err(|e| EngineError::Refused(format!("outbound writer: {e}")))?;
     let now = engine.clock.now_ms();
+    let mut sent = Vec::with_capacity(batch.len());
     let mut tx = engine.store.begin().await?;
     for (m, res) in batch.iter().zip(&results) {
         match res {
-            Ok(()) => tx.mark_outbound(m.id, Some(now), None).await?,
+            Ok(()) => sent.push(m.id),
             Err(e) => {
                 tracing::warn!(channel = %m.channel, key = %m.key, error = %e, "outbound delivery failed; will retry");
-                tx.mark_outbound(m.id, None, Some(e)).await?;
+                tx.mark_outbound(&[m.id], None, Some(e)).await?;
             }
         }
     }
+    tx.mark_outbound(&sent, Some(now), None).await?;
     tx.commit().await?;
-    Ok(batch.len())
+    Ok((sent.len(), batch.len() - sent.len()))
 }
 
 /// The outbound channel for files with a given name and text content (EDI interchanges,

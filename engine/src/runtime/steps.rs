@@ -62,6 +62,19 @@ impl From<StepError> for StepFailure {
     }
 }
 
+/// Most steps a delivered message runs in one transaction by following its instance from step
+/// to step; past this the next step is queued as usual. It bounds a batch's length (a workflow
+/// looping through connector steps) without changing what commits: a step run in the chain is
+/// exactly a step message enqueued and consumed by the same commit, so it can never be lost or
+/// seen twice, and a crash before the commit redelivers the first message of the chain.
+const MAX_CHAIN: usize = 64;
+
+/// The next step message of an instance and the instance as the step left it.
+pub(super) struct Next {
+    msg: StepMessage,
+    inst: Instance,
+}
+
 /// What a batch did, for the caller to finish (publish, ack) after commit.
 pub struct BatchResult {
     pub enqueued: Vec<(StepMessage, i64)>,
@@ -119,48 +132,68 @@ impl Engine {
         tx.preload_instances(&instances).await?;
         for (d, msg) in msgs {
             acked.push(d.tag as i64);
-            enqueued_at.push(msg.enqueued_us);
-            let now = self.clock.now_ms();
-            let sp = if isolate {
-                Some(tx.savepoint().await?)
-            } else {
-                None
-            };
-            let span = tracing::debug_span!("step", instance = %msg.instance, step = %msg.step, msg_id = %msg.msg_id);
             let first_delivery = fresh.remove(&msg.msg_id);
-            match self
-                .process_message(tx.as_mut(), &msg, first_delivery, now)
-                .instrument(span)
-                .await
-            {
-                Ok(()) => {
-                    if let Some(sp) = sp {
-                        tx.release(sp).await?;
-                    }
-                    processed += 1;
-                }
-                Err(StepFailure::Store(e)) => return Err(e),
-                Err(StepFailure::Step { .. }) if sp.is_none() => {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
-                Err(StepFailure::Step { message, retryable }) => {
-                    if let Some(sp) = sp {
-                        tx.rollback_to(sp).await?;
-                    }
-                    let sp = tx.savepoint().await?;
-                    match self
-                        .record_failure(tx.as_mut(), &msg, &message, retryable, now)
-                        .await
-                    {
-                        Ok(()) => tx.release(sp).await?,
-                        Err(StepFailure::Store(e)) => return Err(e),
-                        Err(StepFailure::Step { message: m2, .. }) => {
-                            tracing::error!(instance = %msg.instance, error = %m2, "could not record step failure");
-                            tx.rollback_to(sp).await?;
+            // The delivered message, then its continuations: each step's next step of the same
+            // instance runs at once in this transaction (see `MAX_CHAIN`).
+            let mut current = Some((msg, first_delivery, None));
+            let mut chained = 0;
+            while let Some((msg, first_delivery, handed)) = current.take() {
+                enqueued_at.push(msg.enqueued_us);
+                let now = self.clock.now_ms();
+                let sp = if isolate {
+                    Some(tx.savepoint().await?)
+                } else {
+                    None
+                };
+                let span = tracing::debug_span!("step", instance = %msg.instance, step = %msg.step, msg_id = %msg.msg_id);
+                match self
+                    .process_message(tx.as_mut(), &msg, first_delivery, handed, now)
+                    .instrument(span)
+                    .await
+                {
+                    Ok(next) => {
+                        processed += 1;
+                        if let Some(next) = next {
+                            if chained < MAX_CHAIN {
+                                chained += 1;
+                                if isolate {
+                                    // Should the next step fail, its savepoint rolls back to
+                                    // this state, from which the retry is scheduled.
+                                    tx.put_instance(next.inst.clone()).await?;
+                                }
+                                current = Some((next.msg, true, Some(next.inst)));
+                            } else {
+                                tx.put_instance(next.inst).await?;
+                                tx.enqueue(&next.msg, real_now_ms());
+                            }
+                        }
+                        if let Some(sp) = sp {
+                            tx.release(sp).await?;
                         }
                     }
-                    processed += 1;
+                    Err(StepFailure::Store(e)) => return Err(e),
+                    Err(StepFailure::Step { .. }) if sp.is_none() => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                    Err(StepFailure::Step { message, retryable }) => {
+                        if let Some(sp) = sp {
+                            tx.rollback_to(sp).await?;
+                        }
+                        let sp = tx.savepoint().await?;
+                        match self
+                            .record_failure(tx.as_mut(), &msg, &message, retryable, now)
+                            .await
+                        {
+                            Ok(()) => tx.release(sp).await?,
+                            Err(StepFailure::Store(e)) => return Err(e),
+                            Err(StepFailure::Step { message: m2, .. }) => {
+                                tracing::error!(instance = %msg.instance, error = %m2, "could not record step failure");
+                                tx.rollback_to(sp).await?;
+                            }
+                        }
+                        processed += 1;
+                    }
                 }
             }
         }
@@ -228,19 +261,27 @@ impl Engine {
         Ok(Some(inst))
     }
 
+    /// Runs one step. Returns the next step of the same instance when the step moved it on
+    /// (the caller runs it at once or queues it); the instance is then not yet written back.
+    /// `handed` is the instance as the previous step of a chain left it.
     pub(super) async fn process_message(
         &self,
         tx: &mut dyn Tx,
         msg: &StepMessage,
         first_delivery: bool,
+        handed: Option<Instance>,
         now: i64,
-    ) -> Result<(), StepFailure> {
+    ) -> Result<Option<Next>, StepFailure> {
         if !first_delivery {
             tracing::debug!(msg_id = %msg.msg_id, "duplicate delivery ignored");
-            return Ok(());
+            return Ok(None);
         }
-        let Some(mut inst) = self.current_instance(tx, msg).await? else {
-            return Ok(());
+        let mut inst = match handed {
+            Some(inst) => inst,
+            None => match self.current_instance(tx, msg).await? {
+                Some(inst) => inst,
+                None => return Ok(None),
+            },
         };
         let wf = self.workflow_for(tx, &inst.workflow, inst.version).await?;
         let step = wf.step(&inst.step).ok_or_else(|| {
@@ -280,8 +321,10 @@ impl Engine {
                 merge_into(&mut inst.data, &decision.values);
                 let detail =
                     json!({ "rule": rule, "rule_hash": r.hash, "values": decision.values });
-                self.transition(tx, &wf, step, inst, &decision.outcome, detail, now)
-                    .await?;
+                return self
+                    .transition(tx, &wf, step, inst, &decision.outcome, detail, now)
+                    .await
+                    .map(Some);
             }
             (StepKind::Connector { connector }, Signal::Run) => {
                 let c = self
@@ -318,8 +361,10 @@ impl Engine {
                     json!({ "connector": connector, "set": out.set.keys().collect::<Vec<_>>() });
                 let outcome = out.outcome;
                 merge_owned(&mut inst.data, out.set);
-                self.transition(tx, &wf, step, inst, &outcome, detail, now)
-                    .await?;
+                return self
+                    .transition(tx, &wf, step, inst, &outcome, detail, now)
+                    .await
+                    .map(Some);
             }
             (StepKind::Task { role, timeout, .. }, Signal::Run) => {
                 let due = timeout.map(|t| now + t.as_millis() as i64);
@@ -374,8 +419,10 @@ impl Engine {
                         merge_into(&mut inst.data, obj);
                     }
                     let detail = json!({ "event": event, "arrived": "before the wait" });
-                    self.transition(tx, &wf, step, inst, &pe.outcome, detail, now)
-                        .await?;
+                    return self
+                        .transition(tx, &wf, step, inst, &pe.outcome, detail, now)
+                        .await
+                        .map(Some);
                 } else {
                     let waiter = Waiter {
                         instance_id: inst.id.clone(),
@@ -415,27 +462,29 @@ impl Engine {
                 Signal::Resolve { outcome, payload },
             ) => {
                 if inst.status != status::WAITING {
-                    return Ok(());
+                    return Ok(None);
                 }
                 tx.delete_timers(&inst.id).await?;
                 tx.delete_wait(&inst.id).await?;
                 if let Some(obj) = payload.as_object() {
                     merge_into(&mut inst.data, obj);
                 }
-                self.transition(
-                    tx,
-                    &wf,
-                    step,
-                    inst,
-                    outcome,
-                    json!({ "resolved_by": payload }),
-                    now,
-                )
-                .await?;
+                return self
+                    .transition(
+                        tx,
+                        &wf,
+                        step,
+                        inst,
+                        outcome,
+                        json!({ "resolved_by": payload }),
+                        now,
+                    )
+                    .await
+                    .map(Some);
             }
             (StepKind::Task { .. } | StepKind::Wait { .. }, Signal::Timeout) => {
                 if inst.status != status::WAITING {
-                    return Ok(());
+                    return Ok(None);
                 }
                 tx.delete_wait(&inst.id).await?;
                 if let Some(mut task) = tx.open_task_for(&inst.id).await? {
@@ -443,25 +492,30 @@ impl Engine {
                     task.decided_at = Some(now);
                     tx.update_task(&task).await?;
                 }
-                self.transition(
-                    tx,
-                    &wf,
-                    step,
-                    inst,
-                    "timeout",
-                    json!({ "timer": "fired" }),
-                    now,
-                )
-                .await?;
+                return self
+                    .transition(
+                        tx,
+                        &wf,
+                        step,
+                        inst,
+                        "timeout",
+                        json!({ "timer": "fired" }),
+                        now,
+                    )
+                    .await
+                    .map(Some);
             }
             (_, signal) => {
                 tracing::warn!(instance = %inst.id, step = %step.name, ?signal, "signal does not apply to this step; ignored");
+                // Handed over by a chain, the instance must still be written back.
+                tx.put_instance(inst).await?;
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Moves the instance along the edge for `outcome` and queues the next step.
+    /// Moves the instance along the edge for `outcome`; the caller runs or queues the next
+    /// step and writes the instance back.
     #[allow(clippy::too_many_arguments)]
     async fn transition(
         &self,
@@ -472,7 +526,7 @@ impl Engine {
         outcome: &str,
         detail: Value,
         now: i64,
-    ) -> Result<(), StepFailure> {
+    ) -> Result<Next, StepFailure> {
         let Some(next) = step.next(outcome) else {
             return Err(StepFailure::permanent(format!(
                 "step '{}' of workflow '{}' v{} produced outcome '{}', which has no transition",
@@ -488,9 +542,7 @@ impl Engine {
         inst.error = None;
         inst.updated_at = now;
         let msg = StepMessage::new(&inst, Signal::Run);
-        tx.put_instance(inst).await?;
-        tx.enqueue(&msg, real_now_ms());
-        Ok(())
+        Ok(Next { msg, inst })
     }
 
     /// After a step's savepoint was rolled back: schedule a retry or fail the instance.

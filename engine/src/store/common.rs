@@ -2,8 +2,17 @@
 //!
 //! Every statement here is valid on SQLite and PostgreSQL alike (`$n` placeholders, `ON
 //! CONFLICT`, `RETURNING`). What differs is supplied by the including module:
-//! `FOR_UPDATE` (row lock suffix), `qty_param`/`qty_get` (quantity encoding), and
-//! `flush_enqueued` (where step messages go).
+//! `FOR_UPDATE` (row lock suffix), `qty_param`/`qty_get` (quantity encoding),
+//! `flush_enqueued` (where step messages go) and `CACHE_READS`.
+//!
+//! With `CACHE_READS` (SQLite: `BEGIN IMMEDIATE` makes the transaction the database's only
+//! writer) a transaction keeps the documents, stock levels and number series it read or wrote,
+//! so a batch of steps reading the same customer and items asks the database once, and it
+//! buffers their writes: they reach the database as a few multi-row upserts (`flush_writes`)
+//! before the commit, before a savepoint (so rolling back to it undoes exactly what followed
+//! it, and the buffers are dropped with it), and before any query that reads those tables in
+//! SQL (lists, counts, summaries). Every read and write of those rows goes through this file.
+//! PostgreSQL reads committed data and other workers write concurrently, so it never caches.
 
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
@@ -24,6 +33,16 @@ macro_rules! impl_store_tx {
             /// Rows read by `preload_instances` (and locked, on PostgreSQL).
             loaded: std::collections::HashMap<String, Instance>,
             depth: usize,
+            /// Documents read or written in this transaction, by (kind, id); see `CACHE_READS`.
+            documents: std::collections::HashMap<(String, String), Option<Value>>,
+            /// Stock levels read or written in this transaction, by (item, location).
+            stock: std::collections::HashMap<(String, String), Decimal>,
+            /// Document writes not yet in the database: (kind, id, body text, updated_at).
+            doc_writes: Vec<(String, String, String, i64)>,
+            /// Stock rows whose cached level is not yet in the database.
+            stock_dirty: std::collections::BTreeSet<(String, String)>,
+            /// Number series this transaction used: (last value, not yet in the database).
+            series: std::collections::HashMap<String, (i64, bool)>,
         }
 
         impl $tx {
@@ -35,7 +54,83 @@ macro_rules! impl_store_tx {
                     instances: Vec::new(),
                     loaded: std::collections::HashMap::new(),
                     depth: 0,
+                    documents: std::collections::HashMap::new(),
+                    stock: std::collections::HashMap::new(),
+                    doc_writes: Vec::new(),
+                    stock_dirty: std::collections::BTreeSet::new(),
+                    series: std::collections::HashMap::new(),
                 }
+            }
+
+            /// Writes the buffered documents, stock levels and number series (see the module
+            /// docs); the caches stay valid.
+            async fn flush_writes(&mut self) -> Result<()> {
+                if !CACHE_READS {
+                    return Ok(());
+                }
+                let docs = std::mem::take(&mut self.doc_writes);
+                let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+                for (n, (kind, id, ..)) in docs.iter().enumerate() {
+                    last.insert((kind.as_str(), id.as_str()), n);
+                }
+                let mut rows: Vec<usize> = last.into_values().collect();
+                rows.sort_unstable();
+                for chunk in rows.chunks(200) {
+                    let mut sql = String::from("INSERT INTO documents (kind, id, body, updated_at) VALUES ");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&row_params(i * 4 + 1, 4));
+                    }
+                    sql.push_str(" ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for n in chunk {
+                        let (kind, id, body, at) = &docs[*n];
+                        q = q.bind(kind.as_str()).bind(id.as_str()).bind(body.as_str()).bind(*at);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                let dirty: Vec<(String, String)> = std::mem::take(&mut self.stock_dirty).into_iter().collect();
+                for chunk in dirty.chunks(200) {
+                    let mut sql = String::from("INSERT INTO stock (item, location, quantity) VALUES ");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&row_params(i * 3 + 1, 3));
+                    }
+                    sql.push_str(" ON CONFLICT (item, location) DO UPDATE SET quantity = excluded.quantity");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for key in chunk {
+                        let level = self.stock.get(key).copied().unwrap_or_default();
+                        q = q.bind(key.0.as_str()).bind(key.1.as_str()).bind(qty_param(level));
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                let mut used: Vec<(String, i64)> = Vec::new();
+                for (name, (value, dirty)) in self.series.iter_mut() {
+                    if *dirty {
+                        used.push((name.clone(), *value));
+                        *dirty = false;
+                    }
+                }
+                for chunk in used.chunks(200) {
+                    let mut sql = String::from("INSERT INTO number_series (series, last_value) VALUES ");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&row_params(i * 2 + 1, 2));
+                    }
+                    sql.push_str(" ON CONFLICT (series) DO UPDATE SET last_value = excluded.last_value");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (name, value) in chunk {
+                        q = q.bind(name.as_str()).bind(*value);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
             }
 
             async fn flush_instances(&mut self) -> Result<()> {
@@ -151,6 +246,7 @@ macro_rules! impl_store_tx {
         #[async_trait]
         impl Tx for $tx {
             async fn commit(mut self: Box<Self>) -> Result<()> {
+                self.flush_writes().await?;
                 self.flush_instances().await?;
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
@@ -165,6 +261,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn savepoint(&mut self) -> Result<Savepoint> {
+                self.flush_writes().await?;
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
@@ -193,6 +290,13 @@ macro_rules! impl_store_tx {
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
                 self.instances.truncate(sp.instances);
+                // What the rolled-back statements wrote is gone from the database; so is the
+                // cache (rare path: read again).
+                self.documents.clear();
+                self.stock.clear();
+                self.series.clear();
+                self.doc_writes.clear();
+                self.stock_dirty.clear();
                 Ok(())
             }
 
@@ -623,18 +727,32 @@ macro_rules! impl_store_tx {
             }
 
             async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+                if CACHE_READS
+                    && let Some(v) = self.documents.get(&(kind.to_string(), id.to_string()))
+                {
+                    return Ok(v.clone());
+                }
                 let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
                     .bind(kind)
                     .bind(id)
                     .fetch_optional(&mut *self.tx)
                     .await?;
-                match row {
-                    None => Ok(None),
-                    Some(r) => Ok(Some(parse_json(r.try_get::<&str, _>("body")?)?)),
+                let body = match row {
+                    None => None,
+                    Some(r) => Some(parse_json(r.try_get::<&str, _>("body")?)?),
+                };
+                if CACHE_READS {
+                    self.documents.insert((kind.to_string(), id.to_string()), body.clone());
                 }
+                Ok(body)
             }
 
             async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+                if CACHE_READS {
+                    self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
+                    self.documents.insert((kind.to_string(), id.to_string()), Some(body.clone()));
+                    return Ok(());
+                }
                 sqlx::query(
                     "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
@@ -649,6 +767,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>> {
+                self.flush_writes().await?;
                 // Prefix match without LIKE so `_`/`%` in ids are literal: [prefix, prefix + U+10FFFF).
                 let upper = format!("{prefix}\u{10FFFF}");
                 let rows = sqlx::query("SELECT id FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
@@ -661,6 +780,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn count_documents(&mut self, kind: &str) -> Result<i64> {
+                self.flush_writes().await?;
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE kind = $1")
                     .bind(kind)
                     .fetch_one(&mut *self.tx)
@@ -669,6 +789,11 @@ macro_rules! impl_store_tx {
             }
 
             async fn next_number(&mut self, series: &str) -> Result<i64> {
+                if CACHE_READS && let Some((value, dirty)) = self.series.get_mut(series) {
+                    *value += 1;
+                    *dirty = true;
+                    return Ok(*value);
+                }
                 // The upsert locks the series row until commit: concurrent steps queue behind it and a
                 // rolled-back step releases its number, so the series stays gapless.
                 let row = sqlx::query(
@@ -678,10 +803,17 @@ macro_rules! impl_store_tx {
                 .bind(series)
                 .fetch_one(&mut *self.tx)
                 .await?;
-                Ok(row.try_get("last_value")?)
+                let value: i64 = row.try_get("last_value")?;
+                if CACHE_READS {
+                    self.series.insert(series.to_string(), (value, false));
+                }
+                Ok(value)
             }
 
             async fn current_number(&mut self, series: &str) -> Result<i64> {
+                if let Some((value, _)) = self.series.get(series) {
+                    return Ok(*value);
+                }
                 let row = sqlx::query("SELECT last_value FROM number_series WHERE series = $1")
                     .bind(series)
                     .fetch_optional(&mut *self.tx)
@@ -693,31 +825,51 @@ macro_rules! impl_store_tx {
             }
 
             async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal> {
+                if CACHE_READS
+                    && let Some(q) = self.stock.get(&(item.to_string(), location.to_string()))
+                {
+                    return Ok(*q);
+                }
                 let row = sqlx::query("SELECT quantity FROM stock WHERE item = $1 AND location = $2")
                     .bind(item)
                     .bind(location)
                     .fetch_optional(&mut *self.tx)
                     .await?;
-                match row {
-                    None => Ok(Decimal::ZERO),
-                    Some(r) => qty_get(&r, "quantity"),
+                let q = match row {
+                    None => Decimal::ZERO,
+                    Some(r) => qty_get(&r, "quantity")?,
+                };
+                if CACHE_READS {
+                    self.stock.insert((item.to_string(), location.to_string()), q);
                 }
+                Ok(q)
             }
 
             async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal) -> Result<Decimal> {
                 // Read-modify-write under the row lock (FOR UPDATE on PG, the single writer on
                 // SQLite); the arithmetic happens in Decimal, not in SQL, so SQLite never sees REAL.
-                let sql = format!("SELECT quantity FROM stock WHERE item = $1 AND location = $2{FOR_UPDATE}");
-                let row = sqlx::query(AssertSqlSafe(sql))
-                    .bind(item)
-                    .bind(location)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-                let current = match &row {
-                    None => Decimal::ZERO,
-                    Some(r) => qty_get(r, "quantity")?,
+                let key = (item.to_string(), location.to_string());
+                let current = match self.stock.get(&key) {
+                    Some(q) if CACHE_READS => *q,
+                    _ => {
+                        let sql = format!("SELECT quantity FROM stock WHERE item = $1 AND location = $2{FOR_UPDATE}");
+                        let row = sqlx::query(AssertSqlSafe(sql))
+                            .bind(item)
+                            .bind(location)
+                            .fetch_optional(&mut *self.tx)
+                            .await?;
+                        match &row {
+                            None => Decimal::ZERO,
+                            Some(r) => qty_get(r, "quantity")?,
+                        }
+                    }
                 };
                 let next = (current + delta).normalize();
+                if CACHE_READS {
+                    self.stock.insert(key.clone(), next);
+                    self.stock_dirty.insert(key);
+                    return Ok(next);
+                }
                 sqlx::query(
                     "INSERT INTO stock (item, location, quantity) VALUES ($1, $2, $3) \
                      ON CONFLICT (item, location) DO UPDATE SET quantity = $3",
@@ -747,7 +899,7 @@ macro_rules! impl_store_tx {
 
             async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>> {
                 let rows = sqlx::query(
-                    "SELECT id, channel, key, instance_id, payload, attempts FROM outbound WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+                    "SELECT id, channel, key, instance_id, payload, attempts FROM outbound WHERE sent_at IS NULL ORDER BY attempts, id LIMIT $1",
                 )
                 .bind(limit)
                 .fetch_all(&mut *self.tx)
@@ -766,13 +918,12 @@ macro_rules! impl_store_tx {
                 Ok(out)
             }
 
-            async fn mark_outbound(&mut self, id: i64, sent_at: Option<i64>, error: Option<&str>) -> Result<()> {
-                sqlx::query("UPDATE outbound SET sent_at = $2, last_error = $3, attempts = attempts + 1 WHERE id = $1")
-                    .bind(id)
-                    .bind(sent_at)
-                    .bind(error)
-                    .execute(&mut *self.tx)
-                    .await?;
+            async fn mark_outbound(&mut self, ids: &[i64], sent_at: Option<i64>, error: Option<&str>) -> Result<()> {
+                for chunk in ids.chunks(500) {
+                    let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+                    let sql = format!("UPDATE outbound SET sent_at = $1, last_error = $2, attempts = attempts + 1 WHERE id IN ({list})");
+                    sqlx::query(AssertSqlSafe(sql)).bind(sent_at).bind(error).execute(&mut *self.tx).await?;
+                }
                 Ok(())
             }
 
@@ -785,6 +936,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn effects_summary(&mut self) -> Result<Value> {
+                self.flush_writes().await?;
                 let mut docs = serde_json::Map::new();
                 for r in sqlx::query("SELECT kind, COUNT(*) AS n FROM documents GROUP BY kind ORDER BY kind").fetch_all(&mut *self.tx).await? {
                     docs.insert(r.try_get("kind")?, Value::from(r.try_get::<i64, _>("n")?));

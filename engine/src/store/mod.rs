@@ -197,10 +197,12 @@ pub trait Tx: Send {
         payload: &Value,
         now: i64,
     ) -> Result<bool>;
+    /// Unsent messages, never-tried ones first, then by age.
     async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>>;
+    /// Records a delivery attempt for each id: sent at `sent_at`, or failed with `error`.
     async fn mark_outbound(
         &mut self,
-        id: i64,
+        ids: &[i64],
         sent_at: Option<i64>,
         error: Option<&str>,
     ) -> Result<()>;

@@ -7,6 +7,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// See `common.rs`: whether a transaction caches the documents and stock it touched.
+const CACHE_READS: bool = false;
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// Placeholder for generated multi-row statements.

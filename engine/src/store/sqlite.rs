@@ -11,6 +11,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// See `common.rs`: whether a transaction caches the documents and stock it touched.
+const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
 
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a

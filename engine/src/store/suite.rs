@@ -98,6 +98,7 @@ macro_rules! store_suite {
                 number_series_gapless,
                 number_series_concurrent,
                 stock_exact_decimals,
+                business_writes_follow_savepoints,
                 outbound,
                 workflow_defs,
                 kv,
@@ -1035,6 +1036,94 @@ async fn number_series_gapless(cx: Ctx) {
     tx.rollback().await.unwrap();
 }
 
+/// Documents, number series and stock inside savepoints (SQLite buffers these writes in the
+/// transaction and caches what it read; PostgreSQL writes through): every read sees the
+/// transaction's own writes, lists and counts include unflushed ones, and rolling back to a
+/// savepoint undoes exactly what followed it.
+async fn business_writes_follow_savepoints(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    tx.put_document("customer", "C1", &json!({ "v": 1 }), 1)
+        .await
+        .unwrap();
+    assert_eq!(tx.next_number("INV").await.unwrap(), 1);
+    assert_eq!(
+        tx.adjust_stock("W", "main", Decimal::from(5))
+            .await
+            .unwrap(),
+        Decimal::from(5)
+    );
+    let sp = tx.savepoint().await.unwrap();
+    tx.put_document("customer", "C1", &json!({ "v": 2 }), 2)
+        .await
+        .unwrap();
+    tx.put_document("customer", "C2", &json!({ "v": 9 }), 2)
+        .await
+        .unwrap();
+    assert_eq!(tx.next_number("INV").await.unwrap(), 2);
+    assert_eq!(tx.next_number("INV").await.unwrap(), 3);
+    assert_eq!(
+        tx.adjust_stock("W", "main", Decimal::from(-2))
+            .await
+            .unwrap(),
+        Decimal::from(3)
+    );
+    assert_eq!(
+        tx.get_document("customer", "C1").await.unwrap(),
+        Some(json!({ "v": 2 })),
+        "a read sees the transaction's own write"
+    );
+    assert_eq!(
+        tx.list_documents("customer", "").await.unwrap(),
+        ["C1", "C2"],
+        "a list includes writes not yet flushed"
+    );
+    assert_eq!(tx.count_documents("customer").await.unwrap(), 2);
+    assert_eq!(tx.current_number("INV").await.unwrap(), 3);
+    assert_eq!(tx.stock_level("W", "main").await.unwrap(), Decimal::from(3));
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        tx.get_document("customer", "C1").await.unwrap(),
+        Some(json!({ "v": 1 })),
+        "the write after the savepoint is undone"
+    );
+    assert_eq!(tx.get_document("customer", "C2").await.unwrap(), None);
+    assert_eq!(tx.current_number("INV").await.unwrap(), 1);
+    assert_eq!(
+        tx.next_number("INV").await.unwrap(),
+        2,
+        "numbers taken after the savepoint are given again: no gap"
+    );
+    assert_eq!(tx.stock_level("W", "main").await.unwrap(), Decimal::from(5));
+    // A released savepoint keeps what it wrapped.
+    let sp = tx.savepoint().await.unwrap();
+    tx.put_document("customer", "C3", &json!({ "v": 3 }), 3)
+        .await
+        .unwrap();
+    tx.adjust_stock("W", "main", Decimal::from(1))
+        .await
+        .unwrap();
+    tx.release(sp).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.get_document("customer", "C1").await.unwrap(),
+        Some(json!({ "v": 1 }))
+    );
+    assert_eq!(
+        tx.get_document("customer", "C3").await.unwrap(),
+        Some(json!({ "v": 3 }))
+    );
+    assert_eq!(
+        tx.list_documents("customer", "").await.unwrap(),
+        ["C1", "C3"]
+    );
+    assert_eq!(tx.current_number("INV").await.unwrap(), 2);
+    assert_eq!(tx.stock_level("W", "main").await.unwrap(), Decimal::from(6));
+    tx.rollback().await.unwrap();
+}
+
 async fn number_series_concurrent(cx: Ctx) {
     let mut handles = Vec::new();
     for worker in 0..2 {
@@ -1199,10 +1288,10 @@ async fn outbound(cx: Ctx) {
     assert_eq!(tx.unsent_outbound(1).await.unwrap().len(), 1, "limit");
 
     // A failed attempt keeps it unsent and counts; a sent one leaves the unsent list.
-    tx.mark_outbound(first.id, None, Some("connection refused"))
+    tx.mark_outbound(&[first.id], None, Some("connection refused"))
         .await
         .unwrap();
-    tx.mark_outbound(unsent[1].id, Some(10), None)
+    tx.mark_outbound(&[unsent[1].id], Some(10), None)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -1211,10 +1300,16 @@ async fn outbound(cx: Ctx) {
     let unsent2 = tx.unsent_outbound(10).await.unwrap();
     assert_eq!(
         unsent2.iter().map(|o| o.id).collect::<Vec<_>>(),
-        [unsent[0].id, unsent[2].id]
+        [unsent[2].id, unsent[0].id],
+        "the failed one waits behind the never-tried ones"
     );
-    assert_eq!(unsent2[0].attempts, 1);
-    tx.mark_outbound(unsent2[0].id, Some(20), None)
+    assert_eq!(unsent2[1].attempts, 1);
+    assert_eq!(
+        tx.unsent_outbound(1).await.unwrap()[0].id,
+        unsent[2].id,
+        "a failing message does not block the head of the list"
+    );
+    tx.mark_outbound(&[unsent2[1].id], Some(20), None)
         .await
         .unwrap();
     let unsent3 = tx.unsent_outbound(10).await.unwrap();
