@@ -62,6 +62,20 @@ macro_rules! impl_store_tx {
                 }
             }
 
+            /// Keeps a long transaction (a statement of 100,000 entries imported and matched in
+            /// one) from holding every document it touched: past a bound the buffered writes
+            /// go to the database, and the caches are emptied once they are large.
+            async fn bound_caches(&mut self) -> Result<()> {
+                if self.doc_writes.len() >= 512 {
+                    self.flush_writes().await?;
+                }
+                if self.documents.len() >= 4096 {
+                    self.flush_writes().await?;
+                    self.documents.clear();
+                }
+                Ok(())
+            }
+
             /// Writes the buffered documents, stock levels and number series (see the module
             /// docs); the caches stay valid.
             async fn flush_writes(&mut self) -> Result<()> {
@@ -742,6 +756,7 @@ macro_rules! impl_store_tx {
                     Some(r) => Some(parse_json(r.try_get::<&str, _>("body")?)?),
                 };
                 if CACHE_READS {
+                    self.bound_caches().await?;
                     self.documents.insert((kind.to_string(), id.to_string()), body.clone());
                 }
                 Ok(body)
@@ -749,6 +764,7 @@ macro_rules! impl_store_tx {
 
             async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
                 if CACHE_READS {
+                    self.bound_caches().await?;
                     self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
                     self.documents.insert((kind.to_string(), id.to_string()), Some(body.clone()));
                     return Ok(());
