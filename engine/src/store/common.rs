@@ -45,6 +45,19 @@ macro_rules! impl_store_tx {
             series: std::collections::HashMap<String, (i64, bool)>,
         }
 
+        /// `head VALUES (…),(…) tail` for `rows` rows of `cols` parameters each.
+        fn values_sql(head: &str, rows: usize, cols: usize, tail: &str) -> String {
+            let mut sql = format!("{head} VALUES ");
+            for i in 0..rows {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&row_params(i * cols + 1, cols));
+            }
+            sql.push_str(tail);
+            sql
+        }
+
         impl $tx {
             fn new(tx: sqlx::Transaction<'static, $db>) -> Self {
                 $tx {
@@ -90,14 +103,12 @@ macro_rules! impl_store_tx {
                 let mut rows: Vec<usize> = last.into_values().collect();
                 rows.sort_unstable();
                 for chunk in rows.chunks(200) {
-                    let mut sql = String::from("INSERT INTO documents (kind, id, body, updated_at) VALUES ");
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&row_params(i * 4 + 1, 4));
-                    }
-                    sql.push_str(" ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at");
+                    let sql = values_sql(
+                        "INSERT INTO documents (kind, id, body, updated_at)",
+                        chunk.len(),
+                        4,
+                        " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                    );
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for n in chunk {
                         let (kind, id, body, at) = &docs[*n];
@@ -107,14 +118,12 @@ macro_rules! impl_store_tx {
                 }
                 let dirty: Vec<(String, String)> = std::mem::take(&mut self.stock_dirty).into_iter().collect();
                 for chunk in dirty.chunks(200) {
-                    let mut sql = String::from("INSERT INTO stock (item, location, quantity) VALUES ");
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&row_params(i * 3 + 1, 3));
-                    }
-                    sql.push_str(" ON CONFLICT (item, location) DO UPDATE SET quantity = excluded.quantity");
+                    let sql = values_sql(
+                        "INSERT INTO stock (item, location, quantity)",
+                        chunk.len(),
+                        3,
+                        " ON CONFLICT (item, location) DO UPDATE SET quantity = excluded.quantity",
+                    );
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for key in chunk {
                         let level = self.stock.get(key).copied().unwrap_or_default();
@@ -130,14 +139,12 @@ macro_rules! impl_store_tx {
                     }
                 }
                 for chunk in used.chunks(200) {
-                    let mut sql = String::from("INSERT INTO number_series (series, last_value) VALUES ");
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&row_params(i * 2 + 1, 2));
-                    }
-                    sql.push_str(" ON CONFLICT (series) DO UPDATE SET last_value = excluded.last_value");
+                    let sql = values_sql(
+                        "INSERT INTO number_series (series, last_value)",
+                        chunk.len(),
+                        2,
+                        " ON CONFLICT (series) DO UPDATE SET last_value = excluded.last_value",
+                    );
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for (name, value) in chunk {
                         q = q.bind(name.as_str()).bind(*value);
@@ -191,16 +198,12 @@ macro_rules! impl_store_tx {
             async fn flush_history(&mut self) -> Result<()> {
                 let rows = std::mem::take(&mut self.history);
                 for chunk in rows.chunks(200) {
-                    let mut sql = String::from(
-                        "INSERT INTO history (instance_id, seq, at, kind, step, attempt, outcome, detail) VALUES ",
+                    let sql = values_sql(
+                        "INSERT INTO history (instance_id, seq, at, kind, step, attempt, outcome, detail)",
+                        chunk.len(),
+                        8,
+                        "",
                     );
-                    for i in 0..chunk.len() {
-                        let b = i * 8;
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&row_params(b + 1, 8));
-                    }
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for (inst, e) in chunk {
                         q = q
