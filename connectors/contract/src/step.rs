@@ -165,5 +165,5 @@ pub fn data_field<T: DeserializeOwned>(data: &Value, key: &str) -> Result<T, Ste
     let v = data
         .get(key)
         .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
-    serde_json::from_value(v.clone()).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
+    serde::Deserialize::deserialize(v).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
 }

@@ -40,7 +40,7 @@ async fn open_exception(ctx: &mut dyn StepContext, id: &str) -> Result<Value, St
 }
 
 fn dec(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 /// Confirms exception `id` as payment of `lines`. Returns the updated exception document.
@@ -136,7 +136,7 @@ pub async fn confirm_exception(
         out
     };
     let received_on: NaiveDate =
-        serde_json::from_value(ex["booking_date"].clone()).unwrap_or_else(|_| master::today(ctx));
+        serde::Deserialize::deserialize(&ex["booking_date"]).unwrap_or_else(|_| master::today(ctx));
     let mut ids = Vec::new();
     for (l, c) in lines.iter().zip(&cash) {
         let n = ctx.next_number("payment").await?;

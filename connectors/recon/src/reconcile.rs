@@ -91,7 +91,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         if doc["status"] != "pending" {
             continue;
         }
-        let mut stmt: Statement = serde_json::from_value(doc["statement"].clone())
+        let mut stmt: Statement = serde::Deserialize::deserialize(&doc["statement"])
             .map_err(|e| permanent(format!("statement {fp}: {e}")))?;
         let statement_id = stmt.statement_id.clone();
         stmt.statement_id = pending.len().to_string();
@@ -99,7 +99,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
             fp: fp.clone(),
             account: doc["account"].as_str().unwrap_or_default().to_string(),
             statement_id,
-            positions: serde_json::from_value(doc["positions"].clone()).unwrap_or_default(),
+            positions: serde::Deserialize::deserialize(&doc["positions"]).unwrap_or_default(),
             stmt,
         });
     }
@@ -291,7 +291,7 @@ async fn book_match(
 ) -> Result<Vec<String>, StepError> {
     let facts = entry_facts(p, place);
     let eref = display_ref(p, place);
-    let received_on: NaiveDate = serde_json::from_value(facts["booking_date"].clone())
+    let received_on: NaiveDate = serde::Deserialize::deserialize(&facts["booking_date"])
         .unwrap_or_else(|_| master::today(ctx));
     // The difference is taken on the last invoices first, so the first ones are paid in cash.
     let mut cash: Vec<Decimal> = m.allocations.iter().map(|a| a.amount).collect();
@@ -455,7 +455,7 @@ fn result_of(
 }
 
 fn dec(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 /// An invoice's open amount net of payments on their way to it.
@@ -498,7 +498,7 @@ async fn open_items(
             continue;
         };
         let terms: PaymentTerms =
-            serde_json::from_value(inv["terms"].clone()).unwrap_or(PaymentTerms {
+            serde::Deserialize::deserialize(&inv["terms"]).unwrap_or(PaymentTerms {
                 net_days: 0,
                 discount_percent: Decimal::ZERO,
                 discount_days: 0,

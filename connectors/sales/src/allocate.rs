@@ -97,17 +97,17 @@ impl Connector for AllocateStock {
             .to_string();
         let priced: Vec<Value> = pricing["lines"].as_array().cloned().unwrap_or_default();
         let mut f: Fulfilment = match input.data.get("fulfilment") {
-            Some(v) if !v.is_null() => serde_json::from_value(v.clone())
+            Some(v) if !v.is_null() => serde::Deserialize::deserialize(v)
                 .map_err(|e| StepError::Permanent(format!("fulfilment: {e}")))?,
             _ => Fulfilment {
                 lines: priced
                     .iter()
                     .map(|l| -> Result<FulfilLine, StepError> {
                         Ok(FulfilLine {
-                            line_no: serde_json::from_value(l["line_no"].clone())
+                            line_no: serde::Deserialize::deserialize(&l["line_no"])
                                 .map_err(|e| StepError::Permanent(e.to_string()))?,
                             sku: l["sku"].as_str().unwrap_or_default().to_string(),
-                            ordered: serde_json::from_value(l["quantity"].clone())
+                            ordered: serde::Deserialize::deserialize(&l["quantity"])
                                 .map_err(|e| StepError::Permanent(e.to_string()))?,
                             shipped: Decimal::ZERO,
                         })
@@ -174,7 +174,7 @@ impl Connector for AllocateStock {
                 .cloned()
                 .unwrap_or(Value::Null);
             let unit_kg: Decimal =
-                serde_json::from_value(p["weight_kg"].clone()).unwrap_or_default();
+                serde::Deserialize::deserialize(&p["weight_kg"]).unwrap_or_default();
             weight += unit_kg * q;
             ship_lines.push(json!({ "line_no": l.line_no, "sku": l.sku, "quantity": q, "uom": p["uom"], "unit_weight_kg": unit_kg, "description": p["description"] }));
         }
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(c[0]["short"], json!(dec!(50)));
         // After shipping, the next pass only looks at what is still open.
         merge(&mut data, &out);
-        let mut f: Fulfilment = serde_json::from_value(data["fulfilment"].clone()).unwrap();
+        let mut f: Fulfilment = serde::Deserialize::deserialize(&data["fulfilment"]).unwrap();
         f.lines[0].shipped = dec!(4);
         f.lines[1].shipped = dec!(100);
         assert!(!f.complete());

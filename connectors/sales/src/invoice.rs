@@ -27,7 +27,7 @@ pub const SERIES: &str = "invoice";
 pub const ISSUED_EVENT: &str = "invoice.issued";
 
 fn dec(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 /// Builds the invoice for a shipment (pure: numbering and storing are the caller's).
@@ -173,7 +173,7 @@ impl Connector for CreateInvoice {
         let mut shipped: Vec<Shipment> = input
             .data
             .get("uninvoiced_shipments")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
             .unwrap_or_default();
         // `with: { final: true }`: the order closes with what has shipped (backordered):
         // invoice the shipments still waiting; there is no new shipment.

@@ -180,7 +180,7 @@ pub fn param_decimal(
 ) -> Result<Decimal, StepError> {
     match params.get(key) {
         None | Some(serde_json::Value::Null) => Ok(default),
-        Some(v) => serde_json::from_value(v.clone())
+        Some(v) => serde::Deserialize::deserialize(v)
             .map_err(|e| StepError::Permanent(format!("with.{key}: {e}"))),
     }
 }

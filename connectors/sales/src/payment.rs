@@ -28,11 +28,11 @@ pub struct DunningCheck;
 pub const PAYMENT_EVENT: &str = "payment.matched";
 
 fn dec(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 fn date(v: &Value) -> Option<NaiveDate> {
-    serde_json::from_value(v.clone()).ok()
+    serde::Deserialize::deserialize(v).ok()
 }
 
 async fn invoice_doc(ctx: &mut dyn StepContext, number: &str) -> Result<Value, StepError> {

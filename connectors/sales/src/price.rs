@@ -29,7 +29,7 @@ impl Connector for PriceOrder {
         let mut pricing: Value = data_field(input.data, "pricing")?;
         let discount: Decimal = match input.data.get("discount_percent") {
             None | Some(Value::Null) => Decimal::ZERO,
-            Some(v) => serde_json::from_value(v.clone())
+            Some(v) => serde::Deserialize::deserialize(v)
                 .map_err(|e| StepError::Permanent(format!("discount_percent: {e}")))?,
         };
         if discount < Decimal::ZERO || discount >= Decimal::ONE_HUNDRED {
@@ -47,7 +47,7 @@ impl Connector for PriceOrder {
             .ok_or_else(|| StepError::Permanent("pricing has no lines".into()))?;
         for l in lines.iter_mut() {
             let get = |k: &str| -> Result<Decimal, StepError> {
-                serde_json::from_value(l[k].clone())
+                serde::Deserialize::deserialize(&l[k])
                     .map_err(|e| StepError::Permanent(format!("pricing line {k}: {e}")))
             };
             let qty = get("quantity")?;

@@ -24,7 +24,7 @@ pub const GR_SERIES: &str = "goods-receipt";
 pub const RECEIVED_EVENT: &str = "stock.received";
 
 fn dec(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 fn open_qty(line: &Value) -> Decimal {
@@ -35,7 +35,7 @@ async fn sku_index(ctx: &mut dyn StepContext, sku: &str) -> Result<Vec<String>, 
     Ok(ctx
         .get_document("sku-po", sku)
         .await?
-        .and_then(|d| serde_json::from_value(d["pos"].clone()).ok())
+        .and_then(|d| serde::Deserialize::deserialize(&d["pos"]).ok())
         .unwrap_or_default())
 }
 
@@ -311,7 +311,7 @@ pub async fn receive_goods(
     po["status"] = json!(if all { "received" } else { "partial" });
     let n = ctx.next_number(GR_SERIES).await?;
     let gr = format!("GR-{n:06}");
-    let waiting: Vec<String> = serde_json::from_value(po["waiting"].clone()).unwrap_or_default();
+    let waiting: Vec<String> = serde::Deserialize::deserialize(&po["waiting"]).unwrap_or_default();
     po["waiting"] = json!([]);
     if let Some(r) = po["receipts"].as_array_mut() {
         r.push(json!(gr));

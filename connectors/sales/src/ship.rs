@@ -126,8 +126,8 @@ impl Connector for CreateShipment {
         let mut lines = Vec::new();
         for l in to_ship["lines"].as_array().into_iter().flatten() {
             let d =
-                |k: &str| -> Decimal { serde_json::from_value(l[k].clone()).unwrap_or_default() };
-            let line_no: u32 = serde_json::from_value(l["line_no"].clone())
+                |k: &str| -> Decimal { serde::Deserialize::deserialize(&l[k]).unwrap_or_default() };
+            let line_no: u32 = serde::Deserialize::deserialize(&l["line_no"])
                 .map_err(|e| StepError::Permanent(format!("to_ship: {e}")))?;
             let qty = d("quantity");
             let fl = f
@@ -277,7 +277,7 @@ mod tests {
             json!({ "max_package_kg": 30 }),
         )
         .await;
-        let s: Shipment = serde_json::from_value(out.set["shipment"].clone()).unwrap();
+        let s: Shipment = serde::Deserialize::deserialize(&out.set["shipment"]).unwrap();
         assert_eq!(s.id, "SH-000001");
         // 7 gadgets (28 kg) fill the first box; 3 gadgets and the 8 widgets (12 + 2 kg) the second.
         assert_eq!(

@@ -318,7 +318,7 @@ pub async fn import_path(
         && prev["account"] == ch.profile.account.as_str()
     {
         tx.rollback().await?;
-        let outcome: ImportOutcome = serde_json::from_value(prev["outcome"].clone())
+        let outcome: ImportOutcome = serde::Deserialize::deserialize(&prev["outcome"])
             .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
         if move_file {
             settle_file(ch, path, &outcome);

@@ -192,7 +192,7 @@ pub async fn receive_path(
         && prev["name"] == name.as_str()
     {
         tx.rollback().await?;
-        let outcome: ReceiveOutcome = serde_json::from_value(prev["outcome"].clone())
+        let outcome: ReceiveOutcome = serde::Deserialize::deserialize(&prev["outcome"])
             .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
         settle_file(folder_of, path, &outcome);
         return Ok(outcome);

@@ -299,7 +299,7 @@ pub async fn intake_file(
     if let Some(prev) = tx.get_document("inbox_file", &id).await? {
         tx.rollback().await?;
         let list = |k: &str| -> Vec<String> {
-            serde_json::from_value(prev[k].clone()).unwrap_or_default()
+            serde::Deserialize::deserialize(&prev[k]).unwrap_or_default()
         };
         return Ok(Ok((list("accepted"), list("duplicates"))));
     }

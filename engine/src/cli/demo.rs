@@ -270,7 +270,7 @@ pub async fn invoices(engine: &Arc<Engine>) -> Result<Vec<Value>, String> {
 }
 
 fn d(v: &Value) -> Decimal {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
 async fn decide(
@@ -324,6 +324,32 @@ pub(super) async fn pay_where(
     who: &[Pays],
     amount: impl Fn(&Value, Pays) -> Option<Decimal>,
 ) -> Result<(usize, usize), String> {
+    let Some(dropped) = drop_statement(engine, cfg, custs, who, amount).await? else {
+        return Ok((0, 0));
+    };
+    // The bank channel imports the file; when business time passed a cron slot, the
+    // bank-reconciliation workflow matches it in the same run, else the demo runs matching
+    // itself, as `ordo recon run` would.
+    run_until_idle(engine, cfg).await?;
+    let matched = reconcile_imported(engine, &dropped.statement_id).await?;
+    Ok((dropped.payments, matched))
+}
+
+/// A statement the bank side of the demo put into the account's inbox.
+pub(super) struct Dropped {
+    pub payments: usize,
+    pub statement_id: String,
+}
+
+/// The bank's part: one camt.053 crediting the chosen customers' open invoices (plus interest
+/// nobody can match), written into the demo account's inbox. None when nobody is to pay.
+pub(super) async fn drop_statement(
+    engine: &Arc<Engine>,
+    cfg: &Config,
+    custs: &[Cust],
+    who: &[Pays],
+    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
+) -> Result<Option<Dropped>, String> {
     use ordo_bank::{Balance, Direction, Entry, EntryStatus, Format, Statement, TxDetail};
     let today = engine.clock.now().date_naive();
     let mut entries = Vec::new();
@@ -347,7 +373,7 @@ pub(super) async fn pay_where(
         }
     }
     if entries.is_empty() {
-        return Ok((0, 0));
+        return Ok(None);
     }
     let payments = entries.len();
     entries.push((dec("0.42"), "Demo Bank".into(), None, "Interest".into()));
@@ -397,10 +423,18 @@ pub(super) async fn pay_where(
         .join("bank/inbox");
     std::fs::create_dir_all(&inbox).map_err(|e| e.to_string())?;
     std::fs::write(inbox.join(format!("camt053-{today}.xml")), xml).map_err(|e| e.to_string())?;
-    // The bank channel imports the file; when business time passed a cron slot, the
-    // bank-reconciliation workflow matches it in the same run, else the demo runs matching
-    // itself, as `ordo recon run` would.
-    run_until_idle(engine, cfg).await?;
+    Ok(Some(Dropped {
+        payments,
+        statement_id: stmt.statement_id,
+    }))
+}
+
+/// Matches what the bank channel imported, as `ordo recon run` does, and clears the interest
+/// entry from the exceptions queue; returns how many payments `statement_id` matched.
+pub(super) async fn reconcile_imported(
+    engine: &Arc<Engine>,
+    statement_id: &str,
+) -> Result<usize, String> {
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     engine
         .refresh_clock(tx.as_mut())
@@ -441,7 +475,7 @@ pub(super) async fn pay_where(
                 .get_document("bank_report", &id)
                 .await
                 .map_err(|e| e.to_string())?;
-            if let Some(r) = r.filter(|r| r["statement_id"] == stmt.statement_id.as_str()) {
+            if let Some(r) = r.filter(|r| r["statement_id"] == statement_id) {
                 found = Some(r);
             }
         }
@@ -451,13 +485,9 @@ pub(super) async fn pay_where(
         .await
         .map_err(|e| e.to_string())?;
     let Some(report) = report else {
-        return Err(format!(
-            "statement {} was not reconciled",
-            stmt.statement_id
-        ));
+        return Err(format!("statement {statement_id} was not reconciled"));
     };
-    let matched = report["report"]["matched"].as_u64().unwrap_or(0) as usize;
-    Ok((payments, matched))
+    Ok(report["report"]["matched"].as_u64().unwrap_or(0) as usize)
 }
 
 async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String> {

@@ -339,7 +339,7 @@ async fn submit(
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for (i, raw) in orders.into_iter().enumerate() {
-        let order: ordo_contract::Order = match serde_json::from_value(raw.clone()) {
+        let order: ordo_contract::Order = match serde::Deserialize::deserialize(&raw) {
             Ok(o) => o,
             Err(e) => {
                 rejected.push(

@@ -43,6 +43,28 @@ macro_rules! impl_store_tx {
             stock_dirty: std::collections::BTreeSet<(String, String)>,
             /// Number series this transaction used: (last value, not yet in the database).
             series: std::collections::HashMap<String, (i64, bool)>,
+            /// Instances whose timers are to be deleted, then the timers to add (both backends:
+            /// a step's wait, retry and end each touch timers, and one statement per batch does
+            /// what was one per step). Flushed before anything reads the table.
+            timers_cleared: std::collections::BTreeSet<String>,
+            timer_adds: Vec<Timer>,
+            /// The same for waits: instances whose wait goes, then waits to upsert (one per
+            /// instance, the last wins).
+            waits_cleared: std::collections::BTreeSet<String>,
+            wait_adds: Vec<(String, String, Waiter)>,
+        }
+
+        /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
+        fn in_list_sql(head: &str, n: usize) -> String {
+            let mut sql = format!("{head} (");
+            for i in 0..n {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&param(i + 1));
+            }
+            sql.push(')');
+            sql
         }
 
         /// `head VALUES (…),(…) tail` for `rows` rows of `cols` parameters each.
@@ -72,7 +94,58 @@ macro_rules! impl_store_tx {
                     doc_writes: Vec::new(),
                     stock_dirty: std::collections::BTreeSet::new(),
                     series: std::collections::HashMap::new(),
+                    timers_cleared: std::collections::BTreeSet::new(),
+                    timer_adds: Vec::new(),
+                    waits_cleared: std::collections::BTreeSet::new(),
+                    wait_adds: Vec::new(),
                 }
+            }
+
+            /// Writes the buffered timer and wait changes: deletions first, then additions, which
+            /// is their order in the transaction (an addition made before a deletion of the same
+            /// instance was dropped from the buffer by that deletion).
+            async fn flush_timers_waits(&mut self) -> Result<()> {
+                let cleared: Vec<String> = std::mem::take(&mut self.timers_cleared).into_iter().collect();
+                for chunk in cleared.chunks(300) {
+                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM timers WHERE instance_id IN", chunk.len())));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                let adds = std::mem::take(&mut self.timer_adds);
+                for chunk in adds.chunks(200) {
+                    let sql = values_sql("INSERT INTO timers (instance_id, step, token, fire_at)", chunk.len(), 4, "");
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for t in chunk {
+                        q = q.bind(t.instance_id.as_str()).bind(t.step.as_str()).bind(t.token).bind(t.fire_at);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                let cleared: Vec<String> = std::mem::take(&mut self.waits_cleared).into_iter().collect();
+                for chunk in cleared.chunks(300) {
+                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM waits WHERE instance_id IN", chunk.len())));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                let adds = std::mem::take(&mut self.wait_adds);
+                for chunk in adds.chunks(200) {
+                    let sql = values_sql(
+                        "INSERT INTO waits (instance_id, step, token, event, business_key)",
+                        chunk.len(),
+                        5,
+                        " ON CONFLICT (instance_id) DO UPDATE SET step = excluded.step, token = excluded.token, \
+                         event = excluded.event, business_key = excluded.business_key",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (event, key, w) in chunk {
+                        q = q.bind(w.instance_id.as_str()).bind(w.step.as_str()).bind(w.token).bind(event.as_str()).bind(key.as_str());
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
             }
 
             /// Keeps a long transaction (a statement of 100,000 entries imported and matched in
@@ -264,6 +337,7 @@ macro_rules! impl_store_tx {
         impl Tx for $tx {
             async fn commit(mut self: Box<Self>) -> Result<()> {
                 self.flush_writes().await?;
+                self.flush_timers_waits().await?;
                 self.flush_instances().await?;
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
@@ -279,6 +353,7 @@ macro_rules! impl_store_tx {
 
             async fn savepoint(&mut self) -> Result<Savepoint> {
                 self.flush_writes().await?;
+                self.flush_timers_waits().await?;
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
@@ -314,6 +389,10 @@ macro_rules! impl_store_tx {
                 self.series.clear();
                 self.doc_writes.clear();
                 self.stock_dirty.clear();
+                self.timers_cleared.clear();
+                self.timer_adds.clear();
+                self.waits_cleared.clear();
+                self.wait_adds.clear();
                 Ok(())
             }
 
@@ -575,17 +654,12 @@ macro_rules! impl_store_tx {
             }
 
             async fn add_timer(&mut self, t: &Timer) -> Result<()> {
-                sqlx::query("INSERT INTO timers (instance_id, step, token, fire_at) VALUES ($1, $2, $3, $4)")
-                    .bind(t.instance_id.as_str())
-                    .bind(t.step.as_str())
-                    .bind(t.token)
-                    .bind(t.fire_at)
-                    .execute(&mut *self.tx)
-                    .await?;
+                self.timer_adds.push(t.clone());
                 Ok(())
             }
 
             async fn take_due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<Timer>> {
+                self.flush_timers_waits().await?;
                 let rows = sqlx::query(
                     "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT $2) \
                      RETURNING id, instance_id, step, token, fire_at",
@@ -609,34 +683,26 @@ macro_rules! impl_store_tx {
             }
 
             async fn delete_timers(&mut self, instance_id: &str) -> Result<()> {
-                sqlx::query("DELETE FROM timers WHERE instance_id = $1")
-                    .bind(instance_id)
-                    .execute(&mut *self.tx)
-                    .await?;
+                self.timer_adds.retain(|t| t.instance_id != instance_id);
+                self.timers_cleared.insert(instance_id.to_string());
                 Ok(())
             }
 
             async fn next_timer_at(&mut self) -> Result<Option<i64>> {
+                self.flush_timers_waits().await?;
                 let row = sqlx::query("SELECT MIN(fire_at) AS t FROM timers").fetch_one(&mut *self.tx).await?;
                 Ok(row.try_get("t")?)
             }
 
             async fn add_wait(&mut self, event: &str, key: &str, w: &Waiter) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO waits (instance_id, step, token, event, business_key) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (instance_id) DO UPDATE SET step = $2, token = $3, event = $4, business_key = $5",
-                )
-                .bind(w.instance_id.as_str())
-                .bind(w.step.as_str())
-                .bind(w.token)
-                .bind(event)
-                .bind(key)
-                .execute(&mut *self.tx)
-                .await?;
+                // An upsert per instance: a later wait of the same instance replaces this one.
+                self.wait_adds.retain(|(_, _, x)| x.instance_id != w.instance_id);
+                self.wait_adds.push((event.to_string(), key.to_string(), w.clone()));
                 Ok(())
             }
 
             async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>> {
+                self.flush_timers_waits().await?;
                 let rows = sqlx::query(
                     "DELETE FROM waits WHERE event = $1 AND business_key = $2 RETURNING instance_id, step, token",
                 )
@@ -653,10 +719,8 @@ macro_rules! impl_store_tx {
             }
 
             async fn delete_wait(&mut self, instance_id: &str) -> Result<()> {
-                sqlx::query("DELETE FROM waits WHERE instance_id = $1")
-                    .bind(instance_id)
-                    .execute(&mut *self.tx)
-                    .await?;
+                self.wait_adds.retain(|(_, _, x)| x.instance_id != instance_id);
+                self.waits_cleared.insert(instance_id.to_string());
                 Ok(())
             }
 

@@ -92,6 +92,7 @@ macro_rules! store_suite {
                 history_order_and_next_seq,
                 timers,
                 waits,
+                timer_and_wait_writes_keep_their_order,
                 pending_events_fifo,
                 tasks,
                 documents,
@@ -753,6 +754,74 @@ async fn waits(cx: Ctx) {
     assert_eq!(
         tx.take_waiters("payment", "PO-9").await.unwrap(),
         vec![w("i-e", 1)]
+    );
+    tx.commit().await.unwrap();
+}
+
+/// Timer and wait writes are buffered until a read, a savepoint or the commit: what a
+/// transaction reads and what it commits must be what its calls said, in their order.
+async fn timer_and_wait_writes_keep_their_order(cx: Ctx) {
+    let s = &cx.store;
+    let t = |inst: &str, token: i64, fire_at: i64| Timer {
+        id: 0,
+        instance_id: inst.into(),
+        step: "wait".into(),
+        token,
+        fire_at,
+    };
+    let w = |inst: &str, token: i64| Waiter {
+        instance_id: inst.into(),
+        step: "await_payment".into(),
+        token,
+    };
+    let mut tx = begin(s).await;
+    tx.add_timer(&t("i1", 1, 100)).await.unwrap();
+    tx.add_timer(&t("i2", 1, 200)).await.unwrap();
+    tx.add_wait("payment", "INV-1", &w("i1", 1)).await.unwrap();
+    tx.add_wait("payment", "INV-2", &w("i2", 1)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    // Deleted, then added again: the new timer and wait survive, the old ones do not.
+    tx.delete_timers("i1").await.unwrap();
+    tx.delete_wait("i1").await.unwrap();
+    tx.add_timer(&t("i1", 2, 150)).await.unwrap();
+    tx.add_wait("payment", "INV-1", &w("i1", 2)).await.unwrap();
+    // Added, then deleted in the same transaction: never written.
+    tx.add_timer(&t("i3", 1, 50)).await.unwrap();
+    tx.add_wait("payment", "INV-3", &w("i3", 1)).await.unwrap();
+    tx.delete_timers("i3").await.unwrap();
+    tx.delete_wait("i3").await.unwrap();
+    // Reads in the same transaction see the buffered writes.
+    assert_eq!(tx.next_timer_at().await.unwrap(), Some(150));
+    let sp = tx.savepoint().await.unwrap();
+    tx.delete_timers("i2").await.unwrap();
+    tx.delete_wait("i2").await.unwrap();
+    tx.add_timer(&t("i4", 1, 10)).await.unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        tx.take_waiters("payment", "INV-3").await.unwrap(),
+        vec![],
+        "added then deleted"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let due = tx.take_due_timers(1_000, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|t| (t.instance_id.as_str(), t.token, t.fire_at))
+            .collect::<Vec<_>>(),
+        [("i1", 2, 150), ("i2", 1, 200)],
+        "the rolled-back deletion of i2 and addition of i4 are gone"
+    );
+    assert_eq!(
+        tx.take_waiters("payment", "INV-1").await.unwrap(),
+        vec![w("i1", 2)]
+    );
+    assert_eq!(
+        tx.take_waiters("payment", "INV-2").await.unwrap(),
+        vec![w("i2", 1)]
     );
     tx.commit().await.unwrap();
 }
