@@ -305,6 +305,22 @@ pub(super) async fn sqlite_ceiling(dir: &Path) -> Result<f64, String> {
     Ok(rate)
 }
 
+/// Bare file writes as the outbound dispatcher makes them (temp file + rename, 1 KiB each) in a
+/// folder beside the run's outbound folder: on some file systems creating a file costs far more
+/// shortly after many were deleted (ext4 without a journal skips recently freed inodes), so the
+/// figure belongs next to the run it explains.
+pub(super) fn file_ceiling(dir: &Path) -> Result<f64, String> {
+    let folder = dir.join("ceiling-files");
+    let body = vec![b'x'; 1024];
+    let n = 4_000;
+    let started = Instant::now();
+    for i in 0..n {
+        ordo::runtime::write_atomically(&folder, &format!("f{i:05}.json"), &body)
+            .map_err(|e| format!("{}: {e}", folder.display()))?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
 /// Bare RabbitMQ: persistent publish with batched confirms, consumed with manual ack.
 async fn amqp_ceiling(url: &str) -> Result<f64, String> {
     let prefix = format!("ordo-ceiling-{}", ordo::model::new_id());

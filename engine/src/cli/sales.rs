@@ -669,8 +669,18 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
         .filter(|c| c.2.as_deref() == Some("paid"))
         .map(|c| c.3)
         .sum();
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let outbound_files = tx
+        .count_outbound("invoices")
+        .await
+        .map_err(|e| e.to_string())?
+        + tx.count_outbound("shipments")
+            .await
+            .map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
     engine.store.close().await;
     let ceiling = super::bench::sqlite_ceiling(&args.dir).await?;
+    let files_ceiling = super::bench::file_ceiling(&args.dir)?;
     let secs = |ms: i64| ms.max(1) as f64 / 1000.0;
     Ok(json!({
         "orders": args.orders,
@@ -686,6 +696,8 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
         "  apply s": format!("{:.2}", secs(apply_ms)),
         "orders/s end to end (paid)": format!("{:.0}", args.orders as f64 / secs(total_ms)),
         "bare SQLite commits/s, same run": format!("{ceiling:.0}"),
+        "outbound files written": outbound_files,
+        "bare file writes/s, same run": format!("{files_ceiling:.0}"),
         "durability": format!("{:?}", cfg.store.durability),
         "workers": cfg.workers,
         "peak memory VmHWM MiB, after the flow": hwm_flow.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),

@@ -96,7 +96,6 @@ impl StepContext for TxContext<'_> {
         self.tx
             .add_outbound(channel, key, self.instance_id, payload, self.now_ms)
             .await
-            .map(|_| ())
             .map_err(port)
     }
 }

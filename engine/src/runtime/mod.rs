@@ -18,7 +18,7 @@ mod services;
 mod steps;
 
 pub use context::TxContext;
-pub use services::{RunOptions, publish_enqueued, run};
+pub use services::{RunOptions, publish_enqueued, run, write_atomically};
 pub use steps::StepFailure;
 
 use crate::clock::{Clock, real_now_ms};

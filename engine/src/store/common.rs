@@ -52,6 +52,9 @@ macro_rules! impl_store_tx {
             /// instance, the last wins).
             waits_cleared: std::collections::BTreeSet<String>,
             wait_adds: Vec<(String, String, Waiter)>,
+            /// Outbound messages to insert: (channel, key, instance, payload text, created_at),
+            /// the first of a (channel, key) wins, as in the table.
+            outbound_adds: Vec<(String, String, Option<String>, String, i64)>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -98,13 +101,37 @@ macro_rules! impl_store_tx {
                     timer_adds: Vec::new(),
                     waits_cleared: std::collections::BTreeSet::new(),
                     wait_adds: Vec::new(),
+                    outbound_adds: Vec::new(),
                 }
+            }
+
+            async fn flush_outbound(&mut self) -> Result<()> {
+                let adds = std::mem::take(&mut self.outbound_adds);
+                for chunk in adds.chunks(200) {
+                    let sql = values_sql(
+                        "INSERT INTO outbound (channel, key, instance_id, payload, created_at)",
+                        chunk.len(),
+                        5,
+                        " ON CONFLICT (channel, key) DO NOTHING",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (channel, key, instance, payload, at) in chunk {
+                        q = q.bind(channel.as_str()).bind(key.as_str()).bind(instance.as_deref()).bind(payload.as_str()).bind(*at);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
             }
 
             /// Writes the buffered timer and wait changes: deletions first, then additions, which
             /// is their order in the transaction (an addition made before a deletion of the same
             /// instance was dropped from the buffer by that deletion).
             async fn flush_timers_waits(&mut self) -> Result<()> {
+                self.flush_timers().await?;
+                self.flush_waits().await
+            }
+
+            async fn flush_timers(&mut self) -> Result<()> {
                 let cleared: Vec<String> = std::mem::take(&mut self.timers_cleared).into_iter().collect();
                 for chunk in cleared.chunks(300) {
                     let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM timers WHERE instance_id IN", chunk.len())));
@@ -122,6 +149,10 @@ macro_rules! impl_store_tx {
                     }
                     q.execute(&mut *self.tx).await?;
                 }
+                Ok(())
+            }
+
+            async fn flush_waits(&mut self) -> Result<()> {
                 let cleared: Vec<String> = std::mem::take(&mut self.waits_cleared).into_iter().collect();
                 for chunk in cleared.chunks(300) {
                     let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM waits WHERE instance_id IN", chunk.len())));
@@ -338,6 +369,7 @@ macro_rules! impl_store_tx {
             async fn commit(mut self: Box<Self>) -> Result<()> {
                 self.flush_writes().await?;
                 self.flush_timers_waits().await?;
+                self.flush_outbound().await?;
                 self.flush_instances().await?;
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
@@ -354,6 +386,7 @@ macro_rules! impl_store_tx {
             async fn savepoint(&mut self) -> Result<Savepoint> {
                 self.flush_writes().await?;
                 self.flush_timers_waits().await?;
+                self.flush_outbound().await?;
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
@@ -393,6 +426,7 @@ macro_rules! impl_store_tx {
                 self.timer_adds.clear();
                 self.waits_cleared.clear();
                 self.wait_adds.clear();
+                self.outbound_adds.clear();
                 Ok(())
             }
 
@@ -659,7 +693,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn take_due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<Timer>> {
-                self.flush_timers_waits().await?;
+                self.flush_timers().await?;
                 let rows = sqlx::query(
                     "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT $2) \
                      RETURNING id, instance_id, step, token, fire_at",
@@ -689,7 +723,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn next_timer_at(&mut self) -> Result<Option<i64>> {
-                self.flush_timers_waits().await?;
+                self.flush_timers().await?;
                 let row = sqlx::query("SELECT MIN(fire_at) AS t FROM timers").fetch_one(&mut *self.tx).await?;
                 Ok(row.try_get("t")?)
             }
@@ -702,7 +736,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>> {
-                self.flush_timers_waits().await?;
+                self.flush_waits().await?;
                 let rows = sqlx::query(
                     "DELETE FROM waits WHERE event = $1 AND business_key = $2 RETURNING instance_id, step, token",
                 )
@@ -965,22 +999,18 @@ macro_rules! impl_store_tx {
                 Ok(next)
             }
 
-            async fn add_outbound(&mut self, channel: &str, key: &str, instance_id: Option<&str>, payload: &Value, now: i64) -> Result<bool> {
-                let r = sqlx::query(
-                    "INSERT INTO outbound (channel, key, instance_id, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (channel, key) DO NOTHING",
-                )
-                .bind(channel)
-                .bind(key)
-                .bind(instance_id)
-                .bind(json_text(payload))
-                .bind(now)
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(r.rows_affected() == 1)
+            async fn add_outbound(&mut self, channel: &str, key: &str, instance_id: Option<&str>, payload: &Value, now: i64) -> Result<()> {
+                // A repeated (channel, key) is left to the insert's ON CONFLICT DO NOTHING, which
+                // keeps the first row of a multi-row insert on both backends.
+                if self.outbound_adds.len() >= 512 {
+                    self.flush_outbound().await?;
+                }
+                self.outbound_adds.push((channel.to_string(), key.to_string(), instance_id.map(str::to_string), json_text(payload), now));
+                Ok(())
             }
 
             async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>> {
+                self.flush_outbound().await?;
                 let rows = sqlx::query(
                     "SELECT id, channel, key, instance_id, payload, attempts FROM outbound WHERE sent_at IS NULL ORDER BY attempts, id LIMIT $1",
                 )
@@ -1002,6 +1032,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn mark_outbound(&mut self, ids: &[i64], sent_at: Option<i64>, error: Option<&str>) -> Result<()> {
+                self.flush_outbound().await?;
                 for chunk in ids.chunks(500) {
                     let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
                     let sql = format!("UPDATE outbound SET sent_at = $1, last_error = $2, attempts = attempts + 1 WHERE id IN ({list})");
@@ -1011,6 +1042,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn count_outbound(&mut self, channel: &str) -> Result<i64> {
+                self.flush_outbound().await?;
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM outbound WHERE channel = $1")
                     .bind(channel)
                     .fetch_one(&mut *self.tx)
@@ -1020,6 +1052,7 @@ macro_rules! impl_store_tx {
 
             async fn effects_summary(&mut self) -> Result<Value> {
                 self.flush_writes().await?;
+                self.flush_outbound().await?;
                 let mut docs = serde_json::Map::new();
                 for r in sqlx::query("SELECT kind, COUNT(*) AS n FROM documents GROUP BY kind ORDER BY kind").fetch_all(&mut *self.tx).await? {
                     docs.insert(r.try_get("kind")?, Value::from(r.try_get::<i64, _>("n")?));

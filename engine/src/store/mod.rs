@@ -188,7 +188,9 @@ pub trait Tx: Send {
     async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal>;
     async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal)
     -> Result<Decimal>;
-    /// Inserts an outbound message; false if (channel, key) was already there.
+    /// Adds an outbound message unless (channel, key) is already there (the first one wins, so
+    /// a step that runs again sends nothing twice). Buffered: written before the commit, a
+    /// savepoint, or a read of the outbound table in this transaction.
     async fn add_outbound(
         &mut self,
         channel: &str,
@@ -196,7 +198,7 @@ pub trait Tx: Send {
         instance_id: Option<&str>,
         payload: &Value,
         now: i64,
-    ) -> Result<bool>;
+    ) -> Result<()>;
     /// Unsent messages, never-tried ones first, then by age.
     async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>>;
     /// Records a delivery attempt for each id: sent at `sent_at`, or failed with `error`.

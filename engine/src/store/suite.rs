@@ -1310,37 +1310,31 @@ async fn outbound(cx: Ctx) {
     let s = &cx.store;
     let payload = exact_json(r#"{"invoice": "INV-1", "total": 100.10}"#);
     let mut tx = begin(s).await;
-    assert!(
-        tx.add_outbound("edi", "INV-1", Some("i1"), &payload, 1)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !tx.add_outbound("edi", "INV-1", Some("i2"), &json!({"other": true}), 2)
-            .await
-            .unwrap(),
-        "idempotent"
-    );
-    assert!(
-        tx.add_outbound("mail", "INV-1", None, &json!({}), 3)
-            .await
-            .unwrap(),
-        "other channel"
-    );
-    assert!(
-        tx.add_outbound("edi", "INV-2", Some("i1"), &json!({"n": 2}), 4)
-            .await
-            .unwrap()
-    );
+    tx.add_outbound("edi", "INV-1", Some("i1"), &payload, 1)
+        .await
+        .unwrap();
+    // The same (channel, key) again, in the same transaction: the first one is kept.
+    tx.add_outbound("edi", "INV-1", Some("i2"), &json!({"other": true}), 2)
+        .await
+        .unwrap();
+    tx.add_outbound("mail", "INV-1", None, &json!({}), 3)
+        .await
+        .unwrap();
+    let sp = tx.savepoint().await.unwrap();
+    tx.add_outbound("edi", "INV-9", None, &json!({}), 3)
+        .await
+        .unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    tx.add_outbound("edi", "INV-2", Some("i1"), &json!({"n": 2}), 4)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = begin(s).await;
-    assert!(
-        !tx.add_outbound("edi", "INV-1", None, &json!({}), 5)
-            .await
-            .unwrap(),
-        "idempotent across txs"
-    );
+    // And in a later transaction: still the first one.
+    tx.add_outbound("edi", "INV-1", None, &json!({}), 5)
+        .await
+        .unwrap();
     let unsent = tx.unsent_outbound(10).await.unwrap();
     assert_eq!(
         unsent
