@@ -372,8 +372,8 @@ pub(crate) async fn mark_in_transit(
     payment: &str,
     settles: Decimal,
 ) -> Result<(), StepError> {
-    let mut inv = match invoices.get(number) {
-        Some(v) => v.clone(),
+    let mut inv = match invoices.remove(number) {
+        Some(v) => v,
         None => ctx
             .get_document("invoice", number)
             .await?

@@ -39,6 +39,10 @@ macro_rules! impl_store_tx {
             stock: std::collections::HashMap<(String, String), Decimal>,
             /// Document writes not yet in the database: (kind, id, body text, updated_at).
             doc_writes: Vec<(String, String, String, i64)>,
+            /// The last buffered write of each document, by (kind, id): a written document is
+            /// read back from its text rather than copied into the cache on every write, since
+            /// most are not read again in the same transaction.
+            doc_written: std::collections::HashMap<(String, String), usize>,
             /// Stock rows whose cached level is not yet in the database.
             stock_dirty: std::collections::BTreeSet<(String, String)>,
             /// Number series this transaction used: (last value, not yet in the database).
@@ -95,6 +99,7 @@ macro_rules! impl_store_tx {
                     documents: std::collections::HashMap::new(),
                     stock: std::collections::HashMap::new(),
                     doc_writes: Vec::new(),
+                    doc_written: std::collections::HashMap::new(),
                     stock_dirty: std::collections::BTreeSet::new(),
                     series: std::collections::HashMap::new(),
                     timers_cleared: std::collections::BTreeSet::new(),
@@ -200,6 +205,7 @@ macro_rules! impl_store_tx {
                     return Ok(());
                 }
                 let docs = std::mem::take(&mut self.doc_writes);
+                self.doc_written.clear();
                 let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
                 for (n, (kind, id, ..)) in docs.iter().enumerate() {
                     last.insert((kind.as_str(), id.as_str()), n);
@@ -421,6 +427,7 @@ macro_rules! impl_store_tx {
                 self.stock.clear();
                 self.series.clear();
                 self.doc_writes.clear();
+                self.doc_written.clear();
                 self.stock_dirty.clear();
                 self.timers_cleared.clear();
                 self.timer_adds.clear();
@@ -842,10 +849,16 @@ macro_rules! impl_store_tx {
             }
 
             async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
-                if CACHE_READS
-                    && let Some(v) = self.documents.get(&(kind.to_string(), id.to_string()))
-                {
-                    return Ok(v.clone());
+                if CACHE_READS {
+                    let key = (kind.to_string(), id.to_string());
+                    if let Some(v) = self.documents.get(&key) {
+                        return Ok(v.clone());
+                    }
+                    if let Some(&n) = self.doc_written.get(&key) {
+                        let body = parse_json(&self.doc_writes[n].2)?;
+                        self.documents.insert(key, Some(body.clone()));
+                        return Ok(Some(body));
+                    }
                 }
                 let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
                     .bind(kind)
@@ -866,8 +879,10 @@ macro_rules! impl_store_tx {
             async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
                 if CACHE_READS {
                     self.bound_caches().await?;
+                    let key = (kind.to_string(), id.to_string());
+                    self.documents.remove(&key);
+                    self.doc_written.insert(key, self.doc_writes.len());
                     self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
-                    self.documents.insert((kind.to_string(), id.to_string()), Some(body.clone()));
                     return Ok(());
                 }
                 sqlx::query(
