@@ -116,6 +116,9 @@ impl SqliteStore {
             })
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
+            // SQLite's default page cache is 2 MiB; a store with a few thousand orders in
+            // flight outgrows it and every step then reads its index pages back from the OS.
+            .pragma("cache_size", "-65536")
             .statement_cache_capacity(512);
         // One connection: SQLite has one writer anyway, and a single connection makes
         // BEGIN IMMEDIATE queue in the pool instead of spinning on SQLITE_BUSY.
