@@ -136,15 +136,23 @@ macro_rules! impl_store_tx {
                 self.flush_waits().await
             }
 
-            async fn flush_timers(&mut self) -> Result<()> {
-                let cleared: Vec<String> = std::mem::take(&mut self.timers_cleared).into_iter().collect();
-                for chunk in cleared.chunks(300) {
-                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM timers WHERE instance_id IN", chunk.len())));
+            /// `DELETE FROM table WHERE instance_id IN (…)`, a few hundred ids per statement.
+            async fn delete_for_instances(&mut self, table: &str, ids: std::collections::BTreeSet<String>) -> Result<()> {
+                let ids: Vec<String> = ids.into_iter().collect();
+                for chunk in ids.chunks(300) {
+                    let head = format!("DELETE FROM {table} WHERE instance_id IN");
+                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql(&head, chunk.len())));
                     for id in chunk {
                         q = q.bind(id.as_str());
                     }
                     q.execute(&mut *self.tx).await?;
                 }
+                Ok(())
+            }
+
+            async fn flush_timers(&mut self) -> Result<()> {
+                let cleared = std::mem::take(&mut self.timers_cleared);
+                self.delete_for_instances("timers", cleared).await?;
                 let adds = std::mem::take(&mut self.timer_adds);
                 for chunk in adds.chunks(200) {
                     let sql = values_sql("INSERT INTO timers (instance_id, step, token, fire_at)", chunk.len(), 4, "");
@@ -158,14 +166,8 @@ macro_rules! impl_store_tx {
             }
 
             async fn flush_waits(&mut self) -> Result<()> {
-                let cleared: Vec<String> = std::mem::take(&mut self.waits_cleared).into_iter().collect();
-                for chunk in cleared.chunks(300) {
-                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM waits WHERE instance_id IN", chunk.len())));
-                    for id in chunk {
-                        q = q.bind(id.as_str());
-                    }
-                    q.execute(&mut *self.tx).await?;
-                }
+                let cleared = std::mem::take(&mut self.waits_cleared);
+                self.delete_for_instances("waits", cleared).await?;
                 let adds = std::mem::take(&mut self.wait_adds);
                 for chunk in adds.chunks(200) {
                     let sql = values_sql(
