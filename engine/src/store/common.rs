@@ -39,9 +39,10 @@ macro_rules! impl_store_tx {
             stock: std::collections::HashMap<(String, String), Decimal>,
             /// Document writes not yet in the database: (kind, id, body text, updated_at).
             doc_writes: Vec<(String, String, String, i64)>,
-            /// The last buffered write of each document, by (kind, id): a written document is
-            /// read back from its text rather than copied into the cache on every write, since
-            /// most are not read again in the same transaction.
+            /// The last buffered write of each document, by (kind, id): the one row per document
+            /// the flush writes, and where a written document is read back from its text (rather
+            /// than copied into the cache on every write: most are not read again in the same
+            /// transaction).
             doc_written: std::collections::HashMap<(String, String), usize>,
             /// Stock rows whose cached level is not yet in the database.
             stock_dirty: std::collections::BTreeSet<(String, String)>,
@@ -128,12 +129,15 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
-            /// Writes the buffered timer and wait changes: deletions first, then additions, which
-            /// is their order in the transaction (an addition made before a deletion of the same
-            /// instance was dropped from the buffer by that deletion).
-            async fn flush_timers_waits(&mut self) -> Result<()> {
+            /// Writes every buffer that a savepoint or the commit must see in the database.
+            /// Timer and wait changes go deletions first, then additions, which is their order in
+            /// the transaction (an addition made before a deletion of the same instance was
+            /// dropped from the buffer by that deletion).
+            async fn flush_buffers(&mut self) -> Result<()> {
+                self.flush_writes().await?;
                 self.flush_timers().await?;
-                self.flush_waits().await
+                self.flush_waits().await?;
+                self.flush_outbound().await
             }
 
             /// `DELETE FROM table WHERE instance_id IN (…)`, a few hundred ids per statement.
@@ -207,12 +211,8 @@ macro_rules! impl_store_tx {
                     return Ok(());
                 }
                 let docs = std::mem::take(&mut self.doc_writes);
-                self.doc_written.clear();
-                let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-                for (n, (kind, id, ..)) in docs.iter().enumerate() {
-                    last.insert((kind.as_str(), id.as_str()), n);
-                }
-                let mut rows: Vec<usize> = last.into_values().collect();
+                // The last write of each document wins.
+                let mut rows: Vec<usize> = std::mem::take(&mut self.doc_written).into_values().collect();
                 rows.sort_unstable();
                 for chunk in rows.chunks(200) {
                     let sql = values_sql(
@@ -375,9 +375,7 @@ macro_rules! impl_store_tx {
         #[async_trait]
         impl Tx for $tx {
             async fn commit(mut self: Box<Self>) -> Result<()> {
-                self.flush_writes().await?;
-                self.flush_timers_waits().await?;
-                self.flush_outbound().await?;
+                self.flush_buffers().await?;
                 self.flush_instances().await?;
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
@@ -392,9 +390,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn savepoint(&mut self) -> Result<Savepoint> {
-                self.flush_writes().await?;
-                self.flush_timers_waits().await?;
-                self.flush_outbound().await?;
+                self.flush_buffers().await?;
                 self.depth += 1;
                 let sql = format!("SAVEPOINT sp{}", self.depth);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await?;
@@ -499,15 +495,7 @@ macro_rules! impl_store_tx {
 
             async fn outbox_delete_msgs(&mut self, msg_ids: &[String]) -> Result<()> {
                 for chunk in msg_ids.chunks(500) {
-                    let mut sql = String::from("DELETE FROM outbox WHERE msg_id IN (");
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&param(i + 1));
-                    }
-                    sql.push(')');
-                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    let mut q = sqlx::query(AssertSqlSafe(in_list_sql("DELETE FROM outbox WHERE msg_id IN", chunk.len())));
                     for id in chunk {
                         q = q.bind(id.as_str());
                     }
@@ -567,14 +555,7 @@ macro_rules! impl_store_tx {
                 ids.sort();
                 ids.dedup();
                 for chunk in ids.chunks(300) {
-                    let mut sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id IN (");
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&param(i + 1));
-                    }
-                    sql.push(')');
+                    let mut sql = in_list_sql(&format!("SELECT {INSTANCE_COLS} FROM instances WHERE id IN"), chunk.len());
                     // Lock in id order, so concurrent batches cannot deadlock on each other.
                     sql.push_str(" ORDER BY id");
                     sql.push_str(FOR_UPDATE);
