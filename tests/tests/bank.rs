@@ -306,6 +306,83 @@ both!(statement_to_paid_invoices, |p: &Project| {
     assert!(err.contains("no bank account profile 'nope'"), "{err}");
 });
 
+// A customer pays one invoice in two transfers booked on the same statement: both are matched
+// in one run, the first resolves the invoice's wait and the second is kept until the instance
+// waits again, so the invoice ends paid with both payments applied and nothing left over.
+both!(
+    two_transfers_for_one_invoice_on_one_statement,
+    |p: &Project| {
+        setup(p);
+        p.ok(&["data", "import", "config/seed.json"]);
+        let orders = json!([order(
+            "CORA-7",
+            "C-CORA",
+            &[("BOLT-M8", 40), ("WID-100", 9)]
+        )]);
+        p.write("orders.json", &orders.to_string());
+        p.ok(&["submit", "orders.json"]);
+        p.run_idle();
+        assert_eq!(
+            p.state_of("CORA-7"),
+            "completed",
+            "{}",
+            p.ok(&["status", "CORA-7"])
+        );
+        let inv = invoice_of(p, "CORA-7");
+        let number = inv["number"].as_str().unwrap_or_default().to_string();
+        let cents: i64 = money(&inv["total"])
+            .replace('.', "")
+            .parse()
+            .expect("total");
+        let first = cents / 2;
+        let second = cents - first;
+        let eur = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+        let day = camt(
+            "STMT-7",
+            &[
+                (
+                    eur(first),
+                    "CORA SUPPLIES SA",
+                    "FR1420041010050500013M02606",
+                    format!("{number} part 1"),
+                ),
+                (
+                    eur(second),
+                    "CORA SUPPLIES SA",
+                    "FR1420041010050500013M02606",
+                    format!("{number} part 2"),
+                ),
+            ],
+            "0",
+        );
+        p.write(&format!("{INBOX}/stmt-7.xml"), &day);
+        p.run_idle();
+        p.ok(&["clock", "advance", "6m"]);
+        p.run_idle();
+        let after = invoice(p, &number);
+        assert_eq!(
+            p.state_of(&number),
+            "paid",
+            "{}",
+            p.ok(&["status", &number])
+        );
+        assert_eq!(after["status"], "paid", "{after}");
+        assert_eq!(money(&after["open_amount"]), "0.00", "{after}");
+        let paid: Vec<String> = after["payments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| money(&p["applied"]))
+            .collect();
+        assert_eq!(paid, [eur(first), eur(second)], "{after}");
+        assert!(
+            p.json(&["recon", "exceptions"])
+                .as_array()
+                .is_some_and(|a| a.is_empty())
+        );
+    }
+);
+
 #[test]
 fn check_locates_bad_bank_profiles_and_policy() {
     let p = Project::embedded("bank-check");

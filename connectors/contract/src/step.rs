@@ -79,6 +79,35 @@ pub trait StepContext: Send {
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError>;
     /// Ids of documents of a kind whose id starts with `prefix` (ordered by id).
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError>;
+    /// The documents of a kind among `ids` that exist, by id (one query per few hundred ids
+    /// where the store can): a bank import checks every entry of a statement at once.
+    async fn get_documents_by_id(
+        &mut self,
+        kind: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Value>, PortError> {
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if let Some(body) = self.get_document(kind, id).await? {
+                out.insert(id.to_string(), body);
+            }
+        }
+        Ok(out)
+    }
+    /// The documents `list_documents` lists, with their bodies (one query where the store can).
+    async fn get_documents(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Value)>, PortError> {
+        let mut out = Vec::new();
+        for id in self.list_documents(kind, prefix).await? {
+            if let Some(body) = self.get_document(kind, &id).await? {
+                out.push((id, body));
+            }
+        }
+        Ok(out)
+    }
 
     /// The next number of a gapless series (1, 2, 3, ...). The row stays locked until the step
     /// commits, so a rolled-back step leaves no gap.
@@ -103,6 +132,20 @@ pub trait StepContext: Send {
         outcome: &str,
         payload: &Value,
     ) -> Result<(), PortError>;
+
+    /// `emit_event` for each `(key, payload)` in order, with the same outcome; a store can
+    /// deliver the lot in a few round trips (reconciliation sends one per payment).
+    async fn emit_events(
+        &mut self,
+        event: &str,
+        outcome: &str,
+        items: &[(String, Value)],
+    ) -> Result<(), PortError> {
+        for (key, payload) in items {
+            self.emit_event(event, key, outcome, payload).await?;
+        }
+        Ok(())
+    }
 
     /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
     /// dispatcher delivers it after commit, at most once per (`channel`, `key`).

@@ -183,10 +183,9 @@ async fn book(
             continue;
         }
         let efps = entry_fingerprints(&stmt);
-        let mut keep = Vec::with_capacity(efps.len());
-        for efp in &efps {
-            keep.push(ctx.get_document("bank_entry", efp).await?.is_none());
-        }
+        let ids: Vec<&str> = efps.iter().map(String::as_str).collect();
+        let seen = ctx.get_documents_by_id("bank_entry", &ids).await?;
+        let keep: Vec<bool> = efps.iter().map(|efp| !seen.contains_key(efp)).collect();
         let total = stmt.entries.len();
         let fresh = keep.iter().filter(|k| **k).count();
         if total > 0 && fresh == 0 {

@@ -21,6 +21,7 @@ use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statemen
 use ordo_contract::{Connector, PaymentTerms, StepContext, StepError, StepInput, StepOutput};
 use ordo_sales::{PAYMENT_EVENT, master};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::import::PENDING_DOC;
@@ -110,10 +111,8 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
     let (items, mut invoices) = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
-    for acct in ctx.list_documents("recon_learned", "").await? {
-        if let Some(d) = ctx.get_document("recon_learned", &acct).await?
-            && let Some(c) = d["customer_id"].as_str()
-        {
+    for (acct, d) in ctx.get_documents("recon_learned", "").await? {
+        if let Some(c) = d["customer_id"].as_str() {
             cfg.learned_accounts.insert(acct, c.to_string());
         }
     }
@@ -136,13 +135,26 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
 
     let mut payments = 0usize;
     let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
+    // One `payment.matched` per payment, delivered together after the booking.
+    let mut events: Vec<(String, Value)> = Vec::new();
     for m in &booked {
         let (k, place) = locate(&pending, &m.entry_ref)?;
-        let ids = book_match(ctx, &cfg, &pending[k], &place, m, &mut invoices).await?;
+        let ids = book_match(
+            ctx,
+            &cfg,
+            &pending[k],
+            &place,
+            m,
+            &mut invoices,
+            &mut events,
+        )
+        .await?;
         payments += ids.len();
         let entry = per_stmt.entry(k).or_default();
         entry.0.push(m.clone());
     }
+    ctx.emit_events(PAYMENT_EVENT, "received", &events).await?;
+    drop(events);
     for (e, review) in &exceptions {
         let (k, place) = locate(&pending, &e.entry_ref)?;
         let id = queue_exception(ctx, &pending[k], &place, e, review.as_deref()).await?;
@@ -288,6 +300,7 @@ async fn book_match(
     place: &Place,
     m: &Match,
     invoices: &mut HashMap<String, Value>,
+    events: &mut Vec<(String, Value)>,
 ) -> Result<Vec<String>, StepError> {
     let facts = entry_facts(p, place);
     let eref = display_ref(p, place);
@@ -342,13 +355,7 @@ async fn book_match(
         ctx.put_document("payment", &id, &payment).await?;
         let settles = cash[i] + adjust[i];
         mark_in_transit(ctx, invoices, &alloc.invoice, &id, settles).await?;
-        ctx.emit_event(
-            PAYMENT_EVENT,
-            &alloc.invoice,
-            "received",
-            &json!({ "payment": payment }),
-        )
-        .await?;
+        events.push((alloc.invoice.clone(), json!({ "payment": payment })));
         ids.push(id);
     }
     let key = eref.clone();
@@ -482,10 +489,7 @@ async fn open_items(
 ) -> Result<(Vec<OpenItem>, HashMap<String, Value>), StepError> {
     let mut items = Vec::new();
     let mut docs = HashMap::new();
-    for number in ctx.list_documents("invoice", "").await? {
-        let Some(inv) = ctx.get_document("invoice", &number).await? else {
-            continue;
-        };
+    for (number, inv) in ctx.get_documents("invoice", "").await? {
         if inv["status"] == "paid" || inv["status"] == "cancelled" {
             continue;
         }
@@ -493,7 +497,7 @@ async fn open_items(
         if open <= Decimal::ZERO {
             continue;
         }
-        let date = |k: &str| serde_json::from_value::<NaiveDate>(inv[k].clone()).ok();
+        let date = |k: &str| NaiveDate::deserialize(&inv[k]).ok();
         let (Some(issue), Some(due)) = (date("issue_date"), date("due_date")) else {
             continue;
         };
@@ -520,19 +524,17 @@ async fn open_items(
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
     let mut out = Vec::new();
-    for id in ctx.list_documents("customer", "").await? {
-        if let Some(c) = ctx.get_document("customer", &id).await? {
-            out.push(Customer {
-                name: c["name"].as_str().unwrap_or(&id).to_string(),
-                accounts: c["bank_accounts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.as_str().map(String::from))
-                    .collect(),
-                id,
-            });
-        }
+    for (id, c) in ctx.get_documents("customer", "").await? {
+        out.push(Customer {
+            name: c["name"].as_str().unwrap_or(&id).to_string(),
+            accounts: c["bank_accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(String::from))
+                .collect(),
+            id,
+        });
     }
     Ok(out)
 }

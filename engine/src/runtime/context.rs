@@ -53,6 +53,22 @@ impl StepContext for TxContext<'_> {
         self.tx.list_documents(kind, prefix).await.map_err(port)
     }
 
+    async fn get_documents(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Value)>, PortError> {
+        self.tx.get_documents(kind, prefix).await.map_err(port)
+    }
+
+    async fn get_documents_by_id(
+        &mut self,
+        kind: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Value>, PortError> {
+        self.tx.get_documents_by_id(kind, ids).await.map_err(port)
+    }
+
     async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
         self.tx.next_number(series).await.map_err(port)
     }
@@ -82,6 +98,20 @@ impl StepContext for TxContext<'_> {
     ) -> Result<(), PortError> {
         self.engine
             .emit_event(self.tx, event, key, outcome, payload)
+            .await
+            .map(|_| ())
+            .map_err(port)
+    }
+
+    async fn emit_events(
+        &mut self,
+        event: &str,
+        outcome: &str,
+        items: &[(String, Value)],
+    ) -> Result<(), PortError> {
+        let items: Vec<(&str, &Value)> = items.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        self.engine
+            .emit_events(self.tx, event, outcome, &items)
             .await
             .map(|_| ())
             .map_err(port)

@@ -265,37 +265,59 @@ impl Engine {
         outcome: &str,
         payload: &Value,
     ) -> Result<Vec<String>, EngineError> {
+        self.emit_events(tx, event, outcome, &[(key, payload)])
+            .await
+    }
+
+    /// [`Engine::emit_event`] for many keys, in order: the same effect as one call per item
+    /// (a key given twice resolves its waiters with the first item and queues the second as
+    /// pending), with one wait lookup for the lot instead of one per item.
+    pub async fn emit_events(
+        &self,
+        tx: &mut dyn Tx,
+        event: &str,
+        outcome: &str,
+        items: &[(&str, &Value)],
+    ) -> Result<Vec<String>, EngineError> {
         let defs = self.defs();
         let now = self.clock.now_ms();
         if defs.waited_events.contains(event) {
-            let waiters = tx.take_waiters(event, key).await?;
-            if waiters.is_empty() {
-                tx.add_pending_event(event, key, outcome, payload, now)
-                    .await?;
-            }
-            for w in waiters {
-                // The event wins over a timeout that has not fired yet.
-                tx.delete_timers(&w.instance_id).await?;
-                let msg = StepMessage {
-                    msg_id: crate::model::new_id(),
-                    instance: w.instance_id.clone(),
-                    step: w.step.clone(),
-                    token: w.token,
-                    attempt: 1,
-                    signal: Signal::Resolve {
-                        outcome: outcome.to_string(),
-                        payload: payload.clone(),
-                    },
-                    enqueued_us: crate::model::now_us(),
-                };
-                tx.enqueue(&msg, real_now_ms());
+            let keys: Vec<&str> = items.iter().map(|(k, _)| *k).collect();
+            let mut waiting = tx.take_waiters_many(event, &keys).await?;
+            for (key, payload) in items {
+                let waiters = waiting.remove(*key).unwrap_or_default();
+                if waiters.is_empty() {
+                    tx.add_pending_event(event, key, outcome, payload, now)
+                        .await?;
+                }
+                for w in waiters {
+                    // The event wins over a timeout that has not fired yet.
+                    tx.delete_timers(&w.instance_id).await?;
+                    let msg = StepMessage {
+                        msg_id: crate::model::new_id(),
+                        instance: w.instance_id.clone(),
+                        step: w.step.clone(),
+                        token: w.token,
+                        attempt: 1,
+                        signal: Signal::Resolve {
+                            outcome: outcome.to_string(),
+                            payload: (*payload).clone(),
+                        },
+                        enqueued_us: crate::model::now_us(),
+                    };
+                    tx.enqueue(&msg, real_now_ms());
+                }
             }
         }
         let mut started = Vec::new();
         if let Some(wfs) = defs.triggers.get(event) {
-            for name in wfs {
-                let inst = self.start_instance(tx, name, key, payload.clone()).await?;
-                started.push(inst.id);
+            for (key, payload) in items {
+                for name in wfs {
+                    let inst = self
+                        .start_instance(tx, name, key, (*payload).clone())
+                        .await?;
+                    started.push(inst.id);
+                }
             }
         }
         Ok(started)

@@ -60,6 +60,11 @@ macro_rules! impl_store_tx {
             /// Outbound messages to insert: (channel, key, instance, payload text, created_at),
             /// the first of a (channel, key) wins, as in the table.
             outbound_adds: Vec<(String, String, Option<String>, String, i64)>,
+            /// See `CACHE_READS`: per event, the keys that have pending events, read once per
+            /// transaction, so a batch of instances reaching their `wait:` asks once rather than
+            /// once each (the table is nearly always empty). An event is absent until read, or
+            /// when it has too many keys to keep.
+            pending_keys: std::collections::HashMap<String, std::collections::HashSet<String>>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -108,6 +113,7 @@ macro_rules! impl_store_tx {
                     waits_cleared: std::collections::BTreeSet::new(),
                     wait_adds: Vec::new(),
                     outbound_adds: Vec::new(),
+                    pending_keys: std::collections::HashMap::new(),
                 }
             }
 
@@ -432,6 +438,7 @@ macro_rules! impl_store_tx {
                 self.waits_cleared.clear();
                 self.wait_adds.clear();
                 self.outbound_adds.clear();
+                self.pending_keys.clear();
                 Ok(())
             }
 
@@ -725,20 +732,32 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
-            async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>> {
+            async fn take_waiters_many(
+                &mut self,
+                event: &str,
+                keys: &[&str],
+            ) -> Result<std::collections::HashMap<String, Vec<Waiter>>> {
                 self.flush_waits().await?;
-                let rows = sqlx::query(
-                    "DELETE FROM waits WHERE event = $1 AND business_key = $2 RETURNING instance_id, step, token",
-                )
-                .bind(event)
-                .bind(key)
-                .fetch_all(&mut *self.tx)
-                .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push(Waiter { instance_id: r.try_get("instance_id")?, step: r.try_get("step")?, token: r.try_get("token")? });
+                let mut keys: Vec<&str> = keys.to_vec();
+                keys.sort_unstable();
+                keys.dedup();
+                let mut out: std::collections::HashMap<String, Vec<Waiter>> = std::collections::HashMap::new();
+                for chunk in keys.chunks(300) {
+                    // The event is the last parameter: SQLite's `?` are positional.
+                    let mut sql = in_list_sql("DELETE FROM waits WHERE business_key IN", chunk.len());
+                    sql.push_str(&format!(" AND event = {} RETURNING business_key, instance_id, step, token", param(chunk.len() + 1)));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for key in chunk {
+                        q = q.bind(*key);
+                    }
+                    for r in q.bind(event).fetch_all(&mut *self.tx).await? {
+                        let w = Waiter { instance_id: r.try_get("instance_id")?, step: r.try_get("step")?, token: r.try_get("token")? };
+                        out.entry(r.try_get("business_key")?).or_default().push(w);
+                    }
                 }
-                out.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+                for list in out.values_mut() {
+                    list.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+                }
                 Ok(out)
             }
 
@@ -749,6 +768,9 @@ macro_rules! impl_store_tx {
             }
 
             async fn add_pending_event(&mut self, event: &str, key: &str, outcome: &str, payload: &Value, now: i64) -> Result<()> {
+                if let Some(keys) = self.pending_keys.get_mut(event) {
+                    keys.insert(key.to_string());
+                }
                 sqlx::query(
                     "INSERT INTO pending_events (event, business_key, outcome, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
@@ -763,6 +785,23 @@ macro_rules! impl_store_tx {
             }
 
             async fn take_pending_event(&mut self, event: &str, key: &str) -> Result<Option<PendingEvent>> {
+                if CACHE_READS {
+                    if !self.pending_keys.contains_key(event) {
+                        const KEEP_AT_MOST: usize = 10_000;
+                        let rows = sqlx::query("SELECT DISTINCT business_key FROM pending_events WHERE event = $1 LIMIT $2")
+                            .bind(event)
+                            .bind(KEEP_AT_MOST as i64 + 1)
+                            .fetch_all(&mut *self.tx)
+                            .await?;
+                        if rows.len() <= KEEP_AT_MOST {
+                            let keys = rows.iter().map(|r| r.try_get::<String, _>("business_key")).collect::<std::result::Result<_, _>>()?;
+                            self.pending_keys.insert(event.to_string(), keys);
+                        }
+                    }
+                    if self.pending_keys.get(event).is_some_and(|keys| !keys.contains(key)) {
+                        return Ok(None);
+                    }
+                }
                 let row = sqlx::query(
                     "DELETE FROM pending_events WHERE id = (SELECT MIN(id) FROM pending_events WHERE event = $1 AND business_key = $2) \
                      RETURNING id, outcome, payload",
@@ -772,7 +811,12 @@ macro_rules! impl_store_tx {
                 .fetch_optional(&mut *self.tx)
                 .await?;
                 match row {
-                    None => Ok(None),
+                    None => {
+                        if let Some(keys) = self.pending_keys.get_mut(event) {
+                            keys.remove(key);
+                        }
+                        Ok(None)
+                    }
                     Some(r) => Ok(Some(PendingEvent {
                         id: r.try_get("id")?,
                         outcome: r.try_get("outcome")?,
@@ -892,6 +936,47 @@ macro_rules! impl_store_tx {
                     .fetch_all(&mut *self.tx)
                     .await?;
                 rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect()
+            }
+
+            async fn get_documents_by_id(
+                &mut self,
+                kind: &str,
+                ids: &[&str],
+            ) -> Result<std::collections::HashMap<String, Value>> {
+                self.flush_writes().await?;
+                let mut ids: Vec<&str> = ids.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut out = std::collections::HashMap::new();
+                for chunk in ids.chunks(300) {
+                    // The kind is the last parameter: SQLite's `?` are positional.
+                    let mut sql = in_list_sql("SELECT id, body FROM documents WHERE id IN", chunk.len());
+                    sql.push_str(&format!(" AND kind = {}", param(chunk.len() + 1)));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for r in q.bind(kind).fetch_all(&mut *self.tx).await? {
+                        out.insert(r.try_get::<String, _>("id")?, parse_json(r.try_get::<&str, _>("body")?)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>> {
+                self.flush_writes().await?;
+                let upper = format!("{prefix}\u{10FFFF}");
+                let rows = sqlx::query("SELECT id, body FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
+                    .bind(kind)
+                    .bind(prefix)
+                    .bind(upper)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    out.push((r.try_get::<String, _>("id")?, parse_json(r.try_get::<&str, _>("body")?)?));
+                }
+                Ok(out)
             }
 
             async fn count_documents(&mut self, kind: &str) -> Result<i64> {

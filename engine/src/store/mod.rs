@@ -161,7 +161,22 @@ pub trait Tx: Send {
     async fn delete_timers(&mut self, instance_id: &str) -> Result<()>;
     async fn next_timer_at(&mut self) -> Result<Option<i64>>;
     async fn add_wait(&mut self, event: &str, key: &str, waiter: &Waiter) -> Result<()>;
-    async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>>;
+    /// Deletes and returns the waits for `event` under `key`, in instance id order.
+    async fn take_waiters(&mut self, event: &str, key: &str) -> Result<Vec<Waiter>> {
+        Ok(self
+            .take_waiters_many(event, &[key])
+            .await?
+            .remove(key)
+            .unwrap_or_default())
+    }
+    /// [`Tx::take_waiters`] for many keys in a few statements (a statement's worth of
+    /// payments): waiters by key, each list in instance id order; keys nobody waits for are
+    /// absent.
+    async fn take_waiters_many(
+        &mut self,
+        event: &str,
+        keys: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<Waiter>>>;
     async fn delete_wait(&mut self, instance_id: &str) -> Result<()>;
     async fn add_pending_event(
         &mut self,
@@ -182,6 +197,14 @@ pub trait Tx: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>>;
+    /// The documents of `kind` among `ids` that exist, by id, a few hundred ids per query.
+    async fn get_documents_by_id(
+        &mut self,
+        kind: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Value>>;
+    /// The documents [`Tx::list_documents`] lists, with their bodies, in one query.
+    async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>>;
     async fn count_documents(&mut self, kind: &str) -> Result<i64>;
     async fn next_number(&mut self, series: &str) -> Result<i64>;
     async fn current_number(&mut self, series: &str) -> Result<i64>;

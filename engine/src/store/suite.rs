@@ -96,6 +96,9 @@ macro_rules! store_suite {
                 pending_events_fifo,
                 tasks,
                 documents,
+                documents_in_bulk,
+                waiters_for_many_keys,
+                pending_events_seen_within_a_transaction,
                 number_series_gapless,
                 number_series_concurrent,
                 stock_exact_decimals,
@@ -1060,6 +1063,160 @@ async fn documents(cx: Ctx) {
     assert_eq!(tx.count_documents("order").await.unwrap(), 1);
     assert_eq!(tx.count_documents("none").await.unwrap(), 0);
     tx.rollback().await.unwrap();
+}
+
+/// `get_documents` and `get_documents_by_id` read what `get_document` would, buffered writes
+/// of the same transaction included, in one query.
+async fn documents_in_bulk(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    for id in ["INV-1", "INV-2", "INV-10", "CN-1"] {
+        tx.put_document("invoice", id, &json!({ "n": id }), 1)
+            .await
+            .unwrap();
+    }
+    tx.put_document("order", "INV-3", &json!({}), 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    // Written in this transaction, not yet flushed: bulk reads must see it, and the overwrite.
+    tx.put_document("invoice", "INV-3", &exact_json(r#"{"total": 0.10}"#), 2)
+        .await
+        .unwrap();
+    tx.put_document("invoice", "INV-2", &json!({ "n": "two" }), 2)
+        .await
+        .unwrap();
+    let all = tx.get_documents("invoice", "INV-").await.unwrap();
+    assert_eq!(
+        all,
+        vec![
+            ("INV-1".to_string(), json!({ "n": "INV-1" })),
+            ("INV-10".to_string(), json!({ "n": "INV-10" })),
+            ("INV-2".to_string(), json!({ "n": "two" })),
+            ("INV-3".to_string(), exact_json(r#"{"total": 0.10}"#)),
+        ]
+    );
+    assert_eq!(tx.get_documents("invoice", "X").await.unwrap(), vec![]);
+    let ids: Vec<String> = (0..700).map(|i| format!("INV-{i}")).collect();
+    let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+    asked.push("INV-1");
+    asked.push("CN-1");
+    let found = tx.get_documents_by_id("invoice", &asked).await.unwrap();
+    let mut keys: Vec<&String> = found.keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["CN-1", "INV-1", "INV-10", "INV-2", "INV-3"],
+        "over several chunks, duplicates once, other kinds not"
+    );
+    assert_eq!(found["INV-2"], json!({ "n": "two" }));
+    assert!(
+        tx.get_documents_by_id("order", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.rollback().await.unwrap();
+}
+
+async fn waiters_for_many_keys(cx: Ctx) {
+    let s = &cx.store;
+    let w = |inst: &str| Waiter {
+        instance_id: inst.into(),
+        step: "await_payment".into(),
+        token: 1,
+    };
+    let mut tx = begin(s).await;
+    for i in 0..400 {
+        tx.add_wait("payment", &format!("INV-{i}"), &w(&format!("i{i:03}")))
+            .await
+            .unwrap();
+    }
+    tx.add_wait("payment", "INV-7", &w("j007")).await.unwrap();
+    tx.add_wait("shipment", "INV-8", &w("k008")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    // Buffered in this transaction: taken with the rest.
+    tx.add_wait("payment", "INV-new", &w("n")).await.unwrap();
+    let keys: Vec<String> = (0..350).map(|i| format!("INV-{i}")).collect();
+    let mut asked: Vec<&str> = keys.iter().map(String::as_str).collect();
+    asked.extend(["INV-7", "INV-new", "INV-none"]);
+    let got = tx.take_waiters_many("payment", &asked).await.unwrap();
+    assert_eq!(got.len(), 351, "every key with a waiter, and only those");
+    assert_eq!(
+        got["INV-7"],
+        vec![w("i007"), w("j007")],
+        "in instance order"
+    );
+    assert_eq!(got["INV-new"], vec![w("n")]);
+    assert_eq!(got["INV-8"], vec![w("i008")], "not the shipment wait");
+    assert!(!got.contains_key("INV-none"));
+    assert!(
+        tx.take_waiters_many("payment", &asked)
+            .await
+            .unwrap()
+            .is_empty(),
+        "taken once"
+    );
+    assert_eq!(
+        tx.take_waiters("payment", "INV-399").await.unwrap(),
+        vec![w("i399")]
+    );
+    assert_eq!(
+        tx.take_waiters("shipment", "INV-8").await.unwrap(),
+        vec![w("k008")],
+        "other events untouched"
+    );
+    tx.commit().await.unwrap();
+}
+
+/// On SQLite a transaction remembers which keys have pending events; what it adds, takes and
+/// rolls back must still be exactly what a fresh query would say.
+async fn pending_events_seen_within_a_transaction(cx: Ctx) {
+    let s = &cx.store;
+    let mut tx = begin(s).await;
+    assert_eq!(tx.take_pending_event("payment", "A").await.unwrap(), None);
+    tx.add_pending_event("payment", "A", "paid", &json!({ "n": 1 }), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.take_pending_event("payment", "A")
+            .await
+            .unwrap()
+            .map(|e| e.payload),
+        Some(json!({ "n": 1 })),
+        "added after the first look"
+    );
+    assert_eq!(tx.take_pending_event("payment", "A").await.unwrap(), None);
+    let sp = tx.savepoint().await.unwrap();
+    tx.add_pending_event("payment", "B", "paid", &json!({ "n": 2 }), 2)
+        .await
+        .unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        tx.take_pending_event("payment", "B").await.unwrap(),
+        None,
+        "rolled back"
+    );
+    tx.add_pending_event("payment", "C", "paid", &json!({ "n": 3 }), 3)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.take_pending_event("payment", "A").await.unwrap(), None);
+    assert_eq!(
+        tx.take_pending_event("payment", "C")
+            .await
+            .unwrap()
+            .map(|e| e.outcome),
+        Some("paid".to_string()),
+        "committed in an earlier transaction"
+    );
+    tx.commit().await.unwrap();
 }
 
 async fn number_series_gapless(cx: Ctx) {
