@@ -65,6 +65,14 @@ macro_rules! impl_store_tx {
             /// once each (the table is nearly always empty). An event is absent until read, or
             /// when it has too many keys to keep.
             pending_keys: std::collections::HashMap<String, std::collections::HashSet<String>>,
+            /// The store's cache of committed documents (SQLite only; see `SharedDocs`).
+            shared: Option<$crate::store::SharedDocsRef>,
+            /// What this transaction will put into `shared` when it commits: the text of each
+            /// document it wrote to the database (the last write wins) or read from it.
+            publish: std::collections::HashMap<(String, String), std::sync::Arc<str>>,
+            /// Documents `shared` must forget at commit, and must not answer for meanwhile:
+            /// their text in the database is not known any more (rolled back to a savepoint).
+            evict: std::collections::HashSet<(String, String)>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -94,7 +102,7 @@ macro_rules! impl_store_tx {
         }
 
         impl $tx {
-            fn new(tx: sqlx::Transaction<'static, $db>) -> Self {
+            fn new(tx: sqlx::Transaction<'static, $db>, shared: Option<$crate::store::SharedDocsRef>) -> Self {
                 $tx {
                     tx,
                     history: Vec::new(),
@@ -114,6 +122,9 @@ macro_rules! impl_store_tx {
                     wait_adds: Vec::new(),
                     outbound_adds: Vec::new(),
                     pending_keys: std::collections::HashMap::new(),
+                    shared,
+                    publish: std::collections::HashMap::new(),
+                    evict: std::collections::HashSet::new(),
                 }
             }
 
@@ -233,6 +244,13 @@ macro_rules! impl_store_tx {
                         q = q.bind(kind.as_str()).bind(id.as_str()).bind(body.as_str()).bind(*at);
                     }
                     q.execute(&mut *self.tx).await?;
+                }
+                if self.shared.is_some() {
+                    let mut docs = docs;
+                    for n in rows {
+                        let (kind, id, body, _) = std::mem::take(&mut docs[n]);
+                        self.publish.insert((kind, id), std::sync::Arc::from(body));
+                    }
                 }
                 let dirty: Vec<(String, String)> = std::mem::take(&mut self.stock_dirty).into_iter().collect();
                 for chunk in dirty.chunks(200) {
@@ -386,7 +404,28 @@ macro_rules! impl_store_tx {
                 self.flush_history().await?;
                 let enq = std::mem::take(&mut self.enqueued);
                 flush_enqueued(&mut self.tx, &enq).await?;
-                self.tx.commit().await?;
+                // Published before COMMIT, while this transaction still holds the store's one
+                // connection, so no other transaction can read the cache in between; if the
+                // COMMIT fails, the cache is emptied.
+                let shared = self.shared.take();
+                if let Some(shared) = &shared {
+                    let mut c = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    for key in &self.evict {
+                        c.remove(key);
+                    }
+                    for (key, text) in std::mem::take(&mut self.publish) {
+                        c.insert(key, text);
+                    }
+                    if c.bytes > $crate::store::SharedDocs::MAX_BYTES {
+                        c.clear();
+                    }
+                }
+                if let Err(e) = self.tx.commit().await {
+                    if let Some(shared) = &shared {
+                        shared.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                    }
+                    return Err(e.into());
+                }
                 Ok(())
             }
 
@@ -439,6 +478,10 @@ macro_rules! impl_store_tx {
                 self.wait_adds.clear();
                 self.outbound_adds.clear();
                 self.pending_keys.clear();
+                // What was written or read since the savepoint is gone or may be; so is what
+                // this transaction would publish (rare path: read again, from the database).
+                let forgotten: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
+                self.evict.extend(forgotten);
                 Ok(())
             }
 
@@ -886,6 +929,18 @@ macro_rules! impl_store_tx {
                         self.documents.insert(key, Some(body.clone()));
                         return Ok(Some(body));
                     }
+                    // Written by this transaction and already flushed, else as committed.
+                    let text = match self.publish.get(&key) {
+                        Some(t) => Some(t.clone()),
+                        None if self.evict.contains(&key) => None,
+                        None => self.shared.as_ref().and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).docs.get(&key).cloned()),
+                    };
+                    if let Some(text) = text {
+                        let body = parse_json(&text)?;
+                        self.bound_caches().await?;
+                        self.documents.insert(key, Some(body.clone()));
+                        return Ok(Some(body));
+                    }
                 }
                 let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
                     .bind(kind)
@@ -894,7 +949,13 @@ macro_rules! impl_store_tx {
                     .await?;
                 let body = match row {
                     None => None,
-                    Some(r) => Some(parse_json(r.try_get::<&str, _>("body")?)?),
+                    Some(r) => {
+                        let text = r.try_get::<&str, _>("body")?;
+                        if self.shared.is_some() {
+                            self.publish.insert((kind.to_string(), id.to_string()), std::sync::Arc::from(text));
+                        }
+                        Some(parse_json(text)?)
+                    }
                 };
                 if CACHE_READS {
                     self.bound_caches().await?;

@@ -84,6 +84,52 @@ pub trait Store: Send + Sync {
     async fn close(&self);
 }
 
+/// Document texts as last committed, shared by the transactions of one SQLite store (see
+/// `common.rs`, `CACHE_READS`): a document written by one step batch and read by the next
+/// (the invoice a collection instance picks up, the customer every order reads) comes from
+/// memory instead of a round trip.
+///
+/// Invariant: an entry is the committed text of that document. It holds because everything
+/// that writes documents through this process's one connection updates the cache (before
+/// COMMIT, while the connection is still held: no other transaction can read in between; a
+/// failed COMMIT empties it), and every transaction starts by comparing SQLite's
+/// `data_version`, which changes when another process (`ordo approve`, `ordo data import`)
+/// commits; a changed version, or a new connection, empties it.
+#[derive(Default)]
+pub(crate) struct SharedDocs {
+    /// `data_version` seen by the last transaction; `None` after a (re)connect.
+    pub(crate) version: Option<i64>,
+    pub(crate) docs: std::collections::HashMap<(String, String), std::sync::Arc<str>>,
+    /// Sum of the texts' lengths, kept under [`SharedDocs::MAX_BYTES`].
+    pub(crate) bytes: usize,
+}
+
+impl SharedDocs {
+    /// Bounds the cache's memory; past it, it is emptied and fills again with what the next
+    /// transactions touch.
+    pub(crate) const MAX_BYTES: usize = 32 << 20;
+
+    pub(crate) fn clear(&mut self) {
+        self.docs.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn insert(&mut self, key: (String, String), text: std::sync::Arc<str>) {
+        self.bytes += text.len();
+        if let Some(old) = self.docs.insert(key, text) {
+            self.bytes -= old.len();
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &(String, String)) {
+        if let Some(old) = self.docs.remove(key) {
+            self.bytes -= old.len();
+        }
+    }
+}
+
+pub(crate) type SharedDocsRef = std::sync::Arc<std::sync::Mutex<SharedDocs>>;
+
 /// Identifies a savepoint: the buffered-write lengths to restore on rollback.
 #[derive(Debug, Clone, Copy)]
 pub struct Savepoint {

@@ -157,7 +157,7 @@ impl Store for PgStore {
 
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(PgTx::new(tx)))
+        Ok(Box::new(PgTx::new(tx, None)))
     }
 
     async fn close(&self) {

@@ -95,6 +95,8 @@ pub enum Durability {
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
+    /// Committed documents shared across transactions (see `SharedDocs` for why it is exact).
+    shared: super::SharedDocsRef,
 }
 
 impl SqliteStore {
@@ -122,8 +124,20 @@ impl SqliteStore {
             .statement_cache_capacity(512);
         // One connection: SQLite has one writer anyway, and a single connection makes
         // BEGIN IMMEDIATE queue in the pool instead of spinning on SQLITE_BUSY.
+        let shared = super::SharedDocsRef::default();
+        let on_connect = shared.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // A new connection's `data_version` says nothing about the old one's: start over.
+            .after_connect(move |_, _| {
+                let shared = on_connect.clone();
+                Box::pin(async move {
+                    let mut c = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    c.clear();
+                    c.version = None;
+                    Ok(())
+                })
+            })
             // No idle reaping: the one connection lives as long as the store. (Also sidesteps
             // sqlx 0.9.0's maintenance task, which was seen spinning a core at 100% after the
             // pool's idle count wrapped around.)
@@ -133,7 +147,7 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        Ok(SqliteStore { writer })
+        Ok(SqliteStore { writer, shared })
     }
 }
 
@@ -144,11 +158,68 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx::new(tx)))
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Holding the write lock: nobody commits until this transaction ends, so what the
+        // version says now holds for all of it.
+        let version: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        {
+            let mut c = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            if c.version != Some(version) {
+                c.clear();
+                c.version = Some(version);
+            }
+        }
+        Ok(Box::new(SqliteTx::new(tx, Some(self.shared.clone()))))
     }
 
     async fn close(&self) {
         self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Another process writing the same file (here: a second store, which is a second
+    /// connection, as `ordo approve` beside `ordo run` would be) must not leave this store's
+    /// cache of documents stale.
+    #[tokio::test]
+    async fn cached_documents_follow_commits_of_another_connection() {
+        let dir = crate::testing::TempDir::new("ordo_shared_docs");
+        let path = dir.path().join("ordo.db");
+        let ours = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        let theirs = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        let put = |store: &SqliteStore, v: i64| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.put_document("customer", "C1", &json!({ "v": v }), v)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        let get = |store: &SqliteStore| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let v = tx.get_document("customer", "C1").await.unwrap();
+                tx.rollback().await.unwrap();
+                v
+            }
+        };
+        put(&ours, 1).await;
+        assert_eq!(get(&ours).await, Some(json!({ "v": 1 })));
+        put(&theirs, 2).await;
+        assert_eq!(get(&ours).await, Some(json!({ "v": 2 })), "their commit");
+        put(&ours, 3).await;
+        assert_eq!(get(&theirs).await, Some(json!({ "v": 3 })));
+        assert_eq!(get(&ours).await, Some(json!({ "v": 3 })));
+        ours.close().await;
+        theirs.close().await;
     }
 }

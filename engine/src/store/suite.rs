@@ -97,6 +97,7 @@ macro_rules! store_suite {
                 tasks,
                 documents,
                 documents_in_bulk,
+                documents_across_transactions,
                 waiters_for_many_keys,
                 pending_events_seen_within_a_transaction,
                 number_series_gapless,
@@ -1117,6 +1118,63 @@ async fn documents_in_bulk(cx: Ctx) {
             .await
             .unwrap()
             .is_empty()
+    );
+    tx.rollback().await.unwrap();
+}
+
+/// A document read in a later transaction is what was committed last (SQLite answers it from
+/// the store's shared cache): not a rolled-back write, not a write undone by `rollback_to`.
+async fn documents_across_transactions(cx: Ctx) {
+    let s = &cx.store;
+    let v = |n: u32| json!({ "v": n });
+    let mut tx = begin(s).await;
+    tx.put_document("order", "o1", &v(1), 1).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), Some(v(1)));
+    tx.put_document("order", "o1", &v(2), 2).await.unwrap();
+    // Flushed to the database inside the transaction, then rolled back with it.
+    assert_eq!(tx.list_documents("order", "").await.unwrap(), ["o1"]);
+    tx.rollback().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), Some(v(1)));
+    tx.put_document("order", "o1", &v(2), 2).await.unwrap();
+    let sp = tx.savepoint().await.unwrap();
+    tx.put_document("order", "o1", &v(3), 3).await.unwrap();
+    assert_eq!(tx.count_documents("order").await.unwrap(), 1);
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), Some(v(3)));
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        tx.get_document("order", "o1").await.unwrap(),
+        Some(v(2)),
+        "the write before the savepoint stays"
+    );
+    assert_eq!(tx.get_document("order", "o2").await.unwrap(), None);
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), Some(v(2)));
+    tx.put_document("order", "o1", &v(4), 4).await.unwrap();
+    tx.put_document("order", "o2", &v(1), 4).await.unwrap();
+    drop(tx);
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.get_document("order", "o1").await.unwrap(),
+        Some(v(2)),
+        "a dropped transaction changes nothing"
+    );
+    assert_eq!(tx.get_document("order", "o2").await.unwrap(), None);
+    tx.put_document("order", "o2", &v(5), 5).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.get_document("order", "o2").await.unwrap(),
+        Some(v(5)),
+        "a document missing before is found once written"
     );
     tx.rollback().await.unwrap();
 }
