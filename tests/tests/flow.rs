@@ -571,3 +571,31 @@ both!(fixture a_failure_inside_a_chain_of_steps_retries_that_step_alone, |p: &Pr
         ]
     );
 });
+
+// A step that starts an instance whose business key is taken: a batch defers its instance
+// inserts, so the clash shows at commit; the batch then runs again one step at a time, the
+// step fails with the reason, and the other steps of the batch complete.
+both!(fixture a_clashing_start_fails_only_its_step, |p: &Project| {
+    p.write(
+        "workflows/child.yaml",
+        "workflow: child\nversion: 1\ntrigger: { event: child.start }\nsteps:\n  work: { connector: util.noop, then: done }\n  done: { end: completed }\n",
+    );
+    p.write(
+        "workflows/parent.yaml",
+        "workflow: parent\nversion: 1\ntrigger: { event: parent.start }\ndefaults:\n  retry: { attempts: 1, backoff: 1s, max: 1s }\nsteps:\n  kick:\n    connector: util.emit\n    with: { event: child.start, key_from: ref }\n    then: done\n  done: { end: completed }\n",
+    );
+    p.ok(&["event", "child.start", "C-1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("C-1"), "completed");
+    for (k, r) in [("P-1", "C-1"), ("P-2", "C-2"), ("P-3", "C-3")] {
+        p.ok(&["event", "parent.start", k, "--data", &format!("{{\"ref\": \"{r}\"}}")]);
+    }
+    p.run_idle();
+    assert_eq!(p.state_of("P-2"), "completed", "{}", p.ok(&["status", "P-2"]));
+    assert_eq!(p.state_of("P-3"), "completed");
+    assert_eq!(p.state_of("C-2"), "completed");
+    assert_eq!(p.state_of("C-3"), "completed");
+    assert_eq!(p.state_of("P-1"), "failed", "{}", p.ok(&["status", "P-1"]));
+    let status = p.ok(&["status", "P-1"]);
+    assert!(status.contains("child/C-1") && status.contains("already exists"), "{status}");
+});

@@ -228,6 +228,7 @@ pub async fn advance_days(engine: &Arc<Engine>, days: f64) -> Result<(), String>
 pub async fn submit(engine: &Arc<Engine>, orders: &[Value], per_tx: usize) -> Result<(), String> {
     for chunk in orders.chunks(per_tx.max(1)) {
         let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+        tx.defer_instance_inserts();
         for o in chunk {
             let id = o["id"].as_str().unwrap_or_default().to_string();
             tx.put_document("order", &id, o, engine.clock.now_ms())

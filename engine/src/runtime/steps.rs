@@ -110,6 +110,11 @@ impl Engine {
         isolate: bool,
     ) -> Result<Option<BatchResult>, StoreError> {
         let mut tx = self.store.begin().await?;
+        if !isolate {
+            // A clash then fails the whole pass (at commit, or at a query over instances),
+            // and the isolated pass inserts one by one, so it fails only its step.
+            tx.defer_instance_inserts();
+        }
         let mut poison = Vec::new();
         let mut acked = Vec::with_capacity(deliveries.len());
         let mut processed = 0;
@@ -171,6 +176,10 @@ impl Engine {
                             tx.release(sp).await?;
                         }
                     }
+                    Err(StepFailure::Store(StoreError::Duplicate { .. })) if sp.is_none() => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
                     Err(StepFailure::Store(e)) => return Err(e),
                     Err(StepFailure::Step { .. }) if sp.is_none() => {
                         tx.rollback().await?;
@@ -201,7 +210,11 @@ impl Engine {
             tx.ack_leased(&acked).await?;
         }
         let enqueued = tx.enqueued().to_vec();
-        tx.commit().await?;
+        match tx.commit().await {
+            Ok(()) => {}
+            Err(StoreError::Duplicate { .. }) if !isolate => return Ok(None),
+            Err(e) => return Err(e),
+        }
         Ok(Some(BatchResult {
             enqueued,
             poison,

@@ -73,6 +73,11 @@ macro_rules! impl_store_tx {
             /// Documents `shared` must forget at commit, and must not answer for meanwhile:
             /// their text in the database is not known any more (rolled back to a savepoint).
             evict: std::collections::HashSet<(String, String)>,
+            /// Instances to insert, when deferred (see `Tx::defer_instance_inserts`).
+            instance_adds: Vec<Instance>,
+            /// (workflow, business key) of `instance_adds`, for the clash check within them.
+            instance_add_keys: std::collections::HashSet<(String, String)>,
+            defer_inserts: bool,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -125,7 +130,54 @@ macro_rules! impl_store_tx {
                     shared,
                     publish: std::collections::HashMap::new(),
                     evict: std::collections::HashSet::new(),
+                    instance_adds: Vec::new(),
+                    instance_add_keys: std::collections::HashSet::new(),
+                    defer_inserts: false,
                 }
+            }
+
+            /// Writes the deferred instance inserts; a clash with a row in the database is
+            /// `Err(Duplicate)`, naming the first instance that clashed.
+            async fn flush_instance_adds(&mut self) -> Result<()> {
+                let adds = std::mem::take(&mut self.instance_adds);
+                self.instance_add_keys.clear();
+                for chunk in adds.chunks(100) {
+                    let sql = values_sql(
+                        "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at, history_seq)",
+                        chunk.len(),
+                        14,
+                        " ON CONFLICT DO NOTHING RETURNING id",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for i in chunk {
+                        q = q
+                            .bind(i.id.as_str())
+                            .bind(i.workflow.as_str())
+                            .bind(i.version as i64)
+                            .bind(i.business_key.as_str())
+                            .bind(i.status.as_str())
+                            .bind(i.step.as_str())
+                            .bind(i.token)
+                            .bind(i.attempt as i64)
+                            .bind(json_text(&i.data))
+                            .bind(i.error.as_deref())
+                            .bind(i.end_status.as_deref())
+                            .bind(i.created_at)
+                            .bind(i.updated_at)
+                            .bind(i.history_seq);
+                    }
+                    let rows = q.fetch_all(&mut *self.tx).await?;
+                    if rows.len() < chunk.len() {
+                        let written: std::collections::HashSet<String> =
+                            rows.iter().map(|r| r.try_get::<String, _>("id")).collect::<std::result::Result<_, _>>()?;
+                        let clash = chunk.iter().find(|i| !written.contains(&i.id)).unwrap_or(&chunk[0]);
+                        return Err(StoreError::Duplicate {
+                            kind: "instance",
+                            key: format!("{}/{}", clash.workflow, clash.business_key),
+                        });
+                    }
+                }
+                Ok(())
             }
 
             async fn flush_outbound(&mut self) -> Result<()> {
@@ -151,6 +203,7 @@ macro_rules! impl_store_tx {
             /// the transaction (an addition made before a deletion of the same instance was
             /// dropped from the buffer by that deletion).
             async fn flush_buffers(&mut self) -> Result<()> {
+                self.flush_instance_adds().await?;
                 self.flush_writes().await?;
                 self.flush_timers().await?;
                 self.flush_waits().await?;
@@ -478,6 +531,9 @@ macro_rules! impl_store_tx {
                 self.wait_adds.clear();
                 self.outbound_adds.clear();
                 self.pending_keys.clear();
+                // Inserts deferred before the savepoint were flushed when it was taken.
+                self.instance_adds.clear();
+                self.instance_add_keys.clear();
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
                 let forgotten: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
@@ -554,7 +610,26 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            fn defer_instance_inserts(&mut self) {
+                self.defer_inserts = true;
+            }
+
             async fn insert_instance(&mut self, i: &Instance) -> Result<()> {
+                if self.defer_inserts {
+                    // Ids are fresh UUIDs; the business key is what can clash.
+                    if !self.instance_add_keys.insert((i.workflow.clone(), i.business_key.clone())) {
+                        return Err(StoreError::Duplicate {
+                            kind: "instance",
+                            key: format!("{}/{}", i.workflow, i.business_key),
+                        });
+                    }
+                    self.instance_adds.push(i.clone());
+                    // Bounded, so a file of many orders does not hold them all.
+                    if self.instance_adds.len() >= 512 {
+                        self.flush_instance_adds().await?;
+                    }
+                    return Ok(());
+                }
                 let r = sqlx::query(
                     "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at, history_seq) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
@@ -595,12 +670,16 @@ macro_rules! impl_store_tx {
                 if let Some(i) = self.loaded.remove(id) {
                     return Ok(Some(i));
                 }
+                if let Some(i) = self.instance_adds.iter().find(|i| i.id == id) {
+                    return Ok(Some(i.clone()));
+                }
                 let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1{FOR_UPDATE}");
                 let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
                 row.as_ref().map(row_instance).transpose()
             }
 
             async fn preload_instances(&mut self, ids: &[String]) -> Result<()> {
+                self.flush_instance_adds().await?;
                 let mut ids: Vec<&String> = ids.iter().filter(|i| !self.loaded.contains_key(i.as_str())).collect();
                 ids.sort();
                 ids.dedup();
@@ -654,12 +733,14 @@ macro_rules! impl_store_tx {
             }
 
             async fn find_instances(&mut self, id_or_key: &str) -> Result<Vec<Instance>> {
+                self.flush_instance_adds().await?;
                 let sql = format!("SELECT {INSTANCE_COLS} FROM instances WHERE id = $1 OR business_key = $1 ORDER BY created_at, id");
                 let rows = sqlx::query(AssertSqlSafe(sql)).bind(id_or_key).fetch_all(&mut *self.tx).await?;
                 rows.iter().map(row_instance).collect()
             }
 
             async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>> {
+                self.flush_instance_adds().await?;
                 let sql = format!(
                     "SELECT {INSTANCE_COLS} FROM instances WHERE ($1 IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2"
                 );
@@ -672,6 +753,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn count_instances(&mut self) -> Result<Vec<(String, String, Option<String>, i64)>> {
+                self.flush_instance_adds().await?;
                 let rows = sqlx::query(
                     "SELECT workflow, status, end_status, COUNT(*) AS n FROM instances GROUP BY workflow, status, end_status ORDER BY workflow, status, end_status",
                 )

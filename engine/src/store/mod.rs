@@ -178,7 +178,15 @@ pub trait Tx: Send {
     async fn queued_count(&mut self) -> Result<i64>;
 
     // -- instances and history -------------------------------------------------------------
+    /// Inserts a new instance; `Err(Duplicate)` when its id or (workflow, business key) is
+    /// taken. After [`Tx::defer_instance_inserts`], a clash with a row already in the database
+    /// is reported when the insert is flushed (before the commit, a savepoint or a query over
+    /// instances) instead of here.
     async fn insert_instance(&mut self, inst: &Instance) -> Result<()>;
+    /// Buffers this transaction's instance inserts to write them as multi-row inserts. Used
+    /// where a clash is an error for the whole transaction anyway (a batch of steps, which then
+    /// runs again with immediate inserts and a savepoint per step; a file of orders).
+    fn defer_instance_inserts(&mut self);
     /// Loads an instance and locks it for the rest of the transaction (reads this
     /// transaction's own buffered writes first).
     async fn load_instance(&mut self, id: &str) -> Result<Option<Instance>>;

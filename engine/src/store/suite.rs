@@ -89,6 +89,7 @@ macro_rules! store_suite {
                 history_read_inside_savepoint,
                 inbox,
                 instances,
+                deferred_instance_inserts,
                 history_order_and_next_seq,
                 timers,
                 waits,
@@ -504,6 +505,86 @@ async fn inbox(cx: Ctx) {
     );
     assert!(!tx.inbox_insert("m2", 7_000).await.unwrap());
     tx.commit().await.unwrap();
+}
+
+/// Deferred inserts (a batch of steps, a file of orders): a clash among them is reported at
+/// once, a clash with the database when they are flushed, and the transaction then commits
+/// nothing.
+async fn deferred_instance_inserts(cx: Ctx) {
+    let s = &cx.store;
+    let a = instance("i-a", "order", "PO-1", 1_000);
+    let mut tx = begin(s).await;
+    tx.defer_instance_inserts();
+    tx.insert_instance(&a).await.unwrap();
+    assert!(
+        matches!(
+            tx.insert_instance(&instance("i-x", "order", "PO-1", 1_000))
+                .await,
+            Err(StoreError::Duplicate { .. })
+        ),
+        "same key in the buffer"
+    );
+    assert_eq!(
+        tx.load_instance("i-a").await.unwrap(),
+        Some(a.clone()),
+        "read from the buffer"
+    );
+    assert_eq!(
+        tx.find_instances("PO-1").await.unwrap(),
+        vec![a.clone()],
+        "queries see it"
+    );
+    tx.commit().await.unwrap();
+
+    // A clash with a committed instance: found when flushed, here at commit.
+    let mut tx = begin(s).await;
+    tx.defer_instance_inserts();
+    tx.insert_instance(&instance("i-b", "order", "PO-2", 2_000))
+        .await
+        .unwrap();
+    tx.insert_instance(&instance("i-c", "order", "PO-1", 2_000))
+        .await
+        .unwrap();
+    match tx.commit().await {
+        Err(StoreError::Duplicate { kind, key }) => {
+            assert_eq!((kind, key.as_str()), ("instance", "order/PO-1"));
+        }
+        other => panic!("a clash at commit must be Duplicate, got {other:?}"),
+    }
+    let mut tx = begin(s).await;
+    assert_eq!(tx.find_instances("PO-2").await.unwrap(), vec![]);
+    assert_eq!(tx.find_instances("PO-1").await.unwrap(), vec![a.clone()]);
+
+    // Rolling back to a savepoint drops what was deferred after it, not what came before.
+    tx.defer_instance_inserts();
+    let d = instance("i-d", "order", "PO-4", 3_000);
+    tx.insert_instance(&d).await.unwrap();
+    let sp = tx.savepoint().await.unwrap();
+    tx.insert_instance(&instance("i-e", "order", "PO-5", 3_000))
+        .await
+        .unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(tx.load_instance("i-e").await.unwrap(), None);
+    // Many, past the buffer's bound: flushed on the way, all there at commit.
+    for n in 0..600 {
+        tx.insert_instance(&instance(&format!("m-{n:03}"), "bulk", &format!("K{n}"), n))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(tx.find_instances("PO-4").await.unwrap(), vec![d]);
+    assert_eq!(tx.find_instances("PO-5").await.unwrap(), vec![]);
+    let bulk: i64 = tx
+        .count_instances()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.0 == "bulk")
+        .map(|c| c.3)
+        .sum();
+    assert_eq!(bulk, 600);
+    tx.rollback().await.unwrap();
 }
 
 async fn instances(cx: Ctx) {
