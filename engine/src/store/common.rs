@@ -469,9 +469,6 @@ macro_rules! impl_store_tx {
                     for (key, text) in std::mem::take(&mut self.publish) {
                         c.insert(key, text);
                     }
-                    if c.bytes > $crate::store::SharedDocs::MAX_BYTES {
-                        c.clear();
-                    }
                 }
                 if let Err(e) = self.tx.commit().await {
                     if let Some(shared) = &shared {
@@ -1015,7 +1012,7 @@ macro_rules! impl_store_tx {
                     let text = match self.publish.get(&key) {
                         Some(t) => Some(t.clone()),
                         None if self.evict.contains(&key) => None,
-                        None => self.shared.as_ref().and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).docs.get(&key).cloned()),
+                        None => self.shared.as_ref().and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).get(&key)),
                     };
                     if let Some(text) = text {
                         let body = parse_json(&text)?;

@@ -99,32 +99,60 @@ pub trait Store: Send + Sync {
 pub(crate) struct SharedDocs {
     /// `data_version` seen by the last transaction; `None` after a (re)connect.
     pub(crate) version: Option<i64>,
-    pub(crate) docs: std::collections::HashMap<(String, String), std::sync::Arc<str>>,
-    /// Sum of the texts' lengths, kept under [`SharedDocs::MAX_BYTES`].
-    pub(crate) bytes: usize,
+    /// Two generations: inserts go to `young`; when it outgrows half the bound it becomes
+    /// `old` and the previous `old` is dropped. What was touched recently stays, at a bounded
+    /// memory cost, without keeping an LRU order on every read.
+    young: Generation,
+    old: Generation,
+}
+
+type DocKey = (String, String);
+
+#[derive(Default)]
+struct Generation {
+    docs: std::collections::HashMap<DocKey, std::sync::Arc<str>>,
+    /// Sum of the texts' lengths.
+    bytes: usize,
+}
+
+impl Generation {
+    fn remove(&mut self, key: &DocKey) -> Option<std::sync::Arc<str>> {
+        let old = self.docs.remove(key)?;
+        self.bytes -= old.len();
+        Some(old)
+    }
 }
 
 impl SharedDocs {
-    /// Bounds the cache's memory; past it, it is emptied and fills again with what the next
-    /// transactions touch.
-    pub(crate) const MAX_BYTES: usize = 32 << 20;
+    /// Bounds the cache's memory (text bytes, both generations together).
+    pub(crate) const MAX_BYTES: usize = 64 << 20;
 
     pub(crate) fn clear(&mut self) {
-        self.docs.clear();
-        self.bytes = 0;
+        self.young = Generation::default();
+        self.old = Generation::default();
     }
 
-    pub(crate) fn insert(&mut self, key: (String, String), text: std::sync::Arc<str>) {
-        self.bytes += text.len();
-        if let Some(old) = self.docs.insert(key, text) {
-            self.bytes -= old.len();
+    pub(crate) fn get(&self, key: &DocKey) -> Option<std::sync::Arc<str>> {
+        self.young
+            .docs
+            .get(key)
+            .or_else(|| self.old.docs.get(key))
+            .cloned()
+    }
+
+    pub(crate) fn insert(&mut self, key: DocKey, text: std::sync::Arc<str>) {
+        self.old.remove(&key);
+        self.young.remove(&key);
+        self.young.bytes += text.len();
+        self.young.docs.insert(key, text);
+        if self.young.bytes > Self::MAX_BYTES / 2 {
+            self.old = std::mem::take(&mut self.young);
         }
     }
 
-    pub(crate) fn remove(&mut self, key: &(String, String)) {
-        if let Some(old) = self.docs.remove(key) {
-            self.bytes -= old.len();
-        }
+    pub(crate) fn remove(&mut self, key: &DocKey) {
+        self.young.remove(key);
+        self.old.remove(key);
     }
 }
 
@@ -322,3 +350,48 @@ pub(crate) fn parse_json(s: &str) -> Result<Value> {
 
 #[cfg(test)]
 pub(crate) mod suite;
+
+#[cfg(test)]
+mod shared_docs_tests {
+    use super::SharedDocs;
+    use std::sync::Arc;
+
+    fn key(n: usize) -> (String, String) {
+        ("invoice".to_string(), format!("INV-{n:06}"))
+    }
+
+    #[test]
+    fn recent_documents_stay_and_memory_is_bounded() {
+        let mut c = SharedDocs::default();
+        let text: Arc<str> = Arc::from("x".repeat(64 << 10).as_str());
+        // Four times the bound in 64 KiB texts.
+        let n = 4 * SharedDocs::MAX_BYTES / text.len();
+        for i in 0..n {
+            c.insert(key(i), text.clone());
+            assert!(c.young.bytes + c.old.bytes <= SharedDocs::MAX_BYTES + text.len());
+        }
+        assert!(c.get(&key(n - 1)).is_some(), "the last one");
+        assert!(
+            c.get(&key(n - SharedDocs::MAX_BYTES / 2 / text.len()))
+                .is_some(),
+            "half the bound back"
+        );
+        assert!(c.get(&key(0)).is_none(), "the first ones are gone");
+        // A newer text replaces the older one wherever it is, and the byte count follows.
+        let old_gen_key = c
+            .old
+            .docs
+            .keys()
+            .next()
+            .cloned()
+            .expect("an older generation");
+        let before = c.young.bytes + c.old.bytes;
+        c.insert(old_gen_key.clone(), Arc::from("short"));
+        assert_eq!(c.get(&old_gen_key).as_deref(), Some("short"));
+        assert_eq!(c.young.bytes + c.old.bytes, before - text.len() + 5);
+        c.remove(&old_gen_key);
+        assert!(c.get(&old_gen_key).is_none());
+        c.clear();
+        assert!(c.get(&key(n - 1)).is_none());
+    }
+}
