@@ -73,6 +73,11 @@ macro_rules! impl_store_tx {
             /// Documents `shared` must forget at commit, and must not answer for meanwhile:
             /// their text in the database is not known any more (rolled back to a savepoint).
             evict: std::collections::HashSet<(String, String)>,
+            /// Bytes of text in `publish`; past the shared cache's own bound (a statement of
+            /// 100,000 payments in one transaction) the transaction keeps no more texts, only
+            /// which documents the cache must forget (`publish_full`).
+            publish_bytes: usize,
+            publish_full: bool,
             /// Instances to insert, when deferred (see `Tx::defer_instance_inserts`).
             instance_adds: Vec<Instance>,
             /// (workflow, business key) of `instance_adds`, for the clash check within them.
@@ -130,9 +135,29 @@ macro_rules! impl_store_tx {
                     shared,
                     publish: std::collections::HashMap::new(),
                     evict: std::collections::HashSet::new(),
+                    publish_bytes: 0,
+                    publish_full: false,
                     instance_adds: Vec::new(),
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
+                }
+            }
+
+            /// Keeps a document's text for the shared cache at commit (see `publish_bytes`).
+            fn offer_publish(&mut self, key: (String, String), text: std::sync::Arc<str>) {
+                if self.publish_full {
+                    self.evict.insert(key);
+                    return;
+                }
+                self.publish_bytes += text.len();
+                if let Some(old) = self.publish.insert(key, text) {
+                    self.publish_bytes -= old.len();
+                }
+                if self.publish_bytes > $crate::store::SharedDocs::MAX_BYTES {
+                    self.publish_full = true;
+                    self.publish_bytes = 0;
+                    let keys: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
+                    self.evict.extend(keys);
                 }
             }
 
@@ -302,7 +327,7 @@ macro_rules! impl_store_tx {
                     let mut docs = docs;
                     for n in rows {
                         let (kind, id, body, _) = std::mem::take(&mut docs[n]);
-                        self.publish.insert((kind, id), std::sync::Arc::from(body));
+                        self.offer_publish((kind, id), std::sync::Arc::from(body));
                     }
                 }
                 let dirty: Vec<(String, String)> = std::mem::take(&mut self.stock_dirty).into_iter().collect();
@@ -534,6 +559,7 @@ macro_rules! impl_store_tx {
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
                 let forgotten: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
+                self.publish_bytes = 0;
                 self.evict.extend(forgotten);
                 Ok(())
             }
@@ -1031,7 +1057,7 @@ macro_rules! impl_store_tx {
                     Some(r) => {
                         let text = r.try_get::<&str, _>("body")?;
                         if self.shared.is_some() {
-                            self.publish.insert((kind.to_string(), id.to_string()), std::sync::Arc::from(text));
+                            self.offer_publish((kind.to_string(), id.to_string()), std::sync::Arc::from(text));
                         }
                         Some(parse_json(text)?)
                     }

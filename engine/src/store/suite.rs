@@ -1258,6 +1258,24 @@ async fn documents_across_transactions(cx: Ctx) {
         "a document missing before is found once written"
     );
     tx.rollback().await.unwrap();
+
+    // A transaction writing more than the shared cache holds (70 MiB): what it wrote is
+    // still what the next one reads.
+    let big = json!({ "pad": "x".repeat(1 << 20) });
+    let mut tx = begin(s).await;
+    tx.put_document("order", "o1", &v(6), 6).await.unwrap();
+    for n in 0..70 {
+        tx.put_document("blob", &format!("b{n}"), &big, 6)
+            .await
+            .unwrap();
+    }
+    tx.put_document("order", "o2", &v(6), 6).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(tx.get_document("order", "o1").await.unwrap(), Some(v(6)));
+    assert_eq!(tx.get_document("order", "o2").await.unwrap(), Some(v(6)));
+    assert_eq!(tx.get_document("blob", "b69").await.unwrap(), Some(big));
+    tx.rollback().await.unwrap();
 }
 
 async fn waiters_for_many_keys(cx: Ctx) {
