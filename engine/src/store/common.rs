@@ -638,46 +638,18 @@ macro_rules! impl_store_tx {
             }
 
             async fn insert_instance(&mut self, i: &Instance) -> Result<()> {
-                if self.defer_inserts {
-                    // Ids are fresh UUIDs; the business key is what can clash.
-                    if !self.instance_add_keys.insert((i.workflow.clone(), i.business_key.clone())) {
-                        return Err(StoreError::Duplicate {
-                            kind: "instance",
-                            key: format!("{}/{}", i.workflow, i.business_key),
-                        });
-                    }
-                    self.instance_adds.push(i.clone());
-                    // Bounded, so a file of many orders does not hold them all.
-                    if self.instance_adds.len() >= 512 {
-                        self.flush_instance_adds().await?;
-                    }
-                    return Ok(());
-                }
-                let r = sqlx::query(
-                    "INSERT INTO instances (id, workflow, version, business_key, status, step, token, attempt, data, error, end_status, created_at, updated_at, history_seq) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
-                )
-                .bind(i.id.as_str())
-                .bind(i.workflow.as_str())
-                .bind(i.version as i64)
-                .bind(i.business_key.as_str())
-                .bind(i.status.as_str())
-                .bind(i.step.as_str())
-                .bind(i.token)
-                .bind(i.attempt as i64)
-                .bind(json_text(&i.data))
-                .bind(i.error.as_deref())
-                .bind(i.end_status.as_deref())
-                .bind(i.created_at)
-                .bind(i.updated_at)
-                .bind(i.history_seq)
-                .execute(&mut *self.tx)
-                .await?;
-                if r.rows_affected() == 0 {
+                // Ids are fresh UUIDs; the business key is what can clash among the deferred.
+                if !self.instance_add_keys.insert((i.workflow.clone(), i.business_key.clone())) {
                     return Err(StoreError::Duplicate {
                         kind: "instance",
                         key: format!("{}/{}", i.workflow, i.business_key),
                     });
+                }
+                self.instance_adds.push(i.clone());
+                // Written now unless deferred; deferred ones are bounded, so a file of many
+                // orders does not hold them all.
+                if !self.defer_inserts || self.instance_adds.len() >= 512 {
+                    self.flush_instance_adds().await?;
                 }
                 Ok(())
             }
