@@ -322,3 +322,36 @@ fn one_invoice_per_order_when_the_customer_wants_it() {
         "only one invoice"
     );
 }
+
+/// `ordo bench o2c` on a small run: every order completes and every invoice is paid through
+/// bank statements of at most `--statement-size` credits (here three), or the bench fails
+/// instead of printing figures.
+#[test]
+fn bench_o2c_pays_every_invoice_through_several_statements() {
+    let p = Project::embedded("o2c-bench");
+    let dir = p.path("bench");
+    let out = p.ok(&[
+        "bench",
+        "o2c",
+        "--orders",
+        "40",
+        "--statement-size",
+        "15",
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    let line = |key: &str| -> String {
+        out.lines()
+            .find(|l| l.starts_with(key))
+            .map(|l| l[key.len()..].trim().trim_matches('"').to_string())
+            .unwrap_or_else(|| panic!("no '{key}' in: {out}"))
+    };
+    assert_eq!(line("orders completed"), "40", "{out}");
+    assert_eq!(line("invoices paid"), "40", "{out}");
+    assert_eq!(line("bank payments matched"), "40 of 40", "{out}");
+    assert_eq!(line("bank statements"), "3", "{out}");
+    assert!(
+        line("orders/s end to end (paid)").parse::<f64>().is_ok(),
+        "{out}"
+    );
+}

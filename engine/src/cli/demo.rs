@@ -351,17 +351,30 @@ pub(super) async fn drop_statement(
     who: &[Pays],
     amount: impl Fn(&Value, Pays) -> Option<Decimal>,
 ) -> Result<Option<Dropped>, String> {
-    use ordo_bank::{Balance, Direction, Entry, EntryStatus, Format, Statement, TxDetail};
-    let today = engine.clock.now().date_naive();
+    let invoices = invoices(engine).await?;
+    let entries = statement_credits(&invoices, custs, who, amount);
+    write_statement(engine, cfg, entries, "")
+}
+
+/// A credit the bank books: amount, payer name, payer IBAN, remittance text.
+pub(super) type Credit = (Decimal, String, Option<String>, String);
+
+/// The credits paying the chosen customers' open invoices among `invoices`.
+pub(super) fn statement_credits(
+    invoices: &[Value],
+    custs: &[Cust],
+    who: &[Pays],
+    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
+) -> Vec<Credit> {
     let mut entries = Vec::new();
-    for inv in invoices(engine).await? {
+    for inv in invoices {
         let Some(c) = custs.iter().find(|c| inv["customer_id"] == json!(c.id)) else {
             continue;
         };
         if !who.contains(&c.pays) || inv["status"] == "paid" {
             continue;
         }
-        if let Some(a) = amount(&inv, c.pays)
+        if let Some(a) = amount(inv, c.pays)
             && a > Decimal::ZERO
         {
             let number = inv["number"].as_str().unwrap_or_default();
@@ -373,6 +386,19 @@ pub(super) async fn drop_statement(
             ));
         }
     }
+    entries
+}
+
+/// Writes one camt.053 with `entries` plus the bank's interest into the demo account's inbox;
+/// `suffix` tells statements of the same day apart. None when `entries` is empty.
+pub(super) fn write_statement(
+    engine: &Arc<Engine>,
+    cfg: &Config,
+    mut entries: Vec<Credit>,
+    suffix: &str,
+) -> Result<Option<Dropped>, String> {
+    use ordo_bank::{Balance, Direction, Entry, EntryStatus, Format, Statement, TxDetail};
+    let today = engine.clock.now().date_naive();
     if entries.is_empty() {
         return Ok(None);
     }
@@ -382,7 +408,7 @@ pub(super) async fn drop_statement(
     stmt.account = DEMO_IBAN.into();
     stmt.account_is_iban = true;
     stmt.currency = "EUR".into();
-    stmt.statement_id = format!("DEMO-{today}");
+    stmt.statement_id = format!("DEMO-{today}{suffix}");
     let mut total = Decimal::ZERO;
     for (i, (a, name, iban, text)) in entries.into_iter().enumerate() {
         total += a;
@@ -393,7 +419,7 @@ pub(super) async fn drop_statement(
             status: EntryStatus::Booked,
             booking_date: Some(today),
             value_date: Some(today),
-            bank_ref: Some(format!("{today}-{i}")),
+            bank_ref: Some(format!("{today}{suffix}-{i}")),
             customer_ref: None,
             reversal: false,
             bank_tx_code: None,
@@ -423,7 +449,8 @@ pub(super) async fn drop_statement(
         .unwrap_or(std::path::Path::new("."))
         .join("bank/inbox");
     std::fs::create_dir_all(&inbox).map_err(|e| e.to_string())?;
-    std::fs::write(inbox.join(format!("camt053-{today}.xml")), xml).map_err(|e| e.to_string())?;
+    std::fs::write(inbox.join(format!("camt053-{today}{suffix}.xml")), xml)
+        .map_err(|e| e.to_string())?;
     Ok(Some(Dropped {
         payments,
         statement_id: stmt.statement_id,

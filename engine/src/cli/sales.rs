@@ -556,6 +556,10 @@ pub struct O2cArgs {
     submit_batch: usize,
     #[arg(long, default_value = "data/bench-o2c")]
     dir: std::path::PathBuf,
+    /// Credits per bank statement: the invoices are paid by statements of at most this many
+    /// entries (one per banking day), each imported, matched and applied before the next.
+    #[arg(long, default_value_t = 10_000)]
+    statement_size: usize,
 }
 
 fn vm_hwm_kb() -> Option<u64> {
@@ -630,28 +634,44 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
     // quiet) lets the run return.
     let flow_ms = last_activity() - t0_ms;
     let hwm_flow = vm_hwm_kb();
-    // Payment as finance gets it: one camt.053 with a credit per invoice, dropped into the bank
-    // account's inbox (the bank's work, not timed), imported by the bank channel (called at
-    // once, as the service tick would within a second), matched by reconciliation (as the
-    // cron step or `ordo recon run` would), and applied by each invoice's collection instance.
-    let dropped = demo::drop_statement(&engine, &cfg, &custs, &[demo::Pays::OnTime], |inv, _| {
-        serde::Deserialize::deserialize(&inv["total"]).ok()
-    })
-    .await?
-    .ok_or("no invoice to pay")?;
-    let pay0 = std::time::Instant::now();
-    let imported = ordo::channels::bank::scan(&engine)
-        .await
-        .map_err(|e| e.to_string())?;
-    if imported != 1 {
-        return Err(format!("the bank channel took {imported} files, not 1"));
+    // Payment as finance gets it: camt.053 statements with a credit per invoice, at most
+    // `statement_size` each (a day's bank statement), each dropped into the bank account's
+    // inbox (the bank's work, not timed), imported by the bank channel (called at once, as the
+    // service tick would within a second), matched by reconciliation (as the cron step or
+    // `ordo recon run` would), and applied by each invoice's collection instance, before the
+    // next statement arrives.
+    let all_invoices = demo::invoices(&engine).await?;
+    let (mut import_ms, mut match_ms, mut apply_ms) = (0i64, 0i64, 0i64);
+    let (mut matched, mut payments, mut statements) = (0usize, 0usize, 0usize);
+    for part in all_invoices.chunks(args.statement_size.max(1)) {
+        let credits = demo::statement_credits(part, &custs, &[demo::Pays::OnTime], |inv, _| {
+            serde::Deserialize::deserialize(&inv["total"]).ok()
+        });
+        let suffix = format!("-{}", statements + 1);
+        let Some(dropped) = demo::write_statement(&engine, &cfg, credits, &suffix)? else {
+            continue;
+        };
+        statements += 1;
+        payments += dropped.payments;
+        let t = std::time::Instant::now();
+        let imported = ordo::channels::bank::scan(&engine)
+            .await
+            .map_err(|e| e.to_string())?;
+        if imported != 1 {
+            return Err(format!("the bank channel took {imported} files, not 1"));
+        }
+        import_ms += t.elapsed().as_millis() as i64;
+        let t = std::time::Instant::now();
+        matched += demo::reconcile_imported(&engine, &dropped.statement_id).await?;
+        match_ms += t.elapsed().as_millis() as i64;
+        let apply0_ms = ordo::clock::real_now_ms();
+        demo::run_until_idle(&engine, &cfg).await?;
+        apply_ms += last_activity() - apply0_ms;
     }
-    let import_ms = pay0.elapsed().as_millis() as i64;
-    let matched = demo::reconcile_imported(&engine, &dropped.statement_id).await?;
-    let match_ms = pay0.elapsed().as_millis() as i64 - import_ms;
-    let apply0_ms = ordo::clock::real_now_ms();
-    demo::run_until_idle(&engine, &cfg).await?;
-    let apply_ms = last_activity() - apply0_ms;
+    if statements == 0 {
+        return Err("no invoice to pay".into());
+    }
+    drop(all_invoices);
     let pay_ms = import_ms + match_ms + apply_ms;
     // The engine's time: submission and flow, then import, matching and applying; not the
     // harness making orders or the bank file, nor the idle gap between the two phases.
@@ -669,6 +689,14 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
         .filter(|c| c.2.as_deref() == Some("paid"))
         .map(|c| c.3)
         .sum();
+    // A figure is only worth printing for a run that did all of its work.
+    let orders = args.orders as i64;
+    if completed != orders || paid != orders || matched != payments {
+        return Err(format!(
+            "incomplete run: {completed} of {orders} orders completed, {paid} invoices paid, \
+             {matched} of {payments} bank payments matched"
+        ));
+    }
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     let outbound_files = tx
         .count_outbound("invoices")
@@ -686,7 +714,8 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
         "orders": args.orders,
         "orders completed": completed,
         "invoices paid": paid,
-        "bank payments matched": format!("{matched} of {}", dropped.payments),
+        "bank payments matched": format!("{matched} of {payments}"),
+        "bank statements": statements,
         "submit s": format!("{:.2}", t_submit.as_secs_f64()),
         "order→invoice s": format!("{:.2}", secs(flow_ms)),
         "orders/s to invoice": format!("{:.0}", args.orders as f64 / secs(flow_ms)),
