@@ -94,6 +94,20 @@ pub trait StepContext: Send {
         }
         Ok(out)
     }
+    /// `get_documents` as stored JSON text, for a reader that wants a few fields of many
+    /// documents (reconciliation's open invoices) without building each whole one.
+    async fn get_documents_text(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, PortError> {
+        Ok(self
+            .get_documents(kind, prefix)
+            .await?
+            .into_iter()
+            .map(|(id, body)| (id, body.to_string()))
+            .collect())
+    }
     /// The documents `list_documents` lists, with their bodies (one query where the store can).
     async fn get_documents(
         &mut self,

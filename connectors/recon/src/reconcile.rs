@@ -108,7 +108,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         return Ok(json!({ "statements": 0 }));
     }
 
-    let (items, mut invoices) = open_items(ctx).await?;
+    let items = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
@@ -133,6 +133,12 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
     }
 
+    // The whole documents of the invoices the booking touches, in one query per few hundred.
+    let touched: Vec<&str> = booked
+        .iter()
+        .flat_map(|m| m.allocations.iter().map(|a| a.invoice.as_str()))
+        .collect();
+    let mut invoices = ctx.get_documents_by_id("invoice", &touched).await?;
     let mut payments = 0usize;
     let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
     // One `payment.matched` per payment, delivered together after the booking.
@@ -483,43 +489,69 @@ pub(crate) fn open_net_of_transit(inv: &Value) -> Decimal {
     dec(&inv["open_amount"]) - transit
 }
 
-/// Open customer invoices (receivables) as the matcher wants them, plus the documents.
-async fn open_items(
-    ctx: &mut dyn StepContext,
-) -> Result<(Vec<OpenItem>, HashMap<String, Value>), StepError> {
+/// What matching needs of an invoice: read from the stored text without building the rest
+/// (its lines), so a run over a large receivables book stays cheap.
+#[derive(Deserialize)]
+struct InvoiceHead {
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    customer_id: Value,
+    #[serde(default)]
+    currency: Value,
+    #[serde(default)]
+    open_amount: Value,
+    #[serde(default)]
+    payments: Value,
+    #[serde(default)]
+    payments_in_transit: Value,
+    #[serde(default)]
+    issue_date: Value,
+    #[serde(default)]
+    due_date: Value,
+    #[serde(default)]
+    terms: Value,
+}
+
+/// Open customer invoices (receivables) as the matcher wants them.
+async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
     let mut items = Vec::new();
-    let mut docs = HashMap::new();
-    for (number, inv) in ctx.get_documents("invoice", "").await? {
-        if inv["status"] == "paid" || inv["status"] == "cancelled" {
+    for (number, text) in ctx.get_documents_text("invoice", "").await? {
+        let head: InvoiceHead = serde_json::from_str(&text)
+            .map_err(|e| permanent(format!("stored invoice {number}: {e}")))?;
+        if head.status == "paid" || head.status == "cancelled" {
             continue;
         }
+        let inv = json!({ "open_amount": head.open_amount, "payments": head.payments,
+                          "payments_in_transit": head.payments_in_transit });
         let open = open_net_of_transit(&inv);
         if open <= Decimal::ZERO {
             continue;
         }
-        let date = |k: &str| NaiveDate::deserialize(&inv[k]).ok();
-        let (Some(issue), Some(due)) = (date("issue_date"), date("due_date")) else {
+        let (Ok(issue), Ok(due)) = (
+            NaiveDate::deserialize(&head.issue_date),
+            NaiveDate::deserialize(&head.due_date),
+        ) else {
             continue;
         };
         let terms: PaymentTerms =
-            serde::Deserialize::deserialize(&inv["terms"]).unwrap_or(PaymentTerms {
+            serde::Deserialize::deserialize(&head.terms).unwrap_or(PaymentTerms {
                 net_days: 0,
                 discount_percent: Decimal::ZERO,
                 discount_days: 0,
             });
         items.push(OpenItem {
-            number: number.clone(),
-            customer_id: inv["customer_id"].as_str().unwrap_or_default().to_string(),
+            number,
+            customer_id: head.customer_id.as_str().unwrap_or_default().to_string(),
             amount_open: open,
-            currency: inv["currency"].as_str().unwrap_or_default().to_string(),
+            currency: head.currency.as_str().unwrap_or_default().to_string(),
             due_date: due,
             issue_date: issue,
             terms,
             kind: ItemKind::Receivable,
         });
-        docs.insert(number, inv);
     }
-    Ok((items, docs))
+    Ok(items)
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {

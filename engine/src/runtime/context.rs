@@ -61,6 +61,14 @@ impl StepContext for TxContext<'_> {
         self.tx.get_documents(kind, prefix).await.map_err(port)
     }
 
+    async fn get_documents_text(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, PortError> {
+        self.tx.get_documents_text(kind, prefix).await.map_err(port)
+    }
+
     async fn get_documents_by_id(
         &mut self,
         kind: &str,

@@ -1101,7 +1101,7 @@ macro_rules! impl_store_tx {
                 Ok(out)
             }
 
-            async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>> {
+            async fn get_documents_text(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, String)>> {
                 self.flush_writes().await?;
                 let upper = format!("{prefix}\u{10FFFF}");
                 let rows = sqlx::query("SELECT id, body FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
@@ -1112,7 +1112,7 @@ macro_rules! impl_store_tx {
                     .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
-                    out.push((r.try_get::<String, _>("id")?, parse_json(r.try_get::<&str, _>("body")?)?));
+                    out.push((r.try_get::<String, _>("id")?, r.try_get::<String, _>("body")?));
                 }
                 Ok(out)
             }

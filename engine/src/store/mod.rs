@@ -286,7 +286,20 @@ pub trait Tx: Send {
         ids: &[&str],
     ) -> Result<std::collections::HashMap<String, Value>>;
     /// The documents [`Tx::list_documents`] lists, with their bodies, in one query.
-    async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>>;
+    async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>> {
+        let mut out = Vec::new();
+        for (id, text) in self.get_documents_text(kind, prefix).await? {
+            out.push((id, parse_json(&text)?));
+        }
+        Ok(out)
+    }
+    /// [`Tx::get_documents`] as stored JSON text, for a reader that wants a few fields of many
+    /// documents without building each whole one.
+    async fn get_documents_text(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>>;
     async fn count_documents(&mut self, kind: &str) -> Result<i64>;
     async fn next_number(&mut self, series: &str) -> Result<i64>;
     async fn current_number(&mut self, series: &str) -> Result<i64>;

@@ -1181,6 +1181,14 @@ async fn documents_in_bulk(cx: Ctx) {
         ]
     );
     assert_eq!(tx.get_documents("invoice", "X").await.unwrap(), vec![]);
+    let texts = tx.get_documents_text("invoice", "INV-3").await.unwrap();
+    assert_eq!(texts.len(), 1);
+    assert_eq!(texts[0].0, "INV-3");
+    assert_eq!(
+        exact_json(&texts[0].1),
+        exact_json(r#"{"total": 0.10}"#),
+        "the stored text, digits kept"
+    );
     let ids: Vec<String> = (0..700).map(|i| format!("INV-{i}")).collect();
     let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
     asked.push("INV-1");
