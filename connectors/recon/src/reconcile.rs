@@ -108,7 +108,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         return Ok(json!({ "statements": 0 }));
     }
 
-    let items = open_items(ctx).await?;
+    let (items, mut texts) = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
@@ -133,12 +133,16 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
     }
 
-    // The whole documents of the invoices the booking touches, in one query per few hundred.
-    let touched: Vec<&str> = booked
-        .iter()
-        .flat_map(|m| m.allocations.iter().map(|a| a.invoice.as_str()))
-        .collect();
-    let mut invoices = ctx.get_documents_by_id("invoice", &touched).await?;
+    // The whole documents of the invoices the booking touches; the other texts go.
+    let mut invoices: HashMap<String, Value> = HashMap::new();
+    for a in booked.iter().flat_map(|m| m.allocations.iter()) {
+        if let Some(text) = texts.remove(&a.invoice) {
+            let doc = serde_json::from_str(&text)
+                .map_err(|e| permanent(format!("stored invoice {}: {e}", a.invoice)))?;
+            invoices.insert(a.invoice.clone(), doc);
+        }
+    }
+    drop(texts);
     let mut payments = 0usize;
     let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
     // One `payment.matched` per payment, delivered together after the booking.
@@ -513,9 +517,12 @@ struct InvoiceHead {
     terms: Value,
 }
 
-/// Open customer invoices (receivables) as the matcher wants them.
-async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
+/// Open customer invoices (receivables) as the matcher wants them, and their stored texts.
+async fn open_items(
+    ctx: &mut dyn StepContext,
+) -> Result<(Vec<OpenItem>, HashMap<String, String>), StepError> {
     let mut items = Vec::new();
+    let mut texts = HashMap::new();
     for (number, text) in ctx.get_documents_text("invoice", "").await? {
         let head: InvoiceHead = serde_json::from_str(&text)
             .map_err(|e| permanent(format!("stored invoice {number}: {e}")))?;
@@ -541,7 +548,7 @@ async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepErro
                 discount_days: 0,
             });
         items.push(OpenItem {
-            number,
+            number: number.clone(),
             customer_id: head.customer_id.as_str().unwrap_or_default().to_string(),
             amount_open: open,
             currency: head.currency.as_str().unwrap_or_default().to_string(),
@@ -550,8 +557,9 @@ async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepErro
             terms,
             kind: ItemKind::Receivable,
         });
+        texts.insert(number, text);
     }
-    Ok(items)
+    Ok((items, texts))
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
