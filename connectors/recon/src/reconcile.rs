@@ -477,20 +477,29 @@ fn dec(v: &Value) -> Decimal {
 
 /// An invoice's open amount net of payments on their way to it.
 pub(crate) fn open_net_of_transit(inv: &Value) -> Decimal {
-    let applied: Vec<&Value> = inv["payments"]
+    open_net(
+        &inv["open_amount"],
+        &inv["payments"],
+        &inv["payments_in_transit"],
+    )
+}
+
+/// The open amount less the payments in transit that are not applied yet.
+fn open_net(open_amount: &Value, payments: &Value, in_transit: &Value) -> Decimal {
+    let applied: Vec<&Value> = payments
         .as_array()
         .into_iter()
         .flatten()
         .map(|p| &p["id"])
         .collect();
-    let transit: Decimal = inv["payments_in_transit"]
+    let transit: Decimal = in_transit
         .as_array()
         .into_iter()
         .flatten()
         .filter(|t| !applied.contains(&&t["id"]))
         .map(|t| dec(&t["settles"]))
         .sum();
-    dec(&inv["open_amount"]) - transit
+    dec(open_amount) - transit
 }
 
 /// What matching needs of an invoice: read from the stored text without building the rest
@@ -529,9 +538,7 @@ async fn open_items(
         if head.status == "paid" || head.status == "cancelled" {
             continue;
         }
-        let inv = json!({ "open_amount": head.open_amount, "payments": head.payments,
-                          "payments_in_transit": head.payments_in_transit });
-        let open = open_net_of_transit(&inv);
+        let open = open_net(&head.open_amount, &head.payments, &head.payments_in_transit);
         if open <= Decimal::ZERO {
             continue;
         }

@@ -252,22 +252,12 @@ pub async fn submit(engine: &Arc<Engine>, orders: &[Value], per_tx: usize) -> Re
 
 pub async fn invoices(engine: &Arc<Engine>) -> Result<Vec<Value>, String> {
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    let ids = tx
-        .list_documents("invoice", "")
+    let docs = tx
+        .get_documents("invoice", "")
         .await
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(d) = tx
-            .get_document("invoice", &id)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            out.push(d);
-        }
-    }
     tx.rollback().await.map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(docs.into_iter().map(|(_, d)| d).collect())
 }
 
 fn d(v: &Value) -> Decimal {
@@ -474,40 +464,25 @@ pub(super) async fn reconcile_imported(
             .await
             .map_err(|e| e.to_string())?;
         // Finance works the exceptions queue: the interest is not a customer payment.
-        for id in ctx
+        for (id, ex) in ctx
             .tx
-            .list_documents("bank_exception", "")
+            .get_documents("bank_exception", "")
             .await
             .map_err(|e| e.to_string())?
         {
-            let ex = ctx
-                .tx
-                .get_document("bank_exception", &id)
-                .await
-                .map_err(|e| e.to_string())?;
-            if ex.is_some_and(|e| e["status"] == "open" && e["remittance"] == "Interest") {
+            if ex["status"] == "open" && ex["remittance"] == "Interest" {
                 ordo_recon::reject_exception(&mut ctx, &id, "bank interest, booked by accounting")
                     .await
                     .map_err(|e| e.to_string())?;
             }
         }
-        let mut found = None;
-        for id in ctx
-            .tx
-            .list_documents("bank_report", "")
+        ctx.tx
+            .get_documents("bank_report", "")
             .await
             .map_err(|e| e.to_string())?
-        {
-            let r = ctx
-                .tx
-                .get_document("bank_report", &id)
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(r) = r.filter(|r| r["statement_id"] == statement_id) {
-                found = Some(r);
-            }
-        }
-        found
+            .into_iter()
+            .map(|(_, r)| r)
+            .rfind(|r| r["statement_id"] == statement_id)
     };
     ordo::app::commit_and_publish(engine, tx)
         .await

@@ -101,10 +101,8 @@ pub async fn run(
         ReconCommand::Exceptions { all } => {
             let mut tx = engine.store.begin().await?;
             let mut rows = Vec::new();
-            for id in tx.list_documents("bank_exception", "").await? {
-                if let Some(d) = tx.get_document("bank_exception", &id).await?
-                    && (all || d["status"] == "open")
-                {
+            for (_, d) in tx.get_documents("bank_exception", "").await? {
+                if all || d["status"] == "open" {
                     rows.push(d);
                 }
             }
@@ -195,12 +193,12 @@ pub async fn run(
         }
         ReconCommand::Reports => {
             let mut tx = engine.store.begin().await?;
-            let mut rows = Vec::new();
-            for id in tx.list_documents("bank_report", "").await? {
-                if let Some(d) = tx.get_document("bank_report", &id).await? {
-                    rows.push(d);
-                }
-            }
+            let rows: Vec<Value> = tx
+                .get_documents("bank_report", "")
+                .await?
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect();
             tx.rollback().await?;
             if json_out {
                 print_json(&json!(rows));

@@ -155,10 +155,15 @@ macro_rules! impl_store_tx {
                 }
                 if self.publish_bytes > $crate::store::SharedDocs::MAX_BYTES {
                     self.publish_full = true;
-                    self.publish_bytes = 0;
-                    let keys: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
-                    self.evict.extend(keys);
+                    self.forget_published();
                 }
+            }
+
+            /// Turns every text this transaction would publish into an eviction.
+            fn forget_published(&mut self) {
+                self.publish_bytes = 0;
+                let keys: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
+                self.evict.extend(keys);
             }
 
             /// Writes the deferred instance inserts; a clash with a row in the database is
@@ -558,9 +563,7 @@ macro_rules! impl_store_tx {
                 self.instance_add_keys.clear();
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
-                let forgotten: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
-                self.publish_bytes = 0;
-                self.evict.extend(forgotten);
+                self.forget_published();
                 Ok(())
             }
 
