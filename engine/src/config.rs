@@ -84,6 +84,55 @@ pub struct Config {
     /// How long to keep retrying an unreachable database or broker before giving up.
     #[serde(default = "default_connect_secs")]
     pub connect_retry_secs: u64,
+    /// Bounds on everything that comes from outside (files, ids, quantities, step counts).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Bounds on input from outside and on runaway work, `limits:` in the config. Every value from
+/// a file, the queue or a command is checked against these at intake, so a hostile or careless
+/// input fails alone with a clear error instead of exhausting memory, time or arithmetic.
+/// The defaults are generous for real business and far below what would hurt the engine.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest order file (JSON/CSV, `ordo submit` or the inbox), in bytes.
+    pub max_order_file_bytes: u64,
+    /// Largest EDI file from a trading partner, in bytes.
+    pub max_edi_file_bytes: u64,
+    /// Largest bank statement file, in bytes.
+    pub max_statement_bytes: u64,
+    /// Longest id (order id, customer id, PO number, SKU), in characters.
+    pub max_id_chars: usize,
+    /// Longest free-text field (names, addresses, notes, remittance text), in characters.
+    pub max_text_chars: usize,
+    /// Most lines in one order.
+    pub max_order_lines: usize,
+    /// Largest quantity on one order line.
+    pub max_quantity: rust_decimal::Decimal,
+    /// Largest unit price on one order line.
+    pub max_unit_price: rust_decimal::Decimal,
+    /// Most steps one instance may run before it fails as a runaway (a loop in a workflow).
+    pub max_steps_per_instance: u64,
+    /// Longest excerpt of an input quoted in an error or a quarantine reason, in characters.
+    pub max_excerpt_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_order_file_bytes: 32 * 1024 * 1024,
+            max_edi_file_bytes: 32 * 1024 * 1024,
+            max_statement_bytes: 64 * 1024 * 1024,
+            max_id_chars: 100,
+            max_text_chars: 2_000,
+            max_order_lines: 1_000,
+            max_quantity: rust_decimal::Decimal::from(10_000_000u32),
+            max_unit_price: rust_decimal::Decimal::from(100_000_000u32),
+            max_steps_per_instance: 10_000,
+            max_excerpt_chars: 200,
+        }
+    }
 }
 
 fn default_durability() -> Durability {
@@ -167,6 +216,7 @@ impl Config {
             workers: 1,
             batch: default_batch(),
             connect_retry_secs: default_connect_secs(),
+            limits: Limits::default(),
         }
     }
 
