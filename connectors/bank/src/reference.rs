@@ -5,28 +5,7 @@
 
 use crate::model::RefKind;
 
-/// Value of an alphanumeric character in ISO 7064 mod 97-10 (0-9 → 0-9, A-Z → 10-35).
-fn alnum_value(c: u8) -> Option<u32> {
-    match c {
-        b'0'..=b'9' => Some(u32::from(c - b'0')),
-        b'A'..=b'Z' => Some(u32::from(c - b'A') + 10),
-        b'a'..=b'z' => Some(u32::from(c - b'a') + 10),
-        _ => None,
-    }
-}
-
-fn mod97(chars: impl Iterator<Item = u8>) -> Option<u32> {
-    let mut r: u32 = 0;
-    for c in chars {
-        let v = alnum_value(c)?;
-        r = if v >= 10 {
-            (r * 100 + v) % 97
-        } else {
-            (r * 10 + v) % 97
-        };
-    }
-    Some(r)
-}
+pub use ordo_contract::rules::{iban_valid, mod97};
 
 /// Removes spaces from a reference as printed (`RF18 5390 0754 7034` → `RF18539007547034`).
 pub fn compact(s: &str) -> String {
@@ -52,20 +31,6 @@ pub fn rf_valid(s: &str) -> bool {
     }
     let rearranged = b[4..].iter().chain(b[..4].iter()).copied();
     mod97(rearranged) == Some(1)
-}
-
-/// Whether `s` (spaces allowed) is an IBAN with correct check digits.
-pub fn iban_valid(s: &str) -> bool {
-    let c = compact(s);
-    let b = c.as_bytes();
-    if b.len() < 15
-        || b.len() > 34
-        || !b[..2].iter().all(u8::is_ascii_alphabetic)
-        || !b[2..4].iter().all(u8::is_ascii_digit)
-    {
-        return false;
-    }
-    mod97(b[4..].iter().chain(b[..4].iter()).copied()) == Some(1)
 }
 
 /// Builds the ISO 11649 reference for `body` (1-21 alphanumerics), e.g. `RF18539007547034`.

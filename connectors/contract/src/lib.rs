@@ -9,9 +9,12 @@
 //!   which it reads and writes business data. The engine binds a `StepContext` to the one store
 //!   transaction of the step, so everything a connector does commits or rolls back together.
 //!
+//! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
+//!
 //! The crate does no I/O and depends on no runtime.
 
 pub mod docs;
+pub mod rules;
 pub mod step;
 
 pub use docs::*;

@@ -92,52 +92,10 @@ pub fn currency_decimals(currency: &str) -> u32 {
     }
 }
 
-/// Parses `net 30`, `2/10 net 30`, `2/10 n/30`, `due on receipt`.
+/// Parses payment terms; the one parser and its accepted spellings are
+/// [`PaymentTerms::parse`].
 pub fn parse_terms(text: &str) -> Result<PaymentTerms, String> {
-    let t = text.trim().to_ascii_lowercase();
-    if t == "due on receipt" || t == "cod" {
-        return Ok(PaymentTerms {
-            net_days: 0,
-            discount_percent: Decimal::ZERO,
-            discount_days: 0,
-        });
-    }
-    let parts: Vec<&str> = t.split_whitespace().collect();
-    let net_of = |s: &str| -> Result<u32, String> {
-        s.trim_start_matches("n/")
-            .parse::<u32>()
-            .map_err(|_| format!("payment terms '{text}': '{s}' is not a number of days"))
-    };
-    match parts.as_slice() {
-        ["net", n] => Ok(PaymentTerms {
-            net_days: net_of(n)?,
-            discount_percent: Decimal::ZERO,
-            discount_days: 0,
-        }),
-        [disc, "net", n] | [disc, n] if disc.contains('/') => {
-            let (p, d) = disc.split_once('/').unwrap_or_default();
-            let discount_percent: Decimal = p
-                .parse()
-                .map_err(|_| format!("payment terms '{text}': '{p}' is not a percentage"))?;
-            let discount_days: u32 = d
-                .parse()
-                .map_err(|_| format!("payment terms '{text}': '{d}' is not a number of days"))?;
-            let net_days = net_of(n)?;
-            if discount_days > net_days {
-                return Err(format!(
-                    "payment terms '{text}': discount period is longer than the net period"
-                ));
-            }
-            Ok(PaymentTerms {
-                net_days,
-                discount_percent,
-                discount_days,
-            })
-        }
-        _ => Err(format!(
-            "payment terms '{text}' not understood (expected e.g. 'net 30' or '2/10 net 30')"
-        )),
-    }
+    PaymentTerms::parse(text)
 }
 
 pub fn add_days(d: NaiveDate, days: u32) -> NaiveDate {
@@ -198,29 +156,6 @@ pub fn today(ctx: &dyn StepContext) -> NaiveDate {
 mod tests {
     use super::*;
     use rust_decimal::dec;
-
-    #[test]
-    fn terms_are_parsed_as_sales_ops_write_them() {
-        let t = parse_terms("2/10 net 30").unwrap();
-        assert_eq!(
-            (t.discount_percent, t.discount_days, t.net_days),
-            (dec!(2), 10, 30)
-        );
-        let t = parse_terms("Net 14").unwrap();
-        assert_eq!((t.discount_percent, t.net_days), (dec!(0), 14));
-        let t = parse_terms("1.5/7 n/45").unwrap();
-        assert_eq!(
-            (t.discount_percent, t.discount_days, t.net_days),
-            (dec!(1.5), 7, 45)
-        );
-        assert_eq!(parse_terms("due on receipt").unwrap().net_days, 0);
-        assert!(
-            parse_terms("net thirty")
-                .unwrap_err()
-                .contains("not a number")
-        );
-        assert!(parse_terms("2/40 net 30").unwrap_err().contains("longer"));
-    }
 
     #[test]
     fn money_rounds_half_away_from_zero_not_to_even() {

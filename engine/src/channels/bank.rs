@@ -136,7 +136,7 @@ fn load_profile(path: &Path) -> Result<BankChannel, String> {
         ));
     }
     if let Some(iban) = &f.iban
-        && !iban_valid(iban)
+        && !ordo_contract::rules::iban_valid(iban)
     {
         return Err(format!(
             "{}: '{iban}' is not a valid IBAN (check digits)",
@@ -179,29 +179,6 @@ fn load_profile(path: &Path) -> Result<BankChannel, String> {
             options,
         },
     })
-}
-
-/// ISO 13616 mod-97 check.
-fn iban_valid(iban: &str) -> bool {
-    let s: String = iban
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect();
-    if s.len() < 15 || s.len() > 34 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return false;
-    }
-    let rotated = format!("{}{}", &s[4..], &s[..4]);
-    let mut rem: u32 = 0;
-    for c in rotated.chars() {
-        let v = c.to_digit(36).unwrap_or(0);
-        rem = if v >= 10 {
-            (rem * 100 + v) % 97
-        } else {
-            (rem * 10 + v) % 97
-        };
-    }
-    rem == 1
 }
 
 /// Reads and validates the reconciliation policy; a missing file is the default policy.

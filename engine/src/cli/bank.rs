@@ -170,34 +170,6 @@ fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Vec<Statement>, String
     ordo_bank::parse(&bytes, opts).map_err(|e| located(path, &e))
 }
 
-/// `net 30`, `n/30`, `net30`, `30`, `2/10 net 30`, `1.5/14 n/45` → terms.
-fn parse_terms(s: &str) -> Result<PaymentTerms, String> {
-    let bad = || format!("terms {s:?}: expected e.g. `net 30` or `2/10 net 30`");
-    let t = s.trim().to_ascii_lowercase();
-    let mut rest = t.as_str();
-    let mut terms = PaymentTerms {
-        net_days: 30,
-        discount_percent: Decimal::ZERO,
-        discount_days: 0,
-    };
-    let first = rest.split_whitespace().next().unwrap_or_default();
-    if let Some((pct, days)) = first.split_once('/')
-        && let (Ok(p), Ok(d)) = (Decimal::from_str(pct), days.parse::<u32>())
-    {
-        terms.discount_percent = p;
-        terms.discount_days = d;
-        rest = rest[first.len()..].trim_start();
-    }
-    let days = rest
-        .strip_prefix("net")
-        .or_else(|| rest.strip_prefix("n/"))
-        .or_else(|| rest.strip_prefix('n'))
-        .unwrap_or(rest)
-        .trim();
-    terms.net_days = days.parse().map_err(|_| bad())?;
-    Ok(terms)
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum TermsIn {
@@ -210,7 +182,9 @@ fn terms_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PaymentTerm
         None => Ok(None),
         Some(TermsIn::Terms(t)) => Ok(Some(t)),
         Some(TermsIn::Text(s)) if s.trim().is_empty() => Ok(None),
-        Some(TermsIn::Text(s)) => parse_terms(&s).map(Some).map_err(serde::de::Error::custom),
+        Some(TermsIn::Text(s)) => PaymentTerms::parse(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
     }
 }
 
@@ -455,7 +429,7 @@ fn invoices_csv(path: &Path, text: &str) -> Result<Vec<OpenItem>, String> {
         let terms = match terms {
             Some(i) if !t.cell(row, i).2.is_empty() => {
                 let (l, c, v) = t.cell(row, i);
-                Some(parse_terms(v).map_err(|e| t.err(l, c, e))?)
+                Some(PaymentTerms::parse(v).map_err(|e| t.err(l, c, e))?)
             }
             _ => None,
         };
@@ -595,20 +569,6 @@ fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn terms_forms() {
-        let t = parse_terms("2/10 net 30").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (t.net_days, t.discount_percent, t.discount_days),
-            (30, Decimal::new(2, 0), 10)
-        );
-        for s in ["net 45", "NET45", "n/45", "45"] {
-            assert_eq!(parse_terms(s).map(|t| t.net_days), Ok(45), "{s}");
-        }
-        assert_eq!(parse_terms("1.5/14 n/60").map(|t| t.discount_days), Ok(14));
-        assert!(parse_terms("soon").is_err());
-    }
 
     #[test]
     fn csv_cells_are_located() {
