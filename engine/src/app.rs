@@ -82,6 +82,14 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     if let Some(d) = definitions {
         engine.install(d).await?;
     }
+    if strict {
+        // Connectors read our company profile from the store (the seller party of EDI).
+        match crate::company::load(&cfg.company) {
+            Ok(Some(c)) => crate::company::sync(&engine, &c).await?,
+            Ok(None) => {}
+            Err(e) => return Err(EngineError::Definitions(e)),
+        }
+    }
     {
         let mut tx = engine.store.begin().await?;
         engine.refresh_clock(tx.as_mut()).await?;

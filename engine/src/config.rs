@@ -16,12 +16,14 @@
 //! partners: config/partners       # trading partner profiles (channels::edi)
 //! banks: config/banks             # bank account profiles (one YAML per account, see channels::bank)
 //! reconciliation: config/reconciliation.yaml   # matching tolerances and rule policy
+//! company: config/company.yaml  # our legal name, address, VAT id, bank account (crate::company)
 //! workers: 2
 //! batch: 128                      # step messages per transaction (group commit)
 //! ```
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
-//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`, `ORDO_INBOX`.
+//! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`, `ORDO_INBOX`,
+//! `ORDO_COMPANY`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -77,6 +79,9 @@ pub struct Config {
     pub banks: PathBuf,
     #[serde(default = "default_reconciliation")]
     pub reconciliation: PathBuf,
+    /// Our company profile: the seller on printed and sent documents (`crate::company`).
+    #[serde(default = "default_company")]
+    pub company: PathBuf,
     #[serde(default = "default_workers")]
     pub workers: usize,
     #[serde(default = "default_batch")]
@@ -171,6 +176,9 @@ fn default_banks() -> PathBuf {
 fn default_reconciliation() -> PathBuf {
     "config/reconciliation.yaml".into()
 }
+fn default_company() -> PathBuf {
+    "config/company.yaml".into()
+}
 fn default_workers() -> usize {
     2
 }
@@ -212,6 +220,7 @@ impl Config {
             partners: default_partners(),
             banks: default_banks(),
             reconciliation: default_reconciliation(),
+            company: default_company(),
             // SQLite has one writer; a second worker only waits for it.
             workers: 1,
             batch: default_batch(),
@@ -286,6 +295,9 @@ impl Config {
         }
         if let Some(v) = var("ORDO_RECONCILIATION") {
             self.reconciliation = v.into();
+        }
+        if let Some(v) = var("ORDO_COMPANY") {
+            self.company = v.into();
         }
         if let Some(v) = var("ORDO_OUTBOUND") {
             self.outbound = v.into();

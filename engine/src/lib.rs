@@ -5,6 +5,7 @@
 pub mod app;
 pub mod channels;
 pub mod clock;
+pub mod company;
 pub mod config;
 pub mod model;
 pub mod queue;

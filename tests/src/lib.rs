@@ -138,6 +138,13 @@ impl Project {
             }
         }
         std::fs::copy(src.join("config/seed.json"), dir.join("config/seed.json")).expect("seed");
+        // The seller on printed and sent documents, as the repository ships it.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        std::fs::copy(
+            repo.join("config/company.yaml"),
+            dir.join("config/company.yaml"),
+        )
+        .expect("company profile");
         std::fs::write(
             dir.join("config/ordo.yaml"),
             "store: { sqlite: data/ordo.db }\nqueue: { embedded: {}, visibility_secs: 2 }\nworkers: 2\nbatch: 64\n",

@@ -32,6 +32,7 @@ fn valid_project_passes() {
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         vec![
+            "ok  company ordo Supplies GmbH (config/company.yaml)",
             "ok  order-intake v1 (workflows/order-intake.yaml, 9 steps)",
             "ok  1 rule(s) in rules",
         ]
@@ -540,4 +541,33 @@ fn usage_errors_exit_2() {
     );
     p.expect_code(2, &["run", "--no-such-flag"]);
     p.expect_code(2, &["approve", "not-a-number"]);
+}
+
+/// The seller is configuration: a company profile with a bad IBAN, BIC, VAT id and country is
+/// refused by `ordo check`, each error at the line and column of its value; printing an invoice
+/// with it is refused too.
+#[test]
+fn company_profile_errors_are_located() {
+    let p = Project::fixture("chk-company");
+    p.write(
+        "config/company.yaml",
+        "legal_name: ordo Supplies GmbH\naddress:\n  lines: [Hauptstrasse 1]\n  postal_code: \"10115\"\n  city: Berlin\n  country: Germany\nvat_id: \"123\"\nbank:\n  iban: DE88 3704 0044 0532 0130 00\n  bic: XX\n",
+    );
+    assert_eq!(
+        check_errors(&p),
+        vec![
+            "config/company.yaml:6:12: country 'Germany' is not an ISO 3166 code such as DE",
+            "config/company.yaml:7:9: VAT id '123' must be a country prefix and 2-14 letters or digits (e.g. DE123456789)",
+            "config/company.yaml:9:9: 'DE88 3704 0044 0532 0130 00' is not a valid IBAN (country code, check digits and length per ISO 13616)",
+            "config/company.yaml:10:8: BIC 'XX' is not 8 or 11 characters as ISO 9362 defines",
+        ]
+    );
+    p.write("config/company.yaml", "legal_name: x\nbogus: 1\n");
+    let errors = check_errors(&p);
+    assert!(
+        errors.len() == 1
+            && errors[0].starts_with("config/company.yaml:2:1: ")
+            && errors[0].contains("bogus"),
+        "{errors:?}"
+    );
 }

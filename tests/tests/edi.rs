@@ -117,6 +117,11 @@ both!(partners_order_to_cash, |p: &Project| {
     );
     // 4 × 12.50 = 50.00 net + 19 % VAT = 59.50 → TDS01 total and TDS02 net, in cents.
     assert!(inv810.contains("TDS*5950*5000~"), "{inv810}");
+    // Our own party comes from config/company.yaml (the 850 did not name the seller).
+    assert!(
+        inv810.contains("N1*SE*ordo Supplies GmbH*1*123456789~"),
+        "{inv810}"
+    );
 
     // Acme's 997 for our 810 (group 4): shown on the order.
     let ack = format!(

@@ -58,11 +58,14 @@ fn rabbitmq_unreachable_at_start() {
     );
 }
 
-/// Fails today: PgStore::open (engine/src/store/postgres.rs)
-/// builds its pool with `acquire_timeout(10 s)`; sqlx retries a refused connection inside that
-/// timeout, so the first attempt alone takes 10 s, no "PostgreSQL unreachable, retrying" line
-/// is logged, `connect_retry_secs` is not honoured, and the error is "database: pool timed out
-/// while waiting for an open connection" instead of the refused connection.
+/// An unreachable PostgreSQL at start: `PgStore::open` (engine/src/store/postgres.rs) logs each
+/// refused attempt, honours `connect_retry_secs` and ends with the refused connection as the
+/// reason (a pool with sqlx's own `acquire_timeout` of 10 s would hide all three).
+///
+/// Why this test measures time: what it checks *is* a duration (the configured 3 s). The window
+/// is wide on purpose — from 2.5 s (it did retry for the configured time) to 9 s (it did not sit
+/// in a 10 s pool timeout) — so a slow or busy machine cannot fail it; the log line and the
+/// final reason are checked without timing.
 #[test]
 fn postgres_unreachable_at_start() {
     let Some(p) = Project::cluster_fixture("pg_down") else {

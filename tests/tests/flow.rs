@@ -512,10 +512,9 @@ steps:
 ";
 
 // `run --exit-when-idle` stops when nothing is left to do now; a step waiting for its retry
-// (backoff 2 s) is queued work, so the run waits for it and the instance completes.
-// Fails today on the cluster backend: `is_idle` (engine/src/runtime/services.rs) only looks at
-// the outbox there, not at messages parked in RabbitMQ's `<prefix>.delay.<ms>` queues, so the
-// run exits with the instance still `running` (the embedded backend counts delayed messages).
+// (backoff 2 s) is queued work, so the run waits for it and the instance completes. On the
+// cluster backend the retry sits in RabbitMQ's `<prefix>.delay.<ms>` queues, which `is_idle`
+// (engine/src/runtime/services.rs) counts through `delayed_until`, not through the outbox.
 both!(fixture exit_when_idle_waits_for_a_delayed_retry, |p: &Project| {
     p.write("workflows/slow.yaml", SLOW_RETRY);
     p.ok(&["event", "slow.go", "S-1"]);

@@ -124,6 +124,13 @@ fn full_flow(p: &Project) {
         html.contains("6965.13 EUR") && html.contains("GAD-200"),
         "{html}"
     );
+    // The seller is config/company.yaml, not a name written into the code.
+    assert!(
+        html.contains("<b>ordo Supplies GmbH</b><br>Hauptstrasse 1<br>10115 Berlin")
+            && html.contains("VAT id DE123456789")
+            && html.contains("IBAN DE89 3704 0044 0532 0130 00"),
+        "{html}"
+    );
 
     // Cora never pays: 31 days later the first reminder goes out; paid invoices get none.
     p.ok(&["clock", "advance", "31d"]);

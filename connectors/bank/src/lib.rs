@@ -9,7 +9,9 @@
 //! - [`reference`]: RF / QRR check digits and invoice-number extraction from free text.
 //! - [`matcher`]: `reconcile` and its rules; [`report`]: the per-statement report.
 //! - [`error`]: the crate's one error enum, every variant located.
-//! - `workload` (feature `gen`, default): generated statements + invoices with known truth.
+//! - [`write`]: a camt.053 writer (the demo's bank, benchmarks, round trips).
+//! - `workload` (feature `gen`, for tests and benchmarks only, not in the `ordo` binary):
+//!   generated statements + invoices with known truth.
 //!
 //! See `README.md` beside this crate for the rules, configuration and measured figures.
 
@@ -22,6 +24,7 @@ pub mod reference;
 pub mod report;
 #[cfg(feature = "gen")]
 pub mod workload;
+pub mod write;
 
 pub use error::{BankError, Location};
 pub use fingerprint::{entry_fingerprints, statement_fingerprint};

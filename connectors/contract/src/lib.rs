@@ -13,10 +13,12 @@
 //!
 //! The crate does no I/O and depends on no runtime.
 
+pub mod company;
 pub mod docs;
 pub mod rules;
 pub mod step;
 
+pub use company::Company;
 pub use docs::*;
 
 /// The id a received file is stored under (bank statements, partner interchanges, inbox

@@ -17,5 +17,5 @@ pub mod outbound;
 pub mod profile;
 
 pub use inbound::{ReceiveOutcome, receive_file};
-pub use outbound::{FILE_CHANNEL, PARTNER_DOC, SendDocument};
+pub use outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, SendDocument};
 pub use profile::{DOCUMENTS, EnvelopeId, Partner, parse_separators};

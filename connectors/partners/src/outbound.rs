@@ -11,8 +11,8 @@
 
 use async_trait::async_trait;
 use ordo_contract::{
-    Connector, Invoice, Order, Shipment, StepContext, StepContextExt, StepError, StepInput,
-    StepOutput, data_field,
+    Company, Connector, Invoice, Order, Shipment, StepContext, StepContextExt, StepError,
+    StepInput, StepOutput, data_field,
 };
 use ordo_edi::Standard;
 use ordo_edi::write::{Document, Envelope};
@@ -26,6 +26,9 @@ pub const FILE_CHANNEL: &str = "file";
 /// Document kind of a stored partner profile: `partner/<name>` (the engine keeps it in sync
 /// with `config/partners/<name>.yaml`, folders resolved).
 pub const PARTNER_DOC: &str = "partner";
+
+/// Document kind and id of our company profile, kept by the engine from `config/company.yaml`.
+pub const COMPANY_DOC: (&str, &str) = ("company", "self");
 
 fn permanent(m: impl Into<String>) -> StepError {
     StepError::Permanent(m.into())
@@ -84,7 +87,7 @@ impl Connector for SendDocument {
                 crate::profile::DOCUMENTS.join(", ")
             )));
         }
-        let order: Order = data_field(input.data, "order")?;
+        let mut order: Order = data_field(input.data, "order")?;
         let Some(name) = order.partner.clone() else {
             return Ok(StepOutput::outcome("skipped"));
         };
@@ -96,6 +99,13 @@ impl Connector for SendDocument {
         })?;
         if !partner.wants(which) {
             return Ok(StepOutput::outcome("skipped"));
+        }
+        // We are the seller: when the buyer's order did not name us, our party comes from the
+        // company profile (the same one the printed invoice uses).
+        if !order.parties.iter().any(|p| p.role == "seller")
+            && let Some(company) = ctx.get::<Company>(COMPANY_DOC.0, COMPANY_DOC.1).await?
+        {
+            order.parties.push(company.party());
         }
         let version = partner.version().map_err(permanent)?;
         let x12 = version.standard() == Standard::X12;

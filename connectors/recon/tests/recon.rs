@@ -1,7 +1,7 @@
 //! Import → reconcile → exceptions over the in-memory transaction port: what finance sees.
 
 use chrono::NaiveDate;
-use ordo_bank::workload::write_camt053;
+use ordo_bank::write::write_camt053;
 use ordo_bank::{
     Balance, Direction, Entry, EntryStatus, Format, ParseOptions, Statement, TxDetail,
 };

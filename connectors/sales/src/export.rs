@@ -1,6 +1,7 @@
 //! Invoice export: the stored invoice as pretty JSON, or as a self-contained, printable HTML
 //! page (A4, no scripts, no external assets).
 
+use ordo_contract::Company;
 use serde_json::Value;
 
 fn esc(s: &str) -> String {
@@ -22,8 +23,42 @@ pub fn invoice_json(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_default()
 }
 
-/// `seller` is the issuing company's name line.
-pub fn invoice_html(doc: &Value, seller: &str) -> String {
+/// The seller block (name, address, VAT id, registration, the account to pay to, footer) comes
+/// from the company profile; `logo` is a `data:` URI so the page stays self-contained.
+pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> String {
+    let mut seller = format!("<b>{}</b>", esc(&company.legal_name));
+    for line in company.address_lines() {
+        seller.push_str(&format!("<br>{}", esc(&line)));
+    }
+    if let Some(v) = &company.vat_id {
+        seller.push_str(&format!("<br>VAT id {}", esc(v)));
+    }
+    if let Some(r) = &company.registration {
+        seller.push_str(&format!("<br>{}", esc(r)));
+    }
+    let logo = logo
+        .map(|uri| format!("<img class=logo src=\"{}\" alt=\"\">", esc(uri)))
+        .unwrap_or_default();
+    let mut foot = String::new();
+    if let Some(b) = &company.bank {
+        foot.push_str(&format!(
+            "<p>Please pay to {}, IBAN {}{}{}, quoting invoice {}.</p>",
+            esc(&company.legal_name),
+            esc(&b.iban),
+            b.bic
+                .as_deref()
+                .map(|x| format!(", BIC {}", esc(x)))
+                .unwrap_or_default(),
+            b.name
+                .as_deref()
+                .map(|x| format!(" ({})", esc(x)))
+                .unwrap_or_default(),
+            text(&doc["number"])
+        ));
+    }
+    if let Some(f) = &company.invoice_footer {
+        foot.push_str(&format!("<footer>{}</footer>", esc(f)));
+    }
     let cur = text(&doc["currency"]);
     let mut rows = String::new();
     for l in doc["lines"].as_array().into_iter().flatten() {
@@ -47,8 +82,8 @@ pub fn invoice_html(doc: &Value, seller: &str) -> String {
 <html lang="en"><head><meta charset="utf-8"><title>Invoice {num}</title>
 <style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}}table{{border-collapse:collapse;width:100%}}
 th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-align:right}}h1{{margin-bottom:0}}
-.totals td{{border:none}}@media print{{body{{margin:0}}}}</style></head><body>
-<h1>Invoice {num}</h1><p>{seller}</p>
+.totals td{{border:none}}.logo{{float:right;max-height:20mm}}footer{{margin-top:8mm;font-size:small;color:#555}}@media print{{body{{margin:0}}}}</style></head><body>
+{logo}<h1>Invoice {num}</h1><p class=seller>{seller}</p>
 <table class=totals><tr><td>Customer</td><td>{cust}</td><td>Invoice date</td><td>{issue}</td></tr>
 <tr><td>Order</td><td>{order} (your PO {po})</td><td>Due date</td><td>{due}</td></tr>
 <tr><td>Shipment</td><td>{ship}</td><td>Terms</td><td>{terms}</td></tr></table>
@@ -58,10 +93,9 @@ th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-al
 <table class=totals><tr><td class=n>Net total</td><td class=n>{net} {cur}</td></tr><tr><td class=n>Tax</td><td class=n>{tax} {cur}</td></tr>
 <tr><td class=n><b>Total</b></td><td class=n><b>{total} {cur}</b></td></tr><tr><td class=n>Paid</td><td class=n>{paid} {cur}</td></tr>
 <tr><td class=n>Open</td><td class=n>{open} {cur}</td></tr></table>
-{discount}<p>Status: {status}</p></body></html>
+{discount}<p>Status: {status}</p>{foot}</body></html>
 "#,
         num = text(&doc["number"]),
-        seller = esc(seller),
         cust = text(&doc["customer_id"]),
         issue = text(&doc["issue_date"]),
         order = text(&doc["order_id"]),
@@ -89,7 +123,21 @@ mod tests {
         let doc = json!({ "number": "INV-000007", "customer_id": "C<1>", "currency": "EUR", "total": dec!(1.20), "net_total": dec!(1.01), "tax_total": dec!(0.19),
                           "discount_until": "2026-10-01", "discount_amount": dec!(0.02),
                           "lines": [{ "line_no": 1, "sku": "WIDGET", "description": "Widget & co", "quantity": dec!(3), "uom": "EA", "unit_price": dec!(0.335), "net_amount": dec!(1.01), "tax_rate": dec!(19), "tax_amount": dec!(0.19) }] });
-        let h = invoice_html(&doc, "ordo demo GmbH");
+        let company: Company = serde_json::from_value(json!({
+            "legal_name": "Seller & Sons GmbH", "vat_id": "DE123456789", "registration": "HRB 1",
+            "address": { "lines": ["Hauptstrasse 1"], "postal_code": "10115", "city": "Berlin", "country": "DE" },
+            "bank": { "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX" },
+            "invoice_footer": "Managing director: A. Person" }))
+        .unwrap();
+        let h = invoice_html(&doc, &company, Some("data:image/png;base64,AAAA"));
+        // The seller comes from the profile, escaped, with the account to pay to.
+        assert!(h.contains("<b>Seller &amp; Sons GmbH</b><br>Hauptstrasse 1<br>10115 Berlin<br>DE<br>VAT id DE123456789<br>HRB 1"));
+        assert!(h.contains(
+            "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX, quoting invoice INV-000007"
+        ));
+        assert!(h.contains("<footer>Managing director: A. Person</footer>"));
+        assert!(h.contains("<img class=logo src=\"data:image/png;base64,AAAA\""));
+        assert!(!h.contains("ordo demo GmbH"));
         assert!(h.contains("Invoice INV-000007"));
         assert!(h.contains("C&lt;1&gt;"));
         assert!(h.contains("Widget &amp; co"));

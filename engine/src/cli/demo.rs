@@ -432,7 +432,7 @@ pub(super) fn write_statement(
         date: Some(today),
     });
     let mut xml = String::new();
-    ordo_bank::workload::write_camt053(&stmt, &mut xml);
+    ordo_bank::write::write_camt053(&stmt, &mut xml);
     let inbox = cfg
         .banks
         .parent()
@@ -631,19 +631,13 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     // Goods arrive after the supplier's lead time: first half of each PO, then the rest.
     advance_days(&engine, 6.0).await?;
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    let pos = tx
-        .list_documents("purchase-order", "")
+    let po_docs: Vec<Value> = tx
+        .get_documents("purchase-order", "")
         .await
-        .map_err(|e| e.to_string())?;
-    let mut po_docs = Vec::new();
-    for p in &pos {
-        po_docs.push(
-            tx.get_document("purchase-order", p)
-                .await
-                .map_err(|e| e.to_string())?
-                .unwrap_or(Value::Null),
-        );
-    }
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
     tx.rollback().await.map_err(|e| e.to_string())?;
     let mut receipts = 0;
     for po in &po_docs {

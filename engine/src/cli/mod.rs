@@ -164,7 +164,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             .await
         }
         Command::Invoice { number, html, out } => {
-            sales::invoice_cmd(engine, &number, html, out.as_deref()).await
+            sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }
         Command::Clock { command } => clock(engine, command).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
@@ -186,6 +186,18 @@ fn check(cfg: &Config, json: bool) -> ExitCode {
     let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners);
     channels_ok.extend(edi_ok);
     channel_errors.extend(edi_errors);
+    match ordo::company::load(&cfg.company) {
+        Ok(Some(c)) => channels_ok.push(format!(
+            "ok  company {} ({})",
+            c.legal_name,
+            cfg.company.display()
+        )),
+        Ok(None) => channels_ok.push(format!(
+            "--  no company profile at {}: invoices cannot be printed",
+            cfg.company.display()
+        )),
+        Err(e) => channel_errors.extend(e),
+    }
     let defs = match (
         app::load_definitions(cfg, &registry, &host),
         channel_errors.is_empty(),
@@ -406,16 +418,14 @@ async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitCode,
         // What was exchanged with the trading partner this order came from, with their acks.
         let mut edi = Vec::new();
         if let Some(partner) = inst.data["order"]["partner"].as_str() {
-            for id in tx
-                .list_documents("edi_sent", &format!("{partner}:"))
-                .await?
-            {
-                if let Some(d) = tx.get_document("edi_sent", &id).await?
-                    && d["order_id"] == inst.business_key.as_str()
-                {
-                    edi.push(d);
-                }
-            }
+            // One query for the partner's messages, not one per message.
+            edi.extend(
+                tx.get_documents("edi_sent", &format!("{partner}:"))
+                    .await?
+                    .into_iter()
+                    .map(|(_, d)| d)
+                    .filter(|d| d["order_id"] == inst.business_key.as_str()),
+            );
         }
         if json {
             out.push(

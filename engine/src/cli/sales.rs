@@ -160,6 +160,7 @@ pub async fn pay_cmd(
 
 pub async fn invoice_cmd(
     engine: &Arc<Engine>,
+    cfg: &ordo::config::Config,
     number: &str,
     html: bool,
     out: Option<&Path>,
@@ -171,7 +172,25 @@ pub async fn invoice_cmd(
         return Ok(super::fail(format!("no invoice '{number}'")));
     };
     let text = if html {
-        ordo_sales::export::invoice_html(&doc, "ordo demo GmbH, Hauptstrasse 1, 10115 Berlin")
+        // The seller is configuration: the company profile, validated like `ordo check` does.
+        let company = match ordo::company::load(&cfg.company) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Ok(super::fail(format!(
+                    "{}: no company profile; invoices need the seller's legal name, address and VAT id (see config/company.yaml in the repository)",
+                    cfg.company.display()
+                )));
+            }
+            Err(e) => return Ok(super::fail(e.join("\n"))),
+        };
+        let logo = match &company.logo {
+            Some(l) => match ordo::company::logo_data_uri(&cfg.company, l) {
+                Ok(uri) => Some(uri),
+                Err(e) => return Ok(super::fail(e)),
+            },
+            None => None,
+        };
+        ordo_sales::export::invoice_html(&doc, &company, logo.as_deref())
     } else {
         ordo_sales::export::invoice_json(&doc)
     };

@@ -209,3 +209,46 @@ pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
         format!("{path}:{}:{}: {msg}", loc.line(), loc.column())
     }
 }
+
+/// Where the value of `keys` (a path of mapping keys from the top) is written in a YAML file,
+/// as `path:line:col`; the deepest key found when the path does not reach a value, `path:1:1`
+/// when nothing matches. Config loaders use it to locate a problem they find after parsing
+/// (a bad IBAN, a folder outside the data root) at the key a person must change.
+pub fn locate(path: &str, src: &str, keys: &[&str]) -> String {
+    use raw::{Node, Pos, S};
+    let Ok(root) = serde_saphyr::from_str::<S<Node>>(src) else {
+        return format!("{path}:1:1");
+    };
+    let mut pos = Pos { line: 1, col: 1 };
+    let mut node = &root;
+    for key in keys {
+        let Node::Map(entries) = &node.value else {
+            break;
+        };
+        let Some((k, v)) = entries.iter().find(|(k, _)| k.value == *key) else {
+            break;
+        };
+        pos = Pos::from(&k.referenced);
+        let value = Pos::from(&v.referenced);
+        if value.line > 1 || value.col > 1 {
+            pos = value;
+        }
+        node = v;
+    }
+    format!("{path}:{}:{}", pos.line, pos.col)
+}
+
+#[cfg(test)]
+mod locate_tests {
+    #[test]
+    fn a_nested_key_is_located_at_its_value() {
+        let src = "legal_name: x\nbank:\n  bic: AB\n  iban: DE00 1\n";
+        assert_eq!(
+            super::locate("c.yaml", src, &["bank", "iban"]),
+            "c.yaml:4:9"
+        );
+        assert_eq!(super::locate("c.yaml", src, &["legal_name"]), "c.yaml:1:13");
+        assert_eq!(super::locate("c.yaml", src, &["nope"]), "c.yaml:1:1");
+        assert_eq!(super::locate("c.yaml", "[: bad", &["x"]), "c.yaml:1:1");
+    }
+}
