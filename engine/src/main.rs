@@ -116,6 +116,9 @@ enum Command {
         /// Folder for the demo's database and outbound files (emptied first).
         #[arg(long, default_value = "data/demo")]
         dir: PathBuf,
+        /// Cluster backend: keep the run's PostgreSQL schema and RabbitMQ queues afterwards.
+        #[arg(long)]
+        keep: bool,
     },
     /// Book a goods receipt against a purchase order (all open lines, or --lines SKU=QTY,...).
     Receive {

@@ -157,11 +157,57 @@ struct Expect {
     extra_shipment_ok: bool,
 }
 
-pub async fn run(cfg: &Config, orders: usize, dir: PathBuf) -> ExitCode {
-    match demo(cfg, orders, dir).await {
+pub async fn run(cfg: &Config, orders: usize, dir: PathBuf, keep: bool) -> ExitCode {
+    let cfg = own_backend(cfg);
+    let result = demo(&cfg, orders, dir).await;
+    if !keep {
+        drop_backend(&cfg).await;
+    }
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(super::FAIL),
         Err(e) => super::fail(format!("demo failed: {e}")),
+    }
+}
+
+/// The demo never touches a deployment's data: embedded, it uses its own folder; on the cluster
+/// backend, a PostgreSQL schema and a RabbitMQ prefix of its own for this run.
+fn own_backend(cfg: &Config) -> Config {
+    let mut cfg = cfg.clone();
+    if cfg.store.postgres.is_some() {
+        let run = format!(
+            "ordo_demo_{}_{}",
+            std::process::id(),
+            ordo::clock::real_now_ms()
+        );
+        cfg.queue.prefix = run.replace('_', "-");
+        cfg.store.schema = Some(run);
+    }
+    cfg
+}
+
+/// Drops the run's schema and queues (cluster backend; the delay queues expire by themselves).
+async fn drop_backend(cfg: &Config) {
+    let (Some(url), Some(schema), Some(amqp)) =
+        (&cfg.store.postgres, &cfg.store.schema, &cfg.queue.amqp)
+    else {
+        return;
+    };
+    if let Err(e) = ordo::store::postgres::PgStore::drop_schema(url, schema).await {
+        eprintln!("could not drop the demo's schema {schema}: {e}");
+    }
+    let wait = std::time::Duration::from_secs(cfg.connect_retry_secs.min(10));
+    match ordo::queue::amqp::AmqpQueue::connect(amqp, &cfg.queue.prefix, 1, wait).await {
+        Ok(q) => {
+            if let Err(e) = q.delete_topology().await {
+                eprintln!(
+                    "could not delete the demo's queues {}.*: {e}",
+                    cfg.queue.prefix
+                );
+            }
+            ordo::queue::Queue::close(&q).await;
+        }
+        Err(e) => eprintln!("could not delete the demo's queues: {e}"),
     }
 }
 
@@ -169,9 +215,10 @@ pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, C
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut cfg = cfg.clone();
-    cfg.store.sqlite = Some(dir.join("ordo.db"));
-    cfg.store.postgres = None;
-    cfg.queue.amqp = None;
+    if cfg.store.postgres.is_none() {
+        cfg.store.sqlite = Some(dir.join("ordo.db"));
+        cfg.queue.amqp = None;
+    }
     cfg.outbound = dir.join("outbound");
     // The demo's own folders, so it never takes files meant for a real deployment: no partner
     // profiles, and one bank account whose statements the demo writes itself.
@@ -194,6 +241,39 @@ pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, C
         .await
         .map_err(|e| e.to_string())?;
     Ok((engine, cfg))
+}
+
+/// Which backend a run uses, for the first line of the demo and the benchmarks.
+pub fn backend_line(cfg: &Config) -> String {
+    match (&cfg.store.postgres, &cfg.store.sqlite) {
+        (Some(url), _) => format!(
+            "backend: PostgreSQL {} (schema {}) + RabbitMQ {} (prefix {}), {} worker(s)",
+            redact(url),
+            cfg.store.schema.as_deref().unwrap_or("public"),
+            redact(cfg.queue.amqp.as_deref().unwrap_or_default()),
+            cfg.queue.prefix,
+            cfg.workers
+        ),
+        (None, Some(path)) => format!(
+            "backend: embedded, SQLite {} with its durable queue",
+            path.display()
+        ),
+        (None, None) => "backend: none configured".into(),
+    }
+}
+
+/// A connection URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 pub async fn run_until_idle(engine: &Arc<Engine>, cfg: &Config) -> Result<(), String> {
@@ -496,6 +576,7 @@ pub(super) async fn reconcile_imported(
 async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String> {
     let started = std::time::Instant::now();
     let (engine, cfg) = fresh_engine(cfg, &dir).await?;
+    println!("{}", backend_line(&cfg));
     let custs = customers();
     match sales::import_value(&engine, &master_data(&custs, 1_000_000))
         .await
@@ -893,4 +974,35 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     );
     engine.store.close().await;
     Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_demo_gets_its_own_schema_and_prefix_and_hides_passwords() {
+        let mut cfg = Config::embedded_default();
+        assert_eq!(
+            own_backend(&cfg).store.schema,
+            None,
+            "embedded keeps its folder"
+        );
+        cfg.store.sqlite = None;
+        cfg.store.postgres = Some("postgres://postgres@127.0.0.1:5432/test".into());
+        cfg.store.schema = Some("ordo".into());
+        cfg.queue.amqp = Some("amqp://guest:secret@127.0.0.1:5672/%2f".into());
+        let own = own_backend(&cfg);
+        let schema = own.store.schema.clone().unwrap_or_default();
+        assert!(
+            schema.starts_with("ordo_demo_") && schema != "ordo",
+            "{schema}"
+        );
+        assert_eq!(own.queue.prefix, schema.replace('_', "-"));
+        let line = backend_line(&own);
+        assert!(
+            line.contains("amqp://guest:***@127.0.0.1") && !line.contains("secret"),
+            "{line}"
+        );
+    }
 }

@@ -44,7 +44,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
             command: RulesCommand::Test { name },
         } => rules_test(&cfg, name.as_deref(), json),
         Command::Bench { command } => bench::run(&cfg, command, json).await,
-        Command::Demo { orders, dir } => demo::run(&cfg, orders, dir).await,
+        Command::Demo { orders, dir, keep } => demo::run(&cfg, orders, dir, keep).await,
         command => {
             let strict = matches!(
                 command,
