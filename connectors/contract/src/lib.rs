@@ -28,3 +28,41 @@ pub fn content_id(bytes: &[u8]) -> String {
 }
 
 pub use step::*;
+
+/// What an error message or a quarantine reason may quote of an input: at most `max`
+/// characters of `text`, control characters shown as spaces, and `… (N characters)` when it
+/// was cut. Every reason that echoes input goes through this, so a hostile 60 MB field yields
+/// a short message, never a copy of itself.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(max) {
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    let rest = chars.count();
+    if rest > 0 {
+        out.push_str(&format!("… ({} characters)", max + rest));
+    }
+    out
+}
+
+/// The default of `limits.max_excerpt_chars`, for crates that are given no limit.
+pub const DEFAULT_EXCERPT_CHARS: usize = 200;
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_bounded_and_say_how_long_the_input_was() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("a\nb", 10), "a b");
+        let long = "x".repeat(2_000_000);
+        let e = excerpt(&long, 20);
+        assert!(
+            e.starts_with(&"x".repeat(20)) && e.ends_with("(2000000 characters)"),
+            "{e}"
+        );
+        assert!(e.len() < 60);
+    }
+}
