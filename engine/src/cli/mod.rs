@@ -46,6 +46,14 @@ pub async fn dispatch(args: Args) -> ExitCode {
         Command::Bench { command } => bench::run(&cfg, command, json).await,
         Command::Demo { orders, dir } => demo::run(&cfg, orders, dir).await,
         command => {
+            // one `ordo run` per embedded store, held until this process ends
+            let _lock = match &command {
+                Command::Run { .. } => match app::lock_embedded(&cfg) {
+                    Ok(l) => l,
+                    Err(e) => return fail(e),
+                },
+                _ => None,
+            };
             let strict = matches!(
                 command,
                 Command::Run { .. } | Command::Submit { .. } | Command::Event { .. }
@@ -181,9 +189,10 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
 fn check(cfg: &Config, json: bool) -> ExitCode {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
+    let folders = cfg.folders();
     let (mut channels_ok, mut channel_errors) =
-        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation);
-    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners);
+        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation, &folders);
+    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners, &folders);
     channels_ok.extend(edi_ok);
     channel_errors.extend(edi_errors);
     let defs = match (
