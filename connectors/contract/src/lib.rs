@@ -33,15 +33,26 @@ pub use step::*;
 /// characters of `text`, control characters shown as spaces, and `… (N characters)` when it
 /// was cut. Every reason that echoes input goes through this, so a hostile 60 MB field yields
 /// a short message, never a copy of itself.
+/// An excerpt of an excerpt keeps the length of the original.
 pub fn excerpt(text: &str, max: usize) -> String {
+    // already an excerpt: cut its text, keep the original length
+    let (body, total) = match text.rsplit_once("… (").and_then(|(b, tail)| {
+        let n = tail.strip_suffix(" characters)")?.parse::<usize>().ok()?;
+        Some((b, n))
+    }) {
+        Some((b, n)) => (b, Some(n)),
+        None => (text, None),
+    };
     let mut out = String::new();
-    let mut chars = text.chars();
+    let mut chars = body.chars();
     for c in chars.by_ref().take(max) {
         out.push(if c.is_control() { ' ' } else { c });
     }
     let rest = chars.count();
-    if rest > 0 {
-        out.push_str(&format!("… ({} characters)", max + rest));
+    match total {
+        Some(n) => out.push_str(&format!("… ({n} characters)")),
+        None if rest > 0 => out.push_str(&format!("… ({} characters)", max + rest)),
+        None => {}
     }
     out
 }
@@ -64,5 +75,6 @@ mod excerpt_tests {
             "{e}"
         );
         assert!(e.len() < 60);
+        assert_eq!(excerpt(&e, 5), "xxxxx… (2000000 characters)");
     }
 }
