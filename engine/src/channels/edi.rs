@@ -9,7 +9,9 @@
 //! moves to `archive/`, or to `quarantine/` beside `NAME.reason.txt` when anything in it needs
 //! a person (unknown sender, duplicate, rejected sets, unreadable). A crash between commit and
 //! move is healed by the next scan, which finds the file's content stored and finishes the
-//! move with the recorded verdict.
+//! move with the recorded verdict. Files are claimed first (`super::claims`: one process per
+//! file), a file over `limits.max_edi_file_bytes` is quarantined unread, and a partner whose
+//! folders leave the data root (also through a symbolic link that appeared later) is skipped.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
