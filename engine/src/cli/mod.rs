@@ -46,14 +46,6 @@ pub async fn dispatch(args: Args) -> ExitCode {
         Command::Bench { command } => bench::run(&cfg, command, json).await,
         Command::Demo { orders, dir } => demo::run(&cfg, orders, dir).await,
         command => {
-            // one `ordo run` per embedded store, held until this process ends
-            let _lock = match &command {
-                Command::Run { .. } => match app::lock_embedded(&cfg) {
-                    Ok(l) => l,
-                    Err(e) => return fail(e),
-                },
-                _ => None,
-            };
             let strict = matches!(
                 command,
                 Command::Run { .. } | Command::Submit { .. } | Command::Event { .. }
@@ -82,6 +74,12 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 exit_when_idle,
                 hot_reload: !no_reload,
                 stop: None,
+            };
+            // one `ordo run` per embedded store, held until this process ends; taken after
+            // the definitions were checked, so a bad file is still reported first
+            let _lock = match app::lock_embedded(cfg) {
+                Ok(l) => l,
+                Err(e) => return fail(e),
             };
             match ordo::runtime::run(engine.clone(), opts).await {
                 Ok(n) => {
