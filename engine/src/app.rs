@@ -79,6 +79,8 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.partners_dir = cfg.partners.clone();
     engine.inbox_dir = cfg.inbox.clone();
     engine.recon_policy = cfg.reconciliation.clone();
+    engine.folders = cfg.folders();
+    engine.limits = cfg.limits.clone();
     if let Some(d) = definitions {
         engine.install(d).await?;
     }
@@ -96,6 +98,51 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
         tx.rollback().await?;
     }
     Ok(Arc::new(engine))
+}
+
+/// The lock that makes `ordo run` the only engine on an embedded store: an exclusive `flock`
+/// on `DB.lock` beside the SQLite file (`data/ordo.db.lock`), held for the life of the
+/// process (the operating system drops it however the process ends) and naming its pid. A
+/// second `ordo run` on the same data folder is refused, naming the holder. Other commands
+/// (`submit`, `approve`, ...) share the store with the running engine and take no lock.
+pub fn lock_embedded(cfg: &Config) -> Result<Option<std::fs::File>, EngineError> {
+    use std::io::{Read, Seek, Write};
+    let Some(db) = &cfg.store.sqlite else {
+        return Ok(None);
+    };
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path = db.with_file_name(name);
+    let refused = |m: String| EngineError::Refused(format!("{}: {m}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| refused(e.to_string()))?;
+    }
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| refused(e.to_string()))?;
+    if file.try_lock().is_err() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = ordo_contract::excerpt(holder.trim(), 40);
+        return Err(refused(format!(
+            "another `ordo run` (pid {}) already runs on this embedded store; one engine per data folder (use the cluster backend to run several)",
+            if holder.is_empty() {
+                "unknown"
+            } else {
+                &holder
+            }
+        )));
+    }
+    let pid = std::process::id().to_string();
+    let _ = file
+        .set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| file.write_all(pid.as_bytes()));
+    Ok(Some(file))
 }
 
 /// Commits a command's transaction and, on the cluster backend, publishes what it enqueued

@@ -19,11 +19,16 @@
 //! company: config/company.yaml  # our legal name, address, VAT id, bank account (crate::company)
 //! workers: 2
 //! batch: 128                      # step messages per transaction (group commit)
+//! data: data                      # the data root: every folder a channel uses must be inside it
+//! allowed_folders: []             # ... or inside one of these (e.g. a mounted EDI share)
 //! ```
+//! Folders (inbox, outbound, and those of partner and bank profiles) outside the data root and
+//! `allowed_folders`, also through a symbolic link, are refused (see `channels::folders`);
+//! `inbox` and `outbound` default to `DATA/inbox` and `DATA/outbound`.
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
 //! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`, `ORDO_INBOX`,
-//! `ORDO_COMPANY`.
+//! `ORDO_COMPANY`, `ORDO_DATA`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -92,6 +97,13 @@ pub struct Config {
     /// Bounds on everything that comes from outside (files, ids, quantities, step counts).
     #[serde(default)]
     pub limits: Limits,
+    /// The data root: every folder a channel reads or writes must lie inside it (or inside one
+    /// of `allowed_folders`).
+    #[serde(default = "default_data")]
+    pub data: PathBuf,
+    /// Folders outside the data root that channels may use all the same.
+    #[serde(default)]
+    pub allowed_folders: Vec<PathBuf>,
 }
 
 /// Bounds on input from outside and on runaway work, `limits:` in the config. Every value from
@@ -154,6 +166,9 @@ fn default_prefetch() -> u16 {
 }
 fn default_visibility() -> u64 {
     30
+}
+fn default_data() -> PathBuf {
+    "data".into()
 }
 fn default_workflows() -> PathBuf {
     "workflows".into()
@@ -226,13 +241,16 @@ impl Config {
             batch: default_batch(),
             connect_retry_secs: default_connect_secs(),
             limits: Limits::default(),
+            data: default_data(),
+            allowed_folders: Vec::new(),
         }
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let p = path.display().to_string();
+        let mut text = String::new();
         let mut cfg = if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+            text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
                 path: p.clone(),
                 message: e.to_string(),
             })?;
@@ -254,8 +272,39 @@ impl Config {
             });
         };
         cfg.apply_env();
+        // the inbox and outbound folders follow a moved data root unless set
+        if cfg.data != default_data() {
+            if cfg.inbox == default_inbox() {
+                cfg.inbox = cfg.data.join("inbox");
+            }
+            if cfg.outbound == default_outbound() {
+                cfg.outbound = cfg.data.join("outbound");
+            }
+        }
         cfg.validate(&p)?;
+        cfg.check_folders(&p, &text)?;
         Ok(cfg)
+    }
+
+    /// The data root and allow-list every channel folder is checked against.
+    pub fn folders(&self) -> crate::channels::folders::Folders {
+        crate::channels::folders::Folders::new(&self.data, &self.allowed_folders)
+    }
+
+    /// `inbox` and `outbound` inside the data root or `allowed_folders`; an error is located
+    /// `path:line:col` at the key (`path:1:1` when it comes from the environment or a default).
+    fn check_folders(&self, path: &str, text: &str) -> Result<(), ConfigError> {
+        let folders = self.folders();
+        for (key, dir) in [("inbox", &self.inbox), ("outbound", &self.outbound)] {
+            if let Err(e) = folders.check(dir) {
+                let (line, col) = key_position(text, key);
+                return Err(ConfigError::Invalid {
+                    path: format!("{path}:{line}:{col}"),
+                    message: format!("{key}: {e}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn apply_env(&mut self) {
@@ -283,6 +332,9 @@ impl Config {
         }
         if let Some(v) = var("ORDO_RULES") {
             self.rules = v.into();
+        }
+        if let Some(v) = var("ORDO_DATA") {
+            self.data = v.into();
         }
         if let Some(v) = var("ORDO_INBOX") {
             self.inbox = v.into();
@@ -338,6 +390,12 @@ impl Config {
     pub fn is_embedded(&self) -> bool {
         self.store.sqlite.is_some()
     }
+}
+
+/// 1-based line and column of the top-level or nested key `key:` in a YAML text, `(1, 1)`
+/// when it is not there (`ordo_workflow::key_position`, the one locator of config keys).
+pub fn key_position(text: &str, key: &str) -> (usize, usize) {
+    ordo_workflow::key_position(text, &[key]).unwrap_or((1, 1))
 }
 
 #[cfg(test)]

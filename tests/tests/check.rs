@@ -556,10 +556,10 @@ fn company_profile_errors_are_located() {
     assert_eq!(
         check_errors(&p),
         vec![
-            "config/company.yaml:6:12: country 'Germany' is not an ISO 3166 code such as DE",
-            "config/company.yaml:7:9: VAT id '123' must be a country prefix and 2-14 letters or digits (e.g. DE123456789)",
-            "config/company.yaml:9:9: 'DE88 3704 0044 0532 0130 00' is not a valid IBAN (country code, check digits and length per ISO 13616)",
-            "config/company.yaml:10:8: BIC 'XX' is not 8 or 11 characters as ISO 9362 defines",
+            "config/company.yaml:6:3: country 'Germany' is not an ISO 3166 code such as DE",
+            "config/company.yaml:7:1: VAT id '123' must be a country prefix and 2-14 letters or digits (e.g. DE123456789)",
+            "config/company.yaml:9:3: 'DE88 3704 0044 0532 0130 00' is not a valid IBAN (country code, check digits and length per ISO 13616)",
+            "config/company.yaml:10:3: BIC 'XX' is not 8 or 11 characters as ISO 9362 defines",
         ]
     );
     p.write("config/company.yaml", "legal_name: x\nbogus: 1\n");

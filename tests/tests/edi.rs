@@ -41,11 +41,13 @@ fn x850(ctl: u32, sender: &str, po: &str, sku: &str, qty: u32) -> String {
 
 const ORDERS: &str = "UNA:+.? 'UNB+UNOC:3+3014531200003:14+4012345000009:14+261123:1200+77'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-88+9'DTM+137:20261123:102'NAD+BY+3014531200003::9'LIN+1++WID-100:SA'QTY+21:5'PRI+AAA:12.50'UNS+S'UNT+9+1'UNZ+1+77'";
 
+/// The files in `dir` (not `.`-names: the engine's `.claimed/` work folder, files being written).
 fn listing(p: &Project, dir: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();

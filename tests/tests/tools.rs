@@ -19,6 +19,15 @@ fn edi(name: &str) -> String {
     ws(&format!("connectors/edi/tests/fixtures/{name}"))
 }
 
+/// A copy of an X12 850 sample in the project with its CTT01 corrected to the five PO1 lines
+/// it has: the upstream sample states 1, which the line-count check rightly rejects.
+fn edi_ctt_fixed(p: &Project, name: &str) -> String {
+    let text = std::fs::read_to_string(edi(name)).expect("fixture");
+    assert!(text.contains("CTT*1*"), "{name}");
+    p.write(name, &text.replace("CTT*1*", "CTT*5*"));
+    p.path(name).display().to_string()
+}
+
 fn bank(name: &str) -> String {
     ws(&format!("connectors/bank/tests/fixtures/{name}"))
 }
@@ -30,7 +39,7 @@ fn parse_json(text: &str) -> Value {
 #[test]
 fn edi_850_parses_and_maps_to_an_order() {
     let p = Project::embedded("tools-850");
-    let f = edi("x12-4010-850-basic-lf.edi");
+    let f = edi_ctt_fixed(&p, "x12-4010-850-basic-lf.edi");
     let v = p.json(&["edi", "parse", &f]);
     assert_eq!(v["valid"], true, "{v}");
     let ich = &v["interchanges"][0];
@@ -121,7 +130,7 @@ fn broken_edi_exits_1_with_located_errors() {
 #[test]
 fn ack_of_a_wrong_se_count_rejects_the_set() {
     let p = Project::embedded("tools-ack");
-    let f = edi("x12-4010-850-wrong-se-count.edi");
+    let f = edi_ctt_fixed(&p, "x12-4010-850-wrong-se-count.edi");
     let out = p.ok(&[
         "edi",
         "ack",
@@ -172,7 +181,7 @@ fn rendered_documents_parse_back_clean() {
     let orders = p.ok(&[
         "edi",
         "to-order",
-        &edi("x12-4010-850-basic-lf.edi"),
+        &edi_ctt_fixed(&p, "x12-4010-850-basic-lf.edi"),
         "--customer",
         "C1",
     ]);

@@ -6,7 +6,8 @@
 #    temporary directory when npm is available;
 # 2. writes one of each outbound kind with `cargo run -p ordo-edi --example write_samples`;
 # 3. runs the independent validators and exits non-zero on any rejection:
-#    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 997, 999);
+#    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 997, 999, TA1);
+#      the TA1s are named ta1-*.edi because node-x12 refuses a TA1 outside a group;
 #    - pyx12 (check_x12_pyx12.py): 997 and 999. pyx12's maps carry HIPAA code lists for
 #      ISA05/ISA07, AK101 and AK201, so a copy is checked with those three values swapped for
 #      HIPAA ones (08->ZZ, PO->HC, 850->837); everything else (loops, AK3/AK4/AK5/AK9 and
@@ -49,12 +50,13 @@ fail=0
 check() { echo "+ ${*##*/}"; "$@" || fail=1; }
 
 X12=("$OUT"/x12-*.edi)
+TA1=("$OUT"/ta1-x12-*.edi)
 ACKS=("$OUT"/x12-*-99[79]-*.edi)
 EDI=("$OUT"/edifact-d*.edi)
 CONTRL=("$OUT"/edifact-contrl-*.edi)
 
 echo "== bots grammar (X12)"
-check "$PY" "$HERE/check_x12_bots.py" "${X12[@]}"
+check "$PY" "$HERE/check_x12_bots.py" "${X12[@]}" "${TA1[@]}"
 
 echo "== pyx12 (997/999, HIPAA code-list values swapped in a copy)"
 mkdir -p "$OUT/pyx12"

@@ -33,3 +33,53 @@ pub fn content_id(bytes: &[u8]) -> String {
 }
 
 pub use step::*;
+
+/// What an error message or a quarantine reason may quote of an input: at most `max`
+/// characters of `text`, control characters shown as spaces, and `… (N characters)` when it
+/// was cut. Every reason that echoes input goes through this, so a hostile 60 MB field yields
+/// a short message, never a copy of itself.
+/// An excerpt of an excerpt keeps the length of the original.
+pub fn excerpt(text: &str, max: usize) -> String {
+    // already an excerpt: cut its text, keep the original length
+    let (body, total) = match text.rsplit_once("… (").and_then(|(b, tail)| {
+        let n = tail.strip_suffix(" characters)")?.parse::<usize>().ok()?;
+        Some((b, n))
+    }) {
+        Some((b, n)) => (b, Some(n)),
+        None => (text, None),
+    };
+    let mut out = String::new();
+    let mut chars = body.chars();
+    for c in chars.by_ref().take(max) {
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    let rest = chars.count();
+    match total {
+        Some(n) => out.push_str(&format!("… ({n} characters)")),
+        None if rest > 0 => out.push_str(&format!("… ({} characters)", max + rest)),
+        None => {}
+    }
+    out
+}
+
+/// The default of `limits.max_excerpt_chars`, for crates that are given no limit.
+pub const DEFAULT_EXCERPT_CHARS: usize = 200;
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_bounded_and_say_how_long_the_input_was() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("a\nb", 10), "a b");
+        let long = "x".repeat(2_000_000);
+        let e = excerpt(&long, 20);
+        assert!(
+            e.starts_with(&"x".repeat(20)) && e.ends_with("(2000000 characters)"),
+            "{e}"
+        );
+        assert!(e.len() < 60);
+        assert_eq!(excerpt(&e, 5), "xxxxx… (2000000 characters)");
+    }
+}

@@ -1,16 +1,18 @@
 //! Writes one of each outbound document kind into a directory, for the external cross-check
 //! (`tools/edi-crosscheck/run.sh`): `cargo run -p ordo-edi --example write_samples -- OUTDIR`.
 //!
-//! 855/856/810 (4010), 997 accepted and rejected (4010), 999 rejected (5010), ORDRSP, DESADV,
-//! INVOIC (D96A), CONTRL accepted and rejected. Exits 1 if anything cannot be written or does not
+//! 855/856/810 (4010), 997 accepted and rejected (4010), 999 rejected (5010), TA1 accepted and
+//! rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL accepted and rejected. Exits 1 if anything cannot be written or does not
 //! read back without issues.
 
 use std::path::PathBuf;
 
-use ordo_edi::ack::{AckKind, AckOptions, ContrlOptions, contrl, x12_ack};
+use ordo_edi::ack::{AckKind, AckOptions, ContrlOptions, Ta1Options, contrl, ta1, x12_ack};
 use ordo_edi::{Version, demo, map, validate, write};
 
-const X12_850: &[u8] = include_bytes!("../tests/fixtures/x12-4010-850-basic-lf.edi");
+const X12_850: &[u8] = include_bytes!("../tests/fixtures/x12-4010-850-no-newlines.edi");
+const X12_850_BAD_ENVELOPE: &[u8] =
+    include_bytes!("../tests/fixtures/own-x12-850-iea-count-wrong.edi");
 const X12_850_BAD: &[u8] = include_bytes!("../tests/fixtures/bad-dates-and-codes-850.edi");
 const EDIFACT_ORDERS: &[u8] =
     include_bytes!("../tests/fixtures/edifact-d96a-orders-two-msgs-no-una.edi");
@@ -86,6 +88,13 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             name,
             x12_ack(&ich, &validate(&ich), &AckOptions::new(kind, ctl, ts))?,
         ));
+    }
+    for (name, input, ctl) in [
+        ("ta1-x12-4010-accepted.edi", X12_850, 305),
+        ("ta1-x12-4010-rejected.edi", X12_850_BAD_ENVELOPE, 306),
+    ] {
+        let ich = ordo_edi::read(input).next().ok_or("no interchange")??;
+        files.push((name, ta1(&ich, &validate(&ich), &Ta1Options::new(ctl, ts))?));
     }
     for (name, input, ctl) in [
         ("edifact-contrl-accepted.edi", EDIFACT_ORDERS, 401),

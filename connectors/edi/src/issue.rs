@@ -96,6 +96,19 @@ codes! {
     InvalidValue => Element, Error, "7", "12", "invalid value";
     TooManyRepetitions => Element, Error, "12", "16", "too many repetitions";
     TooManyComponents => Element, Error, "13", "16", "too many components";
+    // control totals (crate::totals): a count that does not match rejects the set; a hash total
+    // only warns, since partners compute it in different ways (see the repo's samples)
+    LineCountWrong => Element, Error, "7", "12", "control total: number of line items does not match";
+    HashTotalWrong => Element, Warning, "7", "12", "control total: hash total does not match the sum of quantities";
+}
+
+/// Most characters of input an [`Issue`] keeps (its value, detail and segment tag): an
+/// element 2 MB long is reported by its first characters and its length, never copied whole.
+pub const MAX_VALUE_CHARS: usize = 100;
+
+/// `text` cut to [`MAX_VALUE_CHARS`] (see [`ordo_contract::excerpt`]).
+pub fn bounded(text: &str) -> String {
+    ordo_contract::excerpt(text, MAX_VALUE_CHARS)
 }
 
 /// Where a segment is.
@@ -143,17 +156,26 @@ impl Issue {
     }
 }
 
+/// Shows the issue; the input it quotes (value, detail, tag) is cut to the formatter's precision
+/// when one is given (`{issue:.40}`, the caller's `limits.max_excerpt_chars`), else to
+/// [`MAX_VALUE_CHARS`].
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "interchange {}", self.interchange)?;
+        let max = f.precision().unwrap_or(MAX_VALUE_CHARS);
+        let ex = |s: &str| ordo_contract::excerpt(s, max);
+        write!(f, "interchange {}", ex(&self.interchange))?;
         if let Some((_, g)) = &self.group {
-            write!(f, " group {}", if g.is_empty() { "-" } else { g })?;
+            write!(
+                f,
+                " group {}",
+                if g.is_empty() { "-".into() } else { ex(g) }
+            )?;
         }
         if let Some((_, t)) = &self.transaction {
-            write!(f, " transaction {t}")?;
+            write!(f, " transaction {}", ex(t))?;
         }
         if let Some(s) = &self.segment {
-            write!(f, ": segment {} {}", s.index, s.tag)?;
+            write!(f, ": segment {} {}", s.index, ex(&s.tag))?;
             if let Some(p) = s.position {
                 write!(f, " (set pos {p})")?;
             }
@@ -174,10 +196,10 @@ impl fmt::Display for Issue {
             self.code.edifact()
         )?;
         if let Some(v) = &self.value {
-            write!(f, " value {v:?}")?;
+            write!(f, " value {:?}", ex(v))?;
         }
         if !self.detail.is_empty() {
-            write!(f, " ({})", self.detail)?;
+            write!(f, " ({})", ex(&self.detail))?;
         }
         Ok(())
     }

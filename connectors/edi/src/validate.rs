@@ -1,6 +1,6 @@
 //! Transaction validation: segment order, loops and occurrence against the set's schema, then
-//! element requirement, length, type, code values and dates; plus the 856 HL hierarchy and
-//! EDIFACT DTM formats. Every finding is a located [`Issue`] with its standard code.
+//! element requirement, length, type, code values and dates; plus the 856 HL hierarchy,
+//! EDIFACT DTM formats and the control totals (`CTT`, `CNT`, [`crate::totals`]). Every finding is a located [`Issue`] with its standard code.
 //!
 //! Segments are matched greedily against the schema tree: a segment is looked for from the
 //! current position forward in the innermost loop, then in each enclosing loop; mandatory
@@ -107,6 +107,7 @@ pub fn validate_transaction(
     while let Some(f) = stack.pop() {
         missing(&f, f.children.len(), end_si, &at, out);
     }
+    crate::totals::check(ich, gi, ti, t, out);
 }
 
 /// Reports mandatory children of `f` from its position up to (excluding) `upto`.

@@ -223,36 +223,9 @@ fn write_x12(env: &Envelope, docs: &[Document]) -> Result<Vec<u8>, EdiError> {
     {
         return Err(werr("group", "documents of different functional groups"));
     }
-    if env.control_number == 0 || env.control_number > 999_999_999 {
-        return Err(werr(
-            "ISA13",
-            format!("{} outside 1..=999999999", env.control_number),
-        ));
-    }
     let is5010 = env.version == Version::X12_5010;
-    let rep = match (is5010, s.repetition) {
-        (true, Some(r)) => r as char,
-        (true, None) => return Err(werr("ISA11", "5010 needs a repetition separator")),
-        (false, _) => 'U',
-    };
-    let e = s.element as char;
     let ts = env.timestamp;
-    let isa = format!(
-        "ISA{e}00{e}{}{e}00{e}{}{e}{}{e}{}{e}{}{e}{}{e}{}{e}{}{e}{rep}{e}{}{e}{:09}{e}{}{e}{}{e}{}",
-        " ".repeat(10),
-        " ".repeat(10),
-        pad(&env.sender.qualifier, 2, "ISA05")?,
-        pad(&env.sender.id, 15, "ISA06")?,
-        pad(&env.receiver.qualifier, 2, "ISA07")?,
-        pad(&env.receiver.id, 15, "ISA08")?,
-        ts.format("%y%m%d"),
-        ts.format("%H%M"),
-        if is5010 { "00501" } else { "00401" },
-        env.control_number,
-        if env.ack_requested { '1' } else { '0' },
-        if env.test { 'T' } else { 'P' },
-        s.component as char,
-    );
+    let isa = isa_header(env)?;
     let mut out = Out {
         buf: Vec::with_capacity(1024),
         seps: s,
@@ -301,6 +274,67 @@ fn write_x12(env: &Envelope, docs: &[Document]) -> Result<Vec<u8>, EdiError> {
     out.segment(
         &OutSegment::new("IEA")
             .el("1")
+            .el(format!("{:09}", env.control_number)),
+    )?;
+    Ok(out.buf)
+}
+
+/// The ISA segment (without terminator) of an X12 envelope.
+fn isa_header(env: &Envelope) -> Result<String, EdiError> {
+    let s = env.separators;
+    if env.control_number == 0 || env.control_number > 999_999_999 {
+        return Err(werr(
+            "ISA13",
+            format!("{} outside 1..=999999999", env.control_number),
+        ));
+    }
+    let is5010 = env.version == Version::X12_5010;
+    let rep = match (is5010, s.repetition) {
+        (true, Some(r)) => r as char,
+        (true, None) => return Err(werr("ISA11", "5010 needs a repetition separator")),
+        (false, _) => 'U',
+    };
+    let e = s.element as char;
+    let ts = env.timestamp;
+    let isa = format!(
+        "ISA{e}00{e}{}{e}00{e}{}{e}{}{e}{}{e}{}{e}{}{e}{}{e}{}{e}{rep}{e}{}{e}{:09}{e}{}{e}{}{e}{}",
+        " ".repeat(10),
+        " ".repeat(10),
+        pad(&env.sender.qualifier, 2, "ISA05")?,
+        pad(&env.sender.id, 15, "ISA06")?,
+        pad(&env.receiver.qualifier, 2, "ISA07")?,
+        pad(&env.receiver.id, 15, "ISA08")?,
+        ts.format("%y%m%d"),
+        ts.format("%H%M"),
+        if is5010 { "00501" } else { "00401" },
+        env.control_number,
+        if env.ack_requested { '1' } else { '0' },
+        if env.test { 'T' } else { 'P' },
+        s.component as char,
+    );
+    Ok(isa)
+}
+
+/// Writes an X12 interchange holding one TA1 (interchange acknowledgment) and no group:
+/// ISA, TA1, IEA with IEA01 = 0.
+pub fn write_ta1(env: &Envelope, ta1: &OutSegment) -> Result<Vec<u8>, EdiError> {
+    if env.version.standard() != Standard::X12 {
+        return Err(werr("TA1", "a TA1 is an X12 interchange"));
+    }
+    let isa = isa_header(env)?;
+    let mut out = Out {
+        buf: Vec::with_capacity(256),
+        seps: env.separators,
+        newline: env.newline,
+        count: 0,
+        _env: env,
+    };
+    out.buf.extend_from_slice(isa.as_bytes());
+    out.end();
+    out.segment(ta1)?;
+    out.segment(
+        &OutSegment::new("IEA")
+            .el("0")
             .el(format!("{:09}", env.control_number)),
     )?;
     Ok(out.buf)

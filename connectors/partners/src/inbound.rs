@@ -7,7 +7,12 @@
 //!   reported, not processed again;
 //! - otherwise it is validated and, if the partner wants one, a 997/999 or CONTRL goes back
 //!   (written to their outbound folder after commit; its control number from the store's
-//!   per-partner counter) — a rejecting one when sets are in error;
+//!   per-partner counter) — a rejecting one when sets are in error; an X12 interchange whose
+//!   ISA14 asks for it (or whose partner's profile says `ta1: true`) also gets a TA1;
+//! - an envelope error (IEA/GE or UNZ/UNE counts, control numbers that do not match, a
+//!   missing trailer) rejects the **whole interchange**: every ack says so (TA1 `R` with the
+//!   note code, CONTRL UCI `4`, every set `R` in the 997/999), nothing in it is processed, and
+//!   its control number is not recorded, so the partner can send it again corrected;
 //! - accepted 850/ORDERS become orders (`order.received`, the same intake as `ordo submit`;
 //!   the same customer and PO again is reported as a duplicate order, not processed twice);
 //! - a 997/999/CONTRL from the partner is matched to the interchange of ours it acknowledges
@@ -15,13 +20,18 @@
 //!
 //! A file with no readable interchange is rejected whole. The outcome tells the engine whether
 //! the file goes to the archive (everything processed cleanly) or to quarantine with a reason.
+//! Every problem is located `name:line:col` at what it is about (the element of an issue, the
+//! header of a set, the interchange), computed like `ordo edi parse` does
+//! ([`ordo_edi::Lines`]); input quoted in a reason is cut to
+//! [`ReceiveOptions::max_excerpt_chars`], and a reason lists at most [`MAX_PROBLEMS`] problems.
 
 use base64::Engine as _;
 use chrono::NaiveDateTime;
+use ordo_contract::excerpt;
 use ordo_contract::{StepContext, StepError};
-use ordo_edi::ack::{self, AckKind, AckOptions, AckStatus, ContrlOptions};
+use ordo_edi::ack::{self, AckKind, AckOptions, AckStatus, ContrlOptions, Ta1Options};
 use ordo_edi::map::MapOptions;
-use ordo_edi::{Interchange, Standard};
+use ordo_edi::{Interchange, Lines, Standard};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -58,7 +68,19 @@ impl ReceiveOutcome {
     pub fn quarantine_reason(&self) -> Option<String> {
         match self {
             ReceiveOutcome::Processed { problems, .. } if problems.is_empty() => None,
-            ReceiveOutcome::Processed { problems, .. } => Some(problems.join("\n")),
+            ReceiveOutcome::Processed { problems, .. } => {
+                let mut lines: Vec<&str> = problems
+                    .iter()
+                    .take(MAX_PROBLEMS)
+                    .map(String::as_str)
+                    .collect();
+                let more = problems.len().saturating_sub(MAX_PROBLEMS);
+                let tail = format!("… and {more} more problem(s), see `ordo edi parse`");
+                if more > 0 {
+                    lines.push(&tail);
+                }
+                Some(lines.join("\n"))
+            }
             ReceiveOutcome::Duplicate { reason, .. } => {
                 Some(format!("duplicate file, not processed again: {reason}"))
             }
@@ -67,20 +89,62 @@ impl ReceiveOutcome {
     }
 }
 
-/// Line and column (1-based) of a byte offset, for located messages.
-fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let upto = &bytes[..offset.min(bytes.len())];
-    let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = upto.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-    (line, col)
+/// Most problems a quarantine reason lists (the rest are counted): a file of a million bad
+/// segments gets a short reason; `ordo edi parse` shows them all.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// Most error issues reported per interchange.
+const MAX_ISSUES_PER_INTERCHANGE: usize = 20;
+
+/// How [`receive_file_with`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiveOptions {
+    /// Longest excerpt of the input quoted in a problem (`limits.max_excerpt_chars`).
+    pub max_excerpt_chars: usize,
 }
 
-/// Processes `bytes`, received as `name`, against the known partners.
+impl Default for ReceiveOptions {
+    fn default() -> Self {
+        ReceiveOptions {
+            max_excerpt_chars: ordo_contract::DEFAULT_EXCERPT_CHARS,
+        }
+    }
+}
+
+/// Where problems of one file are: its name, its line table, the excerpt bound.
+struct Loc<'a> {
+    name: &'a str,
+    lines: Lines,
+    max: usize,
+}
+
+impl Loc<'_> {
+    fn at(&self, offset: usize) -> String {
+        let (l, c) = self.lines.at(offset);
+        format!("{}:{l}:{c}", self.name)
+    }
+    fn ex(&self, s: &str) -> String {
+        excerpt(s, self.max)
+    }
+}
+
+/// [`receive_file_with`] with the default options.
 pub async fn receive_file(
     ctx: &mut dyn StepContext,
     partners: &[Partner],
     name: &str,
     bytes: &[u8],
+) -> Result<ReceiveOutcome, StepError> {
+    receive_file_with(ctx, partners, name, bytes, &ReceiveOptions::default()).await
+}
+
+/// Processes `bytes`, received as `name`, against the known partners.
+pub async fn receive_file_with(
+    ctx: &mut dyn StepContext,
+    partners: &[Partner],
+    name: &str,
+    bytes: &[u8],
+    opts: &ReceiveOptions,
 ) -> Result<ReceiveOutcome, StepError> {
     let id = ordo_contract::content_id(bytes);
     if let Some(prev) = ctx.get_document("edi_file", &id).await? {
@@ -98,6 +162,11 @@ pub async fn receive_file(
     let mut orders = Vec::new();
     let mut problems = Vec::new();
     let mut read_any = false;
+    let loc = Loc {
+        name,
+        lines: Lines::new(bytes),
+        max: opts.max_excerpt_chars,
+    };
     for r in ordo_edi::read(bytes) {
         let ich = match r {
             Ok(i) => i,
@@ -107,16 +176,13 @@ pub async fn receive_file(
                     | ordo_edi::EdiError::BadHeader { offset, .. } => *offset,
                     _ => 0,
                 };
-                let (l, c) = line_col(bytes, at);
-                problems.push(format!("{name}:{l}:{c}: {e}"));
+                problems.push(format!("{}: {}", loc.at(at), loc.ex(&e.to_string())));
                 continue;
             }
         };
         read_any = true;
-        let (l, c) = line_col(bytes, ich.offset);
-        let at = format!("{name}:{l}:{c}");
         let summary =
-            interchange(ctx, partners, &ich, &at, now, &mut orders, &mut problems).await?;
+            interchange(ctx, partners, &ich, &loc, now, &mut orders, &mut problems).await?;
         interchanges.push(summary);
     }
     let outcome = if read_any {
@@ -157,18 +223,20 @@ async fn interchange(
     ctx: &mut dyn StepContext,
     partners: &[Partner],
     ich: &Interchange<'_>,
-    at: &str,
+    loc: &Loc<'_>,
     now: NaiveDateTime,
     orders: &mut Vec<String>,
     problems: &mut Vec<String>,
 ) -> Result<Value, StepError> {
+    let at = &loc.at(ich.offset);
+    let ctl = loc.ex(&ich.control_number);
     let sender = format!("{}:{}", ich.sender.qualifier.trim(), ich.sender.id.trim());
     let mut summary = json!({ "control_number": ich.control_number, "sender": sender,
                               "receiver": format!("{}:{}", ich.receiver.qualifier.trim(), ich.receiver.id.trim()) });
     let Some(partner) = partners.iter().find(|p| p.their_id.matches(&ich.sender)) else {
         problems.push(format!(
-            "{at}: interchange {} from unknown sender {sender}: rejected, kept, not acknowledged",
-            ich.control_number
+            "{at}: interchange {ctl} from unknown sender {}: rejected, kept, not acknowledged",
+            loc.ex(&sender)
         ));
         summary["status"] = json!("unknown_sender");
         return Ok(summary);
@@ -176,10 +244,9 @@ async fn interchange(
     summary["partner"] = json!(partner.partner);
     if !partner.our_id.matches(&ich.receiver) {
         problems.push(format!(
-            "{at}: interchange {} from {} is addressed to {}, not to us ({}:{}): rejected, kept",
-            ich.control_number,
+            "{at}: interchange {ctl} from {} is addressed to {}, not to us ({}:{}): rejected, kept",
             partner.partner,
-            summary["receiver"].as_str().unwrap_or_default(),
+            loc.ex(summary["receiver"].as_str().unwrap_or_default()),
             partner.our_id.qualifier,
             partner.our_id.id
         ));
@@ -189,8 +256,7 @@ async fn interchange(
     let ctl_key = format!("{}:in:{}", partner.partner, ich.control_number.trim());
     if let Some(prev) = ctx.get_document("edi_control", &ctl_key).await? {
         problems.push(format!(
-            "{at}: interchange {} from {} was already received in file {} at {}: duplicate, not processed again",
-            ich.control_number,
+            "{at}: interchange {ctl} from {} was already received in file {} at {}: duplicate, not processed again",
             partner.partner,
             prev["file"].as_str().unwrap_or("?"),
             prev["received_at"].as_str().unwrap_or("?")
@@ -206,65 +272,31 @@ async fn interchange(
         .map(|g| json!({ "functional_id": g.functional_id, "control_number": g.control_number, "status": g.status.x12(),
                          "sets": g.sets.iter().map(|s| json!({ "set": s.set_id, "control_number": s.control_number, "status": s.status.x12() })).collect::<Vec<_>>() }))
         .collect::<Vec<_>>());
-    for i in issues.iter().filter(|i| i.is_error()) {
-        problems.push(format!("{at}: interchange {}: {i}", ich.control_number));
+    let errors: Vec<&ordo_edi::Issue> = issues.iter().filter(|i| i.is_error()).collect();
+    for i in errors.iter().take(MAX_ISSUES_PER_INTERCHANGE) {
+        let (l, c) = loc.lines.of_issue(ich, i);
+        problems.push(format!("{}:{l}:{c}: {i:.max$}", loc.name, max = loc.max));
+    }
+    if errors.len() > MAX_ISSUES_PER_INTERCHANGE {
+        problems.push(format!(
+            "{at}: interchange {ctl}: {} more error(s) not listed",
+            errors.len() - MAX_ISSUES_PER_INTERCHANGE
+        ));
+    }
+    let rejected = ack::interchange_rejected(&issues);
+    if rejected {
+        problems.push(format!(
+            "{at}: interchange {ctl} from {} rejected whole for its envelope error: nothing in it is processed (see the acknowledgment)",
+            partner.partner
+        ));
+        summary["status"] = json!("rejected");
     }
 
-    // Our acknowledgment, if the partner wants one.
-    let ack_kind = partner.acknowledgment.to_ascii_uppercase();
-    let is_ack_set = |s: &str| matches!(s, "997" | "999" | "CONTRL");
-    let only_acks = ich
-        .transactions()
-        .all(|(_, _, t)| is_ack_set(t.set_id.as_str()));
-    if ack_kind != "NONE" && !only_acks {
-        let ctl = next_control(ctx, &partner.partner).await?;
-        let seps = partner.separators().ok().flatten();
-        let (kind, bytes) = match ich.standard {
-            Standard::X12 => {
-                let k = if ack_kind == "999" {
-                    AckKind::X999
-                } else {
-                    AckKind::X997
-                };
-                let mut o = AckOptions::new(k, ctl, now);
-                o.separators = seps;
-                (
-                    if ack_kind == "999" { "999" } else { "997" },
-                    ack::x12_ack(ich, &issues, &o),
-                )
-            }
-            Standard::Edifact => {
-                let mut o = ContrlOptions::new(ctl, now);
-                o.separators = seps;
-                ("CONTRL", ack::contrl(ich, &issues, &o))
-            }
-        };
-        match bytes {
-            Ok(b) => {
-                let text = String::from_utf8_lossy(&b).into_owned();
-                let file = format!("{}-{ctl:09}-{}.edi", partner.partner, kind.to_lowercase());
-                ctx.send_outbound(
-                    FILE_CHANNEL,
-                    &format!("edi/{}/{ctl}", partner.partner),
-                    &json!({ "dir": partner.folder("outbound"), "name": file, "content": text }),
-                )
-                .await?;
-                record_sent(
-                    ctx,
-                    partner,
-                    ctl,
-                    kind,
-                    None,
-                    &json!({ "acknowledges": ich.control_number, "file": file }),
-                )
-                .await?;
-                summary["ack"] = json!({ "kind": kind, "control_number": ctl, "file": file });
-            }
-            Err(e) => problems.push(format!(
-                "{at}: interchange {}: could not write the {kind}: {e}",
-                ich.control_number
-            )),
-        }
+    acknowledge(ctx, partner, ich, &issues, at, now, &mut summary, problems).await?;
+    if rejected {
+        // Not recorded as received: the partner may send it again, corrected, under the
+        // same control number.
+        return Ok(summary);
     }
 
     // The business content.
@@ -274,6 +306,8 @@ async fn interchange(
         default_currency: partner.currency.clone(),
     };
     for (gi, ti, t) in ich.transactions() {
+        // problems of a set are located at its header (ST / UNH)
+        let at = &loc.at(ich.segments.get(t.header).map_or(ich.offset, |s| s.offset));
         let accepted = verdicts.get(gi).is_none_or(|g| {
             g.status != AckStatus::Rejected && g.sets.get(ti).is_none_or(|s| s.status.is_accepted())
         });
@@ -301,17 +335,20 @@ async fn interchange(
                         .await?;
                     orders.push(order.id);
                 }
-                Err(e) => problems.push(format!("{at}: {e}")),
+                Err(e) => problems.push(format!("{at}: {}", loc.ex(&e.to_string()))),
             },
             "850" | "ORDERS" => problems.push(format!(
                 "{at}: {} {} rejected (see the acknowledgment), no order created",
-                t.set_id, t.control_number
+                t.set_id,
+                loc.ex(&t.control_number)
             )),
             "997" | "999" => received_x12_ack(ctx, partner, ich, t, at, problems).await?,
             "CONTRL" => received_contrl(ctx, partner, ich, t, at, problems).await?,
             other => problems.push(format!(
-                "{at}: {other} {} from {}: ordo does not take this document inbound; kept, not processed",
-                t.control_number, partner.partner
+                "{at}: {} {} from {}: ordo does not take this document inbound; kept, not processed",
+                loc.ex(other),
+                loc.ex(&t.control_number),
+                partner.partner
             )),
         }
     }
@@ -324,6 +361,106 @@ async fn interchange(
     .await?;
     summary["status"] = json!("processed");
     Ok(summary)
+}
+
+/// Our acknowledgments of `ich`: the 997/999 or CONTRL the partner's profile asks for (not for
+/// an interchange of acks only), and a TA1 when its ISA14 or the profile (`ta1: true`) asks.
+#[allow(clippy::too_many_arguments)]
+async fn acknowledge(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    ich: &Interchange<'_>,
+    issues: &[ordo_edi::Issue],
+    at: &str,
+    now: NaiveDateTime,
+    summary: &mut Value,
+    problems: &mut Vec<String>,
+) -> Result<(), StepError> {
+    let ack_kind = partner.acknowledgment.to_ascii_uppercase();
+    let is_ack_set = |s: &str| matches!(s, "997" | "999" | "CONTRL");
+    let only_acks = ich
+        .transactions()
+        .all(|(_, _, t)| is_ack_set(t.set_id.as_str()));
+    let rejected = ack::interchange_rejected(issues);
+    let seps = partner.separators().ok().flatten();
+    if ich.standard == Standard::X12
+        && (ich.ack_requested || partner.ta1)
+        && (!only_acks || rejected)
+    {
+        let ctl = next_control(ctx, &partner.partner).await?;
+        let mut o = Ta1Options::new(ctl, now);
+        o.separators = seps;
+        let bytes = ack::ta1(ich, issues, &o);
+        summary["ta1"] = send_ack(ctx, partner, ich, ctl, "TA1", bytes, at, problems).await?;
+    }
+    if ack_kind == "NONE" || only_acks {
+        return Ok(());
+    }
+    let ctl = next_control(ctx, &partner.partner).await?;
+    let (kind, bytes) = match ich.standard {
+        Standard::X12 => {
+            let k = if ack_kind == "999" {
+                AckKind::X999
+            } else {
+                AckKind::X997
+            };
+            let mut o = AckOptions::new(k, ctl, now);
+            o.separators = seps;
+            (
+                if ack_kind == "999" { "999" } else { "997" },
+                ack::x12_ack(ich, issues, &o),
+            )
+        }
+        Standard::Edifact => {
+            let mut o = ContrlOptions::new(ctl, now);
+            o.separators = seps;
+            ("CONTRL", ack::contrl(ich, issues, &o))
+        }
+    };
+    summary["ack"] = send_ack(ctx, partner, ich, ctl, kind, bytes, at, problems).await?;
+    Ok(())
+}
+
+/// Queues one acknowledgment file for the partner's outbound folder and records it as sent.
+#[allow(clippy::too_many_arguments)]
+async fn send_ack(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    ich: &Interchange<'_>,
+    ctl: u64,
+    kind: &str,
+    bytes: Result<Vec<u8>, ordo_edi::EdiError>,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Result<Value, StepError> {
+    let b = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(format!(
+                "{at}: interchange {}: could not write the {kind}: {e}",
+                excerpt(&ich.control_number, 20)
+            ));
+            return Ok(Value::Null);
+        }
+    };
+    let text = String::from_utf8_lossy(&b).into_owned();
+    let file = format!("{}-{ctl:09}-{}.edi", partner.partner, kind.to_lowercase());
+    ctx.send_outbound(
+        FILE_CHANNEL,
+        &format!("edi/{}/{ctl}", partner.partner),
+        &json!({ "dir": partner.folder("outbound"), "name": file, "content": text }),
+    )
+    .await?;
+    record_sent(
+        ctx,
+        partner,
+        ctl,
+        kind,
+        None,
+        &json!({ "acknowledges": ich.control_number, "file": file }),
+    )
+    .await?;
+    Ok(json!({ "kind": kind, "control_number": ctl, "file": file }))
 }
 
 /// AK1 names the group of ours being acknowledged (its GS06 = our interchange control number);

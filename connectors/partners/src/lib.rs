@@ -16,6 +16,6 @@ pub mod inbound;
 pub mod outbound;
 pub mod profile;
 
-pub use inbound::{ReceiveOutcome, receive_file};
+pub use inbound::{MAX_PROBLEMS, ReceiveOptions, ReceiveOutcome, receive_file, receive_file_with};
 pub use outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, SendDocument};
 pub use profile::{DOCUMENTS, EnvelopeId, Partner, parse_separators};

@@ -15,6 +15,8 @@
 //! currency: USD                    # when an order states none
 //! test: false                      # mark what we send as test (ISA15 T, UNB 0035 1)
 //! ack_requested: true              # ask for their 997/CONTRL (ISA14 / UNB 0031)
+//! ta1: false                       # X12: send them a TA1 for every interchange (also sent
+//!                                  # when their ISA14 asks for one)
 //! inbound: data/partners/acme/in   # watched; these are the defaults
 //! outbound: data/partners/acme/out
 //! archive: data/partners/acme/archive
@@ -72,6 +74,10 @@ pub struct Partner {
     pub test: bool,
     #[serde(default)]
     pub ack_requested: bool,
+    /// Answer every X12 interchange of theirs with a TA1 (also sent, without this, when their
+    /// ISA14 asks for one).
+    #[serde(default)]
+    pub ta1: bool,
     #[serde(default)]
     pub inbound: Option<String>,
     #[serde(default)]

@@ -30,6 +30,7 @@ fn acme() -> Partner {
         currency: "EUR".into(),
         test: false,
         ack_requested: true,
+        ta1: false,
         inbound: None,
         outbound: Some("/tmp/acme-out".into()),
         archive: None,

@@ -67,13 +67,33 @@ impl ImportOutcome {
 
 pub const PENDING_DOC: (&str, &str) = ("bank_queue", "pending");
 
-/// Imports `bytes`, received as `name`, for `profile`. Store errors are `Err`; every verdict
-/// about the file itself is an `Ok` outcome (and recorded on `bank_file/<id>`).
+/// [`import_file_with`] quoting at most [`ordo_contract::DEFAULT_EXCERPT_CHARS`] of input.
 pub async fn import_file(
     ctx: &mut dyn StepContext,
     profile: &ImportProfile,
     name: &str,
     bytes: &[u8],
+) -> Result<ImportOutcome, StepError> {
+    import_file_with(
+        ctx,
+        profile,
+        name,
+        bytes,
+        ordo_contract::DEFAULT_EXCERPT_CHARS,
+    )
+    .await
+}
+
+/// Imports `bytes`, received as `name`, for `profile`. Store errors are `Err`; every verdict
+/// about the file itself is an `Ok` outcome (and recorded on `bank_file/<id>`). A rejection
+/// quotes at most `max_excerpt` characters of any value from the file
+/// ([`ordo_contract::excerpt`], `limits.max_excerpt_chars`).
+pub async fn import_file_with(
+    ctx: &mut dyn StepContext,
+    profile: &ImportProfile,
+    name: &str,
+    bytes: &[u8],
+    max_excerpt: usize,
 ) -> Result<ImportOutcome, StepError> {
     let file_id = ordo_contract::content_id(bytes);
     if let Some(prev) = ctx.get_document("bank_file", &file_id).await? {
@@ -102,7 +122,7 @@ pub async fn import_file(
         }
     }
 
-    let outcome = match check(ctx, profile, name, bytes).await? {
+    let outcome = match check(ctx, profile, name, bytes, max_excerpt).await? {
         Err(error) => ImportOutcome::Rejected {
             file_id: file_id.clone(),
             error,
@@ -125,10 +145,12 @@ async fn check(
     profile: &ImportProfile,
     name: &str,
     bytes: &[u8],
+    max: usize,
 ) -> Result<Result<Vec<Statement>, String>, StepError> {
+    let ex = |s: &str| ordo_contract::excerpt(s, max);
     let statements = match ordo_bank::parse(bytes, &profile.options) {
         Ok(s) => s,
-        Err(e) => return Ok(Err(format!("{name}:{e}"))),
+        Err(e) => return Ok(Err(format!("{name}:{}", ex(&e.to_string())))),
     };
     if statements.is_empty() {
         return Ok(Err(format!("{name}: no statement in the file")));
@@ -142,8 +164,8 @@ async fn check(
         if !ids.is_empty() && !ids.contains(&normalize_account(&s.account)) {
             return Ok(Err(format!(
                 "{name}: statement {} is for account {}, not for bank profile '{}' ({})",
-                s.statement_id,
-                s.account,
+                ex(&s.statement_id),
+                ex(&s.account),
                 profile.account,
                 profile.identifiers.join(", ")
             )));
@@ -154,7 +176,9 @@ async fn check(
         {
             return Ok(Err(format!(
                 "{name}: statement {} is in {}, bank profile '{}' is in {c}",
-                s.statement_id, s.currency, profile.account
+                ex(&s.statement_id),
+                ex(&s.currency),
+                profile.account
             )));
         }
     }

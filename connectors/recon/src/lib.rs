@@ -30,7 +30,7 @@ pub mod policy;
 pub mod reconcile;
 
 pub use exceptions::{ConfirmLine, confirm_exception, reject_exception};
-pub use import::{ImportOutcome, ImportProfile, import_file};
+pub use import::{ImportOutcome, ImportProfile, import_file, import_file_with};
 pub use policy::{POLICY_DOC, ReconPolicy};
 pub use reconcile::{ReconcileBank, run_reconciliation};
 

@@ -30,6 +30,7 @@ use ordo_bank::parse::csv::CsvMapping;
 use ordo_recon::{ImportOutcome, ImportProfile, POLICY_DOC, ReconPolicy};
 use serde::Deserialize;
 
+use super::folders::Folders;
 use crate::runtime::{Engine, EngineError, TxContext};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,7 +67,7 @@ pub struct BankChannel {
 
 /// Loads every `*.yaml` in `dir` (a missing folder means no bank accounts). Errors are
 /// `path:line:col: message`; any error refuses the whole set.
-pub fn load_profiles(dir: &Path) -> Result<Vec<BankChannel>, Vec<String>> {
+pub fn load_profiles(dir: &Path, folders: &Folders) -> Result<Vec<BankChannel>, Vec<String>> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
@@ -79,7 +80,7 @@ pub fn load_profiles(dir: &Path) -> Result<Vec<BankChannel>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
-        match load_profile(&p) {
+        match load_profile(&p, folders) {
             Ok(ch) => {
                 if out
                     .iter()
@@ -102,17 +103,13 @@ pub fn load_profiles(dir: &Path) -> Result<Vec<BankChannel>, Vec<String>> {
     }
 }
 
-fn load_profile(path: &Path) -> Result<BankChannel, String> {
+fn load_profile(path: &Path, folders: &Folders) -> Result<BankChannel, String> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
     let f: ProfileFile =
         serde_saphyr::from_str(&text).map_err(|e| ordo_workflow::yaml_error(&shown, &e))?;
     let at = |key: &str| {
-        let line = text
-            .lines()
-            .position(|l| l.trim_start().starts_with(&format!("{key}:")))
-            .map(|n| n + 1)
-            .unwrap_or(1);
+        let line = crate::config::key_position(&text, key).0;
         format!("{shown}:{line}:1")
     };
     if f.account.is_empty()
@@ -164,14 +161,25 @@ fn load_profile(path: &Path) -> Result<BankChannel, String> {
             }
         });
     }
-    let base = PathBuf::from("data/bank").join(&f.account);
+    let base = folders.root().join("bank").join(&f.account);
     let mut identifiers: Vec<String> = f.iban.iter().cloned().collect();
     identifiers.extend(f.numbers.iter().cloned());
+    let checked = |key: &str, set: Option<PathBuf>, leaf: &str| {
+        let given = set.is_some();
+        let path = set.unwrap_or_else(|| base.join(leaf));
+        folders.check(&path).map_err(|e| {
+            let (l, c) = crate::config::key_position(&text, if given { key } else { "account" });
+            format!("{shown}:{l}:{c}: {key}: {e}")
+        })
+    };
+    let inbound = checked("inbound", f.inbound, "inbox")?;
+    let archive = checked("archive", f.archive, "archive")?;
+    let quarantine = checked("quarantine", f.quarantine, "quarantine")?;
     Ok(BankChannel {
         path: shown,
-        inbound: f.inbound.unwrap_or_else(|| base.join("inbox")),
-        archive: f.archive.unwrap_or_else(|| base.join("archive")),
-        quarantine: f.quarantine.unwrap_or_else(|| base.join("quarantine")),
+        inbound,
+        archive,
+        quarantine,
         profile: ImportProfile {
             account: f.account,
             identifiers,
@@ -194,10 +202,10 @@ pub fn load_policy(path: &Path) -> Result<ReconPolicy, String> {
 }
 
 /// Everything `ordo check` validates here: (lines to print, errors).
-pub fn check(banks: &Path, policy: &Path) -> (Vec<String>, Vec<String>) {
+pub fn check(banks: &Path, policy: &Path, folders: &Folders) -> (Vec<String>, Vec<String>) {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
-    match load_profiles(banks) {
+    match load_profiles(banks, folders) {
         Ok(p) if !p.is_empty() => ok.push(format!(
             "ok  {} bank account profile(s) in {}",
             p.len(),
@@ -253,7 +261,7 @@ pub async fn sync_policy(engine: &Engine) -> Result<(), EngineError> {
 
 /// One scan of every inbound folder. Returns the number of files taken.
 pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
-    let channels = match load_profiles(&engine.banks_dir) {
+    let channels = match load_profiles(&engine.banks_dir, &engine.folders) {
         Ok(c) => c,
         Err(e) => {
             report_once(format!(
@@ -269,8 +277,20 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     sync_policy(engine).await?;
     let mut taken = 0;
     for ch in &channels {
-        let files = super::inbound_files(&ch.inbound);
-        for f in files {
+        // checked again at every scan: a symbolic link may have appeared since
+        let bad: Vec<String> = [&ch.inbound, &ch.archive, &ch.quarantine]
+            .iter()
+            .filter_map(|d| engine.folders.check(d).err())
+            .collect();
+        if !bad.is_empty() {
+            report_once(format!(
+                "bank account {}: {}; its folders are not used until fixed",
+                ch.profile.account,
+                bad.join("; ")
+            ));
+            continue;
+        }
+        for f in super::claim_files(&ch.inbound) {
             import_path(engine, ch, &f, true).await?;
             taken += 1;
         }
@@ -285,7 +305,24 @@ pub async fn import_path(
     path: &Path,
     move_file: bool,
 ) -> Result<ImportOutcome, EngineError> {
-    let super::Inbound { name, bytes, id } = super::read_inbound(path)?;
+    let limit = engine.limits.max_statement_bytes;
+    let super::Inbound { name, bytes, id } = match super::read_inbound(
+        path,
+        limit,
+        "max_statement_bytes",
+    )? {
+        Ok(f) => f,
+        Err(reason) if move_file => {
+            tracing::error!(account = %ch.profile.account, "bank file quarantined unread: {reason}");
+            let outcome = ImportOutcome::Rejected {
+                file_id: "oversize".into(),
+                error: reason,
+            };
+            settle_file(ch, path, &outcome);
+            return Ok(outcome);
+        }
+        Err(reason) => return Err(EngineError::Refused(reason)),
+    };
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     // Stored before, under this very name and account: a crash hit between the commit and the
@@ -304,7 +341,8 @@ pub async fn import_path(
     }
     let outcome = {
         let mut ctx = TxContext::command(tx.as_mut(), engine);
-        ordo_recon::import_file(&mut ctx, &ch.profile, &name, &bytes)
+        let max = engine.limits.max_excerpt_chars;
+        ordo_recon::import_file_with(&mut ctx, &ch.profile, &name, &bytes, max)
             .await
             .map_err(|e| EngineError::Refused(e.to_string()))?
     };
@@ -343,5 +381,10 @@ fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {
             Some(format!("rejected, nothing booked: {error}")),
         ),
     };
-    super::settle(path, dir, reason.as_deref(), &outcome.file_id()[..12]);
+    super::settle(
+        path,
+        dir,
+        reason.as_deref(),
+        outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
+    );
 }

@@ -9,18 +9,30 @@
 //! moves to `archive/`, or to `quarantine/` beside `NAME.reason.txt` when anything in it needs
 //! a person (unknown sender, duplicate, rejected sets, unreadable). A crash between commit and
 //! move is healed by the next scan, which finds the file's content stored and finishes the
-//! move with the recorded verdict.
+//! move with the recorded verdict. Files are claimed first (`super::claims`: one process per
+//! file), a file over `limits.max_edi_file_bytes` is quarantined unread, and a partner whose
+//! folders leave the data root (also through a symbolic link that appeared later) is skipped.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ordo_partners::{PARTNER_DOC, Partner, ReceiveOutcome};
 
+use super::folders::Folders;
 use crate::runtime::{Engine, EngineError, TxContext};
 
+/// The folder keys of a partner profile with their default leaf under `DATA/partners/NAME/`.
+const FOLDERS: [(&str, &str); 4] = [
+    ("inbound", "in"),
+    ("outbound", "out"),
+    ("archive", "archive"),
+    ("quarantine", "quarantine"),
+];
+
 /// Loads and validates every `*.yaml` in `dir` (none: no partners). Errors are
-/// `path:line:col: message`; any error refuses the whole set.
-pub fn load_partners(dir: &Path) -> Result<Vec<Partner>, Vec<String>> {
+/// `path:line:col: message`; any error refuses the whole set. Folders left out default to
+/// `DATA/partners/NAME/{in,out,archive,quarantine}`; every folder must pass `folders`.
+pub fn load_partners(dir: &Path, folders: &Folders) -> Result<Vec<Partner>, Vec<String>> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
@@ -41,21 +53,36 @@ pub fn load_partners(dir: &Path) -> Result<Vec<Partner>, Vec<String>> {
                 continue;
             }
         };
-        let p: Partner = match serde_saphyr::from_str(&text) {
+        let mut p: Partner = match serde_saphyr::from_str(&text) {
             Ok(p) => p,
             Err(e) => {
                 errors.push(ordo_workflow::yaml_error(&shown, &e));
                 continue;
             }
         };
-        let line_of = |key: &str| {
-            text.lines()
-                .position(|l| l.trim_start().starts_with(&format!("{key}:")))
-                .map(|n| n + 1)
-                .unwrap_or(1)
-        };
+        let line_of = |key: &str| crate::config::key_position(&text, key).0;
         for (key, msg) in p.validate() {
             errors.push(format!("{shown}:{}:1: {msg}", line_of(key)));
+        }
+        for (key, leaf) in FOLDERS {
+            let given = p.folder(key);
+            let default = folders.root().join("partners").join(&p.partner).join(leaf);
+            let path = match folder_slot(&mut p, key) {
+                Some(set) => PathBuf::from(set.as_str()),
+                None => default,
+            };
+            match folders.check(&path) {
+                Ok(abs) => *folder_slot(&mut p, key) = Some(abs.display().to_string()),
+                Err(e) => {
+                    let (l, c) = crate::config::key_position(&text, key);
+                    let (l, c) = if text.contains(&format!("{key}:")) {
+                        (l, c)
+                    } else {
+                        crate::config::key_position(&text, "partner")
+                    };
+                    errors.push(format!("{shown}:{l}:{c}: {key} '{given}': {e}"));
+                }
+            }
         }
         if let Some(other) = out.iter().find(|o| o.partner == p.partner) {
             errors.push(format!(
@@ -82,9 +109,19 @@ pub fn load_partners(dir: &Path) -> Result<Vec<Partner>, Vec<String>> {
     }
 }
 
+/// The profile's setting for a folder key of [`FOLDERS`].
+fn folder_slot<'p>(p: &'p mut Partner, key: &str) -> &'p mut Option<String> {
+    match key {
+        "inbound" => &mut p.inbound,
+        "outbound" => &mut p.outbound,
+        "archive" => &mut p.archive,
+        _ => &mut p.quarantine,
+    }
+}
+
 /// `ordo check`: (lines to print, errors).
-pub fn check(dir: &Path) -> (Vec<String>, Vec<String>) {
-    match load_partners(dir) {
+pub fn check(dir: &Path, folders: &Folders) -> (Vec<String>, Vec<String>) {
+    match load_partners(dir, folders) {
         Ok(p) if p.is_empty() => (Vec::new(), Vec::new()),
         Ok(p) => (
             vec![format!(
@@ -123,7 +160,7 @@ fn absolute(p: &str) -> String {
 
 /// The profiles in force, stored for the steps (outbound folder absolute).
 pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError> {
-    let partners = match load_partners(&engine.partners_dir) {
+    let partners = match load_partners(&engine.partners_dir, &engine.folders) {
         Ok(p) => p,
         Err(e) => {
             report_once(format!(
@@ -164,13 +201,27 @@ pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError>
     Ok(partners)
 }
 
-/// One scan of every partner's inbound folder. Returns the number of files taken.
+/// One scan of every partner's inbound folder. Returns the number of files taken. The
+/// partner's folders are checked again first (a symbolic link may have appeared since the
+/// profiles were loaded): a partner whose folders leave the data root is skipped, logged.
 pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     let partners = sync_partners(engine).await?;
     let mut taken = 0;
     for p in &partners {
-        let files = super::inbound_files(Path::new(&p.folder("inbound")));
-        for f in files {
+        let bad: Vec<String> = FOLDERS
+            .iter()
+            .filter_map(|(key, _)| engine.folders.check(Path::new(&p.folder(key))).err())
+            .collect();
+        if !bad.is_empty() {
+            report_once(format!(
+                "partner {}: {}; its folders are not used until fixed",
+                p.partner,
+                bad.join("; ")
+            ));
+            continue;
+        }
+        let inbound = PathBuf::from(p.folder("inbound"));
+        for f in super::claim_files(&inbound) {
             receive_path(engine, &partners, p, &f).await?;
             taken += 1;
         }
@@ -185,7 +236,23 @@ pub async fn receive_path(
     folder_of: &Partner,
     path: &Path,
 ) -> Result<ReceiveOutcome, EngineError> {
-    let super::Inbound { name, bytes, id } = super::read_inbound(path)?;
+    let limit = engine.limits.max_edi_file_bytes;
+    let super::Inbound { name, bytes, id } = match super::read_inbound(
+        path,
+        limit,
+        "max_edi_file_bytes",
+    )? {
+        Ok(f) => f,
+        Err(reason) => {
+            tracing::error!(partner = %folder_of.partner, "EDI file quarantined unread: {reason}");
+            let outcome = ReceiveOutcome::Rejected {
+                file_id: "oversize".into(),
+                error: reason,
+            };
+            settle_file(folder_of, path, &outcome);
+            return Ok(outcome);
+        }
+    };
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     if let Some(prev) = tx.get_document("edi_file", &id).await?
@@ -199,7 +266,10 @@ pub async fn receive_path(
     }
     let outcome = {
         let mut ctx = TxContext::command(tx.as_mut(), engine);
-        ordo_partners::receive_file(&mut ctx, partners, &name, &bytes)
+        let opts = ordo_partners::ReceiveOptions {
+            max_excerpt_chars: engine.limits.max_excerpt_chars,
+        };
+        ordo_partners::receive_file_with(&mut ctx, partners, &name, &bytes, &opts)
             .await
             .map_err(|e| EngineError::Refused(e.to_string()))?
     };
@@ -235,5 +305,10 @@ fn settle_file(p: &Partner, path: &Path, outcome: &ReceiveOutcome) {
     } else {
         p.folder("archive")
     });
-    super::settle(path, &dir, reason.as_deref(), &outcome.file_id()[..12]);
+    super::settle(
+        path,
+        &dir,
+        reason.as_deref(),
+        outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
+    );
 }

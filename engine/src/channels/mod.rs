@@ -2,32 +2,68 @@
 //! profiles from `config/`, takes inbound files in one store transaction each (raw bytes or
 //! content hash kept), and moves a file only after that transaction committed. Outbound files
 //! go through the outbox (`runtime::services::FILE_CHANNEL`), written after commit, atomically.
+//!
+//! Shared by every channel: the folders they may use ([`folders`]: inside the data root or
+//! `allowed_folders`), claiming a file for one process ([`claims`]), reading it within its
+//! size limit ([`read_inbound`]) and settling it ([`settle`]).
 
 pub mod bank;
+mod claims;
 pub mod edi;
+pub mod folders;
 pub mod orders;
+
+pub(crate) use claims::{claim_files, shown};
 
 use std::path::{Path, PathBuf};
 
-/// The files waiting in `dir`, in name order. Names starting with `.` or ending in `.tmp` /
-/// `.part` are files a sender is still writing (it renames them when done) and are left alone.
+/// The regular files waiting in `dir`, in name order. Names starting with `.` or ending in
+/// `.tmp` / `.part` are files a sender is still writing (it renames them when done) and are
+/// left alone. Symbolic links are never followed (one could point anywhere, `/etc/shadow`):
+/// they are left where they are, with a warning.
 pub(crate) fn inbound_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = rd
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            p.is_file()
-                && !name.starts_with('.')
-                && !name.ends_with(".tmp")
-                && !name.ends_with(".part")
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_str().unwrap_or_default();
+            if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
+                return false;
+            }
+            match e.file_type() {
+                Ok(t) if t.is_symlink() => {
+                    warn_once(
+                        &e.path(),
+                        &format!(
+                            "{}: a symbolic link in an inbound folder is not read; move the file itself there",
+                            e.path().display()
+                        ),
+                    );
+                    false
+                }
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            }
         })
+        .map(|e| e.path())
         .collect();
     files.sort();
     files
+}
+
+/// Logs `msg` about `key` once per process (a broken folder is not reported every second).
+pub(crate) fn warn_once(key: &Path, msg: &str) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<(PathBuf, String)>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+    if seen.len() < 10_000 && seen.insert((key.to_path_buf(), msg.to_string())) {
+        tracing::warn!("{msg}");
+    }
 }
 
 /// A file taken from an inbound folder: its name, its bytes and the id its content is stored
@@ -38,16 +74,40 @@ pub(crate) struct Inbound {
     pub id: String,
 }
 
-pub(crate) fn read_inbound(path: &Path) -> Result<Inbound, crate::runtime::EngineError> {
+/// Reads an inbound file of at most `max` bytes (`limit` names the setting). A larger one is
+/// not read into memory at all (its size is checked first, and the read is bounded in case it
+/// grows meanwhile): `Ok(Err(reason))`, a short reason for its quarantine.
+pub(crate) fn read_inbound(
+    path: &Path,
+    max: u64,
+    limit: &str,
+) -> Result<Result<Inbound, String>, crate::runtime::EngineError> {
+    use std::io::Read;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("file")
         .to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| crate::runtime::EngineError::Refused(format!("{}: {e}", path.display())))?;
+    let io = |e: std::io::Error| crate::runtime::EngineError::Refused(format!("{name}: {e}"));
+    let too_large = |size: u64| {
+        Ok(Err(format!(
+            "{name}: {size} bytes, over limits.{limit} ({max} bytes): not read, nothing booked"
+        )))
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > max {
+        return too_large(size);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max {
+        return too_large(bytes.len() as u64);
+    }
     let id = ordo_contract::content_id(&bytes);
-    Ok(Inbound { name, bytes, id })
+    Ok(Ok(Inbound { name, bytes, id }))
 }
 
 /// Moves a processed inbound file into `dir` (archive or quarantine), beside

@@ -418,9 +418,16 @@ fn settle_in(inbox: &Path, path: &Path, reason: Option<String>) {
 /// the move only means the next scan finishes the move.
 pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
     let inbox = engine.inbox_dir.clone();
+    // checked at every scan: a symbolic link may have appeared since start-up
+    for dir in ["", "receipts", "archive", "quarantine"].map(|d| inbox.join(d)) {
+        if let Err(e) = engine.folders.check(&dir) {
+            super::warn_once(&dir, &format!("order inbox not watched: {e}"));
+            return Ok(0);
+        }
+    }
     let mut taken = 0;
-    for path in super::inbound_files(&inbox) {
-        let shown = path.display().to_string();
+    for path in super::claim_files(&inbox) {
+        let shown = super::shown(&inbox, &path);
         let text = match std::fs::read(&path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => {
@@ -456,8 +463,8 @@ pub async fn scan(engine: &Engine) -> Result<usize, EngineError> {
         taken += 1;
     }
     let receipts = inbox.join("receipts");
-    for path in super::inbound_files(&receipts) {
-        let shown = path.display().to_string();
+    for path in super::claim_files(&receipts) {
+        let shown = super::shown(&receipts, &path);
         let Ok(text) = std::fs::read_to_string(&path) else {
             settle_in(
                 &inbox,

@@ -220,6 +220,7 @@ pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, C
         cfg.queue.amqp = None;
     }
     cfg.outbound = dir.join("outbound");
+    cfg.data = dir.clone();
     // The demo's own folders, so it never takes files meant for a real deployment: no partner
     // profiles, and one bank account whose statements the demo writes itself.
     cfg.inbox = dir.join("inbox");

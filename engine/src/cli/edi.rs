@@ -15,7 +15,7 @@ use ordo_contract::{Invoice, Order, Shipment};
 use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions};
 use ordo_edi::map::{self, MapOptions};
 use ordo_edi::write::{Document, Envelope};
-use ordo_edi::{EdiError, Interchange, Issue, PartnerId, SegmentRef, Standard, Version};
+use ordo_edi::{EdiError, Interchange, Issue, Lines, PartnerId, SegmentRef, Standard, Version};
 use serde_json::{Value, json};
 
 use super::{FAIL, fail};
@@ -222,38 +222,6 @@ pub fn run(cmd: EdiCommand, json: bool) -> ExitCode {
     }
 }
 
-/// Byte offset → 1-based line and column (LF, CRLF and lone CR end a line).
-struct Lines {
-    base: usize,
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    fn new(bytes: &[u8]) -> Self {
-        let mut starts = vec![0];
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-                starts.push(i + 1);
-            }
-        }
-        Lines {
-            base: bytes.as_ptr() as usize,
-            starts,
-        }
-    }
-
-    fn at(&self, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        (line, offset - self.starts[line - 1] + 1)
-    }
-
-    /// Byte offset of `slice` in the input, when it lies inside it.
-    fn offset_of(&self, slice: &[u8], len: usize) -> Option<usize> {
-        let p = (slice.as_ptr() as usize).checked_sub(self.base)?;
-        (!slice.is_empty() && p < len).then_some(p)
-    }
-}
-
 /// Writes bytes to stdout; a closed pipe (`| head`) is not an error worth a panic.
 pub(super) fn write_out(bytes: &[u8]) -> ExitCode {
     use std::io::Write;
@@ -294,33 +262,9 @@ fn edi_error_line(path: &Path, lines: &Lines, e: &EdiError) -> String {
     }
 }
 
-fn segment_of<'i, 'a>(ich: &'i Interchange<'a>, file_index: u32) -> Option<SegmentRef<'i, 'a>> {
-    let first = ich.segments.first()?.index;
-    ich.segment(file_index.checked_sub(first)? as usize)
-}
-
 /// `path:line:col: [warning: ]issue`, pointing at the element when the issue names one.
-fn issue_line(
-    path: &Path,
-    input: &[u8],
-    lines: &Lines,
-    ich: &Interchange<'_>,
-    i: &Issue,
-) -> String {
-    let mut offset = i.segment.as_ref().map_or(ich.offset, |s| s.offset);
-    if let (Some(s), Some(e)) = (&i.segment, &i.element)
-        && let Some(seg) = segment_of(ich, s.index)
-    {
-        let n = e.position as usize;
-        let slice = match e.component {
-            Some(c) => seg.component(n, c as usize),
-            None => seg.raw(n),
-        };
-        if let Some(o) = lines.offset_of(slice, input.len()) {
-            offset = o;
-        }
-    }
-    let (l, c) = lines.at(offset);
+fn issue_line(path: &Path, lines: &Lines, ich: &Interchange<'_>, i: &Issue) -> String {
+    let (l, c) = lines.of_issue(ich, i);
     let warn = if i.is_error() { "" } else { "warning: " };
     format!("{}:{l}:{c}: {warn}{i}", path.display())
 }
@@ -503,7 +447,7 @@ fn parse(path: &Path, with_segments: bool) -> ExitCode {
                 let issues = ordo_edi::validate(&ich);
                 let msgs: Vec<String> = issues
                     .iter()
-                    .map(|i| issue_line(path, &input, &lines, &ich, i))
+                    .map(|i| issue_line(path, &lines, &ich, i))
                     .collect();
                 for (i, m) in issues.iter().zip(&msgs) {
                     failed |= i.is_error();
@@ -678,7 +622,7 @@ fn to_order(path: &Path, opts: &MapOptions, validate: bool) -> ExitCode {
                         && i.group.as_ref().is_some_and(|g| g.0 == gi)
                         && i.transaction.as_ref().is_none_or(|x| x.0 == ti)
                 }) {
-                    eprintln!("{}", issue_line(path, &input, &lines, &ich, i));
+                    eprintln!("{}", issue_line(path, &lines, &ich, i));
                 }
                 let (l, c) = lines.at(header_at);
                 eprintln!(

@@ -75,6 +75,12 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 hot_reload: !no_reload,
                 stop: None,
             };
+            // one `ordo run` per embedded store, held until this process ends; taken after
+            // the definitions were checked, so a bad file is still reported first
+            let _lock = match app::lock_embedded(cfg) {
+                Ok(l) => l,
+                Err(e) => return fail(e),
+            };
             match ordo::runtime::run(engine.clone(), opts).await {
                 Ok(n) => {
                     tracing::info!(steps = n, "stopped");
@@ -181,9 +187,10 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
 fn check(cfg: &Config, json: bool) -> ExitCode {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
+    let folders = cfg.folders();
     let (mut channels_ok, mut channel_errors) =
-        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation);
-    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners);
+        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation, &folders);
+    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners, &folders);
     channels_ok.extend(edi_ok);
     channel_errors.extend(edi_errors);
     match ordo::company::load(&cfg.company) {

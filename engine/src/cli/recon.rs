@@ -21,7 +21,7 @@ pub async fn run(
 ) -> Result<ExitCode, EngineError> {
     match command {
         ReconCommand::Import { file, account } => {
-            let channels = match bank::load_profiles(&engine.banks_dir) {
+            let channels = match bank::load_profiles(&engine.banks_dir, &engine.folders) {
                 Ok(c) => c,
                 Err(e) => return Ok(fail(e.join("\n"))),
             };

@@ -54,6 +54,10 @@ pub struct Engine {
     /// Order and goods-receipt files (see `crate::channels::orders`).
     pub inbox_dir: PathBuf,
     pub recon_policy: PathBuf,
+    /// Where channel folders may be (`data:` and `allowed_folders:` in the config).
+    pub folders: crate::channels::folders::Folders,
+    /// `limits:` of the config.
+    pub limits: crate::config::Limits,
     pub batch: usize,
     /// Real time (ms) until which delayed messages published by this process may still be on
     /// their way back from the broker's delay queues; `--exit-when-idle` waits for them.
@@ -102,6 +106,8 @@ impl Engine {
             partners_dir: "config/partners".into(),
             inbox_dir: "data/inbox".into(),
             recon_policy: "config/reconciliation.yaml".into(),
+            folders: Default::default(),
+            limits: Default::default(),
             batch,
             latencies: None,
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),

@@ -210,45 +210,68 @@ pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
     }
 }
 
-/// Where the value of `keys` (a path of mapping keys from the top) is written in a YAML file,
-/// as `path:line:col`; the deepest key found when the path does not reach a value, `path:1:1`
-/// when nothing matches. Config loaders use it to locate a problem they find after parsing
-/// (a bad IBAN, a folder outside the data root) at the key a person must change.
-pub fn locate(path: &str, src: &str, keys: &[&str]) -> String {
+/// Where a key is written in a YAML file, 1-based `(line, column)` of the key itself: `keys`
+/// is a path of mapping keys from the top (`["bank", "iban"]`); a path of one key that is not
+/// at the top is searched at any depth, first in document order. `None` when the text does
+/// not parse or the key is not there. Config loaders use it to point at the key a person must
+/// change for a problem found after parsing (a bad IBAN, a folder outside the data root).
+pub fn key_position(src: &str, keys: &[&str]) -> Option<(usize, usize)> {
     use raw::{Node, Pos, S};
-    let Ok(root) = serde_saphyr::from_str::<S<Node>>(src) else {
-        return format!("{path}:1:1");
-    };
-    let mut pos = Pos { line: 1, col: 1 };
+    fn find_anywhere(node: &S<Node>, key: &str) -> Option<Pos> {
+        match &node.value {
+            Node::Map(entries) => entries.iter().find_map(|(k, v)| {
+                if k.value == key {
+                    Some(Pos::from(&k.referenced))
+                } else {
+                    find_anywhere(v, key)
+                }
+            }),
+            Node::Seq(items) => items.iter().find_map(|v| find_anywhere(v, key)),
+            _ => None,
+        }
+    }
+    let root = serde_saphyr::from_str::<S<Node>>(src).ok()?;
     let mut node = &root;
+    let mut pos = None;
     for key in keys {
         let Node::Map(entries) = &node.value else {
-            break;
+            return None;
         };
         let Some((k, v)) = entries.iter().find(|(k, _)| k.value == *key) else {
-            break;
+            return match keys {
+                [only] => find_anywhere(&root, only).map(|p| (p.line, p.col)),
+                _ => None,
+            };
         };
-        pos = Pos::from(&k.referenced);
-        let value = Pos::from(&v.referenced);
-        if value.line > 1 || value.col > 1 {
-            pos = value;
-        }
+        pos = Some(Pos::from(&k.referenced));
         node = v;
     }
-    format!("{path}:{}:{}", pos.line, pos.col)
+    pos.map(|p| (p.line, p.col))
+}
+
+/// [`key_position`] as `path:line:col` (`path:1:1` when the key is not found).
+pub fn locate(path: &str, src: &str, keys: &[&str]) -> String {
+    let (line, col) = key_position(src, keys).unwrap_or((1, 1));
+    format!("{path}:{line}:{col}")
 }
 
 #[cfg(test)]
 mod locate_tests {
     #[test]
-    fn a_nested_key_is_located_at_its_value() {
-        let src = "legal_name: x\nbank:\n  bic: AB\n  iban: DE00 1\n";
+    fn keys_are_located_by_path_or_anywhere() {
+        let src = "legal_name: x\nbank:\n  bic: AB\n  iban: DE00 1\nlist:\n  - inbound: /etc\n";
         assert_eq!(
             super::locate("c.yaml", src, &["bank", "iban"]),
-            "c.yaml:4:9"
+            "c.yaml:4:3"
         );
-        assert_eq!(super::locate("c.yaml", src, &["legal_name"]), "c.yaml:1:13");
+        assert_eq!(super::locate("c.yaml", src, &["legal_name"]), "c.yaml:1:1");
+        assert_eq!(super::locate("c.yaml", src, &["iban"]), "c.yaml:4:3");
+        assert_eq!(super::locate("c.yaml", src, &["inbound"]), "c.yaml:6:5");
         assert_eq!(super::locate("c.yaml", src, &["nope"]), "c.yaml:1:1");
+        assert_eq!(
+            super::locate("c.yaml", src, &["bank", "nope"]),
+            "c.yaml:1:1"
+        );
         assert_eq!(super::locate("c.yaml", "[: bad", &["x"]), "c.yaml:1:1");
     }
 }

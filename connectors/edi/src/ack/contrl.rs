@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{AckStatus, SetAck, clean, interchange_errors, summarize};
+use super::{AckStatus, SetAck, clean, envelope_errors, summarize};
 use crate::envelope::{Interchange, PartnerId};
 use crate::error::EdiError;
 use crate::issue::{Code, Issue, Level};
@@ -85,7 +85,8 @@ pub fn contrl_segments(
     opts: &ContrlOptions,
 ) -> Vec<OutSegment> {
     let mut segs = Vec::new();
-    let ich_errors = interchange_errors(issues);
+    // any envelope error rejects the whole interchange: UCI 4, nothing below it reported
+    let ich_errors = envelope_errors(issues);
     let mut uci = OutSegment::new("UCI")
         .el(ich.control_number.clone())
         .comp([ich.sender.id.clone(), ich.sender.qualifier.clone()])

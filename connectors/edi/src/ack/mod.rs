@@ -5,11 +5,17 @@
 //! Verdicts: a set with an error-severity issue is rejected (`R`), one with only warnings is
 //! accepted with errors (`E`), else accepted (`A`). A group is `A`/`E` when every set is accepted,
 //! `P` when some are, `R` when none are or when the group envelope itself is in error.
+//! An envelope error ([`envelope_errors`]: IEA/UNZ counts and control numbers, GE/UNE counts
+//! and control numbers, a missing trailer...) rejects the whole interchange: every group and
+//! set is `R`, the CONTRL says UCI 0083 `4`, and [`ta1`] answers `R` with the TA105 note code,
+//! so nothing from it is taken as accepted.
 
 mod contrl;
+mod ta1;
 mod x12;
 
 pub use contrl::{ContrlOptions, contrl};
+pub use ta1::{Ta1Options, ta1, ta1_note};
 pub use x12::{AckKind, AckOptions, x12_ack};
 
 use crate::envelope::Interchange;
@@ -82,6 +88,7 @@ pub struct GroupAck {
 /// Per-group and per-set verdicts of an interchange given its validation issues.
 pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
     let mut out = Vec::new();
+    let whole_rejected = interchange_rejected(issues);
     for (gi, g) in ich.groups.iter().enumerate() {
         let in_group = |i: &&Issue| i.group.as_ref().is_some_and(|(x, _)| *x == gi);
         let group_issues: Vec<&Issue> = issues.iter().filter(in_group).collect();
@@ -134,7 +141,7 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
                 i.severity() == Severity::Error
                     && matches!(i.code.level(), Level::Segment | Level::Element)
             });
-            let status = if errors {
+            let status = if errors || whole_rejected {
                 AckStatus::Rejected
             } else if mine.is_empty() {
                 AckStatus::Accepted
@@ -163,7 +170,7 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
                 && i.severity() == Severity::Error
         });
         let accepted = sets.iter().filter(|s| s.status.is_accepted()).count();
-        let status = if group_error || (accepted == 0 && !sets.is_empty()) {
+        let status = if whole_rejected || group_error || (accepted == 0 && !sets.is_empty()) {
             AckStatus::Rejected
         } else if accepted < sets.len() {
             AckStatus::PartiallyAccepted
@@ -190,6 +197,26 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
         });
     }
     out
+}
+
+/// Envelope errors: interchange- or group-level errors outside any transaction set (trailer
+/// counts and control numbers, missing trailers, invalid header values). Any of them rejects
+/// the whole interchange; interchange-level ones first.
+pub fn envelope_errors(issues: &[Issue]) -> Vec<&Issue> {
+    let envelope = |i: &&Issue, level: Level| {
+        i.code.level() == level && i.transaction.is_none() && i.is_error()
+    };
+    let mut out: Vec<&Issue> = issues
+        .iter()
+        .filter(|i| envelope(i, Level::Interchange))
+        .collect();
+    out.extend(issues.iter().filter(|i| envelope(i, Level::Group)));
+    out
+}
+
+/// Whether the interchange is rejected whole (it has an [`envelope_errors`] error).
+pub fn interchange_rejected(issues: &[Issue]) -> bool {
+    !envelope_errors(issues).is_empty()
 }
 
 /// Interchange-level errors (what a TA1 or UCI 0085 reports).

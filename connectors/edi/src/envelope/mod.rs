@@ -265,7 +265,7 @@ impl<'a> Interchange<'a> {
         let t = g.and_then(|(_, g)| txn.and_then(|ti| g.transactions.get(ti).map(|t| (ti, t))));
         let segment = seg.and_then(|si| {
             self.segments.get(si).map(|s| SegmentAt {
-                tag: s.tag.to_string(),
+                tag: crate::issue::bounded(s.tag),
                 index: s.index,
                 position: t.and_then(|(_, t)| (si >= t.header).then(|| (si - t.header + 1) as u32)),
                 offset: s.offset,
@@ -278,8 +278,9 @@ impl<'a> Interchange<'a> {
             transaction: t.map(|(ti, t)| (ti, t.control_number.clone())),
             segment,
             element,
-            value,
-            detail,
+            // values and details quote input: bounded here, once, for every issue
+            value: value.map(|v| crate::issue::bounded(&v)),
+            detail: crate::issue::bounded(&detail),
         }
     }
 

@@ -112,8 +112,10 @@ struct Builder {
 }
 
 fn dec(v: &[u8], what: &str) -> Result<Decimal, String> {
-    values::decimal(v)
-        .ok_or_else(|| format!("{what} {:?} is not a number", String::from_utf8_lossy(v)))
+    values::decimal(v).ok_or_else(|| {
+        let v = crate::issue::bounded(&String::from_utf8_lossy(v));
+        format!("{what} {v:?} is not a number")
+    })
 }
 
 impl Builder {
