@@ -14,6 +14,12 @@ use ordo_rules::{Limits, RuleHost};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The rule host with the sandbox limits every command uses: the engine, `ordo check` and
+/// `ordo rules test` must agree on what a rule may do.
+pub fn rule_host() -> RuleHost {
+    RuleHost::new(Limits::default())
+}
+
 /// Loads and validates the workflow and rule files named by the config.
 pub fn load_definitions(
     cfg: &Config,
@@ -31,7 +37,7 @@ pub fn load_definitions(
 /// is being fixed.
 pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, EngineError> {
     let registry = Registry::standard();
-    let host = RuleHost::new(Limits::default());
+    let host = rule_host();
     let definitions = match load_definitions(cfg, &registry, &host) {
         Ok(d) => Some(d),
         Err(e) if strict => return Err(e),
@@ -79,6 +85,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.partners_dir = cfg.partners.clone();
     engine.inbox_dir = cfg.inbox.clone();
     engine.recon_policy = cfg.reconciliation.clone();
+    engine.max_steps_per_instance = cfg.limits.max_steps_per_instance;
     if let Some(d) = definitions {
         engine.install(d).await?;
     }

@@ -55,8 +55,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .ok_or_else(|| bad("too large"))?;
         total = total.checked_add(part).ok_or_else(|| bad("too large"))?;
     }
+    if total > MAX_DURATION {
+        return Err(bad("longer than 100 years (36500d)"));
+    }
     Ok(total)
 }
+
+/// The longest duration accepted: anything longer is a typo, and would push business time
+/// or a timer past what dates can represent.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 
 #[cfg(test)]
 mod tests {
