@@ -47,7 +47,12 @@ pub async fn dispatch(args: Args) -> ExitCode {
         command => {
             let strict = matches!(
                 command,
-                Command::Run { .. } | Command::Submit { .. } | Command::Event { .. }
+                Command::Run { .. }
+                    | Command::Submit { .. }
+                    | Command::Event { .. }
+                    | Command::Approve { .. }
+                    | Command::Reject { .. }
+                    | Command::Retry { .. }
             );
             let engine = match app::open_engine(&cfg, strict).await {
                 Ok(e) => e,
