@@ -41,6 +41,12 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     let registry = Registry::standard();
     let host = rule_host();
     let definitions = load_definitions(cfg, &registry, &host);
+    // No embedded store yet means nothing was ever installed: refuse before creating one.
+    let fresh = cfg.store.sqlite.as_ref().is_some_and(|p| !p.exists());
+    let definitions = match definitions {
+        Err(e) if strict && fresh => return Err(e),
+        d => d,
+    };
     let connect_for = Duration::from_secs(cfg.connect_retry_secs);
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = if let Some(path) = &cfg.store.sqlite {
         let store = SqliteStore::open(path, cfg.store.durability).await?;
