@@ -14,6 +14,12 @@ use ordo_rules::{Limits, RuleHost};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The rule host with the sandbox limits every command uses: the engine, `ordo check` and
+/// `ordo rules test` must agree on what a rule may do.
+pub fn rule_host() -> RuleHost {
+    RuleHost::new(Limits::default())
+}
+
 /// Loads and validates the workflow and rule files named by the config.
 pub fn load_definitions(
     cfg: &Config,
@@ -25,23 +31,21 @@ pub fn load_definitions(
 
 /// Opens store and queue, validates and installs the definitions.
 ///
-/// `strict` (running, submitting, sending events): invalid workflow or rule files stop us
-/// before we touch the database. Otherwise (status, tasks, retry, ...) the command still works
-/// with the definitions stored by earlier runs, so an operator can look around while a file
-/// is being fixed.
+/// Valid files are installed (and stored: workflow versions with their source, the rules'
+/// sources as the last installed set). When a file has errors, they are logged located and the
+/// command runs on the last installed set, as hot reload keeps the running version, saying
+/// which set that is. `strict` (commands that start or move instances: run, submit, event,
+/// approve, ...): with nothing installed yet, the errors stop the command. Otherwise (status,
+/// tasks, ...) it runs without definitions, on what instances have pinned.
 pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, EngineError> {
     let registry = Registry::standard();
-    let host = RuleHost::new(Limits::default());
-    let definitions = match load_definitions(cfg, &registry, &host) {
-        Ok(d) => Some(d),
-        Err(e) if strict => return Err(e),
-        Err(e) => {
-            tracing::warn!(
-                "workflow or rule files have errors (see `ordo check`); using the stored definitions: {}",
-                e.to_string().lines().next().unwrap_or_default()
-            );
-            None
-        }
+    let host = rule_host();
+    let definitions = load_definitions(cfg, &registry, &host);
+    // No embedded store yet means nothing was ever installed: refuse before creating one.
+    let fresh = cfg.store.sqlite.as_ref().is_some_and(|p| !p.exists());
+    let definitions = match definitions {
+        Err(e) if strict && fresh => return Err(e),
+        d => d,
     };
     let connect_for = Duration::from_secs(cfg.connect_retry_secs);
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = if let Some(path) = &cfg.store.sqlite {
@@ -81,8 +85,26 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.recon_policy = cfg.reconciliation.clone();
     engine.folders = cfg.folders();
     engine.limits = cfg.limits.clone();
-    if let Some(d) = definitions {
-        engine.install(d).await?;
+    match definitions {
+        Ok(d) => engine.install(d).await?,
+        Err(errors) => {
+            let installed = engine.use_installed().await?;
+            if installed.is_none() && strict {
+                return Err(errors);
+            }
+            for line in errors.to_string().lines() {
+                tracing::error!("{line}");
+            }
+            match installed {
+                Some(set) => tracing::warn!(
+                    "workflow or rule files have errors (above); using the definitions installed last: {}",
+                    set.summary()
+                ),
+                None => tracing::warn!(
+                    "workflow or rule files have errors (above) and no definitions were installed yet"
+                ),
+            }
+        }
     }
     if strict {
         // Connectors read our company profile from the store (the seller party of EDI).

@@ -44,6 +44,28 @@ impl Clock {
     }
 }
 
+/// Business time must stay within 2000-01-01 and 2200-01-01 (UTC): outside it is a typo in a
+/// clock command, and far enough out dates cannot be represented (business time once wrapped
+/// to 1970 and timers fired endlessly).
+pub const MIN_BUSINESS_MS: i64 = 946_684_800_000;
+pub const MAX_BUSINESS_MS: i64 = 7_258_118_400_000;
+
+/// The offset that moves business time forward by `by`, or why it is refused.
+pub fn advanced_offset(current_offset_ms: i64, by: std::time::Duration) -> Result<i64, String> {
+    let target = i64::try_from(by.as_millis())
+        .ok()
+        .and_then(|ms| current_offset_ms.checked_add(ms))
+        .and_then(|off| real_now_ms().checked_add(off).map(|t| (off, t)));
+    match target {
+        Some((off, t)) if (MIN_BUSINESS_MS..MAX_BUSINESS_MS).contains(&t) => Ok(off),
+        _ => Err(format!(
+            "business time would leave the range {} to {}; nothing changed",
+            ms_to_datetime(MIN_BUSINESS_MS).format("%Y-%m-%d"),
+            ms_to_datetime(MAX_BUSINESS_MS).format("%Y-%m-%d")
+        )),
+    }
+}
+
 pub fn ms_to_datetime(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
@@ -51,6 +73,15 @@ pub fn ms_to_datetime(ms: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advancing_past_the_sane_range_is_refused() {
+        let day = std::time::Duration::from_secs(86_400);
+        assert!(advanced_offset(0, day * 30).is_ok());
+        let e = advanced_offset(0, day * 99_999).unwrap_err();
+        assert!(e.contains("2200-01-01"), "{e}");
+        assert!(advanced_offset(i64::MAX - 5, day).is_err());
+    }
 
     #[test]
     fn offset_moves_business_time_only() {

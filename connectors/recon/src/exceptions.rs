@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use ordo_contract::{StepContext, StepError};
-use ordo_sales::{PAYMENT_EVENT, master};
+use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -105,7 +105,9 @@ pub async fn confirm_exception(
     }
     // Split: explicit amounts must add up to the entry; otherwise fill invoices in order.
     let cash: Vec<Decimal> = if lines.iter().all(|l| l.amount.is_some()) {
-        let sum: Decimal = lines.iter().filter_map(|l| l.amount).sum();
+        let sum = checked::sum(lines.iter().filter_map(|l| l.amount), || {
+            format!("the amounts of {currency} for the invoices")
+        })?;
         if sum != amount {
             return Err(permanent(format!(
                 "the amounts add up to {sum}, the payment is {amount} {currency}"
@@ -126,7 +128,7 @@ pub async fn confirm_exception(
                 rest.min(*o)
             };
             out.push(take);
-            rest -= take;
+            rest = checked::sub(rest, take, || format!("payment of {amount} {currency}"))?;
         }
         if out.iter().any(|c| *c <= Decimal::ZERO) {
             return Err(permanent(format!(

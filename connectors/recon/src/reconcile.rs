@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use ordo_bank::matcher::{Exception, Match};
 use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, reconcile};
 use ordo_contract::{Connector, PaymentTerms, StepContext, StepError, StepInput, StepOutput};
-use ordo_sales::{PAYMENT_EVENT, master};
+use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -319,24 +319,28 @@ async fn book_match(
     // The difference is taken on the last invoices first, so the first ones are paid in cash.
     let mut cash: Vec<Decimal> = m.allocations.iter().map(|a| a.amount).collect();
     let mut adjust: Vec<Decimal> = vec![Decimal::ZERO; cash.len()];
+    let at = |f: &'static str| {
+        let eref = eref.clone();
+        move || format!("bank entry {eref} {f}")
+    };
     if let Some(wo) = &m.writeoff {
         if wo.amount.is_sign_negative() {
             if let (Some(c), Some(a)) = (cash.last_mut(), adjust.last_mut()) {
-                *c -= wo.amount;
+                *c = checked::sub(*c, wo.amount, at("write-off"))?;
                 *a = wo.amount;
             }
         } else {
             let mut rest = wo.amount;
             for i in (0..cash.len()).rev() {
                 let take = rest.min(cash[i]);
-                cash[i] -= take;
+                cash[i] = checked::sub(cash[i], take, at("write-off"))?;
                 adjust[i] = take;
-                rest -= take;
+                rest = checked::sub(rest, take, at("write-off"))?;
             }
         }
     }
     if let (Some(credit), Some(c)) = (m.credit, cash.last_mut()) {
-        *c += credit;
+        *c = checked::add(*c, credit, at("credit"))?;
     }
     let mut ids = Vec::new();
     for (i, alloc) in m.allocations.iter().enumerate() {
@@ -363,7 +367,7 @@ async fn book_match(
                         "confidence": m.confidence, "statement": p.fp },
         });
         ctx.put_document("payment", &id, &payment).await?;
-        let settles = cash[i] + adjust[i];
+        let settles = checked::add(cash[i], adjust[i], at("settled amount"))?;
         mark_in_transit(ctx, invoices, &alloc.invoice, &id, settles).await?;
         events.push((alloc.invoice.clone(), json!({ "payment": payment })));
         ids.push(id);
@@ -498,8 +502,10 @@ fn open_net(open_amount: &Value, payments: &Value, in_transit: &Value) -> Decima
         .flatten()
         .filter(|t| !applied.contains(&&t["id"]))
         .map(|t| dec(&t["settles"]))
-        .sum();
-    dec(open_amount) - transit
+        .fold(Decimal::ZERO, Decimal::saturating_add);
+    // Saturating, not checked: only absurd stored amounts reach the bounds, and then the
+    // invoice merely matches nothing (its entry goes to the exceptions queue for a person).
+    dec(open_amount).saturating_sub(transit)
 }
 
 /// What matching needs of an invoice: read from the stored text without building the rest

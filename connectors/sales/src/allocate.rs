@@ -11,6 +11,7 @@
 //! reorder) or `reorder` (a line is short or an item fell below its reorder point; what to ship
 //! now, if anything, is in `to_ship`).
 
+use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, Item, Supplier};
 use async_trait::async_trait;
@@ -66,8 +67,11 @@ async fn take(
     if after >= Decimal::ZERO {
         return Ok((want, after));
     }
-    let got = (want + after).max(Decimal::ZERO);
-    let left = ctx.adjust_stock(sku, loc, want - got).await?;
+    let at = || format!("stock {sku}@{loc} level");
+    let got = checked::add(want, after, at)?.max(Decimal::ZERO);
+    let left = ctx
+        .adjust_stock(sku, loc, checked::sub(want, got, at)?)
+        .await?;
     Ok((got, left))
 }
 
@@ -117,11 +121,18 @@ impl Connector for AllocateStock {
             },
         };
         f.passes += 1;
+        let order = input.data["order"]["id"]
+            .as_str()
+            .unwrap_or(input.instance)
+            .to_string();
         // Open quantity per SKU (two lines of one item must fit together).
         let mut need: BTreeMap<String, Decimal> = BTreeMap::new();
         for l in &f.lines {
             if l.open() > Decimal::ZERO {
-                *need.entry(l.sku.clone()).or_default() += l.open();
+                let n = need.entry(l.sku.clone()).or_default();
+                *n = checked::add(*n, l.open(), || {
+                    format!("order {order} quantity of {}", l.sku)
+                })?;
             }
         }
         let mut got: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -175,13 +186,16 @@ impl Connector for AllocateStock {
                 .unwrap_or(Value::Null);
             let unit_kg: Decimal =
                 serde::Deserialize::deserialize(&p["weight_kg"]).unwrap_or_default();
-            weight += unit_kg * q;
+            let at = || format!("order {order} line {} weight", l.line_no);
+            weight = checked::add(weight, checked::mul(unit_kg, q, at)?, at)?;
             ship_lines.push(json!({ "line_no": l.line_no, "sku": l.sku, "quantity": q, "uom": p["uom"], "unit_weight_kg": unit_kg, "description": p["description"] }));
         }
         // Reorder candidates: short lines, and items now below their reorder point.
         let mut candidates = Vec::new();
         for (sku, q) in &need {
-            let short = *q - could.get(sku).copied().unwrap_or_default();
+            let short = checked::sub(*q, could.get(sku).copied().unwrap_or_default(), || {
+                format!("order {order} short quantity of {sku}")
+            })?;
             let on_hand = match level.get(sku) {
                 Some(l) => *l,
                 None => ctx.stock_level(sku, &loc).await?,

@@ -11,6 +11,7 @@
 //! collection (workflows/invoice-collection.yaml).
 
 use crate::allocate::Fulfilment;
+use crate::checked;
 use crate::master::{self, currency_decimals, round_money};
 use async_trait::async_trait;
 use ordo_contract::{
@@ -45,7 +46,11 @@ pub fn build_invoice(
     let mut qty: BTreeMap<u32, Decimal> = BTreeMap::new();
     for p in &shipment.packages {
         for l in &p.lines {
-            *qty.entry(l.line_no).or_default() += l.quantity;
+            let n = qty.entry(l.line_no).or_default();
+            *n = checked::add(*n, l.quantity, || {
+                format!("shipment {} line {} quantity", shipment.id, l.line_no)
+            })
+            .map_err(|e| e.to_string())?;
         }
     }
     let mut lines = Vec::new();
@@ -63,8 +68,16 @@ pub fn build_invoice(
         }
         let rate = dec(rate_v);
         let unit = dec(&p["unit_price"]);
-        let net = round_money(q * unit, dp);
-        let tax_amount = round_money(net * rate / Decimal::ONE_HUNDRED, dp);
+        let at = |f: &str| format!("invoice for order {} line {line_no} {f}", order.id);
+        let net = round_money(
+            checked::mul(q, unit, || at("quantity × unit_price")).map_err(|e| e.to_string())?,
+            dp,
+        );
+        let tax_amount = round_money(
+            checked::mul(net, rate, || at("tax_amount")).map_err(|e| e.to_string())?
+                / Decimal::ONE_HUNDRED,
+            dp,
+        );
         lines.push(InvoiceLine {
             line_no,
             sku: p["sku"].as_str().unwrap_or_default().to_string(),
@@ -77,8 +90,12 @@ pub fn build_invoice(
             tax_amount,
         });
     }
-    let net_total: Decimal = lines.iter().map(|l| l.net_amount).sum();
-    let tax_total: Decimal = lines.iter().map(|l| l.tax_amount).sum();
+    let total_of = |f: &'static str| move || format!("invoice for order {} {f}", order.id);
+    let net_total = checked::sum(lines.iter().map(|l| l.net_amount), total_of("net_total"))
+        .map_err(|e| e.to_string())?;
+    let tax_total = checked::sum(lines.iter().map(|l| l.tax_amount), total_of("tax_total"))
+        .map_err(|e| e.to_string())?;
+    let total = checked::add(net_total, tax_total, total_of("total")).map_err(|e| e.to_string())?;
     let inv = Invoice {
         number,
         order_id: order.id.clone(),
@@ -91,11 +108,17 @@ pub fn build_invoice(
         lines,
         net_total,
         tax_total,
-        total: net_total + tax_total,
+        total,
     };
     inv.check_totals()?;
     let discount = round_money(
-        inv.total * terms.discount_percent / Decimal::ONE_HUNDRED,
+        checked::mul(
+            inv.total,
+            terms.discount_percent,
+            total_of("discount_amount"),
+        )
+        .map_err(|e| e.to_string())?
+            / Decimal::ONE_HUNDRED,
         dp,
     );
     let extra = json!({

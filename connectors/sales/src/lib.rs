@@ -13,6 +13,7 @@
 //! `supplier/<id>`; stock per warehouse in the stock table.
 
 mod allocate;
+pub mod checked;
 mod confirm;
 pub mod export;
 mod invoice;

@@ -13,6 +13,7 @@
 //!   the invoice to collection after `with.collection_after_days`. Outcomes `not_due`,
 //!   `reminded`, `collection`. A paid invoice never reaches it: its instance has ended.
 
+use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, round_money};
 use async_trait::async_trait;
@@ -108,6 +109,10 @@ impl Connector for ApplyPayment {
             .any(|p| p["id"] == json!(payment.id));
         if !already {
             let amount = payment.amount.amount;
+            let at = |f: &'static str| {
+                let (number, id) = (number.clone(), payment.id.clone());
+                move || format!("invoice {number} payment {id} {f}")
+            };
             let open = dec(&inv["open_amount"]);
             let discount = dec(&inv["discount_amount"]);
             let in_time = date(&inv["discount_until"]).is_some_and(|d| payment.received_on <= d);
@@ -117,9 +122,9 @@ impl Connector for ApplyPayment {
             // the invoice's own discount terms decide.
             let (applied, granted, written_off) = match &payment.adjustment {
                 Some(adj) => {
-                    let settles = (amount + adj.amount).min(open);
+                    let settles = checked::add(amount, adj.amount, at("adjustment"))?.min(open);
                     let applied = amount.min(settles.max(Decimal::ZERO));
-                    let diff = settles - applied;
+                    let diff = checked::sub(settles, applied, at("adjustment"))?;
                     if adj.discount {
                         (applied, diff, Decimal::ZERO)
                     } else {
@@ -129,9 +134,13 @@ impl Connector for ApplyPayment {
                 None if in_time
                     && first
                     && discount > Decimal::ZERO
-                    && amount >= open - discount =>
+                    && amount >= checked::sub(open, discount, at("discount"))? =>
                 {
-                    (open - discount, discount, Decimal::ZERO)
+                    (
+                        checked::sub(open, discount, at("discount"))?,
+                        discount,
+                        Decimal::ZERO,
+                    )
                 }
                 None => (amount.min(open), Decimal::ZERO, Decimal::ZERO),
             };
@@ -141,25 +150,40 @@ impl Connector for ApplyPayment {
                 Some(adj) if adj.amount < Decimal::ZERO => -adj.amount,
                 _ => Decimal::ZERO,
             };
-            let excess = round_money(amount - applied - over_written_off, dp).max(Decimal::ZERO);
-            let settled = applied + granted + written_off;
+            let excess = checked::sub(amount, applied, at("excess"))
+                .and_then(|x| checked::sub(x, over_written_off, at("excess")))?;
+            let excess = round_money(excess, dp).max(Decimal::ZERO);
+            let settled = checked::sum([applied, granted, written_off], at("settled"))?;
+            let written_net = checked::sub(written_off, over_written_off, at("written_off"))?;
             if let Some(adj) = &payment.adjustment {
                 let booked = if adj.amount < Decimal::ZERO {
                     adj.amount
                 } else {
-                    granted + written_off
+                    checked::add(granted, written_off, at("written_off"))?
                 };
                 if !booked.is_zero() {
                     ctx.adjust_stock(&format!("writeoff:{}", adj.account), master::LEDGER, booked)
                         .await?;
                 }
             }
-            inv["open_amount"] = json!(open - settled);
-            inv["paid_amount"] = json!(dec(&inv["paid_amount"]) + applied);
-            inv["discount_taken"] = json!(dec(&inv["discount_taken"]) + granted);
+            let still_open = checked::sub(open, settled, at("open_amount"))?;
+            inv["open_amount"] = json!(still_open);
+            inv["paid_amount"] = json!(checked::add(
+                dec(&inv["paid_amount"]),
+                applied,
+                at("paid_amount")
+            )?);
+            inv["discount_taken"] = json!(checked::add(
+                dec(&inv["discount_taken"]),
+                granted,
+                at("discount_taken")
+            )?);
             if !written_off.is_zero() || !over_written_off.is_zero() {
-                inv["written_off"] =
-                    json!(dec(&inv["written_off"]) + written_off - over_written_off);
+                inv["written_off"] = json!(checked::add(
+                    dec(&inv["written_off"]),
+                    written_net,
+                    at("written_off")
+                )?);
             }
             ctx.adjust_stock(&master::ar_key(&customer), master::LEDGER, -settled)
                 .await?;
@@ -174,17 +198,21 @@ impl Connector for ApplyPayment {
             if let Some(p) = inv["payments"].as_array_mut() {
                 p.push(
                     json!({ "id": payment.id, "amount": amount, "received_on": payment.received_on,
-                               "applied": applied, "discount": granted, "written_off": written_off - over_written_off,
+                               "applied": applied, "discount": granted, "written_off": written_net,
                                "credit": excess, "reference": payment.reference }),
                 );
             }
-            inv["status"] = json!(if (open - settled).is_zero() {
+            inv["status"] = json!(if still_open.is_zero() {
                 "paid"
             } else {
                 "partially_paid"
             });
             if excess > Decimal::ZERO {
-                inv["credit_booked"] = json!(dec(&inv["credit_booked"]) + excess);
+                inv["credit_booked"] = json!(checked::add(
+                    dec(&inv["credit_booked"]),
+                    excess,
+                    at("credit_booked")
+                )?);
             }
             ctx.put_document("invoice", &number, &inv).await?;
         }

@@ -2,6 +2,7 @@
 //! the instance data) to every line, rounds each line to the currency's minor unit (half away
 //! from zero) and computes the order total, cost and margin the approval rule reads.
 
+use crate::checked;
 use crate::master::data_field;
 use crate::master::{currency_decimals, round_money};
 use async_trait::async_trait;
@@ -40,6 +41,10 @@ impl Connector for PriceOrder {
         let currency = pricing["currency"].as_str().unwrap_or("EUR").to_string();
         let dp = currency_decimals(&currency);
         let factor = (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        let order = input.data["order"]["id"]
+            .as_str()
+            .unwrap_or(input.instance)
+            .to_string();
         let mut total = Decimal::ZERO;
         let mut cost = Decimal::ZERO;
         let lines = pricing["lines"]
@@ -53,10 +58,14 @@ impl Connector for PriceOrder {
             let qty = get("quantity")?;
             let list = get("list_price")?;
             let unit_cost = get("unit_cost").unwrap_or_default();
-            let unit = (list * factor).normalize();
-            let amount = round_money(qty * unit, dp);
-            total += amount;
-            cost += round_money(qty * unit_cost, dp);
+            let at = |f: &str| format!("order {order} pricing line {} {f}", l["line_no"]);
+            let unit = checked::mul(list, factor, || at("list_price × discount"))?.normalize();
+            let amount = round_money(checked::mul(qty, unit, || at("quantity × unit_price"))?, dp);
+            total = checked::add(total, amount, || format!("order {order} total"))?;
+            let line_cost = checked::mul(qty, unit_cost, || at("quantity × unit_cost"))?;
+            cost = checked::add(cost, round_money(line_cost, dp), || {
+                format!("order {order} cost total")
+            })?;
             l["unit_price"] = serde_json::json!(unit);
             l["discount_percent"] = serde_json::json!(discount);
             l["amount"] = serde_json::json!(amount);
@@ -64,7 +73,9 @@ impl Connector for PriceOrder {
         let margin = if total.is_zero() {
             Decimal::ZERO
         } else {
-            round_money((total - cost) / total * Decimal::ONE_HUNDRED, 2)
+            let what = || format!("order {order} margin");
+            let m = checked::div(checked::sub(total, cost, what)?, total, what)?;
+            round_money(checked::mul(m, Decimal::ONE_HUNDRED, what)?, 2)
         };
         pricing["total"] = serde_json::json!(total);
         pricing["cost_total"] = serde_json::json!(cost);

@@ -9,6 +9,7 @@
 //! yet received), `goods-receipt/GR-000001`. Numbers come from the gapless series
 //! `purchase-order` and `goods-receipt`.
 
+use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, lock_supplier};
 use async_trait::async_trait;
@@ -111,8 +112,13 @@ impl Connector for PurchaseOrder {
                 let mut q = dec(&p["quantity"]);
                 let on_hand = ctx.stock_level(&sku, &location).await?;
                 let on_order = ctx.stock_level(&sku, master::ON_ORDER).await?;
-                if on_hand + on_order < dec(&p["reorder_point"]) {
-                    q += dec(&p["replenish_qty"]);
+                let at = |f: &'static str| {
+                    let (order, sku) = (order_id.clone(), sku.clone());
+                    move || format!("order {order} reorder of {sku} {f}")
+                };
+                if checked::add(on_hand, on_order, at("stock position"))? < dec(&p["reorder_point"])
+                {
+                    q = checked::add(q, dec(&p["replenish_qty"]), at("quantity"))?;
                 }
                 if is_new && q > Decimal::ZERO && q < dec(&p["supplier_min"]) {
                     q = dec(&p["supplier_min"]);
@@ -151,7 +157,10 @@ impl Connector for PurchaseOrder {
                     .ok_or_else(|| StepError::Permanent("PO without lines".into()))?;
                 match po_lines.iter_mut().find(|l| l["sku"] == json!(sku)) {
                     Some(l) => {
-                        l["quantity"] = json!(dec(&l["quantity"]) + q);
+                        let total = checked::add(dec(&l["quantity"]), q, || {
+                            format!("{number} line {sku} quantity")
+                        })?;
+                        l["quantity"] = json!(total);
                         if let Some(o) = l["orders"].as_array_mut() && !o.contains(&json!(order_id)) {
                             o.push(json!(order_id));
                         }
@@ -284,7 +293,9 @@ pub async fn receive_goods(
                 "{po_number}: receiving {q} of {sku} but only {open} is open"
             )));
         }
-        l["received"] = json!(dec(&l["received"]) + *q);
+        l["received"] = json!(checked::add(dec(&l["received"]), *q, || format!(
+            "{po_number} line {sku} received"
+        ))?);
         let now_open = open_qty(l);
         ctx.adjust_stock(sku, location, *q).await?;
         ctx.adjust_stock(sku, master::ON_ORDER, -*q).await?;

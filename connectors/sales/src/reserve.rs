@@ -31,7 +31,10 @@ impl Connector for ReserveStock {
         // Sum per SKU first: two lines of one item must fit together.
         let mut need: std::collections::BTreeMap<&str, Decimal> = Default::default();
         for l in &order.lines {
-            *need.entry(l.sku.as_str()).or_default() += l.quantity;
+            let n = need.entry(l.sku.as_str()).or_default();
+            *n = crate::checked::add(*n, l.quantity, || {
+                format!("order {} quantity of {}", order.id, l.sku)
+            })?;
         }
         let mut shortages = Vec::new();
         for (sku, qty) in &need {

@@ -5,6 +5,7 @@
 //! canonical `Shipment` and queues the dispatch advice (outbound `shipments`).
 
 use crate::allocate::Fulfilment;
+use crate::checked;
 use crate::master;
 use crate::master::data_field;
 use async_trait::async_trait;
@@ -58,19 +59,36 @@ struct PackLine {
     qty: Decimal,
 }
 
+/// Most packages one shipment may have: a quantity or weight that would need more is an error
+/// in the order (each package also takes an SSCC number), not something to loop over.
+const MAX_PACKAGES: usize = 10_000;
+
 /// Fills packages up to `max_kg`, line after line; a unit heavier than `max_kg` gets a package
-/// of its own. Returns (weight, lines) per package.
-fn pack(lines: Vec<PackLine>, max_kg: Decimal) -> Vec<(Decimal, Vec<ShipmentLine>)> {
+/// of its own. Returns (weight, lines) per package. `order` names the order in errors.
+fn pack(
+    lines: Vec<PackLine>,
+    max_kg: Decimal,
+    order: &str,
+) -> Result<Vec<(Decimal, Vec<ShipmentLine>)>, StepError> {
     let mut out: Vec<(Decimal, Vec<ShipmentLine>)> = Vec::new();
     let mut cur: (Decimal, Vec<ShipmentLine>) = (Decimal::ZERO, Vec::new());
     for l in lines {
+        let at = |f: &str| format!("order {order} line {} {f}", l.line_no);
         let mut left = l.qty;
         while left > Decimal::ZERO {
-            let room = max_kg - cur.0;
+            if out.len() >= MAX_PACKAGES {
+                return Err(StepError::Permanent(format!(
+                    "order {order} line {}: shipping {} of {} kg each needs more than {MAX_PACKAGES} packages of at most {max_kg} kg; check the quantity",
+                    l.line_no, l.qty, l.unit_kg
+                )));
+            }
+            let room = checked::sub(max_kg, cur.0, || at("package weight"))?;
             let fits = if l.unit_kg.is_zero() {
                 left
             } else {
-                (room / l.unit_kg).floor().min(left)
+                checked::div(room, l.unit_kg, || at("unit_weight_kg"))?
+                    .floor()
+                    .min(left)
             };
             let n = if fits > Decimal::ZERO {
                 fits
@@ -81,7 +99,8 @@ fn pack(lines: Vec<PackLine>, max_kg: Decimal) -> Vec<(Decimal, Vec<ShipmentLine
                 out.push(std::mem::take(&mut cur));
                 continue;
             };
-            cur.0 += n * l.unit_kg;
+            let kg = checked::mul(n, l.unit_kg, || at("weight"))?;
+            cur.0 = checked::add(cur.0, kg, || at("package weight"))?;
             cur.1.push(ShipmentLine {
                 line_no: l.line_no,
                 sku: l.sku.clone(),
@@ -94,7 +113,7 @@ fn pack(lines: Vec<PackLine>, max_kg: Decimal) -> Vec<(Decimal, Vec<ShipmentLine
     if !cur.1.is_empty() {
         out.push(cur);
     }
-    out
+    Ok(out)
 }
 
 #[async_trait]
@@ -143,7 +162,9 @@ impl Connector for CreateShipment {
                     fl.open()
                 )));
             }
-            fl.shipped += qty;
+            fl.shipped = checked::add(fl.shipped, qty, || {
+                format!("order {} line {line_no} shipped", order.id)
+            })?;
             lines.push(PackLine {
                 line_no,
                 sku: fl.sku.clone(),
@@ -158,7 +179,7 @@ impl Connector for CreateShipment {
             ));
         }
         let mut packages = Vec::new();
-        for (kg, plines) in pack(lines, max_kg) {
+        for (kg, plines) in pack(lines, max_kg, &order.id)? {
             let n = ctx.next_number("sscc").await?;
             let code = sscc(ext, &prefix, n).map_err(StepError::Permanent)?;
             packages.push(Package {
@@ -199,7 +220,9 @@ impl Connector for CreateShipment {
         )
         .await?;
         f.shipments.push(id);
-        let weight: Decimal = shipment.packages.iter().map(|p| p.weight_kg).sum();
+        let weight = checked::sum(shipment.packages.iter().map(|p| p.weight_kg), || {
+            format!("shipment {} weight", shipment.id)
+        })?;
         Ok(StepOutput::outcome("shipped")
             .with("shipment", &shipment)
             .with("fulfilment", f)
@@ -248,13 +271,13 @@ mod tests {
         };
         // 7 × 4 kg = 28 kg, then 10 × 0.25 = 2.5 kg: the second line fills the first box to 30
         // (8 units) and puts 2 in the next.
-        let p = pack(vec![l(1, "4", "7"), l(2, "0.25", "10")], dec!(30));
+        let p = pack(vec![l(1, "4", "7"), l(2, "0.25", "10")], dec!(30), "O").unwrap_or_default();
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].0, dec!(30.00));
         assert_eq!(p[0].1[1].quantity, dec!(8));
         assert_eq!(p[1].0, dec!(0.50));
         // A 45 kg unit ships alone.
-        let p = pack(vec![l(1, "45", "2"), l(2, "1", "1")], dec!(30));
+        let p = pack(vec![l(1, "45", "2"), l(2, "1", "1")], dec!(30), "O").unwrap_or_default();
         assert_eq!(
             p.iter().map(|x| x.0).collect::<Vec<_>>(),
             vec![dec!(45), dec!(45), dec!(1)]

@@ -1,5 +1,6 @@
 //! `order.validate`: checks an order against master data and prices it from the price list.
 
+use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, Customer, Item};
 use async_trait::async_trait;
@@ -100,8 +101,14 @@ impl Connector for ValidateOrder {
                 continue;
             };
             if let Some(stated) = line.unit_price {
-                let allowed = (item.price * tolerance / Decimal::ONE_HUNDRED).abs();
-                if (stated - item.price).abs() > allowed {
+                let at = |f: &str| format!("order {} line {} {f}", order.id, line.line_no);
+                let allowed = checked::div(
+                    checked::mul(item.price, tolerance, || at("price tolerance"))?,
+                    Decimal::ONE_HUNDRED,
+                    || at("price tolerance"),
+                )?
+                .abs();
+                if checked::sub(stated, item.price, || at("unit_price"))?.abs() > allowed {
                     reasons.push(format!(
                         "line {}: unit price {} differs from list price {} by more than {}%",
                         line.line_no, stated, item.price, tolerance
@@ -110,9 +117,16 @@ impl Connector for ValidateOrder {
                 }
             }
             // Each line is rounded to the cent on its own, the way an invoice prints it.
-            let amount = master::round_money(line.quantity * item.price, dp);
-            total += amount;
-            cost += master::round_money(line.quantity * item.cost, dp);
+            let at = |f: &str| format!("order {} line {} {f}", order.id, line.line_no);
+            let amount = master::round_money(
+                checked::mul(line.quantity, item.price, || at("quantity × price"))?,
+                dp,
+            );
+            total = checked::add(total, amount, || format!("order {} total", order.id))?;
+            let line_cost = checked::mul(line.quantity, item.cost, || at("quantity × cost"))?;
+            cost = checked::add(cost, master::round_money(line_cost, dp), || {
+                format!("order {} cost total", order.id)
+            })?;
             priced.push(PricedLine {
                 line_no: line.line_no,
                 sku: line.sku.clone(),
@@ -149,7 +163,10 @@ impl Connector for ValidateOrder {
             obj.insert("opening_balance".into(), serde_json::json!(c.open_balance));
             obj.insert(
                 "open_balance".into(),
-                serde_json::json!(c.open_balance + ar),
+                serde_json::json!(checked::add(c.open_balance, ar, || format!(
+                    "customer {} open_balance",
+                    c.id
+                ))?),
             );
             obj.insert("overdue".into(), serde_json::json!(overdue));
             obj.insert("credit".into(), serde_json::json!(credit));
@@ -171,11 +188,18 @@ impl Connector for ValidateOrder {
                 serde_json::json!(c.country.as_deref().unwrap_or("DE")),
             );
         }
+        let margin = if total.is_zero() {
+            Decimal::ZERO
+        } else {
+            let what = || format!("order {} margin", order.id);
+            let m = checked::div(checked::sub(total, cost, what)?, total, what)?;
+            master::round_money(checked::mul(m, Decimal::ONE_HUNDRED, what)?, 2)
+        };
         Ok(StepOutput::outcome("ok")
             .with(
                 "pricing",
                 serde_json::json!({ "customer_id": c.id, "currency": order.currency, "total": total, "list_total": total, "cost_total": cost,
-                    "margin_percent": if total.is_zero() { Decimal::ZERO } else { master::round_money((total - cost) / total * Decimal::ONE_HUNDRED, 2) }, "lines": priced }),
+                    "margin_percent": margin, "lines": priced }),
             )
             .with("customer", customer_doc))
     }

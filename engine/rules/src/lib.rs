@@ -11,6 +11,11 @@
 //! //! inputs: order, customer
 //! //! outcomes: approved, review, rejected
 //! ```
+//!
+//! Rules never block and never read the wall clock: `sleep` and `timestamp` are refused (at
+//! compile time when called by name, at run time otherwise); `now()` returns the engine's
+//! business time as an ISO 8601 UTC string (`2026-03-01T09:00:00Z`), given by the caller of
+//! [`RuleHost::evaluate_at`] (a test case's `now:`).
 
 mod convert;
 mod header;
@@ -156,6 +161,123 @@ thread_local! {
     /// Deadline of the evaluation running on this thread (the progress callback is per Engine,
     /// evaluations run concurrently on many threads).
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Business time (`now()`) of the evaluation running on this thread.
+    static NOW: std::cell::RefCell<Option<ImmutableString>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sets this thread's business time for one evaluation; restores the previous one.
+struct NowGuard(Option<ImmutableString>);
+
+impl NowGuard {
+    fn set(now: Option<&str>) -> Self {
+        NowGuard(NOW.with(|n| n.replace(now.map(ImmutableString::from))))
+    }
+}
+
+impl Drop for NowGuard {
+    fn drop(&mut self) {
+        NOW.with(|n| *n.borrow_mut() = self.0.take());
+    }
+}
+
+/// Built-ins a rule may not call, and why. `sleep` would hold the step's transaction (on SQLite
+/// the only writer) past every limit; `timestamp` reads the wall clock, so a decision would
+/// depend on when it ran rather than on business time.
+const FORBIDDEN: [(&str, &str); 2] = [
+    (
+        "sleep",
+        "rules may not sleep: a rule must decide at once (a step that has to wait for something uses `wait:` or a timer in the workflow)",
+    ),
+    (
+        "timestamp",
+        "rules may not read the wall clock: use `now()`, the engine's business time, so results do not depend on when the rule runs",
+    ),
+];
+
+fn forbidden(name: &str) -> Box<EvalAltResult> {
+    let why = FORBIDDEN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, w)| *w)
+        .unwrap_or("not allowed in rules");
+    Box::new(EvalAltResult::ErrorRuntime(
+        format!("`{name}()`: {why}").into(),
+        Position::NONE,
+    ))
+}
+
+/// Registers `now()` and replaces the blocking and wall-clock built-ins with functions that
+/// fail with the reason (registered functions are found before the standard packages').
+fn register_time(e: &mut Engine) {
+    e.register_fn("now", || -> Result<ImmutableString, Box<EvalAltResult>> {
+        NOW.with(|n| n.borrow().clone()).ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorRuntime(
+                "`now()`: no business time was given to this evaluation (in a rule test case, set `now:`)"
+                    .into(),
+                Position::NONE,
+            ))
+        })
+    });
+    e.register_fn("sleep", |_: INT| -> Result<(), Box<EvalAltResult>> {
+        Err(forbidden("sleep"))
+    });
+    e.register_fn("sleep", |_: Decimal| -> Result<(), Box<EvalAltResult>> {
+        Err(forbidden("sleep"))
+    });
+    e.register_fn("sleep", |_: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        Err(forbidden("sleep"))
+    });
+    e.register_fn("timestamp", || -> Result<(), Box<EvalAltResult>> {
+        Err(forbidden("timestamp"))
+    });
+}
+
+/// Finds a call of a forbidden built-in by name in the source (outside comments and strings),
+/// so `ordo check` reports it with its place before the rule ever runs.
+fn find_forbidden_call(src: &str) -> Option<(usize, usize, &'static str)> {
+    for (i, line) in src.lines().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut in_str: Option<char> = None;
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            if let Some(q) = in_str {
+                if c == '\\' {
+                    k += 1;
+                } else if c == q {
+                    in_str = None;
+                }
+                k += 1;
+                continue;
+            }
+            if c == '/' && chars.get(k + 1) == Some(&'/') {
+                break;
+            }
+            if c == '"' || c == '`' || c == '\'' {
+                in_str = Some(c);
+                k += 1;
+                continue;
+            }
+            let starts_word = k == 0 || !(chars[k - 1].is_alphanumeric() || chars[k - 1] == '_');
+            if starts_word {
+                for (name, _) in FORBIDDEN {
+                    let n: Vec<char> = name.chars().collect();
+                    if chars[k..].starts_with(&n) {
+                        let rest = &chars[k + n.len()..];
+                        let after = rest.iter().find(|c| !c.is_whitespace());
+                        let word_ends = rest
+                            .first()
+                            .is_none_or(|c| !(c.is_alphanumeric() || *c == '_'));
+                        if word_ends && after == Some(&'(') {
+                            return Some((i + 1, k + 1, name));
+                        }
+                    }
+                }
+            }
+            k += 1;
+        }
+    }
+    None
 }
 
 /// Sets this thread's deadline for the duration of one evaluation; restores the previous one.
@@ -219,6 +341,7 @@ impl RuleHost {
         // "mismatched types compare as false" wins over register_strict_comparisons.
         e.set_fast_operators(false);
         register_strict_comparisons(&mut e);
+        register_time(&mut e);
         RuleHost { engine: e, limits }
     }
 
@@ -230,6 +353,19 @@ impl RuleHost {
     /// the rule's own `let`s may be used).
     pub fn compile(&self, name: &str, path: &str, src: &str) -> Result<Rule, Diagnostic> {
         let header = header::parse(path, src)?;
+        if let Some((line, col, name)) = find_forbidden_call(src) {
+            let (_, why) = FORBIDDEN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .copied()
+                .unwrap_or((name, "not allowed in rules"));
+            return Err(Diagnostic {
+                path: path.to_string(),
+                line,
+                col,
+                message: format!("`{name}()`: {why}"),
+            });
+        }
         let mut decl = Scope::new();
         for input in &header.inputs {
             // Plain variables, not constants: constants could be folded into the AST.
@@ -259,11 +395,21 @@ impl RuleHost {
     }
 
     /// Evaluates a compiled rule with a fresh scope holding the declared inputs as constants.
-    /// Extra keys in `inputs` are ignored.
+    /// Extra keys in `inputs` are ignored. `now()` is not available (see [`Self::evaluate_at`]).
     pub fn evaluate(
         &self,
         rule: &Rule,
         inputs: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Decision, RuleError> {
+        self.evaluate_at(rule, inputs, None)
+    }
+
+    /// [`Self::evaluate`] with the business time `now()` returns (ISO 8601 UTC).
+    pub fn evaluate_at(
+        &self,
+        rule: &Rule,
+        inputs: &serde_json::Map<String, serde_json::Value>,
+        now: Option<&str>,
     ) -> Result<Decision, RuleError> {
         let mut scope = Scope::with_capacity(rule.inputs.len());
         for name in &rule.inputs {
@@ -279,6 +425,7 @@ impl RuleHost {
         }
         let result = {
             let _guard = DeadlineGuard::set(Instant::now() + self.limits.wall_time);
+            let _now = NowGuard::set(now);
             self.engine
                 .eval_ast_with_scope::<Dynamic>(&mut scope, &rule.ast)
         };
@@ -300,7 +447,7 @@ impl RuleHost {
         Ok(cases
             .into_iter()
             .map(|case| {
-                let result = self.evaluate(rule, &case.input);
+                let result = self.evaluate_at(rule, &case.input, case.now.as_deref());
                 testfile::check(case, result)
             })
             .collect())
@@ -489,6 +636,69 @@ fn register_strict_comparisons(e: &mut Engine) {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+
+    fn rule(host: &RuleHost, src: &str) -> Result<Rule, Diagnostic> {
+        host.compile("r", "rules/r.rhai", &format!("//! inputs: x\n{src}"))
+    }
+
+    fn x() -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("x".into(), serde_json::json!(1));
+        m
+    }
+
+    #[test]
+    fn sleep_and_timestamp_are_refused_at_compile_time_with_their_place() {
+        let host = RuleHost::default();
+        let d = rule(
+            &host,
+            "//! outcomes: ok\nlet x = 1;\n  sleep(100000);\n\"ok\"",
+        )
+        .unwrap_err();
+        assert_eq!((d.line, d.col), (4, 3), "{d}");
+        assert!(d.message.contains("rules may not sleep"), "{d}");
+        let d = rule(&host, "//! outcomes: ok\nlet t = timestamp();\n\"ok\"").unwrap_err();
+        assert_eq!((d.line, d.col), (3, 9), "{d}");
+        assert!(d.message.contains("use `now()`"), "{d}");
+        // Names in comments and strings, or as part of other names, are fine.
+        assert!(
+            rule(
+                &host,
+                "//! outcomes: ok\n// sleep(1)\nlet s = \"sleep(1)\";\nlet no_sleep = 1;\n\"ok\""
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn sleep_called_indirectly_fails_at_once_instead_of_blocking() {
+        let host = RuleHost::default();
+        // Through a function pointer the name is not visible to the compile-time check.
+        let r = rule(
+            &host,
+            "//! outcomes: ok\nlet f = Fn(\"sl\" + \"eep\");\nf.call(100000);\n\"ok\"",
+        )
+        .expect("compiles");
+        let t0 = Instant::now();
+        let e = host.evaluate(&r, &x()).unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(5), "it did not sleep");
+        assert!(e.to_string().contains("rules may not sleep"), "{e}");
+    }
+
+    #[test]
+    fn now_is_the_business_time_given() {
+        let host = RuleHost::default();
+        let r = rule(
+            &host,
+            "//! outcomes: early, late\nif now() < \"2026-06-01\" { \"early\" } else { \"late\" }",
+        )
+        .expect("compiles");
+        let at = |t| host.evaluate_at(&r, &x(), Some(t)).map(|d| d.outcome);
+        assert_eq!(at("2026-03-01T09:00:00Z").ok().as_deref(), Some("early"));
+        assert_eq!(at("2026-07-01T09:00:00Z").ok().as_deref(), Some("late"));
+        let e = host.evaluate(&r, &x()).unwrap_err();
+        assert!(e.to_string().contains("no business time"), "{e}");
+    }
 
     #[test]
     fn host_is_send_sync() {

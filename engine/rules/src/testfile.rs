@@ -8,6 +8,7 @@
 //!   - name: over the limit
 //!     input: { ... }
 //!     expect: { outcome: review, values: { reason: "over credit by 0.01" } }
+//!     now: 2026-03-01T09:00:00Z     # optional: what `now()` returns (business time)
 //! ```
 //!
 //! YAML numbers reach the rule exactly: every node is deserialized together with its source
@@ -42,6 +43,8 @@ pub(crate) struct Case {
     name: String,
     pub input: serde_json::Map<String, Value>,
     outcome: String,
+    /// What `now()` returns in this case.
+    pub now: Option<String>,
     /// Only these keys are compared.
     values: serde_json::Map<String, Value>,
 }
@@ -58,6 +61,10 @@ struct RawCase {
     name: Spanned<String>,
     input: Spanned<Node>,
     expect: Spanned<Node>,
+    /// Business time for `now()` in this case (a rule's result must not depend on the day the
+    /// tests run).
+    #[serde(default)]
+    now: Option<String>,
 }
 
 /// A YAML node, with positions on every child.
@@ -270,6 +277,7 @@ pub(crate) fn parse(rule: &Rule, path: &str, src: &str) -> Result<Vec<Case>, Dia
         cases.push(Case {
             name,
             input,
+            now: case.now.clone(),
             outcome,
             values,
         });

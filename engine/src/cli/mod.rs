@@ -13,7 +13,6 @@ use ordo::app::{self, commit_and_publish};
 use ordo::config::Config;
 use ordo::registry::Registry;
 use ordo::runtime::{Engine, EngineError, RunOptions};
-use ordo_rules::{Limits, RuleHost};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,15 +47,24 @@ pub async fn dispatch(args: Args) -> ExitCode {
         command => {
             let strict = matches!(
                 command,
-                Command::Run { .. } | Command::Submit { .. } | Command::Event { .. }
+                Command::Run { .. }
+                    | Command::Submit { .. }
+                    | Command::Event { .. }
+                    | Command::Approve { .. }
+                    | Command::Reject { .. }
+                    | Command::Retry { .. }
             );
             let engine = match app::open_engine(&cfg, strict).await {
                 Ok(e) => e,
                 Err(e) => return fail(e),
             };
             let code = with_engine(&engine, &cfg, command, json).await;
-            engine.queue.close().await;
-            engine.store.close().await;
+            // Bounded: a task `ordo run` abandoned at shutdown may still hold a connection.
+            let close = async {
+                engine.queue.close().await;
+                engine.store.close().await;
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), close).await;
             code
         }
     }
@@ -186,7 +194,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
 
 fn check(cfg: &Config, json: bool) -> ExitCode {
     let registry = Registry::standard();
-    let host = RuleHost::new(Limits::default());
+    let host = app::rule_host();
     let folders = cfg.folders();
     let (mut channels_ok, mut channel_errors) =
         ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation, &folders);
@@ -218,14 +226,23 @@ fn check(cfg: &Config, json: bool) -> ExitCode {
     };
     match defs {
         Ok(defs) => {
+            let warnings: Vec<String> = defs
+                .latest
+                .values()
+                .flat_map(|wf| ordo_workflow::cycle_warnings(wf))
+                .map(|d| d.to_string())
+                .collect();
             if !json {
                 for line in &channels_ok {
                     println!("{line}");
                 }
+                for w in &warnings {
+                    eprintln!("{w}");
+                }
             }
             if json {
                 print_json(
-                    &json!({ "ok": true, "workflows": defs.latest.keys().collect::<Vec<_>>(), "rules": defs.rules.len() }),
+                    &json!({ "ok": true, "workflows": defs.latest.keys().collect::<Vec<_>>(), "rules": defs.rules.len(), "warnings": warnings }),
                 );
             } else {
                 for wf in defs.latest.values() {
@@ -261,7 +278,7 @@ fn check(cfg: &Config, json: bool) -> ExitCode {
 }
 
 fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
-    let host = RuleHost::new(Limits::default());
+    let host = app::rule_host();
     let files = match ordo::runtime::defs::read_dir_files(&cfg.rules, "rhai") {
         Ok(f) => f,
         Err(e) => return fail(e.join("\n")),
@@ -724,7 +741,10 @@ async fn clock(engine: &Arc<Engine>, command: ClockCommand) -> Result<ExitCode, 
                 Ok(d) => d,
                 Err(e) => return Ok(fail(format!("clock advance: {e}"))),
             };
-            let off = engine.clock.offset_ms() + d.as_millis() as i64;
+            let off = match ordo::clock::advanced_offset(engine.clock.offset_ms(), d) {
+                Ok(off) => off,
+                Err(e) => return Ok(fail(format!("clock advance {by}: {e}"))),
+            };
             tx.kv_set(ordo::clock::OFFSET_KEY, &off.to_string()).await?;
             tx.commit().await?;
             engine.clock.set_offset_ms(off);

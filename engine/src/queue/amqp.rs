@@ -222,6 +222,7 @@ impl AmqpQueue {
         link: &mut Link,
         msgs: &[Envelope],
         delay: Duration,
+        deliveries: Option<u32>,
     ) -> Result<(), QueueError> {
         let routing = if delay.is_zero() {
             self.steps_queue()
@@ -253,9 +254,14 @@ impl AmqpQueue {
         };
         let mut confirms = Vec::with_capacity(msgs.len());
         for m in msgs {
-            let props = BasicProperties::default()
+            let mut props = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_message_id(m.msg_id.as_str().into());
+            if let Some(n) = deliveries {
+                let mut headers = FieldTable::default();
+                headers.insert(DELIVERIES_HEADER.into(), AMQPValue::LongUInt(n));
+                props = props.with_headers(headers);
+            }
             let c = link
                 .publish
                 .basic_publish(
@@ -310,9 +316,29 @@ impl AmqpQueue {
     }
 }
 
-#[async_trait]
-impl Queue for AmqpQueue {
-    async fn publish(&self, msgs: &[Envelope], delay: Duration) -> Result<(), QueueError> {
+/// Header counting how many deliveries of a message ended in a failed batch (see
+/// [`Delivery::deliveries`]); RabbitMQ's own `x-delivery-count` exists only on quorum queues.
+const DELIVERIES_HEADER: &str = "x-ordo-deliveries";
+
+fn deliveries_header(props: &BasicProperties) -> u32 {
+    let Some(headers) = props.headers() else {
+        return 0;
+    };
+    match headers.inner().get(DELIVERIES_HEADER) {
+        Some(AMQPValue::LongUInt(n)) => *n,
+        Some(AMQPValue::LongLongInt(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
+        Some(AMQPValue::LongInt(n)) => u32::try_from(*n).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl AmqpQueue {
+    async fn publish_counted(
+        &self,
+        msgs: &[Envelope],
+        delay: Duration,
+        deliveries: Option<u32>,
+    ) -> Result<(), QueueError> {
         if msgs.is_empty() {
             return Ok(());
         }
@@ -320,7 +346,7 @@ impl Queue for AmqpQueue {
         let mut last = None;
         for _ in 0..3 {
             let link = self.ensure(&mut guard).await?;
-            match self.publish_once(link, msgs, delay).await {
+            match self.publish_once(link, msgs, delay, deliveries).await {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     // Republishing after a lost confirm may duplicate; the inbox absorbs it.
@@ -331,6 +357,13 @@ impl Queue for AmqpQueue {
             }
         }
         Err(last.unwrap_or(QueueError::Amqp("publish failed".into())))
+    }
+}
+
+#[async_trait]
+impl Queue for AmqpQueue {
+    async fn publish(&self, msgs: &[Envelope], delay: Duration) -> Result<(), QueueError> {
+        self.publish_counted(msgs, delay, None).await
     }
 
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
@@ -380,11 +413,13 @@ impl Queue for AmqpQueue {
                         .as_ref()
                         .map(|s| s.as_str().to_string())
                         .unwrap_or_default();
+                    let deliveries = deliveries_header(&d.properties).saturating_add(1);
                     out.push(Delivery {
                         msg_id,
                         body: d.data,
                         tag: (gen_ << GEN_SHIFT) | d.delivery_tag,
                         redelivered: d.redelivered,
+                        deliveries,
                     });
                 }
                 Err(e) => {
@@ -438,13 +473,15 @@ impl Queue for AmqpQueue {
         match requeue_after {
             Some(delay) => {
                 // Republish to the delay queue first, then ack: a crash in between duplicates
-                // the message (harmless), never loses it.
-                self.publish(
+                // the message (harmless), never loses it. The copy carries the count of
+                // deliveries so far, so a message that keeps failing can be dead-lettered.
+                self.publish_counted(
                     &[Envelope {
                         msg_id: d.msg_id.clone(),
                         body: d.body.clone(),
                     }],
                     delay,
+                    Some(d.deliveries),
                 )
                 .await?;
                 self.ack(std::slice::from_ref(d)).await

@@ -40,6 +40,12 @@ pub struct Delivery {
     pub tag: u64,
     /// True when this message was delivered before (lease expired, consumer died).
     pub redelivered: bool,
+    /// How many times the message has been delivered, this delivery included: the embedded
+    /// queue counts every lease (`queue_messages.deliveries`); on RabbitMQ it is the count
+    /// carried in the `x-ordo-deliveries` header by each `nack` with a delay (a batch that
+    /// failed) plus one. Workers dead-letter a message whose batch keeps failing (see
+    /// `runtime::services::MAX_DELIVERIES`).
+    pub deliveries: u32,
 }
 
 #[async_trait]

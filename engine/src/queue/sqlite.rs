@@ -57,6 +57,7 @@ impl SqliteQueue {
                 msg_id: r.try_get("msg_id")?,
                 body: r.try_get("body")?,
                 redelivered: r.try_get::<i64, _>("deliveries")? > 1,
+                deliveries: u32::try_from(r.try_get::<i64, _>("deliveries")?).unwrap_or(u32::MAX),
             });
         }
         out.sort_by_key(|d| d.tag);

@@ -21,6 +21,52 @@ pub struct Definitions {
     pub waited_events: BTreeSet<String>,
     /// Fingerprint of the files, to notice changes cheaply.
     pub fingerprint: u64,
+    /// The rule files of the set as (path, source), stored with it at install so commands can
+    /// run on the last installed set while a file on disk does not compile.
+    pub rule_sources: Vec<(String, String)>,
+}
+
+/// `kv` key of the last installed set: its workflow versions and its rules' sources.
+pub const INSTALLED_KEY: &str = "defs.installed";
+
+/// What [`INSTALLED_KEY`] holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct InstalledSet {
+    /// (workflow, version) of each latest workflow of the set.
+    pub workflows: Vec<(String, u32)>,
+    /// (path, source) of each rule file.
+    pub rules: Vec<(String, String)>,
+    /// Business time of the install (ms).
+    pub installed_at: i64,
+}
+
+impl InstalledSet {
+    pub fn of(defs: &Definitions, now: i64) -> Self {
+        InstalledSet {
+            workflows: defs
+                .latest
+                .values()
+                .map(|w| (w.name.clone(), w.version))
+                .collect(),
+            rules: defs.rule_sources.clone(),
+            installed_at: now,
+        }
+    }
+
+    /// `order-to-cash v2, invoice-collection v2 (installed 2026-03-01 09:00 UTC)`.
+    pub fn summary(&self) -> String {
+        let wfs: Vec<String> = self
+            .workflows
+            .iter()
+            .map(|(n, v)| format!("{n} v{v}"))
+            .collect();
+        format!(
+            "{} and {} rule(s), installed {}",
+            wfs.join(", "),
+            self.rules.len(),
+            crate::clock::ms_to_datetime(self.installed_at).format("%Y-%m-%d %H:%M UTC")
+        )
+    }
 }
 
 impl Definitions {
@@ -83,6 +129,24 @@ pub fn load(
         errors.extend(e);
         Vec::new()
     });
+    match load_files(rule_files, wf_files, registry, host) {
+        Ok(d) if errors.is_empty() => Ok(d),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.extend(e);
+            Err(errors)
+        }
+    }
+}
+
+/// [`load`] from texts: (path, source) of the rule and workflow files.
+pub fn load_files(
+    rule_files: Vec<(String, String)>,
+    wf_files: Vec<(String, String)>,
+    registry: &Registry,
+    host: &RuleHost,
+) -> Result<Definitions, Vec<String>> {
+    let mut errors = Vec::new();
     let mut rules = HashMap::new();
     for (path, src) in &rule_files {
         let name = Path::new(path)
@@ -124,7 +188,8 @@ pub fn load(
     }
     let mut defs = Definitions {
         rules,
-        fingerprint: fingerprint(&[rule_files, wf_files].concat()),
+        fingerprint: fingerprint(&[rule_files.clone(), wf_files].concat()),
+        rule_sources: rule_files,
         ..Default::default()
     };
     for wf in workflows {

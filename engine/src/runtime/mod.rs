@@ -14,6 +14,8 @@
 
 mod context;
 pub mod defs;
+#[cfg(test)]
+mod hostile_tests;
 mod services;
 mod steps;
 
@@ -153,12 +155,43 @@ impl Engine {
             tx.rollback().await?;
             return Err(EngineError::Definitions(errors));
         }
+        let set = serde_json::to_string(&defs::InstalledSet::of(&defs, now))
+            .map_err(|e| EngineError::Refused(format!("installed set: {e}")))?;
+        tx.kv_set(defs::INSTALLED_KEY, &set).await?;
         tx.commit().await?;
+        self.set_defs(defs);
+        Ok(())
+    }
+
+    fn set_defs(&self, defs: Definitions) {
         match self.defs.write() {
             Ok(mut g) => *g = Arc::new(defs),
             Err(p) => *p.into_inner() = Arc::new(defs),
         }
-        Ok(())
+    }
+
+    /// Makes the last installed set current again (from the store: its workflow versions and
+    /// rule sources), for commands run while a file on disk has errors. Returns what it is,
+    /// or None when nothing was installed yet.
+    pub async fn use_installed(&self) -> Result<Option<defs::InstalledSet>, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let Some(text) = tx.kv_get(defs::INSTALLED_KEY).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let set: defs::InstalledSet = serde_json::from_str(&text)
+            .map_err(|e| EngineError::Refused(format!("stored definitions: {e}")))?;
+        let mut wf_files = Vec::new();
+        for (name, version) in &set.workflows {
+            if let Some((_, path, source)) = tx.get_workflow_def(name, *version).await? {
+                wf_files.push((path, source));
+            }
+        }
+        tx.rollback().await?;
+        let defs = defs::load_files(set.rules.clone(), wf_files, &self.registry, &self.rules)
+            .map_err(EngineError::Definitions)?;
+        self.set_defs(defs);
+        Ok(Some(set))
     }
 
     /// Reads the simulated-time offset from the store.

@@ -91,11 +91,88 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
         }
     }
     let _ = stop_tx.send(true);
-    for h in handles {
-        let _ = h.await;
+    // In-flight batches get a short grace to commit; past it they are abandoned: dropping a
+    // task drops its transaction (rolled back) and its deliveries come back by lease expiry or
+    // from the broker when the connection closes, so stopping never waits on a long step.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let mut abandoned = 0;
+    for mut h in handles {
+        if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
+            h.abort();
+            abandoned += 1;
+        }
     }
-    engine.queue.close().await;
+    if abandoned > 0 {
+        tracing::warn!(
+            tasks = abandoned,
+            grace_secs = SHUTDOWN_GRACE.as_secs(),
+            "stopped without waiting longer: unfinished batches rolled back, their messages will be delivered again"
+        );
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), engine.queue.close()).await;
     Ok(shared.steps.load(Ordering::Relaxed))
+}
+
+/// How long `ordo run` lets in-flight batches finish after a stop signal before abandoning
+/// them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Deliveries after which a message whose batch keeps failing for a reason other than an
+/// outage (a store error that is not transient, a panic outside a step) is dead-lettered
+/// instead of delivered again, and its instance is marked failed.
+pub const MAX_DELIVERIES: u32 = 5;
+
+/// Why a batch did not commit.
+struct BatchFailure {
+    message: String,
+    /// An outage (lost connection, lock, broker away): deliver again, never dead-letter.
+    transient: bool,
+}
+
+/// [`handle_batch`] with a panic anywhere in it turned into a failed batch, so the worker task
+/// survives.
+async fn run_caught(engine: &Engine, deliveries: &[Delivery]) -> Result<usize, BatchFailure> {
+    use futures_lite::FutureExt;
+    match std::panic::AssertUnwindSafe(handle_batch(engine, deliveries))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(n)) => Ok(n),
+        Ok(Err(e)) => Err(BatchFailure {
+            transient: match &e {
+                EngineError::Store(s) => s.is_transient(),
+                EngineError::Queue(_) => true,
+                _ => false,
+            },
+            message: e.to_string(),
+        }),
+        Err(panic) => Err(BatchFailure {
+            message: format!(
+                "batch panicked: {}",
+                super::steps::panic_message(panic.as_ref())
+            ),
+            transient: false,
+        }),
+    }
+}
+
+/// Hands failed deliveries back: delivered again after `backoff`, or dead-lettered (and the
+/// instance marked failed) once a non-transient failure has been seen `MAX_DELIVERIES` times.
+async fn give_back(engine: &Engine, ds: &[Delivery], f: &BatchFailure, backoff: Duration) {
+    for d in ds {
+        if !f.transient && d.deliveries >= MAX_DELIVERIES {
+            tracing::error!(msg_id = %d.msg_id, deliveries = d.deliveries, error = %f.message, "message keeps failing its batch: dead-lettered");
+            if let Err(e) = engine.queue.nack(d, None).await {
+                tracing::warn!(msg_id = %d.msg_id, error = %e, "could not dead-letter; it will be delivered again");
+                continue;
+            }
+            if let Err(e) = engine.fail_dead_lettered(d, &f.message).await {
+                tracing::error!(msg_id = %d.msg_id, error = %e, "could not mark the instance of a dead-lettered message failed");
+            }
+        } else {
+            let _ = engine.queue.nack(d, Some(backoff)).await;
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -177,18 +254,29 @@ async fn worker(shared: Arc<Shared>, n: usize, stop: watch::Receiver<bool>) {
             continue;
         }
         shared.busy.fetch_add(1, Ordering::SeqCst);
-        match handle_batch(&engine, &deliveries).await {
+        match run_caught(&engine, &deliveries).await {
             Ok(done) => {
                 shared.steps.fetch_add(done, Ordering::Relaxed);
                 backoff = Duration::from_millis(100);
             }
-            Err(e) => {
-                tracing::warn!(worker = n, error = %e, retry_in_ms = backoff.as_millis() as u64, "batch not committed; its messages will be delivered again");
-                for d in &deliveries {
-                    let _ = engine.queue.nack(d, Some(backoff)).await;
-                }
+            Err(f) if f.transient || deliveries.len() == 1 => {
+                tracing::warn!(worker = n, error = %f.message, retry_in_ms = backoff.as_millis() as u64, "batch not committed; its messages will be delivered again");
+                give_back(&engine, &deliveries, &f, backoff).await;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(f) => {
+                // Not an outage: one message is likely to blame. Run them one by one so the
+                // others commit and only the culprit is counted towards dead-lettering.
+                tracing::warn!(worker = n, error = %f.message, "batch not committed; running its messages one by one");
+                for d in &deliveries {
+                    match run_caught(&engine, std::slice::from_ref(d)).await {
+                        Ok(done) => {
+                            shared.steps.fetch_add(done, Ordering::Relaxed);
+                        }
+                        Err(f) => give_back(&engine, std::slice::from_ref(d), &f, backoff).await,
+                    }
+                }
             }
         }
         shared
@@ -332,7 +420,11 @@ async fn services(shared: Arc<Shared>, hot_reload: bool, stop: watch::Receiver<b
             reload_if_changed(&engine, &mut bad_fingerprint).await;
         }
         failing = if failed { (failing + 1).min(6) } else { 0 };
-        tokio::time::sleep(Duration::from_millis(100 << failing)).await;
+        let mut stop = stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100 << failing)) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

@@ -18,10 +18,23 @@ use crate::clock::real_now_ms;
 use crate::model::{HistoryEvent, Instance, Signal, StepMessage, Task, Timer, Waiter, status};
 use crate::queue::Delivery;
 use crate::store::{StoreError, Tx};
+use futures_lite::FutureExt;
 use ordo_contract::{StepError, StepInput};
 use ordo_workflow::{Step, StepKind, Workflow};
 use serde_json::{Value, json};
+use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
+
+/// The text of a panic payload (`panic!("...")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
 
 /// Why a step did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -151,11 +164,20 @@ impl Engine {
                     None
                 };
                 let span = tracing::debug_span!("step", instance = %msg.instance, step = %msg.step, msg_id = %msg.msg_id);
-                match self
+                // A panic in a step (a bug, an overflow a connector did not check) fails that
+                // step like a permanent error; the rest of the batch and the worker go on.
+                let run = self
                     .process_message(tx.as_mut(), &msg, first_delivery, handed, now)
-                    .instrument(span)
-                    .await
-                {
+                    .instrument(span);
+                let result = match AssertUnwindSafe(run).catch_unwind().await {
+                    Ok(r) => r,
+                    Err(panic) => {
+                        let why = panic_message(panic.as_ref());
+                        tracing::error!(instance = %msg.instance, step = %msg.step, error = %why, "step panicked");
+                        Err(StepFailure::permanent(format!("step panicked: {why}")))
+                    }
+                };
+                match result {
                     Ok(next) => {
                         processed += 1;
                         if let Some(next) = next {
@@ -327,9 +349,14 @@ impl Engine {
                         .collect(),
                     None => serde_json::Map::new(),
                 };
+                // Business time, not the wall clock, so a decision does not depend on when
+                // the step happened to run.
+                let business_now = crate::clock::ms_to_datetime(now)
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
                 let decision = self
                     .rules
-                    .evaluate(r, &inputs)
+                    .evaluate_at(r, &inputs, Some(&business_now))
                     .map_err(|e| StepFailure::permanent(format!("rule '{rule}': {e}")))?;
                 merge_into(&mut inst.data, &decision.values);
                 let detail =
@@ -546,6 +573,16 @@ impl Engine {
                 step.name, wf.name, wf.version, outcome
             )));
         };
+        // The step budget: a workflow that loops without a wait, task or timer would run (and
+        // grow its history) for ever. History events count the steps an instance ran and are
+        // stored with it, so the count survives restarts.
+        // `limits.max_steps_per_instance`: an instance whose history grows past it fails.
+        if u64::try_from(inst.history_seq).unwrap_or(0) >= self.limits.max_steps_per_instance {
+            return Err(StepFailure::permanent(format!(
+                "instance ran {} steps, more than limits.max_steps_per_instance ({}); does the workflow loop?",
+                inst.history_seq, self.limits.max_steps_per_instance
+            )));
+        }
         self.history(tx, &mut inst, "step.completed", Some(outcome), detail, now)
             .await?;
         inst.step = next.to_string();
@@ -556,6 +593,37 @@ impl Engine {
         inst.updated_at = now;
         let msg = StepMessage::new(&inst, Signal::Run);
         Ok(Next { msg, inst })
+    }
+
+    /// After its message was dead-lettered (its batch kept failing outside any step): marks the
+    /// instance failed with the error, so a person sees it (`ordo retry` resumes it).
+    pub async fn fail_dead_lettered(
+        &self,
+        d: &Delivery,
+        error: &str,
+    ) -> Result<(), crate::runtime::EngineError> {
+        let Ok(msg) = StepMessage::decode(&d.body) else {
+            return Ok(());
+        };
+        let mut tx = self.store.begin().await?;
+        let Some(mut inst) = self.current_instance(tx.as_mut(), &msg).await? else {
+            tx.rollback().await?;
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        let error = format!(
+            "its step message was dead-lettered after {} deliveries: {error}",
+            d.deliveries
+        );
+        inst.status = status::FAILED.into();
+        inst.error = Some(error.clone());
+        inst.updated_at = now;
+        let detail = json!({ "error": error, "why": "dead-lettered" });
+        self.history(tx.as_mut(), &mut inst, "failed", None, detail, now)
+            .await?;
+        tx.put_instance(inst).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// After a step's savepoint was rolled back: schedule a retry or fail the instance.

@@ -55,8 +55,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .ok_or_else(|| bad("too large"))?;
         total = total.checked_add(part).ok_or_else(|| bad("too large"))?;
     }
+    if total > MAX_DURATION {
+        return Err(bad("longer than 100 years (36500d)"));
+    }
     Ok(total)
 }
+
+/// The longest duration accepted: anything longer is a typo, and would push business time
+/// or a timer past what dates can represent.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +129,10 @@ mod tests {
         assert!(parse_duration("18446744073709551615d").is_err());
         // Fits per part, overflows in the sum.
         assert!(parse_duration("213503982334601d18446744073709551615s").is_err());
-        assert_eq!(ok("18446744073709551615s"), Duration::from_secs(u64::MAX));
+        // Fits a Duration, but is beyond the 100-year bound (issue 20, point 11).
+        assert!(parse_duration("18446744073709551615s").is_err());
+        assert_eq!(ok("36500d"), MAX_DURATION);
+        let e = parse_duration("99999999999d").unwrap_err();
+        assert!(e.contains("longer than 100 years"), "{e}");
     }
 }

@@ -146,3 +146,69 @@ fn closure(from: &[usize], edges: &[Vec<usize>]) -> Vec<bool> {
     }
     seen
 }
+
+/// Warnings (not errors: a loop may be meant, e.g. re-allocating until stock arrives) about
+/// cycles in the step graph with no `wait:` or `task:` on them. An instance that enters one
+/// runs step after step without ever pausing, until the engine's per-instance step budget
+/// (`limits.max_steps_per_instance`) fails it. One warning per cycle, at its first step.
+pub fn cycle_warnings(wf: &Workflow) -> Vec<crate::Diagnostic> {
+    let index: BTreeMap<&str, usize> = wf
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    // A task or wait pauses the instance (for a person, an event or a timer): it breaks a cycle.
+    let pauses = |s: &crate::Step| matches!(s.kind, StepKind::Task { .. } | StepKind::Wait { .. });
+    let edges: Vec<Vec<usize>> = wf
+        .steps
+        .iter()
+        .map(|s| {
+            if pauses(s) {
+                return Vec::new();
+            }
+            let mut out: Vec<usize> =
+                s.on.values()
+                    .chain(s.then.iter())
+                    .filter_map(|t| index.get(t.as_str()).copied())
+                    .filter(|&t| !pauses(&wf.steps[t]))
+                    .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+        .collect();
+    let reach: Vec<Vec<bool>> = (0..edges.len())
+        .map(|i| closure(&edges[i], &edges))
+        .collect();
+    let mut reported = vec![false; edges.len()];
+    let mut out = Vec::new();
+    for i in 0..edges.len() {
+        if reported[i] || !reach[i][i] {
+            continue;
+        }
+        // The cycle's steps: those on a cycle through i, in file order.
+        let members: Vec<usize> = (0..edges.len())
+            .filter(|&j| reach[i][j] && reach[j][i])
+            .collect();
+        for &j in &members {
+            reported[j] = true;
+        }
+        let names: Vec<&str> = members.iter().map(|&j| wf.steps[j].name.as_str()).collect();
+        let first = members
+            .iter()
+            .map(|&j| &wf.steps[j])
+            .min_by_key(|s| (s.line, s.col))
+            .unwrap_or(&wf.steps[i]);
+        out.push(crate::Diagnostic {
+            path: wf.path.clone(),
+            line: first.line,
+            col: first.col,
+            message: format!(
+                "warning: steps {} form a cycle with no `wait:` or `task:` on it; an instance that enters it runs without pause until limits.max_steps_per_instance fails it",
+                names.join(", ")
+            ),
+        });
+    }
+    out
+}

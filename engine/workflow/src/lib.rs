@@ -107,6 +107,7 @@ use std::collections::BTreeMap;
 
 pub use check::check;
 pub use duration::parse_duration;
+pub use graph::cycle_warnings;
 pub use model::{CronSchedule, RetryPolicy, Step, StepKind, Trigger, Workflow};
 
 /// A located problem in a workflow file; displays as `path:line:col: message`.
