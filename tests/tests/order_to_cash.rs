@@ -362,3 +362,38 @@ fn bench_o2c_pays_every_invoice_through_several_statements() {
         "{out}"
     );
 }
+
+/// `ordo bench flow` measures chained and unchained runs (issue: the headline figure alone
+/// measured chaining): `--chain both` gives one row each, every order completes in both.
+#[test]
+fn bench_flow_reports_chained_and_unchained() {
+    let p = Project::embedded("flow-bench");
+    let v = p.json(&[
+        "bench",
+        "flow",
+        "--orders",
+        "60",
+        "--cluster-orders",
+        "0",
+        "--chain",
+        "both",
+    ]);
+    let rows = v.as_array().cloned().unwrap_or_default();
+    let backends: Vec<String> = rows
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(backends.len(), 2, "{v}");
+    assert!(backends[0].ends_with(", chained"), "{backends:?}");
+    assert!(backends[1].ends_with(", unchained"), "{backends:?}");
+    for r in &rows {
+        assert_eq!(r["steps"], 360, "60 orders x 6 steps: {r}");
+        assert!(
+            r["ceiling"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("bare SQLite"),
+            "{r}"
+        );
+    }
+}

@@ -40,6 +40,11 @@ pub enum BenchCommand {
         postgres: String,
         #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
         amqp: String,
+        /// `on`: a step's next step of the same instance runs in the same transaction (up to
+        /// 64, what `ordo run` does); `off`: every step is its own message and commit (still
+        /// batched across instances); `both` measures each.
+        #[arg(long, default_value = "both", value_parser = ["on", "off", "both"])]
+        chain: String,
     },
     /// Orders through the whole order-to-cash flow (embedded), with peak memory.
     O2c(super::sales::O2cArgs),
@@ -76,12 +81,13 @@ pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
             embedded_workers,
             postgres,
             amqp,
+            chain,
         } => match flow_bench(
             orders,
             cluster_orders,
             (embedded_workers, workers),
-            &postgres,
-            &amqp,
+            (&postgres, &amqp),
+            &chain,
             json,
         )
         .await
@@ -189,6 +195,7 @@ async fn run_flow(
     orders: usize,
     workers: usize,
     label: &str,
+    chain: bool,
 ) -> Result<FlowFigures, String> {
     let registry = Registry::standard();
     let host = RuleHost::new(Limits::default());
@@ -207,6 +214,9 @@ async fn run_flow(
         256,
     );
     engine.latencies = Some(Mutex::new(Vec::with_capacity(orders * STEPS_PER_ORDER)));
+    if !chain {
+        engine.max_chain = 0;
+    }
     let engine = Arc::new(engine);
     engine
         .install(definitions)
@@ -372,62 +382,87 @@ async fn flow_bench(
     orders: usize,
     cluster_orders: usize,
     (embedded_workers, workers): (usize, usize),
-    pg: &str,
-    amqp: &str,
+    (pg, amqp): (&str, &str),
+    chain: &str,
     json: bool,
 ) -> Result<(), String> {
+    let modes: Vec<bool> = match chain {
+        "on" => vec![true],
+        "off" => vec![false],
+        _ => vec![true, false],
+    };
+    let mode_name = |c: bool| if c { "chained" } else { "unchained" };
     let dir = temp_dir("flow");
     eprintln!("measuring the bare SQLite commit ceiling…");
     let sqlite_tx = sqlite_ceiling(&dir).await?;
-    eprintln!("running {orders} orders on the embedded backend ({embedded_workers} worker(s))…");
-    let store = SqliteStore::open(&dir.join("ordo.db"), Durability::Normal)
-        .await
-        .map_err(|e| e.to_string())?;
-    let queue = SqliteQueue::new(&store, Duration::from_secs(30));
-    let embedded = run_flow(
-        Arc::new(store),
-        Arc::new(queue),
-        &dir,
-        orders,
-        embedded_workers,
-        &format!("embedded (SQLite WAL, sync=NORMAL), {embedded_workers} worker(s)"),
-    )
-    .await?;
-    let mut results = vec![(
-        embedded,
-        format!("{sqlite_tx:.0} bare SQLite commits/s (1 insert + 1 update each)"),
-    )];
+    let mut results = Vec::new();
+    for &c in &modes {
+        eprintln!(
+            "running {orders} orders on the embedded backend ({embedded_workers} worker(s), {})…",
+            mode_name(c)
+        );
+        let db = dir.join(format!("ordo-{}.db", mode_name(c)));
+        let store = SqliteStore::open(&db, Durability::Normal)
+            .await
+            .map_err(|e| e.to_string())?;
+        let queue = SqliteQueue::new(&store, Duration::from_secs(30));
+        let figures = run_flow(
+            Arc::new(store),
+            Arc::new(queue),
+            &dir,
+            orders,
+            embedded_workers,
+            &format!(
+                "embedded (SQLite WAL, sync=NORMAL), {embedded_workers} worker(s), {}",
+                mode_name(c)
+            ),
+            c,
+        )
+        .await?;
+        results.push((
+            figures,
+            format!("{sqlite_tx:.0} bare SQLite commits/s (1 insert + 1 update each)"),
+        ));
+    }
     if cluster_orders > 0 {
         eprintln!("measuring the bare RabbitMQ ceiling…");
         match amqp_ceiling(amqp).await {
             Err(e) => eprintln!("cluster bench skipped: RabbitMQ unavailable ({e})"),
             Ok(amqp_rate) => {
-                eprintln!(
-                    "running {cluster_orders} orders on RabbitMQ + PostgreSQL ({workers} workers)…"
-                );
-                let schema = format!("ordo_bench_{}", std::process::id());
-                let prefix = format!("ordo-bench-{}", std::process::id());
-                let store = PgStore::open(pg, Some(&schema), 8, Duration::from_secs(5))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let queue = AmqpQueue::connect(amqp, &prefix, 256, Duration::from_secs(5))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let queue = Arc::new(queue);
-                let dir2 = temp_dir("flow-cluster");
-                let r = run_flow(
-                    Arc::new(store),
-                    queue.clone(),
-                    &dir2,
-                    cluster_orders,
-                    workers,
-                    &format!("cluster (PostgreSQL + RabbitMQ), {workers} workers"),
-                )
-                .await;
-                let _ = queue.delete_topology().await;
-                let _ = PgStore::drop_schema(pg, &schema).await;
-                let _ = std::fs::remove_dir_all(&dir2);
-                results.push((r?, format!("{amqp_rate:.0} bare RabbitMQ msgs/s (persistent, confirms per 100, manual ack)")));
+                for &c in &modes {
+                    eprintln!(
+                        "running {cluster_orders} orders on RabbitMQ + PostgreSQL ({workers} workers, {})…",
+                        mode_name(c)
+                    );
+                    let run = format!("{}_{}", std::process::id(), mode_name(c));
+                    let schema = format!("ordo_bench_{run}");
+                    let prefix = format!("ordo-bench-{run}");
+                    let store = PgStore::open(pg, Some(&schema), 8, Duration::from_secs(5))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let queue = AmqpQueue::connect(amqp, &prefix, 256, Duration::from_secs(5))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let queue = Arc::new(queue);
+                    let dir2 = temp_dir("flow-cluster");
+                    let r = run_flow(
+                        Arc::new(store),
+                        queue.clone(),
+                        &dir2,
+                        cluster_orders,
+                        workers,
+                        &format!(
+                            "cluster (PostgreSQL + RabbitMQ), {workers} workers, {}",
+                            mode_name(c)
+                        ),
+                        c,
+                    )
+                    .await;
+                    let _ = queue.delete_topology().await;
+                    let _ = PgStore::drop_schema(pg, &schema).await;
+                    let _ = std::fs::remove_dir_all(&dir2);
+                    results.push((r?, format!("{amqp_rate:.0} bare RabbitMQ msgs/s (persistent, confirms per 100, manual ack)")));
+                }
             }
         }
     }

@@ -66,6 +66,9 @@ pub struct Engine {
     pub delayed_until: std::sync::atomic::AtomicI64,
     /// When set, workers record each step's latency (µs, enqueue → commit) here.
     pub latencies: Option<Mutex<Vec<u32>>>,
+    /// Most steps of one instance run in one transaction (`steps::MAX_CHAIN`); 0 queues every
+    /// next step as its own message (`ordo bench flow` measures both).
+    pub max_chain: usize,
     /// Real time (ms) of the last committed batch, delivered outbound message or imported
     /// file: idle detection waits for it to age, and benchmarks time work up to it.
     pub last_activity_ms: std::sync::atomic::AtomicI64,
@@ -112,6 +115,7 @@ impl Engine {
             limits: Default::default(),
             batch,
             latencies: None,
+            max_chain: steps::MAX_CHAIN,
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
         }

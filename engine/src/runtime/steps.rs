@@ -80,7 +80,7 @@ impl From<StepError> for StepFailure {
 /// looping through connector steps) without changing what commits: a step run in the chain is
 /// exactly a step message enqueued and consumed by the same commit, so it can never be lost or
 /// seen twice, and a crash before the commit redelivers the first message of the chain.
-const MAX_CHAIN: usize = 64;
+pub const MAX_CHAIN: usize = 64;
 
 /// The next step message of an instance and the instance as the step left it.
 pub(super) struct Next {
@@ -181,7 +181,7 @@ impl Engine {
                     Ok(next) => {
                         processed += 1;
                         if let Some(next) = next {
-                            if chained < MAX_CHAIN {
+                            if chained < self.max_chain {
                                 chained += 1;
                                 if isolate {
                                     // Should the next step fail, its savepoint rolls back to
