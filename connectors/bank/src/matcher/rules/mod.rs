@@ -429,7 +429,13 @@ impl<'a> State<'a> {
         };
         // The customer whose other invoices may explain the excess: the one the named
         // invoices belong to (the payer's own, when it is known by account).
-        let cust = self.idx.customer_of_item[refs[0] as usize];
+        let Some(&first) = refs.first() else {
+            // (Not reached: only called with the invoices the text names.)
+            let reason = format!("overpaid by {excess} and no invoice named");
+            self.exception(p, reason, Some(payer.0), Vec::new());
+            return;
+        };
+        let cust = self.idx.customer_of_item[first as usize];
         let one_customer = refs
             .iter()
             .all(|&i| self.idx.customer_of_item[i as usize] == cust);
