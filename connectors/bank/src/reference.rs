@@ -193,6 +193,57 @@ pub fn candidate_keys(text: &str, mut f: impl FnMut(&str)) {
     }
 }
 
+/// Weak keys of an invoice number, which count only when the amount confirms them: the serial
+/// (its last digit group without leading zeros, at least 3 digits: `INV-2026-004711` → `4711`),
+/// the serial glued to the year before it (`20264711`, `47112026`, `264711`, `471126`), and for
+/// a number of one long digit group its last 4 and 5 digits (`INV-1004711` → `4711`). Sorted,
+/// without duplicates.
+pub fn weak_keys(number: &str) -> Vec<String> {
+    let groups: Vec<&str> = number
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let Some((last, before)) = groups.split_last() else {
+        return out;
+    };
+    let serial = last.trim_start_matches('0');
+    if serial.len() >= 3 {
+        out.push(serial.to_string());
+        if let Some(year) = before.last().filter(|y| y.len() == 4) {
+            let yy = &year[2..];
+            for y in [*year, yy] {
+                out.push(format!("{y}{serial}"));
+                out.push(format!("{serial}{y}"));
+            }
+        }
+    }
+    if before.is_empty() && last.len() >= 6 {
+        for n in [4, 5] {
+            let tail = last[last.len() - n..].trim_start_matches('0');
+            if tail.len() >= 3 {
+                out.push(tail.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The digit runs of `text` without leading zeros, at least 3 digits long: what a weak key
+/// (see [`weak_keys`]) is looked up against. Calls `f` for each.
+pub fn digit_runs<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    for run in text
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|r| r.trim_start_matches('0'))
+    {
+        if run.len() >= 3 {
+            f(run);
+        }
+    }
+}
+
 fn digit_key(s: &str, f: &mut impl FnMut(&str)) {
     if s.len() < 4 {
         return;
@@ -233,6 +284,36 @@ mod tests {
         let q = qrr_make("4711").unwrap_or_default();
         assert_eq!(q.len(), 27);
         assert!(qrr_valid(&q));
+    }
+
+    #[test]
+    fn weak_forms_meet_weak_keys_and_strong_keys_do_not_take_them() {
+        let keys = weak_keys("INV-2026-004711");
+        for text in [
+            "2026-4711",
+            "4711/26",
+            "26 4711",
+            "Nr. 4711",
+            "20264711",
+            "471126",
+        ] {
+            let mut hit = false;
+            digit_runs(text, |r| hit |= keys.iter().any(|k| k == r));
+            assert!(hit, "{text} not weakly found in {keys:?}");
+            // ... and none of them is a strong reference to the invoice.
+            let (full, digits) = invoice_keys("INV-2026-004711");
+            let mut strong = false;
+            candidate_keys(text, |k| {
+                strong |= k == full || Some(k) == digits.as_deref()
+            });
+            assert!(!strong, "{text} is a strong reference");
+        }
+        let mut hit = false;
+        digit_runs("2026-4712 26", |r| hit |= keys.iter().any(|k| k == r));
+        assert!(!hit);
+        assert_eq!(weak_keys("INV-1004711"), vec!["1004711", "4711"]);
+        assert!(weak_keys("INV-42").is_empty());
+        assert!(weak_keys("").is_empty());
     }
 
     #[test]

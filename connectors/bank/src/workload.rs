@@ -2,13 +2,17 @@
 //! benchmarks (feature `gen`, off by default; the crate's tests and examples turn it on). Deterministic for a seed (own SplitMix64, no
 //! `rand`). Noise: references written many ways, typos in references, combined payments,
 //! early-payment discounts, partial payments, bank fees, small differences, overpayments,
-//! payers known only by name, unknown payers, debits nobody can match.
+//! payers known only by name, unknown payers, debits nobody can match; with
+//! [`GenConfig::hard`] also the classes of issue 19: several references with one in a weak
+//! form, over-payments that equal other open invoices of the payer, over-payments that equal
+//! nothing. Every payment carries its class ([`Generated::classes`]) so figures can be given
+//! per class ([`evaluate_classes`]).
 
 use chrono::NaiveDate;
 use ordo_contract::PaymentTerms;
 use rust_decimal::Decimal;
 
-use crate::matcher::{Customer, ItemKind, OpenItem, ReconResult};
+use crate::matcher::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult};
 use crate::model::{Balance, CreditorRef, Direction, Entry, Format, RefKind, Statement};
 use crate::reference;
 
@@ -44,6 +48,14 @@ pub struct GenConfig {
     pub payments: usize,
     /// Statement date; invoices are issued in the 60 days before.
     pub date: NaiveDate,
+    /// Invoice numbers with a year (`INV-2026-001234`) and, for about a quarter of the
+    /// payments, the hard classes: `weak_ref` (two or three invoices of one customer, the text
+    /// names all but one well formed and the last in a weak form such as `2026-1234`,
+    /// `1234/26` or `26 1234`), `overpay_open` (the text names one invoice, the amount also
+    /// pays one or two other open invoices of the payer), `overpay_nothing` (the text names one
+    /// invoice, the amount is 100-3000 more: an exception). Off by default, so the classic
+    /// workload is unchanged for a seed.
+    pub hard: bool,
 }
 
 impl Default for GenConfig {
@@ -54,6 +66,7 @@ impl Default for GenConfig {
             invoices: 10_000,
             payments: 2_000,
             date: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default(),
+            hard: false,
         }
     }
 }
@@ -65,6 +78,27 @@ pub struct Generated {
     pub items: Vec<OpenItem>,
     pub customers: Vec<Customer>,
     pub truth: Vec<(String, Option<Vec<String>>)>,
+    /// The class of each payment, parallel to `truth` (`reference`, `rf`, `typo`, `no_text`,
+    /// `combined`, `discount`, `difference`, `partial`, `fees`, `overpay_small`, `name_only`,
+    /// `unknown_payer`, `debit`, and with [`GenConfig::hard`] `weak_ref`, `overpay_open`,
+    /// `overpay_nothing`).
+    pub classes: Vec<&'static str>,
+}
+
+/// A weak form of an invoice number `INV-YYYY-NNNNNN`: the year and the number without prefix
+/// and leading zeros, the year shortened or after the number, or the number alone.
+fn weak_form(number: &str, rng: &mut Rng) -> String {
+    let mut groups = number.split('-').skip(1);
+    let year = groups.next().unwrap_or("");
+    let serial = groups.next().unwrap_or("").trim_start_matches('0');
+    let yy = year.get(2..).unwrap_or(year);
+    match rng.below(5) {
+        0 => format!("{year}-{serial}"),
+        1 => format!("{serial}/{yy}"),
+        2 => format!("{yy} {serial}"),
+        3 => format!("Nr. {serial}"),
+        _ => format!("{serial}-{year}"),
+    }
 }
 
 const FIRST: [&str; 24] = [
@@ -174,7 +208,11 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             discount_days: if discount { 10 } else { 0 },
         };
         items.push(OpenItem {
-            number: format!("INV-{:07}", 1_000_000 + n),
+            number: if cfg.hard {
+                format!("INV-{}-{:06}", cfg.date.format("%Y"), 1_000 + n)
+            } else {
+                format!("INV-{:07}", 1_000_000 + n)
+            },
             customer_id: customers[rng.below(cfg.customers)].id.clone(),
             amount_open: money(&mut rng, 20, 8000),
             currency: "EUR".into(),
@@ -201,6 +239,8 @@ pub fn generate(cfg: &GenConfig) -> Generated {
     stmt.currency = "EUR".into();
     stmt.statement_id = format!("GEN-{}", cfg.seed);
     let mut truth = Vec::with_capacity(cfg.payments);
+    let mut classes = Vec::with_capacity(cfg.payments);
+    let policy = MatchConfig::default();
     let mut next = 0usize;
     // How many items are used, so the search for a free one stops once none is left.
     let mut n_used = 0usize;
@@ -226,10 +266,11 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         let it = items[i].clone();
         let cust = &customers[cust_pos(&it.customer_id)];
         let payer_iban = cust.accounts[0].clone();
-        let digits = &it.number[4..];
+        let digits = it.number[4..].replace('-', "");
+        let digits = digits.as_str();
         let short = digits.trim_start_matches('0');
         let style = rng.below(8);
-        let reftext = match style {
+        let mut reftext = match style {
             0 => it.number.clone(),
             1 => format!("Rechnung {short}"),
             2 => format!("inv {digits} kd {}", cust.id),
@@ -242,19 +283,79 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             ),
             _ => format!("Payment {}", it.number),
         };
-        let mut e = Entry::new(it.amount_open, Direction::Credit, "EUR");
+        // Drawn here, before the class, as it always was: a seed gives the same workload.
+        let e2e = format!("E2E{:09}", rng.next_u64() % 1_000_000_000);
+        let mut extra = Decimal::ZERO;
+        let mut expect = Some(vec![it.number.clone()]);
+        let mut class = "reference";
+        // Once every invoice is paid (benchmarks), the rest are unknown payers.
+        let mut roll = if free { rng.below(100) } else { 90 };
+        if cfg.hard && free {
+            let hard = rng.below(100);
+            // Other open invoices of the same customer, for the classes that pay several.
+            let others: Vec<usize> = by_cust
+                .get(it.customer_id.as_str())
+                .map(|v| {
+                    v.iter()
+                        .copied()
+                        .filter(|&j| !used[j])
+                        .take(1 + rng.below(2))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut rmt = None;
+            if hard < 10 && !others.is_empty() {
+                class = "weak_ref";
+                let mut nums = vec![it.number.clone()];
+                for &j in &others {
+                    extra += items[j].amount_open;
+                    nums.push(items[j].number.clone());
+                }
+                // All but the last well formed, the last weak; the order shuffled a little.
+                let weak = weak_form(&nums[nums.len() - 1], &mut rng);
+                let mut parts: Vec<String> = nums[..nums.len() - 1].to_vec();
+                parts.insert(rng.below(parts.len() + 1), weak);
+                rmt = Some(parts.join(", "));
+                expect = Some(nums);
+            } else if (10..17).contains(&hard) && !others.is_empty() {
+                class = "overpay_open";
+                let mut nums = vec![it.number.clone()];
+                for &j in &others {
+                    extra += items[j].amount_open;
+                    nums.push(items[j].number.clone());
+                }
+                rmt = Some(format!("Rechnung {}", it.number));
+                expect = Some(nums);
+            } else if (17..24).contains(&hard) {
+                class = "overpay_nothing";
+                extra += money(&mut rng, 100, 3000);
+                rmt = Some(format!("Rechnung {}", it.number));
+                expect = None;
+            }
+            if class != "reference" {
+                if let Some(r) = rmt {
+                    reftext = r;
+                }
+                if class != "overpay_nothing" {
+                    for j in others {
+                        n_used += usize::from(!used[j]);
+                        used[j] = true;
+                    }
+                }
+                roll = 100;
+            }
+        }
+        let mut e = Entry::new(it.amount_open + extra, Direction::Credit, "EUR");
         e.booking_date = Some(cfg.date);
         e.value_date = Some(cfg.date);
         e.bank_ref = Some(format!("BR{:010}", p + 1));
         let tx = &mut e.transactions[0];
         tx.counterparty_name = Some(cust.name.clone());
         tx.counterparty_account = Some(payer_iban.clone());
-        tx.end_to_end_id = Some(format!("E2E{:09}", rng.next_u64() % 1_000_000_000));
+        tx.end_to_end_id = Some(e2e);
         tx.remittance = Some(reftext);
-        let mut expect = Some(vec![it.number.clone()]);
-        // Once every invoice is paid (benchmarks), the rest are unknown payers.
-        let roll = if free { rng.below(100) } else { 90 };
         match roll {
+            100 => {}
             0..=39 => {}
             40..=44 => {
                 // Structured creditor reference instead of text.
@@ -265,8 +366,10 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                     valid: true,
                 });
                 tx.remittance = None;
+                class = "rf";
             }
             45..=51 => {
+                class = "typo";
                 // Typo in the reference: one digit changed or two swapped.
                 let mut b = digits.as_bytes().to_vec();
                 let k = 2 + rng.below(b.len() - 3);
@@ -280,8 +383,12 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 }
                 tx.remittance = Some(format!("Rechnung {}", String::from_utf8_lossy(&b)));
             }
-            52..=61 => tx.remittance = Some("Danke".into()),
+            52..=61 => {
+                tx.remittance = Some("Danke".into());
+                class = "no_text";
+            }
             62..=69 => {
+                class = "combined";
                 // Combined payment for several invoices of the same customer.
                 let others: Vec<usize> = by_cust
                     .get(it.customer_id.as_str())
@@ -313,27 +420,42 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 expect = Some(nums);
             }
             70..=74 if it.terms.discount_percent > Decimal::ZERO => {
+                class = "discount";
                 e.amount = it.amount_open
                     - (it.amount_open * Decimal::from(2) / Decimal::ONE_HUNDRED).round_dp(2);
             }
             70..=74 => {
                 // Small difference: tolerance write-off.
+                class = "difference";
                 e.amount = it.amount_open - Decimal::new(1 + rng.below(90) as i64, 2);
             }
             75..=78 => {
                 // Partial payment.
+                class = "partial";
                 e.amount = (it.amount_open / Decimal::from(2)).round_dp(2);
             }
             79..=81 => {
                 // Bank fees deducted by an intermediary.
+                class = "fees";
                 e.amount = it.amount_open - Decimal::new(500 + rng.below(1000) as i64, 2);
                 if e.amount * Decimal::from(20) < it.amount_open {
                     e.amount = it.amount_open;
                 }
             }
-            82..=83 => e.amount = it.amount_open + Decimal::from(10 + rng.below(50) as i64),
+            82..=83 => {
+                // Over-payment: customer credit when the policy allows that much to be booked
+                // without a person (default `max_auto_credit` and `max_auto_credit_share`),
+                // else an exception.
+                class = "overpay_small";
+                let excess = Decimal::from(10 + rng.below(50) as i64);
+                e.amount = it.amount_open + excess;
+                if !policy.credit_allowed(excess, e.amount) {
+                    expect = None;
+                }
+            }
             84..=89 => {
                 // Payer known only by name (new account), name written differently.
+                class = "name_only";
                 tx.counterparty_account = Some(iban(&mut rng));
                 let upper = cust.name.to_uppercase();
                 let without_form = upper
@@ -345,6 +467,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             }
             90..=95 => {
                 // Unknown payer, no usable text: must be an exception.
+                class = "unknown_payer";
                 used[i] = !free;
                 n_used -= usize::from(free);
                 tx.counterparty_account = Some(iban(&mut rng));
@@ -355,6 +478,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             }
             _ => {
                 // A debit (rent, bank charges): no payables given, must be an exception.
+                class = "debit";
                 used[i] = !free;
                 n_used -= usize::from(free);
                 e.direction = Direction::Debit;
@@ -372,6 +496,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         total += e.signed_amount();
         stmt.entries.push(e);
         truth.push((eref, expect));
+        classes.push(class);
     }
     stmt.opening = Some(Balance {
         amount: Decimal::from(10_000),
@@ -386,12 +511,15 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         items,
         customers,
         truth,
+        classes,
     }
 }
 
 /// How a reconciliation did against the truth.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Score {
+    /// Payments scored.
+    pub payments: usize,
     /// Payments that should be matched.
     pub matchable: usize,
     /// … and were matched to exactly the right invoices.
@@ -411,17 +539,56 @@ impl Score {
             self.right as f64 * 100.0 / self.matchable as f64
         }
     }
+
+    /// Wrong-match rate in percent of all payments scored (wrong / payments).
+    pub fn wrong_rate(&self) -> f64 {
+        if self.payments == 0 {
+            0.0
+        } else {
+            self.wrong as f64 * 100.0 / self.payments as f64
+        }
+    }
+
+    fn add(&mut self, o: &Score) {
+        self.payments += o.payments;
+        self.matchable += o.matchable;
+        self.right += o.right;
+        self.wrong += o.wrong;
+        self.true_exceptions += o.true_exceptions;
+    }
 }
 
 /// Compares a result with the generator's truth.
 pub fn evaluate(result: &ReconResult, truth: &[(String, Option<Vec<String>>)]) -> Score {
+    let classes = vec![""; truth.len()];
+    let mut s = Score::default();
+    for (_, c) in evaluate_by_class(result, truth, &classes) {
+        s.add(&c);
+    }
+    s
+}
+
+/// [`evaluate`] per payment class ([`Generated::classes`]), classes in name order.
+pub fn evaluate_classes(result: &ReconResult, g: &Generated) -> Vec<(&'static str, Score)> {
+    evaluate_by_class(result, &g.truth, &g.classes)
+}
+
+fn evaluate_by_class(
+    result: &ReconResult,
+    truth: &[(String, Option<Vec<String>>)],
+    classes: &[&'static str],
+) -> Vec<(&'static str, Score)> {
     let by_ref: std::collections::HashMap<&str, &crate::matcher::Match> = result
         .matches
         .iter()
         .map(|m| (m.entry_ref.as_str(), m))
         .collect();
-    let mut s = Score::default();
-    for (eref, want) in truth {
+    let mut per: std::collections::BTreeMap<&'static str, Score> = Default::default();
+    for (n, (eref, want)) in truth.iter().enumerate() {
+        let s = per
+            .entry(classes.get(n).copied().unwrap_or(""))
+            .or_default();
+        s.payments += 1;
         let got = by_ref.get(eref.as_str()).map(|m| {
             let mut v: Vec<String> = m.allocations.iter().map(|a| a.invoice.clone()).collect();
             v.sort();
@@ -439,7 +606,7 @@ pub fn evaluate(result: &ReconResult, truth: &[(String, Option<Vec<String>>)]) -
             (None, None) => s.true_exceptions += 1,
         }
     }
-    s
+    per.into_iter().collect()
 }
 
 pub use crate::write::{write_camt053, write_entry};

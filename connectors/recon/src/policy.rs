@@ -12,6 +12,8 @@
 //!   name_threshold: 85            # fuzzy payer-name score (0-100)
 //!   max_subset: 5                 # invoices one payment may settle without a reference
 //!   min_confidence: 70            # below this, a match goes to the exceptions queue
+//!   max_auto_credit: 50.00        # most of an over-payment kept as credit without a person
+//!   max_auto_credit_share: 5      # ... and at most this percent of the payment
 //! review_rules: [payer_fee]       # matches by these rules wait for a person
 //! ```
 //!
@@ -34,6 +36,8 @@ pub const RULE_NAMES: &[&str] = &[
     "reference_fee",
     "reference_subset",
     "reference_overpayment",
+    "reference_weak",
+    "reference_open_items",
     "reference_partial",
     "reference_fuzzy",
     "payer_amount",
@@ -66,6 +70,8 @@ pub struct Matching {
     pub name_threshold: u8,
     pub max_subset: usize,
     pub min_confidence: u8,
+    pub max_auto_credit: Decimal,
+    pub max_auto_credit_share: Decimal,
 }
 
 impl Default for Matching {
@@ -81,6 +87,8 @@ impl Default for Matching {
             name_threshold: d.name_threshold,
             max_subset: d.max_subset,
             min_confidence: d.min_confidence,
+            max_auto_credit: d.max_auto_credit,
+            max_auto_credit_share: d.max_auto_credit_share,
         }
     }
 }
@@ -97,6 +105,8 @@ impl Matching {
             name_threshold: self.name_threshold,
             max_subset: self.max_subset,
             min_confidence: self.min_confidence,
+            max_auto_credit: self.max_auto_credit,
+            max_auto_credit_share: self.max_auto_credit_share,
             ..MatchConfig::default()
         }
     }
@@ -119,6 +129,16 @@ impl ReconPolicy {
         }
         if m.name_threshold > 100 || m.min_confidence > 100 {
             return Err("matching: name_threshold and min_confidence are 0-100".into());
+        }
+        if m.max_auto_credit.is_sign_negative() {
+            return Err("matching: max_auto_credit must not be negative".into());
+        }
+        if m.max_auto_credit_share.is_sign_negative()
+            || m.max_auto_credit_share > Decimal::ONE_HUNDRED
+        {
+            return Err(
+                "matching: max_auto_credit_share is a percent of the payment, 0-100".into(),
+            );
         }
         if m.max_subset > 12 {
             return Err("matching: max_subset above 12 makes subset search explode".into());

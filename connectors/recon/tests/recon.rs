@@ -555,6 +555,48 @@ async fn review_rules_send_matches_to_people_and_the_policy_validates() {
     );
 }
 
+#[test]
+fn credit_limits_of_the_policy_reach_the_matcher_and_are_validated() {
+    let d = ReconPolicy::default().matching.to_config();
+    assert_eq!(
+        (d.max_auto_credit, d.max_auto_credit_share),
+        (dec!(50.00), dec!(5))
+    );
+    let p: ReconPolicy = serde_json::from_value(json!({
+        "matching": { "max_auto_credit": 120, "max_auto_credit_share": 10 },
+        "review_rules": ["reference_open_items", "reference_weak"]
+    }))
+    .unwrap();
+    p.validate().unwrap();
+    let cfg = p.matching.to_config();
+    assert_eq!(
+        (cfg.max_auto_credit, cfg.max_auto_credit_share),
+        (dec!(120), dec!(10))
+    );
+    for (bad, msg) in [
+        (
+            json!({ "max_auto_credit": -1 }),
+            "max_auto_credit must not be negative",
+        ),
+        (
+            json!({ "max_auto_credit_share": 101 }),
+            "max_auto_credit_share",
+        ),
+        (
+            json!({ "max_auto_credit_share": -5 }),
+            "max_auto_credit_share",
+        ),
+    ] {
+        let p: ReconPolicy = serde_json::from_value(json!({ "matching": bad })).unwrap();
+        let e = p.validate().unwrap_err();
+        assert!(e.contains(msg), "{e}");
+    }
+    assert!(
+        serde_json::from_value::<ReconPolicy>(json!({ "matching": { "max_auto_credits": 1 } }))
+            .is_err()
+    );
+}
+
 #[tokio::test]
 async fn mt940_and_bai2_statements_pay_invoices_too() {
     let mut ctx = ctx_with_invoices();

@@ -142,6 +142,7 @@ fn load_profile(path: &Path, folders: &Folders) -> Result<BankChannel, String> {
     }
     let mut options = ParseOptions {
         allow_unbalanced: f.allow_unbalanced,
+        default_currency: f.currency.clone(),
         ..ParseOptions::default()
     };
     if let Some(m) = &f.csv_mapping {

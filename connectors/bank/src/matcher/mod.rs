@@ -12,7 +12,9 @@
 //! | `reference_tolerance` | … difference within `tolerance` → written off to `writeoff_account` |
 //! | `reference_fee` | … short by at most `max_fee` (bank charges) → `fee_account` |
 //! | `reference_subset` | several numbers in the text, the amount pays an exact subset of them |
-//! | `reference_overpayment` | … amount above the open total → customer credit |
+//! | `reference_weak` | … amount above; the excess equals other open invoices of the customer a weak reference in the text (`2026-4711`, `4711/26`) points at |
+//! | `reference_open_items` | … amount above; the excess equals one (or a unique set ≤ `max_subset`) of the customer's other open invoices |
+//! | `reference_overpayment` | … amount above by at most `max_auto_credit` and `max_auto_credit_share` % → customer credit; more, unexplained → exception |
 //! | `reference_partial` | … amount below → allocated oldest first, invoice stays open |
 //! | `reference_fuzzy` | payer known, a number one typo away from one of its invoices, amount equal |
 //! | `payer_amount` | payer known (IBAN, learned account, fuzzy name), amount = one open item |
@@ -89,6 +91,13 @@ pub struct MatchConfig {
     pub learned_accounts: BTreeMap<String, String>,
     /// Matches below this confidence go to the exceptions queue instead.
     pub min_confidence: u8,
+    /// The most of an over-payment that may be booked as customer credit without a person
+    /// (absolute, in the payment's currency) ...
+    pub max_auto_credit: Decimal,
+    /// ... and as a share of the payment, in percent. An over-payment beyond either that no
+    /// rule explains (other open invoices of the payer, a weak reference confirmed by the
+    /// amount) goes to the exceptions queue with the named invoices as the top candidate.
+    pub max_auto_credit_share: Decimal,
 }
 
 impl Default for MatchConfig {
@@ -104,7 +113,22 @@ impl Default for MatchConfig {
             max_subset: 5,
             learned_accounts: BTreeMap::new(),
             min_confidence: 0,
+            max_auto_credit: Decimal::new(5000, 2),
+            max_auto_credit_share: Decimal::from(5),
         }
+    }
+}
+
+impl MatchConfig {
+    /// Whether `excess` over the open amount of a payment of `payment` may be booked as
+    /// customer credit without a person: at most `max_auto_credit` and at most
+    /// `max_auto_credit_share` percent of the payment (an overflow counts as too much).
+    pub fn credit_allowed(&self, excess: Decimal, payment: Decimal) -> bool {
+        let share = payment
+            .abs()
+            .checked_mul(self.max_auto_credit_share)
+            .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED));
+        excess <= self.max_auto_credit && share.is_some_and(|s| excess <= s)
     }
 }
 
@@ -118,6 +142,8 @@ pub enum Rule {
     ReferenceFee,
     ReferenceSubset,
     ReferenceOverpayment,
+    ReferenceWeak,
+    ReferenceOpenItems,
     ReferencePartial,
     ReferenceFuzzy,
     PayerAmount,
@@ -136,6 +162,8 @@ impl Rule {
             Rule::ReferenceFee => "reference_fee",
             Rule::ReferenceSubset => "reference_subset",
             Rule::ReferenceOverpayment => "reference_overpayment",
+            Rule::ReferenceWeak => "reference_weak",
+            Rule::ReferenceOpenItems => "reference_open_items",
             Rule::ReferencePartial => "reference_partial",
             Rule::ReferenceFuzzy => "reference_fuzzy",
             Rule::PayerAmount => "payer_amount",

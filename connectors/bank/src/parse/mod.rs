@@ -30,6 +30,10 @@ pub struct ParseOptions {
     pub csv: Option<CsvMapping>,
     /// Directions for BAI2 type codes outside 100-699 (loan 7xx, custom 9xx).
     pub bai2_extra_codes: Vec<(u16, Direction)>,
+    /// The account's currency from its profile (ISO 4217, e.g. `EUR`): a camt `Amt` without
+    /// its mandatory `Ccy` attribute is then taken in this currency, with a located warning on
+    /// the statement. Without it such an `Amt` is a located error.
+    pub default_currency: Option<String>,
 }
 
 /// Guesses the format from the first bytes: XML → camt, `01,` → BAI2, `:20:`/`{1:` → MT940,

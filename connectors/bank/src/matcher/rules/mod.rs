@@ -375,18 +375,8 @@ impl<'a> State<'a> {
         } else if payer.is_none() {
             let cands = refs.iter().map(|&i| self.candidate(i, 70)).collect();
             self.exception(p, format!("reference to {nums} found but the amount differs by {diff} and the payer is unknown"), None, cands);
-        } else if diff > Decimal::ZERO {
-            let allocs = full(self);
-            self.matched(
-                p,
-                payer,
-                allocs,
-                None,
-                Some(diff),
-                Rule::ReferenceOverpayment,
-                85,
-                format!("reference to {nums}, overpaid by {diff}: kept as customer credit"),
-            );
+        } else if let (true, Some(payer)) = (diff > Decimal::ZERO, payer) {
+            self.overpaid(p, &refs, payer, diff, &nums);
         } else {
             let mut left = a;
             let mut allocs = Vec::new();
@@ -408,6 +398,177 @@ impl<'a> State<'a> {
                 80,
                 format!("reference to {nums}, partial payment of {a} against {total} open"),
             );
+        }
+    }
+
+    /// The text names `refs` (of a known payer) and the amount exceeds their open total by
+    /// `excess`, beyond the tolerance. Booked automatically only when something explains the
+    /// excess: other open invoices of the same customer that a weak reference in the text
+    /// points at and the amount confirms (`reference_weak`), or that the excess equals
+    /// without any text (`reference_open_items`, one invoice or a unique set of at most
+    /// `max_subset`); or when it is small enough to keep as customer credit
+    /// (`max_auto_credit`, `max_auto_credit_share`). Otherwise an exception with the named
+    /// invoices as the top candidates.
+    fn overpaid(
+        &mut self,
+        p: &Payment<'_>,
+        refs: &[u32],
+        payer: (u32, PayerHow),
+        excess: Decimal,
+        nums: &str,
+    ) {
+        let named = |s: &Self| {
+            refs.iter()
+                .map(|&i| (i, s.remaining[i as usize]))
+                .collect::<Vec<_>>()
+        };
+        let weaker = if matches!(payer.1, PayerHow::Name(_)) {
+            5
+        } else {
+            0
+        };
+        // The customer whose other invoices may explain the excess: the one the named
+        // invoices belong to (the payer's own, when it is known by account).
+        let Some(&first) = refs.first() else {
+            // (Not reached: only called with the invoices the text names.)
+            let reason = format!("overpaid by {excess} and no invoice named");
+            self.exception(p, reason, Some(payer.0), Vec::new());
+            return;
+        };
+        let cust = self.idx.customer_of_item[first as usize];
+        let one_customer = refs
+            .iter()
+            .all(|&i| self.idx.customer_of_item[i as usize] == cust);
+        let pool: Vec<u32> = if one_customer {
+            self.idx.by_customer[cust as usize]
+                .iter()
+                .copied()
+                .filter(|&i| self.usable(i, p) && !refs.contains(&i))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let weak = self.weak_refs(p, &pool);
+        if let Some(extra) = self.explains(&weak, excess) {
+            let mut allocs = named(self);
+            allocs.extend(extra.iter().map(|&i| (i, self.remaining[i as usize])));
+            let more = self.numbers(&extra);
+            self.matched(
+                p,
+                Some(payer),
+                allocs,
+                None,
+                None,
+                Rule::ReferenceWeak,
+                80 - weaker,
+                format!(
+                    "reference to {nums}, overpaid by {excess}: the text also names {more} in a \
+                     weak form and the amount equals it"
+                ),
+            );
+            return;
+        }
+        let single: Vec<u32> = pool
+            .iter()
+            .copied()
+            .filter(|&i| self.remaining[i as usize] == excess)
+            .collect();
+        let extra = match single.as_slice() {
+            [i] => Some(vec![*i]),
+            [] => self.unique_subset(&pool, excess),
+            _ => None,
+        };
+        if let Some(extra) = extra {
+            let mut allocs = named(self);
+            allocs.extend(extra.iter().map(|&i| (i, self.remaining[i as usize])));
+            let more = self.numbers(&extra);
+            self.matched(
+                p,
+                Some(payer),
+                allocs,
+                None,
+                None,
+                Rule::ReferenceOpenItems,
+                75 - weaker,
+                format!(
+                    "reference to {nums}, overpaid by {excess}: the excess equals the open \
+                     amount of {more} of the same customer"
+                ),
+            );
+            return;
+        }
+        if self.cfg.credit_allowed(excess, p.amount) {
+            let allocs = named(self);
+            self.matched(
+                p,
+                Some(payer),
+                allocs,
+                None,
+                Some(excess),
+                Rule::ReferenceOverpayment,
+                85,
+                format!("reference to {nums}, overpaid by {excess}: kept as customer credit"),
+            );
+            return;
+        }
+        let mut cands: Vec<Candidate> = refs.iter().map(|&i| self.candidate(i, 85)).collect();
+        cands.extend(weak.iter().map(|&i| self.candidate(i, 60)));
+        cands.extend(single.iter().map(|&i| self.candidate(i, 55)));
+        let why = if single.len() > 1 {
+            format!(
+                "{} other open invoices of the customer have that amount",
+                single.len()
+            )
+        } else {
+            "no other open invoice of the customer explains it".to_string()
+        };
+        self.exception(
+            p,
+            format!(
+                "reference to {nums}, overpaid by {excess}: more than may be kept as credit \
+                 without a person (max_auto_credit {}, max_auto_credit_share {} %) and {why}",
+                self.cfg.max_auto_credit, self.cfg.max_auto_credit_share
+            ),
+            Some(cust),
+            cands,
+        );
+    }
+
+    /// The items of `pool` a weak reference in the payment's texts points at (see
+    /// [`reference::weak_keys`]); they count only when the amount confirms them.
+    fn weak_refs(&self, p: &Payment<'_>, pool: &[u32]) -> Vec<u32> {
+        let mut runs: Vec<&str> = Vec::new();
+        for t in &p.texts {
+            reference::digit_runs(t, |r| runs.push(r));
+        }
+        if runs.is_empty() {
+            return Vec::new();
+        }
+        pool.iter()
+            .copied()
+            .filter(|&i| {
+                reference::weak_keys(&self.items[i as usize].number)
+                    .iter()
+                    .any(|k| runs.contains(&k.as_str()))
+            })
+            .collect()
+    }
+
+    /// The one item of `cands` whose open amount is `target`, or else the unique subset of
+    /// them (at most `max_subset`) that sums to it.
+    fn explains(&self, cands: &[u32], target: Decimal) -> Option<Vec<u32>> {
+        if cands.is_empty() {
+            return None;
+        }
+        let single: Vec<u32> = cands
+            .iter()
+            .copied()
+            .filter(|&i| self.remaining[i as usize] == target)
+            .collect();
+        match single.as_slice() {
+            [i] => Some(vec![*i]),
+            [] => self.unique_subset(cands, target),
+            _ => None,
         }
     }
 

@@ -318,6 +318,14 @@ impl Parser<'_> {
             crate::error::Location::Xml { path, .. } => crate::error::Location::Xml { path, line },
             other => other,
         };
+        if self.ccy_assumed > 1
+            && let Some(w) = self.stmt.warnings.get_mut(self.ccy_warning)
+        {
+            w.push_str(&format!(
+                " ({} Amt elements without Ccy in this statement)",
+                self.ccy_assumed
+            ));
+        }
         let mut stmt = std::mem::replace(&mut self.stmt, Statement::new(self.format));
         check_balance(&mut stmt, &self.totals, || loc, self.opts.allow_unbalanced)?;
         sink.statement(stmt);

@@ -172,6 +172,10 @@ struct Parser<'o> {
     /// The `Ccy` of the last `Amt` start tag (valid if `has_ccy`), its buffer reused.
     amt_ccy: String,
     has_ccy: bool,
+    /// `Amt` elements of the open statement whose currency was assumed from
+    /// [`ParseOptions::default_currency`], and the index of the warning that says so.
+    ccy_assumed: usize,
+    ccy_warning: usize,
     entries_seen: usize,
 }
 
@@ -197,6 +201,8 @@ impl<'o> Parser<'o> {
             tx: TxBuilder::default(),
             amt_ccy: String::new(),
             has_ccy: false,
+            ccy_assumed: 0,
+            ccy_warning: 0,
             entries_seen: 0,
         }
     }
@@ -341,6 +347,7 @@ impl<'o> Parser<'o> {
             self.stmt = Statement::new(self.format);
             self.stmt.version = self.version.clone();
             self.totals = Totals::default();
+            self.ccy_assumed = 0;
             self.stmt_at = depth;
         } else if opens_ntry {
             self.entry = Some(EntryBuilder::new());
@@ -369,6 +376,9 @@ impl<'o> Parser<'o> {
 
     fn end(&mut self, src: &mut impl Source, sink: &mut impl Sink) -> Result<(), BankError> {
         let depth = self.tags.len();
+        if !self.has_ccy && self.stmt_at > 0 && self.amount_needs_ccy() {
+            self.missing_ccy(src.line())?;
+        }
         // The path relative to the innermost open scope, as a copy of its tag codes (the
         // fields' patterns are at most 6 long, so a longer one is cut and matches none).
         let mut buf = [tags::OTHER; 8];
@@ -426,6 +436,50 @@ impl<'o> Parser<'o> {
 
     fn value(&self) -> Option<String> {
         clean(&self.text)
+    }
+
+    /// Whether the element closing now is an `Amt` of a currency-and-amount type, whose `Ccy`
+    /// attribute the schema makes mandatory: balance, entry and transaction amounts, the
+    /// amount details and the charges records (not `TtlNetNtry/Amt`, a bare number).
+    fn amount_needs_ccy(&self) -> bool {
+        use tags::*;
+        let t = &self.tags;
+        let n = t.len();
+        if n < 2 || t[n - 1] != AMT {
+            return false;
+        }
+        let parent = t[n - 2];
+        let grand = if n >= 3 { t[n - 3] } else { OTHER };
+        matches!(parent, BAL | NTRY | TX_DTLS)
+            || grand == AMT_DTLS
+            || (parent == RCRD && grand == CHRGS)
+    }
+
+    /// An `Amt` without `Ccy`: an error at the element, or the profile's currency assumed
+    /// with a warning (once per statement, at the first such element, with the count).
+    fn missing_ccy(&mut self, line: usize) -> Result<(), BankError> {
+        let Some(ccy) = self.opts.default_currency.as_deref() else {
+            return Err(self.err(
+                "Amt without its mandatory Ccy attribute (the currency is unknown; an account \
+                 profile with `currency:` would supply it)",
+            ));
+        };
+        self.amt_ccy.clear();
+        self.amt_ccy.push_str(ccy);
+        self.has_ccy = true;
+        self.ccy_assumed += 1;
+        if self.ccy_assumed == 1 {
+            self.ccy_warning = self.stmt.warnings.len();
+            let at = Location::Xml {
+                path: self.path(),
+                line,
+            };
+            self.stmt.warnings.push(format!(
+                "{at}: Amt without its mandatory Ccy attribute: assumed {ccy}, the account \
+                 profile's currency"
+            ));
+        }
+        Ok(())
     }
 
     fn amount(&self) -> Result<Decimal, BankError> {
