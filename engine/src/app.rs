@@ -79,6 +79,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.partners_dir = cfg.partners.clone();
     engine.inbox_dir = cfg.inbox.clone();
     engine.recon_policy = cfg.reconciliation.clone();
+    engine.limits = cfg.limits.clone();
     if let Some(d) = definitions {
         engine.install(d).await?;
     }

@@ -1,6 +1,6 @@
 //! `ordo-contract`: the seam between the engine and the connectors.
 //!
-//! It holds two things and nothing else:
+//! It holds three things and nothing else:
 //! - [`docs`]: the canonical business documents (`Order`, `Shipment`, `Invoice`, `Payment`,
 //!   `Party`, `Money`) that every channel maps to and from. Money is always
 //!   [`rust_decimal::Decimal`]; in JSON it is written as an exact JSON number
@@ -8,10 +8,13 @@
 //! - [`step`]: the [`Connector`] trait a connector implements and the [`StepContext`] port through
 //!   which it reads and writes business data. The engine binds a `StepContext` to the one store
 //!   transaction of the step, so everything a connector does commits or rolls back together.
+//! - [`intake`]: the rules every order channel applies (bounds, ids, duplicates claimed in the
+//!   store), written once over the [`StepContext`] port.
 //!
 //! The crate does no I/O and depends on no runtime.
 
 pub mod docs;
+pub mod intake;
 pub mod step;
 
 pub use docs::*;
@@ -27,4 +30,5 @@ pub fn content_id(bytes: &[u8]) -> String {
         .collect()
 }
 
+pub use intake::{Bounds, Intake, accept_order, excerpt};
 pub use step::*;

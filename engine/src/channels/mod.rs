@@ -4,6 +4,7 @@
 //! go through the outbox (`runtime::services::FILE_CHANNEL`), written after commit, atomically.
 
 pub mod bank;
+pub mod csvfile;
 pub mod edi;
 pub mod orders;
 

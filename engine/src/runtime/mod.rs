@@ -63,6 +63,8 @@ pub struct Engine {
     /// Real time (ms) of the last committed batch, delivered outbound message or imported
     /// file: idle detection waits for it to age, and benchmarks time work up to it.
     pub last_activity_ms: std::sync::atomic::AtomicI64,
+    /// Bounds on input from outside (`limits:` in the config).
+    pub limits: crate::config::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +108,7 @@ impl Engine {
             latencies: None,
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
+            limits: crate::config::Limits::default(),
         }
     }
 
