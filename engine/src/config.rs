@@ -152,6 +152,20 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The bounds order intake checks (`ordo_contract::intake`, every channel).
+    pub fn order_bounds(&self) -> ordo_contract::Bounds {
+        ordo_contract::Bounds {
+            max_id_chars: self.max_id_chars,
+            max_text_chars: self.max_text_chars,
+            max_order_lines: self.max_order_lines,
+            max_quantity: self.max_quantity,
+            max_unit_price: self.max_unit_price,
+            max_excerpt_chars: self.max_excerpt_chars,
+        }
+    }
+}
+
 fn default_durability() -> Durability {
     Durability::Normal
 }

@@ -29,8 +29,9 @@ fn full_flow(p: &Project) {
         order("CORA-1", "C-CORA", &[("BOLT-M8", 3), ("WID-100", 2)]),
         // Acme (ship partial): 45 gadgets with 40 in stock: 40 now, 5 after the receipt.
         order("ACME-1", "C-ACME", &[("GAD-200", 45), ("WID-100", 1)]),
-        // Unknown item and zero quantity: held with both reasons.
-        order("ACME-2", "C-ACME", &[("NOPE", 1), ("WID-100", 0)]),
+        // Unknown item: held with the reason. (A zero quantity is refused at intake with the
+        // whole file since issue 20; see tests/tests/hostile_intake.rs.)
+        order("ACME-2", "C-ACME", &[("NOPE", 1), ("WID-100", 1)]),
         // Bolt is 500 below its limit: 60 × 12.50 = 750 goes to a manager.
         order("BOLT-1", "C-BOLT", &[("WID-100", 60)]),
     ]);
@@ -40,10 +41,7 @@ fn full_flow(p: &Project) {
     assert_eq!(p.state_of("CORA-1"), "completed");
     assert_eq!(p.state_of("ACME-2"), "held");
     let held = p.ok(&["status", "ACME-2"]);
-    assert!(
-        held.contains("unknown SKU 'NOPE'") && held.contains("quantity 0 must be positive"),
-        "{held}"
-    );
+    assert!(held.contains("unknown SKU 'NOPE'"), "{held}");
     assert_eq!(
         p.state_of("ACME-1"),
         "waiting",

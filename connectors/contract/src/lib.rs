@@ -1,6 +1,6 @@
 //! `ordo-contract`: the seam between the engine and the connectors.
 //!
-//! It holds two things and nothing else:
+//! It holds three things and nothing else:
 //! - [`docs`]: the canonical business documents (`Order`, `Shipment`, `Invoice`, `Payment`,
 //!   `Party`, `Money`) that every channel maps to and from. Money is always
 //!   [`rust_decimal::Decimal`]; in JSON it is written as an exact JSON number
@@ -8,6 +8,8 @@
 //! - [`step`]: the [`Connector`] trait a connector implements and the [`StepContext`] port through
 //!   which it reads and writes business data. The engine binds a `StepContext` to the one store
 //!   transaction of the step, so everything a connector does commits or rolls back together.
+//! - [`intake`]: the rules every order channel applies (bounds, ids, duplicates claimed in the
+//!   store), written once over the [`StepContext`] port.
 //!
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
 //!
@@ -15,6 +17,7 @@
 
 pub mod company;
 pub mod docs;
+pub mod intake;
 pub mod rules;
 pub mod step;
 
@@ -32,6 +35,7 @@ pub fn content_id(bytes: &[u8]) -> String {
         .collect()
 }
 
+pub use intake::{Bounds, Intake, accept_order};
 pub use step::*;
 
 /// What an error message or a quarantine reason may quote of an input: at most `max`

@@ -77,6 +77,19 @@ pub trait StepContext: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError>;
     /// Inserts or replaces a document.
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError>;
+    /// Claims a document id: inserts `body` unless a document of that kind and id exists, in
+    /// which case nothing is written and the existing body is returned. The store decides (a
+    /// unique key, not a read then a write), so of concurrent claims exactly one gets `None`.
+    async fn claim_document(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, PortError>;
+    /// The bounds orders must keep at intake (`crate::intake`); the engine's `limits:`.
+    fn intake_bounds(&self) -> crate::intake::Bounds {
+        crate::intake::Bounds::default()
+    }
     /// Ids of documents of a kind whose id starts with `prefix` (ordered by id).
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError>;
     /// The documents of a kind among `ids` that exist, by id (one query per few hundred ids

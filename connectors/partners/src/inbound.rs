@@ -28,7 +28,7 @@
 use base64::Engine as _;
 use chrono::NaiveDateTime;
 use ordo_contract::excerpt;
-use ordo_contract::{StepContext, StepError};
+use ordo_contract::{Intake, StepContext, StepError};
 use ordo_edi::ack::{self, AckKind, AckOptions, AckStatus, ContrlOptions, Ta1Options};
 use ordo_edi::map::MapOptions;
 use ordo_edi::{Interchange, Lines, Standard};
@@ -318,22 +318,24 @@ async fn interchange(
                         Standard::X12 => "edi-x12".into(),
                         Standard::Edifact => "edifact".into(),
                     };
-                    if ctx.get_document("order", &order.id).await?.is_some() {
-                        problems.push(format!(
-                            "{at}: {} {} from {}: order '{}' (customer {}, PO {}) was already received: duplicate, not processed twice",
-                            t.set_id, t.control_number, partner.partner, order.id, order.customer_id, order.po_number
-                        ));
-                        continue;
-                    }
                     let mut doc = serde_json::to_value(&order)
                         .map_err(|e| StepError::Permanent(e.to_string()))?;
                     doc["edi"] = json!({ "partner": partner.partner, "interchange": ich.control_number,
                                          "group": verdicts.get(gi).map(|g| g.control_number.clone()),
                                          "set": t.control_number });
-                    ctx.put_document("order", &order.id, &doc).await?;
-                    ctx.emit_event("order.received", &order.id, "received", &json!({ "order": doc }))
-                        .await?;
-                    orders.push(order.id);
+                    // The intake of every channel: bounds, customer + PO and id claimed.
+                    let set = format!("{at}: {} {} from {}", t.set_id, t.control_number, partner.partner);
+                    match ordo_contract::accept_order(ctx, &order, &doc).await? {
+                        Intake::Accepted => orders.push(order.id),
+                        Intake::Duplicate { earlier } => problems.push(format!(
+                            "{set}: {}: duplicate, not processed twice",
+                            Intake::duplicate_reason(&order, &earlier, "received")
+                        )),
+                        Intake::Invalid(errors) => problems.push(format!(
+                            "{set}: refused, no order created: {}",
+                            errors.join("; ")
+                        )),
+                    }
                 }
                 Err(e) => problems.push(format!("{at}: {}", loc.ex(&e.to_string()))),
             },

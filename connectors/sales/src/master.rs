@@ -44,7 +44,10 @@ pub struct Item {
     pub description: Option<String>,
     pub price: Decimal,
     pub cost: Decimal,
+    /// Unit of measure the item is sold and stocked in (`EA` when absent); see [`unit_allows_fractions`].
     pub uom: Option<String>,
+    /// Overrides whether quantities of this item may have fractions (default: by its unit).
+    pub fractional: Option<bool>,
     pub weight_kg: Decimal,
     pub reorder_point: Decimal,
     pub reorder_qty: Decimal,
@@ -62,6 +65,63 @@ pub struct Supplier {
     pub name: Option<String>,
     pub min_order_qty: Decimal,
     pub lead_time_days: u32,
+}
+
+/// Units of measure as partners write them, by the one unit they mean (X12 355 and UN/ECE
+/// Recommendation 20 codes): `EA`, `PCE`, `C62`… are all "each".
+const UNIT_SYNONYMS: &[(&str, &[&str])] = &[
+    (
+        "EA",
+        &["EA", "EACH", "PCE", "PC", "PCS", "C62", "H87", "UN", "UNIT"],
+    ),
+    ("BX", &["BX", "BOX"]),
+    ("CS", &["CS", "CASE"]),
+    ("PK", &["PK", "PACK", "PA"]),
+    ("KG", &["KG", "KGM"]),
+    ("G", &["G", "GR", "GRM"]),
+    ("LB", &["LB", "LBR"]),
+    ("M", &["M", "MTR"]),
+    ("CM", &["CM", "CMT"]),
+    ("MM", &["MM", "MMT"]),
+    ("L", &["L", "LT", "LTR"]),
+    ("ML", &["ML", "MLT"]),
+    ("M2", &["M2", "MTK", "SQM"]),
+    ("M3", &["M3", "MTQ"]),
+    ("H", &["H", "HR", "HUR"]),
+];
+
+/// Units measured rather than counted: their quantities may have fractions (`1.5 KG`).
+/// Every other unit (`EA`, `BX`, `PK`, unknown codes) counts whole units.
+const FRACTIONAL_UNITS: &[&str] = &[
+    "KG", "G", "LB", "OZ", "T", "TNE", "M", "CM", "MM", "KM", "FT", "IN", "YD", "L", "ML", "GAL",
+    "M2", "M3", "H", "MIN",
+];
+
+/// The canonical code of a unit (upper case, synonyms folded: `pce` → `EA`).
+pub fn canonical_unit(unit: &str) -> String {
+    let u = unit.trim().to_ascii_uppercase();
+    UNIT_SYNONYMS
+        .iter()
+        .find(|(_, all)| all.contains(&u.as_str()))
+        .map_or(u, |(c, _)| (*c).to_string())
+}
+
+/// Whether quantities in `unit` may have fractions (see [`FRACTIONAL_UNITS`]).
+pub fn unit_allows_fractions(unit: &str) -> bool {
+    FRACTIONAL_UNITS.contains(&canonical_unit(unit).as_str())
+}
+
+impl Item {
+    /// The unit the item is sold in (`EA` when master data names none).
+    pub fn unit(&self) -> &str {
+        self.uom.as_deref().unwrap_or("EA")
+    }
+
+    /// Whether an order line may ask for a fraction of this item.
+    pub fn allows_fractions(&self) -> bool {
+        self.fractional
+            .unwrap_or_else(|| unit_allows_fractions(self.unit()))
+    }
 }
 
 pub const LEDGER: &str = "ledger";
@@ -156,6 +216,25 @@ pub fn today(ctx: &dyn StepContext) -> NaiveDate {
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn units_fold_synonyms_and_say_whether_fractions_are_allowed() {
+        assert_eq!(canonical_unit("pce"), "EA");
+        assert_eq!(canonical_unit("C62"), "EA");
+        assert_eq!(canonical_unit("KGM"), "KG");
+        assert_eq!(canonical_unit("XYZ"), "XYZ");
+        assert!(!unit_allows_fractions("EA"));
+        assert!(!unit_allows_fractions("BX"));
+        assert!(
+            !unit_allows_fractions("XYZ"),
+            "an unknown unit counts whole units"
+        );
+        assert!(unit_allows_fractions("kgm"));
+        let mut item = Item::default();
+        assert!(!item.allows_fractions(), "no unit: EA");
+        item.fractional = Some(true);
+        assert!(item.allows_fractions());
+    }
 
     #[test]
     fn money_rounds_half_away_from_zero_not_to_even() {

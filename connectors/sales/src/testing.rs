@@ -93,6 +93,20 @@ impl StepContext for MemoryContext {
         self.docs.insert((kind.into(), id.into()), body.clone());
         Ok(())
     }
+    async fn claim_document(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, PortError> {
+        // One owner, no concurrency: a look-up then an insert is a claim here.
+        let key = (kind.to_string(), id.to_string());
+        if let Some(v) = self.docs.get(&key) {
+            return Ok(Some(v.clone()));
+        }
+        self.docs.insert(key, body.clone());
+        Ok(None)
+    }
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
         Ok(self
             .docs

@@ -34,6 +34,34 @@ fn tolerance(params: &serde_json::Value) -> Result<Decimal, StepError> {
     master::param_decimal(params, "price_tolerance", Decimal::ZERO)
 }
 
+/// Why a line's unit or quantity does not fit the item: a unit other than the item's (no
+/// conversion is known), or a fraction of an item counted in whole units. A line of a JSON or
+/// CSV order without a unit (read as `EA`) is in the item's unit; EDI always states it.
+fn unit_problem(order: &Order, line: &ordo_contract::OrderLine, item: &Item) -> Option<String> {
+    let stated = master::canonical_unit(&line.uom);
+    let own = master::canonical_unit(item.unit());
+    let from_edi = matches!(order.channel.as_str(), "edi-x12" | "edifact");
+    if stated != own && (from_edi || stated != "EA") {
+        return Some(format!(
+            "line {}: unit {} differs from the unit of item {} ({}); no conversion is known",
+            line.line_no,
+            line.uom,
+            line.sku,
+            item.unit()
+        ));
+    }
+    if !line.quantity.fract().is_zero() && !item.allows_fractions() {
+        return Some(format!(
+            "line {}: quantity {} of {} is not a whole number; its unit {} is counted in whole units",
+            line.line_no,
+            line.quantity,
+            line.sku,
+            item.unit()
+        ));
+    }
+    None
+}
+
 #[async_trait]
 impl Connector for ValidateOrder {
     fn name(&self) -> &'static str {
@@ -100,6 +128,10 @@ impl Connector for ValidateOrder {
                 reasons.push(format!("line {}: unknown SKU '{}'", line.line_no, line.sku));
                 continue;
             };
+            if let Some(reason) = unit_problem(&order, line, &item) {
+                reasons.push(reason);
+                continue;
+            }
             if let Some(stated) = line.unit_price {
                 let at = |f: &str| format!("order {} line {} {f}", order.id, line.line_no);
                 let allowed = checked::div(
@@ -254,6 +286,37 @@ mod tests {
         assert!(reasons.contains("unknown customer 'GHOST'"), "{reasons}");
         assert!(reasons.contains("unknown SKU 'NOPE'"), "{reasons}");
         assert!(reasons.contains("quantity 0 must be positive"), "{reasons}");
+    }
+
+    #[tokio::test]
+    async fn fractions_of_counted_items_and_foreign_units_hold_the_order() {
+        let mut ctx = MemoryContext::seeded();
+        let mut order = order_json(&[("WIDGET", "1.5"), ("GADGET", "2")]);
+        order["lines"][1]["uom"] = json!("KG");
+        let out = run(&mut ctx, json!({ "order": order.clone() }), json!({})).await;
+        assert_eq!(out.outcome, "invalid");
+        let reasons = out.set["hold_reasons"].to_string();
+        assert!(
+            reasons.contains("line 1: quantity 1.5 of WIDGET is not a whole number; its unit EA is counted in whole units"),
+            "{reasons}"
+        );
+        assert!(
+            reasons.contains("line 2: unit KG differs from the unit of item GADGET (EA)"),
+            "{reasons}"
+        );
+        // EDI states the unit on every line: PCE is EA; BX is not.
+        order["channel"] = json!("edi-x12");
+        order["lines"][0]["quantity"] = json!(dec!(1));
+        order["lines"][0]["uom"] = json!("PCE");
+        order["lines"][1]["uom"] = json!("BX");
+        let out = run(&mut ctx, json!({ "order": order.clone() }), json!({})).await;
+        let reasons = out.set["hold_reasons"].to_string();
+        assert_eq!(out.outcome, "invalid", "{reasons}");
+        assert!(!reasons.contains("line 1"), "{reasons}");
+        assert!(reasons.contains("line 2: unit BX differs"), "{reasons}");
+        order["lines"][1]["uom"] = json!("EA");
+        let out = run(&mut ctx, json!({ "order": order }), json!({})).await;
+        assert_eq!(out.outcome, "ok", "{:?}", out.set);
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 
 pub mod bank;
 mod claims;
+pub mod csvfile;
 pub mod edi;
 pub mod folders;
 pub mod orders;
@@ -74,6 +75,24 @@ pub(crate) struct Inbound {
     pub id: String,
 }
 
+/// The bytes of a file of at most `max` bytes, or `Err(size)` for a larger one, which is not
+/// read into memory: its size is checked first, and the read is bounded in case it grows
+/// meanwhile. Every inbound channel (orders, receipts, partner files, statements) reads so.
+pub(crate) fn read_bounded(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max {
+        return Ok(Err(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
+}
+
 /// Reads an inbound file of at most `max` bytes (`limit` names the setting). A larger one is
 /// not read into memory at all (its size is checked first, and the read is bounded in case it
 /// grows meanwhile): `Ok(Err(reason))`, a short reason for its quarantine.
@@ -82,7 +101,6 @@ pub(crate) fn read_inbound(
     max: u64,
     limit: &str,
 ) -> Result<Result<Inbound, String>, crate::runtime::EngineError> {
-    use std::io::Read;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -94,18 +112,10 @@ pub(crate) fn read_inbound(
             "{name}: {size} bytes, over limits.{limit} ({max} bytes): not read, nothing booked"
         )))
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    if size > max {
-        return too_large(size);
-    }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max {
-        return too_large(bytes.len() as u64);
-    }
+    let bytes = match read_bounded(path, max).map_err(io)? {
+        Ok(b) => b,
+        Err(size) => return too_large(size),
+    };
     let id = ordo_contract::content_id(&bytes);
     Ok(Ok(Inbound { name, bytes, id }))
 }

@@ -356,66 +356,50 @@ fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
     }
 }
 
+/// `ordo submit FILE`: the inbox's intake (`channels::orders::intake_file`) on a named file:
+/// all or nothing on invalid orders, duplicates reported and skipped.
 async fn submit(
     engine: &Arc<Engine>,
     file: &std::path::Path,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
+    use ordo::channels::orders;
     let shown = file.display().to_string();
-    let text = match std::fs::read_to_string(file) {
+    let text = match orders::read_order_file(file, &engine.limits) {
         Ok(t) => t,
-        Err(e) => return Ok(fail(format!("{shown}: {e}"))),
-    };
-    let today = engine.clock.now().date_naive();
-    let orders = match ordo::channels::orders::read_orders(&shown, &text, today) {
-        Ok(o) => o,
         Err(e) => return Ok(fail(e)),
     };
-    let total = orders.len();
-    let mut accepted = Vec::new();
-    let mut rejected = Vec::new();
-    for (i, raw) in orders.into_iter().enumerate() {
-        let order: ordo_contract::Order = match serde::Deserialize::deserialize(&raw) {
-            Ok(o) => o,
-            Err(e) => {
-                rejected.push(
-                    json!({ "index": i, "error": format!("{shown}: order #{}: {e}", i + 1) }),
-                );
-                continue;
+    let done = match orders::intake_file(engine, &shown, &text, false).await? {
+        Ok(done) => done,
+        Err(errors) => {
+            if json {
+                print_json(&json!({ "accepted": [], "rejected": errors }));
             }
-        };
-        let mut tx = engine.store.begin().await?;
-        match ordo::channels::orders::accept_order(engine, tx.as_mut(), &order, raw).await {
-            Ok(ordo::channels::orders::Intake::Accepted { order, instances }) => {
-                commit_and_publish(engine, tx).await?;
-                accepted.push(json!({ "order": order, "instances": instances }));
+            for e in &errors {
+                eprintln!("rejected: {e}");
             }
-            Ok(ordo::channels::orders::Intake::Duplicate(reason)) => {
-                tx.rollback().await?;
-                rejected.push(json!({ "index": i, "order": order.id, "error": reason }));
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                return Ok(fail(e));
-            }
+            eprintln!("{shown}: nothing booked (a file is taken whole or not at all)");
+            return Ok(ExitCode::from(FAIL));
         }
-        if total >= 1000 && (i + 1) % 1000 == 0 {
-            eprintln!("submitted {}/{total}", i + 1);
-        }
-    }
+    };
     if json {
-        print_json(&json!({ "accepted": accepted, "rejected": rejected }));
+        let accepted: Vec<Value> = done
+            .accepted
+            .iter()
+            .map(|(o, i)| json!({ "order": o, "instances": i }))
+            .collect();
+        print_json(&json!({ "accepted": accepted, "rejected": done.duplicates }));
     } else {
-        for r in &rejected {
-            eprintln!("rejected: {}", r["error"].as_str().unwrap_or_default());
+        for d in &done.duplicates {
+            eprintln!("rejected: {d}");
         }
         println!(
             "{} order(s) accepted, {} rejected",
-            accepted.len(),
-            rejected.len()
+            done.accepted.len(),
+            done.duplicates.len()
         );
     }
-    Ok(if rejected.is_empty() {
+    Ok(if done.duplicates.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAIL)

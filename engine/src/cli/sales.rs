@@ -361,29 +361,12 @@ const TEXT_COLUMNS: &[&str] = &[
     "uom",
 ];
 
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-/// A CSV file of one kind (from the file name: `customers.csv` → `customer`), header row first.
-/// Numbers stay exact; `bank_accounts` is `;`-separated; empty cells are left out.
+/// A CSV file of one kind (from the file name: `customers.csv` → `customer`), header row first
+/// (read by `ordo::channels::csvfile`: RFC 4180 quoting, `,` or `;`, BOM dropped, ragged rows
+/// refused with their `line:col`). Numbers stay exact; `bank_accounts` is `;`-separated (`|`
+/// when the file itself is `;`-separated); empty cells are left out.
 pub fn parse_csv(path: &Path, text: &str) -> Result<Value, String> {
+    let shown = path.display().to_string();
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -392,45 +375,25 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Value, String> {
         "stock" | "" => "stock".to_string(),
         k => k.to_string(),
     };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Err(format!("{}:1:1: empty CSV file", path.display()));
-    };
-    let cols: Vec<String> = csv_fields(header)
-        .into_iter()
-        .map(|c| c.trim().to_string())
-        .collect();
+    let t = ordo::channels::csvfile::read(&shown, text)?;
     let mut rows = Vec::new();
-    for (n, line) in lines {
-        let fields = csv_fields(line);
-        if fields.len() != cols.len() {
-            return Err(format!(
-                "{}:{}:1: {} fields, the header has {}",
-                path.display(),
-                n + 1,
-                fields.len(),
-                cols.len()
-            ));
-        }
+    for row in &t.rows {
         let mut o = serde_json::Map::new();
-        for (c, f) in cols.iter().zip(fields) {
-            let f = f.trim();
+        for (i, c) in t.header.iter().enumerate() {
+            let f = row.get(i);
             if f.is_empty() {
                 continue;
             }
             let v = if c == "bank_accounts" {
-                json!(f.split(';').map(|s| s.trim()).collect::<Vec<_>>())
+                let sep = if f.contains(';') { ';' } else { '|' };
+                json!(f.split(sep).map(|s| s.trim()).collect::<Vec<_>>())
             } else if TEXT_COLUMNS.contains(&c.as_str()) {
                 json!(f)
             } else if f == "true" || f == "false" {
                 json!(f == "true")
             } else if Decimal::from_str_exact(f).is_ok() {
                 Value::Number(
-                    Number::from_str(f)
-                        .map_err(|e| format!("{}:{}: {c}: {e}", path.display(), n + 1))?,
+                    Number::from_str(f).map_err(|e| format!("{}: {c}: {e}", row.at(&shown, i)))?,
                 )
             } else {
                 json!(f)
@@ -558,6 +521,24 @@ mod tests {
                 .contains(":2:1")
         );
         assert_eq!(parse_lines("A=1.5, B=2").unwrap()[0].1.to_string(), "1.5");
+        // Quoted line breaks and quotes stay in their cell; a BOM and `;` are understood.
+        let v = parse_csv(
+            Path::new("items.csv"),
+            "\u{feff}sku;description;price\r\nA;\"two\nlines, \"\"quoted\"\"\";1,5\r\nB;x;2\r\n",
+        )
+        .unwrap();
+        assert_eq!(v["item"].as_array().map(Vec::len), Some(2), "{v}");
+        assert_eq!(v["item"][0]["description"], "two\nlines, \"quoted\"");
+        assert_eq!(
+            v["item"][0]["price"], "1,5",
+            "a decimal comma is text, not a number"
+        );
+        assert_eq!(v["item"][1]["sku"], "B");
+        let e = parse_csv(Path::new("items.csv"), "sku,price\nA,1\nB,2,3\n").unwrap_err();
+        assert_eq!(
+            e,
+            "items.csv:3:5: this row has 3 cells, the header (line 1) has 2"
+        );
         assert!(parse_lines("A").is_err());
     }
 }

@@ -49,6 +49,22 @@ impl StepContext for TxContext<'_> {
             .map_err(port)
     }
 
+    async fn claim_document(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, PortError> {
+        self.tx
+            .claim_document(kind, id, body, self.now_ms)
+            .await
+            .map_err(port)
+    }
+
+    fn intake_bounds(&self) -> ordo_contract::Bounds {
+        self.engine.limits.order_bounds()
+    }
+
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>, PortError> {
         self.tx.list_documents(kind, prefix).await.map_err(port)
     }

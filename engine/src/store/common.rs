@@ -1066,6 +1066,45 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn claim_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<Option<Value>> {
+                if CACHE_READS {
+                    // The only writer (`BEGIN IMMEDIATE`): what this transaction sees, its
+                    // buffered writes included, is what the database will hold at commit.
+                    if let Some(existing) = self.get_document(kind, id).await? {
+                        return Ok(Some(existing));
+                    }
+                    self.put_document(kind, id, body, now).await?;
+                    return Ok(None);
+                }
+                // READ COMMITTED: the insert waits on an uncommitted row of the same key; the
+                // SELECT after a conflict is a new snapshot and sees the committed winner. A
+                // winner deleted in between (no path deletes these today) means try again.
+                for _ in 0..3 {
+                    let won = sqlx::query(
+                        "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (kind, id) DO NOTHING RETURNING id",
+                    )
+                    .bind(kind)
+                    .bind(id)
+                    .bind(json_text(body))
+                    .bind(now)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                    if won.is_some() {
+                        return Ok(None);
+                    }
+                    let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
+                        .bind(kind)
+                        .bind(id)
+                        .fetch_optional(&mut *self.tx)
+                        .await?;
+                    if let Some(r) = row {
+                        return Ok(Some(parse_json(r.try_get::<&str, _>("body")?)?));
+                    }
+                }
+                Err(StoreError::Corrupt(format!("document {kind} '{id}' keeps vanishing while claimed")))
+            }
+
             async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>> {
                 self.flush_writes().await?;
                 // Prefix match without LIKE so `_`/`%` in ids are literal: [prefix, prefix + U+10FFFF).

@@ -278,6 +278,18 @@ pub trait Tx: Send {
     // -- business data (the connectors' port) ---------------------------------------------------
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
+    /// Inserts the document unless (kind, id) exists; then writes nothing and returns the
+    /// existing body. The unique key decides: on PostgreSQL a second claimer of a key another
+    /// transaction claimed waits for it to commit, then sees the conflict (or wins, if it rolled
+    /// back); SQLite has one writer, so the claim reads this transaction's buffered writes and
+    /// buffers its insert like `put_document`.
+    async fn claim_document(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &Value,
+        now: i64,
+    ) -> Result<Option<Value>>;
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>>;
     /// The documents of `kind` among `ids` that exist, by id, a few hundred ids per query.
     async fn get_documents_by_id(

@@ -103,6 +103,8 @@ macro_rules! store_suite {
                 pending_events_seen_within_a_transaction,
                 number_series_gapless,
                 number_series_concurrent,
+                claimed_documents,
+                claims_race,
                 stock_exact_decimals,
                 business_writes_follow_savepoints,
                 outbound,
@@ -1554,6 +1556,141 @@ async fn number_series_concurrent(cx: Ctx) {
     );
     let mut tx = begin(&cx.store).await;
     assert_eq!(tx.current_number("SO").await.unwrap(), 100);
+    tx.rollback().await.unwrap();
+}
+
+async fn claimed_documents(cx: Ctx) {
+    let mut tx = begin(&cx.store).await;
+    let a = json!({ "order": "A" });
+    assert_eq!(
+        tx.claim_document("order_po", "C:1", &a, 1).await.unwrap(),
+        None
+    );
+    // The claim is this transaction's write: seen by a second claim and by a read.
+    let b = json!({ "order": "B" });
+    assert_eq!(
+        tx.claim_document("order_po", "C:1", &b, 2).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        tx.get_document("order_po", "C:1").await.unwrap(),
+        Some(a.clone())
+    );
+    // A buffered `put_document` is seen by a claim.
+    tx.put_document("order", "X", &json!({ "n": 1 }), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.claim_document("order", "X", &json!({ "n": 2 }), 4)
+            .await
+            .unwrap(),
+        Some(json!({ "n": 1 }))
+    );
+    // A claim rolled back to a savepoint is gone, and can be made again.
+    let sp = tx.savepoint().await.unwrap();
+    assert_eq!(
+        tx.claim_document("order", "Y", &json!(1), 5).await.unwrap(),
+        None
+    );
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(tx.get_document("order", "Y").await.unwrap(), None);
+    assert_eq!(
+        tx.claim_document("order", "Y", &json!(2), 6).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.count_documents("order").await.unwrap(),
+        2,
+        "X and Y, once each"
+    );
+    tx.commit().await.unwrap();
+    // Committed: another transaction's claim gets the first body; nothing is overwritten.
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.claim_document("order_po", "C:1", &b, 7).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        tx.claim_document("order", "Y", &json!(3), 8).await.unwrap(),
+        Some(json!(2))
+    );
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(tx.get_document("order_po", "C:1").await.unwrap(), Some(a));
+    tx.rollback().await.unwrap();
+}
+
+/// Concurrent claims of one key: the database decides, exactly one wins; a claimer waiting on
+/// an uncommitted claim sees it once committed, and wins when it was rolled back.
+async fn claims_race(cx: Ctx) {
+    for round in 0..3 {
+        let key = format!("C:race-{round}");
+        let mut handles = Vec::new();
+        for n in 0..6 {
+            let store = cx.store.clone();
+            let key = key.clone();
+            handles.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                let got = tx
+                    .claim_document("order_po", &key, &json!({ "order": n }), 1)
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+                tx.commit().await.unwrap();
+                got
+            }));
+        }
+        let mut winners = 0;
+        let mut seen = Vec::new();
+        for h in handles {
+            match h.await.unwrap() {
+                None => winners += 1,
+                Some(v) => seen.push(v),
+            }
+        }
+        assert_eq!(
+            winners, 1,
+            "round {round}: exactly one claim wins: {seen:?}"
+        );
+        let mut tx = begin(&cx.store).await;
+        let stored = tx.get_document("order_po", &key).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(
+            seen.iter().all(|v| Some(v) == stored.as_ref()),
+            "{seen:?} vs {stored:?}"
+        );
+    }
+    // A claim waiting on one that is rolled back wins.
+    let mut first = begin(&cx.store).await;
+    assert_eq!(
+        first
+            .claim_document("order_po", "C:rb", &json!(1), 1)
+            .await
+            .unwrap(),
+        None
+    );
+    let store = cx.store.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = store.begin().await.unwrap();
+        let got = tx
+            .claim_document("order_po", "C:rb", &json!(2), 2)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        got
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    first.rollback().await.unwrap();
+    assert_eq!(
+        second.await.unwrap(),
+        None,
+        "the rolled-back claim left the key free"
+    );
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.get_document("order_po", "C:rb").await.unwrap(),
+        Some(json!(2))
+    );
     tx.rollback().await.unwrap();
 }
 
