@@ -647,8 +647,15 @@ pub fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std:
     std::fs::rename(&tmp, dir.join(name))
 }
 
+/// A file name made of what any file system takes (ASCII letters, digits, `-_.`) and short
+/// enough for any of them (at most 120 bytes: file names are at most 255, and the dispatcher
+/// adds `.json` and a temporary `.…tmp`). A longer name (an id at a raised `max_id_chars`)
+/// keeps its first 100 characters and a hash of the whole, so it stays unique; otherwise the
+/// write would fail on every retry and the message could never be delivered.
 fn safe_name(s: &str) -> String {
-    s.chars()
+    const MAX: usize = 120;
+    let clean: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
@@ -656,7 +663,34 @@ fn safe_name(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    let clean = match clean.trim_start_matches('.') {
+        "" => "_".to_string(),
+        rest if rest.len() < clean.len() => format!("_{rest}"),
+        _ => clean,
+    };
+    if clean.len() <= MAX {
+        return clean;
+    }
+    let hash = &ordo_contract::content_id(s.as_bytes())[..16];
+    format!("{}-{hash}", &clean[..100])
+}
+
+#[cfg(test)]
+mod safe_name_tests {
+    use super::safe_name;
+
+    #[test]
+    fn file_names_are_portable_bounded_and_unique() {
+        assert_eq!(safe_name("C-ACME-PO-4711"), "C-ACME-PO-4711");
+        assert_eq!(safe_name("a/b\\c d"), "a_b_c_d");
+        assert_eq!(safe_name(".."), "_");
+        assert_eq!(safe_name(".hidden"), "_hidden");
+        let a = safe_name(&"L".repeat(70_000));
+        let b = safe_name(&format!("{}M", "L".repeat(69_999)));
+        assert!(a.len() <= 120 && b.len() <= 120, "{a}");
+        assert_ne!(a, b, "names cut to the same prefix stay apart");
+    }
 }
 
 /// Publishes outbox rows a crashed worker left behind (older than 5 s).
