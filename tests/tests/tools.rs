@@ -504,7 +504,7 @@ fn reconcile_matches_by_reference_and_queues_unknown_payers() {
         ],
     );
     assert!(err.contains("bad.json:2:"), "{err}");
-    assert!(err.contains("terms \"whenever\""), "{err}");
+    assert!(err.contains("payment terms 'whenever'"), "{err}");
     p.write(
         "unbalanced.sta",
         &STATEMENT.replace("EUR1191,85", "EUR1191,86"),

@@ -378,7 +378,7 @@ mod tests {
                 .contains("notes is 2001 characters long, more than limits.max_text_chars (2000)")),
             "{e:?}"
         );
-        assert_eq!(excerpt("ab\ncd", 10), "ab cd");
+        assert_eq!(excerpt("ab\ncd", 10), "ab\\ncd");
         assert_eq!(excerpt("abcdef", 3), "abc… (6 characters)");
     }
 }

@@ -39,7 +39,8 @@ pub use intake::{Bounds, Intake, accept_order};
 pub use step::*;
 
 /// What an error message or a quarantine reason may quote of an input: at most `max`
-/// characters of `text`, control characters shown as spaces, and `… (N characters)` when it
+/// characters of `text`, control characters escaped (`\n`, `\u{0}`: a NUL in an id must show),
+/// and `… (N characters)` when it
 /// was cut. Every reason that echoes input goes through this, so a hostile 60 MB field yields
 /// a short message, never a copy of itself.
 /// An excerpt of an excerpt keeps the length of the original.
@@ -55,7 +56,11 @@ pub fn excerpt(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut chars = body.chars();
     for c in chars.by_ref().take(max) {
-        out.push(if c.is_control() { ' ' } else { c });
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
     let rest = chars.count();
     match total {
@@ -76,7 +81,8 @@ mod excerpt_tests {
     #[test]
     fn excerpts_are_bounded_and_say_how_long_the_input_was() {
         assert_eq!(excerpt("short", 10), "short");
-        assert_eq!(excerpt("a\nb", 10), "a b");
+        assert_eq!(excerpt("a\nb", 10), "a\\nb");
+        assert_eq!(excerpt("A\0B", 10), "A\\u{0}B");
         let long = "x".repeat(2_000_000);
         let e = excerpt(&long, 20);
         assert!(
