@@ -676,23 +676,6 @@ fn safe_name(s: &str) -> String {
     format!("{}-{hash}", &clean[..100])
 }
 
-#[cfg(test)]
-mod safe_name_tests {
-    use super::safe_name;
-
-    #[test]
-    fn file_names_are_portable_bounded_and_unique() {
-        assert_eq!(safe_name("C-ACME-PO-4711"), "C-ACME-PO-4711");
-        assert_eq!(safe_name("a/b\\c d"), "a_b_c_d");
-        assert_eq!(safe_name(".."), "_");
-        assert_eq!(safe_name(".hidden"), "_hidden");
-        let a = safe_name(&"L".repeat(70_000));
-        let b = safe_name(&format!("{}M", "L".repeat(69_999)));
-        assert!(a.len() <= 120 && b.len() <= 120, "{a}");
-        assert_ne!(a, b, "names cut to the same prefix stay apart");
-    }
-}
-
 /// Publishes outbox rows a crashed worker left behind (older than 5 s).
 async fn sweep_outbox(engine: &Engine) -> Result<(), EngineError> {
     let mut tx = engine.store.begin().await?;
@@ -756,5 +739,22 @@ async fn reload_if_changed(engine: &Engine, bad: &mut Option<u64>) {
                 tracing::error!("reload refused, keeping the running version: {line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod safe_name_tests {
+    use super::safe_name;
+
+    #[test]
+    fn file_names_are_portable_bounded_and_unique() {
+        assert_eq!(safe_name("C-ACME-PO-4711"), "C-ACME-PO-4711");
+        assert_eq!(safe_name("a/b\\c d"), "a_b_c_d");
+        assert_eq!(safe_name(".."), "_");
+        assert_eq!(safe_name(".hidden"), "_hidden");
+        let a = safe_name(&"L".repeat(70_000));
+        let b = safe_name(&format!("{}M", "L".repeat(69_999)));
+        assert!(a.len() <= 120 && b.len() <= 120, "{a}");
+        assert_ne!(a, b, "names cut to the same prefix stay apart");
     }
 }
