@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Write a pyx12 map directory that can check X12 005010 997s.
 
-pyx12 4.0.0's maps.xml names 997.5010.xml for GS08 005010 / GS01 FA, but the package does
-not ship that file, so pyx12 cannot read a 5010 997 at all. This copies pyx12's map
-directory to OUTDIR and derives 997.5010.xml from its 997.4010.xml with what 5010 changed
-in the 997, taken from pyx12's own 5010 999 map (999.5010X231.A1.xml):
+pyx12 4.0.0 cannot read a 5010 997 at all: its maps.xml lists 997.5010.xml for GS08 005010
+/ GS01 FA only inside a comment, and the package does not ship that file. This copies
+pyx12's map directory to OUTDIR, adds that index entry, and derives 997.5010.xml from its
+997.4010.xml with what 5010 changed in the 997, taken from pyx12's own 5010 999 map
+(999.5010X231.A1.xml):
   - ISA11 (repetition separator) and ISA12 (00501) as the 999 map defines them, GS08 005010;
   - AK103 and AK203 (version / implementation convention reference, optional in a 997);
   - the 5010 code lists: AK304 <- IK304, AK403 <- IK403, AK502..AK506 <- IK502..IK506,
@@ -71,6 +72,14 @@ def main(argv):
         parent.insert(list(parent).index(anchor) + 1, e)
     t4.getroot().find("name").text = "Functional Acknowledgment 997 (005010, derived)"
     t4.write(os.path.join(out, "997.5010.xml"), encoding="utf-8", xml_declaration=True)
+
+    index = ET.parse(os.path.join(src, "maps.xml"))
+    v5010 = [v for v in index.getroot().iter("version") if v.get("icvn") == "00501"]
+    if not v5010:
+        raise SystemExit("pyx12 maps.xml has no 00501 version")
+    entry = ET.SubElement(v5010[0], "map", vriic="005010", fic="FA", abbr="997")
+    entry.text = "997.5010.xml"
+    index.write(os.path.join(out, "maps.xml"), encoding="utf-8", xml_declaration=True)
     return 0
 
 

@@ -80,8 +80,8 @@ fn mixed(v5010: bool, ge_off: u32) -> String {
             ],
         )
     };
-    // BEG01 code, BEG05 date, PO102 not numeric, CTT01 count: AK3 + AK4; the N1 loop's N1
-    // after PO1: a segment out of place (AK3 alone)
+    // BEG01 code, BEG05 date, PO102 not numeric, CTT01 count: AK3 + AK4; a segment X12 does
+    // not know: AK3 alone (AK304 1)
     let bad = set(
         "850",
         "0002",
@@ -89,7 +89,7 @@ fn mixed(v5010: bool, ge_off: u32) -> String {
             "BEG*QQ*SA*PO-2**20260231",
             "CUR*BY*EUR",
             "PO1*1*1O*EA*12.50**VP*WID-100",
-            "N1*ST*ACME RETAIL DC*92*DC01",
+            "ZZZ*1",
             "CTT*3",
         ],
     );
