@@ -207,6 +207,46 @@ fn check_locates_bad_partner_profiles() {
     );
 }
 
+#[test]
+fn check_refuses_bad_accept_entries() {
+    let p = Project::embedded("edi-check-accept");
+    setup(&p);
+    let acme = std::fs::read_to_string(p.path("config/partners/acme.yaml")).expect("acme");
+    p.write(
+        "config/partners/acme.yaml",
+        &format!("{acme}accept: [850, 846, 997]\n"),
+    );
+    p.ok(&["check"]);
+    let line = acme.lines().count() + 1;
+    p.write(
+        "config/partners/acme.yaml",
+        &format!("{acme}accept: [850, ORDERS, 85O]\n"),
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    assert!(
+        err.contains(&format!(
+            "config/partners/acme.yaml:{line}:1: accept entry 2: 'ORDERS' is an EDIFACT message type"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "config/partners/acme.yaml:{line}:1: accept entry 3: '85O' is not an X12 transaction set id"
+        )),
+        "{err}"
+    );
+    // not a list of set ids at all: the YAML error, located
+    p.write(
+        "config/partners/acme.yaml",
+        &format!("{acme}accept: [850, {{ set: 846 }}]\n"),
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    assert!(
+        err.contains(&format!("config/partners/acme.yaml:{line}:")),
+        "{err}"
+    );
+}
+
 /// SIGKILL `ordo run` at random points while it takes 40 partner files and runs their orders;
 /// after the restarts every 850 was acknowledged once, every order got exactly one 855, 856
 /// and 810, and the control numbers in the outbound folder are 1..N without a gap or a repeat.

@@ -175,6 +175,60 @@ fn ack_of_a_wrong_se_count_rejects_the_set() {
     assert!(out.contains("+4+29+UNT'"), "{out}");
 }
 
+/// A well-formed set ordo has no table for parses (a warning, exit 0); the ack rejects it with
+/// code 1 unless --accept lists it; acknowledgments are never acknowledged.
+#[test]
+fn unknown_sets_parse_with_a_warning_and_acks_are_not_acknowledged() {
+    let p = Project::embedded("tools-unknown-sets");
+    let f = edi("own-x12-4010-846-and-214-not-mapped.edi");
+    let (out, err) = p.expect_code(0, &["edi", "parse", &f, "--no-segments"]);
+    assert!(
+        err.contains(&format!(
+            "{f}:3:1: warning: interchange 000000501 group 501 transaction 0001: 846 is not mapped by ordo"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{f}:12:1: warning: ")), "{err}");
+    let v = parse_json(&out);
+    assert_eq!(v["valid"], true, "{v}");
+    let ich = &v["interchanges"][0];
+    assert_eq!(ich["groups"][0]["transactions"][0]["mapped"], false);
+    assert_eq!(ich["warnings"].as_array().map(Vec::len), Some(2), "{ich}");
+
+    // not in the accepted sets (default 850, ORDERS, 997, 999, CONTRL): rejected, code 1
+    let out = p.ok(&["edi", "ack", &f]);
+    assert!(out.contains("AK2*846*0001~\nAK5*R*1~"), "{out}");
+    assert!(out.contains("AK2*214*0001~\nAK5*R*1~"), "{out}");
+    let out = p.ok(&["edi", "ack", &f, "--999"]);
+    assert!(out.contains("IK5*R*1~"), "{out}");
+    // listed: accepted
+    let out = p.ok(&["edi", "ack", &f, "--accept", "850,846,214"]);
+    assert!(out.contains("AK2*846*0001~\nAK5*A~"), "{out}");
+    assert!(!out.contains("AK5*R"), "{out}");
+
+    // a file of 997s: nothing written, said so, exit 0
+    let f = edi("x12-4010-997-accepted-four-st.edi");
+    let (out, err) = p.expect_code(0, &["edi", "ack", &f]);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(&format!(
+            "{f}:1:1: interchange 000000001: holds only acknowledgments"
+        )),
+        "{err}"
+    );
+    let v = p.json(&["edi", "ack", &f]);
+    assert_eq!(v["acks"], serde_json::json!([]), "{v}");
+    assert_eq!(v["skipped"][0]["interchange"], "000000001", "{v}");
+    for f in ["x12-4010-ta1-only.edi", "x12-5010-999-accepted.edi"] {
+        let (out, _) = p.expect_code(0, &["edi", "ack", &edi(f)]);
+        assert!(out.is_empty(), "{f}: {out}");
+    }
+    // orders next to a group of 997s: only the orders' group is acknowledged
+    let out = p.ok(&["edi", "ack", &edi("own-x12-4010-850-and-997-groups.edi")]);
+    assert!(out.contains("AK1*PO*601~"), "{out}");
+    assert!(!out.contains("AK1*FA"), "{out}");
+}
+
 #[test]
 fn rendered_documents_parse_back_clean() {
     let p = Project::embedded("tools-render");

@@ -8,10 +8,14 @@
 # 3. runs the independent validators and exits non-zero on any rejection:
 #    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 997, 999, TA1);
 #      the TA1s are named ta1-*.edi because node-x12 refuses a TA1 outside a group;
-#    - pyx12 (check_x12_pyx12.py): 997 and 999. pyx12's maps carry HIPAA code lists for
-#      ISA05/ISA07, AK101 and AK201, so a copy is checked with those three values swapped for
-#      HIPAA ones (08->ZZ, PO->HC, 850->837); everything else (loops, AK3/AK4/AK5/AK9 and
-#      IK3/IK4/IK5 codes, counts, dates) is checked as written;
+#    - pyx12 (check_x12_pyx12.py): every 997 and 999 write_samples writes, accepting and
+#      rejecting ones (AK3/AK4 errors, AK5 R, AK9 R/P/E with group codes, a set outside the
+#      accepted list) in each version ordo writes: 997 4010, 997 5010, 999 5010. pyx12's maps
+#      carry HIPAA code lists for ISA05/ISA07, AK101 and AK201, so a copy is checked with those
+#      values swapped for HIPAA ones (08->ZZ, any AK101->HC, any AK201->837); everything else
+#      (loops, AK3/AK4/AK5/AK9 and IK3/IK4/IK5 codes of the version, counts, dates) is checked
+#      as written. pyx12 4.0.0 has no 5010 997 map (its index names a file it does not ship):
+#      pyx12_map_997_5010.py derives one from its 4010 997 map and its 5010 999 code lists;
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
 #    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC;
 #      CONTRL has no grammar anywhere, so only the envelope layer runs on it (its segment
@@ -58,12 +62,16 @@ CONTRL=("$OUT"/edifact-contrl-*.edi)
 echo "== bots grammar (X12)"
 check "$PY" "$HERE/check_x12_bots.py" "${X12[@]}" "${TA1[@]}"
 
-echo "== pyx12 (997/999, HIPAA code-list values swapped in a copy)"
+echo "== pyx12 (997 4010/5010 and 999, HIPAA code-list values swapped in a copy)"
 mkdir -p "$OUT/pyx12"
 for f in "${ACKS[@]}"; do
-  sed -e 's/\*08\*/*ZZ*/g' -e 's/^AK1\*PO\*/AK1*HC*/' -e 's/^AK2\*850\*/AK2*837*/' "$f" > "$OUT/pyx12/$(basename "$f")"
+  sed -e 's/\*08\*/*ZZ*/g' -e 's/^AK1\*[A-Z][A-Z]\*/AK1*HC*/' -e 's/^AK2\*[0-9][0-9][0-9]\*/AK2*837*/' "$f" > "$OUT/pyx12/$(basename "$f")"
 done
-check "$PY" "$HERE/check_x12_pyx12.py" "$OUT"/pyx12/*.edi
+for v in 4010-997 5010-997 5010-999; do
+  ls "$OUT"/pyx12/x12-"$v"-*rejected*.edi >/dev/null 2>&1 || { echo "no rejecting $v ack written" >&2; fail=1; }
+done
+"$PY" "$HERE/pyx12_map_997_5010.py" "$OUT/pyx12-map" || { echo "pyx12 map setup failed" >&2; exit 2; }
+check "$PY" "$HERE/check_x12_pyx12.py" --map-path "$OUT/pyx12-map" "$OUT"/pyx12/*.edi
 
 if [ -n "$NODE_DIR" ]; then
   echo "== node-x12 strict (X12)"

@@ -1,13 +1,19 @@
 //! Writes one of each outbound document kind into a directory, for the external cross-check
 //! (`tools/edi-crosscheck/run.sh`): `cargo run -p ordo-edi --example write_samples -- OUTDIR`.
 //!
-//! 855/856/810 (4010), 997 accepted and rejected (4010), 999 rejected (5010), TA1 accepted and
-//! rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL accepted and rejected. Exits 1 if anything cannot be written or does not
+//! 855/856/810 (4010), TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
+//! accepted and rejected, and functional acks in every version ordo writes (997 4010, 997
+//! 5010, 999 5010; a 999 answering a 4010 group too): accepted; rejecting with AK3/AK4 errors;
+//! a mixed interchange whose acks carry AK5 R with segment errors, AK5 R 1 for a set outside
+//! the accepted list, AK9 P, AK9 R and AK9 E with a group code (GS06 twice: 6 in 4010, 19 in
+//! 5010); and an envelope error (AK9 R 5). Exits 1 if anything cannot be written or does not
 //! read back without issues.
 
 use std::path::PathBuf;
 
-use ordo_edi::ack::{AckKind, AckOptions, ContrlOptions, Ta1Options, contrl, ta1, x12_ack};
+use ordo_edi::ack::{
+    AckKind, AckOptions, ContrlOptions, DEFAULT_ACCEPT, Ta1Options, contrl, refused, ta1, x12_ack,
+};
 use ordo_edi::{Version, demo, map, validate, write};
 
 const X12_850: &[u8] = include_bytes!("../tests/fixtures/x12-4010-850-no-newlines.edi");
@@ -18,6 +24,95 @@ const EDIFACT_ORDERS: &[u8] =
     include_bytes!("../tests/fixtures/edifact-d96a-orders-two-msgs-no-una.edi");
 const EDIFACT_ORDERS_BAD: &[u8] =
     include_bytes!("../tests/fixtures/edifact-d96a-orders-missing-bgm.edi");
+
+/// An interchange from `08:1111111111` with `groups` (GS06, sets as `ST..SE` text), in 4010
+/// or 5010; `ge_off` adds to every GE01 (an envelope error when not 0).
+fn interchange(v5010: bool, ctl: u32, groups: &[(u32, Vec<String>)], ge_off: u32) -> String {
+    let (isa12, gs08, rep) = if v5010 {
+        ("00501", "005010", "^")
+    } else {
+        ("00401", "004010", "U")
+    };
+    let mut out = format!(
+        "ISA*00*{e}*00*{e}*08*{:<15}*08*{:<15}*260301*1200*{rep}*{isa12}*{ctl:09}*0*P*>~\n",
+        "1111111111",
+        "222222222222",
+        e = " ".repeat(10)
+    );
+    for (gctl, sets) in groups {
+        let fid = if sets.iter().all(|s| s.starts_with("ST*846")) {
+            "IB"
+        } else {
+            "PO"
+        };
+        out.push_str(&format!(
+            "GS*{fid}*1111111111*222222222222*20260301*1200*{gctl}*X*{gs08}~\n"
+        ));
+        for s in sets {
+            out.push_str(s);
+        }
+        out.push_str(&format!("GE*{}*{gctl}~\n", sets.len() as u32 + ge_off));
+    }
+    out.push_str(&format!("IEA*{}*{ctl:09}~\n", groups.len()));
+    out
+}
+
+/// One set, `ST*id*ctl` .. `SE` with the right count.
+fn set(id: &str, ctl: &str, body: &[&str]) -> String {
+    let mut segs = vec![format!("ST*{id}*{ctl}")];
+    segs.extend(body.iter().map(|s| s.to_string()));
+    segs.push(format!("SE*{}*{ctl}", segs.len() + 1));
+    segs.iter().map(|s| format!("{s}~\n")).collect()
+}
+
+/// The sets of the mixed sample: a clean 850, an 850 with segment and element errors, an 846.
+fn mixed(v5010: bool, ge_off: u32) -> String {
+    let good = |ctl: &str, po: &str| {
+        set(
+            "850",
+            ctl,
+            &[
+                &format!("BEG*00*SA*{po}**20260301"),
+                "CUR*BY*EUR",
+                "N1*ST*ACME RETAIL DC*92*DC01",
+                "PO1*1*10*EA*12.50**VP*WID-100",
+                "CTT*1",
+            ],
+        )
+    };
+    // BEG01 code, BEG05 date, PO102 not numeric, CTT01 count: AK3 + AK4; a segment X12 does
+    // not know: AK3 alone (AK304 1)
+    let bad = set(
+        "850",
+        "0002",
+        &[
+            "BEG*QQ*SA*PO-2**20260231",
+            "CUR*BY*EUR",
+            "PO1*1*1O*EA*12.50**VP*WID-100",
+            "ZZZ*1",
+            "CTT*3",
+        ],
+    );
+    let inventory = set(
+        "846",
+        "0004",
+        &[
+            "BIA*00*MM*INV-1*20260301",
+            "LIN**VP*WID-100",
+            "QTY*33*120*EA",
+        ],
+    );
+    interchange(
+        v5010,
+        if v5010 { 520 } else { 420 },
+        &[
+            (1, vec![good("0001", "PO-1"), bad]),
+            (2, vec![inventory]),
+            (1, vec![good("0003", "PO-3")]),
+        ],
+        ge_off,
+    )
+}
 
 fn main() {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
@@ -77,17 +172,64 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     let ts = demo::timestamp();
+    let (mixed4010, mixed5010) = (mixed(false, 0), mixed(true, 0));
+    let (broken4010, broken5010) = (mixed(false, 1), mixed(true, 1));
     for (name, input, kind, ctl) in [
         ("x12-4010-997-accepted.edi", X12_850, AckKind::X997, 301),
         ("x12-4010-997-rejected.edi", X12_850_BAD, AckKind::X997, 302),
         ("x12-5010-999-accepted.edi", X12_850, AckKind::X999, 303),
         ("x12-5010-999-rejected.edi", X12_850_BAD, AckKind::X999, 304),
+        (
+            "x12-4010-997-rejected-mixed.edi",
+            mixed4010.as_bytes(),
+            AckKind::X997,
+            311,
+        ),
+        (
+            "x12-5010-997-rejected-mixed.edi",
+            mixed5010.as_bytes(),
+            AckKind::X997,
+            312,
+        ),
+        (
+            "x12-5010-999-rejected-mixed.edi",
+            mixed5010.as_bytes(),
+            AckKind::X999,
+            313,
+        ),
+        (
+            "x12-5010-999-rejected-mixed-4010-group.edi",
+            mixed4010.as_bytes(),
+            AckKind::X999,
+            314,
+        ),
+        (
+            "x12-4010-997-rejected-envelope.edi",
+            broken4010.as_bytes(),
+            AckKind::X997,
+            315,
+        ),
+        (
+            "x12-5010-997-rejected-envelope.edi",
+            broken5010.as_bytes(),
+            AckKind::X997,
+            316,
+        ),
+        (
+            "x12-5010-999-rejected-envelope.edi",
+            broken5010.as_bytes(),
+            AckKind::X999,
+            317,
+        ),
     ] {
         let ich = ordo_edi::read(input).next().ok_or("no interchange")??;
-        files.push((
-            name,
-            x12_ack(&ich, &validate(&ich), &AckOptions::new(kind, ctl, ts))?,
-        ));
+        let mut issues = validate(&ich);
+        issues.extend(refused(&ich, DEFAULT_ACCEPT));
+        let mut opts = AckOptions::new(kind, ctl, ts);
+        if name.starts_with("x12-5010-997") {
+            opts.version = Some(Version::X12_5010);
+        }
+        files.push((name, x12_ack(&ich, &issues, &opts)?));
     }
     for (name, input, ctl) in [
         ("ta1-x12-4010-accepted.edi", X12_850, 305),

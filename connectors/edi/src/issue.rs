@@ -35,6 +35,8 @@ macro_rules! codes {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         pub enum Code { $( $name, )* }
         impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[ $( Code::$name, )* ];
             pub fn level(self) -> Level { match self { $( Code::$name => Level::$level, )* } }
             pub fn severity(self) -> Severity { match self { $( Code::$name => Severity::$sev, )* } }
             /// The X12 code for this issue at its level (TA105, AK905, AK502, AK304 or AK403).

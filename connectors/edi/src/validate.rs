@@ -25,6 +25,15 @@ pub fn validate(ich: &Interchange<'_>) -> Vec<Issue> {
     out
 }
 
+/// The transactions of `ich` this crate has no schema for: read at the envelope and segment
+/// level only, their content neither validated nor mapped.
+pub fn not_mapped<'i>(
+    ich: &'i Interchange<'_>,
+) -> impl Iterator<Item = (usize, usize, &'i Transaction)> + 'i {
+    ich.transactions()
+        .filter(move |(_, _, t)| schema::set_schema(ich.standard, &t.set_id).is_none())
+}
+
 struct Frame<'s> {
     children: &'s Nodes,
     pos: usize,
@@ -40,16 +49,11 @@ pub fn validate_transaction(
     out: &mut Vec<Issue>,
 ) {
     let std = ich.standard;
+    // A set without a schema (an 846, a 214...) was read at the envelope and segment level
+    // by the reader, which is all there is to check: it is not an issue. Whether it is
+    // accepted is the partner's choice (`ack::refused`); `ordo edi parse` notes it as not
+    // mapped ([`not_mapped`]).
     let Some(set) = schema::set_schema(std, &t.set_id) else {
-        out.push(ich.issue_at(
-            Code::SetNotSupported,
-            Some(gi),
-            Some(ti),
-            Some(t.header),
-            None,
-            None,
-            t.set_id.clone(),
-        ));
         return;
     };
     let body_end = t.trailer.unwrap_or(t.end);

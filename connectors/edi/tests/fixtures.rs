@@ -1,13 +1,66 @@
 //! Data-driven fixture test: every `fixtures/X.edi` is read, validated, acknowledged and (850 /
-//! ORDERS) mapped; the compact rendering must equal `fixtures/X.expected`.
+//! ORDERS) mapped; the compact rendering must equal `fixtures/X.expected`. Sets this crate has
+//! no schema for are refused (`ack::refused` with [`ACCEPT`]) and noted as not mapped; the body
+//! of the 997 (and 999 for 5010) or CONTRL ordo would send is shown, or why none is sent.
 //! `UPDATE_EXPECT=1 cargo test -p ordo-edi --test fixtures` rewrites the snapshots.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use ordo_edi::ack::summarize;
+use chrono::NaiveDate;
+use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions, holds_only_acks, summarize};
 use ordo_edi::map::{MapOptions, orders};
-use ordo_edi::{Standard, read, validate};
+use ordo_edi::{Interchange, Issue, Standard, read, validate};
+
+/// Every set this crate has a schema for: the snapshots show verdicts on content, and refuse
+/// only the sets ordo cannot read beyond segments (the default list of `ordo edi ack`,
+/// `ack::DEFAULT_ACCEPT`, would also refuse the 810s and DESADVs of the public samples).
+const ACCEPT: &[&str] = &[
+    "850", "855", "856", "810", "997", "999", "ORDERS", "ORDRSP", "DESADV", "INVOIC", "CONTRL",
+];
+
+/// The segments of an ack between its set header and trailer, on one line.
+fn ack_body(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<String> {
+    let at = NaiveDate::from_ymd_opt(2026, 1, 2)
+        .and_then(|d| d.and_hms_opt(3, 4, 0))
+        .expect("date");
+    if holds_only_acks(ich) {
+        return vec!["ack: none, the interchange holds only acknowledgments".into()];
+    }
+    let mut out = Vec::new();
+    let kinds: &[(&str, Option<AckKind>)] = match ich.standard {
+        Standard::Edifact => &[("CONTRL", None)],
+        Standard::X12 if ich.version.as_str() >= "00500" => {
+            &[("997", Some(AckKind::X997)), ("999", Some(AckKind::X999))]
+        }
+        Standard::X12 => &[("997", Some(AckKind::X997))],
+    };
+    for (name, kind) in kinds {
+        let bytes = match kind {
+            Some(k) => ack::x12_ack(ich, issues, &AckOptions::new(*k, 9, at)),
+            None => ack::contrl(ich, issues, &ContrlOptions::new(9, at)),
+        };
+        match bytes {
+            Ok(b) => {
+                let text = String::from_utf8_lossy(&b).into_owned();
+                let envelope = [
+                    "ISA", "GS", "ST", "SE", "GE", "IEA", "UNA", "UNB", "UNH", "UNT", "UNZ",
+                ];
+                let body: Vec<&str> = text
+                    .split(['\n', '\r'])
+                    .filter(|l| !l.is_empty())
+                    .filter(|l| {
+                        let tag = l.split(|c: char| !c.is_ascii_alphanumeric()).next();
+                        !tag.is_some_and(|t| envelope.contains(&t))
+                    })
+                    .collect();
+                out.push(format!("{name}: {}", body.join(" ")));
+            }
+            Err(e) => out.push(format!("{name}: {e}")),
+        }
+    }
+    out
+}
 
 fn sep(b: Option<u8>) -> String {
     match b {
@@ -73,9 +126,16 @@ pub fn render(input: &[u8]) -> String {
                 );
             }
         }
-        let issues = validate(&ich);
+        let mut issues = validate(&ich);
+        issues.extend(ack::refused(&ich, ACCEPT));
         for i in &issues {
             let _ = writeln!(o, "  ! {i}");
+        }
+        for (_, _, t) in ordo_edi::validate::not_mapped(&ich) {
+            let _ = writeln!(o, "  not mapped: {} {}", t.set_id, t.control_number);
+        }
+        for line in ack_body(&ich, &issues) {
+            let _ = writeln!(o, "  {line}");
         }
         for g in summarize(&ich, &issues) {
             let sets: Vec<String> = g

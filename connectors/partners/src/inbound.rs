@@ -8,7 +8,11 @@
 //! - otherwise it is validated and, if the partner wants one, a 997/999 or CONTRL goes back
 //!   (written to their outbound folder after commit; its control number from the store's
 //!   per-partner counter) — a rejecting one when sets are in error; an X12 interchange whose
-//!   ISA14 asks for it (or whose partner's profile says `ta1: true`) also gets a TA1;
+//!   ISA14 asks for it (or whose partner's profile says `ta1: true`) also gets a TA1; a set
+//!   outside the profile's `accept:` list is rejected in it (AK5/IK5 code 1, UCM 0085 14);
+//! - acknowledgments are never acknowledged ([`replies`]): an interchange holding only
+//!   997/999/CONTRL groups or a TA1 gets no 997/999/CONTRL and no TA1, and in a mixed one the
+//!   groups of acks are left out of our 997/999/CONTRL;
 //! - an envelope error (IEA/GE or UNZ/UNE counts, control numbers that do not match, a
 //!   missing trailer) rejects the **whole interchange**: every ack says so (TA1 `R` with the
 //!   note code, CONTRL UCI `4`, every set `R` in the 997/999), nothing in it is processed, and
@@ -265,7 +269,9 @@ async fn interchange(
         return Ok(summary);
     }
 
-    let issues = ordo_edi::validate(ich);
+    let mut issues = ordo_edi::validate(ich);
+    // sets outside the profile's `accept:` are rejected (AK5/IK5 code 1, UCM 0085 14)
+    issues.extend(ack::refused(ich, &partner.accept()));
     let verdicts = ack::summarize(ich, &issues);
     summary["groups"] = json!(verdicts
         .iter()
@@ -365,8 +371,42 @@ async fn interchange(
     Ok(summary)
 }
 
-/// Our acknowledgments of `ich`: the 997/999 or CONTRL the partner's profile asks for (not for
-/// an interchange of acks only), and a TA1 when its ISA14 or the profile (`ta1: true`) asks.
+/// The acknowledgments ordo sends for one interchange of a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replies {
+    /// A TA1 (X12 only): their ISA14 or the profile's `ta1: true` asks for it.
+    pub ta1: bool,
+    /// The 997, 999 or CONTRL the profile's `acknowledgment:` names (`None`: none).
+    pub functional: Option<&'static str>,
+}
+
+/// What ordo answers `ich` with. Acknowledgments are never acknowledged: an interchange that
+/// holds only 997/999/CONTRL groups or a TA1 ([`ack::holds_only_acks`]) gets nothing, not
+/// even a TA1 its ISA14 asks for (also when its envelope is broken: the problem is reported
+/// on the file instead). In a mixed interchange the 997/999/CONTRL leaves the groups of acks
+/// out (the codec does).
+pub fn replies(partner: &Partner, ich: &Interchange<'_>) -> Replies {
+    if ack::holds_only_acks(ich) {
+        return Replies {
+            ta1: false,
+            functional: None,
+        };
+    }
+    let kind = partner.acknowledgment.to_ascii_uppercase();
+    let functional = match ich.standard {
+        _ if kind == "NONE" => None,
+        Standard::X12 if kind == "999" => Some("999"),
+        Standard::X12 => Some("997"),
+        Standard::Edifact => Some("CONTRL"),
+    };
+    Replies {
+        ta1: ich.standard == Standard::X12 && (ich.ack_requested || partner.ta1),
+        functional,
+    }
+}
+
+/// Our acknowledgments of `ich` ([`replies`]): the 997/999 or CONTRL the partner's profile
+/// asks for, and a TA1 when its ISA14 or the profile (`ta1: true`) asks.
 #[allow(clippy::too_many_arguments)]
 async fn acknowledge(
     ctx: &mut dyn StepContext,
@@ -378,45 +418,34 @@ async fn acknowledge(
     summary: &mut Value,
     problems: &mut Vec<String>,
 ) -> Result<(), StepError> {
-    let ack_kind = partner.acknowledgment.to_ascii_uppercase();
-    let is_ack_set = |s: &str| matches!(s, "997" | "999" | "CONTRL");
-    let only_acks = ich
-        .transactions()
-        .all(|(_, _, t)| is_ack_set(t.set_id.as_str()));
-    let rejected = ack::interchange_rejected(issues);
+    let replies = replies(partner, ich);
     let seps = partner.separators().ok().flatten();
-    if ich.standard == Standard::X12
-        && (ich.ack_requested || partner.ta1)
-        && (!only_acks || rejected)
-    {
+    if replies.ta1 {
         let ctl = next_control(ctx, &partner.partner).await?;
         let mut o = Ta1Options::new(ctl, now);
         o.separators = seps;
         let bytes = ack::ta1(ich, issues, &o);
         summary["ta1"] = send_ack(ctx, partner, ich, ctl, "TA1", bytes, at, problems).await?;
     }
-    if ack_kind == "NONE" || only_acks {
+    let Some(kind) = replies.functional else {
         return Ok(());
-    }
+    };
     let ctl = next_control(ctx, &partner.partner).await?;
-    let (kind, bytes) = match ich.standard {
+    let bytes = match ich.standard {
         Standard::X12 => {
-            let k = if ack_kind == "999" {
+            let k = if kind == "999" {
                 AckKind::X999
             } else {
                 AckKind::X997
             };
             let mut o = AckOptions::new(k, ctl, now);
             o.separators = seps;
-            (
-                if ack_kind == "999" { "999" } else { "997" },
-                ack::x12_ack(ich, issues, &o),
-            )
+            ack::x12_ack(ich, issues, &o)
         }
         Standard::Edifact => {
             let mut o = ContrlOptions::new(ctl, now);
             o.separators = seps;
-            ("CONTRL", ack::contrl(ich, issues, &o))
+            ack::contrl(ich, issues, &o)
         }
     };
     summary["ack"] = send_ack(ctx, partner, ich, ctl, kind, bytes, at, problems).await?;

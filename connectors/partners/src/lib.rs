@@ -16,6 +16,8 @@ pub mod inbound;
 pub mod outbound;
 pub mod profile;
 
-pub use inbound::{MAX_PROBLEMS, ReceiveOptions, ReceiveOutcome, receive_file, receive_file_with};
+pub use inbound::{
+    MAX_PROBLEMS, ReceiveOptions, ReceiveOutcome, Replies, receive_file, receive_file_with, replies,
+};
 pub use outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, SendDocument};
 pub use profile::{DOCUMENTS, EnvelopeId, Partner, parse_separators};

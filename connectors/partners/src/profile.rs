@@ -17,6 +17,10 @@
 //! ack_requested: true              # ask for their 997/CONTRL (ISA14 / UNB 0031)
 //! ta1: false                       # X12: send them a TA1 for every interchange (also sent
 //!                                  # when their ISA14 asks for one)
+//! accept: [850, 997]               # sets taken from them; any other is rejected in our
+//!                                  # 997/999 (AK5/IK5 R, code 1) or CONTRL (UCM 4, 0085 14).
+//!                                  # Default: 850, ORDERS, 997, 999, CONTRL. A set listed
+//!                                  # that ordo does not map (846…) is accepted and kept.
 //! inbound: data/partners/acme/in   # watched; these are the defaults
 //! outbound: data/partners/acme/out
 //! archive: data/partners/acme/archive
@@ -78,6 +82,14 @@ pub struct Partner {
     /// ISA14 asks for one).
     #[serde(default)]
     pub ta1: bool,
+    /// Transaction sets accepted from this partner (`accept: [850, 846]`, `[ORDERS]`); `None`:
+    /// [`ordo_edi::ack::DEFAULT_ACCEPT`]. See [`Partner::accept`].
+    #[serde(
+        default,
+        deserialize_with = "set_ids",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accept: Option<Vec<String>>,
     #[serde(default)]
     pub inbound: Option<String>,
     #[serde(default)]
@@ -86,6 +98,25 @@ pub struct Partner {
     pub archive: Option<String>,
     #[serde(default)]
     pub quarantine: Option<String>,
+}
+
+/// `accept:` entries as written: YAML reads `850` as a number and `ORDERS` as text.
+fn set_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum SetId {
+        Number(u64),
+        Text(String),
+    }
+    let list: Option<Vec<SetId>> = Option::deserialize(d)?;
+    Ok(list.map(|l| {
+        l.into_iter()
+            .map(|s| match s {
+                SetId::Number(n) => n.to_string(),
+                SetId::Text(t) => t,
+            })
+            .collect()
+    }))
 }
 
 fn default_ack() -> String {
@@ -119,6 +150,19 @@ impl Partner {
             .as_deref()
             .map(|s| parse_separators(s, v))
             .transpose()
+    }
+
+    /// The transaction sets accepted from this partner: the profile's `accept:`, else
+    /// [`ordo_edi::ack::DEFAULT_ACCEPT`]. Acknowledgments are taken whatever the list says
+    /// (and never acknowledged).
+    pub fn accept(&self) -> Vec<String> {
+        match &self.accept {
+            Some(list) => list.iter().map(|s| s.trim().to_string()).collect(),
+            None => ordo_edi::ack::DEFAULT_ACCEPT
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
     }
 
     /// Every check a profile must pass; messages name the key (the caller adds the path).
@@ -175,6 +219,13 @@ impl Partner {
                 Standard::X12 => ["997", "999", "NONE"].contains(&ack.as_str()),
                 Standard::Edifact => ["CONTRL", "NONE"].contains(&ack.as_str()),
             };
+            for (i, set) in self.accept.iter().flatten().enumerate() {
+                if let Err(e) = check_set_id(set, v.standard()) {
+                    out.push(("accept", format!("accept entry {}: {e}", i + 1)));
+                } else if self.accept.iter().flatten().take(i).any(|s| s == set) {
+                    out.push(("accept", format!("accept lists '{set}' twice")));
+                }
+            }
             if !ok {
                 out.push((
                     "acknowledgment",
@@ -231,6 +282,30 @@ impl Partner {
             };
             format!("data/partners/{}/{leaf}", self.partner)
         })
+    }
+}
+
+/// An `accept:` entry must be a transaction set id of the partner's standard: X12 three digits
+/// (`850`, `846`), EDIFACT six capital letters (`ORDERS`, `INVRPT`).
+fn check_set_id(set: &str, standard: Standard) -> Result<(), String> {
+    let shown = ordo_contract::excerpt(set, 40);
+    let x12 = set.len() == 3 && set.bytes().all(|b| b.is_ascii_digit()) && !set.starts_with('0');
+    let edifact = set.len() == 6 && set.bytes().all(|b| b.is_ascii_uppercase());
+    match standard {
+        Standard::X12 if x12 => Ok(()),
+        Standard::Edifact if edifact => Ok(()),
+        Standard::X12 if edifact => Err(format!(
+            "'{shown}' is an EDIFACT message type; this partner speaks X12 (set ids such as 850, 846)"
+        )),
+        Standard::Edifact if x12 => Err(format!(
+            "'{shown}' is an X12 set id; this partner speaks EDIFACT (message types such as ORDERS, INVRPT)"
+        )),
+        Standard::X12 => Err(format!(
+            "'{shown}' is not an X12 transaction set id (three digits, such as 850, 846)"
+        )),
+        Standard::Edifact => Err(format!(
+            "'{shown}' is not an EDIFACT message type (six capital letters, such as ORDERS)"
+        )),
     }
 }
 

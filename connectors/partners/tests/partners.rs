@@ -31,6 +31,7 @@ fn acme() -> Partner {
         test: false,
         ack_requested: true,
         ta1: false,
+        accept: None,
         inbound: None,
         outbound: Some("/tmp/acme-out".into()),
         archive: None,
@@ -361,4 +362,181 @@ fn profiles_are_validated_by_key() {
     p.their_id.id = "A-NAME-LONGER-THAN-15".into();
     let keys: Vec<&str> = p.validate().iter().map(|(k, _)| *k).collect();
     assert_eq!(keys, ["their_id", "separators", "acknowledgment"]);
+}
+
+/// An interchange from ACMEBUYER holding the given groups (GS01, sets as `ST..SE` text).
+fn interchange(ctl: u32, ack_requested: bool, groups: &[(&str, &str)]) -> String {
+    let mut out = format!(
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1200*U*00401*{ctl:09}*{}*P*>~\n",
+        pad("ACMEBUYER", 15),
+        pad("ORDOSELLER", 15),
+        u8::from(ack_requested),
+        e = pad("", 10)
+    );
+    for (i, (fid, set)) in groups.iter().enumerate() {
+        let g = ctl * 10 + i as u32;
+        out.push_str(&format!(
+            "GS*{fid}*ACMEBUYER*ORDOSELLER*20261123*1200*{g}*X*004010~\n{set}\nGE*1*{g}~\n"
+        ));
+    }
+    out.push_str(&format!("IEA*{}*{ctl:09}~\n", groups.len()));
+    out
+}
+
+const SET_846: &str =
+    "ST*846*0001~\nBIA*00*MM*INV-1*20261123~\nLIN**VP*WID-100~\nQTY*33*120*EA~\nSE*5*0001~";
+const SET_997: &str = "ST*997*0001~\nAK1*IN*3~\nAK2*810*0001~\nAK5*A~\nAK9*A*1*1*1~\nSE*6*0001~";
+
+#[tokio::test]
+async fn sets_outside_accept_are_rejected_with_code_1() {
+    // Default accept (850, ORDERS, 997, 999, CONTRL): an 846 is rejected, AK5 R 1.
+    let mut ctx = MemoryContext::default();
+    let file = interchange(300, false, &[("IB", SET_846)]);
+    let out = receive_file(&mut ctx, &[acme()], "inv.edi", file.as_bytes())
+        .await
+        .unwrap();
+    let reason = out.quarantine_reason().unwrap_or_default();
+    assert!(reason.contains("transaction set not supported"), "{reason}");
+    let f = files(&ctx);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].1.contains("AK2|846|0001~"), "{}", f[0].1);
+    assert!(f[0].1.contains("AK5|R|1~"), "{}", f[0].1);
+    assert!(f[0].1.contains("AK9|R|1|1|0~"), "{}", f[0].1);
+
+    // In the profile's accept list: accepted in the 997, kept (ordo does not map an 846).
+    let mut ctx = MemoryContext::default();
+    let mut p = acme();
+    p.accept = Some(vec!["850".into(), "846".into()]);
+    let out = receive_file(&mut ctx, &[p], "inv.edi", file.as_bytes())
+        .await
+        .unwrap();
+    let reason = out.quarantine_reason().unwrap_or_default();
+    assert!(
+        reason.contains("ordo does not take this document inbound; kept"),
+        "{reason}"
+    );
+    assert!(!reason.contains("not supported"), "{reason}");
+    let f = files(&ctx);
+    assert!(f[0].1.contains("AK5|A~"), "{}", f[0].1);
+    assert!(f[0].1.contains("AK9|A|1|1|1~"), "{}", f[0].1);
+}
+
+#[tokio::test]
+async fn acknowledgments_get_no_acknowledgment_not_even_a_ta1() {
+    let mut p = acme();
+    p.ta1 = true;
+    // 997s only, ISA14 asking for a TA1 and the profile saying ta1: nothing goes back.
+    let mut ctx = MemoryContext::default();
+    let file = interchange(310, true, &[("FA", SET_997)]);
+    receive_file(&mut ctx, std::slice::from_ref(&p), "a.edi", file.as_bytes())
+        .await
+        .unwrap();
+    assert!(files(&ctx).is_empty(), "{:?}", files(&ctx));
+    // the same with a broken envelope (GE count): still nothing sent, the problem reported
+    let fine = interchange(312, true, &[("FA", SET_997)]);
+    let broken = fine.replace("GE*1*3120~", "GE*2*3120~");
+    assert_ne!(broken, fine);
+    let out = receive_file(
+        &mut ctx,
+        std::slice::from_ref(&p),
+        "b.edi",
+        broken.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert!(files(&ctx).is_empty(), "{:?}", files(&ctx));
+    assert!(out.quarantine_reason().is_some(), "{out:?}");
+    // An order and a group of 997s: the TA1 and the 997 answer the order's group only.
+    let mixed = interchange(
+        311,
+        true,
+        &[
+            (
+                "PO",
+                "ST*850*0001~\nBEG*00*SA*PO-311**20261123~\nCUR*BY*EUR~\nN1*ST*ACME RETAIL DC*92*DC01~\nPO1*1*1*EA*12.50**VP*WID-100~\nCTT*1~\nSE*7*0001~",
+            ),
+            ("FA", SET_997),
+        ],
+    );
+    let out = receive_file(&mut ctx, &[p], "m.edi", mixed.as_bytes())
+        .await
+        .unwrap();
+    let f = files(&ctx);
+    let names: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["acme-000000001-ta1.edi", "acme-000000002-997.edi"],
+        "{out:?}"
+    );
+    let ack = &f[1].1;
+    assert!(ack.contains("AK1|PO|3110~"), "{ack}");
+    assert!(!ack.contains("AK1|FA"), "{ack}");
+    assert!(!ack.contains("AK2|997"), "{ack}");
+}
+
+#[test]
+fn replies_leave_acknowledgments_unanswered() {
+    use ordo_partners::{Replies, replies};
+    let mut p = acme();
+    p.ta1 = true;
+    let decide = |p: &Partner, text: &str| {
+        let ich = ordo_edi::read(text.as_bytes()).next().unwrap().unwrap();
+        replies(p, &ich)
+    };
+    let none = Replies {
+        ta1: false,
+        functional: None,
+    };
+    assert_eq!(decide(&p, &interchange(1, true, &[("FA", SET_997)])), none);
+    let ta1_only = format!(
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1200*U*00401*000000002*1*P*>~\nTA1*000000101*261123*1200*A*000~\nIEA*0*000000002~\n",
+        pad("ACMEBUYER", 15),
+        pad("ORDOSELLER", 15),
+        e = pad("", 10)
+    );
+    assert_eq!(decide(&p, &ta1_only), none);
+    let both = Replies {
+        ta1: true,
+        functional: Some("997"),
+    };
+    assert_eq!(decide(&p, &interchange(3, false, &[("IB", SET_846)])), both);
+    p.acknowledgment = "none".into();
+    p.ta1 = false;
+    assert_eq!(
+        decide(&p, &interchange(4, false, &[("IB", SET_846)])),
+        none,
+        "no ISA14, no ta1, acknowledgment none"
+    );
+}
+
+#[test]
+fn accept_entries_are_checked_against_the_standard() {
+    let mut p = acme();
+    p.accept = Some(vec!["850".into(), "846".into(), "997".into()]);
+    assert!(p.validate().is_empty(), "{:?}", p.validate());
+    assert_eq!(p.accept(), ["850", "846", "997"]);
+    p.accept = None;
+    assert_eq!(p.accept(), ["850", "ORDERS", "997", "999", "CONTRL"]);
+    p.accept = Some(vec![
+        "850".into(),
+        "8500".into(),
+        "ORDERS".into(),
+        "850".into(),
+    ]);
+    let errs = p.validate();
+    let msgs: Vec<&str> = errs
+        .iter()
+        .filter(|(k, _)| *k == "accept")
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(msgs.len(), 3, "{errs:?}");
+    assert!(
+        msgs[0].contains("'8500' is not an X12 transaction set id"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].contains("'ORDERS' is an EDIFACT message type"),
+        "{msgs:?}"
+    );
+    assert!(msgs[2].contains("lists '850' twice"), "{msgs:?}");
 }

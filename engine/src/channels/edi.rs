@@ -62,7 +62,8 @@ pub fn load_partners(dir: &Path, folders: &Folders) -> Result<Vec<Partner>, Vec<
         };
         let line_of = |key: &str| crate::config::key_position(&text, key).0;
         for (key, msg) in p.validate() {
-            errors.push(format!("{shown}:{}:1: {msg}", line_of(key)));
+            let (l, c) = crate::config::key_position(&text, key);
+            errors.push(format!("{shown}:{l}:{c}: {msg}"));
         }
         for (key, leaf) in FOLDERS {
             let given = p.folder(key);

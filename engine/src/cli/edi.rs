@@ -30,9 +30,11 @@ pub enum EdiCommand {
     ///
     /// stdout always gets the JSON of everything that could be read, also when the file is
     /// invalid (then "valid" is false and every issue is in "issues"). stderr gets one located
-    /// line per issue (`path:line:col: …`; warnings prefixed `warning:`). Exit 1 when some
-    /// issue is an error (the set would be rejected) or part of the file is unreadable; warnings
-    /// alone exit 0.
+    /// line per issue (`path:line:col: …`; warnings prefixed `warning:`). A well-formed set
+    /// ordo has no table for (an 846, a 214…) is read at the envelope and segment level and
+    /// reported as not mapped (a warning, `"mapped": false`). Exit 1 when some issue is an
+    /// error (the set would be rejected) or part of the file is unreadable; warnings alone
+    /// exit 0.
     Parse {
         file: PathBuf,
         /// Leave the segments out (envelope, structure and issues only).
@@ -44,9 +46,17 @@ pub enum EdiCommand {
     /// receiver are the inbound envelope's, swapped; separators are the inbound ones. The ack
     /// reports rejections itself (AK5/AK9 R, UCM 4), so exit 0 whenever an ack was written; exit
     /// 1 when part of the file cannot be read or acknowledged (no GS group, unreadable header).
-    /// With --json: {"acks": [{"interchange", "kind", "control_number", "groups", "text"}]}.
+    /// Acknowledgments are never acknowledged: groups of 997/999 and CONTRL messages are left
+    /// out, and an interchange holding only acknowledgments (or a TA1) gets nothing (said on
+    /// stderr, exit 0). Sets not in --accept are rejected (AK5/IK5 R 1, UCM 4 14).
+    /// With --json: {"acks": [{"interchange", "kind", "control_number", "groups", "text"}],
+    /// "skipped": [{"interchange", "reason"}]}.
     Ack {
         file: PathBuf,
+        /// Transaction sets accepted, comma-separated (a partner profile's `accept:`); default
+        /// 850,ORDERS,997,999,CONTRL. Any other set is rejected with code 1.
+        #[arg(long, value_delimiter = ',')]
+        accept: Vec<String>,
         /// X12: write 999 (005010X231A1) instead of 997.
         #[arg(long = "999")]
         x999: bool,
@@ -163,11 +173,29 @@ pub fn run(cmd: EdiCommand, json: bool) -> ExitCode {
         EdiCommand::Parse { file, no_segments } => parse(&file, !no_segments),
         EdiCommand::Ack {
             file,
+            accept,
             x999,
             control,
             errors_only,
             at,
-        } => acknowledge(&file, x999, control, errors_only, at.as_deref(), json),
+        } => {
+            let accept: Vec<String> = if accept.is_empty() {
+                ack::DEFAULT_ACCEPT.iter().map(|s| s.to_string()).collect()
+            } else {
+                accept
+                    .iter()
+                    .map(|s| s.trim().to_ascii_uppercase())
+                    .collect()
+            };
+            let opts = AckRun {
+                x999,
+                control,
+                errors_only,
+                accept,
+                json,
+            };
+            acknowledge(&file, &opts, at.as_deref())
+        }
         EdiCommand::ToOrder {
             file,
             customer,
@@ -341,6 +369,7 @@ fn interchange_json(
     ich: &Interchange<'_>,
     issues: &[Issue],
     messages: Vec<String>,
+    warnings: Vec<String>,
     lines: &Lines,
     with_segments: bool,
 ) -> Value {
@@ -363,6 +392,7 @@ fn interchange_json(
                         "control_number": t.control_number,
                         "version": t.version,
                         "status": status,
+                        "mapped": ordo_edi::schema::set_schema(ich.standard, &t.set_id).is_some(),
                         "segment_count": t.end - t.header,
                     });
                     for flag in in_txn.iter_mut().take(t.end).skip(t.header) {
@@ -421,6 +451,7 @@ fn interchange_json(
         "segment_count": ich.segments.len(),
         "valid": !issues.iter().any(Issue::is_error),
         "issues": issues.iter().zip(messages).map(|(i, m)| issue_json(i, m)).collect::<Vec<_>>(),
+        "warnings": warnings,
         "groups": groups,
     });
     if with_segments {
@@ -430,6 +461,25 @@ fn interchange_json(
             .collect();
     }
     v
+}
+
+/// One located warning per set ordo has no table for: read, not validated, not mapped.
+fn not_mapped(path: &Path, lines: &Lines, ich: &Interchange<'_>) -> Vec<String> {
+    ordo_edi::validate::not_mapped(ich)
+        .map(|(gi, _, t)| {
+            let at = ich.segments.get(t.header).map_or(ich.offset, |s| s.offset);
+            let (l, c) = lines.at(at);
+            let group = ich.groups.get(gi).map_or("", |g| g.control_number.as_str());
+            format!(
+                "{}:{l}:{c}: warning: interchange {} group {} transaction {}: {} is not mapped by ordo (envelope and segments read; content not validated, no document made)",
+                path.display(),
+                ordo_contract::excerpt(&ich.control_number, 20),
+                ordo_contract::excerpt(group, 20),
+                ordo_contract::excerpt(&t.control_number, 20),
+                ordo_contract::excerpt(&t.set_id, 20)
+            )
+        })
+        .collect()
 }
 
 fn parse(path: &Path, with_segments: bool) -> ExitCode {
@@ -453,7 +503,18 @@ fn parse(path: &Path, with_segments: bool) -> ExitCode {
                     failed |= i.is_error();
                     eprintln!("{m}");
                 }
-                out.push(interchange_json(&ich, &issues, msgs, &lines, with_segments));
+                let warnings = not_mapped(path, &lines, &ich);
+                for w in &warnings {
+                    eprintln!("{w}");
+                }
+                out.push(interchange_json(
+                    &ich,
+                    &issues,
+                    msgs,
+                    warnings,
+                    &lines,
+                    with_segments,
+                ));
             }
             Err(e) => {
                 let m = edi_error_line(path, &lines, &e);
@@ -496,14 +557,16 @@ fn timestamp(at: Option<&str>) -> Result<NaiveDateTime, String> {
         .ok_or_else(|| format!("--at {s:?}: expected YYYY-MM-DDTHH:MM[:SS] or YYYY-MM-DD"))
 }
 
-fn acknowledge(
-    path: &Path,
+/// What `ordo edi ack` was asked for.
+struct AckRun {
     x999: bool,
     control: u64,
     errors_only: bool,
-    at: Option<&str>,
+    accept: Vec<String>,
     json: bool,
-) -> ExitCode {
+}
+
+fn acknowledge(path: &Path, run: &AckRun, at: Option<&str>) -> ExitCode {
     let now = match timestamp(at) {
         Ok(t) => t,
         Err(e) => {
@@ -518,8 +581,9 @@ fn acknowledge(
     let lines = Lines::new(&input);
     let mut text = Vec::new();
     let mut acks = Vec::new();
+    let mut skipped = Vec::new();
     let mut failed = false;
-    let mut next = control;
+    let mut next = run.control;
     for r in ordo_edi::read(&input) {
         let ich = match r {
             Ok(i) => i,
@@ -529,24 +593,54 @@ fn acknowledge(
                 continue;
             }
         };
-        let issues = ordo_edi::validate(&ich);
+        let (l, c) = lines.at(ich.offset);
+        if ack::holds_only_acks(&ich) {
+            let reason =
+                "holds only acknowledgments, which are never acknowledged: nothing written";
+            eprintln!(
+                "{}:{l}:{c}: interchange {}: {reason}",
+                path.display(),
+                ordo_contract::excerpt(&ich.control_number, 20)
+            );
+            skipped.push(json!({ "interchange": ich.control_number, "reason": reason }));
+            continue;
+        }
+        for g in ich.groups.iter().filter(|g| ack::is_ack_group(g)) {
+            let at = g
+                .header
+                .and_then(|h| ich.segments.get(h))
+                .map_or(ich.offset, |s| s.offset);
+            let (l, c) = lines.at(at);
+            eprintln!(
+                "{}:{l}:{c}: interchange {} group {}: acknowledgments, not acknowledged",
+                path.display(),
+                ordo_contract::excerpt(&ich.control_number, 20),
+                ordo_contract::excerpt(&g.control_number, 20)
+            );
+        }
+        let mut issues = ordo_edi::validate(&ich);
+        issues.extend(ack::refused(&ich, &run.accept));
         let (kind, result) = match ich.standard {
             Standard::X12 => {
-                let kind = if x999 { AckKind::X999 } else { AckKind::X997 };
+                let kind = if run.x999 {
+                    AckKind::X999
+                } else {
+                    AckKind::X997
+                };
                 let mut o = AckOptions::new(kind, next, now);
-                o.include_accepted = !errors_only;
-                let name = if x999 { "999" } else { "997" };
+                o.include_accepted = !run.errors_only;
+                let name = if run.x999 { "999" } else { "997" };
                 (name, ack::x12_ack(&ich, &issues, &o))
             }
             Standard::Edifact => {
                 let mut o = ContrlOptions::new(next, now);
-                o.include_accepted = !errors_only;
+                o.include_accepted = !run.errors_only;
                 ("CONTRL", ack::contrl(&ich, &issues, &o))
             }
         };
         match result {
             Ok(bytes) => {
-                if json {
+                if run.json {
                     acks.push(json!({
                         "interchange": ich.control_number,
                         "kind": kind,
@@ -559,7 +653,6 @@ fn acknowledge(
                 next += 1;
             }
             Err(e) => {
-                let (l, c) = lines.at(ich.offset);
                 eprintln!(
                     "{}:{l}:{c}: interchange {}: {e}",
                     path.display(),
@@ -569,8 +662,8 @@ fn acknowledge(
             }
         }
     }
-    if json {
-        print_json(&json!({ "acks": acks }));
+    if run.json {
+        print_json(&json!({ "acks": acks, "skipped": skipped }));
     } else {
         write_out(&text);
     }

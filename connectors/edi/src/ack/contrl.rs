@@ -1,10 +1,14 @@
 //! EDIFACT CONTRL (syntax 3 service message `CONTRL:D:3:UN`): UCI for the interchange, UCF per
 //! UNG group, UCM per message with UCS (segment position) and UCD (element:component) for each
 //! error, carrying 0083 action codes (4 rejected, 7 acknowledged, 8 received) and 0085 errors.
+//! CONTRL messages received are left out (an ack is never acknowledged); an interchange of
+//! nothing but CONTRLs gets no CONTRL.
 
 use chrono::NaiveDateTime;
 
-use super::{AckStatus, SetAck, clean, envelope_errors, summarize};
+use super::{
+    AckStatus, SetAck, clean, envelope_errors, holds_only_acks, is_ack_group, is_ack_set, summarize,
+};
 use crate::envelope::{Interchange, PartnerId};
 use crate::error::EdiError;
 use crate::issue::{Code, Issue, Level};
@@ -45,6 +49,12 @@ pub fn contrl(
     issues: &[Issue],
     opts: &ContrlOptions,
 ) -> Result<Vec<u8>, EdiError> {
+    if holds_only_acks(ich) {
+        return Err(EdiError::Write {
+            what: "CONTRL".into(),
+            reason: "the interchange holds only acknowledgments, which are not acknowledged".into(),
+        });
+    }
     let mut env = Envelope::new(
         Version::D96A,
         PartnerId {
@@ -110,6 +120,9 @@ pub fn contrl_segments(
         None => segs.push(uci.el("7")),
     }
     for g in summarize(ich, issues) {
+        if ich.groups.get(g.index).is_some_and(is_ack_group) {
+            continue;
+        }
         if g.explicit {
             let hdr = g.index;
             let grp = &ich.groups[hdr];
@@ -125,7 +138,8 @@ pub fn contrl_segments(
             segs.push(ucf);
         }
         for s in &g.sets {
-            if !opts.include_accepted && s.status != AckStatus::Rejected {
+            if is_ack_set(&s.set_id) || (!opts.include_accepted && s.status != AckStatus::Rejected)
+            {
                 continue;
             }
             message(&mut segs, s);

@@ -9,7 +9,16 @@
 //! and control numbers, a missing trailer...) rejects the whole interchange: every group and
 //! set is `R`, the CONTRL says UCI 0083 `4`, and [`ta1`] answers `R` with the TA105 note code,
 //! so nothing from it is taken as accepted.
+//!
+//! Acknowledgments are never acknowledged ([`is_ack_set`], [`is_ack_group`],
+//! [`holds_only_acks`]): the 997/999 leaves out groups of 997s/999s, the CONTRL leaves out
+//! CONTRL messages, and an interchange holding nothing else (or only a TA1) gets no ack at all.
+//! Which sets are accepted is the partner's choice: [`refused`] turns every set outside the
+//! accepted list ([`DEFAULT_ACCEPT`] unless a profile says otherwise) into a
+//! [`Code::SetNotSupported`] error (AK5/IK5 `R` code 1, UCM `4` 0085 14). The error codes an
+//! X12 ack may use depend on the version ([`codes`]).
 
+pub mod codes;
 mod contrl;
 mod ta1;
 mod x12;
@@ -18,7 +27,60 @@ pub use contrl::{ContrlOptions, contrl};
 pub use ta1::{Ta1Options, ta1, ta1_note};
 pub use x12::{AckKind, AckOptions, x12_ack};
 
-use crate::envelope::Interchange;
+use crate::envelope::{Group, Interchange};
+use crate::syntax::Standard;
+
+/// The transaction sets ordo takes from a partner when the profile does not list them
+/// (`accept:`): orders (850, ORDERS) and acknowledgments of what ordo sent (997, 999, CONTRL).
+pub const DEFAULT_ACCEPT: &[&str] = &["850", "ORDERS", "997", "999", "CONTRL"];
+
+/// Whether `set_id` is an acknowledgment (997, 999, CONTRL), which is never acknowledged.
+pub fn is_ack_set(set_id: &str) -> bool {
+    matches!(set_id, "997" | "999" | "CONTRL")
+}
+
+/// Whether a group holds acknowledgments: GS01 `FA` (997 and 999), or sets that are all
+/// acknowledgments (an EDIFACT group of CONTRLs).
+pub fn is_ack_group(g: &Group) -> bool {
+    g.functional_id == "FA"
+        || (!g.transactions.is_empty() && g.transactions.iter().all(|t| is_ack_set(&t.set_id)))
+}
+
+/// Whether the interchange holds acknowledgments and nothing else: groups of 997/999/CONTRL,
+/// or (X12) a TA1 with no group. Such an interchange gets no acknowledgment of any kind
+/// (997, 999, CONTRL or TA1), whatever its ISA14/UNB 0031 or a partner profile asks.
+pub fn holds_only_acks(ich: &Interchange<'_>) -> bool {
+    if ich.groups.is_empty() {
+        return ich.standard == Standard::X12
+            && (0..ich.segments.len())
+                .filter_map(|i| ich.segment(i))
+                .any(|s| s.tag() == "TA1");
+    }
+    ich.groups.iter().all(is_ack_group)
+}
+
+/// A [`Code::SetNotSupported`] error for every set of `ich` that is not an acknowledgment and
+/// not in `accept` (set ids: `850`, `846`, `ORDERS`...). Add them to the validation issues
+/// before [`summarize`] and the ack builders, so the set is rejected with AK5/IK5 code 1
+/// (UCM 0085 14) and counted as not accepted.
+pub fn refused<S: AsRef<str>>(ich: &Interchange<'_>, accept: &[S]) -> Vec<Issue> {
+    ich.transactions()
+        .filter(|(_, _, t)| {
+            !is_ack_set(&t.set_id) && !accept.iter().any(|a| a.as_ref() == t.set_id)
+        })
+        .map(|(gi, ti, t)| {
+            ich.issue_at(
+                Code::SetNotSupported,
+                Some(gi),
+                Some(ti),
+                Some(t.header),
+                None,
+                Some(t.set_id.clone()),
+                format!("{} is not among the accepted sets", t.set_id),
+            )
+        })
+        .collect()
+}
 use crate::issue::{Code, ElementAt, Issue, Level, Severity};
 
 /// A verdict as X12 AK501/AK901 write it.

@@ -1,12 +1,15 @@
 //! 997 (4010/5010) and 999 (005010X231A1) functional acknowledgments: one ST per received
 //! functional group, in one FA group of one interchange addressed back to the sender.
+//! Groups of acknowledgments (GS01 `FA`) are left out: an ack is never acknowledged. Error
+//! codes are those of the acknowledged group's version ([`super::codes`]).
 
 use chrono::NaiveDateTime;
 
-use super::{AckStatus, GroupAck, clean, summarize};
+use super::codes::{AckElement, CodeList, x12_code};
+use super::{AckStatus, GroupAck, clean, holds_only_acks, is_ack_group, summarize};
 use crate::envelope::{Interchange, PartnerId};
 use crate::error::EdiError;
-use crate::issue::{Code, Issue};
+use crate::issue::Issue;
 use crate::syntax::{Separators, Version};
 use crate::write::{Document, Envelope, OutSegment, write};
 
@@ -73,13 +76,17 @@ pub fn x12_ack(
     }
     let docs: Vec<Document> = groups
         .iter()
-        .filter(|g| g.explicit)
+        .filter(|g| g.explicit && !ich.groups.get(g.index).is_some_and(is_ack_group))
         .map(|g| ack_doc(g, opts, version))
         .collect();
     if docs.is_empty() {
         return Err(EdiError::Write {
             what: "acknowledgment".into(),
-            reason: "no functional group to acknowledge".into(),
+            reason: if holds_only_acks(ich) {
+                "the interchange holds only acknowledgments, which are not acknowledged".into()
+            } else {
+                "no functional group to acknowledge".into()
+            },
         });
     }
     let mut env = Envelope::new(
@@ -108,6 +115,7 @@ pub fn x12_ack(
 fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
     let is999 = opts.kind == AckKind::X999;
     let is5010 = version == Version::X12_5010;
+    let list = CodeList::for_group(version, &g.version);
     let mut segs = Vec::new();
     let mut ak1 = OutSegment::new("AK1")
         .el(g.functional_id.clone())
@@ -133,7 +141,10 @@ fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
         }
         segs.push(ak2);
         for seg in &s.segments {
-            let code = seg.code.map_or("8", Code::x12);
+            let code = seg
+                .code
+                .and_then(|c| x12_code(c, AckElement::Ak304, list))
+                .unwrap_or("8");
             segs.push(
                 OutSegment::new(s3)
                     .el(seg.tag.clone())
@@ -151,12 +162,21 @@ fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
                     OutSegment::new(s4)
                         .comp(pos)
                         .el("")
-                        .el(code.x12())
+                        .el(x12_code(*code, AckElement::Ak403, list).unwrap_or("7"))
                         .el(value),
                 );
             }
         }
-        let mut codes: Vec<&str> = s.codes.iter().map(|c| c.x12()).collect();
+        let mut codes: Vec<&str> = Vec::new();
+        for c in s
+            .codes
+            .iter()
+            .filter_map(|&c| x12_code(c, AckElement::Ak502, list))
+        {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
         if s.segment_errors && !codes.contains(&"5") {
             codes.push("5");
         }
@@ -172,8 +192,18 @@ fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
         .el(g.sets_included.to_string())
         .el(g.sets.len().to_string())
         .el(accepted.to_string());
-    for c in g.codes.iter().take(5) {
-        ak9 = ak9.el(c.x12());
+    let mut gcodes: Vec<&str> = Vec::new();
+    for c in g
+        .codes
+        .iter()
+        .filter_map(|&c| x12_code(c, AckElement::Ak905, list))
+    {
+        if !gcodes.contains(&c) {
+            gcodes.push(c);
+        }
+    }
+    for c in gcodes.iter().take(5) {
+        ak9 = ak9.el(*c);
     }
     segs.push(ak9);
     Document {
