@@ -98,8 +98,9 @@ enum Command {
         #[arg(long, default_value = "{}")]
         data: String,
     },
-    /// Import master data: JSON or YAML { "customer": [..], "item": [..], "supplier": [..],
-    /// "stock": [..] }, or a CSV file of one kind (customers.csv, items.csv, stock.csv).
+    /// Import master data, all or nothing: JSON or YAML { "customer": [..], "item": [..],
+    /// "supplier": [..], "stock": [..] }, or a CSV file of one kind (customers.csv, items.csv,
+    /// suppliers.csv, stock.csv, or --kind).
     Data {
         #[command(subcommand)]
         command: DataCommand,
@@ -216,7 +217,14 @@ enum ReconCommand {
 
 #[derive(Subcommand)]
 enum DataCommand {
-    Import { file: PathBuf },
+    /// Import a .json, .yaml/.yml or .csv file; every error is reported located, and nothing
+    /// is stored unless the whole file is valid.
+    Import {
+        file: PathBuf,
+        /// What a CSV file holds (customer, item, supplier, stock) when its name does not say.
+        #[arg(long)]
+        kind: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

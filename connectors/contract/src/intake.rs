@@ -47,8 +47,9 @@ impl Default for Bounds {
 
 use crate::excerpt;
 
-/// Why an id is refused: empty, too long, or with a character that is not printable.
-fn id_problem(value: &str, max: usize) -> Option<String> {
+/// Why an id is refused: empty, too long, or with a character that is not printable. Order
+/// intake and master data import (`ordo data import`) both check ids with it.
+pub fn id_problem(value: &str, max: usize) -> Option<String> {
     if value.trim().is_empty() {
         return Some("is empty".into());
     }
@@ -68,7 +69,7 @@ fn id_problem(value: &str, max: usize) -> Option<String> {
 }
 
 /// Why a free text is refused: too long, or a control character other than a line break or tab.
-fn text_problem(value: &str, max: usize) -> Option<String> {
+pub fn text_problem(value: &str, max: usize) -> Option<String> {
     let n = value.chars().count();
     if n > max {
         return Some(format!(

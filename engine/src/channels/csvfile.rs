@@ -40,6 +40,8 @@ impl Row {
 pub struct Table {
     pub header: Vec<String>,
     pub header_line: usize,
+    /// (line, column) of each header name, for errors about a column as a whole.
+    pub header_at: Vec<(usize, usize)>,
     pub rows: Vec<Row>,
 }
 
@@ -124,6 +126,7 @@ pub fn read(shown: &str, text: &str) -> Result<Table, String> {
         .delimiter(delim as u8)
         .from_reader(text.as_bytes());
     let mut header: Option<(usize, Vec<String>)> = None;
+    let mut header_at = Vec::new();
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut lines = Lines {
@@ -148,6 +151,7 @@ pub fn read(shown: &str, text: &str) -> Result<Table, String> {
         let line = starts.first().map_or(1, |s| s.0);
         let Some((_, names)) = &header else {
             header = Some((line, record.iter().map(|c| c.trim().to_string()).collect()));
+            header_at = starts;
             continue;
         };
         if record.len() != names.len() {
@@ -185,6 +189,7 @@ pub fn read(shown: &str, text: &str) -> Result<Table, String> {
     Ok(Table {
         header,
         header_line,
+        header_at,
         rows,
     })
 }

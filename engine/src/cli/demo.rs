@@ -128,7 +128,7 @@ pub fn master_data(custs: &[Cust], stock_each: i64) -> Value {
                 "open_balance": if c.tight { dec("1000.00") } else { dec("20000.00") },
                 "terms": if discount_terms { "2/10 net 30" } else { "net 30" },
                 "tax_class": tax, "country": country, "ship_policy": if c.partial { "partial" } else { "complete" },
-                "bank_accounts": [format!("DE89370400440532013{:03}", c.id[1..].parse::<u32>().unwrap_or(0))],
+                "bank_accounts": [customer_iban(&c.id)],
                 "blocked": c.blocked, "discount_percent": if c.id == "C003" { dec("3.5") } else { Decimal::ZERO } })
     }).collect();
     let mut items: Vec<Value> = ITEMS.iter().map(|(sku, price, cost, kg, tax)| json!({ "sku": sku, "description": format!("{sku} (demo)"), "price": dec(price), "cost": dec(cost), "uom": "EA", "weight_kg": dec(kg), "reorder_point": 0, "reorder_qty": 0, "supplier": "S-MAIN", "lead_time_days": 5, "tax_code": tax })).collect();
@@ -143,6 +143,20 @@ pub fn master_data(custs: &[Cust], stock_each: i64) -> Value {
     json!({ "customer": cs, "item": items, "stock": stock,
             "supplier": [ { "id": "S-MAIN", "name": "Main Wholesale", "min_order_qty": 0, "lead_time_days": 5 },
                           { "id": "S-PUMPS", "name": "Pumpenwerk AG", "min_order_qty": 0, "lead_time_days": 7 } ] })
+}
+
+/// Imports [`master_data`] as `ordo data import` would a JSON file (same rules, all or nothing).
+pub async fn import_master_data(engine: &Engine, master: &Value) -> Result<String, String> {
+    let text = serde_json::to_string(master).map_err(|e| e.to_string())?;
+    ordo::masterdata::import_text(
+        engine,
+        "demo master data",
+        ordo::masterdata::Format::Json,
+        &text,
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.join("\n"))
 }
 
 /// What an order was generated to do.
@@ -378,11 +392,12 @@ async fn decide(
 
 const DEMO_IBAN: &str = "DE44500105175407324931";
 
+/// A valid German IBAN per demo customer (check digits computed, so master data import and
+/// the matcher accept it).
 fn customer_iban(id: &str) -> String {
-    format!(
-        "DE89370400440532013{:03}",
-        id[1..].parse::<u32>().unwrap_or(0)
-    )
+    let bban = format!("370400440532013{:03}", id[1..].parse::<u32>().unwrap_or(0));
+    let r = ordo_contract::rules::mod97(format!("{bban}DE00").bytes()).unwrap_or(0);
+    format!("DE{:02}{bban}", 98 - r)
 }
 
 /// The customers' payments arrive the way finance gets them: the demo writes them as the day's
@@ -579,13 +594,8 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     let (engine, cfg) = fresh_engine(cfg, &dir).await?;
     println!("{}", backend_line(&cfg));
     let custs = customers();
-    match sales::import_value(&engine, &master_data(&custs, 1_000_000))
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Ok(c) => println!("master data: {c}"),
-        Err(e) => return Err(e),
-    }
+    let counts = import_master_data(&engine, &master_data(&custs, 1_000_000)).await?;
+    println!("master data: {counts}");
 
     // Orders, each with the end state it must reach.
     let mut g = Gen(2026);

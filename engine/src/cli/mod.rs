@@ -151,11 +151,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             }
         }
         Command::Data {
-            command: DataCommand::Import { file },
-        } if sales::handles(&file) => sales::data_import(engine, &file).await,
-        Command::Data {
-            command: DataCommand::Import { file },
-        } => data_import(engine, &file).await,
+            command: DataCommand::Import { file, kind },
+        } => data_import(engine, &file, kind.as_deref()).await,
         Command::Receive {
             po,
             lines,
@@ -633,84 +630,25 @@ async fn decide(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ordo data import FILE [--kind KIND]`: `ordo::masterdata` reads, checks and stores it.
 async fn data_import(
     engine: &Arc<Engine>,
     file: &std::path::Path,
+    kind: Option<&str>,
 ) -> Result<ExitCode, EngineError> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => return Ok(fail(format!("{}: {e}", file.display()))),
-    };
-    let v: Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            return Ok(fail(format!(
-                "{}:{}:{}: {e}",
-                file.display(),
-                e.line(),
-                e.column()
-            )));
+    match ordo::masterdata::import_file(engine, file, kind).await? {
+        Ok(counts) => {
+            println!("imported {counts}");
+            Ok(ExitCode::SUCCESS)
         }
-    };
-    let Some(obj) = v.as_object() else {
-        return Ok(fail(format!(
-            "{}:1:1: expected an object of kinds",
-            file.display()
-        )));
-    };
-    let mut tx = engine.store.begin().await?;
-    let now = engine.clock.now_ms();
-    let mut counts = Vec::new();
-    for (kind, docs) in obj {
-        let Some(list) = docs.as_array() else {
-            tx.rollback().await?;
-            return Ok(fail(format!("{}: '{kind}' must be a list", file.display())));
-        };
-        for (i, d) in list.iter().enumerate() {
-            if kind == "stock" {
-                let (Some(item), Some(loc), Some(qty)) = (
-                    d["item"].as_str(),
-                    d["location"].as_str(),
-                    d.get("quantity"),
-                ) else {
-                    tx.rollback().await?;
-                    return Ok(fail(format!(
-                        "{}: stock #{}: needs item, location, quantity",
-                        file.display(),
-                        i + 1
-                    )));
-                };
-                let Ok(q) = serde_json::from_value::<rust_decimal::Decimal>(qty.clone()) else {
-                    tx.rollback().await?;
-                    return Ok(fail(format!(
-                        "{}: stock #{}: quantity is not a number",
-                        file.display(),
-                        i + 1
-                    )));
-                };
-                let cur = tx.stock_level(item, loc).await?;
-                tx.adjust_stock(item, loc, q - cur).await?;
-            } else {
-                let id = d
-                    .get("id")
-                    .or_else(|| d.get("sku"))
-                    .and_then(|v| v.as_str());
-                let Some(id) = id else {
-                    tx.rollback().await?;
-                    return Ok(fail(format!(
-                        "{}: {kind} #{}: needs an 'id' (or 'sku')",
-                        file.display(),
-                        i + 1
-                    )));
-                };
-                tx.put_document(kind, id, d, now).await?;
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
             }
+            eprintln!("{}: nothing imported", file.display());
+            Ok(ExitCode::from(FAIL))
         }
-        counts.push(format!("{} {kind}", list.len()));
     }
-    tx.commit().await?;
-    println!("imported {}", counts.join(", "));
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn clock(engine: &Arc<Engine>, command: ClockCommand) -> Result<ExitCode, EngineError> {

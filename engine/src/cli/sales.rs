@@ -1,5 +1,5 @@
-//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice`, YAML/CSV master data
-//! for `ordo data import`, and `ordo bench o2c`.
+//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice` and `ordo bench o2c`
+//! (master data import is `ordo::masterdata`).
 //!
 //! The business logic lives in `ordo-sales` (over the `StepContext` port); the engine's
 //! `TxContext` binds that port to one store transaction of the command, so a receipt or a
@@ -10,10 +10,9 @@ use ordo::app::commit_and_publish;
 use ordo::runtime::{Engine, EngineError, TxContext};
 use ordo_contract::StepError;
 use rust_decimal::Decimal;
-use serde_json::{Number, Value, json};
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::sync::Arc;
 
 fn step_err(e: StepError) -> EngineError {
@@ -206,339 +205,13 @@ pub async fn invoice_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-// ---------------------------------------------------------------------------------------
-// Master data from YAML and CSV, numbers kept exact.
-
-/// Whether `ordo data import` should read this file here (YAML or CSV).
-pub fn handles(file: &Path) -> bool {
-    matches!(
-        file.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "csv")
-    )
-}
-
-mod yaml {
-    use serde::Deserialize;
-    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-    use serde_saphyr::{Location, Spanned as S};
-    use std::fmt;
-
-    pub enum Node {
-        Null,
-        Bool(bool),
-        Num,
-        Str(String),
-        Seq(Vec<S<Node>>),
-        Map(Vec<(S<String>, S<Node>)>),
-    }
-
-    impl<'de> Deserialize<'de> for Node {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Node;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("any YAML value")
-                }
-                fn visit_unit<E>(self) -> Result<Node, E> {
-                    Ok(Node::Null)
-                }
-                fn visit_none<E>(self) -> Result<Node, E> {
-                    Ok(Node::Null)
-                }
-                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-                    Node::deserialize(d)
-                }
-                fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-                    Ok(Node::Bool(v))
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
-                    Ok(Node::Num)
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
-                    Ok(Node::Num)
-                }
-                fn visit_i128<E>(self, _: i128) -> Result<Node, E> {
-                    Ok(Node::Num)
-                }
-                fn visit_u128<E: de::Error>(self, _: u128) -> Result<Node, E> {
-                    Ok(Node::Num)
-                }
-                // The f64 is never used: the number is re-read from its source text.
-                fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
-                    Ok(Node::Num)
-                }
-                fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-                    Ok(Node::Str(v.to_string()))
-                }
-                fn visit_string<E>(self, v: String) -> Result<Node, E> {
-                    Ok(Node::Str(v))
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(item) = seq.next_element()? {
-                        out.push(item);
-                    }
-                    Ok(Node::Seq(out))
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(entry) = map.next_entry()? {
-                        out.push(entry);
-                    }
-                    Ok(Node::Map(out))
-                }
-            }
-            d.deserialize_any(V)
-        }
-    }
-
-    fn source_text<'a>(src: &'a str, loc: &Location) -> Option<&'a str> {
-        let span = loc.span();
-        let start = usize::try_from(span.byte_offset()?).ok()?;
-        let len = usize::try_from(span.byte_len()?).ok()?;
-        src.get(start..start.checked_add(len)?)
-    }
-
-    pub fn to_json(path: &str, src: &str, node: &S<Node>) -> Result<serde_json::Value, String> {
-        use serde_json::Value;
-        Ok(match &node.value {
-            Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(*b),
-            Node::Num => {
-                let at = format!(
-                    "{path}:{}:{}",
-                    node.referenced.line(),
-                    node.referenced.column()
-                );
-                let text = source_text(src, &node.referenced)
-                    .ok_or_else(|| format!("{at}: cannot read the number's text"))?;
-                let t: String = text.chars().filter(|c| *c != '_').collect();
-                let t = t.strip_prefix('+').unwrap_or(&t).to_string();
-                let d = rust_decimal::Decimal::from_str_exact(&t)
-                    .or_else(|_| rust_decimal::Decimal::from_scientific(&t))
-                    .map_err(|_| format!("{at}: '{text}' is not an exact decimal number"))?;
-                serde_json::to_value(d).map_err(|e| format!("{at}: {e}"))?
-            }
-            Node::Str(s) => Value::String(s.clone()),
-            Node::Seq(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| to_json(path, src, i))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Node::Map(entries) => {
-                let mut o = serde_json::Map::new();
-                for (k, v) in entries {
-                    o.insert(k.value.clone(), to_json(path, src, v)?);
-                }
-                Value::Object(o)
-            }
-        })
-    }
-
-    pub fn parse(path: &str, src: &str) -> Result<serde_json::Value, String> {
-        let node: S<Node> = serde_saphyr::from_str(src).map_err(|e| format!("{path}: {e}"))?;
-        to_json(path, src, &node)
-    }
-}
-
-/// Columns that stay text even when they look like numbers (SKUs like `0042`, postal codes).
-const TEXT_COLUMNS: &[&str] = &[
-    "id",
-    "sku",
-    "item",
-    "location",
-    "name",
-    "description",
-    "supplier",
-    "currency",
-    "terms",
-    "tax_class",
-    "tax_code",
-    "country",
-    "ship_policy",
-    "uom",
-];
-
-/// A CSV file of one kind (from the file name: `customers.csv` → `customer`), header row first
-/// (read by `ordo::channels::csvfile`: RFC 4180 quoting, `,` or `;`, BOM dropped, ragged rows
-/// refused with their `line:col`). Numbers stay exact; `bank_accounts` is `;`-separated (`|`
-/// when the file itself is `;`-separated); empty cells are left out.
-pub fn parse_csv(path: &Path, text: &str) -> Result<Value, String> {
-    let shown = path.display().to_string();
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    let kind = match stem.trim_end_matches('s') {
-        "stock" | "" => "stock".to_string(),
-        k => k.to_string(),
-    };
-    let t = ordo::channels::csvfile::read(&shown, text)?;
-    let mut rows = Vec::new();
-    for row in &t.rows {
-        let mut o = serde_json::Map::new();
-        for (i, c) in t.header.iter().enumerate() {
-            let f = row.get(i);
-            if f.is_empty() {
-                continue;
-            }
-            let v = if c == "bank_accounts" {
-                let sep = if f.contains(';') { ';' } else { '|' };
-                json!(f.split(sep).map(|s| s.trim()).collect::<Vec<_>>())
-            } else if TEXT_COLUMNS.contains(&c.as_str()) {
-                json!(f)
-            } else if f == "true" || f == "false" {
-                json!(f == "true")
-            } else if Decimal::from_str_exact(f).is_ok() {
-                Value::Number(
-                    Number::from_str(f).map_err(|e| format!("{}: {c}: {e}", row.at(&shown, i)))?,
-                )
-            } else {
-                json!(f)
-            };
-            o.insert(c.clone(), v);
-        }
-        rows.push(Value::Object(o));
-    }
-    Ok(json!({ kind: rows }))
-}
-
-/// `ordo data import FILE.yaml|FILE.csv`: customers, items, suppliers (documents) and stock.
-pub async fn data_import(engine: &Arc<Engine>, file: &Path) -> Result<ExitCode, EngineError> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => return Ok(super::fail(format!("{}: {e}", file.display()))),
-    };
-    let parsed = if file.extension().is_some_and(|e| e == "csv") {
-        parse_csv(file, &text)
-    } else {
-        yaml::parse(&file.display().to_string(), &text)
-    };
-    let v = match parsed {
-        Ok(v) => v,
-        Err(e) => return Ok(super::fail(e)),
-    };
-    match import_value(engine, &v).await? {
-        Ok(counts) => {
-            println!("imported {counts}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => Ok(super::fail(format!("{}: {e}", file.display()))),
-    }
-}
-
-/// Imports `{ kind: [docs] }`; `stock` rows set `item`@`location` to `quantity`.
-pub async fn import_value(
-    engine: &Arc<Engine>,
-    v: &Value,
-) -> Result<Result<String, String>, EngineError> {
-    let Some(obj) = v.as_object() else {
-        return Ok(Err(
-            "expected a mapping of kinds (customer, item, supplier, stock)".into(),
-        ));
-    };
-    let mut tx = engine.store.begin().await?;
-    let now = engine.clock.now_ms();
-    let mut counts = Vec::new();
-    for (kind, docs) in obj {
-        let Some(list) = docs.as_array() else {
-            tx.rollback().await?;
-            return Ok(Err(format!("'{kind}' must be a list")));
-        };
-        for (i, d) in list.iter().enumerate() {
-            if kind == "stock" {
-                let q = serde_json::from_value::<Decimal>(d["quantity"].clone());
-                let (Some(item), Some(loc), Ok(q)) = (
-                    d["item"].as_str(),
-                    d["location"].as_str().or(Some("main")),
-                    q,
-                ) else {
-                    tx.rollback().await?;
-                    return Ok(Err(format!(
-                        "stock #{}: needs item, location and a numeric quantity",
-                        i + 1
-                    )));
-                };
-                let cur = tx.stock_level(item, loc).await?;
-                tx.adjust_stock(item, loc, q - cur).await?;
-            } else {
-                let Some(id) = d
-                    .get("id")
-                    .or_else(|| d.get("sku"))
-                    .and_then(|v| v.as_str())
-                else {
-                    tx.rollback().await?;
-                    return Ok(Err(format!("{kind} #{}: needs an 'id' (or 'sku')", i + 1)));
-                };
-                if kind == "customer"
-                    && let Some(t) = d["terms"].as_str()
-                    && let Err(e) = ordo_sales::master::parse_terms(t)
-                {
-                    tx.rollback().await?;
-                    return Ok(Err(format!("customer {id}: {e}")));
-                }
-                tx.put_document(kind, id, d, now).await?;
-            }
-        }
-        counts.push(format!("{} {kind}", list.len()));
-    }
-    tx.commit().await?;
-    Ok(Ok(counts.join(", ")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn yaml_numbers_stay_exact() {
-        let v = yaml::parse(
-            "seed.yaml",
-            "item:\n  - { sku: A, price: 7.335, cost: 0.1, big: 12345678901234567.10, n: 3 }\n",
-        )
-        .unwrap();
-        assert_eq!(v["item"][0]["price"].to_string(), "7.335");
-        assert_eq!(v["item"][0]["cost"].to_string(), "0.1");
-        assert_eq!(v["item"][0]["big"].to_string(), "12345678901234567.10");
-        assert_eq!(v["item"][0]["n"].to_string(), "3");
-    }
-
-    #[test]
-    fn csv_keeps_numbers_exact_and_skus_as_text() {
-        let v = parse_csv(
-            Path::new("items.csv"),
-            "sku,price,description,reorder_point\n0042,0.1,\"Bolt, M8\",10\n",
-        )
-        .unwrap();
-        assert_eq!(v["item"][0]["sku"], "0042");
-        assert_eq!(v["item"][0]["price"].to_string(), "0.1");
-        assert_eq!(v["item"][0]["description"], "Bolt, M8");
-        assert!(
-            parse_csv(Path::new("items.csv"), "sku,price\nA\n")
-                .unwrap_err()
-                .contains(":2:1")
-        );
+    fn lines_are_sku_equals_quantity() {
         assert_eq!(parse_lines("A=1.5, B=2").unwrap()[0].1.to_string(), "1.5");
-        // Quoted line breaks and quotes stay in their cell; a BOM and `;` are understood.
-        let v = parse_csv(
-            Path::new("items.csv"),
-            "\u{feff}sku;description;price\r\nA;\"two\nlines, \"\"quoted\"\"\";1,5\r\nB;x;2\r\n",
-        )
-        .unwrap();
-        assert_eq!(v["item"].as_array().map(Vec::len), Some(2), "{v}");
-        assert_eq!(v["item"][0]["description"], "two\nlines, \"quoted\"");
-        assert_eq!(
-            v["item"][0]["price"], "1,5",
-            "a decimal comma is text, not a number"
-        );
-        assert_eq!(v["item"][1]["sku"], "B");
-        let e = parse_csv(Path::new("items.csv"), "sku,price\nA,1\nB,2,3\n").unwrap_err();
-        assert_eq!(
-            e,
-            "items.csv:3:5: this row has 3 cells, the header (line 1) has 2"
-        );
         assert!(parse_lines("A").is_err());
     }
 }
@@ -607,9 +280,7 @@ async fn bench_inner(cfg: &ordo::config::Config, args: O2cArgs) -> Result<Value,
     for c in master["customer"].as_array_mut().into_iter().flatten() {
         c["credit_limit"] = json!(Decimal::from(1_000_000_000_000i64));
     }
-    import_value(&engine, &master)
-        .await
-        .map_err(|e| e.to_string())??;
+    demo::import_master_data(&engine, &master).await?;
     let mut g = demo::Gen(7);
     let orders: Vec<Value> = (0..args.orders)
         .map(|n| {
