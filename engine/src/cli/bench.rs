@@ -461,7 +461,12 @@ async fn flow_bench(
                     let _ = queue.delete_topology().await;
                     let _ = PgStore::drop_schema(pg, &schema).await;
                     let _ = std::fs::remove_dir_all(&dir2);
-                    results.push((r?, format!("{amqp_rate:.0} bare RabbitMQ msgs/s (persistent, confirms per 100, manual ack)")));
+                    results.push((
+                        r?,
+                        format!(
+                            "{amqp_rate:.0} bare RabbitMQ msgs/s (persistent, confirmed, acked)"
+                        ),
+                    ));
                 }
             }
         }
