@@ -5,6 +5,7 @@
 pub mod app;
 pub mod channels;
 pub mod clock;
+pub mod commands;
 pub mod company;
 pub mod config;
 pub mod masterdata;

@@ -36,7 +36,7 @@ pub fn ordo_bin() -> PathBuf {
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "ordo", "--bin", "ordo"])
+            .args(["build", "-q", "-p", "ordo-cli", "--bin", "ordo"])
             .current_dir(workspace())
             .status()
             .expect("cargo build runs");

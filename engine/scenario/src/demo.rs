@@ -13,15 +13,19 @@
 //! order and every invoice ended as generated, invoice numbers are gapless, every invoice's
 //! total is the sum of its lines plus tax, and the receivables ledger matches the open invoices.
 
-use super::sales;
-use super::table::Table;
+use crate::Say;
+use crate::harness::{
+    advance_days, backend_line, drop_backend, fresh_engine, invoices, own_backend, run_until_idle,
+    submit,
+};
+use crate::statements::{customer_iban, pay_where};
+use crate::table::Table;
 use ordo::config::Config;
-use ordo::runtime::{Engine, RunOptions};
+use ordo::runtime::Engine;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Deterministic generator (SplitMix64): the same batch every run.
@@ -171,188 +175,21 @@ struct Expect {
     extra_shipment_ok: bool,
 }
 
-pub async fn run(cfg: &Config, orders: usize, dir: PathBuf, keep: bool) -> ExitCode {
+/// Runs the demo on its own store (or schema and queues), dropped afterwards unless `keep`:
+/// true when every order and invoice ended as generated.
+pub async fn run(
+    cfg: &Config,
+    orders: usize,
+    dir: PathBuf,
+    keep: bool,
+    say: Say<'_>,
+) -> Result<bool, String> {
     let cfg = own_backend(cfg);
-    let result = demo(&cfg, orders, dir).await;
+    let result = demo(&cfg, orders, dir, say).await;
     if !keep {
         drop_backend(&cfg).await;
     }
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(super::FAIL),
-        Err(e) => super::fail(format!("demo failed: {e}")),
-    }
-}
-
-/// The demo never touches a deployment's data: embedded, it uses its own folder; on the cluster
-/// backend, a PostgreSQL schema and a RabbitMQ prefix of its own for this run.
-fn own_backend(cfg: &Config) -> Config {
-    let mut cfg = cfg.clone();
-    if cfg.store.postgres.is_some() {
-        let run = format!(
-            "ordo_demo_{}_{}",
-            std::process::id(),
-            ordo::clock::real_now_ms()
-        );
-        cfg.queue.prefix = run.replace('_', "-");
-        cfg.store.schema = Some(run);
-    }
-    cfg
-}
-
-/// Drops the run's schema and queues (cluster backend; the delay queues expire by themselves).
-async fn drop_backend(cfg: &Config) {
-    let (Some(url), Some(schema), Some(amqp)) =
-        (&cfg.store.postgres, &cfg.store.schema, &cfg.queue.amqp)
-    else {
-        return;
-    };
-    if let Err(e) = ordo::store::postgres::PgStore::drop_schema(url, schema).await {
-        eprintln!("could not drop the demo's schema {schema}: {e}");
-    }
-    let wait = std::time::Duration::from_secs(cfg.connect_retry_secs.min(10));
-    match ordo::queue::amqp::AmqpQueue::connect(amqp, &cfg.queue.prefix, 1, wait).await {
-        Ok(q) => {
-            if let Err(e) = q.delete_topology().await {
-                eprintln!(
-                    "could not delete the demo's queues {}.*: {e}",
-                    cfg.queue.prefix
-                );
-            }
-            ordo::queue::Queue::close(&q).await;
-        }
-        Err(e) => eprintln!("could not delete the demo's queues: {e}"),
-    }
-}
-
-pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, Config), String> {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut cfg = cfg.clone();
-    if cfg.store.postgres.is_none() {
-        cfg.store.sqlite = Some(dir.join("ordo.db"));
-        cfg.queue.amqp = None;
-    }
-    cfg.outbound = dir.join("outbound");
-    cfg.data = dir.clone();
-    // The demo's own folders, so it never takes files meant for a real deployment: no partner
-    // profiles, and one bank account whose statements the demo writes itself.
-    cfg.inbox = dir.join("inbox");
-    cfg.partners = dir.join("partners");
-    cfg.banks = dir.join("banks");
-    cfg.reconciliation = dir.join("reconciliation.yaml");
-    std::fs::create_dir_all(&cfg.banks).map_err(|e| format!("{}: {e}", cfg.banks.display()))?;
-    std::fs::write(
-        cfg.banks.join("demo-eur.yaml"),
-        format!(
-            "account: demo-eur\niban: {DEMO_IBAN}\ncurrency: EUR\ninbound: {}\narchive: {}\nquarantine: {}\n",
-            dir.join("bank/inbox").display(),
-            dir.join("bank/archive").display(),
-            dir.join("bank/quarantine").display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let engine = ordo::app::open_engine(&cfg, true)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((engine, cfg))
-}
-
-/// Which backend a run uses, for the first line of the demo and the benchmarks.
-pub fn backend_line(cfg: &Config) -> String {
-    match (&cfg.store.postgres, &cfg.store.sqlite) {
-        (Some(url), _) => format!(
-            "backend: PostgreSQL {} (schema {}) + RabbitMQ {} (prefix {}), {} worker(s)",
-            redact(url),
-            cfg.store.schema.as_deref().unwrap_or("public"),
-            redact(cfg.queue.amqp.as_deref().unwrap_or_default()),
-            cfg.queue.prefix,
-            cfg.workers
-        ),
-        (None, Some(path)) => format!(
-            "backend: embedded, SQLite {} with its durable queue",
-            path.display()
-        ),
-        (None, None) => "backend: none configured".into(),
-    }
-}
-
-/// A connection URL without its password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-pub async fn run_until_idle(engine: &Arc<Engine>, cfg: &Config) -> Result<(), String> {
-    let opts = RunOptions {
-        workers: cfg.workers,
-        exit_when_idle: true,
-        hot_reload: false,
-        stop: None,
-    };
-    ordo::runtime::run(engine.clone(), opts)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-pub async fn advance_days(engine: &Arc<Engine>, days: f64) -> Result<(), String> {
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    engine
-        .refresh_clock(tx.as_mut())
-        .await
-        .map_err(|e| e.to_string())?;
-    let off = engine.clock.offset_ms() + (days * 86_400_000.0) as i64;
-    tx.kv_set(ordo::clock::OFFSET_KEY, &off.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
-    engine.clock.set_offset_ms(off);
-    Ok(())
-}
-
-/// Submits orders as `ordo submit` does (order document + `order.received`), `per_tx` a commit.
-pub async fn submit(engine: &Arc<Engine>, orders: &[Value], per_tx: usize) -> Result<(), String> {
-    for chunk in orders.chunks(per_tx.max(1)) {
-        let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-        tx.defer_instance_inserts();
-        for o in chunk {
-            let id = o["id"].as_str().unwrap_or_default().to_string();
-            tx.put_document("order", &id, o, engine.clock.now_ms())
-                .await
-                .map_err(|e| e.to_string())?;
-            engine
-                .emit_event(
-                    tx.as_mut(),
-                    "order.received",
-                    &id,
-                    "received",
-                    &json!({ "order": o }),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        tx.commit().await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-pub async fn invoices(engine: &Arc<Engine>) -> Result<Vec<Value>, String> {
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    let docs = tx
-        .get_documents("invoice", "")
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.rollback().await.map_err(|e| e.to_string())?;
-    Ok(docs.into_iter().map(|(_, d)| d).collect())
+    result
 }
 
 fn d(v: &Value) -> Decimal {
@@ -390,212 +227,13 @@ async fn decide(
     Ok((total, n))
 }
 
-const DEMO_IBAN: &str = "DE44500105175407324931";
-
-/// A valid German IBAN per demo customer (check digits computed, so master data import and
-/// the matcher accept it).
-fn customer_iban(id: &str) -> String {
-    let bban = format!("370400440532013{:03}", id[1..].parse::<u32>().unwrap_or(0));
-    let r = ordo_contract::rules::mod97(format!("{bban}DE00").bytes()).unwrap_or(0);
-    format!("DE{:02}{bban}", 98 - r)
-}
-
-/// The customers' payments arrive the way finance gets them: the demo writes them as the day's
-/// camt.053 into the bank account's inbox (with one entry nobody can match: interest), the
-/// engine's bank channel imports it, reconciliation matches it (as the cron step would), and
-/// the invoices' collection instances apply the payments. Returns (payments, auto-matched).
-pub(super) async fn pay_where(
-    engine: &Arc<Engine>,
-    cfg: &Config,
-    custs: &[Cust],
-    who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
-) -> Result<(usize, usize), String> {
-    let Some(dropped) = drop_statement(engine, cfg, custs, who, amount).await? else {
-        return Ok((0, 0));
-    };
-    // The bank channel imports the file; when business time passed a cron slot, the
-    // bank-reconciliation workflow matches it in the same run, else the demo runs matching
-    // itself, as `ordo recon run` would.
-    run_until_idle(engine, cfg).await?;
-    let matched = reconcile_imported(engine, &dropped.statement_id).await?;
-    Ok((dropped.payments, matched))
-}
-
-/// A statement the bank side of the demo put into the account's inbox.
-pub(super) struct Dropped {
-    pub payments: usize,
-    pub statement_id: String,
-}
-
-/// The bank's part: one camt.053 crediting the chosen customers' open invoices (plus interest
-/// nobody can match), written into the demo account's inbox. None when nobody is to pay.
-pub(super) async fn drop_statement(
-    engine: &Arc<Engine>,
-    cfg: &Config,
-    custs: &[Cust],
-    who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
-) -> Result<Option<Dropped>, String> {
-    let invoices = invoices(engine).await?;
-    let entries = statement_credits(&invoices, custs, who, amount);
-    write_statement(engine, cfg, entries, "")
-}
-
-/// A credit the bank books: amount, payer name, payer IBAN, remittance text.
-pub(super) type Credit = (Decimal, String, Option<String>, String);
-
-/// The credits paying the chosen customers' open invoices among `invoices`.
-pub(super) fn statement_credits(
-    invoices: &[Value],
-    custs: &[Cust],
-    who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
-) -> Vec<Credit> {
-    let mut entries = Vec::new();
-    for inv in invoices {
-        let Some(c) = custs.iter().find(|c| inv["customer_id"] == json!(c.id)) else {
-            continue;
-        };
-        if !who.contains(&c.pays) || inv["status"] == "paid" {
-            continue;
-        }
-        if let Some(a) = amount(inv, c.pays)
-            && a > Decimal::ZERO
-        {
-            let number = inv["number"].as_str().unwrap_or_default();
-            entries.push((
-                a,
-                format!("Customer {}", c.id),
-                Some(customer_iban(&c.id)),
-                format!("Invoice {number}"),
-            ));
-        }
-    }
-    entries
-}
-
-/// Writes one camt.053 with `entries` plus the bank's interest into the demo account's inbox;
-/// `suffix` tells statements of the same day apart. None when `entries` is empty.
-pub(super) fn write_statement(
-    engine: &Arc<Engine>,
-    cfg: &Config,
-    mut entries: Vec<Credit>,
-    suffix: &str,
-) -> Result<Option<Dropped>, String> {
-    use ordo_bank::{Balance, Direction, Entry, EntryStatus, Format, Statement, TxDetail};
-    let today = engine.clock.now().date_naive();
-    if entries.is_empty() {
-        return Ok(None);
-    }
-    let payments = entries.len();
-    entries.push((dec("0.42"), "Demo Bank".into(), None, "Interest".into()));
-    let mut stmt = Statement::new(Format::Camt053);
-    stmt.account = DEMO_IBAN.into();
-    stmt.account_is_iban = true;
-    stmt.currency = "EUR".into();
-    stmt.statement_id = format!("DEMO-{today}{suffix}");
-    let mut total = Decimal::ZERO;
-    for (i, (a, name, iban, text)) in entries.into_iter().enumerate() {
-        total += a;
-        stmt.entries.push(Entry {
-            amount: a,
-            direction: Direction::Credit,
-            currency: "EUR".into(),
-            status: EntryStatus::Booked,
-            booking_date: Some(today),
-            value_date: Some(today),
-            bank_ref: Some(format!("{today}{suffix}-{i}")),
-            customer_ref: None,
-            reversal: false,
-            bank_tx_code: None,
-            info: None,
-            charges: None,
-            transactions: vec![TxDetail {
-                counterparty_name: Some(name),
-                counterparty_account: iban,
-                remittance: Some(text),
-                ..TxDetail::default()
-            }],
-        });
-    }
-    stmt.opening = Some(Balance {
-        amount: Decimal::ZERO,
-        date: Some(today),
-    });
-    stmt.closing = Some(Balance {
-        amount: total,
-        date: Some(today),
-    });
-    let mut xml = String::new();
-    ordo_bank::write::write_camt053(&stmt, &mut xml);
-    let inbox = cfg
-        .banks
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join("bank/inbox");
-    std::fs::create_dir_all(&inbox).map_err(|e| e.to_string())?;
-    std::fs::write(inbox.join(format!("camt053-{today}{suffix}.xml")), xml)
-        .map_err(|e| e.to_string())?;
-    Ok(Some(Dropped {
-        payments,
-        statement_id: stmt.statement_id,
-    }))
-}
-
-/// Matches what the bank channel imported, as `ordo recon run` does, and clears the interest
-/// entry from the exceptions queue; returns how many payments `statement_id` matched.
-pub(super) async fn reconcile_imported(
-    engine: &Arc<Engine>,
-    statement_id: &str,
-) -> Result<usize, String> {
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    engine
-        .refresh_clock(tx.as_mut())
-        .await
-        .map_err(|e| e.to_string())?;
-    let report = {
-        let mut ctx = ordo::runtime::TxContext::command(tx.as_mut(), engine);
-        ordo_recon::run_reconciliation(&mut ctx)
-            .await
-            .map_err(|e| e.to_string())?;
-        // Finance works the exceptions queue: the interest is not a customer payment.
-        for (id, ex) in ctx
-            .tx
-            .get_documents("bank_exception", "")
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            if ex["status"] == "open" && ex["remittance"] == "Interest" {
-                ordo_recon::reject_exception(&mut ctx, &id, "bank interest, booked by accounting")
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        ctx.tx
-            .get_documents("bank_report", "")
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|(_, r)| r)
-            .rfind(|r| r["statement_id"] == statement_id)
-    };
-    ordo::app::commit_and_publish(engine, tx)
-        .await
-        .map_err(|e| e.to_string())?;
-    let Some(report) = report else {
-        return Err(format!("statement {statement_id} was not reconciled"));
-    };
-    Ok(report["report"]["matched"].as_u64().unwrap_or(0) as usize)
-}
-
-async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String> {
+async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result<bool, String> {
     let started = std::time::Instant::now();
     let (engine, cfg) = fresh_engine(cfg, &dir).await?;
-    println!("{}", backend_line(&cfg));
+    say(&backend_line(&cfg));
     let custs = customers();
     let counts = import_master_data(&engine, &master_data(&custs, 1_000_000)).await?;
-    println!("master data: {counts}");
+    say(&format!("master data: {counts}"));
 
     // Orders, each with the end state it must reach.
     let mut g = Gen(2026);
@@ -688,11 +326,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
                            "parties": [ { "role": "ship_to", "name": format!("Customer {} warehouse", c.id) } ] }));
     }
     submit(&engine, &batch, 1).await?;
-    println!(
+    say(&format!(
         "day 0: submitted {} orders from {} customers",
         batch.len(),
         custs.len()
-    );
+    ));
     run_until_idle(&engine, &cfg).await?;
 
     let (tasks, approved) = decide(
@@ -703,7 +341,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         "demo: credit extended by the sales manager",
     )
     .await?;
-    println!("day 0: {tasks} order(s) wait for a sales manager; the manager approves {approved}");
+    say(&format!(
+        "day 0: {tasks} order(s) wait for a sales manager; the manager approves {approved}"
+    ));
     run_until_idle(&engine, &cfg).await?;
     advance_days(&engine, 25.0 / 24.0).await?;
     run_until_idle(&engine, &cfg).await?;
@@ -715,9 +355,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         "demo: approved by the director",
     )
     .await?;
-    println!(
+    say(&format!(
         "day 1: {tasks} undecided review(s) escalated to the sales director, who approves {approved}"
-    );
+    ));
     run_until_idle(&engine, &cfg).await?;
 
     // Goods arrive after the supplier's lead time: first half of each PO, then the rest.
@@ -747,22 +387,22 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
             .filter(|(_, q)| *q > Decimal::ZERO)
             .collect();
         if !half.is_empty() {
-            sales::receive(&engine, number, Some(half), "main")
+            ordo::commands::receive(&engine, number, Some(half), "main")
                 .await
                 .map_err(|e| e.to_string())?;
             receipts += 1;
         }
         run_until_idle(&engine, &cfg).await?;
-        sales::receive(&engine, number, None, "main")
+        ordo::commands::receive(&engine, number, None, "main")
             .await
             .map_err(|e| e.to_string())?;
         receipts += 1;
         run_until_idle(&engine, &cfg).await?;
     }
-    println!(
+    say(&format!(
         "day 7: {} purchase order(s) received in {receipts} goods receipts (partial, then the rest); waiting orders resumed",
         po_docs.len()
-    );
+    ));
     advance_days(&engine, 1.0).await?;
     run_until_idle(&engine, &cfg).await?;
 
@@ -771,9 +411,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         Some(d(&inv["total"]) - d(&inv["discount_amount"]))
     })
     .await?;
-    println!(
+    say(&format!(
         "day 8: bank statement: {n} invoice(s) paid less the 2% early-payment discount, {m} matched automatically; the interest entry rejected from the exceptions queue"
-    );
+    ));
     run_until_idle(&engine, &cfg).await?;
     advance_days(&engine, 12.0).await?;
     let (n, m) = pay_where(
@@ -794,9 +434,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         },
     )
     .await?;
-    println!(
+    say(&format!(
         "day 20: bank statement: {n} payment(s) (on time in full, the first half of split payments, overpayments), {m} matched automatically"
-    );
+    ));
     run_until_idle(&engine, &cfg).await?;
     advance_days(&engine, 5.0).await?;
     run_until_idle(&engine, &cfg).await?;
@@ -804,7 +444,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         Some(d(&inv["open_amount"]))
     })
     .await?;
-    println!("day 25: bank statement: {n} second half payment(s), {m} matched automatically");
+    say(&format!(
+        "day 25: bank statement: {n} second half payment(s), {m} matched automatically"
+    ));
     run_until_idle(&engine, &cfg).await?;
     for (day, step) in [(40.0, 15.0), (55.0, 15.0), (70.0, 15.0), (85.0, 15.0)] {
         advance_days(&engine, step).await?;
@@ -814,12 +456,12 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
                 Some(d(&inv["open_amount"]))
             })
             .await?;
-            println!(
+            say(&format!(
                 "day {day}: dunning run; bank statement: {n} invoice(s) paid after the first reminder, {m} matched automatically"
-            );
+            ));
             run_until_idle(&engine, &cfg).await?;
         } else {
-            println!("day {day}: dunning run");
+            say(&format!("day {day}: dunning run"));
         }
     }
 
@@ -927,11 +569,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
         || sent as usize != want_invoices
     {
         ok = false;
-        println!(
+        say(&format!(
             "MISMATCH: {want_invoices} shipments/invoices expected; {} invoices stored, last number {series}, {shipments} shipments, {sent} invoices sent, numbers gapless: {}",
             invs.len(),
             numbers == gapless
-        );
+        ));
     }
     let ledger = |prefix: &str| -> Decimal {
         summary["stock"]
@@ -945,14 +587,16 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
     let (ar, credit) = (ledger("ar:"), ledger("credit:"));
     if ar != open_total {
         ok = false;
-        println!("MISMATCH: receivables ledger {ar} != open invoices {open_total}");
+        say(&format!(
+            "MISMATCH: receivables ledger {ar} != open invoices {open_total}"
+        ));
     }
 
     let mut t = Table::new(&["order end state", "orders", "order value (EUR)"]);
     for (state, (n, amount)) in &by_state {
         t.row(vec![state.clone(), n.to_string(), amount.to_string()]);
     }
-    print!("{}", t.render());
+    say(t.render().trim_end());
     let mut t = Table::new(&[
         "invoice status",
         "invoices",
@@ -969,18 +613,18 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
             open.to_string(),
         ]);
     }
-    print!("{}", t.render());
-    println!(
+    say(t.render().trim_end());
+    say(&format!(
         "shipments {shipments}, purchase orders {}, goods receipts {receipts}, dunning letters {letters}, early-payment discounts {discounts} EUR, customer credit from overpayments {credit} EUR, open balance {open_total} EUR",
         po_docs.len()
-    );
+    ));
     for w in wrong.iter().take(20) {
-        println!("MISMATCH {w}");
+        say(&format!("MISMATCH {w}"));
     }
     if wrong.len() > 20 {
-        println!("… and {} more", wrong.len() - 20);
+        say(&format!("… and {} more", wrong.len() - 20));
     }
-    println!(
+    say(&format!(
         "{} ({:.1} s)",
         if ok {
             "demo passed: every order and invoice ended as expected"
@@ -988,38 +632,7 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf) -> Result<bool, String>
             "demo FAILED"
         },
         started.elapsed().as_secs_f64()
-    );
+    ));
     engine.store.close().await;
     Ok(ok)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cluster_demo_gets_its_own_schema_and_prefix_and_hides_passwords() {
-        let mut cfg = Config::embedded_default();
-        assert_eq!(
-            own_backend(&cfg).store.schema,
-            None,
-            "embedded keeps its folder"
-        );
-        cfg.store.sqlite = None;
-        cfg.store.postgres = Some("postgres://postgres@127.0.0.1:5432/test".into());
-        cfg.store.schema = Some("ordo".into());
-        cfg.queue.amqp = Some("amqp://guest:secret@127.0.0.1:5672/%2f".into());
-        let own = own_backend(&cfg);
-        let schema = own.store.schema.clone().unwrap_or_default();
-        assert!(
-            schema.starts_with("ordo_demo_") && schema != "ordo",
-            "{schema}"
-        );
-        assert_eq!(own.queue.prefix, schema.replace('_', "-"));
-        let line = backend_line(&own);
-        assert!(
-            line.contains("amqp://guest:***@127.0.0.1") && !line.contains("secret"),
-            "{line}"
-        );
-    }
 }

@@ -2,13 +2,13 @@
 //! profile, run matching now, and work the exceptions queue. Each command is one store
 //! transaction over the same functions the watcher and the `bank.reconcile` step use.
 
-use super::table::Table;
 use super::{fail, print_json};
 use crate::ReconCommand;
 use ordo::app::commit_and_publish;
 use ordo::channels::bank;
 use ordo::runtime::{Engine, EngineError, TxContext};
 use ordo_recon::{ConfirmLine, ImportOutcome};
+use ordo_scenario::table::Table;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::process::ExitCode;

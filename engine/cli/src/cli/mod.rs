@@ -6,17 +6,16 @@ mod demo;
 pub mod edi;
 mod recon;
 mod sales;
-mod table;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
 use ordo::app::{self, commit_and_publish};
 use ordo::config::Config;
 use ordo::registry::Registry;
 use ordo::runtime::{Engine, EngineError, RunOptions};
+use ordo_scenario::table::Table;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::sync::Arc;
-use table::Table;
 
 pub const FAIL: u8 = 1;
 

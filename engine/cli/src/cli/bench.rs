@@ -1,0 +1,172 @@
+//! `ordo bench`: throughput and latency figures, each printed beside the raw ceiling measured
+//! in the same run on the same machine (bare SQLite commits, bare RabbitMQ publish+consume).
+//! Benchmarks never run in the test suite; tests do not assert on time.
+
+use super::{fail, print_json};
+use clap::Subcommand;
+use ordo::config::Config;
+use ordo_scenario::flow::FlowFigures;
+use ordo_scenario::table::Table;
+use serde_json::{Value, json};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// N orders through a 5-step workflow of trivial connectors, per backend.
+    Flow {
+        /// Orders for the embedded backend.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Orders for the cluster backend (RabbitMQ + PostgreSQL); 0 skips it.
+        #[arg(long, default_value_t = 3_000)]
+        cluster_orders: usize,
+        /// Workers for the cluster backend.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Workers for the embedded backend (SQLite has one writer; more only contend).
+        #[arg(long, default_value_t = 1)]
+        embedded_workers: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+        amqp: String,
+        /// `on`: a step's next step of the same instance runs in the same transaction (up to
+        /// 64, what `ordo run` does); `off`: every step is its own message and commit (still
+        /// batched across instances); `both` measures each.
+        #[arg(long, default_value = "both", value_parser = ["on", "off", "both"])]
+        chain: String,
+    },
+    /// Orders through the whole order-to-cash flow (embedded), with peak memory.
+    O2c(O2cArgs),
+    /// Median time of one evaluation of rules/approval.rhai.
+    Rule {
+        #[arg(long, default_value_t = 200_000)]
+        evals: usize,
+    },
+}
+
+pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
+    match cmd {
+        BenchCommand::Rule { evals } => rule(cfg, evals, json),
+        BenchCommand::O2c(args) => o2c(cfg, args, json).await,
+        BenchCommand::Flow {
+            orders,
+            cluster_orders,
+            workers,
+            embedded_workers,
+            postgres,
+            amqp,
+            chain,
+        } => match ordo_scenario::flow::flow_bench(
+            orders,
+            cluster_orders,
+            (embedded_workers, workers),
+            (&postgres, &amqp),
+            &chain,
+        )
+        .await
+        {
+            Ok(results) => {
+                print_flow(&results, json);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("bench failed: {e}")),
+        },
+    }
+}
+
+/// The flow figures as a table (or JSON), each beside its ceiling.
+fn print_flow(results: &[(FlowFigures, String)], json: bool) {
+    if json {
+        let v: Vec<Value> = results
+            .iter()
+            .map(|(f, c)| {
+                json!({ "backend": f.backend, "orders": f.orders, "steps": f.steps, "seconds": f.secs,
+                        "steps_per_s": f.steps as f64 / f.secs, "p50_us": f.p50_us, "p99_us": f.p99_us, "ceiling": c })
+            })
+            .collect();
+        print_json(&Value::Array(v));
+    } else {
+        let mut t = Table::new(&[
+            "backend",
+            "orders",
+            "steps",
+            "steps/s",
+            "p50 step",
+            "p99 step",
+            "raw ceiling (same run)",
+        ]);
+        for (f, c) in results {
+            t.row(vec![
+                f.backend.clone(),
+                f.orders.to_string(),
+                f.steps.to_string(),
+                format!("{:.0}", f.steps as f64 / f.secs),
+                format!("{:.1} ms", f.p50_us as f64 / 1000.0),
+                format!("{:.1} ms", f.p99_us as f64 / 1000.0),
+                c.clone(),
+            ]);
+        }
+        print!("{}", t.render());
+        println!(
+            "step latency = enqueue → commit of the step (includes queueing behind the pre-queued backlog)"
+        );
+    }
+}
+
+fn rule(cfg: &Config, evals: usize, json: bool) -> ExitCode {
+    match ordo_scenario::rule::rule_bench(&cfg.rules, evals) {
+        Ok(f) if json => {
+            print_json(
+                &json!({ "rule": "approval", "evals": f.evals, "median_us": f.median_us, "total_s": f.total.as_secs_f64() }),
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(f) => {
+            println!(
+                "approval rule: median {:.2} µs per evaluation (incl. building inputs) over {} evals; target ≤ 5 µs",
+                f.median_us, f.evals
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(clap::Args)]
+pub struct O2cArgs {
+    /// Orders through the whole flow (validate … invoice, then payment).
+    #[arg(long, default_value_t = 10_000)]
+    orders: usize,
+    /// Orders per submission commit.
+    #[arg(long, default_value_t = 500)]
+    submit_batch: usize,
+    #[arg(long, default_value = "data/bench-o2c")]
+    dir: std::path::PathBuf,
+    /// Credits per bank statement: the invoices are paid by statements of at most this many
+    /// entries (one per banking day), each imported, matched and applied before the next.
+    #[arg(long, default_value_t = 10_000)]
+    statement_size: usize,
+}
+
+async fn o2c(cfg: &Config, args: O2cArgs, json_out: bool) -> ExitCode {
+    let args = ordo_scenario::o2c::O2c {
+        orders: args.orders,
+        submit_batch: args.submit_batch,
+        dir: args.dir,
+        statement_size: args.statement_size,
+    };
+    match ordo_scenario::o2c::run(cfg, &args).await {
+        Ok(v) => {
+            if json_out {
+                print_json(&v);
+            } else {
+                for (k, x) in v.as_object().into_iter().flatten() {
+                    println!("{k:<28} {x}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("bench failed: {e}")),
+    }
+}

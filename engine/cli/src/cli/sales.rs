@@ -1,0 +1,162 @@
+//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice` (master data import is
+//! `ordo::masterdata`, the o2c benchmark `ordo_scenario::o2c`).
+//!
+//! The business logic lives in `ordo-sales` (over the `StepContext` port); the engine's
+//! `TxContext` binds that port to one store transaction of the command, so a receipt or a
+//! payment commits together with the events it emits.
+
+use chrono::NaiveDate;
+
+use ordo::runtime::{Engine, EngineError};
+
+use rust_decimal::Decimal;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// `--lines SKU=QTY,SKU=QTY`.
+pub fn parse_lines(text: &str) -> Result<Vec<(String, Decimal)>, String> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (sku, q) = p
+                .split_once('=')
+                .ok_or_else(|| format!("--lines: '{p}' is not SKU=QTY"))?;
+            let q = Decimal::from_str_exact(q.trim())
+                .map_err(|_| format!("--lines: '{q}' is not a quantity"))?;
+            Ok((sku.trim().to_string(), q))
+        })
+        .collect()
+}
+
+pub async fn receive_cmd(
+    engine: &Arc<Engine>,
+    po: &str,
+    lines: Option<&str>,
+    location: &str,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let lines = match lines.map(parse_lines).transpose() {
+        Ok(l) => l,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    let r = ordo::commands::receive(engine, po, lines, location).await?;
+    if json_out {
+        super::print_json(&r);
+    } else {
+        let booked: Vec<String> = r["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["quantity"],
+                    l["sku"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        println!(
+            "{} for {}: received {}; {} waiting order(s) resumed",
+            r["number"].as_str().unwrap_or_default(),
+            po,
+            booked.join(", "),
+            r["resumed_orders"].as_array().map(|a| a.len()).unwrap_or(0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn pay_cmd(
+    engine: &Arc<Engine>,
+    invoice: &str,
+    amount: &str,
+    date: Option<&str>,
+    reference: Option<&str>,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let Ok(amount) = Decimal::from_str_exact(amount.trim()) else {
+        return Ok(super::fail(format!(
+            "amount '{amount}' is not a decimal number"
+        )));
+    };
+    let on = match date
+        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => return Ok(super::fail(format!("--date: {e} (expected YYYY-MM-DD)"))),
+    };
+    let p = ordo::commands::pay(engine, invoice, amount, on, reference).await?;
+    if json_out {
+        super::print_json(&p);
+    } else {
+        println!(
+            "payment {} of {} {} recorded for invoice {invoice}",
+            p["id"].as_str().unwrap_or_default(),
+            amount,
+            p["amount"]["currency"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn invoice_cmd(
+    engine: &Arc<Engine>,
+    cfg: &ordo::config::Config,
+    number: &str,
+    html: bool,
+    out: Option<&Path>,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let doc = tx.get_document("invoice", number).await?;
+    tx.rollback().await?;
+    let Some(doc) = doc else {
+        return Ok(super::fail(format!("no invoice '{number}'")));
+    };
+    let text = if html {
+        // The seller is configuration: the company profile, validated like `ordo check` does.
+        let company = match ordo::company::load(&cfg.company) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Ok(super::fail(format!(
+                    "{}: no company profile; invoices need the seller's legal name, address and VAT id (see config/company.yaml in the repository)",
+                    cfg.company.display()
+                )));
+            }
+            Err(e) => return Ok(super::fail(e.join("\n"))),
+        };
+        let logo = match &company.logo {
+            Some(l) => match ordo::company::logo_data_uri(&cfg.company, l) {
+                Ok(uri) => Some(uri),
+                Err(e) => return Ok(super::fail(e)),
+            },
+            None => None,
+        };
+        ordo_sales::export::invoice_html(&doc, &company, logo.as_deref())
+    } else {
+        ordo_sales::export::invoice_json(&doc)
+    };
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, text) {
+                return Ok(super::fail(format!("{}: {e}", p.display())));
+            }
+            println!("invoice {number} written to {}", p.display());
+        }
+        None => println!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_sku_equals_quantity() {
+        assert_eq!(parse_lines("A=1.5, B=2").unwrap()[0].1.to_string(), "1.5");
+        assert!(parse_lines("A").is_err());
+    }
+}

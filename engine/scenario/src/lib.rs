@@ -1,0 +1,16 @@
+//! The scenarios the `ordo` command runs, kept out of the command line so that it only parses
+//! arguments and prints: the checked demo batch (generated master data and orders, simulated
+//! time, the bank's statements, and the oracle every order and invoice is checked against) and
+//! the benchmarks' workloads with the raw ceilings they print beside.
+
+pub mod ceilings;
+pub mod demo;
+pub mod flow;
+pub mod harness;
+pub mod o2c;
+pub mod rule;
+pub mod statements;
+pub mod table;
+
+/// Where a scenario writes what a person reads, a line at a time (the CLI prints each).
+pub type Say<'a> = &'a (dyn Fn(&str) + Sync);

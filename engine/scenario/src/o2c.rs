@@ -1,0 +1,175 @@
+//! `ordo bench o2c`: orders through the whole order-to-cash flow on the embedded backend
+//! (validate … invoice, then payment by bank statements imported, matched and applied), with
+//! peak memory, beside bare SQLite commits and bare file writes measured in the same run.
+
+use crate::{demo, harness, statements};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// The bench's size.
+pub struct O2c {
+    /// Orders through the whole flow.
+    pub orders: usize,
+    /// Orders per submission commit.
+    pub submit_batch: usize,
+    pub dir: PathBuf,
+    /// Credits per bank statement: the invoices are paid by statements of at most this many
+    /// entries (one per banking day), each imported, matched and applied before the next.
+    pub statement_size: usize,
+}
+
+fn vm_hwm_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Runs the bench; the figures by name, in the order they print.
+pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
+    let (engine, cfg) = harness::fresh_engine(cfg, &args.dir).await?;
+    let custs: Vec<demo::Cust> = (0..8)
+        .map(|i| demo::Cust {
+            id: format!("C{:03}", i + 1),
+            tight: false,
+            blocked: false,
+            partial: i % 2 == 1,
+            pays: demo::Pays::OnTime,
+        })
+        .collect();
+    // Steps of an order run back to back, so each approval sees the invoices issued before it:
+    // the bench's customers get credit for every order it makes, or the later orders would go
+    // to review or be rejected (the approval rule working as it should).
+    let mut master = demo::master_data(&custs, 1_000_000_000);
+    for c in master["customer"].as_array_mut().into_iter().flatten() {
+        c["credit_limit"] = json!(Decimal::from(1_000_000_000_000i64));
+    }
+    demo::import_master_data(&engine, &master).await?;
+    let mut g = demo::Gen(7);
+    let orders: Vec<Value> = (0..args.orders)
+        .map(|n| {
+            let c = &custs[g.below(8) as usize];
+            let lines: Vec<Value> = (0..1 + g.below(3)).map(|l| json!({ "line_no": l + 1, "sku": demo::ITEMS[g.below(8) as usize].0, "quantity": 1 + g.below(20) })).collect();
+            json!({ "id": format!("{}-B{n:07}", c.id), "customer_id": c.id, "po_number": format!("B{n:07}"), "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+        })
+        .collect();
+    let last_activity = || {
+        engine
+            .last_activity_ms
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let t0 = std::time::Instant::now();
+    let t0_ms = ordo::clock::real_now_ms();
+    harness::submit(&engine, &orders, args.submit_batch).await?;
+    let t_submit = t0.elapsed();
+    // The generated orders are the harness's, not the engine's: drop them before measuring.
+    drop(orders);
+    harness::run_until_idle(&engine, &cfg).await?;
+    // Timed to the last commit or delivered document, not to when idle detection (~0.5 s of
+    // quiet) lets the run return.
+    let flow_ms = last_activity() - t0_ms;
+    let hwm_flow = vm_hwm_kb();
+    // Payment as finance gets it: camt.053 statements with a credit per invoice, at most
+    // `statement_size` each (a day's bank statement), each dropped into the bank account's
+    // inbox (the bank's work, not timed), imported by the bank channel (called at once, as the
+    // service tick would within a second), matched by reconciliation (as the cron step or
+    // `ordo recon run` would), and applied by each invoice's collection instance, before the
+    // next statement arrives.
+    let all_invoices = harness::invoices(&engine).await?;
+    let (mut import_ms, mut match_ms, mut apply_ms) = (0i64, 0i64, 0i64);
+    let (mut matched, mut payments, mut statements) = (0usize, 0usize, 0usize);
+    for part in all_invoices.chunks(args.statement_size.max(1)) {
+        let credits =
+            statements::statement_credits(part, &custs, &[demo::Pays::OnTime], |inv, _| {
+                serde::Deserialize::deserialize(&inv["total"]).ok()
+            });
+        let suffix = format!("-{}", statements + 1);
+        let Some(dropped) = statements::write_statement(&engine, &cfg, credits, &suffix)? else {
+            continue;
+        };
+        statements += 1;
+        payments += dropped.payments;
+        let t = std::time::Instant::now();
+        let imported = ordo::channels::bank::scan(&engine)
+            .await
+            .map_err(|e| e.to_string())?;
+        if imported != 1 {
+            return Err(format!("the bank channel took {imported} files, not 1"));
+        }
+        import_ms += t.elapsed().as_millis() as i64;
+        let t = std::time::Instant::now();
+        matched += statements::reconcile_imported(&engine, &dropped.statement_id).await?;
+        match_ms += t.elapsed().as_millis() as i64;
+        let apply0_ms = ordo::clock::real_now_ms();
+        harness::run_until_idle(&engine, &cfg).await?;
+        apply_ms += last_activity() - apply0_ms;
+    }
+    if statements == 0 {
+        return Err("no invoice to pay".into());
+    }
+    drop(all_invoices);
+    let pay_ms = import_ms + match_ms + apply_ms;
+    // The engine's time: submission and flow, then import, matching and applying; not the
+    // harness making orders or the bank file, nor the idle gap between the two phases.
+    let total_ms = flow_ms + pay_ms;
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    let completed: i64 = counts
+        .iter()
+        .filter(|c| c.2.as_deref() == Some("completed"))
+        .map(|c| c.3)
+        .sum();
+    let paid: i64 = counts
+        .iter()
+        .filter(|c| c.2.as_deref() == Some("paid"))
+        .map(|c| c.3)
+        .sum();
+    // A figure is only worth printing for a run that did all of its work.
+    let orders = args.orders as i64;
+    if completed != orders || paid != orders || matched != payments {
+        return Err(format!(
+            "incomplete run: {completed} of {orders} orders completed, {paid} invoices paid, \
+             {matched} of {payments} bank payments matched"
+        ));
+    }
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let outbound_files = tx
+        .count_outbound("invoices")
+        .await
+        .map_err(|e| e.to_string())?
+        + tx.count_outbound("shipments")
+            .await
+            .map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    engine.store.close().await;
+    let ceiling = crate::ceilings::sqlite_ceiling(&args.dir).await?;
+    let files_ceiling = crate::ceilings::file_ceiling(&args.dir)?;
+    let secs = |ms: i64| ms.max(1) as f64 / 1000.0;
+    Ok(json!({
+        "orders": args.orders,
+        "orders completed": completed,
+        "invoices paid": paid,
+        "bank payments matched": format!("{matched} of {payments}"),
+        "bank statements": statements,
+        "submit s": format!("{:.2}", t_submit.as_secs_f64()),
+        "order→invoice s": format!("{:.2}", secs(flow_ms)),
+        "orders/s to invoice": format!("{:.0}", args.orders as f64 / secs(flow_ms)),
+        "statement→paid s": format!("{:.2}", secs(pay_ms)),
+        "  import s": format!("{:.2}", secs(import_ms)),
+        "  match s": format!("{:.2}", secs(match_ms)),
+        "  apply s": format!("{:.2}", secs(apply_ms)),
+        "orders/s end to end (paid)": format!("{:.0}", args.orders as f64 / secs(total_ms)),
+        "bare SQLite commits/s, same run": format!("{ceiling:.0}"),
+        "outbound files written": outbound_files,
+        "bare file writes/s, same run": format!("{files_ceiling:.0}"),
+        "durability": format!("{:?}", cfg.store.durability),
+        "workers": cfg.workers,
+        "peak memory VmHWM MiB, after the flow": hwm_flow.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+        "peak memory VmHWM MiB": vm_hwm_kb().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+    }))
+}
