@@ -227,15 +227,14 @@ async fn decide(
     Ok((total, n))
 }
 
-async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result<bool, String> {
-    let started = std::time::Instant::now();
-    let (engine, cfg) = fresh_engine(cfg, &dir).await?;
-    say(&backend_line(&cfg));
-    let custs = customers();
-    let counts = import_master_data(&engine, &master_data(&custs, 1_000_000)).await?;
-    say(&format!("master data: {counts}"));
-
-    // Orders, each with the end state it must reach.
+/// The orders of the batch, each with the end state it was generated to reach: most ship,
+/// some need a manager or the director, some are rejected or held (unknown item, zero
+/// quantity, the buyer's own price), some wait for pumps or are backordered.
+fn generate_orders(
+    custs: &[Cust],
+    orders: usize,
+    today: chrono::NaiveDate,
+) -> (BTreeMap<String, Expect>, Vec<Value>) {
     let mut g = Gen(2026);
     let mut expected: BTreeMap<String, Expect> = BTreeMap::new();
     let mut batch = Vec::new();
@@ -322,21 +321,24 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         let id = format!("{}-PO{:05}", c.id, n + 1);
         expected.insert(id.clone(), e);
         batch.push(json!({ "id": id, "customer_id": c.id, "po_number": format!("PO{:05}", n + 1),
-                           "order_date": engine.clock.now().date_naive(), "currency": "EUR", "channel": "demo", "lines": lines,
+                           "order_date": today, "currency": "EUR", "channel": "demo", "lines": lines,
                            "parties": [ { "role": "ship_to", "name": format!("Customer {} warehouse", c.id) } ] }));
     }
-    submit(&engine, &batch, 1).await?;
-    say(&format!(
-        "day 0: submitted {} orders from {} customers",
-        batch.len(),
-        custs.len()
-    ));
-    run_until_idle(&engine, &cfg).await?;
+    (expected, batch)
+}
 
+/// Day 0 and 1: the sales manager decides the reviews, the undecided ones escalate to the
+/// director, who decides them.
+async fn approvals(
+    engine: &Arc<Engine>,
+    cfg: &Config,
+    expected: &BTreeMap<String, Expect>,
+    say: Say<'_>,
+) -> Result<(), String> {
     let (tasks, approved) = decide(
-        &engine,
+        engine,
         "review",
-        &expected,
+        expected,
         "approve",
         "demo: credit extended by the sales manager",
     )
@@ -344,13 +346,13 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     say(&format!(
         "day 0: {tasks} order(s) wait for a sales manager; the manager approves {approved}"
     ));
-    run_until_idle(&engine, &cfg).await?;
-    advance_days(&engine, 25.0 / 24.0).await?;
-    run_until_idle(&engine, &cfg).await?;
+    run_until_idle(engine, cfg).await?;
+    advance_days(engine, 25.0 / 24.0).await?;
+    run_until_idle(engine, cfg).await?;
     let (tasks, approved) = decide(
-        &engine,
+        engine,
         "escalate",
-        &expected,
+        expected,
         "director",
         "demo: approved by the director",
     )
@@ -358,10 +360,19 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     say(&format!(
         "day 1: {tasks} undecided review(s) escalated to the sales director, who approves {approved}"
     ));
-    run_until_idle(&engine, &cfg).await?;
+    run_until_idle(engine, cfg).await?;
 
-    // Goods arrive after the supplier's lead time: first half of each PO, then the rest.
-    advance_days(&engine, 6.0).await?;
+    Ok(())
+}
+
+/// Day 7: goods arrive after the supplier's lead time, first half of each purchase order, then
+/// the rest; the waiting orders resume. Returns (purchase orders, goods receipts).
+async fn goods_receipts(
+    engine: &Arc<Engine>,
+    cfg: &Config,
+    say: Say<'_>,
+) -> Result<(usize, usize), String> {
+    advance_days(engine, 6.0).await?;
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     let po_docs: Vec<Value> = tx
         .get_documents("purchase-order", "")
@@ -387,39 +398,49 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
             .filter(|(_, q)| *q > Decimal::ZERO)
             .collect();
         if !half.is_empty() {
-            ordo::commands::receive(&engine, number, Some(half), "main")
+            ordo::commands::receive(engine, number, Some(half), "main")
                 .await
                 .map_err(|e| e.to_string())?;
             receipts += 1;
         }
-        run_until_idle(&engine, &cfg).await?;
-        ordo::commands::receive(&engine, number, None, "main")
+        run_until_idle(engine, cfg).await?;
+        ordo::commands::receive(engine, number, None, "main")
             .await
             .map_err(|e| e.to_string())?;
         receipts += 1;
-        run_until_idle(&engine, &cfg).await?;
+        run_until_idle(engine, cfg).await?;
     }
     say(&format!(
         "day 7: {} purchase order(s) received in {receipts} goods receipts (partial, then the rest); waiting orders resumed",
         po_docs.len()
     ));
-    advance_days(&engine, 1.0).await?;
-    run_until_idle(&engine, &cfg).await?;
+    advance_days(engine, 1.0).await?;
+    run_until_idle(engine, cfg).await?;
 
-    // Payments.
-    let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::Discount], |inv, _| {
+    Ok((po_docs.len(), receipts))
+}
+
+/// Days 8 to 85: the customers pay, each in their own way, by bank statements; dunning runs
+/// every 15 days for what stays open.
+async fn payments_and_dunning(
+    engine: &Arc<Engine>,
+    cfg: &Config,
+    custs: &[Cust],
+    say: Say<'_>,
+) -> Result<(), String> {
+    let (n, m) = pay_where(engine, cfg, custs, &[Pays::Discount], |inv, _| {
         Some(d(&inv["total"]) - d(&inv["discount_amount"]))
     })
     .await?;
     say(&format!(
         "day 8: bank statement: {n} invoice(s) paid less the 2% early-payment discount, {m} matched automatically; the interest entry rejected from the exceptions queue"
     ));
-    run_until_idle(&engine, &cfg).await?;
-    advance_days(&engine, 12.0).await?;
+    run_until_idle(engine, cfg).await?;
+    advance_days(engine, 12.0).await?;
     let (n, m) = pay_where(
-        &engine,
-        &cfg,
-        &custs,
+        engine,
+        cfg,
+        custs,
         &[Pays::OnTime, Pays::TwoParts, Pays::Over],
         |inv, p| match p {
             Pays::TwoParts => Some((d(&inv["open_amount"]) / Decimal::TWO).round_dp(2)),
@@ -437,40 +458,47 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     say(&format!(
         "day 20: bank statement: {n} payment(s) (on time in full, the first half of split payments, overpayments), {m} matched automatically"
     ));
-    run_until_idle(&engine, &cfg).await?;
-    advance_days(&engine, 5.0).await?;
-    run_until_idle(&engine, &cfg).await?;
-    let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::TwoParts], |inv, _| {
+    run_until_idle(engine, cfg).await?;
+    advance_days(engine, 5.0).await?;
+    run_until_idle(engine, cfg).await?;
+    let (n, m) = pay_where(engine, cfg, custs, &[Pays::TwoParts], |inv, _| {
         Some(d(&inv["open_amount"]))
     })
     .await?;
     say(&format!(
         "day 25: bank statement: {n} second half payment(s), {m} matched automatically"
     ));
-    run_until_idle(&engine, &cfg).await?;
+    run_until_idle(engine, cfg).await?;
     for (day, step) in [(40.0, 15.0), (55.0, 15.0), (70.0, 15.0), (85.0, 15.0)] {
-        advance_days(&engine, step).await?;
-        run_until_idle(&engine, &cfg).await?;
+        advance_days(engine, step).await?;
+        run_until_idle(engine, cfg).await?;
         if day == 40.0 {
-            let (n, m) = pay_where(&engine, &cfg, &custs, &[Pays::AfterReminder], |inv, _| {
+            let (n, m) = pay_where(engine, cfg, custs, &[Pays::AfterReminder], |inv, _| {
                 Some(d(&inv["open_amount"]))
             })
             .await?;
             say(&format!(
                 "day {day}: dunning run; bank statement: {n} invoice(s) paid after the first reminder, {m} matched automatically"
             ));
-            run_until_idle(&engine, &cfg).await?;
+            run_until_idle(engine, cfg).await?;
         } else {
             say(&format!("day {day}: dunning run"));
         }
     }
 
-    // Compare with what was generated.
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Each order's end state and shipments against what it was generated to reach: orders by end
+/// state (count, value), what went wrong, and the number of invoices the orders should have.
+async fn check_orders(
+    tx: &mut dyn ordo::store::Tx,
+    expected: &BTreeMap<String, Expect>,
+    wrong: &mut Vec<String>,
+) -> Result<(BTreeMap<String, (usize, Decimal)>, usize), String> {
     let mut by_state: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
-    let mut wrong = Vec::new();
     let mut want_invoices = 0;
-    for (id, want) in &expected {
+    for (id, want) in expected {
         let inst = tx.find_instances(id).await.map_err(|e| e.to_string())?;
         let got = match inst.as_slice() {
             [i] => i.end_status.clone().unwrap_or_else(|| i.status.clone()),
@@ -500,31 +528,24 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         e.0 += 1;
         e.1 += amount;
     }
-    let series = tx
-        .current_number("invoice")
-        .await
-        .map_err(|e| e.to_string())?;
-    let shipments = tx
-        .count_documents("shipment")
-        .await
-        .map_err(|e| e.to_string())?;
-    let sent = tx
-        .count_outbound("invoices")
-        .await
-        .map_err(|e| e.to_string())?;
-    let letters = tx
-        .count_outbound("dunning-letters")
-        .await
-        .map_err(|e| e.to_string())?;
-    let summary = tx.effects_summary().await.map_err(|e| e.to_string())?;
-    tx.rollback().await.map_err(|e| e.to_string())?;
-    let invs = invoices(&engine).await?;
+    Ok((by_state, want_invoices))
+}
 
+/// Invoice totals by status.
+type InvoiceStates = BTreeMap<String, (usize, Decimal, Decimal, Decimal)>;
+
+/// Each invoice against its customer's way of paying, and its totals against its lines: invoices
+/// by status (count, total, paid, open), their numbers, the open total and the discounts taken.
+fn check_invoices(
+    invs: &[Value],
+    custs: &[Cust],
+    wrong: &mut Vec<String>,
+) -> (InvoiceStates, Vec<String>, Decimal, Decimal) {
     let mut inv_state: BTreeMap<String, (usize, Decimal, Decimal, Decimal)> = BTreeMap::new();
     let mut numbers: Vec<String> = Vec::new();
     let mut open_total = Decimal::ZERO;
     let mut discounts = Decimal::ZERO;
-    for inv in &invs {
+    for inv in invs {
         let number = inv["number"].as_str().unwrap_or_default().to_string();
         match serde_json::from_value::<ordo_contract::Invoice>(inv.clone()) {
             Ok(i) => {
@@ -559,6 +580,57 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         discounts += d(&inv["discount_taken"]);
         numbers.push(number);
     }
+    (inv_state, numbers, open_total, discounts)
+}
+
+/// The scenario, day by day, then the oracle: true when every order and invoice ended as
+/// generated, invoice numbers are gapless and the receivables ledger equals the open invoices.
+/// Over 100 lines on purpose: the outline of the days and the oracle's report read in one place;
+/// each phase and each check is its own function above.
+async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result<bool, String> {
+    let started = std::time::Instant::now();
+    let (engine, cfg) = fresh_engine(cfg, &dir).await?;
+    say(&backend_line(&cfg));
+    let custs = customers();
+    let counts = import_master_data(&engine, &master_data(&custs, 1_000_000)).await?;
+    say(&format!("master data: {counts}"));
+    let (expected, batch) = generate_orders(&custs, orders, engine.clock.now().date_naive());
+    submit(&engine, &batch, 1).await?;
+    say(&format!(
+        "day 0: submitted {} orders from {} customers",
+        batch.len(),
+        custs.len()
+    ));
+    run_until_idle(&engine, &cfg).await?;
+    approvals(&engine, &cfg, &expected, say).await?;
+    let (po_count, receipts) = goods_receipts(&engine, &cfg, say).await?;
+    payments_and_dunning(&engine, &cfg, &custs, say).await?;
+
+    // Compare with what was generated.
+    let mut wrong = Vec::new();
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let (by_state, want_invoices) = check_orders(tx.as_mut(), &expected, &mut wrong).await?;
+    let series = tx
+        .current_number("invoice")
+        .await
+        .map_err(|e| e.to_string())?;
+    let shipments = tx
+        .count_documents("shipment")
+        .await
+        .map_err(|e| e.to_string())?;
+    let sent = tx
+        .count_outbound("invoices")
+        .await
+        .map_err(|e| e.to_string())?;
+    let letters = tx
+        .count_outbound("dunning-letters")
+        .await
+        .map_err(|e| e.to_string())?;
+    let summary = tx.effects_summary().await.map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    let invs = invoices(&engine).await?;
+
+    let (inv_state, mut numbers, open_total, discounts) = check_invoices(&invs, &custs, &mut wrong);
     numbers.sort();
     let gapless: Vec<String> = (1..=invs.len()).map(|n| format!("INV-{n:06}")).collect();
     let mut ok = wrong.is_empty();
@@ -616,7 +688,7 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     say(t.render().trim_end());
     say(&format!(
         "shipments {shipments}, purchase orders {}, goods receipts {receipts}, dunning letters {letters}, early-payment discounts {discounts} EUR, customer credit from overpayments {credit} EUR, open balance {open_total} EUR",
-        po_docs.len()
+        po_count
     ));
     for w in wrong.iter().take(20) {
         say(&format!("MISMATCH {w}"));

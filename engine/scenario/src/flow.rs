@@ -72,6 +72,9 @@ pub struct FlowFigures {
     pub p99_us: u32,
 }
 
+/// One run: pre-queues `orders` start messages, runs the workers until idle and measures
+/// throughput and each step's enqueue-to-commit latency (over 100 lines: setup, the latency
+/// probe and the teardown belong to the one timed run).
 async fn run_flow(
     store: Arc<dyn Store>,
     queue: Arc<dyn Queue>,

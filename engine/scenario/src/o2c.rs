@@ -29,7 +29,8 @@ fn vm_hwm_kb() -> Option<u64> {
         .ok()
 }
 
-/// Runs the bench; the figures by name, in the order they print.
+/// Runs the bench; the figures by name, in the order they print. Over 100 lines on purpose:
+/// each phase is timed where it runs, and the figures are only reported for a complete run.
 pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
     let (engine, cfg) = harness::fresh_engine(cfg, &args.dir).await?;
     let custs: Vec<demo::Cust> = (0..8)

@@ -69,6 +69,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
     }
 }
 
+/// The commands that need an open engine: one match arm per command (long, and flat on purpose).
 async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json: bool) -> ExitCode {
     let r = match command {
         Command::Run {
