@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod channels;
+pub mod checks;
 pub mod clock;
 pub mod commands;
 pub mod company;

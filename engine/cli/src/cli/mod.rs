@@ -2,17 +2,17 @@
 
 pub mod bank;
 pub mod bench;
+mod check;
 mod demo;
 pub mod edi;
+mod inspect;
 mod recon;
 mod sales;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
 use ordo::app::{self, commit_and_publish};
 use ordo::config::Config;
-use ordo::registry::Registry;
 use ordo::runtime::{Engine, EngineError, RunOptions};
-use ordo_scenario::table::Table;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,12 +35,12 @@ pub async fn dispatch(args: Args) -> ExitCode {
     };
     let json = args.json;
     match args.command {
-        Command::Check => check(&cfg, json),
+        Command::Check => check::check(&cfg, json),
         Command::Edi { command } => edi::run(command, json),
         Command::Bank { command } => bank::run(command),
         Command::Rules {
             command: RulesCommand::Test { name },
-        } => rules_test(&cfg, name.as_deref(), json),
+        } => check::rules_test(&cfg, name.as_deref(), json),
         Command::Bench { command } => bench::run(&cfg, command, json).await,
         Command::Demo { orders, dir, keep } => demo::run(&cfg, orders, dir, keep).await,
         command => {
@@ -98,12 +98,12 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             }
         }
         Command::Submit { file } => submit(engine, &file, json).await,
-        Command::Status { key } => status(engine, &key, json).await,
+        Command::Status { key } => inspect::status(engine, &key, json).await,
         Command::Instances {
             status,
             limit,
             history,
-        } => instances(engine, status.as_deref(), limit, history, json).await,
+        } => inspect::instances(engine, status.as_deref(), limit, history, json).await,
         Command::Retry { instance } => {
             let mut tx = match engine.store.begin().await {
                 Ok(t) => t,
@@ -117,8 +117,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 Err(e) => Err(e),
             }
         }
-        Command::Tasks => tasks(engine, json).await,
-        Command::Summary => summary(engine, json).await,
+        Command::Tasks => inspect::tasks(engine, json).await,
+        Command::Summary => inspect::summary(engine, json).await,
         Command::Approve { task, note } => decide(engine, task, "approved", note.as_deref()).await,
         Command::Reject { task, reason } => decide(engine, task, "rejected", Some(&reason)).await,
         Command::Event {
@@ -189,170 +189,6 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
     r.unwrap_or_else(fail)
 }
 
-fn check(cfg: &Config, json: bool) -> ExitCode {
-    let registry = Registry::standard();
-    let host = app::rule_host();
-    let folders = cfg.folders();
-    let (mut channels_ok, mut channel_errors) =
-        ordo::channels::bank::check(&cfg.banks, &cfg.reconciliation, &folders);
-    let (edi_ok, edi_errors) = ordo::channels::edi::check(&cfg.partners, &folders);
-    channels_ok.extend(edi_ok);
-    channel_errors.extend(edi_errors);
-    match ordo::company::load(&cfg.company) {
-        Ok(Some(c)) => channels_ok.push(format!(
-            "ok  company {} ({})",
-            c.legal_name,
-            cfg.company.display()
-        )),
-        Ok(None) => channels_ok.push(format!(
-            "--  no company profile at {}: invoices cannot be printed",
-            cfg.company.display()
-        )),
-        Err(e) => channel_errors.extend(e),
-    }
-    let defs = match (
-        app::load_definitions(cfg, &registry, &host),
-        channel_errors.is_empty(),
-    ) {
-        (Ok(_), false) => Err(EngineError::Definitions(channel_errors)),
-        (Err(EngineError::Definitions(mut e)), _) => {
-            e.extend(channel_errors);
-            Err(EngineError::Definitions(e))
-        }
-        (r, _) => r,
-    };
-    match defs {
-        Ok(defs) => {
-            let warnings: Vec<String> = defs
-                .latest
-                .values()
-                .flat_map(|wf| ordo_workflow::cycle_warnings(wf))
-                .map(|d| d.to_string())
-                .collect();
-            if !json {
-                for line in &channels_ok {
-                    println!("{line}");
-                }
-                for w in &warnings {
-                    eprintln!("{w}");
-                }
-            }
-            if json {
-                print_json(
-                    &json!({ "ok": true, "workflows": defs.latest.keys().collect::<Vec<_>>(), "rules": defs.rules.len(), "warnings": warnings }),
-                );
-            } else {
-                for wf in defs.latest.values() {
-                    println!(
-                        "ok  {} v{} ({}, {} steps)",
-                        wf.name,
-                        wf.version,
-                        wf.path,
-                        wf.steps.len()
-                    );
-                }
-                println!(
-                    "ok  {} rule(s) in {}",
-                    defs.rules.len(),
-                    cfg.rules.display()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(EngineError::Definitions(errors)) => {
-            if json {
-                print_json(&json!({ "ok": false, "errors": errors }));
-            } else {
-                for e in &errors {
-                    eprintln!("{e}");
-                }
-                eprintln!("{} error(s)", errors.len());
-            }
-            ExitCode::from(FAIL)
-        }
-        Err(e) => fail(e),
-    }
-}
-
-fn rules_test(cfg: &Config, only: Option<&str>, json: bool) -> ExitCode {
-    let host = app::rule_host();
-    let files = match ordo::runtime::defs::read_dir_files(&cfg.rules, "rhai") {
-        Ok(f) => f,
-        Err(e) => return fail(e.join("\n")),
-    };
-    let mut failed = 0;
-    let mut ran = 0;
-    let mut report = Vec::new();
-    let mut found = false;
-    for (path, src) in &files {
-        let name = std::path::Path::new(path)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        if only.is_some_and(|o| o != name) {
-            continue;
-        }
-        found = true;
-        let rule = match host.compile(name, path, src) {
-            Ok(r) => r,
-            Err(d) => {
-                eprintln!("{d}");
-                failed += 1;
-                continue;
-            }
-        };
-        let test_path = cfg.rules.join(format!("{name}.test.yaml"));
-        let Ok(test_src) = std::fs::read_to_string(&test_path) else {
-            if only.is_some() {
-                eprintln!("{}: no test cases for rule '{name}'", test_path.display());
-                failed += 1;
-            } else if !json {
-                println!("--  {name}: no {}", test_path.display());
-            }
-            continue;
-        };
-        match host.run_tests(&rule, &test_path.display().to_string(), &test_src) {
-            Err(d) => {
-                eprintln!("{d}");
-                failed += 1;
-            }
-            Ok(cases) => {
-                for c in cases {
-                    ran += 1;
-                    if !c.passed {
-                        failed += 1;
-                    }
-                    if json {
-                        report.push(json!({ "rule": name, "case": c.name, "passed": c.passed, "expected": c.expected, "actual": c.actual, "diff": c.diff }));
-                    } else if c.passed {
-                        println!("ok    {name}: {}", c.name);
-                    } else {
-                        println!("FAIL  {name}: {}", c.name);
-                        for d in &c.diff {
-                            println!("        {d}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Some(o) = only
-        && !found
-    {
-        return fail(format!("no rule '{o}' in {}", cfg.rules.display()));
-    }
-    if json {
-        print_json(&json!({ "cases": ran, "failed": failed, "results": report }));
-    } else {
-        println!("{ran} case(s), {failed} failure(s)");
-    }
-    if failed > 0 {
-        ExitCode::from(FAIL)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
 /// `ordo submit FILE`: the inbox's intake (`channels::orders::intake_file`) on a named file:
 /// all or nothing on invalid orders, duplicates reported and skipped.
 async fn submit(
@@ -401,220 +237,6 @@ async fn submit(
     } else {
         ExitCode::from(FAIL)
     })
-}
-
-fn ms_text(ms: i64) -> String {
-    ordo::clock::ms_to_datetime(ms)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
-async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    let found = tx.find_instances(key).await?;
-    if found.is_empty() {
-        tx.rollback().await?;
-        return Ok(fail(format!("no order or instance '{key}'")));
-    }
-    let mut out = Vec::new();
-    for inst in &found {
-        let history = tx.history(&inst.id).await?;
-        let task = tx.open_task_for(&inst.id).await?;
-        // What was exchanged with the trading partner this order came from, with their acks.
-        let mut edi = Vec::new();
-        if let Some(partner) = inst.data["order"]["partner"].as_str() {
-            // One query for the partner's messages, not one per message.
-            edi.extend(
-                tx.get_documents("edi_sent", &format!("{partner}:"))
-                    .await?
-                    .into_iter()
-                    .map(|(_, d)| d)
-                    .filter(|d| d["order_id"] == inst.business_key.as_str()),
-            );
-        }
-        if json {
-            out.push(
-                json!({ "instance": inst, "history": history, "open_task": task, "edi": edi }),
-            );
-            continue;
-        }
-        let state = match (&inst.end_status, inst.status.as_str()) {
-            (Some(e), _) => format!("ended: {e}"),
-            (None, s) => s.to_string(),
-        };
-        println!(
-            "{} {}  {} v{}  instance {}",
-            inst.business_key, state, inst.workflow, inst.version, inst.id
-        );
-        println!("  step: {} (attempt {})", inst.step, inst.attempt);
-        if let Some(e) = &inst.error {
-            println!("  error: {e}");
-        }
-        if let Some(reasons) = inst.data.get("hold_reasons").and_then(|r| r.as_array()) {
-            println!("  held because:");
-            for r in reasons {
-                println!("    - {}", r.as_str().unwrap_or_default());
-            }
-        }
-        if let Some(t) = task {
-            println!(
-                "  open task {} for role {}{}",
-                t.id,
-                t.role,
-                t.due_at
-                    .map(|d| format!(", due {}", ms_text(d)))
-                    .unwrap_or_default()
-            );
-        }
-        for d in &edi {
-            let ack = match d["ack"]["status"].as_str() {
-                Some(st) => format!(
-                    "{} {st} received {}",
-                    d["ack"]["kind"].as_str().unwrap_or_default(),
-                    d["ack"]["received_at"].as_str().unwrap_or_default()
-                ),
-                None => "not acknowledged yet".to_string(),
-            };
-            println!(
-                "  EDI to {}: {} ({}) control {} sent {}; {ack}",
-                d["partner"].as_str().unwrap_or_default(),
-                d["document"].as_str().unwrap_or_default(),
-                d["set"].as_str().unwrap_or_default(),
-                d["control_number"],
-                d["sent_at"].as_str().unwrap_or_default(),
-            );
-        }
-        let mut t = Table::new(&["#", "time", "event", "step", "try", "outcome", "detail"]);
-        for h in &history {
-            let detail = match &h.detail {
-                Value::Object(m) if m.is_empty() => String::new(),
-                d => d.to_string(),
-            };
-            t.row(vec![
-                h.seq.to_string(),
-                ms_text(h.at),
-                h.kind.clone(),
-                h.step.clone(),
-                h.attempt.to_string(),
-                h.outcome.clone().unwrap_or_default(),
-                detail.chars().take(90).collect(),
-            ]);
-        }
-        print!("{}", t.render());
-    }
-    tx.rollback().await?;
-    if json {
-        print_json(&Value::Array(out));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn instances(
-    engine: &Arc<Engine>,
-    status: Option<&str>,
-    limit: i64,
-    with_history: bool,
-    json: bool,
-) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    let list = tx.list_instances(status, limit).await?;
-    let counts = tx.count_instances().await?;
-    let mut histories = Vec::new();
-    if with_history {
-        for i in &list {
-            histories.push(json!({ "instance": i.id, "history": tx.history(&i.id).await? }));
-        }
-    }
-    tx.rollback().await?;
-    if json {
-        print_json(
-            &json!({ "instances": list, "histories": histories, "counts": counts.iter().map(|(w, s, e, n)| json!({"workflow": w, "status": s, "end_status": e, "count": n})).collect::<Vec<_>>() }),
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut t = Table::new(&["key", "workflow", "status", "step", "error"]);
-    for i in &list {
-        t.row(vec![
-            i.business_key.clone(),
-            format!("{} v{}", i.workflow, i.version),
-            i.end_status
-                .clone()
-                .map(|e| format!("ended: {e}"))
-                .unwrap_or(i.status.clone()),
-            i.step.clone(),
-            i.error
-                .clone()
-                .unwrap_or_default()
-                .chars()
-                .take(60)
-                .collect(),
-        ]);
-    }
-    print!("{}", t.render());
-    let mut c = Table::new(&["workflow", "status", "count"]);
-    for (w, s, e, n) in counts {
-        c.row(vec![
-            w,
-            e.map(|e| format!("ended: {e}")).unwrap_or(s),
-            n.to_string(),
-        ]);
-    }
-    print!("{}", c.render());
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn summary(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    let v = tx.effects_summary().await?;
-    tx.rollback().await?;
-    if json {
-        print_json(&v);
-        return Ok(ExitCode::SUCCESS);
-    }
-    for (section, entries) in v.as_object().into_iter().flatten() {
-        let mut t = Table::new(&[section.as_str(), ""]);
-        for (k, n) in entries.as_object().into_iter().flatten() {
-            t.row(vec![k.clone(), n.to_string()]);
-        }
-        print!("{}", t.render());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    let open = tx.list_tasks("open").await?;
-    let mut rows = Vec::new();
-    for t in &open {
-        let key = tx
-            .load_instance(&t.instance_id)
-            .await?
-            .map(|i| i.business_key)
-            .unwrap_or_default();
-        rows.push((t.clone(), key));
-    }
-    tx.rollback().await?;
-    if json {
-        print_json(&json!(
-            rows.iter()
-                .map(|(t, k)| json!({ "task": t, "key": k }))
-                .collect::<Vec<_>>()
-        ));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut t = Table::new(&["task", "order", "step", "role", "created", "due"]);
-    for (task, key) in rows {
-        t.row(vec![
-            task.id.to_string(),
-            key,
-            task.step,
-            task.role,
-            ms_text(task.created_at),
-            task.due_at.map(ms_text).unwrap_or_default(),
-        ]);
-    }
-    print!("{}", t.render());
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn decide(
