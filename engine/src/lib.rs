@@ -7,6 +7,7 @@ pub mod channels;
 pub mod clock;
 pub mod company;
 pub mod config;
+pub mod api;
 pub mod masterdata;
 pub mod model;
 pub mod queue;

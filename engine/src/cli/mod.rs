@@ -5,6 +5,8 @@ pub mod bench;
 mod demo;
 pub mod edi;
 mod recon;
+mod audit;
+pub mod users;
 mod sales;
 mod table;
 
@@ -76,6 +78,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             workers,
             exit_when_idle,
             no_reload,
+            listen,
         } => {
             let opts = RunOptions {
                 workers: workers.unwrap_or(cfg.workers),
@@ -89,7 +92,18 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 Ok(l) => l,
                 Err(e) => return fail(e),
             };
-            match ordo::runtime::run(engine.clone(), opts).await {
+            let server =
+                match ordo::api::server::start(engine.clone(), cfg.http.as_ref(), listen.as_deref())
+                    .await
+                {
+                    Ok(s) => s,
+                    Err(e) => return fail(e),
+                };
+            let ran = ordo::runtime::run(engine.clone(), opts).await;
+            if let Some(s) = server {
+                s.stop().await;
+            }
+            match ran {
                 Ok(n) => {
                     tracing::info!(steps = n, "stopped");
                     Ok(ExitCode::SUCCESS)
@@ -104,23 +118,15 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             limit,
             history,
         } => instances(engine, status.as_deref(), limit, history, json).await,
-        Command::Retry { instance } => {
-            let mut tx = match engine.store.begin().await {
-                Ok(t) => t,
-                Err(e) => return fail(e),
-            };
-            match engine.retry_instance(tx.as_mut(), &instance).await {
-                Ok(inst) => commit_and_publish(engine, tx).await.map(|_| {
-                    println!("instance {} resumes at step '{}'", inst.id, inst.step);
-                    ExitCode::SUCCESS
-                }),
-                Err(e) => Err(e),
-            }
-        }
+        Command::Retry { instance } => users::retry(engine, &instance).await,
         Command::Tasks => tasks(engine, json).await,
         Command::Summary => summary(engine, json).await,
-        Command::Approve { task, note } => decide(engine, task, "approved", note.as_deref()).await,
-        Command::Reject { task, reason } => decide(engine, task, "rejected", Some(&reason)).await,
+        Command::Approve { task, note } => {
+            users::decide(engine, task, "approved", note.as_deref()).await
+        }
+        Command::Reject { task, reason } => {
+            users::decide(engine, task, "rejected", Some(&reason)).await
+        }
         Command::Event {
             name,
             key,
@@ -178,6 +184,13 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }
         Command::Clock { command } => clock(engine, command).await,
+        Command::Users { command } => users::run(engine, command, json).await,
+        Command::Audit {
+            since,
+            who,
+            order,
+            limit,
+        } => audit::run(engine, since, who, order, limit, json).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
         Command::Check
         | Command::Rules { .. }
@@ -614,19 +627,6 @@ async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError
         ]);
     }
     print!("{}", t.render());
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn decide(
-    engine: &Arc<Engine>,
-    task: i64,
-    outcome: &str,
-    note: Option<&str>,
-) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    engine.decide_task(tx.as_mut(), task, outcome, note).await?;
-    commit_and_publish(engine, tx).await?;
-    println!("task {task}: {outcome}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,7 @@
 
 mod common;
 pub mod postgres;
+pub mod service;
 pub mod sqlite;
 
 use crate::model::{
@@ -169,9 +170,11 @@ pub struct Savepoint {
     pub(crate) depth: usize,
 }
 
-/// One store transaction. Dropping it without `commit` rolls back.
+/// One store transaction. Dropping it without `commit` rolls back. The service surface's
+/// tables (users, idempotency keys, audit) are reached through the supertrait
+/// [`service::ServiceTx`].
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: service::ServiceTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;
     async fn savepoint(&mut self) -> Result<Savepoint>;

@@ -71,6 +71,7 @@ async fn queued_count(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Re
 }
 
 super::common::impl_store_tx!(PgTx, sqlx::Postgres);
+super::service::impl_service_tx!(PgTx, sqlx::Postgres);
 
 #[derive(Clone)]
 pub struct PgStore {

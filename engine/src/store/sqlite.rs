@@ -80,6 +80,7 @@ async fn queued_count(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Resu
 }
 
 super::common::impl_store_tx!(SqliteTx, sqlx::Sqlite);
+super::service::impl_service_tx!(SqliteTx, sqlx::Sqlite);
 
 /// Durability setting for commits (`synchronous` pragma).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
