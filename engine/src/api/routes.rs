@@ -390,6 +390,26 @@ fn intake_location(err: &str, array: bool) -> Option<String> {
     })
 }
 
+/// The JSON Pointer of the first field of `input` that `known` (the same document as its type
+/// serializes it) does not have.
+fn unknown_field(input: &Value, known: &Value, at: String) -> Option<String> {
+    match (input, known) {
+        (Value::Object(i), Value::Object(k)) => i.iter().find_map(|(key, v)| {
+            let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+            match k.get(key) {
+                None => Some(here),
+                Some(kv) => unknown_field(v, kv, here),
+            }
+        }),
+        (Value::Array(i), Value::Array(k)) => i
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(n, (v, kv))| unknown_field(v, kv, format!("{at}/{n}"))),
+        _ => None,
+    }
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AcceptedOrder {
     pub order: String,
@@ -438,15 +458,27 @@ pub async fn submit_orders(
                 .at(format!("{}:{}", e.line(), e.column())),
         );
     }
-    let orders = crate::channels::orders::check_orders(&api.engine, "request", text).map_err(|errors| {
-        let array = trimmed.starts_with('[');
-        let location = errors.iter().find_map(|e| intake_location(e, array));
-        let mut err = ApiError::invalid(errors.join("\n"));
-        err.location = location;
-        err
-    })?;
     let a = api.clone();
+    let text = text.to_string();
+    // checked inside the effect, so a key reused with another body is 409 before anything
     effect(&api, key, work!(|tx| {
+        let orders = crate::channels::orders::check_orders(&a.engine, "request", &text).map_err(|errors| {
+            let array = text.trim_start().starts_with('[');
+            let location = errors.iter().find_map(|e| intake_location(e, array));
+            let mut err = ApiError::invalid(errors.join("\n"));
+            err.location = location;
+            err
+        })?;
+        // The order format ignores fields it does not know; the API refuses them, so a
+        // misspelt field is not silently dropped. Known = what the decoded order serializes.
+        let array = text.trim_start().starts_with('[');
+        for (i, (o, raw)) in orders.iter().enumerate() {
+            let known = serde_json::to_value(o).unwrap_or_default();
+            if let Some(at) = unknown_field(raw, &known, String::new()) {
+                let at = if array { format!("/{i}{at}") } else { at };
+                return Err(ApiError::invalid(format!("order #{}: unknown field at {at}", i + 1)).at(at));
+            }
+        }
         let done = crate::channels::orders::intake_orders_in(&a.engine, tx.as_mut(), "request", &orders).await?;
         let now = a.engine.clock.now_ms();
         for (order, instances) in &done.accepted {
