@@ -452,7 +452,8 @@ pub async fn submit_orders(
         .at("1:1"));
     }
     // JSON syntax first (400), so content checks (422) see a well-formed body.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+    // (IgnoredAny would skip the nesting limit: parsed as a value, too deep is malformed.)
+    if let Err(e) = serde_json::from_str::<Value>(text) {
         return Err(
             ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}"))
                 .at(format!("{}:{}", e.line(), e.column())),
