@@ -536,3 +536,58 @@ both!(cli_decisions_follow_the_os_users_roles, |p: &Project| {
     let out = p.cmd(&["users", "list"]).env("USER", "carol").output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 });
+
+/// `http.tls` serves HTTPS (rustls) and nothing in plain text; a certificate that does not load,
+/// or a port that is taken, stops `ordo run` at start with the reason.
+#[test]
+fn tls_and_start_failures() {
+    let p = Project::embedded("api_tls");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let cfg = std::fs::read_to_string(p.path("config/ordo.yaml")).unwrap();
+    p.write(
+        "config/ordo.yaml",
+        &format!(
+            "{cfg}http: {{ tls: {{ cert: \"{}\", key: \"{}\" }} }}\n",
+            fixtures.join("cert.pem").display(),
+            fixtures.join("key.pem").display()
+        ),
+    );
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _run = Running(p.spawn_run(&["--listen", &addr]));
+    let https = Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    wait_until(60, "HTTPS /healthz", || {
+        https
+            .get(format!("https://{addr}/healthz"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+    });
+    let plain = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    assert!(
+        plain
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .is_err_and(|_| true)
+            || plain
+                .get(format!("http://{addr}/healthz"))
+                .send()
+                .is_ok_and(|r| r.status() != 200),
+        "no plain HTTP on a TLS port"
+    );
+
+    // The same port for another store: taken.
+    let q = Project::embedded("api_tls_bad");
+    let (code, _, err) = q.run_cmd(&["run", "--listen", &addr, "--exit-when-idle"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&format!("http.listen {addr}")), "{err}");
+
+    // A certificate that does not load.
+    let cfg = std::fs::read_to_string(q.path("config/ordo.yaml")).unwrap();
+    q.write("config/ordo.yaml", &format!("{cfg}http: {{ tls: {{ cert: nope.pem, key: nope.pem }} }}\n"));
+    let (code, _, err) = q.run_cmd(&["run", "--listen", "127.0.0.1:0", "--exit-when-idle"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("http.tls.cert nope.pem"), "{err}");
+}
