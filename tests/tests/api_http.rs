@@ -591,3 +591,33 @@ fn tls_and_start_failures() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("http.tls.cert nope.pem"), "{err}");
 }
+
+/// The store lost while `ordo run` serves the API: requests are `503 unavailable` (and
+/// `/readyz` says why) instead of hanging or failing otherwise, and the API answers again once
+/// PostgreSQL is back, without a restart.
+#[test]
+fn store_lost_is_503_then_recovers() {
+    let Some(p) = Project::cluster("api_503") else {
+        return;
+    };
+    let pg = ordo_tests::Proxy::start("127.0.0.1:5432");
+    p.set_cluster_urls(
+        &format!("postgres://postgres@127.0.0.1:{}/test", pg.port),
+        ordo_tests::AMQP_URL,
+        "connect_retry_secs: 20\n",
+    );
+    let t = p.json(&["users", "add", "view", "--role", "viewer"]);
+    let token = t["token"].as_str().unwrap().to_string();
+    let s = start(&p);
+    assert_eq!(s.get("/api/v1/orders", &token).0, 200);
+    pg.cut();
+    let (code, v) = s.get("/api/v1/orders", &token);
+    assert_eq!((code, code_of(&v)), (503, "unavailable".to_string()), "{v}");
+    let (code, v) = parse(s.req("GET", "/readyz", None).send().unwrap());
+    assert_eq!((code, code_of(&v)), (503, "unavailable".to_string()), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("store"), "{v}");
+    pg.restore();
+    wait_until(60, "the API answers again", || {
+        s.get("/api/v1/orders", &token).0 == 200
+    });
+}
