@@ -2,12 +2,12 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the code map and the invariants.
 
+pub mod api;
 pub mod app;
 pub mod channels;
 pub mod clock;
 pub mod company;
 pub mod config;
-pub mod api;
 pub mod masterdata;
 pub mod model;
 pub mod queue;

@@ -43,7 +43,12 @@ fn start(p: &Project) -> Server {
 }
 
 impl Server {
-    fn req(&self, method: &str, path: &str, token: Option<&str>) -> reqwest::blocking::RequestBuilder {
+    fn req(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::blocking::RequestBuilder {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut r = self.http.request(m, format!("{}{path}", self.base));
         if let Some(t) = token {
@@ -81,7 +86,10 @@ fn code(v: &Value) -> &str {
         "error shape: {v}"
     );
     assert!(
-        !e["message"].as_str().unwrap_or_default().contains("panicked"),
+        !e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("panicked"),
         "{v}"
     );
     e["code"].as_str().unwrap_or_default()
@@ -200,17 +208,27 @@ both!(order_to_cash_through_the_api, |p: &Project| {
         v["instances"][0]["open_task"]["role"] == "sales-manager"
     });
     let (_, v) = s.get("/api/v1/orders/API-BOLT-1", &t["view"]);
-    let task = v["instances"][0]["open_task"]["id"].as_i64().expect("task id");
+    let task = v["instances"][0]["open_task"]["id"]
+        .as_i64()
+        .expect("task id");
 
     // The task list shows what the caller may decide; a wrong role is refused.
     let (_, mine) = s.get("/api/v1/tasks", &t["mgr"]);
     assert!(
-        mine["tasks"].as_array().unwrap().iter().any(|x| x["task"]["id"] == task),
+        mine["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["task"]["id"] == task),
         "{mine}"
     );
     let (_, theirs) = s.get("/api/v1/tasks", &t["sally"]);
     assert_eq!(theirs["tasks"], json!([]), "{theirs}");
-    let (code, v) = s.post(&format!("/api/v1/tasks/{task}/approve"), &t["sally"], &json!({}));
+    let (code, v) = s.post(
+        &format!("/api/v1/tasks/{task}/approve"),
+        &t["sally"],
+        &json!({}),
+    );
     assert_eq!((code, code_of(&v)), (403, "forbidden".to_string()), "{v}");
     let (code, v) = s.post(
         &format!("/api/v1/tasks/{task}/approve"),
@@ -219,7 +237,11 @@ both!(order_to_cash_through_the_api, |p: &Project| {
     );
     assert_eq!(code, 200, "{v}");
     // Decided once: a second decision is a conflict.
-    let (code, v) = s.post(&format!("/api/v1/tasks/{task}/reject"), &t["mgr"], &json!({ "note": "x" }));
+    let (code, v) = s.post(
+        &format!("/api/v1/tasks/{task}/reject"),
+        &t["mgr"],
+        &json!({ "note": "x" }),
+    );
     assert_eq!((code, code_of(&v)), (409, "conflict".to_string()), "{v}");
     wait_until(60, "API-BOLT-1 completes after the approval", || {
         state(&s, &t["view"], "API-BOLT-1") == "completed"
@@ -232,13 +254,20 @@ both!(order_to_cash_through_the_api, |p: &Project| {
     let (code, inv) = s.get(&format!("/api/v1/invoices/{number}"), &t["fin"]);
     assert_eq!(code, 200, "{inv}");
     let html = s
-        .req("GET", &format!("/api/v1/invoices/{number}"), Some(&t["fin"]))
+        .req(
+            "GET",
+            &format!("/api/v1/invoices/{number}"),
+            Some(&t["fin"]),
+        )
         .header("Accept", "text/html")
         .send()
         .unwrap()
         .text()
         .unwrap();
-    assert!(html.contains("<html") || html.contains("<!DOCTYPE"), "{html}");
+    assert!(
+        html.contains("<html") || html.contains("<!DOCTYPE"),
+        "{html}"
+    );
 
     // Paid through a statement posted to the bank route (finance), matched by
     // reconciliation: the invoice ends paid.
@@ -249,7 +278,11 @@ both!(order_to_cash_through_the_api, |p: &Project| {
     };
     let stmt = statement("API-STMT-1", &amount, &number);
     let r = s
-        .req("POST", "/api/v1/banks/main-eur/statements?name=stmt-1.xml", Some(&t["fin"]))
+        .req(
+            "POST",
+            "/api/v1/banks/main-eur/statements?name=stmt-1.xml",
+            Some(&t["fin"]),
+        )
         .body(stmt.clone())
         .send()
         .unwrap();
@@ -258,10 +291,14 @@ both!(order_to_cash_through_the_api, |p: &Project| {
     assert_eq!(v["outcome"], "imported", "{v}");
     // The same statement again is a duplicate, booked nothing.
     let (code, v) = parse(
-        s.req("POST", "/api/v1/banks/main-eur/statements?name=stmt-1b.xml", Some(&t["fin"]))
-            .body(stmt)
-            .send()
-            .unwrap(),
+        s.req(
+            "POST",
+            "/api/v1/banks/main-eur/statements?name=stmt-1b.xml",
+            Some(&t["fin"]),
+        )
+        .body(stmt)
+        .send()
+        .unwrap(),
     );
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["outcome"], "duplicate", "{v}");
@@ -282,7 +319,10 @@ both!(order_to_cash_through_the_api, |p: &Project| {
     assert_eq!(approved["via"], "api");
     assert_eq!(approved["before"]["status"], "open");
     assert_eq!(approved["after"]["note"], "good customer");
-    assert!(recs.iter().any(|r| r["action"] == "order.submitted" && r["actor"] == "user:integ"));
+    assert!(
+        recs.iter()
+            .any(|r| r["action"] == "order.submitted" && r["actor"] == "user:integ")
+    );
     let cli = p.json(&["audit", "--order", "API-BOLT-1", "--who", "mgr"]);
     assert_eq!(cli.as_array().map(Vec::len), Some(1), "{cli}");
 });
@@ -349,7 +389,11 @@ both!(roles_keys_and_errors, |p: &Project| {
                 };
             }
             let (code, v) = parse(r.send().unwrap());
-            assert_eq!((code, code_of(&v)), (401, "unauthenticated".to_string()), "{m} {path} {token:?}: {v}");
+            assert_eq!(
+                (code, code_of(&v)),
+                (401, "unauthenticated".to_string()),
+                "{m} {path} {token:?}: {v}"
+            );
         }
     }
     // 403: each route class refuses a role it does not name.
@@ -365,7 +409,11 @@ both!(roles_keys_and_errors, |p: &Project| {
         ("GET", "/api/v1/audit", "sally"),
     ] {
         let (code, v) = parse(s.req(m, path, Some(&t[who])).body("{}").send().unwrap());
-        assert_eq!((code, code_of(&v)), (403, "forbidden".to_string()), "{m} {path} as {who}: {v}");
+        assert_eq!(
+            (code, code_of(&v)),
+            (403, "forbidden".to_string()),
+            "{m} {path} as {who}: {v}"
+        );
     }
 
     // Idempotency: the same key and body answer the first response and book nothing new;
@@ -383,51 +431,111 @@ both!(roles_keys_and_errors, |p: &Project| {
     let first = first.text().unwrap();
     let again = send("k-1", &one);
     assert_eq!(again.status(), 201);
-    assert_eq!(again.headers().get("idempotent-replayed").map(|h| h.to_str().unwrap()), Some("true"));
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .map(|h| h.to_str().unwrap()),
+        Some("true")
+    );
     assert_eq!(again.text().unwrap(), first);
     let (code, v) = parse(send("k-1", &json!(order("KEY-2", "C-CORA", "BOLT-M8", 1))));
     assert_eq!((code, code_of(&v)), (409, "conflict".to_string()), "{v}");
     let (code, v) = s.get("/api/v1/orders?customer=C-CORA", &t["view"]);
     assert_eq!(code, 200);
-    assert_eq!(v["orders"].as_array().map(Vec::len), Some(1), "one order booked: {v}");
+    assert_eq!(
+        v["orders"].as_array().map(Vec::len),
+        Some(1),
+        "one order booked: {v}"
+    );
     // Without a key, the same PO again is a duplicate (409), not a second order.
     let (code, v) = s.post("/api/v1/orders", &t["sally"], &one);
     assert_eq!((code, code_of(&v)), (409, "conflict".to_string()), "{v}");
 
     // Paging: an opaque cursor walks every order once.
     for i in 0..5 {
-        let (code, v) = s.post("/api/v1/orders", &t["sally"], &order(&format!("PAGE-{i}"), "C-ACME", "WID-100", 1));
+        let (code, v) = s.post(
+            "/api/v1/orders",
+            &t["sally"],
+            &order(&format!("PAGE-{i}"), "C-ACME", "WID-100", 1),
+        );
         assert_eq!(code, 201, "{v}");
     }
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let path = format!("/api/v1/orders?customer=C-ACME&limit=2{}", if cursor.is_empty() { String::new() } else { format!("&cursor={cursor}") });
+        let path = format!(
+            "/api/v1/orders?customer=C-ACME&limit=2{}",
+            if cursor.is_empty() {
+                String::new()
+            } else {
+                format!("&cursor={cursor}")
+            }
+        );
         let (code, v) = s.get(&path, &t["view"]);
         assert_eq!(code, 200, "{v}");
-        seen.extend(v["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()));
+        seen.extend(
+            v["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string()),
+        );
         match v["next"].as_str() {
             Some(n) => cursor = n.to_string(),
             None => break,
         }
     }
-    assert_eq!(seen, (0..5).map(|i| format!("PAGE-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        (0..5).map(|i| format!("PAGE-{i}")).collect::<Vec<_>>()
+    );
 
     // Error codes, each in the one shape.
-    let raw = |m: &str, path: &str, body: &str| parse(s.req(m, path, Some(&t["admin"])).body(body.to_string()).send().unwrap());
+    let raw = |m: &str, path: &str, body: &str| {
+        parse(
+            s.req(m, path, Some(&t["admin"]))
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+    };
     let (code, v) = raw("POST", "/api/v1/orders", "[{\"id\": ");
-    assert_eq!((code, code_of(&v)), (400, "malformed_json".to_string()), "{v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (400, "malformed_json".to_string()),
+        "{v}"
+    );
     assert_eq!(v["error"]["location"], "1:8", "{v}");
     let deep = format!("{}{}", "[".repeat(1500), "]".repeat(1500));
     let (code, v) = raw("POST", "/api/v1/orders", &deep);
-    assert_eq!((code, code_of(&v)), (400, "malformed_json".to_string()), "deeply nested: {v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (400, "malformed_json".to_string()),
+        "deeply nested: {v}"
+    );
     let mut bad = order("BAD-1", "C-CORA", "BOLT-M8", 1);
     bad["lines"][0]["colour"] = json!("red");
-    let (code, v) = raw("POST", "/api/v1/orders", &json!([order("OK-1", "C-CORA", "BOLT-M8", 1), bad]).to_string());
-    assert_eq!((code, code_of(&v)), (422, "invalid".to_string()), "unknown field: {v}");
+    let (code, v) = raw(
+        "POST",
+        "/api/v1/orders",
+        &json!([order("OK-1", "C-CORA", "BOLT-M8", 1), bad]).to_string(),
+    );
+    assert_eq!(
+        (code, code_of(&v)),
+        (422, "invalid".to_string()),
+        "unknown field: {v}"
+    );
     assert_eq!(v["error"]["location"], "/1/lines/0/colour", "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("colour"), "{v}");
-    let (code, v) = raw("POST", "/api/v1/events", "{\"name\": \"x\", \"key\": \"k\", \"extra\": 1}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("colour"),
+        "{v}"
+    );
+    let (code, v) = raw(
+        "POST",
+        "/api/v1/events",
+        "{\"name\": \"x\", \"key\": \"k\", \"extra\": 1}",
+    );
     assert_eq!((code, code_of(&v)), (422, "invalid".to_string()), "{v}");
     let (code, v) = raw("POST", "/api/v1/events", "{\"name\": 5, \"key\": \"k\"}");
     assert_eq!((code, code_of(&v)), (422, "invalid".to_string()), "{v}");
@@ -437,13 +545,25 @@ both!(roles_keys_and_errors, |p: &Project| {
     let (code, v) = raw("GET", "/api/v1/nothing-here", "");
     assert_eq!((code, code_of(&v)), (404, "not_found".to_string()), "{v}");
     let (code, v) = raw("DELETE", "/api/v1/orders", "");
-    assert_eq!((code, code_of(&v)), (405, "method_not_allowed".to_string()), "{v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (405, "method_not_allowed".to_string()),
+        "{v}"
+    );
     let (code, v) = raw("GET", "/api/v1/orders?limit=0", "");
     assert_eq!((code, code_of(&v)), (400, "bad_request".to_string()), "{v}");
     let (code, v) = raw("GET", "/api/v1/orders?bogus=1", "");
-    assert_eq!((code, code_of(&v)), (400, "bad_request".to_string()), "unknown query parameter: {v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (400, "bad_request".to_string()),
+        "unknown query parameter: {v}"
+    );
     let (code, v) = raw("POST", "/api/v1/orders", &"x".repeat(5000));
-    assert_eq!((code, code_of(&v)), (413, "payload_too_large".to_string()), "{v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (413, "payload_too_large".to_string()),
+        "{v}"
+    );
     let (code, v) = raw("POST", "/api/v1/partners/NOBODY/files", "ISA*");
     assert_eq!((code, code_of(&v)), (404, "not_found".to_string()), "{v}");
     let (code, v) = raw("POST", "/api/v1/instances/NOPE/retry", "");
@@ -469,13 +589,20 @@ both!(roles_keys_and_errors, |p: &Project| {
     let started = std::time::Instant::now();
     let mut buf = Vec::new();
     let _ = c.read_to_end(&mut buf);
-    assert!(started.elapsed() < Duration::from_secs(15), "header timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "header timeout"
+    );
 
     // A disabled user's token is refused from then on.
     assert_eq!(s.get("/api/v1/orders", &t["view"]).0, 200);
     p.ok(&["users", "disable", "view"]);
     let (code, v) = s.get("/api/v1/orders", &t["view"]);
-    assert_eq!((code, code_of(&v)), (401, "unauthenticated".to_string()), "{v}");
+    assert_eq!(
+        (code, code_of(&v)),
+        (401, "unauthenticated".to_string()),
+        "{v}"
+    );
     // A rotated token replaces the old one.
     let rotated = p.json(&["users", "rotate", "sally"]);
     let new = rotated["token"].as_str().unwrap();
@@ -485,15 +612,43 @@ both!(roles_keys_and_errors, |p: &Project| {
     // Service routes: readiness, metrics, the OpenAPI document.
     let (code, v) = parse(s.req("GET", "/readyz", None).send().unwrap());
     assert_eq!(code, 200, "{v}");
-    let metrics = s.req("GET", "/metrics", None).send().unwrap().text().unwrap();
-    for m in ["ordo_http_requests_total{", "ordo_instances{", "ordo_tasks_open ", "ordo_queue_depth ", "ordo_outbound_backlog "] {
+    let metrics = s
+        .req("GET", "/metrics", None)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for m in [
+        "ordo_http_requests_total{",
+        "ordo_instances{",
+        "ordo_tasks_open ",
+        "ordo_queue_depth ",
+        "ordo_outbound_backlog ",
+    ] {
         assert!(metrics.contains(m), "{m} in {metrics}");
     }
-    assert!(metrics.contains("route=\"/api/v1/orders\",status=\"201\""), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/api/v1/orders\",status=\"201\""),
+        "{metrics}"
+    );
     let (code, doc) = parse(s.req("GET", "/api/openapi.json", None).send().unwrap());
     assert_eq!(code, 200);
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3.1"), "{doc}");
-    for path in ["/api/v1/orders", "/api/v1/orders/{id}", "/api/v1/tasks/{id}/approve", "/api/v1/banks/{account}/statements", "/api/v1/audit", "/healthz", "/metrics"] {
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.1"),
+        "{doc}"
+    );
+    for path in [
+        "/api/v1/orders",
+        "/api/v1/orders/{id}",
+        "/api/v1/tasks/{id}/approve",
+        "/api/v1/banks/{account}/statements",
+        "/api/v1/audit",
+        "/healthz",
+        "/metrics",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} in the document");
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
@@ -501,7 +656,10 @@ both!(roles_keys_and_errors, |p: &Project| {
 
 both!(cli_decisions_follow_the_os_users_roles, |p: &Project| {
     setup(p);
-    let orders = json!([order("CLI-BOLT-1", "C-BOLT", "WID-100", 60), order("CLI-BOLT-2", "C-BOLT", "WID-100", 61)]);
+    let orders = json!([
+        order("CLI-BOLT-1", "C-BOLT", "WID-100", 60),
+        order("CLI-BOLT-2", "C-BOLT", "WID-100", 61)
+    ]);
     p.write("orders.json", &orders.to_string());
     p.ok(&["submit", "orders.json"]);
     p.run_idle();
@@ -509,12 +667,23 @@ both!(cli_decisions_follow_the_os_users_roles, |p: &Project| {
     let t2 = p.task_for("CLI-BOLT-2");
     // carol is registered as sales: her `ordo approve` is refused like her token would be.
     p.ok(&["users", "add", "carol", "--role", "sales"]);
-    let out = p.cmd(&["approve", &t1.to_string()]).env("USER", "carol").output().unwrap();
+    let out = p
+        .cmd(&["approve", &t1.to_string()])
+        .env("USER", "carol")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is for role 'sales-manager'"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is for role 'sales-manager'"),
+        "{out:?}"
+    );
     // dave holds sales-manager: his decision goes through and is recorded as his, via the CLI.
     p.ok(&["users", "add", "dave", "--role", "sales-manager"]);
-    let out = p.cmd(&["reject", &t2.to_string(), "--reason", "over limit"]).env("USER", "dave").output().unwrap();
+    let out = p
+        .cmd(&["reject", &t2.to_string(), "--reason", "over limit"])
+        .env("USER", "dave")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     p.ok(&["approve", &t1.to_string()]);
     let audit = p.json(&["audit", "--order", "CLI-BOLT-2"]);
@@ -526,14 +695,28 @@ both!(cli_decisions_follow_the_os_users_roles, |p: &Project| {
     // Who added and disabled users is on record too.
     p.ok(&["users", "disable", "carol"]);
     let all = p.json(&["audit"]);
-    let actions: Vec<&str> = all.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    for a in ["user.added", "user.disabled", "task.rejected", "task.approved"] {
+    let actions: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "user.added",
+        "user.disabled",
+        "task.rejected",
+        "task.approved",
+    ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
     // A disabled OS user is refused outright.
     let out = p.cmd(&["tasks"]).env("USER", "carol").output().unwrap();
     assert!(out.status.success(), "reading is not a decision");
-    let out = p.cmd(&["users", "list"]).env("USER", "carol").output().unwrap();
+    let out = p
+        .cmd(&["users", "list"])
+        .env("USER", "carol")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 });
 
@@ -565,7 +748,10 @@ fn tls_and_start_failures() {
             .send()
             .is_ok_and(|r| r.status() == 200)
     });
-    let plain = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let plain = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     assert!(
         plain
             .get(format!("http://{addr}/healthz"))
@@ -586,7 +772,10 @@ fn tls_and_start_failures() {
 
     // A certificate that does not load.
     let cfg = std::fs::read_to_string(q.path("config/ordo.yaml")).unwrap();
-    q.write("config/ordo.yaml", &format!("{cfg}http: {{ tls: {{ cert: nope.pem, key: nope.pem }} }}\n"));
+    q.write(
+        "config/ordo.yaml",
+        &format!("{cfg}http: {{ tls: {{ cert: nope.pem, key: nope.pem }} }}\n"),
+    );
     let (code, _, err) = q.run_cmd(&["run", "--listen", "127.0.0.1:0", "--exit-when-idle"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("http.tls.cert nope.pem"), "{err}");
@@ -615,7 +804,10 @@ fn store_lost_is_503_then_recovers() {
     assert_eq!((code, code_of(&v)), (503, "unavailable".to_string()), "{v}");
     let (code, v) = parse(s.req("GET", "/readyz", None).send().unwrap());
     assert_eq!((code, code_of(&v)), (503, "unavailable".to_string()), "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("store"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().starts_with("store"),
+        "{v}"
+    );
     pg.restore();
     wait_until(60, "the API answers again", || {
         s.get("/api/v1/orders", &token).0 == 200

@@ -149,7 +149,9 @@ impl TokenCache {
     /// malformed token.
     pub fn token_id(token: Option<&str>) -> Result<&str, Refusal> {
         let token = token.ok_or(Refusal::Missing)?;
-        split_token(token).map(|(id, _)| id).ok_or(Refusal::Malformed)
+        split_token(token)
+            .map(|(id, _)| id)
+            .ok_or(Refusal::Malformed)
     }
 
     /// Checks `token` against `user`, the row its token id found (looked up outside, so no
@@ -219,9 +221,7 @@ pub async fn local_actor(tx: &mut dyn Tx) -> Result<Actor, String> {
     let name = os_user();
     let user = tx.user_get(&name).await.map_err(|e| e.to_string())?;
     match user {
-        Some(u) if u.disabled => Err(format!(
-            "OS user '{name}' is a disabled ordo user: refused"
-        )),
+        Some(u) if u.disabled => Err(format!("OS user '{name}' is a disabled ordo user: refused")),
         Some(u) => Ok(Actor {
             id: format!("os:{name}"),
             via: "cli",

@@ -31,7 +31,9 @@ impl Key {
         let key = h
             .to_str()
             .ok()
-            .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
+            .filter(|k| {
+                !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b))
+            })
             .ok_or_else(|| {
                 ApiError::new(
                     Code::BadRequest,

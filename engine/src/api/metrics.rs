@@ -24,7 +24,9 @@ impl Metrics {
 
     pub fn render_requests(&self, out: &mut String) {
         let m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        out.push_str("# HELP ordo_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP ordo_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE ordo_http_requests_total counter\n");
         for ((method, route, status), n) in m.iter() {
             let _ = writeln!(

@@ -83,7 +83,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(Code::MethodNotAllowed, "this route does not take that method")
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take that method",
+    )
 }
 
 // -- who is calling ---------------------------------------------------------------------------
@@ -144,8 +147,11 @@ fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
 /// not fit `T` (an unknown field, a wrong type; located by a JSON Pointer).
 fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}"))
-            .at(format!("{}:{}", e.line(), e.column()))
+        ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
+            "{}:{}",
+            e.line(),
+            e.column()
+        ))
     })?;
     serde_path_to_error::deserialize::<_, T>(&v).map_err(|e| {
         let pointer = pointer_of(&e.path().to_string());
@@ -178,7 +184,10 @@ fn pointer_of(path: &str) -> String {
 fn json_response(status: StatusCode, text: String) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         text,
     )
         .into_response()
@@ -189,11 +198,10 @@ fn json_response(status: StatusCode, text: String) -> Response {
 /// together (an error rolls everything back, key included).
 async fn effect<F>(api: &Arc<Api>, key: Option<Key>, work: F) -> ApiResult<Response>
 where
-    F: FnOnce(Box<dyn Tx>) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = (Box<dyn Tx>, ApiResult<(StatusCode, Value)>)>
-                + Send,
-        >,
+    F: FnOnce(
+        Box<dyn Tx>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = (Box<dyn Tx>, ApiResult<(StatusCode, Value)>)> + Send>,
     >,
 {
     let engine = &api.engine;
@@ -331,18 +339,53 @@ pub async fn metrics(State(api): St) -> ApiResult<Response> {
             )
         })
         .collect();
-    gauge(&mut out, "ordo_instances", "Instances by workflow and state.", &by_state);
+    gauge(
+        &mut out,
+        "ordo_instances",
+        "Instances by workflow and state.",
+        &by_state,
+    );
     let failed: i64 = counts
         .iter()
         .filter(|(_, s, _, _)| s == crate::model::status::FAILED)
         .map(|(_, _, _, n)| n)
         .sum();
-    gauge(&mut out, "ordo_instances_failed", "Failed instances.", &[(String::new(), failed)]);
-    gauge(&mut out, "ordo_queue_depth", "Step messages not yet consumed.", &[(String::new(), queued)]);
-    gauge(&mut out, "ordo_tasks_open", "Open human tasks.", &[(String::new(), open_tasks)]);
-    gauge(&mut out, "ordo_outbound_backlog", "Outbound messages not yet delivered.", &[(String::new(), outbound)]);
-    gauge(&mut out, "ordo_recon_exception_documents", "Reconciliation exceptions recorded.", &[(String::new(), exceptions)]);
-    gauge(&mut out, "ordo_edi_files", "Partner files recorded.", &[(String::new(), quarantined)]);
+    gauge(
+        &mut out,
+        "ordo_instances_failed",
+        "Failed instances.",
+        &[(String::new(), failed)],
+    );
+    gauge(
+        &mut out,
+        "ordo_queue_depth",
+        "Step messages not yet consumed.",
+        &[(String::new(), queued)],
+    );
+    gauge(
+        &mut out,
+        "ordo_tasks_open",
+        "Open human tasks.",
+        &[(String::new(), open_tasks)],
+    );
+    gauge(
+        &mut out,
+        "ordo_outbound_backlog",
+        "Outbound messages not yet delivered.",
+        &[(String::new(), outbound)],
+    );
+    gauge(
+        &mut out,
+        "ordo_recon_exception_documents",
+        "Reconciliation exceptions recorded.",
+        &[(String::new(), exceptions)],
+    );
+    gauge(
+        &mut out,
+        "ordo_edi_files",
+        "Partner files recorded.",
+        &[(String::new(), quarantined)],
+    );
     api.metrics.render_requests(&mut out);
     Ok((
         [(
@@ -455,51 +498,82 @@ pub async fn submit_orders(
     // (IgnoredAny would skip the nesting limit: parsed as a value, too deep is malformed.)
     if let Err(e) = serde_json::from_str::<Value>(text) {
         return Err(
-            ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}"))
-                .at(format!("{}:{}", e.line(), e.column())),
+            ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
+                "{}:{}",
+                e.line(),
+                e.column()
+            )),
         );
     }
     let a = api.clone();
     let text = text.to_string();
     // checked inside the effect, so a key reused with another body is 409 before anything
-    effect(&api, key, work!(|tx| {
-        let orders = crate::channels::orders::check_orders(&a.engine, "request", &text).map_err(|errors| {
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let orders = crate::channels::orders::check_orders(&a.engine, "request", &text)
+                .map_err(|errors| {
+                    let array = text.trim_start().starts_with('[');
+                    let location = errors.iter().find_map(|e| intake_location(e, array));
+                    let mut err = ApiError::invalid(errors.join("\n"));
+                    err.location = location;
+                    err
+                })?;
+            // The order format ignores fields it does not know; the API refuses them, so a
+            // misspelt field is not silently dropped. Known = what the decoded order serializes.
             let array = text.trim_start().starts_with('[');
-            let location = errors.iter().find_map(|e| intake_location(e, array));
-            let mut err = ApiError::invalid(errors.join("\n"));
-            err.location = location;
-            err
-        })?;
-        // The order format ignores fields it does not know; the API refuses them, so a
-        // misspelt field is not silently dropped. Known = what the decoded order serializes.
-        let array = text.trim_start().starts_with('[');
-        for (i, (o, raw)) in orders.iter().enumerate() {
-            let known = serde_json::to_value(o).unwrap_or_default();
-            if let Some(at) = unknown_field(raw, &known, String::new()) {
-                let at = if array { format!("/{i}{at}") } else { at };
-                return Err(ApiError::invalid(format!("order #{}: unknown field at {at}", i + 1)).at(at));
+            for (i, (o, raw)) in orders.iter().enumerate() {
+                let known = serde_json::to_value(o).unwrap_or_default();
+                if let Some(at) = unknown_field(raw, &known, String::new()) {
+                    let at = if array { format!("/{i}{at}") } else { at };
+                    return Err(ApiError::invalid(format!(
+                        "order #{}: unknown field at {at}",
+                        i + 1
+                    ))
+                    .at(at));
+                }
             }
-        }
-        let done = crate::channels::orders::intake_orders_in(&a.engine, tx.as_mut(), "request", &orders).await?;
-        let now = a.engine.clock.now_ms();
-        for (order, instances) in &done.accepted {
-            audit::record(tx.as_mut(), &caller, now, Change {
-                action: "order.submitted",
-                subject: format!("order/{order}"),
-                order_id: Some(order.clone()),
-                before: None,
-                after: Some(json!({ "instances": instances })),
-            }).await?;
-        }
-        if done.accepted.is_empty() {
-            return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
-        }
-        let resp = IntakeResponse {
-            accepted: done.accepted.into_iter().map(|(order, instances)| AcceptedOrder { order, instances }).collect(),
-            duplicates: done.duplicates,
-        };
-        Ok((StatusCode::CREATED, serde_json::to_value(resp).unwrap_or_default()))
-    }))
+            let done = crate::channels::orders::intake_orders_in(
+                &a.engine,
+                tx.as_mut(),
+                "request",
+                &orders,
+            )
+            .await?;
+            let now = a.engine.clock.now_ms();
+            for (order, instances) in &done.accepted {
+                audit::record(
+                    tx.as_mut(),
+                    &caller,
+                    now,
+                    Change {
+                        action: "order.submitted",
+                        subject: format!("order/{order}"),
+                        order_id: Some(order.clone()),
+                        before: None,
+                        after: Some(json!({ "instances": instances })),
+                    },
+                )
+                .await?;
+            }
+            if done.accepted.is_empty() {
+                return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
+            }
+            let resp = IntakeResponse {
+                accepted: done
+                    .accepted
+                    .into_iter()
+                    .map(|(order, instances)| AcceptedOrder { order, instances })
+                    .collect(),
+                duplicates: done.duplicates,
+            };
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(resp).unwrap_or_default(),
+            ))
+        }),
+    )
     .await
 }
 
@@ -520,7 +594,9 @@ pub struct OrderQuery {
     limit: Option<i64>,
 }
 
-fn query<T: DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
+fn query<T: DeserializeOwned>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<T> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()).at("query"))
 }
@@ -548,7 +624,9 @@ fn decode_cursor(c: &str) -> ApiResult<String> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .filter(|s| s.len() <= 512)
-        .ok_or_else(|| ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor"))
+        .ok_or_else(|| {
+            ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor")
+        })
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -592,7 +670,10 @@ pub async fn list_orders(
         for (id, text) in rows {
             after = id.clone();
             let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if q.customer.as_deref().is_some_and(|c| doc["customer_id"] != c) {
+            if q.customer
+                .as_deref()
+                .is_some_and(|c| doc["customer_id"] != c)
+            {
                 continue;
             }
             let date = doc["order_date"]
@@ -609,7 +690,10 @@ pub async fn list_orders(
                 .into_iter()
                 .find(|i| i.business_key == id);
             let state = inst.as_ref().map(|i| i.status.clone());
-            if q.status.as_deref().is_some_and(|s| state.as_deref() != Some(s)) {
+            if q.status
+                .as_deref()
+                .is_some_and(|s| state.as_deref() != Some(s))
+            {
                 continue;
             }
             out.push(json!({
@@ -773,9 +857,9 @@ async fn decide_route(
     outcome: &'static str,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("no task '{}'", ordo_contract::excerpt(&id, 40))))?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::not_found(format!("no task '{}'", ordo_contract::excerpt(&id, 40)))
+    })?;
     let d: Decision = if body.is_empty() {
         Decision { note: None }
     } else {
@@ -796,10 +880,22 @@ async fn decide_route(
     let path = format!("/api/v1/tasks/{id}/{outcome}");
     let key = idem_key(&caller, &headers, "POST", &path, &body)?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let v = decide(&a.engine, tx.as_mut(), &caller, id, outcome, d.note.as_deref()).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let v = decide(
+                &a.engine,
+                tx.as_mut(),
+                &caller,
+                id,
+                outcome,
+                d.note.as_deref(),
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -854,7 +950,9 @@ pub async fn get_invoice(
     require(&caller, roles::READ)?;
     let mut tx = api.engine.store.begin().await?;
     let doc = tx.get_document("invoice", &number).await?;
-    let company = tx.get_document(crate::company::COMPANY_DOC.0, crate::company::COMPANY_DOC.1).await?;
+    let company = tx
+        .get_document(crate::company::COMPANY_DOC.0, crate::company::COMPANY_DOC.1)
+        .await?;
     tx.rollback().await?;
     let Some(doc) = doc else {
         return Err(ApiError::not_found(format!(
@@ -877,12 +975,18 @@ pub async fn get_invoice(
             })?;
         let text = ordo_sales::export::invoice_html(&doc, &company, None);
         return Ok((
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
             text,
         )
             .into_response());
     }
-    Ok(json_response(StatusCode::OK, ordo_sales::export::invoice_json(&doc)))
+    Ok(json_response(
+        StatusCode::OK,
+        ordo_sales::export::invoice_json(&doc),
+    ))
 }
 
 // -- reconciliation ---------------------------------------------------------------------------
@@ -965,28 +1069,48 @@ pub async fn match_exception(
     if req.invoices.is_empty() || req.invoices.len() > 1000 {
         return Err(ApiError::invalid("invoices: 1 to 1000").at("/invoices"));
     }
-    let key = idem_key(&caller, &headers, "POST", &format!("/api/v1/recon/exceptions/{id}/match"), &body)?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/recon/exceptions/{id}/match"),
+        &body,
+    )?;
     let lines: Vec<ordo_recon::ConfirmLine> = req
         .invoices
         .into_iter()
-        .map(|l| ordo_recon::ConfirmLine { invoice: l.invoice, amount: l.amount })
+        .map(|l| ordo_recon::ConfirmLine {
+            invoice: l.invoice,
+            amount: l.amount,
+        })
         .collect();
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let r = {
-            let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
-            ordo_recon::confirm_exception(&mut ctx, &id, &lines, req.learn, req.note.as_deref()).await
-        };
-        let v = recon_result(&a, tx.as_mut(), r).await?;
-        audit::record(tx.as_mut(), &caller, a.engine.clock.now_ms(), Change {
-            action: "recon.exception.matched",
-            subject: format!("bank_exception/{id}"),
-            order_id: None,
-            before: Some(json!({ "status": "open" })),
-            after: Some(v.clone()),
-        }).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let r = {
+                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
+                ordo_recon::confirm_exception(&mut ctx, &id, &lines, req.learn, req.note.as_deref())
+                    .await
+            };
+            let v = recon_result(&a, tx.as_mut(), r).await?;
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "recon.exception.matched",
+                    subject: format!("bank_exception/{id}"),
+                    order_id: None,
+                    before: Some(json!({ "status": "open" })),
+                    after: Some(v.clone()),
+                },
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -1008,23 +1132,39 @@ pub async fn reject_exception(
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason: required").at("/reason"));
     }
-    let key = idem_key(&caller, &headers, "POST", &format!("/api/v1/recon/exceptions/{id}/reject"), &body)?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/recon/exceptions/{id}/reject"),
+        &body,
+    )?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let r = {
-            let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
-            ordo_recon::reject_exception(&mut ctx, &id, &req.reason).await
-        };
-        let v = recon_result(&a, tx.as_mut(), r).await?;
-        audit::record(tx.as_mut(), &caller, a.engine.clock.now_ms(), Change {
-            action: "recon.exception.rejected",
-            subject: format!("bank_exception/{id}"),
-            order_id: None,
-            before: Some(json!({ "status": "open" })),
-            after: Some(v.clone()),
-        }).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let r = {
+                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
+                ordo_recon::reject_exception(&mut ctx, &id, &req.reason).await
+            };
+            let v = recon_result(&a, tx.as_mut(), r).await?;
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "recon.exception.rejected",
+                    subject: format!("bank_exception/{id}"),
+                    order_id: None,
+                    before: Some(json!({ "status": "open" })),
+                    after: Some(v.clone()),
+                },
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -1039,7 +1179,10 @@ async fn recon_result(
         Ok(v) => Ok(v),
         Err(ordo_contract::StepError::Transient(e)) => {
             tracing::warn!(error = %e, "reconciliation decision: transient");
-            Err(ApiError::new(Code::Unavailable, "the store is unreachable; try again"))
+            Err(ApiError::new(
+                Code::Unavailable,
+                "the store is unreachable; try again",
+            ))
         }
         Err(e) => Err(ApiError::new(Code::Conflict, e.to_string())),
     }
@@ -1065,7 +1208,11 @@ fn file_name(q: &FileQuery) -> ApiResult<String> {
     if ok {
         Ok(name)
     } else {
-        Err(ApiError::new(Code::BadRequest, "name: 1 to 120 of a-z, A-Z, 0-9, '.', '_', '-'").at("query:name"))
+        Err(ApiError::new(
+            Code::BadRequest,
+            "name: 1 to 120 of a-z, A-Z, 0-9, '.', '_', '-'",
+        )
+        .at("query:name"))
     }
 }
 
@@ -1096,7 +1243,10 @@ pub async fn partner_file(
     require(&caller, roles::PARTNER_FILES)?;
     let name = file_name(&query(q)?)?;
     if body.len() as u64 > api.engine.limits.max_edi_file_bytes {
-        return Err(ApiError::new(Code::PayloadTooLarge, "over limits.max_edi_file_bytes"));
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            "over limits.max_edi_file_bytes",
+        ));
     }
     let partners = crate::channels::edi::sync_partners(&api.engine).await?;
     if !partners.iter().any(|p| p.partner == partner) {
@@ -1105,25 +1255,43 @@ pub async fn partner_file(
             ordo_contract::excerpt(&partner, 60)
         )));
     }
-    let key = idem_key(&caller, &headers, "POST", &format!("/api/v1/partners/{partner}/files?name={name}"), &body)?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/partners/{partner}/files?name={name}"),
+        &body,
+    )?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let outcome = crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body).await?;
-        let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-        if let ordo_partners::ReceiveOutcome::Rejected { error, .. } = &outcome
-            && let Some(loc) = file_location(error)
-        {
-            v["location"] = json!(loc);
-        }
-        audit::record(tx.as_mut(), &caller, a.engine.clock.now_ms(), Change {
-            action: "partner.file.received",
-            subject: format!("partner/{partner}/{name}"),
-            order_id: None,
-            before: None,
-            after: Some(v.clone()),
-        }).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let outcome =
+                crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body)
+                    .await?;
+            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+            if let ordo_partners::ReceiveOutcome::Rejected { error, .. } = &outcome
+                && let Some(loc) = file_location(error)
+            {
+                v["location"] = json!(loc);
+            }
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "partner.file.received",
+                    subject: format!("partner/{partner}/{name}"),
+                    order_id: None,
+                    before: None,
+                    after: Some(v.clone()),
+                },
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -1146,10 +1314,18 @@ pub async fn bank_statement(
     require(&caller, roles::STATEMENTS)?;
     let name = file_name(&query(q)?)?;
     if body.len() as u64 > api.engine.limits.max_statement_bytes {
-        return Err(ApiError::new(Code::PayloadTooLarge, "over limits.max_statement_bytes"));
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            "over limits.max_statement_bytes",
+        ));
     }
     let channels = crate::channels::bank::load_profiles(&api.engine.banks_dir, &api.engine.folders)
-        .map_err(|e| ApiError::new(Code::Unavailable, format!("bank profiles: {}", e.join("; "))))?;
+        .map_err(|e| {
+            ApiError::new(
+                Code::Unavailable,
+                format!("bank profiles: {}", e.join("; ")),
+            )
+        })?;
     let Some(ch) = channels.into_iter().find(|c| c.profile.account == account) else {
         return Err(ApiError::not_found(format!(
             "no bank account profile '{}'",
@@ -1157,25 +1333,42 @@ pub async fn bank_statement(
         )));
     };
     crate::channels::bank::sync_policy(&api.engine).await?;
-    let key = idem_key(&caller, &headers, "POST", &format!("/api/v1/banks/{account}/statements?name={name}"), &body)?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/banks/{account}/statements?name={name}"),
+        &body,
+    )?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let outcome = crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body).await?;
-        let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-        if let ordo_recon::ImportOutcome::Rejected { error, .. } = &outcome
-            && let Some(loc) = file_location(error)
-        {
-            v["location"] = json!(loc);
-        }
-        audit::record(tx.as_mut(), &caller, a.engine.clock.now_ms(), Change {
-            action: "bank.statement.received",
-            subject: format!("bank/{account}/{name}"),
-            order_id: None,
-            before: None,
-            after: Some(v.clone()),
-        }).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let outcome =
+                crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body).await?;
+            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+            if let ordo_recon::ImportOutcome::Rejected { error, .. } = &outcome
+                && let Some(loc) = file_location(error)
+            {
+                v["location"] = json!(loc);
+            }
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "bank.statement.received",
+                    subject: format!("bank/{account}/{name}"),
+                    order_id: None,
+                    before: None,
+                    after: Some(v.clone()),
+                },
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -1255,12 +1448,22 @@ pub async fn retry_instance(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     require(&caller, roles::OPERATE)?;
-    let key = idem_key(&caller, &headers, "POST", &format!("/api/v1/instances/{id}/retry"), b"")?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/instances/{id}/retry"),
+        b"",
+    )?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let v = retry(&a.engine, tx.as_mut(), &caller, &id).await?;
-        Ok((StatusCode::OK, v))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let v = retry(&a.engine, tx.as_mut(), &caller, &id).await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
     .await
 }
 
@@ -1307,17 +1510,33 @@ pub async fn send_event(
     let outcome = req.outcome.unwrap_or_else(|| "received".into());
     let key = idem_key(&caller, &headers, "POST", "/api/v1/events", &body)?;
     let a = api.clone();
-    effect(&api, key, work!(|tx| {
-        let started = a.engine.emit_event(tx.as_mut(), &req.name, &req.key, &outcome, &data).await?;
-        audit::record(tx.as_mut(), &caller, a.engine.clock.now_ms(), Change {
-            action: "event.sent",
-            subject: format!("event/{}", req.name),
-            order_id: Some(req.key.clone()),
-            before: None,
-            after: Some(json!({ "outcome": outcome, "data": data, "started": started })),
-        }).await?;
-        Ok((StatusCode::OK, json!({ "event": req.name, "key": req.key, "started": started })))
-    }))
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let started = a
+                .engine
+                .emit_event(tx.as_mut(), &req.name, &req.key, &outcome, &data)
+                .await?;
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "event.sent",
+                    subject: format!("event/{}", req.name),
+                    order_id: Some(req.key.clone()),
+                    before: None,
+                    after: Some(json!({ "outcome": outcome, "data": data, "started": started })),
+                },
+            )
+            .await?;
+            Ok((
+                StatusCode::OK,
+                json!({ "event": req.name, "key": req.key, "started": started }),
+            ))
+        }),
+    )
     .await
 }
 
@@ -1387,9 +1606,9 @@ pub async fn list_audit(
         None => None,
     };
     let after_seq = match &q.cursor {
-        Some(c) => decode_cursor(c)?
-            .parse()
-            .map_err(|_| ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor"))?,
+        Some(c) => decode_cursor(c)?.parse().map_err(|_| {
+            ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor")
+        })?,
         None => 0,
     };
     let filter = crate::store::service::AuditFilter {
@@ -1417,15 +1636,22 @@ mod tests {
         assert_eq!(pointer_of("lines[0].quantity"), "/lines/0/quantity");
         assert_eq!(pointer_of("a/b.c~d"), "/a~1b/c~0d");
         assert_eq!(
-            intake_location("request: order #2 ('X'): lines[1].qty: unknown field", true).as_deref(),
+            intake_location("request: order #2 ('X'): lines[1].qty: unknown field", true)
+                .as_deref(),
             Some("/1/lines/1/qty")
         );
         assert_eq!(
             intake_location("request: order #1: customer_id: missing field", false).as_deref(),
             Some("/customer_id")
         );
-        assert_eq!(intake_location("request:3:15: EOF", false).as_deref(), Some("3:15"));
-        assert_eq!(file_location("f.edi:4:7: bad segment").as_deref(), Some("4:7"));
+        assert_eq!(
+            intake_location("request:3:15: EOF", false).as_deref(),
+            Some("3:15")
+        );
+        assert_eq!(
+            file_location("f.edi:4:7: bad segment").as_deref(),
+            Some("4:7")
+        );
         assert_eq!(file_location("no location"), None);
     }
 }

@@ -191,18 +191,22 @@ async fn guarded(api: &Api, req: Request, next: Next) -> Response {
     }
     let (parts, body) = req.into_parts();
     let read = http_body_util::Limited::new(body, limit).collect();
-    let bytes = match tokio::time::timeout(Duration::from_secs(api.cfg.body_timeout_secs.max(1)), read).await
-    {
-        Err(_) => {
-            return ApiError::new(Code::Timeout, "the body did not arrive in time").into_response();
-        }
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "request body unreadable");
-            return ApiError::new(Code::BadRequest, "the body could not be read").into_response();
-        }
-        Ok(Ok(c)) => c.to_bytes(),
-    };
+    let bytes =
+        match tokio::time::timeout(Duration::from_secs(api.cfg.body_timeout_secs.max(1)), read)
+            .await
+        {
+            Err(_) => {
+                return ApiError::new(Code::Timeout, "the body did not arrive in time")
+                    .into_response();
+            }
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "request body unreadable");
+                return ApiError::new(Code::BadRequest, "the body could not be read")
+                    .into_response();
+            }
+            Ok(Ok(c)) => c.to_bytes(),
+        };
     let req = Request::from_parts(parts, Body::from(bytes));
     match std::panic::AssertUnwindSafe(next.run(req))
         .catch_unwind()

@@ -1,14 +1,14 @@
 //! Command implementations. Each returns an exit code; errors go to stderr, results to stdout.
 
+mod audit;
 pub mod bank;
 pub mod bench;
 mod demo;
 pub mod edi;
 mod recon;
-mod audit;
-pub mod users;
 mod sales;
 mod table;
+pub mod users;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
 use ordo::app::{self, commit_and_publish};
@@ -92,13 +92,16 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 Ok(l) => l,
                 Err(e) => return fail(e),
             };
-            let server =
-                match ordo::api::server::start(engine.clone(), cfg.http.as_ref(), listen.as_deref())
-                    .await
-                {
-                    Ok(s) => s,
-                    Err(e) => return fail(e),
-                };
+            let server = match ordo::api::server::start(
+                engine.clone(),
+                cfg.http.as_ref(),
+                listen.as_deref(),
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
             let ran = ordo::runtime::run(engine.clone(), opts).await;
             if let Some(s) = server {
                 s.stop().await;

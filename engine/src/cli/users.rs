@@ -47,10 +47,7 @@ pub async fn run(
         if actor.has_any(&[]) {
             Ok(())
         } else {
-            Err(format!(
-                "{}: managing users needs the admin role",
-                actor.id
-            ))
+            Err(format!("{}: managing users needs the admin role", actor.id))
         }
     };
     match command {

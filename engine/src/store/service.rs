@@ -96,8 +96,13 @@ pub trait ServiceTx: Send {
         now: i64,
     ) -> Result<Option<IdempotencyRow>>;
     /// Records the response of a claimed key.
-    async fn idem_finish(&mut self, owner: &str, key: &str, status: u16, response: &str)
-    -> Result<()>;
+    async fn idem_finish(
+        &mut self,
+        owner: &str,
+        key: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<()>;
     /// Forgets one expired key (before it is claimed again).
     async fn idem_forget(&mut self, owner: &str, key: &str) -> Result<()>;
     /// Deletes keys created before `before`; how many.
@@ -108,8 +113,11 @@ pub trait ServiceTx: Send {
     async fn audit_list(&mut self, filter: &AuditFilter) -> Result<Vec<AuditRow>>;
 
     /// Order documents after `after_id` in id order (id, stored text), at most `limit`.
-    async fn order_docs_after(&mut self, after_id: &str, limit: i64)
-    -> Result<Vec<(String, String)>>;
+    async fn order_docs_after(
+        &mut self,
+        after_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>>;
     /// Tasks with status 'open' counted, failed instances counted, for metrics: (open tasks,
     /// unsent outbound rows).
     async fn service_counts(&mut self) -> Result<(i64, i64)>;
