@@ -29,6 +29,8 @@
 //!   body_timeout_secs: 30         # ... or its body (408)
 //!   max_connections: 1024         # connections past this wait in the accept queue
 //!   idempotency_ttl_secs: 86400   # how long an Idempotency-Key is remembered
+//! intake:
+//!   amqp: { url: amqp://guest:guest@127.0.0.1:5672/%2f, queue: orders }  # orders from RabbitMQ
 //! ```
 //! Folders (inbox, outbound, and those of partner and bank profiles) outside the data root and
 //! `allowed_folders`, also through a symbolic link, are refused (see `channels::folders`);
@@ -115,6 +117,26 @@ pub struct Config {
     /// The HTTP API of `ordo run` (`crate::api`); without this section no server is started.
     #[serde(default)]
     pub http: Option<HttpConfig>,
+    /// Order intake channels of `ordo run` besides folders and the API (`crate::api::amqp_intake`).
+    #[serde(default)]
+    pub intake: Option<IntakeConfig>,
+}
+
+/// `intake:` in the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    #[serde(default)]
+    pub amqp: Option<AmqpIntakeConfig>,
+}
+
+/// `intake: { amqp: { url, queue } }`: orders consumed from a RabbitMQ queue (in the embedded
+/// deployment too); poison messages go to `QUEUE.dead` with the reason in their headers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmqpIntakeConfig {
+    pub url: String,
+    pub queue: String,
 }
 
 /// `http:` in the config: where and how `ordo run` serves the API.
@@ -331,6 +353,7 @@ impl Config {
             data: default_data(),
             allowed_folders: Vec::new(),
             http: Some(HttpConfig::default()),
+            intake: None,
         }
     }
 

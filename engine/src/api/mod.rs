@@ -14,6 +14,7 @@
 //! No state another process needs lives in memory: users, idempotency keys and the audit
 //! trail are in the store, so several `ordo run` processes of a cluster serve one API.
 
+pub mod amqp_intake;
 pub mod audit;
 pub mod auth;
 pub mod error;
@@ -47,3 +48,45 @@ impl Api {
 }
 
 pub use server::{bind, serve};
+
+/// What `ordo run` serves besides workers: the HTTP API and the AMQP order intake.
+pub struct Services {
+    http: Option<server::Running>,
+    intake: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
+}
+
+impl Services {
+    /// Stops both (connections still open are dropped).
+    pub async fn stop(self) {
+        if let Some(h) = self.http {
+            h.stop().await;
+        }
+        if let Some((stop, task)) = self.intake {
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), task).await;
+        }
+    }
+}
+
+/// Starts the services `cfg` asks for; `listen` is `ordo run --listen` (see
+/// [`server::start`]). A port that cannot be bound or TLS files that do not load fail the start.
+pub async fn start(
+    engine: Arc<Engine>,
+    cfg: &crate::config::Config,
+    listen: Option<&str>,
+) -> Result<Services, String> {
+    let http = server::start(engine.clone(), cfg.http.as_ref(), listen).await?;
+    let intake = cfg
+        .intake
+        .as_ref()
+        .and_then(|i| i.amqp.clone())
+        .map(|amqp| {
+            let (stop, rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(amqp_intake::run(engine.clone(), amqp, rx));
+            (stop, task)
+        });
+    Ok(Services { http, intake })
+}

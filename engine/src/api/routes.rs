@@ -433,6 +433,13 @@ fn intake_location(err: &str, array: bool) -> Option<String> {
     })
 }
 
+/// The JSON Pointer of the first field of the order as sent (`raw`) that the decoded order does
+/// not have: the order format ignores unknown fields, the API and AMQP intake refuse them.
+pub(crate) fn unknown_field_of(order: &ordo_contract::Order, raw: &Value) -> Option<String> {
+    let known = serde_json::to_value(order).unwrap_or_default();
+    unknown_field(raw, &known, String::new())
+}
+
 /// The JSON Pointer of the first field of `input` that `known` (the same document as its type
 /// serializes it) does not have.
 fn unknown_field(input: &Value, known: &Value, at: String) -> Option<String> {
@@ -524,8 +531,7 @@ pub async fn submit_orders(
             // misspelt field is not silently dropped. Known = what the decoded order serializes.
             let array = text.trim_start().starts_with('[');
             for (i, (o, raw)) in orders.iter().enumerate() {
-                let known = serde_json::to_value(o).unwrap_or_default();
-                if let Some(at) = unknown_field(raw, &known, String::new()) {
+                if let Some(at) = unknown_field_of(o, raw) {
                     let at = if array { format!("/{i}{at}") } else { at };
                     return Err(ApiError::invalid(format!(
                         "order #{}: unknown field at {at}",

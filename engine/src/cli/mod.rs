@@ -92,20 +92,13 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 Ok(l) => l,
                 Err(e) => return fail(e),
             };
-            let server = match ordo::api::server::start(
-                engine.clone(),
-                cfg.http.as_ref(),
-                listen.as_deref(),
-            )
-            .await
-            {
+            // the HTTP API and the AMQP intake, beside the workers (`ordo::api`)
+            let services = match ordo::api::start(engine.clone(), cfg, listen.as_deref()).await {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
             let ran = ordo::runtime::run(engine.clone(), opts).await;
-            if let Some(s) = server {
-                s.stop().await;
-            }
+            services.stop().await;
             match ran {
                 Ok(n) => {
                     tracing::info!(steps = n, "stopped");
