@@ -3,11 +3,9 @@
 //! same customer and PO, books nothing more), and poison messages go to `QUEUE.dead` with the
 //! reason in the `x-ordo-error` header, recorded in the store, while good ones keep flowing.
 
-use lapin::options::{
-    BasicGetOptions, BasicPublishOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
-use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
+use lapin::options::{BasicGetOptions, QueueDeleteOptions};
+use lapin::types::AMQPValue;
+use lapin::{Connection, ConnectionProperties};
 use ordo_tests::{AMQP_URL, Project, Running, both, wait_until};
 use serde_json::json;
 use std::time::Duration;
@@ -17,39 +15,6 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-/// Publishes `bodies` as (message id, body) to `queue` (declared durable).
-fn publish(queue: &str, msgs: &[(&str, String)]) {
-    rt().block_on(async {
-        let conn = Connection::connect(AMQP_URL, ConnectionProperties::default())
-            .await
-            .expect("RabbitMQ");
-        let ch = conn.create_channel().await.unwrap();
-        ch.queue_declare(
-            queue.into(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-        for (id, body) in msgs {
-            ch.basic_publish(
-                "".into(),
-                queue.into(),
-                BasicPublishOptions::default(),
-                body.as_bytes(),
-                BasicProperties::default()
-                    .with_delivery_mode(2)
-                    .with_message_id((*id).into()),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        }
-        let _ = conn.close(200, "done".into()).await;
-    });
 }
 
 /// Takes every message of `queue`: (message id, x-ordo-error header); with `delete`, deletes
@@ -115,7 +80,7 @@ both!(amqp_orders_once_and_poison_dead_lettered, |p: &Project| {
         &format!("{cfg}intake: {{ amqp: {{ url: \"{AMQP_URL}\", queue: \"{queue}\" }} }}\n"),
     );
     let a = order("AMQP-1", "PO-A1").to_string();
-    publish(
+    ordo_tests::amqp_publish(
         &queue,
         &[
             ("m-1", a.clone()),
