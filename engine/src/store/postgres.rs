@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// See `common.rs`: whether a transaction caches the documents and stock it touched.
+/// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = false;
 const FOR_UPDATE: &str = " FOR UPDATE";
 
@@ -70,8 +70,7 @@ async fn queued_count(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Re
     Ok(row.try_get("n")?)
 }
 
-super::common::impl_store_tx!(PgTx, sqlx::Postgres);
-super::service::impl_service_tx!(PgTx, sqlx::Postgres);
+super::transaction::impl_store_tx!(PgTx, sqlx::Postgres);
 
 #[derive(Clone)]
 pub struct PgStore {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// See `common.rs`: whether a transaction caches the documents and stock it touched.
+/// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
 
@@ -79,8 +79,7 @@ async fn queued_count(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Resu
     Ok(row.try_get("n")?)
 }
 
-super::common::impl_store_tx!(SqliteTx, sqlx::Sqlite);
-super::service::impl_service_tx!(SqliteTx, sqlx::Sqlite);
+super::transaction::impl_store_tx!(SqliteTx, sqlx::Sqlite);
 
 /// Durability setting for commits (`synchronous` pragma).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

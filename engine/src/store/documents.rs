@@ -1,0 +1,287 @@
+//! Business documents (orders, invoices, customers, …) by (kind, id), the connectors' data.
+//! With `CACHE_READS` (SQLite) a transaction keeps what it read or wrote and buffers its writes
+//! (one multi-row upsert per few hundred documents), and offers the committed texts to the
+//! store's shared cache (`SharedDocs`).
+//!
+//! The trait is part of [`super::Tx`]; its SQL is written once for both backends in `impl_document_records!`,
+//! expanded for each backend's transaction type by `impl_store_tx!` (see `transaction.rs`).
+
+use super::{Result, parse_json};
+use async_trait::async_trait;
+use serde_json::Value;
+
+#[async_trait]
+pub trait DocumentRecords: Send {
+    async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
+    /// Inserts the document unless (kind, id) exists; then writes nothing and returns the
+    /// existing body. The unique key decides: on PostgreSQL a second claimer of a key another
+    /// transaction claimed waits for it to commit, then sees the conflict (or wins, if it rolled
+    /// back); SQLite has one writer, so the claim reads this transaction's buffered writes and
+    /// buffers its insert like `put_document`.
+    async fn claim_document(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &Value,
+        now: i64,
+    ) -> Result<Option<Value>>;
+    async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>>;
+    /// The documents of `kind` among `ids` that exist, by id, a few hundred ids per query.
+    async fn get_documents_by_id(
+        &mut self,
+        kind: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Value>>;
+    /// The documents [`DocumentRecords::list_documents`] lists, with their bodies, in one query.
+    async fn get_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Value)>> {
+        let mut out = Vec::new();
+        for (id, text) in self.get_documents_text(kind, prefix).await? {
+            out.push((id, parse_json(&text)?));
+        }
+        Ok(out)
+    }
+    /// [`DocumentRecords::get_documents`] as stored JSON text, for a reader that wants a few fields of many
+    /// documents without building each whole one.
+    async fn get_documents_text(
+        &mut self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>>;
+    async fn count_documents(&mut self, kind: &str) -> Result<i64>;
+}
+
+/// The SQL of [`DocumentRecords`] for one backend's transaction type.
+macro_rules! impl_document_records {
+    ($tx:ident, $db:ty) => {
+        impl $tx {
+            /// Keeps a document's text for the shared cache at commit (see `publish_bytes`).
+            fn offer_publish(&mut self, key: (String, String), text: std::sync::Arc<str>) {
+                if self.publish_full {
+                    self.evict.insert(key);
+                    return;
+                }
+                self.publish_bytes += text.len();
+                if let Some(old) = self.publish.insert(key, text) {
+                    self.publish_bytes -= old.len();
+                }
+                if self.publish_bytes > $crate::store::SharedDocs::MAX_BYTES {
+                    self.publish_full = true;
+                    self.forget_published();
+                }
+            }
+
+            /// Turns every text this transaction would publish into an eviction.
+            fn forget_published(&mut self) {
+                self.publish_bytes = 0;
+                let keys: Vec<(String, String)> = self.publish.drain().map(|(k, _)| k).collect();
+                self.evict.extend(keys);
+            }
+
+            /// Writes the buffered documents (the last write of each wins) and offers their texts
+            /// to the shared cache.
+            async fn flush_documents(&mut self) -> Result<()> {
+                let docs = std::mem::take(&mut self.doc_writes);
+                // The last write of each document wins.
+                let mut rows: Vec<usize> = std::mem::take(&mut self.doc_written).into_values().collect();
+                rows.sort_unstable();
+                for chunk in rows.chunks(200) {
+                    let sql = values_sql(
+                        "INSERT INTO documents (kind, id, body, updated_at)",
+                        chunk.len(),
+                        4,
+                        " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for n in chunk {
+                        let (kind, id, body, at) = &docs[*n];
+                        q = q.bind(kind.as_str()).bind(id.as_str()).bind(body.as_str()).bind(*at);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                if self.shared.is_some() {
+                    let mut docs = docs;
+                    for n in rows {
+                        let (kind, id, body, _) = std::mem::take(&mut docs[n]);
+                        self.offer_publish((kind, id), std::sync::Arc::from(body));
+                    }
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl DocumentRecords for $tx {
+            async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+                if CACHE_READS {
+                    let key = (kind.to_string(), id.to_string());
+                    if let Some(v) = self.documents.get(&key) {
+                        return Ok(v.clone());
+                    }
+                    if let Some(&n) = self.doc_written.get(&key) {
+                        let body = parse_json(&self.doc_writes[n].2)?;
+                        self.documents.insert(key, Some(body.clone()));
+                        return Ok(Some(body));
+                    }
+                    // Written by this transaction and already flushed, else as committed.
+                    let text = match self.publish.get(&key) {
+                        Some(t) => Some(t.clone()),
+                        None if self.evict.contains(&key) => None,
+                        None => self.shared.as_ref().and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).get(&key)),
+                    };
+                    if let Some(text) = text {
+                        let body = parse_json(&text)?;
+                        self.bound_caches().await?;
+                        self.documents.insert(key, Some(body.clone()));
+                        return Ok(Some(body));
+                    }
+                }
+                let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
+                    .bind(kind)
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                let body = match row {
+                    None => None,
+                    Some(r) => {
+                        let text = r.try_get::<&str, _>("body")?;
+                        if self.shared.is_some() {
+                            self.offer_publish((kind.to_string(), id.to_string()), std::sync::Arc::from(text));
+                        }
+                        Some(parse_json(text)?)
+                    }
+                };
+                if CACHE_READS {
+                    self.bound_caches().await?;
+                    self.documents.insert((kind.to_string(), id.to_string()), body.clone());
+                }
+                Ok(body)
+            }
+
+            async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+                if CACHE_READS {
+                    self.bound_caches().await?;
+                    let key = (kind.to_string(), id.to_string());
+                    self.documents.remove(&key);
+                    self.doc_written.insert(key, self.doc_writes.len());
+                    self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
+                    return Ok(());
+                }
+                sqlx::query(
+                    "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(json_text(body))
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn claim_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<Option<Value>> {
+                if CACHE_READS {
+                    // The only writer (`BEGIN IMMEDIATE`): what this transaction sees, its
+                    // buffered writes included, is what the database will hold at commit.
+                    if let Some(existing) = self.get_document(kind, id).await? {
+                        return Ok(Some(existing));
+                    }
+                    self.put_document(kind, id, body, now).await?;
+                    return Ok(None);
+                }
+                // READ COMMITTED: the insert waits on an uncommitted row of the same key; the
+                // SELECT after a conflict is a new snapshot and sees the committed winner. A
+                // winner deleted in between (no path deletes these today) means try again.
+                for _ in 0..3 {
+                    let won = sqlx::query(
+                        "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (kind, id) DO NOTHING RETURNING id",
+                    )
+                    .bind(kind)
+                    .bind(id)
+                    .bind(json_text(body))
+                    .bind(now)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                    if won.is_some() {
+                        return Ok(None);
+                    }
+                    let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")
+                        .bind(kind)
+                        .bind(id)
+                        .fetch_optional(&mut *self.tx)
+                        .await?;
+                    if let Some(r) = row {
+                        return Ok(Some(parse_json(r.try_get::<&str, _>("body")?)?));
+                    }
+                }
+                Err(StoreError::Corrupt(format!("document {kind} '{id}' keeps vanishing while claimed")))
+            }
+
+            async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>> {
+                self.flush_writes().await?;
+                // Prefix match without LIKE so `_`/`%` in ids are literal: [prefix, prefix + U+10FFFF).
+                let upper = format!("{prefix}\u{10FFFF}");
+                let rows = sqlx::query("SELECT id FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
+                    .bind(kind)
+                    .bind(prefix)
+                    .bind(upper)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect()
+            }
+
+            async fn get_documents_by_id(
+                &mut self,
+                kind: &str,
+                ids: &[&str],
+            ) -> Result<std::collections::HashMap<String, Value>> {
+                self.flush_writes().await?;
+                let mut ids: Vec<&str> = ids.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut out = std::collections::HashMap::new();
+                for chunk in ids.chunks(300) {
+                    // The kind is the last parameter: SQLite's `?` are positional.
+                    let mut sql = in_list_sql("SELECT id, body FROM documents WHERE id IN", chunk.len());
+                    sql.push_str(&format!(" AND kind = {}", param(chunk.len() + 1)));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for r in q.bind(kind).fetch_all(&mut *self.tx).await? {
+                        out.insert(r.try_get::<String, _>("id")?, parse_json(r.try_get::<&str, _>("body")?)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn get_documents_text(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, String)>> {
+                self.flush_writes().await?;
+                let upper = format!("{prefix}\u{10FFFF}");
+                let rows = sqlx::query("SELECT id, body FROM documents WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id")
+                    .bind(kind)
+                    .bind(prefix)
+                    .bind(upper)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    out.push((r.try_get::<String, _>("id")?, r.try_get::<String, _>("body")?));
+                }
+                Ok(out)
+            }
+
+            async fn count_documents(&mut self, kind: &str) -> Result<i64> {
+                self.flush_writes().await?;
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE kind = $1")
+                    .bind(kind)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(row.try_get("n")?)
+            }
+        }
+    };
+}
+pub(crate) use impl_document_records;

@@ -1,0 +1,106 @@
+//! Stock levels per (item, location); with `CACHE_READS` cached and buffered like documents.
+//!
+//! The trait is part of [`super::Tx`]; its SQL is written once for both backends in `impl_stock_levels!`,
+//! expanded for each backend's transaction type by `impl_store_tx!` (see `transaction.rs`).
+
+use super::Result;
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+
+#[async_trait]
+pub trait StockLevels: Send {
+    async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal>;
+    async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal)
+    -> Result<Decimal>;
+}
+
+/// The SQL of [`StockLevels`] for one backend's transaction type.
+macro_rules! impl_stock_levels {
+    ($tx:ident, $db:ty) => {
+        impl $tx {
+            /// Writes the stock levels this transaction changed.
+            async fn flush_stock(&mut self) -> Result<()> {
+                let dirty: Vec<(String, String)> = std::mem::take(&mut self.stock_dirty).into_iter().collect();
+                for chunk in dirty.chunks(200) {
+                    let sql = values_sql(
+                        "INSERT INTO stock (item, location, quantity)",
+                        chunk.len(),
+                        3,
+                        " ON CONFLICT (item, location) DO UPDATE SET quantity = excluded.quantity",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for key in chunk {
+                        // A dirty key is always in the cache (adjust_stock put it there); the
+                        // cache and the dirty set are cleared together.
+                        let level = self.stock.get(key).copied().unwrap_or_default();
+                        q = q.bind(key.0.as_str()).bind(key.1.as_str()).bind(qty_param(level));
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl StockLevels for $tx {
+            async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal> {
+                if CACHE_READS
+                    && let Some(q) = self.stock.get(&(item.to_string(), location.to_string()))
+                {
+                    return Ok(*q);
+                }
+                let row = sqlx::query("SELECT quantity FROM stock WHERE item = $1 AND location = $2")
+                    .bind(item)
+                    .bind(location)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                let q = match row {
+                    None => Decimal::ZERO,
+                    Some(r) => qty_get(&r, "quantity")?,
+                };
+                if CACHE_READS {
+                    self.stock.insert((item.to_string(), location.to_string()), q);
+                }
+                Ok(q)
+            }
+
+            async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal) -> Result<Decimal> {
+                // Read-modify-write under the row lock (FOR UPDATE on PG, the single writer on
+                // SQLite); the arithmetic happens in Decimal, not in SQL, so SQLite never sees REAL.
+                let key = (item.to_string(), location.to_string());
+                let current = match self.stock.get(&key) {
+                    Some(q) if CACHE_READS => *q,
+                    _ => {
+                        let sql = format!("SELECT quantity FROM stock WHERE item = $1 AND location = $2{FOR_UPDATE}");
+                        let row = sqlx::query(AssertSqlSafe(sql))
+                            .bind(item)
+                            .bind(location)
+                            .fetch_optional(&mut *self.tx)
+                            .await?;
+                        match &row {
+                            None => Decimal::ZERO,
+                            Some(r) => qty_get(r, "quantity")?,
+                        }
+                    }
+                };
+                let next = (current + delta).normalize();
+                if CACHE_READS {
+                    self.stock.insert(key.clone(), next);
+                    self.stock_dirty.insert(key);
+                    return Ok(next);
+                }
+                sqlx::query(
+                    "INSERT INTO stock (item, location, quantity) VALUES ($1, $2, $3) \
+                     ON CONFLICT (item, location) DO UPDATE SET quantity = $3",
+                )
+                .bind(item)
+                .bind(location)
+                .bind(qty_param(next))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(next)
+            }
+        }
+    };
+}
+pub(crate) use impl_stock_levels;
