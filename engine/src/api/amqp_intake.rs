@@ -11,7 +11,7 @@
 //! confirms), then acked. RabbitMQ down at start or lost while running: reconnect with
 //! backoff; unacked messages are redelivered by the broker.
 
-use super::audit::{self, Change};
+use super::audit;
 use super::auth::Actor;
 use crate::config::AmqpIntakeConfig;
 use crate::runtime::{Engine, EngineError};
@@ -97,21 +97,8 @@ pub async fn intake(engine: &Engine, msg_id: &str, body: &[u8]) -> Result<Outcom
         via: "channel",
         roles: Vec::new(),
     };
-    for (order, instances) in &done.accepted {
-        audit::record(
-            tx.as_mut(),
-            &actor,
-            now,
-            Change {
-                action: "order.submitted",
-                subject: format!("order/{order}"),
-                order_id: Some(order.clone()),
-                before: None,
-                after: Some(json!({ "instances": instances, "amqp_message": msg_id })),
-            },
-        )
-        .await?;
-    }
+    let via = json!({ "amqp_message": msg_id });
+    audit::orders_submitted(tx.as_mut(), &actor, now, &done.accepted, via).await?;
     crate::app::commit_and_publish(engine, tx).await?;
     Ok(Outcome::Booked {
         accepted: done.accepted.len(),
@@ -237,13 +224,7 @@ async fn consume(
                 if let Err(e) = record_rejection(engine, &cfg.queue, &msg_id, &reason, &body).await
                 {
                     tracing::warn!(error = %e, "AMQP intake: rejection not recorded; message comes back");
-                    let _ = delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..Default::default()
-                        })
-                        .await;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    requeue(&delivery).await;
                     continue;
                 }
                 let mut headers = FieldTable::default();
@@ -285,14 +266,19 @@ async fn consume(
             Err(e) => {
                 // the store is unreachable: leave the message to the broker and back off
                 tracing::warn!(queue = %cfg.queue, error = %e, "AMQP intake: not booked, message comes back");
-                let _ = delivery
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..Default::default()
-                    })
-                    .await;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                requeue(&delivery).await;
             }
         }
     }
+}
+
+/// Gives a message back to the broker (it comes again) and backs off a second.
+async fn requeue(delivery: &lapin::message::Delivery) {
+    let _ = delivery
+        .nack(BasicNackOptions {
+            requeue: true,
+            ..Default::default()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

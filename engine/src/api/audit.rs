@@ -37,3 +37,29 @@ pub async fn record(
     })
     .await
 }
+
+/// One `order.submitted` record per accepted order (order id, the instances it started), with
+/// the fields of `extra` added to each record's `after` (e.g. the AMQP message id).
+pub async fn orders_submitted(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    now: i64,
+    accepted: &[(String, Vec<String>)],
+    extra: Value,
+) -> Result<(), crate::store::StoreError> {
+    for (order, instances) in accepted {
+        let mut after = serde_json::json!({ "instances": instances });
+        if let (Value::Object(a), Value::Object(e)) = (&mut after, &extra) {
+            a.extend(e.clone());
+        }
+        let change = Change {
+            action: "order.submitted",
+            subject: format!("order/{order}"),
+            order_id: Some(order.clone()),
+            before: None,
+            after: Some(after),
+        };
+        record(tx, actor, now, change).await?;
+    }
+    Ok(())
+}

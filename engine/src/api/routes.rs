@@ -548,21 +548,7 @@ pub async fn submit_orders(
             )
             .await?;
             let now = a.engine.clock.now_ms();
-            for (order, instances) in &done.accepted {
-                audit::record(
-                    tx.as_mut(),
-                    &caller,
-                    now,
-                    Change {
-                        action: "order.submitted",
-                        subject: format!("order/{order}"),
-                        order_id: Some(order.clone()),
-                        before: None,
-                        after: Some(json!({ "instances": instances })),
-                    },
-                )
-                .await?;
-            }
+            audit::orders_submitted(tx.as_mut(), &caller, now, &done.accepted, json!({})).await?;
             if done.accepted.is_empty() {
                 return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
             }
@@ -751,16 +737,7 @@ pub async fn get_order(
         }
         let history = tx.history(&inst.id).await?;
         let task = tx.open_task_for(&inst.id).await?;
-        let mut edi = Vec::new();
-        if let Some(partner) = inst.data["order"]["partner"].as_str() {
-            edi.extend(
-                tx.get_documents("edi_sent", &format!("{partner}:"))
-                    .await?
-                    .into_iter()
-                    .map(|(_, d)| d)
-                    .filter(|d| d["order_id"] == id.as_str()),
-            );
-        }
+        let edi = crate::channels::edi::sent_for(tx.as_mut(), &inst).await?;
         instances.push(json!({
             "id": inst.id,
             "workflow": inst.workflow,
@@ -1101,20 +1078,18 @@ pub async fn match_exception(
                     .await
             };
             let v = recon_result(&a, tx.as_mut(), r).await?;
-            audit::record(
+            let subject = format!("bank_exception/{id}");
+            let before = Some(json!({ "status": "open" }));
+            answered(
                 tx.as_mut(),
                 &caller,
                 a.engine.clock.now_ms(),
-                Change {
-                    action: "recon.exception.matched",
-                    subject: format!("bank_exception/{id}"),
-                    order_id: None,
-                    before: Some(json!({ "status": "open" })),
-                    after: Some(v.clone()),
-                },
+                "recon.exception.matched",
+                subject,
+                before,
+                v,
             )
-            .await?;
-            Ok((StatusCode::OK, v))
+            .await
         }),
     )
     .await
@@ -1155,20 +1130,18 @@ pub async fn reject_exception(
                 ordo_recon::reject_exception(&mut ctx, &id, &req.reason).await
             };
             let v = recon_result(&a, tx.as_mut(), r).await?;
-            audit::record(
+            let subject = format!("bank_exception/{id}");
+            let before = Some(json!({ "status": "open" }));
+            answered(
                 tx.as_mut(),
                 &caller,
                 a.engine.clock.now_ms(),
-                Change {
-                    action: "recon.exception.rejected",
-                    subject: format!("bank_exception/{id}"),
-                    order_id: None,
-                    before: Some(json!({ "status": "open" })),
-                    after: Some(v.clone()),
-                },
+                "recon.exception.rejected",
+                subject,
+                before,
+                v,
             )
-            .await?;
-            Ok((StatusCode::OK, v))
+            .await
         }),
     )
     .await
@@ -1220,6 +1193,37 @@ fn file_name(q: &FileQuery) -> ApiResult<String> {
         )
         .at("query:name"))
     }
+}
+
+/// A file's outcome as answered: a rejection gets its `location` (line:column) when its
+/// reason has one.
+fn file_answer(mut v: Value, rejected: Option<&str>) -> Value {
+    if let Some(loc) = rejected.and_then(file_location) {
+        v["location"] = json!(loc);
+    }
+    v
+}
+
+/// Records `v`, the answer of a decision or an inbound file about `subject`, in the audit
+/// trail of `tx` and answers it `200`.
+async fn answered(
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    now: i64,
+    action: &str,
+    subject: String,
+    before: Option<Value>,
+    v: Value,
+) -> ApiResult<(StatusCode, Value)> {
+    let change = Change {
+        action,
+        subject,
+        order_id: None,
+        before,
+        after: Some(v.clone()),
+    };
+    audit::record(tx, caller, now, change).await?;
+    Ok((StatusCode::OK, v))
 }
 
 /// `path:line:col: message` → `line:col`, for a located rejection of a file.
@@ -1276,26 +1280,22 @@ pub async fn partner_file(
             let outcome =
                 crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body)
                     .await?;
-            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-            if let ordo_partners::ReceiveOutcome::Rejected { error, .. } = &outcome
-                && let Some(loc) = file_location(error)
-            {
-                v["location"] = json!(loc);
-            }
-            audit::record(
+            let error = match &outcome {
+                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            let subject = format!("partner/{partner}/{name}");
+            answered(
                 tx.as_mut(),
                 &caller,
                 a.engine.clock.now_ms(),
-                Change {
-                    action: "partner.file.received",
-                    subject: format!("partner/{partner}/{name}"),
-                    order_id: None,
-                    before: None,
-                    after: Some(v.clone()),
-                },
+                "partner.file.received",
+                subject,
+                None,
+                v,
             )
-            .await?;
-            Ok((StatusCode::OK, v))
+            .await
         }),
     )
     .await
@@ -1353,26 +1353,22 @@ pub async fn bank_statement(
         work!(|tx| {
             let outcome =
                 crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body).await?;
-            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-            if let ordo_recon::ImportOutcome::Rejected { error, .. } = &outcome
-                && let Some(loc) = file_location(error)
-            {
-                v["location"] = json!(loc);
-            }
-            audit::record(
+            let error = match &outcome {
+                ordo_recon::ImportOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            let subject = format!("bank/{account}/{name}");
+            answered(
                 tx.as_mut(),
                 &caller,
                 a.engine.clock.now_ms(),
-                Change {
-                    action: "bank.statement.received",
-                    subject: format!("bank/{account}/{name}"),
-                    order_id: None,
-                    before: None,
-                    after: Some(v.clone()),
-                },
+                "bank.statement.received",
+                subject,
+                None,
+                v,
             )
-            .await?;
-            Ok((StatusCode::OK, v))
+            .await
         }),
     )
     .await

@@ -309,6 +309,24 @@ pub async fn receive_in(
         .map_err(|e| EngineError::Refused(e.to_string()))
 }
 
+/// What was sent to the trading partner an order came from, with their acks (`ordo status`,
+/// `GET /api/v1/orders/{id}`): one query for the partner's messages, not one per message.
+pub async fn sent_for(
+    tx: &mut dyn crate::store::Tx,
+    inst: &crate::model::Instance,
+) -> Result<Vec<serde_json::Value>, crate::store::StoreError> {
+    let Some(partner) = inst.data["order"]["partner"].as_str() else {
+        return Ok(Vec::new());
+    };
+    Ok(tx
+        .get_documents("edi_sent", &format!("{partner}:"))
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| d["order_id"] == inst.business_key.as_str())
+        .collect())
+}
+
 fn settle_file(p: &Partner, path: &Path, outcome: &ReceiveOutcome) {
     let reason = outcome.quarantine_reason();
     let dir = PathBuf::from(if reason.is_some() {

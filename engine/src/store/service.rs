@@ -151,26 +151,14 @@ macro_rules! impl_service_tx {
                 &mut self,
                 name: &str,
             ) -> $crate::store::Result<Option<$crate::store::service::UserRow>> {
-                let row = sqlx::query(
-                    "SELECT name, roles, token_id, token_hash, disabled, created_at, updated_at FROM api_users WHERE name = $1",
-                )
-                .bind(name)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                row.map(|r| user_row(&r)).transpose()
+                self.user_where("name", name).await
             }
 
             async fn user_by_token_id(
                 &mut self,
                 token_id: &str,
             ) -> $crate::store::Result<Option<$crate::store::service::UserRow>> {
-                let row = sqlx::query(
-                    "SELECT name, roles, token_id, token_hash, disabled, created_at, updated_at FROM api_users WHERE token_id = $1",
-                )
-                .bind(token_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                row.map(|r| user_row(&r)).transpose()
+                self.user_where("token_id", token_id).await
             }
 
             async fn user_list(
@@ -373,6 +361,24 @@ macro_rules! impl_service_tx {
                 .fetch_one(&mut *self.tx)
                 .await?;
                 Ok((r.try_get("tasks")?, r.try_get("outbound")?))
+            }
+        }
+
+        impl $tx {
+            /// The user whose `column` (name or token_id, both unique) is `value`.
+            async fn user_where(
+                &mut self,
+                column: &'static str,
+                value: &str,
+            ) -> $crate::store::Result<Option<$crate::store::service::UserRow>> {
+                let sql = format!(
+                    "SELECT name, roles, token_id, token_hash, disabled, created_at, updated_at FROM api_users WHERE {column} = $1"
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(value)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.map(|r| user_row(&r)).transpose()
             }
         }
 
