@@ -69,7 +69,7 @@ fn kill_while_accepting(p: &Project) {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let mut acked = vec![false; HTTP_ORDERS];
+    let mut acked = [false; HTTP_ORDERS];
     let mut rng = rand::rng();
     for round in 0..3 {
         let (addr, mut child) = start(p, &http);
