@@ -706,9 +706,17 @@ both!(cli_decisions_follow_the_os_users_roles, |p: &Project| {
         "user.disabled",
         "task.rejected",
         "task.approved",
+        "masterdata.imported",
+        "definitions.installed",
     ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
+    // The definitions were installed once: the commands since found the same set.
+    let installs = actions
+        .iter()
+        .filter(|a| **a == "definitions.installed")
+        .count();
+    assert_eq!(installs, 1, "{actions:?}");
     // A disabled OS user is refused outright.
     let out = p.cmd(&["tasks"]).env("USER", "carol").output().unwrap();
     assert!(out.status.success(), "reading is not a decision");

@@ -154,7 +154,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         }
         Command::Data {
             command: DataCommand::Import { file, kind },
-        } => data_import(engine, &file, kind.as_deref()).await,
+        } => users::data_import(engine, &file, kind.as_deref()).await,
         Command::Receive {
             po,
             lines,
@@ -613,27 +613,6 @@ async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineError
     }
     print!("{}", t.render());
     Ok(ExitCode::SUCCESS)
-}
-
-/// `ordo data import FILE [--kind KIND]`: `ordo::masterdata` reads, checks and stores it.
-async fn data_import(
-    engine: &Arc<Engine>,
-    file: &std::path::Path,
-    kind: Option<&str>,
-) -> Result<ExitCode, EngineError> {
-    match ordo::masterdata::import_file(engine, file, kind).await? {
-        Ok(counts) => {
-            println!("imported {counts}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            eprintln!("{}: nothing imported", file.display());
-            Ok(ExitCode::from(FAIL))
-        }
-    }
 }
 
 async fn clock(engine: &Arc<Engine>, command: ClockCommand) -> Result<ExitCode, EngineError> {

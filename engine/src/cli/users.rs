@@ -227,3 +227,41 @@ pub async fn retry(engine: &Arc<Engine>, instance: &str) -> Result<ExitCode, Eng
         Err(e) => Ok(fail(e.message)),
     }
 }
+
+/// `ordo data import FILE [--kind KIND]`: `ordo::masterdata` reads and checks the file whole,
+/// then one transaction stores the records and the audit record of who imported what.
+pub async fn data_import(
+    engine: &Arc<Engine>,
+    file: &std::path::Path,
+    kind: Option<&str>,
+) -> Result<ExitCode, EngineError> {
+    let data = match ordo::masterdata::read(file, kind, &engine.limits) {
+        Ok(d) => d,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: nothing imported", file.display());
+            return Ok(ExitCode::from(super::FAIL));
+        }
+    };
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    let now = engine.clock.now_ms();
+    ordo::masterdata::write(tx.as_mut(), &data, now).await?;
+    let change = Change {
+        action: "masterdata.imported",
+        subject: format!("file/{}", file.display()),
+        order_id: None,
+        before: None,
+        after: Some(json!({ "imported": data.counts() })),
+    };
+    audit::record(tx.as_mut(), &actor, now, change).await?;
+    tx.commit().await?;
+    println!("imported {}", data.counts());
+    Ok(ExitCode::SUCCESS)
+}
