@@ -1226,6 +1226,27 @@ async fn answered(
     Ok((StatusCode::OK, v))
 }
 
+/// The checks before an inbound file route books anything: the caller's role, the file's
+/// `?name=`, and the size limit of that kind of file (`limits.SETTING`, `413` past it).
+fn inbound_file(
+    caller: &Actor,
+    need: &[&str],
+    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    body: &[u8],
+    max: u64,
+    setting: &str,
+) -> ApiResult<String> {
+    require(caller, need)?;
+    let name = file_name(&query(q)?)?;
+    if body.len() as u64 > max {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("{} bytes, over limits.{setting} ({max})", body.len()),
+        ));
+    }
+    Ok(name)
+}
+
 /// `path:line:col: message` → `line:col`, for a located rejection of a file.
 fn file_location(error: &str) -> Option<String> {
     let mut parts = error.split(':');
@@ -1250,14 +1271,14 @@ pub async fn partner_file(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    require(&caller, roles::PARTNER_FILES)?;
-    let name = file_name(&query(q)?)?;
-    if body.len() as u64 > api.engine.limits.max_edi_file_bytes {
-        return Err(ApiError::new(
-            Code::PayloadTooLarge,
-            "over limits.max_edi_file_bytes",
-        ));
-    }
+    let name = inbound_file(
+        &caller,
+        roles::PARTNER_FILES,
+        q,
+        &body,
+        api.engine.limits.max_edi_file_bytes,
+        "max_edi_file_bytes",
+    )?;
     let partners = crate::channels::edi::sync_partners(&api.engine).await?;
     if !partners.iter().any(|p| p.partner == partner) {
         return Err(ApiError::not_found(format!(
@@ -1317,14 +1338,14 @@ pub async fn bank_statement(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    require(&caller, roles::STATEMENTS)?;
-    let name = file_name(&query(q)?)?;
-    if body.len() as u64 > api.engine.limits.max_statement_bytes {
-        return Err(ApiError::new(
-            Code::PayloadTooLarge,
-            "over limits.max_statement_bytes",
-        ));
-    }
+    let name = inbound_file(
+        &caller,
+        roles::STATEMENTS,
+        q,
+        &body,
+        api.engine.limits.max_statement_bytes,
+        "max_statement_bytes",
+    )?;
     let channels = crate::channels::bank::load_profiles(&api.engine.banks_dir, &api.engine.folders)
         .map_err(|e| {
             ApiError::new(
