@@ -21,6 +21,16 @@
 //! batch: 128                      # step messages per transaction (group commit)
 //! data: data                      # the data root: every folder a channel uses must be inside it
 //! allowed_folders: []             # ... or inside one of these (e.g. a mounted EDI share)
+//! http:                           # the API of `ordo run` (crate::api); absent: no HTTP server
+//!   listen: 127.0.0.1:8080        # or `off`; `ordo run --listen ADDR|off` overrides it
+//!   tls: { cert: cert.pem, key: key.pem }   # optional: HTTPS with rustls
+//!   body_limit_bytes: 10485760    # larger request bodies: 413
+//!   header_timeout_secs: 10       # a client that has not sent its headers by then is dropped
+//!   body_timeout_secs: 30         # ... or its body (408)
+//!   max_connections: 1024         # connections past this wait in the accept queue
+//!   idempotency_ttl_secs: 86400   # how long an Idempotency-Key is remembered
+//! intake:
+//!   amqp: { url: amqp://guest:guest@127.0.0.1:5672/%2f, queue: orders }  # orders from RabbitMQ
 //! ```
 //! Folders (inbox, outbound, and those of partner and bank profiles) outside the data root and
 //! `allowed_folders`, also through a symbolic link, are refused (see `channels::folders`);
@@ -104,6 +114,91 @@ pub struct Config {
     /// Folders outside the data root that channels may use all the same.
     #[serde(default)]
     pub allowed_folders: Vec<PathBuf>,
+    /// The HTTP API of `ordo run` (`crate::api`); without this section no server is started.
+    #[serde(default)]
+    pub http: Option<HttpConfig>,
+    /// Order intake channels of `ordo run` besides folders and the API (`crate::api::amqp_intake`).
+    #[serde(default)]
+    pub intake: Option<IntakeConfig>,
+}
+
+/// `intake:` in the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    #[serde(default)]
+    pub amqp: Option<AmqpIntakeConfig>,
+}
+
+/// `intake: { amqp: { url, queue } }`: orders consumed from a RabbitMQ queue (in the embedded
+/// deployment too); poison messages go to `QUEUE.dead` with the reason in their headers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmqpIntakeConfig {
+    pub url: String,
+    pub queue: String,
+}
+
+/// `http:` in the config: where and how `ordo run` serves the API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `HOST:PORT`, or `off`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    #[serde(default = "default_body_limit")]
+    pub body_limit_bytes: usize,
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    #[serde(default = "default_idempotency_ttl")]
+    pub idempotency_ttl_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_listen(),
+            tls: None,
+            body_limit_bytes: default_body_limit(),
+            header_timeout_secs: default_header_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            max_connections: default_max_connections(),
+            idempotency_ttl_secs: default_idempotency_ttl(),
+        }
+    }
+}
+
+/// PEM files of the server's certificate chain and private key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_body_limit() -> usize {
+    10 * 1024 * 1024
+}
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_body_timeout() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_idempotency_ttl() -> u64 {
+    24 * 3600
 }
 
 /// Bounds on input from outside and on runaway work, `limits:` in the config. Every value from
@@ -257,6 +352,8 @@ impl Config {
             limits: Limits::default(),
             data: default_data(),
             allowed_folders: Vec::new(),
+            http: Some(HttpConfig::default()),
+            intake: None,
         }
     }
 

@@ -701,3 +701,68 @@ macro_rules! both {
         }
     };
 }
+
+/// Publishes (message id, body) pairs to `queue` (declared durable) with publisher confirms:
+/// when this returns, the broker holds every message.
+pub fn amqp_publish(queue: &str, msgs: &[(&str, String)]) {
+    use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let conn = lapin::Connection::connect(AMQP_URL, lapin::ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ");
+        let ch = conn.create_channel().await.expect("channel");
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .expect("confirms");
+        ch.queue_declare(
+            queue.into(),
+            QueueDeclareOptions::durable(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .expect("queue");
+        for (id, body) in msgs {
+            let confirm = ch
+                .basic_publish(
+                    "".into(),
+                    queue.into(),
+                    BasicPublishOptions::default(),
+                    body.as_bytes(),
+                    lapin::BasicProperties::default()
+                        .with_delivery_mode(2)
+                        .with_message_id((*id).into()),
+                )
+                .await
+                .expect("publish")
+                .await
+                .expect("confirm");
+            assert!(confirm.is_ack(), "the broker took message {id}");
+        }
+        let _ = conn.close(200, "done".into()).await;
+    });
+}
+
+/// Deletes queues a test declared (and whatever is left in them).
+pub fn amqp_delete(queues: &[&str]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let Ok(conn) =
+            lapin::Connection::connect(AMQP_URL, lapin::ConnectionProperties::default()).await
+        else {
+            return;
+        };
+        if let Ok(ch) = conn.create_channel().await {
+            for q in queues {
+                let _ = ch.queue_delete((*q).into(), Default::default()).await;
+            }
+        }
+        let _ = conn.close(200, "done".into()).await;
+    });
+}

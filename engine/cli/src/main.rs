@@ -47,6 +47,10 @@ enum Command {
         /// Do not watch workflows/ and rules/ for changes.
         #[arg(long)]
         no_reload: bool,
+        /// Serve the HTTP API on ADDR (HOST:PORT), or `off`; default `http.listen` of the
+        /// config.
+        #[arg(long, value_name = "ADDR|off")]
+        listen: Option<String>,
     },
     /// Validate workflows and rules; print every error as path:line:col.
     Check,
@@ -157,6 +161,25 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: cli::bench::BenchCommand,
+    },
+    /// API users and their tokens (`add` prints the token once).
+    Users {
+        #[command(subcommand)]
+        command: cli::users::UsersCommand,
+    },
+    /// The audit trail: who decided or changed what, through what, before and after.
+    Audit {
+        /// From this time on (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// An actor: user:NAME, os:NAME, or NAME for the API user.
+        #[arg(long)]
+        who: Option<String>,
+        /// Records about this order.
+        #[arg(long)]
+        order: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
     },
     /// EDI tools without the engine: parse, ack, to-order, render (X12 and EDIFACT files).
     Edi {

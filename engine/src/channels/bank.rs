@@ -340,13 +340,7 @@ pub async fn import_path(
         }
         return Ok(outcome);
     }
-    let outcome = {
-        let mut ctx = TxContext::command(tx.as_mut(), engine);
-        let max = engine.limits.max_excerpt_chars;
-        ordo_recon::import_file_with(&mut ctx, &ch.profile, &name, &bytes, max)
-            .await
-            .map_err(|e| EngineError::Refused(e.to_string()))?
-    };
+    let outcome = import_in(engine, tx.as_mut(), ch, &name, &bytes).await?;
     tx.commit().await?;
     match &outcome {
         ImportOutcome::Imported {
@@ -368,6 +362,22 @@ pub async fn import_path(
         settle_file(ch, path, &outcome);
     }
     Ok(outcome)
+}
+
+/// What a statement file means, booked in the caller's transaction (not committed): the
+/// inbound folder and the HTTP API (`POST /api/v1/banks/{account}/statements`) both import so.
+pub async fn import_in(
+    engine: &Engine,
+    tx: &mut dyn crate::store::Tx,
+    ch: &BankChannel,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, EngineError> {
+    let mut ctx = TxContext::command(tx, engine);
+    let max = engine.limits.max_excerpt_chars;
+    ordo_recon::import_file_with(&mut ctx, &ch.profile, name, bytes, max)
+        .await
+        .map_err(|e| EngineError::Refused(e.to_string()))
 }
 
 fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {

@@ -265,15 +265,7 @@ pub async fn receive_path(
         settle_file(folder_of, path, &outcome);
         return Ok(outcome);
     }
-    let outcome = {
-        let mut ctx = TxContext::command(tx.as_mut(), engine);
-        let opts = ordo_partners::ReceiveOptions {
-            max_excerpt_chars: engine.limits.max_excerpt_chars,
-        };
-        ordo_partners::receive_file_with(&mut ctx, partners, &name, &bytes, &opts)
-            .await
-            .map_err(|e| EngineError::Refused(e.to_string()))?
-    };
+    let outcome = receive_in(engine, tx.as_mut(), partners, &name, &bytes).await?;
     let enq = tx.enqueued().to_vec();
     tx.commit().await?;
     if !engine.embedded() {
@@ -297,6 +289,42 @@ pub async fn receive_path(
     }
     settle_file(folder_of, path, &outcome);
     Ok(outcome)
+}
+
+/// What a partner file means, booked in the caller's transaction (not committed): the
+/// inbound folder and the HTTP API (`POST /api/v1/partners/{partner}/files`) both receive so.
+pub async fn receive_in(
+    engine: &Engine,
+    tx: &mut dyn crate::store::Tx,
+    partners: &[Partner],
+    name: &str,
+    bytes: &[u8],
+) -> Result<ReceiveOutcome, EngineError> {
+    let mut ctx = TxContext::command(tx, engine);
+    let opts = ordo_partners::ReceiveOptions {
+        max_excerpt_chars: engine.limits.max_excerpt_chars,
+    };
+    ordo_partners::receive_file_with(&mut ctx, partners, name, bytes, &opts)
+        .await
+        .map_err(|e| EngineError::Refused(e.to_string()))
+}
+
+/// What was sent to the trading partner an order came from, with their acks (`ordo status`,
+/// `GET /api/v1/orders/{id}`): one query for the partner's messages, not one per message.
+pub async fn sent_for(
+    tx: &mut dyn crate::store::Tx,
+    inst: &crate::model::Instance,
+) -> Result<Vec<serde_json::Value>, crate::store::StoreError> {
+    let Some(partner) = inst.data["order"]["partner"].as_str() else {
+        return Ok(Vec::new());
+    };
+    Ok(tx
+        .get_documents("edi_sent", &format!("{partner}:"))
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| d["order_id"] == inst.business_key.as_str())
+        .collect())
 }
 
 fn settle_file(p: &Partner, path: &Path, outcome: &ReceiveOutcome) {

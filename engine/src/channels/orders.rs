@@ -378,13 +378,7 @@ pub async fn intake_file(
     text: &str,
     record: bool,
 ) -> Result<Result<FileIntake, Vec<String>>, EngineError> {
-    let limits = &engine.limits;
-    let today = engine.clock.now().date_naive();
-    let raw = match read_orders(shown, text, today, limits.max_excerpt_chars) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(vec![e])),
-    };
-    let orders = match decode_orders(shown, raw, limits) {
+    let orders = match check_orders(engine, shown, text) {
         Ok(o) => o,
         Err(e) => return Ok(Err(e)),
     };
@@ -399,6 +393,20 @@ pub async fn intake_file(
             r => return r.map(Ok),
         }
     }
+}
+
+/// The orders of a text (`ordo submit`'s format: one JSON order, an array, JSON lines, or CSV
+/// when `shown` ends in `.csv`), read and checked against the intake bounds; every located
+/// error otherwise. Nothing is booked.
+pub fn check_orders(
+    engine: &Engine,
+    shown: &str,
+    text: &str,
+) -> Result<Vec<(Order, Value)>, Vec<String>> {
+    let limits = &engine.limits;
+    let today = engine.clock.now().date_naive();
+    let raw = read_orders(shown, text, today, limits.max_excerpt_chars).map_err(|e| vec![e])?;
+    decode_orders(shown, raw, limits)
 }
 
 fn is_transient(e: &EngineError) -> bool {
@@ -432,22 +440,13 @@ async fn intake_tx(
             duplicates: list("duplicates"),
         });
     }
-    let mut out = FileIntake::default();
-    for (o, v) in orders {
-        let doc = serde_json::to_value(o).unwrap_or_else(|_| v.clone());
-        match accept_order(engine, tx.as_mut(), o, &doc).await? {
-            Ok(instances) => out.accepted.push((o.id.clone(), instances)),
-            Err(Intake::Duplicate { earlier }) => {
-                out.duplicates
-                    .push(Intake::duplicate_reason(o, &earlier, "submitted"))
-            }
-            Err(other) => {
-                // Checked before the transaction; a bound that fails here fails the file.
-                tx.rollback().await?;
-                return Err(EngineError::Refused(format!("{shown}: {other:?}")));
-            }
+    let out = match intake_orders_in(engine, tx.as_mut(), shown, orders).await {
+        Ok(out) => out,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
         }
-    }
+    };
     if let Some(id) = record {
         let accepted: Vec<&str> = out.accepted.iter().map(|(o, _)| o.as_str()).collect();
         tx.put_document(
@@ -459,6 +458,31 @@ async fn intake_tx(
         .await?;
     }
     crate::app::commit_and_publish(engine, tx).await?;
+    Ok(out)
+}
+
+/// Checked orders into the store in the caller's transaction (nothing is committed): each
+/// through [`accept_order`], duplicates reported and skipped. The file intake and the HTTP
+/// API (`crate::api`) both book orders so.
+pub async fn intake_orders_in(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    shown: &str,
+    orders: &[(Order, Value)],
+) -> Result<FileIntake, EngineError> {
+    let mut out = FileIntake::default();
+    for (o, v) in orders {
+        let doc = serde_json::to_value(o).unwrap_or_else(|_| v.clone());
+        match accept_order(engine, tx, o, &doc).await? {
+            Ok(instances) => out.accepted.push((o.id.clone(), instances)),
+            Err(Intake::Duplicate { earlier }) => {
+                out.duplicates
+                    .push(Intake::duplicate_reason(o, &earlier, "submitted"))
+            }
+            // Checked before the transaction; a bound that fails here fails the file.
+            Err(other) => return Err(EngineError::Refused(format!("{shown}: {other:?}"))),
+        }
+    }
     Ok(out)
 }
 

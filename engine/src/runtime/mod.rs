@@ -159,8 +159,38 @@ impl Engine {
             tx.rollback().await?;
             return Err(EngineError::Definitions(errors));
         }
-        let set = serde_json::to_string(&defs::InstalledSet::of(&defs, now))
+        let installed = defs::InstalledSet::of(&defs, now);
+        let set = serde_json::to_string(&installed)
             .map_err(|e| EngineError::Refused(format!("installed set: {e}")))?;
+        // A set that differs from the one installed before is a change for the audit trail,
+        // written in this transaction (start-up and hot reload alike).
+        let before = tx
+            .kv_get(defs::INSTALLED_KEY)
+            .await?
+            .and_then(|t| serde_json::from_str::<defs::InstalledSet>(&t).ok());
+        let fingerprint = |s: &defs::InstalledSet| {
+            serde_json::json!({
+                "workflows": s.workflows.iter().map(|(n, v)| format!("{n} v{v}")).collect::<Vec<_>>(),
+                "rules": s.rules.iter().map(|(p, src)| format!("{p} {}", ordo_contract::content_id(src.as_bytes()))).collect::<Vec<_>>(),
+            })
+        };
+        let after = fingerprint(&installed);
+        let before = before.as_ref().map(fingerprint);
+        if before.as_ref() != Some(&after) {
+            let system = crate::api::auth::Actor {
+                id: "system".into(),
+                via: "engine",
+                roles: Vec::new(),
+            };
+            let change = crate::api::audit::Change {
+                action: "definitions.installed",
+                subject: "definitions".into(),
+                order_id: None,
+                before,
+                after: Some(after),
+            };
+            crate::api::audit::record(tx.as_mut(), &system, now, change).await?;
+        }
         tx.kv_set(defs::INSTALLED_KEY, &set).await?;
         tx.commit().await?;
         self.set_defs(defs);

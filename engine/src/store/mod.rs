@@ -18,6 +18,7 @@ mod numbers;
 mod outbound;
 pub mod postgres;
 mod queue_records;
+pub mod service;
 pub mod sqlite;
 mod stock;
 mod tasks;
@@ -185,7 +186,8 @@ pub struct Savepoint {
 }
 
 /// One store transaction: commit, rollback and savepoints here, the records it reads and writes
-/// in one trait per concern (each in its own file). Dropping it without `commit` rolls back.
+/// in one trait per concern (each in its own file; the service surface's users, idempotency keys
+/// and audit in [`service::ServiceTx`]). Dropping it without `commit` rolls back.
 #[async_trait]
 pub trait Tx:
     QueueRecords
@@ -197,6 +199,7 @@ pub trait Tx:
     + NumberSeries
     + OutboundRecords
     + Definitions
+    + service::ServiceTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<()>;

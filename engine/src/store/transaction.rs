@@ -301,6 +301,7 @@ macro_rules! impl_store_tx {
         $crate::store::numbers::impl_number_series!($tx, $db);
         $crate::store::outbound::impl_outbound_records!($tx, $db);
         $crate::store::definitions::impl_definitions!($tx, $db);
+        $crate::store::service::impl_service_tx!($tx, $db);
     };
 }
 pub(crate) use impl_store_tx;

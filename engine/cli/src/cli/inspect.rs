@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-fn ms_text(ms: i64) -> String {
+pub(super) fn ms_text(ms: i64) -> String {
     ordo::clock::ms_to_datetime(ms)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
@@ -25,18 +25,7 @@ pub async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitC
     for inst in &found {
         let history = tx.history(&inst.id).await?;
         let task = tx.open_task_for(&inst.id).await?;
-        // What was exchanged with the trading partner this order came from, with their acks.
-        let mut edi = Vec::new();
-        if let Some(partner) = inst.data["order"]["partner"].as_str() {
-            // One query for the partner's messages, not one per message.
-            edi.extend(
-                tx.get_documents("edi_sent", &format!("{partner}:"))
-                    .await?
-                    .into_iter()
-                    .map(|(_, d)| d)
-                    .filter(|d| d["order_id"] == inst.business_key.as_str()),
-            );
-        }
+        let edi = ordo::channels::edi::sent_for(tx.as_mut(), inst).await?;
         if json {
             out.push(
                 json!({ "instance": inst, "history": history, "open_task": task, "edi": edi }),

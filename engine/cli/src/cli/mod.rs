@@ -1,5 +1,6 @@
 //! Command implementations. Each returns an exit code; errors go to stderr, results to stdout.
 
+mod audit;
 pub mod bank;
 pub mod bench;
 mod check;
@@ -8,6 +9,7 @@ pub mod edi;
 mod inspect;
 mod recon;
 mod sales;
+pub mod users;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
 use ordo::app::{self, commit_and_publish};
@@ -76,6 +78,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             workers,
             exit_when_idle,
             no_reload,
+            listen,
         } => {
             let opts = RunOptions {
                 workers: workers.unwrap_or(cfg.workers),
@@ -89,7 +92,14 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 Ok(l) => l,
                 Err(e) => return fail(e),
             };
-            match ordo::runtime::run(engine.clone(), opts).await {
+            // the HTTP API and the AMQP intake, beside the workers (`ordo::api`)
+            let services = match ordo::api::start(engine.clone(), cfg, listen.as_deref()).await {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            let ran = ordo::runtime::run(engine.clone(), opts).await;
+            services.stop().await;
+            match ran {
                 Ok(n) => {
                     tracing::info!(steps = n, "stopped");
                     Ok(ExitCode::SUCCESS)
@@ -104,23 +114,15 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             limit,
             history,
         } => inspect::instances(engine, status.as_deref(), limit, history, json).await,
-        Command::Retry { instance } => {
-            let mut tx = match engine.store.begin().await {
-                Ok(t) => t,
-                Err(e) => return fail(e),
-            };
-            match engine.retry_instance(tx.as_mut(), &instance).await {
-                Ok(inst) => commit_and_publish(engine, tx).await.map(|_| {
-                    println!("instance {} resumes at step '{}'", inst.id, inst.step);
-                    ExitCode::SUCCESS
-                }),
-                Err(e) => Err(e),
-            }
-        }
+        Command::Retry { instance } => users::retry(engine, &instance).await,
         Command::Tasks => inspect::tasks(engine, json).await,
         Command::Summary => inspect::summary(engine, json).await,
-        Command::Approve { task, note } => decide(engine, task, "approved", note.as_deref()).await,
-        Command::Reject { task, reason } => decide(engine, task, "rejected", Some(&reason)).await,
+        Command::Approve { task, note } => {
+            users::decide(engine, task, "approved", note.as_deref()).await
+        }
+        Command::Reject { task, reason } => {
+            users::decide(engine, task, "rejected", Some(&reason)).await
+        }
         Command::Event {
             name,
             key,
@@ -152,7 +154,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         }
         Command::Data {
             command: DataCommand::Import { file, kind },
-        } => data_import(engine, &file, kind.as_deref()).await,
+        } => users::data_import(engine, &file, kind.as_deref()).await,
         Command::Receive {
             po,
             lines,
@@ -178,6 +180,13 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }
         Command::Clock { command } => clock(engine, command).await,
+        Command::Users { command } => users::run(engine, command, json).await,
+        Command::Audit {
+            since,
+            who,
+            order,
+            limit,
+        } => audit::run(engine, since, who, order, limit, json).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
         Command::Check
         | Command::Rules { .. }
@@ -237,40 +246,6 @@ async fn submit(
     } else {
         ExitCode::from(FAIL)
     })
-}
-
-async fn decide(
-    engine: &Arc<Engine>,
-    task: i64,
-    outcome: &str,
-    note: Option<&str>,
-) -> Result<ExitCode, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    engine.decide_task(tx.as_mut(), task, outcome, note).await?;
-    commit_and_publish(engine, tx).await?;
-    println!("task {task}: {outcome}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `ordo data import FILE [--kind KIND]`: `ordo::masterdata` reads, checks and stores it.
-async fn data_import(
-    engine: &Arc<Engine>,
-    file: &std::path::Path,
-    kind: Option<&str>,
-) -> Result<ExitCode, EngineError> {
-    match ordo::masterdata::import_file(engine, file, kind).await? {
-        Ok(counts) => {
-            println!("imported {counts}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            eprintln!("{}: nothing imported", file.display());
-            Ok(ExitCode::from(FAIL))
-        }
-    }
 }
 
 async fn clock(engine: &Arc<Engine>, command: ClockCommand) -> Result<ExitCode, EngineError> {

@@ -1,0 +1,267 @@
+//! `ordo users add|list|disable|rotate`, and the local commands that act as the OS user
+//! (`ordo approve`/`reject`/`retry`): each resolves the OS user to an actor
+//! (`ordo::api::auth::local_actor`), applies the same role rule and writes the same audit
+//! record as the API, in the transaction of the effect.
+
+use super::{fail, print_json};
+use clap::Subcommand;
+use ordo::api::audit::{self, Change};
+use ordo::api::auth;
+use ordo::app::commit_and_publish;
+use ordo::runtime::{Engine, EngineError};
+use ordo::store::service::UserRow;
+use ordo_scenario::table::Table;
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with roles (comma-separated); prints its API token once.
+    Add {
+        name: String,
+        #[arg(long, value_name = "ROLE[,ROLE]")]
+        role: String,
+    },
+    /// Users, their roles and whether they are disabled (never tokens).
+    List,
+    /// Refuse the user's token from now on.
+    Disable { name: String },
+    /// Give the user a new token (printed once); the old one stops working.
+    Rotate { name: String },
+}
+
+pub async fn run(
+    engine: &Arc<Engine>,
+    command: UsersCommand,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    let now = engine.clock.now_ms();
+    let user_admin = || {
+        if actor.has_any(&[]) {
+            Ok(())
+        } else {
+            Err(format!("{}: managing users needs the admin role", actor.id))
+        }
+    };
+    match command {
+        UsersCommand::List => {
+            let users = tx.user_list().await?;
+            tx.rollback().await?;
+            if json_out {
+                print_json(&json!(users));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut t = Table::new(&["user", "roles", "state"]);
+            for u in users {
+                t.row(vec![
+                    u.name,
+                    u.roles,
+                    if u.disabled { "disabled" } else { "active" }.into(),
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::Add { name, role } => {
+            let (token, user) = match user_admin().and_then(|_| new_user(&name, &role, now)) {
+                Ok(t) => t,
+                Err(e) => return Ok(fail(e)),
+            };
+            if !tx.user_insert(&user).await? {
+                tx.rollback().await?;
+                return Ok(fail(format!("user '{name}' exists already")));
+            }
+            audit::record(
+                tx.as_mut(),
+                &actor,
+                now,
+                Change {
+                    action: "user.added",
+                    subject: format!("user/{name}"),
+                    order_id: None,
+                    before: None,
+                    after: Some(json!({ "roles": user.roles, "disabled": false })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            print_token(&name, &user.roles, &token, json_out);
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::Disable { name } => {
+            if let Err(e) = user_admin() {
+                return Ok(fail(e));
+            }
+            let Some(before) = tx.user_get(&name).await? else {
+                return Ok(fail(format!("no user '{name}'")));
+            };
+            tx.user_set_disabled(&name, true, now).await?;
+            audit::record(
+                tx.as_mut(),
+                &actor,
+                now,
+                Change {
+                    action: "user.disabled",
+                    subject: format!("user/{name}"),
+                    order_id: None,
+                    before: Some(json!({ "disabled": before.disabled })),
+                    after: Some(json!({ "disabled": true })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            println!("user {name}: disabled");
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::Rotate { name } => {
+            if let Err(e) = user_admin() {
+                return Ok(fail(e));
+            }
+            let Some(user) = tx.user_get(&name).await? else {
+                return Ok(fail(format!("no user '{name}'")));
+            };
+            let (token, id, hash) = match auth::new_token() {
+                Ok(t) => t,
+                Err(e) => return Ok(fail(e)),
+            };
+            tx.user_set_token(&name, &id, &hash, now).await?;
+            audit::record(
+                tx.as_mut(),
+                &actor,
+                now,
+                Change {
+                    action: "user.token_rotated",
+                    subject: format!("user/{name}"),
+                    order_id: None,
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            print_token(&name, &user.roles, &token, json_out);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A checked new user and its token (shown once).
+fn new_user(name: &str, roles: &str, now: i64) -> Result<(String, UserRow), String> {
+    auth::check_user_name(name)?;
+    let roles = auth::parse_roles(roles)?.join(",");
+    let (token, token_id, token_hash) = auth::new_token()?;
+    Ok((
+        token,
+        UserRow {
+            name: name.to_string(),
+            roles,
+            token_id,
+            token_hash,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        },
+    ))
+}
+
+fn print_token(name: &str, roles: &str, token: &str, json_out: bool) {
+    if json_out {
+        print_json(&json!({ "user": name, "roles": roles, "token": token }));
+    } else {
+        println!("user {name} ({roles})");
+        println!("token (shown once, keep it secret): {token}");
+    }
+}
+
+/// `ordo approve`/`reject`: the API's decision (`ordo::api::routes::decide`) as the OS user.
+pub async fn decide(
+    engine: &Arc<Engine>,
+    task: i64,
+    outcome: &str,
+    note: Option<&str>,
+) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    match ordo::api::routes::decide(engine, tx.as_mut(), &actor, task, outcome, note).await {
+        Ok(_) => {
+            commit_and_publish(engine, tx).await?;
+            println!("task {task}: {outcome}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(fail(e.message)),
+    }
+}
+
+/// `ordo retry`: the API's retry (`ordo::api::routes::retry`) as the OS user.
+pub async fn retry(engine: &Arc<Engine>, instance: &str) -> Result<ExitCode, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    if !actor.has_any(&[]) {
+        return Ok(fail(format!("{}: retrying needs the admin role", actor.id)));
+    }
+    match ordo::api::routes::retry(engine, tx.as_mut(), &actor, instance).await {
+        Ok(v) => {
+            commit_and_publish(engine, tx).await?;
+            println!(
+                "instance {} resumes at step '{}'",
+                v["instance"].as_str().unwrap_or_default(),
+                v["step"].as_str().unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(fail(e.message)),
+    }
+}
+
+/// `ordo data import FILE [--kind KIND]`: `ordo::masterdata` reads and checks the file whole,
+/// then one transaction stores the records and the audit record of who imported what.
+pub async fn data_import(
+    engine: &Arc<Engine>,
+    file: &std::path::Path,
+    kind: Option<&str>,
+) -> Result<ExitCode, EngineError> {
+    let data = match ordo::masterdata::read(file, kind, &engine.limits) {
+        Ok(d) => d,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: nothing imported", file.display());
+            return Ok(ExitCode::from(super::FAIL));
+        }
+    };
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    let now = engine.clock.now_ms();
+    ordo::masterdata::write(tx.as_mut(), &data, now).await?;
+    let change = Change {
+        action: "masterdata.imported",
+        subject: format!("file/{}", file.display()),
+        order_id: None,
+        before: None,
+        after: Some(json!({ "imported": data.counts() })),
+    };
+    audit::record(tx.as_mut(), &actor, now, change).await?;
+    tx.commit().await?;
+    println!("imported {}", data.counts());
+    Ok(ExitCode::SUCCESS)
+}

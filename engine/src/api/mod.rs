@@ -1,0 +1,92 @@
+//! The service surface of `ordo run`: an HTTP API (axum on the engine's tokio runtime) beside
+//! the workers, timers and channels of the same process.
+//!
+//! - `server`: listening (plain or rustls), connection limit, header and body timeouts, body
+//!   limit, panics caught, request metrics.
+//! - `routes`: the handlers; each calls the library function the matching command or channel
+//!   calls (order intake, task decisions, inbound files and statements, retries, events).
+//! - `auth`: users, tokens, roles, and the one rule for who may decide a task.
+//! - `error`: the one error shape and its stable codes.
+//! - `openapi`: the OpenAPI 3.1 document generated from the handlers' annotations.
+//! - `idempotency`, `audit`: records that commit in the transaction of the effect they
+//!   describe.
+//!
+//! No state another process needs lives in memory: users, idempotency keys and the audit
+//! trail are in the store, so several `ordo run` processes of a cluster serve one API.
+
+pub mod amqp_intake;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod idempotency;
+mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod server;
+
+use crate::config::HttpConfig;
+use crate::runtime::Engine;
+use std::sync::Arc;
+
+/// What every request handler shares.
+pub struct Api {
+    pub engine: Arc<Engine>,
+    pub cfg: HttpConfig,
+    pub tokens: auth::TokenCache,
+    metrics: metrics::Metrics,
+}
+
+impl Api {
+    pub fn new(engine: Arc<Engine>, cfg: HttpConfig) -> Arc<Api> {
+        Arc::new(Api {
+            engine,
+            cfg,
+            tokens: auth::TokenCache::default(),
+            metrics: metrics::Metrics::default(),
+        })
+    }
+}
+
+pub use server::{bind, serve};
+
+/// What `ordo run` serves besides workers: the HTTP API and the AMQP order intake.
+pub struct Services {
+    http: Option<server::Running>,
+    intake: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
+}
+
+impl Services {
+    /// Stops both (connections still open are dropped).
+    pub async fn stop(self) {
+        if let Some(h) = self.http {
+            h.stop().await;
+        }
+        if let Some((stop, task)) = self.intake {
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), task).await;
+        }
+    }
+}
+
+/// Starts the services `cfg` asks for; `listen` is `ordo run --listen` (see
+/// [`server::start`]). A port that cannot be bound or TLS files that do not load fail the start.
+pub async fn start(
+    engine: Arc<Engine>,
+    cfg: &crate::config::Config,
+    listen: Option<&str>,
+) -> Result<Services, String> {
+    let http = server::start(engine.clone(), cfg.http.as_ref(), listen).await?;
+    let intake = cfg
+        .intake
+        .as_ref()
+        .and_then(|i| i.amqp.clone())
+        .map(|amqp| {
+            let (stop, rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(amqp_intake::run(engine.clone(), amqp, rx));
+            (stop, task)
+        });
+    Ok(Services { http, intake })
+}

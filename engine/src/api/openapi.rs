@@ -1,0 +1,71 @@
+//! The OpenAPI 3.1 document of the API, generated from the handlers' `#[utoipa::path]`
+//! annotations and the request and response types, so it cannot drift from the code. CI
+//! checks it with an independent validator (`tools/openapi-check/run.sh`).
+
+use super::routes;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ordo",
+        description = "Order-to-cash engine API. Errors: `{ \"error\": { \"code\", \"message\", \"location\"? } }` with the stable codes of README.md (HTTP API). `POST` routes that create something take an `Idempotency-Key` header.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    paths(
+        routes::healthz,
+        routes::readyz,
+        routes::metrics,
+        routes::openapi,
+        routes::submit_orders,
+        routes::list_orders,
+        routes::get_order,
+        routes::list_tasks,
+        routes::approve_task,
+        routes::reject_task,
+        routes::get_invoice,
+        routes::list_exceptions,
+        routes::match_exception,
+        routes::reject_exception,
+        routes::recon_reports,
+        routes::partner_file,
+        routes::bank_statement,
+        routes::list_instances,
+        routes::retry_instance,
+        routes::send_event,
+        routes::list_audit,
+    ),
+    components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::Code)),
+    modifiers(&Bearer),
+    tags(
+        (name = "service", description = "Health, readiness, metrics, this document"),
+        (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
+        (name = "files", description = "Partner EDI files and bank statements, as if dropped into their inbound folders"),
+        (name = "instances"), (name = "audit")
+    )
+)]
+struct Doc;
+
+/// The bearer token scheme every `/api/v1` route uses.
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("ordo_<id>_<secret>")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as JSON.
+pub fn document() -> serde_json::Value {
+    serde_json::to_value(Doc::openapi()).unwrap_or_default()
+}

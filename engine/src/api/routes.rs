@@ -1,0 +1,1680 @@
+//! The handlers. Each one calls the library function its command or channel calls: order
+//! intake (`channels::orders`), task decisions (`Engine::decide_task`), partner files and
+//! statements (`channels::edi::receive_in`, `channels::bank::import_in`), retries and events;
+//! it adds only the role check, the idempotency key and the audit record, all in the same
+//! transaction as the effect.
+
+use super::Api;
+use super::audit::{self, Change};
+use super::auth::{Actor, Refusal, may_decide};
+use super::error::{ApiError, ApiResult, Code, ErrorBody};
+use super::idempotency::{self, Claim, Key};
+use crate::app::commit_and_publish;
+use crate::store::Tx;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+type St = State<Arc<Api>>;
+
+/// Roles per route class (`admin` may do everything).
+pub mod roles {
+    /// Reading orders, tasks, instances, invoices, reconciliation.
+    pub const READ: &[&str] = &[
+        "sales",
+        "sales-manager",
+        "sales-director",
+        "finance",
+        "edi-admin",
+        "viewer",
+    ];
+    pub const SUBMIT_ORDERS: &[&str] = &["sales", "sales-manager", "sales-director", "integration"];
+    pub const PARTNER_FILES: &[&str] = &["edi-admin", "integration"];
+    pub const STATEMENTS: &[&str] = &["finance", "integration"];
+    pub const RECON: &[&str] = &["finance"];
+    /// Operations: retries and events.
+    pub const OPERATE: &[&str] = &[];
+    pub const AUDIT: &[&str] = &["viewer"];
+}
+
+pub fn router(api: Arc<Api>) -> Router {
+    let v1 = Router::new()
+        .route("/orders", post(submit_orders).get(list_orders))
+        .route("/orders/{id}", get(get_order))
+        .route("/tasks", get(list_tasks))
+        .route("/tasks/{id}/approve", post(approve_task))
+        .route("/tasks/{id}/reject", post(reject_task))
+        .route("/invoices/{number}", get(get_invoice))
+        .route("/recon/exceptions", get(list_exceptions))
+        .route("/recon/exceptions/{id}/match", post(match_exception))
+        .route("/recon/exceptions/{id}/reject", post(reject_exception))
+        .route("/recon/reports", get(recon_reports))
+        .route("/partners/{partner}/files", post(partner_file))
+        .route("/banks/{account}/statements", post(bank_statement))
+        .route("/instances", get(list_instances))
+        .route("/instances/{id}/retry", post(retry_instance))
+        .route("/events", post(send_event))
+        .route("/audit", get(list_audit));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+        .nest("/api/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            super::server::guard,
+        ))
+        .with_state(api)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take that method",
+    )
+}
+
+// -- who is calling ---------------------------------------------------------------------------
+
+/// The authenticated caller of a route (401 otherwise).
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<Arc<Api>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let refused = |r: Refusal| {
+            let why = match r {
+                Refusal::Missing => "a bearer token is needed (Authorization: Bearer …)",
+                Refusal::Malformed | Refusal::Unknown => "the token is not valid",
+                Refusal::Disabled => "the token's user is disabled",
+            };
+            ApiError::new(Code::Unauthenticated, why)
+        };
+        let id = super::auth::TokenCache::token_id(token).map_err(refused)?;
+        let mut tx = api.engine.store.begin().await?;
+        let user = tx.user_by_token_id(id).await;
+        tx.rollback().await?;
+        let user = api
+            .tokens
+            .verify(token.unwrap_or_default(), user?)
+            .map_err(refused)?;
+        Ok(Caller(Actor {
+            id: format!("user:{}", user.name),
+            via: "api",
+            roles: user.roles.split(',').map(str::to_string).collect(),
+        }))
+    }
+}
+
+fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
+    if actor.has_any(roles) {
+        Ok(())
+    } else {
+        let mut need: Vec<&str> = vec!["admin"];
+        need.extend_from_slice(roles);
+        Err(ApiError::new(
+            Code::Forbidden,
+            format!("this needs one of the roles: {}", need.join(", ")),
+        ))
+    }
+}
+
+// -- bodies -----------------------------------------------------------------------------------
+
+/// A JSON body into `T`: `400` when it is not JSON (located line:column), `422` when it does
+/// not fit `T` (an unknown field, a wrong type; located by a JSON Pointer).
+fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
+            "{}:{}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    serde_path_to_error::deserialize::<_, T>(&v).map_err(|e| {
+        let pointer = pointer_of(&e.path().to_string());
+        ApiError::invalid(e.into_inner().to_string()).at(pointer)
+    })
+}
+
+/// serde_path_to_error's `a.b[0].c` as a JSON Pointer `/a/b/0/c`.
+fn pointer_of(path: &str) -> String {
+    let mut out = String::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        let name_end = rest.find('[').unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        if !name.is_empty() && name != "?" {
+            out.push('/');
+            out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        }
+        rest = &rest[name_end..];
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').unwrap_or(r.len());
+            out.push('/');
+            out.push_str(&r[..end]);
+            rest = r.get(end + 1..).unwrap_or("");
+        }
+    }
+    out
+}
+
+fn json_response(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Runs an effect in one transaction with its idempotency key: a replay answers the stored
+/// response; otherwise `work` runs, the key records its answer, and everything commits
+/// together (an error rolls everything back, key included).
+async fn effect<F>(api: &Arc<Api>, key: Option<Key>, work: F) -> ApiResult<Response>
+where
+    F: FnOnce(
+        Box<dyn Tx>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = (Box<dyn Tx>, ApiResult<(StatusCode, Value)>)> + Send>,
+    >,
+{
+    let engine = &api.engine;
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let now = engine.clock.now_ms();
+    let ttl = i64::try_from(api.cfg.idempotency_ttl_secs)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000);
+    if let Some(k) = &key {
+        match idempotency::claim(tx.as_mut(), k, now, ttl).await? {
+            Claim::Fresh => {}
+            Claim::Replay(status, body) => {
+                tx.rollback().await?;
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                let mut r = json_response(status, body);
+                r.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return Ok(r);
+            }
+        }
+    }
+    let (mut tx, result) = work(tx).await;
+    let (status, body) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
+    };
+    let text = serde_json::to_string(&body).unwrap_or_else(|_| "null".into());
+    if let Some(k) = &key {
+        idempotency::finish(tx.as_mut(), k, status.as_u16(), &text).await?;
+    }
+    commit_and_publish(engine, tx).await?;
+    Ok(json_response(status, text))
+}
+
+/// Boxes an effect's body for [`effect`].
+macro_rules! work {
+    (|$tx:ident| $body:expr) => {
+        move |mut $tx: Box<dyn Tx>| {
+            Box::pin(async move {
+                let r: ApiResult<(StatusCode, Value)> = async { $body }.await;
+                ($tx, r)
+            })
+        }
+    };
+}
+
+fn idem_key(
+    caller: &Actor,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> ApiResult<Option<Key>> {
+    Key::from_header(
+        &caller.id,
+        headers.get("idempotency-key"),
+        method,
+        path,
+        body,
+    )
+}
+
+// -- service routes ---------------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The process is up", body = Value)))]
+pub async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "Store and queue reachable", body = Value),
+              (status = 503, description = "Not ready, with the reason", body = ErrorBody)))]
+pub async fn readyz(State(api): St) -> Response {
+    let probe = async {
+        let mut tx = api.engine.store.begin().await?;
+        let n = tx.queued_count().await?;
+        tx.rollback().await?;
+        Ok::<i64, crate::store::StoreError>(n)
+    };
+    let store = tokio::time::timeout(std::time::Duration::from_secs(3), probe).await;
+    let queue = if api.engine.embedded() {
+        Ok(())
+    } else {
+        // the broker answers a zero-wait receive when it is connected
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            api.engine.queue.dead_letters(0),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 3 s".to_string()),
+        }
+    };
+    match (store, queue) {
+        (Ok(Ok(_)), Ok(())) => axum::Json(json!({ "status": "ready" })).into_response(),
+        (Ok(Err(e)), _) => ApiError::new(Code::Unavailable, format!("store: {e}")).into_response(),
+        (Err(_), _) => {
+            ApiError::new(Code::Unavailable, "store: no answer within 3 s").into_response()
+        }
+        (_, Err(e)) => ApiError::new(Code::Unavailable, format!("queue: {e}")).into_response(),
+    }
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+              (status = 503, description = "Store unreachable", body = ErrorBody)))]
+pub async fn metrics(State(api): St) -> ApiResult<Response> {
+    use super::metrics::{gauge, label};
+    let mut tx = api.engine.store.begin().await?;
+    let counts = tx.count_instances().await?;
+    let queued = tx.queued_count().await?;
+    let (open_tasks, outbound) = tx.service_counts().await?;
+    let exceptions = tx.count_documents("bank_exception").await?;
+    let quarantined = tx.count_documents("edi_file").await?;
+    tx.rollback().await?;
+    let mut out = String::new();
+    let by_state: Vec<(String, i64)> = counts
+        .iter()
+        .map(|(w, s, e, n)| {
+            (
+                format!(
+                    "workflow=\"{}\",status=\"{}\",end_status=\"{}\"",
+                    label(w),
+                    label(s),
+                    label(e.as_deref().unwrap_or(""))
+                ),
+                *n,
+            )
+        })
+        .collect();
+    gauge(
+        &mut out,
+        "ordo_instances",
+        "Instances by workflow and state.",
+        &by_state,
+    );
+    let failed: i64 = counts
+        .iter()
+        .filter(|(_, s, _, _)| s == crate::model::status::FAILED)
+        .map(|(_, _, _, n)| n)
+        .sum();
+    gauge(
+        &mut out,
+        "ordo_instances_failed",
+        "Failed instances.",
+        &[(String::new(), failed)],
+    );
+    gauge(
+        &mut out,
+        "ordo_queue_depth",
+        "Step messages not yet consumed.",
+        &[(String::new(), queued)],
+    );
+    gauge(
+        &mut out,
+        "ordo_tasks_open",
+        "Open human tasks.",
+        &[(String::new(), open_tasks)],
+    );
+    gauge(
+        &mut out,
+        "ordo_outbound_backlog",
+        "Outbound messages not yet delivered.",
+        &[(String::new(), outbound)],
+    );
+    gauge(
+        &mut out,
+        "ordo_recon_exception_documents",
+        "Reconciliation exceptions recorded.",
+        &[(String::new(), exceptions)],
+    );
+    gauge(
+        &mut out,
+        "ordo_edi_files",
+        "Partner files recorded.",
+        &[(String::new(), quarantined)],
+    );
+    api.metrics.render_requests(&mut out);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        out,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
+    responses((status = 200, description = "This document", body = Value)))]
+pub async fn openapi() -> Response {
+    axum::Json(super::openapi::document()).into_response()
+}
+
+// -- orders -----------------------------------------------------------------------------------
+
+/// Where an intake error points: a JSON Pointer when it names an order and a field,
+/// `line:column` when the text did not parse.
+fn intake_location(err: &str, array: bool) -> Option<String> {
+    let rest = err.strip_prefix("request: ").unwrap_or(err);
+    if let Some(r) = rest.strip_prefix("request:") {
+        let mut it = r.splitn(3, ':');
+        let (l, c) = (it.next()?, it.next()?);
+        if l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() {
+            return Some(format!("{l}:{c}"));
+        }
+    }
+    let n: usize = rest
+        .strip_prefix("order #")?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    // "order #N ('ID'): path: message"
+    let after = rest.split_once("): ").or_else(|| rest.split_once(": "))?.1;
+    let path = after.split_once(": ")?.0;
+    let pointer = pointer_of(path);
+    Some(if array {
+        format!("/{}{pointer}", n.saturating_sub(1))
+    } else {
+        pointer
+    })
+}
+
+/// The JSON Pointer of the first field of the order as sent (`raw`) that the decoded order does
+/// not have: the order format ignores unknown fields, the API and AMQP intake refuse them.
+pub(crate) fn unknown_field_of(order: &ordo_contract::Order, raw: &Value) -> Option<String> {
+    let known = serde_json::to_value(order).unwrap_or_default();
+    unknown_field(raw, &known, String::new())
+}
+
+/// The JSON Pointer of the first field of `input` that `known` (the same document as its type
+/// serializes it) does not have.
+fn unknown_field(input: &Value, known: &Value, at: String) -> Option<String> {
+    match (input, known) {
+        (Value::Object(i), Value::Object(k)) => i.iter().find_map(|(key, v)| {
+            let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+            match k.get(key) {
+                None => Some(here),
+                Some(kv) => unknown_field(v, kv, here),
+            }
+        }),
+        (Value::Array(i), Value::Array(k)) => i
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(n, (v, kv))| unknown_field(v, kv, format!("{at}/{n}"))),
+        _ => None,
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AcceptedOrder {
+    pub order: String,
+    /// Instances the order started.
+    pub instances: Vec<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IntakeResponse {
+    pub accepted: Vec<AcceptedOrder>,
+    /// Why each order that was a duplicate was not booked again.
+    pub duplicates: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders",
+    description = "One order or an array of orders, in the format of `ordo submit`; all or nothing on invalid content. Roles: sales, sales-manager, sales-director, integration.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the first response again")),
+    request_body(content = Value, content_type = "application/json"),
+    responses((status = 201, description = "Accepted (duplicates listed, not booked)", body = IntakeResponse),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, description = "Every order was a duplicate, or the key was used with another body", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn submit_orders(
+    State(api): St,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, roles::SUBMIT_ORDERS)?;
+    let key = idem_key(&caller, &headers, "POST", "/api/v1/orders", &body)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::new(Code::MalformedJson, format!("the body is not UTF-8: {e}")))?;
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return Err(ApiError::new(
+            Code::MalformedJson,
+            "expected a JSON order or an array of orders",
+        )
+        .at("1:1"));
+    }
+    // JSON syntax first (400), so content checks (422) see a well-formed body.
+    // (IgnoredAny would skip the nesting limit: parsed as a value, too deep is malformed.)
+    if let Err(e) = serde_json::from_str::<Value>(text) {
+        return Err(
+            ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
+                "{}:{}",
+                e.line(),
+                e.column()
+            )),
+        );
+    }
+    let a = api.clone();
+    let text = text.to_string();
+    // checked inside the effect, so a key reused with another body is 409 before anything
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let orders = crate::channels::orders::check_orders(&a.engine, "request", &text)
+                .map_err(|errors| {
+                    let array = text.trim_start().starts_with('[');
+                    let location = errors.iter().find_map(|e| intake_location(e, array));
+                    let mut err = ApiError::invalid(errors.join("\n"));
+                    err.location = location;
+                    err
+                })?;
+            // The order format ignores fields it does not know; the API refuses them, so a
+            // misspelt field is not silently dropped. Known = what the decoded order serializes.
+            let array = text.trim_start().starts_with('[');
+            for (i, (o, raw)) in orders.iter().enumerate() {
+                if let Some(at) = unknown_field_of(o, raw) {
+                    let at = if array { format!("/{i}{at}") } else { at };
+                    return Err(ApiError::invalid(format!(
+                        "order #{}: unknown field at {at}",
+                        i + 1
+                    ))
+                    .at(at));
+                }
+            }
+            let done = crate::channels::orders::intake_orders_in(
+                &a.engine,
+                tx.as_mut(),
+                "request",
+                &orders,
+            )
+            .await?;
+            let now = a.engine.clock.now_ms();
+            audit::orders_submitted(tx.as_mut(), &caller, now, &done.accepted, json!({})).await?;
+            if done.accepted.is_empty() {
+                return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
+            }
+            let resp = IntakeResponse {
+                accepted: done
+                    .accepted
+                    .into_iter()
+                    .map(|(order, instances)| AcceptedOrder { order, instances })
+                    .collect(),
+                duplicates: done.duplicates,
+            };
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(resp).unwrap_or_default(),
+            ))
+        }),
+    )
+    .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Instance status: running, waiting, failed, ended.
+    status: Option<String>,
+    customer: Option<String>,
+    /// Order date from (YYYY-MM-DD, inclusive).
+    from: Option<String>,
+    /// Order date to (YYYY-MM-DD, inclusive).
+    to: Option<String>,
+    /// Opaque: the `next` of the previous page.
+    cursor: Option<String>,
+    /// 1 to 500, default 50.
+    limit: Option<i64>,
+}
+
+fn query<T: DeserializeOwned>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<T> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()).at("query"))
+}
+
+fn date_param(v: &Option<String>, name: &str) -> ApiResult<Option<chrono::NaiveDate>> {
+    v.as_deref()
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                ApiError::new(Code::BadRequest, format!("{name}: a date YYYY-MM-DD"))
+                    .at(format!("query:{name}"))
+            })
+        })
+        .transpose()
+}
+
+fn encode_cursor(id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(c: &str) -> ApiResult<String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| s.len() <= 512)
+        .ok_or_else(|| {
+            ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor")
+        })
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OrderPage {
+    #[schema(value_type = Vec<Object>)]
+    pub orders: Vec<Value>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
+    params(OrderQuery),
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_orders(
+    State(api): St,
+    Caller(caller): Caller,
+    q: Result<Query<OrderQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(Code::BadRequest, "limit: 1 to 500").at("query:limit"));
+    }
+    let from = date_param(&q.from, "from")?;
+    let to = date_param(&q.to, "to")?;
+    let mut after = match &q.cursor {
+        Some(c) => decode_cursor(c)?,
+        None => String::new(),
+    };
+    let mut tx = api.engine.store.begin().await?;
+    let mut out = Vec::new();
+    let mut next = None;
+    // Scan in id order, a few hundred at a time, until the page is full; the cursor is the
+    // last order id looked at, so filters never skip or repeat an order across pages.
+    'scan: loop {
+        let rows = tx.order_docs_after(&after, 500).await?;
+        let exhausted = rows.len() < 500;
+        for (id, text) in rows {
+            after = id.clone();
+            let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if q.customer
+                .as_deref()
+                .is_some_and(|c| doc["customer_id"] != c)
+            {
+                continue;
+            }
+            let date = doc["order_date"]
+                .as_str()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if from.is_some_and(|f| date.is_none_or(|d| d < f))
+                || to.is_some_and(|t| date.is_none_or(|d| d > t))
+            {
+                continue;
+            }
+            let inst = tx
+                .find_instances(&id)
+                .await?
+                .into_iter()
+                .find(|i| i.business_key == id);
+            let state = inst.as_ref().map(|i| i.status.clone());
+            if q.status
+                .as_deref()
+                .is_some_and(|s| state.as_deref() != Some(s))
+            {
+                continue;
+            }
+            out.push(json!({
+                "id": id,
+                "customer_id": doc["customer_id"],
+                "po_number": doc["po_number"],
+                "order_date": doc["order_date"],
+                "status": state,
+                "end_status": inst.as_ref().and_then(|i| i.end_status.clone()),
+                "step": inst.as_ref().map(|i| i.step.clone()),
+            }));
+            if out.len() as i64 >= limit {
+                next = Some(encode_cursor(&after));
+                break 'scan;
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    tx.rollback().await?;
+    Ok(axum::Json(OrderPage { orders: out, next }).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    description = "State, hold reasons, open task, history, the instance's data (shipments, invoices) and EDI messages.",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_order(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let Some(order) = tx.get_document("order", &id).await? else {
+        tx.rollback().await?;
+        return Err(ApiError::not_found(format!(
+            "no order '{}'",
+            ordo_contract::excerpt(&id, 100)
+        )));
+    };
+    let mut instances = Vec::new();
+    for inst in tx.find_instances(&id).await? {
+        if inst.business_key != id {
+            continue;
+        }
+        let history = tx.history(&inst.id).await?;
+        let task = tx.open_task_for(&inst.id).await?;
+        let edi = crate::channels::edi::sent_for(tx.as_mut(), &inst).await?;
+        instances.push(json!({
+            "id": inst.id,
+            "workflow": inst.workflow,
+            "version": inst.version,
+            "status": inst.status,
+            "end_status": inst.end_status,
+            "step": inst.step,
+            "error": inst.error,
+            "hold_reasons": inst.data.get("hold_reasons"),
+            "open_task": task,
+            "data": inst.data,
+            "history": history,
+            "edi": edi,
+        }));
+    }
+    tx.rollback().await?;
+    Ok(axum::Json(json!({ "order": order, "instances": instances })).into_response())
+}
+
+// -- tasks ------------------------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks",
+    description = "Open tasks the caller's roles may decide.",
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_tasks(State(api): St, Caller(caller): Caller) -> ApiResult<Response> {
+    let mut tx = api.engine.store.begin().await?;
+    let open = tx.list_tasks("open").await?;
+    let mut rows = Vec::new();
+    for t in open {
+        if !may_decide(&caller.roles, &t.role) {
+            continue;
+        }
+        let key = tx
+            .load_instance(&t.instance_id)
+            .await?
+            .map(|i| i.business_key)
+            .unwrap_or_default();
+        rows.push(json!({ "task": t, "order": key }));
+    }
+    tx.rollback().await?;
+    Ok(axum::Json(json!({ "tasks": rows })).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why (required to reject).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Decides task `id` as `caller`, through [`Engine::decide_task`](crate::runtime::Engine),
+/// with the one role rule and an audit record in the same transaction. The CLI's
+/// `ordo approve`/`reject` call this too.
+pub async fn decide(
+    engine: &crate::runtime::Engine,
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    id: i64,
+    outcome: &str,
+    note: Option<&str>,
+) -> ApiResult<Value> {
+    let Some(task) = tx.load_task(id).await? else {
+        return Err(ApiError::not_found(format!("no task {id}")));
+    };
+    if !may_decide(&caller.roles, &task.role) {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!("task {id} is for role '{}' (or admin)", task.role),
+        ));
+    }
+    engine.decide_task(tx, id, outcome, note).await?;
+    let order = tx
+        .load_instance(&task.instance_id)
+        .await?
+        .map(|i| i.business_key);
+    let after = json!({ "status": "decided", "outcome": outcome, "note": note });
+    audit::record(
+        tx,
+        caller,
+        engine.clock.now_ms(),
+        Change {
+            action: &format!("task.{outcome}"),
+            subject: format!("task/{id}"),
+            order_id: order.clone(),
+            before: Some(json!({ "status": task.status, "role": task.role, "step": task.step })),
+            after: Some(after.clone()),
+        },
+    )
+    .await?;
+    Ok(json!({ "task": id, "order": order, "outcome": outcome, "note": note }))
+}
+
+async fn decide_route(
+    api: Arc<Api>,
+    caller: Actor,
+    headers: HeaderMap,
+    id: String,
+    outcome: &'static str,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::not_found(format!("no task '{}'", ordo_contract::excerpt(&id, 40)))
+    })?;
+    let d: Decision = if body.is_empty() {
+        Decision { note: None }
+    } else {
+        json_body(&body)?
+    };
+    if let Some(n) = &d.note
+        && n.chars().count() > api.engine.limits.max_text_chars
+    {
+        return Err(ApiError::invalid(format!(
+            "note: at most {} characters",
+            api.engine.limits.max_text_chars
+        ))
+        .at("/note"));
+    }
+    if outcome == "rejected" && d.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(ApiError::invalid("a rejection needs a note (the reason)").at("/note"));
+    }
+    let path = format!("/api/v1/tasks/{id}/{outcome}");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let v = decide(
+                &a.engine,
+                tx.as_mut(),
+                &caller,
+                id,
+                outcome,
+                d.note.as_deref(),
+            )
+            .await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/approve", tag = "tasks",
+    description = "Only a holder of the task's role (or admin) may decide it.",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Decision, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve_task(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    decide_route(api, caller, headers, id, "approved", body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/reject", tag = "tasks",
+    description = "Only a holder of the task's role (or admin) may decide it; the note is the reason.",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Decision, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject_task(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    decide_route(api, caller, headers, id, "rejected", body).await
+}
+
+// -- invoices ---------------------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",
+    description = "JSON, or printable HTML with `Accept: text/html`.",
+    params(("number" = String, Path)),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_invoice(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let doc = tx.get_document("invoice", &number).await?;
+    let company = tx
+        .get_document(crate::company::COMPANY_DOC.0, crate::company::COMPANY_DOC.1)
+        .await?;
+    tx.rollback().await?;
+    let Some(doc) = doc else {
+        return Err(ApiError::not_found(format!(
+            "no invoice '{}'",
+            ordo_contract::excerpt(&number, 100)
+        )));
+    };
+    let html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html {
+        let company: ordo_contract::Company = company
+            .and_then(|c| serde_json::from_value(c).ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::Unavailable,
+                    "no company profile is installed; invoices cannot be printed",
+                )
+            })?;
+        let text = ordo_sales::export::invoice_html(&doc, &company, None);
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response());
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        ordo_sales::export::invoice_json(&doc),
+    ))
+}
+
+// -- reconciliation ---------------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/v1/recon/exceptions", tag = "reconciliation",
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_exceptions(State(api): St, Caller(caller): Caller) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let rows: Vec<Value> = tx
+        .get_documents("bank_exception", "")
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| d["status"] == "open")
+        .collect();
+    tx.rollback().await?;
+    Ok(axum::Json(json!({ "exceptions": rows })).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/recon/reports", tag = "reconciliation",
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn recon_reports(State(api): St, Caller(caller): Caller) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let rows: Vec<Value> = tx
+        .get_documents("bank_report", "")
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    tx.rollback().await?;
+    Ok(axum::Json(json!({ "reports": rows })).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchLine {
+    pub invoice: String,
+    /// Exact decimal; absent: the invoices are filled in order.
+    #[schema(value_type = Option<f64>)]
+    #[serde(default)]
+    pub amount: Option<rust_decimal::Decimal>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    pub invoices: Vec<MatchLine>,
+    /// Remember the payer's account for this customer.
+    #[serde(default)]
+    pub learn: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/match", tag = "reconciliation",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = MatchRequest, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn match_exception(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, roles::RECON)?;
+    let req: MatchRequest = json_body(&body)?;
+    if req.invoices.is_empty() || req.invoices.len() > 1000 {
+        return Err(ApiError::invalid("invoices: 1 to 1000").at("/invoices"));
+    }
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/recon/exceptions/{id}/match"),
+        &body,
+    )?;
+    let lines: Vec<ordo_recon::ConfirmLine> = req
+        .invoices
+        .into_iter()
+        .map(|l| ordo_recon::ConfirmLine {
+            invoice: l.invoice,
+            amount: l.amount,
+        })
+        .collect();
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let r = {
+                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
+                ordo_recon::confirm_exception(&mut ctx, &id, &lines, req.learn, req.note.as_deref())
+                    .await
+            };
+            let v = recon_result(&a, tx.as_mut(), r).await?;
+            let subject = format!("bank_exception/{id}");
+            let before = Some(json!({ "status": "open" }));
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "recon.exception.matched",
+                subject,
+                before,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/reject", tag = "reconciliation",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = RejectRequest, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject_exception(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, roles::RECON)?;
+    let req: RejectRequest = json_body(&body)?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason: required").at("/reason"));
+    }
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/recon/exceptions/{id}/reject"),
+        &body,
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let r = {
+                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
+                ordo_recon::reject_exception(&mut ctx, &id, &req.reason).await
+            };
+            let v = recon_result(&a, tx.as_mut(), r).await?;
+            let subject = format!("bank_exception/{id}");
+            let before = Some(json!({ "status": "open" }));
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "recon.exception.rejected",
+                subject,
+                before,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+/// A reconciliation decision's result: a refusal (unknown exception, decided already, bad
+/// amounts) is `409` with the connector's words.
+async fn recon_result(
+    _api: &Api,
+    _tx: &mut dyn Tx,
+    r: Result<Value, ordo_contract::StepError>,
+) -> ApiResult<Value> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(ordo_contract::StepError::Transient(e)) => {
+            tracing::warn!(error = %e, "reconciliation decision: transient");
+            Err(ApiError::new(
+                Code::Unavailable,
+                "the store is unreachable; try again",
+            ))
+        }
+        Err(e) => Err(ApiError::new(Code::Conflict, e.to_string())),
+    }
+}
+
+// -- inbound files ----------------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// The file's name as recorded (default `api-upload`).
+    name: Option<String>,
+}
+
+fn file_name(q: &FileQuery) -> ApiResult<String> {
+    let name = q.name.clone().unwrap_or_else(|| "api-upload".to_string());
+    let ok = !name.is_empty()
+        && name.len() <= 120
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::new(
+            Code::BadRequest,
+            "name: 1 to 120 of a-z, A-Z, 0-9, '.', '_', '-'",
+        )
+        .at("query:name"))
+    }
+}
+
+/// A file's outcome as answered: a rejection gets its `location` (line:column) when its
+/// reason has one.
+fn file_answer(mut v: Value, rejected: Option<&str>) -> Value {
+    if let Some(loc) = rejected.and_then(file_location) {
+        v["location"] = json!(loc);
+    }
+    v
+}
+
+/// Records `v`, the answer of a decision or an inbound file about `subject`, in the audit
+/// trail of `tx` and answers it `200`.
+async fn answered(
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    now: i64,
+    action: &str,
+    subject: String,
+    before: Option<Value>,
+    v: Value,
+) -> ApiResult<(StatusCode, Value)> {
+    let change = Change {
+        action,
+        subject,
+        order_id: None,
+        before,
+        after: Some(v.clone()),
+    };
+    audit::record(tx, caller, now, change).await?;
+    Ok((StatusCode::OK, v))
+}
+
+/// The checks before an inbound file route books anything: the caller's role, the file's
+/// `?name=`, and the size limit of that kind of file (`limits.SETTING`, `413` past it).
+fn inbound_file(
+    caller: &Actor,
+    need: &[&str],
+    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    body: &[u8],
+    max: u64,
+    setting: &str,
+) -> ApiResult<String> {
+    require(caller, need)?;
+    let name = file_name(&query(q)?)?;
+    if body.len() as u64 > max {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("{} bytes, over limits.{setting} ({max})", body.len()),
+        ));
+    }
+    Ok(name)
+}
+
+/// `path:line:col: message` → `line:col`, for a located rejection of a file.
+fn file_location(error: &str) -> Option<String> {
+    let mut parts = error.split(':');
+    parts.next()?;
+    let (l, c) = (parts.next()?.trim(), parts.next()?.trim());
+    (l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok()).then(|| format!("{l}:{c}"))
+}
+
+#[utoipa::path(post, path = "/api/v1/partners/{partner}/files", tag = "files",
+    description = "A raw EDI file, handled exactly as if dropped into the partner's inbound folder. Roles: edi-admin, integration.",
+    params(("partner" = String, Path), FileQuery, ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, description = "processed, duplicate or rejected (with the reason)", body = Value),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn partner_file(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(partner): Path<String>,
+    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let name = inbound_file(
+        &caller,
+        roles::PARTNER_FILES,
+        q,
+        &body,
+        api.engine.limits.max_edi_file_bytes,
+        "max_edi_file_bytes",
+    )?;
+    let partners = crate::channels::edi::sync_partners(&api.engine).await?;
+    if !partners.iter().any(|p| p.partner == partner) {
+        return Err(ApiError::not_found(format!(
+            "no trading partner '{}'",
+            ordo_contract::excerpt(&partner, 60)
+        )));
+    }
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/partners/{partner}/files?name={name}"),
+        &body,
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let outcome =
+                crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body)
+                    .await?;
+            let error = match &outcome {
+                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            let subject = format!("partner/{partner}/{name}");
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "partner.file.received",
+                subject,
+                None,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/banks/{account}/statements", tag = "files",
+    description = "A raw statement file, handled exactly as if dropped into the account's inbound folder. Roles: finance, integration.",
+    params(("account" = String, Path), FileQuery, ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, description = "imported, duplicate or rejected (with the reason)", body = Value),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn bank_statement(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(account): Path<String>,
+    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let name = inbound_file(
+        &caller,
+        roles::STATEMENTS,
+        q,
+        &body,
+        api.engine.limits.max_statement_bytes,
+        "max_statement_bytes",
+    )?;
+    let channels = crate::channels::bank::load_profiles(&api.engine.banks_dir, &api.engine.folders)
+        .map_err(|e| {
+            ApiError::new(
+                Code::Unavailable,
+                format!("bank profiles: {}", e.join("; ")),
+            )
+        })?;
+    let Some(ch) = channels.into_iter().find(|c| c.profile.account == account) else {
+        return Err(ApiError::not_found(format!(
+            "no bank account profile '{}'",
+            ordo_contract::excerpt(&account, 60)
+        )));
+    };
+    crate::channels::bank::sync_policy(&api.engine).await?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/banks/{account}/statements?name={name}"),
+        &body,
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let outcome =
+                crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body).await?;
+            let error = match &outcome {
+                ordo_recon::ImportOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            let subject = format!("bank/{account}/{name}");
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "bank.statement.received",
+                subject,
+                None,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+// -- instances and events ---------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InstanceQuery {
+    /// running, waiting, failed, ended.
+    status: Option<String>,
+    /// 1 to 500, default 50.
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/instances", tag = "instances",
+    params(InstanceQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_instances(
+    State(api): St,
+    Caller(caller): Caller,
+    q: Result<Query<InstanceQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(Code::BadRequest, "limit: 1 to 500").at("query:limit"));
+    }
+    let mut tx = api.engine.store.begin().await?;
+    let list = tx.list_instances(q.status.as_deref(), limit).await?;
+    tx.rollback().await?;
+    Ok(axum::Json(json!({ "instances": list })).into_response())
+}
+
+/// Retries a failed instance as `caller`, with its audit record (API and `ordo retry`).
+pub async fn retry(
+    engine: &crate::runtime::Engine,
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    id: &str,
+) -> ApiResult<Value> {
+    let inst = match engine.retry_instance(tx, id).await {
+        Ok(i) => i,
+        Err(crate::runtime::EngineError::Refused(m)) if m.starts_with("no failed instance") => {
+            return Err(ApiError::not_found(m));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        tx,
+        caller,
+        engine.clock.now_ms(),
+        Change {
+            action: "instance.retried",
+            subject: format!("instance/{}", inst.id),
+            order_id: Some(inst.business_key.clone()),
+            before: Some(json!({ "status": "failed" })),
+            after: Some(json!({ "status": inst.status, "step": inst.step })),
+        },
+    )
+    .await?;
+    Ok(json!({ "instance": inst.id, "step": inst.step, "status": inst.status }))
+}
+
+#[utoipa::path(post, path = "/api/v1/instances/{id}/retry", tag = "instances",
+    params(("id" = String, Path, description = "Instance id or business key"), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn retry_instance(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    require(&caller, roles::OPERATE)?;
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/instances/{id}/retry"),
+        b"",
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let v = retry(&a.engine, tx.as_mut(), &caller, &id).await?;
+            Ok((StatusCode::OK, v))
+        }),
+    )
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    pub name: String,
+    pub key: String,
+    /// Default `received`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Merged into the data of the instances it reaches.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Option<Value>,
+}
+
+#[utoipa::path(post, path = "/api/v1/events", tag = "instances",
+    description = "What `ordo event` does: resumes instances waiting for the event and starts workflows it triggers.",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = EventRequest, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send_event(
+    State(api): St,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, roles::OPERATE)?;
+    let req: EventRequest = json_body(&body)?;
+    let max = api.engine.limits.max_id_chars;
+    for (field, v) in [("/name", &req.name), ("/key", &req.key)] {
+        if let Some(problem) = ordo_contract::intake::id_problem(v, max) {
+            return Err(ApiError::invalid(format!("{}: {problem}", &field[1..])).at(field));
+        }
+    }
+    let data = match req.data {
+        None => json!({}),
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => return Err(ApiError::invalid("data: a JSON object").at("/data")),
+    };
+    let outcome = req.outcome.unwrap_or_else(|| "received".into());
+    let key = idem_key(&caller, &headers, "POST", "/api/v1/events", &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let started = a
+                .engine
+                .emit_event(tx.as_mut(), &req.name, &req.key, &outcome, &data)
+                .await?;
+            audit::record(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                Change {
+                    action: "event.sent",
+                    subject: format!("event/{}", req.name),
+                    order_id: Some(req.key.clone()),
+                    before: None,
+                    after: Some(json!({ "outcome": outcome, "data": data, "started": started })),
+                },
+            )
+            .await?;
+            Ok((
+                StatusCode::OK,
+                json!({ "event": req.name, "key": req.key, "started": started }),
+            ))
+        }),
+    )
+    .await
+}
+
+// -- audit ------------------------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// RFC 3339 time or YYYY-MM-DD.
+    since: Option<String>,
+    /// `user:NAME`, `os:NAME` or a bare name (as `user:NAME`).
+    who: Option<String>,
+    order: Option<String>,
+    /// Opaque: the `next` of the previous page.
+    cursor: Option<String>,
+    /// 1 to 500, default 100.
+    limit: Option<i64>,
+}
+
+/// `--since`/`since=` as epoch ms: RFC 3339 or a date (midnight UTC).
+pub fn parse_since(s: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+/// `--who`/`who=`: a bare name means the API user of that name.
+pub fn who_actor(s: &str) -> String {
+    if s.contains(':') || s == "system" {
+        s.to_string()
+    } else {
+        format!("user:{s}")
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub records: Vec<crate::store::service::AuditRow>,
+    pub next: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    State(api): St,
+    Caller(caller): Caller,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    require(&caller, roles::AUDIT)?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(Code::BadRequest, "limit: 1 to 500").at("query:limit"));
+    }
+    let since = match &q.since {
+        Some(s) => Some(parse_since(s).ok_or_else(|| {
+            ApiError::new(Code::BadRequest, "since: RFC 3339 or YYYY-MM-DD").at("query:since")
+        })?),
+        None => None,
+    };
+    let after_seq = match &q.cursor {
+        Some(c) => decode_cursor(c)?.parse().map_err(|_| {
+            ApiError::new(Code::BadRequest, "cursor: not one this API gave").at("query:cursor")
+        })?,
+        None => 0,
+    };
+    let filter = crate::store::service::AuditFilter {
+        since,
+        actor: q.who.as_deref().map(who_actor),
+        order_id: q.order.clone(),
+        after_seq,
+        limit,
+    };
+    let mut tx = api.engine.store.begin().await?;
+    let records = tx.audit_list(&filter).await?;
+    tx.rollback().await?;
+    let next = (records.len() as i64 == limit)
+        .then(|| records.last().map(|r| encode_cursor(&r.seq.to_string())))
+        .flatten();
+    Ok(axum::Json(AuditPage { records, next }).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_and_locations() {
+        assert_eq!(pointer_of("lines[0].quantity"), "/lines/0/quantity");
+        assert_eq!(pointer_of("a/b.c~d"), "/a~1b/c~0d");
+        assert_eq!(
+            intake_location("request: order #2 ('X'): lines[1].qty: unknown field", true)
+                .as_deref(),
+            Some("/1/lines/1/qty")
+        );
+        assert_eq!(
+            intake_location("request: order #1: customer_id: missing field", false).as_deref(),
+            Some("/customer_id")
+        );
+        assert_eq!(
+            intake_location("request:3:15: EOF", false).as_deref(),
+            Some("3:15")
+        );
+        assert_eq!(
+            file_location("f.edi:4:7: bad segment").as_deref(),
+            Some("4:7")
+        );
+        assert_eq!(file_location("no location"), None);
+    }
+}
