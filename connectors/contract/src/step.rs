@@ -194,9 +194,7 @@ pub trait StepContextExt: StepContext {
     ) -> Result<Option<T>, StepError> {
         match self.get_document(kind, id).await? {
             None => Ok(None),
-            Some(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| StepError::Permanent(format!("{kind} {id}: {e}"))),
+            Some(v) => from_doc(kind, id, &v).map(Some),
         }
     }
 
@@ -230,10 +228,46 @@ pub trait Connector: Send + Sync {
     ) -> Result<StepOutput, StepError>;
 }
 
-/// Reads a field of the instance data as a typed value.
-pub fn data_field<T: DeserializeOwned>(data: &Value, key: &str) -> Result<T, StepError> {
+/// Reads a field of the instance data as a typed value, in place. The error names the field
+/// (the document kind for the documents the instance carries: `order`, `pricing`, ...), the
+/// document's key when it has one (`id`, `number`), and the path of the bad value.
+pub fn data_field<'a, T: serde::Deserialize<'a>>(
+    data: &'a Value,
+    key: &str,
+) -> Result<T, StepError> {
     let v = data
         .get(key)
         .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
-    serde::Deserialize::deserialize(v).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
+    let id = ["id", "number"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .unwrap_or("in the instance data");
+    from_doc(key, id, v)
+}
+
+/// Reads a JSON document (stored, or carried in the instance data) as its typed form. A missing
+/// required field or a value of the wrong type is a permanent step error naming the document
+/// kind, its key and the path of the field: `invoice 'INV-000001': open_amount: invalid type:
+/// string "12,50", expected a Decimal`. Never a default.
+///
+/// The document is read once without tracking the path (the hot path of every step); only a
+/// failure is read again through `serde_path_to_error` to locate the field.
+pub fn from_doc<'a, T: serde::Deserialize<'a>>(
+    kind: &str,
+    key: &str,
+    v: &'a Value,
+) -> Result<T, StepError> {
+    match T::deserialize(v) {
+        Ok(t) => Ok(t),
+        Err(plain) => {
+            let key = crate::excerpt(key, 80);
+            let msg = match serde_path_to_error::deserialize::<_, T>(v) {
+                Err(e) if e.path().iter().next().is_some() => {
+                    format!("{kind} '{key}': {}: {}", e.path(), e.inner())
+                }
+                _ => format!("{kind} '{key}': {plain}"),
+            };
+            Err(StepError::Permanent(msg))
+        }
+    }
 }
