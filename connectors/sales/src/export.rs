@@ -12,7 +12,6 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-
 pub fn invoice_json(doc: &Value) -> String {
     // A `Value` always serializes (its keys are strings).
     serde_json::to_string_pretty(doc).unwrap_or_default()
@@ -158,6 +157,9 @@ mod tests {
         // A stored invoice without its open amount is not printed with a blank.
         doc.as_object_mut().unwrap().remove("open_amount");
         let e = invoice_html(&doc, &company, None).unwrap_err();
-        assert!(e.contains("invoice 'INV-000007'") && e.contains("open_amount"), "{e}");
+        assert!(
+            e.contains("invoice 'INV-000007'") && e.contains("open_amount"),
+            "{e}"
+        );
     }
 }

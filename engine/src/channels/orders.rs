@@ -442,11 +442,7 @@ async fn intake_tx(
         let prev: OrderFileRecord = ordo_contract::from_doc("inbox_file", id, &prev)
             .map_err(|e| EngineError::Refused(e.to_string()))?;
         return Ok(FileIntake {
-            accepted: prev
-                .accepted
-                .into_iter()
-                .map(|o| (o, Vec::new()))
-                .collect(),
+            accepted: prev.accepted.into_iter().map(|o| (o, Vec::new())).collect(),
             duplicates: prev.duplicates,
         });
     }
@@ -471,7 +467,11 @@ async fn intake_tx(
         tx.put_document(
             "inbox_file",
             id,
-            &json!(OrderFileRecord { name: shown.to_string(), accepted, duplicates: out.duplicates.clone() }),
+            &json!(OrderFileRecord {
+                name: shown.to_string(),
+                accepted,
+                duplicates: out.duplicates.clone()
+            }),
             engine.clock.now_ms(),
         )
         .await?;
@@ -557,7 +557,10 @@ async fn receipts_file(
     tx.put_document(
         "inbox_file",
         &id,
-        &json!(ReceiptFileRecord { name: shown.to_string(), lines: booked }),
+        &json!(ReceiptFileRecord {
+            name: shown.to_string(),
+            lines: booked
+        }),
         engine.clock.now_ms(),
     )
     .await?;

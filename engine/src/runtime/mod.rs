@@ -18,6 +18,8 @@ pub mod defs;
 mod hostile_tests;
 mod services;
 mod steps;
+#[cfg(test)]
+mod typed_tests;
 
 pub use context::TxContext;
 pub use services::{RunOptions, publish_enqueued, run, write_atomically};
