@@ -60,6 +60,8 @@ impl StepOutput {
     }
 
     pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        // The values set are ordo's typed documents and JSON values: their keys are strings,
+        // so serializing cannot fail.
         let v = serde_json::to_value(value).unwrap_or(Value::Null);
         self.set.insert(key.into(), v);
         self

@@ -262,6 +262,7 @@ async fn interchange(
         problems.push(format!(
             "{at}: interchange {ctl} from {} is addressed to {}, not to us ({}:{}): rejected, kept",
             partner.partner,
+            // The summary is built above with the receiver as text; only quoted here.
             loc.ex(summary["receiver"].as_str().unwrap_or_default()),
             partner.our_id.qualifier,
             partner.our_id.id
@@ -536,6 +537,7 @@ async fn received_x12_ack(
         ctx,
         partner,
         &group,
+        // An AK9/AK5 without a status code: `?` is no verdict apply_ack acts on.
         verdict.as_deref().unwrap_or("?"),
         &t.set_id,
         at,
@@ -557,6 +559,7 @@ async fn received_contrl(
         problems.push(format!("{at}: CONTRL {} has no UCI", t.control_number));
         return Ok(());
     };
+    // No reference: an empty control number, which apply_ack reports as not ours.
     let ctl = uci.opt(1).unwrap_or_default();
     let verdict = match uci.opt(4).as_deref() {
         Some("7") => "A",
@@ -600,6 +603,7 @@ async fn apply_ack(
         problems.push(format!(
             "{at}: {} rejected our {} {control} ({kind})",
             partner.partner,
+            // Only names what was rejected in the message.
             sent["document"].as_str().unwrap_or("interchange")
         ));
     }

@@ -28,6 +28,7 @@ struct Printed {
 /// from the company profile; `logo` is a `data:` URI so the page stays self-contained. The
 /// stored invoice is read typed: a field it lacks is an error naming it, never a blank on paper.
 pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Result<String, String> {
+    // Only names the invoice in an error; a document without a number fails just below.
     let key = doc["number"].as_str().unwrap_or("?");
     let typed = |e: ordo_contract::StepError| e.to_string();
     let inv: Invoice = from_doc("invoice", key, doc).map_err(typed)?;

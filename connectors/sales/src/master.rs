@@ -89,6 +89,8 @@ pub fn param_decimal(
     }
 }
 
+/// A text parameter from a step's `with:` block, or `default` (each connector documents its
+/// parameters' defaults: `location` `main`, `series` `invoice`, ...).
 pub fn param_str<'a>(params: &'a serde_json::Value, key: &str, default: &'a str) -> &'a str {
     params.get(key).and_then(|v| v.as_str()).unwrap_or(default)
 }

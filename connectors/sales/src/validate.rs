@@ -144,7 +144,7 @@ impl Connector for ValidateOrder {
                 sku: line.sku.clone(),
                 description: Some(item.description.clone()),
                 quantity: line.quantity,
-                uom: item.uom.clone().unwrap_or_else(|| line.uom.clone()),
+                uom: item.unit().to_string(),
                 list_price: item.price,
                 unit_price: item.price,
                 amount,
