@@ -260,26 +260,17 @@ fn the_three_formats_of_the_same_data_store_the_same() {
     assert_eq!(stored(&c), want);
 }
 
-/// Every spelling `PaymentTerms::parse` accepts (connectors/contract/src/rules.rs) imports from
-/// each format, YAML unquoted too (`45` and `net 0` are terms there, not a number or a typo).
+/// Every spelling `PaymentTerms::parse` accepts (the list its unit test checks too) imports
+/// from each format, YAML unquoted too (`45` and `net 0` are terms there, not a number).
 #[test]
 fn every_accepted_spelling_of_terms_imports_from_json_yaml_and_csv() {
-    let accepted = [
-        "net 45",
-        "Net 45",
-        "NET45",
-        "n/45",
-        "n45",
-        "45",
-        "2/10 net 30",
-        "2/10 n/30",
-        "2/10 net30",
-        "2/10 N30",
-        "1.5/14 n/45",
-        "due on receipt",
-        "COD",
-        "net 0",
-    ];
+    let list = include_str!("../fixtures/terms/accepted.txt");
+    let accepted: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('|').next())
+        .map(str::trim)
+        .collect();
     let p = Project::fixture("md-terms-ok");
     let customers: Vec<Value> = accepted
         .iter()

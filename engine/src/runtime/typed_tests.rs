@@ -3,17 +3,14 @@
 //! document, its key and the field, and the step leaves nothing behind: no invoice, no number
 //! taken, no outbound message, no ledger movement, the stored document unchanged.
 
-use super::defs;
-use super::{Engine, RunOptions, run};
+use super::Engine;
+use super::hostile_tests::{instance, run_until_idle};
 use crate::model::status;
-use crate::queue::sqlite::SqliteQueue;
 use crate::registry::Registry;
-use crate::store::sqlite::{Durability, SqliteStore};
 use crate::testing::TempDir;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One workflow per connector under test: its single step, every outcome to the end.
 const WORKFLOWS: &[(&str, &str, &str)] = &[
@@ -28,12 +25,6 @@ const WORKFLOWS: &[(&str, &str, &str)] = &[
 ];
 
 async fn engine(dir: &TempDir) -> Arc<Engine> {
-    let store = SqliteStore::open(&dir.path().join("ordo.db"), Durability::Normal)
-        .await
-        .expect("store");
-    let queue = SqliteQueue::new(&store, Duration::from_secs(2));
-    let registry = Registry::standard();
-    let host = crate::app::rule_host();
     let files = WORKFLOWS
         .iter()
         .map(|(name, connector, on)| {
@@ -45,22 +36,9 @@ async fn engine(dir: &TempDir) -> Arc<Engine> {
             )
         })
         .collect();
-    let defs = defs::load_files(Vec::new(), files, &registry, &host).expect("definitions");
-    let engine = Engine::new(
-        Arc::new(store),
-        Arc::new(queue),
-        registry,
-        host,
-        defs::Definitions::default(),
-        (
-            dir.path().join("workflows"),
-            dir.path().join("rules"),
-            dir.path().join("outbound"),
-        ),
-        64,
-    );
-    engine.install(defs).await.expect("install");
-    Arc::new(engine)
+    super::hostile_tests::test_engine(dir, Registry::standard(), files)
+        .await
+        .0
 }
 
 async fn put(engine: &Engine, kind: &str, id: &str, body: &Value) {
@@ -78,20 +56,8 @@ async fn fails(engine: &Arc<Engine>, workflow: &str, key: &str, data: Value) -> 
         .await
         .expect("start");
     tx.commit().await.expect("commit");
-    let opts = RunOptions {
-        workers: 1,
-        exit_when_idle: true,
-        hot_reload: false,
-        stop: None,
-    };
-    tokio::time::timeout(Duration::from_secs(120), run(engine.clone(), opts))
-        .await
-        .expect("idle")
-        .expect("run");
-    let mut tx = engine.store.begin().await.expect("begin");
-    let found = tx.find_instances(key).await.expect("find");
-    tx.rollback().await.expect("rollback");
-    let inst = found.into_iter().next().expect("instance");
+    run_until_idle(engine).await;
+    let inst = instance(engine, key).await;
     assert_eq!(inst.status, status::FAILED, "{key}: {inst:?}");
     inst.error.expect("an error is kept for a person")
 }
