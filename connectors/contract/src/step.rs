@@ -233,8 +233,8 @@ pub trait Connector: Send + Sync {
 /// Reads a field of the instance data as a typed value, in place. The error names the field
 /// (the document kind for the documents the instance carries: `order`, `pricing`, ...), the
 /// document's key when it has one (`id`, `number`), and the path of the bad value:
-/// `order 'C1-PO1': lines[0].quantity: …`, `pricing in the instance data: lines[0]: missing
-/// field `unit_price``.
+/// `order 'C1-PO1': lines[0].quantity: …`, ``pricing in the instance data: lines[0]: missing
+/// field `unit_price` ``.
 pub fn data_field<'a, T: serde::Deserialize<'a>>(
     data: &'a Value,
     key: &str,
