@@ -44,7 +44,12 @@ const WORKFLOW: &str = "workflow: w\nversion: 1\nsteps:\n  go: { connector: test
 async fn engine(dir: &TempDir) -> (Arc<Engine>, SqliteStore) {
     let mut registry = Registry::standard();
     registry.add(Arc::new(PanicIfBoom));
-    test_engine(dir, registry, vec![("workflows/w.yaml".into(), WORKFLOW.into())]).await
+    test_engine(
+        dir,
+        registry,
+        vec![("workflows/w.yaml".into(), WORKFLOW.into())],
+    )
+    .await
 }
 
 /// An embedded engine in `dir` with `registry` and the workflow files given (path, text).
