@@ -53,6 +53,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
         let queue = SqliteQueue::new(&store, Duration::from_secs(cfg.queue.visibility_secs));
         (Arc::new(store), Arc::new(queue))
     } else {
+        // `Config::validate` requires store.postgres and queue.amqp together on this branch.
         let url = cfg.store.postgres.as_deref().unwrap_or_default();
         let store = PgStore::open(
             url,

@@ -67,6 +67,8 @@ pub fn advanced_offset(current_offset_ms: i64, by: std::time::Duration) -> Resul
 }
 
 pub fn ms_to_datetime(ms: i64) -> DateTime<Utc> {
+    // Business time is kept within MIN_BUSINESS_MS..MAX_BUSINESS_MS (checked where it is
+    // set), where every millisecond is a valid instant.
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 

@@ -132,81 +132,11 @@ impl Format {
 // ---------------------------------------------------------------------------------------
 // The typed records: what is stored is exactly what they serialize to.
 
-/// `customer/<id>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerRecord {
-    pub id: String,
-    pub name: String,
-    /// ISO 4217 code; an order in another currency is held.
-    pub currency: String,
-    /// Required: a customer without a limit is a mistake, not a limit of zero.
-    pub credit_limit: Decimal,
-    /// Opening balance from the previous system (0: nothing owed).
-    #[serde(default)]
-    pub open_balance: Decimal,
-    /// Payment terms, one of the spellings [`ordo_contract::PaymentTerms::parse`] accepts.
-    pub terms: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_class: Option<String>,
-    /// ISO 3166 alpha-2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// `complete` or `partial` (absent: `complete`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ship_policy: Option<String>,
-    /// `shipment` or `order` (absent: the workflow's setting).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_per: Option<String>,
-    /// IBANs (checked) or other account numbers the customer pays from.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bank_accounts: Vec<String>,
-    #[serde(default)]
-    pub blocked: bool,
-    #[serde(default)]
-    pub discount_percent: Decimal,
-}
-
-/// `item/<sku>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemRecord {
-    pub sku: String,
-    pub description: String,
-    pub price: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<Decimal>,
-    /// Absent: `EA`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fractional: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_kg: Option<Decimal>,
-    /// Absent: never reordered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reorder_point: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reorder_qty: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supplier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lead_time_days: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_code: Option<String>,
-}
-
-/// `supplier/<id>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SupplierRecord {
-    pub id: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_order_qty: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lead_time_days: Option<u32>,
-}
+/// `customer/<id>`, `item/<sku>`, `supplier/<id>`: the one type of each document, shared with
+/// the connectors that read them.
+pub use ordo_contract::master::{
+    Customer as CustomerRecord, Item as ItemRecord, Supplier as SupplierRecord,
+};
 
 /// The stock level of `item` at `location` is set to `quantity`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -91,6 +91,7 @@ impl StepMessage {
     }
 
     pub fn encode(&self) -> Vec<u8> {
+        // Plain data with string keys: serializing it cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
 

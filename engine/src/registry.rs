@@ -124,6 +124,7 @@ impl Connector for Emit {
             .params
             .get("key_from")
             .and_then(|v| v.as_str())
+            // Documented defaults of `util.emit` (key from `id`, outcome `received`).
             .unwrap_or("id");
         let key = crate::runtime::lookup_path(input.data, path)
             .map(crate::runtime::key_text)

@@ -259,3 +259,42 @@ fn the_three_formats_of_the_same_data_store_the_same() {
     assert_eq!(stored(&y), want);
     assert_eq!(stored(&c), want);
 }
+
+/// Every spelling `PaymentTerms::parse` accepts (the list its unit test checks too) imports
+/// from each format, YAML unquoted too (`45` and `net 0` are terms there, not a number).
+#[test]
+fn every_accepted_spelling_of_terms_imports_from_json_yaml_and_csv() {
+    let list = include_str!("../fixtures/terms/accepted.txt");
+    let accepted: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('|').next())
+        .map(str::trim)
+        .collect();
+    let p = Project::fixture("md-terms-ok");
+    let customers: Vec<Value> = accepted
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({ "id": format!("J-{i}"), "name": "N", "currency": "EUR", "credit_limit": 1, "terms": t }))
+        .collect();
+    p.write("m.json", &json!({ "customer": customers }).to_string());
+    let mut yaml = String::from("customer:\n");
+    let mut csv = String::from("id,name,currency,credit_limit,terms\n");
+    for (i, t) in accepted.iter().enumerate() {
+        yaml.push_str(&format!(
+            "  - {{ id: Y-{i}, name: N, currency: EUR, credit_limit: 1, terms: {t} }}\n"
+        ));
+        csv.push_str(&format!("C-{i},N,EUR,1,{t}\n"));
+    }
+    p.write("m.yaml", &yaml);
+    p.write("customers.csv", &csv);
+    let n = accepted.len();
+    for file in ["m.json", "m.yaml", "customers.csv"] {
+        assert_eq!(
+            p.ok(&["data", "import", file]).trim(),
+            format!("imported {n} customer"),
+            "{file}"
+        );
+    }
+    assert_eq!(stored(&p)["documents"], json!({ "customer": 3 * n }));
+}

@@ -249,6 +249,170 @@ pub struct Adjustment {
     pub discount: bool,
 }
 
+/// How an order is priced (`pricing` in the order's instance data): written by
+/// `order.validate` from the price list, discounted by `order.price`, read by the approval rule,
+/// allocation and invoicing. Ours and fully known, so unknown fields are refused (a misspelt
+/// field is not silently dropped when `order.price` writes it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pricing {
+    pub customer_id: String,
+    pub currency: String,
+    /// Σ line `amount` (after the discount, once `order.price` ran).
+    pub total: Decimal,
+    /// Σ line amount at list price.
+    pub list_total: Decimal,
+    pub cost_total: Decimal,
+    pub margin_percent: Decimal,
+    /// Set by `order.price`; absent before it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_percent: Option<Decimal>,
+    pub lines: Vec<PricedLine>,
+}
+
+/// One priced order line. `amount` is rounded to the currency's minor unit on its own line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricedLine {
+    pub line_no: u32,
+    pub sku: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    pub uom: String,
+    pub list_price: Decimal,
+    pub unit_price: Decimal,
+    pub amount: Decimal,
+    pub unit_cost: Decimal,
+    pub weight_kg: Decimal,
+    pub tax_code: String,
+    /// Set by `order.price`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_percent: Option<Decimal>,
+}
+
+/// The collection state of a stored invoice (`invoice/<number>`): what `payment.apply` and
+/// `dunning.check` read and write, beside the canonical [`Invoice`] fields it repeats
+/// (`number`, `customer_id`, `currency`, `total`, `due_date`).
+///
+/// Unknown fields are allowed, and [`InvoiceCollection::write_into`] writes the state back into
+/// the stored document field by field: the document also holds the canonical invoice and
+/// fields other connectors own (bank reconciliation's `payments_in_transit`), which a reader of
+/// the collection state must keep, not drop. Every field a payment or reminder computes with
+/// is required: an invoice without `open_amount` fails the step naming the invoice and the
+/// field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCollection {
+    pub number: String,
+    pub customer_id: String,
+    pub currency: String,
+    pub total: Decimal,
+    pub due_date: NaiveDate,
+    /// `open`, `partially_paid`, `paid`, `in_collection`.
+    pub status: String,
+    pub open_amount: Decimal,
+    pub paid_amount: Decimal,
+    /// The early-payment discount of the terms, in money (0 when the terms have none).
+    pub discount_amount: Decimal,
+    /// The last day of the discount period (null when the terms have none).
+    pub discount_until: Option<NaiveDate>,
+    pub discount_taken: Decimal,
+    pub payments: Vec<AppliedPayment>,
+    pub dunning_level: u32,
+    pub overdue: bool,
+    /// Reminders sent (absent until the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dunning: Vec<Reminder>,
+    /// Differences written off (absent until the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_off: Option<Decimal>,
+    /// Overpayments booked as customer credit (absent until the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_booked: Option<Decimal>,
+}
+
+impl InvoiceCollection {
+    /// Sets every field of the state in the stored invoice `doc`, keeping its other fields.
+    pub fn write_into(&self, doc: &mut serde_json::Value) -> Result<(), String> {
+        let serde_json::Value::Object(state) =
+            serde_json::to_value(self).map_err(|e| format!("invoice {}: {e}", self.number))?
+        else {
+            return Err(format!("invoice {}: not an object", self.number));
+        };
+        let Some(obj) = doc.as_object_mut() else {
+            return Err(format!(
+                "invoice {}: the stored document is not an object",
+                self.number
+            ));
+        };
+        obj.extend(state);
+        Ok(())
+    }
+}
+
+/// A payment applied to an invoice, as the invoice lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedPayment {
+    pub id: String,
+    pub amount: Decimal,
+    pub received_on: NaiveDate,
+    /// What reduced the open amount.
+    pub applied: Decimal,
+    /// Early-payment discount granted.
+    pub discount: Decimal,
+    pub written_off: Decimal,
+    /// The excess booked as customer credit.
+    pub credit: Decimal,
+    pub reference: Option<String>,
+}
+
+/// A reminder sent for an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminder {
+    pub level: u32,
+    pub on: NaiveDate,
+    pub fee: Decimal,
+}
+
+/// A purchase order to a supplier (`purchase-order/PO-000001`), combining lines of many sales
+/// orders. Written and read only by purchasing (`purchase.order`, goods receipts), so unknown
+/// fields are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOrder {
+    pub number: String,
+    pub supplier: String,
+    /// `open` (orders still append to it) → `partial` → `received`.
+    pub status: String,
+    pub created_on: NaiveDate,
+    pub expected_on: NaiveDate,
+    pub lines: Vec<PurchaseLine>,
+    /// Sales orders waiting for this PO's goods.
+    pub waiting: Vec<String>,
+    /// Goods receipt numbers.
+    pub receipts: Vec<String>,
+}
+
+/// One item on a purchase order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseLine {
+    pub sku: String,
+    pub quantity: Decimal,
+    pub received: Decimal,
+    /// The sales orders the quantity was bought for.
+    pub orders: Vec<String>,
+}
+
+impl PurchaseLine {
+    /// Ordered and not yet received.
+    pub fn open(&self) -> Decimal {
+        self.quantity - self.received
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

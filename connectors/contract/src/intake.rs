@@ -241,6 +241,7 @@ pub async fn accept_order(
         .await?
     {
         return Ok(Intake::Duplicate {
+            // Only quoted in the duplicate's reason (this function writes every `order_po` claim).
             earlier: prev["order"].as_str().unwrap_or("?").to_string(),
         });
     }

@@ -12,12 +12,14 @@
 //!   store), written once over the [`StepContext`] port.
 //!
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
+//! - [`master`]: the master data documents (customer, item, supplier) and units of measure.
 //!
 //! The crate does no I/O and depends on no runtime.
 
 pub mod company;
 pub mod docs;
 pub mod intake;
+pub mod master;
 pub mod rules;
 pub mod step;
 

@@ -60,6 +60,8 @@ impl StepOutput {
     }
 
     pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        // The values set are ordo's typed documents and JSON values: their keys are strings,
+        // so serializing cannot fail.
         let v = serde_json::to_value(value).unwrap_or(Value::Null);
         self.set.insert(key.into(), v);
         self
@@ -194,9 +196,7 @@ pub trait StepContextExt: StepContext {
     ) -> Result<Option<T>, StepError> {
         match self.get_document(kind, id).await? {
             None => Ok(None),
-            Some(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| StepError::Permanent(format!("{kind} {id}: {e}"))),
+            Some(v) => from_doc(kind, id, &v).map(Some),
         }
     }
 
@@ -230,10 +230,58 @@ pub trait Connector: Send + Sync {
     ) -> Result<StepOutput, StepError>;
 }
 
-/// Reads a field of the instance data as a typed value.
-pub fn data_field<T: DeserializeOwned>(data: &Value, key: &str) -> Result<T, StepError> {
+/// Reads a field of the instance data as a typed value, in place. The error names the field
+/// (the document kind for the documents the instance carries: `order`, `pricing`, ...), the
+/// document's key when it has one (`id`, `number`), and the path of the bad value:
+/// `order 'C1-PO1': lines[0].quantity: …`, ``pricing in the instance data: lines[0]: missing
+/// field `unit_price` ``.
+pub fn data_field<'a, T: serde::Deserialize<'a>>(
+    data: &'a Value,
+    key: &str,
+) -> Result<T, StepError> {
     let v = data
         .get(key)
         .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
-    serde::Deserialize::deserialize(v).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
+    read_typed(v, || {
+        match ["id", "number"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str))
+        {
+            Some(id) => format!("{key} '{}'", crate::excerpt(id, 80)),
+            None => format!("{key} in the instance data"),
+        }
+    })
+}
+
+/// Reads a JSON document (stored, or carried in the instance data) as its typed form. A missing
+/// required field or a value of the wrong type is a permanent step error naming the document
+/// kind, its key and the path of the field: `invoice 'INV-000001': open_amount: invalid type:
+/// string "12,50", expected a Decimal`. Never a default.
+pub fn from_doc<'a, T: serde::Deserialize<'a>>(
+    kind: &str,
+    key: &str,
+    v: &'a Value,
+) -> Result<T, StepError> {
+    read_typed(v, || format!("{kind} '{}'", crate::excerpt(key, 80)))
+}
+
+/// The document is read once without tracking the path (the hot path of every step); only a
+/// failure is read again through `serde_path_to_error` to locate the field, and only then is
+/// the document's label (`what`) made.
+fn read_typed<'a, T: serde::Deserialize<'a>>(
+    v: &'a Value,
+    what: impl FnOnce() -> String,
+) -> Result<T, StepError> {
+    match T::deserialize(v) {
+        Ok(t) => Ok(t),
+        Err(plain) => {
+            let msg = match serde_path_to_error::deserialize::<_, T>(v) {
+                Err(e) if e.path().iter().next().is_some() => {
+                    format!("{}: {}: {}", what(), e.path(), e.inner())
+                }
+                _ => format!("{}: {plain}", what()),
+            };
+            Err(StepError::Permanent(msg))
+        }
+    }
 }

@@ -32,7 +32,7 @@
 use base64::Engine as _;
 use chrono::NaiveDateTime;
 use ordo_contract::excerpt;
-use ordo_contract::{Intake, StepContext, StepError};
+use ordo_contract::{Intake, StepContext, StepContextExt, StepError};
 use ordo_edi::ack::{self, AckKind, AckOptions, AckStatus, ContrlOptions, Ta1Options};
 use ordo_edi::map::MapOptions;
 use ordo_edi::{Interchange, Lines, Standard};
@@ -151,12 +151,12 @@ pub async fn receive_file_with(
     opts: &ReceiveOptions,
 ) -> Result<ReceiveOutcome, StepError> {
     let id = ordo_contract::content_id(bytes);
-    if let Some(prev) = ctx.get_document("edi_file", &id).await? {
+    if let Some(prev) = ctx.get::<Received>("edi_file", &id).await? {
         return Ok(ReceiveOutcome::Duplicate {
             reason: format!(
                 "the same file was received as '{}' at {}",
-                prev["name"].as_str().unwrap_or("?"),
-                prev["received_at"].as_str().unwrap_or("?")
+                prev.name.as_deref().unwrap_or("?"),
+                prev.received_at
             ),
             file_id: id,
         });
@@ -222,6 +222,18 @@ pub async fn receive_file_with(
     Ok(outcome)
 }
 
+/// What a duplicate message quotes of an earlier `edi_file` or `edi_control` record (both
+/// written by this module; other fields are not read here). The file name is absent from
+/// control records and the file from file records: a message shows `?` for what it lacks.
+#[derive(Debug, serde::Deserialize)]
+struct Received {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    file: Option<String>,
+    received_at: String,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn interchange(
     ctx: &mut dyn StepContext,
@@ -250,6 +262,7 @@ async fn interchange(
         problems.push(format!(
             "{at}: interchange {ctl} from {} is addressed to {}, not to us ({}:{}): rejected, kept",
             partner.partner,
+            // The summary is built above with the receiver as text; only quoted here.
             loc.ex(summary["receiver"].as_str().unwrap_or_default()),
             partner.our_id.qualifier,
             partner.our_id.id
@@ -258,12 +271,12 @@ async fn interchange(
         return Ok(summary);
     }
     let ctl_key = format!("{}:in:{}", partner.partner, ich.control_number.trim());
-    if let Some(prev) = ctx.get_document("edi_control", &ctl_key).await? {
+    if let Some(prev) = ctx.get::<Received>("edi_control", &ctl_key).await? {
         problems.push(format!(
             "{at}: interchange {ctl} from {} was already received in file {} at {}: duplicate, not processed again",
             partner.partner,
-            prev["file"].as_str().unwrap_or("?"),
-            prev["received_at"].as_str().unwrap_or("?")
+            prev.file.as_deref().unwrap_or("?"),
+            prev.received_at
         ));
         summary["status"] = json!("duplicate");
         return Ok(summary);
@@ -524,6 +537,7 @@ async fn received_x12_ack(
         ctx,
         partner,
         &group,
+        // An AK9/AK5 without a status code: `?` is no verdict apply_ack acts on.
         verdict.as_deref().unwrap_or("?"),
         &t.set_id,
         at,
@@ -545,6 +559,7 @@ async fn received_contrl(
         problems.push(format!("{at}: CONTRL {} has no UCI", t.control_number));
         return Ok(());
     };
+    // No reference: an empty control number, which apply_ack reports as not ours.
     let ctl = uci.opt(1).unwrap_or_default();
     let verdict = match uci.opt(4).as_deref() {
         Some("7") => "A",
@@ -564,7 +579,15 @@ async fn apply_ack(
     at: &str,
     problems: &mut Vec<String>,
 ) -> Result<(), StepError> {
-    let n: u64 = control.trim().trim_start_matches('0').parse().unwrap_or(0);
+    // Control numbers we send are 1, 2, 3 …: one that is not a number is not ours.
+    let Ok(n) = control.trim().parse::<u64>() else {
+        problems.push(format!(
+            "{at}: {kind} from {} acknowledges '{}', which is not a control number ordo sends",
+            partner.partner,
+            excerpt(control, 40)
+        ));
+        return Ok(());
+    };
     let key = format!("{}:{n}", partner.partner);
     let Some(mut sent) = ctx.get_document("edi_sent", &key).await? else {
         problems.push(format!(
@@ -580,6 +603,7 @@ async fn apply_ack(
         problems.push(format!(
             "{at}: {} rejected our {} {control} ({kind})",
             partner.partner,
+            // Only names what was rejected in the message.
             sent["document"].as_str().unwrap_or("interchange")
         ));
     }

@@ -15,10 +15,12 @@ use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, Item, Supplier};
 use async_trait::async_trait;
-use ordo_contract::{Connector, StepContext, StepContextExt, StepError, StepInput, StepOutput};
+use ordo_contract::{
+    Connector, Pricing, StepContext, StepContextExt, StepError, StepInput, StepOutput,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 pub struct AllocateStock;
@@ -90,37 +92,27 @@ impl Connector for AllocateStock {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let pricing: Value = data_field(input.data, "pricing")?;
+        let pricing: Pricing = data_field(input.data, "pricing")?;
         let loc = master::param_str(input.params, "location", "main").to_string();
-        let policy = input
-            .data
-            .get("customer")
-            .and_then(|c| c.get("ship_policy"))
-            .and_then(|p| p.as_str())
-            .unwrap_or("complete")
-            .to_string();
-        let priced: Vec<Value> = pricing["lines"].as_array().cloned().unwrap_or_default();
+        let customer: CustomerView = data_field(input.data, "customer")?;
         let mut f: Fulfilment = match input.data.get("fulfilment") {
-            Some(v) if !v.is_null() => serde::Deserialize::deserialize(v)
-                .map_err(|e| StepError::Permanent(format!("fulfilment: {e}")))?,
+            Some(v) if !v.is_null() => data_field(input.data, "fulfilment")?,
             _ => Fulfilment {
-                lines: priced
+                lines: pricing
+                    .lines
                     .iter()
-                    .map(|l| -> Result<FulfilLine, StepError> {
-                        Ok(FulfilLine {
-                            line_no: serde::Deserialize::deserialize(&l["line_no"])
-                                .map_err(|e| StepError::Permanent(e.to_string()))?,
-                            sku: l["sku"].as_str().unwrap_or_default().to_string(),
-                            ordered: serde::Deserialize::deserialize(&l["quantity"])
-                                .map_err(|e| StepError::Permanent(e.to_string()))?,
-                            shipped: Decimal::ZERO,
-                        })
+                    .map(|l| FulfilLine {
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        ordered: l.quantity,
+                        shipped: Decimal::ZERO,
                     })
-                    .collect::<Result<_, _>>()?,
+                    .collect(),
                 ..Default::default()
             },
         };
         f.passes += 1;
+        // Only names the order in error messages (the instance id names it as well).
         let order = input.data["order"]["id"]
             .as_str()
             .unwrap_or(input.instance)
@@ -141,7 +133,7 @@ impl Connector for AllocateStock {
         // Stock level after this step's own adjustments (what `stock_level` would now read:
         // the rows stay locked until the step commits).
         let mut level: BTreeMap<String, Decimal> = BTreeMap::new();
-        if policy == "partial" {
+        if customer.ship_policy == "partial" {
             for (sku, q) in &need {
                 let (t, left) = take(ctx, sku, &loc, *q).await?;
                 got.insert(sku.clone(), t);
@@ -179,20 +171,31 @@ impl Connector for AllocateStock {
                 continue;
             }
             *avail -= q;
-            let p = priced
+            let p = pricing
+                .lines
                 .iter()
-                .find(|p| p["line_no"] == json!(l.line_no))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let unit_kg: Decimal =
-                serde::Deserialize::deserialize(&p["weight_kg"]).unwrap_or_default();
+                .find(|p| p.line_no == l.line_no)
+                .ok_or_else(|| {
+                    StepError::Permanent(format!(
+                        "order {order}: fulfilment line {} has no pricing line",
+                        l.line_no
+                    ))
+                })?;
             let at = || format!("order {order} line {} weight", l.line_no);
-            weight = checked::add(weight, checked::mul(unit_kg, q, at)?, at)?;
-            ship_lines.push(json!({ "line_no": l.line_no, "sku": l.sku, "quantity": q, "uom": p["uom"], "unit_weight_kg": unit_kg, "description": p["description"] }));
+            weight = checked::add(weight, checked::mul(p.weight_kg, q, at)?, at)?;
+            ship_lines.push(ShipLine {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                quantity: q,
+                uom: p.uom.clone(),
+                unit_weight_kg: p.weight_kg,
+                description: p.description.clone(),
+            });
         }
         // Reorder candidates: short lines, and items now below their reorder point.
         let mut candidates = Vec::new();
         for (sku, q) in &need {
+            // Not in `could`: nothing of it was taken.
             let short = checked::sub(*q, could.get(sku).copied().unwrap_or_default(), || {
                 format!("order {order} short quantity of {sku}")
             })?;
@@ -200,8 +203,13 @@ impl Connector for AllocateStock {
                 Some(l) => *l,
                 None => ctx.stock_level(sku, &loc).await?,
             };
-            let item: Item = ctx.get("item", sku).await?.unwrap_or_default();
-            if short <= Decimal::ZERO && on_hand >= item.reorder_point {
+            let item: Item = ctx.get("item", sku).await?.ok_or_else(|| {
+                StepError::Permanent(format!(
+                    "order {order}: item '{sku}' is no longer in master data"
+                ))
+            })?;
+            // No reorder point: never reordered for stock, only for what orders are short of.
+            if short <= Decimal::ZERO && item.reorder_point.is_none_or(|p| on_hand >= p) {
                 continue;
             }
             let on_order = ctx.stock_level(sku, master::ON_ORDER).await?;
@@ -209,17 +217,38 @@ impl Connector for AllocateStock {
                 Some(s) => ctx.get("supplier", s).await?,
                 None => None,
             };
-            candidates.push(json!({
-                "sku": sku, "short": short, "on_hand": on_hand, "on_order": on_order,
-                "reorder_point": item.reorder_point, "reorder_qty": item.reorder_qty,
-                "supplier": item.supplier, "supplier_min": supplier.as_ref().map(|s| s.min_order_qty).unwrap_or_default(),
-                "lead_time_days": supplier.as_ref().map(|s| s.lead_time_days).filter(|d| *d > 0).unwrap_or(item.lead_time_days),
-            }));
+            // The rule (rules/reorder.rhai) reads numbers: the documented meanings of absent
+            // master data fields as numbers (no reorder point: 0, no reorder quantity: 0, no
+            // supplier minimum: 0; lead time: the item's, else the supplier's, else 0 days).
+            candidates.push(Candidate {
+                sku: sku.clone(),
+                short,
+                on_hand,
+                on_order,
+                reorder_point: item.reorder_point.unwrap_or(Decimal::ZERO),
+                reorder_qty: item.reorder_qty.unwrap_or(Decimal::ZERO),
+                supplier: item.supplier.clone(),
+                supplier_min: supplier
+                    .as_ref()
+                    .and_then(|s| s.min_order_qty)
+                    .unwrap_or(Decimal::ZERO),
+                lead_time_days: supplier
+                    .as_ref()
+                    .and_then(|s| s.lead_time_days)
+                    .filter(|d| *d > 0)
+                    .or(item.lead_time_days)
+                    .unwrap_or(0),
+            });
         }
-        let to_ship = json!({ "lines": ship_lines, "weight_kg": weight, "location": loc,
-                              "country": input.data.get("customer").and_then(|c| c.get("country")).cloned().unwrap_or(json!("DE")),
-                              "value": pricing["total"] });
-        let outcome = if candidates.is_empty() && !ship_lines_empty(&to_ship) {
+        let nothing_to_ship = ship_lines.is_empty();
+        let to_ship = ToShip {
+            lines: ship_lines,
+            weight_kg: weight,
+            location: loc,
+            country: customer.country,
+            value: pricing.total,
+        };
+        let outcome = if candidates.is_empty() && !nothing_to_ship {
             "ready"
         } else {
             "reorder"
@@ -231,8 +260,49 @@ impl Connector for AllocateStock {
     }
 }
 
-fn ship_lines_empty(to_ship: &Value) -> bool {
-    to_ship["lines"].as_array().is_none_or(|a| a.is_empty())
+/// The customer as `order.validate` put it in the instance data (defaults filled in).
+#[derive(Debug, Deserialize)]
+struct CustomerView {
+    ship_policy: String,
+    country: String,
+}
+
+/// What to ship now (`to_ship`): read by rules/shipping.rhai and `shipment.create`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToShip {
+    pub lines: Vec<ShipLine>,
+    pub weight_kg: Decimal,
+    pub location: String,
+    pub country: String,
+    pub value: Decimal,
+}
+
+/// A line to ship.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipLine {
+    pub line_no: u32,
+    pub sku: String,
+    pub quantity: Decimal,
+    pub uom: String,
+    pub unit_weight_kg: Decimal,
+    pub description: Option<String>,
+}
+
+/// An item to consider reordering (`reorder.candidates`, read by rules/reorder.rhai).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    pub sku: String,
+    pub short: Decimal,
+    pub on_hand: Decimal,
+    pub on_order: Decimal,
+    pub reorder_point: Decimal,
+    pub reorder_qty: Decimal,
+    pub supplier: Option<String>,
+    pub supplier_min: Decimal,
+    pub lead_time_days: u32,
 }
 
 #[cfg(test)]
@@ -241,6 +311,7 @@ mod tests {
     use crate::ValidateOrder;
     use crate::testing::{MemoryContext, merge, order_json, run};
     use rust_decimal::dec;
+    use serde_json::Value;
 
     async fn validated(ctx: &mut MemoryContext, lines: &[(&str, &str)], policy: &str) -> Value {
         let mut data = json!({ "order": order_json(lines) });
@@ -266,7 +337,7 @@ mod tests {
         let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
         assert_eq!(out.outcome, "reorder");
         assert!(
-            ship_lines_empty(&out.set["to_ship"]),
+            out.set["to_ship"]["lines"].as_array().unwrap().is_empty(),
             "nothing ships when one line is short"
         );
         assert_eq!(

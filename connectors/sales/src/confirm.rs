@@ -30,13 +30,18 @@ impl Connector for ConfirmOrder {
             // Confirmed before (e.g. the order was resubmitted after a manual fix): reuse it.
             return Ok(StepOutput::outcome("ok").with("confirmation", existing));
         }
+        // The order-intake workflow confirms without pricing: then there is no total to state.
+        let total = match input.data.get("pricing") {
+            Some(_) => Some(data_field::<ordo_contract::Pricing>(input.data, "pricing")?.total),
+            None => None,
+        };
         let n = ctx.next_number(SERIES).await?;
         let confirmation = serde_json::json!({
             "number": format!("OC-{n:06}"),
             "order_id": order.id,
             "customer_id": order.customer_id,
             "po_number": order.po_number,
-            "total": input.data.get("pricing").and_then(|p| p.get("total")),
+            "total": total,
             "confirmed_at": ctx.now().to_rfc3339(),
         });
         ctx.put_document("confirmation", &order.id, &confirmation)

@@ -1,7 +1,8 @@
 //! Invoice export: the stored invoice as pretty JSON, or as a self-contained, printable HTML
 //! page (A4, no scripts, no external assets).
 
-use ordo_contract::Company;
+use ordo_contract::{Company, Invoice, InvoiceCollection, from_doc};
+use serde::Deserialize;
 use serde_json::Value;
 
 fn esc(s: &str) -> String {
@@ -11,21 +12,28 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => esc(s),
-        other => esc(&other.to_string()),
-    }
-}
-
 pub fn invoice_json(doc: &Value) -> String {
+    // A `Value` always serializes (its keys are strings).
     serde_json::to_string_pretty(doc).unwrap_or_default()
 }
 
+/// What the printed invoice states beside the canonical invoice and its collection state.
+#[derive(Deserialize)]
+struct Printed {
+    po_number: String,
+    terms_text: String,
+}
+
 /// The seller block (name, address, VAT id, registration, the account to pay to, footer) comes
-/// from the company profile; `logo` is a `data:` URI so the page stays self-contained.
-pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> String {
+/// from the company profile; `logo` is a `data:` URI so the page stays self-contained. The
+/// stored invoice is read typed: a field it lacks is an error naming it, never a blank on paper.
+pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Result<String, String> {
+    // Only names the invoice in an error; a document without a number fails just below.
+    let key = doc["number"].as_str().unwrap_or("?");
+    let typed = |e: ordo_contract::StepError| e.to_string();
+    let inv: Invoice = from_doc("invoice", key, doc).map_err(typed)?;
+    let state: InvoiceCollection = from_doc("invoice", key, doc).map_err(typed)?;
+    let printed: Printed = from_doc("invoice", key, doc).map_err(typed)?;
     let mut seller = format!("<b>{}</b>", esc(&company.legal_name));
     for line in company.address_lines() {
         seller.push_str(&format!("<br>{}", esc(&line)));
@@ -53,31 +61,29 @@ pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Strin
                 .as_deref()
                 .map(|x| format!(" ({})", esc(x)))
                 .unwrap_or_default(),
-            text(&doc["number"])
+            esc(&inv.number)
         ));
     }
     if let Some(f) = &company.invoice_footer {
         foot.push_str(&format!("<footer>{}</footer>", esc(f)));
     }
-    let cur = text(&doc["currency"]);
+    let cur = esc(&inv.currency);
     let mut rows = String::new();
-    for l in doc["lines"].as_array().into_iter().flatten() {
+    for l in &inv.lines {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{} {}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}%</td><td class=n>{}</td></tr>\n",
-            text(&l["line_no"]), text(&l["sku"]), text(&l["description"]), text(&l["quantity"]), text(&l["uom"]),
-            text(&l["unit_price"]), text(&l["net_amount"]), text(&l["tax_rate"]), text(&l["tax_amount"])
+            l.line_no, esc(&l.sku), esc(l.description.as_deref().unwrap_or("")), l.quantity, esc(&l.uom),
+            l.unit_price, l.net_amount, l.tax_rate, l.tax_amount
         ));
     }
-    let discount = if doc["discount_until"].is_null() {
-        String::new()
-    } else {
-        format!(
-            "<p>Pay by {} and deduct {} {cur} early-payment discount.</p>",
-            text(&doc["discount_until"]),
-            text(&doc["discount_amount"])
-        )
+    let discount = match state.discount_until {
+        None => String::new(),
+        Some(until) => format!(
+            "<p>Pay by {until} and deduct {} {cur} early-payment discount.</p>",
+            state.discount_amount
+        ),
     };
-    format!(
+    Ok(format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Invoice {num}</title>
 <style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}}table{{border-collapse:collapse;width:100%}}
@@ -95,21 +101,22 @@ th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-al
 <tr><td class=n>Open</td><td class=n>{open} {cur}</td></tr></table>
 {discount}<p>Status: {status}</p>{foot}</body></html>
 "#,
-        num = text(&doc["number"]),
-        cust = text(&doc["customer_id"]),
-        issue = text(&doc["issue_date"]),
-        order = text(&doc["order_id"]),
-        po = text(&doc["po_number"]),
-        due = text(&doc["due_date"]),
-        ship = text(&doc["shipment_id"]),
-        terms = text(&doc["terms_text"]),
-        net = text(&doc["net_total"]),
-        tax = text(&doc["tax_total"]),
-        total = text(&doc["total"]),
-        paid = text(&doc["paid_amount"]),
-        open = text(&doc["open_amount"]),
-        status = text(&doc["status"]),
-    )
+        num = esc(&inv.number),
+        cust = esc(&inv.customer_id),
+        issue = inv.issue_date,
+        order = esc(&inv.order_id),
+        po = esc(&printed.po_number),
+        due = inv.due_date,
+        // An invoice of several shipments (per order) names none.
+        ship = esc(inv.shipment_id.as_deref().unwrap_or("")),
+        terms = esc(&printed.terms_text),
+        net = inv.net_total,
+        tax = inv.tax_total,
+        total = inv.total,
+        paid = state.paid_amount,
+        open = state.open_amount,
+        status = esc(&state.status),
+    ))
 }
 
 #[cfg(test)]
@@ -120,7 +127,10 @@ mod tests {
 
     #[test]
     fn html_shows_lines_and_exact_totals_and_escapes_text() {
-        let doc = json!({ "number": "INV-000007", "customer_id": "C<1>", "currency": "EUR", "total": dec!(1.20), "net_total": dec!(1.01), "tax_total": dec!(0.19),
+        let mut doc = json!({ "number": "INV-000007", "order_id": "O-1", "shipment_id": "SH-1", "customer_id": "C<1>", "currency": "EUR", "total": dec!(1.20), "net_total": dec!(1.01), "tax_total": dec!(0.19),
+                          "issue_date": "2026-09-21", "due_date": "2026-10-21", "terms": { "net_days": 30, "discount_percent": 2, "discount_days": 10 },
+                          "po_number": "PO-1", "terms_text": "2/10 net 30", "status": "open", "open_amount": dec!(1.20), "paid_amount": dec!(0), "discount_taken": dec!(0),
+                          "payments": [], "dunning_level": 0, "overdue": false,
                           "discount_until": "2026-10-01", "discount_amount": dec!(0.02),
                           "lines": [{ "line_no": 1, "sku": "WIDGET", "description": "Widget & co", "quantity": dec!(3), "uom": "EA", "unit_price": dec!(0.335), "net_amount": dec!(1.01), "tax_rate": dec!(19), "tax_amount": dec!(0.19) }] });
         let company: Company = serde_json::from_value(json!({
@@ -129,7 +139,7 @@ mod tests {
             "bank": { "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX" },
             "invoice_footer": "Managing director: A. Person" }))
         .unwrap();
-        let h = invoice_html(&doc, &company, Some("data:image/png;base64,AAAA"));
+        let h = invoice_html(&doc, &company, Some("data:image/png;base64,AAAA")).unwrap();
         // The seller comes from the profile, escaped, with the account to pay to.
         assert!(h.contains("<b>Seller &amp; Sons GmbH</b><br>Hauptstrasse 1<br>10115 Berlin<br>DE<br>VAT id DE123456789<br>HRB 1"));
         assert!(h.contains(
@@ -145,5 +155,12 @@ mod tests {
         assert!(h.contains("0.335"));
         assert!(h.contains("deduct 0.02 EUR"));
         assert!(!h.contains("<script"));
+        // A stored invoice without its open amount is not printed with a blank.
+        doc.as_object_mut().unwrap().remove("open_amount");
+        let e = invoice_html(&doc, &company, None).unwrap_err();
+        assert!(
+            e.contains("invoice 'INV-000007'") && e.contains("open_amount"),
+            "{e}"
+        );
     }
 }

@@ -15,10 +15,11 @@ use crate::checked;
 use crate::master::{self, currency_decimals, round_money};
 use async_trait::async_trait;
 use ordo_contract::{
-    Connector, Invoice, InvoiceLine, Order, Shipment, StepContext, StepError, StepInput,
-    StepOutput, data_field,
+    Connector, Invoice, InvoiceCollection, InvoiceLine, Order, Pricing, Shipment, StepContext,
+    StepError, StepInput, StepOutput, data_field,
 };
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -27,17 +28,33 @@ pub struct CreateInvoice;
 pub const SERIES: &str = "invoice";
 pub const ISSUED_EVENT: &str = "invoice.issued";
 
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+/// What rules/tax.rhai decided (`tax` in the instance data): a rate in percent per item tax
+/// code, and a note printed on the invoice (reverse charge, export). Unknown fields are allowed:
+/// the rule is the analysts' and may return more for other steps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tax {
+    pub rates: BTreeMap<String, Decimal>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
-/// Builds the invoice for a shipment (pure: numbering and storing are the caller's).
+/// What `invoice.create` reads of the customer in the instance data (`order.validate` put the
+/// stored customer there).
+#[derive(Debug, Deserialize)]
+struct CustomerTerms {
+    terms: String,
+    #[serde(default)]
+    invoice_per: Option<String>,
+}
+
+/// Builds the invoice for a shipment (pure: numbering and storing are the caller's). Returns
+/// the canonical invoice and the other fields of the stored document (its collection state).
 pub fn build_invoice(
     number: String,
     order: &Order,
     shipment: &Shipment,
-    pricing: &Value,
-    tax: &Value,
+    pricing: &Pricing,
+    tax: &Tax,
     terms_text: &str,
     issue_date: chrono::NaiveDate,
 ) -> Result<(Invoice, Value), String> {
@@ -55,19 +72,16 @@ pub fn build_invoice(
     }
     let mut lines = Vec::new();
     for (line_no, q) in qty {
-        let p = pricing["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["line_no"] == json!(line_no))
+        let p = pricing
+            .lines
+            .iter()
+            .find(|p| p.line_no == line_no)
             .ok_or_else(|| format!("line {line_no} has no price"))?;
-        let code = p["tax_code"].as_str().unwrap_or("standard");
-        let rate_v = &tax["rates"][code];
-        if rate_v.is_null() {
+        let code = p.tax_code.as_str();
+        let Some(&rate) = tax.rates.get(code) else {
             return Err(format!("rules/tax.rhai gave no rate for tax code '{code}'"));
-        }
-        let rate = dec(rate_v);
-        let unit = dec(&p["unit_price"]);
+        };
+        let unit = p.unit_price;
         let at = |f: &str| format!("invoice for order {} line {line_no} {f}", order.id);
         let net = round_money(
             checked::mul(q, unit, || at("quantity × unit_price")).map_err(|e| e.to_string())?,
@@ -80,10 +94,10 @@ pub fn build_invoice(
         );
         lines.push(InvoiceLine {
             line_no,
-            sku: p["sku"].as_str().unwrap_or_default().to_string(),
-            description: p["description"].as_str().map(str::to_string),
+            sku: p.sku.clone(),
+            description: p.description.clone(),
             quantity: q,
-            uom: p["uom"].as_str().unwrap_or("EA").to_string(),
+            uom: p.uom.clone(),
             unit_price: unit,
             net_amount: net,
             tax_rate: rate,
@@ -102,7 +116,7 @@ pub fn build_invoice(
         shipment_id: Some(shipment.id.clone()),
         customer_id: order.customer_id.clone(),
         issue_date,
-        due_date: master::add_days(issue_date, terms.net_days),
+        due_date: master::add_days(issue_date, terms.net_days).map_err(|e| e.to_string())?,
         currency: order.currency.clone(),
         terms: terms.clone(),
         lines,
@@ -121,32 +135,44 @@ pub fn build_invoice(
             / Decimal::ONE_HUNDRED,
         dp,
     );
-    let extra = json!({
-        "status": "open",
-        "po_number": order.po_number,
-        "terms_text": terms_text,
-        "tax_note": tax.get("note"),
-        "discount_until": if terms.discount_days > 0 { json!(master::add_days(issue_date, terms.discount_days)) } else { Value::Null },
-        "discount_amount": discount,
-        "paid_amount": Decimal::ZERO,
-        "discount_taken": Decimal::ZERO,
-        "open_amount": inv.total,
-        "payments": [],
-        "dunning_level": 0,
-        "overdue": false,
-    });
+    let discount_until = match terms.discount_days {
+        0 => None,
+        days => Some(master::add_days(issue_date, days).map_err(|e| e.to_string())?),
+    };
+    let state = InvoiceCollection {
+        number: inv.number.clone(),
+        customer_id: inv.customer_id.clone(),
+        currency: inv.currency.clone(),
+        total: inv.total,
+        due_date: inv.due_date,
+        status: "open".into(),
+        open_amount: inv.total,
+        paid_amount: Decimal::ZERO,
+        discount_amount: discount,
+        discount_until,
+        discount_taken: Decimal::ZERO,
+        payments: Vec::new(),
+        dunning_level: 0,
+        overdue: false,
+        dunning: Vec::new(),
+        written_off: None,
+        credit_booked: None,
+    };
+    let mut extra =
+        json!({ "po_number": order.po_number, "terms_text": terms_text, "tax_note": tax.note });
+    state.write_into(&mut extra)?;
     Ok((inv, extra))
 }
 
 /// The stored document: the canonical invoice plus its collection state.
-pub fn invoice_doc(inv: &Invoice, extra: &Value) -> Value {
-    let mut v = serde_json::to_value(inv).unwrap_or(Value::Null);
+pub fn invoice_doc(inv: &Invoice, extra: &Value) -> Result<Value, String> {
+    let mut v = serde_json::to_value(inv).map_err(|e| format!("invoice {}: {e}", inv.number))?;
     if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
         for (k, x) in e {
             o.insert(k.clone(), x.clone());
         }
     }
-    v
+    Ok(v)
 }
 
 #[async_trait]
@@ -164,7 +190,10 @@ impl Connector for CreateInvoice {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let closing = input.params["final"].as_bool().unwrap_or(false);
+        let closing = match input.params.get("final") {
+            None => false,
+            Some(_) => data_field::<bool>(input.params, "final")?,
+        };
         let waiting = input.data["uninvoiced_shipments"]
             .as_array()
             .is_some_and(|a| !a.is_empty());
@@ -172,32 +201,27 @@ impl Connector for CreateInvoice {
             return Ok(StepOutput::outcome("complete").with("invoice", Value::Null));
         }
         let order: Order = data_field(input.data, "order")?;
-        let pricing: Value = data_field(input.data, "pricing")?;
-        let tax: Value = data_field(input.data, "tax")?;
+        let pricing: Pricing = data_field(input.data, "pricing")?;
+        let tax: Tax = data_field(input.data, "tax")?;
         let mut f: Fulfilment = data_field(input.data, "fulfilment")?;
-        let terms = input
-            .data
-            .get("customer")
-            .and_then(|c| c["terms"].as_str())
-            .unwrap_or("net 30")
-            .to_string();
-        let per = input
-            .data
-            .get("customer")
-            .and_then(|c| c["invoice_per"].as_str())
-            .unwrap_or_else(|| master::param_str(input.params, "per", "shipment"))
-            .to_string();
+        let customer: CustomerTerms = data_field(input.data, "customer")?;
+        let terms = customer.terms;
+        // The customer's setting wins; without one, the workflow's (`with.per`, else per
+        // shipment, as documented at the top of this module).
+        let per = customer
+            .invoice_per
+            .unwrap_or_else(|| master::param_str(input.params, "per", "shipment").to_string());
         if per != "shipment" && per != "order" {
             return Err(StepError::Permanent(format!(
                 "invoice.create: per must be 'shipment' or 'order', not '{per}'"
             )));
         }
         // Per order: shipments wait in the instance data until the order is complete.
-        let mut shipped: Vec<Shipment> = input
-            .data
-            .get("uninvoiced_shipments")
-            .and_then(|v| serde::Deserialize::deserialize(v).ok())
-            .unwrap_or_default();
+        // Absent or null before the first shipment waited.
+        let mut shipped: Vec<Shipment> = match input.data.get("uninvoiced_shipments") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => data_field(input.data, "uninvoiced_shipments")?,
+        };
         // `with: { final: true }`: the order closes with what has shipped (backordered):
         // invoice the shipments still waiting; there is no new shipment.
         let shipment = if closing {
@@ -244,7 +268,7 @@ impl Connector for CreateInvoice {
             master::today(ctx),
         )
         .map_err(|e| StepError::Permanent(format!("invoice for {}: {e}", shipment.id)))?;
-        let mut doc = invoice_doc(&inv, &extra);
+        let mut doc = invoice_doc(&inv, &extra).map_err(StepError::Permanent)?;
         if shipment_ids.len() > 1 {
             doc["shipment_id"] = Value::Null;
             doc["shipments"] = json!(shipment_ids);
@@ -311,16 +335,21 @@ mod tests {
         }
     }
 
-    fn pricing() -> Value {
-        json!({ "lines": [
-            { "line_no": 1, "sku": "S1", "unit_price": dec!(0.335), "tax_code": "reduced", "uom": "EA" },
-            { "line_no": 2, "sku": "S2", "unit_price": dec!(19.99), "tax_code": "standard", "uom": "EA" },
-            { "line_no": 3, "sku": "S3", "unit_price": dec!(0.07), "tax_code": "standard", "uom": "EA" } ] })
+    fn pricing() -> Pricing {
+        crate::testing::pricing(&[
+            (1, "S1", dec!(0.335), "reduced"),
+            (2, "S2", dec!(19.99), "standard"),
+            (3, "S3", dec!(0.07), "standard"),
+        ])
+    }
+
+    fn tax(v: Value) -> Tax {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
     fn lines_and_tax_round_per_line_and_the_total_adds_up() {
-        let tax = json!({ "rates": { "standard": dec!(19), "reduced": dec!(7) } });
+        let tax = tax(json!({ "rates": { "standard": dec!(19), "reduced": dec!(7) } }));
         let day = NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
         let (inv, extra) = build_invoice(
             "INV-000001".into(),
@@ -358,14 +387,16 @@ mod tests {
     fn many_small_lines_never_lose_a_cent() {
         // 200 lines of 1 × 0.005 at 19%: each line rounds to 0.01 net and 0.00 tax; the total
         // is the sum of what is printed, not a re-rounded grand total.
-        let lines: Vec<Value> = (1..=200).map(|n| json!({ "line_no": n, "sku": "S", "unit_price": dec!(0.005), "tax_code": "standard" })).collect();
+        let lines: Vec<(u32, &str, Decimal, &str)> = (1..=200)
+            .map(|n| (n, "S", dec!(0.005), "standard"))
+            .collect();
         let ship: Vec<(u32, &str)> = (1..=200).map(|n| (n, "1")).collect();
-        let tax = json!({ "rates": { "standard": dec!(19) } });
+        let tax = tax(json!({ "rates": { "standard": dec!(19) } }));
         let (inv, _) = build_invoice(
             "I".into(),
             &order(),
             &shipment(&ship),
-            &json!({ "lines": lines }),
+            &crate::testing::pricing(&lines),
             &tax,
             "net 30",
             NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
@@ -380,7 +411,7 @@ mod tests {
     #[test]
     fn a_missing_tax_rate_or_bad_terms_is_an_error_not_a_zero() {
         let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let tax = json!({ "rates": { "standard": 19 } });
+        let tax = self::tax(json!({ "rates": { "standard": 19 } }));
         let e = build_invoice(
             "I".into(),
             &order(),
@@ -392,7 +423,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("no rate for tax code 'reduced'"), "{e}");
-        let tax = json!({ "rates": { "standard": 19, "reduced": 7 } });
+        let tax = self::tax(json!({ "rates": { "standard": 19, "reduced": 7 } }));
         assert!(
             build_invoice(
                 "I".into(),

@@ -31,7 +31,7 @@ pub mod testing;
 
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
-pub use invoice::{CreateInvoice, build_invoice};
+pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
 pub use purchase::{PurchaseOrder, RECEIVED_EVENT, receive_goods};

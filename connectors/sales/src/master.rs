@@ -1,4 +1,5 @@
-//! Master data as the connectors read it, money helpers, payment terms, ledger balances and the
+//! Master data as the connectors read it (the documents themselves are
+//! [`ordo_contract::master`]'s, shared with the import), money helpers, payment terms, ledger balances and the
 //! per-supplier lock.
 //!
 //! Balances that many steps change concurrently (a customer's receivables, overdue amount and
@@ -10,119 +11,8 @@
 use chrono::{Days, NaiveDate};
 use ordo_contract::{PaymentTerms, StepContext, StepContextExt, StepError};
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Serialize};
 
-/// `customer/<id>`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Customer {
-    pub id: String,
-    pub name: Option<String>,
-    pub currency: Option<String>,
-    pub credit_limit: Decimal,
-    /// Opening balance from the previous system; invoices issued by ordo come on top.
-    pub open_balance: Decimal,
-    /// Payment terms text: `net 30`, `2/10 net 30`.
-    pub terms: Option<String>,
-    /// `standard`, `reduced`, `exempt`, `reverse-charge` (read by rules/tax.rhai).
-    pub tax_class: Option<String>,
-    pub country: Option<String>,
-    /// `complete` (default: ship only when every line is available) or `partial`.
-    pub ship_policy: Option<String>,
-    /// IBANs / account numbers, for bank reconciliation.
-    pub bank_accounts: Vec<String>,
-    /// Sales stop: rules/pricing.rhai holds the order.
-    pub blocked: bool,
-    pub discount_percent: Decimal,
-}
-
-/// `item/<sku>`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Item {
-    pub sku: String,
-    pub description: Option<String>,
-    pub price: Decimal,
-    pub cost: Decimal,
-    /// Unit of measure the item is sold and stocked in (`EA` when absent); see [`unit_allows_fractions`].
-    pub uom: Option<String>,
-    /// Overrides whether quantities of this item may have fractions (default: by its unit).
-    pub fractional: Option<bool>,
-    pub weight_kg: Decimal,
-    pub reorder_point: Decimal,
-    pub reorder_qty: Decimal,
-    pub supplier: Option<String>,
-    pub lead_time_days: u32,
-    /// Tax code looked up in the rates rules/tax.rhai returns (`standard`, `reduced`).
-    pub tax_code: Option<String>,
-}
-
-/// `supplier/<id>`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Supplier {
-    pub id: String,
-    pub name: Option<String>,
-    pub min_order_qty: Decimal,
-    pub lead_time_days: u32,
-}
-
-/// Units of measure as partners write them, by the one unit they mean (X12 355 and UN/ECE
-/// Recommendation 20 codes): `EA`, `PCE`, `C62`… are all "each".
-const UNIT_SYNONYMS: &[(&str, &[&str])] = &[
-    (
-        "EA",
-        &["EA", "EACH", "PCE", "PC", "PCS", "C62", "H87", "UN", "UNIT"],
-    ),
-    ("BX", &["BX", "BOX"]),
-    ("CS", &["CS", "CASE"]),
-    ("PK", &["PK", "PACK", "PA"]),
-    ("KG", &["KG", "KGM"]),
-    ("G", &["G", "GR", "GRM"]),
-    ("LB", &["LB", "LBR"]),
-    ("M", &["M", "MTR"]),
-    ("CM", &["CM", "CMT"]),
-    ("MM", &["MM", "MMT"]),
-    ("L", &["L", "LT", "LTR"]),
-    ("ML", &["ML", "MLT"]),
-    ("M2", &["M2", "MTK", "SQM"]),
-    ("M3", &["M3", "MTQ"]),
-    ("H", &["H", "HR", "HUR"]),
-];
-
-/// Units measured rather than counted: their quantities may have fractions (`1.5 KG`).
-/// Every other unit (`EA`, `BX`, `PK`, unknown codes) counts whole units.
-const FRACTIONAL_UNITS: &[&str] = &[
-    "KG", "G", "LB", "OZ", "T", "TNE", "M", "CM", "MM", "KM", "FT", "IN", "YD", "L", "ML", "GAL",
-    "M2", "M3", "H", "MIN",
-];
-
-/// The canonical code of a unit (upper case, synonyms folded: `pce` → `EA`).
-pub fn canonical_unit(unit: &str) -> String {
-    let u = unit.trim().to_ascii_uppercase();
-    UNIT_SYNONYMS
-        .iter()
-        .find(|(_, all)| all.contains(&u.as_str()))
-        .map_or(u, |(c, _)| (*c).to_string())
-}
-
-/// Whether quantities in `unit` may have fractions (see [`FRACTIONAL_UNITS`]).
-pub fn unit_allows_fractions(unit: &str) -> bool {
-    FRACTIONAL_UNITS.contains(&canonical_unit(unit).as_str())
-}
-
-impl Item {
-    /// The unit the item is sold in (`EA` when master data names none).
-    pub fn unit(&self) -> &str {
-        self.uom.as_deref().unwrap_or("EA")
-    }
-
-    /// Whether an order line may ask for a fraction of this item.
-    pub fn allows_fractions(&self) -> bool {
-        self.fractional
-            .unwrap_or_else(|| unit_allows_fractions(self.unit()))
-    }
-}
+pub use ordo_contract::master::{Customer, Item, Supplier, canonical_unit, unit_allows_fractions};
 
 pub const LEDGER: &str = "ledger";
 pub const ON_ORDER: &str = "on-order";
@@ -158,8 +48,12 @@ pub fn parse_terms(text: &str) -> Result<PaymentTerms, String> {
     PaymentTerms::parse(text)
 }
 
-pub fn add_days(d: NaiveDate, days: u32) -> NaiveDate {
-    d.checked_add_days(Days::new(u64::from(days))).unwrap_or(d)
+/// `d` plus `days`; an error past the calendar's end (year 262143), never the date unchanged.
+pub fn add_days(d: NaiveDate, days: u32) -> Result<NaiveDate, StepError> {
+    d.checked_add_days(Days::new(u64::from(days)))
+        .ok_or_else(|| {
+            StepError::Permanent(format!("{d} + {days} days is past the calendar's end"))
+        })
 }
 
 /// Serializes changes to one supplier's purchase orders: `next_number` keeps its row locked
@@ -178,17 +72,9 @@ pub async fn load<T: serde::de::DeserializeOwned + Send>(
     ctx.get(kind, id).await
 }
 
-/// A field of the instance data, read in place: `ordo_contract::data_field` without copying the
-/// value first (same errors).
-pub fn data_field<T: serde::de::DeserializeOwned>(
-    data: &serde_json::Value,
-    key: &str,
-) -> Result<T, StepError> {
-    let v = data
-        .get(key)
-        .ok_or_else(|| StepError::Permanent(format!("instance data has no '{key}'")))?;
-    T::deserialize(v).map_err(|e| StepError::Permanent(format!("'{key}': {e}")))
-}
+/// A field of the instance data, read in place and typed (errors name the field, the
+/// document's key and the path of the bad value).
+pub use ordo_contract::data_field;
 
 /// A `Decimal` parameter from a step's `with:` block.
 pub fn param_decimal(
@@ -203,6 +89,8 @@ pub fn param_decimal(
     }
 }
 
+/// A text parameter from a step's `with:` block, or `default` (each connector documents its
+/// parameters' defaults: `location` `main`, `series` `invoice`, ...).
 pub fn param_str<'a>(params: &'a serde_json::Value, key: &str, default: &'a str) -> &'a str {
     params.get(key).and_then(|v| v.as_str()).unwrap_or(default)
 }
@@ -216,25 +104,6 @@ pub fn today(ctx: &dyn StepContext) -> NaiveDate {
 mod tests {
     use super::*;
     use rust_decimal::dec;
-
-    #[test]
-    fn units_fold_synonyms_and_say_whether_fractions_are_allowed() {
-        assert_eq!(canonical_unit("pce"), "EA");
-        assert_eq!(canonical_unit("C62"), "EA");
-        assert_eq!(canonical_unit("KGM"), "KG");
-        assert_eq!(canonical_unit("XYZ"), "XYZ");
-        assert!(!unit_allows_fractions("EA"));
-        assert!(!unit_allows_fractions("BX"));
-        assert!(
-            !unit_allows_fractions("XYZ"),
-            "an unknown unit counts whole units"
-        );
-        assert!(unit_allows_fractions("kgm"));
-        let mut item = Item::default();
-        assert!(!item.allows_fractions(), "no unit: EA");
-        item.fractional = Some(true);
-        assert!(item.allows_fractions());
-    }
 
     #[test]
     fn money_rounds_half_away_from_zero_not_to_even() {

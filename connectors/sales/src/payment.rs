@@ -18,7 +18,10 @@ use crate::master::data_field;
 use crate::master::{self, round_money};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
+use ordo_contract::{
+    AppliedPayment, Connector, InvoiceCollection, Money, Payment, Reminder, StepContext, StepError,
+    StepInput, StepOutput, from_doc,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,18 +31,36 @@ pub struct DunningCheck;
 
 pub const PAYMENT_EVENT: &str = "payment.matched";
 
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
-}
-
-fn date(v: &Value) -> Option<NaiveDate> {
-    serde::Deserialize::deserialize(v).ok()
-}
-
-async fn invoice_doc(ctx: &mut dyn StepContext, number: &str) -> Result<Value, StepError> {
-    ctx.get_document("invoice", number)
+/// The stored invoice and its collection state, read typed (a missing or mistyped field fails
+/// the step naming the invoice and the field).
+async fn invoice_doc(
+    ctx: &mut dyn StepContext,
+    number: &str,
+) -> Result<(Value, InvoiceCollection), StepError> {
+    let doc = ctx
+        .get_document("invoice", number)
         .await?
-        .ok_or_else(|| StepError::Permanent(format!("no invoice '{number}'")))
+        .ok_or_else(|| StepError::Permanent(format!("no invoice '{number}'")))?;
+    let state = from_doc("invoice", number, &doc)?;
+    Ok((doc, state))
+}
+
+/// Writes the collection state back into the stored invoice, keeping its other fields.
+async fn put_invoice(
+    ctx: &mut dyn StepContext,
+    mut doc: Value,
+    state: &InvoiceCollection,
+) -> Result<(), StepError> {
+    state.write_into(&mut doc).map_err(StepError::Permanent)?;
+    ctx.put_document("invoice", &state.number, &doc).await?;
+    Ok(())
+}
+
+/// The invoice a collection instance is about (`invoice` in its instance data: the summary
+/// `invoice.issued` carries).
+#[derive(Deserialize)]
+struct InvoiceRef {
+    number: String,
 }
 
 /// Records a payment received for an invoice and tells the invoice's collection instance.
@@ -50,24 +71,31 @@ pub async fn record_payment(
     received_on: Option<NaiveDate>,
     reference: Option<&str>,
 ) -> Result<Value, StepError> {
-    let inv = invoice_doc(ctx, invoice).await?;
+    let (_, inv) = invoice_doc(ctx, invoice).await?;
     if amount <= Decimal::ZERO {
         return Err(StepError::Permanent(format!(
             "payment amount must be positive, got {amount}"
         )));
     }
-    if inv["status"] == "paid" {
+    if inv.status == "paid" {
         return Err(StepError::Permanent(format!(
             "invoice {invoice} is paid already; book the money as customer credit instead"
         )));
     }
     let n = ctx.next_number("payment").await?;
     let id = format!("PAY-{n:06}");
-    let payment = json!({
-        "id": id, "amount": { "amount": amount, "currency": inv["currency"] },
-        "received_on": received_on.unwrap_or_else(|| master::today(ctx)),
-        "invoice_number": invoice, "customer_id": inv["customer_id"], "reference": reference,
-    });
+    let payment = Payment {
+        id: id.clone(),
+        amount: Money::new(amount, inv.currency),
+        // Not given (`ordo pay` without --on): received today.
+        received_on: received_on.unwrap_or_else(|| master::today(ctx)),
+        invoice_number: Some(invoice.to_string()),
+        customer_id: Some(inv.customer_id),
+        reference: reference.map(str::to_string),
+        adjustment: None,
+    };
+    let payment =
+        serde_json::to_value(&payment).map_err(|e| StepError::Permanent(format!("{id}: {e}")))?;
     ctx.put_document("payment", &id, &payment).await?;
     ctx.emit_event(
         PAYMENT_EVENT,
@@ -94,29 +122,22 @@ impl Connector for ApplyPayment {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let number = data_field::<Value>(input.data, "invoice")?["number"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let payment: ordo_contract::Payment = data_field(input.data, "payment")?;
-        let mut inv = invoice_doc(ctx, &number).await?;
-        let customer = inv["customer_id"].as_str().unwrap_or_default().to_string();
-        let dp = master::currency_decimals(inv["currency"].as_str().unwrap_or("EUR"));
-        let already = inv["payments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|p| p["id"] == json!(payment.id));
+        let number = data_field::<InvoiceRef>(input.data, "invoice")?.number;
+        let payment: Payment = data_field(input.data, "payment")?;
+        let (doc, mut inv) = invoice_doc(ctx, &number).await?;
+        let customer = inv.customer_id.clone();
+        let dp = master::currency_decimals(&inv.currency);
+        let already = inv.payments.iter().any(|p| p.id == payment.id);
         if !already {
             let amount = payment.amount.amount;
             let at = |f: &'static str| {
                 let (number, id) = (number.clone(), payment.id.clone());
                 move || format!("invoice {number} payment {id} {f}")
             };
-            let open = dec(&inv["open_amount"]);
-            let discount = dec(&inv["discount_amount"]);
-            let in_time = date(&inv["discount_until"]).is_some_and(|d| payment.received_on <= d);
-            let first = dec(&inv["discount_taken"]).is_zero();
+            let open = inv.open_amount;
+            let discount = inv.discount_amount;
+            let in_time = inv.discount_until.is_some_and(|d| payment.received_on <= d);
+            let first = inv.discount_taken.is_zero();
             // A difference accepted upstream (bank reconciliation decided it under its
             // tolerance, fee or discount rule) settles exactly that much more; without one,
             // the invoice's own discount terms decide.
@@ -167,27 +188,17 @@ impl Connector for ApplyPayment {
                 }
             }
             let still_open = checked::sub(open, settled, at("open_amount"))?;
-            inv["open_amount"] = json!(still_open);
-            inv["paid_amount"] = json!(checked::add(
-                dec(&inv["paid_amount"]),
-                applied,
-                at("paid_amount")
-            )?);
-            inv["discount_taken"] = json!(checked::add(
-                dec(&inv["discount_taken"]),
-                granted,
-                at("discount_taken")
-            )?);
+            inv.open_amount = still_open;
+            inv.paid_amount = checked::add(inv.paid_amount, applied, at("paid_amount"))?;
+            inv.discount_taken = checked::add(inv.discount_taken, granted, at("discount_taken"))?;
             if !written_off.is_zero() || !over_written_off.is_zero() {
-                inv["written_off"] = json!(checked::add(
-                    dec(&inv["written_off"]),
-                    written_net,
-                    at("written_off")
-                )?);
+                // Absent: nothing written off yet.
+                let before = inv.written_off.unwrap_or(Decimal::ZERO);
+                inv.written_off = Some(checked::add(before, written_net, at("written_off"))?);
             }
             ctx.adjust_stock(&master::ar_key(&customer), master::LEDGER, -settled)
                 .await?;
-            if inv["overdue"] == json!(true) {
+            if inv.overdue {
                 ctx.adjust_stock(&master::overdue_key(&customer), master::LEDGER, -settled)
                     .await?;
             }
@@ -195,44 +206,49 @@ impl Connector for ApplyPayment {
                 ctx.adjust_stock(&master::credit_key(&customer), master::LEDGER, excess)
                     .await?;
             }
-            if let Some(p) = inv["payments"].as_array_mut() {
-                p.push(
-                    json!({ "id": payment.id, "amount": amount, "received_on": payment.received_on,
-                               "applied": applied, "discount": granted, "written_off": written_net,
-                               "credit": excess, "reference": payment.reference }),
-                );
-            }
-            inv["status"] = json!(if still_open.is_zero() {
+            inv.payments.push(AppliedPayment {
+                id: payment.id.clone(),
+                amount,
+                received_on: payment.received_on,
+                applied,
+                discount: granted,
+                written_off: written_net,
+                credit: excess,
+                reference: payment.reference.clone(),
+            });
+            inv.status = if still_open.is_zero() {
                 "paid"
             } else {
                 "partially_paid"
-            });
-            if excess > Decimal::ZERO {
-                inv["credit_booked"] = json!(checked::add(
-                    dec(&inv["credit_booked"]),
-                    excess,
-                    at("credit_booked")
-                )?);
             }
-            ctx.put_document("invoice", &number, &inv).await?;
+            .into();
+            if excess > Decimal::ZERO {
+                // Absent: no credit booked yet.
+                let before = inv.credit_booked.unwrap_or(Decimal::ZERO);
+                inv.credit_booked = Some(checked::add(before, excess, at("credit_booked"))?);
+            }
+            put_invoice(ctx, doc, &inv).await?;
         }
-        let outcome = if inv["status"] == "paid" {
+        let outcome = if inv.status == "paid" {
             "paid"
         } else {
             "partial"
         };
         Ok(StepOutput::outcome(outcome).with(
             "collection",
-            json!({ "status": inv["status"], "open_amount": inv["open_amount"], "paid_amount": inv["paid_amount"],
-                    "discount_taken": inv["discount_taken"], "credit_booked": inv.get("credit_booked") }),
+            json!({ "status": inv.status, "open_amount": inv.open_amount, "paid_amount": inv.paid_amount,
+                    "discount_taken": inv.discount_taken, "credit_booked": inv.credit_booked }),
         ))
     }
 }
 
+/// A reminder level of the workflow (`with.levels`).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Level {
     level: u32,
     days_overdue: i64,
+    /// Absent: the reminder costs nothing.
     #[serde(default)]
     fee: Decimal,
     #[serde(default)]
@@ -254,46 +270,51 @@ impl Connector for DunningCheck {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let number = data_field::<Value>(input.data, "invoice")?["number"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let mut levels: Vec<Level> =
-            serde_json::from_value(input.params.get("levels").cloned().unwrap_or(json!([])))
-                .map_err(|e| StepError::Permanent(format!("with.levels: {e}")))?;
+        let number = data_field::<InvoiceRef>(input.data, "invoice")?.number;
+        // No levels in the workflow: no reminders, only the hand-over to collection.
+        let mut levels: Vec<Level> = match input.params.get("levels") {
+            None => Vec::new(),
+            Some(_) => data_field(input.params, "levels")?,
+        };
         levels.sort_by_key(|l| l.days_overdue);
-        let collect_after = input
-            .params
-            .get("collection_after_days")
-            .and_then(|v| v.as_i64());
-        let mut inv = invoice_doc(ctx, &number).await?;
+        let collect_after: Option<i64> = match input.params.get("collection_after_days") {
+            None => None,
+            Some(_) => Some(data_field(input.params, "collection_after_days")?),
+        };
+        let (doc, mut inv) = invoice_doc(ctx, &number).await?;
         let today = master::today(ctx);
-        let due = date(&inv["due_date"])
-            .ok_or_else(|| StepError::Permanent(format!("invoice {number} has no due date")))?;
+        let due = inv.due_date;
         let days = (today - due).num_days();
-        if days <= 0 || inv["status"] == "paid" {
+        if days <= 0 || inv.status == "paid" {
             return Ok(StepOutput::outcome("not_due"));
         }
-        let customer = inv["customer_id"].as_str().unwrap_or_default().to_string();
-        let open = dec(&inv["open_amount"]);
+        let customer = inv.customer_id.clone();
+        let open = inv.open_amount;
         let mut changed = false;
-        if inv["overdue"] != json!(true) {
-            inv["overdue"] = json!(true);
+        if !inv.overdue {
+            inv.overdue = true;
             ctx.adjust_stock(&master::overdue_key(&customer), master::LEDGER, open)
                 .await?;
             changed = true;
         }
-        let sent = inv["dunning_level"].as_u64().unwrap_or(0) as u32;
-        let top = levels.last().map(|l| l.level).unwrap_or(0);
+        let sent = inv.dunning_level;
+        // No levels: nothing to send before collection.
+        let top = levels.last().map_or(0, |l| l.level);
         let mut outcome = "not_due";
         if let Some(l) = levels.iter().rev().find(|l| l.days_overdue <= days)
             && l.level > sent
         {
+            // A level without its own text gets the standard one.
+            let text = l.text.clone().unwrap_or_else(|| {
+                format!(
+                    "Reminder {}: invoice {number} of {} {} was due on {due}.",
+                    l.level, inv.total, inv.currency
+                )
+            });
             let letter = json!({
                 "invoice": number, "customer_id": customer, "level": l.level, "days_overdue": days,
-                "open_amount": open, "fee": l.fee, "currency": inv["currency"], "due_date": inv["due_date"],
-                "sent_on": today,
-                "text": l.text.clone().unwrap_or_else(|| format!("Reminder {}: invoice {number} of {} {} was due on {}.", l.level, inv["total"], inv["currency"].as_str().unwrap_or(""), due)),
+                "open_amount": open, "fee": l.fee, "currency": inv.currency, "due_date": inv.due_date,
+                "sent_on": today, "text": text,
             });
             ctx.send_outbound(
                 "dunning-letters",
@@ -301,26 +322,26 @@ impl Connector for DunningCheck {
                 &letter,
             )
             .await?;
-            inv["dunning_level"] = json!(l.level);
-            if let Some(h) = inv.get_mut("dunning").and_then(|d| d.as_array_mut()) {
-                h.push(json!({ "level": l.level, "on": today, "fee": l.fee }));
-            } else {
-                inv["dunning"] = json!([{ "level": l.level, "on": today, "fee": l.fee }]);
-            }
+            inv.dunning_level = l.level;
+            inv.dunning.push(Reminder {
+                level: l.level,
+                on: today,
+                fee: l.fee,
+            });
             changed = true;
             outcome = "reminded";
         }
         if outcome == "not_due" && sent >= top && collect_after.is_some_and(|c| days >= c) {
-            inv["status"] = json!("in_collection");
+            inv.status = "in_collection".into();
             changed = true;
             outcome = "collection";
         }
         if changed {
-            ctx.put_document("invoice", &number, &inv).await?;
+            put_invoice(ctx, doc, &inv).await?;
         }
         Ok(StepOutput::outcome(outcome).with(
             "dunning",
-            json!({ "level": inv["dunning_level"], "days_overdue": days }),
+            json!({ "level": inv.dunning_level, "days_overdue": days }),
         ))
     }
 }
@@ -356,23 +377,27 @@ mod tests {
                 }],
             }],
         };
-        let pricing = json!({ "lines": [{ "line_no": 1, "sku": "A", "unit_price": dec!(25), "tax_code": "standard" }] });
+        let pricing = crate::testing::pricing(&[(1, "A", dec!(25), "standard")]);
         let (inv, extra) = build_invoice(
             number.into(),
             &order,
             &ship,
             &pricing,
-            &json!({ "rates": { "standard": 19 } }),
+            &serde_json::from_value(json!({ "rates": { "standard": 19 } })).unwrap(),
             "2/10 net 30",
             day,
         )
         .unwrap();
-        let d = doc_of(&inv, &extra);
+        let d = doc_of(&inv, &extra).unwrap();
         ctx.docs
             .insert(("invoice".into(), number.into()), d.clone());
         ctx.stock
             .insert((master::ar_key("C1"), master::LEDGER.into()), inv.total);
         json!({ "invoice": { "number": number } })
+    }
+
+    fn dec(v: &Value) -> Decimal {
+        serde::Deserialize::deserialize(v).unwrap()
     }
 
     fn ctx_today(ctx: &MemoryContext) -> NaiveDate {

@@ -6,7 +6,7 @@ use crate::checked;
 use crate::master::data_field;
 use crate::master::{currency_decimals, round_money};
 use async_trait::async_trait;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
+use ordo_contract::{Connector, Pricing, StepContext, StepError, StepInput, StepOutput};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -27,48 +27,41 @@ impl Connector for PriceOrder {
         _ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut pricing: Value = data_field(input.data, "pricing")?;
+        let mut pricing: Pricing = data_field(input.data, "pricing")?;
         let discount: Decimal = match input.data.get("discount_percent") {
             None | Some(Value::Null) => Decimal::ZERO,
-            Some(v) => serde::Deserialize::deserialize(v)
-                .map_err(|e| StepError::Permanent(format!("discount_percent: {e}")))?,
+            Some(_) => data_field(input.data, "discount_percent")?,
         };
         if discount < Decimal::ZERO || discount >= Decimal::ONE_HUNDRED {
             return Err(StepError::Permanent(format!(
                 "rules/pricing.rhai returned discount_percent {discount}; it must be in [0, 100)"
             )));
         }
-        let currency = pricing["currency"].as_str().unwrap_or("EUR").to_string();
-        let dp = currency_decimals(&currency);
+        let dp = currency_decimals(&pricing.currency);
         let factor = (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        // Only names the order in error messages (the instance id names it as well).
         let order = input.data["order"]["id"]
             .as_str()
             .unwrap_or(input.instance)
             .to_string();
         let mut total = Decimal::ZERO;
         let mut cost = Decimal::ZERO;
-        let lines = pricing["lines"]
-            .as_array_mut()
-            .ok_or_else(|| StepError::Permanent("pricing has no lines".into()))?;
-        for l in lines.iter_mut() {
-            let get = |k: &str| -> Result<Decimal, StepError> {
-                serde::Deserialize::deserialize(&l[k])
-                    .map_err(|e| StepError::Permanent(format!("pricing line {k}: {e}")))
-            };
-            let qty = get("quantity")?;
-            let list = get("list_price")?;
-            let unit_cost = get("unit_cost").unwrap_or_default();
-            let at = |f: &str| format!("order {order} pricing line {} {f}", l["line_no"]);
-            let unit = checked::mul(list, factor, || at("list_price × discount"))?.normalize();
-            let amount = round_money(checked::mul(qty, unit, || at("quantity × unit_price"))?, dp);
+        for l in pricing.lines.iter_mut() {
+            let at = |f: &str| format!("order {order} pricing line {} {f}", l.line_no);
+            let unit =
+                checked::mul(l.list_price, factor, || at("list_price × discount"))?.normalize();
+            let amount = round_money(
+                checked::mul(l.quantity, unit, || at("quantity × unit_price"))?,
+                dp,
+            );
             total = checked::add(total, amount, || format!("order {order} total"))?;
-            let line_cost = checked::mul(qty, unit_cost, || at("quantity × unit_cost"))?;
+            let line_cost = checked::mul(l.quantity, l.unit_cost, || at("quantity × unit_cost"))?;
             cost = checked::add(cost, round_money(line_cost, dp), || {
                 format!("order {order} cost total")
             })?;
-            l["unit_price"] = serde_json::json!(unit);
-            l["discount_percent"] = serde_json::json!(discount);
-            l["amount"] = serde_json::json!(amount);
+            l.unit_price = unit;
+            l.discount_percent = Some(discount);
+            l.amount = amount;
         }
         let margin = if total.is_zero() {
             Decimal::ZERO
@@ -77,10 +70,10 @@ impl Connector for PriceOrder {
             let m = checked::div(checked::sub(total, cost, what)?, total, what)?;
             round_money(checked::mul(m, Decimal::ONE_HUNDRED, what)?, 2)
         };
-        pricing["total"] = serde_json::json!(total);
-        pricing["cost_total"] = serde_json::json!(cost);
-        pricing["margin_percent"] = serde_json::json!(margin);
-        pricing["discount_percent"] = serde_json::json!(discount);
+        pricing.total = total;
+        pricing.cost_total = cost;
+        pricing.margin_percent = margin;
+        pricing.discount_percent = Some(discount);
         Ok(StepOutput::outcome("ok").with("pricing", pricing))
     }
 }

@@ -9,12 +9,17 @@
 //! yet received), `goods-receipt/GR-000001`. Numbers come from the gapless series
 //! `purchase-order` and `goods-receipt`.
 
+use crate::allocate::{Candidate, ToShip};
 use crate::checked;
 use crate::master::data_field;
 use crate::master::{self, lock_supplier};
 use async_trait::async_trait;
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
+use ordo_contract::{
+    Connector, PurchaseLine, PurchaseOrder as PoDoc, StepContext, StepContextExt, StepError,
+    StepInput, StepOutput,
+};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,20 +29,67 @@ pub const PO_SERIES: &str = "purchase-order";
 pub const GR_SERIES: &str = "goods-receipt";
 pub const RECEIVED_EVENT: &str = "stock.received";
 
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+/// The order a step works for (`order` in the instance data; only its id is needed here).
+#[derive(Debug, Deserialize)]
+struct OrderRef {
+    id: String,
 }
 
-fn open_qty(line: &Value) -> Decimal {
-    dec(&line["quantity"]) - dec(&line["received"])
+/// What `stock.allocate` found to reorder (`reorder` in the instance data).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reorder {
+    candidates: Vec<Candidate>,
+}
+
+/// A line rules/reorder.rhai plans to buy (`purchase` in the instance data). Every field is
+/// required: a rule that forgets one fails the step rather than buying zero.
+#[derive(Debug, Deserialize)]
+struct Planned {
+    sku: String,
+    supplier: String,
+    /// What the order is short of.
+    quantity: Decimal,
+    /// Added while stock plus what is on order is below `reorder_point`.
+    replenish_qty: Decimal,
+    reorder_point: Decimal,
+    /// The least a new PO to the supplier may order.
+    supplier_min: Decimal,
+}
+
+/// `sku-po/<sku>`: the POs with quantity of the item not yet received.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkuIndex {
+    pos: Vec<String>,
+}
+
+/// `open-po/<supplier>`: the PO orders of the supplier still append to (none once goods came).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenPo {
+    number: Option<String>,
 }
 
 async fn sku_index(ctx: &mut dyn StepContext, sku: &str) -> Result<Vec<String>, StepError> {
+    // No index yet: no PO brings the item.
     Ok(ctx
-        .get_document("sku-po", sku)
+        .get::<SkuIndex>("sku-po", sku)
         .await?
-        .and_then(|d| serde::Deserialize::deserialize(&d["pos"]).ok())
-        .unwrap_or_default())
+        .unwrap_or_default()
+        .pos)
+}
+
+async fn put_sku_index(
+    ctx: &mut dyn StepContext,
+    sku: &str,
+    pos: Vec<String>,
+) -> Result<(), StepError> {
+    ctx.put("sku-po", sku, &SkuIndex { pos }).await
+}
+
+async fn load_po(ctx: &mut dyn StepContext, number: &str) -> Result<Option<PoDoc>, StepError> {
+    ctx.get("purchase-order", number).await
 }
 
 #[async_trait]
@@ -55,32 +107,17 @@ impl Connector for PurchaseOrder {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let order_id: String = data_field::<Value>(input.data, "order")?["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let purchase: Vec<Value> = input
-            .data
-            .get("purchase")
-            .and_then(|p| p.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let candidates: Vec<Value> = input
-            .data
-            .get("reorder")
-            .and_then(|r| r["candidates"].as_array())
-            .cloned()
-            .unwrap_or_default();
+        let order_id = data_field::<OrderRef>(input.data, "order")?.id;
+        let purchase: Vec<Planned> = data_field(input.data, "purchase")?;
+        let candidates = data_field::<Reorder>(input.data, "reorder")?.candidates;
         // Lock every supplier involved, in name order (no deadlocks between orders).
         let mut suppliers = BTreeSet::new();
         for p in &purchase {
-            if let Some(s) = p["supplier"].as_str() {
-                suppliers.insert(s.to_string());
-            }
+            suppliers.insert(p.supplier.clone());
         }
         for c in &candidates {
-            if let Some(s) = c["supplier"].as_str() {
-                suppliers.insert(s.to_string());
+            if let Some(s) = &c.supplier {
+                suppliers.insert(s.clone());
             }
         }
         for s in &suppliers {
@@ -88,40 +125,35 @@ impl Connector for PurchaseOrder {
         }
         let today = master::today(ctx);
         let mut placed = Vec::new();
-        let mut by_supplier: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+        let mut by_supplier: BTreeMap<String, Vec<&Planned>> = BTreeMap::new();
         for p in &purchase {
-            let Some(s) = p["supplier"].as_str() else {
-                return Err(StepError::Permanent(format!(
-                    "rules/reorder.rhai: purchase line without supplier: {p}"
-                )));
-            };
-            by_supplier.entry(s.to_string()).or_default().push(p);
+            by_supplier.entry(p.supplier.clone()).or_default().push(p);
         }
         let location = master::param_str(input.params, "location", "main").to_string();
         for (supplier, lines) in by_supplier {
+            // No document yet: the supplier never had a PO.
             let open = ctx
-                .get_document("open-po", &supplier)
+                .get::<OpenPo>("open-po", &supplier)
                 .await?
-                .and_then(|d| d["number"].as_str().map(str::to_string));
+                .and_then(|d| d.number);
             let is_new = open.is_none();
             // The rule's inputs may be stale (other orders bought since): re-check the reorder
             // point and the supplier minimum now, under the supplier's lock.
             let mut adds: Vec<(String, Decimal)> = Vec::new();
             for p in lines {
-                let sku = p["sku"].as_str().unwrap_or_default().to_string();
-                let mut q = dec(&p["quantity"]);
+                let sku = p.sku.clone();
+                let mut q = p.quantity;
                 let on_hand = ctx.stock_level(&sku, &location).await?;
                 let on_order = ctx.stock_level(&sku, master::ON_ORDER).await?;
                 let at = |f: &'static str| {
                     let (order, sku) = (order_id.clone(), sku.clone());
                     move || format!("order {order} reorder of {sku} {f}")
                 };
-                if checked::add(on_hand, on_order, at("stock position"))? < dec(&p["reorder_point"])
-                {
-                    q = checked::add(q, dec(&p["replenish_qty"]), at("quantity"))?;
+                if checked::add(on_hand, on_order, at("stock position"))? < p.reorder_point {
+                    q = checked::add(q, p.replenish_qty, at("quantity"))?;
                 }
-                if is_new && q > Decimal::ZERO && q < dec(&p["supplier_min"]) {
-                    q = dec(&p["supplier_min"]);
+                if is_new && q > Decimal::ZERO && q < p.supplier_min {
+                    q = p.supplier_min;
                 }
                 if q > Decimal::ZERO {
                     adds.push((sku, q));
@@ -131,80 +163,93 @@ impl Connector for PurchaseOrder {
                 continue;
             }
             let mut po = match &open {
-                Some(n) => ctx
-                    .get_document("purchase-order", n)
-                    .await?
-                    .ok_or_else(|| {
-                        StepError::Permanent(format!("open PO {n} of {supplier} is missing"))
-                    })?,
+                Some(n) => load_po(ctx, n).await?.ok_or_else(|| {
+                    StepError::Permanent(format!("open PO {n} of {supplier} is missing"))
+                })?,
                 None => {
                     let n = ctx.next_number(PO_SERIES).await?;
-                    let lead = master::load::<master::Supplier>(ctx, "supplier", &supplier)
-                        .await?
-                        .map(|s| s.lead_time_days)
-                        .unwrap_or(0);
+                    let Some(s) =
+                        master::load::<master::Supplier>(ctx, "supplier", &supplier).await?
+                    else {
+                        return Err(StepError::Permanent(format!(
+                            "order {order_id}: supplier '{supplier}' is not in master data"
+                        )));
+                    };
+                    // The supplier states no lead time: expected the day it is ordered.
+                    let lead = s.lead_time_days.unwrap_or(0);
                     let number = format!("PO-{n:06}");
-                    ctx.put_document("open-po", &supplier, &json!({ "number": number }))
-                        .await?;
-                    json!({ "number": number, "supplier": supplier, "status": "open", "created_on": today,
-                            "expected_on": master::add_days(today, lead), "lines": [], "waiting": [], "receipts": [] })
+                    ctx.put(
+                        "open-po",
+                        &supplier,
+                        &OpenPo {
+                            number: Some(number.clone()),
+                        },
+                    )
+                    .await?;
+                    PoDoc {
+                        number,
+                        supplier: supplier.clone(),
+                        status: "open".into(),
+                        created_on: today,
+                        expected_on: master::add_days(today, lead)?,
+                        lines: Vec::new(),
+                        waiting: Vec::new(),
+                        receipts: Vec::new(),
+                    }
                 }
             };
-            let number = po["number"].as_str().unwrap_or_default().to_string();
+            let number = po.number.clone();
             for (sku, q) in adds {
-                let po_lines = po["lines"]
-                    .as_array_mut()
-                    .ok_or_else(|| StepError::Permanent("PO without lines".into()))?;
-                match po_lines.iter_mut().find(|l| l["sku"] == json!(sku)) {
+                match po.lines.iter_mut().find(|l| l.sku == sku) {
                     Some(l) => {
-                        let total = checked::add(dec(&l["quantity"]), q, || {
+                        l.quantity = checked::add(l.quantity, q, || {
                             format!("{number} line {sku} quantity")
                         })?;
-                        l["quantity"] = json!(total);
-                        if let Some(o) = l["orders"].as_array_mut() && !o.contains(&json!(order_id)) {
-                            o.push(json!(order_id));
+                        if !l.orders.contains(&order_id) {
+                            l.orders.push(order_id.clone());
                         }
                     }
-                    None => po_lines.push(json!({ "sku": sku, "quantity": q, "received": Decimal::ZERO, "orders": [order_id] })),
+                    None => po.lines.push(PurchaseLine {
+                        sku: sku.clone(),
+                        quantity: q,
+                        received: Decimal::ZERO,
+                        orders: vec![order_id.clone()],
+                    }),
                 }
                 ctx.adjust_stock(&sku, master::ON_ORDER, q).await?;
                 let mut idx = sku_index(ctx, &sku).await?;
                 if !idx.contains(&number) {
                     idx.push(number.clone());
-                    ctx.put_document("sku-po", &sku, &json!({ "pos": idx }))
-                        .await?;
+                    put_sku_index(ctx, &sku, idx).await?;
                 }
                 placed.push(json!({ "po": number, "sku": sku, "quantity": q }));
             }
-            ctx.put_document("purchase-order", &number, &po).await?;
+            ctx.put("purchase-order", &number, &po).await?;
         }
         // Wait on every PO that brings a short item.
         let mut waiting_on = BTreeSet::new();
         let mut unavailable = Vec::new();
         for c in &candidates {
-            if dec(&c["short"]) <= Decimal::ZERO {
+            if c.short <= Decimal::ZERO {
                 continue;
             }
-            let sku = c["sku"].as_str().unwrap_or_default();
+            let sku = c.sku.as_str();
             let mut found = false;
             for n in sku_index(ctx, sku).await? {
-                let Some(mut po) = ctx.get_document("purchase-order", &n).await? else {
+                let Some(mut po) = load_po(ctx, &n).await? else {
                     continue;
                 };
-                let brings = po["lines"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|l| l["sku"] == json!(sku) && open_qty(l) > Decimal::ZERO);
+                let brings = po
+                    .lines
+                    .iter()
+                    .any(|l| l.sku == sku && l.open() > Decimal::ZERO);
                 if !brings {
                     continue;
                 }
                 found = true;
-                if let Some(w) = po["waiting"].as_array_mut()
-                    && !w.contains(&json!(order_id))
-                {
-                    w.push(json!(order_id));
-                    ctx.put_document("purchase-order", &n, &po).await?;
+                if !po.waiting.contains(&order_id) {
+                    po.waiting.push(order_id.clone());
+                    ctx.put("purchase-order", &n, &po).await?;
                 }
                 waiting_on.insert(n);
             }
@@ -212,11 +257,9 @@ impl Connector for PurchaseOrder {
                 unavailable.push(sku.to_string());
             }
         }
-        let ships = input
-            .data
-            .get("to_ship")
-            .and_then(|t| t["lines"].as_array())
-            .is_some_and(|l| !l.is_empty());
+        let ships = !data_field::<ToShip>(input.data, "to_ship")?
+            .lines
+            .is_empty();
         let outcome = if ships {
             "ship"
         } else if !unavailable.is_empty() || waiting_on.is_empty() {
@@ -244,33 +287,24 @@ pub async fn receive_goods(
     location: &str,
 ) -> Result<Value, StepError> {
     let bad = |m: String| StepError::Permanent(m);
-    let Some(po) = ctx.get_document("purchase-order", po_number).await? else {
+    let Some(po) = load_po(ctx, po_number).await? else {
         return Err(bad(format!("no purchase order '{po_number}'")));
     };
-    let supplier = po["supplier"].as_str().unwrap_or_default().to_string();
+    let supplier = po.supplier.clone();
     lock_supplier(ctx, &supplier).await?;
-    // Re-read under the lock.
-    let mut po = ctx
-        .get_document("purchase-order", po_number)
-        .await?
-        .unwrap_or(po);
-    if po["status"] == "received" {
+    // Re-read under the lock (POs are never deleted, so it is still there).
+    let mut po = load_po(ctx, po_number).await?.unwrap_or(po);
+    if po.status == "received" {
         return Err(bad(format!(
             "purchase order {po_number} is fully received already"
         )));
     }
     let wanted: Vec<(String, Decimal)> = match lines {
         Some(l) => l.to_vec(),
-        None => po["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                (
-                    l["sku"].as_str().unwrap_or_default().to_string(),
-                    open_qty(l),
-                )
-            })
+        None => po
+            .lines
+            .iter()
+            .map(|l| (l.sku.clone(), l.open()))
             .filter(|(_, q)| *q > Decimal::ZERO)
             .collect(),
     };
@@ -281,22 +315,19 @@ pub async fn receive_goods(
                 "{po_number}: quantity for {sku} must be positive, got {q}"
             )));
         }
-        let po_lines = po["lines"]
-            .as_array_mut()
-            .ok_or_else(|| bad("PO without lines".into()))?;
-        let Some(l) = po_lines.iter_mut().find(|l| l["sku"] == json!(sku)) else {
+        let Some(l) = po.lines.iter_mut().find(|l| &l.sku == sku) else {
             return Err(bad(format!("{po_number} has no line for {sku}")));
         };
-        let open = open_qty(l);
+        let open = l.open();
         if *q > open {
             return Err(bad(format!(
                 "{po_number}: receiving {q} of {sku} but only {open} is open"
             )));
         }
-        l["received"] = json!(checked::add(dec(&l["received"]), *q, || format!(
-            "{po_number} line {sku} received"
-        ))?);
-        let now_open = open_qty(l);
+        l.received = checked::add(l.received, *q, || {
+            format!("{po_number} line {sku} received")
+        })?;
+        let now_open = l.open();
         ctx.adjust_stock(sku, location, *q).await?;
         ctx.adjust_stock(sku, master::ON_ORDER, -*q).await?;
         if now_open.is_zero() {
@@ -305,29 +336,21 @@ pub async fn receive_goods(
                 .into_iter()
                 .filter(|n| n != po_number)
                 .collect();
-            ctx.put_document("sku-po", sku, &json!({ "pos": idx }))
-                .await?;
+            put_sku_index(ctx, sku, idx).await?;
         }
         booked.push(json!({ "sku": sku, "quantity": q }));
     }
-    if po["status"] == "open" {
-        ctx.put_document("open-po", &supplier, &json!({ "number": null }))
+    if po.status == "open" {
+        ctx.put("open-po", &supplier, &OpenPo { number: None })
             .await?;
     }
-    let all = po["lines"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .all(|l| open_qty(l).is_zero());
-    po["status"] = json!(if all { "received" } else { "partial" });
+    let all = po.lines.iter().all(|l| l.open().is_zero());
+    po.status = if all { "received" } else { "partial" }.into();
     let n = ctx.next_number(GR_SERIES).await?;
     let gr = format!("GR-{n:06}");
-    let waiting: Vec<String> = serde::Deserialize::deserialize(&po["waiting"]).unwrap_or_default();
-    po["waiting"] = json!([]);
-    if let Some(r) = po["receipts"].as_array_mut() {
-        r.push(json!(gr));
-    }
-    ctx.put_document("purchase-order", po_number, &po).await?;
+    let waiting = std::mem::take(&mut po.waiting);
+    po.receipts.push(gr.clone());
+    ctx.put("purchase-order", po_number, &po).await?;
     let receipt = json!({ "number": gr, "po": po_number, "supplier": supplier, "location": location,
                           "received_on": master::today(ctx), "lines": booked, "resumed_orders": waiting });
     ctx.put_document("goods-receipt", &gr, &receipt).await?;
@@ -349,9 +372,30 @@ mod tests {
     use crate::testing::{MemoryContext, run};
     use rust_decimal::dec;
 
-    fn data(order: &str, purchase: Value, candidates: Value, ships: bool) -> Value {
+    /// Instance data as the workflow has it; the fields a test does not care about are 0.
+    fn data(order: &str, mut purchase: Value, mut candidates: Value, ships: bool) -> Value {
+        let zero = json!(Decimal::ZERO);
+        for p in purchase.as_array_mut().unwrap() {
+            for k in ["replenish_qty", "reorder_point", "supplier_min"] {
+                p.as_object_mut().unwrap().entry(k).or_insert(zero.clone());
+            }
+        }
+        for c in candidates.as_array_mut().unwrap() {
+            let c = c.as_object_mut().unwrap();
+            for k in [
+                "on_hand",
+                "on_order",
+                "reorder_point",
+                "reorder_qty",
+                "supplier_min",
+                "lead_time_days",
+            ] {
+                c.entry(k).or_insert(zero.clone());
+            }
+        }
+        let line = json!({ "line_no": 1, "sku": "WIDGET", "quantity": 1, "uom": "EA", "unit_weight_kg": 0, "description": null });
         json!({ "order": { "id": order }, "purchase": purchase, "reorder": { "candidates": candidates },
-                "to_ship": { "lines": if ships { json!([{ "sku": "WIDGET" }]) } else { json!([]) } } })
+                "to_ship": { "lines": if ships { json!([line]) } else { json!([]) }, "weight_kg": 0, "location": "main", "country": "DE", "value": 0 } })
     }
 
     #[tokio::test]

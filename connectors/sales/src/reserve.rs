@@ -23,11 +23,7 @@ impl Connector for ReserveStock {
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
         let order: Order = data_field(input.data, "order")?;
-        let location = input
-            .params
-            .get("location")
-            .and_then(|v| v.as_str())
-            .unwrap_or("main");
+        let location = crate::master::param_str(input.params, "location", "main");
         // Sum per SKU first: two lines of one item must fit together.
         let mut need: std::collections::BTreeMap<&str, Decimal> = Default::default();
         for l in &order.lines {

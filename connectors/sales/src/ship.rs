@@ -4,7 +4,7 @@
 //! the shipment a tracking number and a number from the gapless series `shipment`, stores the
 //! canonical `Shipment` and queues the dispatch advice (outbound `shipments`).
 
-use crate::allocate::Fulfilment;
+use crate::allocate::{Fulfilment, ToShip};
 use crate::checked;
 use crate::master;
 use crate::master::data_field;
@@ -14,7 +14,7 @@ use ordo_contract::{
     StepOutput,
 };
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub struct CreateShipment;
 
@@ -49,6 +49,16 @@ pub fn sscc(extension: u32, company_prefix: &str, serial: i64) -> Result<String,
     let body = format!("{extension}{company_prefix}{serial_text}");
     let check = gs1_check_digit(&body).ok_or("SSCC: not digits")?;
     Ok(format!("{body}{check}"))
+}
+
+/// The carrier and service rules/shipping.rhai chose (`carrier` in the instance data); every
+/// field is required: a rule that forgets one fails the step, no `UNKNOWN` carrier ships.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Carrier {
+    carrier: String,
+    service: String,
+    tracking_prefix: String,
 }
 
 struct PackLine {
@@ -132,23 +142,18 @@ impl Connector for CreateShipment {
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
         let order: ordo_contract::Order = data_field(input.data, "order")?;
-        let to_ship: Value = data_field(input.data, "to_ship")?;
-        let carrier: Value = data_field(input.data, "carrier")?;
+        let to_ship: ToShip = data_field(input.data, "to_ship")?;
+        let carrier: Carrier = data_field(input.data, "carrier")?;
         let mut f: Fulfilment = data_field(input.data, "fulfilment")?;
         let max_kg = master::param_decimal(input.params, "max_package_kg", Decimal::from(30))?;
         let prefix = master::param_str(input.params, "company_prefix", "4012345").to_string();
-        let ext: u32 = input
-            .params
-            .get("extension_digit")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(3) as u32;
+        let ext: u32 = match input.params.get("extension_digit") {
+            None => 3,
+            Some(_) => data_field(input.params, "extension_digit")?,
+        };
         let mut lines = Vec::new();
-        for l in to_ship["lines"].as_array().into_iter().flatten() {
-            let d =
-                |k: &str| -> Decimal { serde::Deserialize::deserialize(&l[k]).unwrap_or_default() };
-            let line_no: u32 = serde::Deserialize::deserialize(&l["line_no"])
-                .map_err(|e| StepError::Permanent(format!("to_ship: {e}")))?;
-            let qty = d("quantity");
+        for l in to_ship.lines {
+            let (line_no, qty) = (l.line_no, l.quantity);
             let fl = f
                 .lines
                 .iter_mut()
@@ -168,8 +173,8 @@ impl Connector for CreateShipment {
             lines.push(PackLine {
                 line_no,
                 sku: fl.sku.clone(),
-                uom: l["uom"].as_str().unwrap_or("EA").to_string(),
-                unit_kg: d("unit_weight_kg"),
+                uom: l.uom,
+                unit_kg: l.unit_weight_kg,
                 qty,
             });
         }
@@ -188,18 +193,15 @@ impl Connector for CreateShipment {
                 lines: plines,
             });
         }
-        let carrier_name = carrier["carrier"].as_str().unwrap_or("UNKNOWN").to_string();
-        let service = carrier["service"]
-            .as_str()
-            .unwrap_or("standard")
-            .to_string();
+        let carrier_name = carrier.carrier;
+        let service = carrier.service;
         let tn = ctx.next_number(&format!("tracking.{carrier_name}")).await?;
-        let tprefix = carrier["tracking_prefix"]
-            .as_str()
-            .unwrap_or("TR")
-            .to_string();
+        let tprefix = carrier.tracking_prefix;
         let tbody = format!("{tn:011}");
-        let tracking = format!("{tprefix}{tbody}{}", gs1_check_digit(&tbody).unwrap_or(0));
+        let check = gs1_check_digit(&tbody).ok_or_else(|| {
+            StepError::Permanent(format!("tracking number {tbody} is not digits"))
+        })?;
+        let tracking = format!("{tprefix}{tbody}{check}");
         let n = ctx.next_number("shipment").await?;
         let id = format!("SH-{n:06}");
         let shipment = Shipment {
@@ -213,12 +215,9 @@ impl Connector for CreateShipment {
             packages,
         };
         ctx.put("shipment", &id, &shipment).await?;
-        ctx.send_outbound(
-            "shipments",
-            &id,
-            &serde_json::to_value(&shipment).unwrap_or(Value::Null),
-        )
-        .await?;
+        let doc = serde_json::to_value(&shipment)
+            .map_err(|e| StepError::Permanent(format!("shipment {id}: {e}")))?;
+        ctx.send_outbound("shipments", &id, &doc).await?;
         f.shipments.push(id);
         let weight = checked::sum(shipment.packages.iter().map(|p| p.weight_kg), || {
             format!("shipment {} weight", shipment.id)

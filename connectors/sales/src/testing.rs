@@ -36,7 +36,7 @@ impl MemoryContext {
         ] {
             c.docs.insert(
                 ("item".into(), sku.into()),
-                json!({ "sku": sku, "price": Decimal::from_str(price).unwrap(), "cost": Decimal::from_str(cost).unwrap(),
+                json!({ "sku": sku, "description": sku.to_lowercase(), "price": Decimal::from_str(price).unwrap(), "cost": Decimal::from_str(cost).unwrap(),
                         "weight_kg": Decimal::from_str(kg).unwrap(), "reorder_point": Decimal::from(5), "reorder_qty": Decimal::from(20),
                         "supplier": "S1", "lead_time_days": 7, "tax_code": if sku == "WIDGET" { "reduced" } else { "standard" } }),
             );
@@ -44,6 +44,39 @@ impl MemoryContext {
                 .insert((sku.into(), "main".into()), Decimal::from_str(qty).unwrap());
         }
         c
+    }
+}
+
+/// Pricing of lines `(line_no, sku, unit_price, tax_code)` in EUR, one of each, as
+/// `order.validate` writes it.
+pub fn pricing(lines: &[(u32, &str, Decimal, &str)]) -> ordo_contract::Pricing {
+    let lines: Vec<ordo_contract::PricedLine> = lines
+        .iter()
+        .map(|(n, sku, price, code)| ordo_contract::PricedLine {
+            line_no: *n,
+            sku: (*sku).into(),
+            description: None,
+            quantity: Decimal::ONE,
+            uom: "EA".into(),
+            list_price: *price,
+            unit_price: *price,
+            amount: *price,
+            unit_cost: Decimal::ZERO,
+            weight_kg: Decimal::ZERO,
+            tax_code: (*code).into(),
+            discount_percent: None,
+        })
+        .collect();
+    let total = lines.iter().map(|l| l.amount).sum();
+    ordo_contract::Pricing {
+        customer_id: "C1".into(),
+        currency: "EUR".into(),
+        total,
+        list_total: total,
+        cost_total: Decimal::ZERO,
+        margin_percent: Decimal::ONE_HUNDRED,
+        discount_percent: None,
+        lines,
     }
 }
 

@@ -5,28 +5,12 @@ use crate::master::data_field;
 use crate::master::{self, Customer, Item};
 use async_trait::async_trait;
 use ordo_contract::{
-    Connector, Order, StepContext, StepContextExt, StepError, StepInput, StepOutput,
+    Connector, Order, PricedLine, Pricing, StepContext, StepContextExt, StepError, StepInput,
+    StepOutput, from_doc,
 };
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 pub struct ValidateOrder;
-
-/// One priced line. `amount` is rounded to the cent on its own line.
-#[derive(Debug, Serialize)]
-struct PricedLine {
-    line_no: u32,
-    sku: String,
-    description: Option<String>,
-    quantity: Decimal,
-    uom: String,
-    list_price: Decimal,
-    unit_price: Decimal,
-    amount: Decimal,
-    unit_cost: Decimal,
-    weight_kg: Decimal,
-    tax_code: String,
-}
 
 /// Percentage a buyer's stated unit price may differ from the list price (`with.price_tolerance`,
 /// default 0: any difference holds the order).
@@ -84,23 +68,18 @@ impl Connector for ValidateOrder {
         let customer_doc = ctx.get_document("customer", &order.customer_id).await?;
         let customer: Option<Customer> = customer_doc
             .as_ref()
-            .map(Customer::deserialize)
-            .transpose()
-            .map_err(|e| StepError::Permanent(format!("customer {}: {e}", order.customer_id)))?;
+            .map(|d| from_doc("customer", &order.customer_id, d))
+            .transpose()?;
         match &customer {
             None => reasons.push(format!("unknown customer '{}'", order.customer_id)),
             Some(c) => {
-                if let Some(cur) = &c.currency
-                    && cur != &order.currency
-                {
+                if c.currency != order.currency {
                     reasons.push(format!(
-                        "order currency {} differs from customer currency {cur}",
-                        order.currency
+                        "order currency {} differs from customer currency {}",
+                        order.currency, c.currency
                     ));
                 }
-                if let Some(t) = &c.terms
-                    && let Err(e) = master::parse_terms(t)
-                {
+                if let Err(e) = master::parse_terms(&c.terms) {
                     reasons.push(format!("customer {}: {e}", c.id));
                 }
             }
@@ -155,22 +134,24 @@ impl Connector for ValidateOrder {
                 dp,
             );
             total = checked::add(total, amount, || format!("order {} total", order.id))?;
-            let line_cost = checked::mul(line.quantity, item.cost, || at("quantity × cost"))?;
+            let line_cost =
+                checked::mul(line.quantity, item.unit_cost(), || at("quantity × cost"))?;
             cost = checked::add(cost, master::round_money(line_cost, dp), || {
                 format!("order {} cost total", order.id)
             })?;
             priced.push(PricedLine {
                 line_no: line.line_no,
                 sku: line.sku.clone(),
-                description: item.description.clone().or(line.description.clone()),
+                description: Some(item.description.clone()),
                 quantity: line.quantity,
-                uom: item.uom.clone().unwrap_or_else(|| line.uom.clone()),
+                uom: item.unit().to_string(),
                 list_price: item.price,
                 unit_price: item.price,
                 amount,
-                unit_cost: item.cost,
-                weight_kg: item.weight_kg,
-                tax_code: item.tax_code.clone().unwrap_or_else(|| "standard".into()),
+                unit_cost: item.unit_cost(),
+                weight_kg: item.unit_weight_kg(),
+                tax_code: item.tax_code().to_string(),
+                discount_percent: None,
             });
         }
         if !reasons.is_empty() {
@@ -207,6 +188,9 @@ impl Connector for ValidateOrder {
                 serde_json::json!(c.discount_percent),
             );
             obj.insert("blocked".into(), serde_json::json!(c.blocked));
+            // The defaults the master data format documents for absent optional fields
+            // (`ordo_contract::master::Customer`): ship complete, standard tax, and a customer
+            // without a country is domestic (the rules' home country is DE).
             obj.insert(
                 "ship_policy".into(),
                 serde_json::json!(c.ship_policy.as_deref().unwrap_or("complete")),
@@ -230,8 +214,16 @@ impl Connector for ValidateOrder {
         Ok(StepOutput::outcome("ok")
             .with(
                 "pricing",
-                serde_json::json!({ "customer_id": c.id, "currency": order.currency, "total": total, "list_total": total, "cost_total": cost,
-                    "margin_percent": margin, "lines": priced }),
+                Pricing {
+                    customer_id: c.id,
+                    currency: order.currency,
+                    total,
+                    list_total: total,
+                    cost_total: cost,
+                    margin_percent: margin,
+                    discount_percent: None,
+                    lines: priced,
+                },
             )
             .with("customer", customer_doc))
     }

@@ -956,7 +956,9 @@ pub async fn get_invoice(
                     "no company profile is installed; invoices cannot be printed",
                 )
             })?;
-        let text = ordo_sales::export::invoice_html(&doc, &company, None);
+        // A stored invoice missing a field is refused, named, rather than printed with a blank.
+        let text = ordo_sales::export::invoice_html(&doc, &company, None)
+            .map_err(|e| ApiError::new(Code::Internal, e))?;
         return Ok((
             [(
                 header::CONTENT_TYPE,

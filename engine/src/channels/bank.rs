@@ -247,6 +247,7 @@ pub async fn sync_policy(engine: &Engine) -> Result<(), EngineError> {
             return Ok(());
         }
     };
+    // The policy is plain data with string keys: serializing it cannot fail.
     let value = serde_json::to_value(&policy).unwrap_or_default();
     let mut tx = engine.store.begin().await?;
     if tx.get_document(POLICY_DOC.0, POLICY_DOC.1).await?.as_ref() == Some(&value) {

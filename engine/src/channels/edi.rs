@@ -186,6 +186,7 @@ pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError>
     let mut tx = engine.store.begin().await?;
     let mut changed = false;
     for p in &partners {
+        // A profile is plain data with string keys: serializing it cannot fail.
         let v = serde_json::to_value(p).unwrap_or_default();
         if tx.get_document(PARTNER_DOC, &p.partner).await?.as_ref() != Some(&v) {
             tx.put_document(PARTNER_DOC, &p.partner, &v, engine.clock.now_ms())

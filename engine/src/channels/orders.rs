@@ -195,6 +195,7 @@ fn csv_orders(
                     }),
             }
         };
+        // Documented at the top of this module: no order date is business today.
         let order_date = date(c_date)?.unwrap_or(today);
         let requested = date(c_req)?;
         let price = match c_price.filter(|i| !row.get(*i).is_empty()) {
@@ -413,6 +414,23 @@ fn is_transient(e: &EngineError) -> bool {
     matches!(e, EngineError::Store(s) if s.is_transient())
 }
 
+/// `inbox_file/<sha256>` of an order file: what it booked, answered again for the same content.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderFileRecord {
+    name: String,
+    accepted: Vec<String>,
+    duplicates: Vec<String>,
+}
+
+/// `inbox_file/<sha256>` of a goods-receipt file: how many lines it booked.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptFileRecord {
+    name: String,
+    lines: usize,
+}
+
 async fn intake_tx(
     engine: &Engine,
     shown: &str,
@@ -429,15 +447,11 @@ async fn intake_tx(
         && let Some(prev) = tx.get_document("inbox_file", id).await?
     {
         tx.rollback().await?;
-        let list = |k: &str| -> Vec<String> {
-            serde::Deserialize::deserialize(&prev[k]).unwrap_or_default()
-        };
+        let prev: OrderFileRecord = ordo_contract::from_doc("inbox_file", id, &prev)
+            .map_err(|e| EngineError::Refused(e.to_string()))?;
         return Ok(FileIntake {
-            accepted: list("accepted")
-                .into_iter()
-                .map(|o| (o, Vec::new()))
-                .collect(),
-            duplicates: list("duplicates"),
+            accepted: prev.accepted.into_iter().map(|o| (o, Vec::new())).collect(),
+            duplicates: prev.duplicates,
         });
     }
     let out = match intake_orders_in(engine, tx.as_mut(), shown, orders).await {
@@ -448,11 +462,15 @@ async fn intake_tx(
         }
     };
     if let Some(id) = record {
-        let accepted: Vec<&str> = out.accepted.iter().map(|(o, _)| o.as_str()).collect();
+        let accepted: Vec<String> = out.accepted.iter().map(|(o, _)| o.clone()).collect();
         tx.put_document(
             "inbox_file",
             id,
-            &json!({ "name": shown, "accepted": accepted, "duplicates": out.duplicates }),
+            &json!(OrderFileRecord {
+                name: shown.to_string(),
+                accepted,
+                duplicates: out.duplicates.clone()
+            }),
             engine.clock.now_ms(),
         )
         .await?;
@@ -471,8 +489,8 @@ pub async fn intake_orders_in(
     orders: &[(Order, Value)],
 ) -> Result<FileIntake, EngineError> {
     let mut out = FileIntake::default();
-    for (o, v) in orders {
-        let doc = serde_json::to_value(o).unwrap_or_else(|_| v.clone());
+    for (o, _) in orders {
+        let doc = serde_json::to_value(o).map_err(|e| EngineError::Refused(e.to_string()))?;
         match accept_order(engine, tx, o, &doc).await? {
             Ok(instances) => out.accepted.push((o.id.clone(), instances)),
             Err(Intake::Duplicate { earlier }) => {
@@ -526,6 +544,7 @@ async fn receipts_file(
         let loc = c_loc
             .map(|i| row.get(i))
             .filter(|s| !s.is_empty())
+            // Documented: the `location` column is optional; receipts go to `main`.
             .unwrap_or("main")
             .to_string();
         let po = row.get(c_po).to_string();
@@ -540,7 +559,9 @@ async fn receipts_file(
     engine.refresh_clock(tx.as_mut()).await?;
     if let Some(prev) = tx.get_document("inbox_file", &id).await? {
         tx.rollback().await?;
-        return Ok(Ok(prev["lines"].as_u64().unwrap_or(0) as usize));
+        let prev: ReceiptFileRecord = ordo_contract::from_doc("inbox_file", &id, &prev)
+            .map_err(|e| EngineError::Refused(e.to_string()))?;
+        return Ok(Ok(prev.lines));
     }
     let mut booked = 0;
     for (po, loc, lines) in &by_po {
@@ -560,7 +581,10 @@ async fn receipts_file(
     tx.put_document(
         "inbox_file",
         &id,
-        &json!({ "name": shown, "lines": booked }),
+        &json!(ReceiptFileRecord {
+            name: shown.to_string(),
+            lines: booked
+        }),
         engine.clock.now_ms(),
     )
     .await?;

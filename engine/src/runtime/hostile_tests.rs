@@ -42,20 +42,28 @@ impl Connector for PanicIfBoom {
 const WORKFLOW: &str = "workflow: w\nversion: 1\nsteps:\n  go: { connector: test.panic_if_boom, then: done }\n  done: { end: completed }\n";
 
 async fn engine(dir: &TempDir) -> (Arc<Engine>, SqliteStore) {
+    let mut registry = Registry::standard();
+    registry.add(Arc::new(PanicIfBoom));
+    test_engine(
+        dir,
+        registry,
+        vec![("workflows/w.yaml".into(), WORKFLOW.into())],
+    )
+    .await
+}
+
+/// An embedded engine in `dir` with `registry` and the workflow files given (path, text).
+pub(super) async fn test_engine(
+    dir: &TempDir,
+    registry: Registry,
+    workflows: Vec<(String, String)>,
+) -> (Arc<Engine>, SqliteStore) {
     let store = SqliteStore::open(&dir.path().join("ordo.db"), Durability::Normal)
         .await
         .expect("store");
     let queue = SqliteQueue::new(&store, Duration::from_secs(2));
-    let mut registry = Registry::standard();
-    registry.add(Arc::new(PanicIfBoom));
     let host = crate::app::rule_host();
-    let defs = defs::load_files(
-        Vec::new(),
-        vec![("workflows/w.yaml".into(), WORKFLOW.into())],
-        &registry,
-        &host,
-    )
-    .expect("definitions");
+    let defs = defs::load_files(Vec::new(), workflows, &registry, &host).expect("definitions");
     let engine = Engine::new(
         Arc::new(store.clone()),
         Arc::new(queue),
@@ -84,7 +92,7 @@ async fn start(engine: &Engine, keys: &[(&str, bool)]) {
     tx.commit().await.expect("commit");
 }
 
-async fn run_until_idle(engine: &Arc<Engine>) {
+pub(super) async fn run_until_idle(engine: &Arc<Engine>) {
     let opts = RunOptions {
         workers: 1,
         exit_when_idle: true,
@@ -97,7 +105,7 @@ async fn run_until_idle(engine: &Arc<Engine>) {
         .expect("run");
 }
 
-async fn instance(engine: &Engine, key: &str) -> crate::model::Instance {
+pub(super) async fn instance(engine: &Engine, key: &str) -> crate::model::Instance {
     let mut tx = engine.store.begin().await.expect("begin");
     let found = tx.find_instances(key).await.expect("find");
     tx.rollback().await.expect("rollback");

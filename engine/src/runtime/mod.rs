@@ -18,6 +18,8 @@ pub mod defs;
 mod hostile_tests;
 mod services;
 mod steps;
+#[cfg(test)]
+mod typed_tests;
 
 pub use context::TxContext;
 pub use services::{RunOptions, publish_enqueued, run, write_atomically};
@@ -230,11 +232,18 @@ impl Engine {
 
     /// Reads the simulated-time offset from the store.
     pub async fn refresh_clock(&self, tx: &mut dyn Tx) -> Result<(), StoreError> {
-        let off = tx
-            .kv_get(crate::clock::OFFSET_KEY)
-            .await?
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0);
+        // Never set: business time is real time. Set but unreadable: the store is corrupt, and
+        // reading it as 0 would move business time silently.
+        let off = match tx.kv_get(crate::clock::OFFSET_KEY).await? {
+            None => 0,
+            Some(s) => s.parse::<i64>().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "kv {}: '{}' is not a number of milliseconds",
+                    crate::clock::OFFSET_KEY,
+                    ordo_contract::excerpt(&s, 40)
+                ))
+            })?,
+        };
         self.clock.set_offset_ms(off);
         Ok(())
     }

@@ -475,6 +475,7 @@ async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
     let mut tx = engine.store.begin().await?;
     for (name, schedule, tz) in crons {
         let key = format!("cron.{name}.last");
+        // Written only by this function; an unreadable value counts as first sight.
         let last = match tx.kv_get(&key).await?.and_then(|s| s.parse::<i64>().ok()) {
             Some(l) => crate::clock::ms_to_datetime(l),
             None => {
@@ -483,6 +484,8 @@ async fn fire_cron(engine: &Engine) -> Result<(), EngineError> {
                 continue;
             }
         };
+        // Checked when the workflow was loaded (`ordo_workflow::cron_expr::check_timezone`):
+        // a workflow with an unknown timezone never gets here.
         let tz = chrono_tz::Tz::from_str(&tz).unwrap_or(chrono_tz::UTC);
         // Missed occurrences (the engine was down, or business time jumped ahead) coalesce
         // into one run at the latest of them, as anacron or a "fire once now" misfire policy
@@ -587,6 +590,7 @@ async fn dispatch_outbound(engine: &Engine) -> Result<(usize, usize), EngineErro
                     write_raw_file(&root, payload)
                 } else {
                     let dir = root.join(safe_name(channel));
+                    // A `Value` always serializes (its keys are strings).
                     let bytes = serde_json::to_vec_pretty(payload).unwrap_or_default();
                     write_atomically(&dir, &format!("{}.json", safe_name(key)), &bytes)
                 }

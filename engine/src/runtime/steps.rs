@@ -577,6 +577,7 @@ impl Engine {
         // grow its history) for ever. History events count the steps an instance ran and are
         // stored with it, so the count survives restarts.
         // `limits.max_steps_per_instance`: an instance whose history grows past it fails.
+        // history_seq counts from 0 and only grows: never negative.
         if u64::try_from(inst.history_seq).unwrap_or(0) >= self.limits.max_steps_per_instance {
             return Err(StepFailure::permanent(format!(
                 "instance ran {} steps, more than limits.max_steps_per_instance ({}); does the workflow loop?",

@@ -134,7 +134,10 @@ pub async fn invoice_cmd(
             },
             None => None,
         };
-        ordo_sales::export::invoice_html(&doc, &company, logo.as_deref())
+        match ordo_sales::export::invoice_html(&doc, &company, logo.as_deref()) {
+            Ok(t) => t,
+            Err(e) => return Ok(super::fail(e)),
+        }
     } else {
         ordo_sales::export::invoice_json(&doc)
     };
