@@ -12,12 +12,15 @@
 //!   store), written once over the [`StepContext`] port.
 //!
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
+//! - [`recon_docs`]: typed views of the stored documents bank reconciliation reads, read with
+//!   errors that name the document, its key and the field.
 //!
 //! The crate does no I/O and depends on no runtime.
 
 pub mod company;
 pub mod docs;
 pub mod intake;
+pub mod recon_docs;
 pub mod rules;
 pub mod step;
 

@@ -18,7 +18,10 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Exception, Match};
 use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, reconcile};
-use ordo_contract::{Connector, PaymentTerms, StepContext, StepError, StepInput, StepOutput};
+use ordo_contract::recon_docs::{
+    CustomerPayer, InvoiceCollection, StoredStatementHead, read_stored, read_stored_value,
+};
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -74,33 +77,41 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
             .map_err(|e| permanent(format!("stored reconciliation policy: {e}")))?,
         None => ReconPolicy::default(),
     };
-    let queue = ctx
-        .get_document(PENDING_DOC.0, PENDING_DOC.1)
-        .await?
-        .unwrap_or_else(|| json!({ "statements": [] }));
-    let fps: Vec<String> = queue["statements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect();
+    // No queue document yet: nothing was ever imported, so nothing is pending.
+    let fps: Vec<String> = match ctx.get_document(PENDING_DOC.0, PENDING_DOC.1).await? {
+        Some(q) => {
+            read_stored_value::<PendingQueue>(PENDING_DOC.0, PENDING_DOC.1, &q)
+                .map_err(permanent)?
+                .statements
+        }
+        None => Vec::new(),
+    };
     let mut pending = Vec::new();
     for fp in &fps {
         let Some(doc) = ctx.get_document("bank_statement", fp).await? else {
             return Err(permanent(format!("pending statement {fp} is not stored")));
         };
-        if doc["status"] != "pending" {
+        let head: StoredStatementHead =
+            read_stored_value("bank_statement", fp, &doc).map_err(permanent)?;
+        if head.status != "pending" {
             continue;
         }
-        let mut stmt: Statement = serde::Deserialize::deserialize(&doc["statement"])
-            .map_err(|e| permanent(format!("statement {fp}: {e}")))?;
+        let mut stmt: Statement = read_stored_value("bank_statement", fp, &doc["statement"])
+            .map_err(|e| permanent(format!("{e} (in its field statement)")))?;
+        if head.positions.len() != stmt.entries.len() {
+            return Err(permanent(format!(
+                "bank_statement {fp}: field positions: {} positions for {} entries",
+                head.positions.len(),
+                stmt.entries.len()
+            )));
+        }
         let statement_id = stmt.statement_id.clone();
         stmt.statement_id = pending.len().to_string();
         pending.push(Pending {
             fp: fp.clone(),
-            account: doc["account"].as_str().unwrap_or_default().to_string(),
+            account: head.account,
             statement_id,
-            positions: serde::Deserialize::deserialize(&doc["positions"]).unwrap_or_default(),
+            positions: head.positions,
             stmt,
         });
     }
@@ -112,9 +123,9 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
-        if let Some(c) = d["customer_id"].as_str() {
-            cfg.learned_accounts.insert(acct, c.to_string());
-        }
+        let learned: LearnedAccount =
+            read_stored_value("recon_learned", &acct, &d).map_err(permanent)?;
+        cfg.learned_accounts.insert(acct, learned.customer_id);
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
     let result = reconcile(&stmts, &items, &customers, &cfg);
@@ -247,7 +258,12 @@ fn locate(pending: &[Pending], eref: &str) -> Result<(usize, Place), StepError> 
     let n: usize = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
     let tx = parts.next().and_then(|s| s.parse().ok());
     let p = pending.get(k).ok_or_else(bad)?;
-    let position = p.positions.get(n.wrapping_sub(1)).copied().unwrap_or(n);
+    // One position per entry is checked when the statement is loaded.
+    let position = p
+        .positions
+        .get(n.wrapping_sub(1))
+        .copied()
+        .ok_or_else(bad)?;
     Ok((
         k,
         Place {
@@ -277,6 +293,8 @@ fn display_exc(e: &Exception, p: &Pending) -> Exception {
     e
 }
 
+/// `eref` went through [`locate`] when it was booked or queued, so its parts are known good;
+/// the fallbacks only keep this display function total.
 fn rename(eref: &str, p: &Pending) -> String {
     let mut parts = eref.split('/').skip(1);
     let n: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -314,8 +332,14 @@ async fn book_match(
 ) -> Result<Vec<String>, StepError> {
     let facts = entry_facts(p, place);
     let eref = display_ref(p, place);
-    let received_on: NaiveDate = serde::Deserialize::deserialize(&facts["booking_date"])
-        .unwrap_or_else(|_| master::today(ctx));
+    // A booked entry has a booking or value date; an entry with neither (a pending entry of
+    // a camt.052 report) was received on the day the run sees it, the business date.
+    let received_on: NaiveDate = p
+        .stmt
+        .entries
+        .get(place.entry_index)
+        .and_then(|e| e.date())
+        .unwrap_or_else(|| master::today(ctx));
     // The difference is taken on the last invoices first, so the first ones are paid in cash.
     let mut cash: Vec<Decimal> = m.allocations.iter().map(|a| a.amount).collect();
     let mut adjust: Vec<Decimal> = vec![Decimal::ZERO; cash.len()];
@@ -346,11 +370,14 @@ async fn book_match(
     for (i, alloc) in m.allocations.iter().enumerate() {
         let n = ctx.next_number("payment").await?;
         let id = format!("PAY-{n:06}");
-        let inv = invoices.get(&alloc.invoice);
-        let customer = inv
-            .and_then(|v| v["customer_id"].as_str())
-            .map(String::from)
-            .or(m.customer_id.clone());
+        let customer = match invoices.get(&alloc.invoice) {
+            Some(v) => Some(
+                read_stored_value::<InvoiceCollection>("invoice", &alloc.invoice, v)
+                    .map_err(permanent)?
+                    .customer_id,
+            ),
+            None => m.customer_id.clone(),
+        };
         let adjustment = match (&m.writeoff, adjust[i].is_zero()) {
             (Some(wo), false) => Some(json!({
                 "account": wo.account, "amount": adjust[i],
@@ -475,99 +502,57 @@ fn result_of(
     }
 }
 
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+/// An invoice's open amount net of payments on their way to it; an amount beyond a decimal's
+/// range is an error naming the invoice.
+pub(crate) fn open_net_of_transit(
+    number: &str,
+    inv: &InvoiceCollection,
+) -> Result<Decimal, StepError> {
+    inv.open_net_of_transit().ok_or_else(|| {
+        permanent(format!(
+            "invoice {number}: open_amount {} less its payments in transit is out of range",
+            inv.open_amount
+        ))
+    })
 }
 
-/// An invoice's open amount net of payments on their way to it.
-pub(crate) fn open_net_of_transit(inv: &Value) -> Decimal {
-    open_net(
-        &inv["open_amount"],
-        &inv["payments"],
-        &inv["payments_in_transit"],
-    )
-}
-
-/// The open amount less the payments in transit that are not applied yet.
-fn open_net(open_amount: &Value, payments: &Value, in_transit: &Value) -> Decimal {
-    let applied: Vec<&Value> = payments
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| &p["id"])
-        .collect();
-    let transit: Decimal = in_transit
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| !applied.contains(&&t["id"]))
-        .map(|t| dec(&t["settles"]))
-        .fold(Decimal::ZERO, Decimal::saturating_add);
-    // Saturating, not checked: only absurd stored amounts reach the bounds, and then the
-    // invoice merely matches nothing (its entry goes to the exceptions queue for a person).
-    dec(open_amount).saturating_sub(transit)
-}
-
-/// What matching needs of an invoice: read from the stored text without building the rest
-/// (its lines), so a run over a large receivables book stays cheap.
+/// The statements imported and not reconciled yet (`bank_queue/pending`).
 #[derive(Deserialize)]
-struct InvoiceHead {
-    #[serde(default)]
-    status: Value,
-    #[serde(default)]
-    customer_id: Value,
-    #[serde(default)]
-    currency: Value,
-    #[serde(default)]
-    open_amount: Value,
-    #[serde(default)]
-    payments: Value,
-    #[serde(default)]
-    payments_in_transit: Value,
-    #[serde(default)]
-    issue_date: Value,
-    #[serde(default)]
-    due_date: Value,
-    #[serde(default)]
-    terms: Value,
+struct PendingQueue {
+    statements: Vec<String>,
+}
+
+/// A payer account learned from a confirmed match (`recon_learned/<account>`).
+#[derive(Deserialize)]
+struct LearnedAccount {
+    customer_id: String,
 }
 
 /// Open customer invoices (receivables) as the matcher wants them, and their stored texts.
+/// Each invoice is read as [`InvoiceCollection`]: one missing `open_amount`, date or terms
+/// fails the run with the invoice and the field named (never a zero or a skipped invoice).
 async fn open_items(
     ctx: &mut dyn StepContext,
 ) -> Result<(Vec<OpenItem>, HashMap<String, String>), StepError> {
     let mut items = Vec::new();
     let mut texts = HashMap::new();
     for (number, text) in ctx.get_documents_text("invoice", "").await? {
-        let head: InvoiceHead = serde_json::from_str(&text)
-            .map_err(|e| permanent(format!("stored invoice {number}: {e}")))?;
-        if head.status == "paid" || head.status == "cancelled" {
+        let inv: InvoiceCollection = read_stored("invoice", &number, &text).map_err(permanent)?;
+        if inv.is_closed() {
             continue;
         }
-        let open = open_net(&head.open_amount, &head.payments, &head.payments_in_transit);
+        let open = open_net_of_transit(&number, &inv)?;
         if open <= Decimal::ZERO {
             continue;
         }
-        let (Ok(issue), Ok(due)) = (
-            NaiveDate::deserialize(&head.issue_date),
-            NaiveDate::deserialize(&head.due_date),
-        ) else {
-            continue;
-        };
-        let terms: PaymentTerms =
-            serde::Deserialize::deserialize(&head.terms).unwrap_or(PaymentTerms {
-                net_days: 0,
-                discount_percent: Decimal::ZERO,
-                discount_days: 0,
-            });
         items.push(OpenItem {
             number: number.clone(),
-            customer_id: head.customer_id.as_str().unwrap_or_default().to_string(),
+            customer_id: inv.customer_id,
             amount_open: open,
-            currency: head.currency.as_str().unwrap_or_default().to_string(),
-            due_date: due,
-            issue_date: issue,
-            terms,
+            currency: inv.currency,
+            due_date: inv.due_date,
+            issue_date: inv.issue_date,
+            terms: inv.terms,
             kind: ItemKind::Receivable,
         });
         texts.insert(number, text);
@@ -578,14 +563,10 @@ async fn open_items(
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
     let mut out = Vec::new();
     for (id, c) in ctx.get_documents("customer", "").await? {
+        let c: CustomerPayer = read_stored_value("customer", &id, &c).map_err(permanent)?;
         out.push(Customer {
-            name: c["name"].as_str().unwrap_or(&id).to_string(),
-            accounts: c["bank_accounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str().map(String::from))
-                .collect(),
+            name: c.name,
+            accounts: c.bank_accounts,
             id,
         });
     }

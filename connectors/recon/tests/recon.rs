@@ -640,3 +640,110 @@ async fn mt940_and_bai2_statements_pay_invoices_too() {
     keys.sort();
     assert_eq!(keys, ["INV-000001", "INV-000002"]);
 }
+
+/// Issue 18: an invoice whose stored document lost its `open_amount` (or holds a wrong-typed
+/// money value), or a customer without a name, fails the run with the document, its key and
+/// the field named; nothing is booked and the statement stays pending. Before, the amount read
+/// as zero and the invoice silently dropped out of matching.
+#[tokio::test]
+async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
+    let mut ctx = ctx_with_invoices();
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("open_amount");
+    import_file(&mut ctx, &profile(), "day.xml", day_statement().as_bytes())
+        .await
+        .unwrap();
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(
+        e.contains("invoice INV-000002: missing field `open_amount`"),
+        "{e}"
+    );
+    assert_eq!(count(&ctx, "payment"), 0);
+    assert_eq!(count(&ctx, "bank_match"), 0);
+    assert_eq!(count(&ctx, "bank_exception"), 0);
+    assert!(ctx.events.is_empty());
+    let pending = doc(&ctx, "bank_queue", "pending");
+    assert_eq!(pending["statements"].as_array().map(Vec::len), Some(1));
+
+    // A money value of the wrong type is located at its path.
+    let inv = ctx
+        .docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap();
+    inv["open_amount"] = json!(dec!(238.00));
+    inv["payments_in_transit"] = json!([{ "id": "PAY-9", "settles": "12,50" }]);
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(
+        e.contains("invoice INV-000002: field payments_in_transit[0].settles: "),
+        "{e}"
+    );
+
+    // A customer without a name.
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("payments_in_transit");
+    ctx.docs.insert(
+        ("customer".into(), "C-NONAME".into()),
+        json!({ "id": "C-NONAME", "bank_accounts": [] }),
+    );
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(e.contains("customer C-NONAME: missing field `name`"), "{e}");
+    assert_eq!(count(&ctx, "payment"), 0);
+
+    // Repaired, the same pending statement is reconciled.
+    ctx.docs
+        .remove(&("customer".to_string(), "C-NONAME".to_string()));
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(s["matched"], json!(3), "{s:#}");
+}
+
+/// Confirming an exception against an invoice without `open_amount` is refused with the
+/// invoice and field named, and the exception stays open.
+#[tokio::test]
+async fn confirming_against_an_invoice_without_open_amount_is_refused_located() {
+    let mut ctx = ctx_with_invoices();
+    let file = statement(
+        "STMT-Y",
+        vec![entry(
+            dec!(42.00),
+            "Somebody Else",
+            Some("NL91ABNA0417164300"),
+            "thanks",
+            "B3",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "y.xml", file.as_bytes())
+        .await
+        .unwrap();
+    run_reconciliation(&mut ctx).await.unwrap();
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000004".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("open_amount");
+    let line = [ConfirmLine {
+        invoice: "INV-000004".into(),
+        amount: None,
+    }];
+    let e = confirm_exception(&mut ctx, "EX-000001", &line, false, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("invoice INV-000004: missing field `open_amount`"),
+        "{e}"
+    );
+    assert_eq!(
+        doc(&ctx, "bank_exception", "EX-000001")["status"],
+        json!("open")
+    );
+    assert_eq!(count(&ctx, "payment"), 0);
+}
