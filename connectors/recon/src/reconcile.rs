@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Exception, Match};
-use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, reconcile};
+use ordo_bank::{
+    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport, reconcile,
+};
 use ordo_contract::recon_docs::{
     CustomerPayer, InvoiceCollection, StoredStatementHead, read_stored, read_stored_value,
 };
@@ -40,16 +42,22 @@ impl Connector for ReconcileBank {
     }
 
     fn outcomes(&self) -> &'static [&'static str] {
-        &["reconciled", "idle"]
+        &["reconciled", "idle", "more"]
     }
 
+    /// One chunk of at most the policy's `chunk_entries` entries per step, so a large
+    /// statement is matched in bounded transactions; `more` while entries are left (the
+    /// workflow comes back after a short wait, in a new transaction).
     async fn run(
         &self,
         ctx: &mut dyn StepContext,
         _input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let summary = run_reconciliation(ctx).await?;
-        let outcome = if summary["statements"].as_u64().unwrap_or(0) > 0 {
+        let policy = stored_policy(ctx).await?;
+        let summary = run_reconciliation_chunk(ctx, policy.chunk_entries).await?;
+        let outcome = if summary["more"] == json!(true) {
+            "more"
+        } else if summary["statements"] != json!(0) {
             "reconciled"
         } else {
             "idle"
@@ -61,22 +69,77 @@ impl Connector for ReconcileBank {
 /// What one statement of a run got: its booked matches, its exceptions and their queue ids.
 type PerStatement = (Vec<Match>, Vec<Exception>, Vec<String>);
 
-/// One pending statement, renamed for the matcher so entry references are unique per run.
+/// The entries of one pending statement this run takes, renamed for the matcher so entry
+/// references are unique per run (`<statement index>/<entry in the chunk>`).
 struct Pending {
     fp: String,
     account: String,
     statement_id: String,
+    /// Positions in the bank's file of the chunk's entries.
     positions: Vec<usize>,
+    /// The statement with the chunk's entries only.
     stmt: Statement,
+    /// Index of the chunk's first entry among the statement's stored entries.
+    start: usize,
+    /// This chunk ends the statement.
+    last: bool,
 }
 
-/// Reconciles every pending statement; returns the run's summary.
-pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, StepError> {
-    let policy: ReconPolicy = match ctx.get_document(POLICY_DOC.0, POLICY_DOC.1).await? {
+/// A stored statement as a run reads it (`bank_statement/<fingerprint>`).
+/// (The fields of [`StoredStatementHead`] plus the statement; spelt out rather than
+/// `#[serde(flatten)]`, which would buffer the amounts and lose their exact decimals.)
+#[derive(Deserialize)]
+struct StoredStatement {
+    status: String,
+    account: String,
+    positions: Vec<usize>,
+    statement: Statement,
+}
+
+/// How far a statement reconciled in chunks has come (`bank_progress/<fingerprint>`).
+#[derive(Deserialize)]
+struct Progress {
+    /// Entries before this index are booked or queued.
+    next_entry: usize,
+}
+
+/// One chunk's share of a statement's report (`bank_report_part/<fingerprint>:<start>`).
+#[derive(Deserialize)]
+struct ReportPart {
+    report: StatementReport,
+    matches: Vec<Match>,
+    exceptions: Vec<Exception>,
+    exception_ids: Vec<String>,
+}
+
+/// The reconciliation policy in force (`recon_policy/current`).
+pub async fn stored_policy(ctx: &mut dyn StepContext) -> Result<ReconPolicy, StepError> {
+    // No stored policy: the engine has not synced config/reconciliation.yaml (a test, or a
+    // deployment without the file): the documented defaults apply.
+    match ctx.get_document(POLICY_DOC.0, POLICY_DOC.1).await? {
         Some(v) => serde_json::from_value(v)
-            .map_err(|e| permanent(format!("stored reconciliation policy: {e}")))?,
-        None => ReconPolicy::default(),
-    };
+            .map_err(|e| permanent(format!("stored reconciliation policy: {e}"))),
+        None => Ok(ReconPolicy::default()),
+    }
+}
+
+/// Reconciles every pending statement whole, in the caller's one transaction; returns the
+/// run's summary. [`run_reconciliation_chunk`] bounds a run instead.
+pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, StepError> {
+    run_reconciliation_chunk(ctx, usize::MAX).await
+}
+
+/// Reconciles the next `max_entries` entries (at least one) of the pending statements, oldest
+/// first, in the caller's transaction. A statement that does not fit is taken up where this
+/// run stopped by the next run (`"more": true` in the summary); its report is stored, sent and
+/// its status set to `reconciled` when its last chunk is done, and covers all its chunks. Two
+/// runs never book the same chunk: each claims `bank_chunk/<fingerprint>:<start>` first (a
+/// unique key; the loser fails transiently and finds the progress moved on when it retries).
+pub async fn run_reconciliation_chunk(
+    ctx: &mut dyn StepContext,
+    max_entries: usize,
+) -> Result<Value, StepError> {
+    let policy = stored_policy(ctx).await?;
     // No queue document yet: nothing was ever imported, so nothing is pending.
     let fps: Vec<String> = match ctx.get_document(PENDING_DOC.0, PENDING_DOC.1).await? {
         Some(q) => {
@@ -86,40 +149,96 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
         None => Vec::new(),
     };
+    let mut budget = max_entries.max(1);
     let mut pending = Vec::new();
+    // Statements this run finishes or finds finished: they leave the queue.
+    let mut done: Vec<String> = Vec::new();
     for fp in &fps {
-        let Some(doc) = ctx.get_document("bank_statement", fp).await? else {
-            return Err(permanent(format!("pending statement {fp} is not stored")));
+        if budget == 0 {
+            break;
+        }
+        let text = ctx
+            .get_documents_text("bank_statement", fp)
+            .await?
+            .into_iter()
+            .find(|(id, _)| id == fp)
+            .map(|(_, t)| t)
+            .ok_or_else(|| permanent(format!("pending statement {fp} is not stored")))?;
+        let stored: StoredStatement =
+            read_stored("bank_statement", fp, &text).map_err(permanent)?;
+        drop(text);
+        let StoredStatement {
+            status,
+            account,
+            positions,
+            statement,
+        } = stored;
+        let head = StoredStatementHead {
+            status,
+            account,
+            positions,
         };
-        let head: StoredStatementHead =
-            read_stored_value("bank_statement", fp, &doc).map_err(permanent)?;
         if head.status != "pending" {
+            done.push(fp.clone());
             continue;
         }
-        let mut stmt: Statement = read_stored_value("bank_statement", fp, &doc["statement"])
-            .map_err(|e| permanent(format!("{e} (in its field statement)")))?;
-        if head.positions.len() != stmt.entries.len() {
+        let total = statement.entries.len();
+        if head.positions.len() != total {
             return Err(permanent(format!(
-                "bank_statement {fp}: field positions: {} positions for {} entries",
-                head.positions.len(),
-                stmt.entries.len()
+                "bank_statement {fp}: field positions: {} positions for {total} entries",
+                head.positions.len()
             )));
         }
-        let statement_id = stmt.statement_id.clone();
+        // No progress document: no chunk of this statement has been done yet.
+        let start = match ctx.get_document("bank_progress", fp).await? {
+            Some(v) => {
+                read_stored_value::<Progress>("bank_progress", fp, &v)
+                    .map_err(permanent)?
+                    .next_entry
+            }
+            None => 0,
+        };
+        if start > total {
+            return Err(permanent(format!(
+                "bank_progress {fp}: field next_entry: {start} beyond the statement's {total} entries"
+            )));
+        }
+        let end = start.saturating_add(budget).min(total);
+        budget -= end - start;
+        let mut stmt = statement;
+        let statement_id = std::mem::take(&mut stmt.statement_id);
         stmt.statement_id = pending.len().to_string();
+        stmt.entries = stmt.entries.drain(start..end).collect();
+        if start > 0 {
+            // The opening balance belongs to the first chunk, the closing one to the last.
+            stmt.opening = None;
+        }
+        if end < total {
+            stmt.closing = None;
+        }
+        if end == total {
+            done.push(fp.clone());
+        }
         pending.push(Pending {
             fp: fp.clone(),
             account: head.account,
             statement_id,
-            positions: head.positions,
+            positions: head.positions[start..end].to_vec(),
             stmt,
+            start,
+            last: end == total,
         });
     }
     if pending.is_empty() {
-        return Ok(json!({ "statements": 0 }));
+        if !done.is_empty() {
+            let left: Vec<&String> = fps.iter().filter(|f| !done.contains(f)).collect();
+            ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": left }))
+                .await?;
+        }
+        return Ok(json!({ "statements": 0, "more": false }));
     }
 
-    let (items, mut texts) = open_items(ctx).await?;
+    let items = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
@@ -129,6 +248,24 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
     let result = reconcile(&stmts, &items, &customers, &cfg);
+    drop(items);
+    drop(customers);
+
+    // Claimed just before the first write, after everything was read and checked.
+    for p in &pending {
+        let end = p.start + p.stmt.entries.len();
+        let claim = json!({ "start": p.start, "end": end, "at": ctx.now().to_rfc3339() });
+        if ctx
+            .claim_document("bank_chunk", &format!("{}:{}", p.fp, p.start), &claim)
+            .await?
+            .is_some()
+        {
+            return Err(StepError::Transient(format!(
+                "entries {}.. of statement {} were taken by another run; trying again",
+                p.start, p.fp
+            )));
+        }
+    }
 
     let mut booked = Vec::new();
     let mut exceptions: Vec<(Exception, Option<String>)> = result
@@ -144,16 +281,17 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
     }
 
-    // The whole documents of the invoices the booking touches; the other texts go.
-    let mut invoices: HashMap<String, Value> = HashMap::new();
-    for a in booked.iter().flat_map(|m| m.allocations.iter()) {
-        if let Some(text) = texts.remove(&a.invoice) {
-            let doc = serde_json::from_str(&text)
-                .map_err(|e| permanent(format!("stored invoice {}: {e}", a.invoice)))?;
-            invoices.insert(a.invoice.clone(), doc);
-        }
-    }
-    drop(texts);
+    // The whole documents of the invoices the booking touches, read in bulk.
+    let touched: Vec<&str> = {
+        let mut t: Vec<&str> = booked
+            .iter()
+            .flat_map(|m| m.allocations.iter().map(|a| a.invoice.as_str()))
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    };
+    let mut invoices: HashMap<String, Value> = ctx.get_documents_by_id("invoice", &touched).await?;
     let mut payments = 0usize;
     let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
     // One `payment.matched` per payment, delivered together after the booking.
@@ -174,6 +312,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         let entry = per_stmt.entry(k).or_default();
         entry.0.push(m.clone());
     }
+    drop(invoices);
     ctx.emit_events(PAYMENT_EVENT, "received", &events).await?;
     drop(events);
     for (e, review) in &exceptions {
@@ -195,21 +334,46 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
     }
 
     let reports = ordo_bank::report(&stmts, &result_of(&booked, &exceptions, &result));
+    drop(stmts);
     let mut report_docs = Vec::new();
     for (k, p) in pending.iter().enumerate() {
         let (matches, excs, ex_ids) = per_stmt.remove(&k).unwrap_or_default();
-        let mut rep = serde_json::to_value(&reports[k]).map_err(|e| permanent(e.to_string()))?;
+        let part = ReportPart {
+            report: reports[k].clone(),
+            matches: matches.iter().map(|m| display(m, p)).collect(),
+            exceptions: excs.iter().map(|e| display_exc(e, p)).collect(),
+            exception_ids: ex_ids,
+        };
+        if !p.last {
+            ctx.put_document(
+                "bank_report_part",
+                &part_id(&p.fp, p.start),
+                &json!({ "report": part.report, "matches": part.matches,
+                         "exceptions": part.exceptions, "exception_ids": part.exception_ids }),
+            )
+            .await?;
+            ctx.put_document(
+                "bank_progress",
+                &p.fp,
+                &json!({ "next_entry": p.start + p.stmt.entries.len() }),
+            )
+            .await?;
+            continue;
+        }
+        // The statement's last chunk: its report covers the chunks before it.
+        let whole = whole_report(ctx, p, part).await?;
+        let mut rep = serde_json::to_value(&whole.report).map_err(|e| permanent(e.to_string()))?;
         rep["statement_id"] = json!(p.statement_id);
         rep["account"] = json!(p.account);
         let sub = ReconResult {
-            matches: matches.iter().map(|m| display(m, p)).collect(),
-            exceptions: excs.iter().map(|e| display_exc(e, p)).collect(),
+            matches: whole.matches,
+            exceptions: whole.exceptions,
             learned: Vec::new(),
             skipped: Vec::new(),
         };
         let doc = json!({ "fingerprint": p.fp, "account": p.account, "statement_id": p.statement_id,
                           "reconciled_at": ctx.now().to_rfc3339(), "report": rep,
-                          "matches": sub.matches, "exceptions": ex_ids });
+                          "matches": sub.matches, "exceptions": whole.exception_ids });
         ctx.put_document("bank_report", &p.fp, &doc).await?;
         let key = format!("{}-{}", p.account, p.statement_id);
         ctx.send_outbound("recon-reports", &key, &doc).await?;
@@ -225,9 +389,19 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
             s["reconciled_at"] = json!(ctx.now().to_rfc3339());
             ctx.put_document("bank_statement", &p.fp, &s).await?;
         }
+        if p.start > 0 {
+            ctx.put_document(
+                "bank_progress",
+                &p.fp,
+                &json!({ "next_entry": p.start + p.stmt.entries.len(), "done": true }),
+            )
+            .await?;
+        }
         report_docs.push(rep);
     }
-    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": [] }))
+    let left: Vec<&String> = fps.iter().filter(|f| !done.contains(f)).collect();
+    let more = !left.is_empty();
+    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": left }))
         .await?;
     Ok(json!({
         "statements": pending.len(),
@@ -236,7 +410,56 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         "exceptions": exceptions.len(),
         "skipped": result.skipped.len(),
         "reports": report_docs,
+        "more": more,
     }))
+}
+
+/// The id of a chunk's report part: the statement and the chunk's first entry, zero-padded so
+/// the parts list in entry order.
+fn part_id(fp: &str, start: usize) -> String {
+    format!("{fp}:{start:012}")
+}
+
+/// The report of a statement whose last chunk is `last`: the stored parts of its earlier
+/// chunks, in entry order, then `last`.
+async fn whole_report(
+    ctx: &mut dyn StepContext,
+    p: &Pending,
+    last: ReportPart,
+) -> Result<ReportPart, StepError> {
+    if p.start == 0 {
+        return Ok(last);
+    }
+    let mut whole: Option<ReportPart> = None;
+    for (id, v) in ctx
+        .get_documents("bank_report_part", &format!("{}:", p.fp))
+        .await?
+    {
+        let part: ReportPart = read_stored_value("bank_report_part", &id, &v).map_err(permanent)?;
+        whole = Some(match whole {
+            None => part,
+            Some(w) => join_parts(w, part, &p.fp)?,
+        });
+    }
+    match whole {
+        Some(w) => join_parts(w, last, &p.fp),
+        None => Err(permanent(format!(
+            "statement {}: the reports of its first {} entries are not stored",
+            p.fp, p.start
+        ))),
+    }
+}
+
+fn join_parts(mut a: ReportPart, b: ReportPart, fp: &str) -> Result<ReportPart, StepError> {
+    a.report.absorb(&b.report).ok_or_else(|| {
+        permanent(format!(
+            "statement {fp}: its report totals leave the range of a decimal"
+        ))
+    })?;
+    a.matches.extend(b.matches);
+    a.exceptions.extend(b.exceptions);
+    a.exception_ids.extend(b.exception_ids);
+    Ok(a)
 }
 
 /// Where an entry reference of this run points: statement index, then the position in the
@@ -528,14 +751,12 @@ struct LearnedAccount {
     customer_id: String,
 }
 
-/// Open customer invoices (receivables) as the matcher wants them, and their stored texts.
-/// Each invoice is read as [`InvoiceCollection`]: one missing `open_amount`, date or terms
-/// fails the run with the invoice and the field named (never a zero or a skipped invoice).
-async fn open_items(
-    ctx: &mut dyn StepContext,
-) -> Result<(Vec<OpenItem>, HashMap<String, String>), StepError> {
+/// Open customer invoices (receivables) as the matcher wants them. Each invoice is read as
+/// [`InvoiceCollection`] from its stored text (its lines are skipped, not built): one missing
+/// `open_amount`, date or terms fails the run with the invoice and the field named (never a
+/// zero or a skipped invoice).
+async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
     let mut items = Vec::new();
-    let mut texts = HashMap::new();
     for (number, text) in ctx.get_documents_text("invoice", "").await? {
         let inv: InvoiceCollection = read_stored("invoice", &number, &text).map_err(permanent)?;
         if inv.is_closed() {
@@ -546,7 +767,7 @@ async fn open_items(
             continue;
         }
         items.push(OpenItem {
-            number: number.clone(),
+            number,
             customer_id: inv.customer_id,
             amount_open: open,
             currency: inv.currency,
@@ -555,9 +776,8 @@ async fn open_items(
             terms: inv.terms,
             kind: ItemKind::Receivable,
         });
-        texts.insert(number, text);
     }
-    Ok((items, texts))
+    Ok(items)
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {

@@ -7,7 +7,7 @@ use ordo_bank::{
 };
 use ordo_recon::{
     ConfirmLine, ImportOutcome, ImportProfile, ReconPolicy, confirm_exception, import_file,
-    reject_exception, run_reconciliation,
+    reject_exception, run_reconciliation, run_reconciliation_chunk,
 };
 use ordo_sales::testing::MemoryContext;
 use rust_decimal::Decimal;
@@ -746,4 +746,102 @@ async fn confirming_against_an_invoice_without_open_amount_is_refused_located() 
         json!("open")
     );
     assert_eq!(count(&ctx, "payment"), 0);
+}
+
+/// Issue 19 point 3: a statement reconciled in chunks (one transaction each) books what a
+/// whole run books, and its one report covers every chunk; the queue keeps it until its last
+/// chunk. A chunk already claimed by another run is not booked twice.
+#[tokio::test]
+async fn a_statement_matched_in_chunks_books_and_reports_like_a_whole_run() {
+    let mut whole = ctx_with_invoices();
+    import_file(
+        &mut whole,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let w = run_reconciliation(&mut whole).await.unwrap();
+    assert_eq!(w["more"], json!(false));
+
+    let mut chunked = ctx_with_invoices();
+    import_file(
+        &mut chunked,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let fp = doc(&chunked, "bank_queue", "pending")["statements"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut runs = Vec::new();
+    loop {
+        let s = run_reconciliation_chunk(&mut chunked, 1).await.unwrap();
+        let more = s["more"] == json!(true);
+        runs.push(s);
+        if !more {
+            break;
+        }
+        // Between chunks the statement is still pending and has no report yet.
+        assert_eq!(
+            doc(&chunked, "bank_statement", &fp)["status"],
+            json!("pending")
+        );
+        assert_eq!(doc(&chunked, "bank_report", &fp), Value::Null);
+    }
+    assert_eq!(runs.len(), 4, "one entry per chunk: {runs:#?}");
+    assert_eq!(runs[3]["reports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        doc(&chunked, "bank_statement", &fp)["status"],
+        json!("reconciled")
+    );
+    assert_eq!(
+        doc(&chunked, "bank_queue", "pending")["statements"],
+        json!([])
+    );
+    // The same bookings, the same report.
+    assert_eq!(count(&chunked, "payment"), count(&whole, "payment"));
+    assert_eq!(
+        count(&chunked, "bank_exception"),
+        count(&whole, "bank_exception")
+    );
+    let mut a: Vec<&str> = whole.events.iter().map(|e| e.1.as_str()).collect();
+    let mut b: Vec<&str> = chunked.events.iter().map(|e| e.1.as_str()).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let (rw, rc) = (
+        doc(&whole, "bank_report", &fp),
+        doc(&chunked, "bank_report", &fp),
+    );
+    assert_eq!(rc["report"], rw["report"]);
+    assert_eq!(rc["matches"], rw["matches"]);
+    assert_eq!(rc["exceptions"], rw["exceptions"]);
+    assert_eq!(rc["report"]["credits"], json!(dec!(894.50)));
+    assert_eq!(rc["report"]["matched"], json!(3));
+    // Nothing pending: idle.
+    let again = run_reconciliation_chunk(&mut chunked, 1).await.unwrap();
+    assert_eq!(again["statements"], json!(0));
+
+    // A chunk another run claimed is refused (transiently) and nothing is booked.
+    let mut raced = ctx_with_invoices();
+    import_file(
+        &mut raced,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    raced.docs.insert(
+        ("bank_chunk".into(), format!("{fp}:0")),
+        json!({ "start": 0, "end": 2 }),
+    );
+    let e = run_reconciliation_chunk(&mut raced, 2).await.unwrap_err();
+    assert!(matches!(e, ordo_contract::StepError::Transient(_)), "{e}");
+    assert_eq!(count(&raced, "payment"), 0);
 }
