@@ -845,3 +845,22 @@ async fn a_statement_matched_in_chunks_books_and_reports_like_a_whole_run() {
     assert!(matches!(e, ordo_contract::StepError::Transient(_)), "{e}");
     assert_eq!(count(&raced, "payment"), 0);
 }
+
+/// `chunk_entries` is bounded: a chunk of a handful of entries would make a statement a
+/// thousand transactions, an unbounded one brings back the single huge transaction.
+#[test]
+fn the_policy_bounds_chunk_entries() {
+    assert_eq!(ReconPolicy::default().chunk_entries, 10_000);
+    assert_eq!(ReconPolicy::default().validate(), Ok(()));
+    for bad in [0, 99, 1_000_001] {
+        let p = ReconPolicy {
+            chunk_entries: bad,
+            ..ReconPolicy::default()
+        };
+        let e = p.validate().unwrap_err();
+        assert!(e.starts_with("chunk_entries: "), "{e}");
+    }
+    let yaml: ReconPolicy = serde_json::from_value(json!({ "chunk_entries": 500 })).unwrap();
+    assert_eq!(yaml.chunk_entries, 500);
+    assert_eq!(yaml.review_rules, Vec::<String>::new());
+}
