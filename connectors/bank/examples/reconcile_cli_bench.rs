@@ -177,9 +177,9 @@ fn main() {
     );
     println!(
         "matching in process: {in_process:.2} s, auto-match {:.2} %, wrong {} ({:.3} %)",
-        score.rate() * 100.0,
+        score.rate(),
         score.wrong,
-        score.wrong_rate() * 100.0
+        score.wrong_rate()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

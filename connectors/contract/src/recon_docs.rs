@@ -20,8 +20,18 @@ use crate::PaymentTerms;
 /// and the path of the field (`invoice INV-000001: open_amount: missing field`), so a person
 /// can find and repair it.
 pub fn read_stored<T: DeserializeOwned>(kind: &str, key: &str, text: &str) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| located(kind, key, e))
+    // The plain parse first (a run reads every open invoice); the path is tracked only to
+    // locate an error, by parsing again.
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(plain) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => Err(located(kind, key, e)),
+                Ok(_) => Err(format!("{kind} {}: {plain}", crate::excerpt(key, crate::DEFAULT_EXCERPT_CHARS))),
+            }
+        }
+    }
 }
 
 /// [`read_stored`] for a document already parsed into a [`Value`].

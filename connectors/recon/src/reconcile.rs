@@ -26,7 +26,7 @@ use ordo_contract::recon_docs::{
 use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::import::PENDING_DOC;
@@ -83,16 +83,28 @@ struct Pending {
     start: usize,
     /// This chunk ends the statement.
     last: bool,
+    /// The stored statement document, for the last chunk (its status changes).
+    whole_doc: Option<StoredStatement>,
 }
 
 /// A stored statement as a run reads it (`bank_statement/<fingerprint>`).
-/// (The fields of [`StoredStatementHead`] plus the statement; spelt out rather than
-/// `#[serde(flatten)]`, which would buffer the amounts and lose their exact decimals.)
-#[derive(Deserialize)]
+/// Every field `import` writes, spelt out (not `#[serde(flatten)]`, which would buffer the
+/// whole statement in a generic tree), so the document is written back typed with its new
+/// status after its last chunk: a JSON tree of a 100,000-entry statement costs several times
+/// its text.
+#[derive(Deserialize, Serialize)]
 struct StoredStatement {
-    status: String,
+    fingerprint: String,
+    file: String,
+    index: usize,
     account: String,
+    statement_id: String,
     positions: Vec<usize>,
+    skipped_entries: usize,
+    status: String,
+    imported_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reconciled_at: Option<String>,
     statement: Statement,
 }
 
@@ -167,22 +179,16 @@ pub async fn run_reconciliation_chunk(
         let stored: StoredStatement =
             read_stored("bank_statement", fp, &text).map_err(permanent)?;
         drop(text);
-        let StoredStatement {
-            status,
-            account,
-            positions,
-            statement,
-        } = stored;
         let head = StoredStatementHead {
-            status,
-            account,
-            positions,
+            status: stored.status.clone(),
+            account: stored.account.clone(),
+            positions: stored.positions.clone(),
         };
         if head.status != "pending" {
             done.push(fp.clone());
             continue;
         }
-        let total = statement.entries.len();
+        let total = stored.statement.entries.len();
         if head.positions.len() != total {
             return Err(permanent(format!(
                 "bank_statement {fp}: field positions: {} positions for {total} entries",
@@ -205,10 +211,20 @@ pub async fn run_reconciliation_chunk(
         }
         let end = start.saturating_add(budget).min(total);
         budget -= end - start;
-        let mut stmt = statement;
+        let end_of_statement = end == total;
+        let (mut stmt, whole_doc) = if end_of_statement {
+            // Kept to be written back with its status when this last chunk is booked.
+            let mut chunk = stored.statement.clone();
+            chunk.entries = chunk.entries.split_off(start);
+            (chunk, Some(stored))
+        } else {
+            let mut chunk = stored.statement;
+            chunk.entries.truncate(end);
+            chunk.entries.drain(..start);
+            (chunk, None)
+        };
         let statement_id = std::mem::take(&mut stmt.statement_id);
         stmt.statement_id = pending.len().to_string();
-        stmt.entries = stmt.entries.drain(start..end).collect();
         if start > 0 {
             // The opening balance belongs to the first chunk, the closing one to the last.
             stmt.opening = None;
@@ -226,7 +242,8 @@ pub async fn run_reconciliation_chunk(
             positions: head.positions[start..end].to_vec(),
             stmt,
             start,
-            last: end == total,
+            last: end_of_statement,
+            whole_doc,
         });
     }
     if pending.is_empty() {
@@ -333,6 +350,11 @@ pub async fn run_reconciliation_chunk(
         }
     }
 
+    let mut whole_docs: HashMap<usize, StoredStatement> = pending
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(k, p)| p.whole_doc.take().map(|d| (k, d)))
+        .collect();
     let reports = ordo_bank::report(&stmts, &result_of(&booked, &exceptions, &result));
     drop(stmts);
     let mut report_docs = Vec::new();
@@ -384,10 +406,12 @@ pub async fn run_reconciliation_chunk(
                      "content": ordo_bank::report::to_csv(&sub) }),
         )
         .await?;
-        if let Some(mut s) = ctx.get_document("bank_statement", &p.fp).await? {
-            s["status"] = json!("reconciled");
-            s["reconciled_at"] = json!(ctx.now().to_rfc3339());
-            ctx.put_document("bank_statement", &p.fp, &s).await?;
+        if let Some(mut s) = whole_docs.remove(&k) {
+            s.status = "reconciled".into();
+            s.reconciled_at = Some(ctx.now().to_rfc3339());
+            let doc = serde_json::to_value(&s).map_err(|e| permanent(e.to_string()))?;
+            drop(s);
+            ctx.put_document("bank_statement", &p.fp, &doc).await?;
         }
         if p.start > 0 {
             ctx.put_document(
