@@ -28,7 +28,10 @@ pub fn read_stored<T: DeserializeOwned>(kind: &str, key: &str, text: &str) -> Re
             let mut de = serde_json::Deserializer::from_str(text);
             match serde_path_to_error::deserialize::<_, T>(&mut de) {
                 Err(e) => Err(located(kind, key, e)),
-                Ok(_) => Err(format!("{kind} {}: {plain}", crate::excerpt(key, crate::DEFAULT_EXCERPT_CHARS))),
+                Ok(_) => Err(format!(
+                    "{kind} {}: {plain}",
+                    crate::excerpt(key, crate::DEFAULT_EXCERPT_CHARS)
+                )),
             }
         }
     }
