@@ -407,10 +407,10 @@ fn check_locates_bad_bank_profiles_and_policy() {
     assert!(err.contains("tolerence"), "{err}");
 }
 
-/// Issue 19 point 3: a statement larger than `chunk_entries` is matched by the
-/// bank-reconciliation workflow in several steps, one transaction each (the workflow comes
-/// back through its short wait), and its one report covers every entry; `ordo recon run` does
-/// the same chunk by chunk.
+// Issue 19 point 3: a statement larger than `chunk_entries` is matched by the
+// bank-reconciliation workflow in several steps, one transaction each (the workflow comes
+// back through its short wait), and its one report covers every entry; `ordo recon run` does
+// the same chunk by chunk.
 both!(a_large_statement_is_reconciled_in_chunks, |p: &Project| {
     setup(p);
     let policy = std::fs::read_to_string(p.path("config/reconciliation.yaml")).expect("policy");
