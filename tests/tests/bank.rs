@@ -406,3 +406,68 @@ fn check_locates_bad_bank_profiles_and_policy() {
     assert!(err.contains("config/reconciliation.yaml:3:3:"), "{err}");
     assert!(err.contains("tolerence"), "{err}");
 }
+
+// Issue 19 point 3: a statement larger than `chunk_entries` is matched by the
+// bank-reconciliation workflow in several steps, one transaction each (the workflow comes
+// back through its short wait), and its one report covers every entry; `ordo recon run` does
+// the same chunk by chunk.
+both!(a_large_statement_is_reconciled_in_chunks, |p: &Project| {
+    setup(p);
+    let policy = std::fs::read_to_string(p.path("config/reconciliation.yaml")).expect("policy");
+    p.write(
+        "config/reconciliation.yaml",
+        &policy.replace("chunk_entries: 10000", "chunk_entries: 100"),
+    );
+    // Payments nobody can match (no invoices at all): each waits for finance.
+    let entries: Vec<(String, &str, &str, String)> = (0..250)
+        .map(|i| {
+            (
+                format!("{}.{:02}", 10 + i, i % 100),
+                "Somebody Else",
+                "NL91ABNA0417164300",
+                format!("payment {i}"),
+            )
+        })
+        .collect();
+    p.write(
+        &format!("{INBOX}/big.xml"),
+        &camt("STMT-BIG", &entries, "0"),
+    );
+    p.run_idle();
+    p.ok(&["clock", "advance", "6m"]);
+    p.run_idle();
+    let runs = p.json(&["instances"]);
+    let recon: Vec<&Value> = runs["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["workflow"] == "bank-reconciliation" && i["end_status"] == "reconciled")
+        .collect();
+    assert_eq!(recon.len(), 1, "{runs}");
+    // The last chunk's summary: the statement's 50 last entries.
+    assert_eq!(
+        recon[0]["data"]["reconciliation"]["exceptions"],
+        json!(50),
+        "{}",
+        recon[0]
+    );
+    let reports = p.json(&["recon", "reports"]);
+    assert_eq!(reports.as_array().map(Vec::len), Some(1), "{reports}");
+    assert_eq!(reports[0]["report"]["payments"], json!(250), "{reports}");
+    assert_eq!(reports[0]["report"]["exceptions"], json!(250));
+    assert_eq!(reports[0]["exceptions"].as_array().map(Vec::len), Some(250));
+    let ex = p.json(&["recon", "exceptions"]);
+    assert_eq!(ex.as_array().map(Vec::len), Some(250));
+
+    // By hand: `ordo recon import` then `ordo recon run`, three committed chunks.
+    let more: Vec<(String, &str, &str, String)> = entries
+        .iter()
+        .map(|(a, n, i, t)| (a.clone(), *n, *i, format!("{t} again")))
+        .collect();
+    p.write("big-2.xml", &camt("STMT-BIG-2", &more, "0"));
+    p.ok(&["recon", "import", "big-2.xml", "--account", "main-eur"]);
+    let s = p.json(&["recon", "run"]);
+    assert_eq!(s["chunks"], json!(3), "{s}");
+    assert_eq!(s["exceptions"], json!(250), "{s}");
+    assert_eq!(s["statements"], json!(1), "{s}");
+});

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::matcher::{Match, ReconResult};
 use crate::model::{Direction, Statement};
 
 /// Totals for one statement.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementReport {
     pub statement_id: String,
     pub account: String,
@@ -31,6 +31,30 @@ pub struct StatementReport {
     pub customer_credit: Decimal,
     pub unmatched: Decimal,
     pub by_rule: BTreeMap<String, usize>,
+}
+
+impl StatementReport {
+    /// Adds the totals of `part`, the report of a later chunk of the same statement's entries
+    /// (a large statement is reconciled in chunks, one transaction each). `None` when a sum
+    /// leaves the range of a decimal or a count overflows: the caller names the statement.
+    pub fn absorb(&mut self, part: &StatementReport) -> Option<()> {
+        self.payments = self.payments.checked_add(part.payments)?;
+        self.matched = self.matched.checked_add(part.matched)?;
+        self.partially_matched = self.partially_matched.checked_add(part.partially_matched)?;
+        self.exceptions = self.exceptions.checked_add(part.exceptions)?;
+        self.skipped = self.skipped.checked_add(part.skipped)?;
+        self.credits = self.credits.checked_add(part.credits)?;
+        self.debits = self.debits.checked_add(part.debits)?;
+        self.allocated = self.allocated.checked_add(part.allocated)?;
+        self.written_off = self.written_off.checked_add(part.written_off)?;
+        self.customer_credit = self.customer_credit.checked_add(part.customer_credit)?;
+        self.unmatched = self.unmatched.checked_add(part.unmatched)?;
+        for (rule, n) in &part.by_rule {
+            let c = self.by_rule.entry(rule.clone()).or_default();
+            *c = c.checked_add(*n)?;
+        }
+        Some(())
+    }
 }
 
 /// One report per statement, in statement order.

@@ -13,6 +13,8 @@
 //!
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
 //! - [`master`]: the master data documents (customer, item, supplier) and units of measure.
+//! - [`recon_docs`]: typed views of the stored documents bank reconciliation reads, read with
+//!   errors that name the document, its key and the field.
 //!
 //! The crate does no I/O and depends on no runtime.
 
@@ -20,6 +22,7 @@ pub mod company;
 pub mod docs;
 pub mod intake;
 pub mod master;
+pub mod recon_docs;
 pub mod rules;
 pub mod step;
 

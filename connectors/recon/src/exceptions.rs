@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use ordo_contract::recon_docs::{BankExceptionView, InvoiceCollection, read_stored_value};
 use ordo_contract::{StepContext, StepError};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
@@ -25,22 +26,24 @@ pub struct ConfirmLine {
     pub amount: Option<Decimal>,
 }
 
-async fn open_exception(ctx: &mut dyn StepContext, id: &str) -> Result<Value, StepError> {
+/// The stored exception (kept whole, to be written back with the decision) and its typed view.
+async fn open_exception(
+    ctx: &mut dyn StepContext,
+    id: &str,
+) -> Result<(Value, BankExceptionView), StepError> {
     let ex = ctx
         .get_document("bank_exception", id)
         .await?
         .ok_or_else(|| permanent(format!("no exception '{id}' (see `ordo recon exceptions`)")))?;
-    if ex["status"] != "open" {
+    let view: BankExceptionView =
+        read_stored_value("bank_exception", id, &ex).map_err(permanent)?;
+    if view.status != "open" {
         return Err(permanent(format!(
             "exception {id} is {} already",
-            ex["status"].as_str().unwrap_or("closed")
+            view.status
         )));
     }
-    Ok(ex)
-}
-
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+    Ok((ex, view))
 }
 
 /// Confirms exception `id` as payment of `lines`. Returns the updated exception document.
@@ -51,17 +54,17 @@ pub async fn confirm_exception(
     learn: bool,
     note: Option<&str>,
 ) -> Result<Value, StepError> {
-    let mut ex = open_exception(ctx, id).await?;
+    let (mut ex, view) = open_exception(ctx, id).await?;
     if lines.is_empty() {
         return Err(permanent("name at least one invoice"));
     }
-    if ex["direction"] != "credit" {
+    if view.direction != "credit" {
         return Err(permanent(format!(
             "exception {id} is a debit (money out); only incoming payments pay invoices"
         )));
     }
-    let amount = dec(&ex["amount"]);
-    let currency = ex["currency"].as_str().unwrap_or_default().to_string();
+    let amount = view.amount;
+    let currency = view.currency.clone();
     let mut invoices = HashMap::new();
     let mut open = Vec::new();
     let mut customer: Option<String> = None;
@@ -70,18 +73,19 @@ pub async fn confirm_exception(
             .get_document("invoice", &l.invoice)
             .await?
             .ok_or_else(|| permanent(format!("no invoice '{}'", l.invoice)))?;
-        if inv["currency"].as_str() != Some(currency.as_str()) {
+        let typed: InvoiceCollection =
+            read_stored_value("invoice", &l.invoice, &inv).map_err(permanent)?;
+        if typed.currency != currency {
             return Err(permanent(format!(
                 "invoice {} is in {}, the payment in {currency}",
-                l.invoice,
-                inv["currency"].as_str().unwrap_or("?")
+                l.invoice, typed.currency
             )));
         }
-        let left = open_net_of_transit(&inv);
-        if inv["status"] == "paid" || left <= Decimal::ZERO {
+        let left = open_net_of_transit(&l.invoice, &typed)?;
+        if typed.is_closed() || left <= Decimal::ZERO {
             return Err(permanent(format!("invoice {} has nothing open", l.invoice)));
         }
-        let c = inv["customer_id"].as_str().unwrap_or_default().to_string();
+        let c = typed.customer_id;
         match &customer {
             None => customer = Some(c),
             Some(prev) if *prev != c => {
@@ -137,8 +141,9 @@ pub async fn confirm_exception(
         }
         out
     };
-    let received_on: NaiveDate =
-        serde::Deserialize::deserialize(&ex["booking_date"]).unwrap_or_else(|_| master::today(ctx));
+    // An entry without booking or value date (a pending camt.052 entry) is received on the
+    // day finance confirms it, the business date.
+    let received_on: NaiveDate = view.booking_date.unwrap_or_else(|| master::today(ctx));
     let mut ids = Vec::new();
     for (l, c) in lines.iter().zip(&cash) {
         let n = ctx.next_number("payment").await?;
@@ -146,8 +151,8 @@ pub async fn confirm_exception(
         let payment = json!({
             "id": pid, "amount": { "amount": c, "currency": currency }, "received_on": received_on,
             "invoice_number": l.invoice, "customer_id": customer,
-            "reference": ex["remittance"].as_str().or(ex["bank_ref"].as_str()),
-            "source": { "bank_entry": ex["entry"], "rule": "manual", "exception": id, "note": note },
+            "reference": view.remittance.as_deref().or(view.bank_ref.as_deref()),
+            "source": { "bank_entry": view.entry, "rule": "manual", "exception": id, "note": note },
         });
         ctx.put_document("payment", &pid, &payment).await?;
         mark_in_transit(ctx, &mut invoices, &l.invoice, &pid, *c).await?;
@@ -162,8 +167,9 @@ pub async fn confirm_exception(
     }
     let mut learned = Value::Null;
     if learn {
-        let acct = ex["counterparty_account"]
-            .as_str()
+        let acct = view
+            .counterparty_account
+            .as_deref()
             .map(normalize_account)
             .filter(|a| !a.is_empty())
             .ok_or_else(|| {
@@ -171,7 +177,10 @@ pub async fn confirm_exception(
                     "exception {id}: the entry names no payer account to learn"
                 ))
             })?;
-        let cust = customer.clone().unwrap_or_default();
+        // At least one line was checked above, so its customer is known.
+        let cust = customer
+            .clone()
+            .ok_or_else(|| permanent("name at least one invoice"))?;
         ctx.put_document(
             "recon_learned",
             &acct,
@@ -197,7 +206,7 @@ pub async fn reject_exception(
     id: &str,
     reason: &str,
 ) -> Result<Value, StepError> {
-    let mut ex = open_exception(ctx, id).await?;
+    let (mut ex, _) = open_exception(ctx, id).await?;
     if reason.trim().is_empty() {
         return Err(permanent("a rejection needs a reason"));
     }

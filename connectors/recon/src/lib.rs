@@ -31,8 +31,8 @@ pub mod reconcile;
 
 pub use exceptions::{ConfirmLine, confirm_exception, reject_exception};
 pub use import::{ImportOutcome, ImportProfile, import_file, import_file_with};
-pub use policy::{POLICY_DOC, ReconPolicy};
-pub use reconcile::{ReconcileBank, run_reconciliation};
+pub use policy::{DEFAULT_CHUNK_ENTRIES, POLICY_DOC, ReconPolicy};
+pub use reconcile::{ReconcileBank, run_reconciliation, run_reconciliation_chunk, stored_policy};
 
 use ordo_contract::StepError;
 

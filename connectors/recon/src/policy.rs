@@ -15,6 +15,7 @@
 //!   max_auto_credit: 50.00        # most of an over-payment kept as credit without a person
 //!   max_auto_credit_share: 5      # ... and at most this percent of the payment
 //! review_rules: [payer_fee]       # matches by these rules wait for a person
+//! chunk_entries: 10000            # most entries matched per transaction
 //! ```
 //!
 //! The engine validates the file (`ordo check`, and at every change while running: an
@@ -47,14 +48,21 @@ pub const RULE_NAMES: &[&str] = &[
     "payer_fee",
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReconPolicy {
     pub matching: Matching,
     /// Rules whose matches are proposed, not booked: they land in the exceptions queue with
     /// the match as the top candidate.
     pub review_rules: Vec<String>,
+    /// Most bank entries one `bank.reconcile` step matches and books (one transaction); a
+    /// larger statement is done in several steps, its report complete after the last.
+    pub chunk_entries: usize,
 }
+
+/// The default of `chunk_entries`: a busy account's banking day in one transaction, a
+/// 100,000-entry statement in ten.
+pub const DEFAULT_CHUNK_ENTRIES: usize = 10_000;
 
 /// The matcher's knobs as finance writes them: the same fields as [`MatchConfig`] (defaults
 /// there), but a misspelt key is an error instead of silently using the default.
@@ -89,6 +97,16 @@ impl Default for Matching {
             min_confidence: d.min_confidence,
             max_auto_credit: d.max_auto_credit,
             max_auto_credit_share: d.max_auto_credit_share,
+        }
+    }
+}
+
+impl Default for ReconPolicy {
+    fn default() -> Self {
+        ReconPolicy {
+            matching: Matching::default(),
+            review_rules: Vec::new(),
+            chunk_entries: DEFAULT_CHUNK_ENTRIES,
         }
     }
 }
@@ -139,6 +157,12 @@ impl ReconPolicy {
             return Err(
                 "matching: max_auto_credit_share is a percent of the payment, 0-100".into(),
             );
+        }
+        if !(100..=1_000_000).contains(&self.chunk_entries) {
+            return Err(format!(
+                "chunk_entries: {} entries per transaction; 100 to 1000000",
+                self.chunk_entries
+            ));
         }
         if m.max_subset > 12 {
             return Err("matching: max_subset above 12 makes subset search explode".into());

@@ -17,11 +17,16 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Exception, Match};
-use ordo_bank::{Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, reconcile};
-use ordo_contract::{Connector, PaymentTerms, StepContext, StepError, StepInput, StepOutput};
+use ordo_bank::{
+    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport, reconcile,
+};
+use ordo_contract::recon_docs::{
+    CustomerPayer, InvoiceCollection, StoredStatementHead, read_stored, read_stored_value,
+};
+use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::import::PENDING_DOC;
@@ -37,16 +42,22 @@ impl Connector for ReconcileBank {
     }
 
     fn outcomes(&self) -> &'static [&'static str] {
-        &["reconciled", "idle"]
+        &["reconciled", "idle", "more"]
     }
 
+    /// One chunk of at most the policy's `chunk_entries` entries per step, so a large
+    /// statement is matched in bounded transactions; `more` while entries are left (the
+    /// workflow comes back after a short wait, in a new transaction).
     async fn run(
         &self,
         ctx: &mut dyn StepContext,
         _input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let summary = run_reconciliation(ctx).await?;
-        let outcome = if summary["statements"].as_u64().unwrap_or(0) > 0 {
+        let policy = stored_policy(ctx).await?;
+        let summary = run_reconciliation_chunk(ctx, policy.chunk_entries).await?;
+        let outcome = if summary["more"] == json!(true) {
+            "more"
+        } else if summary["statements"] != json!(0) {
             "reconciled"
         } else {
             "idle"
@@ -58,66 +69,220 @@ impl Connector for ReconcileBank {
 /// What one statement of a run got: its booked matches, its exceptions and their queue ids.
 type PerStatement = (Vec<Match>, Vec<Exception>, Vec<String>);
 
-/// One pending statement, renamed for the matcher so entry references are unique per run.
+/// The entries of one pending statement this run takes, renamed for the matcher so entry
+/// references are unique per run (`<statement index>/<entry in the chunk>`).
 struct Pending {
     fp: String,
     account: String,
     statement_id: String,
+    /// Positions in the bank's file of the chunk's entries.
     positions: Vec<usize>,
+    /// The statement with the chunk's entries only.
     stmt: Statement,
+    /// Index of the chunk's first entry among the statement's stored entries.
+    start: usize,
+    /// This chunk ends the statement.
+    last: bool,
+    /// The stored statement document, for the last chunk (its status changes).
+    whole_doc: Option<StoredStatement>,
 }
 
-/// Reconciles every pending statement; returns the run's summary.
-pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, StepError> {
-    let policy: ReconPolicy = match ctx.get_document(POLICY_DOC.0, POLICY_DOC.1).await? {
+/// A stored statement as a run reads it (`bank_statement/<fingerprint>`).
+/// Every field `import` writes, spelt out (not `#[serde(flatten)]`, which would buffer the
+/// whole statement in a generic tree), so the document is written back typed with its new
+/// status after its last chunk: a JSON tree of a 100,000-entry statement costs several times
+/// its text.
+#[derive(Deserialize, Serialize)]
+struct StoredStatement {
+    fingerprint: String,
+    file: String,
+    index: usize,
+    account: String,
+    statement_id: String,
+    positions: Vec<usize>,
+    skipped_entries: usize,
+    status: String,
+    imported_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reconciled_at: Option<String>,
+    statement: Statement,
+}
+
+/// How far a statement reconciled in chunks has come (`bank_progress/<fingerprint>`).
+#[derive(Deserialize)]
+struct Progress {
+    /// Entries before this index are booked or queued.
+    next_entry: usize,
+}
+
+/// One chunk's share of a statement's report (`bank_report_part/<fingerprint>:<start>`).
+#[derive(Deserialize)]
+struct ReportPart {
+    report: StatementReport,
+    matches: Vec<Match>,
+    exceptions: Vec<Exception>,
+    exception_ids: Vec<String>,
+}
+
+/// The reconciliation policy in force (`recon_policy/current`).
+pub async fn stored_policy(ctx: &mut dyn StepContext) -> Result<ReconPolicy, StepError> {
+    // No stored policy: the engine has not synced config/reconciliation.yaml (a test, or a
+    // deployment without the file): the documented defaults apply.
+    match ctx.get_document(POLICY_DOC.0, POLICY_DOC.1).await? {
         Some(v) => serde_json::from_value(v)
-            .map_err(|e| permanent(format!("stored reconciliation policy: {e}")))?,
-        None => ReconPolicy::default(),
+            .map_err(|e| permanent(format!("stored reconciliation policy: {e}"))),
+        None => Ok(ReconPolicy::default()),
+    }
+}
+
+/// Reconciles every pending statement whole, in the caller's one transaction; returns the
+/// run's summary. [`run_reconciliation_chunk`] bounds a run instead.
+pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, StepError> {
+    run_reconciliation_chunk(ctx, usize::MAX).await
+}
+
+/// Reconciles the next `max_entries` entries (at least one) of the pending statements, oldest
+/// first, in the caller's transaction. A statement that does not fit is taken up where this
+/// run stopped by the next run (`"more": true` in the summary); its report is stored, sent and
+/// its status set to `reconciled` when its last chunk is done, and covers all its chunks. Two
+/// runs never book the same chunk: each claims `bank_chunk/<fingerprint>:<start>` first (a
+/// unique key; the loser fails transiently and finds the progress moved on when it retries).
+pub async fn run_reconciliation_chunk(
+    ctx: &mut dyn StepContext,
+    max_entries: usize,
+) -> Result<Value, StepError> {
+    let policy = stored_policy(ctx).await?;
+    // No queue document yet: nothing was ever imported, so nothing is pending.
+    let fps: Vec<String> = match ctx.get_document(PENDING_DOC.0, PENDING_DOC.1).await? {
+        Some(q) => {
+            read_stored_value::<PendingQueue>(PENDING_DOC.0, PENDING_DOC.1, &q)
+                .map_err(permanent)?
+                .statements
+        }
+        None => Vec::new(),
     };
-    let queue = ctx
-        .get_document(PENDING_DOC.0, PENDING_DOC.1)
-        .await?
-        .unwrap_or_else(|| json!({ "statements": [] }));
-    let fps: Vec<String> = queue["statements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect();
+    let mut budget = max_entries.max(1);
     let mut pending = Vec::new();
+    // Statements this run finishes or finds finished: they leave the queue.
+    let mut done: Vec<String> = Vec::new();
     for fp in &fps {
-        let Some(doc) = ctx.get_document("bank_statement", fp).await? else {
-            return Err(permanent(format!("pending statement {fp} is not stored")));
+        if budget == 0 {
+            break;
+        }
+        let text = ctx
+            .get_documents_text("bank_statement", fp)
+            .await?
+            .into_iter()
+            .find(|(id, _)| id == fp)
+            .map(|(_, t)| t)
+            .ok_or_else(|| permanent(format!("pending statement {fp} is not stored")))?;
+        let stored: StoredStatement =
+            read_stored("bank_statement", fp, &text).map_err(permanent)?;
+        drop(text);
+        let head = StoredStatementHead {
+            status: stored.status.clone(),
+            account: stored.account.clone(),
+            positions: stored.positions.clone(),
         };
-        if doc["status"] != "pending" {
+        if head.status != "pending" {
+            done.push(fp.clone());
             continue;
         }
-        let mut stmt: Statement = serde::Deserialize::deserialize(&doc["statement"])
-            .map_err(|e| permanent(format!("statement {fp}: {e}")))?;
-        let statement_id = stmt.statement_id.clone();
+        let total = stored.statement.entries.len();
+        if head.positions.len() != total {
+            return Err(permanent(format!(
+                "bank_statement {fp}: field positions: {} positions for {total} entries",
+                head.positions.len()
+            )));
+        }
+        // No progress document: no chunk of this statement has been done yet.
+        let start = match ctx.get_document("bank_progress", fp).await? {
+            Some(v) => {
+                read_stored_value::<Progress>("bank_progress", fp, &v)
+                    .map_err(permanent)?
+                    .next_entry
+            }
+            None => 0,
+        };
+        if start > total {
+            return Err(permanent(format!(
+                "bank_progress {fp}: field next_entry: {start} beyond the statement's {total} entries"
+            )));
+        }
+        let end = start.saturating_add(budget).min(total);
+        budget -= end - start;
+        let end_of_statement = end == total;
+        let (mut stmt, whole_doc) = if end_of_statement {
+            // Kept to be written back with its status when this last chunk is booked.
+            let mut chunk = stored.statement.clone();
+            chunk.entries = chunk.entries.split_off(start);
+            (chunk, Some(stored))
+        } else {
+            let mut chunk = stored.statement;
+            chunk.entries.truncate(end);
+            chunk.entries.drain(..start);
+            (chunk, None)
+        };
+        let statement_id = std::mem::take(&mut stmt.statement_id);
         stmt.statement_id = pending.len().to_string();
+        if start > 0 {
+            // The opening balance belongs to the first chunk, the closing one to the last.
+            stmt.opening = None;
+        }
+        if end < total {
+            stmt.closing = None;
+        }
+        if end == total {
+            done.push(fp.clone());
+        }
         pending.push(Pending {
             fp: fp.clone(),
-            account: doc["account"].as_str().unwrap_or_default().to_string(),
+            account: head.account,
             statement_id,
-            positions: serde::Deserialize::deserialize(&doc["positions"]).unwrap_or_default(),
+            positions: head.positions[start..end].to_vec(),
             stmt,
+            start,
+            last: end_of_statement,
+            whole_doc,
         });
     }
     if pending.is_empty() {
-        return Ok(json!({ "statements": 0 }));
+        if !done.is_empty() {
+            let left: Vec<&String> = fps.iter().filter(|f| !done.contains(f)).collect();
+            ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": left }))
+                .await?;
+        }
+        return Ok(json!({ "statements": 0, "more": false }));
     }
 
-    let (items, mut texts) = open_items(ctx).await?;
+    let items = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
-        if let Some(c) = d["customer_id"].as_str() {
-            cfg.learned_accounts.insert(acct, c.to_string());
-        }
+        let learned: LearnedAccount =
+            read_stored_value("recon_learned", &acct, &d).map_err(permanent)?;
+        cfg.learned_accounts.insert(acct, learned.customer_id);
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
     let result = reconcile(&stmts, &items, &customers, &cfg);
+    drop(items);
+    drop(customers);
+
+    // Claimed just before the first write, after everything was read and checked.
+    for p in &pending {
+        let end = p.start + p.stmt.entries.len();
+        let claim = json!({ "start": p.start, "end": end, "at": ctx.now().to_rfc3339() });
+        if ctx
+            .claim_document("bank_chunk", &format!("{}:{}", p.fp, p.start), &claim)
+            .await?
+            .is_some()
+        {
+            return Err(StepError::Transient(format!(
+                "entries {}.. of statement {} were taken by another run; trying again",
+                p.start, p.fp
+            )));
+        }
+    }
 
     let mut booked = Vec::new();
     let mut exceptions: Vec<(Exception, Option<String>)> = result
@@ -133,16 +298,17 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
     }
 
-    // The whole documents of the invoices the booking touches; the other texts go.
-    let mut invoices: HashMap<String, Value> = HashMap::new();
-    for a in booked.iter().flat_map(|m| m.allocations.iter()) {
-        if let Some(text) = texts.remove(&a.invoice) {
-            let doc = serde_json::from_str(&text)
-                .map_err(|e| permanent(format!("stored invoice {}: {e}", a.invoice)))?;
-            invoices.insert(a.invoice.clone(), doc);
-        }
-    }
-    drop(texts);
+    // The whole documents of the invoices the booking touches, read in bulk.
+    let touched: Vec<&str> = {
+        let mut t: Vec<&str> = booked
+            .iter()
+            .flat_map(|m| m.allocations.iter().map(|a| a.invoice.as_str()))
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    };
+    let mut invoices: HashMap<String, Value> = ctx.get_documents_by_id("invoice", &touched).await?;
     let mut payments = 0usize;
     let mut per_stmt: BTreeMap<usize, PerStatement> = BTreeMap::new();
     // One `payment.matched` per payment, delivered together after the booking.
@@ -163,6 +329,7 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         let entry = per_stmt.entry(k).or_default();
         entry.0.push(m.clone());
     }
+    drop(invoices);
     ctx.emit_events(PAYMENT_EVENT, "received", &events).await?;
     drop(events);
     for (e, review) in &exceptions {
@@ -183,22 +350,52 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         }
     }
 
+    let mut whole_docs: HashMap<usize, StoredStatement> = pending
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(k, p)| p.whole_doc.take().map(|d| (k, d)))
+        .collect();
     let reports = ordo_bank::report(&stmts, &result_of(&booked, &exceptions, &result));
+    drop(stmts);
     let mut report_docs = Vec::new();
     for (k, p) in pending.iter().enumerate() {
         let (matches, excs, ex_ids) = per_stmt.remove(&k).unwrap_or_default();
-        let mut rep = serde_json::to_value(&reports[k]).map_err(|e| permanent(e.to_string()))?;
+        let part = ReportPart {
+            report: reports[k].clone(),
+            matches: matches.iter().map(|m| display(m, p)).collect(),
+            exceptions: excs.iter().map(|e| display_exc(e, p)).collect(),
+            exception_ids: ex_ids,
+        };
+        if !p.last {
+            ctx.put_document(
+                "bank_report_part",
+                &part_id(&p.fp, p.start),
+                &json!({ "report": part.report, "matches": part.matches,
+                         "exceptions": part.exceptions, "exception_ids": part.exception_ids }),
+            )
+            .await?;
+            ctx.put_document(
+                "bank_progress",
+                &p.fp,
+                &json!({ "next_entry": p.start + p.stmt.entries.len() }),
+            )
+            .await?;
+            continue;
+        }
+        // The statement's last chunk: its report covers the chunks before it.
+        let whole = whole_report(ctx, p, part).await?;
+        let mut rep = serde_json::to_value(&whole.report).map_err(|e| permanent(e.to_string()))?;
         rep["statement_id"] = json!(p.statement_id);
         rep["account"] = json!(p.account);
         let sub = ReconResult {
-            matches: matches.iter().map(|m| display(m, p)).collect(),
-            exceptions: excs.iter().map(|e| display_exc(e, p)).collect(),
+            matches: whole.matches,
+            exceptions: whole.exceptions,
             learned: Vec::new(),
             skipped: Vec::new(),
         };
         let doc = json!({ "fingerprint": p.fp, "account": p.account, "statement_id": p.statement_id,
                           "reconciled_at": ctx.now().to_rfc3339(), "report": rep,
-                          "matches": sub.matches, "exceptions": ex_ids });
+                          "matches": sub.matches, "exceptions": whole.exception_ids });
         ctx.put_document("bank_report", &p.fp, &doc).await?;
         let key = format!("{}-{}", p.account, p.statement_id);
         ctx.send_outbound("recon-reports", &key, &doc).await?;
@@ -209,14 +406,26 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
                      "content": ordo_bank::report::to_csv(&sub) }),
         )
         .await?;
-        if let Some(mut s) = ctx.get_document("bank_statement", &p.fp).await? {
-            s["status"] = json!("reconciled");
-            s["reconciled_at"] = json!(ctx.now().to_rfc3339());
-            ctx.put_document("bank_statement", &p.fp, &s).await?;
+        if let Some(mut s) = whole_docs.remove(&k) {
+            s.status = "reconciled".into();
+            s.reconciled_at = Some(ctx.now().to_rfc3339());
+            let doc = serde_json::to_value(&s).map_err(|e| permanent(e.to_string()))?;
+            drop(s);
+            ctx.put_document("bank_statement", &p.fp, &doc).await?;
+        }
+        if p.start > 0 {
+            ctx.put_document(
+                "bank_progress",
+                &p.fp,
+                &json!({ "next_entry": p.start + p.stmt.entries.len(), "done": true }),
+            )
+            .await?;
         }
         report_docs.push(rep);
     }
-    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": [] }))
+    let left: Vec<&String> = fps.iter().filter(|f| !done.contains(f)).collect();
+    let more = !left.is_empty();
+    ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &json!({ "statements": left }))
         .await?;
     Ok(json!({
         "statements": pending.len(),
@@ -225,7 +434,56 @@ pub async fn run_reconciliation(ctx: &mut dyn StepContext) -> Result<Value, Step
         "exceptions": exceptions.len(),
         "skipped": result.skipped.len(),
         "reports": report_docs,
+        "more": more,
     }))
+}
+
+/// The id of a chunk's report part: the statement and the chunk's first entry, zero-padded so
+/// the parts list in entry order.
+fn part_id(fp: &str, start: usize) -> String {
+    format!("{fp}:{start:012}")
+}
+
+/// The report of a statement whose last chunk is `last`: the stored parts of its earlier
+/// chunks, in entry order, then `last`.
+async fn whole_report(
+    ctx: &mut dyn StepContext,
+    p: &Pending,
+    last: ReportPart,
+) -> Result<ReportPart, StepError> {
+    if p.start == 0 {
+        return Ok(last);
+    }
+    let mut whole: Option<ReportPart> = None;
+    for (id, v) in ctx
+        .get_documents("bank_report_part", &format!("{}:", p.fp))
+        .await?
+    {
+        let part: ReportPart = read_stored_value("bank_report_part", &id, &v).map_err(permanent)?;
+        whole = Some(match whole {
+            None => part,
+            Some(w) => join_parts(w, part, &p.fp)?,
+        });
+    }
+    match whole {
+        Some(w) => join_parts(w, last, &p.fp),
+        None => Err(permanent(format!(
+            "statement {}: the reports of its first {} entries are not stored",
+            p.fp, p.start
+        ))),
+    }
+}
+
+fn join_parts(mut a: ReportPart, b: ReportPart, fp: &str) -> Result<ReportPart, StepError> {
+    a.report.absorb(&b.report).ok_or_else(|| {
+        permanent(format!(
+            "statement {fp}: its report totals leave the range of a decimal"
+        ))
+    })?;
+    a.matches.extend(b.matches);
+    a.exceptions.extend(b.exceptions);
+    a.exception_ids.extend(b.exception_ids);
+    Ok(a)
 }
 
 /// Where an entry reference of this run points: statement index, then the position in the
@@ -247,7 +505,12 @@ fn locate(pending: &[Pending], eref: &str) -> Result<(usize, Place), StepError> 
     let n: usize = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
     let tx = parts.next().and_then(|s| s.parse().ok());
     let p = pending.get(k).ok_or_else(bad)?;
-    let position = p.positions.get(n.wrapping_sub(1)).copied().unwrap_or(n);
+    // One position per entry is checked when the statement is loaded.
+    let position = p
+        .positions
+        .get(n.wrapping_sub(1))
+        .copied()
+        .ok_or_else(bad)?;
     Ok((
         k,
         Place {
@@ -277,6 +540,8 @@ fn display_exc(e: &Exception, p: &Pending) -> Exception {
     e
 }
 
+/// `eref` went through [`locate`] when it was booked or queued, so its parts are known good;
+/// the fallbacks only keep this display function total.
 fn rename(eref: &str, p: &Pending) -> String {
     let mut parts = eref.split('/').skip(1);
     let n: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -314,8 +579,14 @@ async fn book_match(
 ) -> Result<Vec<String>, StepError> {
     let facts = entry_facts(p, place);
     let eref = display_ref(p, place);
-    let received_on: NaiveDate = serde::Deserialize::deserialize(&facts["booking_date"])
-        .unwrap_or_else(|_| master::today(ctx));
+    // A booked entry has a booking or value date; an entry with neither (a pending entry of
+    // a camt.052 report) was received on the day the run sees it, the business date.
+    let received_on: NaiveDate = p
+        .stmt
+        .entries
+        .get(place.entry_index)
+        .and_then(|e| e.date())
+        .unwrap_or_else(|| master::today(ctx));
     // The difference is taken on the last invoices first, so the first ones are paid in cash.
     let mut cash: Vec<Decimal> = m.allocations.iter().map(|a| a.amount).collect();
     let mut adjust: Vec<Decimal> = vec![Decimal::ZERO; cash.len()];
@@ -346,11 +617,14 @@ async fn book_match(
     for (i, alloc) in m.allocations.iter().enumerate() {
         let n = ctx.next_number("payment").await?;
         let id = format!("PAY-{n:06}");
-        let inv = invoices.get(&alloc.invoice);
-        let customer = inv
-            .and_then(|v| v["customer_id"].as_str())
-            .map(String::from)
-            .or(m.customer_id.clone());
+        let customer = match invoices.get(&alloc.invoice) {
+            Some(v) => Some(
+                read_stored_value::<InvoiceCollection>("invoice", &alloc.invoice, v)
+                    .map_err(permanent)?
+                    .customer_id,
+            ),
+            None => m.customer_id.clone(),
+        };
         let adjustment = match (&m.writeoff, adjust[i].is_zero()) {
             (Some(wo), false) => Some(json!({
                 "account": wo.account, "amount": adjust[i],
@@ -475,117 +749,68 @@ fn result_of(
     }
 }
 
-fn dec(v: &Value) -> Decimal {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+/// An invoice's open amount net of payments on their way to it; an amount beyond a decimal's
+/// range is an error naming the invoice.
+pub(crate) fn open_net_of_transit(
+    number: &str,
+    inv: &InvoiceCollection,
+) -> Result<Decimal, StepError> {
+    inv.open_net_of_transit().ok_or_else(|| {
+        permanent(format!(
+            "invoice {number}: open_amount {} less its payments in transit is out of range",
+            inv.open_amount
+        ))
+    })
 }
 
-/// An invoice's open amount net of payments on their way to it.
-pub(crate) fn open_net_of_transit(inv: &Value) -> Decimal {
-    open_net(
-        &inv["open_amount"],
-        &inv["payments"],
-        &inv["payments_in_transit"],
-    )
-}
-
-/// The open amount less the payments in transit that are not applied yet.
-fn open_net(open_amount: &Value, payments: &Value, in_transit: &Value) -> Decimal {
-    let applied: Vec<&Value> = payments
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| &p["id"])
-        .collect();
-    let transit: Decimal = in_transit
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| !applied.contains(&&t["id"]))
-        .map(|t| dec(&t["settles"]))
-        .fold(Decimal::ZERO, Decimal::saturating_add);
-    // Saturating, not checked: only absurd stored amounts reach the bounds, and then the
-    // invoice merely matches nothing (its entry goes to the exceptions queue for a person).
-    dec(open_amount).saturating_sub(transit)
-}
-
-/// What matching needs of an invoice: read from the stored text without building the rest
-/// (its lines), so a run over a large receivables book stays cheap.
+/// The statements imported and not reconciled yet (`bank_queue/pending`).
 #[derive(Deserialize)]
-struct InvoiceHead {
-    #[serde(default)]
-    status: Value,
-    #[serde(default)]
-    customer_id: Value,
-    #[serde(default)]
-    currency: Value,
-    #[serde(default)]
-    open_amount: Value,
-    #[serde(default)]
-    payments: Value,
-    #[serde(default)]
-    payments_in_transit: Value,
-    #[serde(default)]
-    issue_date: Value,
-    #[serde(default)]
-    due_date: Value,
-    #[serde(default)]
-    terms: Value,
+struct PendingQueue {
+    statements: Vec<String>,
 }
 
-/// Open customer invoices (receivables) as the matcher wants them, and their stored texts.
-async fn open_items(
-    ctx: &mut dyn StepContext,
-) -> Result<(Vec<OpenItem>, HashMap<String, String>), StepError> {
+/// A payer account learned from a confirmed match (`recon_learned/<account>`).
+#[derive(Deserialize)]
+struct LearnedAccount {
+    customer_id: String,
+}
+
+/// Open customer invoices (receivables) as the matcher wants them. Each invoice is read as
+/// [`InvoiceCollection`] from its stored text (its lines are skipped, not built): one missing
+/// `open_amount`, date or terms fails the run with the invoice and the field named (never a
+/// zero or a skipped invoice).
+async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
     let mut items = Vec::new();
-    let mut texts = HashMap::new();
     for (number, text) in ctx.get_documents_text("invoice", "").await? {
-        let head: InvoiceHead = serde_json::from_str(&text)
-            .map_err(|e| permanent(format!("stored invoice {number}: {e}")))?;
-        if head.status == "paid" || head.status == "cancelled" {
+        let inv: InvoiceCollection = read_stored("invoice", &number, &text).map_err(permanent)?;
+        if inv.is_closed() {
             continue;
         }
-        let open = open_net(&head.open_amount, &head.payments, &head.payments_in_transit);
+        let open = open_net_of_transit(&number, &inv)?;
         if open <= Decimal::ZERO {
             continue;
         }
-        let (Ok(issue), Ok(due)) = (
-            NaiveDate::deserialize(&head.issue_date),
-            NaiveDate::deserialize(&head.due_date),
-        ) else {
-            continue;
-        };
-        let terms: PaymentTerms =
-            serde::Deserialize::deserialize(&head.terms).unwrap_or(PaymentTerms {
-                net_days: 0,
-                discount_percent: Decimal::ZERO,
-                discount_days: 0,
-            });
         items.push(OpenItem {
-            number: number.clone(),
-            customer_id: head.customer_id.as_str().unwrap_or_default().to_string(),
+            number,
+            customer_id: inv.customer_id,
             amount_open: open,
-            currency: head.currency.as_str().unwrap_or_default().to_string(),
-            due_date: due,
-            issue_date: issue,
-            terms,
+            currency: inv.currency,
+            due_date: inv.due_date,
+            issue_date: inv.issue_date,
+            terms: inv.terms,
             kind: ItemKind::Receivable,
         });
-        texts.insert(number, text);
     }
-    Ok((items, texts))
+    Ok(items)
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
     let mut out = Vec::new();
     for (id, c) in ctx.get_documents("customer", "").await? {
+        let c: CustomerPayer = read_stored_value("customer", &id, &c).map_err(permanent)?;
         out.push(Customer {
-            name: c["name"].as_str().unwrap_or(&id).to_string(),
-            accounts: c["bank_accounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str().map(String::from))
-                .collect(),
+            name: c.name,
+            accounts: c.bank_accounts,
             id,
         });
     }

@@ -7,7 +7,7 @@ use ordo_bank::{
 };
 use ordo_recon::{
     ConfirmLine, ImportOutcome, ImportProfile, ReconPolicy, confirm_exception, import_file,
-    reject_exception, run_reconciliation,
+    reject_exception, run_reconciliation, run_reconciliation_chunk,
 };
 use ordo_sales::testing::MemoryContext;
 use rust_decimal::Decimal;
@@ -639,4 +639,228 @@ async fn mt940_and_bai2_statements_pay_invoices_too() {
     let mut keys: Vec<&str> = ctx.events.iter().map(|e| e.1.as_str()).collect();
     keys.sort();
     assert_eq!(keys, ["INV-000001", "INV-000002"]);
+}
+
+/// Issue 18: an invoice whose stored document lost its `open_amount` (or holds a wrong-typed
+/// money value), or a customer without a name, fails the run with the document, its key and
+/// the field named; nothing is booked and the statement stays pending. Before, the amount read
+/// as zero and the invoice silently dropped out of matching.
+#[tokio::test]
+async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
+    let mut ctx = ctx_with_invoices();
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("open_amount");
+    import_file(&mut ctx, &profile(), "day.xml", day_statement().as_bytes())
+        .await
+        .unwrap();
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(
+        e.contains("invoice INV-000002: missing field `open_amount`"),
+        "{e}"
+    );
+    assert_eq!(count(&ctx, "payment"), 0);
+    assert_eq!(count(&ctx, "bank_match"), 0);
+    assert_eq!(count(&ctx, "bank_exception"), 0);
+    assert!(ctx.events.is_empty());
+    let pending = doc(&ctx, "bank_queue", "pending");
+    assert_eq!(pending["statements"].as_array().map(Vec::len), Some(1));
+
+    // A money value of the wrong type is located at its path.
+    let inv = ctx
+        .docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap();
+    inv["open_amount"] = json!(dec!(238.00));
+    inv["payments_in_transit"] = json!([{ "id": "PAY-9", "settles": "12,50" }]);
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(
+        e.contains("invoice INV-000002: field payments_in_transit[0].settles: "),
+        "{e}"
+    );
+
+    // A customer without a name.
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000002".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("payments_in_transit");
+    ctx.docs.insert(
+        ("customer".into(), "C-NONAME".into()),
+        json!({ "id": "C-NONAME", "bank_accounts": [] }),
+    );
+    let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
+    assert!(e.contains("customer C-NONAME: missing field `name`"), "{e}");
+    assert_eq!(count(&ctx, "payment"), 0);
+
+    // Repaired, the same pending statement is reconciled.
+    ctx.docs
+        .remove(&("customer".to_string(), "C-NONAME".to_string()));
+    let s = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(s["matched"], json!(3), "{s:#}");
+}
+
+/// Confirming an exception against an invoice without `open_amount` is refused with the
+/// invoice and field named, and the exception stays open.
+#[tokio::test]
+async fn confirming_against_an_invoice_without_open_amount_is_refused_located() {
+    let mut ctx = ctx_with_invoices();
+    let file = statement(
+        "STMT-Y",
+        vec![entry(
+            dec!(42.00),
+            "Somebody Else",
+            Some("NL91ABNA0417164300"),
+            "thanks",
+            "B3",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "y.xml", file.as_bytes())
+        .await
+        .unwrap();
+    run_reconciliation(&mut ctx).await.unwrap();
+    ctx.docs
+        .get_mut(&("invoice".to_string(), "INV-000004".to_string()))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("open_amount");
+    let line = [ConfirmLine {
+        invoice: "INV-000004".into(),
+        amount: None,
+    }];
+    let e = confirm_exception(&mut ctx, "EX-000001", &line, false, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("invoice INV-000004: missing field `open_amount`"),
+        "{e}"
+    );
+    assert_eq!(
+        doc(&ctx, "bank_exception", "EX-000001")["status"],
+        json!("open")
+    );
+    assert_eq!(count(&ctx, "payment"), 0);
+}
+
+/// Issue 19 point 3: a statement reconciled in chunks (one transaction each) books what a
+/// whole run books, and its one report covers every chunk; the queue keeps it until its last
+/// chunk. A chunk already claimed by another run is not booked twice.
+#[tokio::test]
+async fn a_statement_matched_in_chunks_books_and_reports_like_a_whole_run() {
+    let mut whole = ctx_with_invoices();
+    import_file(
+        &mut whole,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let w = run_reconciliation(&mut whole).await.unwrap();
+    assert_eq!(w["more"], json!(false));
+
+    let mut chunked = ctx_with_invoices();
+    import_file(
+        &mut chunked,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let fp = doc(&chunked, "bank_queue", "pending")["statements"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut runs = Vec::new();
+    loop {
+        let s = run_reconciliation_chunk(&mut chunked, 1).await.unwrap();
+        let more = s["more"] == json!(true);
+        runs.push(s);
+        if !more {
+            break;
+        }
+        // Between chunks the statement is still pending and has no report yet.
+        assert_eq!(
+            doc(&chunked, "bank_statement", &fp)["status"],
+            json!("pending")
+        );
+        assert_eq!(doc(&chunked, "bank_report", &fp), Value::Null);
+    }
+    assert_eq!(runs.len(), 4, "one entry per chunk: {runs:#?}");
+    assert_eq!(runs[3]["reports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        doc(&chunked, "bank_statement", &fp)["status"],
+        json!("reconciled")
+    );
+    assert_eq!(
+        doc(&chunked, "bank_queue", "pending")["statements"],
+        json!([])
+    );
+    // The same bookings, the same report.
+    assert_eq!(count(&chunked, "payment"), count(&whole, "payment"));
+    assert_eq!(
+        count(&chunked, "bank_exception"),
+        count(&whole, "bank_exception")
+    );
+    let mut a: Vec<&str> = whole.events.iter().map(|e| e.1.as_str()).collect();
+    let mut b: Vec<&str> = chunked.events.iter().map(|e| e.1.as_str()).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let (rw, rc) = (
+        doc(&whole, "bank_report", &fp),
+        doc(&chunked, "bank_report", &fp),
+    );
+    assert_eq!(rc["report"], rw["report"]);
+    assert_eq!(rc["matches"], rw["matches"]);
+    assert_eq!(rc["exceptions"], rw["exceptions"]);
+    assert_eq!(rc["report"]["credits"], json!(dec!(894.50)));
+    assert_eq!(rc["report"]["matched"], json!(3));
+    // Nothing pending: idle.
+    let again = run_reconciliation_chunk(&mut chunked, 1).await.unwrap();
+    assert_eq!(again["statements"], json!(0));
+
+    // A chunk another run claimed is refused (transiently) and nothing is booked.
+    let mut raced = ctx_with_invoices();
+    import_file(
+        &mut raced,
+        &profile(),
+        "day.xml",
+        day_statement().as_bytes(),
+    )
+    .await
+    .unwrap();
+    raced.docs.insert(
+        ("bank_chunk".into(), format!("{fp}:0")),
+        json!({ "start": 0, "end": 2 }),
+    );
+    let e = run_reconciliation_chunk(&mut raced, 2).await.unwrap_err();
+    assert!(matches!(e, ordo_contract::StepError::Transient(_)), "{e}");
+    assert_eq!(count(&raced, "payment"), 0);
+}
+
+/// `chunk_entries` is bounded: a chunk of a handful of entries would make a statement a
+/// thousand transactions, an unbounded one brings back the single huge transaction.
+#[test]
+fn the_policy_bounds_chunk_entries() {
+    assert_eq!(ReconPolicy::default().chunk_entries, 10_000);
+    assert_eq!(ReconPolicy::default().validate(), Ok(()));
+    for bad in [0, 99, 1_000_001] {
+        let p = ReconPolicy {
+            chunk_entries: bad,
+            ..ReconPolicy::default()
+        };
+        let e = p.validate().unwrap_err();
+        assert!(e.starts_with("chunk_entries: "), "{e}");
+    }
+    let yaml: ReconPolicy = serde_json::from_value(json!({ "chunk_entries": 500 })).unwrap();
+    assert_eq!(yaml.chunk_entries, 500);
+    assert_eq!(yaml.review_rules, Vec::<String>::new());
 }

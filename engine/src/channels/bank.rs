@@ -400,3 +400,56 @@ fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {
         outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
     );
 }
+
+/// Reconciles every pending statement now (`ordo recon run`), as the `bank.reconcile` step
+/// does: chunks of the policy's `chunk_entries` entries, each its own committed transaction,
+/// until nothing is pending. Returns the summary of all chunks (counts added up, the reports
+/// of the statements finished). A failing chunk rolls back alone; the chunks before it stay
+/// committed and the statement continues from there next time.
+pub async fn reconcile_now(
+    engine: &Engine,
+) -> Result<Result<serde_json::Value, String>, EngineError> {
+    use serde_json::{Value, json};
+    let mut total = json!({ "statements": 0, "matched": 0, "payments": 0, "exceptions": 0,
+                            "skipped": 0, "chunks": 0, "reports": [] });
+    let mut statements = std::collections::BTreeSet::new();
+    loop {
+        let mut tx = engine.store.begin().await?;
+        engine.refresh_clock(tx.as_mut()).await?;
+        let r = {
+            let mut ctx = TxContext::command(tx.as_mut(), engine);
+            match ordo_recon::stored_policy(&mut ctx).await {
+                Ok(p) => ordo_recon::run_reconciliation_chunk(&mut ctx, p.chunk_entries).await,
+                Err(e) => Err(e),
+            }
+        };
+        let summary = match r {
+            Ok(s) => s,
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(Err(e.to_string()));
+            }
+        };
+        crate::app::commit_and_publish(engine, tx).await?;
+        // The counts are the summary `run_reconciliation_chunk` just built (numbers).
+        for k in ["matched", "payments", "exceptions", "skipped", "chunks"] {
+            let add = if k == "chunks" {
+                1
+            } else {
+                summary[k].as_u64().unwrap_or(0)
+            };
+            total[k] = json!(total[k].as_u64().unwrap_or(0) + add);
+        }
+        for r in summary["reports"].as_array().into_iter().flatten() {
+            statements.insert(format!("{}:{}", r["account"], r["statement_id"]));
+            if let Some(list) = total["reports"].as_array_mut() {
+                list.push(r.clone());
+            }
+        }
+        if summary["more"] != Value::Bool(true) {
+            break;
+        }
+    }
+    total["statements"] = json!(statements.len());
+    Ok(Ok(total))
+}

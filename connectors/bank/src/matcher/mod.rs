@@ -176,7 +176,7 @@ impl Rule {
 }
 
 /// Part of a payment applied to one invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub invoice: String,
     pub amount: Decimal,
@@ -185,14 +185,14 @@ pub struct Allocation {
 }
 
 /// An amount booked to a named account instead of an invoice (positive: the payment was short).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteOff {
     pub account: String,
     pub amount: Decimal,
 }
 
 /// An automatic match of one payment (an entry, or one transaction of a batched entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     pub entry_ref: String,
     pub amount: Decimal,
@@ -212,7 +212,7 @@ pub struct Match {
 }
 
 /// A proposed invoice for an exception, with a 0-100 score.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     pub invoice: String,
     pub customer_id: String,
@@ -221,7 +221,7 @@ pub struct Candidate {
 }
 
 /// A payment the matcher would not decide alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exception {
     pub entry_ref: String,
     pub amount: Decimal,

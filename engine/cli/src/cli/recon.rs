@@ -77,20 +77,10 @@ pub async fn run(
         }
         ReconCommand::Run => {
             bank::sync_policy(engine).await?;
-            let mut tx = engine.store.begin().await?;
-            engine.refresh_clock(tx.as_mut()).await?;
-            let r = {
-                let mut ctx = TxContext::command(tx.as_mut(), engine);
-                ordo_recon::run_reconciliation(&mut ctx).await
-            };
-            let summary = match r {
+            let summary = match bank::reconcile_now(engine).await? {
                 Ok(s) => s,
-                Err(e) => {
-                    tx.rollback().await?;
-                    return Ok(fail(e));
-                }
+                Err(e) => return Ok(fail(e)),
             };
-            commit_and_publish(engine, tx).await?;
             if json_out {
                 print_json(&summary);
             } else {

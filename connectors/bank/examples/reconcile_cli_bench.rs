@@ -1,0 +1,185 @@
+//! `cargo build --release -p ordo && cargo run --release -p ordo-bank --example
+//! reconcile_cli_bench [-- --payments 100000 --invoices 130000 --customers 5000 --runs 3
+//! --ordo target/release/ordo]`
+//!
+//! The whole-process figure of issue 19 point 3: `ordo bank reconcile` on a generated camt.053
+//! of `--payments` credits against `--invoices` open invoices of `--customers` customers (JSON
+//! files, as finance exports them), timed from process start to its JSON report written, with
+//! its peak RSS (`/usr/bin/time -f "%e %M"`). Printed beside the ceilings measured in the same
+//! run over the same file: the camt parse alone in this process, and `ordo bank parse` of the
+//! same file as a whole process (start, read, parse, statements JSON out). Target: ≤ 1.0 s for
+//! 100,000 × 130,000 / 5,000.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use ordo_bank::workload::{GenConfig, evaluate, generate, write_camt053};
+use ordo_bank::{MatchConfig, ParseOptions, reconcile};
+
+fn arg(name: &str) -> Option<String> {
+    let mut args = std::env::args();
+    while let Some(a) = args.next() {
+        if a == name {
+            return args.next();
+        }
+    }
+    None
+}
+
+fn num(name: &str, default: usize) -> usize {
+    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Runs `cmd` under `/usr/bin/time`, stdout to `out`; returns (wall seconds, peak RSS MiB).
+fn timed(ordo: &Path, args: &[&str], out: &Path) -> (f64, f64) {
+    let file = std::fs::File::create(out).expect("output file");
+    let t = Instant::now();
+    let o = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%e %M")
+        .arg(ordo)
+        .args(args)
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run /usr/bin/time (apt install time)");
+    let wall = t.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.lines().last().unwrap_or("");
+    let kb: f64 = last
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    if !o.status.success() {
+        eprintln!("{} {args:?} failed: {err}", ordo.display());
+    }
+    (wall, kb / 1024.0)
+}
+
+fn main() {
+    let payments = num("--payments", 100_000);
+    let invoices = num("--invoices", 130_000);
+    let customers = num("--customers", 5_000);
+    let runs = num("--runs", 3).max(1);
+    let ordo: PathBuf = arg("--ordo").map(PathBuf::from).unwrap_or_else(|| {
+        // target/release/examples/this → target/release/ordo
+        let exe = std::env::current_exe().expect("current exe");
+        exe.parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("ordo"))
+            .expect("target dir")
+    });
+    assert!(
+        ordo.exists(),
+        "{} missing: cargo build --release -p ordo",
+        ordo.display()
+    );
+
+    let t = Instant::now();
+    let g = generate(&GenConfig {
+        seed: 7,
+        customers,
+        invoices,
+        payments,
+        ..GenConfig::default()
+    });
+    let dir = std::env::temp_dir().join(format!("ordo-recon-cli-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let camt = dir.join("statement.xml");
+    let inv = dir.join("invoices.json");
+    let cus = dir.join("customers.json");
+    let mut xml = String::new();
+    write_camt053(&g.statement, &mut xml);
+    std::fs::write(&camt, &xml).expect("write camt");
+    std::fs::write(&inv, serde_json::to_vec(&g.items).expect("items")).expect("write invoices");
+    std::fs::write(&cus, serde_json::to_vec(&g.customers).expect("customers"))
+        .expect("write customers");
+    println!(
+        "workload: {payments} credits ({:.1} MB camt.053) x {} open invoices ({:.1} MB JSON) / {customers} customers, generated in {:.1} s",
+        xml.len() as f64 / 1e6,
+        g.items.len(),
+        std::fs::metadata(&inv).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Ceiling 1: the camt parse alone, in this process.
+    let opts = ParseOptions {
+        allow_unbalanced: true,
+        ..ParseOptions::default()
+    };
+    let mut parse_best = f64::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let s = ordo_bank::parse(xml.as_bytes(), &opts).expect("parse");
+        parse_best = parse_best.min(t.elapsed().as_secs_f64());
+        assert_eq!(s[0].entries.len(), g.statement.entries.len());
+    }
+    // Accuracy of the same matching, in process (the CLI runs the same `reconcile`).
+    let t = Instant::now();
+    let result = reconcile(
+        std::slice::from_ref(&g.statement),
+        &g.items,
+        &g.customers,
+        &MatchConfig::default(),
+    );
+    let in_process = t.elapsed().as_secs_f64();
+    let score = evaluate(&result, &g.truth);
+
+    let out = dir.join("out.json");
+    let (camt_s, inv_s, cus_s) = (
+        camt.to_string_lossy().into_owned(),
+        inv.to_string_lossy().into_owned(),
+        cus.to_string_lossy().into_owned(),
+    );
+    let mut parse_proc = (f64::MAX, 0.0);
+    let mut recon = Vec::new();
+    for _ in 0..runs {
+        let p = timed(&ordo, &["bank", "parse", &camt_s, "--lenient"], &out);
+        if p.0 < parse_proc.0 {
+            parse_proc = p;
+        }
+        recon.push(timed(
+            &ordo,
+            &[
+                "bank",
+                "reconcile",
+                "--statement",
+                &camt_s,
+                "--invoices",
+                &inv_s,
+                "--customers",
+                &cus_s,
+                "--lenient",
+            ],
+            &out,
+        ));
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or_default();
+    let best = recon.iter().map(|r| r.0).fold(f64::MAX, f64::min);
+    let peak = recon.iter().map(|r| r.1).fold(0.0, f64::max);
+    println!(
+        "ordo bank reconcile (whole process, parse to JSON out): best {best:.2} s of {runs} ({}), peak RSS {peak:.0} MiB; matched {} of {} payments — target <= 1.0 s: {}",
+        recon
+            .iter()
+            .map(|r| format!("{:.2}", r.0))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        report["summary"]["matched"],
+        report["summary"]["payments"],
+        if best <= 1.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "ceilings, same file: camt parse alone in process {parse_best:.2} s; `ordo bank parse` whole process {:.2} s (peak {:.0} MiB)",
+        parse_proc.0, parse_proc.1
+    );
+    println!(
+        "matching in process: {in_process:.2} s, auto-match {:.2} %, wrong {} ({:.3} %)",
+        score.rate(),
+        score.wrong,
+        score.wrong_rate()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
