@@ -7,6 +7,8 @@ pub mod channels;
 pub mod clock;
 pub mod company;
 pub mod config;
+pub mod edibench;
+pub mod edifile;
 pub mod masterdata;
 pub mod model;
 pub mod queue;

@@ -11,7 +11,7 @@ mod edifact;
 mod stream;
 mod x12;
 
-pub use stream::{StreamReader, Streamed};
+pub use stream::{DEFAULT_CHUNK, StreamReader, Streamed};
 
 pub(crate) use x12::functional_id as x12_functional_id;
 
