@@ -134,7 +134,9 @@ pub fn unescape(bytes: &[u8], release: Option<u8>) -> Cow<'_, str> {
 #[inline]
 pub(crate) fn find_unreleased(bytes: &[u8], sep: u8, release: Option<u8>) -> Option<usize> {
     let Some(r) = release else {
-        return memchr::memchr(sep, bytes);
+        // elements and components are short: a plain loop beats a memchr call; segment
+        // terminators are searched with memchr by the caller's window (`next_segment`)
+        return bytes.iter().position(|&b| b == sep);
     };
     let (ps, pr) = (splat(sep), splat(r));
     let mut i = 0;

@@ -372,7 +372,12 @@ pub(crate) fn next_segment(
     let scan_end = input
         .len()
         .min(pos.saturating_add(w.max_segment).saturating_add(1));
-    match crate::syntax::find_unreleased(&input[pos..scan_end], term, release) {
+    let window = &input[pos..scan_end];
+    let found = match release {
+        None => memchr::memchr(term, window),
+        Some(_) => crate::syntax::find_unreleased(window, term, release),
+    };
+    match found {
         Some(i) => Seg::At(pos + i, pos + i + 1),
         None if scan_end - pos > w.max_segment => Seg::Overlong,
         None if !w.eof => Seg::More,
