@@ -1,9 +1,12 @@
-//! Throughput benchmark: `cargo run --release -p ordo-edi --example edi_bench [-- MB]`.
+//! In-memory throughput benchmark:
+//! `cargo run --release -p ordo-edi --example edi_bench [-- MB [x12|edifact]]`.
 //!
-//! Generates ≥ 50 MB of X12 850s in memory (interchanges of 100 transactions, 20 lines each),
-//! then measures on one thread, best of 3: the raw ceiling (memchr count of `~`), tokenize +
-//! envelope, full validation, validation + mapping to `Order`, mapping only (20 interchanges
-//! parsed beforehand); and peak RSS (VmHWM) after the streaming passes and at the end.
+//! Generates ≥ 50 MB of X12 850s or EDIFACT ORDERS in memory (`ordo_edi::workload`:
+//! interchanges of 100 transactions, 20 lines each), then measures on one thread, best of 3: the
+//! raw ceiling (memchr count of the segment terminator), tokenize + envelope, full validation,
+//! validation + mapping to `Order`, mapping only (20 interchanges parsed beforehand); and peak
+//! RSS (VmHWM) after the streaming passes and at the end. Files streamed from disk, as
+//! `ordo edi parse` reads them: `ordo edi bench`.
 
 use std::time::Instant;
 

@@ -130,7 +130,7 @@ pub fn edifact_interchange(ctl: u64) -> Vec<u8> {
             n + 2
         );
     }
-    let _ = write!(out, "UNZ+{ORDERS_PER_INTERCHANGE}+{ctl}'\n");
+    let _ = writeln!(out, "UNZ+{ORDERS_PER_INTERCHANGE}+{ctl}'");
     out.into_bytes()
 }
 

@@ -344,6 +344,8 @@ pub(crate) struct Window {
 }
 
 /// An interchange read from a window, or the news that the window ends before it does.
+// one per interchange, moved straight out: boxing would only add an allocation
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Parsed<'a> {
     Done(Result<Interchange<'a>, EdiError>),
     More,
@@ -386,6 +388,8 @@ pub(crate) fn next_segment(
 }
 
 /// One step of a reader over a window of the input.
+// one per interchange, moved straight out: boxing would only add an allocation
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Step<'a> {
     Item(Result<Interchange<'a>, EdiError>),
     /// The window ends before the next item does: give more input (or say it ended).
