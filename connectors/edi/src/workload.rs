@@ -43,6 +43,28 @@ pub fn generate(kind: Kind, target: usize) -> Vec<u8> {
     out
 }
 
+/// The segments of one transaction between its header and trailer, and their count.
+struct Body {
+    text: String,
+    n: u32,
+    end: &'static str,
+}
+
+impl Body {
+    fn new(end: &'static str) -> Self {
+        Body {
+            text: String::with_capacity(2048),
+            n: 0,
+            end,
+        }
+    }
+    fn push(&mut self, segment: &str) {
+        self.text.push_str(segment);
+        self.text.push_str(self.end);
+        self.n += 1;
+    }
+}
+
 /// One X12 interchange (control number `ctl`) of 850s.
 pub fn x12_interchange(ctl: u64) -> Vec<u8> {
     let mut out = String::with_capacity(256 * 1024);
@@ -54,13 +76,8 @@ pub fn x12_interchange(ctl: u64) -> Vec<u8> {
     );
     for t in 1..=ORDERS_PER_INTERCHANGE {
         let po = ctl * 1000 + u64::from(t);
-        let mut n = 0;
-        let mut body = String::with_capacity(2048);
-        let mut seg = |s: &str| {
-            body.push_str(s);
-            body.push_str("~\n");
-            n += 1;
-        };
+        let mut b = Body::new("~\n");
+        let mut seg = |s: &str| b.push(s);
         seg(&format!("BEG*00*SA*PO{po}**20260301"));
         seg("CUR*BY*USD");
         seg("REF*DP*042");
@@ -81,7 +98,7 @@ pub fn x12_interchange(ctl: u64) -> Vec<u8> {
             seg(&format!("PID*F****Item number {l} description"));
         }
         seg(&format!("CTT*{LINES_PER_ORDER}"));
-        let _ = write!(out, "ST*850*{t:04}~\n{body}SE*{}*{t:04}~\n", n + 2);
+        let _ = write!(out, "ST*850*{t:04}~\n{}SE*{}*{t:04}~\n", b.text, b.n + 2);
     }
     let _ = write!(
         out,
@@ -100,13 +117,8 @@ pub fn edifact_interchange(ctl: u64) -> Vec<u8> {
     );
     for t in 1..=ORDERS_PER_INTERCHANGE {
         let po = ctl * 1000 + u64::from(t);
-        let mut n = 0;
-        let mut body = String::with_capacity(2048);
-        let mut seg = |s: &str| {
-            body.push_str(s);
-            body.push_str("'\n");
-            n += 1;
-        };
+        let mut b = Body::new("'\n");
+        let mut seg = |s: &str| b.push(s);
         seg(&format!("BGM+220+PO{po}+9"));
         seg("DTM+137:20260301:102");
         seg("DTM+2:20260315:102");
@@ -126,8 +138,9 @@ pub fn edifact_interchange(ctl: u64) -> Vec<u8> {
         seg(&format!("CNT+2:{LINES_PER_ORDER}"));
         let _ = write!(
             out,
-            "UNH+{t}+ORDERS:D:96A:UN:EAN008'\n{body}UNT+{}+{t}'\n",
-            n + 2
+            "UNH+{t}+ORDERS:D:96A:UN:EAN008'\n{}UNT+{}+{t}'\n",
+            b.text,
+            b.n + 2
         );
     }
     let _ = writeln!(out, "UNZ+{ORDERS_PER_INTERCHANGE}+{ctl}'");

@@ -343,14 +343,6 @@ pub(crate) struct Window {
     pub(crate) max_segment: usize,
 }
 
-/// An interchange read from a window, or the news that the window ends before it does.
-// one per interchange, moved straight out: boxing would only add an allocation
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Parsed<'a> {
-    Done(Result<Interchange<'a>, EdiError>),
-    More,
-}
-
 /// Where the next segment ends.
 pub(crate) enum Seg {
     /// `(end, next)`: its last byte is before `end`; the next segment starts at `next`.
@@ -510,11 +502,13 @@ impl Core {
                 edifact::read(input, at, &mut self.seg_index, hints, w)
             };
             let result = match parsed {
-                Parsed::More => {
+                // the window ends before the interchange does
+                Ok(None) => {
                     self.seg_index = before;
                     return Step::More;
                 }
-                Parsed::Done(r) => r,
+                Ok(Some(ich)) => Ok(ich),
+                Err(e) => Err(e),
             };
             let result = result.and_then(|ich| {
                 if ich.end - ich.offset > self.limits.max_interchange_bytes {

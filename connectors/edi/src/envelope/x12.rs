@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    Group, Interchange, Parsed, PartnerId, Seg, Transaction, Window, next_segment, num,
-    same_control, skip_line_noise,
+    Group, Interchange, PartnerId, Seg, Transaction, Window, next_segment, num, same_control,
+    skip_line_noise,
 };
 use crate::error::EdiError;
 use crate::issue::Code;
@@ -38,24 +38,10 @@ fn text(b: &[u8]) -> String {
     decode(b).trim().to_string()
 }
 
-/// Reads the interchange at `start` of the window `input` (see [`Parsed`]); offsets in what it
-/// returns are absolute (`hints.base` + position in `input`).
+/// Reads the interchange at `start` of the window `input`; `Ok(None)`: the window ends before
+/// the interchange does (see [`super::Parsed`]). Offsets in what it returns are absolute
+/// (`hints.base` + position in `input`).
 pub(super) fn read<'a>(
-    input: &'a [u8],
-    start: usize,
-    seg_index: &mut u32,
-    hints: super::Hints<'a>,
-    w: Window,
-) -> Parsed<'a> {
-    match read_in(input, start, seg_index, hints, w) {
-        Ok(Some(ich)) => Parsed::Done(Ok(ich)),
-        Ok(None) => Parsed::More,
-        Err(e) => Parsed::Done(Err(e)),
-    }
-}
-
-/// [`read`] with `Ok(None)` for "the window ends before the interchange does".
-fn read_in<'a>(
     input: &'a [u8],
     start: usize,
     seg_index: &mut u32,
