@@ -125,6 +125,26 @@ pub fn unescape(bytes: &[u8], release: Option<u8>) -> Cow<'_, str> {
     }
 }
 
+/// `unescape(bytes, Some(release)).chars().count()` without building the text: when `bytes`
+/// are UTF-8, their characters less one per release character that releases the next byte (the
+/// release character is ASCII, so dropping it keeps the rest UTF-8); otherwise the text is
+/// built, as decoding may then depend on which bytes were dropped.
+pub(crate) fn unescaped_chars(bytes: &[u8], release: u8) -> usize {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return unescape(bytes, Some(release)).chars().count();
+    };
+    let mut dropped = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == release && i + 1 < bytes.len() {
+            dropped += 1;
+            i += 1;
+        }
+        i += 1;
+    }
+    text.chars().count() - dropped
+}
+
 /// Position of the first `sep` in `bytes` that is not preceded by a release character.
 ///
 /// With a release character, the bytes are scanned eight at a time for either byte (a word
@@ -231,6 +251,30 @@ mod tests {
         assert_eq!(parts, vec![&b"F1???+F2"[..], b"F3??"]);
         assert_eq!(find_unreleased(b"ab?'c'", b'\'', Some(b'?')), Some(5));
         assert_eq!(decode(&[0x4b, 0xe4]), "K\u{e4}");
+    }
+
+    /// The character count without building the text equals the count of the built text.
+    #[test]
+    fn unescaped_chars_counts_what_unescape_gives() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"?",
+            b"??",
+            b"???",
+            b"A?+B",
+            b"A??+B?",
+            "K\u{e4}se ?' x".as_bytes(),
+            b"\xc3?\xa4",
+            b"K\xe4se?:",
+            "?\u{e4}".as_bytes(),
+        ];
+        for &b in samples {
+            assert_eq!(
+                unescaped_chars(b, b'?'),
+                unescape(b, Some(b'?')).chars().count(),
+                "{b:?}"
+            );
+        }
     }
 
     /// The word-at-a-time search finds what a plain byte loop finds, for every length around

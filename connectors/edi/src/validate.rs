@@ -384,9 +384,7 @@ fn check_simple(
         return def.required.then_some(Code::MandatoryElementMissing);
     }
     let len = match release {
-        Some(r) if memchr::memchr(r, raw).is_some() => {
-            crate::syntax::unescape(raw, release).chars().count()
-        }
+        Some(r) if memchr::memchr(r, raw).is_some() => crate::syntax::unescaped_chars(raw, r),
         _ => raw.len(),
     };
     let (min, max) = (usize::from(def.min), usize::from(def.max));
