@@ -10,6 +10,8 @@ pub mod clock;
 pub mod commands;
 pub mod company;
 pub mod config;
+pub mod edibench;
+pub mod edifile;
 pub mod masterdata;
 pub mod model;
 pub mod queue;

@@ -1,61 +1,17 @@
-//! Throughput benchmark: `cargo run --release -p ordo-edi --example edi_bench [-- MB]`.
+//! In-memory throughput benchmark:
+//! `cargo run --release -p ordo-edi --example edi_bench [-- MB [x12|edifact]]`.
 //!
-//! Generates ≥ 50 MB of X12 850s in memory (interchanges of 100 transactions, 20 lines each),
-//! then measures on one thread, best of 3: the raw ceiling (memchr count of `~`), tokenize +
-//! envelope, full validation, validation + mapping to `Order`, mapping only (20 interchanges
-//! parsed beforehand); and peak RSS (VmHWM) after the streaming passes and at the end.
+//! Generates ≥ 50 MB of X12 850s or EDIFACT ORDERS in memory (`ordo_edi::workload`:
+//! interchanges of 100 transactions, 20 lines each), then measures on one thread, best of 3: the
+//! raw ceiling (memchr count of the segment terminator), tokenize + envelope, full validation,
+//! validation + mapping to `Order`, mapping only (20 interchanges parsed beforehand); and peak
+//! RSS (VmHWM) after the streaming passes and at the end. Files streamed from disk, as
+//! `ordo edi parse` reads them: `ordo edi bench`.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use ordo_edi::map::{MapOptions, orders};
 use ordo_edi::{read, validate};
-
-fn generate(target: usize) -> Vec<u8> {
-    let mut out = String::with_capacity(target + 200_000);
-    let mut ctl = 0u64;
-    while out.len() < target {
-        ctl += 1;
-        let _ = write!(
-            out,
-            "ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*ORDO           *260301*1200*U*00401*{ctl:09}*0*P*>~\n\
-             GS*PO*BUYERCO*ORDO*20260301*1200*{ctl}*X*004010~\n"
-        );
-        for t in 1..=100u32 {
-            let po = ctl * 1000 + u64::from(t);
-            let mut n = 0;
-            let mut body = String::with_capacity(2048);
-            let mut seg = |s: String| {
-                body.push_str(&s);
-                body.push_str("~\n");
-                n += 1;
-            };
-            seg(format!("BEG*00*SA*PO{po}**20260301"));
-            seg("CUR*BY*USD".into());
-            seg("REF*DP*042".into());
-            seg("DTM*002*20260315".into());
-            seg("N1*BY*Buyer Company*UL*4012345000009".into());
-            seg("N3*1 Main Street".into());
-            seg("N4*New York*NY*10001*US".into());
-            seg("N1*ST*Buyer DC East*UL*4012345000016".into());
-            seg("N3*200 Dock Road".into());
-            seg("N4*Newark*NJ*07101*US".into());
-            for l in 1..=20u32 {
-                seg(format!(
-                    "PO1*{l}*{}*EA*{}.{:02}**BP*B{l:05}*VP*SKU-{l:05}*UP*0123456{l:05}",
-                    l * 3,
-                    l + 2,
-                    l % 100
-                ));
-                seg(format!("PID*F****Item number {l} description"));
-            }
-            seg("CTT*20".into());
-            let _ = write!(out, "ST*850*{t:04}~\n{body}SE*{}*{t:04}~\n", n + 2);
-        }
-        let _ = write!(out, "GE*100*{ctl}~\nIEA*1*{ctl:09}~\n");
-    }
-    out.into_bytes()
-}
 
 fn best<F: FnMut() -> usize>(mut f: F) -> (f64, usize) {
     let mut best = f64::MAX;
@@ -85,17 +41,26 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(50);
     let t = Instant::now();
-    let buf = generate(mb * 1_000_000);
+    let kind = match std::env::args().nth(2).as_deref() {
+        Some("edifact") => ordo_edi::workload::Kind::Edifact,
+        _ => ordo_edi::workload::Kind::X12,
+    };
+    let term = if kind == ordo_edi::workload::Kind::X12 {
+        b'~'
+    } else {
+        b'\''
+    };
+    let buf = ordo_edi::workload::generate(kind, mb * 1_000_000);
     let size = buf.len() as f64 / 1e6;
     println!(
-        "generated {:.1} MB of 850s in {:.2}s; RSS after generating: {}",
+        "generated {:.1} MB of {kind:?} orders in {:.2}s; RSS after generating: {}",
         size,
         t.elapsed().as_secs_f64(),
         vm_hwm()
     );
     let rate = |secs: f64| size / secs;
 
-    let (s, n) = best(|| memchr::memchr_iter(b'~', &buf).count());
+    let (s, n) = best(|| memchr::memchr_iter(term, &buf).count());
     println!(
         "memchr count '~' (raw ceiling) : {:8.0} MB/s  ({n} terminators)",
         rate(s)

@@ -22,6 +22,17 @@ pub enum EdiError {
         header: &'static str,
         reason: String,
     },
+    /// A segment longer than the reader's limit ([`crate::envelope::Limits`]): its interchange is
+    /// not read; reading resumes at the next header.
+    #[error("byte {offset}: segment longer than {limit} bytes: interchange not read")]
+    SegmentTooLong { offset: usize, limit: usize },
+    /// An interchange larger than the reader's limit ([`crate::envelope::Limits`]): not read;
+    /// reading resumes at the next header after its start.
+    #[error("byte {offset}: interchange larger than {limit} bytes: not read")]
+    InterchangeTooLarge { offset: usize, limit: usize },
+    /// The source a [`crate::StreamReader`] reads failed after `offset` bytes.
+    #[error("byte {offset}: read failed: {reason}")]
+    Read { offset: usize, reason: String },
     /// A transaction that cannot be mapped to a canonical document.
     #[error(
         "interchange {interchange}, transaction {transaction}: cannot map to {target}: {reason}"
@@ -36,4 +47,18 @@ pub enum EdiError {
     /// for a fixed-width ISA field, no transactions...).
     #[error("cannot write {what}: {reason}")]
     Write { what: String, reason: String },
+}
+
+impl EdiError {
+    /// The byte offset in the input the error is about, when it has one.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            EdiError::NoInterchange { offset }
+            | EdiError::BadHeader { offset, .. }
+            | EdiError::SegmentTooLong { offset, .. }
+            | EdiError::InterchangeTooLarge { offset, .. }
+            | EdiError::Read { offset, .. } => Some(*offset),
+            EdiError::Mapping { .. } | EdiError::Write { .. } => None,
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! `ordo-edi`: X12 (4010/5010) and UN/EDIFACT (D96A/D01B) codec for ordo — pure, no I/O.
 //!
 //! - [`Reader`] / [`read`]: stream interchanges from a byte slice ([`envelope`]), with
-//!   separators re-detected at every ISA/UNA/UNB, envelope counts and control numbers checked.
+//!   separators re-detected at every ISA/UNA/UNB, envelope counts and control numbers checked;
+//!   [`StreamReader`]: the same items from a [`std::io::Read`] the caller opened, holding one
+//!   chunk and one interchange (bounded by [`Limits`]), not the input.
 //! - [`validate`]: check each transaction against a small table-driven schema ([`schema`]) and
 //!   return located [`Issue`]s carrying the standard error codes.
 //! - [`ack`]: 997, 999 and CONTRL built from those issues.
@@ -24,13 +26,16 @@ pub mod syntax;
 mod totals;
 pub mod validate;
 pub mod values;
+pub mod workload;
 pub use validate::validate;
 pub mod write;
 
-pub use envelope::{Group, Interchange, PartnerId, Reader, Transaction};
+pub use envelope::{
+    Group, Interchange, Limits, PartnerId, Reader, StreamReader, Streamed, Transaction,
+};
 pub use error::EdiError;
 pub use issue::{Code, ElementAt, Issue, Level, SegmentAt, Severity};
-pub use location::Lines;
+pub use location::{LineCursor, Lines};
 pub use segment::{Segment, SegmentRef};
 pub use syntax::{Separators, Standard, Version};
 

@@ -116,29 +116,90 @@ pub fn unescape(bytes: &[u8], release: Option<u8>) -> Cow<'_, str> {
                 out.push(bytes[i]);
                 i += 1;
             }
-            Cow::Owned(decode(&out).into_owned())
+            Cow::Owned(match String::from_utf8(out) {
+                Ok(s) => s,
+                Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
+            })
         }
         _ => decode(bytes),
     }
 }
 
+/// `unescape(bytes, Some(release)).chars().count()` without building the text: when `bytes`
+/// are UTF-8, their characters less one per release character that releases the next byte (the
+/// release character is ASCII, so dropping it keeps the rest UTF-8); otherwise the text is
+/// built, as decoding may then depend on which bytes were dropped.
+pub(crate) fn unescaped_chars(bytes: &[u8], release: u8) -> usize {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return unescape(bytes, Some(release)).chars().count();
+    };
+    let mut dropped = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == release && i + 1 < bytes.len() {
+            dropped += 1;
+            i += 1;
+        }
+        i += 1;
+    }
+    text.chars().count() - dropped
+}
+
 /// Position of the first `sep` in `bytes` that is not preceded by a release character.
+///
+/// With a release character, the bytes are scanned eight at a time for either byte (a word
+/// compare marks every matching byte): segments and elements are a few dozen bytes, where one
+/// word loop beats a `memchr2` call per hit (the EDIFACT hot path: every segment terminator,
+/// element and component separator is found through here).
 #[inline]
 pub(crate) fn find_unreleased(bytes: &[u8], sep: u8, release: Option<u8>) -> Option<usize> {
-    match release {
-        None => memchr::memchr(sep, bytes),
-        Some(r) => {
-            let mut from = 0;
-            while from < bytes.len() {
-                let i = from + memchr::memchr2(sep, r, &bytes[from..])?;
-                if bytes[i] == sep {
-                    return Some(i);
-                }
-                from = i + 2; // skip the released character
-            }
-            None
+    let Some(r) = release else {
+        // elements and components are short: a plain loop beats a memchr call; segment
+        // terminators are searched with memchr by the caller's window (`next_segment`)
+        return bytes.iter().position(|&b| b == sep);
+    };
+    let (ps, pr) = (splat(sep), splat(r));
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[i..i + 8]);
+        let w = u64::from_le_bytes(w);
+        let hits = eq_bytes(w, ps) | eq_bytes(w, pr);
+        if hits == 0 {
+            i += 8;
+            continue;
         }
+        let j = i + (hits.trailing_zeros() / 8) as usize;
+        if bytes[j] == sep {
+            return Some(j);
+        }
+        i = j + 2; // skip the released character
     }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == sep {
+            return Some(i);
+        }
+        i += if b == r { 2 } else { 1 };
+    }
+    None
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// `b` in every byte of a word.
+#[inline(always)]
+pub(crate) fn splat(b: u8) -> u64 {
+    LO * u64::from(b)
+}
+
+/// The high bit of each byte of `w` set exactly where that byte equals the byte of `pattern`
+/// ([`splat`]); no carry crosses bytes, so there are no false hits.
+#[inline(always)]
+pub(crate) fn eq_bytes(w: u64, pattern: u64) -> u64 {
+    let x = w ^ pattern;
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// Splits `bytes` on unreleased `sep`; always yields at least one (possibly empty) part.
@@ -190,5 +251,62 @@ mod tests {
         assert_eq!(parts, vec![&b"F1???+F2"[..], b"F3??"]);
         assert_eq!(find_unreleased(b"ab?'c'", b'\'', Some(b'?')), Some(5));
         assert_eq!(decode(&[0x4b, 0xe4]), "K\u{e4}");
+    }
+
+    /// The character count without building the text equals the count of the built text.
+    #[test]
+    fn unescaped_chars_counts_what_unescape_gives() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"?",
+            b"??",
+            b"???",
+            b"A?+B",
+            b"A??+B?",
+            "K\u{e4}se ?' x".as_bytes(),
+            b"\xc3?\xa4",
+            b"K\xe4se?:",
+            "?\u{e4}".as_bytes(),
+        ];
+        for &b in samples {
+            assert_eq!(
+                unescaped_chars(b, b'?'),
+                unescape(b, Some(b'?')).chars().count(),
+                "{b:?}"
+            );
+        }
+    }
+
+    /// The word-at-a-time search finds what a plain byte loop finds, for every length around
+    /// the word size and release characters at every position (also last, and doubled).
+    #[test]
+    fn find_unreleased_matches_a_byte_loop() {
+        fn plain(bytes: &[u8], sep: u8, r: u8) -> Option<usize> {
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == sep {
+                    return Some(i);
+                }
+                i += if bytes[i] == r { 2 } else { 1 };
+            }
+            None
+        }
+        let alphabet = [b'A', b'?', b'\'', 0xbf, b'+'];
+        for len in 0..26usize {
+            for seed in 0..200u32 {
+                let v: Vec<u8> = (0..len)
+                    .map(|i| {
+                        alphabet[((seed as usize * 7 + i * (seed as usize % 5 + 1))
+                            ^ (seed as usize >> 3))
+                            % 5]
+                    })
+                    .collect();
+                assert_eq!(
+                    find_unreleased(&v, b'\'', Some(b'?')),
+                    plain(&v, b'\'', b'?'),
+                    "{v:?}"
+                );
+            }
+        }
     }
 }

@@ -72,7 +72,7 @@ pub fn validate_transaction(
         let tag = seg.tag();
         if matched(&mut stack, schema::tag_key(tag), si, &at, out) {
             if let Some(defs) = schema::segment_elements(std, tag) {
-                let clean = is_clean(ich.segment_bytes(si), &seg.seps);
+                let clean = Clean::of(ich.segment_bytes(si), &seg.seps);
                 check_elements(std, &seg, defs, clean, &mut |code, pos, comp, value| {
                     let el = Some(ElementAt {
                         position: pos,
@@ -212,25 +212,44 @@ fn classify(std: Standard, set: &schema::SetSchema, stack: &[Frame<'_>], tag: &s
     }
 }
 
-/// Whether a segment's bytes have no control character, no component separator and no release
-/// character: then no element needs scanning for them. One branch-free pass over the whole
-/// segment (the compiler vectorizes it), instead of one scan per element.
-#[inline]
-fn is_clean(bytes: &[u8], seps: &Separators) -> bool {
-    let (c, r) = (seps.component, seps.release.unwrap_or(seps.component));
-    let special = bytes.iter().fold(0u8, |acc, &b| {
-        acc | u8::from(b < 0x20) | u8::from(b == 0x7f) | u8::from(b == c) | u8::from(b == r)
-    });
-    !bytes.is_empty() && special == 0
+/// What one pass over a segment's bytes proved, so that its elements need not be scanned again.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Clean {
+    /// No control character and no release character: lengths are byte lengths, components
+    /// split without release handling, no element holds a control character.
+    pub(crate) plain: bool,
+    /// Also no component separator (X12 segments mostly; EDIFACT ones rarely, composites
+    /// being the rule there).
+    pub(crate) flat: bool,
 }
 
-/// Checks a segment's elements; `report(code, element, component, value)`. `clean`: the segment
-/// has no control character, component separator or release character ([`is_clean`]).
+impl Clean {
+    /// One branch-free pass over the whole segment (the compiler vectorizes it), instead of one
+    /// scan per element.
+    #[inline]
+    pub(crate) fn of(bytes: &[u8], seps: &Separators) -> Clean {
+        let (c, r) = (seps.component, seps.release.unwrap_or(0x7f));
+        let (special, comp) = bytes.iter().fold((0u8, 0u8), |(s, k), &b| {
+            (
+                s | u8::from(b < 0x20) | u8::from(b == 0x7f) | u8::from(b == r),
+                k | u8::from(b == c),
+            )
+        });
+        let plain = !bytes.is_empty() && special == 0;
+        Clean {
+            plain,
+            flat: plain && comp == 0,
+        }
+    }
+}
+
+/// Checks a segment's elements; `report(code, element, component, value)`. `clean`: what a scan
+/// of the segment proved ([`Clean`]).
 pub(crate) fn check_elements(
     std: Standard,
     seg: &SegmentRef<'_, '_>,
     defs: &[Elem],
-    clean: bool,
+    clean: Clean,
     report: &mut dyn FnMut(Code, u32, Option<u32>, Option<String>),
 ) {
     if seg.len() > defs.len() && (defs.len() + 1..=seg.len()).any(|n| !seg.raw(n).is_empty()) {
@@ -250,12 +269,12 @@ fn check_present(
     std: Standard,
     seg: &SegmentRef<'_, '_>,
     defs: &[Elem],
-    clean: bool,
+    clean: Clean,
     report: &mut dyn FnMut(Code, u32, Option<u32>, Option<String>),
 ) {
     let seps = seg.seps;
-    // a clean segment has no release character: lengths are byte lengths
-    let release = if clean { None } else { seps.release };
+    // a plain segment has no release character: lengths are byte lengths
+    let release = if clean.plain { None } else { seps.release };
     for (i, (def, &raw)) in defs.iter().zip(seg.elems).enumerate() {
         let n = i + 1;
         let pos = n as u32;
@@ -265,12 +284,14 @@ fn check_present(
             }
             continue;
         }
-        // the usual element: text or a code without a code list, in a clean segment: only its
-        // length can be wrong (what `check_simple` would find, without its general dispatch)
-        if clean
+        // the usual element: text or a code without a code list, in a plain segment and without
+        // a component separator: only its length can be wrong (what `check_simple` would find,
+        // without its general dispatch)
+        if clean.plain
             && def.components.is_empty()
             && def.codes.is_empty()
             && matches!(def.kind, Kind::An | Kind::Id | Kind::A)
+            && (clean.flat || !raw.contains(&seps.component))
         {
             let code = if raw.len() < usize::from(def.min) {
                 Code::ElementTooShort
@@ -285,7 +306,8 @@ fn check_present(
         if def.components.is_empty() {
             // one pass over the bytes for both the component separator and control characters
             let (has_component, ctrl) = match seps.release {
-                _ if clean => (false, false),
+                _ if clean.flat => (false, false),
+                _ if clean.plain => (raw.contains(&seps.component), false),
                 None => scan(raw, seps.component),
                 Some(_) => (
                     crate::syntax::find_unreleased(raw, seps.component, seps.release).is_some(),
@@ -307,13 +329,13 @@ fn check_present(
             continue;
         }
         let mut count = 0;
-        for (j, comp) in split_unreleased(raw, seps.component, seps.release).enumerate() {
+        for (j, comp) in split_unreleased(raw, seps.component, release).enumerate() {
             count += 1;
             let Some(cdef) = def.components.get(j) else {
                 report(Code::TooManyComponents, pos, Some(j as u32 + 1), None);
                 break;
             };
-            let ctrl = !clean && has_control(comp);
+            let ctrl = !clean.plain && has_control(comp);
             if let Some(code) = check_simple(std, comp, cdef, release, ctrl) {
                 report(code, pos, Some(j as u32 + 1), value_of(code, seg, comp));
             }
@@ -362,9 +384,7 @@ fn check_simple(
         return def.required.then_some(Code::MandatoryElementMissing);
     }
     let len = match release {
-        Some(r) if memchr::memchr(r, raw).is_some() => {
-            crate::syntax::unescape(raw, release).chars().count()
-        }
+        Some(r) if memchr::memchr(r, raw).is_some() => crate::syntax::unescaped_chars(raw, r),
         _ => raw.len(),
     };
     let (min, max) = (usize::from(def.min), usize::from(def.max));

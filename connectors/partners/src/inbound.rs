@@ -175,11 +175,7 @@ pub async fn receive_file_with(
         let ich = match r {
             Ok(i) => i,
             Err(e) => {
-                let at = match &e {
-                    ordo_edi::EdiError::NoInterchange { offset }
-                    | ordo_edi::EdiError::BadHeader { offset, .. } => *offset,
-                    _ => 0,
-                };
+                let at = e.offset().unwrap_or(0);
                 problems.push(format!("{}: {}", loc.at(at), loc.ex(&e.to_string())));
                 continue;
             }

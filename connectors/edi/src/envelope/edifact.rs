@@ -4,27 +4,39 @@
 
 use std::collections::HashSet;
 
-use super::{Group, Interchange, PartnerId, Transaction, num, skip_line_noise};
+use super::{
+    Group, Interchange, PartnerId, Seg, Transaction, Window, next_segment, num, skip_line_noise,
+};
 use crate::error::EdiError;
 use crate::issue::Code;
-use crate::syntax::{Separators, Standard, decode, find_unreleased, unescape};
+use crate::syntax::{Separators, Standard, decode, unescape};
 use crate::values;
 
 fn text(b: &[u8], rel: Option<u8>) -> String {
     unescape(b, rel).trim().to_string()
 }
 
+/// Reads the interchange at `start` of the window `input`; `Ok(None)`: the window ends before
+/// the interchange does (see [`super::Parsed`]). Offsets in what it returns are absolute
+/// (`hints.base` + position in `input`).
 pub(super) fn read<'a>(
     input: &'a [u8],
     start: usize,
     seg_index: &mut u32,
     hints: super::Hints<'a>,
-) -> Result<Interchange<'a>, EdiError> {
+    w: Window,
+) -> Result<Option<Interchange<'a>>, EdiError> {
+    let base = hints.base;
     let mut pos = start;
     let mut seps = Separators::EDIFACT;
+    // the header's bytes must all be there to be judged
+    let short = |from: usize, n: usize| input.len() < from + n && !w.eof;
+    if short(pos, 9) {
+        return Ok(None);
+    }
     if input[pos..].starts_with(b"UNA") {
         let una = input.get(pos..pos + 9).ok_or(EdiError::BadHeader {
-            offset: start,
+            offset: base + start,
             header: "UNA",
             reason: "shorter than 9 characters".into(),
         })?;
@@ -39,12 +51,15 @@ pub(super) fn read<'a>(
         let distinct = [seps.component, seps.element, seps.segment];
         if distinct[0] == distinct[1] || distinct[1] == distinct[2] || distinct[0] == distinct[2] {
             return Err(EdiError::BadHeader {
-                offset: start,
+                offset: base + start,
                 header: "UNA",
                 reason: "separators are not distinct".into(),
             });
         }
         pos = skip_line_noise(input, pos + 9, &seps);
+        if short(pos, 4) {
+            return Ok(None);
+        }
     } else if input.get(pos + 3) == Some(&0x1d) {
         // UNOB without UNA: IS1 component, IS3 element, IS4 segment terminator
         seps = Separators {
@@ -58,13 +73,13 @@ pub(super) fn read<'a>(
     }
     if !input[pos..].starts_with(b"UNB") {
         return Err(EdiError::BadHeader {
-            offset: pos,
+            offset: base + pos,
             header: "UNB",
             reason: "UNA is not followed by UNB".into(),
         });
     }
     let rel = seps.release;
-    let mut ich = Interchange::new(Standard::Edifact, seps, start, hints);
+    let mut ich = Interchange::new(Standard::Edifact, seps, base + start, hints);
     let mut group: Option<usize> = None;
     let mut explicit_group = false;
     let mut txn: Option<usize> = None;
@@ -75,12 +90,24 @@ pub(super) fn read<'a>(
     let mut unb_ref: &[u8] = &[];
     let mut ended = false;
     while pos < input.len() {
-        let (seg_end, next) = match find_unreleased(&input[pos..], seps.segment, rel) {
-            Some(i) => (pos + i, pos + i + 1),
-            None => (input.len(), input.len()),
+        let next_header = |b: &[u8], ich: &Interchange<'_>| {
+            !ich.segments.is_empty() && (b.starts_with(b"UNB") || b.starts_with(b"UNA"))
+        };
+        let (seg_end, next) = match next_segment(input, pos, seps.segment, rel, w) {
+            Seg::At(end, next) => (end, next),
+            Seg::More => return Ok(None),
+            // a segment over the limit: unless it starts the next interchange, this one cannot
+            // be read
+            Seg::Overlong if next_header(&input[pos..], &ich) => break,
+            Seg::Overlong => {
+                return Err(EdiError::SegmentTooLong {
+                    offset: base + pos,
+                    limit: w.max_segment,
+                });
+            }
         };
         let bytes = &input[pos..seg_end];
-        if !ich.segments.is_empty() && (bytes.starts_with(b"UNB") || bytes.starts_with(b"UNA")) {
+        if next_header(bytes, &ich) {
             break; // next interchange: this one has no UNZ
         }
         if bytes.is_empty() {
@@ -88,7 +115,7 @@ pub(super) fn read<'a>(
             continue;
         }
         *seg_index += 1;
-        let si = ich.push(bytes, pos, *seg_index);
+        let si = ich.push(bytes, base + pos, *seg_index);
         pos = skip_line_noise(input, next, &seps);
         let tag = ich.segments[si].tag;
         let owned = if tag.starts_with("UN") {
@@ -395,8 +422,11 @@ pub(super) fn read<'a>(
             "no UNZ".into(),
         );
     }
-    ich.end = pos;
-    Ok(ich)
+    if pos >= input.len() && !w.eof {
+        return Ok(None); // the interchange (or the line noise after it) may go on
+    }
+    ich.end = base + pos;
+    Ok(Some(ich))
 }
 
 fn close_txn(ich: &mut Interchange<'_>, gi: usize, ti: usize, end: usize, trailer: Option<usize>) {

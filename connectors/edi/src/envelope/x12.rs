@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 
-use super::{Group, Interchange, PartnerId, Transaction, num, same_control, skip_line_noise};
+use super::{
+    Group, Interchange, PartnerId, Seg, Transaction, Window, next_segment, num, same_control,
+    skip_line_noise,
+};
 use crate::error::EdiError;
 use crate::issue::Code;
 use crate::syntax::{Separators, Standard, decode};
@@ -35,17 +38,25 @@ fn text(b: &[u8]) -> String {
     decode(b).trim().to_string()
 }
 
+/// Reads the interchange at `start` of the window `input`; `Ok(None)`: the window ends before
+/// the interchange does (see [`super::Parsed`]). Offsets in what it returns are absolute
+/// (`hints.base` + position in `input`).
 pub(super) fn read<'a>(
     input: &'a [u8],
     start: usize,
     seg_index: &mut u32,
     hints: super::Hints<'a>,
-) -> Result<Interchange<'a>, EdiError> {
+    w: Window,
+) -> Result<Option<Interchange<'a>>, EdiError> {
+    let base = hints.base;
     let bad = |reason: String| EdiError::BadHeader {
-        offset: start,
+        offset: base + start,
         header: "ISA",
         reason,
     };
+    if input.len() < start + 106 && !w.eof {
+        return Ok(None);
+    }
     let isa = input
         .get(start..start + 106)
         .ok_or_else(|| bad(format!("only {} bytes, needs 106", input.len() - start)))?;
@@ -74,7 +85,7 @@ pub(super) fn read<'a>(
         release: None,
         decimal: b'.',
     };
-    let mut ich = Interchange::new(Standard::X12, seps, start, hints);
+    let mut ich = Interchange::new(Standard::X12, seps, base + start, hints);
     ich.sender = PartnerId {
         qualifier: text(&isa[32..34]),
         id: text(&isa[35..50]),
@@ -95,7 +106,7 @@ pub(super) fn read<'a>(
     ich.ack_requested = isa[100] == b'1';
     ich.test = isa[102] == b'T';
     *seg_index += 1;
-    ich.push(&isa[..105], start, *seg_index);
+    ich.push(&isa[..105], base + start, *seg_index);
     check_isa(&mut ich, isa);
 
     let mut pos = skip_line_noise(input, start + 106, &seps);
@@ -106,12 +117,24 @@ pub(super) fn read<'a>(
     let mut set_controls: HashSet<(usize, String)> = HashSet::new();
     let mut ended = false;
     while pos < input.len() {
-        let (seg_end, next) = match memchr::memchr(term, &input[pos..]) {
-            Some(i) => (pos + i, pos + i + 1),
-            None => (input.len(), input.len()),
+        let next_isa = |b: &[u8]| {
+            b.starts_with(b"ISA") && b.get(3).is_some_and(|b| !b.is_ascii_alphanumeric())
+        };
+        let (seg_end, next) = match next_segment(input, pos, term, None, w) {
+            Seg::At(end, next) => (end, next),
+            Seg::More => return Ok(None),
+            // a segment over the limit: unless it starts the next interchange, this one cannot
+            // be read
+            Seg::Overlong if next_isa(&input[pos..]) => break,
+            Seg::Overlong => {
+                return Err(EdiError::SegmentTooLong {
+                    offset: base + pos,
+                    limit: w.max_segment,
+                });
+            }
         };
         let bytes = &input[pos..seg_end];
-        if bytes.starts_with(b"ISA") && bytes.get(3).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+        if next_isa(bytes) {
             break; // next interchange: this one has no IEA
         }
         if bytes.is_empty() {
@@ -119,7 +142,7 @@ pub(super) fn read<'a>(
             continue;
         }
         *seg_index += 1;
-        let si = ich.push(bytes, pos, *seg_index);
+        let si = ich.push(bytes, base + pos, *seg_index);
         pos = skip_line_noise(input, next, &seps);
         let tag = ich.segments[si].tag;
         match tag {
@@ -366,8 +389,11 @@ pub(super) fn read<'a>(
             "no IEA".into(),
         );
     }
-    ich.end = pos;
-    Ok(ich)
+    if pos >= input.len() && !w.eof {
+        return Ok(None); // the interchange (or the line noise after it) may go on
+    }
+    ich.end = base + pos;
+    Ok(Some(ich))
 }
 
 fn implicit_group() -> Group {

@@ -11,11 +11,12 @@ use std::process::ExitCode;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use clap::{Subcommand, ValueEnum};
+use ordo::edifile::{error_line as edi_error_line, issue_line, standard_name};
 use ordo_contract::{Invoice, Order, Shipment};
 use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions};
 use ordo_edi::map::{self, MapOptions};
 use ordo_edi::write::{Document, Envelope};
-use ordo_edi::{EdiError, Interchange, Issue, Lines, PartnerId, SegmentRef, Standard, Version};
+use ordo_edi::{Lines, PartnerId, Standard, Version};
 use serde_json::{Value, json};
 
 use super::{FAIL, fail};
@@ -138,6 +139,22 @@ pub enum EdiCommand {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Throughput and peak RSS on generated files (X12 850s, EDIFACT ORDERS), beside a memchr
+    /// ceiling measured in the same run: streamed validation and `parse --no-segments`
+    /// (`ordo::edibench`).
+    Bench {
+        /// Size of each generated file in MB (500 for the large case).
+        #[arg(long, default_value_t = 50)]
+        mb: u64,
+        /// Folder for the generated files (removed afterwards unless --keep).
+        #[arg(long, default_value = "/tmp")]
+        dir: PathBuf,
+        /// Runs per measure; the best is shown.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,6 +188,24 @@ pub enum VersionArg {
 pub fn run(cmd: EdiCommand, json: bool) -> ExitCode {
     match cmd {
         EdiCommand::Parse { file, no_segments } => parse(&file, !no_segments),
+        EdiCommand::Bench {
+            mb,
+            dir,
+            runs,
+            keep,
+        } => {
+            let opts = ordo::edibench::BenchOptions {
+                mb,
+                dir,
+                runs,
+                keep,
+            };
+            match ordo::edibench::run(&opts) {
+                Ok(r) if json => print_json(&r.to_json()),
+                Ok(r) => write_out(r.table().as_bytes()),
+                Err(e) => fail(e),
+            }
+        }
         EdiCommand::Ack {
             file,
             accept,
@@ -280,260 +315,20 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn edi_error_line(path: &Path, lines: &Lines, e: &EdiError) -> String {
-    match e {
-        EdiError::NoInterchange { offset } | EdiError::BadHeader { offset, .. } => {
-            let (l, c) = lines.at(*offset);
-            format!("{}:{l}:{c}: {e}", path.display())
-        }
-        _ => format!("{}: {e}", path.display()),
-    }
-}
-
-/// `path:line:col: [warning: ]issue`, pointing at the element when the issue names one.
-fn issue_line(path: &Path, lines: &Lines, ich: &Interchange<'_>, i: &Issue) -> String {
-    let (l, c) = lines.of_issue(ich, i);
-    let warn = if i.is_error() { "" } else { "warning: " };
-    format!("{}:{l}:{c}: {warn}{i}", path.display())
-}
-
-fn element_json(seg: &SegmentRef<'_, '_>, n: usize, split: bool) -> Value {
-    if split {
-        let comps: Vec<_> = seg.components(n).collect();
-        if comps.len() > 1 {
-            return Value::Array(
-                (1..=comps.len())
-                    .map(|c| Value::String(seg.comp(n, c).unwrap_or_default()))
-                    .collect(),
-            );
-        }
-    }
-    Value::String(seg.text(n).into_owned())
-}
-
-fn segment_json(ich: &Interchange<'_>, i: usize, header: Option<usize>, lines: &Lines) -> Value {
-    let Some(seg) = ich.segment(i) else {
-        return Value::Null;
-    };
-    let s = seg.segment();
-    let (line, column) = lines.at(s.offset);
-    // ISA16 is the component separator itself: envelope headers are not split
-    let split = seg.tag() != "ISA";
-    let elements: Vec<Value> = (1..=seg.len())
-        .map(|n| element_json(&seg, n, split))
-        .collect();
-    let mut v = json!({
-        "tag": seg.tag(),
-        "index": s.index,
-        "offset": s.offset,
-        "line": line,
-        "column": column,
-        "elements": elements,
-    });
-    if let Some(h) = header.filter(|&h| i >= h) {
-        v["position"] = json!(i - h + 1);
-    }
-    v
-}
-
-fn sep_char(b: u8) -> String {
-    (b as char).to_string()
-}
-
-fn standard_name(s: Standard) -> &'static str {
-    match s {
-        Standard::X12 => "x12",
-        Standard::Edifact => "edifact",
-    }
-}
-
-fn issue_json(i: &Issue, located: String) -> Value {
-    json!({
-        "severity": if i.is_error() { "error" } else { "warning" },
-        "code": i.code,
-        "x12": i.code.x12(),
-        "edifact": i.code.edifact(),
-        "text": i.code.text(),
-        "interchange": i.interchange,
-        "group": i.group.as_ref().map(|(n, c)| json!({ "index": n, "control_number": c })),
-        "transaction": i.transaction.as_ref().map(|(n, c)| json!({ "index": n, "control_number": c })),
-        "segment": i.segment,
-        "element": i.element,
-        "value": i.value,
-        "detail": i.detail,
-        "message": located,
-    })
-}
-
-fn interchange_json(
-    ich: &Interchange<'_>,
-    issues: &[Issue],
-    messages: Vec<String>,
-    warnings: Vec<String>,
-    lines: &Lines,
-    with_segments: bool,
-) -> Value {
-    let verdicts = ack::summarize(ich, issues);
-    let mut in_txn = vec![false; ich.segments.len()];
-    let groups: Vec<Value> = ich
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(gi, g)| {
-            let gack = verdicts.get(gi);
-            let txns: Vec<Value> = g
-                .transactions
-                .iter()
-                .enumerate()
-                .map(|(ti, t)| {
-                    let status = gack.and_then(|a| a.sets.get(ti)).map(|s| s.status.x12());
-                    let mut v = json!({
-                        "set_id": t.set_id,
-                        "control_number": t.control_number,
-                        "version": t.version,
-                        "status": status,
-                        "mapped": ordo_edi::schema::set_schema(ich.standard, &t.set_id).is_some(),
-                        "segment_count": t.end - t.header,
-                    });
-                    for flag in in_txn.iter_mut().take(t.end).skip(t.header) {
-                        *flag = true;
-                    }
-                    if with_segments {
-                        v["segments"] = (t.header..t.end)
-                            .map(|i| segment_json(ich, i, Some(t.header), lines))
-                            .collect();
-                    }
-                    v
-                })
-                .collect();
-            let seg_index = |i: Option<usize>| i.and_then(|i| ich.segments.get(i)).map(|s| s.index);
-            json!({
-                "functional_id": g.functional_id,
-                "sender": g.sender,
-                "receiver": g.receiver,
-                "date": g.date,
-                "time": g.time,
-                "control_number": g.control_number,
-                "version": g.version,
-                "explicit": g.header.is_some(),
-                "header_index": seg_index(g.header),
-                "trailer_index": seg_index(g.trailer),
-                "status": gack.map(|a| a.status.x12()),
-                "transactions": txns,
-            })
-        })
-        .collect();
-    let s = ich.separators;
-    let (line, column) = lines.at(ich.offset);
-    let mut v = json!({
-        "standard": standard_name(ich.standard),
-        "version": ich.version,
-        "syntax_id": ich.syntax_id,
-        "sender": ich.sender,
-        "receiver": ich.receiver,
-        "date": ich.date,
-        "time": ich.time,
-        "control_number": ich.control_number,
-        "ack_requested": ich.ack_requested,
-        "test": ich.test,
-        "offset": ich.offset,
-        "end": ich.end,
-        "line": line,
-        "column": column,
-        "separators": {
-            "element": sep_char(s.element),
-            "component": sep_char(s.component),
-            "repetition": s.repetition.map(sep_char),
-            "segment": sep_char(s.segment),
-            "release": s.release.map(sep_char),
-            "decimal": sep_char(s.decimal),
-        },
-        "segment_count": ich.segments.len(),
-        "valid": !issues.iter().any(Issue::is_error),
-        "issues": issues.iter().zip(messages).map(|(i, m)| issue_json(i, m)).collect::<Vec<_>>(),
-        "warnings": warnings,
-        "groups": groups,
-    });
-    if with_segments {
-        v["envelope"] = (0..ich.segments.len())
-            .filter(|&i| !in_txn[i])
-            .map(|i| segment_json(ich, i, None, lines))
-            .collect();
-    }
-    v
-}
-
-/// One located warning per set ordo has no table for: read, not validated, not mapped.
-fn not_mapped(path: &Path, lines: &Lines, ich: &Interchange<'_>) -> Vec<String> {
-    ordo_edi::validate::not_mapped(ich)
-        .map(|(gi, _, t)| {
-            let at = ich.segments.get(t.header).map_or(ich.offset, |s| s.offset);
-            let (l, c) = lines.at(at);
-            let group = ich.groups.get(gi).map_or("", |g| g.control_number.as_str());
-            format!(
-                "{}:{l}:{c}: warning: interchange {} group {} transaction {}: {} is not mapped by ordo (envelope and segments read; content not validated, no document made)",
-                path.display(),
-                ordo_contract::excerpt(&ich.control_number, 20),
-                ordo_contract::excerpt(group, 20),
-                ordo_contract::excerpt(&t.control_number, 20),
-                ordo_contract::excerpt(&t.set_id, 20)
-            )
-        })
-        .collect()
-}
-
+/// `ordo edi parse`: the report streams from [`ordo::edifile::parse`] to stdout (a closed pipe
+/// ends it quietly), located problems to stderr.
 fn parse(path: &Path, with_segments: bool) -> ExitCode {
-    let input = match read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(e),
-    };
-    let lines = Lines::new(&input);
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut failed = false;
-    for r in ordo_edi::read(&input) {
-        match r {
-            Ok(ich) => {
-                let issues = ordo_edi::validate(&ich);
-                let msgs: Vec<String> = issues
-                    .iter()
-                    .map(|i| issue_line(path, &lines, &ich, i))
-                    .collect();
-                for (i, m) in issues.iter().zip(&msgs) {
-                    failed |= i.is_error();
-                    eprintln!("{m}");
-                }
-                let warnings = not_mapped(path, &lines, &ich);
-                for w in &warnings {
-                    eprintln!("{w}");
-                }
-                out.push(interchange_json(
-                    &ich,
-                    &issues,
-                    msgs,
-                    warnings,
-                    &lines,
-                    with_segments,
-                ));
-            }
-            Err(e) => {
-                let m = edi_error_line(path, &lines, &e);
-                eprintln!("{m}");
-                errors.push(json!({ "message": m }));
-                failed = true;
-            }
+    use ordo::edifile::ParseError;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut problems = std::io::stderr().lock();
+    match ordo::edifile::parse(path, with_segments, &mut out, &mut problems) {
+        Ok(p) if p.valid => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(FAIL),
+        Err(ParseError::Open(e)) => fail(e),
+        Err(ParseError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
         }
-    }
-    print_json(&json!({
-        "file": path.display().to_string(),
-        "valid": !failed,
-        "interchanges": out,
-        "errors": errors,
-    }));
-    if failed {
-        ExitCode::from(FAIL)
-    } else {
-        ExitCode::SUCCESS
+        Err(ParseError::Write(e)) => fail(format!("stdout: {e}")),
     }
 }
 
