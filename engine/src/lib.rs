@@ -12,6 +12,7 @@ pub mod company;
 pub mod config;
 pub mod edibench;
 pub mod edifile;
+pub mod editools;
 pub mod masterdata;
 pub mod model;
 pub mod queue;

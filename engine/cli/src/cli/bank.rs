@@ -16,8 +16,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::edi::{json_error, print_json};
+use super::edi::print_json;
 use super::fail;
+use ordo::editools::json_error;
 
 const PRESETS: &str = "ing-de, sparkasse-camt-v8, fr-debit-credit, generic-en";
 

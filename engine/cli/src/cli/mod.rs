@@ -6,6 +6,7 @@ pub mod bench;
 mod check;
 mod demo;
 pub mod edi;
+mod edi_args;
 mod inspect;
 mod recon;
 mod sales;
