@@ -15,6 +15,7 @@ pub mod edifile;
 pub mod editools;
 pub mod masterdata;
 pub mod model;
+pub mod openitems;
 pub mod queue;
 pub mod registry;
 pub mod runtime;
