@@ -999,12 +999,7 @@ pub async fn list_exceptions(State(api): St, Caller(caller): Caller) -> ApiResul
 pub async fn recon_reports(State(api): St, Caller(caller): Caller) -> ApiResult<Response> {
     require(&caller, roles::READ)?;
     let mut tx = api.engine.store.begin().await?;
-    let rows: Vec<Value> = tx
-        .get_documents("bank_report", "")
-        .await?
-        .into_iter()
-        .map(|(_, d)| d)
-        .collect();
+    let rows = crate::channels::bank::reports(tx.as_mut()).await?;
     tx.rollback().await?;
     Ok(axum::Json(json!({ "reports": rows })).into_response())
 }

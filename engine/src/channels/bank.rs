@@ -453,3 +453,14 @@ pub async fn reconcile_now(
     total["statements"] = json!(statements.len());
     Ok(Ok(total))
 }
+
+/// The per-statement reconciliation reports, as stored (`ordo recon reports` and
+/// `GET /api/v1/recon/reports` both list them).
+pub async fn reports(tx: &mut dyn crate::store::Tx) -> Result<Vec<serde_json::Value>, EngineError> {
+    Ok(tx
+        .get_documents("bank_report", "")
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect())
+}

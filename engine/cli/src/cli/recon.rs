@@ -183,12 +183,7 @@ pub async fn run(
         }
         ReconCommand::Reports => {
             let mut tx = engine.store.begin().await?;
-            let rows: Vec<Value> = tx
-                .get_documents("bank_report", "")
-                .await?
-                .into_iter()
-                .map(|(_, d)| d)
-                .collect();
+            let rows = ordo::channels::bank::reports(tx.as_mut()).await?;
             tx.rollback().await?;
             if json_out {
                 print_json(&json!(rows));
