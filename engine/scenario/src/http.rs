@@ -1,7 +1,8 @@
 //! `ordo bench http`: orders accepted over the HTTP API by concurrent keep-alive clients,
 //! each answered only after the transaction that booked it committed, with p50/p99 latency,
 //! beside two ceilings measured in the same run: the same server and clients on the no-op
-//! route `GET /healthz`, and bare SQLite commits.
+//! route `GET /healthz`, and bare SQLite commits (on the cluster backend also bare
+//! PostgreSQL commits).
 //!
 //! The load generator is part of the bench (a minimal HTTP/1.1 client over a raw `TcpStream`:
 //! one request at a time per connection, `Content-Length` bodies only), so its cost is the
@@ -58,6 +59,9 @@ pub struct HttpFigures {
     pub noop: Load,
     /// Bare SQLite commits per second, same run.
     pub sqlite_commits_per_s: f64,
+    /// Cluster backend: bare commits of its PostgreSQL per second (one insert + one update
+    /// each, as the SQLite ceiling), same run.
+    pub postgres_commits_per_s: Option<f64>,
 }
 
 /// Bounds on what the load generator reads: a response over these is an error, not a hang.
@@ -352,13 +356,19 @@ async fn run_on(cfg: &Config, args: &HttpBench) -> Result<HttpFigures, String> {
         .map_err(|e| e.to_string())?
         .len();
     tx.rollback().await.map_err(|e| e.to_string())?;
-    engine.store.close().await;
     if stored != args.orders {
+        engine.store.close().await;
         return Err(format!(
             "{} orders answered 201 but {stored} are in the store",
             args.orders
         ));
     }
+    // The cluster's own ceiling: bare commits of its PostgreSQL, in the run's own schema.
+    let postgres_commits_per_s = match cfg.store.postgres {
+        Some(_) => Some(crate::ceilings::commit_ceiling(engine.store.as_ref(), "ceiling-").await?),
+        None => None,
+    };
+    engine.store.close().await;
     let sqlite_commits_per_s = crate::ceilings::sqlite_ceiling(&args.dir).await?;
     Ok(HttpFigures {
         backend,
@@ -366,6 +376,7 @@ async fn run_on(cfg: &Config, args: &HttpBench) -> Result<HttpFigures, String> {
         orders,
         noop,
         sqlite_commits_per_s,
+        postgres_commits_per_s,
     })
 }
 

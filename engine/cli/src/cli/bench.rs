@@ -234,6 +234,15 @@ async fn http(cfg: &Config, args: HttpArgs, json_out: bool) -> ExitCode {
         "-".into(),
         "-".into(),
     ]);
+    if let Some(pg) = f.postgres_commits_per_s {
+        t.row(vec![
+            "ceiling: bare PostgreSQL commits".into(),
+            "-".into(),
+            format!("{pg:.0}"),
+            "-".into(),
+            "-".into(),
+        ]);
+    }
     print!("{}", t.render());
     println!(
         "{} keep-alive clients, one order per request; every response's status checked; \
