@@ -207,41 +207,40 @@ async fn http(cfg: &Config, args: HttpArgs, json_out: bool) -> ExitCode {
         let load = |l: &ordo_scenario::http::Load| json!({ "requests": l.requests, "seconds": l.secs, "per_s": l.per_sec(), "p50_us": l.p50_us, "p99_us": l.p99_us });
         print_json(
             &json!({ "backend": f.backend, "clients": f.clients, "orders": load(&f.orders),
-                            "noop_healthz": load(&f.noop), "bare_sqlite_commits_per_s": f.sqlite_commits_per_s }),
+                            "noop_healthz": load(&f.noop), "bare_sqlite_commits_per_s": f.sqlite_commits_per_s,
+                    "bare_postgres_commits_per_s": f.postgres_commits_per_s }),
         );
         return ExitCode::SUCCESS;
     }
     println!("{}", f.backend);
     let mut t = Table::new(&["measured (same run)", "requests", "per s", "p50", "p99"]);
-    t.row(vec![
-        "POST /api/v1/orders (201 after commit)".into(),
-        f.orders.requests.to_string(),
-        format!("{:.0}", f.orders.per_sec()),
-        ms(f.orders.p50_us),
-        ms(f.orders.p99_us),
-    ]);
-    t.row(vec![
-        "ceiling: GET /healthz (no-op)".into(),
-        f.noop.requests.to_string(),
-        format!("{:.0}", f.noop.per_sec()),
-        ms(f.noop.p50_us),
-        ms(f.noop.p99_us),
-    ]);
-    t.row(vec![
-        "ceiling: bare SQLite commits".into(),
-        "-".into(),
-        format!("{:.0}", f.sqlite_commits_per_s),
-        "-".into(),
-        "-".into(),
-    ]);
-    if let Some(pg) = f.postgres_commits_per_s {
+    for (what, l) in [
+        ("POST /api/v1/orders (201 after commit)", &f.orders),
+        ("ceiling: GET /healthz (no-op)", &f.noop),
+    ] {
         t.row(vec![
-            "ceiling: bare PostgreSQL commits".into(),
-            "-".into(),
-            format!("{pg:.0}"),
-            "-".into(),
-            "-".into(),
+            what.into(),
+            l.requests.to_string(),
+            format!("{:.0}", l.per_sec()),
+            ms(l.p50_us),
+            ms(l.p99_us),
         ]);
+    }
+    let bare = [
+        ("ceiling: bare SQLite commits", Some(f.sqlite_commits_per_s)),
+        ("ceiling: bare PostgreSQL commits", f.postgres_commits_per_s),
+    ];
+    for (what, rate) in bare {
+        if let Some(rate) = rate {
+            let dash = || "-".to_string();
+            t.row(vec![
+                what.into(),
+                dash(),
+                format!("{rate:.0}"),
+                dash(),
+                dash(),
+            ]);
+        }
     }
     print!("{}", t.render());
     println!(
