@@ -11,7 +11,6 @@
 
 use crate::{demo, harness};
 use ordo::config::{Config, HttpConfig};
-use ordo::store::service::UserRow;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -383,18 +382,7 @@ async fn run_on(cfg: &Config, args: &HttpBench) -> Result<HttpFigures, String> {
 /// The bench's API user, role `integration` (what a webshop gets), added through the library
 /// as `ordo users add` does; its token.
 async fn add_integration_user(engine: &ordo::runtime::Engine) -> Result<String, String> {
-    let roles = ordo::api::auth::parse_roles("integration")?.join(",");
-    let (token, token_id, token_hash) = ordo::api::auth::new_token()?;
-    let now = engine.clock.now_ms();
-    let user = UserRow {
-        name: "bench".into(),
-        roles,
-        token_id,
-        token_hash,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-    };
+    let (token, user) = ordo::api::auth::new_user("bench", "integration", engine.clock.now_ms())?;
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     if !tx.user_insert(&user).await.map_err(|e| e.to_string())? {
         return Err("the bench user exists already in a fresh store".into());
