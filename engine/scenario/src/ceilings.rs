@@ -13,21 +13,27 @@ pub async fn sqlite_ceiling(dir: &Path) -> Result<f64, String> {
     let store = SqliteStore::open(&dir.join("ceiling.db"), Durability::Normal)
         .await
         .map_err(|e| e.to_string())?;
+    let rate = commit_ceiling(&store, "").await;
+    store.close().await;
+    rate
+}
+
+/// Bare commits of `store` (any backend): 5,000 transactions of one insert + one update each,
+/// committed one by one, under keys starting with `prefix`.
+pub async fn commit_ceiling(store: &dyn Store, prefix: &str) -> Result<f64, String> {
     let n = 5_000;
     let started = Instant::now();
     for i in 0..n {
         let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-        tx.kv_set(&format!("k{i}"), "v")
+        tx.kv_set(&format!("{prefix}k{i}"), "v")
             .await
             .map_err(|e| e.to_string())?;
-        tx.kv_set("counter", &i.to_string())
+        tx.kv_set(&format!("{prefix}counter"), &i.to_string())
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
     }
-    let rate = n as f64 / started.elapsed().as_secs_f64();
-    store.close().await;
-    Ok(rate)
+    Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Bare file writes as the outbound dispatcher makes them (temp file + rename, 1 KiB each) in a

@@ -7,6 +7,7 @@ pub mod ceilings;
 pub mod demo;
 pub mod flow;
 pub mod harness;
+pub mod http;
 pub mod o2c;
 pub mod rule;
 pub mod statements;

@@ -107,6 +107,26 @@ pub fn new_token() -> Result<(String, String, String), String> {
     Ok((format!("ordo_{id}_{secret}"), id, hash))
 }
 
+/// A new user with its first token, checked as `ordo users add` checks it: (the token to show
+/// once, the row to insert).
+pub fn new_user(name: &str, roles: &str, now: i64) -> Result<(String, UserRow), String> {
+    check_user_name(name)?;
+    let roles = parse_roles(roles)?.join(",");
+    let (token, token_id, token_hash) = new_token()?;
+    Ok((
+        token,
+        UserRow {
+            name: name.to_string(),
+            roles,
+            token_id,
+            token_hash,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        },
+    ))
+}
+
 fn hash_secret(secret: &str) -> Result<String, String> {
     use rand::RngCore;
     let mut salt = [0u8; 16];

@@ -9,7 +9,6 @@ use ordo::api::audit::{self, Change};
 use ordo::api::auth;
 use ordo::app::commit_and_publish;
 use ordo::runtime::{Engine, EngineError};
-use ordo::store::service::UserRow;
 use ordo_scenario::table::Table;
 use serde_json::json;
 use std::process::ExitCode;
@@ -70,7 +69,7 @@ pub async fn run(
             Ok(ExitCode::SUCCESS)
         }
         UsersCommand::Add { name, role } => {
-            let (token, user) = match user_admin().and_then(|_| new_user(&name, &role, now)) {
+            let (token, user) = match user_admin().and_then(|_| auth::new_user(&name, &role, now)) {
                 Ok(t) => t,
                 Err(e) => return Ok(fail(e)),
             };
@@ -153,24 +152,6 @@ pub async fn run(
 }
 
 /// A checked new user and its token (shown once).
-fn new_user(name: &str, roles: &str, now: i64) -> Result<(String, UserRow), String> {
-    auth::check_user_name(name)?;
-    let roles = auth::parse_roles(roles)?.join(",");
-    let (token, token_id, token_hash) = auth::new_token()?;
-    Ok((
-        token,
-        UserRow {
-            name: name.to_string(),
-            roles,
-            token_id,
-            token_hash,
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-        },
-    ))
-}
-
 fn print_token(name: &str, roles: &str, token: &str, json_out: bool) {
     if json_out {
         print_json(&json!({ "user": name, "roles": roles, "token": token }));
