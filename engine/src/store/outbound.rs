@@ -43,6 +43,8 @@ pub trait OutboundRecords: Send {
         failed_only: bool,
         limit: i64,
     ) -> Result<Vec<DeliveryState>>;
+    /// One webhook delivery by id.
+    async fn webhook_delivery(&mut self, id: i64) -> Result<Option<DeliveryState>>;
     /// Queues a webhook delivery again from its first attempt (`queued_at` restarts the retry
     /// schedule). False when `id` is no webhook delivery or it is still pending.
     async fn redeliver_webhook(&mut self, id: i64, queued_at: i64) -> Result<bool>;
@@ -68,6 +70,26 @@ pub struct DeliveryState {
 macro_rules! impl_outbound_records {
     ($tx:ident, $db:ty) => {
         impl $tx {
+            /// Webhook rows; `tail` adds conditions and order with one parameter, `$1`.
+            async fn select_deliveries(&mut self, tail: &str, param: i64) -> Result<Vec<$crate::store::DeliveryState>> {
+                self.flush_outbound().await?;
+                let sql = format!("SELECT id, channel, key, created_at, sent_at, attempts, last_error FROM outbound WHERE channel LIKE 'webhook:%'{tail}");
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(param).fetch_all(&mut *self.tx).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push($crate::store::DeliveryState {
+                        id: r.try_get("id")?,
+                        channel: r.try_get("channel")?,
+                        key: r.try_get("key")?,
+                        created_at: r.try_get("created_at")?,
+                        sent_at: r.try_get("sent_at")?,
+                        attempts: r.try_get("attempts")?,
+                        last_error: r.try_get("last_error")?,
+                    });
+                }
+                Ok(out)
+            }
+
             async fn flush_outbound(&mut self) -> Result<()> {
                 let adds = std::mem::take(&mut self.outbound_adds);
                 for chunk in adds.chunks(200) {
@@ -166,23 +188,12 @@ macro_rules! impl_outbound_records {
             }
 
             async fn webhook_deliveries(&mut self, failed_only: bool, limit: i64) -> Result<Vec<$crate::store::DeliveryState>> {
-                self.flush_outbound().await?;
                 let filter = if failed_only { " AND sent_at IS NOT NULL AND last_error IS NOT NULL" } else { "" };
-                let sql = format!("SELECT id, channel, key, created_at, sent_at, attempts, last_error FROM outbound WHERE channel LIKE 'webhook:%'{filter} ORDER BY id DESC LIMIT $1");
-                let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *self.tx).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push($crate::store::DeliveryState {
-                        id: r.try_get("id")?,
-                        channel: r.try_get("channel")?,
-                        key: r.try_get("key")?,
-                        created_at: r.try_get("created_at")?,
-                        sent_at: r.try_get("sent_at")?,
-                        attempts: r.try_get("attempts")?,
-                        last_error: r.try_get("last_error")?,
-                    });
-                }
-                Ok(out)
+                self.select_deliveries(&format!("{filter} ORDER BY id DESC LIMIT $1"), limit).await
+            }
+
+            async fn webhook_delivery(&mut self, id: i64) -> Result<Option<$crate::store::DeliveryState>> {
+                Ok(self.select_deliveries(" AND id = $1", id).await?.pop())
             }
 
             async fn redeliver_webhook(&mut self, id: i64, queued_at: i64) -> Result<bool> {
