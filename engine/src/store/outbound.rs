@@ -70,6 +70,27 @@ pub struct DeliveryState {
 macro_rules! impl_outbound_records {
     ($tx:ident, $db:ty) => {
         impl $tx {
+            /// Unsent rows whose channel is (`LIKE`) or is not (`NOT LIKE`) a webhook's, with
+            /// when each was queued; never-tried ones first, then by age.
+            async fn select_unsent(&mut self, like: &str, limit: i64) -> Result<Vec<(Outbound, i64)>> {
+                self.flush_outbound().await?;
+                let sql = format!("SELECT id, channel, key, instance_id, payload, attempts, created_at FROM outbound WHERE sent_at IS NULL AND channel {like} 'webhook:%' ORDER BY attempts, id LIMIT $1");
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *self.tx).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let m = Outbound {
+                        id: r.try_get("id")?,
+                        channel: r.try_get("channel")?,
+                        key: r.try_get("key")?,
+                        instance_id: r.try_get("instance_id")?,
+                        payload: parse_json(r.try_get::<&str, _>("payload")?)?,
+                        attempts: r.try_get("attempts")?,
+                    };
+                    out.push((m, r.try_get("created_at")?));
+                }
+                Ok(out)
+            }
+
             /// Webhook rows; `tail` adds conditions and order with one parameter, `$1`.
             async fn select_deliveries(&mut self, tail: &str, param: i64) -> Result<Vec<$crate::store::DeliveryState>> {
                 self.flush_outbound().await?;
@@ -122,25 +143,8 @@ macro_rules! impl_outbound_records {
             }
 
             async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>> {
-                self.flush_outbound().await?;
-                let rows = sqlx::query(
-                    "SELECT id, channel, key, instance_id, payload, attempts FROM outbound WHERE sent_at IS NULL AND channel NOT LIKE 'webhook:%' ORDER BY attempts, id LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&mut *self.tx)
-                .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push(Outbound {
-                        id: r.try_get("id")?,
-                        channel: r.try_get("channel")?,
-                        key: r.try_get("key")?,
-                        instance_id: r.try_get("instance_id")?,
-                        payload: parse_json(r.try_get::<&str, _>("payload")?)?,
-                        attempts: r.try_get("attempts")?,
-                    });
-                }
-                Ok(out)
+                let rows = self.select_unsent("NOT LIKE", limit).await?;
+                Ok(rows.into_iter().map(|(m, _)| m).collect())
             }
 
             async fn mark_outbound(&mut self, ids: &[i64], sent_at: Option<i64>, error: Option<&str>) -> Result<()> {
@@ -163,28 +167,7 @@ macro_rules! impl_outbound_records {
             }
 
             async fn unsent_webhooks(&mut self, limit: i64) -> Result<Vec<(Outbound, i64)>> {
-                self.flush_outbound().await?;
-                let rows = sqlx::query(
-                    "SELECT id, channel, key, instance_id, payload, attempts, created_at FROM outbound WHERE sent_at IS NULL AND channel LIKE 'webhook:%' ORDER BY attempts, id LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&mut *self.tx)
-                .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push((
-                        Outbound {
-                            id: r.try_get("id")?,
-                            channel: r.try_get("channel")?,
-                            key: r.try_get("key")?,
-                            instance_id: r.try_get("instance_id")?,
-                            payload: parse_json(r.try_get::<&str, _>("payload")?)?,
-                            attempts: r.try_get("attempts")?,
-                        },
-                        r.try_get("created_at")?,
-                    ));
-                }
-                Ok(out)
+                self.select_unsent("LIKE", limit).await
             }
 
             async fn webhook_deliveries(&mut self, failed_only: bool, limit: i64) -> Result<Vec<$crate::store::DeliveryState>> {
