@@ -86,6 +86,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.recon_policy = cfg.reconciliation.clone();
     engine.folders = cfg.folders();
     engine.limits = cfg.limits.clone();
+    engine.webhooks = Arc::new(cfg.webhooks.clone());
     match definitions {
         Ok(d) => engine.install(d).await?,
         Err(errors) => {

@@ -31,6 +31,8 @@
 //!   idempotency_ttl_secs: 86400   # how long an Idempotency-Key is remembered
 //! intake:
 //!   amqp: { url: amqp://guest:guest@127.0.0.1:5672/%2f, queue: orders }  # orders from RabbitMQ
+//! webhooks:                       # events POSTed, signed, to subscribers (crate::api::webhooks)
+//!   - { name: erp, url: https://erp.example/hooks, events: [order.accepted], secret: ... }
 //! ```
 //! Folders (inbox, outbound, and those of partner and bank profiles) outside the data root and
 //! `allowed_folders`, also through a symbolic link, are refused (see `channels::folders`);
@@ -120,6 +122,9 @@ pub struct Config {
     /// Order intake channels of `ordo run` besides folders and the API (`crate::api::amqp_intake`).
     #[serde(default)]
     pub intake: Option<IntakeConfig>,
+    /// Subscribers told of business events over HTTP (`crate::api::webhooks`).
+    #[serde(default)]
+    pub webhooks: Vec<crate::api::webhooks::WebhookConfig>,
 }
 
 /// `intake:` in the config.
@@ -354,6 +359,7 @@ impl Config {
             allowed_folders: Vec::new(),
             http: Some(HttpConfig::default()),
             intake: None,
+            webhooks: Vec::new(),
         }
     }
 
@@ -494,6 +500,10 @@ impl Config {
         }
         if self.workers == 0 || self.batch == 0 {
             return bad("workers and batch must be at least 1");
+        }
+        let hooks = crate::api::webhooks::validate(&self.webhooks);
+        if !hooks.is_empty() {
+            return bad(&hooks.join("\n"));
         }
         Ok(())
     }

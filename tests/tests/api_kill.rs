@@ -2,11 +2,15 @@
 //! check that every acknowledged order (a `201` answer; a message the broker confirmed) exists
 //! exactly once: clients resend what got no answer with the same Idempotency-Key, the broker
 //! redelivers what was not acked, and each order ends confirmed once with gapless numbers.
+//! Meanwhile a webhook subscriber receives `order.accepted`: after the restart every accepted
+//! order's event has arrived at least once, signed, with one stable event id per order.
 
+use ordo_tests::webhook_receiver::{bind, hooks_yaml, receiver};
 use ordo_tests::{Project, Running, amqp_publish, assert_confirmed_once, orders_json, wait_until};
 use rand::Rng;
 use reqwest::blocking::Client;
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const HTTP_ORDERS: usize = 60;
@@ -49,11 +53,18 @@ fn kill_while_accepting(p: &Project) {
         p.path("").file_name().unwrap_or_default().to_string_lossy()
     );
     let cfg = std::fs::read_to_string(p.path("config/ordo.yaml")).unwrap();
+    let (hook_listener, hook_url) = bind(0);
+    let hooks = receiver(hook_listener, vec![200]);
     p.write(
         "config/ordo.yaml",
         &format!(
-            "{cfg}intake: {{ amqp: {{ url: \"{}\", queue: \"{queue}\" }} }}\n",
-            ordo_tests::AMQP_URL
+            "{cfg}intake: {{ amqp: {{ url: \"{}\", queue: \"{queue}\" }} }}\n{}",
+            ordo_tests::AMQP_URL,
+            // Patient: a loaded machine must not turn a slow answer into a failed event.
+            hooks_yaml(&[("shop", &hook_url)]).replace(
+                "timeout_ms: 500, retry_ms: [100, 100]",
+                "timeout_ms: 5000, retry_ms: [200, 500, 1000, 2000, 4000, 8000]"
+            )
         ),
     );
     let queued: Vec<Value> = serde_json::from_str(&orders_json(AMQP_ORDERS, "Q")).unwrap();
@@ -111,6 +122,53 @@ fn kill_while_accepting(p: &Project) {
         summary["documents"]["order"].as_i64(),
         Some(total as i64),
         "{summary}"
+    );
+    // Every committed order.accepted arrives (at least once: a kill between the POST and its
+    // marking sends it again, with the same id), signed, one stable id per order. A request
+    // the kill cut short arrives without a whole body: it is no delivery and is left out.
+    let whole = |seen: &[(String, bool, Value)]| -> Vec<(String, bool, Value)> {
+        seen.iter()
+            .filter(|(_, _, b)| !b.is_null())
+            .cloned()
+            .collect()
+    };
+    let expected: BTreeSet<String> = orders
+        .iter()
+        .chain(&queued)
+        .map(|o| o["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let received = || -> BTreeSet<String> {
+        let seen = whole(&hooks.lock().unwrap());
+        seen.iter()
+            .map(|(_, _, b)| b["key"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while received() != expected {
+        if std::time::Instant::now() > deadline {
+            let got = received();
+            let missing: Vec<_> = expected.difference(&got).collect();
+            let extra: Vec<_> = got.difference(&expected).collect();
+            let rows = p.json(&["webhooks", "deliveries", "--limit", "1000"]);
+            panic!("order.accepted missing for {missing:?}, unexpected {extra:?}\n{rows}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let all = hooks.lock().unwrap().clone();
+    let seen = whole(&all);
+    let mut id_of: BTreeMap<String, String> = BTreeMap::new();
+    for (id, valid, body) in &seen {
+        assert!(valid, "signature of {id}");
+        assert_eq!(body["type"], "order.accepted");
+        let key = body["key"].as_str().unwrap_or_default().to_string();
+        let first = id_of.entry(key.clone()).or_insert_with(|| id.clone());
+        assert_eq!(first, id, "one event id for {key}");
+    }
+    eprintln!(
+        "webhooks: {} deliveries for {} events ({} cut short by a kill)",
+        seen.len(),
+        expected.len(),
+        all.len() - seen.len()
     );
     ordo_tests::amqp_delete(&[&queue, &format!("{queue}.dead")]);
 }

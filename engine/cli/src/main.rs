@@ -167,6 +167,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::users::UsersCommand,
     },
+    /// Webhook deliveries (`deliveries [--failed]`) and `redeliver ID`.
+    Webhooks {
+        #[command(subcommand)]
+        command: cli::webhooks::WebhooksCommand,
+    },
     /// The audit trail: who decided or changed what, through what, before and after.
     Audit {
         /// From this time on (RFC 3339 or YYYY-MM-DD).

@@ -8,6 +8,7 @@
 //! - `auth`: users, tokens, roles, and the one rule for who may decide a task.
 //! - `error`: the one error shape and its stable codes.
 //! - `openapi`: the OpenAPI 3.1 document generated from the handlers' annotations.
+//! - `webhooks`: subscribers, events queued in the outbox of the step, signed delivery.
 //! - `idempotency`, `audit`: records that commit in the transaction of the effect they
 //!   describe.
 //!
@@ -23,6 +24,7 @@ mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod server;
+pub mod webhooks;
 
 use crate::config::HttpConfig;
 use crate::runtime::Engine;

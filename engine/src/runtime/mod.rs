@@ -74,6 +74,9 @@ pub struct Engine {
     /// Real time (ms) of the last committed batch, delivered outbound message or imported
     /// file: idle detection waits for it to age, and benchmarks time work up to it.
     pub last_activity_ms: std::sync::atomic::AtomicI64,
+    /// `webhooks:` of the config: events they want are queued in the outbox of the step that
+    /// emits them (`crate::api::webhooks`).
+    pub webhooks: Arc<Vec<crate::api::webhooks::WebhookConfig>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +123,7 @@ impl Engine {
             max_chain: steps::MAX_CHAIN,
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
+            webhooks: Arc::default(),
         }
     }
 
@@ -363,6 +367,14 @@ impl Engine {
     ) -> Result<Vec<String>, EngineError> {
         let defs = self.defs();
         let now = self.clock.now_ms();
+        if let Some(public) = crate::api::webhooks::public_event(event)
+            && !self.webhooks.is_empty()
+        {
+            for (key, payload) in items {
+                crate::api::webhooks::enqueue(tx, &self.webhooks, public, key, None, payload, now)
+                    .await?;
+            }
+        }
         if defs.waited_events.contains(event) {
             let keys: Vec<&str> = items.iter().map(|(k, _)| *k).collect();
             let mut waiting = tx.take_waiters_many(event, &keys).await?;

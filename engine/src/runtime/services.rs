@@ -50,6 +50,12 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
         shared.clone(),
         stop_rx.clone(),
     )));
+    if !engine.webhooks.is_empty() {
+        handles.push(tokio::spawn(crate::api::webhooks::dispatcher(
+            engine.clone(),
+            stop_rx.clone(),
+        )));
+    }
     handles.push(tokio::spawn(services(
         shared.clone(),
         opts.hot_reload,
@@ -209,8 +215,9 @@ async fn is_idle(shared: &Shared) -> bool {
     };
     let pending = async {
         let out = tx.unsent_outbound(1).await?;
+        let hooks = tx.unsent_webhooks(1).await?;
         let outbox = tx.outbox_ready(i64::MAX, 1).await?;
-        Ok::<_, crate::store::StoreError>(out.is_empty() && outbox.is_empty())
+        Ok::<_, crate::store::StoreError>(out.is_empty() && hooks.is_empty() && outbox.is_empty())
     }
     .await
     .unwrap_or(false);

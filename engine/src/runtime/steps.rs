@@ -272,6 +272,34 @@ impl Engine {
         Ok(())
     }
 
+    /// Queues `instance.failed` for the subscribers that want it; keyed by the instance and
+    /// its history position, so a retried instance that fails again is a new event.
+    async fn webhook_instance_failed(
+        &self,
+        tx: &mut dyn Tx,
+        inst: &Instance,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let data = json!({
+            "instance": inst.id,
+            "workflow": inst.workflow,
+            "business_key": inst.business_key,
+            "step": inst.step,
+            "error": inst.error,
+        });
+        let key = format!("{}:{}", inst.id, inst.history_seq);
+        crate::api::webhooks::enqueue(
+            tx,
+            &self.webhooks,
+            "instance.failed",
+            &key,
+            Some(&inst.id),
+            &data,
+            now,
+        )
+        .await
+    }
+
     /// Loads the instance a message is for; None when the message is stale (the instance moved
     /// on, was retried, or ended) so the caller does nothing.
     async fn current_instance(
@@ -622,6 +650,8 @@ impl Engine {
         let detail = json!({ "error": error, "why": "dead-lettered" });
         self.history(tx.as_mut(), &mut inst, "failed", None, detail, now)
             .await?;
+        self.webhook_instance_failed(tx.as_mut(), &inst, now)
+            .await?;
         tx.put_instance(inst).await?;
         tx.commit().await?;
         Ok(())
@@ -680,6 +710,7 @@ impl Engine {
                 now,
             )
             .await?;
+            self.webhook_instance_failed(tx, &inst, now).await?;
             tx.put_instance(inst).await?;
         }
         Ok(())

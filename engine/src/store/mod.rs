@@ -29,7 +29,7 @@ pub use definitions::Definitions;
 pub use documents::DocumentRecords;
 pub use instances::InstanceRecords;
 pub use numbers::NumberSeries;
-pub use outbound::OutboundRecords;
+pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
 pub use stock::StockLevels;
 pub use tasks::TaskRecords;

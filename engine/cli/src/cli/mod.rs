@@ -11,6 +11,7 @@ mod inspect;
 mod recon;
 mod sales;
 pub mod users;
+pub mod webhooks;
 
 use super::{Args, ClockCommand, Command, DataCommand, RulesCommand};
 use ordo::app::{self, commit_and_publish};
@@ -182,6 +183,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         }
         Command::Clock { command } => clock(engine, command).await,
         Command::Users { command } => users::run(engine, command, json).await,
+        Command::Webhooks { command } => webhooks::run(engine, command, json).await,
         Command::Audit {
             since,
             who,
