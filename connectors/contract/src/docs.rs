@@ -292,8 +292,10 @@ pub struct PricedLine {
 }
 
 /// The collection state of a stored invoice (`invoice/<number>`): what `payment.apply` and
-/// `dunning.check` read and write, beside the canonical [`Invoice`] fields it repeats
-/// (`number`, `customer_id`, `currency`, `total`, `due_date`).
+/// `dunning.check` read and write, and what bank reconciliation matches against, beside the
+/// canonical [`Invoice`] fields it repeats (`number`, `customer_id`, `currency`, `total`,
+/// `issue_date`, `due_date`, `terms`). The one typed view of an invoice's money state: sales,
+/// reconciliation and the reports read it, never the JSON fields one by one.
 ///
 /// Unknown fields are allowed, and [`InvoiceCollection::write_into`] writes the state back into
 /// the stored document field by field: the document also holds the canonical invoice and
@@ -307,8 +309,10 @@ pub struct InvoiceCollection {
     pub customer_id: String,
     pub currency: String,
     pub total: Decimal,
+    pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
-    /// `open`, `partially_paid`, `paid`, `in_collection`.
+    pub terms: PaymentTerms,
+    /// `open`, `partially_paid`, `paid`, `in_collection`, `cancelled`.
     pub status: String,
     pub open_amount: Decimal,
     pub paid_amount: Decimal,
@@ -329,9 +333,38 @@ pub struct InvoiceCollection {
     /// Overpayments booked as customer credit (absent until the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credit_booked: Option<Decimal>,
+    /// Payments bank reconciliation booked that the invoice's collection instance has not
+    /// applied yet (absent until reconciliation books one; owned by reconciliation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments_in_transit: Vec<PaymentInTransit>,
+}
+
+/// A payment booked by reconciliation that the invoice's collection instance has not applied
+/// yet (`payments_in_transit[]`): it settles this much of the open amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentInTransit {
+    pub id: String,
+    pub settles: Decimal,
 }
 
 impl InvoiceCollection {
+    /// Paid or cancelled: nothing to match against.
+    pub fn is_closed(&self) -> bool {
+        self.status == "paid" || self.status == "cancelled"
+    }
+
+    /// The open amount less the payments in transit not applied yet. `None` when the stored
+    /// amounts overflow a decimal (absurd values): the caller decides what that means.
+    pub fn open_net_of_transit(&self) -> Option<Decimal> {
+        let mut open = self.open_amount;
+        for t in &self.payments_in_transit {
+            if !self.payments.iter().any(|p| p.id == t.id) {
+                open = open.checked_sub(t.settles)?;
+            }
+        }
+        Some(open)
+    }
+
     /// Sets every field of the state in the stored invoice `doc`, keeping its other fields.
     pub fn write_into(&self, doc: &mut serde_json::Value) -> Result<(), String> {
         let serde_json::Value::Object(state) =
@@ -417,6 +450,56 @@ impl PurchaseLine {
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    fn stored_invoice() -> serde_json::Value {
+        serde_json::json!({ "number": "INV-1", "order_id": "O1", "status": "open",
+            "customer_id": "C1", "currency": "EUR", "total": 100, "open_amount": 100,
+            "paid_amount": 5, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+            "dunning_level": 0, "overdue": false, "issue_date": "2026-09-01",
+            "due_date": "2026-10-01",
+            "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
+            "payments": [{ "id": "PAY-1", "amount": 5, "received_on": "2026-09-05",
+                "applied": 5, "discount": 0, "written_off": 0, "credit": 0, "reference": null }],
+            "payments_in_transit": [{ "id": "PAY-1", "settles": 5 }, { "id": "PAY-2", "settles": 30 }],
+            "lines": [] })
+    }
+
+    #[test]
+    fn an_invoice_reads_net_of_payments_in_transit() {
+        let inv: InvoiceCollection = crate::read_doc("invoice", "INV-1", &stored_invoice()).unwrap();
+        assert_eq!(inv.open_net_of_transit(), Some(dec!(70)));
+        assert!(!inv.is_closed());
+        // written back, the state keeps the fields it does not own (lines, order_id)
+        let mut doc = stored_invoice();
+        inv.write_into(&mut doc).unwrap();
+        assert_eq!(doc, stored_invoice());
+    }
+
+    #[test]
+    fn a_missing_open_amount_is_a_located_error_not_zero() {
+        let mut v = stored_invoice();
+        v.as_object_mut().unwrap().remove("open_amount");
+        let e = crate::read_doc::<InvoiceCollection>("invoice", "INV-1", &v).unwrap_err();
+        assert_eq!(e, "invoice 'INV-1': missing field `open_amount`");
+        let e = crate::read_doc_text::<InvoiceCollection>("invoice", "INV-1", &v.to_string())
+            .unwrap_err();
+        assert!(e.starts_with("invoice 'INV-1': ") && e.contains("`open_amount`"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_typed_invoice_field_names_its_path() {
+        let mut v = stored_invoice();
+        v["payments_in_transit"][1]["settles"] = serde_json::json!("12,50");
+        let e = crate::read_doc::<InvoiceCollection>("invoice", "INV-1", &v).unwrap_err();
+        assert!(e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "), "{e}");
+        let e = crate::read_doc_text::<InvoiceCollection>("invoice", "INV-1", &v.to_string())
+            .unwrap_err();
+        assert!(e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "), "{e}");
+        let mut v = stored_invoice();
+        v["terms"] = serde_json::json!(null);
+        let e = crate::read_doc::<InvoiceCollection>("invoice", "INV-1", &v).unwrap_err();
+        assert!(e.starts_with("invoice 'INV-1': terms: "), "{e}");
+    }
 
     #[test]
     fn money_round_trips_through_json_exactly() {

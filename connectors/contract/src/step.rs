@@ -251,6 +251,7 @@ pub fn data_field<'a, T: serde::Deserialize<'a>>(
             None => format!("{key} in the instance data"),
         }
     })
+    .map_err(StepError::Permanent)
 }
 
 /// Reads a JSON document (stored, or carried in the instance data) as its typed form. A missing
@@ -262,7 +263,43 @@ pub fn from_doc<'a, T: serde::Deserialize<'a>>(
     key: &str,
     v: &'a Value,
 ) -> Result<T, StepError> {
-    read_typed(v, || format!("{kind} '{}'", crate::excerpt(key, 80)))
+    read_doc(kind, key, v).map_err(StepError::Permanent)
+}
+
+/// [`from_doc`] with the located message as the error, for callers outside a step (reports,
+/// commands) that wrap it in their own error.
+pub fn read_doc<'a, T: serde::Deserialize<'a>>(
+    kind: &str,
+    key: &str,
+    v: &'a Value,
+) -> Result<T, String> {
+    read_typed(v, || doc_label(kind, key))
+}
+
+/// [`read_doc`] of a document still in its stored JSON text: read without building a
+/// [`Value`] first (reconciliation reads every open invoice this way, skipping their lines).
+pub fn read_doc_text<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    key: &str,
+    text: &str,
+) -> Result<T, String> {
+    match serde_json::from_str(text) {
+        Ok(t) => Ok(t),
+        Err(plain) => {
+            // Only a failure is parsed again, tracking the path, to locate the field.
+            let mut de = serde_json::Deserializer::from_str(text);
+            Err(match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) if e.path().iter().next().is_some() => {
+                    format!("{}: {}: {}", doc_label(kind, key), e.path(), e.inner())
+                }
+                _ => format!("{}: {plain}", doc_label(kind, key)),
+            })
+        }
+    }
+}
+
+fn doc_label(kind: &str, key: &str) -> String {
+    format!("{kind} '{}'", crate::excerpt(key, 80))
 }
 
 /// The document is read once without tracking the path (the hot path of every step); only a
@@ -271,17 +308,14 @@ pub fn from_doc<'a, T: serde::Deserialize<'a>>(
 fn read_typed<'a, T: serde::Deserialize<'a>>(
     v: &'a Value,
     what: impl FnOnce() -> String,
-) -> Result<T, StepError> {
+) -> Result<T, String> {
     match T::deserialize(v) {
         Ok(t) => Ok(t),
-        Err(plain) => {
-            let msg = match serde_path_to_error::deserialize::<_, T>(v) {
-                Err(e) if e.path().iter().next().is_some() => {
-                    format!("{}: {}: {}", what(), e.path(), e.inner())
-                }
-                _ => format!("{}: {plain}", what()),
-            };
-            Err(StepError::Permanent(msg))
-        }
+        Err(plain) => Err(match serde_path_to_error::deserialize::<_, T>(v) {
+            Err(e) if e.path().iter().next().is_some() => {
+                format!("{}: {}: {}", what(), e.path(), e.inner())
+            }
+            _ => format!("{}: {plain}", what()),
+        }),
     }
 }

@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use ordo_contract::recon_docs::{BankExceptionView, InvoiceCollection, read_stored_value};
+use ordo_contract::recon_docs::BankExceptionView;
+use ordo_contract::{InvoiceCollection, read_doc};
 use ordo_contract::{StepContext, StepError};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
@@ -36,7 +37,7 @@ async fn open_exception(
         .await?
         .ok_or_else(|| permanent(format!("no exception '{id}' (see `ordo recon exceptions`)")))?;
     let view: BankExceptionView =
-        read_stored_value("bank_exception", id, &ex).map_err(permanent)?;
+        read_doc("bank_exception", id, &ex).map_err(permanent)?;
     if view.status != "open" {
         return Err(permanent(format!(
             "exception {id} is {} already",
@@ -74,7 +75,7 @@ pub async fn confirm_exception(
             .await?
             .ok_or_else(|| permanent(format!("no invoice '{}'", l.invoice)))?;
         let typed: InvoiceCollection =
-            read_stored_value("invoice", &l.invoice, &inv).map_err(permanent)?;
+            read_doc("invoice", &l.invoice, &inv).map_err(permanent)?;
         if typed.currency != currency {
             return Err(permanent(format!(
                 "invoice {} is in {}, the payment in {currency}",

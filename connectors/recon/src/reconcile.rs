@@ -20,10 +20,11 @@ use ordo_bank::matcher::{Exception, Match};
 use ordo_bank::{
     Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport, reconcile,
 };
-use ordo_contract::recon_docs::{
-    CustomerPayer, InvoiceCollection, StoredStatementHead, read_stored, read_stored_value,
+use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
+use ordo_contract::{
+    Connector, InvoiceCollection, StepContext, StepError, StepInput, StepOutput, read_doc,
+    read_doc_text,
 };
-use ordo_contract::{Connector, StepContext, StepError, StepInput, StepOutput};
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -155,7 +156,7 @@ pub async fn run_reconciliation_chunk(
     // No queue document yet: nothing was ever imported, so nothing is pending.
     let fps: Vec<String> = match ctx.get_document(PENDING_DOC.0, PENDING_DOC.1).await? {
         Some(q) => {
-            read_stored_value::<PendingQueue>(PENDING_DOC.0, PENDING_DOC.1, &q)
+            read_doc::<PendingQueue>(PENDING_DOC.0, PENDING_DOC.1, &q)
                 .map_err(permanent)?
                 .statements
         }
@@ -177,7 +178,7 @@ pub async fn run_reconciliation_chunk(
             .map(|(_, t)| t)
             .ok_or_else(|| permanent(format!("pending statement {fp} is not stored")))?;
         let stored: StoredStatement =
-            read_stored("bank_statement", fp, &text).map_err(permanent)?;
+            read_doc_text("bank_statement", fp, &text).map_err(permanent)?;
         drop(text);
         let head = StoredStatementHead {
             status: stored.status.clone(),
@@ -198,7 +199,7 @@ pub async fn run_reconciliation_chunk(
         // No progress document: no chunk of this statement has been done yet.
         let start = match ctx.get_document("bank_progress", fp).await? {
             Some(v) => {
-                read_stored_value::<Progress>("bank_progress", fp, &v)
+                read_doc::<Progress>("bank_progress", fp, &v)
                     .map_err(permanent)?
                     .next_entry
             }
@@ -260,7 +261,7 @@ pub async fn run_reconciliation_chunk(
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
         let learned: LearnedAccount =
-            read_stored_value("recon_learned", &acct, &d).map_err(permanent)?;
+            read_doc("recon_learned", &acct, &d).map_err(permanent)?;
         cfg.learned_accounts.insert(acct, learned.customer_id);
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
@@ -459,7 +460,7 @@ async fn whole_report(
         .get_documents("bank_report_part", &format!("{}:", p.fp))
         .await?
     {
-        let part: ReportPart = read_stored_value("bank_report_part", &id, &v).map_err(permanent)?;
+        let part: ReportPart = read_doc("bank_report_part", &id, &v).map_err(permanent)?;
         whole = Some(match whole {
             None => part,
             Some(w) => join_parts(w, part, &p.fp)?,
@@ -619,7 +620,7 @@ async fn book_match(
         let id = format!("PAY-{n:06}");
         let customer = match invoices.get(&alloc.invoice) {
             Some(v) => Some(
-                read_stored_value::<InvoiceCollection>("invoice", &alloc.invoice, v)
+                read_doc::<InvoiceCollection>("invoice", &alloc.invoice, v)
                     .map_err(permanent)?
                     .customer_id,
             ),
@@ -782,7 +783,7 @@ struct LearnedAccount {
 async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
     let mut items = Vec::new();
     for (number, text) in ctx.get_documents_text("invoice", "").await? {
-        let inv: InvoiceCollection = read_stored("invoice", &number, &text).map_err(permanent)?;
+        let inv: InvoiceCollection = read_doc_text("invoice", &number, &text).map_err(permanent)?;
         if inv.is_closed() {
             continue;
         }
@@ -807,7 +808,7 @@ async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepErro
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {
     let mut out = Vec::new();
     for (id, c) in ctx.get_documents("customer", "").await? {
-        let c: CustomerPayer = read_stored_value("customer", &id, &c).map_err(permanent)?;
+        let c: CustomerPayer = read_doc("customer", &id, &c).map_err(permanent)?;
         out.push(Customer {
             name: c.name,
             accounts: c.bank_accounts,

@@ -38,6 +38,8 @@ fn ctx_with_invoices() -> MemoryContext {
             ("invoice".into(), n.into()),
             json!({ "number": n, "customer_id": cust, "currency": "EUR", "total": total,
                     "open_amount": total, "paid_amount": 0, "status": "open", "payments": [],
+                    "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+                    "dunning_level": 0, "overdue": false,
                     "issue_date": "2026-09-01", "due_date": "2026-10-01",
                     "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 } }),
         );
@@ -491,7 +493,9 @@ async fn finance_confirms_splits_learns_and_rejects_exceptions() {
     ctx.docs.insert(
         ("invoice".into(), "INV-000009".into()),
         json!({ "number": "INV-000009", "customer_id": "C-BOLT", "currency": "EUR", "total": dec!(61.20),
-                "open_amount": dec!(61.20), "status": "open", "payments": [],
+                "open_amount": dec!(61.20), "paid_amount": 0, "status": "open", "payments": [],
+                "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+                "dunning_level": 0, "overdue": false,
                 "issue_date": "2026-09-10", "due_date": "2026-10-10",
                 "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 } }),
     );
@@ -659,7 +663,7 @@ async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
         .unwrap();
     let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
     assert!(
-        e.contains("invoice INV-000002: missing field `open_amount`"),
+        e.contains("invoice 'INV-000002': missing field `open_amount`"),
         "{e}"
     );
     assert_eq!(count(&ctx, "payment"), 0);
@@ -678,7 +682,7 @@ async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
     inv["payments_in_transit"] = json!([{ "id": "PAY-9", "settles": "12,50" }]);
     let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
     assert!(
-        e.contains("invoice INV-000002: field payments_in_transit[0].settles: "),
+        e.contains("invoice 'INV-000002': payments_in_transit[0].settles: "),
         "{e}"
     );
 
@@ -694,7 +698,7 @@ async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
         json!({ "id": "C-NONAME", "bank_accounts": [] }),
     );
     let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
-    assert!(e.contains("customer C-NONAME: missing field `name`"), "{e}");
+    assert!(e.contains("customer 'C-NONAME': missing field `name`"), "{e}");
     assert_eq!(count(&ctx, "payment"), 0);
 
     // Repaired, the same pending statement is reconciled.
@@ -738,7 +742,7 @@ async fn confirming_against_an_invoice_without_open_amount_is_refused_located() 
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("invoice INV-000004: missing field `open_amount`"),
+        e.contains("invoice 'INV-000004': missing field `open_amount`"),
         "{e}"
     );
     assert_eq!(

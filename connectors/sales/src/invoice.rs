@@ -144,7 +144,9 @@ pub fn build_invoice(
         customer_id: inv.customer_id.clone(),
         currency: inv.currency.clone(),
         total: inv.total,
+        issue_date: inv.issue_date,
         due_date: inv.due_date,
+        terms: inv.terms.clone(),
         status: "open".into(),
         open_amount: inv.total,
         paid_amount: Decimal::ZERO,
@@ -157,6 +159,7 @@ pub fn build_invoice(
         dunning: Vec::new(),
         written_off: None,
         credit_booked: None,
+        payments_in_transit: Vec::new(),
     };
     let mut extra =
         json!({ "po_number": order.po_number, "terms_text": terms_text, "tax_note": tax.note });
