@@ -466,7 +466,8 @@ mod tests {
 
     #[test]
     fn an_invoice_reads_net_of_payments_in_transit() {
-        let inv: InvoiceCollection = crate::read_doc("invoice", "INV-1", &stored_invoice()).unwrap();
+        let inv: InvoiceCollection =
+            crate::read_doc("invoice", "INV-1", &stored_invoice()).unwrap();
         assert_eq!(inv.open_net_of_transit(), Some(dec!(70)));
         assert!(!inv.is_closed());
         // written back, the state keeps the fields it does not own (lines, order_id)
@@ -483,7 +484,10 @@ mod tests {
         assert_eq!(e, "invoice 'INV-1': missing field `open_amount`");
         let e = crate::read_doc_text::<InvoiceCollection>("invoice", "INV-1", &v.to_string())
             .unwrap_err();
-        assert!(e.starts_with("invoice 'INV-1': ") && e.contains("`open_amount`"), "{e}");
+        assert!(
+            e.starts_with("invoice 'INV-1': ") && e.contains("`open_amount`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -491,10 +495,16 @@ mod tests {
         let mut v = stored_invoice();
         v["payments_in_transit"][1]["settles"] = serde_json::json!("12,50");
         let e = crate::read_doc::<InvoiceCollection>("invoice", "INV-1", &v).unwrap_err();
-        assert!(e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "), "{e}");
+        assert!(
+            e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "),
+            "{e}"
+        );
         let e = crate::read_doc_text::<InvoiceCollection>("invoice", "INV-1", &v.to_string())
             .unwrap_err();
-        assert!(e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "), "{e}");
+        assert!(
+            e.starts_with("invoice 'INV-1': payments_in_transit[1].settles: "),
+            "{e}"
+        );
         let mut v = stored_invoice();
         v["terms"] = serde_json::json!(null);
         let e = crate::read_doc::<InvoiceCollection>("invoice", "INV-1", &v).unwrap_err();

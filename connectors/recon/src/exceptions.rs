@@ -36,8 +36,7 @@ async fn open_exception(
         .get_document("bank_exception", id)
         .await?
         .ok_or_else(|| permanent(format!("no exception '{id}' (see `ordo recon exceptions`)")))?;
-    let view: BankExceptionView =
-        read_doc("bank_exception", id, &ex).map_err(permanent)?;
+    let view: BankExceptionView = read_doc("bank_exception", id, &ex).map_err(permanent)?;
     if view.status != "open" {
         return Err(permanent(format!(
             "exception {id} is {} already",
@@ -74,8 +73,7 @@ pub async fn confirm_exception(
             .get_document("invoice", &l.invoice)
             .await?
             .ok_or_else(|| permanent(format!("no invoice '{}'", l.invoice)))?;
-        let typed: InvoiceCollection =
-            read_doc("invoice", &l.invoice, &inv).map_err(permanent)?;
+        let typed: InvoiceCollection = read_doc("invoice", &l.invoice, &inv).map_err(permanent)?;
         if typed.currency != currency {
             return Err(permanent(format!(
                 "invoice {} is in {}, the payment in {currency}",

@@ -260,8 +260,7 @@ pub async fn run_reconciliation_chunk(
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
-        let learned: LearnedAccount =
-            read_doc("recon_learned", &acct, &d).map_err(permanent)?;
+        let learned: LearnedAccount = read_doc("recon_learned", &acct, &d).map_err(permanent)?;
         cfg.learned_accounts.insert(acct, learned.customer_id);
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();

@@ -698,7 +698,10 @@ async fn a_broken_stored_invoice_fails_the_run_located_and_books_nothing() {
         json!({ "id": "C-NONAME", "bank_accounts": [] }),
     );
     let e = run_reconciliation(&mut ctx).await.unwrap_err().to_string();
-    assert!(e.contains("customer 'C-NONAME': missing field `name`"), "{e}");
+    assert!(
+        e.contains("customer 'C-NONAME': missing field `name`"),
+        "{e}"
+    );
     assert_eq!(count(&ctx, "payment"), 0);
 
     // Repaired, the same pending statement is reconciled.

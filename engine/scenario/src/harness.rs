@@ -172,19 +172,58 @@ pub async fn submit(engine: &Arc<Engine>, orders: &[Value], per_tx: usize) -> Re
     Ok(())
 }
 
-pub async fn invoices(engine: &Arc<Engine>) -> Result<Vec<Value>, String> {
+pub async fn invoices(engine: &Arc<Engine>) -> Result<Vec<StoredInvoice>, String> {
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     let docs = tx
         .get_documents("invoice", "")
         .await
         .map_err(|e| e.to_string())?;
     tx.rollback().await.map_err(|e| e.to_string())?;
-    Ok(docs.into_iter().map(|(_, d)| d).collect())
+    docs.iter()
+        .map(|(key, d)| {
+            Ok(StoredInvoice {
+                invoice: ordo_contract::read_doc("invoice", key, d)?,
+                state: ordo_contract::read_doc("invoice", key, d)?,
+            })
+        })
+        .collect()
+}
+
+/// A stored invoice read as its two typed parts: a field missing from either fails the demo
+/// or the bench naming the invoice and the field, instead of counting as zero.
+pub struct StoredInvoice {
+    pub invoice: ordo_contract::Invoice,
+    pub state: ordo_contract::InvoiceCollection,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The oracle reads stored invoices typed: one without `open_amount` stops the demo (or
+    /// the bench) naming the invoice and the field, instead of counting as zero open.
+    #[tokio::test]
+    async fn a_stored_invoice_without_open_amount_fails_the_oracle_located() {
+        let dir = std::env::temp_dir().join(format!("ordo-oracle-{}", std::process::id()));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut cfg = Config::embedded_default();
+        cfg.workflows = root.join("workflows");
+        cfg.rules = root.join("rules");
+        cfg.company = root.join("config/company.yaml");
+        let (engine, _) = fresh_engine(&cfg, &dir).await.unwrap();
+        let mut tx = engine.store.begin().await.unwrap();
+        let doc = json!({ "number": "INV-000001", "order_id": "O1", "customer_id": "C001",
+            "issue_date": "2026-09-01", "due_date": "2026-10-01", "currency": "EUR",
+            "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
+            "lines": [], "net_total": 0, "tax_total": 0, "total": 0, "status": "open",
+            "paid_amount": 0, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+            "payments": [], "dunning_level": 0, "overdue": false });
+        tx.put_document("invoice", "INV-000001", &doc, 0).await.unwrap();
+        tx.commit().await.unwrap();
+        let e = invoices(&engine).await.err().expect("a broken invoice is an error");
+        assert_eq!(e, "invoice 'INV-000001': missing field `open_amount`");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_cluster_demo_gets_its_own_schema_and_prefix_and_hides_passwords() {

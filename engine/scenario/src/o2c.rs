@@ -86,7 +86,7 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
     for part in all_invoices.chunks(args.statement_size.max(1)) {
         let credits =
             statements::statement_credits(part, &custs, &[demo::Pays::OnTime], |inv, _| {
-                serde::Deserialize::deserialize(&inv["total"]).ok()
+                Some(inv.total)
             });
         let suffix = format!("-{}", statements + 1);
         let Some(dropped) = statements::write_statement(&engine, &cfg, credits, &suffix)? else {

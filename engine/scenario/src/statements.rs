@@ -3,11 +3,11 @@
 //! does.
 
 use crate::demo::{Cust, Pays};
-use crate::harness::{DEMO_IBAN, invoices, run_until_idle};
+use crate::harness::{DEMO_IBAN, StoredInvoice, invoices, run_until_idle};
 use ordo::config::Config;
 use ordo::runtime::Engine;
+use ordo_contract::InvoiceCollection;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// A valid German IBAN per demo customer (check digits computed, so master data import and
@@ -27,7 +27,7 @@ pub async fn pay_where(
     cfg: &Config,
     custs: &[Cust],
     who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
+    amount: impl Fn(&InvoiceCollection, Pays) -> Option<Decimal>,
 ) -> Result<(usize, usize), String> {
     let Some(dropped) = drop_statement(engine, cfg, custs, who, amount).await? else {
         return Ok((0, 0));
@@ -53,7 +53,7 @@ pub async fn drop_statement(
     cfg: &Config,
     custs: &[Cust],
     who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
+    amount: impl Fn(&InvoiceCollection, Pays) -> Option<Decimal>,
 ) -> Result<Option<Dropped>, String> {
     let invoices = invoices(engine).await?;
     let entries = statement_credits(&invoices, custs, who, amount);
@@ -65,23 +65,23 @@ pub type Credit = (Decimal, String, Option<String>, String);
 
 /// The credits paying the chosen customers' open invoices among `invoices`.
 pub fn statement_credits(
-    invoices: &[Value],
+    invoices: &[StoredInvoice],
     custs: &[Cust],
     who: &[Pays],
-    amount: impl Fn(&Value, Pays) -> Option<Decimal>,
+    amount: impl Fn(&InvoiceCollection, Pays) -> Option<Decimal>,
 ) -> Vec<Credit> {
     let mut entries = Vec::new();
-    for inv in invoices {
-        let Some(c) = custs.iter().find(|c| inv["customer_id"] == json!(c.id)) else {
+    for StoredInvoice { state: inv, .. } in invoices {
+        let Some(c) = custs.iter().find(|c| inv.customer_id == c.id) else {
             continue;
         };
-        if !who.contains(&c.pays) || inv["status"] == "paid" {
+        if !who.contains(&c.pays) || inv.status == "paid" {
             continue;
         }
         if let Some(a) = amount(inv, c.pays)
             && a > Decimal::ZERO
         {
-            let number = inv["number"].as_str().unwrap_or_default();
+            let number = &inv.number;
             entries.push((
                 a,
                 format!("Customer {}", c.id),
@@ -206,5 +206,8 @@ pub async fn reconcile_imported(engine: &Arc<Engine>, statement_id: &str) -> Res
     let Some(report) = report else {
         return Err(format!("statement {statement_id} was not reconciled"));
     };
-    Ok(report["report"]["matched"].as_u64().unwrap_or(0) as usize)
+    report["report"]["matched"]
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| format!("the report of statement {statement_id} has no matched count"))
 }
