@@ -1,4 +1,4 @@
-//! `cargo build --release -p ordo && cargo run --release -p ordo --example recon_store_bench
+//! `cargo build --release -p ordo-cli && cargo run --release -p ordo --example recon_store_bench
 //! [-- --payments 100000 --invoices 130000 --customers 5000 --ordo target/release/ordo]`
 //!
 //! Issue 19 point 3, in the store: a camt.053 of `--payments` credits against `--invoices`
@@ -14,58 +14,20 @@
 //! before the timed commands run: it is the state the timed commands start from, not part of
 //! what they do.
 
+// Each example uses part of the shared helpers.
+#[allow(dead_code)]
+#[path = "support/process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
+
+use process::{num, ordo_binary, timed};
 
 use ordo::store::Store;
 use ordo::store::sqlite::{Durability, SqliteStore};
 use ordo_bank::workload::{GenConfig, generate, write_camt053};
 use serde_json::json;
-
-fn arg(name: &str) -> Option<String> {
-    let mut args = std::env::args();
-    while let Some(a) = args.next() {
-        if a == name {
-            return args.next();
-        }
-    }
-    None
-}
-
-fn num(name: &str, default: usize) -> usize {
-    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Runs `ordo ARGS` with the bench's environment under `/usr/bin/time`; returns (wall s, peak
-/// MiB, stdout).
-fn timed(ordo: &Path, env: &[(&str, PathBuf)], args: &[&str]) -> (f64, f64, String) {
-    let t = Instant::now();
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f").arg("%e %M").arg(ordo).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let o = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run /usr/bin/time (apt install time)");
-    let wall = t.elapsed().as_secs_f64();
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    let kb: f64 = err
-        .lines()
-        .last()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    assert!(o.status.success(), "ordo {args:?} failed: {err}");
-    (
-        wall,
-        kb / 1024.0,
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-    )
-}
 
 async fn bare_commits(dir: &Path) -> f64 {
     let store = SqliteStore::open(&dir.join("ceiling.db"), Durability::Normal)
@@ -115,18 +77,7 @@ async fn main() {
     let payments = num("--payments", 100_000);
     let invoices = num("--invoices", 130_000);
     let customers = num("--customers", 5_000);
-    let ordo: PathBuf = arg("--ordo").map(PathBuf::from).unwrap_or_else(|| {
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .map(|d| d.join("ordo"))
-            .expect("target dir")
-    });
-    assert!(
-        ordo.exists(),
-        "{} missing: cargo build --release -p ordo",
-        ordo.display()
-    );
+    let ordo = ordo_binary();
     let dir = std::env::temp_dir().join(format!("ordo-recon-store-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("banks")).expect("dir");
@@ -173,7 +124,7 @@ async fn main() {
 
     // The store the commands start from: created by `ordo` itself (any command opening the
     // engine installs the definitions), then the invoices and customers written into it.
-    timed(&ordo, &env, &["recon", "exceptions"]);
+    timed(&ordo, &env, &["recon", "exceptions"], None);
     let store = SqliteStore::open(&dir.join("ordo.db"), Durability::Normal)
         .await
         .expect("store");
@@ -213,13 +164,16 @@ async fn main() {
     );
 
     let camt_s = camt.to_string_lossy().into_owned();
-    let (imp_s, imp_mb, _) = timed(
+    let imp = timed(
         &ordo,
         &env,
         &["recon", "import", &camt_s, "--account", "bench-eur"],
+        None,
     );
-    let (run_s, run_mb, out) = timed(&ordo, &env, &["--json", "recon", "run"]);
-    let summary: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    let (imp_s, imp_mb) = (imp.wall_s, imp.peak_mib);
+    let run = timed(&ordo, &env, &["--json", "recon", "run"], None);
+    let (run_s, run_mb) = (run.wall_s, run.peak_mib);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON summary");
     let peak = imp_mb.max(run_mb);
     println!(
         "ordo recon import: {imp_s:.2} s, peak RSS {imp_mb:.0} MiB; ordo recon run: {run_s:.2} s in {} chunk(s), peak RSS {run_mb:.0} MiB ({} matched, {} payments, {} exceptions) — target peak <= 600 MB: {}",

@@ -218,9 +218,14 @@ mod tests {
             "lines": [], "net_total": 0, "tax_total": 0, "total": 0, "status": "open",
             "paid_amount": 0, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
             "payments": [], "dunning_level": 0, "overdue": false });
-        tx.put_document("invoice", "INV-000001", &doc, 0).await.unwrap();
+        tx.put_document("invoice", "INV-000001", &doc, 0)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
-        let e = invoices(&engine).await.err().expect("a broken invoice is an error");
+        let e = invoices(&engine)
+            .await
+            .err()
+            .expect("a broken invoice is an error");
         assert_eq!(e, "invoice 'INV-000001': missing field `open_amount`");
         let _ = std::fs::remove_dir_all(&dir);
     }

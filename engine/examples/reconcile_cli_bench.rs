@@ -1,4 +1,4 @@
-//! `cargo build --release -p ordo && cargo run --release -p ordo-bank --example
+//! `cargo build --release -p ordo-cli && cargo run --release -p ordo --example
 //! reconcile_cli_bench [-- --payments 100000 --invoices 130000 --customers 5000 --runs 3
 //! --ordo target/release/ordo]`
 //!
@@ -10,72 +10,24 @@
 //! same file as a whole process (start, read, parse, statements JSON out). Target: ≤ 1.0 s for
 //! 100,000 × 130,000 / 5,000.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+// Each example uses part of the shared helpers.
+#[allow(dead_code)]
+#[path = "support/process.rs"]
+mod process;
+
 use std::time::Instant;
+
+use process::{num, ordo_binary, timed};
 
 use ordo_bank::workload::{GenConfig, evaluate, generate, write_camt053};
 use ordo_bank::{MatchConfig, ParseOptions, reconcile};
-
-fn arg(name: &str) -> Option<String> {
-    let mut args = std::env::args();
-    while let Some(a) = args.next() {
-        if a == name {
-            return args.next();
-        }
-    }
-    None
-}
-
-fn num(name: &str, default: usize) -> usize {
-    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Runs `cmd` under `/usr/bin/time`, stdout to `out`; returns (wall seconds, peak RSS MiB).
-fn timed(ordo: &Path, args: &[&str], out: &Path) -> (f64, f64) {
-    let file = std::fs::File::create(out).expect("output file");
-    let t = Instant::now();
-    let o = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%e %M")
-        .arg(ordo)
-        .args(args)
-        .stdout(Stdio::from(file))
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run /usr/bin/time (apt install time)");
-    let wall = t.elapsed().as_secs_f64();
-    let err = String::from_utf8_lossy(&o.stderr);
-    let last = err.lines().last().unwrap_or("");
-    let kb: f64 = last
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    if !o.status.success() {
-        eprintln!("{} {args:?} failed: {err}", ordo.display());
-    }
-    (wall, kb / 1024.0)
-}
 
 fn main() {
     let payments = num("--payments", 100_000);
     let invoices = num("--invoices", 130_000);
     let customers = num("--customers", 5_000);
     let runs = num("--runs", 3).max(1);
-    let ordo: PathBuf = arg("--ordo").map(PathBuf::from).unwrap_or_else(|| {
-        // target/release/examples/this → target/release/ordo
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .map(|d| d.join("ordo"))
-            .expect("target dir")
-    });
-    assert!(
-        ordo.exists(),
-        "{} missing: cargo build --release -p ordo",
-        ordo.display()
-    );
+    let ordo = ordo_binary();
 
     let t = Instant::now();
     let g = generate(&GenConfig {
@@ -136,12 +88,18 @@ fn main() {
     let mut parse_proc = (f64::MAX, 0.0);
     let mut recon = Vec::new();
     for _ in 0..runs {
-        let p = timed(&ordo, &["bank", "parse", &camt_s, "--lenient"], &out);
-        if p.0 < parse_proc.0 {
-            parse_proc = p;
-        }
-        recon.push(timed(
+        let p = timed(
             &ordo,
+            &[],
+            &["bank", "parse", &camt_s, "--lenient"],
+            Some(&out),
+        );
+        if p.wall_s < parse_proc.0 {
+            parse_proc = (p.wall_s, p.peak_mib);
+        }
+        let r = timed(
+            &ordo,
+            &[],
             &[
                 "bank",
                 "reconcile",
@@ -153,11 +111,12 @@ fn main() {
                 &cus_s,
                 "--lenient",
             ],
-            &out,
-        ));
+            Some(&out),
+        );
+        recon.push((r.wall_s, r.peak_mib));
     }
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or_default();
+        serde_json::from_slice(&std::fs::read(&out).expect("the report")).expect("a JSON report");
     let best = recon.iter().map(|r| r.0).fold(f64::MAX, f64::min);
     let peak = recon.iter().map(|r| r.1).fold(0.0, f64::max);
     println!(
