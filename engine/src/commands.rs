@@ -6,7 +6,7 @@
 use crate::app::commit_and_publish;
 use crate::runtime::{Engine, EngineError, TxContext};
 use chrono::NaiveDate;
-use ordo_contract::StepError;
+use ordo_contract::{StepContext, StepError};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::sync::Arc;
@@ -15,18 +15,17 @@ fn step_err(e: StepError) -> EngineError {
     EngineError::Refused(e.to_string())
 }
 
-/// Books a goods receipt in one transaction (stock, PO, receipt, events to waiting orders).
-pub async fn receive(
-    engine: &Arc<Engine>,
-    po: &str,
-    lines: Option<Vec<(String, Decimal)>>,
-    location: &str,
-) -> Result<Value, EngineError> {
+/// Runs `command` through a `TxContext` bound to a new transaction: committed with the events
+/// it emitted when it succeeds, rolled back whole when it fails (its error is a refusal).
+async fn in_one_transaction<F>(engine: &Arc<Engine>, command: F) -> Result<Value, EngineError>
+where
+    F: AsyncFnOnce(&mut dyn StepContext) -> Result<Value, StepError>,
+{
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let r = {
         let mut ctx = TxContext::command(tx.as_mut(), engine);
-        ordo_sales::receive_goods(&mut ctx, po, lines.as_deref(), location).await
+        command(&mut ctx).await
     };
     match r {
         Ok(v) => {
@@ -38,6 +37,19 @@ pub async fn receive(
             Err(step_err(e))
         }
     }
+}
+
+/// Books a goods receipt in one transaction (stock, PO, receipt, events to waiting orders).
+pub async fn receive(
+    engine: &Arc<Engine>,
+    po: &str,
+    lines: Option<Vec<(String, Decimal)>>,
+    location: &str,
+) -> Result<Value, EngineError> {
+    in_one_transaction(engine, async |ctx| {
+        ordo_sales::receive_goods(ctx, po, lines.as_deref(), location).await
+    })
+    .await
 }
 
 /// Records a payment in one transaction and emits `payment.matched`.
@@ -48,20 +60,8 @@ pub async fn pay(
     on: Option<NaiveDate>,
     reference: Option<&str>,
 ) -> Result<Value, EngineError> {
-    let mut tx = engine.store.begin().await?;
-    engine.refresh_clock(tx.as_mut()).await?;
-    let r = {
-        let mut ctx = TxContext::command(tx.as_mut(), engine);
-        ordo_sales::record_payment(&mut ctx, invoice, amount, on, reference).await
-    };
-    match r {
-        Ok(v) => {
-            commit_and_publish(engine, tx).await?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.rollback().await?;
-            Err(step_err(e))
-        }
-    }
+    in_one_transaction(engine, async |ctx| {
+        ordo_sales::record_payment(ctx, invoice, amount, on, reference).await
+    })
+    .await
 }
