@@ -28,10 +28,13 @@ pub fn write_camt053(stmt: &Statement, out: &mut String) {
             };
             let _ = writeln!(
                 out,
-                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>{}</Dt></Dt></Bal>",
+                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd>{}</Bal>",
                 stmt.currency,
                 b.amount.abs(),
-                b.date.map(|d| d.to_string()).unwrap_or_default()
+                // A balance without a date is written without Dt, never as an empty date.
+                b.date
+                    .map(|d| format!("<Dt><Dt>{d}</Dt></Dt>"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -54,18 +57,25 @@ pub fn write_entry(e: &Entry, out: &mut String) {
     } else {
         "CRDT"
     };
-    let date = e.booking_date.map(|d| d.to_string()).unwrap_or_default();
+    // An entry without a date is written without BookgDt/ValDt (both optional), never as an
+    // empty date.
+    let dates = e
+        .booking_date
+        .map(|d| format!("<BookgDt><Dt>{d}</Dt></BookgDt><ValDt><Dt>{d}</Dt></ValDt>"))
+        .unwrap_or_default();
     let _ = write!(
         out,
-        "<Ntry><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{date}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><AcctSvcrRef>{}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls>",
+        "<Ntry><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>{dates}<AcctSvcrRef>{}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls>",
         e.currency,
         e.amount,
+        // absent: NOTPROVIDED is the ISO 20022 placeholder for a reference the bank did not give.
         esc(e.bank_ref.as_deref().unwrap_or("NOTPROVIDED"))
     );
     for t in &e.transactions {
         let _ = write!(
             out,
             "<TxDtls><Refs><EndToEndId>{}</EndToEndId></Refs>",
+            // absent: NOTPROVIDED is the SEPA placeholder for a missing EndToEndId.
             esc(t.end_to_end_id.as_deref().unwrap_or("NOTPROVIDED"))
         );
         if let Some(a) = t.amount {
