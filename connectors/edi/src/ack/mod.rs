@@ -172,6 +172,7 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
                     }
                     Level::Segment | Level::Element => {
                         let Some(s) = &i.segment else { continue };
+                        // Ack grouping only: a segment issue without a known position is listed at position 0.
                         let position = s.position.unwrap_or(0);
                         let seg = match segments
                             .iter_mut()
