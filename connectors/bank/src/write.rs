@@ -116,3 +116,32 @@ pub fn write_entry(e: &Entry, out: &mut String) {
     }
     out.push_str("</NtryDtls></Ntry>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+    use crate::parse::{ParseOptions, camt};
+
+    /// An entry or balance without a date was written as `<Dt></Dt>`, which the parser refuses;
+    /// now the optional element is left out and the file reads back.
+    #[test]
+    fn absent_dates_are_left_out_and_read_back() {
+        let mut stmt = Statement::new(Format::Camt053);
+        stmt.statement_id = "S1".into();
+        stmt.account = "DE89370400440532013000".into();
+        stmt.currency = "EUR".into();
+        stmt.opening = Some(crate::model::Balance {
+            amount: Decimal::ONE_HUNDRED,
+            date: None,
+        });
+        stmt.entries
+            .push(Entry::new(Decimal::TEN, Direction::Credit, "EUR"));
+        let mut xml = String::new();
+        write_camt053(&stmt, &mut xml);
+        assert!(!xml.contains("<Dt></Dt>"), "{xml}");
+        let back = camt::parse(xml.as_bytes(), &ParseOptions::default()).expect("reads back");
+        assert_eq!(back[0].entries[0].booking_date, None);
+        assert_eq!(back[0].entries[0].amount, Decimal::TEN);
+    }
+}

@@ -102,3 +102,16 @@ fn a_malformed_instructed_amount_is_refused_at_its_element() {
         "{e}"
     );
 }
+
+/// `Chrgs/TtlChrgsAndTaxAmt` 5.60 detailed by `Rcrd` 5.40 + 0.20: the charges are 5.60 (they
+/// were read as 11.20, the total and its records added up).
+#[test]
+fn entry_charges_are_the_stated_total_not_total_plus_records() {
+    let s = camt::parse(fixture(PF).as_bytes(), &ParseOptions::default()).expect("parses");
+    let e = s
+        .iter()
+        .flat_map(|s| &s.entries)
+        .find(|e| e.bank_ref.as_deref() == Some("20160530007602769939022000000012"))
+        .expect("the entry");
+    assert_eq!(e.charges, Some(rust_decimal::Decimal::new(560, 2)));
+}

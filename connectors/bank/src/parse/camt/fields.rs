@@ -144,12 +144,21 @@ impl Parser<'_> {
                     e.bank_tx_code = v;
                 }
             }),
-            [CHRGS, TTL_CHRGS_AND_TAX_AMT] | [CHRGS, RCRD, AMT] => {
-                // A malformed charge is refused, not read as "no charges".
+            // A malformed charge is refused, not read as "no charges". The total, when given,
+            // is the charges; the records then only detail it (adding both counted them twice).
+            [CHRGS, TTL_CHRGS_AND_TAX_AMT] => {
                 let a = self.amount()?;
-                let e = &mut self.builder().entry;
-                // The first charge starts the sum at zero.
-                e.charges = Some(e.charges.unwrap_or_default() + a);
+                let b = self.builder();
+                b.entry.charges = Some(a);
+                b.charges_total = true;
+            }
+            [CHRGS, RCRD, AMT] => {
+                let a = self.amount()?;
+                let b = self.builder();
+                if !b.charges_total {
+                    // The first record starts the sum at zero.
+                    b.entry.charges = Some(b.entry.charges.unwrap_or_default() + a);
+                }
             }
             [NTRY_DTLS, BTCH, NB_OF_TXS] => {
                 // Max15NumericText: a malformed count is refused, not counted as 0.

@@ -117,6 +117,8 @@ struct EntryBuilder {
     has_direction: bool,
     batch_count: Option<usize>,
     batches: usize,
+    /// `Chrgs/TtlChrgsAndTaxAmt` was given: it is the charges, its `Rcrd`s only detail it.
+    charges_total: bool,
 }
 
 impl EntryBuilder {
@@ -143,6 +145,7 @@ impl EntryBuilder {
             has_direction: false,
             batch_count: None,
             batches: 0,
+            charges_total: false,
         }
     }
 }
