@@ -676,88 +676,29 @@ mod tests {
 
     #[test]
     fn missing_required_fields_are_located_errors() {
+        const ZERO: &str = "49,0,3/\n98,0,1,5/\n99,0,1,7/\n";
+        // (01 file id, 03 body, 16 body, trailers, error position, error text), one case a line
+        #[rustfmt::skip]
         let cases = [
-            // no file identification number
-            (
-                file("", "111,USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS),
-                "1:1:",
-                "file identification",
-            ),
-            // no account number
-            (
-                file("7", ",USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS),
-                "3:1:",
-                "account number",
-            ),
-            // a detail without an amount (was a payment of 0)
-            (
-                file(
-                    "7",
-                    "111,USD",
-                    "142,,Z,B1,C1,PAY",
-                    "49,0,3/\n98,0,1,5/\n99,0,1,7/\n",
-                ),
-                "4:1:",
-                "detail amount",
-            ),
-            // funds type V without its date (was: value date = as-of date, fields shifted)
-            (
-                file("7", "111,USD", "142,1000,V,,,B1,C1,PAY", OK_TRAILERS),
-                "4:1:",
-                "value date",
-            ),
-            // funds type D with a garbled count (was: 0 pairs, the pairs read as references)
-            (
-                file("7", "111,USD", "142,1000,D,x,0,1000,B1,C1,PAY", OK_TRAILERS),
-                "4:1:",
-                "distribution count",
-            ),
-            // an empty control total (was 0)
-            (
-                file(
-                    "7",
-                    "111,USD",
-                    "142,0,Z,B1,C1,PAY",
-                    "49,,3/\n98,0,1,5/\n99,0,1,7/\n",
-                ),
-                "5:1:",
-                "control total",
-            ),
-            // a garbled record count (was -1, reported as a mismatch)
-            (
-                file(
-                    "7",
-                    "111,USD",
-                    "142,1000,Z,B1,C1,PAY",
-                    "49,1000,x3/\n98,1000,1,5/\n99,1000,1,7/\n",
-                ),
-                "5:1:",
-                "account record count",
-            ),
-            (
-                file(
-                    "7",
-                    "111,USD",
-                    "142,1000,Z,B1,C1,PAY",
-                    "49,1000,3/\n98,1000,,5/\n99,1000,1,7/\n",
-                ),
-                "6:1:",
-                "group account count",
-            ),
-            (
-                file(
-                    "7",
-                    "111,USD",
-                    "142,1000,Z,B1,C1,PAY",
-                    "49,1000,3/\n98,1000,1,5/\n99,1000,1/\n",
-                ),
-                "7:1:",
-                "file record count",
-            ),
+            ("", "111,USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS, "1:1:", "file identification"),
+            ("7", ",USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS, "3:1:", "account number"),
+            // was a payment of 0
+            ("7", "111,USD", "142,,Z,B1,C1,PAY", ZERO, "4:1:", "detail amount"),
+            // was: value date = as-of date, later fields shifted
+            ("7", "111,USD", "142,1000,V,,,B1,C1,PAY", OK_TRAILERS, "4:1:", "value date"),
+            // was: 0 pairs, the pairs read as references
+            ("7", "111,USD", "142,1000,D,x,0,1000,B1,C1,PAY", OK_TRAILERS, "4:1:", "distribution count"),
+            // was a control total of 0
+            ("7", "111,USD", "142,0,Z,B1,C1,PAY", "49,,3/\n98,0,1,5/\n99,0,1,7/\n", "5:1:", "control total"),
+            // garbled counts were -1, reported as a mismatch
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,x3/\n98,1000,1,5/\n99,1000,1,7/\n", "5:1:", "account record count"),
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,3/\n98,1000,,5/\n99,1000,1,7/\n", "6:1:", "group account count"),
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,3/\n98,1000,1,5/\n99,1000,1/\n", "7:1:", "file record count"),
         ];
-        for (text, line, what) in cases {
+        for (header, acct, detail, trailers, at, what) in cases {
+            let text = file(header, acct, detail, trailers);
             let e = error_of(&text);
-            assert!(e.starts_with(line) && e.contains(what), "{text}\n-> {e}");
+            assert!(e.starts_with(at) && e.contains(what), "{text}\n-> {e}");
         }
     }
 }
