@@ -64,6 +64,7 @@ fn element_json(seg: &SegmentRef<'_, '_>, n: usize, split: bool) -> Value {
         if comps.len() > 1 {
             return Value::Array(
                 (1..=comps.len())
+                    // An empty component is shown as "" (comp gives None for it), keeping the positions.
                     .map(|c| Value::String(seg.comp(n, c).unwrap_or_default()))
                     .collect(),
             );
@@ -250,6 +251,7 @@ pub fn parse(
     let file = std::fs::File::open(path)
         .map_err(|e| ParseError::Open(format!("{}: {e}", path.display())))?;
     let mut reader = StreamReader::new(file);
+    // Serializing a string or a Value cannot fail (here and below).
     let file_name = serde_json::to_string(&path.display().to_string()).unwrap_or_default();
     write!(out, "{{\n  \"file\": {file_name},\n  \"interchanges\": [")
         .map_err(ParseError::Write)?;

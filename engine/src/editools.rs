@@ -353,6 +353,7 @@ pub fn render_docs(
         // a wrapper {"shipment": .., "order": ..} or the document itself
         let (doc, order) = match item {
             Value::Object(mut m) if m.contains_key(key) && kind != DocKind::Order => {
+                // The guard checked that `key` is there.
                 let d = m.remove(key).unwrap_or_default();
                 let o = m.remove("order");
                 (d, o)
@@ -360,6 +361,7 @@ pub fn render_docs(
             Value::Object(mut m)
                 if kind == DocKind::Order && m.len() == 1 && m.contains_key(key) =>
             {
+                // The guard checked that `key` is there.
                 (m.remove(key).unwrap_or_default(), None)
             }
             v => (v, None),

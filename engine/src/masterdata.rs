@@ -97,6 +97,7 @@ impl Format {
                         let stem = path
                             .file_stem()
                             .and_then(|s| s.to_str())
+                            // A stem that is not UTF-8 names no kind: refused just below.
                             .unwrap_or_default()
                             .to_ascii_lowercase();
                         let singular = stem.strip_suffix('s').unwrap_or(&stem);
@@ -344,6 +345,7 @@ impl Check<'_> {
             }
             _ => None,
         };
+        // Error position only: a field without its own position is reported at its record.
         let at = at.unwrap_or(self.record.pos);
         self.errors
             .push(at, format!("{}: {field}: {msg}", self.label));
@@ -583,6 +585,7 @@ impl One<'_> {
             Ok(r) => r,
             Err(e) => {
                 self.errors.push(
+                    // Error position only: the record's position when serde gives none.
                     e.pos.unwrap_or(self.node.pos),
                     format!("{label}: {}", e.msg),
                 );
@@ -955,6 +958,7 @@ mod yaml {
 fn csv_tree(shown: &str, kind: Kind, text: &str, errors: &mut Errors) -> Result<Node, String> {
     let t = crate::channels::csvfile::read(shown, text)?;
     let at = |i: usize| {
+        // Error position only: a column past the header is reported at the header line.
         let (line, col) = t.header_at.get(i).copied().unwrap_or((t.header_line, 1));
         Pos { line, col }
     };

@@ -61,7 +61,29 @@ struct InvoiceIn {
 }
 
 impl InvoiceIn {
+    /// Refuses an empty number, customer or currency (a JSON `""` passes serde), naming the
+    /// file, the invoice and the field.
+    fn checked(self, path: &Path, n: usize) -> Result<OpenItem, String> {
+        for (field, v) in [
+            ("number", &self.number),
+            ("customer", &self.customer),
+            ("currency", &self.currency),
+        ] {
+            if v.trim().is_empty() {
+                return Err(format!(
+                    "{}: invoice {} ({:?}): {field} is empty",
+                    path.display(),
+                    n + 1,
+                    self.number
+                ));
+            }
+        }
+        Ok(self.into_item())
+    }
+
     fn into_item(self) -> OpenItem {
+        // absent terms: no discount. The net days only place the discount window, which is
+        // empty then; they come from the issue and due dates when both are given.
         let terms = self.terms.unwrap_or_else(|| PaymentTerms {
             net_days: self
                 .issue_date
@@ -70,6 +92,8 @@ impl InvoiceIn {
             discount_percent: Decimal::ZERO,
             discount_days: 0,
         });
+        // absent: the issue date is optional; with terms it is the due date minus the net days
+        // (due = issue + net by the terms' definition).
         let issue_date = self
             .issue_date
             .unwrap_or_else(|| self.due_date - chrono::Duration::days(i64::from(terms.net_days)));
@@ -81,6 +105,7 @@ impl InvoiceIn {
             due_date: self.due_date,
             issue_date,
             terms,
+            // absent: an invoice file lists receivables unless an item says `payable`.
             kind: self.kind.unwrap_or(ItemKind::Receivable),
         }
     }
@@ -111,6 +136,7 @@ impl Sheet {
     fn read(path: &Path, text: &str) -> Result<Sheet, String> {
         let shown = path.display().to_string();
         let table = csvfile::read(&shown, text)?;
+        // An empty file has no first line and no decimal comma (csvfile::read refuses it anyway).
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let decimal_comma = first.contains(';') && !first.contains(',');
         Ok(Sheet {
@@ -241,7 +267,10 @@ pub fn load_invoices(path: &Path, text: &str) -> Result<Vec<OpenItem>, String> {
     } else {
         serde_json::from_str(text).map_err(loc)?
     };
-    Ok(list.into_iter().map(InvoiceIn::into_item).collect())
+    list.into_iter()
+        .enumerate()
+        .map(|(n, inv)| inv.checked(path, n))
+        .collect()
 }
 
 /// Customers (id, name, accounts) from JSON or CSV (accounts separated by `|`, `;` or `,`).
@@ -257,6 +286,7 @@ pub fn load_customers(path: &Path, text: &str) -> Result<Vec<Customer>, String> 
         for row in &t.table.rows {
             out.push(CustomerIn {
                 id: t.text(row, id, "id")?,
+                // absent: the name is optional; without one only ids and IBANs find the customer.
                 name: name.map(|i| row.get(i).to_string()).unwrap_or_default(),
                 accounts: accounts
                     .map(|i| {
@@ -267,6 +297,7 @@ pub fn load_customers(path: &Path, text: &str) -> Result<Vec<Customer>, String> 
                             .map(str::to_string)
                             .collect()
                     })
+                    // absent: a customer without an accounts column has no known IBANs.
                     .unwrap_or_default(),
             });
         }
@@ -305,6 +336,25 @@ mod tests {
             Some("i.csv:2:10: amount_open \"ten\" is not a decimal amount")
         );
         assert!(load_invoices(p, "number,customer\nINV-1,\"C1\n").is_err());
+    }
+
+    #[test]
+    fn json_invoices_with_an_empty_key_field_are_refused() {
+        let p = Path::new("i.json");
+        let inv = |customer: &str, currency: &str| {
+            format!(
+                r#"[{{"number":"INV-1","customer":"{customer}","amount":"10","currency":"{currency}","due_date":"2026-03-01"}}]"#
+            )
+        };
+        assert_eq!(load_invoices(p, &inv("C1", "EUR")).map(|v| v.len()), Ok(1));
+        assert_eq!(
+            load_invoices(p, &inv("C1", " ")).err().as_deref(),
+            Some("i.json: invoice 1 (\"INV-1\"): currency is empty")
+        );
+        assert_eq!(
+            load_invoices(p, &inv("", "EUR")).err().as_deref(),
+            Some("i.json: invoice 1 (\"INV-1\"): customer is empty")
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub fn statement_key(stmt: &Statement) -> String {
         stmt.format.name(),
         stmt.account,
         stmt.statement_id,
+        // absent: the sequence number is optional in every format; the key stays stable without it.
         stmt.sequence.as_deref().unwrap_or("")
     )
 }
@@ -55,9 +56,11 @@ pub fn entry_key(account: &str, e: &Entry) -> String {
     format!(
         "entry|{}|{}|{}|{}|{}|{}",
         account,
+        // Key text only: a dateless entry (camt Info) gets an empty date part, its other parts still tell it apart.
         e.date().map(|d| d.to_string()).unwrap_or_default(),
         e.signed_amount().normalize(),
         e.currency,
+        // absent: the bank reference is optional in every format.
         e.bank_ref.as_deref().unwrap_or(""),
         norm
     )

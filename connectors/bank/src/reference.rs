@@ -80,6 +80,7 @@ pub fn qrr_make(digits: &str) -> Option<String> {
 /// and value, and checks its digits.
 pub fn classify(code: Option<&str>, value: &str) -> (RefKind, bool) {
     let v = compact(value);
+    // absent: the reference type code is optional (camt CdtrRefInf/Tp); the value alone then classifies it.
     let code = code.unwrap_or("").to_ascii_uppercase();
     if v.len() >= 4
         && v[..2].eq_ignore_ascii_case("RF")

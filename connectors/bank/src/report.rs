@@ -91,6 +91,7 @@ pub fn report(statements: &[Statement], result: &ReconResult) -> Vec<StatementRe
                 r.partially_matched += 1;
             }
             r.allocated += m.allocations.iter().map(|a| a.amount).sum::<Decimal>();
+            // A match without a write-off or a customer credit adds nothing to those totals.
             r.written_off += m.writeoff.as_ref().map(|w| w.amount).unwrap_or_default();
             r.customer_credit += m.credit.unwrap_or_default();
             *r.by_rule.entry(m.rule.name().to_string()).or_default() += 1;
@@ -133,6 +134,7 @@ fn match_line(out: &mut String, m: &Match) {
     let wo = m
         .writeoff
         .as_ref()
+        // Report cell: a match without a write-off leaves it empty.
         .map(|w| format!("{}={}", w.account, w.amount))
         .unwrap_or_default();
     let _ = writeln!(
@@ -144,6 +146,7 @@ fn match_line(out: &mut String, m: &Match) {
         status,
         m.rule.name(),
         m.confidence,
+        // Report cells: an unknown customer and no credit are empty cells.
         csv_field(m.customer_id.as_deref().unwrap_or("")),
         csv_field(&allocs.join(";")),
         csv_field(&wo),
@@ -172,6 +175,7 @@ pub fn to_csv(result: &ReconResult) -> String {
             csv_field(&x.entry_ref),
             x.amount,
             x.currency,
+            // Report cell: an exception without a customer leaves it empty.
             csv_field(x.customer_id.as_deref().unwrap_or("")),
             csv_field(&cands.join(";")),
             csv_field(&x.reason)

@@ -65,6 +65,7 @@ impl Default for GenConfig {
             customers: 500,
             invoices: 10_000,
             payments: 2_000,
+            // A constant valid date; the fallback is never taken.
             date: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default(),
             hard: false,
         }
@@ -89,6 +90,7 @@ pub struct Generated {
 /// and leading zeros, the year shortened or after the number, or the number alone.
 fn weak_form(number: &str, rng: &mut Rng) -> String {
     let mut groups = number.split('-').skip(1);
+    // Generated numbers are INV-YYYY-NNNNNN; the fallbacks are never taken.
     let year = groups.next().unwrap_or("");
     let serial = groups.next().unwrap_or("").trim_start_matches('0');
     let yy = year.get(2..).unwrap_or(year);
@@ -230,6 +232,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
     let cust_pos = |id: &str| {
         id.get(1..)
             .and_then(|s| s.parse::<usize>().ok())
+            // Generated customer ids are C<number>; the fallback is never taken.
             .unwrap_or(0)
     };
     let mut used = vec![false; items.len()];
@@ -302,6 +305,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                         .take(1 + rng.below(2))
                         .collect()
                 })
+                // A customer without other open invoices: a payment of one invoice.
                 .unwrap_or_default();
             let mut rmt = None;
             if hard < 10 && !others.is_empty() {
@@ -359,6 +363,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             0..=39 => {}
             40..=44 => {
                 // Structured creditor reference instead of text.
+                // Generated invoice numbers are alphanumeric, which rf_make always accepts.
                 let r = reference::rf_make(&it.number.replace('-', "")).unwrap_or_default();
                 tx.creditor_ref = Some(CreditorRef {
                     kind: RefKind::Iso11649,
@@ -399,6 +404,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                             .take(1 + rng.below(3))
                             .collect()
                     })
+                    // A customer without other open invoices: a payment of one invoice.
                     .unwrap_or_default();
                 let mut nums = vec![it.number.clone()];
                 for j in others {
@@ -461,6 +467,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 let without_form = upper
                     .rsplit_once(' ')
                     .map(|(a, _)| a.to_string())
+                    // A one-word name has no legal form to drop.
                     .unwrap_or(upper);
                 tx.counterparty_name = Some(without_form);
                 tx.remittance = Some("Danke".into());
@@ -586,6 +593,7 @@ fn evaluate_by_class(
     let mut per: std::collections::BTreeMap<&'static str, Score> = Default::default();
     for (n, (eref, want)) in truth.iter().enumerate() {
         let s = per
+            // `classes` is parallel to `truth`; the fallback is never taken.
             .entry(classes.get(n).copied().unwrap_or(""))
             .or_default();
         s.payments += 1;

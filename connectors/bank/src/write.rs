@@ -28,10 +28,13 @@ pub fn write_camt053(stmt: &Statement, out: &mut String) {
             };
             let _ = writeln!(
                 out,
-                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>{}</Dt></Dt></Bal>",
+                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd>{}</Bal>",
                 stmt.currency,
                 b.amount.abs(),
-                b.date.map(|d| d.to_string()).unwrap_or_default()
+                // A balance without a date is written without Dt, never as an empty date.
+                b.date
+                    .map(|d| format!("<Dt><Dt>{d}</Dt></Dt>"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -54,18 +57,25 @@ pub fn write_entry(e: &Entry, out: &mut String) {
     } else {
         "CRDT"
     };
-    let date = e.booking_date.map(|d| d.to_string()).unwrap_or_default();
+    // An entry without a date is written without BookgDt/ValDt (both optional), never as an
+    // empty date.
+    let dates = e
+        .booking_date
+        .map(|d| format!("<BookgDt><Dt>{d}</Dt></BookgDt><ValDt><Dt>{d}</Dt></ValDt>"))
+        .unwrap_or_default();
     let _ = write!(
         out,
-        "<Ntry><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{date}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><AcctSvcrRef>{}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls>",
+        "<Ntry><Amt Ccy=\"{}\">{}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>{dates}<AcctSvcrRef>{}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls>",
         e.currency,
         e.amount,
+        // absent: NOTPROVIDED is the ISO 20022 placeholder for a reference the bank did not give.
         esc(e.bank_ref.as_deref().unwrap_or("NOTPROVIDED"))
     );
     for t in &e.transactions {
         let _ = write!(
             out,
             "<TxDtls><Refs><EndToEndId>{}</EndToEndId></Refs>",
+            // absent: NOTPROVIDED is the SEPA placeholder for a missing EndToEndId.
             esc(t.end_to_end_id.as_deref().unwrap_or("NOTPROVIDED"))
         );
         if let Some(a) = t.amount {
@@ -105,4 +115,33 @@ pub fn write_entry(e: &Entry, out: &mut String) {
         out.push_str("</TxDtls>");
     }
     out.push_str("</NtryDtls></Ntry>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+    use crate::parse::{ParseOptions, camt};
+
+    /// An entry or balance without a date was written as `<Dt></Dt>`, which the parser refuses;
+    /// now the optional element is left out and the file reads back.
+    #[test]
+    fn absent_dates_are_left_out_and_read_back() {
+        let mut stmt = Statement::new(Format::Camt053);
+        stmt.statement_id = "S1".into();
+        stmt.account = "DE89370400440532013000".into();
+        stmt.currency = "EUR".into();
+        stmt.opening = Some(crate::model::Balance {
+            amount: Decimal::ONE_HUNDRED,
+            date: None,
+        });
+        stmt.entries
+            .push(Entry::new(Decimal::TEN, Direction::Credit, "EUR"));
+        let mut xml = String::new();
+        write_camt053(&stmt, &mut xml);
+        assert!(!xml.contains("<Dt></Dt>"), "{xml}");
+        let back = camt::parse(xml.as_bytes(), &ParseOptions::default()).expect("reads back");
+        assert_eq!(back[0].entries[0].booking_date, None);
+        assert_eq!(back[0].entries[0].amount, Decimal::TEN);
+    }
 }

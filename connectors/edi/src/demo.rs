@@ -13,11 +13,13 @@ use crate::syntax::Version;
 use crate::write::Envelope;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    // Demo constants, always valid dates; the fallback is never taken.
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
 /// 2026-03-02 10:30, the timestamp of every demo envelope.
 pub fn timestamp() -> NaiveDateTime {
+    // A constant valid time; the fallback is never taken.
     date(2026, 3, 2).and_hms_opt(10, 30, 0).unwrap_or_default()
 }
 

@@ -163,6 +163,8 @@ impl Issue {
 /// [`MAX_VALUE_CHARS`].
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Display only: the default excerpt length.
+        // Display only: the default excerpt length.
         let max = f.precision().unwrap_or(MAX_VALUE_CHARS);
         let ex = |s: &str| ordo_contract::excerpt(s, max);
         write!(f, "interchange {}", ex(&self.interchange))?;

@@ -52,6 +52,7 @@ impl<'i, 'a> SegmentRef<'i, 'a> {
         n.checked_sub(1)
             .and_then(|i| self.elems.get(i))
             .copied()
+            // absent: trailing elements may be omitted; an omitted element reads as empty.
             .unwrap_or(&[])
     }
     /// Element `n` as text, release characters removed.
@@ -72,6 +73,7 @@ impl<'i, 'a> SegmentRef<'i, 'a> {
         if c == 0 {
             return &[];
         }
+        // absent: trailing components may be omitted; an omitted one reads as empty.
         self.components(n).nth(c - 1).unwrap_or(&[])
     }
     /// Component `c` of element `n` as trimmed owned text, `None` when empty.
@@ -86,6 +88,7 @@ impl<'i, 'a> SegmentRef<'i, 'a> {
     pub fn repetitions(&self, n: usize) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         // without a repetition separator, split on the segment terminator, which never occurs
         // inside an element: one repetition
+        // The segment terminator never occurs inside an element: one repetition.
         let sep = self.seps.repetition.unwrap_or(self.seps.segment);
         split_unreleased(self.raw(n), sep, self.seps.release)
     }

@@ -33,6 +33,7 @@ pub(crate) fn check(
         (Standard::Edifact, "ORDERS" | "ORDRSP" | "ORDCHG" | "INVOIC" | "DESADV") => ("LIN", "CNT"),
         _ => return,
     };
+    // A transaction without its trailer (reported by validation) ends where the next begins.
     let body_end = t.trailer.unwrap_or(t.end);
     let mut lines = 0u64;
     let mut qty_sum = Some(Decimal::ZERO);

@@ -56,6 +56,7 @@ pub fn validate_transaction(
     let Some(set) = schema::set_schema(std, &t.set_id) else {
         return;
     };
+    // A transaction without its trailer (reported below) ends where the next begins.
     let body_end = t.trailer.unwrap_or(t.end);
     let mut stack: Vec<Frame<'_>> = vec![Frame {
         children: &set.body,
@@ -228,6 +229,7 @@ impl Clean {
     /// scan per element.
     #[inline]
     pub(crate) fn of(bytes: &[u8], seps: &Separators) -> Clean {
+        // No release character (X12): 0x7f, itself flagged as special, stands in.
         let (c, r) = (seps.component, seps.release.unwrap_or(0x7f));
         let (special, comp) = bytes.iter().fold((0u8, 0u8), |(s, k), &b| {
             (
@@ -400,6 +402,7 @@ fn check_simple(
                 return Some(Code::ElementTooLong);
             }
             if !def.codes.is_empty() {
+                // Not UTF-8: matches no code, so it is reported as an invalid code.
                 let v = std::str::from_utf8(raw).unwrap_or("");
                 if !def.codes.contains(&v.trim_end()) {
                     return Some(Code::InvalidCode);

@@ -29,6 +29,7 @@ pub fn time(b: &[u8]) -> bool {
     if !matches!(b.len(), 4 | 6..=8) || !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
+    // All digits were checked above; 99 (never taken) would fail the range check.
     let hh = digits(&b[..2]).unwrap_or(99);
     let mm = digits(&b[2..4]).unwrap_or(99);
     let ss = if b.len() >= 6 {
@@ -108,6 +109,7 @@ pub fn decimal(b: &[u8]) -> Option<Decimal> {
             }
         }
         if ok && digits.len() > usize::from(scale.is_some()) {
+            // No decimal mark: an integer.
             return Some(Decimal::new(if neg { -m } else { m }, scale.unwrap_or(0)));
         }
         return None;

@@ -239,10 +239,12 @@ fn write_x12(env: &Envelope, docs: &[Document]) -> Result<Vec<u8>, EdiError> {
     let gs08 = docs[0]
         .version
         .clone()
+        // absent: a document without its own version is sent in the interchange version.
         .unwrap_or_else(|| if is5010 { "005010" } else { "004010" }.into());
     let gs = OutSegment::new("GS")
         .el(fid)
         .el(env
+            // absent: without application ids in the partner profile GS02/GS03 repeat the ISA ids.
             .app_sender
             .clone()
             .unwrap_or_else(|| env.sender.id.clone()))
@@ -358,6 +360,7 @@ fn write_edifact(env: &Envelope, docs: &[Document]) -> Result<Vec<u8>, EdiError>
         s.element,
         s.decimal,
         rel,
+        // absent: UNA position 5 is a reserved space before syntax version 4.
         s.repetition.unwrap_or(b' '),
         s.segment,
     ]);
@@ -394,6 +397,7 @@ fn write_edifact(env: &Envelope, docs: &[Document]) -> Result<Vec<u8>, EdiError>
     };
     for (i, d) in docs.iter().enumerate() {
         let reference = (i + 1).to_string();
+        // absent: a document without its own version is sent in the interchange directory.
         let version = d.version.as_deref().unwrap_or(default_version);
         let mut s009 = vec![d.set_id.clone()];
         s009.extend(version.split(':').map(str::to_string));

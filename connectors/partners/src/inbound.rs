@@ -155,6 +155,7 @@ pub async fn receive_file_with(
         return Ok(ReceiveOutcome::Duplicate {
             reason: format!(
                 "the same file was received as '{}' at {}",
+                // Message only: a record without the file's name.
                 prev.name.as_deref().unwrap_or("?"),
                 prev.received_at
             ),
@@ -175,6 +176,7 @@ pub async fn receive_file_with(
         let ich = match r {
             Ok(i) => i,
             Err(e) => {
+                // Error position only: an error without an offset is placed at the file start.
                 let at = e.offset().unwrap_or(0);
                 problems.push(format!("{}: {}", loc.at(at), loc.ex(&e.to_string())));
                 continue;
@@ -271,6 +273,7 @@ async fn interchange(
         problems.push(format!(
             "{at}: interchange {ctl} from {} was already received in file {} at {}: duplicate, not processed again",
             partner.partner,
+            // Message only: a record without the file's name.
             prev.file.as_deref().unwrap_or("?"),
             prev.received_at
         ));
@@ -428,7 +431,11 @@ async fn acknowledge(
     problems: &mut Vec<String>,
 ) -> Result<(), StepError> {
     let replies = replies(partner, ich);
-    let seps = partner.separators().ok().flatten();
+    // A profile with bad separators is refused when loaded; one stored by an older build fails
+    // the step like on the outbound side, instead of acknowledging in other separators.
+    let seps = partner.separators().map_err(|e| {
+        StepError::Permanent(format!("partner {}: separators: {e}", partner.partner))
+    })?;
     if replies.ta1 {
         let ctl = next_control(ctx, &partner.partner).await?;
         let mut o = Ta1Options::new(ctl, now);

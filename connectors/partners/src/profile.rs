@@ -274,6 +274,7 @@ impl Partner {
             "archive" => &self.archive,
             _ => &self.quarantine,
         };
+        // absent: an unset folder key means the documented default folder for the partner.
         set.clone().unwrap_or_else(|| {
             let leaf = match which {
                 "inbound" => "in",

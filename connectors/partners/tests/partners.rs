@@ -540,3 +540,17 @@ fn accept_entries_are_checked_against_the_standard() {
     );
     assert!(msgs[2].contains("lists '850' twice"), "{msgs:?}");
 }
+
+/// A profile whose separators do not parse (one stored before they were checked at load) fails
+/// the step instead of acknowledging in the interchange's own separators.
+#[tokio::test]
+async fn a_profile_with_bad_separators_fails_instead_of_answering_in_others() {
+    let mut ctx = MemoryContext::default();
+    let mut p = acme();
+    p.separators = Some("**^~".into());
+    let file = x850(301, "ACMEBUYER", "PO-30", &[("WID-100", 1, "1.00")]);
+    let r = receive_file(&mut ctx, &[p], "po30.edi", file.as_bytes()).await;
+    let e = r.expect_err("refused").to_string();
+    assert!(e.contains("partner acme: separators:"), "{e}");
+    assert!(files(&ctx).is_empty(), "no acknowledgment written");
+}

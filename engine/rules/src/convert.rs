@@ -122,6 +122,7 @@ pub(crate) fn try_json_to_dynamic(v: &Value) -> Result<Dynamic, String> {
 pub fn json_to_dynamic(v: &Value) -> Dynamic {
     match v {
         Value::Number(n) => {
+            // Documented above: the lenient form passes such a number as its text; evaluate() refuses it.
             number_to_dynamic(n).unwrap_or_else(|_| Dynamic::from(n.as_str().to_string()))
         }
         Value::Array(items) => Dynamic::from_array(items.iter().map(json_to_dynamic).collect()),
@@ -130,6 +131,7 @@ pub fn json_to_dynamic(v: &Value) -> Dynamic {
                 .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
                 .collect(),
         ),
+        // Null, bool and string always convert; the fallback is never taken.
         other => try_json_to_dynamic(other).unwrap_or(Dynamic::UNIT),
     }
 }

@@ -199,6 +199,7 @@ fn forbidden(name: &str) -> Box<EvalAltResult> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, w)| *w)
+        // Message text only: every listed name has its reason; the generic one is a fallback.
         .unwrap_or("not allowed in rules");
     Box::new(EvalAltResult::ErrorRuntime(
         format!("`{name}()`: {why}").into(),
@@ -358,6 +359,7 @@ impl RuleHost {
                 .iter()
                 .find(|(n, _)| *n == name)
                 .copied()
+                // Message text only (as in forbidden()).
                 .unwrap_or((name, "not allowed in rules"));
             return Err(Diagnostic {
                 path: path.to_string(),
@@ -462,6 +464,7 @@ impl RuleHost {
         };
         let (outcome, values) = if value.is_string() {
             (
+                // is_string() was checked just above.
                 value.into_string().unwrap_or_default(),
                 serde_json::Map::new(),
             )
@@ -541,6 +544,7 @@ impl RuleHost {
                 if token.clone().into_string().ok().as_deref() == Some(WALL_TIME_TOKEN) =>
             {
                 return RuleError::WallTimeExceeded {
+                    // Message only: a limit beyond u64 milliseconds saturates.
                     ms: u64::try_from(self.limits.wall_time.as_millis()).unwrap_or(u64::MAX),
                 };
             }
@@ -580,6 +584,7 @@ impl Default for RuleHost {
 }
 
 fn line_col(pos: Position) -> (usize, usize) {
+    // Error position only: an error without a position is reported at 1:1.
     (pos.line().unwrap_or(1), pos.position().unwrap_or(1))
 }
 

@@ -203,6 +203,7 @@ impl Ctx<'_> {
 
     fn exact_number(&self, loc: &Location, text: &str) -> Result<Number, Diagnostic> {
         // A tagged scalar (`!!float 1.5`) may include the tag in its span.
+        // rsplit always yields a last item; the fallback is never taken.
         let t = text.rsplit(char::is_whitespace).next().unwrap_or(text);
         let dec = parse_decimal(t).ok_or_else(|| {
             self.diag(
@@ -217,6 +218,7 @@ impl Ctx<'_> {
 }
 
 fn line_col(loc: &Location) -> (usize, usize) {
+    // Error position only.
     let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
     let col = usize::try_from(loc.column()).unwrap_or(1).max(1);
     (line, col)

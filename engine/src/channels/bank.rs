@@ -150,6 +150,7 @@ fn load_profile(path: &Path, folders: &Folders) -> Result<BankChannel, String> {
             Some(preset) => preset,
             None => {
                 // A mapping file, relative to the profile's folder.
+                // A profile path without a parent lies in the working directory.
                 let file = path.parent().unwrap_or(Path::new(".")).join(m);
                 let text = std::fs::read_to_string(&file).map_err(|_| {
                     format!(
@@ -167,6 +168,7 @@ fn load_profile(path: &Path, folders: &Folders) -> Result<BankChannel, String> {
     identifiers.extend(f.numbers.iter().cloned());
     let checked = |key: &str, set: Option<PathBuf>, leaf: &str| {
         let given = set.is_some();
+        // absent: an unset folder key means the documented default folder under bank/ACCOUNT.
         let path = set.unwrap_or_else(|| base.join(leaf));
         folders.check(&path).map_err(|e| {
             let (l, c) = crate::config::key_position(&text, if given { key } else { "account" });
@@ -397,6 +399,7 @@ fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {
         path,
         dir,
         reason.as_deref(),
+        // A file id shorter than 12 characters is used whole as the tag.
         outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
     );
 }

@@ -36,6 +36,7 @@ fn process_id() -> &'static str {
     ID.get_or_init(|| {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
+            // No readable hostname: the pid and nonce still make the id unique.
             .unwrap_or_default();
         let host: String = host
             .chars()
@@ -163,6 +164,7 @@ pub(crate) fn shown(dir: &Path, claimed: &Path) -> String {
     claimed
         .file_name()
         .map(|n| dir.join(n))
+        // Display only: a path without a file name is shown whole.
         .unwrap_or_else(|| claimed.to_path_buf())
         .display()
         .to_string()

@@ -23,6 +23,7 @@ pub struct Cell {
 impl Row {
     /// The trimmed text of cell `i` ("" when absent).
     pub fn get(&self, i: usize) -> &str {
+        // Only for a column past the header: read() refuses rows whose cell count differs from it.
         self.cells.get(i).map(|c| c.text.trim()).unwrap_or("")
     }
 
@@ -114,6 +115,7 @@ fn field_starts(text: &str, start: usize, delim: char, lines: &mut Lines) -> Vec
 /// Reads a whole CSV text; errors are `shown:line:col: message`.
 pub fn read(shown: &str, text: &str) -> Result<Table, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // An empty text: comma-delimited, and refused below for its missing header.
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delim = if first.contains(';') && !first.contains(',') {
         ';'
@@ -159,6 +161,7 @@ pub fn read(shown: &str, text: &str) -> Result<Table, String> {
                 .get(names.len().min(record.len()))
                 .or(starts.last())
                 .copied()
+                // Error position only.
                 .unwrap_or((line, 1));
             return Err(format!(
                 "{shown}:{l}:{c}: this row has {} cells, the header (line {}) has {}",
@@ -171,6 +174,7 @@ pub fn read(shown: &str, text: &str) -> Result<Table, String> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
+                // Cell position for messages only; every cell has its start recorded.
                 let (line, col) = starts.get(i).copied().unwrap_or((line, 1));
                 Cell {
                     line,

@@ -156,6 +156,8 @@ fn absolute(p: &str) -> String {
     }
     std::env::current_dir()
         .map(|d| d.join(path).display().to_string())
+        // Without a current directory the path stays as configured (relative to the working directory).
+        // Without a current directory the path stays as configured (relative to the working directory).
         .unwrap_or_else(|_| p.to_string())
 }
 
@@ -339,6 +341,8 @@ fn settle_file(p: &Partner, path: &Path, outcome: &ReceiveOutcome) {
         path,
         &dir,
         reason.as_deref(),
+        // A file id shorter than 12 characters is used whole as the tag.
+        // A file id shorter than 12 characters is used whole as the tag.
         outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
     );
 }

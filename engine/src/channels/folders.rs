@@ -86,6 +86,8 @@ fn absolute(p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
+        // Without a current directory the path stays relative, as configured.
+        // Without a current directory the path stays relative, as configured.
         std::env::current_dir().unwrap_or_default().join(p)
     };
     let mut out = PathBuf::new();

@@ -30,7 +30,8 @@ pub(crate) fn inbound_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter(|e| {
             let name = e.file_name();
-            let name = name.to_str().unwrap_or_default();
+            // Lossy, not empty: a name that is not UTF-8 is still filtered by its visible parts.
+            let name = name.to_string_lossy();
             if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
                 return false;
             }
@@ -101,11 +102,11 @@ pub(crate) fn read_inbound(
     max: u64,
     limit: &str,
 ) -> Result<Result<Inbound, String>, crate::runtime::EngineError> {
+    // Lossy rather than a placeholder: a name that is not UTF-8 keeps its readable parts in
+    // messages and in the archive. "file" only for a path without a name (never a listed file).
     let name = path
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file")
-        .to_string();
+        .map_or_else(|| "file".to_string(), |n| n.to_string_lossy().into_owned());
     let io = |e: std::io::Error| crate::runtime::EngineError::Refused(format!("{name}: {e}"));
     let too_large = |size: u64| {
         Ok(Err(format!(
@@ -124,11 +125,11 @@ pub(crate) fn read_inbound(
 /// `NAME.reason.txt` when there is a reason. A name already there gets `tag-` in front. A failure
 /// is logged; the file stays and the next scan finishes the move from the recorded verdict.
 pub(crate) fn settle(path: &Path, dir: &Path, reason: Option<&str>, tag: &str) {
+    // Lossy rather than a placeholder: a name that is not UTF-8 keeps its readable parts in
+    // messages and in the archive. "file" only for a path without a name (never a listed file).
     let name = path
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file")
-        .to_string();
+        .map_or_else(|| "file".to_string(), |n| n.to_string_lossy().into_owned());
     let res = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let mut target = dir.join(&name);
@@ -144,9 +145,7 @@ pub(crate) fn settle(path: &Path, dir: &Path, reason: Option<&str>, tag: &str) {
         if let Some(r) = reason {
             let file_name = target
                 .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(&name)
-                .to_string();
+                .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
             std::fs::write(
                 dir.join(format!("{file_name}.reason.txt")),
                 format!("{}\n", r.trim_end()),
@@ -156,5 +155,32 @@ pub(crate) fn settle(path: &Path, dir: &Path, reason: Option<&str>, tag: &str) {
     })();
     if let Err(e) = res {
         tracing::warn!(file = %path.display(), error = %e, "could not move the inbound file; will retry");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that is not UTF-8 was read as "" (so a partial upload `\xff.tmp` was taken) and
+    /// archived as `file`; now its readable parts count and are kept.
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_keep_their_readable_parts() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::env::temp_dir().join(format!("ordo-channels-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let partial = dir.join(std::ffi::OsStr::from_bytes(b"\xff.tmp"));
+        let done = dir.join(std::ffi::OsStr::from_bytes(b"order-\xff.csv"));
+        std::fs::write(&partial, "x").expect("write");
+        std::fs::write(&done, "x").expect("write");
+        assert_eq!(inbound_files(&dir), vec![done.clone()]);
+        let name = read_inbound(&done, 100, "max_file_bytes")
+            .ok()
+            .and_then(Result::ok)
+            .map(|i| i.name);
+        assert_eq!(name.as_deref(), Some("order-\u{fffd}.csv"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -73,6 +73,7 @@ pub fn read_order_file(path: &Path, limits: &Limits) -> Result<String, ReadError
         .map_err(too_big)?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
+        // The prefix up to valid_up_to is valid UTF-8 by definition.
         let text = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
         let line = text.matches('\n').count() + 1;
         let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -219,6 +220,7 @@ fn csv_orders(
                 "{}: currency {} differs from {} on an earlier line of order {}-{}",
                 at(c_currency),
                 excerpt(currency, max_excerpt),
+                // Message only: the earlier line's currency, always a string here.
                 o["currency"].as_str().unwrap_or_default(),
                 excerpt(customer, max_excerpt),
                 excerpt(po, max_excerpt)

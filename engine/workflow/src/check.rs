@@ -81,6 +81,7 @@ pub fn outcome_diags(
     if step.then.is_none() && !no_transitions {
         for o in outcomes {
             if !step.on.contains_key(o) {
+                // Message text only.
                 let of = source.map(|s| format!(" of {s}")).unwrap_or_default();
                 out.push(diag(
                     path,

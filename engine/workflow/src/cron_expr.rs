@@ -48,6 +48,7 @@ pub fn parse_cron(expr: &str) -> Result<(String, cron::Schedule), String> {
                 .rev()
                 .map(str::trim)
                 .find(|l| !l.is_empty())
+                // Message text only: the parser gave no reason line.
                 .unwrap_or("not a cron expression");
             Err(format!("invalid cron expression '{expr}': {why}"))
         }

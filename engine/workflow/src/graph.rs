@@ -19,6 +19,7 @@ pub fn check_graph(
         if let (StepKind::Task { .. } | StepKind::Wait { .. }, Some(sp)) =
             (&step.kind, spans.get(&step.name))
         {
+            // Task and wait steps (matched above) always list their outcomes.
             let outcomes = step.outcomes(None).unwrap_or_default();
             cx.diags
                 .extend(check::outcome_diags(cx.path, step, sp, &outcomes, None));
@@ -199,6 +200,7 @@ pub fn cycle_warnings(wf: &Workflow) -> Vec<crate::Diagnostic> {
             .iter()
             .map(|&j| &wf.steps[j])
             .min_by_key(|s| (s.line, s.col))
+            // A cycle has members; the fallback is never taken.
             .unwrap_or(&wf.steps[i]);
         out.push(crate::Diagnostic {
             path: wf.path.clone(),

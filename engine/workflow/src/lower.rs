@@ -123,6 +123,7 @@ fn step_spans(name: &S<String>, step: &S<RawStep>) -> StepSpans {
     .into_iter()
     .flatten()
     .next()
+    // Position only: a step without a kind key is placed at its name.
     .unwrap_or(name.referenced);
     let on = s.on.iter().flat_map(|on| &on.value.0);
     StepSpans {
@@ -196,6 +197,7 @@ fn lower(cx: &mut Ctx, raw: &RawDoc) -> (Workflow, BTreeMap<String, StepSpans>) 
             check_target(cx, &names, start);
             start.value.clone()
         }
+        // absent: `start` is optional and means the first step; no steps was refused just above.
         None => steps.first().map(|s| s.name.clone()).unwrap_or_default(),
     };
     for (_, step) in &raw.steps.value.0 {

@@ -193,6 +193,7 @@ impl RetryPolicy {
 
 fn nanos_to_duration(nanos: u128) -> Duration {
     const NANOS_PER_SEC: u128 = 1_000_000_000;
+    // A duration beyond u64 seconds saturates (parse refuses such input before).
     let secs = u64::try_from(nanos / NANOS_PER_SEC).unwrap_or(u64::MAX);
     // The remainder is < 10^9 and always fits.
     let sub = u32::try_from(nanos % NANOS_PER_SEC).unwrap_or(0);

@@ -245,6 +245,7 @@ pub fn to_json(src: &str, node: &S<Node>) -> Result<serde_json::Value, (Location
         Node::Bool(b) => Value::Bool(*b),
         Node::Int(i) => {
             let exact = source_text(src, &node.referenced).and_then(json_number_text);
+            // Without its source text an integer is written from its parsed value (the same number).
             let num = exact.or_else(|| i.to_string().parse::<Number>().ok());
             match num {
                 Some(n) => Value::Number(n),

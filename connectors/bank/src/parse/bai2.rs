@@ -67,6 +67,7 @@ fn split_records(text: &str) -> Result<Vec<Rec>, BankError> {
                     format!("unexpected text after a record: {:?}", s.trim()),
                 ));
             }
+            // starts_record admitted only the two-digit codes of CODES, so this always parses.
             let code = s[..2].parse::<u8>().unwrap_or(0);
             let body = &s[3..];
             let text_like = code == 16 || code == 88;
@@ -209,28 +210,56 @@ impl<'a> Fields<'a> {
 }
 
 /// Skips the fields a funds type brings along; returns the value date for `V`.
-fn funds(f: &mut Fields<'_>, ty: &str) -> Option<chrono::NaiveDate> {
+/// A `V` without a valid date or a `D` without a valid distribution count is refused: reading
+/// on would shift every later field (bank and customer reference, text) by the wrong amount.
+fn funds(f: &mut Fields<'_>, ty: &str) -> Result<Option<chrono::NaiveDate>, String> {
     match ty.trim() {
         "S" => {
             for _ in 0..3 {
                 f.next();
             }
-            None
+            Ok(None)
         }
         "V" => {
-            let d = f.next().and_then(|d| yymmdd(d.trim().as_bytes()));
+            // A missing field is refused by yymmdd like a malformed one.
+            let raw = f.next().unwrap_or("").trim();
+            let d = yymmdd(raw.as_bytes())
+                .ok_or_else(|| format!("funds type V needs a value date YYMMDD, got {raw:?}"))?;
             f.next();
-            d
+            Ok(Some(d))
         }
         "D" => {
-            let n: usize = f.next().and_then(|n| n.trim().parse().ok()).unwrap_or(0);
-            for _ in 0..n.min(1000) * 2 {
+            // A missing field is refused by the parse like a malformed one.
+            let raw = f.next().unwrap_or("").trim();
+            let n: usize = raw.parse().ok().filter(|n| *n <= 1000).ok_or_else(|| {
+                format!("funds type D needs a distribution count 0-1000, got {raw:?}")
+            })?;
+            for _ in 0..n * 2 {
                 f.next();
             }
-            None
+            Ok(None)
         }
-        _ => None,
+        // Z, 0, 1, 2 or an empty (defaulted) funds type carry no further fields.
+        _ => Ok(None),
     }
+}
+
+/// A trailer's control total: unlike amounts in 03/16 it may not be defaulted (empty).
+fn control_total(total: &str) -> Option<i128> {
+    if total.trim().is_empty() {
+        None
+    } else {
+        minor(total)
+    }
+}
+
+/// A trailer's record/account/group count: required, a non-negative integer.
+fn count(raw: Option<&str>, what: &str) -> Result<i128, String> {
+    let raw = raw.unwrap_or("").trim();
+    raw.parse::<i128>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| format!("invalid {what} {raw:?} (a count is required)"))
 }
 
 struct Acct {
@@ -292,7 +321,14 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 for _ in 0..4 {
                     f.next();
                 }
+                // The file identification number (01 field 5) is part of every statement id,
+                // the key that refuses a second import; an empty one is refused.
                 file_id = f.next().unwrap_or("").trim().to_string();
+                if file_id.is_empty() {
+                    return Err(err(
+                        "01 file header without a file identification number".into()
+                    ));
+                }
             }
             2 => {
                 if in_group {
@@ -308,11 +344,13 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 f.next();
                 f.next();
                 f.next();
+                // A missing as-of date is refused by yymmdd below.
                 let d = f.next().unwrap_or("").trim();
                 as_of = Some(
                     yymmdd(d.as_bytes()).ok_or_else(|| err(format!("invalid as-of date {d:?}")))?,
                 );
                 f.next();
+                // absent: the 02 currency is optional and BAI2 then means US dollars.
                 let c = f.next().unwrap_or("").trim();
                 grp_ccy = if c.is_empty() {
                     "USD".into()
@@ -330,6 +368,10 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 grp_accts += 1;
                 let mut stmt = Statement::new(Format::Bai2);
                 stmt.account = f.next().unwrap_or("").trim().to_string();
+                if stmt.account.is_empty() {
+                    return Err(err("03 account record without an account number".into()));
+                }
+                // absent: the 03 currency is optional; the group's currency applies.
                 let c = f.next().unwrap_or("").trim();
                 stmt.currency = if c.is_empty() {
                     grp_ccy.clone()
@@ -338,6 +380,7 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 };
                 stmt.statement_id = format!(
                     "{}/{}",
+                    // Always set: an 03 is refused outside a group and every 02 sets as_of.
                     as_of
                         .map(|d| d.format("%Y-%m-%d").to_string())
                         .unwrap_or_default(),
@@ -351,24 +394,28 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                     if f.at_end() {
                         break;
                     }
+                    // The 03 fields after the account are optional (defaulted) in BAI2: an empty
+                    // type code skips the group, an empty funds type is Z (unknown).
                     let ty = f.next().unwrap_or("").trim();
                     let amt = f.next().unwrap_or("");
                     let _count = f.next();
                     let fty = f.next().unwrap_or("");
-                    funds(&mut f, fty);
+                    funds(&mut f, fty).map_err(&err)?;
                     if ty.is_empty() {
                         continue;
                     }
                     let v = minor(amt)
                         .ok_or_else(|| err(format!("invalid amount {amt:?} for type {ty}")))?;
                     sum += v;
-                    let bal = Some(Balance {
+                    // A defaulted (empty) amount adds nothing to the control total but is no
+                    // balance: an opening or closing balance of zero would be invented.
+                    let bal = (!amt.trim().is_empty()).then(|| Balance {
                         amount: Decimal::from_i128_with_scale(v, scale),
                         date: as_of,
                     });
                     match ty {
-                        "010" => stmt.opening = bal,
-                        "015" => stmt.closing = bal,
+                        "010" if bal.is_some() => stmt.opening = bal,
+                        "015" if bal.is_some() => stmt.closing = bal,
                         _ => {}
                     }
                 }
@@ -384,6 +431,7 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 let Some(a) = acct.as_mut() else {
                     return Err(err("16 detail outside an account".into()));
                 };
+                // A missing type code is refused by the parse below.
                 let ty = f.next().unwrap_or("").trim().to_string();
                 let code: u16 = ty
                     .parse()
@@ -400,13 +448,16 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                         }
                     },
                 };
+                // A detail without an amount would be a payment of zero: refused like a
+                // malformed one.
                 let amt = f.next().unwrap_or("");
                 let v = minor(amt)
-                    .filter(|v| *v >= 0)
+                    .filter(|v| *v >= 0 && !amt.trim().is_empty())
                     .ok_or_else(|| err(format!("invalid detail amount {amt:?}")))?;
                 a.sum += v;
+                // absent: an empty funds type is Z (unknown availability), no extra fields.
                 let fty = f.next().unwrap_or("");
-                let value_date = funds(&mut f, fty);
+                let value_date = funds(&mut f, fty).map_err(&err)?;
                 let bank_ref = f.next().and_then(clean);
                 let cust_ref = f.next().and_then(clean);
                 let text = clean(&f.rest_text());
@@ -430,17 +481,18 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                 let Some(mut a) = acct.take() else {
                     return Err(err("49 account trailer without an 03 account".into()));
                 };
+                // A missing total is refused by control_total.
                 let total = f.next().unwrap_or("");
-                let stated =
-                    minor(total).ok_or_else(|| err(format!("invalid control total {total:?}")))?;
+                let stated = control_total(total)
+                    .ok_or_else(|| err(format!("invalid control total {total:?}")))?;
                 control(&mut warn, &loc, "account", "total", stated, a.sum)?;
-                let cnt = f.next().unwrap_or("").trim();
+                let cnt = count(f.next(), "account record count").map_err(&err)?;
                 control(
                     &mut warn,
                     &loc,
                     "account",
                     "record count",
-                    cnt.parse::<i128>().unwrap_or(-1),
+                    cnt,
                     i128::from(a.records),
                 )?;
                 grp_sum += stated;
@@ -458,26 +510,27 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                     return Err(err("98 group trailer without an 02 group".into()));
                 }
                 in_group = false;
+                // A missing total is refused by control_total.
                 let total = f.next().unwrap_or("");
-                let stated =
-                    minor(total).ok_or_else(|| err(format!("invalid control total {total:?}")))?;
+                let stated = control_total(total)
+                    .ok_or_else(|| err(format!("invalid control total {total:?}")))?;
                 control(&mut warn, &loc, "group", "total", stated, grp_sum)?;
-                let na = f.next().unwrap_or("").trim();
+                let na = count(f.next(), "group account count").map_err(&err)?;
                 control(
                     &mut warn,
                     &loc,
                     "group",
                     "account count",
-                    na.parse::<i128>().unwrap_or(-1),
+                    na,
                     i128::from(grp_accts),
                 )?;
-                let nr = f.next().unwrap_or("").trim();
+                let nr = count(f.next(), "group record count").map_err(&err)?;
                 control(
                     &mut warn,
                     &loc,
                     "group",
                     "record count",
-                    nr.parse::<i128>().unwrap_or(-1),
+                    nr,
                     i128::from(grp_recs),
                 )?;
                 file_sum += stated;
@@ -489,26 +542,27 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
                     ));
                 }
                 seen_end = true;
+                // A missing total is refused by control_total.
                 let total = f.next().unwrap_or("");
-                let stated =
-                    minor(total).ok_or_else(|| err(format!("invalid control total {total:?}")))?;
+                let stated = control_total(total)
+                    .ok_or_else(|| err(format!("invalid control total {total:?}")))?;
                 control(&mut warn, &loc, "file", "total", stated, file_sum)?;
-                let ng = f.next().unwrap_or("").trim();
+                let ng = count(f.next(), "file group count").map_err(&err)?;
                 control(
                     &mut warn,
                     &loc,
                     "file",
                     "group count",
-                    ng.parse::<i128>().unwrap_or(-1),
+                    ng,
                     i128::from(file_groups),
                 )?;
-                let nr = f.next().unwrap_or("").trim();
+                let nr = count(f.next(), "file record count").map_err(&err)?;
                 control(
                     &mut warn,
                     &loc,
                     "file",
                     "record count",
-                    nr.parse::<i128>().unwrap_or(-1),
+                    nr,
                     i128::from(file_recs),
                 )?;
             }
@@ -517,9 +571,11 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<Statement>, BankEr
         i = j;
     }
     if !seen_end {
+        // Position of the error only: an empty file is reported at line 1.
         let line = recs.last().map(|r| r.line).unwrap_or(1);
         return Err(BankError::at(line, 1, "file ends without a 99 trailer"));
     }
+    // None unless allow_unbalanced: then there are no warnings to copy.
     for w in warn.unwrap_or_default() {
         for s in &mut out {
             s.warnings.push(w.clone());
@@ -566,5 +622,83 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].body, "142,100,Z,,,PAY 22/03/66, INV 1");
+    }
+
+    /// A well-formed file with one 16 detail (`detail`), whose controls are then edited.
+    fn file(header: &str, acct: &str, detail: &str, trailers: &str) -> String {
+        format!(
+            "01,S,R,260301,0800,{header},,,2/\n02,R,S,1,260301,,USD,2/\n03,{acct}/\n16,{detail}/\n{trailers}"
+        )
+    }
+
+    const OK_TRAILERS: &str = "49,1000,3/\n98,1000,1,5/\n99,1000,1,7/\n";
+
+    fn error_of(text: &str) -> String {
+        match parse(text.as_bytes(), &ParseOptions::default()) {
+            Ok(s) => panic!("accepted: {s:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_fixture_shape_parses() {
+        let text = file(
+            "7",
+            "111,USD,010,,,,015,1000,,",
+            "142,1000,V,260228,,B1,C1,PAY",
+            "49,2000,3/\n98,2000,1,5/\n99,2000,1,7/\n",
+        );
+        let s = parse(text.as_bytes(), &ParseOptions::default()).expect("parses");
+        assert_eq!(s[0].statement_id, "2026-03-01/7");
+        assert_eq!(
+            s[0].entries[0].value_date,
+            chrono::NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        assert_eq!(s[0].entries[0].bank_ref.as_deref(), Some("B1"));
+    }
+
+    #[test]
+    fn a_defaulted_summary_amount_is_no_balance() {
+        // 010 with an empty amount: no opening balance (was an opening balance of 0).
+        let text = file(
+            "7",
+            "111,USD,010,,,,015,1000,,",
+            "142,1000,Z,B1,C1,PAY",
+            "49,2000,3/\n98,2000,1,5/\n99,2000,1,7/\n",
+        );
+        let s = parse(text.as_bytes(), &ParseOptions::default()).expect("parses");
+        assert!(s[0].opening.is_none(), "{:?}", s[0].opening);
+        assert_eq!(
+            s[0].closing.as_ref().map(|b| b.amount),
+            Some(Decimal::new(1000, 2))
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_located_errors() {
+        const ZERO: &str = "49,0,3/\n98,0,1,5/\n99,0,1,7/\n";
+        // (01 file id, 03 body, 16 body, trailers, error position, error text), one case a line
+        #[rustfmt::skip]
+        let cases = [
+            ("", "111,USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS, "1:1:", "file identification"),
+            ("7", ",USD", "142,1000,Z,B1,C1,PAY", OK_TRAILERS, "3:1:", "account number"),
+            // was a payment of 0
+            ("7", "111,USD", "142,,Z,B1,C1,PAY", ZERO, "4:1:", "detail amount"),
+            // was: value date = as-of date, later fields shifted
+            ("7", "111,USD", "142,1000,V,,,B1,C1,PAY", OK_TRAILERS, "4:1:", "value date"),
+            // was: 0 pairs, the pairs read as references
+            ("7", "111,USD", "142,1000,D,x,0,1000,B1,C1,PAY", OK_TRAILERS, "4:1:", "distribution count"),
+            // was a control total of 0
+            ("7", "111,USD", "142,0,Z,B1,C1,PAY", "49,,3/\n98,0,1,5/\n99,0,1,7/\n", "5:1:", "control total"),
+            // garbled counts were -1, reported as a mismatch
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,x3/\n98,1000,1,5/\n99,1000,1,7/\n", "5:1:", "account record count"),
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,3/\n98,1000,,5/\n99,1000,1,7/\n", "6:1:", "group account count"),
+            ("7", "111,USD", "142,1000,Z,B1,C1,PAY", "49,1000,3/\n98,1000,1,5/\n99,1000,1/\n", "7:1:", "file record count"),
+        ];
+        for (header, acct, detail, trailers, at, what) in cases {
+            let text = file(header, acct, detail, trailers);
+            let e = error_of(&text);
+            assert!(e.starts_with(at) && e.contains(what), "{text}\n-> {e}");
+        }
     }
 }

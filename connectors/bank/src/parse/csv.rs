@@ -287,6 +287,7 @@ pub fn parse(
     let skip = all
         .iter()
         .position(|(l, _)| *l > m.skip_lines)
+        // No row after skip_lines: the header search below then finds none and refuses the file.
         .unwrap_or(all.len());
     let hpos = all[skip..]
         .iter()
@@ -338,7 +339,9 @@ pub fn parse(
         if row.iter().all(|(_, c)| c.trim().is_empty()) {
             continue;
         }
+        // A short row has empty cells: the date, amount and debit/credit checks below refuse an empty required cell.
         let cell = |i: usize| row.get(i).map(|(_, c)| c.as_str()).unwrap_or("");
+        // Error position only.
         let colof = |i: usize| row.get(i).map(|(c, _)| *c).unwrap_or(1);
         let dcell = cell(date_i).trim();
         let date = match NaiveDate::parse_from_str(dcell, &m.date_format) {
@@ -376,6 +379,7 @@ pub fn parse(
             .map(cell)
             .map(str::trim)
             .filter(|c| !c.is_empty())
+            // absent: an empty currency cell means the mapping's `currency` (documented on CsvMapping).
             .unwrap_or(&m.currency);
         let dir = if signed < Decimal::ZERO {
             Direction::Debit

@@ -42,6 +42,7 @@ pub fn detect(bytes: &[u8], opts: &ParseOptions) -> Option<Format> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
+        // Only whitespace and BOM bytes: an empty head, detected as no format.
         .unwrap_or(bytes.len());
     let head = &bytes[start..bytes.len().min(start + 4096)];
     if head.starts_with(b"<") {

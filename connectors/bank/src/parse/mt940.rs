@@ -108,6 +108,8 @@ fn flush(field: &mut Option<Field>, builder: &mut Option<Builder>) -> Result<(),
         // Header lines before the first :20: (`:940:` and the like) are ignored.
         return Ok(());
     };
+    // Every field starts with its tag line, so there is a first line; an empty one is
+    // refused where the tag needs a value (:20: in finish, :25:, :60:, :61:, :62: below).
     let first = f.lines.first().map(String::as_str).unwrap_or("");
     let col = f.tag.len() + 3;
     match f.tag.as_str() {
@@ -178,6 +180,13 @@ fn finish(
         return Ok(());
     };
     let loc = Location::text(b.start_line, 1);
+    // :20: is the statement's reference and part of its identity: an empty one is refused.
+    if b.stmt.statement_id.is_empty() {
+        return Err(BankError::syntax(
+            loc,
+            ":20: transaction reference is empty",
+        ));
+    }
     if b.stmt.account.is_empty() {
         return Err(BankError::syntax(
             loc,
@@ -244,6 +253,7 @@ fn entry(
     currency: &str,
     opening: Option<chrono::NaiveDate>,
 ) -> Result<Entry, BankError> {
+    // An empty :61: is refused by the value date check below.
     let s = f.lines.first().map(String::as_str).unwrap_or("");
     let b = s.as_bytes();
     let at = |i: usize, msg: &str| BankError::at(f.line, 5 + i, format!(":61: {msg}"));
@@ -254,6 +264,7 @@ fn entry(
     let mut i = 6;
     let mut booking_date = None;
     if b.len() >= i + 4 && b[i..i + 4].iter().all(u8::is_ascii_digit) {
+        // The four bytes were just checked to be digits, so digits() always succeeds.
         let (m, d) = (
             digits(&b[i..i + 2]).unwrap_or(0),
             digits(&b[i + 2..i + 4]).unwrap_or(0),
@@ -294,6 +305,7 @@ fn entry(
     while b.get(i) == Some(&b' ') {
         i += 1;
     }
+    // Too short is refused by the length check below.
     let ty = s.get(i..(i + 4).min(s.len())).unwrap_or("");
     if ty.len() < 4 || !matches!(ty.as_bytes()[0], b'N' | b'F' | b'S') {
         return Err(at(
@@ -317,7 +329,11 @@ fn entry(
     let supp: Vec<&str> = f.lines.iter().skip(1).map(String::as_str).collect();
     let supp_text = supp.join(" ");
     if let Some(c) = slash_field(&supp_text, "/CHGS/") {
-        e.charges = decimal_amount(c.get(3..).unwrap_or(""));
+        // `/CHGS/EUR0,50/`: a malformed amount is refused, not read as "no charges".
+        let amount = c.get(3..).and_then(decimal_amount).ok_or_else(|| {
+            BankError::at(f.line + 1, 1, format!(":61: invalid /CHGS/ charges {c:?}"))
+        })?;
+        e.charges = Some(amount);
     }
     if let Some(first) = supp.first().map(|l| l.trim())
         && !first.contains(' ')
@@ -332,6 +348,7 @@ fn entry(
 fn slash_field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let p = s.find(key)? + key.len();
     let rest = &s[p..];
+    // split always yields a first item; the fallback is never taken.
     Some(rest.split('/').next().unwrap_or(rest))
 }
 
@@ -354,6 +371,7 @@ fn join_wrapped(lines: &[String], full: usize) -> String {
 fn apply_86(e: &mut Entry, lines: &[String]) {
     let raw = clean(&lines.join(" "));
     let tx = &mut e.transactions[0];
+    // An empty :86: has no GVC structure; it is then read as free text.
     let b = lines.first().map(|l| l.as_bytes()).unwrap_or(b"");
     if b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3] == b'?' || b[3] == b'\x1f') {
         gvc(tx, &lines.concat(), e.bank_tx_code.as_mut());
@@ -417,6 +435,7 @@ fn gvc(tx: &mut TxDetail, s: &str, code: Option<&mut String>) {
     found.sort();
     for (n, (p, k)) in found.iter().enumerate() {
         let end = found.get(n + 1).map(|x| x.0).unwrap_or(text.len());
+        // Keys found at the same place (one inside another) leave an empty value.
         let v = clean(text.get(p + k.len()..end).unwrap_or(""));
         match *k {
             "EREF+" => tx.end_to_end_id = v.filter(|s| s != "NOTPROVIDED"),
@@ -495,6 +514,32 @@ mod tests {
             e.as_deref(),
             Some("4:11: :61: debit/credit mark must be C, D, RC or RD")
         );
+    }
+
+    #[test]
+    fn empty_reference_and_bad_charges_are_located() {
+        let err = |f: &str| {
+            parse(f.as_bytes(), &ParseOptions::default())
+                .err()
+                .map(|e| e.to_string())
+        };
+        // An empty :20: (was a statement with an empty id).
+        assert_eq!(
+            err(":20:\n:25:1\n:60F:C200219EUR100,00\n:62F:C200219EUR100,00\n-").as_deref(),
+            Some("1:1: :20: transaction reference is empty")
+        );
+        // /CHGS/ without a readable amount (was: no charges).
+        let charges = |c: &str| {
+            format!(
+                ":20:X\n:25:1\n:60F:C200219EUR100,00\n:61:2002010219CR27,25NTRFNONREF\n/CHGS/{c}/\n:62F:C200219EUR127,25\n-"
+            )
+        };
+        assert_eq!(
+            err(&charges("EURx")).as_deref(),
+            Some("5:1: :61: invalid /CHGS/ charges \"EURx\"")
+        );
+        let ok = parse(charges("EUR0,50").as_bytes(), &ParseOptions::default());
+        assert_eq!(ok.map(|s| s[0].entries[0].charges), Ok(Some(dec!(0.50))));
     }
 
     #[test]

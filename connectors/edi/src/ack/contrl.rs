@@ -68,6 +68,7 @@ pub fn contrl(
         opts.control_number,
         opts.timestamp,
     );
+    // absent: without separators in the partner profile the ack answers in those of the interchange it acknowledges.
     let mut seps = opts.separators.unwrap_or(ich.separators);
     if seps.release.is_none() {
         seps = Separators::EDIFACT;

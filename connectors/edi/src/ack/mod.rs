@@ -172,6 +172,7 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
                     }
                     Level::Segment | Level::Element => {
                         let Some(s) = &i.segment else { continue };
+                        // Ack grouping only: a segment issue without a known position is listed at position 0.
                         let position = s.position.unwrap_or(0);
                         let seg = match segments
                             .iter_mut()
@@ -245,6 +246,8 @@ pub fn summarize(ich: &Interchange<'_>, issues: &[Issue]) -> Vec<GroupAck> {
             .trailer
             .and_then(|t| ich.segment(t))
             .and_then(|s| crate::envelope::num(s.raw(1)))
+            // AK902 echoes GE01; without a readable GE01 (reported by validation) the sets
+            // counted are acknowledged.
             .map_or(sets.len(), |n| n as usize);
         out.push(GroupAck {
             index: gi,

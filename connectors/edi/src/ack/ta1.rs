@@ -62,6 +62,7 @@ pub fn ta1(
     } else {
         Version::X12_4010
     };
+    // absent: without separators in the partner profile the ack answers in those of the interchange it acknowledges.
     let mut seps = opts.separators.unwrap_or(ich.separators);
     seps.repetition = match version {
         Version::X12_4010 => None,

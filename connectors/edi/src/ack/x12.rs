@@ -63,6 +63,7 @@ pub fn x12_ack(
         (_, None) if ich.version.as_str() >= "00500" => Version::X12_5010,
         _ => Version::X12_4010,
     };
+    // absent: without separators in the partner profile the ack answers in those of the interchange it acknowledges.
     let mut seps = opts.separators.unwrap_or(ich.separators);
     if version == Version::X12_5010 && seps.repetition.is_none() {
         seps.repetition = Some(if seps.element == b'^' || seps.component == b'^' {
@@ -144,6 +145,7 @@ fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
             let code = seg
                 .code
                 .and_then(|c| x12_code(c, AckElement::Ak304, list))
+                // An issue without its own AK304 code: 8 = segment has data element errors (its AK4s follow).
                 .unwrap_or("8");
             segs.push(
                 OutSegment::new(s3)
@@ -157,11 +159,13 @@ fn ack_doc(g: &GroupAck, opts: &AckOptions, version: Version) -> Document {
                 if let Some(c) = at.component {
                     pos.push(c.to_string());
                 }
+                // absent: AK404 (copy of bad data element) is optional; a missing element has no value to copy.
                 let value = value.as_deref().map(|v| clean(v, 99)).unwrap_or_default();
                 segs.push(
                     OutSegment::new(s4)
                         .comp(pos)
                         .el("")
+                        // An issue without its own AK403 code: 7 = invalid code value, the catch-all used by the list.
                         .el(x12_code(*code, AckElement::Ak403, list).unwrap_or("7"))
                         .el(value),
                 );

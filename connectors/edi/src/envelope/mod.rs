@@ -135,6 +135,7 @@ impl<'a> Interchange<'a> {
     pub(crate) fn segment_bytes(&self, i: usize) -> &'a [u8] {
         self.segments.get(i).map_or(&[], |s| {
             let from = s.offset - self.base;
+            // Segments are recorded inside the input, so the range is always there.
             self.input.0.get(from..from + s.len as usize).unwrap_or(&[])
         })
     }
@@ -244,6 +245,7 @@ impl<'a> Interchange<'a> {
         }
         let tag = crate::syntax::within(self.text.0, tag)
             .or_else(|| std::str::from_utf8(tag).ok())
+            // Display only: a tag that is not UTF-8 is shown as `?` (validation reports it).
             .unwrap_or("?");
         let count = self.elems.len() as u32 - first;
         self.segments.push(Segment {
@@ -631,6 +633,7 @@ pub(crate) fn utf8_run(bytes: &[u8]) -> (&str, bool) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => (
+            // The prefix up to valid_up_to is valid UTF-8 by definition.
             std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
             e.error_len().is_some(),
         ),

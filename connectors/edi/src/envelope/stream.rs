@@ -108,6 +108,7 @@ impl<R: Read> StreamReader<R> {
                             lines
                         }
                         Err(e) => {
+                            // Error position only: without an offset the error is placed where the read began.
                             let at = e.offset().unwrap_or(pos_before);
                             let cursor = match self.garbage_at.take() {
                                 Some((g, c)) if g == at => c,

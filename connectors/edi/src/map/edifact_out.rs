@@ -19,6 +19,7 @@ fn nad(p: &Party) -> OutSegment {
         Some(i) => (cut(&i.value, 35), edifact_agency(&i.qualifier).to_string()),
         None => (String::new(), String::new()),
     };
+    // Name and address are optional in NAD (C080, C059, 3164-3207): an absent part is an empty element, which the writer drops at the end of the segment.
     let name = p.name.as_deref().map(|n| cut(n, 35)).unwrap_or_default();
     let a = p.address.clone().unwrap_or_default();
     let lines: Vec<String> = a.lines.iter().take(4).map(|l| cut(l, 35)).collect();

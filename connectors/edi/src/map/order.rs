@@ -68,7 +68,7 @@ pub fn to_order(
         }
         (_, other) => return Err(fail(format!("{other} is not a purchase order"))),
     }
-    b.flush_line();
+    b.flush_line().map_err(&fail)?;
     let po =
         b.po.ok_or_else(|| fail("no purchase order number (BEG03 / BGM 1004)".into()))?;
     let order_date = b
@@ -83,6 +83,7 @@ pub fn to_order(
         po_number: po,
         order_date,
         requested_date: b.requested,
+        // absent: CUR (850) and CUX (ORDERS) are optional; the partner profile's currency applies.
         currency: b.currency.unwrap_or_else(|| opts.default_currency.clone()),
         parties: b.parties,
         lines: b.lines,
@@ -109,6 +110,8 @@ struct Builder {
     gtin: Option<String>,
     notes: Vec<String>,
     in_lines: bool,
+    /// Whether the open line got its quantity (PO102, or a QTY after LIN).
+    line_qty: bool,
 }
 
 fn dec(v: &[u8], what: &str) -> Result<Decimal, String> {
@@ -119,7 +122,9 @@ fn dec(v: &[u8], what: &str) -> Result<Decimal, String> {
 }
 
 impl Builder {
-    fn flush_line(&mut self) {
+    /// Closes the open line. A line without any item number or without a quantity is refused:
+    /// an empty SKU or a quantity of zero would be invented.
+    fn flush_line(&mut self) -> Result<(), String> {
         if let Some(mut l) = self.line.take() {
             if l.sku.is_empty() {
                 l.sku = l
@@ -127,11 +132,18 @@ impl Builder {
                     .clone()
                     .or_else(|| self.gtin.clone())
                     .or_else(|| l.buyer_part.clone())
-                    .unwrap_or_default();
+                    .ok_or_else(|| {
+                        format!("line {} has no item number (PO1 / LIN / PIA)", l.line_no)
+                    })?;
+            }
+            if !self.line_qty {
+                return Err(format!("line {} has no quantity (QTY)", l.line_no));
             }
             self.lines.push(l);
         }
         self.gtin = None;
+        self.line_qty = false;
+        Ok(())
     }
 
     fn address(&mut self) -> Option<&mut Address> {
@@ -184,9 +196,11 @@ impl Builder {
                 }
             }
             "PO1" => {
-                self.flush_line();
+                self.flush_line()?;
                 self.in_lines = true;
                 let n = self.lines.len() as u32 + 1;
+                // absent: PO101 is optional; it is also alphanumeric (AN 1/20), and one that is
+                // not a line number is replaced by the line's position like an absent one.
                 let mut l = OrderLine {
                     line_no: crate::envelope::num(s.raw(1))
                         .and_then(|v| u32::try_from(v).ok())
@@ -196,13 +210,17 @@ impl Builder {
                     vendor_part: None,
                     description: None,
                     quantity: dec(s.raw(2), "PO102 quantity")?,
-                    uom: s.opt(3).unwrap_or_else(|| "EA".into()),
+                    // PO102 and PO103 are paired (syntax note P0203): a quantity needs its unit.
+                    uom: s.opt(3).ok_or_else(|| {
+                        "PO103 unit of measure missing (PO102 needs it)".to_string()
+                    })?,
                     unit_price: if s.raw(4).is_empty() {
                         None
                     } else {
                         Some(dec(s.raw(4), "PO104 price")?)
                     },
                 };
+                self.line_qty = true;
                 let mut i = 6;
                 while i < s.len() {
                     let has_vendor = l.vendor_part.is_some();
@@ -261,6 +279,7 @@ impl Builder {
                 };
                 if let Some(id) = s.comp(2, 1) {
                     p.ids.push(PartyId {
+                        // absent: the code list agency (3055) is optional; the id is then unqualified.
                         qualifier: edifact_scheme(&s.comp(2, 3).unwrap_or_default()),
                         value: id,
                     });
@@ -281,9 +300,12 @@ impl Builder {
                 self.parties.push(p);
             }
             "LIN" => {
-                self.flush_line();
+                self.flush_line()?;
                 self.in_lines = true;
                 let n = self.lines.len() as u32 + 1;
+                // absent: LIN 1082 is conditional and an..6; one that is not a number is replaced
+                // by the line's position like an absent one. The quantity and, when QTY gives no
+                // 6411 unit, the unit EA (pieces) are set below: a line without QTY is refused.
                 let mut l = OrderLine {
                     line_no: s.text(1).trim().parse().unwrap_or(n),
                     sku: String::new(),
@@ -317,8 +339,9 @@ impl Builder {
             "QTY" => {
                 if let Some(l) = self.line.as_mut() {
                     let q = s.component(1, 1);
-                    if q == b"21" || l.quantity.is_zero() {
+                    if q == b"21" || !self.line_qty {
                         l.quantity = dec(s.component(1, 2), "QTY quantity")?;
+                        self.line_qty = true;
                         if let Some(u) = s.comp(1, 3) {
                             l.uom = u;
                         }

@@ -18,6 +18,7 @@ fn d8(d: NaiveDate) -> String {
 pub(crate) fn n1_loop(p: &Party, segs: &mut Vec<OutSegment>) {
     let mut n1 = OutSegment::new("N1")
         .el(x12_role(&p.role))
+        // absent: N102 is optional when N103/N104 identify the party.
         .el(cut(p.name.as_deref().unwrap_or(""), 60));
     if let Some(id) = first_id(p) {
         n1 = n1.el(x12_qualifier(&id.qualifier)).el(cut(&id.value, 80));
@@ -34,6 +35,7 @@ pub(crate) fn n1_loop(p: &Party, segs: &mut Vec<OutSegment>) {
         if a.city.is_some() || a.postal_code.is_some() {
             segs.push(
                 OutSegment::new("N4")
+                    // absent: N401-N404 are optional elements; an empty one is written as nothing.
                     .el(a.city.clone().unwrap_or_default())
                     .el(a.region.clone().unwrap_or_default())
                     .el(a.postal_code.clone().unwrap_or_default())
@@ -64,6 +66,7 @@ pub fn order_to_855(order: &Order, ack_date: NaiveDate) -> Document {
             .el(l.line_no.to_string())
             .el(fmt_decimal(l.quantity))
             .el(l.uom.clone())
+            // absent: PO104 is optional; the order had no price to acknowledge.
             .el(l.unit_price.map(fmt_decimal).unwrap_or_default())
             .el("")
             .el("VP")

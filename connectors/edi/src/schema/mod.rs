@@ -344,6 +344,7 @@ fn parse_nodes(text: &'static str, pos: &mut usize) -> Vec<Node> {
             .find([';', ':', ']'])
             .map_or(b.len(), |i| *pos + i);
         let mut parts = text[*pos..end].split_whitespace();
+        // Compiled-in tables (schema/x12.rs, schema/edifact.rs), not outside data: an omitted min/max means 0/1 in their notation.
         let tag = parts.next().unwrap_or("");
         let min = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
         let max = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -406,6 +407,7 @@ fn split_top(text: &'static str, sep: char) -> impl Iterator<Item = &'static str
 
 fn parse_elem(text: &'static str) -> Elem {
     let required = text.starts_with('M');
+    // Compiled-in tables, not outside data: an omitted kind is AN and an omitted length 1/1 in their notation.
     let rest = text.get(1..).unwrap_or("").trim();
     if let Some(inner) = rest.strip_prefix("C[").and_then(|r| r.strip_suffix(']')) {
         return Elem {

@@ -120,6 +120,7 @@ fn read_structured<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Str
     } else {
         serde_saphyr::from_str(&text).map_err(|e| {
             let e = e.to_string();
+            // Message text only: an error without text.
             format!("{p}: {}", e.lines().next().unwrap_or("invalid YAML"))
         })
     }

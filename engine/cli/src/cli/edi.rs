@@ -133,6 +133,7 @@ pub(super) fn write_out(bytes: &[u8]) -> ExitCode {
 
 /// Pretty JSON and a newline on stdout (see [`write_out`]).
 pub(super) fn print_json(v: &Value) -> ExitCode {
+    // Serializing a Value cannot fail.
     let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
     text.push('\n');
     write_out(text.as_bytes())

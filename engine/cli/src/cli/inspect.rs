@@ -131,6 +131,7 @@ pub async fn instances(
         t.row(vec![
             i.business_key.clone(),
             format!("{} v{}", i.workflow, i.version),
+            // Display only: a running instance shows its status, one without error an empty cell.
             i.end_status
                 .clone()
                 .map(|e| format!("ended: {e}"))
@@ -149,6 +150,7 @@ pub async fn instances(
     for (w, s, e, n) in counts {
         c.row(vec![
             w,
+            // Display only: a running instance shows its status.
             e.map(|e| format!("ended: {e}")).unwrap_or(s),
             n.to_string(),
         ]);
@@ -183,6 +185,7 @@ pub async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineE
         let key = tx
             .load_instance(&t.instance_id)
             .await?
+            // Display only: a task whose instance is gone shows an empty key.
             .map(|i| i.business_key)
             .unwrap_or_default();
         rows.push((t.clone(), key));
@@ -204,6 +207,7 @@ pub async fn tasks(engine: &Arc<Engine>, json: bool) -> Result<ExitCode, EngineE
             task.step,
             task.role,
             ms_text(task.created_at),
+            // Display only: no due time, an empty cell.
             task.due_at.map(ms_text).unwrap_or_default(),
         ]);
     }

@@ -43,6 +43,7 @@ pub async fn run(
             bank::sync_policy(engine).await?;
             let outcome = bank::import_path(engine, ch, &file, false).await?;
             if json_out {
+                // Serializing the plain outcome struct cannot fail.
                 print_json(&serde_json::to_value(&outcome).unwrap_or_default());
             }
             Ok(match outcome {
@@ -112,6 +113,7 @@ pub async fn run(
                 "candidates",
             ]);
             for d in &rows {
+                // Display only (table cells here and below): a field missing from the stored exception prints empty.
                 let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
                 let cands: Vec<String> = d["candidates"]
                     .as_array()
@@ -215,6 +217,7 @@ where
             if json_out {
                 print_json(&ex);
             } else {
+                // Display only (here and below): a field missing from the decided exception prints empty.
                 let id = ex["id"].as_str().unwrap_or_default();
                 match ex["status"].as_str() {
                     Some("matched") => {

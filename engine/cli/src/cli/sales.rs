@@ -49,6 +49,8 @@ pub async fn receive_cmd(
             .as_array()
             .into_iter()
             .flatten()
+            // Display only (here and in the summary below): a field missing from the receipt
+            // prints empty.
             .map(|l| {
                 format!(
                     "{} {}",
@@ -93,6 +95,7 @@ pub async fn pay_cmd(
         super::print_json(&p);
     } else {
         println!(
+            // Display only: a field missing from the recorded payment prints empty.
             "payment {} of {} {} recorded for invoice {invoice}",
             p["id"].as_str().unwrap_or_default(),
             amount,

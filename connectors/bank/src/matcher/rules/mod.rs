@@ -84,6 +84,7 @@ impl<'a> State<'a> {
             for (t, tx) in e.transactions.iter().enumerate() {
                 payments.push(Payment {
                     eref: format!("{base}/{}", t + 1),
+                    // Never taken: `split` requires every transaction to carry its amount.
                     amount: tx.amount.unwrap_or(e.amount),
                     currency: &e.currency,
                     direction: e.direction,
@@ -590,6 +591,7 @@ impl<'a> State<'a> {
                             &self.idx.name_tokens[c],
                         )
                     })
+                    // A payment without a payer name earns no name points.
                     .unwrap_or(0);
                 self.candidate(i, 30 + name / 4)
             })

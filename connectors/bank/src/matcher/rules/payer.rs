@@ -183,6 +183,7 @@ impl State<'_> {
                     let c = (Decimal::from(40)
                         * (Decimal::ONE - ((r - a).abs() / r).min(Decimal::ONE)))
                     .round();
+                    // The clamp keeps it in 0..=40, so try_from always succeeds.
                     u8::try_from(c.mantissa().clamp(0, 40)).unwrap_or(0)
                 };
                 self.candidate(i, 40 + close)

@@ -70,10 +70,12 @@ pub(super) fn texts(txs: &[crate::model::TxDetail], info: Option<&str>) -> Vec<S
         if let Some(r) = &t.creditor_ref {
             match r.kind {
                 RefKind::Iso11649 if r.valid => {
+                    // A valid RF reference has at least 5 characters.
                     out.push(r.value.get(4..).unwrap_or("").to_string())
                 }
                 RefKind::Qrr if r.valid => out.push(
                     r.value
+                        // A valid QRR reference has 27 digits.
                         .get(..26)
                         .unwrap_or("")
                         .trim_start_matches('0')

@@ -13,6 +13,7 @@ use crate::reference;
 impl Parser<'_> {
     pub(super) fn stmt_field(&mut self, rel: &[u8]) {
         match rel {
+            // Empty: finish_statement falls back to GrpHdr/MsgId, then refuses the statement.
             [ID] => self.stmt.statement_id = self.value().unwrap_or_default(),
             [ELCTRNC_SEQ_NB] => self.stmt.sequence = self.value(),
             [LGL_SEQ_NB] if self.stmt.sequence.is_none() => self.stmt.sequence = self.value(),
@@ -21,8 +22,10 @@ impl Parser<'_> {
                 self.stmt.account_is_iban = true;
             }
             [ACCT, ID, OTHR, ID] if self.stmt.account.is_empty() => {
+                // Empty: refused in finish_statement (Acct/Id is mandatory).
                 self.stmt.account = self.value().unwrap_or_default();
             }
+            // absent: Acct/Ccy is optional; the first Amt@Ccy then gives the currency.
             [ACCT, CCY] => self.stmt.currency = self.value().unwrap_or_default(),
             _ => {}
         }
@@ -100,6 +103,7 @@ impl Parser<'_> {
                     // v02 `Sts` holds the code as text; v08 `Sts` only wraps `Cd`.
                     "" if rel.len() == 1 => None,
                     _ => {
+                        // Only quoted in the error message.
                         let v = self.value().unwrap_or_default();
                         return Err(self.err(format!("unknown entry status {v:?}")));
                     }
@@ -140,18 +144,32 @@ impl Parser<'_> {
                     e.bank_tx_code = v;
                 }
             }),
-            [CHRGS, TTL_CHRGS_AND_TAX_AMT] | [CHRGS, RCRD, AMT] => {
-                self.builder_mut_value(|e, v| {
-                    if let Some(a) = v.as_deref().and_then(decimal_amount) {
-                        e.charges = Some(e.charges.unwrap_or_default() + a);
-                    }
-                })
+            // A malformed charge is refused, not read as "no charges". The total, when given,
+            // is the charges; the records then only detail it (adding both counted them twice).
+            [CHRGS, TTL_CHRGS_AND_TAX_AMT] => {
+                let a = self.amount()?;
+                let b = self.builder();
+                b.entry.charges = Some(a);
+                b.charges_total = true;
+            }
+            [CHRGS, RCRD, AMT] => {
+                let a = self.amount()?;
+                let b = self.builder();
+                if !b.charges_total {
+                    // The first record starts the sum at zero.
+                    b.entry.charges = Some(b.entry.charges.unwrap_or_default() + a);
+                }
             }
             [NTRY_DTLS, BTCH, NB_OF_TXS] => {
-                let v = self.value();
+                // Max15NumericText: a malformed count is refused, not counted as 0.
+                let n: usize = self
+                    .text
+                    .trim()
+                    .parse()
+                    .map_err(|_| self.err(format!("invalid NbOfTxs {:?}", self.text.trim())))?;
                 let b = self.builder();
-                b.batch_count =
-                    Some(b.batch_count.unwrap_or(0) + v.and_then(|s| s.parse().ok()).unwrap_or(0));
+                // The first batch starts the count at zero.
+                b.batch_count = Some(b.batch_count.unwrap_or(0).saturating_add(n));
                 b.batches += 1;
             }
             _ => {}
@@ -186,7 +204,11 @@ impl Parser<'_> {
                 Some(a) => t.tx.amount = Some(a),
                 None => return Err(self.err(format!("invalid amount {:?}", text.trim()))),
             },
-            [AMT_DTLS, INSTD_AMT, AMT] => t.instd_amt = decimal_amount(text),
+            // A malformed instructed amount is refused, not taken as absent.
+            [AMT_DTLS, INSTD_AMT, AMT] => match decimal_amount(text) {
+                Some(a) => t.instd_amt = Some(a),
+                None => return Err(self.err(format!("invalid amount {:?}", text.trim()))),
+            },
             [CDT_DBT_IND] => {
                 let debit = self.debit()?;
                 self.tx.direction = Some(if debit {
@@ -229,6 +251,7 @@ impl Parser<'_> {
             self.tx.ustrd = ustrd;
             return Ok(());
         };
+        // absent: TxDtls/CdtDbtInd is optional (v08+); the entry's indicator applies.
         let dir = t.direction.unwrap_or(b.entry.direction);
         let (name, acct, ult) = match dir {
             Direction::Credit => (t.dbtr_name, t.dbtr_acct, t.ult_dbtr),
@@ -288,6 +311,7 @@ impl Parser<'_> {
                 {
                     let msg = format!(
                         "entry {}: Btch/NbOfTxs says {c}, found {n} TxDtls",
+                        // Display only: an entry without AcctSvcrRef is named `?` in the warning.
                         e.bank_ref.as_deref().unwrap_or("?")
                     );
                     self.stmt.warnings.push(msg);
@@ -311,8 +335,19 @@ impl Parser<'_> {
         sink: &mut impl Sink,
         line: usize,
     ) -> Result<(), BankError> {
+        // Stmt/Id (Ntfctn/Id, Rpt/Id) and GrpHdr/MsgId are mandatory; the statement id is part
+        // of the statement's identity, so a file with neither is refused.
         if self.stmt.statement_id.is_empty() {
-            self.stmt.statement_id = self.msg_id.clone().unwrap_or_default();
+            self.stmt.statement_id = self
+                .msg_id
+                .clone()
+                .ok_or_else(|| self.err("statement without Id and without GrpHdr/MsgId"))?;
+        }
+        if self.stmt.account.is_empty() {
+            return Err(self.err(format!(
+                "statement {} without Acct/Id (IBAN or Othr/Id)",
+                self.stmt.statement_id
+            )));
         }
         let loc = match self.loc() {
             crate::error::Location::Xml { path, .. } => crate::error::Location::Xml { path, line },

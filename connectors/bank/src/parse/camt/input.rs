@@ -69,6 +69,7 @@ impl Source for InMemory<'_> {
         self.reader.read_event()
     }
     fn line(&mut self) -> usize {
+        // Error line only; the position is clamped to the input below.
         let pos = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
         1 + newlines(&self.bytes[..pos.min(self.bytes.len())])
     }

@@ -117,6 +117,8 @@ struct EntryBuilder {
     has_direction: bool,
     batch_count: Option<usize>,
     batches: usize,
+    /// `Chrgs/TtlChrgsAndTaxAmt` was given: it is the charges, its `Rcrd`s only detail it.
+    charges_total: bool,
 }
 
 impl EntryBuilder {
@@ -143,6 +145,7 @@ impl EntryBuilder {
             has_direction: false,
             batch_count: None,
             batches: 0,
+            charges_total: false,
         }
     }
 }
@@ -223,6 +226,7 @@ impl<'o> Parser<'o> {
         for &t in &self.tags {
             path.push('/');
             path.push_str(match t {
+                // Error paths only: `others` holds one name per OTHER tag.
                 tags::OTHER => others.next().unwrap_or_default(),
                 t => tags::NAMES[usize::from(t)],
             });
@@ -319,6 +323,7 @@ impl<'o> Parser<'o> {
 
     fn start(&mut self, tag: u8, name: &str) -> Result<(), BankError> {
         use tags::*;
+        // The document element has no parent: treated like an unknown one.
         let parent = self.tags.last().copied().unwrap_or(OTHER);
         let depth = self.tags.len();
         let opens_stmt = (tag == STMT && parent == BK_TO_CSTMR_STMT)
@@ -421,6 +426,7 @@ impl<'o> Parser<'o> {
         }
         let name_len = match self.tags.pop() {
             Some(tags::OTHER) => {
+                // Every OTHER name was pushed with its leading '/'.
                 let at = self.others.rfind('/').unwrap_or(0);
                 let n = self.others.len() - at - 1;
                 self.others.truncate(at);
