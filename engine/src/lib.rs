@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod company;
 pub mod config;
+pub mod console;
 pub mod edibench;
 pub mod edifile;
 pub mod editools;
