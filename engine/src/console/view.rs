@@ -46,6 +46,8 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · ordo" }
+                // no favicon request (it would be a 404 in every browser's console)
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href="/static/console.css";
                 script src="/static/console.js" defer {}
             }
