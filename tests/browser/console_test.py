@@ -152,7 +152,7 @@ def invoice_of(s, oid):
 def prepare(s):
     s.ordo("data", "import", "config/seed.json")
     for name, role in [("mgr", "sales-manager"), ("fin", "finance"), ("view", "viewer"),
-                       ("integ", "integration"), ("admin", "admin")]:
+                       ("integ", "integration"), ("admin", "admin"), ("gone", "viewer")]:
         s.user(name, role)
     s.start()
     orders = [order("WEB-BOLT-1", "C-BOLT", "WID-100", 60, po=HOSTILE_PO),
@@ -307,6 +307,8 @@ def finance(b, s, inv1, inv2, ex, width):
 def viewer(b, s):
     b.sign_in("view")
     p = b.page
+    cookie = [c for c in b.ctx.cookies() if c["name"] == "ordo_session"][0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
     assert p.get_by_role("button", name="Approve").count() == 0, "a viewer sees no approve button"
     _, tasks = s.http("GET", "/api/v1/tasks", s.tokens["admin"])
     b.allowed.add("403")
@@ -320,15 +322,15 @@ def viewer(b, s):
     # the decision URL itself, posted with the viewer's own valid CSRF token
     csrf = p.locator("input[name=csrf]").first.get_attribute("value")
     status = p.evaluate(
-        """async ([id, csrf]) => (await fetch(`/tasks/${id}/decide`, {method: "POST",
+        """async ([id, csrf]) => { const r = await fetch(`/tasks/${id}/decide`, {method: "POST",
              headers: {"Content-Type": "application/x-www-form-urlencoded"},
-             body: `csrf=${csrf}&outcome=approve`})).status""", [ids[0], csrf])
+             body: `csrf=${csrf}&outcome=approve`}); await r.text(); return r.status; }""", [ids[0], csrf])
     assert status in (403, 409), status
     # a forged CSRF token is refused before anything else
     status = p.evaluate(
-        """async (id) => (await fetch(`/tasks/${id}/decide`, {method: "POST",
+        """async (id) => { const r = await fetch(`/tasks/${id}/decide`, {method: "POST",
              headers: {"Content-Type": "application/x-www-form-urlencoded"},
-             body: "csrf=forged&outcome=approve"})).status""", ids[0])
+             body: "csrf=forged&outcome=approve"}); await r.text(); return r.status; }""", ids[0])
     assert status == 403, status
     b.allowed.discard("403")
     b.check()
@@ -337,6 +339,20 @@ def viewer(b, s):
     # signed out: pages go back to the sign-in page
     p.goto("/inbox")
     assert p.url.endswith("/login"), p.url
+    # a session of a user disabled meanwhile stops working at once
+    if b.width == 1280:
+        b.sign_in("gone")
+        s.ordo("users", "disable", "gone")
+        p.goto("/orders")
+        assert p.url.endswith("/login"), p.url
+        # and a disabled user cannot sign in again
+        b.allowed.add("401")
+        p.get_by_label("User name").fill("gone")
+        p.get_by_label("Password").fill(PASSWORD)
+        p.get_by_role("button", name="Sign in").click()
+        assert p.locator("p.error").count() == 1
+        b.allowed.discard("401")
+        b.check()
 
 
 if __name__ == "__main__":
