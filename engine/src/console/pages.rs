@@ -3,7 +3,7 @@
 //! rule, the decision, the idempotency and the audit record are the API's own.
 
 use super::json_of;
-use super::session::{Viewer, field, parse_form};
+use super::session::{Viewer, field};
 use super::view::{csrf, error_page, page, status, text, time};
 use crate::api::Api;
 use crate::api::auth::may_decide;
@@ -233,13 +233,10 @@ pub async fn task_page(State(api): St, v: Viewer, Path(id): Path<String>) -> Res
 }
 
 pub async fn decide(State(api): St, v: Viewer, Path(id): Path<String>, body: Bytes) -> Response {
-    let form = match parse_form(&body) {
+    let form = match v.form(&body) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let note = field(&form, "note")
         .map(str::trim)
         .filter(|n| !n.is_empty());
@@ -267,16 +264,25 @@ pub async fn decide(State(api): St, v: Viewer, Path(id): Path<String>, body: Byt
         }
         _ => Err(ApiError::invalid("outcome: approve or reject")),
     };
-    match json_of(r).await {
-        Ok(d) => back_to(
-            "/inbox",
-            &format!(
-                "Task {id}: {} (order {})",
-                text(&d["outcome"]),
-                text(&d["order"])
-            ),
-        ),
-        Err(e) => error_page(Some(&v), &e),
+    after(&v, json_of(r).await, "/inbox", |d| {
+        format!(
+            "Task {id}: {} (order {})",
+            text(&d["outcome"]),
+            text(&d["order"])
+        )
+    })
+}
+
+/// An action's answer: back to `path` saying what happened, or the refusal as a page.
+fn after(
+    v: &Viewer,
+    r: ApiResult<Value>,
+    path: &str,
+    what: impl FnOnce(&Value) -> String,
+) -> Response {
+    match r {
+        Ok(d) => back_to(path, &what(&d)),
+        Err(e) => error_page(Some(v), &e),
     }
 }
 
@@ -438,26 +444,19 @@ fn instance_card(v: &Viewer, inst: &Value, admin: bool) -> Markup {
 }
 
 pub async fn retry(State(api): St, v: Viewer, Path(id): Path<String>, body: Bytes) -> Response {
-    let form = match parse_form(&body) {
+    let form = match v.form(&body) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let r =
         routes::retry_instance(State(api), caller(&v), Path(id.clone()), HeaderMap::new()).await;
-    match json_of(r).await {
-        Ok(d) => back_to(
-            "/orders",
-            &format!(
-                "Instance {}: retried at step {}",
-                text(&d["instance"]),
-                text(&d["step"])
-            ),
-        ),
-        Err(e) => error_page(Some(&v), &e),
-    }
+    after(&v, json_of(r).await, "/orders", |d| {
+        format!(
+            "Instance {}: retried at step {}",
+            text(&d["instance"]),
+            text(&d["step"])
+        )
+    })
 }
 
 /// The printable invoice the API prints for `Accept: text/html`.
@@ -635,13 +634,10 @@ pub async fn match_exception(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = match parse_form(&body) {
+    let form = match v.form(&body) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let r = async {
         let req = match_request(&form)?;
         let body = Bytes::from(req.to_string());
@@ -658,10 +654,7 @@ pub async fn match_exception(
         .await
     }
     .await;
-    match r {
-        Ok(_) => back_to("/finance", &format!("Exception {id}: matched")),
-        Err(e) => error_page(Some(&v), &e),
-    }
+    after(&v, r, "/finance", |_| format!("Exception {id}: matched"))
 }
 
 pub async fn reject_exception(
@@ -670,13 +663,10 @@ pub async fn reject_exception(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = match parse_form(&body) {
+    let form = match v.form(&body) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let reason = field(&form, "reason").unwrap_or("");
     let body = Bytes::from(json!({ "reason": reason }).to_string());
     let r = routes::reject_exception(
@@ -687,10 +677,9 @@ pub async fn reject_exception(
         body,
     )
     .await;
-    match json_of(r).await {
-        Ok(_) => back_to("/finance", &format!("Exception {id}: rejected")),
-        Err(e) => error_page(Some(&v), &e),
-    }
+    after(&v, json_of(r).await, "/finance", |_| {
+        format!("Exception {id}: rejected")
+    })
 }
 
 #[cfg(test)]

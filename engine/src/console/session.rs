@@ -93,8 +93,15 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A POSTed form, read and its CSRF token checked: every console action starts here.
+    pub fn form(&self, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+        let form = parse_form(body)?;
+        self.check_csrf(&form)?;
+        Ok(form)
+    }
+
     /// Checks the CSRF token of a form (403 when missing or wrong).
-    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), Response> {
+    fn check_csrf(&self, form: &[(String, String)]) -> Result<(), Response> {
         let sent = field(form, "csrf").unwrap_or("");
         if same(sent, &self.csrf) {
             Ok(())
@@ -298,11 +305,7 @@ pub async fn login(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
 }
 
 pub async fn logout(State(api): State<Arc<Api>>, viewer: Viewer, body: Bytes) -> Response {
-    let form = match parse_form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if let Err(r) = viewer.check_csrf(&form) {
+    if let Err(r) = viewer.form(&body) {
         return r;
     }
     let done = async {
