@@ -444,10 +444,9 @@ fn instance_card(v: &Viewer, inst: &Value, admin: bool) -> Markup {
 }
 
 pub async fn retry(State(api): St, v: Viewer, Path(id): Path<String>, body: Bytes) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
     let r =
         routes::retry_instance(State(api), caller(&v), Path(id.clone()), HeaderMap::new()).await;
     after(&v, json_of(r).await, "/orders", |d| {
