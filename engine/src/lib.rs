@@ -18,6 +18,7 @@ pub mod masterdata;
 pub mod model;
 pub mod openitems;
 pub mod queue;
+pub mod receivables;
 pub mod registry;
 pub mod runtime;
 pub mod store;

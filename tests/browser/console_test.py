@@ -151,6 +151,11 @@ def invoice_of(s, oid):
 
 def prepare(s):
     s.ordo("data", "import", "config/seed.json")
+    # a customer whose stored name is hostile markup
+    with open(os.path.join(s.dir, "config", "evil.json"), "w") as f:
+        json.dump({"customer": [{"id": "C-EVIL", "name": HOSTILE_PO, "currency": "EUR", "credit_limit": 100,
+                                 "terms": "net 30", "country": "DE"}]}, f)
+    s.ordo("data", "import", "config/evil.json")
     for name, role in [("mgr", "sales-manager"), ("fin", "finance"), ("view", "viewer"),
                        ("integ", "integration"), ("admin", "admin"), ("gone", "viewer")]:
         s.user(name, role)
@@ -267,6 +272,12 @@ def manager(b, s, width):
     p.goto("/orders/WEB-BOLT-1")
     assert p.get_by_role("heading", name="Timeline").count() >= 1
     b.shot("order")
+    p.goto("/customers")
+    assert p.locator("td", has_text="<script>").count() == 1, "the hostile customer name is shown as text"
+    b.shot("customers")
+    p.goto("/customers/C-CORA")
+    assert p.get_by_role("heading", name="Open items").count() == 1
+    b.shot("customer")
     b.check()
     p.get_by_role("button", name="Sign out").click()
     p.wait_for_url("**/login")
@@ -277,6 +288,8 @@ def finance(b, s, inv1, inv2, ex, width):
     p = b.page
     p.goto("/finance")
     b.shot("finance")
+    assert p.get_by_role("heading", name="Receivables aging").count() == 1
+    assert p.locator("td", has_text="EUR").count() >= 1, "the open invoices are aged"
     if width == 1280:
         assert p.locator("td", has_text="onerror").count() >= 1, "the hostile remittance is shown as text"
         p.goto(f"/finance/exceptions/{ex}")

@@ -6,10 +6,11 @@
 //! - `session`: sign-in by password or API token, sessions in the store (several processes
 //!   share them), the session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under TLS),
 //!   the CSRF token every form carries, sign-out, expiry.
-//! - `pages`: inbox, orders, order page, finance. Every page reads its data by calling the
-//!   API's own handler functions (`crate::api::routes`) as the signed-in user, and every
-//!   action calls the handler of the matching API route: one role rule, one decision path,
-//!   one audit record (recorded `via: console`).
+//! - `pages`: inbox, orders, order page, customers, finance (with receivables aging). Every
+//!   page reads its data by calling the API's own handler functions (`crate::api::routes`)
+//!   as the signed-in user, and every action calls the handler of the matching API route:
+//!   one role rule, one decision path, one audit record (recorded `via: console`). The
+//!   customer pages, which have no API route, check the API's read role.
 //! - `view`: the layout and the small rendering helpers.
 
 mod pages;
@@ -39,6 +40,8 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/orders/{id}", get(pages::order_page))
         .route("/instances/{id}/retry", post(pages::retry))
         .route("/invoices/{number}", get(pages::invoice))
+        .route("/customers", get(pages::customers))
+        .route("/customers/{id}", get(pages::customer_page))
         .route("/finance", get(pages::finance))
         .route("/finance/exceptions/{id}", get(pages::exception_page))
         .route(

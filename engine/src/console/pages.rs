@@ -160,7 +160,7 @@ pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                             tr {
                                 td data-label="Task" { a href={ "/tasks/" (id) } { "#" (id) " " (text(&task["step"])) } }
                                 td data-label="Order" { a href={ "/orders/" (order) } { (order) } }
-                                td data-label="Customer" { (s.customer) }
+                                td data-label="Customer" { a href={ "/customers/" (s.customer) } { (s.customer) } }
                                 td.num data-label="Value" { (s.value.map(|d| d.to_string()).unwrap_or_default()) " " (s.currency) }
                                 td.num data-label="Credit limit" { (s.credit_limit.map(|d| d.to_string()).unwrap_or_else(|| "none".into())) }
                                 td.num data-label="Open balance" { (s.open_balance) }
@@ -331,7 +331,7 @@ pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                     tbody { @for o in list["orders"].as_array().into_iter().flatten() {
                         tr {
                             td data-label="Order" { a href={ "/orders/" (text(&o["id"])) } { (text(&o["id"])) } }
-                            td data-label="Customer" { (text(&o["customer_id"])) }
+                            td data-label="Customer" { a href={ "/customers/" (text(&o["customer_id"])) } { (text(&o["customer_id"])) } }
                             td data-label="PO" { (text(&o["po_number"])) }
                             td data-label="Date" { (text(&o["order_date"])) }
                             td data-label="State" { (status(&text(&o["status"]))) " " (text(&o["end_status"])) }
@@ -369,7 +369,7 @@ pub async fn order_page(
             h1 { "Order " (id) }
             (message(&q))
             div.card {
-                p { "Customer " b { (text(&order["customer_id"])) } " · PO " (text(&order["po_number"]))
+                p { "Customer " a href={ "/customers/" (text(&order["customer_id"])) } { b { (text(&order["customer_id"])) } } " · PO " (text(&order["po_number"]))
                     " · " (text(&order["order_date"])) " · " (text(&order["currency"])) " · channel " (text(&order["channel"])) }
                 div.scroll { table {
                     thead { tr { th { "Line" } th { "Item" } th.num { "Quantity" } th.num { "Unit price" } } }
@@ -468,12 +468,122 @@ pub async fn invoice(State(api): St, v: Viewer, Path(number): Path<String>) -> R
     )
 }
 
+// -- customers --------------------------------------------------------------------------------
+
+fn require_read(v: &Viewer) -> ApiResult<()> {
+    if v.actor.has_any(roles::READ) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::Forbidden,
+            "your roles do not allow reading customers",
+        ))
+    }
+}
+
+pub async fn customers(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
+    let r = async {
+        require_read(&v)?;
+        let mut tx = api.engine.store.begin().await?;
+        let list = tx.get_documents("customer", "").await?;
+        tx.rollback().await?;
+        let off = offset(&q);
+        let body = html! {
+            h1 { "Customers" }
+            div.scroll { table.stack {
+                thead { tr { th { "Customer" } th { "Name" } th { "Currency" } th.num { "Credit limit" } th { "Terms" } } }
+                tbody { @for (id, c) in list.iter().skip(off).take(PAGE) {
+                    tr { td data-label="Customer" { a href={ "/customers/" (id) } { (id) } }
+                         td data-label="Name" { (text(&c["name"])) } td data-label="Currency" { (text(&c["currency"])) }
+                         td.num data-label="Credit limit" { (text(&c["credit_limit"])) } td data-label="Terms" { (text(&c["terms"])) } }
+                } }
+            } }
+            (pager("/customers", off, list.len()))
+        };
+        Ok(page(Some(&v), "Customers", body))
+    }
+    .await;
+    done(&v, r)
+}
+
+/// A customer: master data, credit used, open items with dunning levels, payments, the
+/// accounts learned from its payments, and its latest orders (the API's order list).
+pub async fn customer_page(State(api): St, v: Viewer, Path(id): Path<String>) -> Response {
+    use ordo_sales::master;
+    let r = async {
+        require_read(&v)?;
+        let mut tx = api.engine.store.begin().await?;
+        let cust = tx.get_document("customer", &id).await?;
+        let ar = tx.stock_level(&master::ar_key(&id), master::LEDGER).await?;
+        let overdue = tx.stock_level(&master::overdue_key(&id), master::LEDGER).await?;
+        let credit = tx.stock_level(&master::credit_key(&id), master::LEDGER).await?;
+        let invoices: Vec<(String, Value)> = tx
+            .get_documents("invoice", "")
+            .await?
+            .into_iter()
+            .filter(|(_, d)| d["customer_id"] == id.as_str())
+            .collect();
+        tx.rollback().await?;
+        let Some(c) = cust else {
+            return Err(ApiError::not_found(format!(
+                "no customer '{}'",
+                ordo_contract::excerpt(&id, 60)
+            )));
+        };
+        let uri: Uri = format!("/?{}", serde_urlencoded::to_string([("customer", id.as_str()), ("limit", "20")]).unwrap_or_default())
+            .parse()
+            .map_err(|_| ApiError::not_found("no such customer"))?;
+        let orders = json_of(routes::list_orders(State(api.clone()), caller(&v), Query::try_from_uri(&uri)).await).await?;
+        let open: Vec<&(String, Value)> = invoices.iter().filter(|(_, d)| d["status"] != "paid" && d["status"] != "cancelled").collect();
+        let body = html! {
+            h1 { "Customer " (id) }
+            div.card {
+                p { b { (text(&c["name"])) } " · " (text(&c["currency"])) " · terms " (text(&c["terms"])) " · " (text(&c["country"])) }
+                p { "Credit limit " (text(&c["credit_limit"])) " · credit used (open receivables) " (ar)
+                    " · overdue " (overdue) " · customer credit " (credit) }
+                p { "Learned bank accounts: "
+                    @for a in c["bank_accounts"].as_array().into_iter().flatten() { code { (text(a)) } " " } }
+            }
+            h2 { "Open items" }
+            div.scroll { table.stack {
+                thead { tr { th { "Invoice" } th { "State" } th.num { "Open" } th { "Due" } th { "Dunning level" } } }
+                tbody { @for (n, d) in open.iter().take(200) {
+                    tr { td data-label="Invoice" { a href={ "/invoices/" (n) } { (n) } } td data-label="State" { (status(&text(&d["status"]))) }
+                         td.num data-label="Open" { (text(&d["open_amount"])) " " (text(&d["currency"])) }
+                         td data-label="Due" { (text(&d["due_date"])) } td data-label="Dunning level" { (text(&d["dunning_level"])) } }
+                } }
+            } }
+            h2 { "Payments" }
+            ul { @for (n, d) in &invoices { @for p in d["payments"].as_array().into_iter().flatten() {
+                li { (text(&p["id"])) ": " (text(&p["amount"])) " on " a href={ "/invoices/" (n) } { (n) } }
+            } } }
+            h2 { "Orders" }
+            ul { @for o in orders["orders"].as_array().into_iter().flatten() {
+                li { a href={ "/orders/" (text(&o["id"])) } { (text(&o["id"])) } " " (text(&o["order_date"])) " " (status(&text(&o["status"]))) " " (text(&o["end_status"])) }
+            } }
+            @if orders["next"].is_string() { p { a href={ "/orders?customer=" (id) } { "All orders of " (id) " ›" } } }
+        };
+        Ok(page(Some(&v), "Customer", body))
+    }
+    .await;
+    done(&v, r)
+}
+
 // -- finance ----------------------------------------------------------------------------------
 
 pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
     let r = async {
         let ex = json_of(routes::list_exceptions(State(api.clone()), caller(&v)).await).await?;
         let reports = json_of(routes::recon_reports(State(api.clone()), caller(&v)).await).await?;
+        // list_exceptions checked the read role above
+        let today = chrono::DateTime::from_timestamp_millis(api.engine.clock.now_ms())
+            .unwrap_or_default()
+            .date_naive();
+        let mut tx = api.engine.store.begin().await?;
+        let aging = crate::receivables::aging_in(tx.as_mut(), today).await;
+        tx.rollback().await?;
+        // a stored invoice that cannot be read fails only this section, named
+        let aging = aging?;
         let list: Vec<&Value> = ex["exceptions"].as_array().into_iter().flatten().collect();
         let off = offset(&q);
         let body = html! {
@@ -500,6 +610,16 @@ pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                     (pager("/finance", off, list.len()))
                 }
             }
+            h2 { "Receivables aging" }
+            div.scroll { table.stack {
+                thead { tr { th { "Currency" } @for b in crate::receivables::BUCKETS { th.num { (b) } } th.num { "Total" } th.num { "Invoices" } } }
+                tbody { @for row in aging.as_ref().map(|r| r.as_slice()).unwrap_or(&[]) {
+                    tr { td data-label="Currency" { (row.currency) }
+                         @for (b, amount) in crate::receivables::BUCKETS.iter().zip(row.buckets.iter()) { td.num data-label=(b) { (amount) } }
+                         td.num data-label="Total" { (row.total) } td.num data-label="Invoices" { (row.invoices) } }
+                } }
+            } }
+            @if let Err(e) = &aging { p.error { "Aging: " (e) } }
             h2 { "Statements" }
             div.scroll { table.stack {
                 thead { tr { th { "Report" } th { "Details" } } }

@@ -57,6 +57,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                         nav aria-label="Main" {
                             a href="/inbox" { "Inbox" }
                             a href="/orders" { "Orders" }
+                            a href="/customers" { "Customers" }
                             a href="/finance" { "Finance" }
                         }
                         form.signout method="post" action="/logout" {
