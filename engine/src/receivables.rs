@@ -104,7 +104,7 @@ mod tests {
             ("D", inv("open", "EUR", "1", "2026-04-30")),
             ("E", inv("in_collection", "EUR", "2", "2026-01-01")),
             ("F", inv("paid", "EUR", "0", "2026-01-01")),
-            ("G", inv("open", "CHF", "3", "2026-05-31")),
+            ("G", inv("open", "CHF", "3", "2026-05-30")),
         ];
         let rows = aging(docs.iter().map(|(k, v)| (*k, v)), today).unwrap();
         assert_eq!(rows.len(), 2);

@@ -822,10 +822,8 @@ mod tests {
             ("learn", "1"),
         ]);
         let r = match_request(&f).unwrap();
-        assert_eq!(
-            r["invoices"][0],
-            json!({ "invoice": "INV-1", "amount": "10.50" })
-        );
+        assert_eq!(r["invoices"][0]["invoice"], "INV-1");
+        assert_eq!(r["invoices"][0]["amount"].to_string(), "10.50");
         assert_eq!(
             r["invoices"][1],
             json!({ "invoice": "INV-2", "amount": null })

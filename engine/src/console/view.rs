@@ -139,3 +139,38 @@ pub fn status(s: &str) -> Markup {
 pub fn csrf(v: &Viewer) -> Markup {
     html! { input type="hidden" name="csrf" value=(v.csrf); }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_is_a_503_page_that_says_so() {
+        let e: ApiError = crate::store::StoreError::Unavailable("connection refused".into()).into();
+        let r = error_page(None, &e);
+        assert_eq!(r.status(), 503);
+        let html = body_of(r).await;
+        assert!(html.contains("The store is unreachable"), "{html}");
+        assert!(html.contains("Nothing was changed"), "{html}");
+        assert!(!html.contains("connection refused"), "no internals: {html}");
+    }
+
+    #[tokio::test]
+    async fn stored_text_is_escaped() {
+        let e = ApiError::new(Code::Conflict, "<script>x()</script>\"><img onerror=y>");
+        let html = body_of(error_page(None, &e)).await;
+        assert!(
+            !html.contains("<script>x()") && !html.contains("<img onerror"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;x()&lt;/script&gt;&quot;&gt;&lt;img onerror=y&gt;"),
+            "{html}"
+        );
+    }
+}
