@@ -163,6 +163,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     #[serde(default = "default_idempotency_ttl")]
     pub idempotency_ttl_secs: u64,
+    /// How long a console sign-in lasts (default 8 h).
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u64,
 }
 
 impl Default for HttpConfig {
@@ -175,6 +178,7 @@ impl Default for HttpConfig {
             body_timeout_secs: default_body_timeout(),
             max_connections: default_max_connections(),
             idempotency_ttl_secs: default_idempotency_ttl(),
+            session_ttl_secs: default_session_ttl(),
         }
     }
 }
@@ -204,6 +208,10 @@ fn default_max_connections() -> usize {
 }
 fn default_idempotency_ttl() -> u64 {
     24 * 3600
+}
+
+fn default_session_ttl() -> u64 {
+    8 * 3600
 }
 
 /// Bounds on input from outside and on runaway work, `limits:` in the config. Every value from

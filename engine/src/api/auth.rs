@@ -127,6 +127,26 @@ pub fn new_user(name: &str, roles: &str, now: i64) -> Result<(String, UserRow), 
     ))
 }
 
+/// Checks a new console password (8 to 256 characters, not all blank) and hashes it with
+/// argon2 and a fresh salt, as token secrets are.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let n = password.chars().count();
+    if !(8..=256).contains(&n) || password.trim().is_empty() {
+        return Err("a password has 8 to 256 characters".into());
+    }
+    hash_secret(password)
+}
+
+/// Whether `password` matches a stored argon2 `hash` (argon2 compares in constant time).
+pub fn password_matches(hash: &str, password: &str) -> bool {
+    password.len() <= 1024
+        && PasswordHash::new(hash).is_ok_and(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+}
+
 fn hash_secret(secret: &str) -> Result<String, String> {
     use rand::RngCore;
     let mut salt = [0u8; 16];
@@ -266,6 +286,16 @@ mod tests {
         assert!(may_decide(&r(&["viewer", "admin"]), "sales-manager"));
         assert!(!may_decide(&r(&["sales"]), "sales-manager"));
         assert!(!may_decide(&r(&[]), "sales-manager"));
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(password_matches(&h, "correct horse"));
+        assert!(!password_matches(&h, "correct horsE"));
+        assert!(!password_matches("not a hash", "correct horse"));
+        assert!(hash_password("short").is_err());
+        assert!(hash_password("        ").is_err());
     }
 
     #[test]

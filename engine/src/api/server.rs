@@ -65,7 +65,8 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), String> {
     let tls = tls_acceptor(&api.cfg)?;
-    let app = super::routes::router(api.clone());
+    // the web console shares the listener; its routes sit beside /api/v1
+    let app = super::routes::router(api.clone()).merge(crate::console::router(api.clone()));
     let limit = Arc::new(Semaphore::new(api.cfg.max_connections.max(1)));
     let header_timeout = Duration::from_secs(api.cfg.header_timeout_secs.max(1));
     tracing::info!(
@@ -160,7 +161,7 @@ async fn purge_keys(api: Arc<Api>) {
 
 /// Reads the body whole (bounded in size and time), runs the handler with a panic caught,
 /// and counts the answer.
-pub(super) async fn guard(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_string();
     let route = req
         .extensions()

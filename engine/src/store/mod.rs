@@ -19,6 +19,7 @@ mod outbound;
 pub mod postgres;
 mod queue_records;
 pub mod service;
+pub mod sessions;
 pub mod sqlite;
 mod stock;
 mod tasks;
@@ -200,6 +201,7 @@ pub trait Tx:
     + OutboundRecords
     + Definitions
     + service::ServiceTx
+    + sessions::SessionRecords
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<()>;

@@ -111,6 +111,7 @@ macro_rules! store_suite {
                 workflow_defs,
                 kv,
                 enqueued_messages,
+                console_sessions,
             );
         }
     };
@@ -1930,6 +1931,86 @@ async fn kv(cx: Ctx) {
     );
     assert_eq!(read_kv(s, "other").await.as_deref(), Some("x"));
     assert_eq!(read_kv(s, "empty").await.as_deref(), Some(""));
+}
+
+/// Console sessions and passwords: a session is found until it expires, deleted at sign-out,
+/// purged when old; a session for a user who does not exist is refused by the store.
+async fn console_sessions(cx: Ctx) {
+    use super::service::UserRow;
+    use super::sessions::SessionRow;
+    let s = &cx.store;
+    let now = now_ms();
+    let mut tx = begin(s).await;
+    let user = UserRow {
+        name: "ana".into(),
+        roles: "finance".into(),
+        token_id: "t1".into(),
+        token_hash: "h".into(),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    assert!(tx.user_insert(&user).await.unwrap());
+    assert_eq!(tx.user_password("ana").await.unwrap(), None);
+    assert!(
+        tx.user_set_password("ana", "$argon2id$x", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.user_set_password("nobody", "$argon2id$x", now)
+            .await
+            .unwrap()
+    );
+    let row = |exp| SessionRow {
+        user_name: "ana".into(),
+        csrf: "c".into(),
+        expires_at: exp,
+    };
+    tx.session_insert("live", &row(now + 60_000), now)
+        .await
+        .unwrap();
+    tx.session_insert("old", &row(now - 1), now).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.user_password("ana").await.unwrap().as_deref(),
+        Some("$argon2id$x")
+    );
+    let live = tx
+        .session_get("live", now)
+        .await
+        .unwrap()
+        .expect("live session");
+    assert_eq!((live.user_name.as_str(), live.csrf.as_str()), ("ana", "c"));
+    assert!(
+        tx.session_get("old", now).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(
+        tx.session_get("live", now + 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "expires"
+    );
+    assert_eq!(tx.session_purge(now).await.unwrap(), 1);
+    tx.session_delete("live").await.unwrap();
+    assert!(
+        tx.session_get("live", now).await.unwrap().is_none(),
+        "signed out"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let orphan = SessionRow {
+        user_name: "ghost".into(),
+        ..row(now + 60_000)
+    };
+    let r = tx.session_insert("x", &orphan, now).await;
+    assert!(r.is_err(), "a session needs a user (foreign key)");
+    let _ = tx.rollback().await;
 }
 
 async fn enqueued_messages(cx: Ctx) {

@@ -28,6 +28,9 @@ pub enum UsersCommand {
     Disable { name: String },
     /// Give the user a new token (printed once); the old one stops working.
     Rotate { name: String },
+    /// Set the user's web console password: typed without echo on a terminal, otherwise
+    /// the first line of standard input.
+    Passwd { name: String },
 }
 
 pub async fn run(
@@ -35,6 +38,9 @@ pub async fn run(
     command: UsersCommand,
     json_out: bool,
 ) -> Result<ExitCode, EngineError> {
+    if let UsersCommand::Passwd { name } = &command {
+        return passwd(engine, name).await;
+    }
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let actor = match auth::local_actor(tx.as_mut()).await {
@@ -148,7 +154,78 @@ pub async fn run(
             print_token(&name, &user.roles, &token, json_out);
             Ok(ExitCode::SUCCESS)
         }
+        UsersCommand::Passwd { .. } => unreachable!("handled before the transaction"),
     }
+}
+
+/// `ordo users passwd NAME`: the password is read (and hashed) before the transaction opens,
+/// so no store lock waits on a person typing.
+async fn passwd(engine: &Arc<Engine>, name: &str) -> Result<ExitCode, EngineError> {
+    let hash = match read_password(name).and_then(|p| auth::hash_password(&p)) {
+        Ok(h) => h,
+        Err(e) => return Ok(fail(e)),
+    };
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) if a.has_any(&[]) => a,
+        Ok(a) => {
+            return Ok(fail(format!(
+                "{}: managing users needs the admin role",
+                a.id
+            )));
+        }
+        Err(e) => return Ok(fail(e)),
+    };
+    let now = engine.clock.now_ms();
+    if !tx.user_set_password(name, &hash, now).await? {
+        return Ok(fail(format!("no user '{name}'")));
+    }
+    let change = Change {
+        action: "user.password_set",
+        subject: format!("user/{name}"),
+        order_id: None,
+        before: None,
+        after: None,
+    };
+    audit::record(tx.as_mut(), &actor, now, change).await?;
+    tx.commit().await?;
+    println!("user {name}: console password set");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of standard input, without echo when it is a terminal (at most 1 KiB).
+fn read_password(name: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal, Read, Write};
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    // SAFETY: termios calls on fd 0 with a zeroed struct they fill; echo is restored below.
+    let saved = tty.then(|| unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut t) != 0 {
+            return None;
+        }
+        let mut quiet = t;
+        quiet.c_lflag &= !libc::ECHO;
+        libc::tcsetattr(0, libc::TCSANOW, &quiet);
+        Some(t)
+    });
+    if tty {
+        eprint!("password for {name}: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    let r = stdin.lock().take(1025).read_line(&mut line);
+    if let Some(Some(t)) = saved {
+        // SAFETY: restores the settings read above.
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        eprintln!();
+    }
+    r.map_err(|e| format!("reading the password: {e}"))?;
+    if line.len() > 1024 {
+        return Err("a password has 8 to 256 characters".into());
+    }
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// A checked new user and its token (shown once).

@@ -1,0 +1,90 @@
+//! The web console `ordo run` serves beside the API, on the same listener: server-rendered
+//! HTML (maud: templates are Rust, checked by the compiler, and every interpolated value is
+//! HTML-escaped unless wrapped in `PreEscaped`, which this module never does with stored
+//! data) plus one small stylesheet and script served from the binary (no CDN).
+//!
+//! - `session`: sign-in by password or API token, sessions in the store (several processes
+//!   share them), the session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under TLS),
+//!   the CSRF token every form carries, sign-out, expiry.
+//! - `pages`: inbox, orders, order page, customers, finance (with receivables aging). Every
+//!   page reads its data by calling the API's own handler functions (`crate::api::routes`)
+//!   as the signed-in user, and every action calls the handler of the matching API route:
+//!   one role rule, one decision path, one audit record (recorded `via: console`). The
+//!   customer pages, which have no API route, check the API's read role.
+//! - `view`: the layout and the small rendering helpers.
+
+mod pages;
+mod session;
+mod view;
+
+use crate::api::Api;
+use crate::api::error::{ApiError, ApiResult, Code};
+use axum::Router;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub use session::SESSION_COOKIE;
+
+/// The console's routes (merged beside `/api/v1` by the server).
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/inbox", get(pages::inbox))
+        .route("/tasks/{id}", get(pages::task_page))
+        .route("/tasks/{id}/decide", post(pages::decide))
+        .route("/orders", get(pages::orders))
+        .route("/orders/{id}", get(pages::order_page))
+        .route("/instances/{id}/retry", post(pages::retry))
+        .route("/invoices/{number}", get(pages::invoice))
+        .route("/customers", get(pages::customers))
+        .route("/customers/{id}", get(pages::customer_page))
+        .route("/finance", get(pages::finance))
+        .route("/finance/exceptions/{id}", get(pages::exception_page))
+        .route(
+            "/finance/exceptions/{id}/match",
+            post(pages::match_exception),
+        )
+        .route(
+            "/finance/exceptions/{id}/reject",
+            post(pages::reject_exception),
+        )
+        .route("/static/console.css", get(view::css))
+        .route("/static/console.js", get(view::js))
+        .route_layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            crate::api::server::guard,
+        ))
+        .with_state(api)
+}
+
+/// The JSON an API handler answered (its error as it is).
+pub(crate) async fn json_of(r: ApiResult<Response>) -> ApiResult<Value> {
+    let resp = r?;
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 256 << 20)
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "internal error (logged)"))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::new(Code::Internal, "internal error (logged)"))?;
+    if status.is_success() {
+        Ok(v)
+    } else {
+        let msg = v["error"]["message"]
+            .as_str()
+            .unwrap_or("refused")
+            .to_string();
+        let code = match status.as_u16() {
+            403 => Code::Forbidden,
+            404 => Code::NotFound,
+            409 => Code::Conflict,
+            422 => Code::Invalid,
+            503 => Code::Unavailable,
+            _ => Code::BadRequest,
+        };
+        Err(ApiError::new(code, msg))
+    }
+}

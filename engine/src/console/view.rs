@@ -1,0 +1,176 @@
+//! The console's layout and small rendering helpers. maud escapes every `(value)` it
+//! interpolates; stored text is only ever interpolated, never inserted as markup.
+
+use super::session::Viewer;
+use crate::api::error::{ApiError, Code};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde_json::Value;
+
+const CSS: &str = include_str!("console.css");
+const JS: &str = include_str!("console.js");
+
+pub async fn css() -> Response {
+    static_file(CSS, "text/css; charset=utf-8")
+}
+
+pub async fn js() -> Response {
+    static_file(JS, "text/javascript; charset=utf-8")
+}
+
+fn static_file(text: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// A whole page: navigation for the signed-in user (none on the sign-in page), the content,
+/// and when it was read.
+pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
+    let read_at = chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · ordo" }
+                // no favicon request (it would be a 404 in every browser's console)
+                link rel="icon" href="data:,";
+                link rel="stylesheet" href="/static/console.css";
+                script src="/static/console.js" defer {}
+            }
+            body {
+                @if let Some(v) = viewer {
+                    header {
+                        nav aria-label="Main" {
+                            a href="/inbox" { "Inbox" }
+                            a href="/orders" { "Orders" }
+                            a href="/customers" { "Customers" }
+                            a href="/finance" { "Finance" }
+                        }
+                        form.signout method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(v.csrf);
+                            span.who { (v.name) " (" (v.actor.roles.join(", ")) ")" }
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (content) }
+                footer { "Read at " time { (read_at) } }
+            }
+        }
+    };
+    let mut r = markup.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // No script or style from anywhere but ordo itself; no framing.
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    r
+}
+
+/// An error as a page with its status: refused (403), not found, already decided (409),
+/// the store unreachable (503) — never a blank page.
+pub fn error_page(viewer: Option<&Viewer>, e: &ApiError) -> Response {
+    let title = match e.code {
+        Code::Forbidden => "Not allowed",
+        Code::NotFound => "Not found",
+        Code::Conflict => "Not done",
+        Code::Unavailable => "The store is unreachable",
+        Code::Unauthenticated => "Signed out",
+        _ => "Refused",
+    };
+    let content = html! {
+        h1 { (title) }
+        p.error role="alert" { (e.message) }
+        @if let Some(l) = &e.location { p { "At " code { (l) } } }
+        @if e.code == Code::Unavailable { p { "Nothing was changed. Try again in a moment." } }
+        p { a href="/inbox" { "Inbox" } }
+    };
+    let mut r = page(viewer, title, content);
+    *r.status_mut() = e.code.status();
+    r
+}
+
+/// A JSON value as text (strings without quotes, null as an empty string).
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Epoch ms as `YYYY-MM-DD HH:MM` UTC.
+pub fn time(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// A status as a word with a class: colour never carries the meaning alone.
+pub fn status(s: &str) -> Markup {
+    let class = match s {
+        "failed" | "rejected" | "quarantined" => "bad",
+        "waiting" | "open" | "held" => "warn",
+        "ended" | "paid" | "approved" | "matched" => "good",
+        _ => "plain",
+    };
+    html! { span class={ "status " (class) } { (s) } }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf(v: &Viewer) -> Markup {
+    html! { input type="hidden" name="csrf" value=(v.csrf); }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_is_a_503_page_that_says_so() {
+        let e: ApiError = crate::store::StoreError::Unavailable("connection refused".into()).into();
+        let r = error_page(None, &e);
+        assert_eq!(r.status(), 503);
+        let html = body_of(r).await;
+        assert!(html.contains("The store is unreachable"), "{html}");
+        assert!(html.contains("Nothing was changed"), "{html}");
+        assert!(!html.contains("connection refused"), "no internals: {html}");
+    }
+
+    #[tokio::test]
+    async fn stored_text_is_escaped() {
+        let e = ApiError::new(Code::Conflict, "<script>x()</script>\"><img onerror=y>");
+        let html = body_of(error_page(None, &e)).await;
+        assert!(
+            !html.contains("<script>x()") && !html.contains("<img onerror"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;x()&lt;/script&gt;&quot;&gt;&lt;img onerror=y&gt;"),
+            "{html}"
+        );
+    }
+}

@@ -1,0 +1,372 @@
+"""Browser tests of the ordo web console, in Debian's Chromium driven by Playwright.
+
+Starts the real `ordo` binary on a prepared scratch store (seed data, users with passwords,
+a held order, two invoices, a bank exception, hostile texts), then drives the console as a
+sales manager, a finance user and a viewer. Fails on any console error or failed request.
+Screenshots of every page at 1280 and 390 px go to target/browser/.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+
+from playwright.sync_api import sync_playwright
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ORDO = os.environ.get("ORDO_BIN", os.path.join(REPO, "target", "debug", "ordo"))
+SHOTS = os.path.join(REPO, "target", "browser")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+HOSTILE_PO = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">'
+HOSTILE_REMIT = '"><img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>'
+PASSWORD = "correct horse battery"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Store:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ordo-browser-")
+        for sub in ["workflows", "rules"]:
+            shutil.copytree(os.path.join(REPO, sub), os.path.join(self.dir, sub))
+        os.makedirs(os.path.join(self.dir, "config", "banks"))
+        for f in ["config/seed.json", "config/company.yaml", "config/banks/main-eur.yaml",
+                  "config/reconciliation.yaml"]:
+            shutil.copy(os.path.join(REPO, f), os.path.join(self.dir, f))
+        self.port = free_port()
+        with open(os.path.join(self.dir, "config", "ordo.yaml"), "w") as f:
+            f.write("store: { sqlite: data/ordo.db }\nqueue: { embedded: {}, visibility_secs: 2 }\n"
+                    f"workers: 2\nbatch: 64\nhttp: {{ listen: \"127.0.0.1:{self.port}\" }}\n")
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.run = None
+        self.tokens = {}
+
+    def ordo(self, *args, stdin=None):
+        r = subprocess.run([ORDO, *args], cwd=self.dir, input=stdin, capture_output=True, text=True,
+                           env={**os.environ, "NO_COLOR": "1"})
+        if r.returncode != 0:
+            raise AssertionError(f"ordo {args} failed: {r.stdout}\n{r.stderr}")
+        return r.stdout
+
+    def start(self):
+        log = open(os.path.join(self.dir, "run.log"), "w")
+        self.run = subprocess.Popen([ORDO, "run"], cwd=self.dir, stdout=log, stderr=log)
+        wait(30, "ordo run answers", lambda: self.http("GET", "/healthz")[0] == 200)
+
+    def stop(self):
+        if self.run:
+            self.run.terminate()
+            try:
+                self.run.wait(10)
+            except subprocess.TimeoutExpired:
+                self.run.kill()
+
+    def http(self, method, path, token=None, body=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text.startswith(("{", "[")) else text)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except OSError:
+            return 0, None
+
+    def user(self, name, role):
+        out = json.loads(self.ordo("--json", "users", "add", name, "--role", role))
+        self.tokens[name] = out["token"]
+        self.ordo("users", "passwd", name, stdin=PASSWORD + "\n")
+
+
+def wait(secs, what, cond):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting: " + what)
+
+
+def order(oid, customer, sku, qty, po=None):
+    return {"id": oid, "customer_id": customer, "po_number": po or oid, "order_date": "2026-11-23",
+            "currency": "EUR", "lines": [{"line_no": 1, "sku": sku, "quantity": qty}]}
+
+
+def xml_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def statement(sid, amount, remittance):
+    d = date.today().isoformat()
+    cents = int(round(float(amount) * 100))
+    closing = 100000 + cents
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>'
+        f"<GrpHdr><MsgId>{sid}</MsgId><CreDtTm>{d}T18:00:00</CreDtTm></GrpHdr><Stmt><Id>{sid}</Id><ElctrncSeqNb>1</ElctrncSeqNb>"
+        "<Acct><Id><IBAN>DE44500105175407324931</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        f'<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>'
+        f'<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{closing // 100}.{closing % 100:02d}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>\n'
+        f'<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        f"<BookgDt><Dt>{d}</Dt></BookgDt><ValDt><Dt>{d}</Dt></ValDt><AcctSvcrRef>{sid}-0</AcctSvcrRef>"
+        "<NtryDtls><TxDtls><Refs><EndToEndId>E2E-0</EndToEndId></Refs>"
+        "<RltdPties><Dbtr><Pty><Nm>Unknown Payer</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></DbtrAcct></RltdPties>"
+        f"<RmtInf><Ustrd>{xml_escape(remittance)}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
+        "</Stmt></BkToCstmrStmt></Document>\n"
+    )
+
+
+def state(s, oid):
+    code, v = s.http("GET", f"/api/v1/orders/{oid}", s.tokens["view"])
+    if code != 200:
+        return f"HTTP {code}"
+    i = v["instances"][0] if v["instances"] else {}
+    return i.get("end_status") or i.get("status") or ""
+
+
+def invoice_of(s, oid):
+    code, v = s.http("GET", f"/api/v1/orders/{oid}", s.tokens["view"])
+    for i in v.get("instances", []):
+        n = ((i.get("data") or {}).get("invoice") or {}).get("number")
+        if n:
+            return n
+    return None
+
+
+def prepare(s):
+    s.ordo("data", "import", "config/seed.json")
+    # a customer whose stored name is hostile markup
+    with open(os.path.join(s.dir, "config", "evil.json"), "w") as f:
+        json.dump({"customer": [{"id": "C-EVIL", "name": HOSTILE_PO, "currency": "EUR", "credit_limit": 100,
+                                 "terms": "net 30", "country": "DE"}]}, f)
+    s.ordo("data", "import", "config/evil.json")
+    for name, role in [("mgr", "sales-manager"), ("fin", "finance"), ("view", "viewer"),
+                       ("integ", "integration"), ("admin", "admin"), ("gone", "viewer")]:
+        s.user(name, role)
+    s.start()
+    orders = [order("WEB-BOLT-1", "C-BOLT", "WID-100", 60, po=HOSTILE_PO),
+              order("WEB-CORA-1", "C-CORA", "BOLT-M8", 3), order("WEB-CORA-2", "C-CORA", "BOLT-M8", 5)]
+    code, v = s.http("POST", "/api/v1/orders", s.tokens["integ"], orders)
+    assert code == 201, (code, v)
+    wait(90, "WEB-CORA-1/2 complete", lambda: state(s, "WEB-CORA-1") == "completed" and state(s, "WEB-CORA-2") == "completed")
+    wait(90, "WEB-BOLT-1 waits for a manager", lambda: s.http("GET", "/api/v1/orders/WEB-BOLT-1", s.tokens["view"])[1]["instances"][0].get("open_task"))
+    inv1, inv2 = invoice_of(s, "WEB-CORA-1"), invoice_of(s, "WEB-CORA-2")
+    assert inv1 and inv2, (inv1, inv2)
+    total = 0.0
+    for n in (inv1, inv2):
+        code, v = s.http("GET", f"/api/v1/invoices/{n}", s.tokens["fin"])
+        assert code == 200, v
+        total += float(v["open_amount"] if "open_amount" in v else v["total"])
+    amount = f"{total:.2f}"
+    code, v = s.http("POST", "/api/v1/banks/main-eur/statements?name=web.xml", s.tokens["fin"],
+                     raw=statement("WEB-STMT-1", amount, HOSTILE_REMIT).encode())
+    assert code == 200 and v["outcome"] == "imported", (code, v)
+    s.ordo("recon", "run")
+    wait(60, "an open exception", lambda: len(s.http("GET", "/api/v1/recon/exceptions", s.tokens["fin"])[1]["exceptions"]) > 0)
+    ex = s.http("GET", "/api/v1/recon/exceptions", s.tokens["fin"])[1]["exceptions"][0]["id"]
+    return inv1, inv2, ex
+
+
+class Browser:
+    """A page that records every console error and failed request."""
+
+    def __init__(self, pw, base, width):
+        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        self.ctx = self.browser.new_context(viewport={"width": width, "height": 900}, base_url=base)
+        self.problems = []
+        self.allowed = set()
+        self.ctx.on("page", self._watch)
+        self.page = self.ctx.new_page()
+        self.width = width
+
+    def _watch(self, page):
+        page.on("console", lambda m: m.type == "error" and self._problem(f"console error: {m.text} at {page.url}"))
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self._problem(f"HTTP {r.status}: {r.url}"))
+
+    def _problem(self, text):
+        if not any(a in text for a in self.allowed):
+            self.problems.append(text)
+
+    def sign_in(self, user):
+        self.page.goto("/login")
+        self.page.get_by_label("User name").fill(user)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url("**/inbox")
+
+    def shot(self, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        self.page.screenshot(path=os.path.join(SHOTS, f"{name}-{self.width}.png"), full_page=True)
+
+    def check(self):
+        pwned = self.page.evaluate("window.__pwned")
+        assert pwned is None, f"a stored script ran: {pwned}"
+        assert not self.problems, "\n".join(self.problems)
+
+    def close(self):
+        self.browser.close()
+
+
+def main():
+    s = Store()
+    failures = []
+    try:
+        inv1, inv2, ex = prepare(s)
+        with sync_playwright() as pw:
+            for width in (1280, 390):
+                b = Browser(pw, s.base, width)
+                try:
+                    manager(b, s, width)
+                    finance(b, s, inv1, inv2, ex, width)
+                    viewer(b, s)
+                finally:
+                    b.close()
+    except AssertionError as e:
+        failures.append(str(e))
+    finally:
+        s.stop()
+    if failures:
+        print("FAILED:\n" + "\n".join(failures))
+        print("store kept at " + s.dir)
+        sys.exit(1)
+    shutil.rmtree(s.dir, ignore_errors=True)
+    print("browser tests passed; screenshots in " + SHOTS)
+
+
+def manager(b, s, width):
+    b.sign_in("mgr")
+    p = b.page
+    b.shot("inbox")
+    if width == 1280:
+        # approve the held order's task, then check through the API that the order moved on
+        row = p.locator("tr", has_text="WEB-BOLT-1")
+        row.get_by_label("Note").fill("known customer <b>ok</b>")
+        row.get_by_role("button", name="Approve").click()
+        p.wait_for_url("**/inbox?done=*")
+        assert "approved" in p.locator("p.notice").inner_text()
+        wait(90, "WEB-BOLT-1 completes after the console approval", lambda: state(s, "WEB-BOLT-1") == "completed")
+        code, audit = s.http("GET", "/api/v1/audit?who=mgr", s.tokens["admin"])
+        assert any(r["action"] == "task.approved" and r["via"] == "console" for r in audit["records"]), audit
+    p.goto("/orders")
+    b.shot("orders")
+    assert p.locator("td", has_text="<script>").count() >= 1, "the hostile PO is shown as text"
+    p.goto("/orders?status=failed")
+    p.goto("/orders/WEB-BOLT-1")
+    assert p.get_by_role("heading", name="Timeline").count() >= 1
+    b.shot("order")
+    p.goto("/customers")
+    assert p.locator("td", has_text="<script>").count() == 1, "the hostile customer name is shown as text"
+    b.shot("customers")
+    p.goto("/customers/C-CORA")
+    assert p.get_by_role("heading", name="Open items").count() == 1
+    b.shot("customer")
+    b.check()
+    p.get_by_role("button", name="Sign out").click()
+    p.wait_for_url("**/login")
+
+
+def finance(b, s, inv1, inv2, ex, width):
+    b.sign_in("fin")
+    p = b.page
+    p.goto("/finance")
+    b.shot("finance")
+    assert p.get_by_role("heading", name="Receivables aging").count() == 1
+    assert p.locator("td", has_text="EUR").count() >= 1, "the open invoices are aged"
+    if width == 1280:
+        assert p.locator("td", has_text="onerror").count() >= 1, "the hostile remittance is shown as text"
+        p.goto(f"/finance/exceptions/{ex}")
+        b.shot("exception")
+        # a second browser tab holds the same exception's form (the "two browsers" case)
+        p2 = b.ctx.new_page()
+        p2.goto(f"/finance/exceptions/{ex}")
+        p.get_by_label("Other invoice numbers").fill(f"{inv1}, {inv2}")
+        p.get_by_role("button", name="Match").click()
+        p.wait_for_url("**/finance?done=*")
+        for n in (inv1, inv2):
+            wait(60, f"{n} paid", lambda: s.http("GET", f"/api/v1/invoices/{n}", s.tokens["fin"])[1].get("status") == "paid")
+        _, audit = s.http("GET", "/api/v1/audit?who=fin", s.tokens["admin"])
+        assert any(r["action"] == "recon.exception.matched" and r["via"] == "console" for r in audit["records"]), audit
+        # the stale tab's match is refused with a clear message; nothing is booked twice
+        b.allowed.add("409")
+        p2.get_by_label("Other invoice numbers").fill(f"{inv1}, {inv2}")
+        p2.get_by_role("button", name="Match").click()
+        p2.wait_for_load_state()
+        assert p2.locator("p.error").count() == 1, p2.content()
+        p2.close()
+        b.allowed.discard("409")
+    b.check()
+    p.get_by_role("button", name="Sign out").click()
+    p.wait_for_url("**/login")
+
+
+def viewer(b, s):
+    b.sign_in("view")
+    p = b.page
+    cookie = [c for c in b.ctx.cookies() if c["name"] == "ordo_session"][0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+    assert p.get_by_role("button", name="Approve").count() == 0, "a viewer sees no approve button"
+    _, tasks = s.http("GET", "/api/v1/tasks", s.tokens["admin"])
+    b.allowed.add("403")
+    ids = [t["task"]["id"] for t in tasks["tasks"]]
+    if not ids:
+        # every task was decided already: look for any task id in the audit trail
+        _, audit = s.http("GET", "/api/v1/audit", s.tokens["admin"])
+        ids = [int(r["subject"].split("/")[1]) for r in audit["records"] if r["subject"].startswith("task/")]
+    r = p.goto(f"/tasks/{ids[0]}")
+    assert r.status == 403, r.status
+    # the decision URL itself, posted with the viewer's own valid CSRF token
+    csrf = p.locator("input[name=csrf]").first.get_attribute("value")
+    status = p.evaluate(
+        """async ([id, csrf]) => { const r = await fetch(`/tasks/${id}/decide`, {method: "POST",
+             headers: {"Content-Type": "application/x-www-form-urlencoded"},
+             body: `csrf=${csrf}&outcome=approve`}); await r.text(); return r.status; }""", [ids[0], csrf])
+    assert status in (403, 409), status
+    # a forged CSRF token is refused before anything else
+    status = p.evaluate(
+        """async (id) => { const r = await fetch(`/tasks/${id}/decide`, {method: "POST",
+             headers: {"Content-Type": "application/x-www-form-urlencoded"},
+             body: "csrf=forged&outcome=approve"}); await r.text(); return r.status; }""", ids[0])
+    assert status == 403, status
+    b.allowed.discard("403")
+    b.check()
+    p.get_by_role("button", name="Sign out").click()
+    p.wait_for_url("**/login")
+    # signed out: pages go back to the sign-in page
+    p.goto("/inbox")
+    assert p.url.endswith("/login"), p.url
+    # a session of a user disabled meanwhile stops working at once
+    if b.width == 1280:
+        b.sign_in("gone")
+        s.ordo("users", "disable", "gone")
+        p.goto("/orders")
+        assert p.url.endswith("/login"), p.url
+        # and a disabled user cannot sign in again
+        b.allowed.add("401")
+        p.get_by_label("User name").fill("gone")
+        p.get_by_label("Password").fill(PASSWORD)
+        p.get_by_role("button", name="Sign in").click()
+        assert p.locator("p.error").count() == 1
+        b.allowed.discard("401")
+        b.check()
+
+
+if __name__ == "__main__":
+    main()
