@@ -42,6 +42,19 @@ pub fn check_config(cfg: &Config) -> Result<ConfigReport, EngineError> {
         )),
         Err(e) => errors.extend(e),
     }
+    match crate::ledger::Chart::load(&cfg.accounts) {
+        Ok(Some(c)) => checked.push(format!(
+            "ok  chart of accounts: {} accounts in {} ({})",
+            c.accounts.len(),
+            c.currency,
+            cfg.accounts.display()
+        )),
+        Ok(None) => checked.push(format!(
+            "--  no chart of accounts at {}: no ledger is kept",
+            cfg.accounts.display()
+        )),
+        Err(e) => errors.extend(e),
+    }
     let defs = match app::load_definitions(cfg, &registry, &host) {
         Ok(defs) if errors.is_empty() => defs,
         Ok(_) => return Err(EngineError::Definitions(errors)),

@@ -13,6 +13,7 @@ pub mod config;
 pub mod edibench;
 pub mod edifile;
 pub mod editools;
+pub mod ledger;
 pub mod masterdata;
 pub mod model;
 pub mod openitems;
