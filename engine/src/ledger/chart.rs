@@ -46,6 +46,25 @@ pub struct Account {
     pub role: Option<Role>,
 }
 
+/// The tax adviser's numbers for the DATEV header (ask the adviser).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Datev {
+    /// Beraternummer, 1001 to 9999999.
+    pub consultant: u32,
+    /// Mandantennummer, 1 to 99999.
+    pub client: u32,
+    /// Month the fiscal year starts in (1 to 12).
+    #[serde(default = "january")]
+    pub fiscal_year_start_month: u32,
+    /// Sachkontenrahmen: "03" (SKR03) or "04" (SKR04).
+    pub chart: String,
+}
+
+fn january() -> u32 {
+    1
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Chart {
@@ -53,6 +72,9 @@ pub struct Chart {
     pub currency: String,
     /// By account number (4 to 8 digits, as DATEV numbers general ledger accounts).
     pub accounts: BTreeMap<String, Account>,
+    /// What the DATEV export's header needs (`ordo ledger export --format datev`).
+    #[serde(default)]
+    pub datev: Option<Datev>,
     /// The file it was read from (for messages).
     #[serde(skip)]
     pub path: String,
@@ -116,6 +138,41 @@ impl Chart {
                 errors.push(format!(
                     "{}: account {n}: tax_code must be 1 to 16 printable characters",
                     at(&["accounts", n, "tax_code"])
+                ));
+            }
+        }
+        if let Some(d) = &chart.datev {
+            if !(1001..=9_999_999).contains(&d.consultant) {
+                errors.push(format!(
+                    "{}: consultant (Beraternummer) must be 1001 to 9999999",
+                    at(&["datev", "consultant"])
+                ));
+            }
+            if !(1..=99_999).contains(&d.client) {
+                errors.push(format!(
+                    "{}: client (Mandantennummer) must be 1 to 99999",
+                    at(&["datev", "client"])
+                ));
+            }
+            if !(1..=12).contains(&d.fiscal_year_start_month) {
+                errors.push(format!(
+                    "{}: fiscal_year_start_month must be 1 to 12",
+                    at(&["datev", "fiscal_year_start_month"])
+                ));
+            }
+            if d.chart != "03" && d.chart != "04" {
+                errors.push(format!(
+                    "{}: chart must be \"03\" (SKR03) or \"04\" (SKR04)",
+                    at(&["datev", "chart"])
+                ));
+            }
+            let lengths: std::collections::BTreeSet<usize> =
+                chart.accounts.keys().map(String::len).collect();
+            if lengths.len() > 1 {
+                errors.push(format!(
+                    "{}: DATEV needs one account length (Sachkontenlänge); the chart mixes {:?} digits",
+                    at(&["accounts"]),
+                    lengths
                 ));
             }
         }
@@ -227,5 +284,62 @@ mod tests {
         std::fs::write(&big, vec![b'#'; (4 << 20) + 1]).unwrap();
         assert!(Chart::load(&big).unwrap_err()[0].contains("too large"));
         std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// Account numbers the posting rule names that the chart does not have, located
+/// (`rules/posting.rhai:12:19: account '9999' is not in config/accounts.yaml`): every quoted text
+/// of 4 to 8 digits in the rule is taken for an account number.
+pub fn unknown_accounts(chart: &Chart, path: &str, src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, line) in src.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        let mut col = 0;
+        while let Some(start) = rest.find('"') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('"') else { break };
+            let text = &after[..end];
+            if (4..=8).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_digit())
+                && chart.account(text).is_none()
+            {
+                let c = code[..col + start].chars().count() + 1;
+                out.push(format!(
+                    "{path}:{}:{c}: account '{text}' is not in {}",
+                    i + 1,
+                    chart.path
+                ));
+            }
+            col += start + 1 + end + 1;
+            rest = &after[end + 1..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_rule_names_only_accounts_of_the_chart_and_an_unknown_one_is_located() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let chart = Chart::load(&root.join("config/accounts.yaml"))
+            .unwrap()
+            .unwrap();
+        let src = std::fs::read_to_string(root.join("rules/posting.rhai")).unwrap();
+        assert_eq!(
+            unknown_accounts(&chart, "rules/posting.rhai", &src),
+            Vec::<String>::new()
+        );
+        let bad = "let a = \"1400\"; // \"7777\" in a comment is not code\nlet b = #{ x: \"9999\", y: \"12\" };\n";
+        assert_eq!(
+            unknown_accounts(&chart, "p.rhai", bad),
+            [format!(
+                "p.rhai:2:15: account '9999' is not in {}",
+                chart.path
+            )]
+        );
     }
 }

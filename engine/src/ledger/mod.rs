@@ -5,7 +5,9 @@
 //! `rules/posting.rhai`.
 
 pub mod chart;
+pub mod datev;
 pub mod post;
+pub mod report;
 
 pub use chart::{Account, AccountType, Chart, Role};
 pub use post::{RULE, parse_period, period_of, post};
@@ -28,9 +30,13 @@ pub fn to_e4(d: Decimal) -> Result<i64, String> {
     i64::try_from(scaled).map_err(|_| format!("amount {d} is out of range"))
 }
 
-/// Ten-thousandths back to a `Decimal` (exact).
+/// Ten-thousandths back to a `Decimal` (exact), with at least two decimals as money is shown.
 pub fn from_e4(v: i64) -> Decimal {
-    Decimal::new(v, SCALE).normalize()
+    let mut d = Decimal::new(v, SCALE).normalize();
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d
 }
 
 #[cfg(test)]
@@ -42,7 +48,8 @@ mod tests {
     fn amounts_round_trip_exactly_or_are_refused() {
         assert_eq!(to_e4(dec!(119.00)), Ok(1_190_000));
         assert_eq!(to_e4(dec!(-0.0001)), Ok(-1));
-        assert_eq!(from_e4(1_190_000), dec!(119));
+        assert_eq!(from_e4(1_190_000).to_string(), "119.00");
+        assert_eq!(from_e4(12_345).to_string(), "1.2345");
         assert!(
             to_e4(dec!(0.00001))
                 .unwrap_err()

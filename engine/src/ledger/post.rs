@@ -2,7 +2,7 @@
 //! in the step's transaction. The balance is enforced twice: here, as a `Decimal` sum before
 //! anything is written (the error names the rule), and by the database's insert trigger.
 
-use super::{Chart, from_e4, to_e4};
+use super::{Chart, to_e4};
 use crate::store::journal::{JournalEntry, JournalLine};
 use crate::store::{Backend, Tx};
 use chrono::{Datelike, NaiveDate};
@@ -266,19 +266,4 @@ pub async fn post(
         entry: format!("{period}/{number:06}"),
         note,
     }))
-}
-
-/// Sum of debits and credits of lines, for reports.
-pub fn totals(lines: &[JournalLine]) -> (Decimal, Decimal) {
-    let mut d = Decimal::ZERO;
-    let mut c = Decimal::ZERO;
-    for l in lines {
-        let v = from_e4(l.amount_e4);
-        if v > Decimal::ZERO {
-            d += v;
-        } else {
-            c -= v;
-        }
-    }
-    (d, c)
 }
