@@ -465,6 +465,17 @@ mod tests {
     fn assert_balanced(postings: &[ordo_contract::ledger::Posting]) {
         assert_eq!(postings.len(), 1, "one payment, one posting");
         let f = &postings[0].facts;
+        const KEYS: [&str; 7] = [
+            "received",
+            "applied",
+            "settled",
+            "discount",
+            "written_off",
+            "income_written_off",
+            "credit",
+        ];
+        let all = KEYS.map(|k| dec(&f[k]));
+        assert!(all.iter().all(|v| *v >= Decimal::ZERO), "{f}");
         let [
             received,
             applied,
@@ -473,29 +484,9 @@ mod tests {
             written_off,
             income,
             credit,
-        ] = [
-            "received",
-            "applied",
-            "settled",
-            "discount",
-            "written_off",
-            "income_written_off",
-            "credit",
-        ]
-        .map(|k| dec(&f[k]));
+        ] = all;
         assert_eq!(received, applied + income + credit, "{f}");
         assert_eq!(settled, applied + discount + written_off, "{f}");
-        for v in [
-            received,
-            applied,
-            settled,
-            discount,
-            written_off,
-            income,
-            credit,
-        ] {
-            assert!(v >= Decimal::ZERO, "{f}");
-        }
     }
 
     fn ledger(ctx: &MemoryContext, key: String) -> Decimal {

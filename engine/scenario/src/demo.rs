@@ -598,16 +598,10 @@ async fn ledger_oracle(engine: &Engine, say: Say<'_>) -> Result<bool, String> {
         .await
         .map_err(|e| e.to_string())?;
     say(&format!(
-        "ledger: {} entries, {} accounts, debit {} = credit {}: {}; receivables {} = open invoices {}, customer credit {}",
+        "ledger: {} entries, {} accounts, {}; receivables {} = open invoices {}, customer credit {}",
         check.entries,
         tb.rows.len(),
-        tb.debit,
-        tb.credit,
-        if tb.balanced {
-            "balanced"
-        } else {
-            "NOT BALANCED"
-        },
+        tb.verdict(),
         check.receivables,
         check.open_items,
         check.credit_ledger

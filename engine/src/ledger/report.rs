@@ -47,6 +47,18 @@ pub struct TrialBalance {
     pub balanced: bool,
 }
 
+impl TrialBalance {
+    /// `debit X = credit Y: balanced` (or `NOT BALANCED`), as the command line and the demo say it.
+    pub fn verdict(&self) -> String {
+        let state = if self.balanced {
+            "balanced"
+        } else {
+            "NOT BALANCED"
+        };
+        format!("debit {} = credit {}: {state}", self.debit, self.credit)
+    }
+}
+
 /// The trial balance of a period, or of all periods, from the kept balances.
 pub async fn trial_balance(
     engine: &Engine,

@@ -78,15 +78,9 @@ pub async fn run(
                 }
                 print!("{}", t.render());
                 println!(
-                    "{}: debit {} credit {} — {}",
+                    "{}: {}",
                     tb.period.as_deref().unwrap_or("all periods"),
-                    tb.debit,
-                    tb.credit,
-                    if tb.balanced {
-                        "balanced"
-                    } else {
-                        "NOT BALANCED"
-                    }
+                    tb.verdict()
                 );
             }
             Ok(if tb.balanced {
