@@ -87,6 +87,9 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.folders = cfg.folders();
     engine.limits = cfg.limits.clone();
     engine.webhooks = Arc::new(cfg.webhooks.clone());
+    engine.ledger = crate::ledger::Chart::load(&cfg.accounts)
+        .map_err(EngineError::Definitions)?
+        .map(Arc::new);
     match definitions {
         Ok(d) => engine.install(d).await?,
         Err(errors) => {

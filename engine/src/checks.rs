@@ -42,6 +42,34 @@ pub fn check_config(cfg: &Config) -> Result<ConfigReport, EngineError> {
         )),
         Err(e) => errors.extend(e),
     }
+    match crate::ledger::Chart::load(&cfg.accounts) {
+        Ok(Some(c)) => {
+            checked.push(format!(
+                "ok  chart of accounts: {} accounts in {} ({})",
+                c.accounts.len(),
+                c.currency,
+                cfg.accounts.display()
+            ));
+            let rule = cfg.rules.join(format!("{}.rhai", crate::ledger::RULE));
+            match std::fs::read_to_string(&rule) {
+                Ok(src) => errors.extend(crate::ledger::chart::unknown_accounts(
+                    &c,
+                    &rule.display().to_string(),
+                    &src,
+                )),
+                Err(e) => errors.push(format!(
+                    "{}: {e}: the ledger ({}) needs its posting rule",
+                    rule.display(),
+                    cfg.accounts.display()
+                )),
+            }
+        }
+        Ok(None) => checked.push(format!(
+            "--  no chart of accounts at {}: no ledger is kept",
+            cfg.accounts.display()
+        )),
+        Err(e) => errors.extend(e),
+    }
     let defs = match app::load_definitions(cfg, &registry, &host) {
         Ok(defs) if errors.is_empty() => defs,
         Ok(_) => return Err(EngineError::Definitions(errors)),

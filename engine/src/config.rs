@@ -17,6 +17,7 @@
 //! banks: config/banks             # bank account profiles (one YAML per account, see channels::bank)
 //! reconciliation: config/reconciliation.yaml   # matching tolerances and rule policy
 //! company: config/company.yaml  # our legal name, address, VAT id, bank account (crate::company)
+//! accounts: config/accounts.yaml # the chart of accounts; absent file: no ledger (crate::ledger)
 //! workers: 2
 //! batch: 128                      # step messages per transaction (group commit)
 //! data: data                      # the data root: every folder a channel uses must be inside it
@@ -99,6 +100,9 @@ pub struct Config {
     /// Our company profile: the seller on printed and sent documents (`crate::company`).
     #[serde(default = "default_company")]
     pub company: PathBuf,
+    /// The chart of accounts (`crate::ledger::chart`); no file: no ledger is kept.
+    #[serde(default = "default_accounts")]
+    pub accounts: PathBuf,
     #[serde(default = "default_workers")]
     pub workers: usize,
     #[serde(default = "default_batch")]
@@ -313,6 +317,9 @@ fn default_banks() -> PathBuf {
 fn default_reconciliation() -> PathBuf {
     "config/reconciliation.yaml".into()
 }
+fn default_accounts() -> PathBuf {
+    "config/accounts.yaml".into()
+}
 fn default_company() -> PathBuf {
     "config/company.yaml".into()
 }
@@ -358,6 +365,7 @@ impl Config {
             banks: default_banks(),
             reconciliation: default_reconciliation(),
             company: default_company(),
+            accounts: default_accounts(),
             // SQLite has one writer; a second worker only waits for it.
             workers: 1,
             batch: default_batch(),
@@ -475,6 +483,9 @@ impl Config {
         }
         if let Some(v) = var("ORDO_COMPANY") {
             self.company = v.into();
+        }
+        if let Some(v) = var("ORDO_ACCOUNTS") {
+            self.accounts = v.into();
         }
         if let Some(v) = var("ORDO_OUTBOUND") {
             self.outbound = v.into();

@@ -147,6 +147,15 @@ impl Project {
             dir.join("config/company.yaml"),
         )
         .expect("company profile");
+        // The chart of accounts where the rules post to a ledger (the repository's rules; the
+        // pinned fixtures have no posting rule and keep no ledger).
+        if src.join("rules/posting.rhai").exists() {
+            std::fs::copy(
+                repo.join("config/accounts.yaml"),
+                dir.join("config/accounts.yaml"),
+            )
+            .expect("chart of accounts");
+        }
         std::fs::write(
             dir.join("config/ordo.yaml"),
             "store: { sqlite: data/ordo.db }\nqueue: { embedded: {}, visibility_secs: 2 }\nworkers: 2\nbatch: 64\n",

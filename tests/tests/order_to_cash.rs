@@ -1,7 +1,8 @@
 //! The order-to-cash flow end to end through the built binary, on both backends: validate,
 //! price, approve, reserve, reorder, goods receipt (partial and full), ship, invoice, pay
 //! (partial, in full), invoice export, dunning; and SIGKILL at random points without a second
-//! shipment, invoice or purchase order.
+//! shipment, invoice, purchase order or journal entry: the ledger stays balanced, tied to the
+//! open invoices and numbered without gaps.
 
 use ordo_tests::{Project, kill9};
 use rand::Rng;
@@ -139,6 +140,46 @@ fn full_flow(p: &Project) {
         letters, 3,
         "open invoices of Cora and Acme get level 1, the paid one none: {summary}"
     );
+    assert_ledger(p, None);
+}
+
+/// The trial balance balances, `ordo ledger check` ties receivables to the open invoices and
+/// finds every period gapless; `entries`: how many journal entries there must be.
+fn assert_ledger(p: &Project, entries: Option<usize>) {
+    let tb = p.json(&["ledger", "trial-balance"]);
+    assert_eq!(tb["balanced"], json!(true), "{tb}");
+    let check = p.json(&["ledger", "check"]);
+    assert_eq!(check["problems"], json!([]), "{check}");
+    assert_eq!(check["receivables"], check["open_items"], "{check}");
+    if let Some(n) = entries {
+        assert_eq!(check["entries"], json!(n), "{check}");
+        let all = p.json(&["ledger", "entries", "--limit", "100000"]);
+        let mut numbers: Vec<(String, i64)> = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["period"].as_str().unwrap_or_default().to_string(),
+                    e["number"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(numbers.len(), n);
+        numbers.sort();
+        let mut expect = 0;
+        let mut period = String::new();
+        for (p, n) in numbers {
+            if p != period {
+                (period, expect) = (p, 0);
+            }
+            expect += 1;
+            assert_eq!(
+                n, expect,
+                "journal numbers of {period} are 1..=N without gaps"
+            );
+        }
+    }
 }
 
 #[test]
@@ -262,6 +303,14 @@ fn kill_and_restart(p: &Project) {
         summary["series"]["purchase-order"], summary["documents"]["purchase-order"],
         "no PO twice: {summary}"
     );
+    // Payments for the first invoices, with the workers killed again while they post.
+    const PAID: usize = 20;
+    for n in 1..=PAID {
+        p.ok(&["pay", &format!("INV-{n:06}"), "1"]);
+    }
+    kill_rounds(p, 2);
+    // A shipment and an invoice per order, one goods receipt, one payment per paid invoice.
+    assert_ledger(p, Some(2 * ORDERS + 1 + PAID));
 }
 
 #[test]

@@ -13,6 +13,7 @@
 //!
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
 //! - [`master`]: the master data documents (customer, item, supplier) and units of measure.
+//! - [`ledger`]: the business events a connector posts to the journal ([`ledger::Posting`]).
 //! - [`recon_docs`]: typed views of the stored documents bank reconciliation reads, read with
 //!   errors that name the document, its key and the field.
 //!
@@ -21,6 +22,7 @@
 pub mod company;
 pub mod docs;
 pub mod intake;
+pub mod ledger;
 pub mod master;
 pub mod recon_docs;
 pub mod rules;

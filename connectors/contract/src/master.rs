@@ -89,6 +89,17 @@ pub struct Item {
 }
 
 impl Item {
+    /// The cost the ledger values this item's stock at: required there (a shipment or a goods
+    /// receipt of an item without a cost cannot be posted), never taken as zero.
+    pub fn ledger_cost(&self) -> Result<Decimal, String> {
+        self.cost.ok_or_else(|| {
+            format!(
+                "item '{}' has no cost: the ledger values stock at cost (add `cost` in master data)",
+                self.sku
+            )
+        })
+    }
+
     /// The unit the item is sold in (`EA` when master data names none).
     pub fn unit(&self) -> &str {
         self.uom.as_deref().unwrap_or("EA")

@@ -176,6 +176,15 @@ pub trait StepContext: Send {
         Ok(())
     }
 
+    /// Posts the journal entry of a business event in this step's transaction (the engine
+    /// applies the posting rule, checks the balance and the accounts, numbers the entry in its
+    /// period). An unbalanced or unknown-account rule output is a permanent error naming the
+    /// rule. `None` when the deployment keeps no ledger (no chart of accounts configured).
+    async fn post(
+        &mut self,
+        posting: &crate::ledger::Posting,
+    ) -> Result<Option<crate::ledger::Posted>, StepError>;
+
     /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
     /// dispatcher delivers it after commit, at most once per (`channel`, `key`).
     async fn send_outbound(

@@ -7,7 +7,8 @@
 //! to the currency's minor unit half away from zero, `total = Σ net + Σ tax` checked with
 //! [`Invoice::check_totals`] before anything is stored. Due date and early-payment discount come
 //! from the customer's terms (`2/10 net 30`). The invoice is stored (`invoice/<number>`), sent
-//! (outbound `invoices`), booked on the customer's receivables, and `invoice.issued` starts its
+//! (outbound `invoices`), booked on the customer's receivables, posted to the ledger
+//! ([`crate::posting::invoice`]), and `invoice.issued` starts its
 //! collection (workflows/invoice-collection.yaml).
 
 use crate::allocate::Fulfilment;
@@ -277,6 +278,7 @@ impl Connector for CreateInvoice {
             doc["shipments"] = json!(shipment_ids);
         }
         ctx.put_document("invoice", &number, &doc).await?;
+        ctx.post(&crate::posting::invoice(&inv)?).await?;
         ctx.send_outbound("invoices", &number, &doc).await?;
         ctx.adjust_stock(&master::ar_key(&inv.customer_id), master::LEDGER, inv.total)
             .await?;

@@ -19,6 +19,7 @@ pub mod export;
 mod invoice;
 pub mod master;
 mod payment;
+pub mod posting;
 mod price;
 mod purchase;
 mod reserve;

@@ -7,7 +7,7 @@
 //!   total less the early-payment discount settles the invoice (`discount_taken`); a partial
 //!   payment keeps it open; an overpayment settles it and books the excess as customer credit
 //!   (`credit:<customer>@ledger`). Outcomes `paid` / `partial`. Applying the same payment twice
-//!   is a no-op.
+//!   is a no-op. Posts the payment with its discount, written-off difference and credit.
 //! - `dunning.check`: when the invoice is past due, sends the highest reminder level due that
 //!   was not sent yet (`with.levels`, from the workflow) to outbound `dunning-letters`, and hands
 //!   the invoice to collection after `with.collection_after_days`. Outcomes `not_due`,
@@ -18,6 +18,7 @@ use crate::master::data_field;
 use crate::master::{self, round_money};
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use ordo_contract::ledger::{Posting, events};
 use ordo_contract::{
     AppliedPayment, Connector, InvoiceCollection, Money, Payment, Reminder, StepContext, StepError,
     StepInput, StepOutput, from_doc,
@@ -206,6 +207,22 @@ impl Connector for ApplyPayment {
                 ctx.adjust_stock(&master::credit_key(&customer), master::LEDGER, excess)
                     .await?;
             }
+            let posting = Posting {
+                kind: events::PAYMENT,
+                source: payment.id.clone(),
+                date: payment.received_on,
+                currency: Some(inv.currency.clone()),
+                order_id: None,
+                invoice: Some(number.clone()),
+                customer: Some(customer.clone()),
+                // received = applied + income_written_off + credit; the receivable falls by
+                // settled = applied + discount + written_off.
+                facts: json!({ "received": amount, "applied": applied, "settled": settled,
+                               "discount": granted, "written_off": written_off,
+                               "income_written_off": over_written_off, "credit": excess,
+                               "adjustment_account": payment.adjustment.as_ref().map(|a| a.account.clone()) }),
+            };
+            ctx.post(&posting).await?;
             inv.payments.push(AppliedPayment {
                 id: payment.id.clone(),
                 amount,
@@ -322,6 +339,19 @@ impl Connector for DunningCheck {
                 &letter,
             )
             .await?;
+            if l.fee > Decimal::ZERO {
+                let posting = Posting {
+                    kind: events::DUNNING_FEE,
+                    source: format!("{number}-L{}", l.level),
+                    date: today,
+                    currency: Some(inv.currency.clone()),
+                    order_id: None,
+                    invoice: Some(number.clone()),
+                    customer: Some(customer.clone()),
+                    facts: json!({ "fee": l.fee, "level": l.level }),
+                };
+                ctx.post(&posting).await?;
+            }
             inv.dunning_level = l.level;
             inv.dunning.push(Reminder {
                 level: l.level,
@@ -423,7 +453,40 @@ mod tests {
             p["adjustment"] = adj;
         }
         data["payment"] = p;
-        run(&ApplyPayment, ctx, data.clone(), json!({})).await
+        let before = ctx.postings.len();
+        let out = run(&ApplyPayment, ctx, data.clone(), json!({})).await;
+        assert_balanced(&ctx.postings[before..]);
+        out
+    }
+
+    /// Every payment posting adds up (the posting rule debits received, discount and written
+    /// off, and credits settled, income written off and credit): what the money did equals
+    /// what came in, whatever rule decided the split.
+    fn assert_balanced(postings: &[ordo_contract::ledger::Posting]) {
+        assert_eq!(postings.len(), 1, "one payment, one posting");
+        let f = &postings[0].facts;
+        const KEYS: [&str; 7] = [
+            "received",
+            "applied",
+            "settled",
+            "discount",
+            "written_off",
+            "income_written_off",
+            "credit",
+        ];
+        let all = KEYS.map(|k| dec(&f[k]));
+        assert!(all.iter().all(|v| *v >= Decimal::ZERO), "{f}");
+        let [
+            received,
+            applied,
+            settled,
+            discount,
+            written_off,
+            income,
+            credit,
+        ] = all;
+        assert_eq!(received, applied + income + credit, "{f}");
+        assert_eq!(settled, applied + discount + written_off, "{f}");
     }
 
     fn ledger(ctx: &MemoryContext, key: String) -> Decimal {
@@ -609,6 +672,19 @@ mod tests {
             .map(|(_, k)| k.clone())
             .collect();
         assert_eq!(letters, vec!["INV-1-L1", "INV-1-L2", "INV-1-L3"]);
+        // Only the levels with a fee post one, once each.
+        let fees: Vec<(String, Decimal)> = ctx
+            .posted("dunning_fee")
+            .iter()
+            .map(|p| (p.source.clone(), dec(&p.facts["fee"])))
+            .collect();
+        assert_eq!(
+            fees,
+            vec![
+                ("INV-1-L2".to_string(), dec!(5)),
+                ("INV-1-L3".to_string(), dec!(10))
+            ]
+        );
         // Paying an overdue invoice clears the customer's overdue amount.
         let mut data = data.clone();
         let p = record_payment(&mut ctx, "INV-1", dec!(119.00), None, None)

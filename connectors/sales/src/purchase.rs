@@ -354,6 +354,9 @@ pub async fn receive_goods(
     let receipt = json!({ "number": gr, "po": po_number, "supplier": supplier, "location": location,
                           "received_on": master::today(ctx), "lines": booked, "resumed_orders": waiting });
     ctx.put_document("goods-receipt", &gr, &receipt).await?;
+    let posting =
+        crate::posting::goods_receipt(ctx, gr.clone(), po_number, &supplier, &wanted).await?;
+    ctx.post(&posting).await?;
     for o in &waiting {
         ctx.emit_event(
             RECEIVED_EVENT,

@@ -2,7 +2,8 @@
 //! by weight (`with.max_package_kg`), gives each package an SSCC-18 with a GS1 check digit from
 //! the series `sscc`, uses the carrier and service rules/shipping.rhai chose (`carrier`), gives
 //! the shipment a tracking number and a number from the gapless series `shipment`, stores the
-//! canonical `Shipment` and queues the dispatch advice (outbound `shipments`).
+//! canonical `Shipment`, posts cost of goods sold at the items' cost
+//! ([`crate::posting::shipment`]) and queues the dispatch advice (outbound `shipments`).
 
 use crate::allocate::{Fulfilment, ToShip};
 use crate::checked;
@@ -215,6 +216,8 @@ impl Connector for CreateShipment {
             packages,
         };
         ctx.put("shipment", &id, &shipment).await?;
+        let posting = crate::posting::shipment(ctx, &shipment, &order.customer_id).await?;
+        ctx.post(&posting).await?;
         let doc = serde_json::to_value(&shipment)
             .map_err(|e| StepError::Permanent(format!("shipment {id}: {e}")))?;
         ctx.send_outbound("shipments", &id, &doc).await?;

@@ -17,6 +17,8 @@ pub struct MemoryContext {
     pub outbound: BTreeMap<(String, String), Value>,
     /// Days added to the fixed test clock (2026-09-21).
     pub clock_days: i64,
+    /// What the connectors posted, in order (the engine's ledger turns each into an entry).
+    pub postings: Vec<ordo_contract::ledger::Posting>,
 }
 
 impl MemoryContext {
@@ -114,8 +116,26 @@ pub fn merge(data: &mut Value, out: &ordo_contract::StepOutput) {
     }
 }
 
+impl MemoryContext {
+    /// The postings of one kind, in order.
+    pub fn posted(&self, kind: &str) -> Vec<&ordo_contract::ledger::Posting> {
+        self.postings.iter().filter(|p| p.kind == kind).collect()
+    }
+}
+
 #[async_trait]
 impl StepContext for MemoryContext {
+    async fn post(
+        &mut self,
+        posting: &ordo_contract::ledger::Posting,
+    ) -> Result<Option<ordo_contract::ledger::Posted>, ordo_contract::StepError> {
+        self.postings.push(posting.clone());
+        Ok(Some(ordo_contract::ledger::Posted {
+            entry: format!("memory/{:06}", self.postings.len()),
+            note: None,
+        }))
+    }
+
     fn now(&self) -> DateTime<Utc> {
         DateTime::from_timestamp(1_790_000_000 + self.clock_days * 86_400, 0).unwrap_or_default()
     }

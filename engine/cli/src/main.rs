@@ -172,6 +172,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::webhooks::WebhooksCommand,
     },
+    /// The double-entry ledger: trial-balance, entries, check, close, export.
+    Ledger {
+        #[command(subcommand)]
+        command: cli::ledger::LedgerCommand,
+    },
     /// The audit trail: who decided or changed what, through what, before and after.
     Audit {
         /// From this time on (RFC 3339 or YYYY-MM-DD).

@@ -576,6 +576,35 @@ fn check_invoices(
     (inv_state, numbers, open_total, discounts)
 }
 
+/// The ledger after the run: the trial balance over all periods balances and `ordo ledger
+/// check` ties receivables to the open invoices and customer credit to the customers' credit,
+/// with every period's numbers gapless.
+async fn ledger_oracle(engine: &Engine, say: Say<'_>) -> Result<bool, String> {
+    if engine.ledger.is_none() {
+        say("MISMATCH: no chart of accounts (config/accounts.yaml): the ledger was not kept");
+        return Ok(false);
+    }
+    let tb = ordo::ledger::report::trial_balance(engine, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let check = ordo::ledger::report::check(engine)
+        .await
+        .map_err(|e| e.to_string())?;
+    say(&format!(
+        "ledger: {} entries, {} accounts, {}; receivables {} = open invoices {}, customer credit {}",
+        check.entries,
+        tb.rows.len(),
+        tb.verdict(),
+        check.receivables,
+        check.open_items,
+        check.credit_ledger
+    ));
+    for p in &check.problems {
+        say(&format!("MISMATCH: ledger check: {p}"));
+    }
+    Ok(tb.balanced && check.ok() && check.entries > 0)
+}
+
 /// The scenario, day by day, then the oracle: true when every order and invoice ended as
 /// generated, invoice numbers are gapless and the receivables ledger equals the open invoices.
 /// Over 100 lines on purpose: the outline of the days and the oracle's report read in one place;
@@ -685,6 +714,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         "shipments {shipments}, purchase orders {}, goods receipts {receipts}, dunning letters {letters}, early-payment discounts {discounts} EUR, customer credit from overpayments {credit} EUR, open balance {open_total} EUR",
         po_count
     ));
+    if !ledger_oracle(&engine, say).await? {
+        ok = false;
+    }
     for w in wrong.iter().take(20) {
         say(&format!("MISMATCH {w}"));
     }

@@ -1,6 +1,9 @@
 //! `ordo bench o2c`: orders through the whole order-to-cash flow on the embedded backend
 //! (validate … invoice, then payment by bank statements imported, matched and applied), with
 //! peak memory, beside bare SQLite commits and bare file writes measured in the same run.
+//! The flow runs twice on the same orders: posting every event to the ledger, and without a
+//! chart of accounts (no ledger), so the cost of posting shows beside the throughput; the
+//! trial balance and `ordo ledger check` are timed over the posting run's journal.
 
 use crate::{demo, harness, statements};
 use rust_decimal::Decimal;
@@ -29,10 +32,85 @@ fn vm_hwm_kb() -> Option<u64> {
         .ok()
 }
 
-/// Runs the bench; the figures by name, in the order they print. Over 100 lines on purpose:
-/// each phase is timed where it runs, and the figures are only reported for a complete run.
+/// Runs the bench twice (with the ledger, then without) and reports the posting run's figures,
+/// the run without posting beside them, and the ceilings.
 pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
-    let (engine, cfg) = harness::fresh_engine(cfg, &args.dir).await?;
+    let (mut figures, with_ms) = run_once(cfg, args, &args.dir, true).await?;
+    let bare_dir = args.dir.with_file_name(format!(
+        "{}-no-ledger",
+        args.dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("bench")
+    ));
+    let mut bare_cfg = cfg.clone();
+    // No chart of accounts: the engine keeps no ledger, connectors' postings are not written.
+    bare_cfg.accounts = bare_dir.join("no-accounts.yaml");
+    let (_, without_ms) = run_once(&bare_cfg, args, &bare_dir, false).await?;
+    let _ = std::fs::remove_dir_all(&bare_dir);
+    let secs = |ms: i64| ms.max(1) as f64 / 1000.0;
+    let rate = |ms: i64| args.orders as f64 / secs(ms);
+    let cost = 100.0 * (1.0 - rate(with_ms) / rate(without_ms));
+    let ceiling = crate::ceilings::sqlite_ceiling(&args.dir).await?;
+    let files_ceiling = crate::ceilings::file_ceiling(&args.dir)?;
+    if let Some(o) = figures.as_object_mut() {
+        o.insert(
+            "orders/s end to end, no ledger".into(),
+            json!(format!("{:.0}", rate(without_ms))),
+        );
+        o.insert(
+            "posting cost % of throughput".into(),
+            json!(format!("{cost:.1}")),
+        );
+        o.insert(
+            "bare SQLite commits/s, same run".into(),
+            json!(format!("{ceiling:.0}")),
+        );
+        o.insert(
+            "bare file writes/s, same run".into(),
+            json!(format!("{files_ceiling:.0}")),
+        );
+    }
+    Ok(figures)
+}
+
+/// The trial balance and the receivables check over the run's journal, timed.
+async fn time_ledger(engine: &ordo::runtime::Engine) -> Result<Value, String> {
+    let t = std::time::Instant::now();
+    let tb = ordo::ledger::report::trial_balance(engine, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tb_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = std::time::Instant::now();
+    let check = ordo::ledger::report::check(engine)
+        .await
+        .map_err(|e| e.to_string())?;
+    let check_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !tb.balanced || !check.ok() {
+        return Err(format!(
+            "the ledger does not tie: balanced {}, problems {:?}",
+            tb.balanced, check.problems
+        ));
+    }
+    Ok(json!({ "entries": check.entries, "trial_ms": tb_ms, "check_ms": check_ms }))
+}
+
+/// One run of the flow in `dir`; the figures and the engine's end-to-end time (ms). Over 100
+/// lines on purpose: each phase is timed where it runs, and the figures are only reported for
+/// a complete run.
+async fn run_once(
+    cfg: &ordo::config::Config,
+    args: &O2c,
+    dir: &std::path::Path,
+    posting: bool,
+) -> Result<(Value, i64), String> {
+    let (engine, cfg) = harness::fresh_engine(cfg, &dir.to_path_buf()).await?;
+    if posting != engine.ledger.is_some() {
+        return Err(format!(
+            "the posting run needs a chart of accounts ({}), the other none",
+            cfg.accounts.display()
+        ));
+    }
     let custs: Vec<demo::Cust> = (0..8)
         .map(|i| demo::Cust {
             id: format!("C{:03}", i + 1),
@@ -147,11 +225,14 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
             .await
             .map_err(|e| e.to_string())?;
     tx.rollback().await.map_err(|e| e.to_string())?;
+    let ledger = if posting {
+        time_ledger(&engine).await?
+    } else {
+        Value::Null
+    };
     engine.store.close().await;
-    let ceiling = crate::ceilings::sqlite_ceiling(&args.dir).await?;
-    let files_ceiling = crate::ceilings::file_ceiling(&args.dir)?;
     let secs = |ms: i64| ms.max(1) as f64 / 1000.0;
-    Ok(json!({
+    let figures = json!({
         "orders": args.orders,
         "orders completed": completed,
         "invoices paid": paid,
@@ -165,12 +246,14 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
         "  match s": format!("{:.2}", secs(match_ms)),
         "  apply s": format!("{:.2}", secs(apply_ms)),
         "orders/s end to end (paid)": format!("{:.0}", args.orders as f64 / secs(total_ms)),
-        "bare SQLite commits/s, same run": format!("{ceiling:.0}"),
+        "journal entries": ledger["entries"],
+        "trial balance ms": format!("{:.1}", ledger["trial_ms"].as_f64().unwrap_or(0.0)),
+        "ledger check ms": format!("{:.1}", ledger["check_ms"].as_f64().unwrap_or(0.0)),
         "outbound files written": outbound_files,
-        "bare file writes/s, same run": format!("{files_ceiling:.0}"),
         "durability": format!("{:?}", cfg.store.durability),
         "workers": cfg.workers,
         "peak memory VmHWM MiB, after the flow": hwm_flow.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
         "peak memory VmHWM MiB": vm_hwm_kb().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
-    }))
+    });
+    Ok((figures, total_ms))
 }

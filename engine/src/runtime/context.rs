@@ -141,6 +141,13 @@ impl StepContext for TxContext<'_> {
             .map_err(port)
     }
 
+    async fn post(
+        &mut self,
+        posting: &ordo_contract::ledger::Posting,
+    ) -> Result<Option<ordo_contract::ledger::Posted>, ordo_contract::StepError> {
+        crate::ledger::post(self.tx, self.engine, posting, self.now_ms).await
+    }
+
     async fn send_outbound(
         &mut self,
         channel: &str,

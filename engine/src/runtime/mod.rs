@@ -77,6 +77,9 @@ pub struct Engine {
     /// `webhooks:` of the config: events they want are queued in the outbox of the step that
     /// emits them (`crate::api::webhooks`).
     pub webhooks: Arc<Vec<crate::api::webhooks::WebhookConfig>>,
+    /// The chart of accounts (`accounts:` of the config); `None`: no ledger is kept and
+    /// connectors' postings are not written (`crate::ledger`).
+    pub ledger: Option<Arc<crate::ledger::Chart>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,7 @@ impl Engine {
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
             webhooks: Arc::default(),
+            ledger: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The `Store`: durable state behind every step (instances, history, inbox, outbox, timers,
-//! waits, tasks, documents, number series, stock, workflow definitions).
+//! waits, tasks, documents, number series, stock, workflow definitions, the ledger's journal).
 //!
 //! One trait, two implementations (SQLite, PostgreSQL) that share their SQL text through
 //! `impl_store_tx!` (transaction.rs, one file per concern) and differ only in migrations, row locking and how a quantity is encoded.
@@ -14,6 +14,7 @@
 mod definitions;
 mod documents;
 mod instances;
+pub mod journal;
 mod numbers;
 mod outbound;
 pub mod postgres;
@@ -29,6 +30,7 @@ mod transaction;
 pub use definitions::Definitions;
 pub use documents::DocumentRecords;
 pub use instances::InstanceRecords;
+pub use journal::JournalRecords;
 pub use numbers::NumberSeries;
 pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
@@ -200,6 +202,7 @@ pub trait Tx:
     + NumberSeries
     + OutboundRecords
     + Definitions
+    + JournalRecords
     + service::ServiceTx
     + sessions::SessionRecords
     + Send

@@ -12,6 +12,9 @@ pub trait StockLevels: Send {
     async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal>;
     async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal)
     -> Result<Decimal>;
+    /// Every level at `location` whose item starts with `prefix` (the ledger counters
+    /// `credit:<customer>@ledger` that `ordo ledger check` adds up), by item.
+    async fn stock_at(&mut self, location: &str, prefix: &str) -> Result<Vec<(String, Decimal)>>;
 }
 
 /// The SQL of [`StockLevels`] for one backend's transaction type.
@@ -62,6 +65,23 @@ macro_rules! impl_stock_levels {
                     self.stock.insert((item.to_string(), location.to_string()), q);
                 }
                 Ok(q)
+            }
+
+            async fn stock_at(&mut self, location: &str, prefix: &str) -> Result<Vec<(String, Decimal)>> {
+                // Buffered levels (SQLite) must be in the table before it is read there.
+                self.flush_writes().await?;
+                let rows = sqlx::query("SELECT item, quantity FROM stock WHERE location = $1 ORDER BY item")
+                    .bind(location)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                let mut out = Vec::new();
+                for r in &rows {
+                    let item: String = r.try_get("item")?;
+                    if item.starts_with(prefix) {
+                        out.push((item, qty_get(r, "quantity")?));
+                    }
+                }
+                Ok(out)
             }
 
             async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal) -> Result<Decimal> {

@@ -20,6 +20,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod journal;
+use journal::journal;
+
 /// Lease length of the embedded queue used to look at committed step messages.
 const PROBE_VISIBILITY: Duration = Duration::from_millis(300);
 
@@ -112,6 +115,7 @@ macro_rules! store_suite {
                 kv,
                 enqueued_messages,
                 console_sessions,
+                journal,
             );
         }
     };

@@ -17,7 +17,7 @@
 //! This file is the transaction itself: its state (caches and write buffers), commit, rollback
 //! and savepoints, and the macro that assembles a backend's transaction from the concerns
 //! (queue_records.rs, instances.rs, timers.rs, tasks.rs, documents.rs, stock.rs, numbers.rs,
-//! outbound.rs, definitions.rs), each of which reads on its own.
+//! outbound.rs, definitions.rs, journal.rs), each of which reads on its own.
 
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
@@ -28,6 +28,7 @@ macro_rules! impl_store_tx {
         use $crate::model::{
             HistoryEvent, Instance, Outbound, PendingEvent, StepMessage, Task, Timer, Waiter,
         };
+        use $crate::store::journal::BalanceRow;
         use $crate::store::{
             Definitions, DocumentRecords, InstanceRecords, NumberSeries, OutboundRecords,
             QueueRecords, StockLevels, TaskRecords, TimerWaitRecords,
@@ -301,6 +302,7 @@ macro_rules! impl_store_tx {
         $crate::store::numbers::impl_number_series!($tx, $db);
         $crate::store::outbound::impl_outbound_records!($tx, $db);
         $crate::store::definitions::impl_definitions!($tx, $db);
+        $crate::store::journal::impl_journal_records!($tx, $db);
         $crate::store::service::impl_service_tx!($tx, $db);
         $crate::store::sessions::impl_session_records!($tx, $db);
     };

@@ -8,6 +8,7 @@ mod demo;
 pub mod edi;
 mod edi_args;
 mod inspect;
+pub mod ledger;
 mod recon;
 mod sales;
 pub mod users;
@@ -191,6 +192,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             limit,
         } => audit::run(engine, since, who, order, limit, json).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
+        Command::Ledger { command } => ledger::run(engine, command, json).await,
         Command::Check
         | Command::Rules { .. }
         | Command::Bench { .. }
