@@ -4,7 +4,7 @@
 //! amount or due date is an error naming it, never a zero. Sums are checked.
 
 use chrono::NaiveDate;
-use ordo_contract::recon_docs::{InvoiceCollection, read_stored_value};
+use ordo_contract::{InvoiceCollection, read_doc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -41,7 +41,7 @@ pub fn aging<'a>(
 ) -> Result<Vec<AgingRow>, String> {
     let mut rows: Vec<AgingRow> = Vec::new();
     for (key, doc) in invoices {
-        let inv: InvoiceCollection = read_stored_value("invoice", key, doc)?;
+        let inv: InvoiceCollection = read_doc("invoice", key, doc)?;
         if inv.is_closed() || inv.open_amount.is_zero() {
             continue;
         }
@@ -89,9 +89,12 @@ mod tests {
     use serde_json::json;
 
     fn inv(status: &str, currency: &str, open: &str, due: &str) -> Value {
-        json!({ "status": status, "customer_id": "C1", "currency": currency,
+        json!({ "number": "INV-1", "status": status, "customer_id": "C1", "currency": currency,
+                "total": Decimal::from_str_exact(open).unwrap(),
                 "open_amount": Decimal::from_str_exact(open).unwrap(), "issue_date": "2026-01-01",
-                "due_date": due, "terms": { "net_days": 30 }, "payments": [] })
+                "due_date": due, "terms": { "net_days": 30 }, "payments": [],
+                "paid_amount": 0, "discount_amount": 0, "discount_until": null,
+                "discount_taken": 0, "dunning_level": 0, "overdue": false })
     }
 
     #[test]
