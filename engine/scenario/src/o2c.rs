@@ -3,9 +3,11 @@
 //! peak memory, beside bare SQLite commits and bare file writes measured in the same run.
 
 use crate::{demo, harness, statements};
+use ordo::runtime::Engine;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The bench's size.
 pub struct O2c {
@@ -19,20 +21,12 @@ pub struct O2c {
     pub statement_size: usize,
 }
 
-fn vm_hwm_kb() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Runs the bench; the figures by name, in the order they print. Over 100 lines on purpose:
-/// each phase is timed where it runs, and the figures are only reported for a complete run.
-pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
-    let (engine, cfg) = harness::fresh_engine(cfg, &args.dir).await?;
+/// The bench's master data (8 customers, every one with credit for all the orders it makes)
+/// imported into `engine`, and `n` generated orders: what every order-to-cash bench drives.
+pub(crate) async fn load(
+    engine: &Arc<Engine>,
+    n: usize,
+) -> Result<(Vec<demo::Cust>, Vec<Value>), String> {
     let custs: Vec<demo::Cust> = (0..8)
         .map(|i| demo::Cust {
             id: format!("C{:03}", i + 1),
@@ -49,15 +43,48 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
     for c in master["customer"].as_array_mut().into_iter().flatten() {
         c["credit_limit"] = json!(Decimal::from(1_000_000_000_000i64));
     }
-    demo::import_master_data(&engine, &master).await?;
+    demo::import_master_data(engine, &master).await?;
     let mut g = demo::Gen(7);
-    let orders: Vec<Value> = (0..args.orders)
+    let orders: Vec<Value> = (0..n)
         .map(|n| {
             let c = &custs[g.below(8) as usize];
             let lines: Vec<Value> = (0..1 + g.below(3)).map(|l| json!({ "line_no": l + 1, "sku": demo::ITEMS[g.below(8) as usize].0, "quantity": 1 + g.below(20) })).collect();
             json!({ "id": format!("{}-B{n:07}", c.id), "customer_id": c.id, "po_number": format!("B{n:07}"), "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
         })
         .collect();
+    Ok((custs, orders))
+}
+
+/// (orders completed, invoices paid, instances failed) in `engine`'s store.
+pub(crate) async fn ended(engine: &Engine) -> Result<(i64, i64, i64), String> {
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    let sum = |f: &dyn Fn(&(String, String, Option<String>, i64)) -> bool| -> i64 {
+        counts.iter().filter(|c| f(c)).map(|c| c.3).sum()
+    };
+    Ok((
+        sum(&|c| c.2.as_deref() == Some("completed")),
+        sum(&|c| c.2.as_deref() == Some("paid")),
+        sum(&|c| c.1 == ordo::model::status::FAILED),
+    ))
+}
+
+fn vm_hwm_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Runs the bench; the figures by name, in the order they print. Over 100 lines on purpose:
+/// each phase is timed where it runs, and the figures are only reported for a complete run.
+pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
+    let (engine, cfg) = harness::fresh_engine(cfg, &args.dir).await?;
+    let (custs, orders) = load(&engine, args.orders).await?;
     let last_activity = || {
         engine
             .last_activity_ms
@@ -117,19 +144,7 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
     // The engine's time: submission and flow, then import, matching and applying; not the
     // harness making orders or the bank file, nor the idle gap between the two phases.
     let total_ms = flow_ms + pay_ms;
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
-    tx.rollback().await.map_err(|e| e.to_string())?;
-    let completed: i64 = counts
-        .iter()
-        .filter(|c| c.2.as_deref() == Some("completed"))
-        .map(|c| c.3)
-        .sum();
-    let paid: i64 = counts
-        .iter()
-        .filter(|c| c.2.as_deref() == Some("paid"))
-        .map(|c| c.3)
-        .sum();
+    let (completed, paid, _) = ended(&engine).await?;
     // A figure is only worth printing for a run that did all of its work.
     let orders = args.orders as i64;
     if completed != orders || paid != orders || matched != payments {
