@@ -388,7 +388,7 @@ impl Config {
                 message: "no such file".into(),
             });
         };
-        cfg.apply_env();
+        cfg.apply_env()?;
         // the inbox and outbound folders follow a moved data root unless set
         if cfg.data != default_data() {
             if cfg.inbox == default_inbox() {
@@ -424,7 +424,7 @@ impl Config {
         Ok(())
     }
 
-    fn apply_env(&mut self) {
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(v) = var("ORDO_SQLITE") {
             self.store.sqlite = Some(v.into());
@@ -471,9 +471,17 @@ impl Config {
         if let Some(v) = var("ORDO_OUTBOUND") {
             self.outbound = v.into();
         }
-        if let Some(v) = var("ORDO_WORKERS").and_then(|v| v.parse().ok()) {
-            self.workers = v;
+        if let Some(v) = var("ORDO_WORKERS") {
+            // Refused, not ignored: a typo must not silently leave the file's value in force.
+            self.workers = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                path: "ORDO_WORKERS".into(),
+                message: format!(
+                    "not a number of workers: {:?}",
+                    ordo_contract::excerpt(&v, 40)
+                ),
+            })?;
         }
+        Ok(())
     }
 
     fn validate(&self, path: &str) -> Result<(), ConfigError> {
