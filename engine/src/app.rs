@@ -87,6 +87,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.folders = cfg.folders();
     engine.limits = cfg.limits.clone();
     engine.webhooks = Arc::new(cfg.webhooks.clone());
+    engine.shutdown_grace = std::time::Duration::from_secs(cfg.shutdown_grace_secs);
     match definitions {
         Ok(d) => engine.install(d).await?,
         Err(errors) => {

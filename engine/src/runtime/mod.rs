@@ -22,7 +22,7 @@ mod steps;
 mod typed_tests;
 
 pub use context::TxContext;
-pub use services::{RunOptions, publish_enqueued, run, write_atomically};
+pub use services::{RunOptions, SHUTDOWN_GRACE, publish_enqueued, run, write_atomically};
 pub use steps::StepFailure;
 
 use crate::clock::{Clock, real_now_ms};
@@ -77,6 +77,8 @@ pub struct Engine {
     /// `webhooks:` of the config: events they want are queued in the outbox of the step that
     /// emits them (`crate::api::webhooks`).
     pub webhooks: Arc<Vec<crate::api::webhooks::WebhookConfig>>,
+    /// How long `run` lets batches in flight commit after a stop signal (`shutdown_grace_secs`).
+    pub shutdown_grace: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,7 @@ impl Engine {
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
             webhooks: Arc::default(),
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 
