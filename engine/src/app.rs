@@ -90,6 +90,7 @@ pub async fn open_engine(cfg: &Config, strict: bool) -> Result<Arc<Engine>, Engi
     engine.ledger = crate::ledger::Chart::load(&cfg.accounts)
         .map_err(EngineError::Definitions)?
         .map(Arc::new);
+    engine.shutdown_grace = std::time::Duration::from_secs(cfg.shutdown_grace_secs);
     match definitions {
         Ok(d) => engine.install(d).await?,
         Err(errors) => {

@@ -20,6 +20,8 @@
 //! accounts: config/accounts.yaml # the chart of accounts; absent file: no ledger (crate::ledger)
 //! workers: 2
 //! batch: 128                      # step messages per transaction (group commit)
+//! connect_retry_secs: 60          # keep retrying an unreachable database or broker this long
+//! shutdown_grace_secs: 5          # after SIGTERM, batches in flight get this long to commit
 //! data: data                      # the data root: every folder a channel uses must be inside it
 //! allowed_folders: []             # ... or inside one of these (e.g. a mounted EDI share)
 //! http:                           # the API of `ordo run` (crate::api); absent: no HTTP server
@@ -41,7 +43,7 @@
 //! Environment overrides, handy for tests and containers: `ORDO_SQLITE`, `ORDO_POSTGRES`,
 //! `ORDO_PG_SCHEMA`, `ORDO_AMQP`, `ORDO_AMQP_PREFIX`, `ORDO_WORKFLOWS`, `ORDO_RULES`,
 //! `ORDO_OUTBOUND`, `ORDO_WORKERS`, `ORDO_BANKS`, `ORDO_RECONCILIATION`, `ORDO_PARTNERS`, `ORDO_INBOX`,
-//! `ORDO_COMPANY`, `ORDO_DATA`.
+//! `ORDO_COMPANY`, `ORDO_DATA`, `ORDO_SHUTDOWN_GRACE_SECS`.
 
 use crate::store::sqlite::Durability;
 use serde::Deserialize;
@@ -110,6 +112,10 @@ pub struct Config {
     /// How long to keep retrying an unreachable database or broker before giving up.
     #[serde(default = "default_connect_secs")]
     pub connect_retry_secs: u64,
+    /// After SIGTERM, how long `ordo run` lets its batches in flight commit before rolling
+    /// them back (their messages go to another process); 0 rolls back at once.
+    #[serde(default = "default_shutdown_grace")]
+    pub shutdown_grace_secs: u64,
     /// Bounds on everything that comes from outside (files, ids, quantities, step counts).
     #[serde(default)]
     pub limits: Limits,
@@ -323,6 +329,9 @@ fn default_accounts() -> PathBuf {
 fn default_company() -> PathBuf {
     "config/company.yaml".into()
 }
+fn default_shutdown_grace() -> u64 {
+    crate::runtime::SHUTDOWN_GRACE.as_secs()
+}
 fn default_workers() -> usize {
     2
 }
@@ -370,6 +379,7 @@ impl Config {
             workers: 1,
             batch: default_batch(),
             connect_retry_secs: default_connect_secs(),
+            shutdown_grace_secs: default_shutdown_grace(),
             limits: Limits::default(),
             data: default_data(),
             allowed_folders: Vec::new(),
@@ -404,7 +414,7 @@ impl Config {
                 message: "no such file".into(),
             });
         };
-        cfg.apply_env();
+        cfg.apply_env()?;
         // the inbox and outbound folders follow a moved data root unless set
         if cfg.data != default_data() {
             if cfg.inbox == default_inbox() {
@@ -440,7 +450,7 @@ impl Config {
         Ok(())
     }
 
-    fn apply_env(&mut self) {
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(v) = var("ORDO_SQLITE") {
             self.store.sqlite = Some(v.into());
@@ -490,9 +500,26 @@ impl Config {
         if let Some(v) = var("ORDO_OUTBOUND") {
             self.outbound = v.into();
         }
-        if let Some(v) = var("ORDO_WORKERS").and_then(|v| v.parse().ok()) {
-            self.workers = v;
+        if let Some(v) = var("ORDO_SHUTDOWN_GRACE_SECS") {
+            self.shutdown_grace_secs = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                path: "ORDO_SHUTDOWN_GRACE_SECS".into(),
+                message: format!(
+                    "not a number of seconds: {:?}",
+                    ordo_contract::excerpt(&v, 40)
+                ),
+            })?;
         }
+        if let Some(v) = var("ORDO_WORKERS") {
+            // Refused, not ignored: a typo must not silently leave the file's value in force.
+            self.workers = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                path: "ORDO_WORKERS".into(),
+                message: format!(
+                    "not a number of workers: {:?}",
+                    ordo_contract::excerpt(&v, 40)
+                ),
+            })?;
+        }
+        Ok(())
     }
 
     fn validate(&self, path: &str) -> Result<(), ConfigError> {
@@ -516,6 +543,9 @@ impl Config {
                 );
             }
             _ => return bad("store: set exactly one of sqlite or postgres"),
+        }
+        if self.shutdown_grace_secs > 3600 {
+            return bad("shutdown_grace_secs: at most 3600 (an hour)");
         }
         if self.workers == 0 || self.batch == 0 {
             return bad("workers and batch must be at least 1");

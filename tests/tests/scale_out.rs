@@ -1,10 +1,16 @@
 //! Several `ordo run` processes on one cluster backend share the work without doing it twice
-//! (issue 21): each cron occurrence starts one instance, whichever process sees it first.
+//! (issue 21): each cron occurrence starts one instance, whichever process sees it first;
+//! three processes killed one at a time lose and double nothing; SIGTERM lets a process
+//! finish or roll back its batches and exit 0.
 //! (Inbound files taken once across processes: `hostile_files::two_cluster_runs_take_each_file_once`;
 //! orders booked once: `hostile_intake`.)
 
-use ordo_tests::{Project, Running, wait_until};
+use ordo_tests::{
+    Project, Running, assert_confirmed_once, assert_orders_confirmed_once, kill9, orders_json,
+    wait_until,
+};
 use serde_json::Value;
+use std::time::{Duration, Instant};
 
 const TICK: &str = "workflow: tick
 version: 1
@@ -58,5 +64,242 @@ fn two_cluster_runs_start_each_cron_occurrence_once() {
     assert_eq!(
         instances, MINUTES,
         "each occurrence started once, not once per process"
+    );
+}
+
+/// Three processes, one killed (SIGKILL) and restarted at a time while orders arrive both
+/// through `ordo submit` and as files in the shared inbox folder, and business minutes pass
+/// (one cron occurrence each). At the end every order was confirmed once (one instance, each
+/// step once, gapless confirmation numbers, one confirmation document, file and stock move),
+/// every inbox file was taken once, and each cron occurrence started one instance.
+#[test]
+fn three_cluster_runs_killed_one_at_a_time_lose_and_double_nothing() {
+    let Some(p) = Project::cluster_fixture("kill3") else {
+        return;
+    };
+    p.write("workflows/tick.yaml", TICK);
+    p.ok(&["data", "import", "config/seed.json"]);
+    let mut runs: Vec<Running> = (0..3)
+        .map(|_| Running(p.spawn_run(&["--workers", "2"])))
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    const ROUNDS: usize = 6;
+    const PER_ROUND: usize = 40;
+    for round in 0..ROUNDS {
+        p.write(
+            &format!("submit-{round}.json"),
+            &orders_json(PER_ROUND, &format!("S{round}")),
+        );
+        p.ok(&["submit", &format!("submit-{round}.json")]);
+        p.write(
+            &format!("data/inbox/file-{round}.json"),
+            &orders_json(PER_ROUND, &format!("F{round}")),
+        );
+        p.ok(&["clock", "advance", "1m"]);
+        // Kill while the round's work runs: 0.2–1.2 s in, a different process each round.
+        std::thread::sleep(Duration::from_millis(200 + 173 * round as u64 % 1000));
+        let victim = round % 3;
+        kill9(&mut runs[victim].0);
+        eprintln!(
+            "round {round}: killed process {victim}; confirmed so far {}",
+            p.count_of("confirmed")
+        );
+        runs[victim] = Running(p.spawn_run(&["--workers", "2"]));
+    }
+    let orders = ROUNDS * PER_ROUND * 2;
+    wait_until(180, "every order confirmed", || {
+        p.count_of("confirmed") >= orders as i64
+    });
+    wait_until(60, "every cron occurrence started", || {
+        ticks(&p).1 >= ROUNDS
+    });
+    // Let the processes look at the last occurrence again before counting.
+    std::thread::sleep(Duration::from_secs(3));
+    drop(runs);
+    // Real minutes pass too (business time = real time + the offset), so there may be more
+    // occurrences than rounds; each must have started exactly once.
+    let (instances, occurrences) = ticks(&p);
+    assert!(occurrences >= ROUNDS, "{occurrences} occurrences");
+    assert_eq!(
+        instances, occurrences,
+        "one instance per cron occurrence across processes"
+    );
+    let archived = std::fs::read_dir(p.path("data/inbox/archive"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(archived, ROUNDS, "each inbox file archived once");
+    assert_orders_confirmed_once(&p, orders, instances);
+}
+
+/// SIGTERM while batches run: the process stops taking work, lets its batches commit or
+/// rolls them back within the grace period, and exits 0; another process finishes the rest
+/// and nothing is lost or done twice.
+#[test]
+fn sigterm_finishes_or_rolls_back_batches_and_exits_0() {
+    sigterm_during_work("sigterm", None);
+}
+
+/// `shutdown_grace_secs: 0` (here from the environment): batches in flight are rolled back at
+/// once, the process still exits 0 at once, and the rolled-back work is done by the next
+/// process, once.
+#[test]
+fn sigterm_with_no_grace_rolls_back_at_once_and_loses_nothing() {
+    sigterm_during_work("sigterm0", Some(0));
+}
+
+fn sigterm_during_work(tag: &str, grace: Option<u64>) {
+    let Some(p) = Project::cluster_fixture(tag) else {
+        return;
+    };
+    const ORDERS: usize = 400;
+    p.ok(&["data", "import", "config/seed.json"]);
+    p.write("orders.json", &orders_json(ORDERS, "T"));
+    p.ok(&["submit", "orders.json"]);
+    std::fs::create_dir_all(p.path("data")).expect("data folder");
+    let log = std::fs::File::create(p.path("data/run-term.log")).expect("log");
+    let mut cmd = p.cmd(&["run", "--workers", "2"]);
+    if let Some(g) = grace {
+        cmd.env("ORDO_SHUTDOWN_GRACE_SECS", g.to_string());
+    }
+    let mut run = cmd
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("ordo run starts");
+    wait_until(120, "the first orders confirmed", || {
+        p.count_of("confirmed") > 0
+    });
+    let confirmed_before = p.count_of("confirmed");
+    // SAFETY: kill(2) on a pid we spawned and have not reaped.
+    unsafe { libc::kill(run.id() as i32, libc::SIGTERM) };
+    let sent = Instant::now();
+    // The grace, plus closing connections (bounded at 2 + 3 s) and a loaded machine's slack.
+    let limit = Duration::from_secs(grace.unwrap_or(5) + 10);
+    let status = loop {
+        if let Some(s) = run.try_wait().expect("wait") {
+            break s;
+        }
+        if sent.elapsed() > limit {
+            kill9(&mut run);
+            panic!("still running {limit:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let logs = p.run_logs();
+    assert!(
+        logs.contains("shutting down after the current batches"),
+        "{logs}"
+    );
+    let confirmed_at_stop = p.count_of("confirmed");
+    eprintln!(
+        "SIGTERM after {confirmed_before} confirmed; {confirmed_at_stop} at exit, {:.1} s later",
+        sent.elapsed().as_secs_f64()
+    );
+    assert!(
+        confirmed_at_stop < ORDERS as i64,
+        "the stop came while work was left (raise ORDERS if this machine got fast)"
+    );
+    let out = p.ordo(&["run", "--exit-when-idle"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_confirmed_once(&p, ORDERS);
+}
+
+/// `deploy/local-cluster.sh` as a newcomer uses it: `start 3` brings up three processes on
+/// one schema and prefix, each answering on its own port; orders submitted to the cluster
+/// are confirmed once; `stop` ends each with SIGTERM (exit within the grace) and says so.
+#[test]
+fn the_deploy_script_starts_three_processes_and_stops_them() {
+    let Some(p) = Project::cluster_fixture("deploy") else {
+        return;
+    };
+    p.ok(&["data", "import", "config/seed.json"]);
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/local-cluster.sh");
+    let base = ordo_tests::closed_port();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .current_dir(p.path(""))
+            .env("CONFIG", "config/ordo.yaml")
+            .env("BASE_PORT", base.to_string())
+            .env("RUN_DIR", "data/cluster")
+            .env("ORDO", ordo_tests::ordo_bin())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("bash runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, out) = run(&["start", "3"]);
+    assert!(ok && out.contains("3 process(es) running"), "{out}");
+    let (_, status) = run(&["status"]);
+    assert_eq!(status.matches(": running").count(), 3, "{status}");
+    for k in 0..3u16 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", base + k))
+            .unwrap_or_else(|e| panic!("process {k} listens on {}: {e}", base + k));
+        use std::io::{Read, Write};
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("request");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "process {k}: {answer}");
+    }
+    p.write("orders.json", &orders_json(150, "D"));
+    p.ok(&["submit", "orders.json"]);
+    wait_until(120, "every order confirmed", || {
+        p.count_of("confirmed") >= 150
+    });
+    let (ok, out) = run(&["stop"]);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches(": stopped").count(), 3, "{out}");
+    let (_, status) = run(&["status"]);
+    assert!(status.contains("no processes started"), "{status}");
+    assert_confirmed_once(&p, 150);
+}
+
+/// A deployment's environment is checked like its file: a bad `ORDO_WORKERS` is refused by
+/// name, never silently replaced by the file's value; a good one is in force.
+#[test]
+fn environment_overrides_are_validated_like_the_file() {
+    let p = Project::fixture("env");
+    let out = p
+        .cmd(&["check"])
+        .env("ORDO_WORKERS", "lots")
+        .output()
+        .expect("ordo runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted ORDO_WORKERS=lots");
+    assert!(
+        err.contains("ORDO_WORKERS") && err.contains("lots"),
+        "{err}"
+    );
+    let out = p
+        .cmd(&["check"])
+        .env("ORDO_WORKERS", "0")
+        .output()
+        .expect("ordo runs");
+    assert!(
+        !out.status.success(),
+        "accepted ORDO_WORKERS=0 (the file's range applies)"
+    );
+    let out = p
+        .cmd(&["check"])
+        .env("ORDO_WORKERS", "3")
+        .output()
+        .expect("ordo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

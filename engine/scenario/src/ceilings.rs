@@ -23,6 +23,13 @@ pub async fn sqlite_ceiling(dir: &Path) -> Result<f64, String> {
 pub async fn commit_ceiling(store: &dyn Store, prefix: &str) -> Result<f64, String> {
     let n = 5_000;
     let started = Instant::now();
+    commits(store, prefix, n).await?;
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// `n` transactions of one insert + one update each, committed one by one, under keys
+/// starting with `prefix` (distinct prefixes never wait on each other's rows).
+pub async fn commits(store: &dyn Store, prefix: &str, n: usize) -> Result<(), String> {
     for i in 0..n {
         let mut tx = store.begin().await.map_err(|e| e.to_string())?;
         tx.kv_set(&format!("{prefix}k{i}"), "v")
@@ -33,7 +40,7 @@ pub async fn commit_ceiling(store: &dyn Store, prefix: &str) -> Result<f64, Stri
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
     }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    Ok(())
 }
 
 /// Bare file writes as the outbound dispatcher makes them (temp file + rename, 1 KiB each) in a

@@ -167,7 +167,10 @@ pub async fn submit(engine: &Arc<Engine>, orders: &[Value], per_tx: usize) -> Re
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        tx.commit().await.map_err(|e| e.to_string())?;
+        // Published at once on the cluster backend: other processes' workers may be waiting.
+        ordo::app::commit_and_publish(engine, tx)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

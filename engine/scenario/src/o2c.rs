@@ -6,9 +6,11 @@
 //! trial balance and `ordo ledger check` are timed over the posting run's journal.
 
 use crate::{demo, harness, statements};
+use ordo::runtime::Engine;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The bench's size.
 pub struct O2c {
@@ -20,6 +22,55 @@ pub struct O2c {
     /// Credits per bank statement: the invoices are paid by statements of at most this many
     /// entries (one per banking day), each imported, matched and applied before the next.
     pub statement_size: usize,
+}
+
+/// The bench's master data (8 customers, every one with credit for all the orders it makes)
+/// imported into `engine`, and `n` generated orders: what every order-to-cash bench drives.
+pub(crate) async fn load(
+    engine: &Arc<Engine>,
+    n: usize,
+) -> Result<(Vec<demo::Cust>, Vec<Value>), String> {
+    let custs: Vec<demo::Cust> = (0..8)
+        .map(|i| demo::Cust {
+            id: format!("C{:03}", i + 1),
+            tight: false,
+            blocked: false,
+            partial: i % 2 == 1,
+            pays: demo::Pays::OnTime,
+        })
+        .collect();
+    // Steps of an order run back to back, so each approval sees the invoices issued before it:
+    // the bench's customers get credit for every order it makes, or the later orders would go
+    // to review or be rejected (the approval rule working as it should).
+    let mut master = demo::master_data(&custs, 1_000_000_000);
+    for c in master["customer"].as_array_mut().into_iter().flatten() {
+        c["credit_limit"] = json!(Decimal::from(1_000_000_000_000i64));
+    }
+    demo::import_master_data(engine, &master).await?;
+    let mut g = demo::Gen(7);
+    let orders: Vec<Value> = (0..n)
+        .map(|n| {
+            let c = &custs[g.below(8) as usize];
+            let lines: Vec<Value> = (0..1 + g.below(3)).map(|l| json!({ "line_no": l + 1, "sku": demo::ITEMS[g.below(8) as usize].0, "quantity": 1 + g.below(20) })).collect();
+            json!({ "id": format!("{}-B{n:07}", c.id), "customer_id": c.id, "po_number": format!("B{n:07}"), "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+        })
+        .collect();
+    Ok((custs, orders))
+}
+
+/// (orders completed, invoices paid, instances failed) in `engine`'s store.
+pub(crate) async fn ended(engine: &Engine) -> Result<(i64, i64, i64), String> {
+    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
+    tx.rollback().await.map_err(|e| e.to_string())?;
+    let sum = |f: &dyn Fn(&(String, String, Option<String>, i64)) -> bool| -> i64 {
+        counts.iter().filter(|c| f(c)).map(|c| c.3).sum()
+    };
+    Ok((
+        sum(&|c| c.2.as_deref() == Some("completed")),
+        sum(&|c| c.2.as_deref() == Some("paid")),
+        sum(&|c| c.1 == ordo::model::status::FAILED),
+    ))
 }
 
 fn vm_hwm_kb() -> Option<u64> {
@@ -111,31 +162,7 @@ async fn run_once(
             cfg.accounts.display()
         ));
     }
-    let custs: Vec<demo::Cust> = (0..8)
-        .map(|i| demo::Cust {
-            id: format!("C{:03}", i + 1),
-            tight: false,
-            blocked: false,
-            partial: i % 2 == 1,
-            pays: demo::Pays::OnTime,
-        })
-        .collect();
-    // Steps of an order run back to back, so each approval sees the invoices issued before it:
-    // the bench's customers get credit for every order it makes, or the later orders would go
-    // to review or be rejected (the approval rule working as it should).
-    let mut master = demo::master_data(&custs, 1_000_000_000);
-    for c in master["customer"].as_array_mut().into_iter().flatten() {
-        c["credit_limit"] = json!(Decimal::from(1_000_000_000_000i64));
-    }
-    demo::import_master_data(&engine, &master).await?;
-    let mut g = demo::Gen(7);
-    let orders: Vec<Value> = (0..args.orders)
-        .map(|n| {
-            let c = &custs[g.below(8) as usize];
-            let lines: Vec<Value> = (0..1 + g.below(3)).map(|l| json!({ "line_no": l + 1, "sku": demo::ITEMS[g.below(8) as usize].0, "quantity": 1 + g.below(20) })).collect();
-            json!({ "id": format!("{}-B{n:07}", c.id), "customer_id": c.id, "po_number": format!("B{n:07}"), "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
-        })
-        .collect();
+    let (custs, orders) = load(&engine, args.orders).await?;
     let last_activity = || {
         engine
             .last_activity_ms
@@ -195,19 +222,7 @@ async fn run_once(
     // The engine's time: submission and flow, then import, matching and applying; not the
     // harness making orders or the bank file, nor the idle gap between the two phases.
     let total_ms = flow_ms + pay_ms;
-    let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
-    let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
-    tx.rollback().await.map_err(|e| e.to_string())?;
-    let completed: i64 = counts
-        .iter()
-        .filter(|c| c.2.as_deref() == Some("completed"))
-        .map(|c| c.3)
-        .sum();
-    let paid: i64 = counts
-        .iter()
-        .filter(|c| c.2.as_deref() == Some("paid"))
-        .map(|c| c.3)
-        .sum();
+    let (completed, paid, _) = ended(&engine).await?;
     // A figure is only worth printing for a run that did all of its work.
     let orders = args.orders as i64;
     if completed != orders || paid != orders || matched != payments {

@@ -32,9 +32,10 @@ fn amqp(e: impl std::fmt::Display) -> QueueError {
 struct Link {
     conn: Connection,
     publish: Channel,
+    /// The channel `receive` consumes on: it starts consuming on the first receive, never at
+    /// connect, so a process that only publishes (`ordo submit`, `ordo approve`, a bench's
+    /// driver) is no consumer the broker hands step messages to and holds them until it exits.
     consume: Channel,
-    /// Handed to `receive` once per connection.
-    consumer: Option<Consumer>,
     /// Delay queues declared on this connection.
     delays: HashSet<u64>,
 }
@@ -147,20 +148,10 @@ impl AmqpQueue {
             .basic_qos(self.prefetch, BasicQosOptions::default())
             .await
             .map_err(amqp)?;
-        let consumer = consume
-            .basic_consume(
-                self.steps_queue().as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(amqp)?;
         Ok(Link {
             conn,
             publish,
             consume,
-            consumer: Some(consumer),
             delays: HashSet::new(),
         })
     }
@@ -375,19 +366,16 @@ impl Queue for AmqpQueue {
             let mut guard = self.link.lock().await;
             let link = self.ensure(&mut guard).await?;
             let gen_ = self.current_gen();
-            let consumer = match link.consumer.take() {
-                Some(c) => c,
-                None => link
-                    .consume
-                    .basic_consume(
-                        self.steps_queue().as_str().into(),
-                        "".into(),
-                        BasicConsumeOptions::default(),
-                        FieldTable::default(),
-                    )
-                    .await
-                    .map_err(amqp)?,
-            };
+            let consumer = link
+                .consume
+                .basic_consume(
+                    self.steps_queue().as_str().into(),
+                    "".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(amqp)?;
             *cguard = Some((gen_, consumer));
         }
         let Some((gen_, consumer)) = cguard.as_mut() else {

@@ -72,6 +72,7 @@ macro_rules! queue_suite {
                 batch_receive_up_to_max,
                 durable_across_reopen,
                 receive_on_empty_queue_waits,
+                a_queue_that_never_receives_holds_no_messages,
             );
         }
     };
@@ -529,4 +530,19 @@ async fn receive_on_empty_queue_waits(f: Arc<dyn QueueFactory>) {
     assert!(elapsed <= wait + PATIENCE, "returned after {elapsed:?}");
     let got = q.receive(10, Duration::ZERO).await.expect("zero wait");
     assert!(got.is_empty());
+}
+
+/// A process that only publishes (a command, a bench's driver) must not hold step messages:
+/// every one it publishes reaches the queue object that receives, while the publisher stays
+/// open. (A consumer started at connect took its prefetch's share and sat on it.)
+async fn a_queue_that_never_receives_holds_no_messages(f: Arc<dyn QueueFactory>) {
+    let publisher = f.open().await;
+    let worker = f.open().await;
+    let sent: Vec<Envelope> = (0..20).map(|i| env(&format!("m{i:02}"), b"x")).collect();
+    publisher.publish(&sent, Duration::ZERO).await.unwrap();
+    let got = receive_n(&worker, sent.len(), PATIENCE).await;
+    assert_eq!(got.len(), sent.len(), "got {:?}", msg_ids(&got));
+    worker.ack(&got).await.unwrap();
+    worker.close().await;
+    publisher.close().await;
 }

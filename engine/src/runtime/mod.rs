@@ -22,7 +22,7 @@ mod steps;
 mod typed_tests;
 
 pub use context::TxContext;
-pub use services::{RunOptions, publish_enqueued, run, write_atomically};
+pub use services::{RunOptions, SHUTDOWN_GRACE, publish_enqueued, run, write_atomically};
 pub use steps::StepFailure;
 
 use crate::clock::{Clock, real_now_ms};
@@ -80,6 +80,8 @@ pub struct Engine {
     /// The chart of accounts (`accounts:` of the config); `None`: no ledger is kept and
     /// connectors' postings are not written (`crate::ledger`).
     pub ledger: Option<Arc<crate::ledger::Chart>>,
+    /// How long `run` lets batches in flight commit after a stop signal (`shutdown_grace_secs`).
+    pub shutdown_grace: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +130,7 @@ impl Engine {
             delayed_until: std::sync::atomic::AtomicI64::new(0),
             webhooks: Arc::default(),
             ledger: None,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 

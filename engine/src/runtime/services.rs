@@ -100,7 +100,7 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
     // In-flight batches get a short grace to commit; past it they are abandoned: dropping a
     // task drops its transaction (rolled back) and its deliveries come back by lease expiry or
     // from the broker when the connection closes, so stopping never waits on a long step.
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let deadline = tokio::time::Instant::now() + engine.shutdown_grace;
     let mut abandoned = 0;
     for mut h in handles {
         if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
@@ -111,7 +111,7 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
     if abandoned > 0 {
         tracing::warn!(
             tasks = abandoned,
-            grace_secs = SHUTDOWN_GRACE.as_secs(),
+            grace_secs = engine.shutdown_grace.as_secs(),
             "stopped without waiting longer: unfinished batches rolled back, their messages will be delivered again"
         );
     }
@@ -120,7 +120,7 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
 }
 
 /// How long `ordo run` lets in-flight batches finish after a stop signal before abandoning
-/// them.
+/// them, unless the config says otherwise (`shutdown_grace_secs`).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Deliveries after which a message whose batch keeps failing for a reason other than an

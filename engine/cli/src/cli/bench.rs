@@ -36,7 +36,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "both", value_parser = ["on", "off", "both"])]
         chain: String,
     },
-    /// Orders through the whole order-to-cash flow (embedded), with peak memory.
+    /// Orders through the whole order-to-cash flow (embedded, with peak memory), or worked by
+    /// N `ordo run` processes on the cluster backend (`--processes 1,2,4`).
     O2c(O2cArgs),
     /// Orders posted to the HTTP API by concurrent keep-alive clients, beside the same
     /// server's no-op route and bare SQLite commits (the backend of `--config`).
@@ -48,10 +49,15 @@ pub enum BenchCommand {
     },
 }
 
-pub async fn run(cfg: &Config, cmd: BenchCommand, json: bool) -> ExitCode {
+pub async fn run(
+    cfg: &Config,
+    config: &std::path::Path,
+    cmd: BenchCommand,
+    json: bool,
+) -> ExitCode {
     match cmd {
         BenchCommand::Rule { evals } => rule(cfg, evals, json),
-        BenchCommand::O2c(args) => o2c(cfg, args, json).await,
+        BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
         BenchCommand::Http(args) => http(cfg, args, json).await,
         BenchCommand::Flow {
             orders,
@@ -151,9 +157,22 @@ pub struct O2cArgs {
     /// entries (one per banking day), each imported, matched and applied before the next.
     #[arg(long, default_value_t = 10_000)]
     statement_size: usize,
+    /// Cluster backend: work the load with this many separate `ordo run` processes, measured
+    /// one after the other, e.g. `1,2,4` (each 1 to 16).
+    #[arg(long, value_delimiter = ',')]
+    processes: Vec<usize>,
+    /// With --processes: keep each run's PostgreSQL schema and RabbitMQ queues.
+    #[arg(long)]
+    keep: bool,
 }
 
-async fn o2c(cfg: &Config, args: O2cArgs, json_out: bool) -> ExitCode {
+async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bool) -> ExitCode {
+    if !args.processes.is_empty() {
+        return super::bench_scale::run(cfg, config, args_scale(args), json_out).await;
+    }
+    if args.keep {
+        return fail("--keep goes with --processes (the embedded bench keeps its folder)");
+    }
     let args = ordo_scenario::o2c::O2c {
         orders: args.orders,
         submit_batch: args.submit_batch,
@@ -172,6 +191,20 @@ async fn o2c(cfg: &Config, args: O2cArgs, json_out: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("bench failed: {e}")),
+    }
+}
+
+fn args_scale(a: O2cArgs) -> ordo_scenario::scaleout::ScaleOut {
+    ordo_scenario::scaleout::ScaleOut {
+        orders: a.orders,
+        submit_batch: a.submit_batch,
+        statement_size: a.statement_size,
+        dir: a.dir,
+        processes: a.processes,
+        // filled in by `bench_scale::run`
+        config: std::path::PathBuf::new(),
+        exe: std::path::PathBuf::new(),
+        keep: a.keep,
     }
 }
 

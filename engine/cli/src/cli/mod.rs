@@ -3,6 +3,7 @@
 mod audit;
 pub mod bank;
 pub mod bench;
+mod bench_scale;
 mod check;
 mod demo;
 pub mod edi;
@@ -46,7 +47,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
         Command::Rules {
             command: RulesCommand::Test { name },
         } => check::rules_test(&cfg, name.as_deref(), json),
-        Command::Bench { command } => bench::run(&cfg, command, json).await,
+        Command::Bench { command } => bench::run(&cfg, &args.config, command, json).await,
         Command::Demo { orders, dir, keep } => demo::run(&cfg, orders, dir, keep).await,
         command => {
             let strict = matches!(
