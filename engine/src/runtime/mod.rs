@@ -77,6 +77,8 @@ pub struct Engine {
     /// `webhooks:` of the config: events they want are queued in the outbox of the step that
     /// emits them (`crate::api::webhooks`).
     pub webhooks: Arc<Vec<crate::api::webhooks::WebhookConfig>>,
+    /// Steps by outcome and latency, for `/metrics` (added to after each committed batch).
+    pub step_metrics: crate::api::metrics::StepMetrics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,7 @@ impl Engine {
             last_activity_ms: std::sync::atomic::AtomicI64::new(0),
             delayed_until: std::sync::atomic::AtomicI64::new(0),
             webhooks: Arc::default(),
+            step_metrics: Default::default(),
         }
     }
 
@@ -521,6 +524,24 @@ impl Engine {
         task.note = note.map(str::to_string);
         task.decided_at = Some(self.clock.now_ms());
         tx.update_task(&task).await?;
+        let public = match outcome {
+            "approved" => Some("order.approved"),
+            "rejected" => Some("order.rejected"),
+            _ => None,
+        };
+        if let (Some(event), Some(inst)) = (public, &inst) {
+            let data = serde_json::json!({ "role": task.role, "step": task.step, "note": note });
+            self.webhook_task(
+                tx,
+                event,
+                inst,
+                task.token,
+                task_id,
+                data,
+                self.clock.now_ms(),
+            )
+            .await?;
+        }
         let msg = StepMessage {
             msg_id: crate::model::new_id(),
             instance: task.instance_id.clone(),
