@@ -5,6 +5,7 @@
 //! Services: tests that need PostgreSQL or RabbitMQ call [`Project::cluster`]. With `CI=true`
 //! a missing service fails the test; elsewhere the test prints why it skips and passes.
 
+pub mod api;
 pub mod webhook_receiver;
 
 use serde_json::Value;
