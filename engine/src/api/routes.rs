@@ -881,22 +881,61 @@ async fn decide_route(
     if outcome == "rejected" && d.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(ApiError::invalid("a rejection needs a note (the reason)").at("/note"));
     }
-    let path = format!("/api/v1/tasks/{id}/{outcome}");
+    let decided = Decided::Task {
+        id,
+        outcome,
+        note: d.note,
+    };
+    decision_route(api, caller, headers, decided, body).await
+}
+
+/// What a decision route decides: a task, or a reconciliation exception.
+enum Decided {
+    Task {
+        id: i64,
+        outcome: &'static str,
+        note: Option<String>,
+    },
+    Exception {
+        id: String,
+        decision: ReconDecision,
+    },
+}
+
+/// The tail every decision route shares: the idempotency key over its path and body, then
+/// the decision ([`decide`] or [`decide_exception`]) in one transaction with it.
+async fn decision_route(
+    api: Arc<Api>,
+    caller: Actor,
+    headers: HeaderMap,
+    decided: Decided,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let path = match &decided {
+        Decided::Task { id, outcome, .. } => format!("/api/v1/tasks/{id}/{outcome}"),
+        Decided::Exception { id, decision } => {
+            let verb = match decision {
+                ReconDecision::Match { .. } => "match",
+                ReconDecision::Reject { .. } => "reject",
+            };
+            format!("/api/v1/recon/exceptions/{id}/{verb}")
+        }
+    };
     let key = idem_key(&caller, &headers, "POST", &path, &body)?;
     let a = api.clone();
     effect(
         &api,
         key,
         work!(|tx| {
-            let v = decide(
-                &a.engine,
-                tx.as_mut(),
-                &caller,
-                id,
-                outcome,
-                d.note.as_deref(),
-            )
-            .await?;
+            let (engine, tx) = (&a.engine, tx.as_mut());
+            let v = match &decided {
+                Decided::Task { id, outcome, note } => {
+                    decide(engine, tx, &caller, *id, outcome, note.as_deref()).await?
+                }
+                Decided::Exception { id, decision } => {
+                    decide_exception(engine, tx, &caller, id, decision).await?
+                }
+            };
             Ok((StatusCode::OK, v))
         }),
     )
@@ -1111,34 +1150,6 @@ pub async fn decide_exception(
     Ok(v)
 }
 
-/// The route of a reconciliation decision (`match` or `reject` in `path`): the idempotency
-/// key and [`decide_exception`] in one transaction.
-async fn exception_route(
-    api: Arc<Api>,
-    caller: Actor,
-    headers: HeaderMap,
-    id: String,
-    decision: ReconDecision,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let verb = match decision {
-        ReconDecision::Match { .. } => "match",
-        ReconDecision::Reject { .. } => "reject",
-    };
-    let path = format!("/api/v1/recon/exceptions/{id}/{verb}");
-    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
-    let a = api.clone();
-    effect(
-        &api,
-        key,
-        work!(|tx| {
-            let v = decide_exception(&a.engine, tx.as_mut(), &caller, &id, &decision).await?;
-            Ok((StatusCode::OK, v))
-        }),
-    )
-    .await
-}
-
 #[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/match", tag = "reconciliation",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = MatchRequest, content_type = "application/json"),
@@ -1170,7 +1181,8 @@ pub async fn match_exception(
         learn: req.learn,
         note: req.note,
     };
-    exception_route(api, caller, headers, id, decision, body).await
+    let decided = Decided::Exception { id, decision };
+    decision_route(api, caller, headers, decided, body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/reject", tag = "reconciliation",
@@ -1192,7 +1204,8 @@ pub async fn reject_exception(
         return Err(ApiError::invalid("reason: required").at("/reason"));
     }
     let decision = ReconDecision::Reject { reason: req.reason };
-    exception_route(api, caller, headers, id, decision, body).await
+    let decided = Decided::Exception { id, decision };
+    decision_route(api, caller, headers, decided, body).await
 }
 
 // -- inbound files ----------------------------------------------------------------------------

@@ -302,10 +302,10 @@ async fn handle_batch(engine: &Engine, deliveries: &[Delivery]) -> Result<usize,
     engine
         .step_metrics
         .add(result.outcomes, result.enqueued_at.iter().map(latency));
-    if let Some(lat) = &engine.latencies {
-        if let Ok(mut l) = lat.lock() {
-            l.extend(result.enqueued_at.iter().map(|t| latency(t) as u32));
-        }
+    if let Some(lat) = &engine.latencies
+        && let Ok(mut l) = lat.lock()
+    {
+        l.extend(result.enqueued_at.iter().map(|t| latency(t) as u32));
     }
     for d in &result.poison {
         engine.queue.nack(d, None).await?;
