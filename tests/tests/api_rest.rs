@@ -451,6 +451,21 @@ fn rate_and_connection_limits() {
     }
     std::thread::sleep(Duration::from_secs(retry));
     assert_eq!(s.get("/api/v1/tasks", view).0, 200, "after Retry-After");
+    // The OpenAPI document declares the 429 on every API route, with its header.
+    let (_, doc) = parse(s.req("GET", "/api/openapi.json", None).send().unwrap());
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let declared = &op["responses"]["429"];
+            if path.starts_with("/api/v1") {
+                assert!(
+                    declared["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: {op}"
+                );
+            } else {
+                assert!(declared.is_null(), "{method} {path} is not limited");
+            }
+        }
+    }
 }
 
 // -- AMQP intake losing its broker -----------------------------------------------------------
