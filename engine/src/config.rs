@@ -176,6 +176,9 @@ pub struct HttpConfig {
     /// How long a console sign-in lasts (default 8 h).
     #[serde(default = "default_session_ttl")]
     pub session_ttl_secs: u64,
+    /// Requests per caller (token, else client IP); off when absent.
+    #[serde(default)]
+    pub rate_limit: Option<crate::api::ratelimit::RateLimit>,
 }
 
 impl Default for HttpConfig {
@@ -189,6 +192,7 @@ impl Default for HttpConfig {
             max_connections: default_max_connections(),
             idempotency_ttl_secs: default_idempotency_ttl(),
             session_ttl_secs: default_session_ttl(),
+            rate_limit: None,
         }
     }
 }
@@ -549,6 +553,17 @@ impl Config {
         }
         if self.workers == 0 || self.batch == 0 {
             return bad("workers and batch must be at least 1");
+        }
+        if let Some(problem) = self
+            .http
+            .as_ref()
+            .and_then(|h| h.rate_limit)
+            .and_then(|r| r.problem())
+        {
+            return bad(&problem);
+        }
+        if self.http.as_ref().is_some_and(|h| h.max_connections == 0) {
+            return bad("http.max_connections must be at least 1");
         }
         let hooks = crate::api::webhooks::validate(&self.webhooks);
         if !hooks.is_empty() {

@@ -5,6 +5,7 @@
 //! Services: tests that need PostgreSQL or RabbitMQ call [`Project::cluster`]. With `CI=true`
 //! a missing service fails the test; elsewhere the test prints why it skips and passes.
 
+pub mod api;
 pub mod webhook_receiver;
 
 use serde_json::Value;
@@ -775,6 +776,23 @@ pub fn amqp_publish(queue: &str, msgs: &[(&str, String)]) {
         }
         let _ = conn.close(200, "done".into()).await;
     });
+}
+
+/// Configures `intake: { amqp }` for `p` at `url` on a queue of its own (named after the
+/// project folder, unique per test run and backend), after importing the seed data; returns
+/// the queue's name.
+pub fn amqp_intake(p: &Project, url: &str, tag: &str) -> String {
+    let queue = format!(
+        "ordo-{tag}-{}",
+        p.path("").file_name().unwrap_or_default().to_string_lossy()
+    );
+    p.ok(&["data", "import", "config/seed.json"]);
+    let cfg = std::fs::read_to_string(p.path("config/ordo.yaml")).expect("config");
+    p.write(
+        "config/ordo.yaml",
+        &format!("{cfg}intake: {{ amqp: {{ url: \"{url}\", queue: \"{queue}\" }} }}\n"),
+    );
+    queue
 }
 
 /// Deletes queues a test declared (and whatever is left in them).

@@ -68,17 +68,7 @@ both!(amqp_orders_once_and_poison_dead_lettered, |p: &Project| {
     if !ordo_tests::cluster_available("amqp_intake") {
         return; // RabbitMQ is needed on the embedded backend too
     }
-    // the project's folder name is unique per test run and backend
-    let queue = format!(
-        "ordo-intake-{}",
-        p.path("").file_name().unwrap_or_default().to_string_lossy()
-    );
-    p.ok(&["data", "import", "config/seed.json"]);
-    let cfg = std::fs::read_to_string(p.path("config/ordo.yaml")).unwrap();
-    p.write(
-        "config/ordo.yaml",
-        &format!("{cfg}intake: {{ amqp: {{ url: \"{AMQP_URL}\", queue: \"{queue}\" }} }}\n"),
-    );
+    let queue = ordo_tests::amqp_intake(p, AMQP_URL, "intake");
     let a = order("AMQP-1", "PO-A1").to_string();
     ordo_tests::amqp_publish(
         &queue,

@@ -185,6 +185,13 @@ pub trait StepContext: Send {
         posting: &crate::ledger::Posting,
     ) -> Result<Option<crate::ledger::Posted>, StepError>;
 
+    /// Tells other systems a business fact (`shipment.created`, `recon.exception`,
+    /// `edi.rejected`): queued for the webhook subscribers that want `event`, in this
+    /// transaction, under a stable id made of `event` and `key` (so a step that runs again
+    /// tells nothing twice). Unlike [`StepContext::emit_event`] it neither resumes nor starts
+    /// a workflow.
+    async fn publish(&mut self, event: &str, key: &str, data: &Value) -> Result<(), PortError>;
+
     /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
     /// dispatcher delivers it after commit, at most once per (`channel`, `key`).
     async fn send_outbound(

@@ -217,6 +217,11 @@ pub async fn receive_file_with(
         }
     }
     ctx.put_document("edi_file", &id, &file).await?;
+    // A duplicate was told about when it first came; anything else quarantined is news.
+    if let Some(reason) = outcome.quarantine_reason() {
+        let data = json!({ "file_id": id, "name": name, "reason": reason });
+        ctx.publish("edi.rejected", &id, &data).await?;
+    }
     Ok(outcome)
 }
 

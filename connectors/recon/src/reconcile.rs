@@ -732,6 +732,7 @@ async fn queue_exception(
         }
     }
     ctx.put_document("bank_exception", &id, &doc).await?;
+    ctx.publish("recon.exception", &id, &doc).await?;
     Ok(id)
 }
 

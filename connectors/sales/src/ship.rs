@@ -221,6 +221,7 @@ impl Connector for CreateShipment {
         let doc = serde_json::to_value(&shipment)
             .map_err(|e| StepError::Permanent(format!("shipment {id}: {e}")))?;
         ctx.send_outbound("shipments", &id, &doc).await?;
+        ctx.publish("shipment.created", &id, &doc).await?;
         f.shipments.push(id);
         let weight = checked::sum(shipment.packages.iter().map(|p| p.weight_kg), || {
             format!("shipment {} weight", shipment.id)

@@ -14,6 +14,8 @@ pub struct MemoryContext {
     pub numbers: BTreeMap<String, i64>,
     pub stock: BTreeMap<(String, String), Decimal>,
     pub events: Vec<(String, String, String, Value)>,
+    /// What [`StepContext::publish`] told: (event, key, data).
+    pub published: Vec<(String, String, Value)>,
     pub outbound: BTreeMap<(String, String), Value>,
     /// Days added to the fixed test clock (2026-09-21).
     pub clock_days: i64,
@@ -202,6 +204,11 @@ impl StepContext for MemoryContext {
     ) -> Result<(), PortError> {
         self.events
             .push((event.into(), key.into(), outcome.into(), payload.clone()));
+        Ok(())
+    }
+    async fn publish(&mut self, event: &str, key: &str, data: &Value) -> Result<(), PortError> {
+        self.published
+            .push((event.into(), key.into(), data.clone()));
         Ok(())
     }
     async fn send_outbound(

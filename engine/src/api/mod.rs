@@ -2,7 +2,7 @@
 //! the workers, timers and channels of the same process.
 //!
 //! - `server`: listening (plain or rustls), connection limit, header and body timeouts, body
-//!   limit, panics caught, request metrics.
+//!   limit, rate limit (`ratelimit`), panics caught, request metrics.
 //! - `routes`: the handlers; each calls the library function the matching command or channel
 //!   calls (order intake, task decisions, inbound files and statements, retries, events).
 //! - `auth`: users, tokens, roles, and the one rule for who may decide a task.
@@ -20,8 +20,9 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod idempotency;
-mod metrics;
+pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod server;
 pub mod webhooks;
@@ -36,12 +37,15 @@ pub struct Api {
     pub cfg: HttpConfig,
     pub tokens: auth::TokenCache,
     metrics: metrics::Metrics,
+    /// `http.rate_limit`, when set.
+    limiter: Option<ratelimit::Limiter>,
 }
 
 impl Api {
     pub fn new(engine: Arc<Engine>, cfg: HttpConfig) -> Arc<Api> {
         Arc::new(Api {
             engine,
+            limiter: cfg.rate_limit.map(ratelimit::Limiter::new),
             cfg,
             tokens: auth::TokenCache::default(),
             metrics: metrics::Metrics::default(),

@@ -36,7 +36,7 @@ use utoipa::OpenApi;
         routes::list_audit,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::Code)),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &RateLimited),
     tags(
         (name = "service", description = "Health, readiness, metrics, this document"),
         (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
@@ -62,6 +62,43 @@ impl utoipa::Modify for Bearer {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every `/api/v1` operation may answer `429` when `http.rate_limit` is set (the check runs
+/// before any handler, so it is declared here once rather than on each handler).
+struct RateLimited;
+
+impl utoipa::Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("Over `http.rate_limit`: `rate_limited`, with `Retry-After`")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until a request fits again"))
+                    .build(),
+            )
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1") {
+                continue;
+            }
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                op.responses
+                    .responses
+                    .insert("429".to_string(), response.clone().into());
+            }
+        }
     }
 }
 

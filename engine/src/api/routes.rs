@@ -321,9 +321,19 @@ pub async fn metrics(State(api): St) -> ApiResult<Response> {
     let counts = tx.count_instances().await?;
     let queued = tx.queued_count().await?;
     let (open_tasks, outbound) = tx.service_counts().await?;
-    let exceptions = tx.count_documents("bank_exception").await?;
-    let quarantined = tx.count_documents("edi_file").await?;
+    let open_exceptions = tx
+        .get_documents("bank_exception", "")
+        .await?
+        .iter()
+        .filter(|(_, d)| d["status"] == "open")
+        .count() as i64;
+    let edi_files = tx.count_documents("edi_file").await?;
     tx.rollback().await?;
+    let engine = api.engine.clone();
+    let quarantined =
+        tokio::task::spawn_blocking(move || crate::channels::quarantined_files(&engine))
+            .await
+            .unwrap_or_default();
     let mut out = String::new();
     let by_state: Vec<(String, i64)> = counts
         .iter()
@@ -376,16 +386,27 @@ pub async fn metrics(State(api): St) -> ApiResult<Response> {
     );
     gauge(
         &mut out,
-        "ordo_recon_exception_documents",
-        "Reconciliation exceptions recorded.",
-        &[(String::new(), exceptions)],
+        "ordo_recon_exceptions_open",
+        "Reconciliation exceptions waiting for a decision.",
+        &[(String::new(), open_exceptions)],
     );
     gauge(
         &mut out,
         "ordo_edi_files",
         "Partner files recorded.",
-        &[(String::new(), quarantined)],
+        &[(String::new(), edi_files)],
     );
+    let quarantined: Vec<(String, i64)> = quarantined
+        .into_iter()
+        .map(|(c, n)| (format!("channel=\"{c}\""), n))
+        .collect();
+    gauge(
+        &mut out,
+        "ordo_quarantined_files",
+        "Inbound files in the quarantine folders, by channel.",
+        &quarantined,
+    );
+    api.engine.step_metrics.render(&mut out);
     api.metrics.render_requests(&mut out);
     Ok((
         [(
@@ -860,22 +881,61 @@ async fn decide_route(
     if outcome == "rejected" && d.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(ApiError::invalid("a rejection needs a note (the reason)").at("/note"));
     }
-    let path = format!("/api/v1/tasks/{id}/{outcome}");
+    let decided = Decided::Task {
+        id,
+        outcome,
+        note: d.note,
+    };
+    decision_route(api, caller, headers, decided, body).await
+}
+
+/// What a decision route decides: a task, or a reconciliation exception.
+enum Decided {
+    Task {
+        id: i64,
+        outcome: &'static str,
+        note: Option<String>,
+    },
+    Exception {
+        id: String,
+        decision: ReconDecision,
+    },
+}
+
+/// The tail every decision route shares: the idempotency key over its path and body, then
+/// the decision ([`decide`] or [`decide_exception`]) in one transaction with it.
+async fn decision_route(
+    api: Arc<Api>,
+    caller: Actor,
+    headers: HeaderMap,
+    decided: Decided,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let path = match &decided {
+        Decided::Task { id, outcome, .. } => format!("/api/v1/tasks/{id}/{outcome}"),
+        Decided::Exception { id, decision } => {
+            let verb = match decision {
+                ReconDecision::Match { .. } => "match",
+                ReconDecision::Reject { .. } => "reject",
+            };
+            format!("/api/v1/recon/exceptions/{id}/{verb}")
+        }
+    };
     let key = idem_key(&caller, &headers, "POST", &path, &body)?;
     let a = api.clone();
     effect(
         &api,
         key,
         work!(|tx| {
-            let v = decide(
-                &a.engine,
-                tx.as_mut(),
-                &caller,
-                id,
-                outcome,
-                d.note.as_deref(),
-            )
-            .await?;
+            let (engine, tx) = (&a.engine, tx.as_mut());
+            let v = match &decided {
+                Decided::Task { id, outcome, note } => {
+                    decide(engine, tx, &caller, *id, outcome, note.as_deref()).await?
+                }
+                Decided::Exception { id, decision } => {
+                    decide_exception(engine, tx, &caller, id, decision).await?
+                }
+            };
             Ok((StatusCode::OK, v))
         }),
     )
@@ -1031,6 +1091,65 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
+/// A person's decision on a reconciliation exception.
+pub enum ReconDecision {
+    Match {
+        lines: Vec<ordo_recon::ConfirmLine>,
+        learn: bool,
+        note: Option<String>,
+    },
+    Reject {
+        reason: String,
+    },
+}
+
+/// Decides exception `id` as `caller`, through the reconciliation connector's functions,
+/// with the role check (`finance` or `admin`) and the audit record in `tx`: the API and
+/// `ordo recon match|reject` call this. A refusal (unknown exception, decided already, bad
+/// amounts) is `409` with the connector's words.
+pub async fn decide_exception(
+    engine: &crate::runtime::Engine,
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    id: &str,
+    decision: &ReconDecision,
+) -> ApiResult<Value> {
+    require(caller, roles::RECON)?;
+    let (action, r) = {
+        let mut ctx = crate::runtime::TxContext::command(tx, engine);
+        match decision {
+            ReconDecision::Match { lines, learn, note } => (
+                "recon.exception.matched",
+                ordo_recon::confirm_exception(&mut ctx, id, lines, *learn, note.as_deref()).await,
+            ),
+            ReconDecision::Reject { reason } => (
+                "recon.exception.rejected",
+                ordo_recon::reject_exception(&mut ctx, id, reason).await,
+            ),
+        }
+    };
+    let v = match r {
+        Ok(v) => v,
+        Err(ordo_contract::StepError::Transient(e)) => {
+            tracing::warn!(error = %e, "reconciliation decision: transient");
+            return Err(ApiError::new(
+                Code::Unavailable,
+                "the store is unreachable; try again",
+            ));
+        }
+        Err(e) => return Err(ApiError::new(Code::Conflict, e.to_string())),
+    };
+    let change = Change {
+        action,
+        subject: format!("bank_exception/{id}"),
+        order_id: None,
+        before: Some(json!({ "status": "open" })),
+        after: Some(v.clone()),
+    };
+    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
+    Ok(v)
+}
+
 #[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/match", tag = "reconciliation",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = MatchRequest, content_type = "application/json"),
@@ -1049,14 +1168,7 @@ pub async fn match_exception(
     if req.invoices.is_empty() || req.invoices.len() > 1000 {
         return Err(ApiError::invalid("invoices: 1 to 1000").at("/invoices"));
     }
-    let key = idem_key(
-        &caller,
-        &headers,
-        "POST",
-        &format!("/api/v1/recon/exceptions/{id}/match"),
-        &body,
-    )?;
-    let lines: Vec<ordo_recon::ConfirmLine> = req
+    let lines = req
         .invoices
         .into_iter()
         .map(|l| ordo_recon::ConfirmLine {
@@ -1064,32 +1176,13 @@ pub async fn match_exception(
             amount: l.amount,
         })
         .collect();
-    let a = api.clone();
-    effect(
-        &api,
-        key,
-        work!(|tx| {
-            let r = {
-                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
-                ordo_recon::confirm_exception(&mut ctx, &id, &lines, req.learn, req.note.as_deref())
-                    .await
-            };
-            let v = recon_result(&a, tx.as_mut(), r).await?;
-            let subject = format!("bank_exception/{id}");
-            let before = Some(json!({ "status": "open" }));
-            answered(
-                tx.as_mut(),
-                &caller,
-                a.engine.clock.now_ms(),
-                "recon.exception.matched",
-                subject,
-                before,
-                v,
-            )
-            .await
-        }),
-    )
-    .await
+    let decision = ReconDecision::Match {
+        lines,
+        learn: req.learn,
+        note: req.note,
+    };
+    let decided = Decided::Exception { id, decision };
+    decision_route(api, caller, headers, decided, body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/recon/exceptions/{id}/reject", tag = "reconciliation",
@@ -1110,58 +1203,9 @@ pub async fn reject_exception(
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason: required").at("/reason"));
     }
-    let key = idem_key(
-        &caller,
-        &headers,
-        "POST",
-        &format!("/api/v1/recon/exceptions/{id}/reject"),
-        &body,
-    )?;
-    let a = api.clone();
-    effect(
-        &api,
-        key,
-        work!(|tx| {
-            let r = {
-                let mut ctx = crate::runtime::TxContext::command(tx.as_mut(), &a.engine);
-                ordo_recon::reject_exception(&mut ctx, &id, &req.reason).await
-            };
-            let v = recon_result(&a, tx.as_mut(), r).await?;
-            let subject = format!("bank_exception/{id}");
-            let before = Some(json!({ "status": "open" }));
-            answered(
-                tx.as_mut(),
-                &caller,
-                a.engine.clock.now_ms(),
-                "recon.exception.rejected",
-                subject,
-                before,
-                v,
-            )
-            .await
-        }),
-    )
-    .await
-}
-
-/// A reconciliation decision's result: a refusal (unknown exception, decided already, bad
-/// amounts) is `409` with the connector's words.
-async fn recon_result(
-    _api: &Api,
-    _tx: &mut dyn Tx,
-    r: Result<Value, ordo_contract::StepError>,
-) -> ApiResult<Value> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(ordo_contract::StepError::Transient(e)) => {
-            tracing::warn!(error = %e, "reconciliation decision: transient");
-            Err(ApiError::new(
-                Code::Unavailable,
-                "the store is unreachable; try again",
-            ))
-        }
-        Err(e) => Err(ApiError::new(Code::Conflict, e.to_string())),
-    }
+    let decision = ReconDecision::Reject { reason: req.reason };
+    let decided = Decided::Exception { id, decision };
+    decision_route(api, caller, headers, decided, body).await
 }
 
 // -- inbound files ----------------------------------------------------------------------------

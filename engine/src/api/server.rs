@@ -1,5 +1,7 @@
 //! Listening and the rules every request passes before a handler: at most
-//! `http.max_connections` connections at once (more wait in the accept queue), a header
+//! `http.max_connections` connections at once (more wait in the accept queue: they are not
+//! accepted, so not answered, until an admitted one closes), the rate limit of
+//! `http.rate_limit` (`super::ratelimit`, checked before the body is read), a header
 //! timeout (hyper drops a client that has not sent its headers in time), the body read whole
 //! under a size limit (`413`) and a time limit (`408`) before any handler sees it, a panic
 //! in a handler answered `500 internal` without its text, and every answer counted for
@@ -100,7 +102,10 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let service = hyper_util::service::TowerToHyperService::new(app);
+            let service = WithPeer {
+                inner: hyper_util::service::TowerToHyperService::new(app),
+                ip: ClientIp(peer.ip()),
+            };
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -136,6 +141,68 @@ pub async fn serve(
     Ok(())
 }
 
+/// The client address of a request's connection (a request extension), for the rate limit
+/// of unauthenticated callers.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// A connection's service: the router, with the connection's [`ClientIp`] on each request.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    ip: ClientIp,
+}
+
+impl<S, B> hyper::service::Service<hyper::Request<B>> for WithPeer<S>
+where
+    S: hyper::service::Service<hyper::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn call(&self, mut req: hyper::Request<B>) -> Self::Future {
+        req.extensions_mut().insert(self.ip);
+        self.inner.call(req)
+    }
+}
+
+/// `429 rate_limited` with `Retry-After` when `http.rate_limit` is set and the caller of an
+/// `/api/v1` route has used up its bucket. The caller is the bearer token's id when the
+/// header holds a well-formed token, else the client IP.
+fn rate_limited(api: &Api, route: &str, req: &Request) -> Option<Response> {
+    let limiter = api.limiter.as_ref()?;
+    if !route.starts_with("/api/v1") {
+        return None;
+    }
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let caller = match super::auth::TokenCache::token_id(token) {
+        Ok(id) => format!("token:{id}"),
+        Err(_) => match req.extensions().get::<ClientIp>() {
+            Some(ip) => format!("ip:{}", ip.0),
+            None => "ip:unknown".to_string(),
+        },
+    };
+    let wait = limiter.check(&caller, std::time::Instant::now()).err()?;
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    tracing::debug!(%caller, retry_after = secs, "rate limited");
+    let mut resp = ApiError::new(
+        Code::RateLimited,
+        format!("too many requests (http.rate_limit); try again in {secs} s"),
+    )
+    .into_response();
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(secs),
+    );
+    Some(resp)
+}
+
 /// Deletes expired idempotency keys every ten minutes.
 async fn purge_keys(api: Arc<Api>) {
     let ttl = i64::try_from(api.cfg.idempotency_ttl_secs)
@@ -168,7 +235,10 @@ pub(crate) async fn guard(State(api): State<Arc<Api>>, req: Request, next: Next)
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let resp = guarded(&api, req, next).await;
+    let resp = match rate_limited(&api, &route, &req) {
+        Some(r) => r,
+        None => guarded(&api, req, next).await,
+    };
     api.metrics.count(&method, &route, resp.status().as_u16());
     resp
 }

@@ -30,8 +30,12 @@ use tokio::sync::watch;
 /// The channel prefix of webhook rows in `outbound`.
 pub const CHANNEL_PREFIX: &str = "webhook:";
 
-/// Events a subscriber may list. The engine emits the first four today (see
-/// [`public_event`]); the others are accepted so a config can name them ahead of time.
+/// Events a subscriber may list, each queued where its fact is decided: `order.accepted`,
+/// `invoice.created`, `invoice.paid` from the engine events of [`public_event`];
+/// `instance.failed` where an instance fails for good; `order.held` when a task opens,
+/// `order.approved` / `order.rejected` when it is decided (`Engine::decide_task`);
+/// `shipment.created`, `recon.exception` and `edi.rejected` by the connectors that make the
+/// shipment, queue the exception or quarantine the partner file (`StepContext::publish`).
 pub const EVENTS: &[&str] = &[
     "order.accepted",
     "invoice.created",

@@ -158,6 +158,39 @@ pub(crate) fn settle(path: &Path, dir: &Path, reason: Option<&str>, tag: &str) {
     }
 }
 
+/// Files waiting in the quarantine folders for a person, by channel (`edi`: every partner's,
+/// `bank`: every account's, `orders`: the order inbox's), for `/metrics`. Reason files
+/// (`NAME.reason.txt`) and `.`-names are not counted; a folder that does not exist (yet)
+/// holds none, and profiles with errors are skipped (`ordo check` reports them).
+pub fn quarantined_files(engine: &crate::runtime::Engine) -> Vec<(&'static str, i64)> {
+    let count = |dir: &Path| -> i64 {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        rd.flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                !n.starts_with('.') && !n.ends_with(".reason.txt")
+            })
+            .count() as i64
+    };
+    let edi = edi::load_partners(&engine.partners_dir, &engine.folders)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p.quarantine.as_deref())
+        .map(|q| count(Path::new(q)))
+        .sum();
+    let bank = bank::load_profiles(&engine.banks_dir, &engine.folders)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| count(&c.quarantine))
+        .sum();
+    let orders = count(&engine.inbox_dir.join("quarantine"));
+    vec![("bank", bank), ("edi", edi), ("orders", orders)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,6 +148,20 @@ impl StepContext for TxContext<'_> {
         crate::ledger::post(self.tx, self.engine, posting, self.now_ms).await
     }
 
+    async fn publish(&mut self, event: &str, key: &str, data: &Value) -> Result<(), PortError> {
+        crate::api::webhooks::enqueue(
+            self.tx,
+            &self.engine.webhooks,
+            event,
+            key,
+            self.instance_id,
+            data,
+            self.now_ms,
+        )
+        .await
+        .map_err(port)
+    }
+
     async fn send_outbound(
         &mut self,
         channel: &str,

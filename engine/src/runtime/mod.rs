@@ -82,6 +82,8 @@ pub struct Engine {
     pub ledger: Option<Arc<crate::ledger::Chart>>,
     /// How long `run` lets batches in flight commit after a stop signal (`shutdown_grace_secs`).
     pub shutdown_grace: std::time::Duration,
+    /// Steps by outcome and latency, for `/metrics` (added to after each committed batch).
+    pub step_metrics: crate::api::metrics::StepMetrics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +133,7 @@ impl Engine {
             webhooks: Arc::default(),
             ledger: None,
             shutdown_grace: SHUTDOWN_GRACE,
+            step_metrics: Default::default(),
         }
     }
 
@@ -528,6 +531,24 @@ impl Engine {
         task.note = note.map(str::to_string);
         task.decided_at = Some(self.clock.now_ms());
         tx.update_task(&task).await?;
+        let public = match outcome {
+            "approved" => Some("order.approved"),
+            "rejected" => Some("order.rejected"),
+            _ => None,
+        };
+        if let (Some(event), Some(inst)) = (public, &inst) {
+            let data = serde_json::json!({ "role": task.role, "step": task.step, "note": note });
+            self.webhook_task(
+                tx,
+                event,
+                inst,
+                task.token,
+                task_id,
+                data,
+                self.clock.now_ms(),
+            )
+            .await?;
+        }
         let msg = StepMessage {
             msg_id: crate::model::new_id(),
             instance: task.instance_id.clone(),

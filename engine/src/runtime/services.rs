@@ -297,11 +297,15 @@ async fn worker(shared: Arc<Shared>, n: usize, stop: watch::Receiver<bool>) {
 /// Process, commit, then (cluster) publish what the batch enqueued and ack the deliveries.
 async fn handle_batch(engine: &Engine, deliveries: &[Delivery]) -> Result<usize, EngineError> {
     let result = engine.process_batch(deliveries).await?;
-    if let Some(lat) = &engine.latencies {
-        let now = crate::model::now_us();
-        if let Ok(mut l) = lat.lock() {
-            l.extend(result.enqueued_at.iter().map(|t| (now - t).max(0) as u32));
-        }
+    let now = crate::model::now_us();
+    let latency = |t: &i64| (now - t).max(0) as u64;
+    engine
+        .step_metrics
+        .add(result.outcomes, result.enqueued_at.iter().map(latency));
+    if let Some(lat) = &engine.latencies
+        && let Ok(mut l) = lat.lock()
+    {
+        l.extend(result.enqueued_at.iter().map(|t| latency(t) as u32));
     }
     for d in &result.poison {
         engine.queue.nack(d, None).await?;

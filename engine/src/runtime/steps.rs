@@ -95,6 +95,8 @@ pub struct BatchResult {
     pub processed: usize,
     /// `enqueued_us` of each processed message (for latency figures).
     pub enqueued_at: Vec<i64>,
+    /// Steps per outcome of `crate::api::metrics::STEP_OUTCOMES` (ok, retried, failed).
+    pub outcomes: [usize; 3],
 }
 
 impl Engine {
@@ -132,6 +134,7 @@ impl Engine {
         let mut acked = Vec::with_capacity(deliveries.len());
         let mut processed = 0;
         let mut enqueued_at = Vec::new();
+        let mut outcomes = [0usize; 3];
         let mut msgs = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             match StepMessage::decode(&d.body) {
@@ -180,6 +183,7 @@ impl Engine {
                 match result {
                     Ok(next) => {
                         processed += 1;
+                        outcomes[0] += 1;
                         if let Some(next) = next {
                             if chained < self.max_chain {
                                 chained += 1;
@@ -216,7 +220,12 @@ impl Engine {
                             .record_failure(tx.as_mut(), &msg, &message, retryable, now)
                             .await
                         {
-                            Ok(()) => tx.release(sp).await?,
+                            Ok(outcome) => {
+                                if let Some(i) = outcome {
+                                    outcomes[i] += 1;
+                                }
+                                tx.release(sp).await?
+                            }
                             Err(StepFailure::Store(e)) => return Err(e),
                             Err(StepFailure::Step { message: m2, .. }) => {
                                 tracing::error!(instance = %msg.instance, error = %m2, "could not record step failure");
@@ -242,6 +251,7 @@ impl Engine {
             poison,
             processed,
             enqueued_at,
+            outcomes,
         }))
     }
 
@@ -298,6 +308,31 @@ impl Engine {
             now,
         )
         .await
+    }
+
+    /// Queues a task's public event (`order.held` when it opens, `order.approved` /
+    /// `order.rejected` when it is decided), keyed by the instance and the token the task
+    /// was opened at: the same task always gives the same event ids.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn webhook_task(
+        &self,
+        tx: &mut dyn Tx,
+        event: &str,
+        inst: &Instance,
+        token: i64,
+        task: i64,
+        mut data: Value,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(d) = data.as_object_mut() {
+            d.insert("task".into(), json!(task));
+            d.insert("instance".into(), json!(inst.id));
+            d.insert("workflow".into(), json!(inst.workflow));
+            d.insert("order".into(), json!(inst.business_key));
+        }
+        let key = format!("{}:{token}", inst.id);
+        crate::api::webhooks::enqueue(tx, &self.webhooks, event, &key, Some(&inst.id), &data, now)
+            .await
     }
 
     /// Loads the instance a message is for; None when the message is stale (the instance moved
@@ -468,6 +503,16 @@ impl Engine {
                     "task.created",
                     None,
                     json!({ "task": id, "role": role, "due_at": due }),
+                    now,
+                )
+                .await?;
+                self.webhook_task(
+                    tx,
+                    "order.held",
+                    &inst,
+                    task.token,
+                    id,
+                    json!({ "role": role, "step": step.name, "due_at": due }),
                     now,
                 )
                 .await?;
@@ -658,6 +703,7 @@ impl Engine {
     }
 
     /// After a step's savepoint was rolled back: schedule a retry or fail the instance.
+    /// Returns the outcome counted for `/metrics` (1 retried, 2 failed; None when stale).
     async fn record_failure(
         &self,
         tx: &mut dyn Tx,
@@ -665,10 +711,10 @@ impl Engine {
         error: &str,
         retryable: bool,
         now: i64,
-    ) -> Result<(), StepFailure> {
+    ) -> Result<Option<usize>, StepFailure> {
         tx.inbox_insert(&msg.msg_id, now).await?;
         let Some(mut inst) = self.current_instance(tx, msg).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let wf = self.workflow_for(tx, &inst.workflow, inst.version).await;
         let policy = wf
@@ -693,6 +739,7 @@ impl Engine {
             let retry = StepMessage::new(&inst, Signal::Run);
             tx.put_instance(inst).await?;
             tx.enqueue(&retry, real_now_ms() + delay.as_millis() as i64);
+            Ok(Some(1))
         } else {
             tracing::error!(instance = %inst.id, step = %inst.step, attempt = msg.attempt, %error, "step failed for good; instance failed");
             inst.status = status::FAILED.into();
@@ -712,7 +759,7 @@ impl Engine {
             .await?;
             self.webhook_instance_failed(tx, &inst, now).await?;
             tx.put_instance(inst).await?;
+            Ok(Some(2))
         }
-        Ok(())
     }
 }

@@ -4,9 +4,11 @@
 
 use super::{fail, print_json};
 use crate::ReconCommand;
+use ordo::api::auth;
+use ordo::api::routes::{ReconDecision, decide_exception};
 use ordo::app::commit_and_publish;
 use ordo::channels::bank;
-use ordo::runtime::{Engine, EngineError, TxContext};
+use ordo::runtime::{Engine, EngineError};
 use ordo_recon::{ConfirmLine, ImportOutcome};
 use ordo_scenario::table::Table;
 use rust_decimal::Decimal;
@@ -167,20 +169,16 @@ pub async fn run(
                     amount,
                 });
             }
-            decide(engine, json_out, |ctx| {
-                Box::pin(async move {
-                    ordo_recon::confirm_exception(ctx, &exception, &lines, learn, note.as_deref())
-                        .await
-                })
-            })
-            .await
+            let d = ReconDecision::Match { lines, learn, note };
+            decide(engine, json_out, &exception, &d).await
         }
         ReconCommand::Reject { exception, reason } => {
-            decide(engine, json_out, |ctx| {
-                Box::pin(
-                    async move { ordo_recon::reject_exception(ctx, &exception, &reason).await },
-                )
-            })
+            decide(
+                engine,
+                json_out,
+                &exception,
+                &ReconDecision::Reject { reason },
+            )
             .await
         }
         ReconCommand::Reports => {
@@ -197,20 +195,24 @@ pub async fn run(
     }
 }
 
-type Decision<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Value, ordo_contract::StepError>> + Send + 'a>,
->;
-
-async fn decide<F>(engine: &Arc<Engine>, json_out: bool, f: F) -> Result<ExitCode, EngineError>
-where
-    F: for<'a> FnOnce(&'a mut TxContext<'_>) -> Decision<'a>,
-{
+/// Decides an exception as the OS user (`ordo::api::auth::local_actor`), through the function
+/// the API calls: the same role rule, and the audit record in the same transaction.
+async fn decide(
+    engine: &Arc<Engine>,
+    json_out: bool,
+    exception: &str,
+    d: &ReconDecision,
+) -> Result<ExitCode, EngineError> {
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
-    let r = {
-        let mut ctx = TxContext::command(tx.as_mut(), engine);
-        f(&mut ctx).await
+    let actor = match auth::local_actor(tx.as_mut()).await {
+        Ok(a) => a,
+        Err(e) => {
+            tx.rollback().await?;
+            return Ok(fail(e));
+        }
     };
+    let r = decide_exception(engine, tx.as_mut(), &actor, exception, d).await;
     match r {
         Ok(ex) => {
             commit_and_publish(engine, tx).await?;
@@ -250,7 +252,7 @@ where
         }
         Err(e) => {
             tx.rollback().await?;
-            Ok(fail(e))
+            Ok(fail(e.message))
         }
     }
 }
