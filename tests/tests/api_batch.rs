@@ -41,22 +41,7 @@ fn order(id: &str) -> Value {
 
 /// A `POST /api/v1/orders`: (status, replayed header, body).
 fn post(http: &Client, base: &str, token: &str, key: Option<&str>, body: &Value) -> Answer {
-    let mut r = http
-        .post(format!("{base}/api/v1/orders"))
-        .bearer_auth(token)
-        .json(body);
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    let r = r.send().expect("POST");
-    let status = r.status().as_u16();
-    let replayed = r.headers().contains_key("idempotent-replayed");
-    let text = r.text().unwrap_or_default();
-    (
-        status,
-        replayed,
-        serde_json::from_str(&text).unwrap_or(json!({ "text": text })),
-    )
+    ordo_tests::api_post(http, &format!("{base}/api/v1/orders"), token, key, body)
 }
 
 type Answer = (u16, bool, Value);

@@ -49,18 +49,8 @@ impl Api {
 
     /// (status, replayed, body)
     fn post(&self, path: &str, token: &str, key: Option<&str>, body: &Value) -> (u16, bool, Value) {
-        let mut r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body);
-        if let Some(k) = key {
-            r = r.header("Idempotency-Key", k);
-        }
-        let r = r.send().expect("POST");
-        let status = r.status().as_u16();
-        let replayed = r.headers().contains_key("idempotent-replayed");
-        (status, replayed, r.json().unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.base);
+        ordo_tests::api_post(&self.http, &url, token, key, body)
     }
 }
 
