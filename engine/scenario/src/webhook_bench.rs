@@ -151,7 +151,7 @@ async fn run_on(cfg: &Config, args: &WebhookBench) -> Result<WebhookFigures, Str
             let data = json!({ "order": key, "total": "12.50" });
             webhooks::enqueue(
                 tx.as_mut(),
-                &[sub.clone()],
+                std::slice::from_ref(&sub),
                 "order.accepted",
                 &key,
                 None,
