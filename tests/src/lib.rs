@@ -815,3 +815,25 @@ pub fn amqp_delete(queues: &[&str]) {
         let _ = conn.close(200, "done".into()).await;
     });
 }
+
+/// A JSON `POST` to the API at `url` as `token`, with an `Idempotency-Key` when given:
+/// (status, whether the answer is a replay (`idempotent-replayed`), the body; non-JSON text
+/// as `{"text": …}`).
+pub fn api_post(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> (u16, bool, Value) {
+    let mut r = http.post(url).bearer_auth(token).json(body);
+    if let Some(k) = key {
+        r = r.header("Idempotency-Key", k);
+    }
+    let r = r.send().expect("POST");
+    let status = r.status().as_u16();
+    let replayed = r.headers().contains_key("idempotent-replayed");
+    let text = r.text().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::json!({ "text": text }));
+    (status, replayed, body)
+}

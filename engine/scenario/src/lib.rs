@@ -13,6 +13,7 @@ pub mod rule;
 pub mod scaleout;
 pub mod statements;
 pub mod table;
+pub mod webhook_bench;
 
 /// Where a scenario writes what a person reads, a line at a time (the CLI prints each).
 pub type Say<'a> = &'a (dyn Fn(&str) + Sync);

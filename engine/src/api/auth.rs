@@ -3,9 +3,10 @@
 //! A token is `ordo_<token id>_<secret>`: the id finds the user's row, the secret is checked
 //! against its argon2 hash (a salted hash; the comparison of the derived hashes is constant
 //! time). The store keeps only the hash, so a token is shown once, when it is made. A verified
-//! token is remembered in memory by its SHA-256 together with the stored hash it matched, so
-//! later requests skip argon2; the user's row is still read on every request, so disabling a
-//! user or rotating a token takes effect at once, in every process of a cluster.
+//! token is remembered in memory by its SHA-256 together with the user's row it matched, so
+//! later requests skip argon2; the user's row is still read on every request (by a batched
+//! `POST` in its batch's transaction, `api::batch`), so disabling a user or rotating a token
+//! takes effect at once, in every process of a cluster.
 //!
 //! [`may_decide`] is the one rule for human tasks: the API and `ordo approve`/`reject` both
 //! call it.
@@ -40,6 +41,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// An API user, as its row says.
+    pub fn api_user(user: &UserRow) -> Actor {
+        Actor {
+            id: format!("user:{}", user.name),
+            via: "api",
+            roles: user.roles.split(',').map(str::to_string).collect(),
+        }
+    }
+
     pub fn has_any(&self, roles: &[&str]) -> bool {
         self.roles
             .iter()
@@ -178,10 +188,10 @@ pub enum Refusal {
     Disabled,
 }
 
-/// Verified tokens: SHA-256 of the token → the stored hash it matched.
+/// Verified tokens: SHA-256 of the token → the user's row it matched (its stored hash).
 #[derive(Default)]
 pub struct TokenCache {
-    seen: Mutex<HashMap<[u8; 32], String>>,
+    seen: Mutex<HashMap<[u8; 32], UserRow>>,
 }
 
 impl TokenCache {
@@ -202,7 +212,8 @@ impl TokenCache {
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
         let known = {
             let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-            seen.get(&digest).is_some_and(|h| *h == user.token_hash)
+            seen.get(&digest)
+                .is_some_and(|u| u.token_hash == user.token_hash)
         };
         if !known {
             let ok = PasswordHash::new(&user.token_hash).is_ok_and(|h| {
@@ -218,12 +229,20 @@ impl TokenCache {
             if seen.len() >= 10_000 {
                 seen.clear();
             }
-            seen.insert(digest, user.token_hash.clone());
+            seen.insert(digest, user.clone());
         }
         if user.disabled {
             return Err(Refusal::Disabled);
         }
         Ok(user)
+    }
+
+    /// The user's row a token matched when it was last verified in this process, if it was:
+    /// as it was then (the caller checks it against the store before it acts on it).
+    pub fn cached(&self, token: &str) -> Option<UserRow> {
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&digest).cloned()
     }
 }
 

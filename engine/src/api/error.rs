@@ -96,7 +96,7 @@ pub struct ErrorDetail {
     pub location: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: Code,
     pub message: String,

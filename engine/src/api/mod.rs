@@ -9,6 +9,8 @@
 //! - `error`: the one error shape and its stable codes.
 //! - `openapi`: the OpenAPI 3.1 document generated from the handlers' annotations.
 //! - `webhooks`: subscribers, events queued in the outbox of the step, signed delivery.
+//! - `batch`: group commit of the `POST` routes' effects (a savepoint per request, one commit
+//!   per batch, every request answered after that commit).
 //! - `idempotency`, `audit`: records that commit in the transaction of the effect they
 //!   describe.
 //!
@@ -18,6 +20,7 @@
 pub mod amqp_intake;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;
@@ -36,6 +39,8 @@ pub struct Api {
     pub engine: Arc<Engine>,
     pub cfg: HttpConfig,
     pub tokens: auth::TokenCache,
+    /// The committer of the `POST` routes' effects (group commit).
+    pub batch: batch::Batcher,
     metrics: metrics::Metrics,
     /// `http.rate_limit`, when set.
     limiter: Option<ratelimit::Limiter>,
@@ -48,6 +53,7 @@ impl Api {
             limiter: cfg.rate_limit.map(ratelimit::Limiter::new),
             cfg,
             tokens: auth::TokenCache::default(),
+            batch: batch::Batcher::default(),
             metrics: metrics::Metrics::default(),
         })
     }

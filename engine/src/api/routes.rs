@@ -6,10 +6,9 @@
 
 use super::Api;
 use super::audit::{self, Change};
-use super::auth::{Actor, Refusal, may_decide};
+use super::auth::{Actor, may_decide};
 use super::error::{ApiError, ApiResult, Code, ErrorBody};
-use super::idempotency::{self, Claim, Key};
-use crate::app::commit_and_publish;
+use super::idempotency::Key;
 use crate::store::Tx;
 use axum::Router;
 use axum::body::Bytes;
@@ -98,33 +97,8 @@ impl FromRequestParts<Arc<Api>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let refused = |r: Refusal| {
-            let why = match r {
-                Refusal::Missing => "a bearer token is needed (Authorization: Bearer …)",
-                Refusal::Malformed | Refusal::Unknown => "the token is not valid",
-                Refusal::Disabled => "the token's user is disabled",
-            };
-            ApiError::new(Code::Unauthenticated, why)
-        };
-        let id = super::auth::TokenCache::token_id(token).map_err(refused)?;
-        let mut tx = api.engine.store.begin().await?;
-        let user = tx.user_by_token_id(id).await;
-        tx.rollback().await?;
-        let user = api
-            .tokens
-            .verify(token.unwrap_or_default(), user?)
-            .map_err(refused)?;
-        Ok(Caller(Actor {
-            id: format!("user:{}", user.name),
-            via: "api",
-            roles: user.roles.split(',').map(str::to_string).collect(),
-        }))
+        let user = super::batch::verified_user(api, super::batch::bearer(parts)).await?;
+        Ok(Caller(Actor::api_user(&user)))
     }
 }
 
@@ -193,62 +167,40 @@ fn json_response(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
-/// Runs an effect in one transaction with its idempotency key: a replay answers the stored
-/// response; otherwise `work` runs, the key records its answer, and everything commits
-/// together (an error rolls everything back, key included).
-async fn effect<F>(api: &Arc<Api>, key: Option<Key>, work: F) -> ApiResult<Response>
-where
-    F: FnOnce(
-        Box<dyn Tx>,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = (Box<dyn Tx>, ApiResult<(StatusCode, Value)>)> + Send>,
-    >,
-{
-    let engine = &api.engine;
-    let mut tx = engine.store.begin().await?;
-    engine.refresh_clock(tx.as_mut()).await?;
-    let now = engine.clock.now_ms();
-    let ttl = i64::try_from(api.cfg.idempotency_ttl_secs)
-        .unwrap_or(i64::MAX / 1000)
-        .saturating_mul(1000);
-    if let Some(k) = &key {
-        match idempotency::claim(tx.as_mut(), k, now, ttl).await? {
-            Claim::Fresh => {}
-            Claim::Replay(status, body) => {
-                tx.rollback().await?;
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                let mut r = json_response(status, body);
-                r.headers_mut()
-                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
-                return Ok(r);
-            }
-        }
+/// Runs an effect with its idempotency key in the next batch (`api::batch`: one transaction
+/// per batch, a savepoint per request, answered after the commit): a replay answers the stored
+/// response; otherwise `work` runs, the key records its answer, and both commit together (an
+/// error rolls back the request's savepoint, key included).
+async fn effect(api: &Arc<Api>, key: Option<Key>, work: super::batch::Work) -> ApiResult<Response> {
+    effect_as(api, None, key, work).await
+}
+
+/// [`effect`] for a caller taken from the token cache: its token is checked in the batch.
+async fn effect_as(
+    api: &Arc<Api>,
+    holder: Option<super::batch::Holder>,
+    key: Option<Key>,
+    work: super::batch::Work,
+) -> ApiResult<Response> {
+    let a = super::batch::run(api, holder, key, work).await?;
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK);
+    let mut r = json_response(status, a.body);
+    if a.replayed {
+        r.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    let (mut tx, result) = work(tx).await;
-    let (status, body) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx.rollback().await;
-            return Err(e);
-        }
-    };
-    let text = serde_json::to_string(&body).unwrap_or_else(|_| "null".into());
-    if let Some(k) = &key {
-        idempotency::finish(tx.as_mut(), k, status.as_u16(), &text).await?;
-    }
-    commit_and_publish(engine, tx).await?;
-    Ok(json_response(status, text))
+    Ok(r)
 }
 
 /// Boxes an effect's body for [`effect`].
 macro_rules! work {
     (|$tx:ident| $body:expr) => {
-        move |mut $tx: Box<dyn Tx>| {
+        Box::new(move |mut $tx: Box<dyn Tx>| {
             Box::pin(async move {
                 let r: ApiResult<(StatusCode, Value)> = async { $body }.await;
                 ($tx, r)
-            })
-        }
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>
+        })
     };
 }
 
@@ -506,61 +458,23 @@ pub struct IntakeResponse {
     security(("bearer" = [])))]
 pub async fn submit_orders(
     State(api): St,
-    Caller(caller): Caller,
+    super::batch::BatchCaller(caller, holder): super::batch::BatchCaller,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     require(&caller, roles::SUBMIT_ORDERS)?;
     let key = idem_key(&caller, &headers, "POST", "/api/v1/orders", &body)?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|e| ApiError::new(Code::MalformedJson, format!("the body is not UTF-8: {e}")))?;
-    let trimmed = text.trim_start();
-    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
-        return Err(ApiError::new(
-            Code::MalformedJson,
-            "expected a JSON order or an array of orders",
-        )
-        .at("1:1"));
-    }
-    // JSON syntax first (400), so content checks (422) see a well-formed body.
-    // (IgnoredAny would skip the nesting limit: parsed as a value, too deep is malformed.)
-    if let Err(e) = serde_json::from_str::<Value>(text) {
-        return Err(
-            ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
-                "{}:{}",
-                e.line(),
-                e.column()
-            )),
-        );
-    }
+    // Read and checked here, on the request's own task, so the batch's transaction holds only
+    // the booking; a content error is answered from inside the batch, after the key's claim,
+    // so a key reused with another body is 409 before anything.
+    let checked = check_order_body(&api, &body);
     let a = api.clone();
-    let text = text.to_string();
-    // checked inside the effect, so a key reused with another body is 409 before anything
-    effect(
+    effect_as(
         &api,
+        Some(holder),
         key,
         work!(|tx| {
-            let orders = crate::channels::orders::check_orders(&a.engine, "request", &text)
-                .map_err(|errors| {
-                    let array = text.trim_start().starts_with('[');
-                    let location = errors.iter().find_map(|e| intake_location(e, array));
-                    let mut err = ApiError::invalid(errors.join("\n"));
-                    err.location = location;
-                    err
-                })?;
-            // The order format ignores fields it does not know; the API refuses them, so a
-            // misspelt field is not silently dropped. Known = what the decoded order serializes.
-            let array = text.trim_start().starts_with('[');
-            for (i, (o, raw)) in orders.iter().enumerate() {
-                if let Some(at) = unknown_field_of(o, raw) {
-                    let at = if array { format!("/{i}{at}") } else { at };
-                    return Err(ApiError::invalid(format!(
-                        "order #{}: unknown field at {at}",
-                        i + 1
-                    ))
-                    .at(at));
-                }
-            }
+            let orders = checked?;
             let done = crate::channels::orders::intake_orders_in(
                 &a.engine,
                 tx.as_mut(),
@@ -588,6 +502,51 @@ pub async fn submit_orders(
         }),
     )
     .await
+}
+
+/// The orders of a `POST /api/v1/orders` body: `400` when it is not JSON, `422` (located) when
+/// an order is invalid or has a field the order format does not know.
+fn check_order_body(api: &Api, body: &[u8]) -> ApiResult<Vec<(ordo_contract::Order, Value)>> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::new(Code::MalformedJson, format!("the body is not UTF-8: {e}")))?;
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return Err(ApiError::new(
+            Code::MalformedJson,
+            "expected a JSON order or an array of orders",
+        )
+        .at("1:1"));
+    }
+    // JSON syntax first (400), so content checks (422) see a well-formed body.
+    // (IgnoredAny would skip the nesting limit: parsed as a value, too deep is malformed.)
+    if let Err(e) = serde_json::from_str::<Value>(text) {
+        return Err(
+            ApiError::new(Code::MalformedJson, format!("the body is not JSON: {e}")).at(format!(
+                "{}:{}",
+                e.line(),
+                e.column()
+            )),
+        );
+    }
+    let array = trimmed.starts_with('[');
+    let orders =
+        crate::channels::orders::check_orders(&api.engine, "request", text).map_err(|errors| {
+            let location = errors.iter().find_map(|e| intake_location(e, array));
+            let mut err = ApiError::invalid(errors.join("\n"));
+            err.location = location;
+            err
+        })?;
+    // The order format ignores fields it does not know; the API refuses them, so a misspelt
+    // field is not silently dropped. Known = what the decoded order serializes.
+    for (i, (o, raw)) in orders.iter().enumerate() {
+        if let Some(at) = unknown_field_of(o, raw) {
+            let at = if array { format!("/{i}{at}") } else { at };
+            return Err(
+                ApiError::invalid(format!("order #{}: unknown field at {at}", i + 1)).at(at),
+            );
+        }
+    }
+    Ok(orders)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -223,12 +223,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type Client = hyper_util::client::legacy::Client<
+pub type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     Full<Bytes>,
 >;
 
-fn client() -> Result<Client, String> {
+/// The dispatcher's HTTP client (also `ordo bench webhooks`' ceiling's).
+pub fn client() -> Result<Client, String> {
     // ring, as the server uses (api::server): no C toolchain needed for aws-lc-rs.
     #[allow(deprecated)]
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
@@ -252,7 +253,12 @@ fn client() -> Result<Client, String> {
 }
 
 /// One attempt: POST `body` to the subscriber; Ok on a 2xx answer within the timeout.
-async fn post(client: &Client, sub: &WebhookConfig, id: &str, body: &[u8]) -> Result<(), String> {
+pub async fn post(
+    client: &Client,
+    sub: &WebhookConfig,
+    id: &str,
+    body: &[u8],
+) -> Result<(), String> {
     let t = chrono::Utc::now().timestamp();
     let req = hyper::Request::post(&sub.url)
         .header("content-type", "application/json")
@@ -281,7 +287,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Rows read per dispatch; the due ones are posted concurrently.
-const BATCH: i64 = 200;
+pub const BATCH: i64 = 200;
 
 /// One pass: posts every due webhook row and records each outcome. Returns (delivered,
 /// failed attempts).

@@ -42,6 +42,15 @@ pub enum BenchCommand {
     /// Orders posted to the HTTP API by concurrent keep-alive clients, beside the same
     /// server's no-op route and bare SQLite commits (the backend of `--config`).
     Http(HttpArgs),
+    /// Webhook events delivered by the dispatcher to a local receiver, beside that receiver's
+    /// no-op ceiling (the backend of `--config`).
+    Webhooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// The embedded store's folder (recreated; the cluster backend uses its own schema).
+        #[arg(long, default_value = "data/bench-webhooks")]
+        dir: std::path::PathBuf,
+    },
     /// Median time of one evaluation of rules/approval.rhai.
     Rule {
         #[arg(long, default_value_t = 200_000)]
@@ -59,6 +68,7 @@ pub async fn run(
         BenchCommand::Rule { evals } => rule(cfg, evals, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
         BenchCommand::Http(args) => http(cfg, args, json).await,
+        BenchCommand::Webhooks { events, dir } => webhooks(cfg, events, dir, json).await,
         BenchCommand::Flow {
             orders,
             cluster_orders,
@@ -281,5 +291,39 @@ async fn http(cfg: &Config, args: HttpArgs, json_out: bool) -> ExitCode {
          target (embedded): ≥ 5,000 orders/s, p99 ≤ 50 ms",
         f.clients
     );
+    ExitCode::SUCCESS
+}
+
+async fn webhooks(
+    cfg: &Config,
+    events: usize,
+    dir: std::path::PathBuf,
+    json_out: bool,
+) -> ExitCode {
+    let args = ordo_scenario::webhook_bench::WebhookBench { events, dir };
+    let f = match ordo_scenario::webhook_bench::run(cfg, &args).await {
+        Ok(f) => f,
+        Err(e) => return fail(format!("bench failed: {e}")),
+    };
+    if json_out {
+        print_json(
+            &json!({ "backend": f.backend, "events": f.events, "seconds": f.secs,
+            "deliveries_per_s": f.per_sec(), "receiver_noop_per_s": f.noop_per_s }),
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!("{}", f.backend);
+    let mut t = Table::new(&["measured (same run)", "events", "per s"]);
+    t.row(vec![
+        "webhook deliveries (dispatcher, recorded in the store)".into(),
+        f.events.to_string(),
+        format!("{:.0}", f.per_sec()),
+    ]);
+    t.row(vec![
+        "ceiling: the same POSTs straight to the receiver".into(),
+        f.events.to_string(),
+        format!("{:.0}", f.noop_per_s),
+    ]);
+    print!("{}", t.render());
     ExitCode::SUCCESS
 }
