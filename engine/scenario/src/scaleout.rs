@@ -181,7 +181,7 @@ async fn one(cfg: &Config, args: &ScaleOut, n: usize, say: crate::Say<'_>) -> Re
     for (k, part) in all_invoices.chunks(args.statement_size.max(1)).enumerate() {
         let credits =
             statements::statement_credits(part, &custs, &[crate::demo::Pays::OnTime], |inv, _| {
-                serde::Deserialize::deserialize(&inv["total"]).ok()
+                Some(inv.total)
             });
         let Some(dropped) =
             statements::write_statement(&engine, &cfg, credits, &format!("-{}", k + 1))?
