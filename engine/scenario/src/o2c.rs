@@ -58,12 +58,15 @@ pub(crate) async fn load(
     Ok((custs, orders))
 }
 
+/// A row of `count_instances`: (workflow, status, end status, instances).
+type InstanceCount = (String, String, Option<String>, i64);
+
 /// (orders completed, invoices paid, instances failed) in `engine`'s store.
 pub(crate) async fn ended(engine: &Engine) -> Result<(i64, i64, i64), String> {
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
     let counts = tx.count_instances().await.map_err(|e| e.to_string())?;
     tx.rollback().await.map_err(|e| e.to_string())?;
-    let sum = |f: &dyn Fn(&(String, String, Option<String>, i64)) -> bool| -> i64 {
+    let sum = |f: &dyn Fn(&InstanceCount) -> bool| -> i64 {
         counts.iter().filter(|c| f(c)).map(|c| c.3).sum()
     };
     Ok((
