@@ -285,6 +285,7 @@ pub async fn metrics(State(api): St) -> ApiResult<Response> {
     let quarantined =
         tokio::task::spawn_blocking(move || crate::channels::quarantined_files(&engine))
             .await
+            // a panicked folder count reports no quarantined files rather than failing /metrics
             .unwrap_or_default();
     let mut out = String::new();
     let by_state: Vec<(String, i64)> = counts
@@ -641,7 +642,13 @@ pub async fn list_orders(
         let exhausted = rows.len() < 500;
         for (id, text) in rows {
             after = id.clone();
-            let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            // A stored order that is not JSON is a broken store: say which, never skip it.
+            let doc: Value = serde_json::from_str(&text).map_err(|e| {
+                ApiError::new(
+                    Code::Internal,
+                    format!("stored order {id} is unreadable: {e}"),
+                )
+            })?;
             if q.customer
                 .as_deref()
                 .is_some_and(|c| doc["customer_id"] != c)
@@ -751,11 +758,11 @@ pub async fn list_tasks(State(api): St, Caller(caller): Caller) -> ApiResult<Res
         if !may_decide(&caller.roles, &t.role) {
             continue;
         }
+        // An open task's instance always exists (deleted with it); null says it does not.
         let key = tx
             .load_instance(&t.instance_id)
             .await?
-            .map(|i| i.business_key)
-            .unwrap_or_default();
+            .map(|i| i.business_key);
         rows.push(json!({ "task": t, "order": key }));
     }
     tx.rollback().await?;

@@ -86,6 +86,7 @@ async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing>
     let doc = tx
         .get_document("order", order)
         .await?
+        // an order taken by intake before its document was written shows as no document
         .unwrap_or(Value::Null);
     let inst = tx.load_instance(instance).await?;
     let customer = text(&doc["customer_id"]);
@@ -219,6 +220,7 @@ pub async fn task_page(State(api): St, v: Viewer, Path(id): Path<String>) -> Res
             .load_instance(&task.instance_id)
             .await?
             .map(|i| i.business_key)
+            // display only: a task whose instance is gone shows no order key
             .unwrap_or_default();
         let body = html! {
             h1 { "Task #" (id) ": " (task.step) }
@@ -576,6 +578,7 @@ pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
         let ex = json_of(routes::list_exceptions(State(api.clone()), caller(&v)).await).await?;
         let reports = json_of(routes::recon_reports(State(api.clone()), caller(&v)).await).await?;
         // list_exceptions checked the read role above
+        // the clock's range is checked where its offset is set; out of range cannot happen
         let today = chrono::DateTime::from_timestamp_millis(api.engine.clock.now_ms())
             .unwrap_or_default()
             .date_naive();
