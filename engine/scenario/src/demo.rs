@@ -717,6 +717,9 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     if !ledger_oracle(&engine, say).await? {
         ok = false;
     }
+    for line in crate::access::open_demo_store(&engine, &cfg, &dir).await? {
+        say(&line);
+    }
     for w in wrong.iter().take(20) {
         say(&format!("MISMATCH {w}"));
     }

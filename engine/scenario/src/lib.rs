@@ -3,6 +3,7 @@
 //! time, the bank's statements, and the oracle every order and invoice is checked against) and
 //! the benchmarks' workloads with the raw ceilings they print beside.
 
+pub mod access;
 pub mod ceilings;
 pub mod demo;
 pub mod flow;
