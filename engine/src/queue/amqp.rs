@@ -395,6 +395,8 @@ impl Queue for AmqpQueue {
         while let Some(r) = next.take() {
             match r {
                 Ok(d) => {
+                    // The property only labels logs and dead letters: the inbox de-duplicates
+                    // on the msg_id inside the step message's body, which decoding requires.
                     let msg_id = d
                         .properties
                         .message_id()
