@@ -3,7 +3,8 @@
 //! `instances` …), and demo users for the API and the web console, one per role a person
 //! works in.
 
-use ordo::api::auth;
+use ordo::api::auth::{self, Actor};
+use ordo::api::users::{self, UserChange};
 use ordo::config::Config;
 use ordo::runtime::Engine;
 use std::path::Path;
@@ -66,13 +67,31 @@ pub async fn open_demo_store(
     std::fs::write(&file, yaml).map_err(|e| format!("{}: {e}", file.display()))?;
     let now = engine.clock.now_ms();
     let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+    // The demo sets its users up as the system would, with the audit records an admin's
+    // `ordo users add` and `passwd` write.
+    let demo = Actor {
+        id: "system:demo".into(),
+        via: "cli",
+        roles: vec!["admin".into()],
+    };
+    let refused = |e: users::Refused| match e {
+        users::Refused::Invalid(m) => m,
+        users::Refused::Store(e) => e.to_string(),
+    };
     for (name, roles) in DEMO_USERS {
-        let (_token, user) = auth::new_user(name, roles, now)?;
         let hash = auth::hash_password(&format!("demo-{name}"))?;
-        tx.user_insert(&user).await.map_err(|e| e.to_string())?;
-        tx.user_set_password(name, &hash, now)
+        users::change_user(tx.as_mut(), &demo, name, UserChange::Add { roles }, now)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(refused)?;
+        users::change_user(
+            tx.as_mut(),
+            &demo,
+            name,
+            UserChange::Password { hash: &hash },
+            now,
+        )
+        .await
+        .map_err(refused)?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     let users: Vec<String> = DEMO_USERS

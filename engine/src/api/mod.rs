@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
+pub mod users;
 pub mod webhooks;
 
 use crate::config::HttpConfig;

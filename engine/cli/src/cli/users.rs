@@ -7,6 +7,7 @@ use super::{fail, print_json};
 use clap::Subcommand;
 use ordo::api::audit::{self, Change};
 use ordo::api::auth;
+use ordo::api::users::{self, UserChange};
 use ordo::app::commit_and_publish;
 use ordo::runtime::{Engine, EngineError};
 use ordo_scenario::table::Table;
@@ -38,9 +39,17 @@ pub async fn run(
     command: UsersCommand,
     json_out: bool,
 ) -> Result<ExitCode, EngineError> {
-    if let UsersCommand::Passwd { name } = &command {
-        return passwd(engine, name).await;
-    }
+    // A password is read (and hashed) before the transaction opens, so no store lock waits on
+    // a person typing.
+    let hash = match &command {
+        UsersCommand::Passwd { name } => {
+            match read_password(name).and_then(|p| auth::hash_password(&p)) {
+                Ok(h) => Some(h),
+                Err(e) => return Ok(fail(e)),
+            }
+        }
+        _ => None,
+    };
     let mut tx = engine.store.begin().await?;
     engine.refresh_clock(tx.as_mut()).await?;
     let actor = match auth::local_actor(tx.as_mut()).await {
@@ -48,150 +57,55 @@ pub async fn run(
         Err(e) => return Ok(fail(e)),
     };
     let now = engine.clock.now_ms();
-    let user_admin = || {
-        if actor.has_any(&[]) {
-            Ok(())
-        } else {
-            Err(format!("{}: managing users needs the admin role", actor.id))
-        }
-    };
-    match command {
+    let (name, change) = match &command {
         UsersCommand::List => {
             let users = tx.user_list().await?;
             tx.rollback().await?;
-            if json_out {
-                print_json(&json!(users));
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut t = Table::new(&["user", "roles", "state"]);
-            for u in users {
-                t.row(vec![
-                    u.name,
-                    u.roles,
-                    if u.disabled { "disabled" } else { "active" }.into(),
-                ]);
-            }
-            print!("{}", t.render());
-            Ok(ExitCode::SUCCESS)
+            print_users(users, json_out);
+            return Ok(ExitCode::SUCCESS);
         }
-        UsersCommand::Add { name, role } => {
-            let (token, user) = match user_admin().and_then(|_| auth::new_user(&name, &role, now)) {
-                Ok(t) => t,
-                Err(e) => return Ok(fail(e)),
-            };
-            if !tx.user_insert(&user).await? {
-                tx.rollback().await?;
-                return Ok(fail(format!("user '{name}' exists already")));
-            }
-            audit::record(
-                tx.as_mut(),
-                &actor,
-                now,
-                Change {
-                    action: "user.added",
-                    subject: format!("user/{name}"),
-                    order_id: None,
-                    before: None,
-                    after: Some(json!({ "roles": user.roles, "disabled": false })),
-                },
-            )
-            .await?;
+        UsersCommand::Add { name, role } => (name, UserChange::Add { roles: role }),
+        UsersCommand::Disable { name } => (name, UserChange::Disable),
+        UsersCommand::Rotate { name } => (name, UserChange::Rotate),
+        UsersCommand::Passwd { name } => (
+            name,
+            UserChange::Password {
+                hash: hash.as_deref().unwrap_or_default(),
+            },
+        ),
+    };
+    match users::change_user(tx.as_mut(), &actor, name, change, now).await {
+        Ok((user, token)) => {
             tx.commit().await?;
-            print_token(&name, &user.roles, &token, json_out);
-            Ok(ExitCode::SUCCESS)
-        }
-        UsersCommand::Disable { name } => {
-            if let Err(e) = user_admin() {
-                return Ok(fail(e));
+            match (&command, token) {
+                (_, Some(token)) => print_token(name, &user.roles, &token, json_out),
+                (UsersCommand::Disable { .. }, None) => println!("user {name}: disabled"),
+                (_, None) => println!("user {name}: console password set"),
             }
-            let Some(before) = tx.user_get(&name).await? else {
-                return Ok(fail(format!("no user '{name}'")));
-            };
-            tx.user_set_disabled(&name, true, now).await?;
-            audit::record(
-                tx.as_mut(),
-                &actor,
-                now,
-                Change {
-                    action: "user.disabled",
-                    subject: format!("user/{name}"),
-                    order_id: None,
-                    before: Some(json!({ "disabled": before.disabled })),
-                    after: Some(json!({ "disabled": true })),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            println!("user {name}: disabled");
             Ok(ExitCode::SUCCESS)
         }
-        UsersCommand::Rotate { name } => {
-            if let Err(e) = user_admin() {
-                return Ok(fail(e));
-            }
-            let Some(user) = tx.user_get(&name).await? else {
-                return Ok(fail(format!("no user '{name}'")));
-            };
-            let (token, id, hash) = match auth::new_token() {
-                Ok(t) => t,
-                Err(e) => return Ok(fail(e)),
-            };
-            tx.user_set_token(&name, &id, &hash, now).await?;
-            audit::record(
-                tx.as_mut(),
-                &actor,
-                now,
-                Change {
-                    action: "user.token_rotated",
-                    subject: format!("user/{name}"),
-                    order_id: None,
-                    before: None,
-                    after: None,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            print_token(&name, &user.roles, &token, json_out);
-            Ok(ExitCode::SUCCESS)
+        Err(users::Refused::Invalid(e)) => {
+            tx.rollback().await?;
+            Ok(fail(e))
         }
-        UsersCommand::Passwd { .. } => unreachable!("handled before the transaction"),
+        Err(users::Refused::Store(e)) => Err(e.into()),
     }
 }
 
-/// `ordo users passwd NAME`: the password is read (and hashed) before the transaction opens,
-/// so no store lock waits on a person typing.
-async fn passwd(engine: &Arc<Engine>, name: &str) -> Result<ExitCode, EngineError> {
-    let hash = match read_password(name).and_then(|p| auth::hash_password(&p)) {
-        Ok(h) => h,
-        Err(e) => return Ok(fail(e)),
-    };
-    let mut tx = engine.store.begin().await?;
-    engine.refresh_clock(tx.as_mut()).await?;
-    let actor = match auth::local_actor(tx.as_mut()).await {
-        Ok(a) if a.has_any(&[]) => a,
-        Ok(a) => {
-            return Ok(fail(format!(
-                "{}: managing users needs the admin role",
-                a.id
-            )));
-        }
-        Err(e) => return Ok(fail(e)),
-    };
-    let now = engine.clock.now_ms();
-    if !tx.user_set_password(name, &hash, now).await? {
-        return Ok(fail(format!("no user '{name}'")));
+fn print_users(users: Vec<ordo::store::service::UserRow>, json_out: bool) {
+    if json_out {
+        print_json(&json!(users));
+        return;
     }
-    let change = Change {
-        action: "user.password_set",
-        subject: format!("user/{name}"),
-        order_id: None,
-        before: None,
-        after: None,
-    };
-    audit::record(tx.as_mut(), &actor, now, change).await?;
-    tx.commit().await?;
-    println!("user {name}: console password set");
-    Ok(ExitCode::SUCCESS)
+    let mut t = Table::new(&["user", "roles", "state"]);
+    for u in users {
+        t.row(vec![
+            u.name,
+            u.roles,
+            if u.disabled { "disabled" } else { "active" }.into(),
+        ]);
+    }
+    print!("{}", t.render());
 }
 
 /// One line of standard input, without echo when it is a terminal (at most 1 KiB).
