@@ -469,6 +469,10 @@ async fn ids_and_bodies_preserved(f: Arc<dyn QueueFactory>) {
 
 async fn batch_receive_up_to_max(f: Arc<dyn QueueFactory>) {
     let q = f.open().await;
+    // A queue consumes from its first receive on (a publisher holds no messages): start
+    // consuming on the empty queue first, so the broker can push all five before the batch.
+    let none = q.receive(1, Duration::from_millis(50)).await.unwrap();
+    assert!(none.is_empty(), "the queue starts empty");
     let sent: Vec<Envelope> = (1..=5).map(|i| env(&format!("m{i}"), &[i as u8])).collect();
     q.publish(&sent, Duration::ZERO).await.unwrap();
     // Let the broker push all five to the consumer before asking.
