@@ -33,6 +33,8 @@ fn valid_project_passes() {
         out.lines().collect::<Vec<_>>(),
         vec![
             "ok  company ordo Supplies GmbH (config/company.yaml)",
+            // the fixture has no config/accounts.yaml: check says so (the ledger is optional)
+            "--  no chart of accounts at config/accounts.yaml: no ledger is kept",
             "ok  order-intake v1 (workflows/order-intake.yaml, 9 steps)",
             "ok  1 rule(s) in rules",
         ]
