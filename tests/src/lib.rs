@@ -511,8 +511,13 @@ pub fn assert_orders_confirmed_once(p: &Project, n: usize, others: usize) {
         serde_json::json!(5000 - 2 * n as i64),
         "{summary}"
     );
+    // `.NAME.tmp` is a write a kill interrupted; the dispatcher writes the file again.
     let files = std::fs::read_dir(p.path("data/outbound/order-confirmations"))
-        .map(|d| d.count())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        })
         .unwrap_or(0);
     assert_eq!(files, n, "one confirmation file per order");
 }

@@ -264,6 +264,8 @@ fn the_deploy_script_starts_three_processes_and_stops_them() {
     assert_eq!(out.matches(": stopped").count(), 3, "{out}");
     let (_, status) = run(&["status"]);
     assert!(status.contains("no processes started"), "{status}");
+    // the confirmations' outbound files are written after their commits: deliver the rest
+    p.run_idle();
     assert_confirmed_once(&p, 150);
 }
 
