@@ -195,3 +195,42 @@ both!(
         assert_eq!(money(cents(&list[0]["amount"])), paid, "{ex}");
     }
 );
+
+/// `ordo check` locates a bad `advices:` entry of config/reconciliation.yaml at its line.
+#[test]
+fn check_locates_bad_advice_policy_entries() {
+    let p = Project::embedded("remit-check");
+    setup(&p);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(repo.join("config/reconciliation.yaml")).expect("policy");
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("\"04\":"))
+        .expect("a 04 entry")
+        + 1;
+    p.write(
+        "config/reconciliation.yaml",
+        &text.replacen(
+            "\"04\": customer-deductions",
+            "\"0 4\": customer-deductions",
+            1,
+        ),
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    assert!(
+        err.contains(&format!(
+            "config/reconciliation.yaml:{line}:5: advices.adjustments: reason code \"0 4\" is not 1 to 8 letters or digits"
+        )),
+        "{err}"
+    );
+    p.write(
+        "config/reconciliation.yaml",
+        &text.replacen("\"04\": customer-deductions", "\"04\": \"two words\"", 1),
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    assert!(
+        err.contains(&format!("config/reconciliation.yaml:{line}:"))
+            && err.contains("account \"two words\""),
+        "{err}"
+    );
+}
