@@ -91,7 +91,8 @@ check "$PY" "$HERE/check_edifact.py" --no-grammar "${CONTRL[@]}"
 # (missing amounts, totals that do not add up) are ordo's own refusals, tested in Rust.
 FIX="$ROOT/connectors/edi/tests/fixtures"
 echo "== inbound remittance fixtures: bots grammar (X12 820), pydifact + bots UN grammar (REMADV)"
-check "$PY" "$HERE/check_x12_bots.py" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi
+check "$PY" "$HERE/check_x12_bots.py" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi \
+  "$FIX"/x12-4010-820-unknown-invoice.edi "$FIX"/x12-4010-820-duplicate-reference.edi
 check "$PY" "$HERE/check_edifact.py" "$FIX"/edifact-d96a-remadv.edi
 if [ -n "$NODE_DIR" ]; then
   (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi) || fail=1

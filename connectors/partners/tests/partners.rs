@@ -679,3 +679,31 @@ async fn an_820_outside_the_accept_list_is_rejected_and_not_stored() {
     assert!(reason.contains("no remittance advice stored"), "{reason}");
     assert_eq!(count(&ctx, "remittance"), 0);
 }
+
+#[tokio::test]
+async fn a_second_set_with_the_same_advice_reference_is_a_duplicate_not_stored_twice() {
+    let mut p = acme();
+    p.accept = Some(vec!["820".into()]);
+    let mut ctx = MemoryContext::default();
+    let out = receive_file(
+        &mut ctx,
+        &[p],
+        "dup.edi",
+        fixture("x12-4010-820-duplicate-reference.edi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let reason = out.quarantine_reason().expect("quarantined");
+    assert!(
+        reason.contains(
+            "dup.edi:9:1: 820 0002 from acme: remittance advice RA-2026-0051 was already received"
+        ),
+        "{reason}"
+    );
+    assert_eq!(count(&ctx, "remittance"), 1);
+    // the first one is kept as it came
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0051")["amount"].to_string(),
+        "119.00"
+    );
+}

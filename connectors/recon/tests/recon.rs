@@ -1066,3 +1066,76 @@ fn advice_policy_codes_and_accounts_are_checked_when_read() {
         .to_string();
     assert!(e.contains("unknown field"), "{e}");
 }
+
+/// Acme's partner profile, taking 820s.
+fn acme_partner() -> ordo_partners::Partner {
+    serde_json::from_value(json!({
+        "partner": "acme", "customer": "C-ACME", "version": "4010",
+        "their_id": { "qualifier": "ZZ", "id": "ACMEBUYER" },
+        "our_id": { "qualifier": "ZZ", "id": "ORDOSELLER" },
+        "acknowledgment": "997", "currency": "EUR", "accept": ["850", "820"],
+        "outbound": "/tmp/acme-out"
+    }))
+    .expect("profile")
+}
+
+/// The file path, end to end over the port: the 820 fixture naming an invoice ordo does not
+/// have is received by the partner channel and stored; the credit of its amount then goes to
+/// the exceptions queue with the advice on top, and the advice stays `received`.
+#[tokio::test]
+async fn an_820_file_naming_an_unknown_invoice_leaves_its_credit_to_a_person() {
+    let mut ctx = ctx_with_invoices();
+    let mut policy = serde_json::to_value(ReconPolicy::default()).unwrap();
+    policy["advices"] = json!({ "adjustments": { "04": "customer-deductions" } });
+    ctx.docs
+        .insert(("recon_policy".into(), "current".into()), policy);
+    let edi = std::fs::read(format!(
+        "{}/../edi/tests/fixtures/x12-4010-820-unknown-invoice.edi",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let out = ordo_partners::receive_file(&mut ctx, &[acme_partner()], "ra50.edi", &edi)
+        .await
+        .unwrap();
+    assert_eq!(out.quarantine_reason(), None, "{out:?}");
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0050")["status"],
+        json!("received")
+    );
+    let file = statement(
+        "STMT-A5",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "Avis RA-2026-0050",
+            "A5",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a5.xml", file.as_bytes())
+        .await
+        .unwrap();
+    ctx.events.clear();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(0), "{summary:#}");
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert!(
+        ex["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("acme:RA-2026-0050: invoice INV-009999 is not an open invoice"),
+        "{ex:#}"
+    );
+    let top: Vec<&str> = ex["candidates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["invoice"].as_str())
+        .collect();
+    assert_eq!(top, ["INV-000001", "INV-009999"]);
+    assert!(ctx.events.is_empty());
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0050")["status"],
+        json!("received")
+    );
+}
