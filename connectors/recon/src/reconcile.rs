@@ -697,8 +697,13 @@ async fn book_match(
             ids.push(id);
         }
     }
-    if let Some(adv) = &m.advice {
-        consume_advice(ctx, &adv.id, &eref, &ids).await?;
+    if let Some(adv) = &m.advice
+        && !consume_advice(ctx, &adv.id, &eref, &ids).await?
+    {
+        return Err(StepError::Transient(format!(
+            "remittance advice {} was used by another run meanwhile; trying again",
+            adv.id
+        )));
     }
     let key = eref.clone();
     ctx.put_document(
@@ -795,15 +800,15 @@ async fn received_advices(
     Ok(out)
 }
 
-/// Marks an advice used by the payment of bank entry `eref`. The claim on
-/// `remittance_use/<id>` makes it once: a concurrent run that used it too fails transiently and,
-/// retried, no longer sees it as received.
-async fn consume_advice(
+/// Marks an advice used by the payment(s) of bank entry `eref`; false when it was used
+/// already. The claim on `remittance_use/<id>` makes it once: a concurrent run that used it
+/// too fails transiently (the caller) and, retried, no longer sees it as received.
+pub(crate) async fn consume_advice(
     ctx: &mut dyn StepContext,
     id: &str,
     eref: &str,
     payments: &[String],
-) -> Result<(), StepError> {
+) -> Result<bool, StepError> {
     let kind = ordo_contract::remittance::REMITTANCE_KIND;
     let used = json!({ "entry": eref, "payments": payments, "at": ctx.now().to_rfc3339() });
     if ctx
@@ -811,9 +816,7 @@ async fn consume_advice(
         .await?
         .is_some()
     {
-        return Err(StepError::Transient(format!(
-            "remittance advice {id} was used by another run meanwhile; trying again"
-        )));
+        return Ok(false);
     }
     let mut doc = ctx
         .get_document(kind, id)
@@ -822,7 +825,7 @@ async fn consume_advice(
     doc["status"] = json!("consumed");
     doc["consumed_by"] = used;
     ctx.put_document(kind, id, &doc).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Notes a payment on its way to the invoice, so the next run sees the open amount net of it.
@@ -873,6 +876,7 @@ fn review_exception(m: &Match) -> Exception {
                 score: m.confidence,
             })
             .collect(),
+        advice: m.advice.as_ref().map(|a| a.id.clone()),
     }
 }
 
@@ -891,6 +895,7 @@ async fn queue_exception(
         "currency": e.currency, "direction": e.direction, "reason": e.reason,
         "customer_id": e.customer_id, "candidates": e.candidates,
         "queued_at": ctx.now().to_rfc3339(), "review_rule": review_rule,
+        "advice": e.advice,
     });
     if let (Some(o), Some(f)) = (doc.as_object_mut(), entry_facts(p, place).as_object()) {
         for (k, v) in f {

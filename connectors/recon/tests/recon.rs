@@ -1134,8 +1134,30 @@ async fn an_820_file_naming_an_unknown_invoice_leaves_its_credit_to_a_person() {
         .collect();
     assert_eq!(top, ["INV-000001", "INV-009999"]);
     assert!(ctx.events.is_empty());
+    assert_eq!(ex["advice"], json!("acme:RA-2026-0050"));
     assert_eq!(
         doc(&ctx, "remittance", "acme:RA-2026-0050")["status"],
         json!("received")
+    );
+    // Finance settles it by hand: the advice is used up with that decision.
+    let lines = [
+        ConfirmLine {
+            invoice: "INV-000001".into(),
+            amount: Some(dec!(119.00)),
+        },
+        ConfirmLine {
+            invoice: "INV-000002".into(),
+            amount: Some(dec!(218.00)),
+        },
+    ];
+    let decided = confirm_exception(&mut ctx, "EX-000001", &lines, false, None)
+        .await
+        .unwrap();
+    assert_eq!(decided["advice_consumed"], json!(true));
+    let advice = doc(&ctx, "remittance", "acme:RA-2026-0050");
+    assert_eq!(advice["status"], json!("consumed"));
+    assert_eq!(
+        advice["consumed_by"]["payments"].as_array().map(Vec::len),
+        Some(2)
     );
 }

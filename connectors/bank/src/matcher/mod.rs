@@ -240,6 +240,10 @@ pub struct Exception {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     pub candidates: Vec<Candidate>,
+    /// The remittance advice shown as the top candidate (rule `advice` would not book it
+    /// alone); a person confirming the payment uses it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
 }
 
 /// Everything `reconcile` decided.

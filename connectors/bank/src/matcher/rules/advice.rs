@@ -215,6 +215,10 @@ impl State<'_> {
             })
             .collect();
         let cust = self.idx.customer_pos.get(&a.customer_id).copied();
+        let id = a.id.clone();
         self.exception(p, why, cust, cands);
+        if let Some(e) = self.out.exceptions.last_mut() {
+            e.advice = Some(id);
+        }
     }
 }

@@ -715,6 +715,7 @@ impl<'a> State<'a> {
             reason,
             customer_id: cust.map(|c| self.idx.customer_ids[c as usize].clone()),
             candidates: cands,
+            advice: None,
         });
     }
 }
