@@ -12,6 +12,7 @@
 //! now, if anything, is in `to_ship`).
 
 use crate::checked;
+use crate::forecast::{ForecastDoc, RuleForecast};
 use crate::master::data_field;
 use crate::master::{self, Item, Supplier};
 use async_trait::async_trait;
@@ -208,8 +209,18 @@ impl Connector for AllocateStock {
                     "order {order}: item '{sku}' is no longer in master data"
                 ))
             })?;
-            // No reorder point: never reordered for stock, only for what orders are short of.
-            if short <= Decimal::ZERO && item.reorder_point.is_none_or(|p| on_hand >= p) {
+            // The stored forecast (forecast.refresh), when there is one: the rule sets the
+            // reorder point from it, so the item is always a candidate for the rule to decide.
+            let forecast = ctx
+                .get::<ForecastDoc>("forecast", sku)
+                .await?
+                .and_then(|d| d.for_rule());
+            // No reorder point and no forecast: never reordered for stock, only for what
+            // orders are short of.
+            if short <= Decimal::ZERO
+                && forecast.is_none()
+                && item.reorder_point.is_none_or(|p| on_hand >= p)
+            {
                 continue;
             }
             let on_order = ctx.stock_level(sku, master::ON_ORDER).await?;
@@ -238,6 +249,7 @@ impl Connector for AllocateStock {
                     .filter(|d| *d > 0)
                     .or(item.lead_time_days)
                     .unwrap_or(0),
+                forecast,
             });
         }
         let nothing_to_ship = ship_lines.is_empty();
@@ -303,6 +315,10 @@ pub struct Candidate {
     pub supplier: Option<String>,
     pub supplier_min: Decimal,
     pub lead_time_days: u32,
+    /// The item's stored forecast (`forecast/<sku>`); `null` when it has none, and the rule
+    /// then uses the fixed reorder point. Absent in instance data from before forecasts.
+    #[serde(default)]
+    pub forecast: Option<RuleForecast>,
 }
 
 #[cfg(test)]
