@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod edibench;
 pub mod edifile;
+pub mod forecast;
 pub mod editools;
 pub mod ledger;
 pub mod masterdata;
