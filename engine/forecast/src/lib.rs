@@ -8,9 +8,10 @@
 //!   (ETS A,N,N / A,A,N / A,Ad,N, and A,N,A / A,Ad,A when two seasons fit: [`ets`]) for regular
 //!   demand, or Croston, SBA and TSB ([`intermittent`]) when the average interval between
 //!   demands is 1.32 periods or more (Syntetos–Boylan's cut-off);
-//! - each is fitted on the history less the last `holdout` periods and scored by MASE on those
-//!   periods; the lowest score wins (ties go to the earlier, simpler candidate) and is fitted
-//!   again on the whole history; every score is reported.
+//! - each is fitted on the history before each of up to three hold-out windows of `holdout`
+//!   periods (the last ones, back from the end, while half the history stays before them) and
+//!   scored by its mean MASE on them; the lowest score wins (ties go to the earlier, simpler
+//!   candidate) and is fitted again on the whole history; every score is reported.
 //!
 //! Statistics are `f64`: a forecast is an estimate, not money, and the fitting needs
 //! transcendental functions and millions of operations per second. At the edge quantities are
@@ -167,8 +168,11 @@ pub struct Options {
     pub season: usize,
     /// Central coverage of the interval (0.95: 2.5 % below, 2.5 % above).
     pub level: f64,
-    /// Periods held out to choose the method (at most a quarter of the history is used).
+    /// Periods per hold-out window that chooses the method (at most a quarter of the history).
     pub holdout: usize,
+    /// Hold-out windows, one after the other back from the end; each method's score is its
+    /// mean MASE over them (one window of `holdout` periods is a noisy judge).
+    pub windows: usize,
 }
 
 impl Options {
@@ -178,6 +182,7 @@ impl Options {
             season,
             level: 0.95,
             holdout: horizon,
+            windows: 3,
         }
     }
 }
@@ -205,6 +210,7 @@ pub struct Forecast {
     pub points: Vec<Point>,
     /// The one-step in-sample residual σ of the chosen model.
     pub sigma: f64,
+    /// Periods held out in all (windows × periods per window).
     pub holdout: usize,
     pub scores: Vec<Score>,
 }
@@ -430,35 +436,42 @@ pub fn forecast(demand: &Demand, o: &Options) -> Result<Forecast, ForecastError>
     check(demand, o)?;
     let y = demand.values();
     let m = o.season;
-    let holdout = o.holdout.clamp(1, (y.len() / 4).max(1));
-    let train = &y[..y.len() - holdout];
-    let test = &y[y.len() - holdout..];
-    let scale = mase_scale(train, m);
+    let n = y.len();
+    let holdout = o.holdout.clamp(1, (n / 4).max(1));
+    // Hold-out windows, the latest first: as many as `o.windows` while the history before the
+    // earliest keeps at least half the series (one window of a short series).
+    let windows = (1..=o.windows.max(1))
+        .take_while(|k| *k == 1 || n - k * holdout >= n / 2)
+        .count();
+    let shortest = &y[..n - windows * holdout];
     let mut scores = Vec::new();
     let mut best: Option<(f64, Method)> = None;
-    for method in candidates(train, train.len(), m) {
-        let score = fit(method, train, m).map(|f| mase(test, &f.predict(holdout), scale));
-        let score = score.filter(|s| s.is_finite());
+    for method in candidates(shortest, shortest.len(), m) {
+        let mut total = Some(0.0);
+        for k in 1..=windows {
+            let cut = n - k * holdout;
+            let (train, test) = (&y[..cut], &y[cut..cut + holdout]);
+            let s = fit(method, train, m).map(|f| mase(test, &f.predict(holdout), mase_scale(train, m)));
+            total = match (total, s) {
+                (Some(t), Some(s)) if s.is_finite() => Some(t + s),
+                _ => None,
+            };
+        }
+        let score = total.map(|t| t / windows as f64);
         if let Some(s) = score
             && best.is_none_or(|(b, _)| s < b)
         {
             best = Some((s, method));
         }
-        scores.push(Score {
-            method,
-            mase: score,
-        });
+        scores.push(Score { method, mase: score });
     }
     // The baseline always fits a training part of MIN_PERIODS·3/4 ≥ 2 periods (naive), so
     // `best` is set; fall back to naive all the same rather than assume it.
     let method = best.map_or(Method::Naive, |(_, m)| m);
     let fitted = fit(method, y, m)
         .or_else(|| fit(Method::Naive, y, m))
-        .ok_or(ForecastError::TooShort {
-            have: y.len(),
-            need: MIN_PERIODS,
-        })?;
-    Ok(finish(method, &fitted, o, holdout, scores))
+        .ok_or(ForecastError::TooShort { have: y.len(), need: MIN_PERIODS })?;
+    Ok(finish(method, &fitted, o, holdout * windows, scores))
 }
 
 /// Forecasts with one given method (the bench's baseline, and callers that pin a method).
