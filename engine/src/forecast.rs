@@ -57,7 +57,9 @@ pub async fn from_store(
                 .map_err(|e| EngineError::Refused(e.to_string()))?
                 .is_none()
             {
-                return Err(EngineError::Refused(format!("item '{sku}' is not in master data")));
+                return Err(EngineError::Refused(format!(
+                    "item '{sku}' is not in master data"
+                )));
             }
         }
         item_forecasts(&mut ctx, item, by, horizon, today).await
@@ -86,7 +88,10 @@ pub fn from_file(
         Err(e) => return Err(EngineError::Refused(format!("{shown}: {e}"))),
     };
     let text = String::from_utf8(bytes).map_err(|e| {
-        EngineError::Refused(format!("{shown}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+        EngineError::Refused(format!(
+            "{shown}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     let rows = parse_csv(&shown, &text).map_err(|errs| {
         let mut lines: Vec<String> = errs.iter().take(50).map(|e| e.to_string()).collect();
@@ -96,11 +101,18 @@ pub fn from_file(
         EngineError::Refused(lines.join("\n"))
     })?;
     if rows.is_empty() {
-        return Err(EngineError::Refused(format!("{shown}: no rows of date,quantity")));
+        return Err(EngineError::Refused(format!(
+            "{shown}: no rows of date,quantity"
+        )));
     }
-    let history = bucket(&rows, by, Gaps::Refuse).map_err(|e| EngineError::Refused(e.to_string()))?;
+    let history =
+        bucket(&rows, by, Gaps::Refuse).map_err(|e| EngineError::Refused(e.to_string()))?;
     let result = forecast_history(&history, horizon);
-    Ok(ItemForecast { sku: item.to_string(), history: Some(history), result })
+    Ok(ItemForecast {
+        sku: item.to_string(),
+        history: Some(history),
+        result,
+    })
 }
 
 /// The forecasts as JSON: per item its method, hold-out scores, σ and periods, or its error.
@@ -129,7 +141,12 @@ pub fn to_json(items: &[ItemForecast], by: Period, made: NaiveDate) -> Value {
 /// The forecasts as text: `Format::Table` for people, `Format::Csv` one row per item and
 /// period (`sku,method,period,forecast,lo95,hi95`; items without a forecast are left out and
 /// listed in the second value), `Format::Json` as [`to_json`].
-pub fn render(items: &[ItemForecast], by: Period, made: NaiveDate, format: Format) -> (String, Vec<String>) {
+pub fn render(
+    items: &[ItemForecast],
+    by: Period,
+    made: NaiveDate,
+    format: Format,
+) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut none = Vec::new();
     match format {
@@ -146,7 +163,16 @@ pub fn render(items: &[ItemForecast], by: Period, made: NaiveDate, format: Forma
                     None => {
                         let method = doc.method.unwrap_or_default();
                         for p in &doc.periods {
-                            let _ = writeln!(out, "{},{},{},{},{},{}", csv_cell(&f.sku), method, p.start, p.mean, p.lo, p.hi);
+                            let _ = writeln!(
+                                out,
+                                "{},{},{},{},{},{}",
+                                csv_cell(&f.sku),
+                                method,
+                                p.start,
+                                p.mean,
+                                p.lo,
+                                p.hi
+                            );
                         }
                     }
                 }
@@ -178,7 +204,14 @@ pub fn render(items: &[ItemForecast], by: Period, made: NaiveDate, format: Forma
                             fc.holdout,
                             scores.join(", ")
                         );
-                        let _ = writeln!(out, "  {:<12} {:>12} {:>12} {:>12}", by.name(), "forecast", "lo 95%", "hi 95%");
+                        let _ = writeln!(
+                            out,
+                            "  {:<12} {:>12} {:>12} {:>12}",
+                            by.name(),
+                            "forecast",
+                            "lo 95%",
+                            "hi 95%"
+                        );
                         let doc = forecast_doc(f, by, made);
                         for p in &doc.periods {
                             let _ = writeln!(
@@ -204,5 +237,104 @@ fn csv_cell(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ordo-forecast-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn weeks(n: usize, q: impl Fn(usize) -> i64) -> String {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut t = String::from("date,quantity\n");
+        for k in 0..n {
+            t.push_str(&format!(
+                "{},{}\n",
+                start + chrono::Duration::weeks(k as i64),
+                q(k)
+            ));
+        }
+        t
+    }
+
+    #[test]
+    fn a_history_file_gives_the_method_and_an_interval_per_period() {
+        let p = file("good.csv", &weeks(60, |k| 20 + (k % 4) as i64));
+        let f = from_file(&p, "SKU-1", Period::Week, 4).unwrap();
+        let made = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let (csv, none) = render(std::slice::from_ref(&f), Period::Week, made, Format::Csv);
+        assert!(none.is_empty());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "sku,method,period,forecast,lo95,hi95");
+        assert_eq!(lines.len(), 5);
+        // The first period after the file's last week (2024-01-01 + 59 weeks).
+        assert!(
+            lines[1].starts_with("SKU-1,") && lines[1].contains(",2025-02-24,"),
+            "{}",
+            lines[1]
+        );
+        let v = to_json(&[f], Period::Week, made);
+        assert!(
+            v[0]["method"].is_string() && v[0]["holdout_mase"].as_array().unwrap().len() >= 2,
+            "{v}"
+        );
+        assert_eq!(v[0]["periods"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn hostile_history_files_fail_located() {
+        let bad = file(
+            "bad.csv",
+            "date,quantity\n2024-01-01,5\n2024-01-08,-1\n2024-01-15,1e999x\n",
+        );
+        let e = from_file(&bad, "x", Period::Week, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad.csv:3:12: negative quantity -1"), "{e}");
+        assert!(
+            e.contains("bad.csv:4:12: '1e999x' is not a quantity"),
+            "{e}"
+        );
+        let gap = file("gap.csv", "2024-01-01,5\n2024-01-08,5\n2024-02-05,5\n");
+        let e = from_file(&gap, "x", Period::Week, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}:3:1: no row for the week of 2024-01-15",
+                gap.display()
+            )),
+            "{e}"
+        );
+        let short = file("short.csv", &weeks(5, |_| 3));
+        let f = from_file(&short, "x", Period::Week, 4).unwrap();
+        assert_eq!(
+            f.result.unwrap_err(),
+            "no forecast: fewer than 8 periods of history (has 5)"
+        );
+        let zeros = file("zeros.csv", &weeks(30, |_| 0));
+        let f = from_file(&zeros, "x", Period::Week, 4).unwrap();
+        assert_eq!(
+            f.result.unwrap_err(),
+            "no forecast: no demand in the 30 periods of history"
+        );
+        let binary = file("bin.csv", "2024-01-01,\u{0}\u{1}\n");
+        assert!(from_file(&binary, "x", Period::Week, 4).is_err());
+        let empty = file("empty.csv", "date,quantity\n");
+        assert!(
+            from_file(&empty, "x", Period::Week, 4)
+                .unwrap_err()
+                .to_string()
+                .contains("no rows")
+        );
+        assert!(from_file(Path::new("/nonexistent/h.csv"), "x", Period::Week, 4).is_err());
     }
 }

@@ -364,6 +364,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stored_forecast_makes_the_item_a_candidate_for_the_rule() {
+        let mut ctx = MemoryContext::seeded();
+        // GADGET: 10 on hand, 1 ordered: 9 left, above its fixed reorder point 5, so without a
+        // forecast it is no candidate.
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "ready");
+        // With a forecast stored, the rule decides: the item is a candidate carrying it.
+        let doc = crate::forecast::ForecastDoc {
+            sku: "GADGET".into(),
+            made: chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+            by: "week".into(),
+            period_days: 7,
+            history_periods: 52,
+            method: Some("SBA".into()),
+            sigma: dec!(1.5),
+            level_percent: 95,
+            periods: vec![crate::forecast::ForecastPeriod {
+                start: chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+                mean: dec!(3),
+                lo: dec!(0),
+                hi: dec!(6),
+            }],
+            error: None,
+        };
+        ctx.docs.insert(
+            ("forecast".into(), "GADGET".into()),
+            serde_json::to_value(&doc).unwrap(),
+        );
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "reorder");
+        let c = &out.set["reorder"]["candidates"][0];
+        assert_eq!(
+            c["forecast"],
+            json!({ "method": "SBA", "period_days": 7, "mean": [dec!(3)], "sigma": dec!(1.5) })
+        );
+        // A stored "no forecast" (too little history) is no forecast: back to the fixed point.
+        let mut none = doc.clone();
+        none.method = None;
+        none.periods.clear();
+        none.error = Some("no forecast: fewer than 8 periods of history (has 3)".into());
+        ctx.docs.insert(
+            ("forecast".into(), "GADGET".into()),
+            serde_json::to_value(&none).unwrap(),
+        );
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "ready");
+    }
+
+    #[tokio::test]
     async fn ship_partial_takes_what_is_there_and_backorders_the_rest() {
         let mut ctx = MemoryContext::seeded();
         let mut data = validated(&mut ctx, &[("GADGET", "4"), ("WIDGET", "150")], "partial").await;

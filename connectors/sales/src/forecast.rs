@@ -119,7 +119,10 @@ pub struct ItemForecast {
 }
 
 /// Forecasts a history whose last period is the last complete one: `horizon` periods ahead.
-pub fn forecast_history(history: &History, horizon: usize) -> Result<(Forecast, Vec<NaiveDate>), String> {
+pub fn forecast_history(
+    history: &History,
+    horizon: usize,
+) -> Result<(Forecast, Vec<NaiveDate>), String> {
     let demand = Demand::from_decimals(&history.quantities).map_err(|e| e.to_string())?;
     let f = ordo_forecast::forecast(&demand, &Options::new(horizon, history.period.season()))
         .map_err(|e| e.to_string())?;
@@ -145,8 +148,15 @@ pub async fn item_forecasts(
     for sku in skus {
         let rows = shipped.remove(&sku).unwrap_or_default();
         if rows.is_empty() {
-            let e = ordo_forecast::ForecastError::TooShort { have: 0, need: ordo_forecast::MIN_PERIODS };
-            out.push(ItemForecast { sku, history: None, result: Err(e.to_string()) });
+            let e = ordo_forecast::ForecastError::TooShort {
+                have: 0,
+                need: ordo_forecast::MIN_PERIODS,
+            };
+            out.push(ItemForecast {
+                sku,
+                history: None,
+                result: Err(e.to_string()),
+            });
             continue;
         }
         let history = match bucket(&rows, by, Gaps::Zero) {
@@ -166,12 +176,20 @@ pub async fn item_forecasts(
                 h
             }
             Err(e) => {
-                out.push(ItemForecast { sku, history: None, result: Err(e.to_string()) });
+                out.push(ItemForecast {
+                    sku,
+                    history: None,
+                    result: Err(e.to_string()),
+                });
                 continue;
             }
         };
         let result = forecast_history(&history, horizon);
-        out.push(ItemForecast { sku, history: Some(history), result });
+        out.push(ItemForecast {
+            sku,
+            history: Some(history),
+            result,
+        });
     }
     Ok(out)
 }
@@ -199,7 +217,12 @@ pub fn forecast_doc(f: &ItemForecast, by: Period, made: NaiveDate) -> ForecastDo
                 .decimal_points()
                 .into_iter()
                 .zip(dates)
-                .map(|(p, d)| ForecastPeriod { start: *d, mean: p.mean, lo: p.lo, hi: p.hi })
+                .map(|(p, d)| ForecastPeriod {
+                    start: *d,
+                    mean: p.mean,
+                    lo: p.lo,
+                    hi: p.hi,
+                })
                 .collect();
         }
         Err(e) => doc.error = Some(e.clone()),
@@ -229,7 +252,9 @@ impl Connector for RefreshForecasts {
     ) -> Result<StepOutput, StepError> {
         let by_name = crate::master::param_str(input.params, "by", "week");
         let by = Period::parse(by_name).ok_or_else(|| {
-            StepError::Permanent(format!("forecast.refresh: by '{by_name}' is not week or month"))
+            StepError::Permanent(format!(
+                "forecast.refresh: by '{by_name}' is not week or month"
+            ))
         })?;
         let horizon = match input.params.get("horizon") {
             None | Some(serde_json::Value::Null) => 26,
@@ -255,7 +280,10 @@ impl Connector for RefreshForecasts {
             }
             ctx.put("forecast", &f.sku, &doc).await?;
         }
-        Ok(StepOutput::outcome("refreshed").with("forecasts", serde_json::json!({ "made": made, "none": none })))
+        Ok(StepOutput::outcome("refreshed").with(
+            "forecasts",
+            serde_json::json!({ "made": made, "none": none }),
+        ))
     }
 }
 
@@ -281,36 +309,70 @@ mod tests {
         // per week, and one in the current week that must not count (its week is not over).
         let today = NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
         for k in 1..=20 {
-            ship(&mut ctx, &format!("SH{k:02}"), today - chrono::Duration::days(7 * k), "WIDGET", 10);
+            ship(
+                &mut ctx,
+                &format!("SH{k:02}"),
+                today - chrono::Duration::days(7 * k),
+                "WIDGET",
+                10,
+            );
         }
         ship(&mut ctx, "SH-NOW", today, "WIDGET", 1000);
-        let out = run(&RefreshForecasts, &mut ctx, json!({}), json!({ "horizon": 4 })).await;
+        let out = run(
+            &RefreshForecasts,
+            &mut ctx,
+            json!({}),
+            json!({ "horizon": 4 }),
+        )
+        .await;
         assert_eq!(out.outcome, "refreshed");
-        let doc: ForecastDoc =
-            serde_json::from_value(ctx.docs[&("forecast".to_string(), "WIDGET".to_string())].clone()).unwrap();
+        let doc: ForecastDoc = serde_json::from_value(
+            ctx.docs[&("forecast".to_string(), "WIDGET".to_string())].clone(),
+        )
+        .unwrap();
         assert_eq!(doc.history_periods, 20);
         assert_eq!(doc.periods.len(), 4);
         assert_eq!(doc.periods[0].start, today);
-        assert!(doc.periods.iter().all(|p| p.mean == Decimal::from(10)), "{doc:?}");
+        assert!(
+            doc.periods.iter().all(|p| p.mean == Decimal::from(10)),
+            "{doc:?}"
+        );
         let r = doc.for_rule().unwrap();
         assert_eq!((r.period_days, r.mean.len()), (7, 4));
         // GADGET never shipped: its document says why there is no forecast.
-        let g: ForecastDoc =
-            serde_json::from_value(ctx.docs[&("forecast".to_string(), "GADGET".to_string())].clone()).unwrap();
-        assert_eq!(g.error.as_deref(), Some("no forecast: fewer than 8 periods of history (has 0)"));
+        let g: ForecastDoc = serde_json::from_value(
+            ctx.docs[&("forecast".to_string(), "GADGET".to_string())].clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            g.error.as_deref(),
+            Some("no forecast: fewer than 8 periods of history (has 0)")
+        );
         assert!(g.for_rule().is_none());
     }
 
     #[tokio::test]
     async fn a_bad_shipment_or_parameter_fails_the_step_located() {
         let mut ctx = MemoryContext::seeded();
-        ctx.docs.insert(("shipment".into(), "SH9".into()), json!({ "id": "SH9", "ship_date": "yesterday" }));
-        let Err(e) = crate::testing::try_run(&RefreshForecasts, &mut ctx, json!({}), json!({})).await else {
+        ctx.docs.insert(
+            ("shipment".into(), "SH9".into()),
+            json!({ "id": "SH9", "ship_date": "yesterday" }),
+        );
+        let Err(e) =
+            crate::testing::try_run(&RefreshForecasts, &mut ctx, json!({}), json!({})).await
+        else {
             panic!("a bad shipment must fail");
         };
         assert!(e.to_string().contains("shipment 'SH9'"), "{e}");
         let mut ctx = MemoryContext::seeded();
-        let Err(e) = crate::testing::try_run(&RefreshForecasts, &mut ctx, json!({}), json!({ "by": "day" })).await else {
+        let Err(e) = crate::testing::try_run(
+            &RefreshForecasts,
+            &mut ctx,
+            json!({}),
+            json!({ "by": "day" }),
+        )
+        .await
+        else {
             panic!("a bad period must fail");
         };
         assert!(e.to_string().contains("by 'day'"), "{e}");

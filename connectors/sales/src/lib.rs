@@ -15,8 +15,8 @@
 mod allocate;
 pub mod checked;
 mod confirm;
-pub mod forecast;
 pub mod export;
+pub mod forecast;
 mod invoice;
 pub mod master;
 mod payment;

@@ -153,8 +153,9 @@ fn filter(
     let (mut l, mut b) = (state.0, state.1);
     let s = &mut state.2;
     let mut sse = 0.0;
-    for (t, &yt) in y.iter().enumerate() {
-        let j = t % m;
+    // The season position, counted instead of `t % m` (a division per step).
+    let mut j = 0;
+    for &yt in y {
         let pred = l + p.phi * b + s[j];
         let e = yt - pred;
         sse += e * e;
@@ -164,6 +165,10 @@ fn filter(
         l = l + p.phi * b + p.alpha * e;
         b = p.phi * b + p.beta * e;
         s[j] += p.gamma * e;
+        j += 1;
+        if j == m {
+            j = 0;
+        }
     }
     state.0 = l;
     state.1 = b;
@@ -200,15 +205,19 @@ pub fn fit(spec: Spec, y: &[f64]) -> Option<EtsFit> {
         work.2.copy_from_slice(&start_state.2);
         filter(spec, params(spec, u), y, &mut work, None)
     };
-    let (u, sse) = nelder_mead(&mut objective, &start, 1.0, MAX_EVALS, 1e-10);
+    let (u, sse) = nelder_mead(&mut objective, &start, 1.0, MAX_EVALS, 1e-7);
     if !sse.is_finite() {
         return None;
     }
-    let p = params(spec, &u);
-    let mut state = start_state;
+    run(spec, params(spec, &u), u.len(), y)
+}
+
+/// The model with `p` run over `y` from its initial states: the final state and σ.
+fn run(spec: Spec, p: Params, n_params: usize, y: &[f64]) -> Option<EtsFit> {
+    let mut state = init(spec, y);
     let mut resid = Vec::with_capacity(y.len());
     filter(spec, p, y, &mut state, Some(&mut resid));
-    let k = u.len() + 1 + usize::from(spec.trend != Trend::None);
+    let k = n_params + 1 + usize::from(spec.trend != Trend::None);
     let dof = (resid.len().saturating_sub(k)).max(1) as f64;
     let sigma = (resid.iter().map(|e| e * e).sum::<f64>() / dof).sqrt();
     let fit = EtsFit {
@@ -231,6 +240,26 @@ pub fn fit(spec: Spec, y: &[f64]) -> Option<EtsFit> {
 }
 
 impl EtsFit {
+    /// The same model (parameters kept) run over another history `y` — the hold-out windows
+    /// and the final forecast reuse one optimisation. `None` when `y` is too short for it.
+    pub fn rerun(&self, y: &[f64]) -> Option<EtsFit> {
+        let m = self.spec.m.max(1);
+        if y.len() < if m > 1 { 2 * m } else { 4 } {
+            return None;
+        }
+        let p = Params {
+            alpha: self.alpha,
+            beta: self.beta,
+            gamma: self.gamma,
+            phi: self.phi,
+        };
+        let n_params = 1
+            + usize::from(self.spec.trend != Trend::None)
+            + usize::from(m > 1)
+            + usize::from(self.spec.trend == Trend::Damped);
+        run(self.spec, p, n_params, y)
+    }
+
     /// Point forecasts 1..=h periods ahead.
     pub fn predict(&self, h: usize) -> Vec<f64> {
         let m = self.spec.m.max(1);

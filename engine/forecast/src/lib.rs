@@ -25,6 +25,7 @@ pub mod ets;
 pub mod history;
 pub mod intermittent;
 pub mod optim;
+pub mod workload;
 
 use ets::{EtsFit, Spec, Trend};
 use intermittent::Flat;
@@ -281,6 +282,15 @@ impl Fitted {
         }
     }
 
+    /// This model on another history: ETS keeps its fitted parameters (only the states run
+    /// again); the other methods are cheap enough to fit again.
+    fn rerun(&self, method: Method, y: &[f64], m: usize) -> Option<Fitted> {
+        match self {
+            Fitted::Ets(f) => f.rerun(y).map(Fitted::Ets),
+            _ => fit(method, y, m),
+        }
+    }
+
     fn sigma(&self) -> f64 {
         match self {
             Fitted::Naive { sigma, .. } | Fitted::SeasonalNaive { sigma, .. } => *sigma,
@@ -445,32 +455,57 @@ pub fn forecast(demand: &Demand, o: &Options) -> Result<Forecast, ForecastError>
         .count();
     let shortest = &y[..n - windows * holdout];
     let mut scores = Vec::new();
-    let mut best: Option<(f64, Method)> = None;
+    let mut best: Option<(f64, Method, Fitted)> = None;
     for method in candidates(shortest, shortest.len(), m) {
-        let mut total = Some(0.0);
+        // Parameters are fitted once, on the history before the earliest window; each window
+        // runs that model over the history before it.
+        let model = fit(method, shortest, m);
+        let mut total = model.as_ref().map(|_| 0.0);
         for k in 1..=windows {
             let cut = n - k * holdout;
             let (train, test) = (&y[..cut], &y[cut..cut + holdout]);
-            let s = fit(method, train, m).map(|f| mase(test, &f.predict(holdout), mase_scale(train, m)));
+            let s = model
+                .as_ref()
+                .and_then(|f| {
+                    if k == windows {
+                        Some(f.predict(holdout))
+                    } else {
+                        f.rerun(method, train, m).map(|g| g.predict(holdout))
+                    }
+                })
+                .map(|pred| mase(test, &pred, mase_scale(train, m)));
             total = match (total, s) {
                 (Some(t), Some(s)) if s.is_finite() => Some(t + s),
                 _ => None,
             };
         }
         let score = total.map(|t| t / windows as f64);
-        if let Some(s) = score
-            && best.is_none_or(|(b, _)| s < b)
+        if let (Some(s), Some(f)) = (score, model)
+            && best.as_ref().is_none_or(|(b, _, _)| s < *b)
         {
-            best = Some((s, method));
+            best = Some((s, method, f));
         }
-        scores.push(Score { method, mase: score });
+        scores.push(Score {
+            method,
+            mase: score,
+        });
     }
     // The baseline always fits a training part of MIN_PERIODS·3/4 ≥ 2 periods (naive), so
     // `best` is set; fall back to naive all the same rather than assume it.
-    let method = best.map_or(Method::Naive, |(_, m)| m);
-    let fitted = fit(method, y, m)
-        .or_else(|| fit(Method::Naive, y, m))
-        .ok_or(ForecastError::TooShort { have: y.len(), need: MIN_PERIODS })?;
+    let (method, fitted) = match best {
+        Some((_, method, model)) => (method, model.rerun(method, y, m)),
+        None => (Method::Naive, None),
+    };
+    let (method, fitted) = match fitted {
+        Some(f) => (method, f),
+        None => (
+            Method::Naive,
+            fit(Method::Naive, y, m).ok_or(ForecastError::TooShort {
+                have: y.len(),
+                need: MIN_PERIODS,
+            })?,
+        ),
+    };
     Ok(finish(method, &fitted, o, holdout * windows, scores))
 }
 

@@ -19,10 +19,11 @@
 //! forecast 12 weeks ahead with the automatic choice, beside the ceiling of one pass summing
 //! the same values.
 
-use ordo_forecast::{Demand, Method, Options, forecast, forecast_many, forecast_with, mase, mase_scale};
+use ordo_forecast::workload::SplitMix;
+pub use ordo_forecast::workload::{Speed, speed};
+use ordo_forecast::{Demand, Method, Options, forecast, forecast_with, mase, mase_scale};
 use serde::Serialize;
 use std::path::Path;
-use std::time::Instant;
 
 /// One series to evaluate.
 #[derive(Debug, Clone, Serialize)]
@@ -61,8 +62,12 @@ pub fn read_series_dir(dir: &Path) -> Result<Vec<Series>, String> {
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
-        let Some(stem) = file.strip_suffix(".csv") else { continue };
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            continue;
+        };
+        let Some(stem) = file.strip_suffix(".csv") else {
+            continue;
+        };
         let shown = path.display().to_string();
         let (name, season) = stem
             .rsplit_once("__m")
@@ -80,36 +85,24 @@ pub fn read_series_dir(dir: &Path) -> Result<Vec<Series>, String> {
             if l.is_empty() || (i == 0 && l == "value") {
                 continue;
             }
-            let v: f64 = l.parse().map_err(|_| format!("{shown}:{}:1: '{l}' is not a number", i + 1))?;
+            let v: f64 = l
+                .parse()
+                .map_err(|_| format!("{shown}:{}:1: '{l}' is not a number", i + 1))?;
             if !v.is_finite() || v < 0.0 {
-                return Err(format!("{shown}:{}:1: {v} is not a finite non-negative quantity", i + 1));
+                return Err(format!(
+                    "{shown}:{}:1: {v} is not a finite non-negative quantity",
+                    i + 1
+                ));
             }
             values.push(v);
         }
-        out.push(Series { name, season, values });
+        out.push(Series {
+            name,
+            season,
+            values,
+        });
     }
     Ok(out)
-}
-
-/// A small deterministic generator (SplitMix64): the bench's series are the same on every
-/// machine and in tools/forecast-bench, which reads them from the files this bench writes.
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        SplitMix(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// `count` intermittent weekly series of `weeks` periods: a demand in a week with probability
@@ -133,7 +126,11 @@ pub fn intermittent(count: usize, weeks: usize, seed: u64) -> Vec<Series> {
                     size
                 })
                 .collect();
-            Series { name: format!("intermittent_{:02}", i + 1), season: 52, values }
+            Series {
+                name: format!("intermittent_{:02}", i + 1),
+                season: 52,
+                values,
+            }
         })
         .collect()
 }
@@ -154,7 +151,13 @@ pub fn write_series(dir: &Path, series: &[Series]) -> Result<(), String> {
 
 /// The origins of a series of `n` periods: the last `horizon` before the end, then every
 /// `step` earlier, while the history before it has at least `min_train` periods.
-pub fn origins(n: usize, horizon: usize, count: usize, step: usize, min_train: usize) -> Vec<usize> {
+pub fn origins(
+    n: usize,
+    horizon: usize,
+    count: usize,
+    step: usize,
+    min_train: usize,
+) -> Vec<usize> {
     let mut out = Vec::new();
     let mut o = match n.checked_sub(horizon) {
         Some(o) => o,
@@ -178,11 +181,20 @@ fn accuracy(actual: &[f64], pred: &[f64], scale: f64) -> (f64, f64) {
 }
 
 /// Rolling-origin evaluation of one series.
-pub fn evaluate(s: &Series, horizon: usize, count: usize, step: usize) -> Result<SeriesResult, String> {
+pub fn evaluate(
+    s: &Series,
+    horizon: usize,
+    count: usize,
+    step: usize,
+) -> Result<SeriesResult, String> {
     let min_train = ordo_forecast::MIN_PERIODS.max(s.season + 1);
     let cuts = origins(s.values.len(), horizon, count, step, min_train);
     if cuts.is_empty() {
-        return Err(format!("{}: {} periods are too few for a {horizon}-period horizon", s.name, s.values.len()));
+        return Err(format!(
+            "{}: {} periods are too few for a {horizon}-period horizon",
+            s.name,
+            s.values.len()
+        ));
     }
     let o = Options::new(horizon, s.season);
     let (mut om, mut ob, mut nm, mut nb) = (0.0, 0.0, 0.0, 0.0);
@@ -198,8 +210,13 @@ pub fn evaluate(s: &Series, horizon: usize, count: usize, step: usize) -> Result
         om += m;
         ob += b;
         methods.push(f.method.to_string());
-        let base = if s.season > 1 && train.len() > s.season { Method::SeasonalNaive } else { Method::Naive };
-        let n = forecast_with(&d, base, &o).map_err(|e| format!("{} at origin {cut}: {e}", s.name))?;
+        let base = if s.season > 1 && train.len() > s.season {
+            Method::SeasonalNaive
+        } else {
+            Method::Naive
+        };
+        let n =
+            forecast_with(&d, base, &o).map_err(|e| format!("{} at origin {cut}: {e}", s.name))?;
         let pred: Vec<f64> = n.points.iter().map(|p| p.mean).collect();
         let (m, b) = accuracy(actual, &pred, scale);
         nm += m;
@@ -212,81 +229,16 @@ pub fn evaluate(s: &Series, horizon: usize, count: usize, step: usize) -> Result
         length: s.values.len(),
         horizon,
         origins: cuts,
-        ordo: Accuracy { mase: om / k, bias: ob / k },
-        seasonal_naive: Accuracy { mase: nm / k, bias: nb / k },
+        ordo: Accuracy {
+            mase: om / k,
+            bias: ob / k,
+        },
+        seasonal_naive: Accuracy {
+            mase: nm / k,
+            bias: nb / k,
+        },
         methods,
     })
-}
-
-/// The speed workload: `items` weekly series of `weeks` periods.
-pub fn speed_workload(items: usize, weeks: usize, seed: u64) -> Vec<Demand> {
-    let mut g = SplitMix::new(seed);
-    (0..items)
-        .filter_map(|i| {
-            let level = 5.0 + 200.0 * g.unit();
-            let amp = level * 0.4 * g.unit();
-            let trend = (g.unit() - 0.5) * level / weeks as f64;
-            let p = 0.2 + 0.6 * g.unit();
-            let values: Vec<f64> = (0..weeks)
-                .map(|t| {
-                    let noise = (g.unit() - 0.5) * level * 0.3;
-                    if i % 4 == 3 {
-                        // A quarter of the items sell intermittently.
-                        if g.unit() < p { (1.0 + 9.0 * g.unit()).round() } else { 0.0 }
-                    } else {
-                        let season = amp * (2.0 * std::f64::consts::PI * t as f64 / 52.0).sin();
-                        (level + trend * t as f64 + season + noise).max(0.0).round()
-                    }
-                })
-                .collect();
-            Demand::from_f64(&values).ok()
-        })
-        .collect()
-}
-
-/// Figures of the speed run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Speed {
-    pub items: usize,
-    pub weeks: usize,
-    pub seconds: f64,
-    pub ceiling_seconds: f64,
-    pub forecasts: usize,
-    pub no_forecast: usize,
-    pub methods: Vec<(String, usize)>,
-}
-
-pub fn speed(items: usize, weeks: usize) -> Speed {
-    let series = speed_workload(items, weeks, 17);
-    // Ceiling: one pass over the same values (summing them), the least any forecast must do.
-    let t = Instant::now();
-    let mut total = 0.0;
-    for s in &series {
-        total += s.values().iter().sum::<f64>();
-    }
-    std::hint::black_box(total);
-    let ceiling_seconds = t.elapsed().as_secs_f64();
-    let o = Options::new(12, 52);
-    let t = Instant::now();
-    let out = forecast_many(&series, &o);
-    let seconds = t.elapsed().as_secs_f64();
-    let mut methods: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut no_forecast = 0;
-    for r in &out {
-        match r {
-            Ok(f) => *methods.entry(f.method.to_string()).or_default() += 1,
-            Err(_) => no_forecast += 1,
-        }
-    }
-    Speed {
-        items: series.len(),
-        weeks,
-        seconds,
-        ceiling_seconds,
-        forecasts: out.len() - no_forecast,
-        no_forecast,
-        methods: methods.into_iter().collect(),
-    }
 }
 
 #[cfg(test)]
@@ -313,7 +265,11 @@ mod tests {
     #[test]
     fn the_evaluation_scores_ordo_and_the_baseline_on_the_same_cuts() {
         let pat = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, 8.0];
-        let s = Series { name: "s".into(), season: 12, values: (0..60).map(|t| 10.0 * pat[t % 12]).collect() };
+        let s = Series {
+            name: "s".into(),
+            season: 12,
+            values: (0..60).map(|t| 10.0 * pat[t % 12]).collect(),
+        };
         let r = evaluate(&s, 6, 3, 3).unwrap();
         assert_eq!(r.origins, vec![48, 51, 54]);
         // A pure seasonal pattern: the baseline is exact, and ordo must be too.
@@ -326,7 +282,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a__m12.csv"), "value\n1\n-2\n").unwrap();
         let e = read_series_dir(&dir).unwrap_err();
-        assert!(e.ends_with("a__m12.csv:3:1: -2 is not a finite non-negative quantity"), "{e}");
+        assert!(
+            e.ends_with("a__m12.csv:3:1: -2 is not a finite non-negative quantity"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

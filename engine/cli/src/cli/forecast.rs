@@ -45,16 +45,26 @@ struct Parsed {
 }
 
 fn parse(a: &ForecastArgs, json: bool) -> Result<Parsed, String> {
-    let by = Period::parse(&a.by).ok_or_else(|| format!("--by: '{}' is not week or month", a.by))?;
+    let by =
+        Period::parse(&a.by).ok_or_else(|| format!("--by: '{}' is not week or month", a.by))?;
     let format = if json {
         Format::Json
     } else {
-        Format::parse(&a.format).ok_or_else(|| format!("--format: '{}' is not table, csv or json", a.format))?
+        Format::parse(&a.format)
+            .ok_or_else(|| format!("--format: '{}' is not table, csv or json", a.format))?
     };
     if a.horizon == 0 || a.horizon > ordo_forecast::MAX_HORIZON {
-        return Err(format!("--horizon: {} is not in 1..={}", a.horizon, ordo_forecast::MAX_HORIZON));
+        return Err(format!(
+            "--horizon: {} is not in 1..={}",
+            a.horizon,
+            ordo_forecast::MAX_HORIZON
+        ));
     }
-    Ok(Parsed { by, format, horizon: a.horizon })
+    Ok(Parsed {
+        by,
+        format,
+        horizon: a.horizon,
+    })
 }
 
 /// `ordo forecast --history FILE`: needs no store. The forecast starts after the file's last
@@ -64,7 +74,9 @@ pub fn from_history(a: &ForecastArgs, json: bool) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let Some(path) = &a.history else { return fail("--history: no file") };
+    let Some(path) = &a.history else {
+        return fail("--history: no file");
+    };
     let label = a.item.clone().unwrap_or_else(|| "history".to_string());
     let f = match from_file(path, &label, p.by, p.horizon) {
         Ok(f) => f,
@@ -85,13 +97,18 @@ pub fn from_history(a: &ForecastArgs, json: bool) -> ExitCode {
 }
 
 /// `ordo forecast` from the store's shipments, as of business today.
-pub async fn from_engine(engine: &Arc<Engine>, a: &ForecastArgs, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn from_engine(
+    engine: &Arc<Engine>,
+    a: &ForecastArgs,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
     let p = match parse(a, json) {
         Ok(p) => p,
         Err(e) => return Ok(fail(e)),
     };
     let items = from_store(engine, a.item.as_deref(), p.by, p.horizon).await?;
-    let made = chrono::DateTime::from_timestamp_millis(engine.clock.now_ms()).map_or_else(|| chrono::Utc::now().date_naive(), |t| t.date_naive());
+    let made = chrono::DateTime::from_timestamp_millis(engine.clock.now_ms())
+        .map_or_else(|| chrono::Utc::now().date_naive(), |t| t.date_naive());
     let (out, none) = render(&items, p.by, made, p.format);
     print!("{out}");
     if p.format == Format::Csv {
@@ -99,7 +116,11 @@ pub async fn from_engine(engine: &Arc<Engine>, a: &ForecastArgs, json: bool) -> 
     }
     // One item asked for and no forecast for it: a failure; among all items, items without
     // enough history are expected and listed.
-    Ok(if a.item.is_some() && !none.is_empty() { ExitCode::from(super::FAIL) } else { ExitCode::SUCCESS })
+    Ok(if a.item.is_some() && !none.is_empty() {
+        ExitCode::from(super::FAIL)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Args)]
@@ -141,7 +162,10 @@ fn load() -> String {
 pub fn bench_cmd(a: ForecastBenchArgs, json: bool) -> ExitCode {
     let mut series = match &a.series {
         Some(dir) => match bench::read_series_dir(dir) {
-            Ok(s) => s.into_iter().filter(|s| !s.name.starts_with("intermittent_")).collect(),
+            Ok(s) => s
+                .into_iter()
+                .filter(|s| !s.name.starts_with("intermittent_"))
+                .collect(),
             Err(e) => return fail(e),
         },
         None => Vec::new(),
@@ -160,26 +184,48 @@ pub fn bench_cmd(a: ForecastBenchArgs, json: bool) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let worse: Vec<&str> =
-        results.iter().filter(|r| r.ordo.mase > r.seasonal_naive.mase + 1e-9).map(|r| r.name.as_str()).collect();
+    let worse: Vec<&str> = results
+        .iter()
+        .filter(|r| r.ordo.mase > r.seasonal_naive.mase + 1e-9)
+        .map(|r| r.name.as_str())
+        .collect();
     if let Some(out) = &a.out
-        && let Err(e) = std::fs::write(out, serde_json::to_string_pretty(&results).unwrap_or_default())
+        && let Err(e) = std::fs::write(
+            out,
+            serde_json::to_string_pretty(&results).unwrap_or_default(),
+        )
     {
         return fail(format!("{}: {e}", out.display()));
     }
-    let speed = (a.items > 0).then(|| bench::speed(a.items, a.weeks));
+    let cpu = || {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        ordo_forecast::workload::cpu_from_stat(&stat, 100.0)
+    };
+    let speed = (a.items > 0).then(|| bench::speed(a.items, a.weeks, &cpu));
     if json {
         print_json(&json!({ "accuracy": results, "speed": speed, "load_1m": load() }));
     } else {
-        println!("accuracy: rolling origins, MASE and bias (scaled mean error) per series, means over origins");
-        println!("{:<22} {:>4} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10}  chosen", "series", "m", "n", "origins", "ordo MASE", "ordo bias", "snaive", "sn. bias");
+        println!(
+            "accuracy: rolling origins, MASE and bias (scaled mean error) per series, means over origins"
+        );
+        println!(
+            "{:<22} {:>4} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10}  chosen",
+            "series", "m", "n", "origins", "ordo MASE", "ordo bias", "snaive", "sn. bias"
+        );
         for r in &results {
             let mut chosen: Vec<String> = r.methods.clone();
             chosen.dedup();
             println!(
                 "{:<22} {:>4} {:>5} {:>7} {:>10.3} {:>10.3} {:>10.3} {:>10.3}  {}",
-                r.name, r.season, r.length, r.origins.len(), r.ordo.mase, r.ordo.bias,
-                r.seasonal_naive.mase, r.seasonal_naive.bias, chosen.join(" / ")
+                r.name,
+                r.season,
+                r.length,
+                r.origins.len(),
+                r.ordo.mase,
+                r.ordo.bias,
+                r.seasonal_naive.mase,
+                r.seasonal_naive.bias,
+                chosen.join(" / ")
             );
         }
         let n = results.len().max(1) as f64;
@@ -191,8 +237,15 @@ pub fn bench_cmd(a: ForecastBenchArgs, json: bool) -> ExitCode {
         );
         if let Some(s) = &speed {
             println!(
-                "speed: {} items x {} weeks forecast 12 weeks ahead in {:.3} s ({:.0} items/s); ceiling (one pass summing the same series) {:.4} s; {} without forecast; load {}",
-                s.items, s.weeks, s.seconds, s.items as f64 / s.seconds.max(1e-9), s.ceiling_seconds, s.no_forecast, load()
+                "speed: {} items x {} weeks forecast 12 weeks ahead in {:.3} s wall, {} CPU s ({:.0} items/s); ceiling (one pass summing the same series) {:.4} s; {} without forecast; load {}",
+                s.items,
+                s.weeks,
+                s.seconds,
+                s.cpu_seconds.map_or("?".to_string(), |c| format!("{c:.3}")),
+                s.items as f64 / s.seconds.max(1e-9),
+                s.ceiling_seconds,
+                s.no_forecast,
+                load()
             );
             let m: Vec<String> = s.methods.iter().map(|(k, v)| format!("{k} {v}")).collect();
             println!("speed: methods chosen: {}", m.join(", "));
@@ -201,6 +254,9 @@ pub fn bench_cmd(a: ForecastBenchArgs, json: bool) -> ExitCode {
     if worse.is_empty() {
         ExitCode::SUCCESS
     } else {
-        fail(format!("ordo is worse than seasonal naive on: {}", worse.join(", ")))
+        fail(format!(
+            "ordo is worse than seasonal naive on: {}",
+            worse.join(", ")
+        ))
     }
 }
