@@ -200,7 +200,7 @@ fn the_normal_quantile_matches_tables() {
 
 #[test]
 fn many_series_forecast_in_their_order() {
-    let series: Vec<Demand> = (1..=9).map(|k| demand(&vec![k as f64; 20])).collect();
+    let series: Vec<Demand> = (1..=9).map(|k| demand(&[k as f64; 20])).collect();
     let out = forecast_many(&series, &Options::new(3, 12));
     for (k, f) in out.iter().enumerate() {
         assert!((f.as_ref().unwrap().points[0].mean - (k + 1) as f64).abs() < 1e-9);
