@@ -37,6 +37,8 @@ pub mod roles {
     ];
     pub const SUBMIT_ORDERS: &[&str] = &["sales", "sales-manager", "sales-director", "integration"];
     pub const PARTNER_FILES: &[&str] = &["edi-admin", "integration"];
+    /// Reprocessing a quarantined partner file (a person's decision after fixing a profile).
+    pub const EDI_ADMIN: &[&str] = &["edi-admin"];
     pub const STATEMENTS: &[&str] = &["finance", "integration"];
     pub const RECON: &[&str] = &["finance"];
     /// Operations: retries and events.
@@ -57,6 +59,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/recon/exceptions/{id}/reject", post(reject_exception))
         .route("/recon/reports", get(recon_reports))
         .route("/partners/{partner}/files", post(partner_file))
+        .route(
+            "/partners/{partner}/files/{id}/reprocess",
+            post(reprocess_partner_file),
+        )
         .route("/banks/{account}/statements", post(bank_statement))
         .route("/instances", get(list_instances))
         .route("/instances/{id}/retry", post(retry_instance))
@@ -1305,9 +1311,16 @@ pub async fn partner_file(
         &api,
         key,
         work!(|tx| {
-            let outcome =
-                crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body)
-                    .await?;
+            let outcome = crate::channels::edi::receive_in(
+                &a.engine,
+                tx.as_mut(),
+                &partners,
+                &partner,
+                &name,
+                &body,
+                false,
+            )
+            .await?;
             let error = match &outcome {
                 ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
                 _ => None,
@@ -1321,6 +1334,88 @@ pub async fn partner_file(
                 "partner.file.received",
                 subject,
                 None,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/partners/{partner}/files/{id}/reprocess", tag = "files",
+    description = "A quarantined file of the partner (id: its content id, `edi_file` record) received again from its stored bytes, after the partner's profile was fixed: the same processing as the inbound folder. Interchanges this file already delivered are skipped, the others processed now. Roles: edi-admin.",
+    params(("partner" = String, Path), ("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, description = "the file's new outcome (processed or rejected, with the reason)", body = Value),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "the file is not in quarantine", body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reprocess_partner_file(
+    State(api): St,
+    Caller(caller): Caller,
+    Path((partner, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    require(&caller, roles::EDI_ADMIN)?;
+    let partners = crate::channels::edi::sync_partners(&api.engine).await?;
+    if !partners.iter().any(|p| p.partner == partner) {
+        return Err(ApiError::not_found(format!(
+            "no trading partner '{}'",
+            ordo_contract::excerpt(&partner, 60)
+        )));
+    }
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/partners/{partner}/files/{id}/reprocess"),
+        &[],
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            use crate::channels::edi::Reprocessed;
+            let before = tx
+                .get_document(crate::channels::edi::FILE_DOC, &id)
+                .await?
+                .map(|f| f["outcome"].clone());
+            let outcome = match crate::channels::edi::reprocess_in(
+                &a.engine,
+                tx.as_mut(),
+                &partners,
+                &partner,
+                &id,
+            )
+            .await?
+            {
+                Reprocessed::Done(o) => o,
+                Reprocessed::NotFound => {
+                    return Err(ApiError::not_found(format!(
+                        "no file '{}' of partner '{partner}'",
+                        ordo_contract::excerpt(&id, 80)
+                    )));
+                }
+                Reprocessed::NotQuarantined => {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        format!("file {id} is not in quarantine: nothing to reprocess"),
+                    ));
+                }
+            };
+            let error = match &outcome {
+                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let mut v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            v["quarantine_reason"] = json!(outcome.quarantine_reason());
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "partner.file.reprocessed",
+                format!("partner/{partner}/{id}"),
+                before,
                 v,
             )
             .await
