@@ -108,7 +108,7 @@ impl FromRequestParts<Arc<Api>> for Caller {
     }
 }
 
-fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
+pub(crate) fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
     if actor.has_any(roles) {
         Ok(())
     } else {
