@@ -684,10 +684,55 @@ both!(
         // a second reprocessing finds nothing in quarantine
         let (st, v) = s.post(&path, &t["admin"], &json!(null));
         assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
-        let order = done["orders"][0].as_str().unwrap();
-        let (st, o) = s.get(&format!("/api/v1/orders/{order}"), &t["view"]);
+        let edi_order = done["orders"][0].as_str().unwrap();
+        let (st, o) = s.get(&format!("/api/v1/orders/{edi_order}"), &t["view"]);
         assert_eq!(st, 200, "{o}");
         assert_eq!(o["order"]["po_number"], "RP-1", "{o}");
+
+        // the orders list filters by channel and by priced total (min/max, inclusive)
+        let (st, v) = s.post(
+            "/api/v1/orders",
+            &t["sally"],
+            &order("RP-J", "C-CORA", "BOLT-M8", 3),
+        );
+        assert_eq!(st, 201, "{v}");
+        let total_of = |id: &str| -> Option<String> {
+            let (_, l) = s.get("/api/v1/orders?limit=500", &t["view"]);
+            let t = &l["orders"].as_array()?.iter().find(|o| o["id"] == id)?["total"];
+            (!t.is_null()).then(|| t.to_string().trim_matches('"').to_string())
+        };
+        wait_until(120, "both orders priced", || {
+            total_of(edi_order).is_some() && total_of("RP-J").is_some()
+        });
+        let (edi_total, json_total) = (total_of(edi_order).unwrap(), total_of("RP-J").unwrap());
+        assert_ne!(edi_total, json_total);
+        let ids = |q: &str| -> Vec<String> {
+            let (st, l) = s.get(&format!("/api/v1/orders?{q}"), &t["view"]);
+            assert_eq!(st, 200, "{q}: {l}");
+            l["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids("channel=edi-x12"), vec![edi_order.to_string()]);
+        assert!(!ids("channel=json").contains(&edi_order.to_string()));
+        assert_eq!(
+            ids(&format!("min={edi_total}&max={edi_total}")),
+            vec![edi_order.to_string()]
+        );
+        assert_eq!(
+            ids(&format!("min={json_total}&max={json_total}")),
+            vec!["RP-J".to_string()]
+        );
+        assert!(ids("min=100000000").is_empty());
+        let (st, v) = s.get("/api/v1/orders?min=12,50", &t["view"]);
+        assert_eq!(
+            (st, code(&v), v["error"]["location"].as_str()),
+            (400, "bad_request", Some("query:min")),
+            "{v}"
+        );
 
         // the audit trail has both reprocessings by the edi-admin, the outcome before and after
         let (st, a) = s.get("/api/v1/audit?who=edi", &t["admin"]);

@@ -567,10 +567,45 @@ pub struct OrderQuery {
     from: Option<String>,
     /// Order date to (YYYY-MM-DD, inclusive).
     to: Option<String>,
+    /// Where the order came from: json, csv, edi-x12, edifact, cli, api …
+    channel: Option<String>,
+    /// Smallest order total (priced total, the order's currency; inclusive). An order not
+    /// priced yet has no total and is not in an amount-filtered list.
+    min: Option<String>,
+    /// Largest order total (inclusive).
+    max: Option<String>,
     /// Opaque: the `next` of the previous page.
     cursor: Option<String>,
     /// 1 to 500, default 50.
     limit: Option<i64>,
+}
+
+/// An order's priced total (`pricing.total` of its instance), when it has been priced.
+pub fn order_total(data: &Value) -> Option<rust_decimal::Decimal> {
+    let t = &data["pricing"]["total"];
+    let s = t
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| t.is_number().then(|| t.to_string()))?;
+    s.parse().ok()
+}
+
+fn amount_param(v: &Option<String>, name: &str) -> ApiResult<Option<rust_decimal::Decimal>> {
+    v.as_deref()
+        .map(|s| {
+            s.trim()
+                .parse::<rust_decimal::Decimal>()
+                .ok()
+                .filter(|_| s.len() <= 40)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Code::BadRequest,
+                        format!("{name}: an amount such as 1250.00"),
+                    )
+                    .at(format!("query:{name}"))
+                })
+        })
+        .transpose()
 }
 
 fn query<T: DeserializeOwned>(
@@ -634,6 +669,13 @@ pub async fn list_orders(
     }
     let from = date_param(&q.from, "from")?;
     let to = date_param(&q.to, "to")?;
+    let min = amount_param(&q.min, "min")?;
+    let max = amount_param(&q.max, "max")?;
+    if q.channel.as_ref().is_some_and(|c| c.len() > 40) {
+        return Err(
+            ApiError::new(Code::BadRequest, "channel: at most 40 characters").at("query:channel"),
+        );
+    }
     let mut after = match &q.cursor {
         Some(c) => decode_cursor(c)?,
         None => String::new(),
@@ -661,6 +703,9 @@ pub async fn list_orders(
             {
                 continue;
             }
+            if q.channel.as_deref().is_some_and(|c| doc["channel"] != c) {
+                continue;
+            }
             let date = doc["order_date"]
                 .as_str()
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -681,7 +726,16 @@ pub async fn list_orders(
             {
                 continue;
             }
+            let total = inst.as_ref().and_then(|i| order_total(&i.data));
+            if (min.is_some() || max.is_some())
+                && !total.is_some_and(|t| min.is_none_or(|m| t >= m) && max.is_none_or(|m| t <= m))
+            {
+                continue;
+            }
             out.push(json!({
+                "channel": doc["channel"],
+                "currency": doc["currency"],
+                "total": total,
                 "id": id,
                 "customer_id": doc["customer_id"],
                 "po_number": doc["po_number"],
