@@ -32,7 +32,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub use session::SESSION_COOKIE;
+pub use session::{SESSION_COOKIE, SigninLimits, signin_limiter};
 
 /// The console's routes (merged beside `/api/v1` by the server).
 pub fn router(api: Arc<Api>) -> Router {
