@@ -167,6 +167,21 @@ pub fn segment_of<'i, 'a>(ich: &'i Interchange<'a>, file_index: u32) -> Option<S
     ich.segment(file_index.checked_sub(first)? as usize)
 }
 
+/// The byte range (terminator excluded) of the segment of `bytes` that holds byte `offset`,
+/// when `offset` lies in a readable interchange: what a quarantined file's located problem
+/// is about, to mark it in the raw file.
+pub fn segment_span(bytes: &[u8], offset: usize) -> Option<(usize, usize)> {
+    for ich in crate::read(bytes).flatten() {
+        if offset < ich.offset || offset >= ich.end {
+            continue;
+        }
+        let i = ich.segments.partition_point(|s| s.offset <= offset);
+        let s = ich.segments.get(i.checked_sub(1)?)?;
+        return Some((s.offset, s.offset + s.len as usize));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,19 +248,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The byte range (terminator excluded) of the segment of `bytes` that holds byte `offset`,
-/// when `offset` lies in a readable interchange: what a quarantined file's located problem
-/// is about, to mark it in the raw file.
-pub fn segment_span(bytes: &[u8], offset: usize) -> Option<(usize, usize)> {
-    for ich in crate::read(bytes).flatten() {
-        if offset < ich.offset || offset >= ich.end {
-            continue;
-        }
-        let i = ich.segments.partition_point(|s| s.offset <= offset);
-        let s = ich.segments.get(i.checked_sub(1)?)?;
-        return Some((s.offset, s.offset + s.len as usize));
-    }
-    None
 }

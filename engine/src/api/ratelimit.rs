@@ -156,7 +156,10 @@ mod tests {
             assert!(l.check("u", t0).is_ok());
         }
         let wait = l.peek("u", t0).unwrap_err();
-        assert!(wait > Duration::from_secs(59) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
         // peeking did not take anything: a minute later one more fits
         let t1 = t0 + Duration::from_secs(60);
         assert!(l.peek("u", t1).is_ok());
