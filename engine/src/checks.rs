@@ -112,9 +112,17 @@ pub enum RuleTests {
 /// Runs the test cases of every rule under `cfg.rules` (or only `only`), by rule name.
 /// `Err` when `only` names no rule or the folder cannot be read.
 pub fn test_rules(cfg: &Config, only: Option<&str>) -> Result<Vec<(String, RuleTests)>, String> {
+    test_rules_in(&cfg.rules, only)
+}
+
+/// [`test_rules`] for the rules folder `dir` (`ordo test rules`, the console's Workflows and
+/// rules page).
+pub fn test_rules_in(
+    dir: &std::path::Path,
+    only: Option<&str>,
+) -> Result<Vec<(String, RuleTests)>, String> {
     let host = app::rule_host();
-    let files =
-        crate::runtime::defs::read_dir_files(&cfg.rules, "rhai").map_err(|e| e.join("\n"))?;
+    let files = crate::runtime::defs::read_dir_files(dir, "rhai").map_err(|e| e.join("\n"))?;
     let mut out = Vec::new();
     for (path, src) in &files {
         let name = std::path::Path::new(path)
@@ -132,7 +140,7 @@ pub fn test_rules(cfg: &Config, only: Option<&str>) -> Result<Vec<(String, RuleT
                 continue;
             }
         };
-        let test_path = cfg.rules.join(format!("{name}.test.yaml"));
+        let test_path = dir.join(format!("{name}.test.yaml"));
         let Ok(test_src) = std::fs::read_to_string(&test_path) else {
             let test_path = test_path.display().to_string();
             out.push((name, RuleTests::NoCases { test_path }));
@@ -145,7 +153,7 @@ pub fn test_rules(cfg: &Config, only: Option<&str>) -> Result<Vec<(String, RuleT
         out.push((name, result));
     }
     match only {
-        Some(o) if out.is_empty() => Err(format!("no rule '{o}' in {}", cfg.rules.display())),
+        Some(o) if out.is_empty() => Err(format!("no rule '{o}' in {}", dir.display())),
         _ => Ok(out),
     }
 }

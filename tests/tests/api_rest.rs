@@ -579,3 +579,182 @@ both!(readme_walkthrough_runs_as_printed, |p: &Project| {
         "a refusal changes nothing: {stdout}"
     );
 });
+
+// -- reprocessing a quarantined partner file ----------------------------------------------------
+
+fn pad(s: &str, n: usize) -> String {
+    format!("{s:<n$}")
+}
+
+/// An X12 850 from ACMEBUYER for one widget order `po`.
+fn acme_850(ctl: u32, po: &str) -> String {
+    format!(
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1200*U*00401*{ctl:09}*0*P*>~\n\
+         GS*PO*ACMEBUYER*ORDOSELLER*20261123*1200*{ctl}*X*004010~\n\
+         ST*850*0001~\nBEG*00*SA*{po}**20261123~\nN1*ST*ACME RETAIL DC*92*DC01~\n\
+         PO1*1*2*EA*12.50**VP*WID-100~\nCTT*1~\nSE*6*0001~\nGE*1*{ctl}~\nIEA*1*{ctl:09}~\n",
+        pad("ACMEBUYER", 15),
+        pad("ORDOSELLER", 15),
+        e = pad("", 10)
+    )
+}
+
+// A file from a sender whose profile had the wrong `their_id` is quarantined; once the
+// profile is fixed, an edi-admin reprocesses it through the API (idempotent, audited) and the
+// order is taken; the same file cannot be reprocessed twice, and other roles are refused.
+both!(
+    a_quarantined_file_is_reprocessed_after_the_profile_fix,
+    |p: &Project| {
+        setup(p);
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let acme = std::fs::read_to_string(repo.join("config/partners/acme.yaml")).unwrap();
+        let broken = acme.replace("id: ACMEBUYER", "id: ACMEBUYR");
+        assert_ne!(broken, acme);
+        p.write("config/partners/acme.yaml", &broken);
+        let t = users(p);
+        let s = start(p);
+        let send = s
+            .req(
+                "POST",
+                "/api/v1/partners/acme/files?name=po-rp1.edi",
+                Some(&t["edi"]),
+            )
+            .body(acme_850(41, "RP-1"))
+            .send()
+            .unwrap();
+        let (st, first) = parse(send);
+        assert_eq!(st, 200, "{first}");
+        assert_eq!(
+            first["interchanges"][0]["status"], "unknown_sender",
+            "{first}"
+        );
+        let id = first["file_id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/partners/acme/files/{id}/reprocess");
+
+        // roles: sales and integration may not; a missing file or another partner is a 404
+        for who in ["sally", "integ", "view"] {
+            let (st, v) = s.post(&path, &t[who], &json!(null));
+            assert_eq!((st, code(&v)), (403, "forbidden"), "{who}: {v}");
+        }
+        let (st, v) = s.post(
+            "/api/v1/partners/acme/files/nope/reprocess",
+            &t["edi"],
+            &json!(null),
+        );
+        assert_eq!((st, code(&v)), (404, "not_found"), "{v}");
+        let (st, v) = s.post(
+            &format!("/api/v1/partners/cora/files/{id}/reprocess"),
+            &t["edi"],
+            &json!(null),
+        );
+        assert_eq!(
+            st, 404,
+            "cora is no partner in this project, or not this file's: {v}"
+        );
+
+        // before the fix it stays quarantined, with the same reason
+        let (st, v) = s.post(&path, &t["edi"], &json!(null));
+        assert_eq!(st, 200, "{v}");
+        assert!(
+            v["quarantine_reason"]
+                .as_str()
+                .unwrap()
+                .contains("unknown sender"),
+            "{v}"
+        );
+
+        // the profile fixed: the order is taken, the file leaves quarantine
+        p.write("config/partners/acme.yaml", &acme);
+        let send = |key: &str| {
+            parse(
+                s.req("POST", &path, Some(&t["edi"]))
+                    .header("Idempotency-Key", key)
+                    .send()
+                    .unwrap(),
+            )
+        };
+        let (st, done) = send("rp-1");
+        assert_eq!(st, 200, "{done}");
+        assert_eq!(done["outcome"], "processed", "{done}");
+        assert_eq!(done["orders"].as_array().map(Vec::len), Some(1), "{done}");
+        assert!(done["quarantine_reason"].is_null(), "{done}");
+        // the same key answers the same, without doing it again
+        let (st, again) = send("rp-1");
+        assert_eq!((st, &again), (200, &done));
+        // a second reprocessing finds nothing in quarantine
+        let (st, v) = s.post(&path, &t["admin"], &json!(null));
+        assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
+        let edi_order = done["orders"][0].as_str().unwrap();
+        let (st, o) = s.get(&format!("/api/v1/orders/{edi_order}"), &t["view"]);
+        assert_eq!(st, 200, "{o}");
+        assert_eq!(o["order"]["po_number"], "RP-1", "{o}");
+
+        // the orders list filters by channel and by priced total (min/max, inclusive)
+        let (st, v) = s.post(
+            "/api/v1/orders",
+            &t["sally"],
+            &order("RP-J", "C-CORA", "BOLT-M8", 3),
+        );
+        assert_eq!(st, 201, "{v}");
+        let total_of = |id: &str| -> Option<String> {
+            let (_, l) = s.get("/api/v1/orders?limit=500", &t["view"]);
+            let t = &l["orders"].as_array()?.iter().find(|o| o["id"] == id)?["total"];
+            (!t.is_null()).then(|| t.to_string().trim_matches('"').to_string())
+        };
+        wait_until(120, "both orders priced", || {
+            total_of(edi_order).is_some() && total_of("RP-J").is_some()
+        });
+        let (edi_total, json_total) = (total_of(edi_order).unwrap(), total_of("RP-J").unwrap());
+        assert_ne!(edi_total, json_total);
+        let ids = |q: &str| -> Vec<String> {
+            let (st, l) = s.get(&format!("/api/v1/orders?{q}"), &t["view"]);
+            assert_eq!(st, 200, "{q}: {l}");
+            l["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids("channel=edi-x12"), vec![edi_order.to_string()]);
+        assert!(!ids("channel=json").contains(&edi_order.to_string()));
+        assert_eq!(
+            ids(&format!("min={edi_total}&max={edi_total}")),
+            vec![edi_order.to_string()]
+        );
+        assert_eq!(
+            ids(&format!("min={json_total}&max={json_total}")),
+            vec!["RP-J".to_string()]
+        );
+        assert!(ids("min=100000000").is_empty());
+        let (st, v) = s.get("/api/v1/orders?min=12,50", &t["view"]);
+        assert_eq!(
+            (st, code(&v), v["error"]["location"].as_str()),
+            (400, "bad_request", Some("query:min")),
+            "{v}"
+        );
+
+        // the audit trail has both reprocessings by the edi-admin, the outcome before and after
+        let (st, a) = s.get("/api/v1/audit?who=edi", &t["admin"]);
+        assert_eq!(st, 200, "{a}");
+        let recs: Vec<&Value> = a["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == "partner.file.reprocessed")
+            .collect();
+        assert_eq!(recs.len(), 2, "{a}");
+        assert!(
+            recs.iter().any(|r| r["after"]["outcome"] == "processed"
+                && r["before"]["interchanges"][0]["status"] == "unknown_sender"
+                && r["subject"] == format!("partner/acme/{id}")),
+            "{a}"
+        );
+        // the OpenAPI document lists the route
+        let (st, doc) = s.get("/api/openapi.json", &t["view"]);
+        assert_eq!(st, 200);
+        assert!(
+            doc["paths"]["/api/v1/partners/{partner}/files/{id}/reprocess"]["post"].is_object()
+        );
+    }
+);

@@ -35,7 +35,7 @@ pub use envelope::{
 };
 pub use error::EdiError;
 pub use issue::{Code, ElementAt, Issue, Level, SegmentAt, Severity};
-pub use location::{LineCursor, Lines};
+pub use location::{LineCursor, Lines, segment_span};
 pub use segment::{Segment, SegmentRef};
 pub use syntax::{Separators, Standard, Version};
 

@@ -117,6 +117,20 @@ impl Lines {
         (self.first_line + i - 1, col)
     }
 
+    /// Byte offset of 1-based `line` and `col` (the inverse of [`Lines::at`]), when it lies in
+    /// the window: a stored location (`name:line:col`) back to the byte it names.
+    pub fn offset(&self, line: usize, col: usize) -> Option<usize> {
+        let i = line.checked_sub(self.first_line)?;
+        let start = *self.starts.get(i)?;
+        let end = self
+            .starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(self.offset + self.len);
+        let off = start.checked_add(col.checked_sub(1)?)?;
+        (off < end).then_some(off)
+    }
+
     /// Byte offset of `slice` in the input, when it lies inside it.
     pub fn offset_of(&self, slice: &[u8]) -> Option<usize> {
         let p = (slice.as_ptr() as usize).checked_sub(self.ptr)?;
@@ -153,9 +167,47 @@ pub fn segment_of<'i, 'a>(ich: &'i Interchange<'a>, file_index: u32) -> Option<S
     ich.segment(file_index.checked_sub(first)? as usize)
 }
 
+/// The byte range (terminator excluded) of the segment of `bytes` that holds byte `offset`,
+/// when `offset` lies in a readable interchange: what a quarantined file's located problem
+/// is about, to mark it in the raw file.
+pub fn segment_span(bytes: &[u8], offset: usize) -> Option<(usize, usize)> {
+    for ich in crate::read(bytes).flatten() {
+        if offset < ich.offset || offset >= ich.end {
+            continue;
+        }
+        let i = ich.segments.partition_point(|s| s.offset <= offset);
+        let s = ich.segments.get(i.checked_sub(1)?)?;
+        return Some((s.offset, s.offset + s.len as usize));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stored `line:col` leads back to its byte, and that byte to its whole segment.
+    #[test]
+    fn a_location_marks_its_segment() {
+        let f = include_bytes!("../tests/fixtures/x12-4010-850-basic-lf.edi");
+        let l = Lines::new(f);
+        let beg = f.windows(4).position(|w| w == b"BEG*").unwrap();
+        let (line, col) = l.at(beg + 6);
+        assert_eq!(l.offset(line, col), Some(beg + 6));
+        let (a, b) = segment_span(f, beg + 6).unwrap();
+        assert_eq!(a, beg);
+        assert!(
+            f[a..b].starts_with(b"BEG*") && !f[a..b].contains(&b'~'),
+            "{:?}",
+            &f[a..b]
+        );
+        // a column past its line's end is no byte (not one on the next line)
+        assert_eq!(l.offset(line, 10_000), None);
+        assert_eq!(l.offset(0, 1), None);
+        assert_eq!(l.offset(1, 0), None);
+        assert_eq!(l.offset(100_000, 1), None);
+        assert_eq!(segment_span(b"not edi", 2), None);
+    }
 
     #[test]
     fn lines_and_columns_follow_lf_crlf_and_cr() {

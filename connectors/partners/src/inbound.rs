@@ -105,6 +105,10 @@ impl ReceiveOutcome {
 /// segments gets a short reason; `ordo edi parse` shows them all.
 pub const MAX_PROBLEMS: usize = 50;
 
+/// Most AK5/AK9/UCI/UCM codes kept with a received acknowledgment (a hostile 997 may hold
+/// millions of AK5s).
+const MAX_ACK_CODES: usize = 20;
+
 /// Most error issues reported per interchange.
 const MAX_ISSUES_PER_INTERCHANGE: usize = 20;
 
@@ -113,12 +117,19 @@ const MAX_ISSUES_PER_INTERCHANGE: usize = 20;
 pub struct ReceiveOptions {
     /// Longest excerpt of the input quoted in a problem (`limits.max_excerpt_chars`).
     pub max_excerpt_chars: usize,
+    /// A person asked for this file again (a quarantined file after its profile was fixed):
+    /// the same bytes are not a duplicate file, and an interchange this same file already
+    /// delivered is skipped quietly (its orders and acks exist) instead of reported as a
+    /// duplicate; interchanges it did not deliver (unknown sender, wrong receiver, envelope
+    /// rejected) are processed now.
+    pub reprocess: bool,
 }
 
 impl Default for ReceiveOptions {
     fn default() -> Self {
         ReceiveOptions {
             max_excerpt_chars: ordo_contract::DEFAULT_EXCERPT_CHARS,
+            reprocess: false,
         }
     }
 }
@@ -126,6 +137,8 @@ impl Default for ReceiveOptions {
 /// Where problems of one file are: its name, its line table, the excerpt bound.
 struct Loc<'a> {
     name: &'a str,
+    file_id: &'a str,
+    reprocess: bool,
     lines: Lines,
     max: usize,
 }
@@ -159,7 +172,9 @@ pub async fn receive_file_with(
     opts: &ReceiveOptions,
 ) -> Result<ReceiveOutcome, StepError> {
     let id = ordo_contract::content_id(bytes);
-    if let Some(prev) = ctx.get::<Received>("edi_file", &id).await? {
+    if !opts.reprocess
+        && let Some(prev) = ctx.get::<Received>("edi_file", &id).await?
+    {
         return Ok(ReceiveOutcome::Duplicate {
             reason: format!(
                 "the same file was received as '{}' at {}",
@@ -178,6 +193,8 @@ pub async fn receive_file_with(
     let mut read_any = false;
     let loc = Loc {
         name,
+        file_id: &id,
+        reprocess: opts.reprocess,
         lines: Lines::new(bytes),
         max: opts.max_excerpt_chars,
     };
@@ -249,6 +266,8 @@ struct Received {
     name: Option<String>,
     #[serde(default)]
     file: Option<String>,
+    #[serde(default)]
+    file_id: Option<String>,
     received_at: String,
 }
 
@@ -298,6 +317,10 @@ async fn interchange(
     }
     let ctl_key = format!("{}:in:{}", partner.partner, ich.control_number.trim());
     if let Some(prev) = ctx.get::<Received>("edi_control", &ctl_key).await? {
+        if loc.reprocess && prev.file_id.as_deref() == Some(loc.file_id) {
+            summary["status"] = json!("already_processed");
+            return Ok(summary);
+        }
         problems.push(format!(
             "{at}: interchange {ctl} from {} was already received in file {} at {}: duplicate, not processed again",
             partner.partner,
@@ -437,7 +460,8 @@ async fn interchange(
         "edi_control",
         &ctl_key,
         &json!({ "partner": partner.partner, "control_number": ich.control_number,
-                 "received_at": ctx.now().to_rfc3339(), "file": at.split(':').next() }),
+                 "received_at": ctx.now().to_rfc3339(), "file": at.split(':').next(),
+                 "file_id": loc.file_id }),
     )
     .await?;
     summary["status"] = json!("processed");
@@ -583,11 +607,28 @@ async fn received_x12_ack(
 ) -> Result<(), StepError> {
     let mut group: Option<String> = None;
     let mut verdict: Option<String> = None;
+    // the set (AK5/IK5) and group (AK9) codes that say why, as `AK5 R 5` (shown to people)
+    let mut codes: Vec<String> = Vec::new();
     for s in ich.transaction_segments(t) {
         match s.tag() {
             "AK1" => group = s.opt(2),
             "AK9" => verdict = s.opt(1),
             _ => {}
+        }
+        let reasons = match s.tag() {
+            "AK5" | "IK5" => 2..=6,
+            "AK9" => 5..=9,
+            _ => continue,
+        };
+        let mut code = format!("{} {}", s.tag(), excerpt(&s.opt(1).unwrap_or_default(), 3));
+        for n in reasons {
+            if let Some(c) = s.opt(n).filter(|c| !c.is_empty()) {
+                code.push(' ');
+                code.push_str(&excerpt(&c, 5));
+            }
+        }
+        if codes.len() < MAX_ACK_CODES {
+            codes.push(code);
         }
     }
     let Some(group) = group else {
@@ -603,6 +644,7 @@ async fn received_x12_ack(
         &group,
         // An AK9/AK5 without a status code: `?` is no verdict apply_ack acts on.
         verdict.as_deref().unwrap_or("?"),
+        &codes,
         &t.set_id,
         at,
         problems,
@@ -631,14 +673,35 @@ async fn received_contrl(
         Some("8") => "received",
         _ => "?",
     };
-    apply_ack(ctx, partner, &ctl, verdict, "CONTRL", at, problems).await
+    // UCI action and error code (0083, 0085), then each UCM's: why, for people
+    let codes: Vec<String> = ich
+        .transaction_segments(t)
+        .filter(|s| matches!(s.tag(), "UCI" | "UCM"))
+        .take(MAX_ACK_CODES)
+        .map(|s| {
+            let (action, error) = if s.tag() == "UCI" { (4, 5) } else { (3, 4) };
+            let mut code = format!(
+                "{} {}",
+                s.tag(),
+                excerpt(&s.opt(action).unwrap_or_default(), 3)
+            );
+            if let Some(e) = s.opt(error).filter(|e| !e.is_empty()) {
+                code.push(' ');
+                code.push_str(&excerpt(&e, 5));
+            }
+            code
+        })
+        .collect();
+    apply_ack(ctx, partner, &ctl, verdict, &codes, "CONTRL", at, problems).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn apply_ack(
     ctx: &mut dyn StepContext,
     partner: &Partner,
     control: &str,
     verdict: &str,
+    codes: &[String],
     kind: &str,
     at: &str,
     problems: &mut Vec<String>,
@@ -660,7 +723,8 @@ async fn apply_ack(
         ));
         return Ok(());
     };
-    let ack = json!({ "kind": kind, "status": verdict, "received_at": ctx.now().to_rfc3339() });
+    let ack = json!({ "kind": kind, "status": verdict, "codes": codes,
+                      "received_at": ctx.now().to_rfc3339() });
     sent["ack"] = ack.clone();
     ctx.put_document("edi_sent", &key, &sent).await?;
     if verdict == "R" {

@@ -45,6 +45,9 @@ pub struct Api {
     metrics: metrics::Metrics,
     /// `http.rate_limit`, when set.
     limiter: Option<ratelimit::Limiter>,
+    /// Failed console sign-ins per user name and per client IP (always on; see
+    /// `console::session`).
+    pub(crate) signin: crate::console::SigninLimits,
 }
 
 impl Api {
@@ -52,6 +55,7 @@ impl Api {
         Arc::new(Api {
             engine,
             limiter: cfg.rate_limit.map(ratelimit::Limiter::new),
+            signin: crate::console::signin_limiter(),
             cfg,
             tokens: auth::TokenCache::default(),
             batch: batch::Batcher::default(),

@@ -29,6 +29,7 @@ use utoipa::OpenApi;
         routes::reject_exception,
         routes::recon_reports,
         routes::partner_file,
+        routes::reprocess_partner_file,
         routes::bank_statement,
         routes::list_instances,
         routes::retry_instance,

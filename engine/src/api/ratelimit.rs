@@ -45,29 +45,51 @@ struct Bucket {
 }
 
 pub struct Limiter {
-    cfg: RateLimit,
+    /// Tokens added per second (may be below one: the console's sign-in limit).
+    rate: f64,
+    burst: f64,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl Limiter {
     pub fn new(cfg: RateLimit) -> Limiter {
+        Limiter::with_rate(f64::from(cfg.per_second), cfg.burst)
+    }
+
+    /// A limiter of `burst` at once, then one every `1 / per_second` seconds.
+    pub fn with_rate(per_second: f64, burst: u32) -> Limiter {
         Limiter {
-            cfg,
+            rate: per_second,
+            burst: f64::from(burst),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
     fn refill(&self, b: &mut Bucket, now: Instant) {
         let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
-        b.tokens =
-            (b.tokens + elapsed * f64::from(self.cfg.per_second)).min(f64::from(self.cfg.burst));
+        b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
         b.at = now;
+    }
+
+    /// `Err(wait)` when `caller`'s bucket is empty, without taking from it (a caller that
+    /// only pays for failures is checked first, charged with [`Limiter::check`] after one).
+    pub fn peek(&self, caller: &str, now: Instant) -> Result<(), Duration> {
+        let mut m = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(b) = m.get_mut(caller) else {
+            return Ok(());
+        };
+        self.refill(b, now);
+        if b.tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / self.rate))
+        }
     }
 
     /// Takes one request from `caller`'s bucket; `Err(wait)` when it is empty.
     pub fn check(&self, caller: &str, now: Instant) -> Result<(), Duration> {
         let mut m = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let burst = f64::from(self.cfg.burst);
+        let burst = self.burst;
         let key = if m.len() < MAX_CALLERS || m.contains_key(caller) {
             caller
         } else {
@@ -90,7 +112,7 @@ impl Limiter {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            let secs = (1.0 - b.tokens) / f64::from(self.cfg.per_second);
+            let secs = (1.0 - b.tokens) / self.rate;
             Err(Duration::from_secs_f64(secs))
         }
     }
@@ -121,6 +143,28 @@ mod tests {
         let t1 = t0 + Duration::from_millis(500);
         assert!(l.check("a", t1).is_ok());
         assert!(l.check("a", t1).is_err());
+    }
+
+    #[test]
+    fn a_peek_takes_nothing_and_a_slow_rate_waits_long() {
+        // the console's sign-in limit: 5 failures, then one a minute
+        let l = Limiter::with_rate(1.0 / 60.0, 5);
+        let t0 = Instant::now();
+        assert!(l.peek("u", t0).is_ok());
+        for _ in 0..5 {
+            assert!(l.peek("u", t0).is_ok());
+            assert!(l.check("u", t0).is_ok());
+        }
+        let wait = l.peek("u", t0).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        // peeking did not take anything: a minute later one more fits
+        let t1 = t0 + Duration::from_secs(60);
+        assert!(l.peek("u", t1).is_ok());
+        assert!(l.check("u", t1).is_ok());
+        assert!(l.peek("u", t1).is_err());
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub mod roles {
     ];
     pub const SUBMIT_ORDERS: &[&str] = &["sales", "sales-manager", "sales-director", "integration"];
     pub const PARTNER_FILES: &[&str] = &["edi-admin", "integration"];
+    /// Reprocessing a quarantined partner file (a person's decision after fixing a profile).
+    pub const EDI_ADMIN: &[&str] = &["edi-admin"];
     pub const STATEMENTS: &[&str] = &["finance", "integration"];
     pub const RECON: &[&str] = &["finance"];
     /// Operations: retries and events.
@@ -57,6 +59,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/recon/exceptions/{id}/reject", post(reject_exception))
         .route("/recon/reports", get(recon_reports))
         .route("/partners/{partner}/files", post(partner_file))
+        .route(
+            "/partners/{partner}/files/{id}/reprocess",
+            post(reprocess_partner_file),
+        )
         .route("/banks/{account}/statements", post(bank_statement))
         .route("/instances", get(list_instances))
         .route("/instances/{id}/retry", post(retry_instance))
@@ -102,7 +108,7 @@ impl FromRequestParts<Arc<Api>> for Caller {
     }
 }
 
-fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
+pub(crate) fn require(actor: &Actor, roles: &[&str]) -> ApiResult<()> {
     if actor.has_any(roles) {
         Ok(())
     } else {
@@ -561,10 +567,45 @@ pub struct OrderQuery {
     from: Option<String>,
     /// Order date to (YYYY-MM-DD, inclusive).
     to: Option<String>,
+    /// Where the order came from: json, csv, edi-x12, edifact, cli, api …
+    channel: Option<String>,
+    /// Smallest order total (priced total, the order's currency; inclusive). An order not
+    /// priced yet has no total and is not in an amount-filtered list.
+    min: Option<String>,
+    /// Largest order total (inclusive).
+    max: Option<String>,
     /// Opaque: the `next` of the previous page.
     cursor: Option<String>,
     /// 1 to 500, default 50.
     limit: Option<i64>,
+}
+
+/// An order's priced total (`pricing.total` of its instance), when it has been priced.
+pub fn order_total(data: &Value) -> Option<rust_decimal::Decimal> {
+    let t = &data["pricing"]["total"];
+    let s = t
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| t.is_number().then(|| t.to_string()))?;
+    s.parse().ok()
+}
+
+fn amount_param(v: &Option<String>, name: &str) -> ApiResult<Option<rust_decimal::Decimal>> {
+    v.as_deref()
+        .map(|s| {
+            s.trim()
+                .parse::<rust_decimal::Decimal>()
+                .ok()
+                .filter(|_| s.len() <= 40)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Code::BadRequest,
+                        format!("{name}: an amount such as 1250.00"),
+                    )
+                    .at(format!("query:{name}"))
+                })
+        })
+        .transpose()
 }
 
 fn query<T: DeserializeOwned>(
@@ -628,6 +669,13 @@ pub async fn list_orders(
     }
     let from = date_param(&q.from, "from")?;
     let to = date_param(&q.to, "to")?;
+    let min = amount_param(&q.min, "min")?;
+    let max = amount_param(&q.max, "max")?;
+    if q.channel.as_ref().is_some_and(|c| c.len() > 40) {
+        return Err(
+            ApiError::new(Code::BadRequest, "channel: at most 40 characters").at("query:channel"),
+        );
+    }
     let mut after = match &q.cursor {
         Some(c) => decode_cursor(c)?,
         None => String::new(),
@@ -655,6 +703,9 @@ pub async fn list_orders(
             {
                 continue;
             }
+            if q.channel.as_deref().is_some_and(|c| doc["channel"] != c) {
+                continue;
+            }
             let date = doc["order_date"]
                 .as_str()
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -675,7 +726,16 @@ pub async fn list_orders(
             {
                 continue;
             }
+            let total = inst.as_ref().and_then(|i| order_total(&i.data));
+            if (min.is_some() || max.is_some())
+                && !total.is_some_and(|t| min.is_none_or(|m| t >= m) && max.is_none_or(|m| t <= m))
+            {
+                continue;
+            }
             out.push(json!({
+                "channel": doc["channel"],
+                "currency": doc["currency"],
+                "total": total,
                 "id": id,
                 "customer_id": doc["customer_id"],
                 "po_number": doc["po_number"],
@@ -1305,9 +1365,16 @@ pub async fn partner_file(
         &api,
         key,
         work!(|tx| {
-            let outcome =
-                crate::channels::edi::receive_in(&a.engine, tx.as_mut(), &partners, &name, &body)
-                    .await?;
+            let outcome = crate::channels::edi::receive_in(
+                &a.engine,
+                tx.as_mut(),
+                &partners,
+                &partner,
+                &name,
+                &body,
+                false,
+            )
+            .await?;
             let error = match &outcome {
                 ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
                 _ => None,
@@ -1321,6 +1388,88 @@ pub async fn partner_file(
                 "partner.file.received",
                 subject,
                 None,
+                v,
+            )
+            .await
+        }),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/partners/{partner}/files/{id}/reprocess", tag = "files",
+    description = "A quarantined file of the partner (id: its content id, `edi_file` record) received again from its stored bytes, after the partner's profile was fixed: the same processing as the inbound folder. Interchanges this file already delivered are skipped, the others processed now. Roles: edi-admin.",
+    params(("partner" = String, Path), ("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, description = "the file's new outcome (processed or rejected, with the reason)", body = Value),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "the file is not in quarantine", body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reprocess_partner_file(
+    State(api): St,
+    Caller(caller): Caller,
+    Path((partner, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    require(&caller, roles::EDI_ADMIN)?;
+    let partners = crate::channels::edi::sync_partners(&api.engine).await?;
+    if !partners.iter().any(|p| p.partner == partner) {
+        return Err(ApiError::not_found(format!(
+            "no trading partner '{}'",
+            ordo_contract::excerpt(&partner, 60)
+        )));
+    }
+    let key = idem_key(
+        &caller,
+        &headers,
+        "POST",
+        &format!("/api/v1/partners/{partner}/files/{id}/reprocess"),
+        &[],
+    )?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            use crate::channels::edi::Reprocessed;
+            let before = tx
+                .get_document(crate::channels::edi::FILE_DOC, &id)
+                .await?
+                .map(|f| f["outcome"].clone());
+            let outcome = match crate::channels::edi::reprocess_in(
+                &a.engine,
+                tx.as_mut(),
+                &partners,
+                &partner,
+                &id,
+            )
+            .await?
+            {
+                Reprocessed::Done(o) => o,
+                Reprocessed::NotFound => {
+                    return Err(ApiError::not_found(format!(
+                        "no file '{}' of partner '{partner}'",
+                        ordo_contract::excerpt(&id, 80)
+                    )));
+                }
+                Reprocessed::NotQuarantined => {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        format!("file {id} is not in quarantine: nothing to reprocess"),
+                    ));
+                }
+            };
+            let error = match &outcome {
+                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                _ => None,
+            };
+            let mut v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+            v["quarantine_reason"] = json!(outcome.quarantine_reason());
+            answered(
+                tx.as_mut(),
+                &caller,
+                a.engine.clock.now_ms(),
+                "partner.file.reprocessed",
+                format!("partner/{partner}/{id}"),
+                before,
                 v,
             )
             .await

@@ -268,7 +268,16 @@ pub async fn receive_path(
         settle_file(folder_of, path, &outcome);
         return Ok(outcome);
     }
-    let outcome = receive_in(engine, tx.as_mut(), partners, &name, &bytes).await?;
+    let outcome = receive_in(
+        engine,
+        tx.as_mut(),
+        partners,
+        &folder_of.partner,
+        &name,
+        &bytes,
+        false,
+    )
+    .await?;
     let enq = tx.enqueued().to_vec();
     tx.commit().await?;
     if !engine.embedded() {
@@ -295,21 +304,131 @@ pub async fn receive_path(
 }
 
 /// What a partner file means, booked in the caller's transaction (not committed): the
-/// inbound folder and the HTTP API (`POST /api/v1/partners/{partner}/files`) both receive so.
+/// inbound folder, the HTTP API (`POST /api/v1/partners/{partner}/files`) and the reprocessing
+/// of a quarantined file ([`reprocess_in`]) all receive so. `via` is the partner whose folder
+/// or route the file came through, kept on its `edi_file` record (`partner`): a file from an
+/// unknown sender belongs to no profile's `their_id`, yet a person finds it under the partner
+/// it was delivered for. `reprocess`: see [`ordo_partners::ReceiveOptions::reprocess`]; the
+/// record keeps the outcomes it replaces (`previous`).
 pub async fn receive_in(
     engine: &Engine,
     tx: &mut dyn crate::store::Tx,
     partners: &[Partner],
+    via: &str,
     name: &str,
     bytes: &[u8],
+    reprocess: bool,
 ) -> Result<ReceiveOutcome, EngineError> {
-    let mut ctx = TxContext::command(tx, engine);
+    let before = if reprocess {
+        tx.get_document(FILE_DOC, &ordo_contract::content_id(bytes))
+            .await?
+    } else {
+        None
+    };
     let opts = ordo_partners::ReceiveOptions {
         max_excerpt_chars: engine.limits.max_excerpt_chars,
+        reprocess,
     };
-    ordo_partners::receive_file_with(&mut ctx, partners, name, bytes, &opts)
-        .await
-        .map_err(|e| EngineError::Refused(e.to_string()))
+    let outcome = {
+        let mut ctx = TxContext::command(tx, engine);
+        ordo_partners::receive_file_with(&mut ctx, partners, name, bytes, &opts)
+            .await
+            .map_err(|e| EngineError::Refused(e.to_string()))?
+    };
+    if matches!(outcome, ReceiveOutcome::Duplicate { .. }) {
+        // the record is the first arrival's, unchanged
+        return Ok(outcome);
+    }
+    let id = outcome.file_id();
+    if let Some(mut file) = tx.get_document(FILE_DOC, id).await? {
+        file["partner"] = serde_json::json!(via);
+        if let Some(mut old) = before {
+            let mut previous = old["previous"].take();
+            let list = match previous.as_array_mut() {
+                Some(l) => l,
+                None => {
+                    previous = serde_json::json!([]);
+                    previous.as_array_mut().expect("just made an array")
+                }
+            };
+            list.push(
+                serde_json::json!({ "received_at": old["received_at"], "outcome": old["outcome"] }),
+            );
+            file["previous"] = previous;
+        }
+        tx.put_document(FILE_DOC, id, &file, engine.clock.now_ms())
+            .await?;
+    }
+    Ok(outcome)
+}
+
+/// The store document kind of received partner files (written by `ordo_partners`).
+pub const FILE_DOC: &str = "edi_file";
+
+/// What [`reprocess_in`] did.
+#[derive(Debug)]
+pub enum Reprocessed {
+    /// The file went through [`receive_in`] again; its new outcome.
+    Done(ReceiveOutcome),
+    /// No file with that id was received for that partner.
+    NotFound,
+    /// The file is not in quarantine (archived, or a duplicate): nothing to do.
+    NotQuarantined,
+}
+
+/// A quarantined file of `partner` received again from its stored bytes, after a person fixed
+/// the profile (`POST /api/v1/partners/{partner}/files/{id}/reprocess`, the console's Partners
+/// page): the same [`receive_in`] as the inbound folder, in the caller's transaction. A
+/// file's partner is the one it came through (`partner` on its record) or, for a record
+/// written before that was kept, any interchange's partner.
+pub async fn reprocess_in(
+    engine: &Engine,
+    tx: &mut dyn crate::store::Tx,
+    partners: &[Partner],
+    partner: &str,
+    id: &str,
+) -> Result<Reprocessed, EngineError> {
+    let Some(file) = tx.get_document(FILE_DOC, id).await? else {
+        return Ok(Reprocessed::NotFound);
+    };
+    if file_partner(&file).as_deref() != Some(partner) && !mentions(&file, partner) {
+        return Ok(Reprocessed::NotFound);
+    }
+    let outcome: ReceiveOutcome = serde::Deserialize::deserialize(&file["outcome"])
+        .map_err(|e| EngineError::Refused(format!("stored file {id}: {e}")))?;
+    if outcome.quarantine_reason().is_none() || matches!(outcome, ReceiveOutcome::Duplicate { .. })
+    {
+        return Ok(Reprocessed::NotQuarantined);
+    }
+    let bytes = stored_bytes(&file)
+        .ok_or_else(|| EngineError::Refused(format!("stored file {id}: content unreadable")))?;
+    let name = file["name"].as_str().unwrap_or("reprocessed").to_string();
+    let outcome = receive_in(engine, tx, partners, partner, &name, &bytes, true).await?;
+    Ok(Reprocessed::Done(outcome))
+}
+
+/// The partner a stored file came through (kept since files are reprocessed), if recorded.
+pub fn file_partner(file: &serde_json::Value) -> Option<String> {
+    file["partner"].as_str().map(str::to_string)
+}
+
+/// Whether any interchange of a stored file was from `partner`.
+pub fn mentions(file: &serde_json::Value, partner: &str) -> bool {
+    file["outcome"]["interchanges"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|i| i["partner"] == partner))
+}
+
+/// A stored file's bytes (`content`, UTF-8 text or base64 as `encoding` says).
+pub fn stored_bytes(file: &serde_json::Value) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let content = file["content"].as_str()?;
+    match file["encoding"].as_str() {
+        Some("base64") => base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .ok(),
+        _ => Some(content.as_bytes().to_vec()),
+    }
 }
 
 /// What was sent to the trading partner an order came from, with their acks (`ordo status`,

@@ -11,11 +11,18 @@
 //!   as the signed-in user, and every action calls the handler of the matching API route:
 //!   one role rule, one decision path, one audit record (recorded `via: console`). The
 //!   customer pages, which have no API route, check the API's read role.
-//! - `view`: the layout and the small rendering helpers.
+//! - `partners`: the Partners (EDI) page: files received and sent per trading partner, acks
+//!   and their verdicts, the quarantine with the raw file (problem segments marked), and the
+//!   reprocess action (the API's handler).
+//! - `workflows`: each workflow in force as a server-made SVG graph with live counts per step,
+//!   and each rule with its test cases and results.
+//! - `view`: the layout, the navigation ([`view::NAV`]) and the small rendering helpers.
 
 mod pages;
+mod partners;
 mod session;
 mod view;
+mod workflows;
 
 use crate::api::Api;
 use crate::api::error::{ApiError, ApiResult, Code};
@@ -25,7 +32,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub use session::SESSION_COOKIE;
+pub use session::{SESSION_COOKIE, SigninLimits, signin_limiter};
 
 /// The console's routes (merged beside `/api/v1` by the server).
 pub fn router(api: Arc<Api>) -> Router {
@@ -52,6 +59,14 @@ pub fn router(api: Arc<Api>) -> Router {
             "/finance/exceptions/{id}/reject",
             post(pages::reject_exception),
         )
+        .route("/partners", get(partners::list))
+        .route("/partners/{partner}", get(partners::partner_page))
+        .route("/partners/{partner}/files/{id}", get(partners::file_page))
+        .route(
+            "/partners/{partner}/files/{id}/reprocess",
+            post(partners::reprocess),
+        )
+        .route("/workflows", get(workflows::page_of))
         .route("/static/console.css", get(view::css))
         .route("/static/console.js", get(view::js))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -108,7 +108,7 @@ async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing>
     Ok(Standing {
         currency: text(&doc["currency"]),
         customer,
-        value: dec(&data["pricing"]["total"]),
+        value: routes::order_total(&data),
         credit_limit: cust.as_ref().and_then(|c| dec(&c["credit_limit"])),
         open_balance,
         overdue,
@@ -299,7 +299,7 @@ fn back_to(path: &str, what: &str) -> Response {
 /// The order list: the API's filters (state, customer, dates), its cursor paging.
 pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
     let r = async {
-        let keep: Vec<(&str, &str)> = ["status", "customer", "from", "to", "cursor"]
+        let keep: Vec<(&str, &str)> = ["status", "customer", "from", "to", "channel", "min", "max", "cursor"]
             .iter()
             .filter_map(|k| pair(&q, k).map(|v| (*k, v)))
             .collect();
@@ -325,17 +325,23 @@ pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                 label { "Customer" input name="customer" value=(pair(&q, "customer").unwrap_or("")); }
                 label { "From" input type="date" name="from" value=(pair(&q, "from").unwrap_or("")); }
                 label { "To" input type="date" name="to" value=(pair(&q, "to").unwrap_or("")); }
+                label { "Channel" input name="channel" list="channels" maxlength="40" size="9" value=(pair(&q, "channel").unwrap_or("")); }
+                datalist #channels { @for c in ["json", "csv", "edi-x12", "edifact", "cli"] { option value=(c) {} } }
+                label { "Amount from" input name="min" inputmode="decimal" size="8" value=(pair(&q, "min").unwrap_or("")); }
+                label { "Amount to" input name="max" inputmode="decimal" size="8" value=(pair(&q, "max").unwrap_or("")); }
                 button type="submit" { "Search" }
             }
             div #orders data-refresh="60" {
                 div.scroll { table.stack {
-                    thead { tr { th { "Order" } th { "Customer" } th { "PO" } th { "Date" } th { "State" } th { "Step" } } }
+                    thead { tr { th { "Order" } th { "Customer" } th { "PO" } th { "Date" } th { "Channel" } th.num { "Total" } th { "State" } th { "Step" } } }
                     tbody { @for o in list["orders"].as_array().into_iter().flatten() {
                         tr {
                             td data-label="Order" { a href={ "/orders/" (text(&o["id"])) } { (text(&o["id"])) } }
                             td data-label="Customer" { a href={ "/customers/" (text(&o["customer_id"])) } { (text(&o["customer_id"])) } }
                             td data-label="PO" { (text(&o["po_number"])) }
                             td data-label="Date" { (text(&o["order_date"])) }
+                            td data-label="Channel" { (text(&o["channel"])) }
+                            td.num data-label="Total" { (text(&o["total"])) " " (text(&o["currency"])) }
                             td data-label="State" { (status(&text(&o["status"]))) " " (text(&o["end_status"])) }
                             td data-label="Step" { (text(&o["step"])) }
                         }

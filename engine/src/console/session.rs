@@ -27,6 +27,49 @@ use std::sync::Arc;
 pub const SESSION_COOKIE: &str = "ordo_session";
 const LOGIN_COOKIE: &str = "ordo_login";
 
+/// Failed sign-ins one user name may have at once; then one more every
+/// [`SIGNIN_USER_EVERY_SECS`]. Past that, sign-in for that name answers `429` with
+/// `Retry-After` before any password is checked: guessing is slow, and argon2 is not run for a
+/// flood. A correct password does not count. Per process, like `http.rate_limit`.
+pub const SIGNIN_USER_BURST: u32 = 5;
+pub const SIGNIN_USER_EVERY_SECS: f64 = 12.0;
+/// The same per client IP, larger: an office behind one address has many people (this stops
+/// one address trying many names).
+pub const SIGNIN_IP_BURST: u32 = 30;
+pub const SIGNIN_IP_EVERY_SECS: f64 = 2.0;
+
+/// The limiters of failed sign-ins (kept on [`Api`]): per user name, per client IP.
+pub struct SigninLimits {
+    user: crate::api::ratelimit::Limiter,
+    ip: crate::api::ratelimit::Limiter,
+}
+
+pub fn signin_limiter() -> SigninLimits {
+    use crate::api::ratelimit::Limiter;
+    SigninLimits {
+        user: Limiter::with_rate(1.0 / SIGNIN_USER_EVERY_SECS, SIGNIN_USER_BURST),
+        ip: Limiter::with_rate(1.0 / SIGNIN_IP_EVERY_SECS, SIGNIN_IP_BURST),
+    }
+}
+
+/// The buckets a sign-in attempt counts against: its client IP and the user name it names
+/// (case-folded, bounded: a hostile name is a key, never a large one).
+fn signin_keys<'a>(
+    limits: &'a SigninLimits,
+    ip: Option<std::net::IpAddr>,
+    form: &[(String, String)],
+) -> Vec<(&'a crate::api::ratelimit::Limiter, String)> {
+    let mut keys = vec![(
+        &limits.ip,
+        ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string()),
+    )];
+    let name = field(form, "username").unwrap_or("").trim();
+    if !name.is_empty() {
+        keys.push((&limits.user, name.to_lowercase().chars().take(64).collect()));
+    }
+    keys
+}
+
 /// Wall-clock epoch ms: session expiry is real time, not the engine's business clock (which a
 /// demo or a test may move).
 pub(crate) fn wall_ms() -> i64 {
@@ -239,11 +282,31 @@ async fn signed_in_user(
     Ok(user)
 }
 
-pub async fn login(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(api): State<Arc<Api>>,
+    ip: Option<axum::Extension<crate::api::server::ClientIp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = match parse_form(&body) {
         Ok(f) => f,
         Err(r) => return r,
     };
+    let keys = signin_keys(&api.signin, ip.map(|e| e.0.0), &form);
+    let now = std::time::Instant::now();
+    if let Some(wait) = keys.iter().filter_map(|(l, k)| l.peek(k, now).err()).max() {
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut r = login_form(
+            &api,
+            Some(&format!(
+                "Too many failed sign-ins for this user name or address; try again in {secs} s."
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
     let pre = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if pre.is_empty() || !same(pre, field(&form, "csrf").unwrap_or("")) {
         return login_form(
@@ -255,6 +318,10 @@ pub async fn login(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
     let user = match signed_in_user(&api, &form).await {
         Ok(Some(u)) => u,
         Ok(None) => {
+            for (l, k) in &keys {
+                // an empty bucket only means the next attempt waits: nothing to report
+                let _ = l.check(k, now);
+            }
             return login_form(
                 &api,
                 Some("Unknown user, wrong password or token, or a disabled user."),

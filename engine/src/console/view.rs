@@ -33,6 +33,16 @@ fn static_file(text: &'static str, kind: &'static str) -> Response {
         .into_response()
 }
 
+/// The main navigation, in order: a new page is one line here (and its route in `router`).
+pub const NAV: &[(&str, &str)] = &[
+    ("/inbox", "Inbox"),
+    ("/orders", "Orders"),
+    ("/customers", "Customers"),
+    ("/finance", "Finance"),
+    ("/partners", "Partners"),
+    ("/workflows", "Workflows"),
+];
+
 /// A whole page: navigation for the signed-in user (none on the sign-in page), the content,
 /// and when it was read.
 pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
@@ -55,10 +65,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                 @if let Some(v) = viewer {
                     header {
                         nav aria-label="Main" {
-                            a href="/inbox" { "Inbox" }
-                            a href="/orders" { "Orders" }
-                            a href="/customers" { "Customers" }
-                            a href="/finance" { "Finance" }
+                            @for (href, label) in NAV { a href=(href) { (label) } }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(v.csrf);

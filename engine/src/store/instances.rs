@@ -9,6 +9,16 @@ use super::Result;
 use crate::model::{HistoryEvent, Instance};
 use async_trait::async_trait;
 
+/// How many unended instances of one workflow version stand at one step in one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCount {
+    pub workflow: String,
+    pub version: i64,
+    pub step: String,
+    pub status: String,
+    pub count: i64,
+}
+
 #[async_trait]
 pub trait InstanceRecords: Send {
     /// Inserts a new instance; `Err(Duplicate)` when its id or (workflow, business key) is
@@ -37,6 +47,10 @@ pub trait InstanceRecords: Send {
     async fn list_instances(&mut self, status: Option<&str>, limit: i64) -> Result<Vec<Instance>>;
     /// Counts instances per (workflow, status, end_status).
     async fn count_instances(&mut self) -> Result<Vec<(String, String, Option<String>, i64)>>;
+    /// Counts the instances that have not ended per (workflow, version, step, status): the
+    /// console's live counts on each workflow's graph, one grouped query (ended instances are
+    /// left out through the `status` index, so the count stays small with a large history).
+    async fn count_live_by_step(&mut self) -> Result<Vec<StepCount>>;
     fn append_history(&mut self, instance_id: &str, event: HistoryEvent);
     async fn history(&mut self, instance_id: &str) -> Result<Vec<HistoryEvent>>;
     async fn next_history_seq(&mut self, instance_id: &str) -> Result<i64>;
@@ -271,6 +285,26 @@ macro_rules! impl_instance_records {
                     .fetch_all(&mut *self.tx)
                     .await?;
                 rows.iter().map(row_instance).collect()
+            }
+
+            async fn count_live_by_step(&mut self) -> Result<Vec<$crate::store::StepCount>> {
+                self.flush_instance_adds().await?;
+                let rows = sqlx::query(
+                    "SELECT workflow, version, step, status, COUNT(*) AS n FROM instances WHERE status IN ('running', 'waiting', 'failed') GROUP BY workflow, version, step, status ORDER BY workflow, version, step, status",
+                )
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push($crate::store::StepCount {
+                        workflow: r.try_get("workflow")?,
+                        version: r.try_get("version")?,
+                        step: r.try_get("step")?,
+                        status: r.try_get("status")?,
+                        count: r.try_get("n")?,
+                    });
+                }
+                Ok(out)
             }
 
             async fn count_instances(&mut self) -> Result<Vec<(String, String, Option<String>, i64)>> {

@@ -29,7 +29,7 @@ mod transaction;
 
 pub use definitions::Definitions;
 pub use documents::DocumentRecords;
-pub use instances::InstanceRecords;
+pub use instances::{InstanceRecords, StepCount};
 pub use journal::JournalRecords;
 pub use numbers::NumberSeries;
 pub use outbound::{DeliveryState, OutboundRecords};

@@ -688,6 +688,19 @@ async fn instances(cx: Ctx) {
             ("order".to_string(), "waiting".to_string(), None, 1),
         ]
     );
+    // the console's live counts: unended instances per workflow, version, step and status
+    // (the ended order is left out)
+    let live = |w: &str, st: &str| crate::store::StepCount {
+        workflow: w.into(),
+        version: 1,
+        step: "start".into(),
+        status: st.into(),
+        count: 1,
+    };
+    assert_eq!(
+        tx.count_live_by_step().await.unwrap(),
+        vec![live("invoice", "running"), live("order", "waiting")]
+    );
     tx.rollback().await.unwrap();
 }
 
