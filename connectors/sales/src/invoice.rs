@@ -48,6 +48,30 @@ struct CustomerTerms {
     invoice_per: Option<String>,
 }
 
+/// The net amount and tax of an invoice line: `quantity × unit_price` and `net × rate / 100`,
+/// each rounded to the currency's `dp` decimals half away from zero. The one computation of
+/// invoices and credit notes (`crate::credit_note`), so a credit note credits what its
+/// invoice charged.
+pub fn line_amounts(
+    quantity: Decimal,
+    unit_price: Decimal,
+    rate: Decimal,
+    dp: u32,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(Decimal, Decimal), String> {
+    let net = round_money(
+        checked::mul(quantity, unit_price, || at("quantity × unit_price"))
+            .map_err(|e| e.to_string())?,
+        dp,
+    );
+    let tax = round_money(
+        checked::mul(net, rate, || at("tax_amount")).map_err(|e| e.to_string())?
+            / Decimal::ONE_HUNDRED,
+        dp,
+    );
+    Ok((net, tax))
+}
+
 /// Builds the invoice for a shipment (pure: numbering and storing are the caller's). Returns
 /// the canonical invoice and the other fields of the stored document (its collection state).
 pub fn build_invoice(
@@ -83,16 +107,9 @@ pub fn build_invoice(
             return Err(format!("rules/tax.rhai gave no rate for tax code '{code}'"));
         };
         let unit = p.unit_price;
-        let at = |f: &str| format!("invoice for order {} line {line_no} {f}", order.id);
-        let net = round_money(
-            checked::mul(q, unit, || at("quantity × unit_price")).map_err(|e| e.to_string())?,
-            dp,
-        );
-        let tax_amount = round_money(
-            checked::mul(net, rate, || at("tax_amount")).map_err(|e| e.to_string())?
-                / Decimal::ONE_HUNDRED,
-            dp,
-        );
+        let (net, tax_amount) = line_amounts(q, unit, rate, dp, &|f| {
+            format!("invoice for order {} line {line_no} {f}", order.id)
+        })?;
         lines.push(InvoiceLine {
             line_no,
             sku: p.sku.clone(),

@@ -15,6 +15,7 @@
 mod allocate;
 pub mod checked;
 mod confirm;
+pub mod credit_note;
 pub mod export;
 mod invoice;
 pub mod master;
@@ -32,6 +33,7 @@ pub mod testing;
 
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
+pub use credit_note::{CreditLine, IssueCreditNote, StillOpen, issue_credit_note};
 pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
@@ -56,5 +58,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(CreateInvoice),
         Arc::new(ApplyPayment),
         Arc::new(DunningCheck),
+        Arc::new(IssueCreditNote),
+        Arc::new(StillOpen),
     ]
 }

@@ -78,9 +78,10 @@ pub async fn record_payment(
             "payment amount must be positive, got {amount}"
         )));
     }
-    if inv.status == "paid" {
+    if inv.is_closed() {
         return Err(StepError::Permanent(format!(
-            "invoice {invoice} is paid already; book the money as customer credit instead"
+            "invoice {invoice} is {} already; book the money as customer credit instead",
+            inv.status
         )));
     }
     let n = ctx.next_number("payment").await?;
@@ -302,7 +303,8 @@ impl Connector for DunningCheck {
         let today = master::today(ctx);
         let due = inv.due_date;
         let days = (today - due).num_days();
-        if days <= 0 || inv.status == "paid" {
+        // Paid or cancelled (credited to zero): nothing to remind of.
+        if days <= 0 || inv.is_closed() {
             return Ok(StepOutput::outcome("not_due"));
         }
         let customer = inv.customer_id.clone();
