@@ -143,6 +143,19 @@ enum Command {
         #[arg(long)]
         reference: Option<String>,
     },
+    /// Issue a credit note for an invoice: whole (cancels it) or `--line N --qty Q` pairs.
+    CreditNote {
+        invoice: String,
+        /// An invoice line to credit (repeat; each with its --qty, in the same order).
+        #[arg(long = "line")]
+        lines: Vec<u32>,
+        /// The quantity of the --line at the same position (a negative one is refused by the
+        /// credit-note rule, with its words, not by the argument parser).
+        #[arg(long = "qty", allow_hyphen_values = true)]
+        qtys: Vec<String>,
+        #[arg(long)]
+        reason: String,
+    },
     /// Bank reconciliation in the store: import statements, run matching, work the
     /// exceptions queue.
     Recon {

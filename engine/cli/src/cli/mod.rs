@@ -180,6 +180,12 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             )
             .await
         }
+        Command::CreditNote {
+            invoice,
+            lines,
+            qtys,
+            reason,
+        } => sales::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
         Command::Invoice { number, html, out } => {
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }

@@ -1,0 +1,253 @@
+//! Credit notes end to end through the built binary, on both backends: a partial credit note
+//! on an open invoice, refusals that change nothing (more than is left, unknown invoice or
+//! line, zero quantity, no reason), cancelling the rest (the collection instance ends), a
+//! credit note on a paid invoice becoming customer credit, and the API route (role,
+//! idempotency, audit); after each, the ledger balances and ties to the open items.
+
+use ordo_tests::Project;
+use serde_json::{Value, json};
+
+fn order(id: &str, customer: &str, lines: &[(&str, u32)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, q))| json!({ "line_no": i + 1, "sku": sku, "quantity": q }))
+        .collect();
+    json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+}
+
+fn invoice(p: &Project, number: &str) -> Value {
+    let out = p.ok(&["invoice", number]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("invoice {number}: {e}: {out}"))
+}
+
+fn dec(v: &Value) -> rust_decimal::Decimal {
+    let s = v
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string());
+    s.parse().unwrap_or_else(|_| panic!("not a decimal: {v}"))
+}
+
+/// The trial balance balances and `ordo ledger check` ties receivables to the open invoices
+/// and the customer-credit account to the customers' credit.
+fn assert_ledger(p: &Project) -> Value {
+    let tb = p.json(&["ledger", "trial-balance"]);
+    assert_eq!(tb["balanced"], json!(true), "{tb}");
+    let check = p.json(&["ledger", "check"]);
+    assert_eq!(check["problems"], json!([]), "{check}");
+    check
+}
+
+/// Two invoices of Acme (19 % VAT), one per order, numbers found by order.
+fn two_invoices(p: &Project) -> (String, String) {
+    p.ok(&["data", "import", "config/seed.json"]);
+    let orders = json!([
+        order("CN-A", "C-ACME", &[("WID-100", 4), ("BOLT-M8", 10)]),
+        order("CN-B", "C-ACME", &[("WID-100", 2)]),
+    ]);
+    p.write("orders.json", &orders.to_string());
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    let first = invoice(p, "INV-000001");
+    if first["order_id"] == "CN-A" {
+        ("INV-000001".into(), "INV-000002".into())
+    } else {
+        ("INV-000002".into(), "INV-000001".into())
+    }
+}
+
+fn flow(p: &Project) {
+    let (a, b) = two_invoices(p);
+    let inv = invoice(p, &a);
+    assert_eq!(inv["lines"].as_array().map(Vec::len), Some(2), "{inv}");
+    let total = dec(&inv["total"]);
+    let series = |p: &Project| p.json(&["summary"])["series"]["credit_note"].clone();
+
+    // Refusals: each names the problem, and nothing is numbered, stored or posted.
+    for (args, says) in [
+        (
+            vec![
+                "credit-note",
+                &a,
+                "--line",
+                "1",
+                "--qty",
+                "5",
+                "--reason",
+                "x",
+            ],
+            "only 4 of 4 left uncredited",
+        ),
+        (
+            vec![
+                "credit-note",
+                &a,
+                "--line",
+                "9",
+                "--qty",
+                "1",
+                "--reason",
+                "x",
+            ],
+            "has no line 9",
+        ),
+        (
+            vec![
+                "credit-note",
+                &a,
+                "--line",
+                "1",
+                "--qty",
+                "0",
+                "--reason",
+                "x",
+            ],
+            "must be positive",
+        ),
+        (
+            vec![
+                "credit-note",
+                &a,
+                "--line",
+                "1",
+                "--qty",
+                "-1",
+                "--reason",
+                "x",
+            ],
+            "must be positive",
+        ),
+        (
+            vec!["credit-note", &a, "--line", "1", "--reason", "x"],
+            "give each --line its --qty",
+        ),
+        (vec!["credit-note", &a, "--reason", " "], "needs a reason"),
+        (
+            vec!["credit-note", "INV-999999", "--reason", "x"],
+            "no invoice 'INV-999999'",
+        ),
+    ] {
+        let (_, err) = p.expect_code(1, &args);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(series(p), Value::Null, "no credit note numbered");
+    assert_eq!(invoice(p, &a)["open_amount"], inv["open_amount"]);
+
+    // One widget of four back: 12.50 + 19 % = 14.88 off the open amount.
+    let cn = p.json(&[
+        "credit-note",
+        &a,
+        "--line",
+        "1",
+        "--qty",
+        "1",
+        "--reason",
+        "damaged in transit",
+    ]);
+    assert_eq!(cn["number"], "CN-000001", "{cn}");
+    assert_eq!(cn["corrects"], json!(a));
+    let first = dec(&cn["total"]);
+    assert_eq!(dec(&cn["applied"]), first);
+    let after = invoice(p, &a);
+    assert_eq!(dec(&after["open_amount"]), total - first);
+    assert_eq!(after["status"], "open");
+    // More than is left on the line: refused, the first credit counted.
+    let (_, err) = p.expect_code(
+        1,
+        &[
+            "credit-note",
+            &a,
+            "--line",
+            "1",
+            "--qty",
+            "4",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(err.contains("only 3 of 4 left uncredited"), "{err}");
+    assert_ledger(p);
+
+    // Cancel the rest: the invoice is credited to zero exactly, and its collection ends.
+    let cn2 = p.json(&["credit-note", &a, "--reason", "order cancelled"]);
+    assert_eq!(cn2["number"], "CN-000002");
+    assert_eq!(
+        first + dec(&cn2["total"]),
+        total,
+        "the credit notes add up to the invoice"
+    );
+    let cancelled = invoice(p, &a);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(dec(&cancelled["open_amount"]), rust_decimal::Decimal::ZERO);
+    assert_eq!(cancelled["number"], json!(a), "never renumbered");
+    p.run_idle();
+    let all = p.json(&["instances", "--limit", "1000"]);
+    let ended: Vec<&Value> = all["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["workflow"] == "invoice-collection" && i["business_key"] == json!(a))
+        .collect();
+    assert_eq!(ended.len(), 1, "{all}");
+    assert_eq!(ended[0]["end_status"], "credited", "{}", ended[0]);
+    let (_, err) = p.expect_code(1, &["credit-note", &a, "--reason", "again"]);
+    assert!(err.contains("fully credited already"), "{err}");
+    let (_, err) = p.expect_code(1, &["pay", &a, "10"]);
+    assert!(err.contains("cancelled already"), "{err}");
+    let check = assert_ledger(p);
+    assert_eq!(check["receivables"], check["open_items"], "{check}");
+
+    // A paid invoice: the credit note becomes customer credit.
+    let paid = invoice(p, &b);
+    let total_b = dec(&paid["total"]);
+    p.ok(&["pay", &b, &total_b.to_string()]);
+    p.run_idle();
+    assert_eq!(invoice(p, &b)["status"], "paid");
+    // Paid in full within the discount period: the discount came back as credit already.
+    let before = dec(&assert_ledger(p)["customer_credit"]);
+    let cn3 = p.json(&[
+        "credit-note",
+        &b,
+        "--line",
+        "1",
+        "--qty",
+        "1",
+        "--reason",
+        "goodwill",
+    ]);
+    assert_eq!(dec(&cn3["applied"]), rust_decimal::Decimal::ZERO);
+    assert_eq!(dec(&cn3["credit"]), dec(&cn3["total"]));
+    let check = assert_ledger(p);
+    assert_eq!(
+        dec(&check["customer_credit"]),
+        before + dec(&cn3["credit"]),
+        "{check}"
+    );
+    assert_eq!(check["credit_ledger"], check["customer_credit"], "{check}");
+    assert_eq!(series(p), json!(3));
+    assert_eq!(p.json(&["summary"])["outbound"]["credit-notes"], json!(3));
+    // Each credit note is in the audit trail with who issued it.
+    let audit = p.json(&["audit"]);
+    let issued = audit
+        .as_array()
+        .or_else(|| audit["records"].as_array())
+        .into_iter()
+        .flatten()
+        .filter(|r| r["action"] == "credit_note.issued")
+        .count();
+    assert_eq!(issued, 3, "{audit}");
+}
+
+#[test]
+fn credit_notes_embedded() {
+    flow(&Project::embedded("credit-notes"));
+}
+
+#[test]
+fn credit_notes_cluster() {
+    let Some(p) = Project::cluster("credit-notes") else {
+        return;
+    };
+    flow(&p);
+}
