@@ -251,3 +251,95 @@ fn credit_notes_cluster() {
     };
     flow(&p);
 }
+
+/// `POST /api/v1/invoices/{number}/credit-notes`: role finance, the idempotency key answers a
+/// replay with the same credit note (no second one), refusals are `409`/`422`/`400` in the one
+/// error shape, and the ledger still ties afterwards.
+fn api(p: &Project) {
+    use ordo_tests::api::{code, start, users};
+    let (a, _) = two_invoices(p);
+    let tokens = users(p);
+    let s = start(p);
+    let path = format!("/api/v1/invoices/{a}/credit-notes");
+    let body = json!({ "reason": "short delivery", "lines": [ { "line_no": 1, "quantity": 1 } ] });
+    let (st, v) = s.post(&path, &tokens["sally"], &body);
+    assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
+    let url = format!("{}{path}", s.base);
+    let (st, replayed, first) =
+        ordo_tests::api_post(&s.http, &url, &tokens["fin"], Some("cn-1"), &body);
+    assert_eq!((st, replayed), (201, false), "{first}");
+    assert_eq!(first["number"], "CN-000001", "{first}");
+    let (st, replayed, again) =
+        ordo_tests::api_post(&s.http, &url, &tokens["fin"], Some("cn-1"), &body);
+    assert_eq!((st, replayed), (201, true), "{again}");
+    assert_eq!(again, first, "the stored answer, no second credit note");
+    for (body, status, want) in [
+        (
+            json!({ "reason": "x", "lines": [ { "line_no": 1, "quantity": 4 } ] }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "reason": "x", "lines": [ { "line_no": 7, "quantity": 1 } ] }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "reason": "x", "lines": [ { "line_no": 1, "quantity": 0 } ] }),
+            409,
+            "conflict",
+        ),
+        (json!({ "reason": "x", "lines": [] }), 422, "invalid"),
+        (json!({ "reason": "" }), 422, "invalid"),
+        (
+            json!({ "reason": "x", "lines": [ { "line_no": 1, "qty": 1 } ] }),
+            422,
+            "invalid",
+        ),
+        (json!({ "reason": "x", "extra": 1 }), 422, "invalid"),
+    ] {
+        let (st, v) = s.post(&path, &tokens["fin"], &body);
+        assert_eq!((st, code(&v)), (status, want), "{body}: {v}");
+    }
+    let (st, v) = s.post(
+        "/api/v1/invoices/INV-404/credit-notes",
+        &tokens["fin"],
+        &json!({ "reason": "x" }),
+    );
+    assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no invoice 'INV-404'"),
+        "{v}"
+    );
+    let (st, v) = parse_raw(&s, &path, &tokens["fin"], "{not json");
+    assert_eq!((st, code(&v)), (400, "malformed_json"), "{v}");
+    drop(s);
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(1));
+    assert_ledger(p);
+}
+
+fn parse_raw(s: &ordo_tests::api::Server, path: &str, token: &str, body: &str) -> (u16, Value) {
+    ordo_tests::api::parse(
+        s.req("POST", path, Some(token))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("POST"),
+    )
+}
+
+#[test]
+fn credit_notes_api_embedded() {
+    api(&Project::embedded("credit-notes-api"));
+}
+
+#[test]
+fn credit_notes_api_cluster() {
+    let Some(p) = Project::cluster("credit-notes-api") else {
+        return;
+    };
+    api(&p);
+}
