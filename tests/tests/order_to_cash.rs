@@ -320,15 +320,32 @@ fn kill_and_restart(p: &Project) {
         let args: Vec<&str> = if n % 2 == 0 {
             vec!["credit-note", &number, "--reason", "kill test"]
         } else {
-            vec!["credit-note", &number, "--line", "1", "--qty", "1", "--reason", "kill test"]
+            vec![
+                "credit-note",
+                &number,
+                "--line",
+                "1",
+                "--qty",
+                "1",
+                "--reason",
+                "kill test",
+            ]
         };
         p.ok(&args);
     }
     kill9(&mut child);
     kill_rounds(p, 2);
     let summary = p.json(&["summary"]);
-    assert_eq!(summary["series"]["credit_note"], json!(CREDITED), "{summary}");
-    assert_eq!(summary["documents"]["credit_note"], json!(CREDITED), "{summary}");
+    assert_eq!(
+        summary["series"]["credit_note"],
+        json!(CREDITED),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["documents"]["credit_note"],
+        json!(CREDITED),
+        "{summary}"
+    );
     assert_ledger(p, Some(2 * ORDERS + 1 + PAID + CREDITED));
     let all = p.json(&["instances", "--limit", "100000"]);
     let credited = all["instances"]
@@ -339,7 +356,9 @@ fn kill_and_restart(p: &Project) {
         .count();
     // Every invoice credited to zero (open, or part-paid: the paid part became credit) ended
     // its collection, none twice.
-    let cancelled = (PAID - 3..PAID + CREDITED - 3).filter(|n| n % 2 == 0).count();
+    let cancelled = (PAID - 3..PAID + CREDITED - 3)
+        .filter(|n| n % 2 == 0)
+        .count();
     assert_eq!(credited, cancelled, "{summary}");
 }
 

@@ -58,7 +58,8 @@ pub fn sepa_text(s: &str, max: usize) -> String {
 
 fn bic_ok(b: &str) -> bool {
     (b.len() == 8 || b.len() == 11)
-        && b.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Writes `ct` as a pain.001.001.03 document. Refused: no transfers, a non-positive amount,
@@ -85,7 +86,10 @@ pub fn write_pain001(ct: &CreditTransfer) -> Result<String, String> {
         .flatten()
     {
         if !bic_ok(b) {
-            return Err(format!("BIC '{}' is not 8 or 11 letters and digits", sepa_text(b, 20)));
+            return Err(format!(
+                "BIC '{}' is not 8 or 11 letters and digits",
+                sepa_text(b, 20)
+            ));
         }
     }
     let money = |d: Decimal| format!("{:.2}", d.round_dp(2));
@@ -168,10 +172,15 @@ mod tests {
     #[test]
     fn amounts_sum_and_hostile_names_stay_in_the_sepa_set() {
         let x = write_pain001(&ct(dec!(40.5), "<Cora> & \"Söhne\"")).unwrap();
-        assert!(x.contains("<NbOfTxs>1</NbOfTxs><CtrlSum>40.50</CtrlSum>"), "{x}");
+        assert!(
+            x.contains("<NbOfTxs>1</NbOfTxs><CtrlSum>40.50</CtrlSum>"),
+            "{x}"
+        );
         assert!(x.contains("<InstdAmt Ccy=\"EUR\">40.50</InstdAmt>"), "{x}");
         assert!(x.contains("<Cdtr><Nm>.Cora. . .S.hne.</Nm></Cdtr>"), "{x}");
-        assert!(x.contains("<DbtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId></DbtrAgt>"));
+        assert!(x.contains(
+            "<DbtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId></DbtrAgt>"
+        ));
         assert!(!x.contains('&'));
     }
 

@@ -16,6 +16,7 @@ mod allocate;
 pub mod checked;
 mod confirm;
 pub mod credit_note;
+pub mod customer_credit;
 pub mod export;
 mod invoice;
 pub mod master;
