@@ -343,3 +343,108 @@ fn credit_notes_api_cluster() {
     };
     api(&p);
 }
+
+/// Customer credit: an overpayment's credit is taken by the customer's next invoice
+/// (`apply_credit: automatic` in workflows/order-to-cash.yaml), a credit note on a paid
+/// invoice is applied on request to the oldest open invoice, and the rest is refunded as a
+/// pain.001 file; a refund larger than the credit changes nothing. The ledger ties after each.
+fn customer_credit(p: &Project) {
+    let (a, b) = two_invoices(p);
+    let total_b = dec(&invoice(p, &b)["total"]);
+    // 100.00 too much: settles b and leaves credit (with b's early-payment discount).
+    let over = total_b + rust_decimal::Decimal::from(100);
+    p.ok(&["pay", &b, &over.to_string()]);
+    p.run_idle();
+    let credit = dec(&assert_ledger(p)["customer_credit"]);
+    assert!(credit >= rust_decimal::Decimal::from(100), "{credit}");
+    // The next invoice (one widget: 14.88) takes it.
+    p.write(
+        "more.json",
+        &json!([order("CN-C", "C-ACME", &[("WID-100", 1)])]).to_string(),
+    );
+    p.ok(&["submit", "more.json"]);
+    p.run_idle();
+    let c = invoice(p, "INV-000003");
+    assert_eq!(c["status"], "paid", "{c}");
+    assert_eq!(c["credit_applied"][0]["id"], "CA-000001", "{c}");
+    let check = assert_ledger(p);
+    let credit = dec(&check["customer_credit"]);
+    assert_eq!(credit, dec(&check["credit_ledger"]));
+    // On request: apply to the named invoice a.
+    let open_a = dec(&invoice(p, &a)["open_amount"]);
+    let r = p.json(&["customer-credit", "apply", "C-ACME", "--invoice", &a]);
+    let applied = dec(&r["applied"][0]["amount"]);
+    assert_eq!(applied, credit.min(open_a), "{r}");
+    assert_eq!(dec(&invoice(p, &a)["open_amount"]), open_a - applied);
+    let (_, err) = p.expect_code(1, &["customer-credit", "apply", "C-ACME"]);
+    assert!(err.contains("no credit to apply"), "{err}");
+    // A credit note on the paid invoice b becomes credit; refund part of it.
+    let cn = p.json(&["credit-note", &b, "--reason", "returned"]);
+    let credit = dec(&cn["credit"]);
+    let too_much = (credit + rust_decimal::Decimal::new(1, 2)).to_string();
+    let (_, err) = p.expect_code(1, &["customer-credit", "refund", "C-ACME", &too_much]);
+    assert!(
+        err.contains("is larger than customer C-ACME's credit"),
+        "{err}"
+    );
+    let (_, err) = p.expect_code(
+        1,
+        &[
+            "customer-credit",
+            "refund",
+            "C-ACME",
+            "1",
+            "--iban",
+            "GB29NWBK60161331926819",
+        ],
+    );
+    assert!(
+        err.contains("not one of customer C-ACME's bank accounts"),
+        "{err}"
+    );
+    let (_, err) = p.expect_code(1, &["customer-credit", "refund", "C-ACME", "0"]);
+    assert!(err.contains("must be positive"), "{err}");
+    assert_eq!(
+        p.json(&["summary"])["series"]["refund"],
+        Value::Null,
+        "nothing numbered"
+    );
+    let r = p.json(&["customer-credit", "refund", "C-ACME", "10.00"]);
+    assert_eq!(r["number"], "RF-000001", "{r}");
+    assert_eq!(
+        dec(&r["credit_left"]),
+        credit - rust_decimal::Decimal::from(10)
+    );
+    p.run_idle();
+    let xml = std::fs::read_to_string(p.path("data/outbound/payments/RF-000001.xml"))
+        .expect("the pain.001 file is written after commit");
+    assert!(
+        xml.contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<InstdAmt Ccy=\"EUR\">10.00</InstdAmt>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<IBAN>DE89370400440532013000</IBAN>"), "{xml}");
+    let check = assert_ledger(p);
+    assert_eq!(
+        dec(&check["customer_credit"]),
+        credit - rust_decimal::Decimal::from(10),
+        "{check}"
+    );
+    assert_eq!(check["receivables"], check["open_items"], "{check}");
+}
+
+#[test]
+fn customer_credit_embedded() {
+    customer_credit(&Project::embedded("customer-credit"));
+}
+
+#[test]
+fn customer_credit_cluster() {
+    let Some(p) = Project::cluster("customer-credit") else {
+        return;
+    };
+    customer_credit(&p);
+}

@@ -156,6 +156,12 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
+    /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
+    CustomerCredit {
+        #[command(subcommand)]
+        command: CustomerCreditCommand,
+    },
     /// Bank reconciliation in the store: import statements, run matching, work the
     /// exceptions queue.
     Recon {
@@ -213,6 +219,24 @@ enum Command {
     Bank {
         #[command(subcommand)]
         command: cli::bank::BankCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomerCreditCommand {
+    /// Apply CUSTOMER's credit to --invoice, or to the open invoices oldest first.
+    Apply {
+        customer: String,
+        #[arg(long)]
+        invoice: Option<String>,
+    },
+    /// Refund AMOUNT of CUSTOMER's credit to --iban (one of the customer's bank accounts;
+    /// default the first): a pain.001.001.03 file in data/outbound/payments/.
+    Refund {
+        customer: String,
+        amount: String,
+        #[arg(long)]
+        iban: Option<String>,
     },
 }
 

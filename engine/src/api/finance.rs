@@ -1,5 +1,5 @@
-//! Finance decisions a person makes through the API or the CLI: credit notes (and, by the
-//! same pattern, customer credit and refunds). Each is ONE library function the route and the
+//! Finance decisions a person makes through the API or the CLI: credit notes, applying
+//! customer credit, refunds. Each is ONE library function the route and the
 //! command call with the caller: the role check, the business function of `ordo-sales`
 //! through a `TxContext` on the caller's transaction, and the audit record in that same
 //! transaction, so the effect and its record commit together or not at all.
@@ -71,4 +71,59 @@ pub async fn issue_credit_note(
     };
     audit::record(tx, caller, engine.clock.now_ms(), change).await?;
     Ok(cn)
+}
+
+/// Applies `customer`'s credit to `invoice`, or to the open invoices oldest first, as
+/// `caller` in `tx` ([`ordo_sales::customer_credit::apply_credit`]): `ordo customer-credit
+/// apply` calls this.
+pub async fn apply_customer_credit(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    customer: &str,
+    invoice: Option<&str>,
+) -> ApiResult<Value> {
+    require(caller, FINANCE)?;
+    let r = {
+        let mut ctx = crate::runtime::TxContext::command(tx, engine);
+        ordo_sales::customer_credit::apply_credit(&mut ctx, customer, invoice).await
+    };
+    let v = r.map_err(|e| refused(e, "customer credit"))?;
+    let change = Change {
+        action: "customer_credit.applied",
+        subject: format!("customer/{customer}"),
+        order_id: None,
+        before: None,
+        after: Some(v.clone()),
+    };
+    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
+    Ok(v)
+}
+
+/// Refunds `amount` of `customer`'s credit as `caller` in `tx` ([`ordo_recon::refund`]: the
+/// pain.001 file is an outbound row, written after commit): `ordo customer-credit refund`
+/// calls this.
+pub async fn refund_customer_credit(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    caller: &Actor,
+    customer: &str,
+    amount: rust_decimal::Decimal,
+    iban: Option<&str>,
+) -> ApiResult<Value> {
+    require(caller, FINANCE)?;
+    let r = {
+        let mut ctx = crate::runtime::TxContext::command(tx, engine);
+        ordo_recon::refund(&mut ctx, customer, amount, iban).await
+    };
+    let v = r.map_err(|e| refused(e, "refund"))?;
+    let change = Change {
+        action: "customer_credit.refunded",
+        subject: format!("customer/{customer}"),
+        order_id: None,
+        before: None,
+        after: Some(v.clone()),
+    };
+    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
+    Ok(v)
 }

@@ -5,6 +5,7 @@ pub mod bank;
 pub mod bench;
 mod bench_scale;
 mod check;
+mod credit;
 mod demo;
 pub mod edi;
 mod edi_args;
@@ -185,7 +186,10 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             lines,
             qtys,
             reason,
-        } => sales::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        Command::CustomerCredit { command } => {
+            credit::customer_credit_cmd(engine, command, json).await
+        }
         Command::Invoice { number, html, out } => {
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }

@@ -1,4 +1,4 @@
-//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo credit-note`, `ordo invoice` (master data import is
+//! Order-to-cash commands: `ordo receive`, `ordo pay`, `ordo invoice` (master data import is
 //! `ordo::masterdata`, the o2c benchmark `ordo_scenario::o2c`).
 //!
 //! The business logic lives in `ordo-sales` (over the `StepContext` port); the engine's
@@ -105,89 +105,6 @@ pub async fn pay_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--line N --qty Q` pairs, in order (none: the whole invoice).
-pub fn credit_lines(
-    lines: &[u32],
-    qtys: &[String],
-) -> Result<Option<Vec<ordo_sales::CreditLine>>, String> {
-    if lines.len() != qtys.len() {
-        return Err(format!(
-            "{} --line but {} --qty: give each --line its --qty",
-            lines.len(),
-            qtys.len()
-        ));
-    }
-    if lines.is_empty() {
-        return Ok(None);
-    }
-    lines
-        .iter()
-        .zip(qtys)
-        .map(|(&line_no, q)| {
-            let quantity = Decimal::from_str_exact(q.trim())
-                .map_err(|_| format!("--qty '{q}' (line {line_no}) is not a decimal number"))?;
-            Ok(ordo_sales::CreditLine { line_no, quantity })
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(Some)
-}
-
-/// `ordo credit-note`: as the OS user, through the function the API calls (role, audit).
-pub async fn credit_note_cmd(
-    engine: &Arc<Engine>,
-    invoice: &str,
-    lines: &[u32],
-    qtys: &[String],
-    reason: &str,
-    json_out: bool,
-) -> Result<ExitCode, EngineError> {
-    let lines = match credit_lines(lines, qtys) {
-        Ok(l) => l,
-        Err(e) => return Ok(super::fail(e)),
-    };
-    let mut tx = engine.store.begin().await?;
-    engine.refresh_clock(tx.as_mut()).await?;
-    let actor = match ordo::api::auth::local_actor(tx.as_mut()).await {
-        Ok(a) => a,
-        Err(e) => {
-            tx.rollback().await?;
-            return Ok(super::fail(e));
-        }
-    };
-    let r = ordo::api::finance::issue_credit_note(
-        engine,
-        tx.as_mut(),
-        &actor,
-        invoice,
-        lines.as_deref(),
-        reason,
-    )
-    .await;
-    let cn = match r {
-        Ok(cn) => cn,
-        Err(e) => {
-            tx.rollback().await?;
-            return Ok(super::fail(e.message));
-        }
-    };
-    ordo::app::commit_and_publish(engine, tx).await?;
-    if json_out {
-        super::print_json(&cn);
-    } else {
-        // Display only: a field missing from the stored credit note prints empty.
-        let s = |k: &str| cn[k].to_string().trim_matches('"').to_string();
-        println!(
-            "credit note {} for invoice {invoice}: {} {} ({} off the open amount, {} customer credit)",
-            s("number"),
-            s("total"),
-            s("currency"),
-            s("applied"),
-            s("credit")
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 pub async fn invoice_cmd(
     engine: &Arc<Engine>,
     cfg: &ordo::config::Config,
@@ -247,27 +164,5 @@ mod tests {
     fn lines_are_sku_equals_quantity() {
         assert_eq!(parse_lines("A=1.5, B=2").unwrap()[0].1.to_string(), "1.5");
         assert!(parse_lines("A").is_err());
-    }
-
-    #[test]
-    fn credit_lines_pair_each_line_with_its_quantity() {
-        let l = credit_lines(&[2, 1], &["1.5".into(), "3".into()])
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (l[0].line_no, l[0].quantity.to_string()),
-            (2, "1.5".to_string())
-        );
-        assert_eq!(credit_lines(&[], &[]).unwrap(), None);
-        assert!(
-            credit_lines(&[1], &[])
-                .unwrap_err()
-                .contains("1 --line but 0 --qty")
-        );
-        assert!(
-            credit_lines(&[1], &["x".into()])
-                .unwrap_err()
-                .contains("not a decimal")
-        );
     }
 }
