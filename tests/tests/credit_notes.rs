@@ -434,6 +434,68 @@ fn customer_credit(p: &Project) {
         "{check}"
     );
     assert_eq!(check["receivables"], check["open_items"], "{check}");
+
+    // Statement of account and aging, 45 days on: the same open items, credit and buckets.
+    p.ok(&["clock", "advance", "45d"]);
+    let st = p.json(&["statement", "C-ACME"]);
+    assert_eq!(dec(&st["credit"]), dec(&check["customer_credit"]), "{st}");
+    assert_eq!(dec(&st["open_total"]), dec(&check["open_items"]), "{st}");
+    assert_eq!(
+        dec(&st["balance"]),
+        dec(&st["open_total"]) - dec(&st["credit"])
+    );
+    let kinds: Vec<&str> = st["moves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"payment") && kinds.contains(&"credit_note"),
+        "{st}"
+    );
+    // Due after 30 days, 45 days on: 15 days past due.
+    assert_eq!(
+        dec(&st["aging"][0]["buckets"][1]),
+        dec(&st["open_total"]),
+        "{st}"
+    );
+    let aging = p.json(&["report", "aging"]);
+    assert_eq!(aging["customers"][0]["customer"], "C-ACME", "{aging}");
+    assert_eq!(
+        dec(&aging["total"][0]["total"]),
+        dec(&check["open_items"]),
+        "{aging}"
+    );
+    let before = p.json(&["report", "aging", "--as-of", "2000-01-01"]);
+    assert_eq!(
+        before["total"],
+        json!([]),
+        "nothing was issued by then: {before}"
+    );
+    let (_, err) = p.expect_code(1, &["report", "aging", "--as-of", "yesterday"]);
+    assert!(err.contains("expected YYYY-MM-DD"), "{err}");
+    let (_, err) = p.expect_code(1, &["statement", "C-NOBODY"]);
+    assert!(err.contains("no customer 'C-NOBODY'"), "{err}");
+    p.ok(&["statement", "C-ACME", "--html", "st.html"]);
+    let html = std::fs::read_to_string(p.path("st.html")).unwrap_or_default();
+    assert!(
+        html.contains("Statement of account") && html.contains("Acme Retail GmbH"),
+        "{html}"
+    );
+    // PDF from the same page through headless Chromium (installed by CI; absent: a clear error).
+    let out = p.ordo(&["statement", "C-ACME", "--pdf", "st.pdf"]);
+    if out.status.success() {
+        let pdf = std::fs::read(p.path("st.pdf")).unwrap_or_default();
+        assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("PDF output needs Chromium"), "{err}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI installs chromium: {err}"
+        );
+    }
 }
 
 #[test]

@@ -162,6 +162,23 @@ enum Command {
         #[command(subcommand)]
         command: CustomerCreditCommand,
     },
+    /// A customer's statement of account: open items, payments and credit notes, credit,
+    /// balance, aging (a table, --json, --html FILE, or --pdf FILE via headless Chromium).
+    Statement {
+        customer: String,
+        #[arg(long)]
+        html: Option<PathBuf>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// YYYY-MM-DD (default: business today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Reports over the store: `aging [--as-of DATE]` (per customer and total).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Bank reconciliation in the store: import statements, run matching, work the
     /// exceptions queue.
     Recon {
@@ -237,6 +254,17 @@ enum CustomerCreditCommand {
         amount: String,
         #[arg(long)]
         iban: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Receivables aging: current, 1-30, 31-60, 61-90, over 90 days past due, per customer
+    /// and total.
+    Aging {
+        /// YYYY-MM-DD (default: business today).
+        #[arg(long)]
+        as_of: Option<String>,
     },
 }
 

@@ -13,6 +13,7 @@ mod inspect;
 pub mod ledger;
 mod recon;
 mod sales;
+mod statement;
 pub mod users;
 pub mod webhooks;
 
@@ -187,6 +188,28 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             qtys,
             reason,
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        Command::Statement {
+            customer,
+            html,
+            pdf,
+            as_of,
+        } => {
+            statement::statement_cmd(
+                engine,
+                cfg,
+                &customer,
+                html.as_deref(),
+                pdf.as_deref(),
+                as_of.as_deref(),
+                json,
+            )
+            .await
+        }
+        Command::Report { command } => match command {
+            crate::ReportCommand::Aging { as_of } => {
+                statement::aging_cmd(engine, as_of.as_deref(), json).await
+            }
+        },
         Command::CustomerCredit { command } => {
             credit::customer_credit_cmd(engine, command, json).await
         }
