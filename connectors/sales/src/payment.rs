@@ -126,6 +126,14 @@ impl Connector for ApplyPayment {
     ) -> Result<StepOutput, StepError> {
         let number = data_field::<InvoiceRef>(input.data, "invoice")?.number;
         let payment: Payment = data_field(input.data, "payment")?;
+        // The invoice's serialization point shared with credit notes and credit applications
+        // (crate::credit_note): taken before the invoice is read.
+        ctx.adjust_stock(
+            &format!("credit-notes:{number}"),
+            master::LEDGER,
+            Decimal::ZERO,
+        )
+        .await?;
         let (doc, mut inv) = invoice_doc(ctx, &number).await?;
         let customer = inv.customer_id.clone();
         let dp = master::currency_decimals(&inv.currency);
