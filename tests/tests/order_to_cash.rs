@@ -1,8 +1,8 @@
 //! The order-to-cash flow end to end through the built binary, on both backends: validate,
 //! price, approve, reserve, reorder, goods receipt (partial and full), ship, invoice, pay
 //! (partial, in full), invoice export, dunning; and SIGKILL at random points without a second
-//! shipment, invoice, purchase order or journal entry: the ledger stays balanced, tied to the
-//! open invoices and numbered without gaps.
+//! shipment, invoice, purchase order, credit note or journal entry: the ledger stays
+//! balanced, tied to the open invoices and numbered without gaps.
 
 use ordo_tests::{Project, kill9};
 use rand::Rng;
@@ -311,6 +311,55 @@ fn kill_and_restart(p: &Project) {
     kill_rounds(p, 2);
     // A shipment and an invoice per order, one goods receipt, one payment per paid invoice.
     assert_ledger(p, Some(2 * ORDERS + 1 + PAID));
+    // Credit notes while `ordo run` works and is killed: paid invoices (customer credit) and
+    // open ones (cancelled: their collection instances end), one line of others.
+    const CREDITED: usize = 12;
+    let mut child = p.spawn_run(&["--workers", "2"]);
+    for n in PAID - 3..PAID + CREDITED - 3 {
+        let number = format!("INV-{n:06}");
+        let args: Vec<&str> = if n % 2 == 0 {
+            vec!["credit-note", &number, "--reason", "kill test"]
+        } else {
+            vec![
+                "credit-note",
+                &number,
+                "--line",
+                "1",
+                "--qty",
+                "1",
+                "--reason",
+                "kill test",
+            ]
+        };
+        p.ok(&args);
+    }
+    kill9(&mut child);
+    kill_rounds(p, 2);
+    let summary = p.json(&["summary"]);
+    assert_eq!(
+        summary["series"]["credit_note"],
+        json!(CREDITED),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["documents"]["credit_note"],
+        json!(CREDITED),
+        "{summary}"
+    );
+    assert_ledger(p, Some(2 * ORDERS + 1 + PAID + CREDITED));
+    let all = p.json(&["instances", "--limit", "100000"]);
+    let credited = all["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["end_status"] == "credited")
+        .count();
+    // Every invoice credited to zero (open, or part-paid: the paid part became credit) ended
+    // its collection, none twice.
+    let cancelled = (PAID - 3..PAID + CREDITED - 3)
+        .filter(|n| n % 2 == 0)
+        .count();
+    assert_eq!(credited, cancelled, "{summary}");
 }
 
 #[test]

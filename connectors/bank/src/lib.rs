@@ -19,6 +19,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod matcher;
 pub mod model;
+pub mod pain001;
 pub mod parse;
 pub mod reference;
 pub mod report;

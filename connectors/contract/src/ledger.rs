@@ -15,6 +15,9 @@ pub mod events {
     pub const GOODS_RECEIPT: &str = "goods_receipt";
     pub const PAYMENT: &str = "payment";
     pub const DUNNING_FEE: &str = "dunning_fee";
+    pub const CREDIT_NOTE: &str = "credit_note";
+    pub const CREDIT_APPLIED: &str = "credit_applied";
+    pub const REFUND: &str = "refund";
 }
 
 /// One business event to post. `facts` are the event's amounts (exact JSON numbers) and

@@ -31,11 +31,13 @@ pub mod exceptions;
 pub mod import;
 pub mod policy;
 pub mod reconcile;
+pub mod refund;
 
 pub use exceptions::{ConfirmLine, confirm_exception, reject_exception};
 pub use import::{ImportOutcome, ImportProfile, import_file, import_file_with};
 pub use policy::{DEFAULT_CHUNK_ENTRIES, POLICY_DOC, ReconPolicy};
 pub use reconcile::{ReconcileBank, run_reconciliation, run_reconciliation_chunk, stored_policy};
+pub use refund::refund;
 
 use ordo_contract::StepError;
 

@@ -9,7 +9,8 @@
 //! from the customer's terms (`2/10 net 30`). The invoice is stored (`invoice/<number>`), sent
 //! (outbound `invoices`), booked on the customer's receivables, posted to the ledger
 //! ([`crate::posting::invoice`]), and `invoice.issued` starts its
-//! collection (workflows/invoice-collection.yaml).
+//! collection (workflows/invoice-collection.yaml). With `with: { apply_credit: automatic }` a
+//! new invoice then takes what credit the customer holds ([`crate::customer_credit`]).
 
 use crate::allocate::Fulfilment;
 use crate::checked;
@@ -48,6 +49,30 @@ struct CustomerTerms {
     invoice_per: Option<String>,
 }
 
+/// The net amount and tax of an invoice line: `quantity × unit_price` and `net × rate / 100`,
+/// each rounded to the currency's `dp` decimals half away from zero. The one computation of
+/// invoices and credit notes (`crate::credit_note`), so a credit note credits what its
+/// invoice charged.
+pub fn line_amounts(
+    quantity: Decimal,
+    unit_price: Decimal,
+    rate: Decimal,
+    dp: u32,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(Decimal, Decimal), String> {
+    let net = round_money(
+        checked::mul(quantity, unit_price, || at("quantity × unit_price"))
+            .map_err(|e| e.to_string())?,
+        dp,
+    );
+    let tax = round_money(
+        checked::mul(net, rate, || at("tax_amount")).map_err(|e| e.to_string())?
+            / Decimal::ONE_HUNDRED,
+        dp,
+    );
+    Ok((net, tax))
+}
+
 /// Builds the invoice for a shipment (pure: numbering and storing are the caller's). Returns
 /// the canonical invoice and the other fields of the stored document (its collection state).
 pub fn build_invoice(
@@ -83,16 +108,9 @@ pub fn build_invoice(
             return Err(format!("rules/tax.rhai gave no rate for tax code '{code}'"));
         };
         let unit = p.unit_price;
-        let at = |f: &str| format!("invoice for order {} line {line_no} {f}", order.id);
-        let net = round_money(
-            checked::mul(q, unit, || at("quantity × unit_price")).map_err(|e| e.to_string())?,
-            dp,
-        );
-        let tax_amount = round_money(
-            checked::mul(net, rate, || at("tax_amount")).map_err(|e| e.to_string())?
-                / Decimal::ONE_HUNDRED,
-            dp,
-        );
+        let (net, tax_amount) = line_amounts(q, unit, rate, dp, &|f| {
+            format!("invoice for order {} line {line_no} {f}", order.id)
+        })?;
         lines.push(InvoiceLine {
             line_no,
             sku: p.sku.clone(),
@@ -258,6 +276,12 @@ impl Connector for CreateInvoice {
             }
             all
         };
+        // The analysts' setting: new invoices take the customer's credit, or leave it for a
+        // person (crate::customer_credit).
+        let credit_policy: crate::customer_credit::ApplyPolicy =
+            master::param_str(input.params, "apply_credit", "on_request")
+                .parse()
+                .map_err(StepError::Permanent)?;
         let series = master::param_str(input.params, "series", SERIES).to_string();
         let n = ctx.next_number(&series).await?;
         let prefix = master::param_str(input.params, "prefix", "INV-").to_string();
@@ -291,6 +315,14 @@ impl Connector for CreateInvoice {
             &json!({ "invoice": summary }),
         )
         .await?;
+        if credit_policy == crate::customer_credit::ApplyPolicy::Automatic
+            && ctx
+                .stock_level(&master::credit_key(&inv.customer_id), master::LEDGER)
+                .await?
+                > Decimal::ZERO
+        {
+            crate::customer_credit::apply_credit(ctx, &inv.customer_id, Some(&number)).await?;
+        }
         f.invoices.push(number);
         let outcome = if f.complete() || closing {
             "complete"
@@ -528,5 +560,52 @@ mod tests {
         let out = run(&CreateInvoice, &mut ctx, d, json!({ "per": "shipment" })).await;
         assert_eq!(out.outcome, "open");
         assert_eq!(out.set["invoice"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn automatic_credit_settles_a_new_invoice_and_a_bad_setting_is_refused() {
+        use crate::testing::{MemoryContext, run};
+        let mut ctx = MemoryContext::seeded();
+        ctx.stock
+            .insert((master::credit_key("C1"), master::LEDGER.into()), dec!(100));
+        let s = shipment(&[(2, "1")]);
+        let d = data(&[(2, "1")], &[(2, "1")], &s);
+        // 19.99 + 19 % = 23.79, all paid by the credit.
+        let out = run(
+            &CreateInvoice,
+            &mut ctx,
+            d.clone(),
+            json!({ "apply_credit": "automatic" }),
+        )
+        .await;
+        let number = out.set["invoice"]["number"].as_str().unwrap().to_string();
+        let inv = &ctx.docs[&("invoice".to_string(), number)];
+        assert_eq!(inv["status"], "paid", "{inv}");
+        assert_eq!(inv["open_amount"], json!(dec!(0.00)));
+        assert_eq!(
+            ctx.stock[&(master::credit_key("C1"), master::LEDGER.to_string())],
+            dec!(76.21)
+        );
+        // On request (the default): the credit waits.
+        let out = run(&CreateInvoice, &mut ctx, d.clone(), json!({})).await;
+        let number = out.set["invoice"]["number"].as_str().unwrap().to_string();
+        assert_eq!(ctx.docs[&("invoice".to_string(), number)]["status"], "open");
+        let input = ordo_contract::StepInput {
+            instance: "i",
+            workflow: "w",
+            step: "s",
+            attempt: 1,
+            data: &d,
+            params: &json!({ "apply_credit": "sometimes" }),
+        };
+        let e = CreateInvoice
+            .run(&mut ctx, input)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("apply_credit must be 'automatic' or 'on_request'"),
+            "{e}"
+        );
     }
 }

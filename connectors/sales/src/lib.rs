@@ -15,6 +15,8 @@
 mod allocate;
 pub mod checked;
 mod confirm;
+pub mod credit_note;
+pub mod customer_credit;
 pub mod export;
 pub mod forecast;
 mod invoice;
@@ -34,6 +36,7 @@ pub mod testing;
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
 pub use forecast::RefreshForecasts;
+pub use credit_note::{CreditLine, IssueCreditNote, StillOpen, issue_credit_note};
 pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
@@ -59,5 +62,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ApplyPayment),
         Arc::new(DunningCheck),
         Arc::new(RefreshForecasts),
+        Arc::new(IssueCreditNote),
+        Arc::new(StillOpen),
     ]
 }

@@ -78,9 +78,10 @@ pub async fn record_payment(
             "payment amount must be positive, got {amount}"
         )));
     }
-    if inv.status == "paid" {
+    if inv.is_closed() {
         return Err(StepError::Permanent(format!(
-            "invoice {invoice} is paid already; book the money as customer credit instead"
+            "invoice {invoice} is {} already; book the money as customer credit instead",
+            inv.status
         )));
     }
     let n = ctx.next_number("payment").await?;
@@ -125,6 +126,14 @@ impl Connector for ApplyPayment {
     ) -> Result<StepOutput, StepError> {
         let number = data_field::<InvoiceRef>(input.data, "invoice")?.number;
         let payment: Payment = data_field(input.data, "payment")?;
+        // The invoice's serialization point shared with credit notes and credit applications
+        // (crate::credit_note): taken before the invoice is read.
+        ctx.adjust_stock(
+            &format!("credit-notes:{number}"),
+            master::LEDGER,
+            Decimal::ZERO,
+        )
+        .await?;
         let (doc, mut inv) = invoice_doc(ctx, &number).await?;
         let customer = inv.customer_id.clone();
         let dp = master::currency_decimals(&inv.currency);
@@ -302,7 +311,8 @@ impl Connector for DunningCheck {
         let today = master::today(ctx);
         let due = inv.due_date;
         let days = (today - due).num_days();
-        if days <= 0 || inv.status == "paid" {
+        // Paid or cancelled (credited to zero): nothing to remind of.
+        if days <= 0 || inv.is_closed() {
             return Ok(StepOutput::outcome("not_due"));
         }
         let customer = inv.customer_id.clone();

@@ -24,6 +24,30 @@ pub fn invoice(inv: &Invoice) -> Result<Posting, StepError> {
         let n = inv.number.clone();
         move || format!("invoice {n} posting {f}")
     };
+    let (lines, taxes) = lines_and_taxes(inv, &at)?;
+    Ok(Posting {
+        kind: events::INVOICE,
+        source: inv.number.clone(),
+        date: inv.issue_date,
+        currency: Some(inv.currency.clone()),
+        order_id: Some(inv.order_id.clone()),
+        invoice: Some(inv.number.clone()),
+        customer: Some(inv.customer_id.clone()),
+        facts: json!({ "total": inv.total, "net_total": inv.net_total, "tax_total": inv.tax_total,
+                       "lines": lines, "taxes": taxes }),
+    })
+}
+
+/// The lines `{line_no, sku, net, tax, tax_rate}` of an invoice or credit note and its net and
+/// tax per rate `{rate, net, tax}` (ascending rate), what the posting rule spreads over revenue
+/// and VAT accounts.
+fn lines_and_taxes<F>(
+    inv: &Invoice,
+    at: &impl Fn(&'static str) -> F,
+) -> Result<(Vec<Value>, Vec<Value>), StepError>
+where
+    F: FnOnce() -> String,
+{
     let mut rates: BTreeMap<Decimal, (Decimal, Decimal)> = BTreeMap::new();
     for l in &inv.lines {
         let r = rates.entry(l.tax_rate.normalize()).or_default();
@@ -39,16 +63,34 @@ pub fn invoice(inv: &Invoice) -> Result<Posting, StepError> {
         .iter()
         .map(|(rate, (net, tax))| json!({ "rate": rate, "net": net, "tax": tax }))
         .collect();
+    Ok((lines, taxes))
+}
+
+/// Credit note: the credited net per line and tax per rate (taken back from revenue and VAT),
+/// `applied`, what it took off its invoice's open amount (receivables), and `credit`, the rest
+/// (the invoice was paid already), which the customer holds as credit.
+pub fn credit_note(
+    cn: &Invoice,
+    corrects: &str,
+    applied: Decimal,
+    credit: Decimal,
+) -> Result<Posting, StepError> {
+    let at = |f: &'static str| {
+        let n = cn.number.clone();
+        move || format!("credit note {n} posting {f}")
+    };
+    let (lines, taxes) = lines_and_taxes(cn, &at)?;
     Ok(Posting {
-        kind: events::INVOICE,
-        source: inv.number.clone(),
-        date: inv.issue_date,
-        currency: Some(inv.currency.clone()),
-        order_id: Some(inv.order_id.clone()),
-        invoice: Some(inv.number.clone()),
-        customer: Some(inv.customer_id.clone()),
-        facts: json!({ "total": inv.total, "net_total": inv.net_total, "tax_total": inv.tax_total,
-                       "lines": lines, "taxes": taxes }),
+        kind: events::CREDIT_NOTE,
+        source: cn.number.clone(),
+        date: cn.issue_date,
+        currency: Some(cn.currency.clone()),
+        order_id: Some(cn.order_id.clone()),
+        invoice: Some(corrects.to_string()),
+        customer: Some(cn.customer_id.clone()),
+        facts: json!({ "total": cn.total, "net_total": cn.net_total, "tax_total": cn.tax_total,
+                       "lines": lines, "taxes": taxes, "corrects": corrects,
+                       "applied": applied, "credit": credit }),
     })
 }
 

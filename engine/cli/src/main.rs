@@ -143,6 +143,42 @@ enum Command {
         #[arg(long)]
         reference: Option<String>,
     },
+    /// Issue a credit note for an invoice: whole (cancels it) or `--line N --qty Q` pairs.
+    CreditNote {
+        invoice: String,
+        /// An invoice line to credit (repeat; each with its --qty, in the same order).
+        #[arg(long = "line")]
+        lines: Vec<u32>,
+        /// The quantity of the --line at the same position (a negative one is refused by the
+        /// credit-note rule, with its words, not by the argument parser).
+        #[arg(long = "qty", allow_hyphen_values = true)]
+        qtys: Vec<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
+    /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
+    CustomerCredit {
+        #[command(subcommand)]
+        command: CustomerCreditCommand,
+    },
+    /// A customer's statement of account: open items, payments and credit notes, credit,
+    /// balance, aging (a table, --json, --html FILE, or --pdf FILE via headless Chromium).
+    Statement {
+        customer: String,
+        #[arg(long)]
+        html: Option<PathBuf>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// YYYY-MM-DD (default: business today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Reports over the store: `aging [--as-of DATE]` (per customer and total).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Bank reconciliation in the store: import statements, run matching, work the
     /// exceptions queue.
     Recon {
@@ -203,6 +239,35 @@ enum Command {
     Bank {
         #[command(subcommand)]
         command: cli::bank::BankCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomerCreditCommand {
+    /// Apply CUSTOMER's credit to --invoice, or to the open invoices oldest first.
+    Apply {
+        customer: String,
+        #[arg(long)]
+        invoice: Option<String>,
+    },
+    /// Refund AMOUNT of CUSTOMER's credit to --iban (one of the customer's bank accounts;
+    /// default the first): a pain.001.001.03 file in data/outbound/payments/.
+    Refund {
+        customer: String,
+        amount: String,
+        #[arg(long)]
+        iban: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Receivables aging: current, 1-30, 31-60, 61-90, over 90 days past due, per customer
+    /// and total.
+    Aging {
+        /// YYYY-MM-DD (default: business today).
+        #[arg(long)]
+        as_of: Option<String>,
     },
 }
 

@@ -8,6 +8,7 @@
 //! - `auth`: users, tokens, roles, and the one rule for who may decide a task.
 //! - `error`: the one error shape and its stable codes.
 //! - `openapi`: the OpenAPI 3.1 document generated from the handlers' annotations.
+//! - `finance`: credit notes (one function for route and command: role, effect, audit).
 //! - `webhooks`: subscribers, events queued in the outbox of the step, signed delivery.
 //! - `batch`: group commit of the `POST` routes' effects (a savepoint per request, one commit
 //!   per batch, every request answered after that commit).
@@ -22,6 +23,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod error;
+pub mod finance;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;

@@ -24,6 +24,7 @@ use utoipa::OpenApi;
         routes::approve_task,
         routes::reject_task,
         routes::get_invoice,
+        routes::credit_note,
         routes::list_exceptions,
         routes::match_exception,
         routes::reject_exception,

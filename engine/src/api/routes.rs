@@ -54,6 +54,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/tasks/{id}/approve", post(approve_task))
         .route("/tasks/{id}/reject", post(reject_task))
         .route("/invoices/{number}", get(get_invoice))
+        .route("/invoices/{number}/credit-notes", post(credit_note))
         .route("/recon/exceptions", get(list_exceptions))
         .route("/recon/exceptions/{id}/match", post(match_exception))
         .route("/recon/exceptions/{id}/reject", post(reject_exception))
@@ -1003,6 +1004,66 @@ pub async fn reject_task(
 }
 
 // -- invoices ---------------------------------------------------------------------------------
+
+/// A credit note request: `lines` absent credits everything still uncredited (cancels the
+/// invoice).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRequest {
+    /// Why (kept, printed on the credit note): 1 to 500 characters.
+    pub reason: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub lines: Option<Vec<ordo_sales::CreditLine>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/credit-notes", tag = "invoices",
+    description = "Issues a credit note (own gapless series CN-…) for the whole invoice or for `lines` `[{line_no, quantity}]`; it reduces the open amount, or becomes customer credit when the invoice is paid. Role finance. 409 when the invoice or a line is unknown or the quantity exceeds what is left uncredited.",
+    params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = CreditNoteRequest, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn credit_note(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::finance::FINANCE)?;
+    let req: CreditNoteRequest = json_body(&body)?;
+    if req.reason.trim().is_empty() || req.reason.chars().count() > 500 {
+        return Err(ApiError::invalid("reason: 1 to 500 characters").at("/reason"));
+    }
+    if req.lines.as_ref().is_some_and(|l| l.is_empty()) {
+        return Err(
+            ApiError::invalid("lines: at least one, or leave it out to credit everything")
+                .at("/lines"),
+        );
+    }
+    let path = format!("/api/v1/invoices/{number}/credit-notes");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(|tx| {
+            let cn = super::finance::issue_credit_note(
+                &a.engine,
+                tx.as_mut(),
+                &caller,
+                &number,
+                req.lines.as_deref(),
+                &req.reason,
+            )
+            .await?;
+            Ok((StatusCode::CREATED, cn))
+        }),
+    )
+    .await
+}
 
 #[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",
     description = "JSON, or printable HTML with `Accept: text/html`.",

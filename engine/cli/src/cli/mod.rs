@@ -5,6 +5,7 @@ pub mod bank;
 pub mod bench;
 mod bench_scale;
 mod check;
+mod credit;
 mod demo;
 pub mod edi;
 mod edi_args;
@@ -13,6 +14,7 @@ mod inspect;
 pub mod ledger;
 mod recon;
 mod sales;
+mod statement;
 pub mod users;
 pub mod webhooks;
 
@@ -186,6 +188,37 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
                 json,
             )
             .await
+        }
+        Command::CreditNote {
+            invoice,
+            lines,
+            qtys,
+            reason,
+        } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        Command::Statement {
+            customer,
+            html,
+            pdf,
+            as_of,
+        } => {
+            statement::statement_cmd(
+                engine,
+                cfg,
+                &customer,
+                html.as_deref(),
+                pdf.as_deref(),
+                as_of.as_deref(),
+                json,
+            )
+            .await
+        }
+        Command::Report { command } => match command {
+            crate::ReportCommand::Aging { as_of } => {
+                statement::aging_cmd(engine, as_of.as_deref(), json).await
+            }
+        },
+        Command::CustomerCredit { command } => {
+            credit::customer_credit_cmd(engine, command, json).await
         }
         Command::Invoice { number, html, out } => {
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
