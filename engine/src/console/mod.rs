@@ -11,8 +11,10 @@
 //!   as the signed-in user, and every action calls the handler of the matching API route:
 //!   one role rule, one decision path, one audit record (recorded `via: console`). The
 //!   customer pages, which have no API route, check the API's read role.
+//! - `dashboard`: charts from `crate::reports` (the same SVG as `ordo report --html`).
 //! - `view`: the layout and the small rendering helpers.
 
+mod dashboard;
 mod pages;
 mod session;
 mod view;
@@ -43,6 +45,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer_page))
         .route("/finance", get(pages::finance))
+        .route("/dashboard", get(dashboard::dashboard))
         .route("/finance/exceptions/{id}", get(pages::exception_page))
         .route(
             "/finance/exceptions/{id}/match",

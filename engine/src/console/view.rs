@@ -59,6 +59,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                             a href="/orders" { "Orders" }
                             a href="/customers" { "Customers" }
                             a href="/finance" { "Finance" }
+                            a href="/dashboard" { "Dashboard" }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(v.csrf);

@@ -11,6 +11,7 @@ mod edi_args;
 mod inspect;
 pub mod ledger;
 mod recon;
+pub mod report;
 mod sales;
 pub mod users;
 pub mod webhooks;
@@ -194,6 +195,24 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         } => audit::run(engine, since, who, order, limit, json).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
         Command::Ledger { command } => ledger::run(engine, command, json).await,
+        Command::Report {
+            name,
+            from,
+            to,
+            by,
+            format,
+            html,
+        } => {
+            let req = report::Request {
+                name: &name,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                by: by.as_deref(),
+                format,
+                html: html.as_deref(),
+            };
+            report::run(engine, req, json).await
+        }
         Command::Check
         | Command::Rules { .. }
         | Command::Bench { .. }
