@@ -17,6 +17,20 @@ fn e4(v: &Value) -> i128 {
 
 both!(reports_over_the_api, |p: &Project| {
     setup(p);
+    // the item's group, imported with its master data, is what `--by item-group` keys on
+    let seed: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path("config/seed.json")).unwrap())
+            .unwrap();
+    let mut wid = seed["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sku"] == "WID-100")
+        .unwrap()
+        .clone();
+    wid["group"] = json!("widgets");
+    p.write("group.json", &json!({ "item": [wid] }).to_string());
+    p.ok(&["data", "import", "group.json"]);
     let orders = json!([
         order("RP-1", "C-CORA", "BOLT-M8", 3),
         order("RP-2", "C-CORA", "WID-100", 7),
@@ -68,6 +82,15 @@ both!(reports_over_the_api, |p: &Project| {
             assert!(!r.to_string().contains("NaN"), "{r}");
         }
     }
+    let (st, r) = s.get("/api/v1/reports/sales?by=item-group", view);
+    assert_eq!(st, 200, "{r}");
+    let groups: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["item-group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["(none)", "widgets"], "{r}");
     // a period beyond the data: no rows
     let (st, r) = s.get("/api/v1/reports/sales?from=2099-01-01", view);
     assert_eq!(

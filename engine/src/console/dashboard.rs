@@ -69,10 +69,13 @@ pub async fn dashboard(State(api): State<Arc<Api>>, v: Viewer, Query(q): Pairs) 
         let body = html! {
             h1 { "Dashboard" }
             form.filters method="get" action="/dashboard" {
-                label { "Per " select name="period" {
-                    @for p in PERIODS { option value=(p) selected[p == period] { (p) } } } }
-                label { "From " input type="date" name="from" value=(params.from.map(|d| d.to_string()).unwrap_or_default()); }
-                label { "To " input type="date" name="to" value=(params.to.map(|d| d.to_string()).unwrap_or_default()); }
+                label for="period" { "Period" }
+                select #period name="period" {
+                    @for p in PERIODS { option value=(p) selected[p == period] { (p) } } }
+                label for="from" { "From" }
+                input #from type="date" name="from" value=(params.from.map(|d| d.to_string()).unwrap_or_default());
+                label for="to" { "To" }
+                input #to type="date" name="to" value=(params.to.map(|d| d.to_string()).unwrap_or_default());
                 button type="submit" { "Show" }
             }
             div #dashboard data-refresh="60" {

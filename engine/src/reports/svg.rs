@@ -31,9 +31,13 @@ pub fn chart(rep: &Report, c: &Chart) -> Markup {
             (rep.label(r), v, cell.text())
         })
         .collect();
-    let max = points.iter().filter_map(|p| p.1).fold(0.0f64, f64::max);
+    let mut max = points.iter().filter_map(|p| p.1).fold(0.0f64, f64::max);
     let min = points.iter().filter_map(|p| p.1).fold(0.0f64, f64::min);
-    let span = if max - min > 0.0 { max - min } else { 1.0 };
+    if max <= 0.0 && min == 0.0 {
+        // all zero: the zero line at the bottom, as for any other positive chart
+        max = 1.0;
+    }
+    let span = max - min;
     let plot_w = W - LEFT - 8.0;
     let plot_h = H - TOP - BOTTOM;
     let y = |v: f64| TOP + plot_h * (max - v) / span;
