@@ -6,7 +6,6 @@
 
 use super::{Cell, ChartKind, Failure, Params, Report, ReportError, percent, read};
 use crate::store::Tx;
-use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -44,17 +43,6 @@ struct Acc {
     rejected: u64,
 }
 
-fn day(at: &str, what: &str) -> Result<NaiveDate, ReportError> {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| t.date_naive())
-        .map_err(|_| {
-            ReportError::new(
-                what,
-                format!("'{}' is not a time", ordo_contract::excerpt(at, 40)),
-            )
-        })
-}
-
 pub fn compute(
     params: &Params,
     files: &[(String, FileView)],
@@ -81,7 +69,7 @@ pub fn compute(
     rep.by = vec!["partner".into()];
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for (id, f) in files {
-        if !params.contains(day(
+        if !params.contains(super::day(
             &f.received_at,
             &format!("edi_file '{id}': received_at"),
         )?) {
@@ -119,7 +107,10 @@ pub fn compute(
         }
     }
     for (id, s) in sent {
-        if !params.contains(day(&s.sent_at, &format!("edi_sent '{id}': sent_at"))?) {
+        if !params.contains(super::day(
+            &s.sent_at,
+            &format!("edi_sent '{id}': sent_at"),
+        )?) {
             continue;
         }
         let a = acc.entry(s.partner.clone()).or_default();

@@ -160,7 +160,7 @@ impl Dim {
         }
     }
 
-    const ALL: [Dim; 11] = [
+    pub(crate) const ALL: [Dim; 11] = [
         Dim::Period(Period::Day),
         Dim::Period(Period::Week),
         Dim::Period(Period::Month),
@@ -576,6 +576,18 @@ fn read<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ReportError> {
     ordo_contract::read_doc(kind, key, doc)
         .map_err(|e| ReportError::new(format!("{kind} '{key}'"), e))
+}
+
+/// The day of an RFC 3339 time stored in a document (`what` names the document and field).
+fn day(at: &str, what: &str) -> Result<NaiveDate, ReportError> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.date_naive())
+        .map_err(|_| {
+            ReportError::new(
+                what,
+                format!("'{}' is not a time", ordo_contract::excerpt(at, 40)),
+            )
+        })
 }
 
 /// `a + b`, or an error naming what overflowed.

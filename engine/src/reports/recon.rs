@@ -6,7 +6,6 @@
 
 use super::{Cell, ChartKind, Dim, Failure, Params, Report, ReportError, percent, read};
 use crate::store::Tx;
-use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -37,17 +36,6 @@ pub struct ExceptionView {
     pub status: String,
 }
 
-fn day(at: &str, what: &str) -> Result<NaiveDate, ReportError> {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| t.date_naive())
-        .map_err(|_| {
-            ReportError::new(
-                what,
-                format!("'{}' is not a time", ordo_contract::excerpt(at, 40)),
-            )
-        })
-}
-
 pub fn compute(
     params: &Params,
     reports: &[StatementReport],
@@ -56,7 +44,7 @@ pub fn compute(
     let dims = params.dims(&[Dim::Statement, Dim::Rule], &[Dim::Statement])?;
     let mut chosen = Vec::new();
     for r in reports {
-        if params.contains(day(
+        if params.contains(super::day(
             &r.reconciled_at,
             &format!("bank_report '{}': reconciled_at", r.statement_id),
         )?) {

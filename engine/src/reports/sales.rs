@@ -15,17 +15,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-const DIMS: [Dim; 9] = [
-    Dim::Period(Period::Day),
-    Dim::Period(Period::Week),
-    Dim::Period(Period::Month),
-    Dim::Period(Period::Quarter),
-    Dim::Customer,
-    Dim::Item,
-    Dim::ItemGroup,
-    Dim::Channel,
-    Dim::Partner,
-];
+/// Every dimension but the reconciliation's (statement, rule), which come last.
+const DIMS: &[Dim] = Dim::ALL.split_at(9).0;
 
 /// What the report reads of an item (other fields ignored).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -63,7 +54,7 @@ pub fn compute(
     items: &HashMap<String, ItemFacts>,
     orders: &HashMap<String, OrderFacts>,
 ) -> Result<Report, ReportError> {
-    let dims = params.dims(&DIMS, &[Dim::Period(Period::Month)])?;
+    let dims = params.dims(DIMS, &[Dim::Period(Period::Month)])?;
     let mut cols: Vec<&str> = vec!["currency"];
     cols.extend(dims.iter().map(|d| d.name()));
     let keys = cols.len();
