@@ -22,6 +22,7 @@ pub mod openitems;
 pub mod queue;
 pub mod receivables;
 pub mod registry;
+pub mod reports;
 pub mod runtime;
 pub mod store;
 #[cfg(test)]

@@ -258,6 +258,7 @@ impl Record for ItemRecord {
             ("uom", &self.uom),
             ("supplier", &self.supplier),
             ("tax_code", &self.tax_code),
+            ("group", &self.group),
         ] {
             if let Some(v) = v {
                 c.id(f, v);
@@ -1414,8 +1415,8 @@ mod tests {
             e,
             vec![
                 "m.json:1:2: unknown kind 'customers' (expected customer, item, supplier or stock)",
-                "m.json:1:73: item 'A': unknown field 'colour' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code)",
-                "m.json:1:90: item 'A': unknown field 'size' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code)",
+                "m.json:1:73: item 'A': unknown field 'colour' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code, group)",
+                "m.json:1:90: item 'A': unknown field 'size' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code, group)",
                 "m.json:2:14: supplier 'S': missing field `name`",
             ]
         );

@@ -304,6 +304,7 @@ def manager(b, s, width):
     p.goto("/customers/C-CORA")
     assert p.get_by_role("heading", name="Open items").count() == 1
     b.shot("customer")
+    dashboard(b, True)
     b.check()
     p.get_by_role("button", name="Sign out").click()
     p.wait_for_url("**/login")
@@ -338,6 +339,7 @@ def finance(b, s, inv1, inv2, ex, width):
         assert p2.locator("p.error").count() == 1, p2.content()
         p2.close()
         b.allowed.discard("409")
+    dashboard(b, False)
     b.check()
     p.get_by_role("button", name="Sign out").click()
     p.wait_for_url("**/login")
@@ -413,9 +415,28 @@ def signin_rate_limit(s):
     assert code == 200, code
 
 
+def dashboard(b, shot):
+    """The Dashboard, for every role: its charts are server-made SVG with a title each."""
+    p = b.page
+    p.goto("/dashboard")
+    for h in ("Orders and revenue per day", "Order cycle time", "Auto-match rate per statement"):
+        assert p.get_by_role("heading", name=h).count() == 1, h
+    charts = p.locator("svg[role=img]")
+    assert charts.count() >= 5, charts.count()
+    assert p.locator("#failed-instances").count() == 1 and p.locator("#open-exceptions").count() == 1
+    assert "NaN" not in p.content()
+    p.get_by_label("Period", exact=True).select_option("week")
+    p.get_by_role("button", name="Show").click()
+    p.wait_for_url("**/dashboard?period=week*")
+    assert p.get_by_role("heading", name="Orders and revenue per week").count() == 1
+    if shot:
+        b.shot("dashboard")
+
+
 def viewer(b, s):
     b.sign_in("view")
     p = b.page
+    dashboard(b, False)
     cookie = [c for c in b.ctx.cookies() if c["name"] == "ordo_session"][0]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
     assert p.get_by_role("button", name="Approve").count() == 0, "a viewer sees no approve button"

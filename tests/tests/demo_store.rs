@@ -53,3 +53,94 @@ fn the_demo_prints_a_config_that_opens_its_store_with_its_users() {
     assert!(ok && inst.contains("completed"), "{inst}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An exact decimal (JSON number text) in ten-thousandths.
+fn e4(v: &serde_json::Value) -> i128 {
+    let t = v.to_string();
+    let (neg, t) = t
+        .strip_prefix('-')
+        .map_or((false, t.as_str()), |r| (true, r));
+    let (i, f) = t.split_once('.').unwrap_or((t, ""));
+    assert!(f.len() <= 4, "{t}");
+    let n = i.parse::<i128>().unwrap() * 10_000 + format!("{f:0<4}").parse::<i128>().unwrap();
+    if neg { -n } else { n }
+}
+
+/// After `ordo demo`, the `sales` report adds up to the invoices it issued (read one by one
+/// through `ordo invoice`) to the cent, over the whole book and over one day; every report
+/// answers without n/a turning into a number or NaN, and `--html` writes SVG charts.
+#[test]
+fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
+    let dir = std::env::temp_dir().join(format!("ordo-demo-reports-{}", std::process::id()));
+    let dir_s = dir.to_string_lossy().into_owned();
+    let (ok, out) = ordo(&["demo", "--orders", "30", "--dir", &dir_s]);
+    assert!(ok, "{out}");
+    let file_s = dir.join("ordo.yaml").to_string_lossy().into_owned();
+    let mut invoices = Vec::new();
+    for n in 1.. {
+        let number = format!("INV-{n:06}");
+        let (ok, text) = ordo(&["--config", &file_s, "invoice", &number]);
+        if !ok {
+            assert!(text.contains("no invoice"), "{text}");
+            break;
+        }
+        let start = text.find('{').unwrap();
+        invoices.push(serde_json::from_str::<serde_json::Value>(&text[start..]).unwrap());
+    }
+    assert!(invoices.len() > 5, "the demo issues invoices");
+    let report = |extra: &[&str]| {
+        let mut args = vec!["--config", file_s.as_str(), "--json", "report"];
+        args.extend(extra);
+        let (ok, text) = ordo(&args);
+        assert!(ok, "{text}");
+        let start = text.find('{').unwrap();
+        serde_json::from_str::<serde_json::Value>(&text[start..]).unwrap()
+    };
+    let revenue = |r: &serde_json::Value| -> i128 {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| e4(&row["net revenue"]))
+            .sum()
+    };
+    let all: i128 = invoices.iter().map(|i| e4(&i["net_total"])).sum();
+    assert_eq!(revenue(&report(&["sales", "--by", "day,customer"])), all);
+    let day = invoices[0]["issue_date"].as_str().unwrap().to_string();
+    let of_day: i128 = invoices
+        .iter()
+        .filter(|i| i["issue_date"] == day.as_str())
+        .map(|i| e4(&i["net_total"]))
+        .sum();
+    assert_eq!(
+        revenue(&report(&[
+            "sales", "--from", &day, "--to", &day, "--by", "item"
+        ])),
+        of_day
+    );
+    let html = dir.join("reports.html");
+    let html_s = html.to_string_lossy().into_owned();
+    let (ok, text) = ordo(&[
+        "--config", &file_s, "report", "all", "--html", &html_s, "--format", "csv",
+    ]);
+    assert!(ok, "{text}");
+    assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.matches("<svg").count() >= 8 && !page.contains("<script"),
+        "{page}"
+    );
+    let (ok, text) = ordo(&[
+        "--config",
+        &file_s,
+        "report",
+        "sales",
+        "--by",
+        "month,colour",
+    ]);
+    assert!(
+        !ok && text.contains("by[1]: unknown dimension 'colour'"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -86,6 +86,10 @@ pub struct Item {
     /// Tax code looked up in the rates rules/tax.rhai returns (absent: `standard`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    /// The item group sales reports group by (`ordo report sales --by item-group`; absent:
+    /// `(none)` there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl Item {

@@ -193,6 +193,26 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Business reports: sales, aging, dso, cycle-time, fulfilment, stock, recon, edi (or
+    /// `all`). Ratios with nothing to divide by print n/a (JSON null, CSV empty).
+    Report {
+        name: String,
+        /// First day of the period (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// Group by, comma-separated: day|week|month|quarter, customer, item, item-group,
+        /// channel, partner (sales); statement|rule (recon).
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::report::Format,
+        /// Also write a self-contained HTML page with SVG charts to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Demand forecast per item (method chosen by hold-out error, interval per period) from
     /// the shipped history, or from a `date,quantity` history file.
     Forecast(cli::forecast::ForecastArgs),

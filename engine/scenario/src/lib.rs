@@ -10,6 +10,7 @@ pub mod flow;
 pub mod harness;
 pub mod http;
 pub mod o2c;
+pub mod reports_bench;
 pub mod rule;
 pub mod scaleout;
 pub mod statements;

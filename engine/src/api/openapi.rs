@@ -29,6 +29,7 @@ use utoipa::OpenApi;
         routes::match_exception,
         routes::reject_exception,
         routes::recon_reports,
+        routes::get_report,
         routes::partner_file,
         routes::reprocess_partner_file,
         routes::bank_statement,
@@ -43,7 +44,8 @@ use utoipa::OpenApi;
         (name = "service", description = "Health, readiness, metrics, this document"),
         (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
         (name = "files", description = "Partner EDI files and bank statements, as if dropped into their inbound folders"),
-        (name = "instances"), (name = "audit")
+        (name = "instances"), (name = "audit"),
+        (name = "reports", description = "Business reports (README: Reports); ratios with nothing to divide by are null")
     )
 )]
 struct Doc;

@@ -66,6 +66,7 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/banks/{account}/statements", post(bank_statement))
         .route("/instances", get(list_instances))
+        .route("/reports/{name}", get(get_report))
         .route("/instances/{id}/retry", post(retry_instance))
         .route("/events", post(send_event))
         .route("/audit", get(list_audit));
@@ -1149,6 +1150,58 @@ pub async fn recon_reports(State(api): St, Caller(caller): Caller) -> ApiResult<
     let rows = crate::channels::bank::reports(tx.as_mut()).await?;
     tx.rollback().await?;
     Ok(axum::Json(json!({ "reports": rows })).into_response())
+}
+
+// -- reports ----------------------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// First day of the period (YYYY-MM-DD, inclusive).
+    from: Option<String>,
+    /// Last day of the period (YYYY-MM-DD, inclusive).
+    to: Option<String>,
+    /// Comma-separated grouping: day|week|month|quarter, customer, item, item-group, channel,
+    /// partner (sales), statement|rule (recon).
+    by: Option<String>,
+}
+
+/// A report's failure as the API's error: an unknown report 404 at `path:name`, a bad
+/// parameter 400 at `query:<param>`, a stored document a report cannot read 422 naming it.
+pub fn report_error(e: crate::reports::Failure) -> ApiError {
+    use crate::reports::Failure;
+    match e {
+        Failure::Store(e) => e.into(),
+        Failure::Report(e) if e.at == "report" => ApiError::not_found(e.message).at("path:name"),
+        Failure::Report(e) if matches!(e.at.as_str(), "from" | "to") || e.at.starts_with("by[") => {
+            let param = e.at.split('[').next().unwrap_or("by").to_string();
+            ApiError::new(Code::BadRequest, e.to_string()).at(format!("query:{param}"))
+        }
+        Failure::Report(e) => ApiError::invalid(e.to_string()).at(e.at),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
+    params(("name" = String, Path, description = "sales, aging, dso, cycle-time, fulfilment, stock, recon, edi"), ReportQuery),
+    responses((status = 200, body = Value, description = "`{report, title, from, to, by, columns, rows: [{column: value}], notes}`; a ratio with a zero denominator is null"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_report(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let q = query(q)?;
+    let params = crate::reports::Params::parse(q.from.as_deref(), q.to.as_deref(), q.by.as_deref())
+        .map_err(|e| report_error(e.into()))?;
+    let rep = crate::reports::run_in(&api.engine, &name, &params)
+        .await
+        .map_err(report_error)?;
+    Ok(axum::Json(rep.to_json()).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -16,8 +16,10 @@
 //!   reprocess action (the API's handler).
 //! - `workflows`: each workflow in force as a server-made SVG graph with live counts per step,
 //!   and each rule with its test cases and results.
+//! - `dashboard`: charts from `crate::reports` (the same SVG as `ordo report --html`).
 //! - `view`: the layout, the navigation ([`view::NAV`]) and the small rendering helpers.
 
+mod dashboard;
 mod pages;
 mod partners;
 mod session;
@@ -50,6 +52,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer_page))
         .route("/finance", get(pages::finance))
+        .route("/dashboard", get(dashboard::dashboard))
         .route("/finance/exceptions/{id}", get(pages::exception_page))
         .route(
             "/finance/exceptions/{id}/match",

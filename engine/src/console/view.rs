@@ -41,6 +41,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/finance", "Finance"),
     ("/partners", "Partners"),
     ("/workflows", "Workflows"),
+    ("/dashboard", "Dashboard"),
 ];
 
 /// A whole page: navigation for the signed-in user (none on the sign-in page), the content,

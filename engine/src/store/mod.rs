@@ -19,6 +19,7 @@ mod numbers;
 mod outbound;
 pub mod postgres;
 mod queue_records;
+pub mod reports;
 pub mod service;
 pub mod sessions;
 pub mod sqlite;
@@ -34,6 +35,7 @@ pub use journal::JournalRecords;
 pub use numbers::NumberSeries;
 pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
+pub use reports::ReportRecords;
 pub use stock::StockLevels;
 pub use tasks::TaskRecords;
 pub use timers::TimerWaitRecords;
@@ -203,6 +205,7 @@ pub trait Tx:
     + OutboundRecords
     + Definitions
     + JournalRecords
+    + ReportRecords
     + service::ServiceTx
     + sessions::SessionRecords
     + Send

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod journal;
+mod reports;
 use journal::journal;
+use reports::reports;
 
 /// Lease length of the embedded queue used to look at committed step messages.
 const PROBE_VISIBILITY: Duration = Duration::from_millis(300);
@@ -116,6 +118,7 @@ macro_rules! store_suite {
                 enqueued_messages,
                 console_sessions,
                 journal,
+                reports,
             );
         }
     };

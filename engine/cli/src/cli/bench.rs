@@ -51,6 +51,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "data/bench-webhooks")]
         dir: std::path::PathBuf,
     },
+    /// Each report's latency over generated books of N orders (`--orders 100000,1000000`),
+    /// with the time to build them, beside a bare `SELECT count(*)` of the invoices.
+    Reports {
+        #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
+        orders: Vec<usize>,
+        #[arg(long, default_value = "data/bench-reports")]
+        dir: std::path::PathBuf,
+    },
     /// Median time of one evaluation of rules/approval.rhai.
     Rule {
         #[arg(long, default_value_t = 200_000)]
@@ -69,6 +77,9 @@ pub async fn run(
 ) -> ExitCode {
     match cmd {
         BenchCommand::Rule { evals } => rule(cfg, evals, json),
+        BenchCommand::Reports { orders, dir } => {
+            super::bench_reports::run(&orders, &dir, json).await
+        }
         BenchCommand::Forecast(args) => super::forecast::bench_cmd(args, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
         BenchCommand::Http(args) => http(cfg, args, json).await,

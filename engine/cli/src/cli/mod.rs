@@ -3,6 +3,7 @@
 mod audit;
 pub mod bank;
 pub mod bench;
+mod bench_reports;
 mod bench_scale;
 mod check;
 mod credit;
@@ -13,6 +14,7 @@ pub mod forecast;
 mod inspect;
 pub mod ledger;
 mod recon;
+pub mod report;
 mod sales;
 mod statement;
 pub mod users;
@@ -235,6 +237,24 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         } => audit::run(engine, since, who, order, limit, json).await,
         Command::Recon { command } => recon::run(engine, command, json).await,
         Command::Ledger { command } => ledger::run(engine, command, json).await,
+        Command::Report {
+            name,
+            from,
+            to,
+            by,
+            format,
+            html,
+        } => {
+            let req = report::Request {
+                name: &name,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                by: by.as_deref(),
+                format,
+                html: html.as_deref(),
+            };
+            report::run(engine, req, json).await
+        }
         Command::Check
         | Command::Rules { .. }
         | Command::Bench { .. }

@@ -1,0 +1,116 @@
+//! `ordo bench reports`: a generated book of N orders (each with one invoice of two lines),
+//! written through the store API in transactions of 10,000 orders into a fresh SQLite store
+//! under the bench folder (nothing committed to the repository), then each report's latency
+//! over it, beside the raw ceiling of the same run: a bare `SELECT count(*)` over the
+//! invoices (`count_documents`). The generated book has no instance history, so `cycle-time`
+//! reads an empty index range; its figure is the cost of the query, not of a full history.
+
+use ordo::reports::{self, Context, Milestones, Params};
+use ordo::store::Store;
+use ordo::store::sqlite::{Durability, SqliteStore};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+/// One size's figures, in seconds.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub orders: usize,
+    pub build: f64,
+    pub ceiling: f64,
+    pub reports: Vec<(String, f64)>,
+}
+
+const BATCH: usize = 10_000;
+
+async fn build(store: &dyn Store, n: usize) -> Result<(), String> {
+    let e = |e: ordo::store::StoreError| e.to_string();
+    let skus = ["A-1", "B-2", "C-3", "D-4", "E-5", "F-6", "G-7", "H-8"];
+    let mut tx = store.begin().await.map_err(e)?;
+    for (i, s) in skus.iter().enumerate() {
+        let item = json!({ "sku": s, "description": s, "price": 10 + i, "cost": 4 + i, "group": if i % 2 == 0 { "even" } else { "odd" } });
+        tx.put_document("item", s, &item, 0).await.map_err(e)?;
+    }
+    tx.commit().await.map_err(e)?;
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).ok_or("date")?;
+    let mut done = 0;
+    while done < n {
+        let mut tx = store.begin().await.map_err(e)?;
+        for i in done..(done + BATCH).min(n) {
+            let day = start + chrono::Days::new((i % 730) as u64);
+            let id = format!("O{i:08}");
+            let customer = format!("C{:04}", i % 1000);
+            let (a, b) = (skus[i % 8], skus[(i / 8) % 8]);
+            let qa = Decimal::from(1 + i % 5);
+            let qb = Decimal::from(1 + i % 3);
+            let na = qa * Decimal::new(1234, 2);
+            let nb = qb * Decimal::new(99, 2);
+            let net = na + nb;
+            let order = json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": day,
+                "currency": "EUR", "channel": if i % 3 == 0 { "edi" } else { "api" },
+                "partner": if i % 3 == 0 { Some("ACME") } else { None },
+                "lines": [{ "line_no": 1, "sku": a, "quantity": qa }, { "line_no": 2, "sku": b, "quantity": qb }] });
+            let inv = format!("INV-{i:08}");
+            let invoice = json!({ "number": inv, "order_id": id, "customer_id": customer,
+                "issue_date": day, "due_date": day + chrono::Days::new(30), "currency": "EUR",
+                "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
+                "lines": [
+                    { "line_no": 1, "sku": a, "quantity": qa, "uom": "EA", "unit_price": Decimal::new(1234, 2), "net_amount": na, "tax_rate": 0, "tax_amount": 0 },
+                    { "line_no": 2, "sku": b, "quantity": qb, "uom": "EA", "unit_price": Decimal::new(99, 2), "net_amount": nb, "tax_rate": 0, "tax_amount": 0 }],
+                "net_total": net, "tax_total": 0, "total": net, "status": "open", "open_amount": net,
+                "paid_amount": 0, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+                "payments": [], "dunning_level": 0, "overdue": false });
+            tx.put_document("order", &id, &order, 0).await.map_err(e)?;
+            tx.put_document("invoice", &inv, &invoice, 0)
+                .await
+                .map_err(e)?;
+        }
+        tx.commit().await.map_err(e)?;
+        done = (done + BATCH).min(n);
+    }
+    Ok(())
+}
+
+/// Builds a store of `n` orders under `dir` and times every report over it.
+pub async fn run(dir: &Path, n: usize) -> Result<Figures, String> {
+    let path = dir.join(format!("reports-{n}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let store = SqliteStore::open(&path, Durability::Normal)
+        .await
+        .map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    build(&store, n).await?;
+    let build_secs = t.elapsed().as_secs_f64();
+    let e = |e: ordo::store::StoreError| e.to_string();
+    let mut tx = store.begin().await.map_err(e)?;
+    let t = Instant::now();
+    let count = tx.count_documents("invoice").await.map_err(e)?;
+    let ceiling = t.elapsed().as_secs_f64();
+    if count != n as i64 {
+        return Err(format!("{count} invoices stored, {n} generated"));
+    }
+    let cx = Context {
+        today: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).ok_or("date")?,
+        milestones: Milestones::default(),
+    };
+    let mut out = Vec::new();
+    for name in reports::NAMES {
+        let t = Instant::now();
+        reports::run(tx.as_mut(), name, &Params::default(), &cx)
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        out.push((name.to_string(), t.elapsed().as_secs_f64()));
+    }
+    tx.rollback().await.map_err(e)?;
+    store.close().await;
+    Ok(Figures {
+        orders: n,
+        build: build_secs,
+        ceiling,
+        reports: out,
+    })
+}
