@@ -192,6 +192,17 @@ pub trait StepContext: Send {
     /// a workflow.
     async fn publish(&mut self, event: &str, key: &str, data: &Value) -> Result<(), PortError>;
 
+    /// Looks the open-items index up (see [`crate::recon_docs::OpenItemRow`]): the rows that
+    /// answer `q`, and every invoice whose document could not be indexed. `None`: this port
+    /// keeps no index (a test's in-memory context); the caller then derives the rows from the
+    /// invoice documents with the same function the store uses.
+    async fn open_items(
+        &mut self,
+        _q: &crate::recon_docs::OpenItemQuery,
+    ) -> Result<Option<crate::recon_docs::OpenItemsFound>, PortError> {
+        Ok(None)
+    }
+
     /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
     /// dispatcher delivers it after commit, at most once per (`channel`, `key`).
     async fn send_outbound(

@@ -17,9 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Exception, Match};
-use ordo_bank::{
-    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport, reconcile,
-};
+use ordo_bank::{Customer, MatchConfig, ReconResult, Statement, StatementReport, reconcile};
 use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
 use ordo_contract::{
     Connector, InvoiceCollection, StepContext, StepError, StepInput, StepOutput, read_doc,
@@ -256,7 +254,6 @@ pub async fn run_reconciliation_chunk(
         return Ok(json!({ "statements": 0, "more": false }));
     }
 
-    let items = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
@@ -264,6 +261,8 @@ pub async fn run_reconciliation_chunk(
         cfg.learned_accounts.insert(acct, learned.customer_id);
     }
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
+    // Only the open invoices these entries can touch, from the open-items index.
+    let items = crate::openitems::candidates(ctx, &stmts, &customers, &cfg).await?;
     let result = reconcile(&stmts, &items, &customers, &cfg);
     drop(items);
     drop(customers);
@@ -774,35 +773,6 @@ struct PendingQueue {
 #[derive(Deserialize)]
 struct LearnedAccount {
     customer_id: String,
-}
-
-/// Open customer invoices (receivables) as the matcher wants them. Each invoice is read as
-/// [`InvoiceCollection`] from its stored text (its lines are skipped, not built): one missing
-/// `open_amount`, date or terms fails the run with the invoice and the field named (never a
-/// zero or a skipped invoice).
-async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
-    let mut items = Vec::new();
-    for (number, text) in ctx.get_documents_text("invoice", "").await? {
-        let inv: InvoiceCollection = read_doc_text("invoice", &number, &text).map_err(permanent)?;
-        if inv.is_closed() {
-            continue;
-        }
-        let open = open_net_of_transit(&number, &inv)?;
-        if open <= Decimal::ZERO {
-            continue;
-        }
-        items.push(OpenItem {
-            number,
-            customer_id: inv.customer_id,
-            amount_open: open,
-            currency: inv.currency,
-            due_date: inv.due_date,
-            issue_date: inv.issue_date,
-            terms: inv.terms,
-            kind: ItemKind::Receivable,
-        });
-    }
-    Ok(items)
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {

@@ -93,6 +93,13 @@ impl StepContext for TxContext<'_> {
         self.tx.get_documents_by_id(kind, ids).await.map_err(port)
     }
 
+    async fn open_items(
+        &mut self,
+        q: &ordo_contract::recon_docs::OpenItemQuery,
+    ) -> Result<Option<ordo_contract::recon_docs::OpenItemsFound>, PortError> {
+        self.tx.open_items(q).await.map(Some).map_err(port)
+    }
+
     async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {
         self.tx.next_number(series).await.map_err(port)
     }

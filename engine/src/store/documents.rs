@@ -99,6 +99,16 @@ macro_rules! impl_document_records {
                     }
                     q.execute(&mut *self.tx).await?;
                 }
+                // The open-items index follows every invoice written (store/openitems.rs).
+                let invoices: Vec<(&str, &str)> = rows
+                    .iter()
+                    .map(|n| &docs[*n])
+                    .filter(|d| d.0 == "invoice")
+                    .map(|d| (d.1.as_str(), d.2.as_str()))
+                    .collect();
+                if !invoices.is_empty() {
+                    self.write_open_items(&invoices).await?;
+                }
                 if self.shared.is_some() {
                     let mut docs = docs;
                     for n in rows {
@@ -167,16 +177,21 @@ macro_rules! impl_document_records {
                     self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
                     return Ok(());
                 }
+                let text = json_text(body);
                 sqlx::query(
                     "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
                 )
                 .bind(kind)
                 .bind(id)
-                .bind(json_text(body))
+                .bind(text.as_str())
                 .bind(now)
                 .execute(&mut *self.tx)
                 .await?;
+                if kind == "invoice" {
+                    // The open-items index follows every invoice written (store/openitems.rs).
+                    self.write_open_items(&[(id, text.as_str())]).await?;
+                }
                 Ok(())
             }
 
@@ -205,6 +220,9 @@ macro_rules! impl_document_records {
                     .fetch_optional(&mut *self.tx)
                     .await?;
                     if won.is_some() {
+                        if kind == "invoice" {
+                            self.write_open_items(&[(id, json_text(body).as_str())]).await?;
+                        }
                         return Ok(None);
                     }
                     let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")

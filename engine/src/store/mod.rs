@@ -16,6 +16,7 @@ mod documents;
 mod instances;
 pub mod journal;
 mod numbers;
+pub mod openitems;
 mod outbound;
 pub mod postgres;
 mod queue_records;
@@ -32,6 +33,7 @@ pub use documents::DocumentRecords;
 pub use instances::InstanceRecords;
 pub use journal::JournalRecords;
 pub use numbers::NumberSeries;
+pub use openitems::OpenItemRecords;
 pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
 pub use stock::StockLevels;
@@ -203,6 +205,7 @@ pub trait Tx:
     + OutboundRecords
     + Definitions
     + JournalRecords
+    + OpenItemRecords
     + service::ServiceTx
     + sessions::SessionRecords
     + Send
