@@ -79,6 +79,19 @@ pub trait StepContext: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError>;
     /// Inserts or replaces a document.
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError>;
+    /// [`StepContext::put_document`] of a document already serialised to JSON text, for a
+    /// writer of a large typed document (a 100,000-entry statement) that would otherwise build
+    /// a JSON tree several times the text's size. `text` must be a JSON object.
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+    ) -> Result<(), PortError> {
+        let body: Value = serde_json::from_str(&text)
+            .map_err(|e| PortError(format!("document {kind} '{id}': not JSON: {e}")))?;
+        self.put_document(kind, id, &body).await
+    }
     /// Claims a document id: inserts `body` unless a document of that kind and id exists, in
     /// which case nothing is written and the existing body is returned. The store decides (a
     /// unique key, not a read then a write), so of concurrent claims exactly one gets `None`.

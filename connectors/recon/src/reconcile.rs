@@ -212,9 +212,13 @@ pub async fn run_reconciliation_chunk(
         budget -= end - start;
         let end_of_statement = end == total;
         let (mut stmt, whole_doc) = if end_of_statement {
-            // Kept to be written back with its status when this last chunk is booked.
+            // Kept to be written back with its status when this last chunk is booked; only
+            // the chunk's entries are copied, not the whole statement's.
+            let mut stored = stored;
+            let entries = std::mem::take(&mut stored.statement.entries);
             let mut chunk = stored.statement.clone();
-            chunk.entries = chunk.entries.split_off(start);
+            chunk.entries = entries[start..].to_vec();
+            stored.statement.entries = entries;
             (chunk, Some(stored))
         } else {
             let mut chunk = stored.statement;
@@ -408,9 +412,10 @@ pub async fn run_reconciliation_chunk(
         if let Some(mut s) = whole_docs.remove(&k) {
             s.status = "reconciled".into();
             s.reconciled_at = Some(ctx.now().to_rfc3339());
-            let doc = serde_json::to_value(&s).map_err(|e| permanent(e.to_string()))?;
+            // As text: a JSON tree of a 100,000-entry statement costs several times its text.
+            let doc = serde_json::to_string(&s).map_err(|e| permanent(e.to_string()))?;
             drop(s);
-            ctx.put_document("bank_statement", &p.fp, &doc).await?;
+            ctx.put_document_text("bank_statement", &p.fp, doc).await?;
         }
         if p.start > 0 {
             ctx.put_document(

@@ -49,6 +49,18 @@ impl StepContext for TxContext<'_> {
             .map_err(port)
     }
 
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+    ) -> Result<(), PortError> {
+        self.tx
+            .put_document_text(kind, id, text, self.now_ms)
+            .await
+            .map_err(port)
+    }
+
     async fn claim_document(
         &mut self,
         kind: &str,

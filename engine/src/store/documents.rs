@@ -13,7 +13,19 @@ use serde_json::Value;
 #[async_trait]
 pub trait DocumentRecords: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
-    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+        self.put_document_text(kind, id, super::json_text(body), now)
+            .await
+    }
+    /// [`DocumentRecords::put_document`] of the document's JSON text (an object; the caller
+    /// serialised it, e.g. a large typed document without building a JSON tree).
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+        now: i64,
+    ) -> Result<()>;
     /// Inserts the document unless (kind, id) exists; then writes nothing and returns the
     /// existing body. The unique key decides: on PostgreSQL a second claimer of a key another
     /// transaction claimed waits for it to commit, then sees the conflict (or wins, if it rolled
@@ -168,16 +180,15 @@ macro_rules! impl_document_records {
                 Ok(body)
             }
 
-            async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+            async fn put_document_text(&mut self, kind: &str, id: &str, text: String, now: i64) -> Result<()> {
                 if CACHE_READS {
                     self.bound_caches().await?;
                     let key = (kind.to_string(), id.to_string());
                     self.documents.remove(&key);
                     self.doc_written.insert(key, self.doc_writes.len());
-                    self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
+                    self.doc_writes.push((kind.to_string(), id.to_string(), text, now));
                     return Ok(());
                 }
-                let text = json_text(body);
                 sqlx::query(
                     "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
