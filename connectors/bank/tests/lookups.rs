@@ -98,3 +98,108 @@ fn a_chunk_looks_up_in_proportion_to_its_entries() {
         );
     }
 }
+
+/// The payer is known by name, the text names another customer's invoice and the amount also
+/// pays that customer's other open invoice: the second round (the other open items of the
+/// customers found) is what lets the matcher see it; an amount only an unrelated invoice has
+/// is found by amount. Without either, the decisions differ.
+#[test]
+fn the_customers_found_and_the_amounts_are_looked_up_too() {
+    use chrono::NaiveDate;
+    use ordo_bank::matcher::{Customer, ItemKind, Rule};
+    use ordo_bank::model::{Direction, Entry, Format, TxDetail};
+    use ordo_contract::PaymentTerms;
+    use rust_decimal::Decimal;
+
+    let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default();
+    let item = |n: &str, c: &str, a: i64| OpenItem {
+        number: n.into(),
+        customer_id: c.into(),
+        amount_open: Decimal::new(a, 2),
+        currency: "EUR".into(),
+        due_date: day(28),
+        issue_date: day(1),
+        terms: PaymentTerms {
+            net_days: 30,
+            discount_percent: Decimal::ZERO,
+            discount_days: 0,
+        },
+        kind: ItemKind::Receivable,
+    };
+    let items = vec![
+        item("INV-000100", "X", 10_000),
+        item("INV-000101", "X", 5_000),
+        item("INV-000200", "A", 7_000),
+        item("INV-000300", "Z", 4_321),
+    ];
+    let customers = vec![
+        Customer {
+            id: "A".into(),
+            name: "Alpha Trading GmbH".into(),
+            accounts: vec![],
+        },
+        Customer {
+            id: "X".into(),
+            name: "Xeno Partners AG".into(),
+            accounts: vec![],
+        },
+        Customer {
+            id: "Z".into(),
+            name: "Zeta Werke KG".into(),
+            accounts: vec![],
+        },
+    ];
+    let pay = |amount: i64, name: &str, text: Option<&str>| {
+        let a = Decimal::new(amount, 2);
+        let mut e = Entry::new(a, Direction::Credit, "EUR");
+        e.booking_date = Some(day(12));
+        e.transactions[0] = TxDetail {
+            amount: Some(a),
+            counterparty_name: Some(name.into()),
+            remittance: text.map(Into::into),
+            ..TxDetail::default()
+        };
+        e
+    };
+    let mut s = Statement::new(Format::Camt053);
+    s.statement_id = "S".into();
+    s.entries = vec![
+        pay(15_000, "Alpha Trading GmbH", Some("INV-000100")),
+        pay(4_321, "Somebody Unknown", None),
+    ];
+    let stmts = vec![s];
+    let cfg = MatchConfig::default();
+    let whole = reconcile(&stmts, &items, &customers, &cfg);
+    assert_eq!(whole.matches.len(), 1, "{whole:#?}");
+    assert_eq!(whole.matches[0].rule, Rule::ReferenceOpenItems);
+    assert_eq!(whole.exceptions[0].candidates[0].invoice, "INV-000300");
+
+    let lk = lookups(&stmts, &customers, &cfg);
+    let some = answer(&items, &lk);
+    assert_eq!(reconcile(&stmts, &some, &customers, &cfg), whole);
+
+    // Without the second round, or without the amounts, the matcher decides otherwise.
+    let first_only: Vec<OpenItem> = {
+        let (keys, cust, amts) = (&lk.keys, &lk.customers, &lk.amounts);
+        items
+            .iter()
+            .filter(|it| {
+                let (full, digits) = invoice_keys(&it.number);
+                keys.contains(&full)
+                    || digits.is_some_and(|d| keys.contains(&d))
+                    || cust.contains(&it.customer_id)
+                    || amts.contains(&it.amount_open.normalize())
+            })
+            .cloned()
+            .collect()
+    };
+    assert_ne!(reconcile(&stmts, &first_only, &customers, &cfg), whole);
+    let no_amounts = answer(
+        &items,
+        &Lookups {
+            amounts: Default::default(),
+            ..lk.clone()
+        },
+    );
+    assert_ne!(reconcile(&stmts, &no_amounts, &customers, &cfg), whole);
+}
