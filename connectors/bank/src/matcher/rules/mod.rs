@@ -14,6 +14,7 @@ use super::{
 use crate::model::{Direction, Entry, EntryStatus};
 use crate::reference;
 
+mod advice;
 mod payer;
 mod search;
 
@@ -80,6 +81,9 @@ fn payments_of<'e>(base: &str, e: &'e Entry) -> Vec<Payment<'e>> {
 }
 
 pub struct State<'a> {
+    /// Received remittance advices and whether a payment of this run has used each.
+    advices: &'a [super::Advice],
+    advice_used: Vec<bool>,
     items: &'a [OpenItem],
     idx: &'a Index,
     cfg: &'a MatchConfig,
@@ -96,6 +100,8 @@ impl<'a> State<'a> {
         cfg: &'a MatchConfig,
     ) -> Self {
         State {
+            advices: &[],
+            advice_used: Vec::new(),
             items,
             idx,
             cfg,
@@ -225,7 +231,16 @@ impl<'a> State<'a> {
                 || (short <= self.cfg.max_fee && short * Decimal::from(20) <= base))
     }
 
+    /// The remittance advices the `advice` rule tries first.
+    pub fn set_advices(&mut self, advices: &'a [super::Advice]) {
+        self.advices = advices;
+        self.advice_used = vec![false; advices.len()];
+    }
+
     fn payment(&mut self, p: Payment<'_>) {
+        if p.direction == Direction::Credit && self.by_advice(&p) {
+            return;
+        }
         let payer = self.payer(&p);
         let mut refs = self.find_refs(&p);
         if let Some((c, how)) = payer {
@@ -703,6 +718,7 @@ impl<'a> State<'a> {
             rule,
             reason,
             confidence,
+            advice: None,
         });
     }
 
@@ -728,6 +744,7 @@ impl<'a> State<'a> {
             reason,
             customer_id: cust.map(|c| self.idx.customer_ids[c as usize].clone()),
             candidates: cands,
+            advice: None,
         });
     }
 }
