@@ -91,7 +91,8 @@ fn open_item(r: OpenItemRow) -> OpenItem {
     }
 }
 
-/// The open invoices the matcher may need for `stmts`, ordered by number (the order a full
+/// The open invoices the matcher may need for `stmts` (and every open invoice of
+/// `also_customers`: the customers of received remittance advices), ordered by number (the order a full
 /// read gives, so ties resolve alike). A stored invoice that cannot be indexed fails the run
 /// with its located message, as reading it would.
 pub async fn candidates(
@@ -99,8 +100,10 @@ pub async fn candidates(
     stmts: &[Statement],
     customers: &[Customer],
     cfg: &MatchConfig,
+    also_customers: &[String],
 ) -> Result<Vec<OpenItem>, StepError> {
-    let lk = ordo_bank::matcher::lookups(stmts, customers, cfg);
+    let mut lk = ordo_bank::matcher::lookups(stmts, customers, cfg);
+    lk.customers.extend(also_customers.iter().cloned());
     let q = OpenItemQuery {
         keys: lk.keys.into_iter().collect(),
         customers: lk.customers.iter().cloned().collect(),

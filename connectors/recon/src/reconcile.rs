@@ -25,13 +25,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Advice, AdviceInvoice, Deduction, reconcile_with_advices};
 use ordo_bank::matcher::{Exception, Match};
-<<<<<<< HEAD
-use ordo_bank::{Customer, MatchConfig, ReconResult, Statement, StatementReport, reconcile};
-=======
-use ordo_bank::{
-    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport,
-};
->>>>>>> main
+use ordo_bank::{Customer, MatchConfig, ReconResult, Statement, StatementReport};
 use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
 use ordo_contract::{
     Connector, InvoiceCollection, StepContext, StepError, StepInput, StepOutput, read_doc,
@@ -280,14 +274,13 @@ pub async fn run_reconciliation_chunk(
     }
     let advices = received_advices(ctx, &policy, &cfg).await?;
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
-<<<<<<< HEAD
-    // Only the open invoices these entries can touch, from the open-items index.
-    let items = crate::openitems::candidates(ctx, &stmts, &customers, &cfg).await?;
-    let result = reconcile(&stmts, &items, &customers, &cfg);
-=======
+    // Only the open invoices these entries and the received advices can touch, from the
+    // open-items index (the advices' customers are looked up whole).
+    let advice_customers: Vec<String> = advices.iter().map(|a| a.customer_id.clone()).collect();
+    let items =
+        crate::openitems::candidates(ctx, &stmts, &customers, &cfg, &advice_customers).await?;
     let result = reconcile_with_advices(&stmts, &items, &customers, &advices, &cfg);
     drop(advices);
->>>>>>> main
     drop(items);
     drop(customers);
 
