@@ -304,7 +304,15 @@ both!(statement_to_paid_invoices, |p: &Project| {
     assert_eq!(booked(), payments_before, "nothing booked from either file");
     let (_, err) = p.expect_code(1, &["recon", "import", "stmt.xml", "--account", "nope"]);
     assert!(err.contains("no bank account profile 'nope'"), "{err}");
+    assert_index_equals_documents(p);
 });
+
+/// `ordo recon check-index`: the open-items index, kept by every step that writes an invoice,
+/// equals what the invoice documents say (issue 19 point 3).
+fn assert_index_equals_documents(p: &Project) {
+    let check = p.json(&["recon", "check-index"]);
+    assert_eq!(check["differences"], json!([]), "{check}");
+}
 
 // A customer pays one invoice in two transfers booked on the same statement: both are matched
 // in one run, the first resolves the invoice's wait and the second is kept until the instance
@@ -470,4 +478,5 @@ both!(a_large_statement_is_reconciled_in_chunks, |p: &Project| {
     assert_eq!(s["chunks"], json!(3), "{s}");
     assert_eq!(s["exceptions"], json!(250), "{s}");
     assert_eq!(s["statements"], json!(1), "{s}");
+    assert_index_equals_documents(p);
 });

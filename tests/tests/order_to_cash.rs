@@ -151,6 +151,9 @@ fn assert_ledger(p: &Project, entries: Option<usize>) {
     let check = p.json(&["ledger", "check"]);
     assert_eq!(check["problems"], json!([]), "{check}");
     assert_eq!(check["receivables"], check["open_items"], "{check}");
+    // The open-items index reconciliation looks up equals the invoice documents (issue 19).
+    let index = p.json(&["recon", "check-index"]);
+    assert_eq!(index["differences"], json!([]), "{index}");
     if let Some(n) = entries {
         assert_eq!(check["entries"], json!(n), "{check}");
         let all = p.json(&["ledger", "entries", "--limit", "100000"]);

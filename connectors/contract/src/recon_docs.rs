@@ -69,3 +69,55 @@ mod tests {
         assert_eq!(e, "customer 'C1': missing field `name`");
     }
 }
+
+/// One row of the store's open-items index (`open_items`): an open receivable as the
+/// reconciliation matcher looks it up. Derived from the `invoice/<number>` document on every
+/// write of it, in the same transaction (`ordo_recon::openitems::index_row` is the one
+/// derivation), so the index equals the documents: a row exists exactly for each invoice that
+/// is not closed and whose open amount net of payments in transit is above zero.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct OpenItemRow {
+    pub invoice: String,
+    /// The invoice number normalised as the matcher normalises references in texts (the
+    /// full key, and the digits-only key when the number has one).
+    pub ref_key: String,
+    pub digit_key: Option<String>,
+    pub customer_id: String,
+    /// Open amount net of payments in transit.
+    pub amount_open: Decimal,
+    pub currency: String,
+    pub due_date: NaiveDate,
+    pub issue_date: NaiveDate,
+    pub terms: crate::PaymentTerms,
+}
+
+/// What a reconciliation run asks the open-items index: the rows whose `ref_key` or
+/// `digit_key` is one of `keys`, whose customer is one of `customers`, or whose open amount is
+/// one of `amounts` (the union, ordered by invoice); or, with `all`, every row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenItemQuery {
+    pub keys: Vec<String>,
+    pub customers: Vec<String>,
+    pub amounts: Vec<Decimal>,
+    pub all: bool,
+}
+
+impl OpenItemQuery {
+    /// Whether `row` answers this query (the store answers the same by its indexes).
+    pub fn wants(&self, row: &OpenItemRow) -> bool {
+        self.all
+            || self.keys.iter().any(|k| {
+                *k == row.ref_key || row.digit_key.as_deref().is_some_and(|d| d == k.as_str())
+            })
+            || self.customers.contains(&row.customer_id)
+            || self.amounts.contains(&row.amount_open.normalize())
+    }
+}
+
+/// The index's answer: the rows, ordered by invoice, and the invoices whose stored document
+/// could not be read as an open item (id, located message), which fail a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenItemsFound {
+    pub rows: Vec<OpenItemRow>,
+    pub problems: Vec<(String, String)>,
+}

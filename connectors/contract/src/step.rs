@@ -79,6 +79,19 @@ pub trait StepContext: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>, PortError>;
     /// Inserts or replaces a document.
     async fn put_document(&mut self, kind: &str, id: &str, body: &Value) -> Result<(), PortError>;
+    /// [`StepContext::put_document`] of a document already serialised to JSON text, for a
+    /// writer of a large typed document (a 100,000-entry statement) that would otherwise build
+    /// a JSON tree several times the text's size. `text` must be a JSON object.
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+    ) -> Result<(), PortError> {
+        let body: Value = serde_json::from_str(&text)
+            .map_err(|e| PortError(format!("document {kind} '{id}': not JSON: {e}")))?;
+        self.put_document(kind, id, &body).await
+    }
     /// Claims a document id: inserts `body` unless a document of that kind and id exists, in
     /// which case nothing is written and the existing body is returned. The store decides (a
     /// unique key, not a read then a write), so of concurrent claims exactly one gets `None`.
@@ -191,6 +204,17 @@ pub trait StepContext: Send {
     /// tells nothing twice). Unlike [`StepContext::emit_event`] it neither resumes nor starts
     /// a workflow.
     async fn publish(&mut self, event: &str, key: &str, data: &Value) -> Result<(), PortError>;
+
+    /// Looks the open-items index up (see [`crate::recon_docs::OpenItemRow`]): the rows that
+    /// answer `q`, and every invoice whose document could not be indexed. `None`: this port
+    /// keeps no index (a test's in-memory context); the caller then derives the rows from the
+    /// invoice documents with the same function the store uses.
+    async fn open_items(
+        &mut self,
+        _q: &crate::recon_docs::OpenItemQuery,
+    ) -> Result<Option<crate::recon_docs::OpenItemsFound>, PortError> {
+        Ok(None)
+    }
 
     /// Queues a message for the outside world (an EDI file, a reminder, a carrier call). The
     /// dispatcher delivers it after commit, at most once per (`channel`, `key`).

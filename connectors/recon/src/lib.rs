@@ -14,6 +14,8 @@
 //! - [`exceptions`]: the exceptions queue finance works (`ordo recon …`): confirm a match (one
 //!   invoice, several, or a split with amounts), optionally learning the payer's account for
 //!   next time, or reject the entry with a reason.
+//! - [`openitems`]: the open-items index (what an invoice document contributes to the store's
+//!   `open_items` table), the candidate lookup of a run, and the index check.
 //! - [`policy`]: `config/reconciliation.yaml`, the tolerances and rule policy finance tunes.
 //!
 //! Store layout (documents, kind/id):
@@ -29,6 +31,7 @@
 
 pub mod exceptions;
 pub mod import;
+pub mod openitems;
 pub mod policy;
 pub mod reconcile;
 pub mod refund;

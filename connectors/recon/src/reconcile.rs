@@ -25,9 +25,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use ordo_bank::matcher::{Advice, AdviceInvoice, Deduction, reconcile_with_advices};
 use ordo_bank::matcher::{Exception, Match};
-use ordo_bank::{
-    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport,
-};
+use ordo_bank::{Customer, MatchConfig, ReconResult, Statement, StatementReport};
 use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
 use ordo_contract::{
     Connector, InvoiceCollection, StepContext, StepError, StepInput, StepOutput, read_doc,
@@ -222,9 +220,13 @@ pub async fn run_reconciliation_chunk(
         budget -= end - start;
         let end_of_statement = end == total;
         let (mut stmt, whole_doc) = if end_of_statement {
-            // Kept to be written back with its status when this last chunk is booked.
+            // Kept to be written back with its status when this last chunk is booked; only
+            // the chunk's entries are copied, not the whole statement's.
+            let mut stored = stored;
+            let entries = std::mem::take(&mut stored.statement.entries);
             let mut chunk = stored.statement.clone();
-            chunk.entries = chunk.entries.split_off(start);
+            chunk.entries = entries[start..].to_vec();
+            stored.statement.entries = entries;
             (chunk, Some(stored))
         } else {
             let mut chunk = stored.statement;
@@ -264,7 +266,6 @@ pub async fn run_reconciliation_chunk(
         return Ok(json!({ "statements": 0, "more": false }));
     }
 
-    let items = open_items(ctx).await?;
     let customers = customers(ctx).await?;
     let mut cfg: MatchConfig = policy.matching.to_config();
     for (acct, d) in ctx.get_documents("recon_learned", "").await? {
@@ -273,6 +274,11 @@ pub async fn run_reconciliation_chunk(
     }
     let advices = received_advices(ctx, &policy, &cfg).await?;
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
+    // Only the open invoices these entries and the received advices can touch, from the
+    // open-items index (the advices' customers are looked up whole).
+    let advice_customers: Vec<String> = advices.iter().map(|a| a.customer_id.clone()).collect();
+    let items =
+        crate::openitems::candidates(ctx, &stmts, &customers, &cfg, &advice_customers).await?;
     let result = reconcile_with_advices(&stmts, &items, &customers, &advices, &cfg);
     drop(advices);
     drop(items);
@@ -419,9 +425,10 @@ pub async fn run_reconciliation_chunk(
         if let Some(mut s) = whole_docs.remove(&k) {
             s.status = "reconciled".into();
             s.reconciled_at = Some(ctx.now().to_rfc3339());
-            let doc = serde_json::to_value(&s).map_err(|e| permanent(e.to_string()))?;
+            // As text: a JSON tree of a 100,000-entry statement costs several times its text.
+            let doc = serde_json::to_string(&s).map_err(|e| permanent(e.to_string()))?;
             drop(s);
-            ctx.put_document("bank_statement", &p.fp, &doc).await?;
+            ctx.put_document_text("bank_statement", &p.fp, doc).await?;
         }
         if p.start > 0 {
             ctx.put_document(
@@ -945,35 +952,6 @@ struct PendingQueue {
 #[derive(Deserialize)]
 struct LearnedAccount {
     customer_id: String,
-}
-
-/// Open customer invoices (receivables) as the matcher wants them. Each invoice is read as
-/// [`InvoiceCollection`] from its stored text (its lines are skipped, not built): one missing
-/// `open_amount`, date or terms fails the run with the invoice and the field named (never a
-/// zero or a skipped invoice).
-async fn open_items(ctx: &mut dyn StepContext) -> Result<Vec<OpenItem>, StepError> {
-    let mut items = Vec::new();
-    for (number, text) in ctx.get_documents_text("invoice", "").await? {
-        let inv: InvoiceCollection = read_doc_text("invoice", &number, &text).map_err(permanent)?;
-        if inv.is_closed() {
-            continue;
-        }
-        let open = open_net_of_transit(&number, &inv)?;
-        if open <= Decimal::ZERO {
-            continue;
-        }
-        items.push(OpenItem {
-            number,
-            customer_id: inv.customer_id,
-            amount_open: open,
-            currency: inv.currency,
-            due_date: inv.due_date,
-            issue_date: inv.issue_date,
-            terms: inv.terms,
-            kind: ItemKind::Receivable,
-        });
-    }
-    Ok(items)
 }
 
 async fn customers(ctx: &mut dyn StepContext) -> Result<Vec<Customer>, StepError> {

@@ -334,6 +334,9 @@ enum ReconCommand {
     },
     /// Reconciliation reports per statement (matched, partially matched, exceptions, totals).
     Reports,
+    /// Compare the open-items index with the invoice documents; exits 1 naming every
+    /// difference.
+    CheckIndex,
 }
 
 #[derive(Subcommand)]

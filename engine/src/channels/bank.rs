@@ -403,6 +403,18 @@ fn settle_file(ch: &BankChannel, path: &Path, outcome: &ImportOutcome) {
         outcome.file_id().get(..12).unwrap_or(outcome.file_id()),
     );
 }
+/// `ordo recon check-index`: the differences between the open-items index and the invoice
+/// documents (`ordo_recon::openitems::check_index`), read in one transaction that is rolled
+/// back; empty when they agree. `Err` when the check itself could not run.
+pub async fn check_open_items(engine: &Engine) -> Result<Result<Vec<String>, String>, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let r = {
+        let mut ctx = TxContext::command(tx.as_mut(), engine);
+        ordo_recon::openitems::check_index(&mut ctx).await
+    };
+    tx.rollback().await?;
+    Ok(r.map_err(|e| e.to_string()))
+}
 
 /// Reconciles every pending statement now (`ordo recon run`), as the `bank.reconcile` step
 /// does: chunks of the policy's `chunk_entries` entries, each its own committed transaction,

@@ -49,6 +49,18 @@ impl StepContext for TxContext<'_> {
             .map_err(port)
     }
 
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+    ) -> Result<(), PortError> {
+        self.tx
+            .put_document_text(kind, id, text, self.now_ms)
+            .await
+            .map_err(port)
+    }
+
     async fn claim_document(
         &mut self,
         kind: &str,
@@ -91,6 +103,13 @@ impl StepContext for TxContext<'_> {
         ids: &[&str],
     ) -> Result<std::collections::HashMap<String, Value>, PortError> {
         self.tx.get_documents_by_id(kind, ids).await.map_err(port)
+    }
+
+    async fn open_items(
+        &mut self,
+        q: &ordo_contract::recon_docs::OpenItemQuery,
+    ) -> Result<Option<ordo_contract::recon_docs::OpenItemsFound>, PortError> {
+        self.tx.open_items(q).await.map(Some).map_err(port)
     }
 
     async fn next_number(&mut self, series: &str) -> Result<i64, PortError> {

@@ -13,7 +13,19 @@ use serde_json::Value;
 #[async_trait]
 pub trait DocumentRecords: Send {
     async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
-    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()>;
+    async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+        self.put_document_text(kind, id, super::json_text(body), now)
+            .await
+    }
+    /// [`DocumentRecords::put_document`] of the document's JSON text (an object; the caller
+    /// serialised it, e.g. a large typed document without building a JSON tree).
+    async fn put_document_text(
+        &mut self,
+        kind: &str,
+        id: &str,
+        text: String,
+        now: i64,
+    ) -> Result<()>;
     /// Inserts the document unless (kind, id) exists; then writes nothing and returns the
     /// existing body. The unique key decides: on PostgreSQL a second claimer of a key another
     /// transaction claimed waits for it to commit, then sees the conflict (or wins, if it rolled
@@ -99,6 +111,16 @@ macro_rules! impl_document_records {
                     }
                     q.execute(&mut *self.tx).await?;
                 }
+                // The open-items index follows every invoice written (store/openitems.rs).
+                let invoices: Vec<(&str, &str)> = rows
+                    .iter()
+                    .map(|n| &docs[*n])
+                    .filter(|d| d.0 == "invoice")
+                    .map(|d| (d.1.as_str(), d.2.as_str()))
+                    .collect();
+                if !invoices.is_empty() {
+                    self.write_open_items(&invoices).await?;
+                }
                 if self.shared.is_some() {
                     let mut docs = docs;
                     for n in rows {
@@ -158,13 +180,13 @@ macro_rules! impl_document_records {
                 Ok(body)
             }
 
-            async fn put_document(&mut self, kind: &str, id: &str, body: &Value, now: i64) -> Result<()> {
+            async fn put_document_text(&mut self, kind: &str, id: &str, text: String, now: i64) -> Result<()> {
                 if CACHE_READS {
                     self.bound_caches().await?;
                     let key = (kind.to_string(), id.to_string());
                     self.documents.remove(&key);
                     self.doc_written.insert(key, self.doc_writes.len());
-                    self.doc_writes.push((kind.to_string(), id.to_string(), json_text(body), now));
+                    self.doc_writes.push((kind.to_string(), id.to_string(), text, now));
                     return Ok(());
                 }
                 sqlx::query(
@@ -173,10 +195,14 @@ macro_rules! impl_document_records {
                 )
                 .bind(kind)
                 .bind(id)
-                .bind(json_text(body))
+                .bind(text.as_str())
                 .bind(now)
                 .execute(&mut *self.tx)
                 .await?;
+                if kind == "invoice" {
+                    // The open-items index follows every invoice written (store/openitems.rs).
+                    self.write_open_items(&[(id, text.as_str())]).await?;
+                }
                 Ok(())
             }
 
@@ -205,6 +231,9 @@ macro_rules! impl_document_records {
                     .fetch_optional(&mut *self.tx)
                     .await?;
                     if won.is_some() {
+                        if kind == "invoice" {
+                            self.write_open_items(&[(id, json_text(body).as_str())]).await?;
+                        }
                         return Ok(None);
                     }
                     let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND id = $2")

@@ -16,6 +16,7 @@ mod documents;
 mod instances;
 pub mod journal;
 mod numbers;
+pub mod openitems;
 mod outbound;
 pub mod postgres;
 mod queue_records;
@@ -33,6 +34,7 @@ pub use documents::DocumentRecords;
 pub use instances::{InstanceRecords, StepCount};
 pub use journal::JournalRecords;
 pub use numbers::NumberSeries;
+pub use openitems::OpenItemRecords;
 pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
 pub use reports::ReportRecords;
@@ -206,6 +208,7 @@ pub trait Tx:
     + Definitions
     + JournalRecords
     + ReportRecords
+    + OpenItemRecords
     + service::ServiceTx
     + sessions::SessionRecords
     + Send

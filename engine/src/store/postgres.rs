@@ -132,7 +132,11 @@ impl PgStore {
             .await?;
         }
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        let mut tx = store.begin().await?;
+        tx.rebuild_open_items_if_marked().await?;
+        tx.commit().await?;
+        Ok(store)
     }
 
     /// Drops a schema and everything in it (tests).

@@ -147,7 +147,11 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        Ok(SqliteStore { writer, shared })
+        let store = SqliteStore { writer, shared };
+        let mut tx = store.begin().await?;
+        tx.rebuild_open_items_if_marked().await?;
+        tx.commit().await?;
+        Ok(store)
     }
 }
 

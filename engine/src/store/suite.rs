@@ -112,6 +112,7 @@ macro_rules! store_suite {
                 claims_race,
                 stock_exact_decimals,
                 business_writes_follow_savepoints,
+                open_items_follow_invoice_writes,
                 outbound,
                 workflow_defs,
                 kv,
@@ -2122,4 +2123,174 @@ async fn enqueued_messages(cx: Ctx) {
             tx.commit().await.unwrap();
         }
     }
+}
+
+/// An invoice document as the sales connectors write it, open for `open` (a number).
+fn invoice_doc(number: &str, customer: &str, open: &str, status: &str) -> Value {
+    json!({ "number": number, "status": status, "customer_id": customer, "currency": "EUR",
+            "total": open, "open_amount": open, "issue_date": "2026-01-01",
+            "due_date": "2026-01-31", "terms": { "net_days": 30 }, "payments": [],
+            "paid_amount": 0, "discount_amount": 0, "discount_until": null,
+            "discount_taken": 0, "dunning_level": 0, "overdue": false })
+}
+
+/// The open-items index (store/openitems.rs) follows every write of an invoice document in
+/// the writing transaction: opened, paid in part, in transit, closed, broken; it rolls back
+/// with a savepoint and with the transaction; lookups by key, customer and amount answer it.
+async fn open_items_follow_invoice_writes(cx: Ctx) {
+    use ordo_contract::recon_docs::OpenItemQuery;
+    let s = &cx.store;
+    let all = OpenItemQuery {
+        all: true,
+        ..OpenItemQuery::default()
+    };
+    let invoices = |f: &ordo_contract::recon_docs::OpenItemsFound| {
+        f.rows
+            .iter()
+            .map(|r| (r.invoice.clone(), r.amount_open.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let mut tx = begin(s).await;
+    tx.put_document(
+        "invoice",
+        "INV-2026-000042",
+        &invoice_doc("INV-2026-000042", "C1", "100.00", "open"),
+        1,
+    )
+    .await
+    .unwrap();
+    tx.put_document(
+        "invoice",
+        "INV-2026-000043",
+        &invoice_doc("INV-2026-000043", "C2", "55.5", "open"),
+        1,
+    )
+    .await
+    .unwrap();
+    tx.put_document("customer", "C1", &json!({ "name": "not an invoice" }), 1)
+        .await
+        .unwrap();
+    let found = tx.open_items(&all).await.unwrap();
+    assert_eq!(
+        invoices(&found),
+        [
+            ("INV-2026-000042".to_string(), "100.00".to_string()),
+            ("INV-2026-000043".to_string(), "55.5".to_string())
+        ],
+        "a transaction sees its own invoice writes in the index"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(s).await;
+    let by = |keys: &[&str], customers: &[&str], amounts: &[&str]| OpenItemQuery {
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        customers: customers.iter().map(|k| k.to_string()).collect(),
+        amounts: amounts
+            .iter()
+            .map(|a| Decimal::from_str(a).unwrap())
+            .collect(),
+        all: false,
+    };
+    // As the matcher normalises references: the full key, or the digits without zeros.
+    let hit = tx
+        .open_items(&by(&["INV2026000042"], &[], &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        invoices(&hit),
+        [("INV-2026-000042".to_string(), "100.00".to_string())]
+    );
+    let hit = tx.open_items(&by(&["2026000043"], &[], &[])).await.unwrap();
+    assert_eq!(
+        invoices(&hit),
+        [("INV-2026-000043".to_string(), "55.5".to_string())]
+    );
+    let hit = tx.open_items(&by(&[], &["C2"], &["100"])).await.unwrap();
+    assert_eq!(hit.rows.len(), 2, "by customer or by amount (100 = 100.00)");
+    assert!(
+        tx.open_items(&by(&["42"], &["C9"], &["1"]))
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+
+    // A payment in transit lowers the open amount; paid closes it; a savepoint undoes both.
+    let mut inv = invoice_doc("INV-2026-000042", "C1", "100.00", "open");
+    inv["payments_in_transit"] = json!([{ "id": "PAY-1", "settles": "30" }]);
+    tx.put_document("invoice", "INV-2026-000042", &inv, 2)
+        .await
+        .unwrap();
+    let sp = tx.savepoint().await.unwrap();
+    tx.put_document(
+        "invoice",
+        "INV-2026-000043",
+        &invoice_doc("INV-2026-000043", "C2", "0", "paid"),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        invoices(&tx.open_items(&all).await.unwrap()),
+        [("INV-2026-000042".to_string(), "70.00".to_string())]
+    );
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        invoices(&tx.open_items(&all).await.unwrap()),
+        [
+            ("INV-2026-000042".to_string(), "70.00".to_string()),
+            ("INV-2026-000043".to_string(), "55.5".to_string())
+        ],
+        "the paid write after the savepoint is undone in the index too"
+    );
+    // A broken invoice is a located problem, not a row and not a zero.
+    let mut broken = invoice_doc("INV-7", "C1", "5", "open");
+    broken.as_object_mut().unwrap().remove("open_amount");
+    tx.put_document("invoice", "INV-7", &broken, 3)
+        .await
+        .unwrap();
+    let found = tx.open_items(&all).await.unwrap();
+    assert_eq!(found.rows.len(), 2);
+    assert_eq!(found.problems.len(), 1);
+    assert!(
+        found.problems[0].1.contains("INV-7") && found.problems[0].1.contains("open_amount"),
+        "{:?}",
+        found.problems
+    );
+    tx.rollback().await.unwrap();
+
+    // The rolled-back transaction left the index as committed.
+    let mut tx = begin(s).await;
+    let found = tx.open_items(&all).await.unwrap();
+    assert_eq!(
+        invoices(&found),
+        [
+            ("INV-2026-000042".to_string(), "100.00".to_string()),
+            ("INV-2026-000043".to_string(), "55.5".to_string())
+        ]
+    );
+    assert!(found.problems.is_empty());
+    // Invoices stored before migration 0018 are indexed when the mark is set.
+    rebuild_when_marked(&mut *tx).await;
+    tx.rollback().await.unwrap();
+}
+
+/// Sets the migration's rebuild mark and checks the rebuild indexes the stored invoices
+/// again, once.
+async fn rebuild_when_marked(tx: &mut dyn Tx) {
+    use ordo_contract::recon_docs::OpenItemQuery;
+    tx.kv_set(super::openitems::REBUILD_MARK, "test")
+        .await
+        .unwrap();
+    assert_eq!(tx.rebuild_open_items_if_marked().await.unwrap(), 2);
+    assert_eq!(
+        tx.rebuild_open_items_if_marked().await.unwrap(),
+        0,
+        "the mark is gone"
+    );
+    let all = OpenItemQuery {
+        all: true,
+        ..OpenItemQuery::default()
+    };
+    assert_eq!(tx.open_items(&all).await.unwrap().rows.len(), 2);
 }

@@ -304,6 +304,7 @@ macro_rules! impl_store_tx {
         $crate::store::definitions::impl_definitions!($tx, $db);
         $crate::store::journal::impl_journal_records!($tx, $db);
         $crate::store::reports::impl_report_records!($tx, $db);
+        $crate::store::openitems::impl_open_item_records!($tx, $db);
         $crate::store::service::impl_service_tx!($tx, $db);
         $crate::store::sessions::impl_session_records!($tx, $db);
     };

@@ -290,6 +290,36 @@ pub fn reconcile_with_advices(
     state.finish()
 }
 
+/// What matching `statements` can look at among the open items, for a caller that keeps them
+/// indexed (the store's open-items index) rather than in memory: the reference keys found in
+/// the texts (to compare with [`crate::reference::invoice_keys`] of each invoice number, full
+/// or digits-only), the payers identified (customer ids) and the payment amounts (normalised).
+///
+/// [`reconcile`] over the open items that answer these (by key, customer or open amount),
+/// together with every other open item of the customers they belong to, decides exactly as it
+/// would over all open items, provided both lists keep the same relative order: no rule looks
+/// at an item outside them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub keys: std::collections::BTreeSet<String>,
+    pub customers: std::collections::BTreeSet<String>,
+    pub amounts: std::collections::BTreeSet<Decimal>,
+}
+
+/// See [`Lookups`]. Reads no open items: payers are found from `customers` and the learned
+/// accounts alone.
+pub fn lookups(statements: &[Statement], customers: &[Customer], cfg: &MatchConfig) -> Lookups {
+    let idx = index::Index::build(&[], customers, cfg);
+    let state = rules::State::new(&[], &idx, customers, cfg);
+    let mut lk = Lookups::default();
+    for stmt in statements {
+        for (n, e) in stmt.entries.iter().enumerate() {
+            state.wanted(&entry_ref(stmt, n), e, &mut lk);
+        }
+    }
+    lk
+}
+
 /// Reference for entry `n` (0-based) of `stmt` as used in [`Match::entry_ref`]; a batched
 /// entry's transactions get `/t` appended (1-based).
 pub fn entry_ref(stmt: &Statement, n: usize) -> String {

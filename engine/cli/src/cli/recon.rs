@@ -181,6 +181,26 @@ pub async fn run(
             )
             .await
         }
+        ReconCommand::CheckIndex => {
+            let diffs = match bank::check_open_items(engine).await? {
+                Ok(d) => d,
+                Err(e) => return Ok(fail(e)),
+            };
+            if json_out {
+                print_json(&json!({ "differences": diffs }));
+            } else if diffs.is_empty() {
+                println!("open-items index: equals the invoice documents");
+            } else {
+                for d in &diffs {
+                    println!("{d}");
+                }
+            }
+            Ok(if diffs.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(super::FAIL)
+            })
+        }
         ReconCommand::Reports => {
             let mut tx = engine.store.begin().await?;
             let rows = ordo::channels::bank::reports(tx.as_mut()).await?;

@@ -43,6 +43,43 @@ enum PayerHow {
     Name(u8),
 }
 
+/// The payments of a booked entry: one, or one per transaction of a batched entry whose
+/// transactions all carry their amount.
+fn payments_of<'e>(base: &str, e: &'e Entry) -> Vec<Payment<'e>> {
+    let split = e.transactions.len() > 1 && e.transactions.iter().all(|t| t.amount.is_some());
+    let mut payments = Vec::new();
+    if split {
+        for (t, tx) in e.transactions.iter().enumerate() {
+            payments.push(Payment {
+                eref: format!("{base}/{}", t + 1),
+                // Never taken: `split` requires every transaction to carry its amount.
+                amount: tx.amount.unwrap_or(e.amount),
+                currency: &e.currency,
+                direction: e.direction,
+                date: e.date(),
+                account: tx.counterparty_account.as_deref(),
+                name: tx.counterparty_name.as_deref(),
+                texts: texts(std::slice::from_ref(tx), None),
+                charges: None,
+            });
+        }
+    } else {
+        let first = e.transactions.first();
+        payments.push(Payment {
+            eref: base.to_string(),
+            amount: e.amount,
+            currency: &e.currency,
+            direction: e.direction,
+            date: e.date(),
+            account: first.and_then(|t| t.counterparty_account.as_deref()),
+            name: first.and_then(|t| t.counterparty_name.as_deref()),
+            texts: texts(&e.transactions, e.info.as_deref()),
+            charges: e.charges,
+        });
+    }
+    payments
+}
+
 pub struct State<'a> {
     /// Received remittance advices and whether a payment of this run has used each.
     advices: &'a [super::Advice],
@@ -84,37 +121,7 @@ impl<'a> State<'a> {
             self.out.skipped.push(base.to_string());
             return;
         }
-        let split = e.transactions.len() > 1 && e.transactions.iter().all(|t| t.amount.is_some());
-        let mut payments = Vec::new();
-        if split {
-            for (t, tx) in e.transactions.iter().enumerate() {
-                payments.push(Payment {
-                    eref: format!("{base}/{}", t + 1),
-                    // Never taken: `split` requires every transaction to carry its amount.
-                    amount: tx.amount.unwrap_or(e.amount),
-                    currency: &e.currency,
-                    direction: e.direction,
-                    date: e.date(),
-                    account: tx.counterparty_account.as_deref(),
-                    name: tx.counterparty_name.as_deref(),
-                    texts: texts(std::slice::from_ref(tx), None),
-                    charges: None,
-                });
-            }
-        } else {
-            let first = e.transactions.first();
-            payments.push(Payment {
-                eref: base.to_string(),
-                amount: e.amount,
-                currency: &e.currency,
-                direction: e.direction,
-                date: e.date(),
-                account: first.and_then(|t| t.counterparty_account.as_deref()),
-                name: first.and_then(|t| t.counterparty_name.as_deref()),
-                texts: texts(&e.transactions, e.info.as_deref()),
-                charges: e.charges,
-            });
-        }
+        let payments = payments_of(base, e);
         let returned = e.reversal || e.transactions.iter().any(|t| t.return_reason.is_some());
         for p in payments {
             if returned {
@@ -129,6 +136,28 @@ impl<'a> State<'a> {
             } else {
                 self.payment(p);
             }
+        }
+    }
+
+    /// Notes in `lk` what the entry `e` may look up: the reference keys of its texts, its
+    /// payer, its amount (see [`super::lookups`]). Needs no open items.
+    pub fn wanted(&self, base: &str, e: &Entry, lk: &mut super::Lookups) {
+        if e.status != EntryStatus::Booked {
+            return;
+        }
+        for p in payments_of(base, e) {
+            for t in &p.texts {
+                reference::candidate_keys(t, |k| {
+                    if !lk.keys.contains(k) {
+                        lk.keys.insert(k.to_string());
+                    }
+                });
+            }
+            if let Some((c, _)) = self.payer(&p) {
+                lk.customers
+                    .insert(self.idx.customer_ids[c as usize].clone());
+            }
+            lk.amounts.insert(p.amount.normalize());
         }
     }
 
