@@ -9,7 +9,9 @@
 //! request of it fails, or the commit finds a clash of the deferred inserts, that transaction
 //! is rolled back whole and the batch runs again, each request in its own savepoint; so a
 //! request's [`Work`] must be runnable more than once (it is a `Fn`, and only its transaction
-//! keeps what it did).
+//! keeps what it did). Each pass reads the documents its requests name ([`Job::reads`]) in one
+//! query per kind before the first request runs, so checking a batch of order ids costs a
+//! round trip, not one per order.
 //!
 //! Invariant (acknowledged = durable): a request is answered only after the commit that holds
 //! its effect. A request that fails rolls back only its savepoint — its effect, its
