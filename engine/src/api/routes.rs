@@ -494,11 +494,11 @@ pub async fn submit_orders(
                     &a.engine,
                     tx.as_mut(),
                     "request",
-                    &orders,
+                    orders,
                 )
                 .await?;
                 let now = a.engine.clock.now_ms();
-                audit::orders_submitted(tx.as_mut(), &caller, now, &done.accepted, json!({}))
+                audit::orders_submitted(tx.as_mut(), caller, now, &done.accepted, json!({}))
                     .await?;
                 if done.accepted.is_empty() {
                     return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
@@ -913,10 +913,10 @@ async fn decision_route(
                 let (engine, tx) = (&a.engine, tx.as_mut());
                 let v = match &decided {
                     Decided::Task { id, outcome, note } => {
-                        decide(engine, tx, &caller, *id, outcome, note.as_deref()).await?
+                        decide(engine, tx, caller, *id, outcome, note.as_deref()).await?
                     }
                     Decided::Exception { id, decision } => {
-                        decide_exception(engine, tx, &caller, id, decision).await?
+                        decide_exception(engine, tx, caller, id, decision).await?
                     }
                 };
                 Ok((StatusCode::OK, v))
@@ -1324,14 +1324,9 @@ pub async fn partner_file(
         key,
         work!(
             [a, caller, partners, partner, name, body] | tx | {
-                let outcome = crate::channels::edi::receive_in(
-                    &a.engine,
-                    tx.as_mut(),
-                    &partners,
-                    &name,
-                    &body,
-                )
-                .await?;
+                let outcome =
+                    crate::channels::edi::receive_in(&a.engine, tx.as_mut(), partners, name, body)
+                        .await?;
                 let error = match &outcome {
                     ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
                     _ => None,
@@ -1340,7 +1335,7 @@ pub async fn partner_file(
                 let subject = format!("partner/{partner}/{name}");
                 answered(
                     tx.as_mut(),
-                    &caller,
+                    caller,
                     a.engine.clock.now_ms(),
                     "partner.file.received",
                     subject,
@@ -1406,7 +1401,7 @@ pub async fn bank_statement(
         work!(
             [a, caller, ch, account, name, body] | tx | {
                 let outcome =
-                    crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body)
+                    crate::channels::bank::import_in(&a.engine, tx.as_mut(), ch, name, body)
                         .await?;
                 let error = match &outcome {
                     ordo_recon::ImportOutcome::Rejected { error, .. } => Some(error.as_str()),
@@ -1416,7 +1411,7 @@ pub async fn bank_statement(
                 let subject = format!("bank/{account}/{name}");
                 answered(
                     tx.as_mut(),
-                    &caller,
+                    caller,
                     a.engine.clock.now_ms(),
                     "bank.statement.received",
                     subject,
@@ -1519,7 +1514,7 @@ pub async fn retry_instance(
         key,
         work!(
             [a, caller, id] | tx | {
-                let v = retry(&a.engine, tx.as_mut(), &caller, &id).await?;
+                let v = retry(&a.engine, tx.as_mut(), caller, id).await?;
                 Ok((StatusCode::OK, v))
             }
         ),
@@ -1582,7 +1577,7 @@ pub async fn send_event(
                     .await?;
                 audit::record(
                     tx.as_mut(),
-                    &caller,
+                    caller,
                     a.engine.clock.now_ms(),
                     Change {
                         action: "event.sent",
