@@ -214,6 +214,18 @@ impl Intake {
     }
 }
 
+/// The documents [`accept_order`] reads before it writes (kind, id): the order itself and its
+/// customer + PO claim (`order_po`). A caller booking many orders in one transaction may read
+/// them all in one query first (`Tx::prefetch_documents` in the engine).
+pub fn intake_reads(order: &Order) -> [(&'static str, String); 2] {
+    [("order", order.id.clone()), ("order_po", po_key(order))]
+}
+
+/// The id of an order's `order_po` claim: one order per customer and PO number.
+fn po_key(order: &Order) -> String {
+    format!("{}:{}", order.customer_id, order.po_number)
+}
+
 /// Takes one order in the caller's transaction: bounds checked, customer + PO (`order_po`)
 /// and order id (`order`) claimed, `doc` (the order as stored, possibly with channel details)
 /// written, `order.received` sent.
@@ -235,7 +247,7 @@ pub async fn accept_order(
             earlier: order.id.clone(),
         });
     }
-    let po_key = format!("{}:{}", order.customer_id, order.po_number);
+    let po_key = po_key(order);
     if let Some(prev) = ctx
         .claim_document("order_po", &po_key, &json!({ "order": order.id }))
         .await?

@@ -174,11 +174,6 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Reports over the store: `aging [--as-of DATE]` (per customer and total).
-    Report {
-        #[command(subcommand)]
-        command: ReportCommand,
-    },
     /// Bank reconciliation in the store: import statements, run matching, work the
     /// exceptions queue.
     Recon {
@@ -212,6 +207,9 @@ enum Command {
         /// Also write a self-contained HTML page with SVG charts to FILE.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// `aging` only: the day (YYYY-MM-DD, default business today), per customer and total.
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Demand forecast per item (method chosen by hold-out error, interval per period) from
     /// the shipped history, or from a `date,quantity` history file.
@@ -277,17 +275,6 @@ enum CustomerCreditCommand {
         amount: String,
         #[arg(long)]
         iban: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ReportCommand {
-    /// Receivables aging: current, 1-30, 31-60, 61-90, over 90 days past due, per customer
-    /// and total.
-    Aging {
-        /// YYYY-MM-DD (default: business today).
-        #[arg(long)]
-        as_of: Option<String>,
     },
 }
 

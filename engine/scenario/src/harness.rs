@@ -85,6 +85,17 @@ pub async fn fresh_engine(cfg: &Config, dir: &PathBuf) -> Result<(Arc<Engine>, C
     Ok((engine, cfg))
 }
 
+/// The host's 1-minute load average (`/proc/loadavg`), printed beside benchmark figures: on a
+/// shared host it tells how much of the machine a run had. `None` where there is no such file.
+pub fn load_avg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Which backend a run uses, for the first line of the demo and the benchmarks.
 pub fn backend_line(cfg: &Config) -> String {
     match (&cfg.store.postgres, &cfg.store.sqlite) {

@@ -61,6 +61,8 @@ pub struct HttpFigures {
     /// Cluster backend: bare commits of its PostgreSQL per second (one insert + one update
     /// each, as the SQLite ceiling), same run.
     pub postgres_commits_per_s: Option<f64>,
+    /// The host's 1-minute load average right after the orders were posted.
+    pub load_avg: Option<f64>,
 }
 
 /// Bounds on what the load generator reads: a response over these is an error, not a hang.
@@ -344,6 +346,7 @@ async fn run_on(cfg: &Config, args: &HttpBench) -> Result<HttpFigures, String> {
         Ok(_) => drive(addr, &token, args.clients, Arc::new(posts)).await,
         Err(_) => Err("not run: the no-op route failed".to_string()),
     };
+    let load_avg = harness::load_avg();
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     let (noop, orders) = (noop?, orders?);
@@ -376,6 +379,7 @@ async fn run_on(cfg: &Config, args: &HttpBench) -> Result<HttpFigures, String> {
         noop,
         sqlite_commits_per_s,
         postgres_commits_per_s,
+        load_avg,
     })
 }
 

@@ -23,8 +23,8 @@ pub async fn record(
     actor: &Actor,
     now: i64,
     change: Change<'_>,
-) -> Result<i64, crate::store::StoreError> {
-    tx.audit_append(&AuditRow {
+) -> Result<(), crate::store::StoreError> {
+    tx.audit_append(AuditRow {
         seq: 0,
         at: now,
         actor: actor.id.clone(),

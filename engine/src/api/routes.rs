@@ -180,17 +180,19 @@ fn json_response(status: StatusCode, text: String) -> Response {
 /// response; otherwise `work` runs, the key records its answer, and both commit together (an
 /// error rolls back the request's savepoint, key included).
 async fn effect(api: &Arc<Api>, key: Option<Key>, work: super::batch::Work) -> ApiResult<Response> {
-    effect_as(api, None, key, work).await
+    effect_as(api, None, key, Vec::new(), work).await
 }
 
-/// [`effect`] for a caller taken from the token cache: its token is checked in the batch.
+/// [`effect`] for a caller taken from the token cache (its token is checked in the batch), and
+/// with the documents `work` reads (kind, id), prefetched with those of the whole batch.
 async fn effect_as(
     api: &Arc<Api>,
     holder: Option<super::batch::Holder>,
     key: Option<Key>,
+    reads: Vec<(&'static str, String)>,
     work: super::batch::Work,
 ) -> ApiResult<Response> {
-    let a = super::batch::run(api, holder, key, work).await?;
+    let a = super::batch::run(api, holder, key, reads, work).await?;
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK);
     let mut r = json_response(status, a.body);
     if a.replayed {
@@ -200,16 +202,22 @@ async fn effect_as(
     Ok(r)
 }
 
-/// Boxes an effect's body for [`effect`].
+/// Boxes an effect's body for [`effect`]. The batch may run it twice (`api::batch`), so the
+/// values it uses are named and kept once, shared by the runs: inside the body each name is a
+/// reference to its value.
 macro_rules! work {
-    (|$tx:ident| $body:expr) => {
+    ([$($cap:ident),* $(,)?] |$tx:ident| $body:expr) => {{
+        let kept = std::sync::Arc::new(($($cap,)*));
         Box::new(move |mut $tx: Box<dyn Tx>| {
+            let kept = kept.clone();
             Box::pin(async move {
+                #[allow(unused_variables)]
+                let ($($cap,)*) = &*kept;
                 let r: ApiResult<(StatusCode, Value)> = async { $body }.await;
                 ($tx, r)
             }) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>
         })
-    };
+    }};
 }
 
 fn idem_key(
@@ -477,38 +485,46 @@ pub async fn submit_orders(
     // the booking; a content error is answered from inside the batch, after the key's claim,
     // so a key reused with another body is 409 before anything.
     let checked = check_order_body(&api, &body);
+    let reads = match &checked {
+        Ok(orders) => crate::channels::orders::intake_reads(orders),
+        Err(_) => Vec::new(),
+    };
     let a = api.clone();
     effect_as(
         &api,
         Some(holder),
         key,
-        work!(|tx| {
-            let orders = checked?;
-            let done = crate::channels::orders::intake_orders_in(
-                &a.engine,
-                tx.as_mut(),
-                "request",
-                &orders,
-            )
-            .await?;
-            let now = a.engine.clock.now_ms();
-            audit::orders_submitted(tx.as_mut(), &caller, now, &done.accepted, json!({})).await?;
-            if done.accepted.is_empty() {
-                return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
+        reads,
+        work!(
+            [a, caller, checked] | tx | {
+                let orders = checked.as_ref().map_err(Clone::clone)?;
+                let done = crate::channels::orders::intake_orders_in(
+                    &a.engine,
+                    tx.as_mut(),
+                    "request",
+                    orders,
+                )
+                .await?;
+                let now = a.engine.clock.now_ms();
+                audit::orders_submitted(tx.as_mut(), caller, now, &done.accepted, json!({}))
+                    .await?;
+                if done.accepted.is_empty() {
+                    return Err(ApiError::new(Code::Conflict, done.duplicates.join("\n")));
+                }
+                let resp = IntakeResponse {
+                    accepted: done
+                        .accepted
+                        .into_iter()
+                        .map(|(order, instances)| AcceptedOrder { order, instances })
+                        .collect(),
+                    duplicates: done.duplicates,
+                };
+                Ok((
+                    StatusCode::CREATED,
+                    serde_json::to_value(resp).unwrap_or_default(),
+                ))
             }
-            let resp = IntakeResponse {
-                accepted: done
-                    .accepted
-                    .into_iter()
-                    .map(|(order, instances)| AcceptedOrder { order, instances })
-                    .collect(),
-                duplicates: done.duplicates,
-            };
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(resp).unwrap_or_default(),
-            ))
-        }),
+        ),
     )
     .await
 }
@@ -954,18 +970,20 @@ async fn decision_route(
     effect(
         &api,
         key,
-        work!(|tx| {
-            let (engine, tx) = (&a.engine, tx.as_mut());
-            let v = match &decided {
-                Decided::Task { id, outcome, note } => {
-                    decide(engine, tx, &caller, *id, outcome, note.as_deref()).await?
-                }
-                Decided::Exception { id, decision } => {
-                    decide_exception(engine, tx, &caller, id, decision).await?
-                }
-            };
-            Ok((StatusCode::OK, v))
-        }),
+        work!(
+            [a, caller, decided] | tx | {
+                let (engine, tx) = (&a.engine, tx.as_mut());
+                let v = match &decided {
+                    Decided::Task { id, outcome, note } => {
+                        decide(engine, tx, caller, *id, outcome, note.as_deref()).await?
+                    }
+                    Decided::Exception { id, decision } => {
+                        decide_exception(engine, tx, caller, id, decision).await?
+                    }
+                };
+                Ok((StatusCode::OK, v))
+            }
+        ),
     )
     .await
 }
@@ -1050,12 +1068,12 @@ pub async fn credit_note(
     effect(
         &api,
         key,
-        work!(|tx| {
+        work!([a, caller, number, req] |tx| {
             let cn = super::finance::issue_credit_note(
                 &a.engine,
                 tx.as_mut(),
-                &caller,
-                &number,
+                caller,
+                number,
                 req.lines.as_deref(),
                 &req.reason,
             )
@@ -1478,34 +1496,37 @@ pub async fn partner_file(
     effect(
         &api,
         key,
-        work!(|tx| {
-            let outcome = crate::channels::edi::receive_in(
-                &a.engine,
-                tx.as_mut(),
-                &partners,
-                &partner,
-                &name,
-                &body,
-                false,
-            )
-            .await?;
-            let error = match &outcome {
-                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
-                _ => None,
-            };
-            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
-            let subject = format!("partner/{partner}/{name}");
-            answered(
-                tx.as_mut(),
-                &caller,
-                a.engine.clock.now_ms(),
-                "partner.file.received",
-                subject,
-                None,
-                v,
-            )
-            .await
-        }),
+        work!(
+            [a, caller, partners, partner, name, body] | tx | {
+                let outcome =
+                    crate::channels::edi::receive_in(
+                        &a.engine,
+                        tx.as_mut(),
+                        partners,
+                        partner,
+                        name,
+                        body,
+                        false,
+                    )
+                        .await?;
+                let error = match &outcome {
+                    ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                    _ => None,
+                };
+                let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+                let subject = format!("partner/{partner}/{name}");
+                answered(
+                    tx.as_mut(),
+                    caller,
+                    a.engine.clock.now_ms(),
+                    "partner.file.received",
+                    subject,
+                    None,
+                    v,
+                )
+                .await
+            }
+        ),
     )
     .await
 }
@@ -1542,18 +1563,18 @@ pub async fn reprocess_partner_file(
     effect(
         &api,
         key,
-        work!(|tx| {
+        work!([a, caller, partners, partner, id] |tx| {
             use crate::channels::edi::Reprocessed;
             let before = tx
-                .get_document(crate::channels::edi::FILE_DOC, &id)
+                .get_document(crate::channels::edi::FILE_DOC, id)
                 .await?
                 .map(|f| f["outcome"].clone());
             let outcome = match crate::channels::edi::reprocess_in(
                 &a.engine,
                 tx.as_mut(),
-                &partners,
-                &partner,
-                &id,
+                partners,
+                partner,
+                id,
             )
             .await?
             {
@@ -1561,7 +1582,7 @@ pub async fn reprocess_partner_file(
                 Reprocessed::NotFound => {
                     return Err(ApiError::not_found(format!(
                         "no file '{}' of partner '{partner}'",
-                        ordo_contract::excerpt(&id, 80)
+                        ordo_contract::excerpt(id, 80)
                     )));
                 }
                 Reprocessed::NotQuarantined => {
@@ -1579,7 +1600,7 @@ pub async fn reprocess_partner_file(
             v["quarantine_reason"] = json!(outcome.quarantine_reason());
             answered(
                 tx.as_mut(),
-                &caller,
+                caller,
                 a.engine.clock.now_ms(),
                 "partner.file.reprocessed",
                 format!("partner/{partner}/{id}"),
@@ -1641,26 +1662,29 @@ pub async fn bank_statement(
     effect(
         &api,
         key,
-        work!(|tx| {
-            let outcome =
-                crate::channels::bank::import_in(&a.engine, tx.as_mut(), &ch, &name, &body).await?;
-            let error = match &outcome {
-                ordo_recon::ImportOutcome::Rejected { error, .. } => Some(error.as_str()),
-                _ => None,
-            };
-            let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
-            let subject = format!("bank/{account}/{name}");
-            answered(
-                tx.as_mut(),
-                &caller,
-                a.engine.clock.now_ms(),
-                "bank.statement.received",
-                subject,
-                None,
-                v,
-            )
-            .await
-        }),
+        work!(
+            [a, caller, ch, account, name, body] | tx | {
+                let outcome =
+                    crate::channels::bank::import_in(&a.engine, tx.as_mut(), ch, name, body)
+                        .await?;
+                let error = match &outcome {
+                    ordo_recon::ImportOutcome::Rejected { error, .. } => Some(error.as_str()),
+                    _ => None,
+                };
+                let v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+                let subject = format!("bank/{account}/{name}");
+                answered(
+                    tx.as_mut(),
+                    caller,
+                    a.engine.clock.now_ms(),
+                    "bank.statement.received",
+                    subject,
+                    None,
+                    v,
+                )
+                .await
+            }
+        ),
     )
     .await
 }
@@ -1752,10 +1776,12 @@ pub async fn retry_instance(
     effect(
         &api,
         key,
-        work!(|tx| {
-            let v = retry(&a.engine, tx.as_mut(), &caller, &id).await?;
-            Ok((StatusCode::OK, v))
-        }),
+        work!(
+            [a, caller, id] | tx | {
+                let v = retry(&a.engine, tx.as_mut(), caller, id).await?;
+                Ok((StatusCode::OK, v))
+            }
+        ),
     )
     .await
 }
@@ -1801,34 +1827,39 @@ pub async fn send_event(
         Some(_) => return Err(ApiError::invalid("data: a JSON object").at("/data")),
     };
     let outcome = req.outcome.unwrap_or_else(|| "received".into());
+    let (event, event_key) = (req.name, req.key);
     let key = idem_key(&caller, &headers, "POST", "/api/v1/events", &body)?;
     let a = api.clone();
     effect(
         &api,
         key,
-        work!(|tx| {
-            let started = a
-                .engine
-                .emit_event(tx.as_mut(), &req.name, &req.key, &outcome, &data)
+        work!(
+            [a, caller, event, event_key, outcome, data] | tx | {
+                let started = a
+                    .engine
+                    .emit_event(tx.as_mut(), event, event_key, outcome, data)
+                    .await?;
+                audit::record(
+                    tx.as_mut(),
+                    caller,
+                    a.engine.clock.now_ms(),
+                    Change {
+                        action: "event.sent",
+                        subject: format!("event/{event}"),
+                        order_id: Some(event_key.clone()),
+                        before: None,
+                        after: Some(
+                            json!({ "outcome": outcome, "data": data, "started": started }),
+                        ),
+                    },
+                )
                 .await?;
-            audit::record(
-                tx.as_mut(),
-                &caller,
-                a.engine.clock.now_ms(),
-                Change {
-                    action: "event.sent",
-                    subject: format!("event/{}", req.name),
-                    order_id: Some(req.key.clone()),
-                    before: None,
-                    after: Some(json!({ "outcome": outcome, "data": data, "started": started })),
-                },
-            )
-            .await?;
-            Ok((
-                StatusCode::OK,
-                json!({ "event": req.name, "key": req.key, "started": started }),
-            ))
-        }),
+                Ok((
+                    StatusCode::OK,
+                    json!({ "event": event, "key": event_key, "started": started }),
+                ))
+            }
+        ),
     )
     .await
 }

@@ -481,6 +481,15 @@ async fn intake_tx(
     Ok(out)
 }
 
+/// The documents [`intake_orders_in`] will read for `orders` (kind, id), for a caller that
+/// prefetches them for many requests at once (`crate::api::batch`).
+pub fn intake_reads(orders: &[(Order, Value)]) -> Vec<(&'static str, String)> {
+    orders
+        .iter()
+        .flat_map(|(o, _)| ordo_contract::intake::intake_reads(o))
+        .collect()
+}
+
 /// Checked orders into the store in the caller's transaction (nothing is committed): each
 /// through [`accept_order`], duplicates reported and skipped. The file intake and the HTTP
 /// API (`crate::api`) both book orders so.

@@ -53,7 +53,7 @@ async fn engine(dir: &TempDir) -> (Arc<Engine>, SqliteStore) {
 }
 
 /// An embedded engine in `dir` with `registry` and the workflow files given (path, text).
-pub(super) async fn test_engine(
+pub(crate) async fn test_engine(
     dir: &TempDir,
     registry: Registry,
     workflows: Vec<(String, String)>,

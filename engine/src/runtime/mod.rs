@@ -15,7 +15,7 @@
 mod context;
 pub mod defs;
 #[cfg(test)]
-mod hostile_tests;
+pub(crate) mod hostile_tests;
 mod services;
 mod steps;
 #[cfg(test)]

@@ -38,6 +38,11 @@ pub trait DocumentRecords: Send {
         body: &Value,
         now: i64,
     ) -> Result<Option<Value>>;
+    /// Reads the documents `ids` of `kind` that this transaction has not seen yet, found or
+    /// not, in a few queries, so the `get_document`s and `claim_document`s that follow answer
+    /// from the transaction's cache (a batch of orders checks its ids once, not once each). Only
+    /// where the transaction caches reads (SQLite, see `CACHE_READS`); elsewhere nothing.
+    async fn prefetch_documents(&mut self, kind: &str, ids: &[&str]) -> Result<()>;
     async fn list_documents(&mut self, kind: &str, prefix: &str) -> Result<Vec<String>>;
     /// The documents of `kind` among `ids` that exist, by id, a few hundred ids per query.
     async fn get_documents_by_id(
@@ -259,6 +264,46 @@ macro_rules! impl_document_records {
                     .fetch_all(&mut *self.tx)
                     .await?;
                 rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect()
+            }
+
+            async fn prefetch_documents(&mut self, kind: &str, ids: &[&str]) -> Result<()> {
+                if !CACHE_READS {
+                    return Ok(());
+                }
+                // Flushed first, so the database answers for every id not in the cache.
+                self.flush_writes().await?;
+                let mut ids: Vec<&str> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| !self.documents.contains_key(&(kind.to_string(), id.to_string())))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for chunk in ids.chunks(300) {
+                    self.bound_caches().await?;
+                    // The kind is the last parameter: SQLite's `?` are positional.
+                    let mut sql = in_list_sql("SELECT id, body FROM documents WHERE id IN", chunk.len());
+                    sql.push_str(&format!(" AND kind = {}", param(chunk.len() + 1)));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    let mut found = std::collections::HashMap::new();
+                    for r in q.bind(kind).fetch_all(&mut *self.tx).await? {
+                        let text = r.try_get::<&str, _>("body")?;
+                        let body = parse_json(text)?;
+                        let id = r.try_get::<String, _>("id")?;
+                        if self.shared.is_some() {
+                            self.offer_publish((kind.to_string(), id.clone()), std::sync::Arc::from(text));
+                        }
+                        found.insert(id, body);
+                    }
+                    for id in chunk {
+                        let body = found.remove(*id);
+                        self.documents.insert((kind.to_string(), id.to_string()), body);
+                    }
+                }
+                Ok(())
             }
 
             async fn get_documents_by_id(

@@ -4,7 +4,10 @@
 //!
 //! [`ServiceTx`] is a supertrait of `Tx`: every transaction has these methods. The SQL is
 //! written once in [`impl_service_tx!`] and generated for both backends (the statements are
-//! valid on SQLite and PostgreSQL alike); these tables are never cached or buffered.
+//! valid on SQLite and PostgreSQL alike). Users and idempotency keys are never cached or
+//! buffered; audit records are buffered in the transaction and written as multi-row inserts
+//! with its other buffers (before a savepoint, before the commit, before the trail is read),
+//! in the order they were appended.
 
 use super::Result;
 use async_trait::async_trait;
@@ -108,8 +111,9 @@ pub trait ServiceTx: Send {
     /// Deletes keys created before `before`; how many.
     async fn idem_purge(&mut self, before: i64) -> Result<u64>;
 
-    /// Appends an audit record; its position.
-    async fn audit_append(&mut self, rec: &AuditRow) -> Result<i64>;
+    /// Appends an audit record (buffered: see the module docs; its `seq` is ignored, the store
+    /// assigns positions in append order).
+    async fn audit_append(&mut self, rec: AuditRow) -> Result<()>;
     async fn audit_list(&mut self, filter: &AuditFilter) -> Result<Vec<AuditRow>>;
 
     /// Order documents after `after_id` in id order (id, stored text), at most `limit`.
@@ -125,6 +129,36 @@ pub trait ServiceTx: Send {
 
 macro_rules! impl_service_tx {
     ($tx:ident, $db:ty) => {
+        impl $tx {
+            /// Writes the buffered audit records, in append order (multi-row inserts; the
+            /// store's sequence numbers them in that order).
+            async fn flush_audit(&mut self) -> $crate::store::Result<()> {
+                let adds = std::mem::take(&mut self.audit_adds);
+                for chunk in adds.chunks(100) {
+                    let sql = values_sql(
+                        "INSERT INTO audit (at, actor, via, action, subject, order_id, before, after)",
+                        chunk.len(),
+                        8,
+                        "",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for a in chunk {
+                        q = q
+                            .bind(a.at)
+                            .bind(a.actor.as_str())
+                            .bind(a.via.as_str())
+                            .bind(a.action.as_str())
+                            .bind(a.subject.as_str())
+                            .bind(a.order_id.as_deref())
+                            .bind(a.before.as_ref().map(json_text))
+                            .bind(a.after.as_ref().map(json_text));
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::service::ServiceTx for $tx {
             async fn user_insert(
@@ -281,29 +315,17 @@ macro_rules! impl_service_tx {
 
             async fn audit_append(
                 &mut self,
-                a: &$crate::store::service::AuditRow,
-            ) -> $crate::store::Result<i64> {
-                let r = sqlx::query(
-                    "INSERT INTO audit (at, actor, via, action, subject, order_id, before, after) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
-                )
-                .bind(a.at)
-                .bind(&a.actor)
-                .bind(&a.via)
-                .bind(&a.action)
-                .bind(&a.subject)
-                .bind(a.order_id.as_deref())
-                .bind(a.before.as_ref().map(json_text))
-                .bind(a.after.as_ref().map(json_text))
-                .fetch_one(&mut *self.tx)
-                .await?;
-                Ok(r.try_get("seq")?)
+                a: $crate::store::service::AuditRow,
+            ) -> $crate::store::Result<()> {
+                self.audit_adds.push(a);
+                Ok(())
             }
 
             async fn audit_list(
                 &mut self,
                 f: &$crate::store::service::AuditFilter,
             ) -> $crate::store::Result<Vec<$crate::store::service::AuditRow>> {
+                self.flush_audit().await?;
                 let rows = sqlx::query(
                     "SELECT seq, at, actor, via, action, subject, order_id, before, after FROM audit \
                      WHERE seq > $1 AND at >= $2 AND ($3 = '' OR actor = $3) AND ($4 = '' OR order_id = $4) \

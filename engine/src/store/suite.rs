@@ -113,6 +113,8 @@ macro_rules! store_suite {
                 stock_exact_decimals,
                 business_writes_follow_savepoints,
                 open_items_follow_invoice_writes,
+                audit_records_follow_savepoints,
+                prefetched_documents,
                 outbound,
                 workflow_defs,
                 kv,
@@ -1455,6 +1457,93 @@ async fn number_series_gapless(cx: Ctx) {
 /// transaction and caches what it read; PostgreSQL writes through): every read sees the
 /// transaction's own writes, lists and counts include unflushed ones, and rolling back to a
 /// savepoint undoes exactly what followed it.
+/// Audit records are buffered (`store::service`): written in append order, the ones appended
+/// after a savepoint gone with it, and seen by `audit_list` in the same transaction.
+async fn audit_records_follow_savepoints(cx: Ctx) {
+    use super::service::{AuditFilter, AuditRow};
+    let rec = |action: &str| AuditRow {
+        seq: 0,
+        at: 1,
+        actor: "system".into(),
+        via: "cli".into(),
+        action: action.into(),
+        subject: "test/1".into(),
+        order_id: None,
+        before: None,
+        after: Some(json!({ "a": action })),
+    };
+    let all = AuditFilter {
+        since: None,
+        actor: None,
+        order_id: None,
+        after_seq: 0,
+        limit: 100,
+    };
+    let actions = |rows: Vec<AuditRow>| rows.into_iter().map(|r| r.action).collect::<Vec<_>>();
+    let mut tx = begin(&cx.store).await;
+    tx.audit_append(rec("a")).await.unwrap();
+    tx.audit_append(rec("b")).await.unwrap();
+    let sp = tx.savepoint().await.unwrap();
+    tx.audit_append(rec("gone")).await.unwrap();
+    tx.rollback_to(sp).await.unwrap();
+    tx.audit_append(rec("c")).await.unwrap();
+    assert_eq!(actions(tx.audit_list(&all).await.unwrap()), ["a", "b", "c"]);
+    tx.audit_append(rec("d")).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    let rows = tx.audit_list(&all).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(rows.windows(2).all(|w| w[0].seq < w[1].seq), "{rows:?}");
+    assert_eq!(rows[3].after, Some(json!({ "a": "d" })));
+    assert_eq!(actions(rows), ["a", "b", "c", "d"]);
+}
+
+/// `prefetch_documents` answers as `get_document` would: found, missing, and this
+/// transaction's own writes, before and after the prefetch.
+async fn prefetched_documents(cx: Ctx) {
+    let mut tx = begin(&cx.store).await;
+    tx.put_document("order", "O1", &json!({ "v": 1 }), 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    tx.put_document("order", "O2", &json!({ "v": 2 }), 1)
+        .await
+        .unwrap();
+    tx.prefetch_documents("order", &["O1", "O2", "O3", "O1"])
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.get_document("order", "O1").await.unwrap(),
+        Some(json!({ "v": 1 }))
+    );
+    assert_eq!(
+        tx.get_document("order", "O2").await.unwrap(),
+        Some(json!({ "v": 2 }))
+    );
+    assert_eq!(tx.get_document("order", "O3").await.unwrap(), None);
+    // a missing one claimed after the prefetch is this transaction's
+    assert_eq!(
+        tx.claim_document("order", "O3", &json!({ "v": 3 }), 1)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.claim_document("order", "O1", &json!({ "v": 9 }), 1)
+            .await
+            .unwrap(),
+        Some(json!({ "v": 1 }))
+    );
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.get_document("order", "O3").await.unwrap(),
+        Some(json!({ "v": 3 }))
+    );
+    tx.rollback().await.unwrap();
+}
+
 async fn business_writes_follow_savepoints(cx: Ctx) {
     let s = &cx.store;
     let mut tx = begin(s).await;

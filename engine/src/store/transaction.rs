@@ -95,6 +95,8 @@ macro_rules! impl_store_tx {
             /// (workflow, business key) of `instance_adds`, for the clash check within them.
             instance_add_keys: std::collections::HashSet<(String, String)>,
             defer_inserts: bool,
+            /// Audit records to insert, in append order (see `store::service`).
+            audit_adds: Vec<$crate::store::service::AuditRow>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -155,6 +157,7 @@ macro_rules! impl_store_tx {
                     instance_adds: Vec::new(),
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
+                    audit_adds: Vec::new(),
                 }
             }
 
@@ -167,7 +170,8 @@ macro_rules! impl_store_tx {
                 self.flush_writes().await?;
                 self.flush_timers().await?;
                 self.flush_waits().await?;
-                self.flush_outbound().await
+                self.flush_outbound().await?;
+                self.flush_audit().await
             }
 
             /// Keeps a long transaction (a statement of 100,000 entries imported and matched in
@@ -286,6 +290,7 @@ macro_rules! impl_store_tx {
                 // Inserts deferred before the savepoint were flushed when it was taken.
                 self.instance_adds.clear();
                 self.instance_add_keys.clear();
+                self.audit_adds.clear();
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
                 self.forget_published();

@@ -214,11 +214,6 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             )
             .await
         }
-        Command::Report { command } => match command {
-            crate::ReportCommand::Aging { as_of } => {
-                statement::aging_cmd(engine, as_of.as_deref(), json).await
-            }
-        },
         Command::CustomerCredit { command } => {
             credit::customer_credit_cmd(engine, command, json).await
         }
@@ -244,16 +239,24 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             by,
             format,
             html,
+            as_of,
         } => {
-            let req = report::Request {
-                name: &name,
-                from: from.as_deref(),
-                to: to.as_deref(),
-                by: by.as_deref(),
-                format,
-                html: html.as_deref(),
-            };
-            report::run(engine, req, json).await
+            // `ordo report aging` without report options is the per-customer aging of the
+            // statement of account (the same ordo::receivables buckets), on --as-of.
+            let plain = from.is_none() && to.is_none() && by.is_none() && html.is_none();
+            if name == "aging" && (plain || as_of.is_some()) {
+                statement::aging_cmd(engine, as_of.as_deref(), json).await
+            } else {
+                let req = report::Request {
+                    name: &name,
+                    from: from.as_deref(),
+                    to: to.as_deref(),
+                    by: by.as_deref(),
+                    format,
+                    html: html.as_deref(),
+                };
+                report::run(engine, req, json).await
+            }
         }
         Command::Check
         | Command::Rules { .. }
