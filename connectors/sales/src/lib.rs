@@ -25,6 +25,7 @@ pub mod posting;
 mod price;
 mod purchase;
 mod reserve;
+pub mod returns;
 mod ship;
 mod validate;
 
@@ -61,5 +62,11 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(DunningCheck),
         Arc::new(IssueCreditNote),
         Arc::new(StillOpen),
+        Arc::new(returns::AuthoriseReturn),
+        Arc::new(returns::RejectReturn),
+        Arc::new(returns::RestockReturn),
+        Arc::new(returns::ScrapReturn),
+        Arc::new(returns::CreditReturn),
+        Arc::new(returns::RepairReturn),
     ]
 }

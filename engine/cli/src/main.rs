@@ -156,6 +156,13 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Returns (RMA) of shipped goods: `ordo return request ORDER --line N --qty Q --reason R`.
+    Return {
+        #[command(subcommand)]
+        command: cli::returns::ReturnCommand,
+    },
+    /// Record the goods of an authorised return as received (then inspected by rule).
+    ReceiveReturn(cli::returns::ReceiveArgs),
     /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
     /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
     CustomerCredit {

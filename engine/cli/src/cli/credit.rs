@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 /// Runs `f` as the OS user in one transaction: committed (and published) when it succeeds,
 /// rolled back whole when it is refused. `Err(ExitCode)`: refused, the reason printed.
-async fn as_os_user<F>(engine: &Arc<Engine>, f: F) -> Result<Result<Value, ExitCode>, EngineError>
+pub(super) async fn as_os_user<F>(
+    engine: &Arc<Engine>,
+    f: F,
+) -> Result<Result<Value, ExitCode>, EngineError>
 where
     F: AsyncFnOnce(&mut dyn Tx, &Actor) -> ApiResult<Value>,
 {

@@ -12,6 +12,7 @@ mod edi_args;
 mod inspect;
 pub mod ledger;
 mod recon;
+pub mod returns;
 mod sales;
 mod statement;
 pub mod users;
@@ -188,6 +189,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             qtys,
             reason,
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        Command::Return { command } => returns::return_cmd(engine, command, json).await,
+        Command::ReceiveReturn(a) => returns::receive_cmd(engine, a, json).await,
         Command::Statement {
             customer,
             html,
