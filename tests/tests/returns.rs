@@ -204,3 +204,85 @@ fn returns_cluster() {
     };
     flow(&p);
 }
+
+/// `POST /api/v1/orders/{id}/returns`: role sales, idempotent replay, refusals in the one
+/// error shape, and the order API listing the return.
+fn api(p: &Project) {
+    use ordo_tests::api::{code, start, users};
+    p.ok(&["data", "import", "config/seed.json"]);
+    p.write(
+        "orders.json",
+        &json!([order("RT-API", &[("WID-100", 3)])]).to_string(),
+    );
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    let tokens = users(p);
+    let s = start(p);
+    let path = "/api/v1/orders/RT-API/returns";
+    let body = json!({ "line_no": 1, "quantity": "2", "reason": "too many" });
+    let (st, v) = s.post(path, &tokens["fin"], &body);
+    assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
+    let url = format!("{}{path}", s.base);
+    let (st, replayed, first) =
+        ordo_tests::api_post(&s.http, &url, &tokens["sally"], Some("rma-1"), &body);
+    assert_eq!((st, replayed), (201, false), "{first}");
+    assert_eq!(first["number"], "RMA-000001", "{first}");
+    let (st, replayed, again) =
+        ordo_tests::api_post(&s.http, &url, &tokens["sally"], Some("rma-1"), &body);
+    assert_eq!((st, replayed), (201, true), "{again}");
+    assert_eq!(again, first, "the stored answer, no second return");
+    for (body, status, want) in [
+        (
+            json!({ "line_no": 1, "quantity": "2", "reason": "x" }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "line_no": 4, "quantity": "1", "reason": "x" }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "line_no": 1, "quantity": "0", "reason": "x" }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "line_no": 1, "quantity": "1", "reason": "" }),
+            422,
+            "invalid",
+        ),
+        (
+            json!({ "line_no": 1, "qty": "1", "reason": "x" }),
+            422,
+            "invalid",
+        ),
+    ] {
+        let (st, v) = s.post(path, &tokens["sally"], &body);
+        assert_eq!((st, code(&v)), (status, want), "{body}: {v}");
+    }
+    let (st, v) = s.post(
+        "/api/v1/orders/RT-404/returns",
+        &tokens["sally"],
+        &json!({ "line_no": 1, "quantity": "1", "reason": "x" }),
+    );
+    assert_eq!((st, code(&v)), (404, "not_found"), "{v}");
+    let (st, order) = s.get("/api/v1/orders/RT-API", &tokens["sally"]);
+    assert_eq!(st, 200, "{order}");
+    assert_eq!(order["returns"][0]["number"], "RMA-000001", "{order}");
+    drop(s);
+    assert_eq!(p.json(&["summary"])["series"]["rma"], json!(1));
+}
+
+#[test]
+fn returns_api_embedded() {
+    api(&Project::embedded("returns-api"));
+}
+
+#[test]
+fn returns_api_cluster() {
+    let Some(p) = Project::cluster("returns-api") else {
+        return;
+    };
+    api(&p);
+}
