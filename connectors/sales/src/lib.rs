@@ -18,6 +18,7 @@ mod confirm;
 pub mod credit_note;
 pub mod customer_credit;
 pub mod export;
+pub mod forecast;
 mod invoice;
 pub mod master;
 mod payment;
@@ -36,6 +37,7 @@ pub mod testing;
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
 pub use credit_note::{CreditLine, IssueCreditNote, StillOpen, issue_credit_note};
+pub use forecast::RefreshForecasts;
 pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
@@ -68,5 +70,6 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(returns::ScrapReturn),
         Arc::new(returns::CreditReturn),
         Arc::new(returns::RepairReturn),
+        Arc::new(RefreshForecasts),
     ]
 }
