@@ -18,6 +18,10 @@ pub mod events {
     pub const CREDIT_NOTE: &str = "credit_note";
     pub const CREDIT_APPLIED: &str = "credit_applied";
     pub const REFUND: &str = "refund";
+    /// Returned goods back in stock: inventory against cost of goods sold, at cost.
+    pub const RETURN_RESTOCK: &str = "return_restock";
+    /// Returned goods scrapped: written off against cost of goods sold, at cost.
+    pub const RETURN_SCRAP: &str = "return_scrap";
 }
 
 /// One business event to post. `facts` are the event's amounts (exact JSON numbers) and

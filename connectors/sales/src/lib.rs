@@ -26,6 +26,7 @@ pub mod posting;
 mod price;
 mod purchase;
 mod reserve;
+pub mod returns;
 mod ship;
 mod validate;
 
@@ -35,8 +36,8 @@ pub mod testing;
 
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
-pub use forecast::RefreshForecasts;
 pub use credit_note::{CreditLine, IssueCreditNote, StillOpen, issue_credit_note};
+pub use forecast::RefreshForecasts;
 pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
@@ -61,8 +62,14 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(CreateInvoice),
         Arc::new(ApplyPayment),
         Arc::new(DunningCheck),
-        Arc::new(RefreshForecasts),
         Arc::new(IssueCreditNote),
         Arc::new(StillOpen),
+        Arc::new(returns::AuthoriseReturn),
+        Arc::new(returns::RejectReturn),
+        Arc::new(returns::RestockReturn),
+        Arc::new(returns::ScrapReturn),
+        Arc::new(returns::CreditReturn),
+        Arc::new(returns::RepairReturn),
+        Arc::new(RefreshForecasts),
     ]
 }

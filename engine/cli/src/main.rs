@@ -156,11 +156,18 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Returns (RMA) of shipped goods: `ordo return request ORDER --line N --qty Q --reason R`.
+    Return {
+        #[command(subcommand)]
+        command: cli::returns::ReturnCommand,
+    },
+    /// Record the goods of an authorised return as received (then inspected by rule).
+    ReceiveReturn(cli::returns::ReceiveArgs),
     /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
     /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
     CustomerCredit {
         #[command(subcommand)]
-        command: CustomerCreditCommand,
+        command: cli::credit::CustomerCreditCommand,
     },
     /// A customer's statement of account: open items, payments and credit notes, credit,
     /// balance, aging (a table, --json, --html FILE, or --pdf FILE via headless Chromium).
@@ -257,24 +264,6 @@ enum Command {
     Bank {
         #[command(subcommand)]
         command: cli::bank::BankCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum CustomerCreditCommand {
-    /// Apply CUSTOMER's credit to --invoice, or to the open invoices oldest first.
-    Apply {
-        customer: String,
-        #[arg(long)]
-        invoice: Option<String>,
-    },
-    /// Refund AMOUNT of CUSTOMER's credit to --iban (one of the customer's bank accounts;
-    /// default the first): a pain.001.001.03 file in data/outbound/payments/.
-    Refund {
-        customer: String,
-        amount: String,
-        #[arg(long)]
-        iban: Option<String>,
     },
 }
 

@@ -17,7 +17,7 @@ pub const FINANCE: &[&str] = &["finance"];
 /// At most this many lines in one credit-note request.
 pub const MAX_LINES: usize = 1000;
 
-fn require(caller: &Actor, roles: &[&str]) -> ApiResult<()> {
+pub(crate) fn require(caller: &Actor, roles: &[&str]) -> ApiResult<()> {
     if caller.has_any(roles) {
         return Ok(());
     }
@@ -30,7 +30,7 @@ fn require(caller: &Actor, roles: &[&str]) -> ApiResult<()> {
 }
 
 /// A business refusal is `409` with the connector's words; an unreachable store `503`.
-fn refused(e: ordo_contract::StepError, what: &str) -> ApiError {
+pub(crate) fn refused(e: ordo_contract::StepError, what: &str) -> ApiError {
     match e {
         ordo_contract::StepError::Transient(e) => {
             tracing::warn!(error = %e, "{what}: transient");

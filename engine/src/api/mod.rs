@@ -28,6 +28,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod returns;
 pub mod routes;
 pub mod server;
 pub mod users;

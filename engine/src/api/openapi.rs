@@ -25,6 +25,7 @@ use utoipa::OpenApi;
         routes::reject_task,
         routes::get_invoice,
         routes::credit_note,
+        routes::request_return,
         routes::list_exceptions,
         routes::match_exception,
         routes::reject_exception,

@@ -50,6 +50,7 @@ pub fn router(api: Arc<Api>) -> Router {
     let v1 = Router::new()
         .route("/orders", post(submit_orders).get(list_orders))
         .route("/orders/{id}", get(get_order))
+        .route("/orders/{id}/returns", post(request_return))
         .route("/tasks", get(list_tasks))
         .route("/tasks/{id}/approve", post(approve_task))
         .route("/tasks/{id}/reject", post(reject_task))
@@ -818,8 +819,12 @@ pub async fn get_order(
             "edi": edi,
         }));
     }
+    let returns = super::returns::returns_of_order(tx.as_mut(), &id).await?;
     tx.rollback().await?;
-    Ok(axum::Json(json!({ "order": order, "instances": instances })).into_response())
+    Ok(
+        axum::Json(json!({ "order": order, "instances": instances, "returns": returns }))
+            .into_response(),
+    )
 }
 
 // -- tasks ------------------------------------------------------------------------------------
@@ -1068,18 +1073,76 @@ pub async fn credit_note(
     effect(
         &api,
         key,
-        work!([a, caller, number, req] |tx| {
-            let cn = super::finance::issue_credit_note(
-                &a.engine,
-                tx.as_mut(),
-                caller,
-                number,
-                req.lines.as_deref(),
-                &req.reason,
-            )
-            .await?;
-            Ok((StatusCode::CREATED, cn))
-        }),
+        work!(
+            [a, caller, number, req] | tx | {
+                let cn = super::finance::issue_credit_note(
+                    &a.engine,
+                    tx.as_mut(),
+                    caller,
+                    number,
+                    req.lines.as_deref(),
+                    &req.reason,
+                )
+                .await?;
+                Ok((StatusCode::CREATED, cn))
+            }
+        ),
+    )
+    .await
+}
+
+/// A return request for one line of a shipped order.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub line_no: u32,
+    #[schema(value_type = String)]
+    pub quantity: rust_decimal::Decimal,
+    /// Why (kept with the return): 1 to 500 characters.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders",
+    description = "Requests the return (RMA-…) of `quantity` of line `line_no` of a shipped order; workflows/returns.yaml then checks it (rules/returns.rhai: window, returnable, restocking fee) and waits for the goods. Role sales. 404 for an unknown order; 409 when the line is unknown, not shipped, or the quantity is not positive or exceeds what shipped and is not returned yet.",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = ReturnRequest, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn request_return(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::returns::SALES)?;
+    let req: ReturnRequest = json_body(&body)?;
+    if req.reason.trim().is_empty() || req.reason.chars().count() > 500 {
+        return Err(ApiError::invalid("reason: 1 to 500 characters").at("/reason"));
+    }
+    let path = format!("/api/v1/orders/{id}/returns");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, id, req] | tx | {
+                let rma = super::returns::request_return(
+                    &a.engine,
+                    tx.as_mut(),
+                    caller,
+                    id,
+                    req.line_no,
+                    req.quantity,
+                    &req.reason,
+                )
+                .await?;
+                Ok((StatusCode::CREATED, rma))
+            }
+        ),
     )
     .await
 }
@@ -1498,17 +1561,16 @@ pub async fn partner_file(
         key,
         work!(
             [a, caller, partners, partner, name, body] | tx | {
-                let outcome =
-                    crate::channels::edi::receive_in(
-                        &a.engine,
-                        tx.as_mut(),
-                        partners,
-                        partner,
-                        name,
-                        body,
-                        false,
-                    )
-                        .await?;
+                let outcome = crate::channels::edi::receive_in(
+                    &a.engine,
+                    tx.as_mut(),
+                    partners,
+                    partner,
+                    name,
+                    body,
+                    false,
+                )
+                .await?;
                 let error = match &outcome {
                     ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
                     _ => None,
@@ -1563,52 +1625,54 @@ pub async fn reprocess_partner_file(
     effect(
         &api,
         key,
-        work!([a, caller, partners, partner, id] |tx| {
-            use crate::channels::edi::Reprocessed;
-            let before = tx
-                .get_document(crate::channels::edi::FILE_DOC, id)
+        work!(
+            [a, caller, partners, partner, id] | tx | {
+                use crate::channels::edi::Reprocessed;
+                let before = tx
+                    .get_document(crate::channels::edi::FILE_DOC, id)
+                    .await?
+                    .map(|f| f["outcome"].clone());
+                let outcome = match crate::channels::edi::reprocess_in(
+                    &a.engine,
+                    tx.as_mut(),
+                    partners,
+                    partner,
+                    id,
+                )
                 .await?
-                .map(|f| f["outcome"].clone());
-            let outcome = match crate::channels::edi::reprocess_in(
-                &a.engine,
-                tx.as_mut(),
-                partners,
-                partner,
-                id,
-            )
-            .await?
-            {
-                Reprocessed::Done(o) => o,
-                Reprocessed::NotFound => {
-                    return Err(ApiError::not_found(format!(
-                        "no file '{}' of partner '{partner}'",
-                        ordo_contract::excerpt(id, 80)
-                    )));
-                }
-                Reprocessed::NotQuarantined => {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!("file {id} is not in quarantine: nothing to reprocess"),
-                    ));
-                }
-            };
-            let error = match &outcome {
-                ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
-                _ => None,
-            };
-            let mut v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
-            v["quarantine_reason"] = json!(outcome.quarantine_reason());
-            answered(
-                tx.as_mut(),
-                caller,
-                a.engine.clock.now_ms(),
-                "partner.file.reprocessed",
-                format!("partner/{partner}/{id}"),
-                before,
-                v,
-            )
-            .await
-        }),
+                {
+                    Reprocessed::Done(o) => o,
+                    Reprocessed::NotFound => {
+                        return Err(ApiError::not_found(format!(
+                            "no file '{}' of partner '{partner}'",
+                            ordo_contract::excerpt(id, 80)
+                        )));
+                    }
+                    Reprocessed::NotQuarantined => {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            format!("file {id} is not in quarantine: nothing to reprocess"),
+                        ));
+                    }
+                };
+                let error = match &outcome {
+                    ordo_partners::ReceiveOutcome::Rejected { error, .. } => Some(error.as_str()),
+                    _ => None,
+                };
+                let mut v = file_answer(serde_json::to_value(&outcome).unwrap_or_default(), error);
+                v["quarantine_reason"] = json!(outcome.quarantine_reason());
+                answered(
+                    tx.as_mut(),
+                    caller,
+                    a.engine.clock.now_ms(),
+                    "partner.file.reprocessed",
+                    format!("partner/{partner}/{id}"),
+                    before,
+                    v,
+                )
+                .await
+            }
+        ),
     )
     .await
 }

@@ -3,7 +3,7 @@
 //! effect, audit record in one transaction) as the OS user, and prints.
 
 use super::{fail, print_json};
-use crate::CustomerCreditCommand;
+use clap::Subcommand;
 use ordo::api::auth::Actor;
 use ordo::api::error::ApiResult;
 use ordo::runtime::{Engine, EngineError};
@@ -13,9 +13,30 @@ use serde_json::Value;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[derive(Subcommand)]
+pub enum CustomerCreditCommand {
+    /// Apply CUSTOMER's credit to --invoice, or to the open invoices oldest first.
+    Apply {
+        customer: String,
+        #[arg(long)]
+        invoice: Option<String>,
+    },
+    /// Refund AMOUNT of CUSTOMER's credit to --iban (one of the customer's bank accounts;
+    /// default the first): a pain.001.001.03 file in data/outbound/payments/.
+    Refund {
+        customer: String,
+        amount: String,
+        #[arg(long)]
+        iban: Option<String>,
+    },
+}
+
 /// Runs `f` as the OS user in one transaction: committed (and published) when it succeeds,
 /// rolled back whole when it is refused. `Err(ExitCode)`: refused, the reason printed.
-async fn as_os_user<F>(engine: &Arc<Engine>, f: F) -> Result<Result<Value, ExitCode>, EngineError>
+pub(super) async fn as_os_user<F>(
+    engine: &Arc<Engine>,
+    f: F,
+) -> Result<Result<Value, ExitCode>, EngineError>
 where
     F: AsyncFnOnce(&mut dyn Tx, &Actor) -> ApiResult<Value>,
 {

@@ -26,9 +26,13 @@ pub async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitC
         let history = tx.history(&inst.id).await?;
         let task = tx.open_task_for(&inst.id).await?;
         let edi = ordo::channels::edi::sent_for(tx.as_mut(), inst).await?;
+        let returns = ordo::api::returns::returns_of_order(tx.as_mut(), &inst.business_key)
+            .await
+            .map_err(|e| EngineError::Refused(e.message))?;
         if json {
             out.push(
-                json!({ "instance": inst, "history": history, "open_task": task, "edi": edi }),
+                json!({ "instance": inst, "history": history, "open_task": task, "edi": edi,
+                             "returns": returns }),
             );
             continue;
         }
@@ -58,6 +62,19 @@ pub async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitC
                 t.due_at
                     .map(|d| format!(", due {}", ms_text(d)))
                     .unwrap_or_default()
+            );
+        }
+        for r in &returns {
+            // Display only: a field missing from the stored return prints empty.
+            let f = |k: &str| r[k].to_string().trim_matches('"').to_string();
+            println!(
+                "  return {}: line {} qty {} {} — {} {}",
+                f("number"),
+                f("line_no"),
+                f("quantity"),
+                f("sku"),
+                f("status"),
+                r["credit_note"].as_str().unwrap_or_default()
             );
         }
         for d in &edi {

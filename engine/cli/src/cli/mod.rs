@@ -6,7 +6,7 @@ pub mod bench;
 mod bench_reports;
 mod bench_scale;
 mod check;
-mod credit;
+pub mod credit;
 mod demo;
 pub mod edi;
 mod edi_args;
@@ -15,6 +15,7 @@ mod inspect;
 pub mod ledger;
 mod recon;
 pub mod report;
+pub mod returns;
 mod sales;
 mod statement;
 pub mod users;
@@ -197,6 +198,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             qtys,
             reason,
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
+        Command::Return { command } => returns::return_cmd(engine, command, json).await,
+        Command::ReceiveReturn(a) => returns::receive_cmd(engine, a, json).await,
         Command::Statement {
             customer,
             html,
