@@ -144,7 +144,9 @@ macro_rules! impl_journal_records {
                 .execute(&mut *self.tx)
                 .await?;
                 // One row per account (a statement may not update a row twice), in account
-                // order so concurrent posters lock the rows in the same order.
+                // order so concurrent posters lock the rows in the same order; every poster of
+                // a period's balances holds the hot-rows lock (taken with the journal number).
+                self.take_hot_lock().await?;
                 let mut per: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
                 for l in &e.lines {
                     let t = per.entry(l.account.as_str()).or_default();
@@ -181,6 +183,7 @@ macro_rules! impl_journal_records {
                 self.flush_writes().await?;
                 // Steps posting into the period hold its series row until they commit: wait
                 // for them, and keep new ones out until the close commits.
+                self.take_hot_lock().await?;
                 let sql = format!("SELECT last_value FROM number_series WHERE series = $1{FOR_UPDATE}");
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(format!("journal:{period}"))

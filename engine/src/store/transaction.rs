@@ -12,7 +12,16 @@
 //! before the commit, before a savepoint (so rolling back to it undoes exactly what followed
 //! it, and the buffers are dropped with it), and before any query that reads those tables in
 //! SQL (lists, counts, summaries). Every read and write of those rows goes through these files.
-//! PostgreSQL reads committed data and other workers write concurrently, so it never caches.
+//! PostgreSQL reads committed data and other workers write concurrently, so it does not cache
+//! what it reads unlocked; but it buffers its document writes the same way (read back from the
+//! buffer by this transaction, written in (kind, id) order before the commit, so concurrent
+//! flushes take the row locks in one order), and it caches the rows it holds locked — a stock
+//! level after its `FOR UPDATE`, a number series after its increment — since no other
+//! transaction can change them before this one ends: the second order of a batch allocating
+//! the same item, or taking the next invoice number, asks the database nothing. Before the
+//! first lock on such a contended row a PostgreSQL transaction takes the schema's advisory
+//! "hot rows" lock (`HOT_LOCK`, `take_hot_lock`): two transactions never hold stock, series or
+//! ledger-balance rows at once, so they cannot deadlock on them.
 //!
 //! This file is the transaction itself: its state (caches and write buffers), commit, rollback
 //! and savepoints, and the macro that assembles a backend's transaction from the concerns
@@ -95,6 +104,10 @@ macro_rules! impl_store_tx {
             /// (workflow, business key) of `instance_adds`, for the clash check within them.
             instance_add_keys: std::collections::HashSet<(String, String)>,
             defer_inserts: bool,
+            /// The savepoint depth at which this transaction took `HOT_LOCK`; rolling back to
+            /// a savepoint at or below it gives the lock back (PostgreSQL releases locks taken
+            /// after the savepoint), so the next contended row takes it again.
+            hot_depth: Option<usize>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -155,7 +168,20 @@ macro_rules! impl_store_tx {
                     instance_adds: Vec::new(),
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
+                    hot_depth: None,
                 }
+            }
+
+            /// Takes the hot-rows lock (see the module docs) once per transaction, before the
+            /// first lock on a stock, number-series or ledger-balance row.
+            async fn take_hot_lock(&mut self) -> Result<()> {
+                if let Some(sql) = HOT_LOCK
+                    && self.hot_depth.is_none()
+                {
+                    sqlx::query(sql).execute(&mut *self.tx).await?;
+                    self.hot_depth = Some(self.depth);
+                }
+                Ok(())
             }
 
             /// Writes every buffer that a savepoint or the commit must see in the database.
@@ -187,9 +213,6 @@ macro_rules! impl_store_tx {
             /// Writes the buffered documents, stock levels and number series (see the module
             /// docs); the caches stay valid.
             async fn flush_writes(&mut self) -> Result<()> {
-                if !CACHE_READS {
-                    return Ok(());
-                }
                 self.flush_documents().await?;
                 self.flush_stock().await?;
                 self.flush_series().await
@@ -266,6 +289,9 @@ macro_rules! impl_store_tx {
                     .execute(&mut *self.tx)
                     .await?;
                 self.depth = sp.depth.saturating_sub(1);
+                if self.hot_depth.is_some_and(|d| d >= sp.depth) {
+                    self.hot_depth = None;
+                }
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
                 self.instances.truncate(sp.instances);
