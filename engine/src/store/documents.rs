@@ -1,7 +1,8 @@
 //! Business documents (orders, invoices, customers, …) by (kind, id), the connectors' data.
 //! A transaction buffers its writes (one multi-row upsert per few hundred documents, in (kind,
-//! id) order) and reads them back from the buffer; with `CACHE_READS` (SQLite) it also keeps
-//! what it read, and offers the committed texts to the store's shared cache (`SharedDocs`).
+//! id) order), reads them back from the buffer and keeps what it read until it ends; with
+//! `CACHE_READS` (SQLite) it also offers the committed texts to the store's shared cache
+//! (`SharedDocs`).
 //!
 //! The trait is part of [`super::Tx`]; its SQL is written once for both backends in `impl_document_records!`,
 //! expanded for each backend's transaction type by `impl_store_tx!` (see `transaction.rs`).
@@ -153,10 +154,13 @@ macro_rules! impl_document_records {
                         Some(parse_json(text)?)
                     }
                 };
-                if CACHE_READS {
-                    self.bound_caches().await?;
-                    self.documents.insert((kind.to_string(), id.to_string()), body.clone());
-                }
+                // Kept for the rest of the transaction on both backends. On PostgreSQL that
+                // answers a second read from the first (READ COMMITTED promises nothing across
+                // statements, so it is as if the second read came at once): a batch of steps
+                // reads the customer, items and order once, not once per step. Whoever must see
+                // other transactions' commits locks (stock, series) or claims (`claim_document`).
+                self.bound_caches().await?;
+                self.documents.insert((kind.to_string(), id.to_string()), body.clone());
                 Ok(body)
             }
 
@@ -180,9 +184,13 @@ macro_rules! impl_document_records {
                     return Ok(None);
                 }
                 // This transaction's own buffered write of the key is the existing document.
-                if let Some(&n) = self.doc_written.get(&(kind.to_string(), id.to_string())) {
+                let key = (kind.to_string(), id.to_string());
+                if let Some(&n) = self.doc_written.get(&key) {
                     return Ok(Some(parse_json(&self.doc_writes[n].2)?));
                 }
+                // A read cached before is no answer here (another transaction may have
+                // committed the key since), and whatever the claim finds replaces it.
+                self.documents.remove(&key);
                 // READ COMMITTED: the insert waits on an uncommitted row of the same key; the
                 // SELECT after a conflict is a new snapshot and sees the committed winner. A
                 // winner deleted in between (no path deletes these today) means try again.

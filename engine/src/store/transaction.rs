@@ -12,10 +12,12 @@
 //! before the commit, before a savepoint (so rolling back to it undoes exactly what followed
 //! it, and the buffers are dropped with it), and before any query that reads those tables in
 //! SQL (lists, counts, summaries). Every read and write of those rows goes through these files.
-//! PostgreSQL reads committed data and other workers write concurrently, so it does not cache
-//! what it reads unlocked; but it buffers its document writes the same way (read back from the
-//! buffer by this transaction, written in (kind, id) order before the commit, so concurrent
-//! flushes take the row locks in one order), and it caches the rows it holds locked — a stock
+//! PostgreSQL reads committed data and other workers write concurrently, so it caches no stock
+//! level or number it has not locked; it keeps the documents it read for the rest of the
+//! transaction (READ COMMITTED promises no agreement between two statements anyway, see
+//! `documents.rs`), buffers its document writes the same way (read back from the buffer,
+//! written in (kind, id) order before the commit, so concurrent flushes take the row locks in
+//! one order), and caches the rows it holds locked — a stock
 //! level after its `FOR UPDATE`, a number series after its increment — since no other
 //! transaction can change them before this one ends: the second order of a batch allocating
 //! the same item, or taking the next invoice number, asks the database nothing. Before the
@@ -108,6 +110,10 @@ macro_rules! impl_store_tx {
             /// a savepoint at or below it gives the lock back (PostgreSQL releases locks taken
             /// after the savepoint), so the next contended row takes it again.
             hot_depth: Option<usize>,
+            /// The closed ledger periods, read while holding `HOT_LOCK` (PostgreSQL): a close
+            /// takes that lock too, so they cannot change before this transaction ends, and
+            /// each posting of a batch need not ask again.
+            closed_periods: Option<Vec<String>>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -169,6 +175,7 @@ macro_rules! impl_store_tx {
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
                     hot_depth: None,
+                    closed_periods: None,
                 }
             }
 
@@ -292,6 +299,7 @@ macro_rules! impl_store_tx {
                 if self.hot_depth.is_some_and(|d| d >= sp.depth) {
                     self.hot_depth = None;
                 }
+                self.closed_periods = None;
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
                 self.instances.truncate(sp.instances);
