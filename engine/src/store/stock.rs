@@ -62,7 +62,9 @@ macro_rules! impl_stock_levels {
                     None => Decimal::ZERO,
                     Some(r) => qty_get(&r, "quantity")?,
                 };
-                if CACHE_READS {
+                // Under the hot-rows lock (PostgreSQL) no other transaction can change a level
+                // before this one ends: every stock write is made holding that lock.
+                if CACHE_READS || (HOT_LOCK.is_some() && self.hot_depth.is_some()) {
                     self.stock.insert((item.to_string(), location.to_string()), q);
                 }
                 Ok(q)
@@ -89,8 +91,8 @@ macro_rules! impl_stock_levels {
                 // Read-modify-write under the row lock (FOR UPDATE on PG, the single writer on
                 // SQLite); the arithmetic happens in Decimal, not in SQL, so SQLite never sees REAL.
                 // A level in the cache is one this transaction holds (PG: locked by an earlier
-                // adjustment; `stock_level` caches unlocked reads only on SQLite), so it is
-                // current. The level is written back with the other buffered writes: under the
+                // adjustment, or read while holding the hot-rows lock that every stock write
+                // takes; `stock_level` caches other reads only on SQLite), so it is current. The level is written back with the other buffered writes: under the
                 // lock nobody else can read it for update meanwhile. A row that does not exist
                 // yet cannot be locked; the hot-rows lock (held until commit) keeps a second
                 // transaction from creating it too.
