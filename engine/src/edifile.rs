@@ -155,6 +155,9 @@ pub fn interchange_json(
                     for flag in in_txn.iter_mut().take(t.end).skip(t.header) {
                         *flag = true;
                     }
+                    if ordo_edi::map::is_remittance(&t.set_id) {
+                        v["remittance"] = remittance_json(ich, gi, ti, t);
+                    }
                     if with_segments {
                         v["segments"] = (t.header..t.end)
                             .map(|i| segment_json(ich, i, Some(t.header), lines))
@@ -220,6 +223,38 @@ pub fn interchange_json(
     v
 }
 
+/// The advice an 820/REMADV maps to, without what only a partner profile gives (customer,
+/// partner, the advice's store id; a currency the file does not name is `null`); `null` when
+/// it cannot be mapped (its located issue says why).
+fn remittance_json(
+    ich: &Interchange<'_>,
+    gi: usize,
+    ti: usize,
+    t: &ordo_edi::Transaction,
+) -> Value {
+    let opts = ordo_edi::map::MapOptions {
+        customer_id: String::new(),
+        partner: None,
+        default_currency: String::new(),
+    };
+    match ordo_edi::map::to_remittance(ich, gi, ti, t, &opts) {
+        Ok(a) => {
+            // Serializing a document of strings and decimals cannot fail.
+            let mut v = serde_json::to_value(&a).unwrap_or(Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("id");
+                o.remove("customer_id");
+                o.remove("partner");
+                if a.currency.is_empty() {
+                    o.insert("currency".into(), Value::Null);
+                }
+            }
+            v
+        }
+        Err(_) => Value::Null,
+    }
+}
+
 /// What [`parse`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parsed {
@@ -263,7 +298,10 @@ pub fn parse(
             let lines = &item.lines;
             match &item.result {
                 Ok(ich) => {
-                    let issues = ordo_edi::validate(ich);
+                    let mut issues = ordo_edi::validate(ich);
+                    // an 820/REMADV is also mapped: missing amounts and totals that do not
+                    // add up are located errors, as the partner channel finds them
+                    issues.extend(ordo_edi::map::remittance_issues(ich));
                     let msgs: Vec<String> = issues
                         .iter()
                         .map(|i| issue_line(path, lines, ich, i))

@@ -115,6 +115,8 @@ pub fn acknowledge(path: &Path, input: &[u8], run: &AckRun, now: NaiveDateTime) 
         }
         let mut issues = ordo_edi::validate(&ich);
         issues.extend(ack::refused(&ich, &run.accept));
+        // as the partner channel: an 820/REMADV whose amounts are missing or do not add up
+        issues.extend(ordo_edi::map::remittance_issues(&ich));
         let (kind, result) = match ich.standard {
             Standard::X12 => {
                 let kind = if run.x999 {

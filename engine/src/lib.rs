@@ -14,6 +14,7 @@ pub mod console;
 pub mod edibench;
 pub mod edifile;
 pub mod editools;
+pub mod forecast;
 pub mod ledger;
 pub mod masterdata;
 pub mod model;

@@ -304,3 +304,38 @@ fn kill_while_exchanging_with_partners() {
     let want: Vec<u32> = (1..=4 * N).collect();
     assert_eq!(controls, want, "control numbers gapless and unique");
 }
+
+/// `ordo edi parse` maps 820 and REMADV: the advice is in the JSON; one whose totals do not
+/// add up is a located error (exit 1), as the partner channel finds it.
+#[test]
+fn edi_parse_maps_remittance_advices_and_locates_bad_totals() {
+    let p = Project::embedded("edi-remit-parse");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../connectors/edi/tests/fixtures");
+    for (f, amount) in [
+        ("x12-4010-820-remittance.edi", "1480.00"),
+        ("x12-5010-820-remittance.edi", "1195.50"),
+        ("edifact-d96a-remadv.edi", "1060.00"),
+    ] {
+        let path = fixtures.join(f).display().to_string();
+        let v: Value =
+            serde_json::from_str(&p.ok(&["edi", "parse", &path, "--no-segments"])).unwrap();
+        let t = &v["interchanges"][0]["groups"][0]["transactions"][0];
+        assert_eq!(t["mapped"], true, "{f}: {t}");
+        assert_eq!(t["remittance"]["amount"].to_string(), amount, "{f}: {t}");
+        assert_eq!(
+            t["remittance"]["invoices"].as_array().map(Vec::len),
+            Some(2)
+        );
+    }
+    let path = fixtures.join("x12-4010-820-totals-mismatch.edi");
+    let (out, err) = p.expect_code(1, &["edi", "parse", &path.display().to_string()]);
+    assert!(
+        err.contains("x12-4010-820-totals-mismatch.edi:4:")
+            && err.contains(
+                "totals do not add up: payment 1490.00, paid amounts + adjustments 1480.00"
+            ),
+        "{err}"
+    );
+    assert!(out.contains("\"remittance\": null"), "{out}");
+}

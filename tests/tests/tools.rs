@@ -578,3 +578,34 @@ fn reconcile_matches_by_reference_and_queues_unknown_payers() {
     assert!(err.contains("unbalanced.sta:"), "{err}");
     assert!(err.contains("does not balance"), "{err}");
 }
+
+/// `edi ack` rejects an 820 whose totals do not add up (AK4 at BPR02, AK5 R) and accepts a
+/// good one, when `--accept` lists 820.
+#[test]
+fn ack_of_an_820_checks_its_totals() {
+    let p = Project::embedded("tools-ack-820");
+    for (name, verdict) in [
+        ("x12-4010-820-totals-mismatch.edi", "AK5*R*5~"),
+        ("x12-4010-820-remittance.edi", "AK5*A~"),
+    ] {
+        let f = edi(name);
+        let out = p.ok(&[
+            "edi",
+            "ack",
+            &f,
+            "--accept",
+            "820",
+            "--at",
+            "2026-03-02T10:30",
+        ]);
+        let segs: Vec<&str> = out.lines().collect();
+        assert!(segs.contains(&"AK2*820*0001~"), "{name}: {out}");
+        assert!(segs.contains(&verdict), "{name}: {out}");
+        if verdict.contains('R') {
+            assert!(
+                segs.contains(&"AK3*BPR*2**8~") && segs.contains(&"AK4*2**7*1490.00~"),
+                "{out}"
+            );
+        }
+    }
+}

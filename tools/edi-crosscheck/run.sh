@@ -18,6 +18,8 @@
 #      pyx12_map_997_5010.py derives one from its 4010 997 map and its 5010 999 code lists;
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
 #    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC;
+#    - the repo's hand-written remittance advice fixtures (820 4010/5010 by bots and node-x12,
+#      REMADV D96A by check_edifact.py): inbound files no upstream sample covers;
 #      CONTRL has no grammar anywhere, so only the envelope layer runs on it (its segment
 #      layout is tested in Rust: connectors/edi/tests/contrl.rs).
 set -uo pipefail
@@ -82,6 +84,19 @@ echo "== pydifact envelope + bots UN grammar (EDIFACT)"
 check "$PY" "$HERE/check_edifact.py" "${EDI[@]}"
 echo "== pydifact envelope (CONTRL)"
 check "$PY" "$HERE/check_edifact.py" --no-grammar "${CONTRL[@]}"
+
+# Inbound fixtures ordo maps that no upstream sample covers: the hand-written remittance
+# advices (X12 820 4010/5010, EDIFACT REMADV D96A). pyx12 has only the HIPAA 820 map, so the
+# bots grammar, node-x12 and the EDIFACT checker judge them. Their hostile copies
+# (missing amounts, totals that do not add up) are ordo's own refusals, tested in Rust.
+FIX="$ROOT/connectors/edi/tests/fixtures"
+echo "== inbound remittance fixtures: bots grammar (X12 820), pydifact + bots UN grammar (REMADV)"
+check "$PY" "$HERE/check_x12_bots.py" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi \
+  "$FIX"/x12-4010-820-unknown-invoice.edi "$FIX"/x12-4010-820-duplicate-reference.edi
+check "$PY" "$HERE/check_edifact.py" "$FIX"/edifact-d96a-remadv.edi
+if [ -n "$NODE_DIR" ]; then
+  (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi) || fail=1
+fi
 
 if [ "$fail" = 0 ]; then echo "crosscheck: all written documents accepted"; else echo "crosscheck: REJECTIONS above"; fi
 exit "$fail"

@@ -14,6 +14,8 @@
 //! - [`rules`]: business rules every entry point shares (payment terms, the IBAN check).
 //! - [`master`]: the master data documents (customer, item, supplier) and units of measure.
 //! - [`ledger`]: the business events a connector posts to the journal ([`ledger::Posting`]).
+//! - [`remittance`]: the canonical remittance advice (X12 820, EDIFACT REMADV) reconciliation
+//!   allocates bank credits by.
 //! - [`recon_docs`]: typed views of the stored documents bank reconciliation reads, read with
 //!   errors that name the document, its key and the field.
 //!
@@ -25,11 +27,13 @@ pub mod intake;
 pub mod ledger;
 pub mod master;
 pub mod recon_docs;
+pub mod remittance;
 pub mod rules;
 pub mod step;
 
 pub use company::Company;
 pub use docs::*;
+pub use remittance::{RemittanceAdjustment, RemittanceAdvice, RemittedInvoice};
 
 /// The id a received file is stored under (bank statements, partner interchanges, inbox
 /// files): the SHA-256 of its bytes in hex, so the same content is recognised however it is

@@ -9,14 +9,15 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions, holds_only_acks, summarize};
-use ordo_edi::map::{MapOptions, orders};
+use ordo_edi::map::{MapOptions, orders, remittance_issues, remittances};
 use ordo_edi::{Interchange, Issue, Standard, read, validate};
 
 /// Every set this crate has a schema for: the snapshots show verdicts on content, and refuse
 /// only the sets ordo cannot read beyond segments (the default list of `ordo edi ack`,
 /// `ack::DEFAULT_ACCEPT`, would also refuse the 810s and DESADVs of the public samples).
 const ACCEPT: &[&str] = &[
-    "850", "855", "856", "810", "997", "999", "ORDERS", "ORDRSP", "DESADV", "INVOIC", "CONTRL",
+    "850", "855", "856", "810", "820", "997", "999", "ORDERS", "ORDRSP", "DESADV", "INVOIC",
+    "REMADV", "CONTRL",
 ];
 
 /// The segments of an ack between its set header and trailer, on one line.
@@ -128,6 +129,8 @@ pub fn render(input: &[u8]) -> String {
         }
         let mut issues = validate(&ich);
         issues.extend(ack::refused(&ich, ACCEPT));
+        // as the partner channel does: a remittance that cannot be mapped is rejected in the ack
+        issues.extend(remittance_issues(&ich));
         for i in &issues {
             let _ = writeln!(o, "  ! {i}");
         }
@@ -150,6 +153,41 @@ pub fn render(input: &[u8]) -> String {
                 g.status.x12(),
                 sets.join(" ")
             );
+        }
+        for (_, _, r) in remittances(&ich, &opts) {
+            let Ok(a) = r else { continue };
+            let _ = writeln!(
+                o,
+                "  remittance {} ref={} amount={} {} paid_on={:?} dated={:?} method={:?} payer={:?} payee={:?} adjustments={:?}",
+                a.id,
+                a.reference,
+                a.amount,
+                a.currency,
+                a.payment_date,
+                a.advice_date,
+                a.method,
+                a.payer.as_ref().and_then(|p| p.name.clone()),
+                a.payee.as_ref().and_then(|p| p.name.clone()),
+                a.adjustments
+                    .iter()
+                    .map(|x| format!("{}={}", x.reason, x.amount))
+                    .collect::<Vec<_>>(),
+            );
+            for i in &a.invoices {
+                let _ = writeln!(
+                    o,
+                    "    invoice {} paid={} invoice_amount={:?} discount={:?} adjustments={:?} settles={:?}",
+                    i.number,
+                    i.paid,
+                    i.invoice_amount.map(|v| v.to_string()),
+                    i.discount.map(|v| v.to_string()),
+                    i.adjustments
+                        .iter()
+                        .map(|x| format!("{}={}", x.reason, x.amount))
+                        .collect::<Vec<_>>(),
+                    i.settles().map(|v| v.to_string()),
+                );
+            }
         }
         for r in orders(&ich, &opts) {
             match r {

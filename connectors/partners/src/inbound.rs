@@ -19,6 +19,11 @@
 //!   its control number is not recorded, so the partner can send it again corrected;
 //! - accepted 850/ORDERS become orders (`order.received`, the same intake as `ordo submit`;
 //!   the same customer and PO again is reported as a duplicate order, not processed twice);
+//! - accepted 820/REMADV become remittance advices (`remittance/<partner>:<reference>`,
+//!   claimed: the same reference from the same partner again is reported as a duplicate, not
+//!   stored twice), kept with the id of the raw file they came in; one whose amounts are
+//!   missing or do not add up is a located error the acknowledgment rejects, and the file is
+//!   quarantined with it. Bank reconciliation allocates a matching credit as the advice says;
 //! - a 997/999/CONTRL from the partner is matched to the interchange of ours it acknowledges
 //!   (`edi_sent/<partner>:<control>`), and the verdict is written there and on the order.
 //!
@@ -51,6 +56,9 @@ pub enum ReceiveOutcome {
         file_id: String,
         interchanges: Vec<Value>,
         orders: Vec<String>,
+        /// Remittance advices stored (`remittance/<id>`).
+        #[serde(default)]
+        remittances: Vec<String>,
         problems: Vec<String>,
     },
     /// The same bytes were received before.
@@ -165,6 +173,7 @@ pub async fn receive_file_with(
     let now = ctx.now().naive_utc();
     let mut interchanges = Vec::new();
     let mut orders = Vec::new();
+    let mut remittances = Vec::new();
     let mut problems = Vec::new();
     let mut read_any = false;
     let loc = Loc {
@@ -183,8 +192,13 @@ pub async fn receive_file_with(
             }
         };
         read_any = true;
-        let summary =
-            interchange(ctx, partners, &ich, &loc, now, &mut orders, &mut problems).await?;
+        let mut out = Found {
+            file_id: &id,
+            orders: &mut orders,
+            remittances: &mut remittances,
+            problems: &mut problems,
+        };
+        let summary = interchange(ctx, partners, &ich, &loc, now, &mut out).await?;
         interchanges.push(summary);
     }
     let outcome = if read_any {
@@ -192,6 +206,7 @@ pub async fn receive_file_with(
             file_id: id.clone(),
             interchanges,
             orders,
+            remittances,
             problems,
         }
     } else {
@@ -237,16 +252,24 @@ struct Received {
     received_at: String,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the interchanges of one file produced, and the file they came in.
+struct Found<'a> {
+    file_id: &'a str,
+    orders: &'a mut Vec<String>,
+    remittances: &'a mut Vec<String>,
+    problems: &'a mut Vec<String>,
+}
+
 async fn interchange(
     ctx: &mut dyn StepContext,
     partners: &[Partner],
     ich: &Interchange<'_>,
     loc: &Loc<'_>,
     now: NaiveDateTime,
-    orders: &mut Vec<String>,
-    problems: &mut Vec<String>,
+    found: &mut Found<'_>,
 ) -> Result<Value, StepError> {
+    let orders = &mut *found.orders;
+    let problems = &mut *found.problems;
     let at = &loc.at(ich.offset);
     let ctl = loc.ex(&ich.control_number);
     let sender = format!("{}:{}", ich.sender.qualifier.trim(), ich.sender.id.trim());
@@ -289,6 +312,8 @@ async fn interchange(
     let mut issues = ordo_edi::validate(ich);
     // sets outside the profile's `accept:` are rejected (AK5/IK5 code 1, UCM 0085 14)
     issues.extend(ack::refused(ich, &partner.accept()));
+    // an 820/REMADV that cannot be mapped (amount missing, totals off) is rejected in the ack
+    issues.extend(ordo_edi::map::remittance_issues(ich));
     let verdicts = ack::summarize(ich, &issues);
     summary["groups"] = json!(verdicts
         .iter()
@@ -364,6 +389,37 @@ async fn interchange(
             },
             "850" | "ORDERS" => problems.push(format!(
                 "{at}: {} {} rejected (see the acknowledgment), no order created",
+                t.set_id,
+                loc.ex(&t.control_number)
+            )),
+            "820" | "REMADV" if accepted => {
+                let set = format!("{at}: {} {} from {}", t.set_id, loc.ex(&t.control_number), partner.partner);
+                match ordo_edi::map::to_remittance(ich, gi, ti, t, &opts) {
+                    Ok(advice) => {
+                        let mut doc = serde_json::to_value(&advice)
+                            .map_err(|e| StepError::Permanent(e.to_string()))?;
+                        doc["status"] = json!("received");
+                        doc["received_at"] = json!(ctx.now().to_rfc3339());
+                        doc["edi"] = json!({ "partner": partner.partner, "interchange": ich.control_number,
+                                             "group": verdicts.get(gi).map(|g| g.control_number.clone()),
+                                             "set": t.control_number, "file": found.file_id });
+                        // One advice per partner and reference: the store's unique key decides.
+                        match ctx.claim_document(ordo_contract::remittance::REMITTANCE_KIND, &advice.id, &doc).await? {
+                            None => found.remittances.push(advice.id),
+                            Some(earlier) => problems.push(format!(
+                                "{set}: remittance advice {} was already received (in file {}): duplicate, not stored twice",
+                                loc.ex(&advice.reference),
+                                // Message only: an advice stored without its file id.
+                                earlier["edi"]["file"].as_str().unwrap_or("?")
+                            )),
+                        }
+                    }
+                    // Never taken: a set whose mapping fails is rejected above (its issue).
+                    Err(e) => problems.push(format!("{set}: {}", loc.ex(&e.to_string()))),
+                }
+            }
+            "820" | "REMADV" => problems.push(format!(
+                "{at}: {} {} rejected (see the acknowledgment), no remittance advice stored",
                 t.set_id,
                 loc.ex(&t.control_number)
             )),

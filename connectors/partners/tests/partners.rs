@@ -554,3 +554,156 @@ async fn a_profile_with_bad_separators_fails_instead_of_answering_in_others() {
     assert!(e.contains("partner acme: separators:"), "{e}");
     assert!(files(&ctx).is_empty(), "no acknowledgment written");
 }
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../edi/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+#[tokio::test]
+async fn an_820_becomes_a_remittance_advice_once_and_a_bad_one_is_rejected_and_quarantined() {
+    let mut p = acme();
+    p.accept = Some(vec!["850".into(), "820".into()]);
+    let p = [p];
+    let mut ctx = MemoryContext::default();
+    let good = fixture("x12-4010-820-remittance.edi");
+    let out = receive_file(&mut ctx, &p, "ra1.edi", good.as_bytes())
+        .await
+        .unwrap();
+    let ReceiveOutcome::Processed {
+        remittances,
+        problems,
+        file_id,
+        ..
+    } = &out
+    else {
+        panic!("{out:?}")
+    };
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(remittances, &["acme:RA-2026-0001"]);
+    let advice = doc(&ctx, "remittance", "acme:RA-2026-0001");
+    assert_eq!(advice["status"], "received");
+    assert_eq!(advice["customer_id"], "C-ACME");
+    assert_eq!(advice["amount"].to_string(), "1480.00");
+    assert_eq!(advice["edi"]["file"], json!(file_id));
+    let adj = &advice["invoices"][1]["adjustments"][0];
+    assert_eq!(
+        (adj["reason"].as_str(), adj["amount"].to_string().as_str()),
+        (Some("04"), "-20.00")
+    );
+    // the raw file is kept beside it
+    assert_eq!(doc(&ctx, "edi_file", file_id)["name"], "ra1.edi");
+    let acks = files(&ctx);
+    assert!(acks[0].1.contains("AK5|A"), "{}", acks[0].1);
+
+    // The same advice in a new interchange (new control number): reported, not stored twice.
+    let again = good.replace("000000820", "000000830");
+    let out = receive_file(&mut ctx, &p, "ra1-again.edi", again.as_bytes())
+        .await
+        .unwrap();
+    let reason = out.quarantine_reason().expect("quarantined");
+    assert!(
+        reason.contains("ra1-again.edi:3:1: 820 0001 from acme: remittance advice RA-2026-0001 was already received")
+            && reason.contains(file_id.as_str()),
+        "{reason}"
+    );
+    assert_eq!(count(&ctx, "remittance"), 1);
+
+    // Totals that do not add up: located at BPR02, the set rejected in the 997, nothing stored.
+    let bad = fixture("x12-4010-820-totals-mismatch.edi")
+        .replace("RA-2026-0001", "RA-2026-0009")
+        .replace("000000820", "000000840");
+    let out = receive_file(&mut ctx, &p, "ra9.edi", bad.as_bytes())
+        .await
+        .unwrap();
+    let reason = out.quarantine_reason().expect("quarantined");
+    assert!(
+        reason.contains("ra9.edi:4:")
+            && reason.contains("totals do not add up: payment 1490.00")
+            && reason.contains("no remittance advice stored"),
+        "{reason}"
+    );
+    assert_eq!(count(&ctx, "remittance"), 1);
+    let acks = files(&ctx);
+    assert!(
+        acks.iter()
+            .any(|(_, c)| c.contains("AK4|2||7|1490.00") && c.contains("AK5|R|5")),
+        "{acks:?}"
+    );
+
+    // A REMADV from an EDIFACT partner (the profile's accept list governs).
+    let mut cora = acme();
+    cora.partner = "cora".into();
+    cora.customer = "C-CORA".into();
+    cora.version = "D96A".into();
+    cora.their_id = EnvelopeId {
+        qualifier: "14".into(),
+        id: "3014531200003".into(),
+    };
+    cora.our_id = EnvelopeId {
+        qualifier: "14".into(),
+        id: "4012345000009".into(),
+    };
+    cora.separators = None;
+    cora.acknowledgment = "CONTRL".into();
+    cora.accept = Some(vec!["ORDERS".into(), "REMADV".into()]);
+    let out = receive_file(
+        &mut ctx,
+        &[cora],
+        "remadv.edi",
+        fixture("edifact-d96a-remadv.edi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.quarantine_reason(), None, "{out:?}");
+    let advice = doc(&ctx, "remittance", "cora:RA-2026-0003");
+    assert_eq!(advice["invoices"][0]["adjustments"][0]["reason"], "3");
+    assert_eq!(advice["channel"], "edifact");
+}
+
+#[tokio::test]
+async fn an_820_outside_the_accept_list_is_rejected_and_not_stored() {
+    let mut ctx = MemoryContext::default();
+    let out = receive_file(
+        &mut ctx,
+        &[acme()],
+        "ra.edi",
+        fixture("x12-4010-820-remittance.edi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let reason = out.quarantine_reason().expect("quarantined");
+    assert!(reason.contains("no remittance advice stored"), "{reason}");
+    assert_eq!(count(&ctx, "remittance"), 0);
+}
+
+#[tokio::test]
+async fn a_second_set_with_the_same_advice_reference_is_a_duplicate_not_stored_twice() {
+    let mut p = acme();
+    p.accept = Some(vec!["820".into()]);
+    let mut ctx = MemoryContext::default();
+    let out = receive_file(
+        &mut ctx,
+        &[p],
+        "dup.edi",
+        fixture("x12-4010-820-duplicate-reference.edi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let reason = out.quarantine_reason().expect("quarantined");
+    assert!(
+        reason.contains(
+            "dup.edi:9:1: 820 0002 from acme: remittance advice RA-2026-0051 was already received"
+        ),
+        "{reason}"
+    );
+    assert_eq!(count(&ctx, "remittance"), 1);
+    // the first one is kept as it came
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0051")["amount"].to_string(),
+        "119.00"
+    );
+}

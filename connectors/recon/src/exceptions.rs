@@ -188,6 +188,13 @@ pub async fn confirm_exception(
         .await?;
         learned = json!({ "account": acct, "customer_id": cust });
     }
+    // The advice shown as the top candidate is settled by this decision: no later credit uses
+    // it (one another credit used meanwhile stays as it was).
+    let advice = ex["advice"].as_str().map(String::from);
+    if let Some(adv) = &advice {
+        let used = crate::reconcile::consume_advice(ctx, adv, &view.entry, &ids).await?;
+        ex["advice_consumed"] = json!(used);
+    }
     ex["status"] = json!("matched");
     ex["decided_at"] = json!(ctx.now().to_rfc3339());
     ex["decision"] = json!({

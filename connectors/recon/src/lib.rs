@@ -22,7 +22,10 @@
 //! waiting for the next run · `bank_match/<account>:<entry ref>` automatic matches ·
 //! `bank_exception/<account>:<entry ref>` the exceptions queue · `bank_report/<fingerprint>`
 //! report per statement · `recon_learned/<account>` payer account → customer ·
-//! `recon_policy/current` the policy in force · `payment/PAY-…` payments.
+//! `recon_policy/current` the policy in force · `payment/PAY-…` payments ·
+//! `remittance/<partner>:<reference>` remittance advices (written by the partner channel;
+//! `received` until a payment uses one, then `consumed`) · `remittance_use/<id>` the claim
+//! that an advice was used.
 
 pub mod exceptions;
 pub mod import;

@@ -14,6 +14,9 @@
 //!   min_confidence: 70            # below this, a match goes to the exceptions queue
 //!   max_auto_credit: 50.00        # most of an over-payment kept as credit without a person
 //!   max_auto_credit_share: 5      # ... and at most this percent of the payment
+//! advices:                        # remittance advices (X12 820, EDIFACT REMADV)
+//!   adjustments:                  # deduction reason code → account it is booked to
+//!     "04": customer-deductions
 //! review_rules: [payer_fee]       # matches by these rules wait for a person
 //! chunk_entries: 10000            # most entries matched per transaction
 //! ```
@@ -31,6 +34,7 @@ pub const POLICY_DOC: (&str, &str) = ("recon_policy", "current");
 
 /// Every rule name the matcher can record, for validation of `review_rules`.
 pub const RULE_NAMES: &[&str] = &[
+    "advice",
     "reference",
     "reference_discount",
     "reference_tolerance",
@@ -58,6 +62,83 @@ pub struct ReconPolicy {
     /// Most bank entries one `bank.reconcile` step matches and books (one transaction); a
     /// larger statement is done in several steps, its report complete after the last.
     pub chunk_entries: usize,
+    /// How remittance advices' deductions are booked.
+    pub advices: AdvicePolicy,
+}
+
+/// `advices:` — which account each deduction reason code of a remittance advice is booked to
+/// (X12 ADX02, code list 426; EDIFACT AJT 4465). An advice with a code not listed here is never
+/// booked without a person: its payment waits in the exceptions queue with the advice on top.
+/// The account `matching.discount_account` names is booked as a discount granted; an advice's
+/// early-payment discount (X12 RMR06, EDIFACT MOA 52) always goes there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdvicePolicy {
+    pub adjustments: std::collections::BTreeMap<ReasonCode, AccountName>,
+}
+
+/// A deduction reason code as a partner writes it: 1 to 8 letters or digits. Checked while the
+/// YAML is read, so a bad one is reported at its line and column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReasonCode(pub String);
+
+impl TryFrom<String> for ReasonCode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Ok(ReasonCode(s))
+        } else {
+            Err(format!(
+                "advices.adjustments: reason code {:?} is not 1 to 8 letters or digits",
+                ordo_contract::excerpt(&s, 40)
+            ))
+        }
+    }
+}
+
+impl From<ReasonCode> for String {
+    fn from(c: ReasonCode) -> String {
+        c.0
+    }
+}
+
+/// An account name of the policy (`bank-fees`, `customer-deductions`): rules/posting.rhai maps
+/// it to a ledger account. 1 to 64 letters, digits, `-` or `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountName(pub String);
+
+impl TryFrom<String> for AccountName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if (1..=64).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            Ok(AccountName(s))
+        } else {
+            Err(format!(
+                "advices.adjustments: account {:?} is not 1 to 64 letters, digits, '-' or '_'",
+                ordo_contract::excerpt(&s, 40)
+            ))
+        }
+    }
+}
+
+impl From<AccountName> for String {
+    fn from(a: AccountName) -> String {
+        a.0
+    }
+}
+
+impl AdvicePolicy {
+    /// The account a reason code is booked to, when the policy names one.
+    pub fn account(&self, reason: &str) -> Option<&str> {
+        self.adjustments
+            .get(&ReasonCode(reason.to_string()))
+            .map(|a| a.0.as_str())
+    }
 }
 
 /// The default of `chunk_entries`: a busy account's banking day in one transaction, a
@@ -107,6 +188,7 @@ impl Default for ReconPolicy {
             matching: Matching::default(),
             review_rules: Vec::new(),
             chunk_entries: DEFAULT_CHUNK_ENTRIES,
+            advices: AdvicePolicy::default(),
         }
     }
 }

@@ -9,6 +9,13 @@
 //! transit" on the invoice (`payments_in_transit`) and later runs see the invoice's open amount
 //! net of it, so a second statement never takes the same open amount twice.
 //!
+//! Remittance advices first: received, unused advices (`remittance/<id>`, status `received`)
+//! are given to the matcher, whose rule `advice` allocates a fitting credit as the advice says;
+//! its deductions become payments that settle the invoice by that much more, booked to the
+//! account `config/reconciliation.yaml` names for the reason code (`advices.adjustments`). The
+//! advice is claimed (`remittance_use/<id>`) and marked `consumed` in the same transaction, so
+//! no second credit uses it.
+//!
 //! Invariant: everything here happens in the step's one transaction; a crash leaves either the
 //! whole run or none of it, and the statements stay pending for the next run.
 
@@ -16,9 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use ordo_bank::matcher::{Advice, AdviceInvoice, Deduction, reconcile_with_advices};
 use ordo_bank::matcher::{Exception, Match};
 use ordo_bank::{
-    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport, reconcile,
+    Customer, ItemKind, MatchConfig, OpenItem, ReconResult, Statement, StatementReport,
 };
 use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
 use ordo_contract::{
@@ -263,8 +271,10 @@ pub async fn run_reconciliation_chunk(
         let learned: LearnedAccount = read_doc("recon_learned", &acct, &d).map_err(permanent)?;
         cfg.learned_accounts.insert(acct, learned.customer_id);
     }
+    let advices = received_advices(ctx, &policy, &cfg).await?;
     let stmts: Vec<Statement> = pending.iter().map(|p| p.stmt.clone()).collect();
-    let result = reconcile(&stmts, &items, &customers, &cfg);
+    let result = reconcile_with_advices(&stmts, &items, &customers, &advices, &cfg);
+    drop(advices);
     drop(items);
     drop(customers);
 
@@ -613,6 +623,28 @@ async fn book_match(
     if let (Some(credit), Some(c)) = (m.credit, cash.last_mut()) {
         *c = checked::add(*c, credit, at("credit"))?;
     }
+    // An advice's deductions, per invoice and account: the first goes on the invoice's
+    // payment when nothing else adjusts it, the others are payments without cash.
+    let mut extra: Vec<Vec<(String, Decimal, bool)>> = vec![Vec::new(); cash.len()];
+    let mut named: Vec<Option<(String, bool)>> = vec![None; cash.len()];
+    if let Some(adv) = &m.advice {
+        for (i, alloc) in m.allocations.iter().enumerate() {
+            for d in adv.deductions.iter().filter(|d| d.invoice == alloc.invoice) {
+                match extra[i]
+                    .iter_mut()
+                    .find(|(a, _, disc)| *a == d.account && *disc == d.discount)
+                {
+                    Some(g) => g.1 = checked::add(g.1, d.amount, at("deduction"))?,
+                    None => extra[i].push((d.account.clone(), d.amount, d.discount)),
+                }
+            }
+            if adjust[i].is_zero() && !extra[i].is_empty() {
+                let (account, amount, discount) = extra[i].remove(0);
+                adjust[i] = amount;
+                named[i] = Some((account, discount));
+            }
+        }
+    }
     let mut ids = Vec::new();
     for (i, alloc) in m.allocations.iter().enumerate() {
         let n = ctx.next_number("payment").await?;
@@ -625,8 +657,11 @@ async fn book_match(
             ),
             None => m.customer_id.clone(),
         };
-        let adjustment = match (&m.writeoff, adjust[i].is_zero()) {
-            (Some(wo), false) => Some(json!({
+        let adjustment = match (&named[i], &m.writeoff, adjust[i].is_zero()) {
+            (Some((account, discount)), _, false) => Some(json!({
+                "account": account, "amount": adjust[i], "discount": discount,
+            })),
+            (None, Some(wo), false) => Some(json!({
                 "account": wo.account, "amount": adjust[i],
                 "discount": wo.account == cfg.discount_account,
             })),
@@ -645,6 +680,30 @@ async fn book_match(
         mark_in_transit(ctx, invoices, &alloc.invoice, &id, settles).await?;
         events.push((alloc.invoice.clone(), json!({ "payment": payment })));
         ids.push(id);
+        for (account, amount, discount) in &extra[i] {
+            let n = ctx.next_number("payment").await?;
+            let id = format!("PAY-{n:06}");
+            let payment = json!({
+                "id": id, "amount": { "amount": Decimal::ZERO, "currency": m.currency },
+                "received_on": received_on, "invoice_number": alloc.invoice, "customer_id": customer,
+                "reference": facts["remittance"].as_str().or(facts["bank_ref"].as_str()),
+                "adjustment": { "account": account, "amount": amount, "discount": discount },
+                "source": { "bank_entry": eref, "rule": m.rule.name(), "reason": m.reason,
+                            "confidence": m.confidence, "statement": p.fp },
+            });
+            ctx.put_document("payment", &id, &payment).await?;
+            mark_in_transit(ctx, invoices, &alloc.invoice, &id, *amount).await?;
+            events.push((alloc.invoice.clone(), json!({ "payment": payment })));
+            ids.push(id);
+        }
+    }
+    if let Some(adv) = &m.advice
+        && !consume_advice(ctx, &adv.id, &eref, &ids).await?
+    {
+        return Err(StepError::Transient(format!(
+            "remittance advice {} was used by another run meanwhile; trying again",
+            adv.id
+        )));
     }
     let key = eref.clone();
     ctx.put_document(
@@ -653,10 +712,120 @@ async fn book_match(
         &json!({ "entry": eref, "statement": p.fp, "amount": m.amount, "currency": m.currency,
                  "customer_id": m.customer_id, "rule": m.rule.name(), "reason": m.reason,
                  "confidence": m.confidence, "allocations": m.allocations, "writeoff": m.writeoff,
-                 "credit": m.credit, "payments": ids, "facts": facts, "by": "matcher" }),
+                 "credit": m.credit, "payments": ids, "facts": facts, "by": "matcher",
+                 "advice": m.advice }),
     )
     .await?;
     Ok(ids)
+}
+
+/// The received advices no payment has used, as the matcher takes them: each deduction tied to
+/// the account the policy names for its reason code. An advice the policy cannot book (a code
+/// it does not map, an adjustment that is not an invoice's, one that raises a payment) is
+/// given with the reason: a payment that fits it waits for a person.
+async fn received_advices(
+    ctx: &mut dyn StepContext,
+    policy: &ReconPolicy,
+    cfg: &MatchConfig,
+) -> Result<Vec<Advice>, StepError> {
+    let kind = ordo_contract::remittance::REMITTANCE_KIND;
+    let mut out = Vec::new();
+    for (id, v) in ctx.get_documents(kind, "").await? {
+        // `received` until a payment uses it, then `consumed`; written by the partner channel.
+        let Some(status) = v.get("status").and_then(Value::as_str) else {
+            return Err(permanent(format!("{kind} '{id}': status: missing")));
+        };
+        if status != "received" {
+            continue;
+        }
+        let a: ordo_contract::RemittanceAdvice = read_doc(kind, &id, &v).map_err(permanent)?;
+        let mut blocked: Vec<String> = Vec::new();
+        if !a.adjustments.is_empty() {
+            blocked.push(format!(
+                "{} adjustment(s) not tied to an invoice (first reason code {})",
+                a.adjustments.len(),
+                a.adjustments[0].reason
+            ));
+        }
+        let mut invoices = Vec::with_capacity(a.invoices.len());
+        for inv in &a.invoices {
+            let mut deductions = Vec::new();
+            if let Some(d) = inv.discount.filter(|d| !d.is_zero()) {
+                deductions.push(Deduction {
+                    invoice: inv.number.clone(),
+                    reason: "discount".into(),
+                    account: cfg.discount_account.clone(),
+                    amount: d,
+                    discount: true,
+                });
+            }
+            for adj in &inv.adjustments {
+                if adj.amount >= Decimal::ZERO {
+                    blocked.push(format!(
+                        "invoice {}: adjustment {} raises the payment by {} (reason code {})",
+                        inv.number, adj.reason, adj.amount, adj.reason
+                    ));
+                    continue;
+                }
+                match policy.advices.account(&adj.reason) {
+                    Some(account) => deductions.push(Deduction {
+                        invoice: inv.number.clone(),
+                        reason: adj.reason.clone(),
+                        account: account.to_string(),
+                        amount: -adj.amount,
+                        discount: account == cfg.discount_account,
+                    }),
+                    None => blocked.push(format!(
+                        "invoice {}: reason code {} has no account in config/reconciliation.yaml (advices.adjustments)",
+                        inv.number, adj.reason
+                    )),
+                }
+            }
+            invoices.push(AdviceInvoice {
+                number: inv.number.clone(),
+                paid: inv.paid,
+                deductions,
+            });
+        }
+        out.push(Advice {
+            id: a.id,
+            customer_id: a.customer_id,
+            reference: a.reference,
+            amount: a.amount,
+            currency: a.currency,
+            invoices,
+            blocked: (!blocked.is_empty()).then(|| blocked.join("; ")),
+        });
+    }
+    Ok(out)
+}
+
+/// Marks an advice used by the payment(s) of bank entry `eref`; false when it was used
+/// already. The claim on `remittance_use/<id>` makes it once: a concurrent run that used it
+/// too fails transiently (the caller) and, retried, no longer sees it as received.
+pub(crate) async fn consume_advice(
+    ctx: &mut dyn StepContext,
+    id: &str,
+    eref: &str,
+    payments: &[String],
+) -> Result<bool, StepError> {
+    let kind = ordo_contract::remittance::REMITTANCE_KIND;
+    let used = json!({ "entry": eref, "payments": payments, "at": ctx.now().to_rfc3339() });
+    if ctx
+        .claim_document("remittance_use", id, &used)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let mut doc = ctx
+        .get_document(kind, id)
+        .await?
+        .ok_or_else(|| permanent(format!("remittance advice {id} is not stored")))?;
+    doc["status"] = json!("consumed");
+    doc["consumed_by"] = used;
+    ctx.put_document(kind, id, &doc).await?;
+    Ok(true)
 }
 
 /// Notes a payment on its way to the invoice, so the next run sees the open amount net of it.
@@ -707,6 +876,7 @@ fn review_exception(m: &Match) -> Exception {
                 score: m.confidence,
             })
             .collect(),
+        advice: m.advice.as_ref().map(|a| a.id.clone()),
     }
 }
 
@@ -725,6 +895,7 @@ async fn queue_exception(
         "currency": e.currency, "direction": e.direction, "reason": e.reason,
         "customer_id": e.customer_id, "candidates": e.candidates,
         "queued_at": ctx.now().to_rfc3339(), "review_rule": review_rule,
+        "advice": e.advice,
     });
     if let (Some(o), Some(f)) = (doc.as_object_mut(), entry_facts(p, place).as_object()) {
         for (k, v) in f {

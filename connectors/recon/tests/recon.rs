@@ -871,3 +871,293 @@ fn the_policy_bounds_chunk_entries() {
     assert_eq!(yaml.chunk_entries, 500);
     assert_eq!(yaml.review_rules, Vec::<String>::new());
 }
+
+/// C-ACME's remittance advice RA-2026-0001 as the partner channel stores it: 119.00 on
+/// INV-000001, 218.00 on INV-000002 with a 20.00 deduction (reason 04).
+fn store_advice(ctx: &mut MemoryContext, first_invoice: &str) {
+    ctx.docs.insert(
+        ("remittance".into(), "acme:RA-2026-0001".into()),
+        json!({ "id": "acme:RA-2026-0001", "customer_id": "C-ACME", "partner": "acme",
+                "reference": "RA-2026-0001", "payer": null, "payee": null,
+                "amount": dec!(337.00), "currency": "EUR", "payment_date": "2026-09-20",
+                "advice_date": null, "method": "ACH", "adjustments": [], "channel": "edi-x12",
+                "invoices": [
+                    { "number": first_invoice, "paid": dec!(119.00), "invoice_amount": dec!(119.00),
+                      "discount": null, "adjustments": [] },
+                    { "number": "INV-000002", "paid": dec!(218.00), "invoice_amount": dec!(238.00),
+                      "discount": null, "adjustments": [{ "reason": "04", "amount": dec!(-20.00) }] } ],
+                "status": "received", "edi": { "partner": "acme", "file": "f1" } }),
+    );
+    let mut policy = serde_json::to_value(ReconPolicy::default()).unwrap();
+    policy["advices"] = json!({ "adjustments": { "04": "customer-deductions" } });
+    ctx.docs
+        .insert(("recon_policy".into(), "current".into()), policy);
+}
+
+#[tokio::test]
+async fn a_credit_is_allocated_by_the_remittance_advice_with_its_deduction_once() {
+    let mut ctx = ctx_with_invoices();
+    store_advice(&mut ctx, "INV-000001");
+    // The text names someone else's invoice: the advice decides, ahead of references.
+    let file = statement(
+        "STMT-A1",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "INV-000004",
+            "A1",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a1.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(1), "{summary:#}");
+    let m = doc(&ctx, "bank_match", "main-eur:STMT-A1/1");
+    assert_eq!(m["rule"], json!("advice"));
+    assert_eq!(m["advice"]["id"], json!("acme:RA-2026-0001"));
+    let pays: Vec<(String, String, Value)> = ctx
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.1.clone(),
+                e.3["payment"]["amount"]["amount"].to_string(),
+                e.3["payment"]["adjustment"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(pays.len(), 2, "{pays:?}");
+    assert_eq!(
+        (pays[0].0.as_str(), pays[0].1.as_str()),
+        ("INV-000001", "119.00")
+    );
+    assert!(pays[0].2.is_null());
+    assert_eq!(
+        (pays[1].0.as_str(), pays[1].1.as_str()),
+        ("INV-000002", "218.00")
+    );
+    assert_eq!(pays[1].2["account"], json!("customer-deductions"));
+    assert_eq!(pays[1].2["amount"].to_string(), "20.00");
+    // consumed in the same transaction, claimed once
+    let advice = doc(&ctx, "remittance", "acme:RA-2026-0001");
+    assert_eq!(advice["status"], json!("consumed"));
+    assert_eq!(advice["consumed_by"]["entry"], json!("main-eur:STMT-A1/1"));
+    assert_eq!(count(&ctx, "remittance_use"), 1);
+
+    // A second credit of the same amount does not reuse it.
+    ctx.events.clear();
+    let file = statement(
+        "STMT-A2",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "RA-2026-0001",
+            "A2",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a2.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(0), "{summary:#}");
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert!(
+        !ex["reason"].as_str().unwrap_or("").contains("advice"),
+        "{ex:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_advice_naming_an_unknown_invoice_sends_its_credit_to_the_exceptions_queue() {
+    let mut ctx = ctx_with_invoices();
+    store_advice(&mut ctx, "INV-009999");
+    let file = statement(
+        "STMT-A3",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "",
+            "A3",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a3.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(0), "{summary:#}");
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert!(
+        ex["reason"].as_str().unwrap_or("").contains(
+            "remittance advice acme:RA-2026-0001: invoice INV-009999 is not an open invoice"
+        ),
+        "{ex:#}"
+    );
+    assert_eq!(ex["candidates"][0]["score"], json!(99));
+    assert!(ctx.events.is_empty());
+    // not used: it stays received for a person to decide
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0001")["status"],
+        json!("received")
+    );
+}
+
+#[tokio::test]
+async fn an_advice_with_a_reason_code_the_policy_does_not_map_is_never_booked_alone() {
+    let mut ctx = ctx_with_invoices();
+    store_advice(&mut ctx, "INV-000001");
+    let mut policy = serde_json::to_value(ReconPolicy::default()).unwrap();
+    policy["advices"] = json!({ "adjustments": { "05": "customer-deductions" } });
+    ctx.docs
+        .insert(("recon_policy".into(), "current".into()), policy);
+    let file = statement(
+        "STMT-A4",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "",
+            "A4",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a4.xml", file.as_bytes())
+        .await
+        .unwrap();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(0), "{summary:#}");
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert!(
+        ex["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("reason code 04 has no account"),
+        "{ex:#}"
+    );
+}
+
+#[test]
+fn advice_policy_codes_and_accounts_are_checked_when_read() {
+    let ok: ReconPolicy = serde_json::from_value(
+        json!({ "advices": { "adjustments": { "04": "customer-deductions", "CS": "cash-discount" } } }),
+    )
+    .unwrap();
+    assert_eq!(ok.advices.account("04"), Some("customer-deductions"));
+    assert_eq!(ok.advices.account("99"), None);
+    let e = serde_json::from_value::<ReconPolicy>(
+        json!({ "advices": { "adjustments": { "0 4": "x" } } }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("reason code \"0 4\" is not 1 to 8 letters or digits"),
+        "{e}"
+    );
+    let e = serde_json::from_value::<ReconPolicy>(
+        json!({ "advices": { "adjustments": { "04": "" } } }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("account \"\" is not 1 to 64"), "{e}");
+    let e = serde_json::from_value::<ReconPolicy>(json!({ "advices": { "adjustment": {} } }))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field"), "{e}");
+}
+
+/// Acme's partner profile, taking 820s.
+fn acme_partner() -> ordo_partners::Partner {
+    serde_json::from_value(json!({
+        "partner": "acme", "customer": "C-ACME", "version": "4010",
+        "their_id": { "qualifier": "ZZ", "id": "ACMEBUYER" },
+        "our_id": { "qualifier": "ZZ", "id": "ORDOSELLER" },
+        "acknowledgment": "997", "currency": "EUR", "accept": ["850", "820"],
+        "outbound": "/tmp/acme-out"
+    }))
+    .expect("profile")
+}
+
+/// The file path, end to end over the port: the 820 fixture naming an invoice ordo does not
+/// have is received by the partner channel and stored; the credit of its amount then goes to
+/// the exceptions queue with the advice on top, and the advice stays `received`.
+#[tokio::test]
+async fn an_820_file_naming_an_unknown_invoice_leaves_its_credit_to_a_person() {
+    let mut ctx = ctx_with_invoices();
+    let mut policy = serde_json::to_value(ReconPolicy::default()).unwrap();
+    policy["advices"] = json!({ "adjustments": { "04": "customer-deductions" } });
+    ctx.docs
+        .insert(("recon_policy".into(), "current".into()), policy);
+    let edi = std::fs::read(format!(
+        "{}/../edi/tests/fixtures/x12-4010-820-unknown-invoice.edi",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let out = ordo_partners::receive_file(&mut ctx, &[acme_partner()], "ra50.edi", &edi)
+        .await
+        .unwrap();
+    assert_eq!(out.quarantine_reason(), None, "{out:?}");
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0050")["status"],
+        json!("received")
+    );
+    let file = statement(
+        "STMT-A5",
+        vec![entry(
+            dec!(337.00),
+            "ACME RETAIL",
+            Some(ACME_IBAN),
+            "Avis RA-2026-0050",
+            "A5",
+        )],
+    );
+    import_file(&mut ctx, &profile(), "a5.xml", file.as_bytes())
+        .await
+        .unwrap();
+    ctx.events.clear();
+    let summary = run_reconciliation(&mut ctx).await.unwrap();
+    assert_eq!(summary["matched"], json!(0), "{summary:#}");
+    let ex = doc(&ctx, "bank_exception", "EX-000001");
+    assert!(
+        ex["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("acme:RA-2026-0050: invoice INV-009999 is not an open invoice"),
+        "{ex:#}"
+    );
+    let top: Vec<&str> = ex["candidates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["invoice"].as_str())
+        .collect();
+    assert_eq!(top, ["INV-000001", "INV-009999"]);
+    assert!(ctx.events.is_empty());
+    assert_eq!(ex["advice"], json!("acme:RA-2026-0050"));
+    assert_eq!(
+        doc(&ctx, "remittance", "acme:RA-2026-0050")["status"],
+        json!("received")
+    );
+    // Finance settles it by hand: the advice is used up with that decision.
+    let lines = [
+        ConfirmLine {
+            invoice: "INV-000001".into(),
+            amount: Some(dec!(119.00)),
+        },
+        ConfirmLine {
+            invoice: "INV-000002".into(),
+            amount: Some(dec!(218.00)),
+        },
+    ];
+    let decided = confirm_exception(&mut ctx, "EX-000001", &lines, false, None)
+        .await
+        .unwrap();
+    assert_eq!(decided["advice_consumed"], json!(true));
+    let advice = doc(&ctx, "remittance", "acme:RA-2026-0050");
+    assert_eq!(advice["status"], json!("consumed"));
+    assert_eq!(
+        advice["consumed_by"]["payments"].as_array().map(Vec::len),
+        Some(2)
+    );
+}

@@ -12,6 +12,7 @@
 //! now, if anything, is in `to_ship`).
 
 use crate::checked;
+use crate::forecast::{ForecastDoc, RuleForecast};
 use crate::master::data_field;
 use crate::master::{self, Item, Supplier};
 use async_trait::async_trait;
@@ -208,8 +209,18 @@ impl Connector for AllocateStock {
                     "order {order}: item '{sku}' is no longer in master data"
                 ))
             })?;
-            // No reorder point: never reordered for stock, only for what orders are short of.
-            if short <= Decimal::ZERO && item.reorder_point.is_none_or(|p| on_hand >= p) {
+            // The stored forecast (forecast.refresh), when there is one: the rule sets the
+            // reorder point from it, so the item is always a candidate for the rule to decide.
+            let forecast = ctx
+                .get::<ForecastDoc>("forecast", sku)
+                .await?
+                .and_then(|d| d.for_rule());
+            // No reorder point and no forecast: never reordered for stock, only for what
+            // orders are short of.
+            if short <= Decimal::ZERO
+                && forecast.is_none()
+                && item.reorder_point.is_none_or(|p| on_hand >= p)
+            {
                 continue;
             }
             let on_order = ctx.stock_level(sku, master::ON_ORDER).await?;
@@ -238,6 +249,7 @@ impl Connector for AllocateStock {
                     .filter(|d| *d > 0)
                     .or(item.lead_time_days)
                     .unwrap_or(0),
+                forecast,
             });
         }
         let nothing_to_ship = ship_lines.is_empty();
@@ -303,6 +315,10 @@ pub struct Candidate {
     pub supplier: Option<String>,
     pub supplier_min: Decimal,
     pub lead_time_days: u32,
+    /// The item's stored forecast (`forecast/<sku>`); `null` when it has none, and the rule
+    /// then uses the fixed reorder point. Absent in instance data from before forecasts.
+    #[serde(default)]
+    pub forecast: Option<RuleForecast>,
 }
 
 #[cfg(test)]
@@ -345,6 +361,58 @@ mod tests {
             dec!(10),
             "nothing taken"
         );
+    }
+
+    #[tokio::test]
+    async fn a_stored_forecast_makes_the_item_a_candidate_for_the_rule() {
+        let mut ctx = MemoryContext::seeded();
+        // GADGET: 10 on hand, 1 ordered: 9 left, above its fixed reorder point 5, so without a
+        // forecast it is no candidate.
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "ready");
+        // With a forecast stored, the rule decides: the item is a candidate carrying it.
+        let doc = crate::forecast::ForecastDoc {
+            sku: "GADGET".into(),
+            made: chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+            by: "week".into(),
+            period_days: 7,
+            history_periods: 52,
+            method: Some("SBA".into()),
+            sigma: dec!(1.5),
+            level_percent: 95,
+            periods: vec![crate::forecast::ForecastPeriod {
+                start: chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+                mean: dec!(3),
+                lo: dec!(0),
+                hi: dec!(6),
+            }],
+            error: None,
+        };
+        ctx.docs.insert(
+            ("forecast".into(), "GADGET".into()),
+            serde_json::to_value(&doc).unwrap(),
+        );
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "reorder");
+        let c = &out.set["reorder"]["candidates"][0];
+        assert_eq!(
+            c["forecast"],
+            json!({ "method": "SBA", "period_days": 7, "mean": [dec!(3)], "sigma": dec!(1.5) })
+        );
+        // A stored "no forecast" (too little history) is no forecast: back to the fixed point.
+        let mut none = doc.clone();
+        none.method = None;
+        none.periods.clear();
+        none.error = Some("no forecast: fewer than 8 periods of history (has 3)".into());
+        ctx.docs.insert(
+            ("forecast".into(), "GADGET".into()),
+            serde_json::to_value(&none).unwrap(),
+        );
+        let data = validated(&mut ctx, &[("GADGET", "1")], "complete").await;
+        let out = run(&AllocateStock, &mut ctx, data, json!({})).await;
+        assert_eq!(out.outcome, "ready");
     }
 
     #[tokio::test]

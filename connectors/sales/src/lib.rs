@@ -16,6 +16,7 @@ mod allocate;
 pub mod checked;
 mod confirm;
 pub mod export;
+pub mod forecast;
 mod invoice;
 pub mod master;
 mod payment;
@@ -32,6 +33,7 @@ pub mod testing;
 
 pub use allocate::{AllocateStock, Fulfilment};
 pub use confirm::ConfirmOrder;
+pub use forecast::RefreshForecasts;
 pub use invoice::{CreateInvoice, Tax, build_invoice};
 pub use payment::{ApplyPayment, DunningCheck, PAYMENT_EVENT, record_payment};
 pub use price::PriceOrder;
@@ -56,5 +58,6 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(CreateInvoice),
         Arc::new(ApplyPayment),
         Arc::new(DunningCheck),
+        Arc::new(RefreshForecasts),
     ]
 }

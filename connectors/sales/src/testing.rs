@@ -111,6 +111,24 @@ pub async fn run(
     c.run(ctx, input).await.unwrap()
 }
 
+/// Runs a connector once with `data` and `params`, giving back its result.
+pub async fn try_run(
+    c: &dyn ordo_contract::Connector,
+    ctx: &mut MemoryContext,
+    data: Value,
+    params: Value,
+) -> Result<ordo_contract::StepOutput, ordo_contract::StepError> {
+    let input = ordo_contract::StepInput {
+        instance: "i",
+        workflow: "w",
+        step: "s",
+        attempt: 1,
+        data: &data,
+        params: &params,
+    };
+    c.run(ctx, input).await
+}
+
 /// Merges a step's output into instance data, as the engine does.
 pub fn merge(data: &mut Value, out: &ordo_contract::StepOutput) {
     for (k, v) in &out.set {

@@ -157,6 +157,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Demand forecast per item (method chosen by hold-out error, interval per period) from
+    /// the shipped history, or from a `date,quantity` history file.
+    Forecast(cli::forecast::ForecastArgs),
     /// Benchmarks that print figures beside the raw ceiling measured in the same run.
     Bench {
         #[command(subcommand)]

@@ -550,3 +550,21 @@ fn concurrent_evaluations_are_isolated() {
         );
     });
 }
+
+/// The repository's own rules/reorder.rhai against its test cases (both the forecast and the
+/// fixed reorder point paths).
+#[test]
+fn the_reorder_rule_passes_its_cases() {
+    let host = host();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/");
+    let src = std::fs::read_to_string(format!("{dir}reorder.rhai")).unwrap();
+    let tests = std::fs::read_to_string(format!("{dir}reorder.test.yaml")).unwrap();
+    let rule = compile(&host, ("rules/reorder.rhai", &src));
+    let results = host
+        .run_tests(&rule, "rules/reorder.test.yaml", &tests)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(results.len() >= 9);
+    for r in &results {
+        assert!(r.passed, "{}: {} {:?}", r.name, r.actual, r.diff);
+    }
+}

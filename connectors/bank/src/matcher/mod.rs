@@ -7,6 +7,7 @@
 //!
 //! | rule | when |
 //! |---|---|
+//! | `advice` | a received remittance advice (820/REMADV) of the payer (or named in the text) fits the amount within `tolerance`: allocated invoice by invoice as it says, its deductions to the accounts the policy names; a misfit (amount, an invoice not open, a deduction without account) → exception with the advice's invoices as the top candidates |
 //! | `reference` | invoice number / RF / QRR / referred document found, amount = open amount(s) |
 //! | `reference_discount` | … amount = open − early-payment discount allowed at the payment date |
 //! | `reference_tolerance` | … difference within `tolerance` → written off to `writeoff_account` |
@@ -24,9 +25,12 @@
 //!
 //! Everything else becomes an [`Exception`] with the best candidates and scores.
 
+mod advice;
 mod index;
 mod names;
 mod rules;
+
+pub use advice::{Advice, AdviceInvoice, AdviceUse, Deduction};
 
 use std::collections::BTreeMap;
 
@@ -136,6 +140,7 @@ impl MatchConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
+    Advice,
     Reference,
     ReferenceDiscount,
     ReferenceTolerance,
@@ -156,6 +161,7 @@ pub enum Rule {
 impl Rule {
     pub fn name(self) -> &'static str {
         match self {
+            Rule::Advice => "advice",
             Rule::Reference => "reference",
             Rule::ReferenceDiscount => "reference_discount",
             Rule::ReferenceTolerance => "reference_tolerance",
@@ -209,6 +215,9 @@ pub struct Match {
     pub reason: String,
     /// 0-100.
     pub confidence: u8,
+    /// The remittance advice that decided the allocation, with its deductions (rule `advice`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice: Option<AdviceUse>,
 }
 
 /// A proposed invoice for an exception, with a 0-100 score.
@@ -231,6 +240,10 @@ pub struct Exception {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     pub candidates: Vec<Candidate>,
+    /// The remittance advice shown as the top candidate (rule `advice` would not book it
+    /// alone); a person confirming the payment uses it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
 }
 
 /// Everything `reconcile` decided.
@@ -252,8 +265,22 @@ pub fn reconcile(
     customers: &[Customer],
     cfg: &MatchConfig,
 ) -> ReconResult {
+    reconcile_with_advices(statements, items, customers, &[], cfg)
+}
+
+/// [`reconcile`], with the received remittance advices not yet used: a credit that fits one
+/// is allocated as it says before any text reference is looked at (rule `advice`); each advice
+/// is used by one credit at most.
+pub fn reconcile_with_advices(
+    statements: &[Statement],
+    items: &[OpenItem],
+    customers: &[Customer],
+    advices: &[Advice],
+    cfg: &MatchConfig,
+) -> ReconResult {
     let idx = index::Index::build(items, customers, cfg);
     let mut state = rules::State::new(items, &idx, customers, cfg);
+    state.set_advices(advices);
     for stmt in statements {
         for (n, e) in stmt.entries.iter().enumerate() {
             let base = format!("{}/{}", stmt.statement_id, n + 1);

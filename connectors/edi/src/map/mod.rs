@@ -5,15 +5,21 @@
 //! [`MapOptions`]; the order id is `{customer_id}-{po_number}` (stable: the same PO from the same
 //! customer maps to the same id, which makes re-delivery idempotent).
 //!
+//! Inbound ([`remit`]): 820 and REMADV → [`ordo_contract::RemittanceAdvice`], refused with a
+//! located [`crate::Issue`] (the acknowledgment rejects the set) when an amount is missing or
+//! the invoices do not add up to the payment.
+//!
 //! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
 //! Invoice + Order → 810/INVOIC, as [`crate::write::Document`]s for [`crate::write::write`].
 
 pub mod edifact_out;
 pub mod order;
+pub mod remit;
 pub mod x12_out;
 
 pub use edifact_out::{invoice_to_invoic, order_to_ordrsp, shipment_to_desadv};
 pub use order::{MapOptions, orders, to_order};
+pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
 pub use x12_out::{invoice_to_810, order_to_855, shipment_to_856};
 
 use ordo_contract::Party;

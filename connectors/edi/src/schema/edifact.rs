@@ -1,4 +1,4 @@
-//! UN/EDIFACT tables: the structures of ORDERS, ORDRSP, DESADV and INVOIC following the D.96A
+//! UN/EDIFACT tables: the structures of ORDERS, ORDRSP, DESADV, INVOIC and REMADV following the D.96A
 //! message tables (D.01B messages are read with the same tables: the segment groups ordo uses
 //! did not move), CONTRL (syntax 3 service message), and element definitions of the segments
 //! ordo reads or writes, from the UNTDED / service directories.
@@ -77,6 +77,16 @@ pub const SETS: &[(&str, &str)] = &[
          [TAX 0 5: MOA 0 1]]; [TDT 0 10: [LOC 0 10: DTM 0 5]]; [TOD 0 5: LOC 0 2]; \
          [RCS 0 100: RFF 0 5; DTM 0 5; FTX 0 5]]; UNS 1 1; CNT 0 10; [MOA 1 100: [RFF 0 1: DTM 0 5]]; \
          [TAX 0 10: MOA 0 2]; [ALC 0 15: ALI 0 1; MOA 0 2]",
+    ),
+    (
+        "REMADV",
+        "BGM 1 1; DTM 1 5; [RFF 0 5: DTM 0 5]; [FII 0 5: CTA 0 1; COM 0 5]; \
+         [NAD 0 10: CTA 0 5; COM 0 5]; [CUX 0 9: DTM 0 5]; PAI 0 1; FTX 0 5; \
+         [DOC 1 9999: MOA 1 5; DTM 0 5; RFF 0 5; NAD 0 2; [CUX 0 5: DTM 0 5]; \
+         [AJT 0 100: MOA 1 1; RFF 0 1; FTX 0 5]; [INP 0 10: FTX 0 5; DTM 0 5]; \
+         [DLI 0 1000: MOA 1 5; PIA 0 5; DTM 0 5; [CUX 0 5: DTM 0 5]; \
+         [AJT 0 10: MOA 1 1; RFF 0 1; FTX 0 5]; [INP 0 10: FTX 0 5; DTM 0 5]]]; \
+         UNS 1 1; MOA 1 1; CNT 0 5; [AUT 0 5: DTM 0 1]",
     ),
     (
         "CONTRL",

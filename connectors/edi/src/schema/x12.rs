@@ -1,5 +1,5 @@
 //! X12 tables (4010 and 5010 read alike for the segments used here): the structures of 850,
-//! 855, 856, 810, 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
+//! 855, 856, 810, 820 (trimmed to its remittance loops), 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
 //! element definitions of the segments ordo reads or writes, from the X12 element dictionary.
 
 /// Set id → structure (the segments between ST and SE).
@@ -54,6 +54,14 @@ pub const SETS: &[(&str, &str)] = &[
          [N1 0 200: N2 0 2; N3 0 2; N4 0 1; REF 0 12; PER 0 3; FOB 0 1]; SDQ 0 50; ETD 0 1; CUR 0 1; \
          [SAC 0 99999: CUR 0 1]; GF 0 1; YNQ 0 10; [LM 0 10: LQ 1 100]; \
          [V1 0 99999: R4 0 99999; DTM 0 99999]]; CTT 0 1",
+    ),
+    (
+        "820",
+        "BPR 1 1; NTE 0 99999; TRN 0 1; CUR 0 1; REF 0 99999; DTM 0 99999; \
+         [N1 0 99999: N2 0 99999; N3 0 99999; N4 0 1; REF 0 99999; PER 0 99999; RDM 0 1; DTM 0 1]; \
+         [ENT 0 99999: [NM1 0 99999: NX2 0 99999; REF 0 99999; R4 0 99999; DTM 0 99999]; \
+         [ADX 0 99999: NTE 0 99999; PER 0 99999; DTM 0 1]; [RMR 0 99999: NTE 0 99999; \
+         REF 0 99999; DTM 0 99999; [ADX 0 99999: NTE 0 99999; PER 0 99999]]]",
     ),
     (
         "810",

@@ -56,6 +56,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         evals: usize,
     },
+    /// Forecast accuracy (rolling origins, MASE and bias of ordo vs seasonal naive; the
+    /// external comparison is tools/forecast-bench) and the speed of 10,000 weekly items.
+    Forecast(super::forecast::ForecastBenchArgs),
 }
 
 pub async fn run(
@@ -66,6 +69,7 @@ pub async fn run(
 ) -> ExitCode {
     match cmd {
         BenchCommand::Rule { evals } => rule(cfg, evals, json),
+        BenchCommand::Forecast(args) => super::forecast::bench_cmd(args, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
         BenchCommand::Http(args) => http(cfg, args, json).await,
         BenchCommand::Webhooks { events, dir } => webhooks(cfg, events, dir, json).await,

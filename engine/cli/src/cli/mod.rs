@@ -8,6 +8,7 @@ mod check;
 mod demo;
 pub mod edi;
 mod edi_args;
+pub mod forecast;
 mod inspect;
 pub mod ledger;
 mod recon;
@@ -30,6 +31,11 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(FAIL)
 }
 
+/// `ordo forecast --history` needs no store.
+fn a_history(a: &forecast::ForecastArgs) -> bool {
+    a.has_history()
+}
+
 fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
@@ -48,6 +54,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
             command: RulesCommand::Test { name },
         } => check::rules_test(&cfg, name.as_deref(), json),
         Command::Bench { command } => bench::run(&cfg, &args.config, command, json).await,
+        Command::Forecast(a) if a_history(&a) => forecast::from_history(&a, json),
         Command::Demo { orders, dir, keep } => demo::run(&cfg, orders, dir, keep).await,
         command => {
             let strict = matches!(
@@ -184,6 +191,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
         }
         Command::Clock { command } => clock(engine, command).await,
+        Command::Forecast(a) => forecast::from_engine(engine, &a, json).await,
         Command::Users { command } => users::run(engine, command, json).await,
         Command::Webhooks { command } => webhooks::run(engine, command, json).await,
         Command::Audit {

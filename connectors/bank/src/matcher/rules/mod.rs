@@ -14,6 +14,7 @@ use super::{
 use crate::model::{Direction, Entry, EntryStatus};
 use crate::reference;
 
+mod advice;
 mod payer;
 mod search;
 
@@ -43,6 +44,9 @@ enum PayerHow {
 }
 
 pub struct State<'a> {
+    /// Received remittance advices and whether a payment of this run has used each.
+    advices: &'a [super::Advice],
+    advice_used: Vec<bool>,
     items: &'a [OpenItem],
     idx: &'a Index,
     cfg: &'a MatchConfig,
@@ -59,6 +63,8 @@ impl<'a> State<'a> {
         cfg: &'a MatchConfig,
     ) -> Self {
         State {
+            advices: &[],
+            advice_used: Vec::new(),
             items,
             idx,
             cfg,
@@ -196,7 +202,16 @@ impl<'a> State<'a> {
                 || (short <= self.cfg.max_fee && short * Decimal::from(20) <= base))
     }
 
+    /// The remittance advices the `advice` rule tries first.
+    pub fn set_advices(&mut self, advices: &'a [super::Advice]) {
+        self.advices = advices;
+        self.advice_used = vec![false; advices.len()];
+    }
+
     fn payment(&mut self, p: Payment<'_>) {
+        if p.direction == Direction::Credit && self.by_advice(&p) {
+            return;
+        }
         let payer = self.payer(&p);
         let mut refs = self.find_refs(&p);
         if let Some((c, how)) = payer {
@@ -674,6 +689,7 @@ impl<'a> State<'a> {
             rule,
             reason,
             confidence,
+            advice: None,
         });
     }
 
@@ -699,6 +715,7 @@ impl<'a> State<'a> {
             reason,
             customer_id: cust.map(|c| self.idx.customer_ids[c as usize].clone()),
             candidates: cands,
+            advice: None,
         });
     }
 }
