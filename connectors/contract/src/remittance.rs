@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(inv(100, None, &[]).settles(), Some(Decimal::new(100, 2)));
         let huge = RemittedInvoice {
             paid: Decimal::MAX,
-            ..inv(0, Some(1), &[])
+            ..inv(0, Some(100), &[])
         };
         assert_eq!(huge.settles(), None);
     }
