@@ -355,7 +355,7 @@ pub async fn dispatch(
     Ok((sent.len(), failed))
 }
 
-/// Delivers webhook rows until `stop`; naps when there was nothing due.
+/// Delivers webhook rows until `stop`; naps when there was nothing due or less than a full pass.
 pub async fn dispatcher(engine: Arc<Engine>, stop: watch::Receiver<bool>) {
     let subs = engine.webhooks.clone();
     let client = match client() {
@@ -372,7 +372,13 @@ pub async fn dispatcher(engine: Arc<Engine>, stop: watch::Receiver<bool>) {
                     crate::clock::real_now_ms(),
                     std::sync::atomic::Ordering::SeqCst,
                 );
-                50
+                // A full pass means a backlog: go on at once. A partial one naps briefly so
+                // that events committed meanwhile go out together rather than one pass each.
+                if sent + failed >= BATCH as usize {
+                    0
+                } else {
+                    50
+                }
             }
             Ok(_) => 100,
             Err(e) => {
