@@ -1,6 +1,7 @@
 //! Returns (RMA) end to end through the built binary, on both backends: refusals that keep
 //! nothing (more than shipped and not yet returned, unknown line or order, zero or negative
 //! quantity, an unshipped order), a return restocked and credited, one scrapped and credited,
+//! one late in the window credited with its restocking fee charged,
 //! one after the return window rejected by rules/returns.rhai (its quantity given back), a
 //! receipt for a return that is not authorised; stock, the ledger (trial balance balanced,
 //! `ordo ledger check` clean) and the credit notes follow.
@@ -164,13 +165,33 @@ fn flow(p: &Project) {
     assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(2));
     assert_ledger(p);
 
+    // Late in the window (over 14 days): rules/returns.rhai keeps a 10 % restocking fee, a
+    // separate charge posted beside the credit note (fees receivable / restocking fee income).
+    p.ok(&["clock", "advance", "15d"]);
+    request(p, "RT-A", "1", "1", "no longer needed");
+    p.run_idle();
+    p.ok(&["receive-return", "RMA-000003", "--line", "1", "--qty", "1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("RMA-000003"), "credited");
+    let r = &returns_of(p, "RT-A")[2];
+    assert_eq!(r["restocking_fee_percent"], json!("10"), "{r}");
+    let cn = p.json(&["invoice", r["credit_note"].as_str().unwrap_or("?")]);
+    let net: rust_decimal::Decimal = cn["net_total"].as_str().unwrap_or("x").parse().unwrap();
+    let fee = (net / rust_decimal::Decimal::TEN).round_dp(2);
+    assert!(fee > rust_decimal::Decimal::ZERO, "{cn}");
+    assert_eq!(r["restocking_fee"], json!(fee.to_string()), "{r}");
+    let income = p.json(&["ledger", "entries", "--account", "2660"]).to_string();
+    assert!(income.contains("RMA-000003"), "{income}");
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(3));
+    assert_ledger(p);
+
     // After the window: the request is taken, the rule rejects it and gives the quantity back.
     p.ok(&["clock", "advance", "31d"]);
-    request(p, "RT-A", "1", "3", "changed my mind");
+    request(p, "RT-A", "1", "2", "changed my mind");
     p.run_idle();
-    assert_eq!(p.state_of("RMA-000003"), "rejected");
+    assert_eq!(p.state_of("RMA-000004"), "rejected");
     let rs = returns_of(p, "RT-A");
-    let r3 = &rs[2];
+    let r3 = &rs[3];
     assert_eq!(r3["status"], "rejected", "{rs}");
     assert!(
         r3["decision"]
@@ -184,9 +205,9 @@ fn flow(p: &Project) {
             .as_str()
             .is_some_and(|c| c.starts_with("CN-"))
     );
-    // Three widgets are returnable again (then rejected again by the window).
-    request(p, "RT-A", "1", "3", "still want to");
-    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(2));
+    // Two widgets are returnable again (then rejected again by the window).
+    request(p, "RT-A", "1", "2", "still want to");
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(3));
     let audit = p.json(&["audit"]).to_string();
     assert!(audit.contains("return.requested") && audit.contains("return.received"));
     assert_ledger(p);

@@ -74,6 +74,9 @@ pub struct Rma {
     pub condition: Option<String>,
     #[serde(default)]
     pub credit_note: Option<String>,
+    /// The restocking fee charged when the credit note was issued (percent × credited net).
+    #[serde(default)]
+    pub restocking_fee: Option<Decimal>,
 }
 
 fn perm(msg: impl Into<String>) -> StepError {
@@ -199,6 +202,7 @@ pub async fn request_return(
         received: None,
         condition: None,
         credit_note: None,
+        restocking_fee: None,
     };
     ctx.put("return", &number, &rma).await?;
     // The order's returns, listed by id prefix (`ordo status`, the order API).
@@ -365,13 +369,29 @@ impl Connector for RejectReturn {
     }
 }
 
-async fn received(ctx: &mut dyn StepContext, input: &StepInput<'_>) -> Result<Rma, StepError> {
+/// The return of a step and the quantity its goods were received in: a return that reached
+/// restock, scrap or credit without a receipt is refused, never taken as zero.
+async fn received(
+    ctx: &mut dyn StepContext,
+    input: &StepInput<'_>,
+) -> Result<(Rma, Decimal), StepError> {
     let number = rma_number(input)?;
     let rma = load_rma(ctx, &number).await?;
-    if rma.received.is_none() {
+    let Some(qty) = rma.received else {
         return Err(perm(format!("{number}: no goods received")));
-    }
-    Ok(rma)
+    };
+    Ok((rma, qty))
+}
+
+/// The end of every return step after the receipt: the new status stored, the outcome given.
+async fn settle(
+    ctx: &mut dyn StepContext,
+    mut rma: Rma,
+    status: &'static str,
+) -> Result<StepOutput, StepError> {
+    rma.status = status.into();
+    ctx.put("return", &rma.number.clone(), &rma).await?;
+    Ok(StepOutput::outcome(status))
 }
 
 /// The goods' value at the item's cost, posted as `kind` (the cost of goods sold reversed).
@@ -413,13 +433,10 @@ impl Connector for RestockReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (rma, qty) = received(ctx, &input).await?;
         ctx.adjust_stock(&rma.sku, RESTOCK_LOCATION, qty).await?;
         post_at_cost(ctx, &rma, events::RETURN_RESTOCK, qty).await?;
-        rma.status = "restocked".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("restocked"))
+        settle(ctx, rma, "restocked").await
     }
 }
 
@@ -439,12 +456,9 @@ impl Connector for ScrapReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (rma, qty) = received(ctx, &input).await?;
         post_at_cost(ctx, &rma, events::RETURN_SCRAP, qty).await?;
-        rma.status = "scrapped".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("scrapped"))
+        settle(ctx, rma, "scrapped").await
     }
 }
 
@@ -466,8 +480,7 @@ impl Connector for CreditReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (mut rma, qty) = received(ctx, &input).await?;
         let mut target = None;
         for number in &rma.invoices {
             let Some(doc) = ctx.get_document("invoice", number).await? else {
@@ -506,11 +519,52 @@ impl Connector for CreditReturn {
             &reason,
         )
         .await?;
-        rma.credit_note = cn["number"].as_str().map(str::to_string);
-        rma.status = "credited".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("credited").with("credit_note", cn["number"].clone()))
+        let cn_number: String = data_field(&cn, "number")?;
+        rma.restocking_fee = restocking_fee(ctx, &rma, &cn, &invoice).await?;
+        rma.credit_note = Some(cn_number.clone());
+        Ok(settle(ctx, rma, "credited")
+            .await?
+            .with("credit_note", json!(cn_number)))
     }
+}
+
+/// The restocking fee of a credited return: the rule's percent (stored at authorisation) of
+/// the credit note's net, rounded to the currency's cents, charged separately from the credit
+/// note (which credits the goods in full, so its VAT corrects the invoice's exactly): it posts
+/// `restocking_fee` (rules/posting.rhai: fees receivable against restocking fee income) in the
+/// credit's own transaction. No percent, or a zero fee: nothing posted.
+async fn restocking_fee(
+    ctx: &mut dyn StepContext,
+    rma: &Rma,
+    credit_note: &Value,
+    invoice: &str,
+) -> Result<Option<Decimal>, StepError> {
+    let Some(percent) = rma.restocking_fee_percent.filter(|p| !p.is_zero()) else {
+        return Ok(None);
+    };
+    let number: String = data_field(credit_note, "number")?;
+    let net: Decimal = data_field(credit_note, "net_total")?;
+    let currency: String = data_field(credit_note, "currency")?;
+    let what = || format!("{}: restocking fee", rma.number);
+    let fee = master::round_money(
+        checked::mul(net, percent, what)? / Decimal::ONE_HUNDRED,
+        master::currency_decimals(&currency),
+    );
+    if fee.is_zero() {
+        return Ok(None);
+    }
+    ctx.post(&Posting {
+        kind: events::RESTOCKING_FEE,
+        source: rma.number.clone(),
+        date: master::today(ctx),
+        currency: Some(currency),
+        order_id: Some(rma.order_id.clone()),
+        invoice: Some(invoice.to_string()),
+        customer: Some(rma.customer.clone()),
+        facts: json!({ "fee": fee, "percent": percent, "credit_note": number }),
+    })
+    .await?;
+    Ok(Some(fee))
 }
 
 /// `return.repair`: the goods go to repair and back to the customer; no credit, no stock move.
@@ -529,9 +583,7 @@ impl Connector for RepairReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        rma.status = "repair".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("repair"))
+        let (rma, _) = received(ctx, &input).await?;
+        settle(ctx, rma, "repair").await
     }
 }

@@ -22,7 +22,7 @@ pub const RECEIVING: &[&str] = &["warehouse", "sales"];
 const ORDER_WORKFLOW: &str = "order-to-cash";
 
 /// The order and what shipped of it, from its order-to-cash instance.
-async fn shipped_order(
+pub(crate) async fn shipped_order(
     tx: &mut dyn Tx,
     order_id: &str,
 ) -> ApiResult<(ordo_contract::Order, Fulfilment)> {
