@@ -10,6 +10,7 @@ pub mod demo;
 pub mod flow;
 pub mod harness;
 pub mod http;
+pub mod ledger_bench;
 pub mod o2c;
 pub mod reports_bench;
 pub mod rule;
