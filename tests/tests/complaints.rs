@@ -44,19 +44,47 @@ fn flow(p: &Project) {
     let series = |p: &Project| p.json(&["summary"])["series"]["complaint"].clone();
     for (args, says) in [
         (
-            vec!["--order", "CP-A", "--category", "angry", "--description", "x"],
+            vec![
+                "--order",
+                "CP-A",
+                "--category",
+                "angry",
+                "--description",
+                "x",
+            ],
             "category 'angry'",
         ),
         (
-            vec!["--order", "CP-NONE", "--category", "damaged", "--description", "x"],
+            vec![
+                "--order",
+                "CP-NONE",
+                "--category",
+                "damaged",
+                "--description",
+                "x",
+            ],
             "no order 'CP-NONE'",
         ),
         (
-            vec!["--invoice", "INV-404", "--category", "billing", "--description", "x"],
+            vec![
+                "--invoice",
+                "INV-404",
+                "--category",
+                "billing",
+                "--description",
+                "x",
+            ],
             "no invoice 'INV-404'",
         ),
         (
-            vec!["--order", "CP-A", "--category", "damaged", "--description", " "],
+            vec![
+                "--order",
+                "CP-A",
+                "--category",
+                "damaged",
+                "--description",
+                " ",
+            ],
             "needs a description",
         ),
         (
@@ -69,30 +97,65 @@ fn flow(p: &Project) {
         let (_, err) = p.expect_code(1, &a);
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    assert_eq!(series(p), Value::Null, "a refused complaint takes no number");
+    assert_eq!(
+        series(p),
+        Value::Null,
+        "a refused complaint takes no number"
+    );
 
     // 1. Against the invoice, damaged: sales decide within the SLA with a credit note.
-    let c1 = open(p, &["--invoice", "INV-000001"], "damaged", "one widget cracked");
+    let c1 = open(
+        p,
+        &["--invoice", "INV-000001"],
+        "damaged",
+        "one widget cracked",
+    );
     assert_eq!(c1["number"], "CMP-000001", "{c1}");
     assert_eq!(c1["order_id"], "CP-A");
     p.run_idle();
     assert_eq!(p.state_of("CMP-000001"), "waiting");
     let (_, err) = p.expect_code(
         1,
-        &["complaint", "decide", "CMP-000001", "--outcome", "refund", "--note", "x"],
+        &[
+            "complaint",
+            "decide",
+            "CMP-000001",
+            "--outcome",
+            "refund",
+            "--note",
+            "x",
+        ],
     );
     assert!(err.contains("outcome 'refund'"), "{err}");
     let (_, err) = p.expect_code(
         1,
         &[
-            "complaint", "decide", "CMP-000001", "--outcome", "credit", "--note", "x", "--line",
-            "1", "--qty", "5",
+            "complaint",
+            "decide",
+            "CMP-000001",
+            "--outcome",
+            "credit",
+            "--note",
+            "x",
+            "--line",
+            "1",
+            "--qty",
+            "5",
         ],
     );
     assert!(err.contains("only 4 of 4 left uncredited"), "{err}");
     let d = p.json(&[
-        "complaint", "decide", "CMP-000001", "--outcome", "credit", "--note", "cracked on arrival",
-        "--line", "1", "--qty", "1",
+        "complaint",
+        "decide",
+        "CMP-000001",
+        "--outcome",
+        "credit",
+        "--note",
+        "cracked on arrival",
+        "--line",
+        "1",
+        "--qty",
+        "1",
     ]);
     assert_eq!(d["status"], "credited", "{d}");
     assert_eq!(d["decision"]["credit_note"], "CN-000001", "{d}");
@@ -100,7 +163,15 @@ fn flow(p: &Project) {
     assert_eq!(p.state_of("CMP-000001"), "credited");
     let (_, err) = p.expect_code(
         1,
-        &["complaint", "decide", "CMP-000001", "--outcome", "close", "--note", "again"],
+        &[
+            "complaint",
+            "decide",
+            "CMP-000001",
+            "--outcome",
+            "close",
+            "--note",
+            "again",
+        ],
     );
     assert!(err.contains("credited already"), "{err}");
     assert_ledger(p);
@@ -111,19 +182,41 @@ fn flow(p: &Project) {
     let (_, err) = p.expect_code(
         1,
         &[
-            "complaint", "decide", "CMP-000002", "--outcome", "return", "--note", "x", "--line",
-            "1", "--qty", "9",
+            "complaint",
+            "decide",
+            "CMP-000002",
+            "--outcome",
+            "return",
+            "--note",
+            "x",
+            "--line",
+            "1",
+            "--qty",
+            "9",
         ],
     );
     assert!(err.contains("only 4 of 4"), "{err}");
     let d = p.json(&[
-        "complaint", "decide", "CMP-000002", "--outcome", "return", "--note", "take it back",
-        "--line", "1", "--qty", "1",
+        "complaint",
+        "decide",
+        "CMP-000002",
+        "--outcome",
+        "return",
+        "--note",
+        "take it back",
+        "--line",
+        "1",
+        "--qty",
+        "1",
     ]);
     assert_eq!(d["decision"]["rma"], "RMA-000001", "{d}");
     p.run_idle();
     assert_eq!(p.state_of("CMP-000002"), "returned");
-    assert_eq!(p.state_of("RMA-000001"), "waiting", "the return waits for its goods");
+    assert_eq!(
+        p.state_of("RMA-000001"),
+        "waiting",
+        "the return waits for its goods"
+    );
 
     // 3. Late delivery: nobody decides within the SLA (48 h); escalated to a manager's task,
     // which the decision closes.
@@ -136,7 +229,13 @@ fn flow(p: &Project) {
     let task = p.task_for("CMP-000003");
     assert!(task > 0);
     p.json(&[
-        "complaint", "decide", "CMP-000003", "--outcome", "close", "--note", "apologised; carrier strike",
+        "complaint",
+        "decide",
+        "CMP-000003",
+        "--outcome",
+        "close",
+        "--note",
+        "apologised; carrier strike",
     ]);
     p.run_idle();
     assert_eq!(p.state_of("CMP-000003"), "closed");
@@ -153,12 +252,31 @@ fn flow(p: &Project) {
     p.task_for("CMP-000004");
     let (_, err) = p.expect_code(
         1,
-        &["complaint", "decide", "CMP-000004", "--outcome", "credit", "--note", "x"],
+        &[
+            "complaint",
+            "decide",
+            "CMP-000004",
+            "--outcome",
+            "credit",
+            "--note",
+            "x",
+        ],
     );
     assert!(err.contains("name the invoice"), "{err}");
     p.json(&[
-        "complaint", "decide", "CMP-000004", "--outcome", "credit", "--note", "goodwill",
-        "--invoice", "INV-000001", "--line", "1", "--qty", "1",
+        "complaint",
+        "decide",
+        "CMP-000004",
+        "--outcome",
+        "credit",
+        "--note",
+        "goodwill",
+        "--invoice",
+        "INV-000001",
+        "--line",
+        "1",
+        "--qty",
+        "1",
     ]);
     p.run_idle();
     assert_eq!(p.state_of("CMP-000004"), "credited");
@@ -189,7 +307,8 @@ fn api(p: &Project) {
     setup(p);
     let tokens = users(p);
     let s = start(p);
-    let body = json!({ "invoice": "INV-000001", "category": "billing", "description": "wrong price" });
+    let body =
+        json!({ "invoice": "INV-000001", "category": "billing", "description": "wrong price" });
     let (st, v) = s.post("/api/v1/complaints", &tokens["fin"], &body);
     assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
     let url = format!("{}/api/v1/complaints", s.base);
@@ -229,7 +348,11 @@ fn api(p: &Project) {
     );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["decision"]["credit_note"], "CN-000001", "{v}");
-    let (st, v) = s.post(path, &tokens["sally"], &json!({ "outcome": "close", "note": "x" }));
+    let (st, v) = s.post(
+        path,
+        &tokens["sally"],
+        &json!({ "outcome": "close", "note": "x" }),
+    );
     assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
     let (st, v) = s.post(
         "/api/v1/complaints/CMP-404/decision",

@@ -184,7 +184,16 @@ both!(partners_order_to_cash, |p: &Project| {
     // and an INVOIC 381 (Cora, EDIFACT D96A), numbered by the same per-partner counter, and
     // reads back valid.
     for number in ["INV-000001", "INV-000002"] {
-        p.ok(&["credit-note", number, "--line", "1", "--qty", "1", "--reason", "damaged"]);
+        p.ok(&[
+            "credit-note",
+            number,
+            "--line",
+            "1",
+            "--qty",
+            "1",
+            "--reason",
+            "damaged",
+        ]);
     }
     p.run_idle();
     let cr = "data/partners/acme/out/acme-000000005-810-credit.edi";
@@ -210,7 +219,7 @@ both!(partners_order_to_cash, |p: &Project| {
         .filter(|i| i["workflow"] == "credit-note-edi")
         .collect();
     assert_eq!(edi_cn.len(), 2, "{sent}");
-    assert!(edi_cn.iter().all(|i| i["state"] == "sent"), "{sent}");
+    assert!(edi_cn.iter().all(|i| i["end_status"] == "sent"), "{sent}");
 });
 
 #[test]

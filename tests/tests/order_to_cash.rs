@@ -382,7 +382,15 @@ fn returns_and_complaints_under_kills(p: &Project, entries: usize, credit_notes:
     for k in 0..RETURNS {
         let order = order_of(150 + k);
         p.ok(&[
-            "return", "request", &order, "--line", "1", "--qty", "1", "--reason", "kill test",
+            "return",
+            "request",
+            &order,
+            "--line",
+            "1",
+            "--qty",
+            "1",
+            "--reason",
+            "kill test",
         ]);
     }
     kill_rounds(p, 2);
@@ -393,22 +401,49 @@ fn returns_and_complaints_under_kills(p: &Project, entries: usize, credit_notes:
     }
     let late = order_of(161);
     p.ok(&[
-        "complaint", "open", "--invoice", "INV-000160", "--category", "damaged", "--description",
+        "complaint",
+        "open",
+        "--invoice",
+        "INV-000160",
+        "--category",
+        "damaged",
+        "--description",
         "kill test",
     ]);
     p.ok(&[
-        "complaint", "open", "--order", &late, "--category", "late_delivery", "--description",
+        "complaint",
+        "open",
+        "--order",
+        &late,
+        "--category",
+        "late_delivery",
+        "--description",
         "kill test",
     ]);
     kill9(&mut child);
     kill_rounds(p, 2);
     let mut child = p.spawn_run(&["--workers", "2"]);
     p.ok(&[
-        "complaint", "decide", "CMP-000001", "--outcome", "credit", "--note", "kill test",
-        "--line", "1", "--qty", "1",
+        "complaint",
+        "decide",
+        "CMP-000001",
+        "--outcome",
+        "credit",
+        "--note",
+        "kill test",
+        "--line",
+        "1",
+        "--qty",
+        "1",
     ]);
     p.ok(&[
-        "complaint", "decide", "CMP-000002", "--outcome", "close", "--note", "kill test",
+        "complaint",
+        "decide",
+        "CMP-000002",
+        "--outcome",
+        "close",
+        "--note",
+        "kill test",
     ]);
     kill9(&mut child);
     kill_rounds(p, 2);

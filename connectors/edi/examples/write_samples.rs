@@ -164,28 +164,44 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             "x12-4010-810-credit-memo.edi",
             write::write(
                 &x(105),
-                &[map::credit_memo_to_810(&credit_note, &invoice.number, &order)?],
+                &[map::credit_memo_to_810(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
             )?,
         ),
         (
             "x12-5010-810-credit-memo.edi",
             write::write(
                 &demo::envelope(Version::X12_5010, 106),
-                &[map::credit_memo_to_810(&credit_note, &invoice.number, &order)?],
+                &[map::credit_memo_to_810(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
             )?,
         ),
         (
             "edifact-d96a-invoic-381.edi",
             write::write(
                 &e(205),
-                &[map::credit_note_to_invoic(&credit_note, &invoice.number, &order)?],
+                &[map::credit_note_to_invoic(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
             )?,
         ),
         (
             "edifact-d01b-invoic-381.edi",
             write::write(
                 &demo::envelope(Version::D01B, 206),
-                &[map::credit_note_to_invoic(&credit_note, &invoice.number, &order)?],
+                &[map::credit_note_to_invoic(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
             )?,
         ),
         (

@@ -198,7 +198,11 @@ fn credit_notes_are_810_credit_memos_and_invoic_381() {
     let mut bad = cn.clone();
     bad.total = Decimal::new(1667, 2);
     let err = map::credit_memo_to_810(&bad, "INV-2026-0042", &o).expect_err("refused");
-    assert!(err.to_string().contains("credit memo for credit note CN-000001"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("credit memo for credit note CN-000001"),
+        "{err}"
+    );
     assert!(map::credit_note_to_invoic(&bad, "INV-2026-0042", &o).is_err());
 }
 

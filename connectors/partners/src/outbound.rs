@@ -204,7 +204,11 @@ impl Connector for SendDocument {
         let bytes = ordo_edi::write::write(&env, &[doc])
             .map_err(|e| permanent(format!("{which} for order {}: {e}", order.id)))?;
         // A credit memo is an 810/INVOIC too: its file name says it is a credit.
-        let kind = if which == "credit_note" { "-credit" } else { "" };
+        let kind = if which == "credit_note" {
+            "-credit"
+        } else {
+            ""
+        };
         let file = format!(
             "{}-{ctl:09}-{}{kind}.edi",
             partner.partner,

@@ -109,9 +109,7 @@ pub fn text(what: &str, value: &str) -> Result<String, StepError> {
         return Err(perm(format!("a complaint needs {what}")));
     }
     if t.chars().count() > MAX_TEXT {
-        return Err(perm(format!(
-            "{what} is longer than {MAX_TEXT} characters"
-        )));
+        return Err(perm(format!("{what} is longer than {MAX_TEXT} characters")));
     }
     Ok(t.to_string())
 }
@@ -145,10 +143,7 @@ pub async fn open_complaint(
         Against::Order(id) | Against::Invoice(id) => id,
     };
     if let Some(p) = ordo_contract::intake::id_problem(id, 64) {
-        return Err(perm(format!(
-            "'{}' {p}",
-            ordo_contract::excerpt(id, 40)
-        )));
+        return Err(perm(format!("'{}' {p}", ordo_contract::excerpt(id, 40))));
     }
     let (order_id, customer, invoice, value, currency) = match against {
         Against::Order(id) => {
@@ -366,9 +361,13 @@ mod tests {
             rma: None,
             credit_note: None,
         };
-        let after = record_decision(&mut ctx, "CMP-000001", d.clone()).await.unwrap();
+        let after = record_decision(&mut ctx, "CMP-000001", d.clone())
+            .await
+            .unwrap();
         assert_eq!(after["status"], "closed");
-        let again = record_decision(&mut ctx, "CMP-000001", d).await.unwrap_err();
+        let again = record_decision(&mut ctx, "CMP-000001", d)
+            .await
+            .unwrap_err();
         assert!(again.to_string().contains("closed already"), "{again}");
     }
 
@@ -377,12 +376,24 @@ mod tests {
         let mut ctx = seeded();
         for (against, cat, text, says) in [
             (Against::Order("O-1"), "angry", "x", "category 'angry'"),
-            (Against::Order("O-1"), "damaged", "   ", "needs a description"),
+            (
+                Against::Order("O-1"),
+                "damaged",
+                "   ",
+                "needs a description",
+            ),
             (Against::Order("O-9"), "damaged", "x", "no order 'O-9'"),
-            (Against::Invoice("INV-9"), "billing", "x", "no invoice 'INV-9'"),
+            (
+                Against::Invoice("INV-9"),
+                "billing",
+                "x",
+                "no invoice 'INV-9'",
+            ),
             (Against::Order(""), "damaged", "x", "is empty"),
         ] {
-            let e = open_complaint(&mut ctx, against, cat, text).await.unwrap_err();
+            let e = open_complaint(&mut ctx, against, cat, text)
+                .await
+                .unwrap_err();
             assert!(e.to_string().contains(says), "{says}: {e}");
         }
         let long = "x".repeat(MAX_TEXT + 1);
@@ -391,6 +402,9 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("longer than"), "{e}");
         assert!(ctx.events.is_empty());
-        assert!(!ctx.numbers.contains_key(SERIES), "a refused case takes no number");
+        assert!(
+            !ctx.numbers.contains_key(SERIES),
+            "a refused case takes no number"
+        );
     }
 }

@@ -64,10 +64,25 @@ pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Resul
             title: "Invoice",
             inv: &inv,
             head: [
-                ("Customer", esc(&inv.customer_id), "Invoice date", inv.issue_date.to_string()),
-                ("Order", order_ref(&inv, &printed.po_number), "Due date", inv.due_date.to_string()),
+                (
+                    "Customer",
+                    esc(&inv.customer_id),
+                    "Invoice date",
+                    inv.issue_date.to_string(),
+                ),
+                (
+                    "Order",
+                    order_ref(&inv, &printed.po_number),
+                    "Due date",
+                    inv.due_date.to_string(),
+                ),
                 // An invoice of several shipments (per order) names none.
-                ("Shipment", esc(inv.shipment_id.as_deref().unwrap_or("")), "Terms", esc(&printed.terms_text)),
+                (
+                    "Shipment",
+                    esc(inv.shipment_id.as_deref().unwrap_or("")),
+                    "Terms",
+                    esc(&printed.terms_text),
+                ),
             ],
             after_total: vec![("Paid", state.paid_amount), ("Open", state.open_amount)],
             notes: format!("{discount}<p>Status: {}</p>", esc(&state.status)),
@@ -123,9 +138,24 @@ pub fn credit_note_html(
             title: "Credit note",
             inv: &cn,
             head: [
-                ("Customer", esc(&cn.customer_id), "Credit note date", cn.issue_date.to_string()),
-                ("Order", order_ref(&cn, printed.po_number.as_deref().unwrap_or("")), "Corrects invoice", esc(&printed.corrects)),
-                ("Shipment", esc(cn.shipment_id.as_deref().unwrap_or("")), "", String::new()),
+                (
+                    "Customer",
+                    esc(&cn.customer_id),
+                    "Credit note date",
+                    cn.issue_date.to_string(),
+                ),
+                (
+                    "Order",
+                    order_ref(&cn, printed.po_number.as_deref().unwrap_or("")),
+                    "Corrects invoice",
+                    esc(&printed.corrects),
+                ),
+                (
+                    "Shipment",
+                    esc(cn.shipment_id.as_deref().unwrap_or("")),
+                    "",
+                    String::new(),
+                ),
             ],
             after_total: vec![],
             notes,
@@ -275,7 +305,10 @@ mod tests {
         .unwrap();
         let h = credit_note_html(&doc, &company, None).unwrap();
         assert!(h.contains("<h1>Credit note CN-000003</h1>"), "{h}");
-        assert!(h.contains("<td>Corrects invoice</td><td>INV-000007</td>"), "{h}");
+        assert!(
+            h.contains("<td>Corrects invoice</td><td>INV-000007</td>"),
+            "{h}"
+        );
         assert!(h.contains("Reason: broken &lt;glass&gt;"));
         assert!(h.contains("0.20 EUR taken off the open amount of invoice INV-000007"));
         assert!(h.contains("1.00 EUR credited to your account"));
@@ -283,6 +316,9 @@ mod tests {
         assert!(!h.contains("Please pay"), "nothing is due on a credit note");
         doc.as_object_mut().unwrap().remove("reason");
         let e = credit_note_html(&doc, &company, None).unwrap_err();
-        assert!(e.contains("credit_note 'CN-000003'") && e.contains("reason"), "{e}");
+        assert!(
+            e.contains("credit_note 'CN-000003'") && e.contains("reason"),
+            "{e}"
+        );
     }
 }

@@ -256,8 +256,16 @@ async fn return_goods(
     bad: &mut impl FnMut(String),
 ) -> Result<(), String> {
     let rma = in_tx(engine, async |tx| {
-        ordo::api::returns::request_return(engine, tx, me, order, 1, Decimal::ONE, "demo: one too many")
-            .await
+        ordo::api::returns::request_return(
+            engine,
+            tx,
+            me,
+            order,
+            1,
+            Decimal::ONE,
+            "demo: one too many",
+        )
+        .await
     })
     .await?;
     let rma = rma["number"].as_str().unwrap_or("?").to_string();

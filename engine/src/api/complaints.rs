@@ -116,12 +116,14 @@ pub async fn decide_complaint(
     }
     let note = complaints::text("a note", &req.note)
         .map_err(|e| ApiError::invalid(e.to_string()).at("/note"))?;
-    if req.lines.as_ref().is_some_and(|l| l.len() > super::finance::MAX_LINES) {
-        return Err(ApiError::invalid(format!(
-            "lines: at most {}",
-            super::finance::MAX_LINES
-        ))
-        .at("/lines"));
+    if req
+        .lines
+        .as_ref()
+        .is_some_and(|l| l.len() > super::finance::MAX_LINES)
+    {
+        return Err(
+            ApiError::invalid(format!("lines: at most {}", super::finance::MAX_LINES)).at("/lines"),
+        );
     }
     let c = {
         let mut ctx = crate::runtime::TxContext::command(tx, engine);
@@ -207,8 +209,10 @@ pub async fn decide_complaint(
         subject: format!("complaint/{number}"),
         order_id: Some(c.order_id.clone()),
         before: Some(json!({ "status": c.status })),
-        after: Some(json!({ "status": after["status"], "outcome": req.outcome, "note": note,
-                            "rma": rma, "credit_note": credit_note })),
+        after: Some(
+            json!({ "status": after["status"], "outcome": req.outcome, "note": note,
+                            "rma": rma, "credit_note": credit_note }),
+        ),
     };
     audit::record(tx, caller, engine.clock.now_ms(), change).await?;
     Ok(after)

@@ -1281,7 +1281,14 @@ pub async fn get_invoice(
     Path(number): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    printed(&api, &caller, crate::printing::Printable::Invoice, &number, &headers).await
+    printed(
+        &api,
+        &caller,
+        crate::printing::Printable::Invoice,
+        &number,
+        &headers,
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/credit-notes/{number}", tag = "invoices",
@@ -1296,7 +1303,14 @@ pub async fn get_credit_note(
     Path(number): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    printed(&api, &caller, crate::printing::Printable::CreditNote, &number, &headers).await
+    printed(
+        &api,
+        &caller,
+        crate::printing::Printable::CreditNote,
+        &number,
+        &headers,
+    )
+    .await
 }
 
 /// An invoice or credit note in the form the `Accept` header asks: PDF, HTML (one template,

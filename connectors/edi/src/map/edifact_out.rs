@@ -193,7 +193,11 @@ pub fn credit_note_to_invoic(
     write_invoic(credit_note, order, Some(corrects))
 }
 
-fn write_invoic(inv: &Invoice, order: &Order, corrects: Option<&str>) -> Result<Document, EdiError> {
+fn write_invoic(
+    inv: &Invoice,
+    order: &Order,
+    corrects: Option<&str>,
+) -> Result<Document, EdiError> {
     let (code, what) = match corrects {
         Some(_) => ("381", "INVOIC 381 for credit note"),
         None => ("380", "INVOIC for invoice"),

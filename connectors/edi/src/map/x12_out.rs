@@ -244,7 +244,10 @@ fn write_810(inv: &Invoice, order: &Order, corrects: Option<&str>) -> Result<Doc
         // BIG05 release number and BIG06 change sequence are not used.
         big = big.el("").el("").el("CR");
     }
-    let mut segs = vec![big, OutSegment::new("CUR").el("SE").el(inv.currency.clone())];
+    let mut segs = vec![
+        big,
+        OutSegment::new("CUR").el("SE").el(inv.currency.clone()),
+    ];
     if let Some(original) = corrects {
         segs.push(OutSegment::new("REF").el("OI").el(cut(original, 30)));
     }

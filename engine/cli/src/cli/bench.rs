@@ -90,9 +90,10 @@ pub async fn run(
         }
         BenchCommand::Forecast(args) => super::forecast::bench_cmd(args, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
-        BenchCommand::Ledger { orders, dir } => {
-            print_figures(ordo_scenario::ledger_bench::run(cfg, orders, &dir).await, json)
-        }
+        BenchCommand::Ledger { orders, dir } => print_figures(
+            ordo_scenario::ledger_bench::run(cfg, orders, &dir).await,
+            json,
+        ),
         BenchCommand::Http(args) => http(cfg, args, json).await,
         BenchCommand::Webhooks { events, dir } => webhooks(cfg, events, dir, json).await,
         BenchCommand::Flow {

@@ -135,7 +135,9 @@ pub async fn complaint_cmd(
             };
             if req.outcome == "return" {
                 match lines.as_deref() {
-                    Some([one]) => (req.line_no, req.quantity) = (Some(one.line_no), Some(one.quantity)),
+                    Some([one]) => {
+                        (req.line_no, req.quantity) = (Some(one.line_no), Some(one.quantity))
+                    }
                     _ => return Ok(fail("a return takes one --line with its --qty")),
                 }
             } else {

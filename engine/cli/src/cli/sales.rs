@@ -119,9 +119,7 @@ pub async fn invoice_cmd(
     let doc = ordo::printing::find(tx.as_mut(), number).await?;
     tx.rollback().await?;
     let Some((kind, doc)) = doc else {
-        return Ok(super::fail(format!(
-            "no invoice or credit note '{number}'"
-        )));
+        return Ok(super::fail(format!("no invoice or credit note '{number}'")));
     };
     if !html && pdf.is_none() {
         let text = ordo_sales::export::invoice_json(&doc);
