@@ -146,20 +146,8 @@ pub async fn decide_complaint(
                 )
                 .at("/line_no"));
             };
-            let (order, fulfilment) = super::returns::shipped_order(tx, &c.order_id).await?;
-            let r = {
-                let mut ctx = crate::runtime::TxContext::command(tx, engine);
-                ordo_sales::returns::request_return(
-                    &mut ctx,
-                    &order,
-                    &fulfilment,
-                    line,
-                    qty,
-                    &reason,
-                )
-                .await
-            };
-            let doc = r.map_err(|e| refused(e, "complaint return"))?;
+            let doc =
+                super::returns::start_return(engine, tx, &c.order_id, line, qty, &reason).await?;
             rma = doc["number"].as_str().map(str::to_string);
         }
         "credit" => {

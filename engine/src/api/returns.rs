@@ -22,7 +22,7 @@ pub const RECEIVING: &[&str] = &["warehouse", "sales"];
 const ORDER_WORKFLOW: &str = "order-to-cash";
 
 /// The order and what shipped of it, from its order-to-cash instance.
-pub(crate) async fn shipped_order(
+async fn shipped_order(
     tx: &mut dyn Tx,
     order_id: &str,
 ) -> ApiResult<(ordo_contract::Order, Fulfilment)> {
@@ -61,6 +61,30 @@ pub async fn request_return(
     reason: &str,
 ) -> ApiResult<Value> {
     require(caller, SALES)?;
+    let rma = start_return(engine, tx, order_id, line_no, quantity, reason).await?;
+    let change = Change {
+        action: "return.requested",
+        subject: format!("order/{order_id}"),
+        order_id: Some(order_id.to_string()),
+        before: None,
+        after: Some(json!({ "rma": rma["number"], "line_no": line_no,
+                            "quantity": quantity, "reason": rma["reason"] })),
+    };
+    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
+    Ok(rma)
+}
+
+/// The return request's effect without the caller's role and audit record (the complaint
+/// decision that starts a return checks and records its own): the order and what shipped of
+/// it, then [`ordo_sales::returns::request_return`]. Returns the stored RMA.
+pub(crate) async fn start_return(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    order_id: &str,
+    line_no: u32,
+    quantity: Decimal,
+    reason: &str,
+) -> ApiResult<Value> {
     let (order, fulfilment) = shipped_order(tx, order_id).await?;
     let r = {
         let mut ctx = crate::runtime::TxContext::command(tx, engine);
@@ -74,17 +98,7 @@ pub async fn request_return(
         )
         .await
     };
-    let rma = r.map_err(|e| refused(e, "return request"))?;
-    let change = Change {
-        action: "return.requested",
-        subject: format!("order/{order_id}"),
-        order_id: Some(order_id.to_string()),
-        before: None,
-        after: Some(json!({ "rma": rma["number"], "line_no": line_no,
-                            "quantity": quantity, "reason": rma["reason"] })),
-    };
-    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
-    Ok(rma)
+    r.map_err(|e| refused(e, "return request"))
 }
 
 /// Records the goods of return `rma` as received in `condition` as `caller` in `tx` (see
