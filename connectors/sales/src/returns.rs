@@ -77,6 +77,12 @@ pub struct Rma {
     /// The restocking fee charged when the credit note was issued (percent × credited net).
     #[serde(default)]
     pub restocking_fee: Option<Decimal>,
+    /// The customer asked for the same goods again instead of a credit note.
+    #[serde(default)]
+    pub replacement: bool,
+    /// The replacement's shipment (`shipment/<id>`), once it shipped.
+    #[serde(default)]
+    pub replacement_shipment: Option<String>,
 }
 
 fn perm(msg: impl Into<String>) -> StepError {
@@ -105,6 +111,7 @@ pub async fn request_return(
     line_no: u32,
     quantity: Decimal,
     reason: &str,
+    replacement: bool,
 ) -> Result<Value, StepError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -203,6 +210,8 @@ pub async fn request_return(
         condition: None,
         credit_note: None,
         restocking_fee: None,
+        replacement,
+        replacement_shipment: None,
     };
     ctx.put("return", &number, &rma).await?;
     // The order's returns, listed by id prefix (`ordo status`, the order API).
@@ -565,6 +574,141 @@ async fn restocking_fee(
     })
     .await?;
     Ok(Some(fee))
+}
+
+/// `return.resolve`: after restock or scrap, what the customer gets: a credit note (`credit`),
+/// or the same goods again (`replace`) when the return asked for a replacement.
+pub struct ResolveReturn;
+
+#[async_trait]
+impl Connector for ResolveReturn {
+    fn name(&self) -> &'static str {
+        "return.resolve"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["credit", "replace"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (rma, _) = received(ctx, &input).await?;
+        Ok(StepOutput::outcome(if rma.replacement {
+            "replace"
+        } else {
+            "credit"
+        }))
+    }
+}
+
+/// `return.replacement`: the same goods again, through the order's own shipping steps (rules/
+/// shipping.rhai, `shipment.create`): takes the received quantity of the item from stock at
+/// `main` under the stock row's lock (not enough: refused, nothing taken, the step retries)
+/// and sets the `order`, `customer`, `fulfilment` (the one line open) and `to_ship` they read.
+pub struct ReplaceReturn;
+
+#[async_trait]
+impl Connector for ReplaceReturn {
+    fn name(&self) -> &'static str {
+        "return.replacement"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["ready"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (rma, qty) = received(ctx, &input).await?;
+        let order: Order = ctx
+            .get("order", &rma.order_id)
+            .await?
+            .ok_or_else(|| perm(format!("{}: no order '{}'", rma.number, rma.order_id)))?;
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.line_no == rma.line_no)
+            .ok_or_else(|| perm(format!("{}: order has no line {}", rma.number, rma.line_no)))?;
+        let item: master::Item = ctx
+            .get("item", &rma.sku)
+            .await?
+            .ok_or_else(|| perm(format!("{}: no item '{}'", rma.number, rma.sku)))?;
+        let customer = ctx
+            .get_document("customer", &order.customer_id)
+            .await?
+            .ok_or_else(|| {
+                perm(format!(
+                    "{}: no customer '{}'",
+                    rma.number, order.customer_id
+                ))
+            })?;
+        let country: String = data_field(&customer, "country")?;
+        let (got, _) = crate::allocate::take(ctx, &rma.sku, RESTOCK_LOCATION, qty).await?;
+        if got < qty {
+            return Err(StepError::Transient(format!(
+                "{}: {qty} {} for the replacement, only {got} in stock at {RESTOCK_LOCATION}",
+                rma.number, rma.sku
+            )));
+        }
+        let what = || format!("{} replacement", rma.number);
+        let to_ship = crate::allocate::ToShip {
+            lines: vec![crate::allocate::ShipLine {
+                line_no: rma.line_no,
+                sku: rma.sku.clone(),
+                quantity: qty,
+                uom: line.uom.clone(),
+                unit_weight_kg: item.unit_weight_kg(),
+                description: Some(item.description.clone()),
+            }],
+            weight_kg: checked::mul(item.unit_weight_kg(), qty, what)?,
+            location: RESTOCK_LOCATION.into(),
+            country,
+            // Nothing is invoiced for a replacement; the value is what the goods were sold at.
+            value: rma.value,
+        };
+        let fulfilment = Fulfilment {
+            lines: vec![crate::allocate::FulfilLine {
+                line_no: rma.line_no,
+                sku: rma.sku.clone(),
+                ordered: qty,
+                shipped: Decimal::ZERO,
+            }],
+            passes: 0,
+            shipments: Vec::new(),
+            invoices: Vec::new(),
+        };
+        Ok(StepOutput::outcome("ready")
+            .with("order", &order)
+            .with("customer", customer)
+            .with("fulfilment", fulfilment)
+            .with("to_ship", to_ship))
+    }
+}
+
+/// `return.replaced`: the replacement shipped (`shipment` from `shipment.create`): recorded on
+/// the return, which ends `replaced` with no credit note.
+pub struct ReplacedReturn;
+
+#[async_trait]
+impl Connector for ReplacedReturn {
+    fn name(&self) -> &'static str {
+        "return.replaced"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["replaced"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (mut rma, _) = received(ctx, &input).await?;
+        let shipment: Shipment = data_field(input.data, "shipment")?;
+        rma.replacement_shipment = Some(shipment.id);
+        settle(ctx, rma, "replaced").await
+    }
 }
 
 /// `return.repair`: the goods go to repair and back to the customer; no credit, no stock move.

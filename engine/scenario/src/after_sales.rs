@@ -264,6 +264,7 @@ async fn return_goods(
             1,
             Decimal::ONE,
             "demo: one too many",
+            false,
         )
         .await
     })

@@ -147,7 +147,8 @@ pub async fn decide_complaint(
                 .at("/line_no"));
             };
             let doc =
-                super::returns::start_return(engine, tx, &c.order_id, line, qty, &reason).await?;
+                super::returns::start_return(engine, tx, &c.order_id, line, qty, &reason, false)
+                    .await?;
             rma = doc["number"].as_str().map(str::to_string);
         }
         "credit" => {

@@ -48,7 +48,8 @@ async fn shipped_order(
     Ok((order, fulfilment))
 }
 
-/// Requests the return of `quantity` of `line_no` of `order_id` as `caller` in `tx` (see
+/// Requests the return of `quantity` of `line_no` of `order_id` (`replacement`: the same goods
+/// again instead of a credit note) as `caller` in `tx` (see
 /// [`ordo_sales::returns::request_return`]): `POST /api/v1/orders/{id}/returns` and `ordo
 /// return request` call this. Returns the stored RMA.
 pub async fn request_return(
@@ -59,16 +60,18 @@ pub async fn request_return(
     line_no: u32,
     quantity: Decimal,
     reason: &str,
+    replacement: bool,
 ) -> ApiResult<Value> {
     require(caller, SALES)?;
-    let rma = start_return(engine, tx, order_id, line_no, quantity, reason).await?;
+    let rma = start_return(engine, tx, order_id, line_no, quantity, reason, replacement).await?;
     let change = Change {
         action: "return.requested",
         subject: format!("order/{order_id}"),
         order_id: Some(order_id.to_string()),
         before: None,
         after: Some(json!({ "rma": rma["number"], "line_no": line_no,
-                            "quantity": quantity, "reason": rma["reason"] })),
+                            "quantity": quantity, "reason": rma["reason"],
+                            "replacement": replacement })),
     };
     audit::record(tx, caller, engine.clock.now_ms(), change).await?;
     Ok(rma)
@@ -84,6 +87,7 @@ pub(crate) async fn start_return(
     line_no: u32,
     quantity: Decimal,
     reason: &str,
+    replacement: bool,
 ) -> ApiResult<Value> {
     let (order, fulfilment) = shipped_order(tx, order_id).await?;
     let r = {
@@ -95,6 +99,7 @@ pub(crate) async fn start_return(
             line_no,
             quantity,
             reason,
+            replacement,
         )
         .await
     };

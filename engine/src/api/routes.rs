@@ -1222,6 +1222,9 @@ pub struct ReturnRequest {
     pub quantity: rust_decimal::Decimal,
     /// Why (kept with the return): 1 to 500 characters.
     pub reason: String,
+    /// The same goods again instead of a credit note (default false).
+    #[serde(default)]
+    pub replacement: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders",
@@ -1260,6 +1263,7 @@ pub async fn request_return(
                     req.line_no,
                     req.quantity,
                     &req.reason,
+                    req.replacement,
                 )
                 .await?;
                 Ok((StatusCode::CREATED, rma))
