@@ -146,7 +146,7 @@ pub async fn run(cfg: &ordo::config::Config, orders: usize, dir: &Path) -> Resul
     Ok(json!({
         "orders": orders,
         "journal entries": check.entries,
-        "accounts": sums.len(),
+        "balance rows (period × account)": sums.len(),
         "build s (post through the rule)": format!("{build_s:.1}"),
         "trial balance ms (all periods)": format!("{tb_ms:.1}"),
         "trial balance ms (one period)": format!("{month_ms:.1}"),
