@@ -256,17 +256,13 @@ async fn return_goods(
     bad: &mut impl FnMut(String),
 ) -> Result<(), String> {
     let rma = in_tx(engine, async |tx| {
-        ordo::api::returns::request_return(
-            engine,
-            tx,
-            me,
-            order,
-            1,
-            Decimal::ONE,
-            "demo: one too many",
-            false,
-        )
-        .await
+        let want = ordo::api::returns::ReturnLine {
+            line_no: 1,
+            quantity: Decimal::ONE,
+            reason: "demo: one too many",
+            replacement: false,
+        };
+        ordo::api::returns::request_return(engine, tx, me, order, &want).await
     })
     .await?;
     let rma = rma["number"].as_str().unwrap_or("?").to_string();

@@ -146,9 +146,13 @@ pub async fn decide_complaint(
                 )
                 .at("/line_no"));
             };
-            let doc =
-                super::returns::start_return(engine, tx, &c.order_id, line, qty, &reason, false)
-                    .await?;
+            let want = super::returns::ReturnLine {
+                line_no: line,
+                quantity: qty,
+                reason: &reason,
+                replacement: false,
+            };
+            let doc = super::returns::start_return(engine, tx, &c.order_id, &want).await?;
             rma = doc["number"].as_str().map(str::to_string);
         }
         "credit" => {

@@ -48,6 +48,15 @@ async fn shipped_order(
     Ok((order, fulfilment))
 }
 
+/// What a return request asks for: `quantity` of order line `line_no`, why, and whether the
+/// same goods should be shipped again instead of a credit note.
+pub struct ReturnLine<'a> {
+    pub line_no: u32,
+    pub quantity: Decimal,
+    pub reason: &'a str,
+    pub replacement: bool,
+}
+
 /// Requests the return of `quantity` of `line_no` of `order_id` (`replacement`: the same goods
 /// again instead of a credit note) as `caller` in `tx` (see
 /// [`ordo_sales::returns::request_return`]): `POST /api/v1/orders/{id}/returns` and `ordo
@@ -57,13 +66,11 @@ pub async fn request_return(
     tx: &mut dyn Tx,
     caller: &Actor,
     order_id: &str,
-    line_no: u32,
-    quantity: Decimal,
-    reason: &str,
-    replacement: bool,
+    want: &ReturnLine<'_>,
 ) -> ApiResult<Value> {
     require(caller, SALES)?;
-    let rma = start_return(engine, tx, order_id, line_no, quantity, reason, replacement).await?;
+    let rma = start_return(engine, tx, order_id, want).await?;
+    let (line_no, quantity, replacement) = (want.line_no, want.quantity, want.replacement);
     let change = Change {
         action: "return.requested",
         subject: format!("order/{order_id}"),
@@ -84,10 +91,7 @@ pub(crate) async fn start_return(
     engine: &Engine,
     tx: &mut dyn Tx,
     order_id: &str,
-    line_no: u32,
-    quantity: Decimal,
-    reason: &str,
-    replacement: bool,
+    want: &ReturnLine<'_>,
 ) -> ApiResult<Value> {
     let (order, fulfilment) = shipped_order(tx, order_id).await?;
     let r = {
@@ -96,10 +100,10 @@ pub(crate) async fn start_return(
             &mut ctx,
             &order,
             &fulfilment,
-            line_no,
-            quantity,
-            reason,
-            replacement,
+            want.line_no,
+            want.quantity,
+            want.reason,
+            want.replacement,
         )
         .await
     };

@@ -1255,17 +1255,14 @@ pub async fn request_return(
         key,
         work!(
             [a, caller, id, req] | tx | {
-                let rma = super::returns::request_return(
-                    &a.engine,
-                    tx.as_mut(),
-                    caller,
-                    id,
-                    req.line_no,
-                    req.quantity,
-                    &req.reason,
-                    req.replacement,
-                )
-                .await?;
+                let want = super::returns::ReturnLine {
+                    line_no: req.line_no,
+                    quantity: req.quantity,
+                    reason: &req.reason,
+                    replacement: req.replacement,
+                };
+                let rma = super::returns::request_return(&a.engine, tx.as_mut(), caller, id, &want)
+                    .await?;
                 Ok((StatusCode::CREATED, rma))
             }
         ),

@@ -83,7 +83,13 @@ pub async fn return_cmd(
     };
     let e = engine.clone();
     let r = as_os_user(engine, async |tx, actor| {
-        ordo::api::returns::request_return(&e, tx, actor, &order, line, qty, &reason, replace).await
+        let want = ordo::api::returns::ReturnLine {
+            line_no: line,
+            quantity: qty,
+            reason: &reason,
+            replacement: replace,
+        };
+        ordo::api::returns::request_return(&e, tx, actor, &order, &want).await
     })
     .await?;
     match r {
