@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod masterdata;
 pub mod model;
 pub mod openitems;
+pub mod printing;
 pub mod queue;
 pub mod receivables;
 pub mod registry;

@@ -2,7 +2,7 @@
 //! on an open invoice, refusals that change nothing (more than is left, unknown invoice or
 //! line, zero quantity, no reason), cancelling the rest (the collection instance ends), a
 //! credit note on a paid invoice becoming customer credit, and the API route (role,
-//! idempotency, audit); after each, the ledger balances and ties to the open items.
+//! idempotency, audit); credit notes and invoices printed (HTML, PDF) by the CLI and the API; after each, the ledger balances and ties to the open items.
 
 use ordo_tests::Project;
 use serde_json::{Value, json};
@@ -316,9 +316,94 @@ fn api(p: &Project) {
     );
     let (st, v) = parse_raw(&s, &path, &tokens["fin"], "{not json");
     assert_eq!((st, code(&v)), (400, "malformed_json"), "{v}");
+    printed_by_the_api(&s, &tokens["view"], &a);
     drop(s);
+    printed_by_the_cli(p, &a);
     assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(1));
     assert_ledger(p);
+}
+
+/// Whether a PDF answer is right: a PDF, or — where this machine has no Chromium, never in
+/// CI — the clear error naming it.
+fn pdf_or_clear_error(ok: bool, body: &[u8], err: &str) {
+    if ok {
+        assert!(body.starts_with(b"%PDF-"), "not a PDF");
+    } else {
+        assert!(err.contains("PDF output needs Chromium"), "{err}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI installs chromium: {err}"
+        );
+    }
+}
+
+/// `GET /api/v1/credit-notes/{n}` and `/invoices/{n}`: JSON, the HTML page with `Accept:
+/// text/html`, the PDF printed from it with `Accept: application/pdf`; 404 for an unknown one.
+fn printed_by_the_api(s: &ordo_tests::api::Server, token: &str, invoice: &str) {
+    let (st, v) = s.get("/api/v1/credit-notes/CN-000001", token);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["corrects"], invoice, "{v}");
+    let (st, v) = s.get("/api/v1/credit-notes/CN-404", token);
+    assert_eq!((st, ordo_tests::api::code(&v)), (404, "not_found"), "{v}");
+    let get = |path: &str, accept: &str| {
+        let r = s
+            .req("GET", path, Some(token))
+            .header("accept", accept)
+            .send()
+            .expect("GET");
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, kind, r.bytes().expect("body").to_vec())
+    };
+    let (st, kind, body) = get("/api/v1/credit-notes/CN-000001", "text/html");
+    let html = String::from_utf8_lossy(&body);
+    assert_eq!((st, kind.starts_with("text/html")), (200, true), "{html}");
+    assert!(html.contains("<h1>Credit note CN-000001</h1>"), "{html}");
+    assert!(
+        html.contains(&format!("<td>Corrects invoice</td><td>{invoice}</td>")),
+        "{html}"
+    );
+    for path in [
+        "/api/v1/credit-notes/CN-000001".to_string(),
+        format!("/api/v1/invoices/{invoice}"),
+    ] {
+        let (st, kind, body) = get(&path, "application/pdf");
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if st == 200 {
+            assert_eq!(kind, "application/pdf", "{path}");
+        } else {
+            assert_eq!(st, 503, "{path}: {text}");
+        }
+        pdf_or_clear_error(st == 200, &body, &text);
+    }
+}
+
+/// `ordo invoice N --html|--pdf` takes invoices and credit notes alike.
+fn printed_by_the_cli(p: &Project, invoice: &str) {
+    p.ok(&["invoice", "CN-000001", "--html", "--out", "cn.html"]);
+    let html = std::fs::read_to_string(p.path("cn.html")).unwrap_or_default();
+    assert!(
+        html.contains("Credit note CN-000001") && html.contains("Reason: short delivery"),
+        "{html}"
+    );
+    let json = p.json(&["invoice", "CN-000001"]);
+    assert_eq!(json["corrects"], invoice, "{json}");
+    let (_, err) = p.expect_code(1, &["invoice", "CN-404"]);
+    assert!(err.contains("no invoice or credit note 'CN-404'"), "{err}");
+    for (number, file) in [("CN-000001", "cn.pdf"), (invoice, "inv.pdf")] {
+        let out = p.ordo(&["invoice", number, "--pdf", file]);
+        let body = std::fs::read(p.path(file)).unwrap_or_default();
+        pdf_or_clear_error(
+            out.status.success(),
+            &body,
+            &String::from_utf8_lossy(&out.stderr),
+        );
+    }
 }
 
 fn parse_raw(s: &ordo_tests::api::Server, path: &str, token: &str, body: &str) -> (u16, Value) {

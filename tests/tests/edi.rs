@@ -179,6 +179,47 @@ both!(partners_order_to_cash, |p: &Project| {
         .filter(|i| i["workflow"] == "order-to-cash")
         .count();
     assert_eq!(o2c, 2, "one order each, never twice: {instances}");
+
+    // A credit note on each partner's invoice goes out as an 810 credit memo (Acme, X12 4010)
+    // and an INVOIC 381 (Cora, EDIFACT D96A), numbered by the same per-partner counter, and
+    // reads back valid.
+    for number in ["INV-000001", "INV-000002"] {
+        p.ok(&[
+            "credit-note",
+            number,
+            "--line",
+            "1",
+            "--qty",
+            "1",
+            "--reason",
+            "damaged",
+        ]);
+    }
+    p.run_idle();
+    let cr = "data/partners/acme/out/acme-000000005-810-credit.edi";
+    let e381 = "data/partners/cora/out/cora-000000005-invoic-credit.edi";
+    for path in [cr, e381] {
+        let v: Value =
+            serde_json::from_str(&p.ok(&["edi", "parse", path, "--no-segments"])).unwrap();
+        assert_eq!(v["valid"], true, "{path}: {v}");
+    }
+    let memo = std::fs::read_to_string(p.path(cr)).unwrap();
+    // 1 × 12.50 + 19 % VAT = 14.88, BIG07 CR, the corrected invoice in REF*OI.
+    assert!(memo.contains("*PO-77***CR~"), "{memo}");
+    assert!(memo.contains("REF*OI*INV-00000"), "{memo}");
+    assert!(memo.contains("TDS*1488*1250~"), "{memo}");
+    let invoic = std::fs::read_to_string(p.path(e381)).unwrap();
+    assert!(invoic.contains("BGM+381+CN-00000"), "{invoic}");
+    assert!(invoic.contains("RFF+IV:INV-00000"), "{invoic}");
+    let sent = p.json(&["instances"]);
+    let edi_cn: Vec<&Value> = sent["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["workflow"] == "credit-note-edi")
+        .collect();
+    assert_eq!(edi_cn.len(), 2, "{sent}");
+    assert!(edi_cn.iter().all(|i| i["end_status"] == "sent"), "{sent}");
 });
 
 #[test]

@@ -363,6 +363,110 @@ fn kill_and_restart(p: &Project) {
         .filter(|n| n % 2 == 0)
         .count();
     assert_eq!(credited, cancelled, "{summary}");
+    returns_and_complaints_under_kills(p, 2 * ORDERS + 1 + PAID + CREDITED, CREDITED);
+}
+
+/// Returns (requested, authorised, received, restocked, credited) and complaints (one decided
+/// with a credit note, one closed) while `ordo run` is killed: after restarts every return and
+/// complaint ended once, the RMA, complaint and credit-note numbers are gapless, and the ledger
+/// balances with one entry more per restock and per credit note.
+fn returns_and_complaints_under_kills(p: &Project, entries: usize, credit_notes: usize) {
+    const RETURNS: usize = 4;
+    // Invoices far from the credited ones: each order's line 1 (a bolt) is uncredited.
+    let order_of = |n: usize| {
+        doc(p, &format!("INV-{n:06}"))["order_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for k in 0..RETURNS {
+        let order = order_of(150 + k);
+        p.ok(&[
+            "return",
+            "request",
+            &order,
+            "--line",
+            "1",
+            "--qty",
+            "1",
+            "--reason",
+            "kill test",
+        ]);
+    }
+    kill_rounds(p, 2);
+    let mut child = p.spawn_run(&["--workers", "2"]);
+    for k in 1..=RETURNS {
+        let rma = format!("RMA-{k:06}");
+        p.ok(&["receive-return", &rma, "--line", "1", "--qty", "1"]);
+    }
+    let late = order_of(161);
+    p.ok(&[
+        "complaint",
+        "open",
+        "--invoice",
+        "INV-000160",
+        "--category",
+        "damaged",
+        "--description",
+        "kill test",
+    ]);
+    p.ok(&[
+        "complaint",
+        "open",
+        "--order",
+        &late,
+        "--category",
+        "late_delivery",
+        "--description",
+        "kill test",
+    ]);
+    kill9(&mut child);
+    kill_rounds(p, 2);
+    let mut child = p.spawn_run(&["--workers", "2"]);
+    p.ok(&[
+        "complaint",
+        "decide",
+        "CMP-000001",
+        "--outcome",
+        "credit",
+        "--note",
+        "kill test",
+        "--line",
+        "1",
+        "--qty",
+        "1",
+    ]);
+    p.ok(&[
+        "complaint",
+        "decide",
+        "CMP-000002",
+        "--outcome",
+        "close",
+        "--note",
+        "kill test",
+    ]);
+    kill9(&mut child);
+    kill_rounds(p, 2);
+    for k in 1..=RETURNS {
+        assert_eq!(p.state_of(&format!("RMA-{k:06}")), "credited", "RMA-{k:06}");
+    }
+    assert_eq!(p.state_of("CMP-000001"), "credited");
+    assert_eq!(p.state_of("CMP-000002"), "closed");
+    let summary = p.json(&["summary"]);
+    for (series, n) in [
+        ("rma", RETURNS),
+        ("complaint", 2),
+        ("credit_note", credit_notes + RETURNS + 1),
+    ] {
+        assert_eq!(summary["series"][series], json!(n), "{series}: {summary}");
+    }
+    assert_eq!(
+        summary["documents"]["credit_note"],
+        json!(credit_notes + RETURNS + 1),
+        "{summary}"
+    );
+    // Per return a restock and a credit note; the complaint's credit note.
+    assert_ledger(p, Some(entries + 2 * RETURNS + 1));
 }
 
 #[test]

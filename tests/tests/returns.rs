@@ -1,6 +1,8 @@
 //! Returns (RMA) end to end through the built binary, on both backends: refusals that keep
 //! nothing (more than shipped and not yet returned, unknown line or order, zero or negative
 //! quantity, an unshipped order), a return restocked and credited, one scrapped and credited,
+//! one replaced (the same goods shipped again), one late in the window credited with its
+//! restocking fee charged,
 //! one after the return window rejected by rules/returns.rhai (its quantity given back), a
 //! receipt for a return that is not authorised; stock, the ledger (trial balance balanced,
 //! `ordo ledger check` clean) and the credit notes follow.
@@ -164,13 +166,88 @@ fn flow(p: &Project) {
     assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(2));
     assert_ledger(p);
 
+    // A replacement instead of a credit note: the bolt comes back as new (restocked) and the
+    // same goods go out again through the shipping rule and shipment step; stock nets to zero,
+    // a shipment more, no credit note.
+    let bolts = stock(p, "BOLT-M8");
+    let shipments = p.json(&["summary"])["series"]["shipment"].clone();
+    p.ok(&[
+        "return",
+        "request",
+        "RT-A",
+        "--line",
+        "2",
+        "--qty",
+        "1",
+        "--reason",
+        "wrong size",
+        "--replace",
+    ]);
+    p.run_idle();
+    p.ok(&["receive-return", "RMA-000003", "--line", "2", "--qty", "1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("RMA-000003"), "replaced");
+    let r = &returns_of(p, "RT-A")[2];
+    let shipped = r["replacement_shipment"].as_str().unwrap_or_default();
+    assert!(shipped.starts_with("SH-"), "{r}");
+    assert!(r["credit_note"].is_null(), "{r}");
+    assert_eq!(
+        stock(p, "BOLT-M8"),
+        bolts,
+        "one back on the shelf, one out again"
+    );
+    assert_eq!(
+        p.json(&["summary"])["series"]["shipment"],
+        json!(shipments.as_i64().unwrap_or(0) + 1)
+    );
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(2));
+    let cogs = p
+        .json(&["ledger", "entries", "--account", "3400"])
+        .to_string();
+    assert!(
+        cogs.contains(shipped),
+        "the replacement's cost of goods sold: {cogs}"
+    );
+    assert_ledger(p);
+
+    // Late in the window (over 14 days): rules/returns.rhai keeps a 10 % restocking fee, a
+    // separate charge posted beside the credit note (fees receivable / restocking fee income).
+    p.ok(&["clock", "advance", "15d"]);
+    request(p, "RT-A", "1", "1", "no longer needed");
+    p.run_idle();
+    p.ok(&["receive-return", "RMA-000004", "--line", "1", "--qty", "1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("RMA-000004"), "credited");
+    let r = &returns_of(p, "RT-A")[3];
+    let dec = |v: &Value| -> rust_decimal::Decimal {
+        v.to_string()
+            .trim_matches('"')
+            .parse()
+            .unwrap_or_else(|_| panic!("not a decimal: {v}"))
+    };
+    assert_eq!(
+        dec(&r["restocking_fee_percent"]),
+        rust_decimal::Decimal::TEN,
+        "{r}"
+    );
+    let cn = p.json(&["invoice", r["credit_note"].as_str().unwrap_or("?")]);
+    let fee = (dec(&cn["net_total"]) / rust_decimal::Decimal::TEN).round_dp(2);
+    assert!(fee > rust_decimal::Decimal::ZERO, "{cn}");
+    assert_eq!(dec(&r["restocking_fee"]), fee, "{r}");
+    let income = p
+        .json(&["ledger", "entries", "--account", "2660"])
+        .to_string();
+    assert!(income.contains("RMA-000004"), "{income}");
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(3));
+    assert_ledger(p);
+
     // After the window: the request is taken, the rule rejects it and gives the quantity back.
     p.ok(&["clock", "advance", "31d"]);
-    request(p, "RT-A", "1", "3", "changed my mind");
+    request(p, "RT-A", "1", "2", "changed my mind");
     p.run_idle();
-    assert_eq!(p.state_of("RMA-000003"), "rejected");
+    assert_eq!(p.state_of("RMA-000005"), "rejected");
     let rs = returns_of(p, "RT-A");
-    let r3 = &rs[2];
+    let r3 = &rs[4];
     assert_eq!(r3["status"], "rejected", "{rs}");
     assert!(
         r3["decision"]
@@ -184,9 +261,9 @@ fn flow(p: &Project) {
             .as_str()
             .is_some_and(|c| c.starts_with("CN-"))
     );
-    // Three widgets are returnable again (then rejected again by the window).
-    request(p, "RT-A", "1", "3", "still want to");
-    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(2));
+    // Two widgets are returnable again (then rejected again by the window).
+    request(p, "RT-A", "1", "2", "still want to");
+    assert_eq!(p.json(&["summary"])["series"]["credit_note"], json!(3));
     let audit = p.json(&["audit"]).to_string();
     assert!(audit.contains("return.requested") && audit.contains("return.received"));
     assert_ledger(p);

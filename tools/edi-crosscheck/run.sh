@@ -6,7 +6,8 @@
 #    temporary directory when npm is available;
 # 2. writes one of each outbound kind with `cargo run -p ordo-edi --example write_samples`;
 # 3. runs the independent validators and exits non-zero on any rejection:
-#    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 997, 999, TA1);
+#    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 810 credit memos
+#      (BIG07 CR) in 4010 and 5010, 997, 999, TA1);
 #      the TA1s are named ta1-*.edi because node-x12 refuses a TA1 outside a group;
 #    - pyx12 (check_x12_pyx12.py): every 997 and 999 write_samples writes, accepting and
 #      rejecting ones (AK3/AK4 errors, AK5 R, AK9 R/P/E with group codes, a set outside the
@@ -17,7 +18,8 @@
 #      as written. pyx12 4.0.0 has no 5010 997 map (its index names a file it does not ship):
 #      pyx12_map_997_5010.py derives one from its 4010 997 map and its 5010 999 code lists;
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
-#    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC;
+#    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC, INVOIC
+#      381 (credit note) in D96A and D01B;
 #    - the repo's hand-written remittance advice fixtures (820 4010/5010 by bots and node-x12,
 #      REMADV D96A by check_edifact.py): inbound files no upstream sample covers;
 #      CONTRL has no grammar anywhere, so only the envelope layer runs on it (its segment

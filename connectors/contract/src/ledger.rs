@@ -22,6 +22,9 @@ pub mod events {
     pub const RETURN_RESTOCK: &str = "return_restock";
     /// Returned goods scrapped: written off against cost of goods sold, at cost.
     pub const RETURN_SCRAP: &str = "return_scrap";
+    /// A return's restocking fee (rules/returns.rhai's percent of the credited net): a separate
+    /// charge to the customer, fees receivable against restocking fee income.
+    pub const RESTOCKING_FEE: &str = "restocking_fee";
 }
 
 /// One business event to post. `facts` are the event's amounts (exact JSON numbers) and

@@ -1,7 +1,7 @@
 //! Writes one of each outbound document kind into a directory, for the external cross-check
 //! (`tools/edi-crosscheck/run.sh`): `cargo run -p ordo-edi --example write_samples -- OUTDIR`.
 //!
-//! 855/856/810 (4010), TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
+//! 855/856/810 (4010), 810 credit memos (4010, 5010) and INVOIC 381 (D96A, D01B), TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
 //! accepted and rejected, and functional acks in every version ordo writes (997 4010, 997
 //! 5010, 999 5010; a 999 answering a 4010 group too): accepted; rejecting with AK3/AK4 errors;
 //! a mixed interchange whose acks carry AK5 R with segment errors, AK5 R 1 for a set outside
@@ -128,6 +128,7 @@ fn main() {
 fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let (order, shipment, invoice) = (demo::order(), demo::shipment(), demo::invoice());
+    let credit_note = demo::credit_note();
     let today = demo::timestamp().date();
     let x = |n| demo::envelope(Version::X12_4010, n);
     let e = |n| demo::envelope(Version::D96A, n);
@@ -158,6 +159,50 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         (
             "edifact-d96a-desadv.edi",
             write::write(&e(202), &[map::shipment_to_desadv(&shipment, &order)?])?,
+        ),
+        (
+            "x12-4010-810-credit-memo.edi",
+            write::write(
+                &x(105),
+                &[map::credit_memo_to_810(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
+            )?,
+        ),
+        (
+            "x12-5010-810-credit-memo.edi",
+            write::write(
+                &demo::envelope(Version::X12_5010, 106),
+                &[map::credit_memo_to_810(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
+            )?,
+        ),
+        (
+            "edifact-d96a-invoic-381.edi",
+            write::write(
+                &e(205),
+                &[map::credit_note_to_invoic(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
+            )?,
+        ),
+        (
+            "edifact-d01b-invoic-381.edi",
+            write::write(
+                &demo::envelope(Version::D01B, 206),
+                &[map::credit_note_to_invoic(
+                    &credit_note,
+                    &invoice.number,
+                    &order,
+                )?],
+            )?,
         ),
         (
             "edifact-d96a-invoic.edi",

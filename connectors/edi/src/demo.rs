@@ -178,3 +178,21 @@ pub fn invoice() -> Invoice {
         total: Decimal::new(11415, 2),
     }
 }
+
+/// A credit note for the demo invoice: 4 of line 1's widgets taken back (14.00 + 2.66 VAT),
+/// as `ordo_sales::issue_credit_note` stores it (positive amounts, nothing due).
+pub fn credit_note() -> Invoice {
+    let mut cn = invoice();
+    cn.number = "CN-000001".into();
+    cn.issue_date = date(2026, 3, 20);
+    cn.due_date = cn.issue_date;
+    cn.lines.truncate(1);
+    let l = &mut cn.lines[0];
+    l.quantity = Decimal::new(4, 0);
+    l.net_amount = Decimal::new(1400, 2);
+    l.tax_amount = Decimal::new(266, 2);
+    cn.net_total = Decimal::new(1400, 2);
+    cn.tax_total = Decimal::new(266, 2);
+    cn.total = Decimal::new(1666, 2);
+    cn
+}

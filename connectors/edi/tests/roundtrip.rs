@@ -15,11 +15,13 @@ fn docs(version: Version) -> Vec<Document> {
             map::order_to_855(&o, d),
             map::shipment_to_856(&s, &o).expect("856"),
             map::invoice_to_810(&i, &o).expect("810"),
+            map::credit_memo_to_810(&demo::credit_note(), &i.number, &o).expect("810 CR"),
         ],
         _ => vec![
             map::order_to_ordrsp(&o, d),
             map::shipment_to_desadv(&s, &o).expect("desadv"),
             map::invoice_to_invoic(&i, &o).expect("invoic"),
+            map::credit_note_to_invoic(&demo::credit_note(), &i.number, &o).expect("381"),
         ],
     }
 }
@@ -147,6 +149,61 @@ fn invoice_totals_match_to_the_cent() {
     let mut bad = inv.clone();
     bad.total = Decimal::new(11416, 2);
     assert!(map::invoice_to_810(&bad, &o).is_err());
+}
+
+/// A credit note goes out through the invoice's mapping: 810 with BIG07 `CR` and `REF*OI`
+/// naming the corrected invoice, INVOIC with BGM 381 and `RFF+IV`; totals to the cent, and a
+/// credit note whose lines do not add up is refused like an invoice.
+#[test]
+fn credit_notes_are_810_credit_memos_and_invoic_381() {
+    let (cn, o) = (demo::credit_note(), demo::order());
+    let find = |bytes: &[u8], tag: &str| -> Vec<Vec<String>> {
+        let ich = read(bytes).next().expect("one").expect("ok");
+        (0..ich.segments.len())
+            .filter_map(|i| ich.segment(i))
+            .filter(|s| s.tag() == tag)
+            .map(|s| (1..=8).map(|e| s.text(e).to_string()).collect())
+            .collect()
+    };
+    for version in [Version::X12_4010, Version::X12_5010] {
+        let x = write(
+            &demo::envelope(version, 9),
+            &[map::credit_memo_to_810(&cn, "INV-2026-0042", &o).expect("810")],
+        )
+        .expect("write");
+        let big = &find(&x, "BIG")[0];
+        assert_eq!(big[1], "CN-000001");
+        assert_eq!(big[6], "CR", "BIG07 of {version:?}: {big:?}");
+        assert_eq!(find(&x, "REF")[0][..2], ["OI", "INV-2026-0042"]);
+        assert_eq!(find(&x, "TDS")[0][0], "1666");
+    }
+    // The invoice itself carries no transaction type code.
+    let inv = write(
+        &demo::envelope(Version::X12_4010, 10),
+        &[map::invoice_to_810(&demo::invoice(), &o).expect("810")],
+    )
+    .expect("write");
+    assert_eq!(find(&inv, "BIG")[0][6], "");
+    for version in [Version::D96A, Version::D01B] {
+        let e = write(
+            &demo::envelope(version, 11),
+            &[map::credit_note_to_invoic(&cn, "INV-2026-0042", &o).expect("381")],
+        )
+        .expect("write");
+        let text = String::from_utf8_lossy(&e);
+        assert!(text.contains("BGM+381+CN-000001+9'"), "{text}");
+        assert!(text.contains("RFF+IV:INV-2026-0042'"), "{text}");
+        assert!(text.contains("MOA+77:16.66'"), "{text}");
+    }
+    let mut bad = cn.clone();
+    bad.total = Decimal::new(1667, 2);
+    let err = map::credit_memo_to_810(&bad, "INV-2026-0042", &o).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("credit memo for credit note CN-000001"),
+        "{err}"
+    );
+    assert!(map::credit_note_to_invoic(&bad, "INV-2026-0042", &o).is_err());
 }
 
 #[test]

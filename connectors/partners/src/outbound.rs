@@ -1,7 +1,8 @@
 //! Sending business documents to the partner an order came from: the `edi.send` connector.
 //!
-//! `with: { document: order_response | ship_notice | invoice }` renders, for the order's
-//! partner, an 855 / 856 / 810 (X12) or ORDRSP / DESADV / INVOIC (EDIFACT) in the partner's
+//! `with: { document: order_response | ship_notice | invoice | credit_note }` renders, for the
+//! order's partner, an 855 / 856 / 810 / 810 credit memo (X12) or ORDRSP / DESADV / INVOIC /
+//! INVOIC 381 (EDIFACT) in the partner's
 //! version and separators, under an interchange control number from the store's per-partner
 //! counter (`edi.<partner>`, gapless and never reused: it is taken in the step's transaction),
 //! and queues it as a file for the partner's outbound folder (written after commit, atomically).
@@ -19,6 +20,9 @@ use ordo_edi::write::{Document, Envelope};
 use serde_json::{Value, json};
 
 use crate::profile::Partner;
+
+/// Document kind of a stored credit note (`ordo_sales::issue_credit_note` writes it).
+pub const CREDIT_NOTE_DOC: &str = "credit_note";
 
 /// The engine's outbound channel for named text files (`{dir, name, content}`).
 pub const FILE_CHANNEL: &str = "file";
@@ -87,7 +91,29 @@ impl Connector for SendDocument {
                 crate::profile::DOCUMENTS.join(", ")
             )));
         }
-        let mut order: Order = data_field(input.data, "order")?;
+        // A credit note's step (workflows/credit-note-edi.yaml) carries the credit note, not
+        // the order: the order comes from the store, as the order channel claimed it.
+        let credit_note = if which == "credit_note" {
+            let number: String = data_field(&input.data["credit_note"], "number")?;
+            let doc = ctx
+                .get_document(CREDIT_NOTE_DOC, &number)
+                .await?
+                .ok_or_else(|| permanent(format!("no credit note '{number}'")))?;
+            let cn: Invoice = ordo_contract::from_doc(CREDIT_NOTE_DOC, &number, &doc)?;
+            let corrects: String = data_field(&doc, "corrects")?;
+            Some((cn, corrects))
+        } else {
+            None
+        };
+        let mut order: Order = match &credit_note {
+            Some((cn, _)) => ctx.get("order", &cn.order_id).await?.ok_or_else(|| {
+                permanent(format!(
+                    "credit note {}: no order '{}' stored",
+                    cn.number, cn.order_id
+                ))
+            })?,
+            None => data_field(input.data, "order")?,
+        };
         let Some(name) = order.partner.clone() else {
             return Ok(StepOutput::outcome("skipped"));
         };
@@ -129,6 +155,18 @@ impl Connector for SendDocument {
                 .map_err(|e| permanent(e.to_string()))?;
                 (d, s.id)
             }
+            "credit_note" => {
+                let Some((cn, corrects)) = credit_note else {
+                    return Err(permanent("edi.send: credit note not read"));
+                };
+                let d = if x12 {
+                    ordo_edi::map::credit_memo_to_810(&cn, &corrects, &order)
+                } else {
+                    ordo_edi::map::credit_note_to_invoic(&cn, &corrects, &order)
+                }
+                .map_err(|e| permanent(e.to_string()))?;
+                (d, cn.number)
+            }
             _ => {
                 // No invoice this time (per-order invoicing before the last shipment).
                 let Some(number) = input.data["invoice"]["number"].as_str().map(String::from)
@@ -165,7 +203,17 @@ impl Connector for SendDocument {
         let set = doc.set_id.clone();
         let bytes = ordo_edi::write::write(&env, &[doc])
             .map_err(|e| permanent(format!("{which} for order {}: {e}", order.id)))?;
-        let file = format!("{}-{ctl:09}-{}.edi", partner.partner, set.to_lowercase());
+        // A credit memo is an 810/INVOIC too: its file name says it is a credit.
+        let kind = if which == "credit_note" {
+            "-credit"
+        } else {
+            ""
+        };
+        let file = format!(
+            "{}-{ctl:09}-{}{kind}.edi",
+            partner.partner,
+            set.to_lowercase()
+        );
         ctx.send_outbound(
             FILE_CHANNEL,
             &format!("edi/{}/{ctl}", partner.partner),

@@ -60,7 +60,7 @@ impl Fulfilment {
 
 /// Takes up to `want` of `sku` under the stock row's lock; returns what was taken and the
 /// stock level left.
-async fn take(
+pub(crate) async fn take(
     ctx: &mut dyn StepContext,
     sku: &str,
     loc: &str,

@@ -14,6 +14,7 @@
 
 mod allocate;
 pub mod checked;
+pub mod complaints;
 mod confirm;
 pub mod credit_note;
 pub mod customer_credit;
@@ -70,6 +71,11 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(returns::ScrapReturn),
         Arc::new(returns::CreditReturn),
         Arc::new(returns::RepairReturn),
+        Arc::new(returns::ResolveReturn),
+        Arc::new(returns::ReplaceReturn),
+        Arc::new(returns::ReplacedReturn),
+        Arc::new(complaints::EscalateComplaint),
+        Arc::new(complaints::FinishComplaint),
         Arc::new(RefreshForecasts),
     ]
 }

@@ -74,6 +74,15 @@ pub struct Rma {
     pub condition: Option<String>,
     #[serde(default)]
     pub credit_note: Option<String>,
+    /// The restocking fee charged when the credit note was issued (percent × credited net).
+    #[serde(default)]
+    pub restocking_fee: Option<Decimal>,
+    /// The customer asked for the same goods again instead of a credit note.
+    #[serde(default)]
+    pub replacement: bool,
+    /// The replacement's shipment (`shipment/<id>`), once it shipped.
+    #[serde(default)]
+    pub replacement_shipment: Option<String>,
 }
 
 fn perm(msg: impl Into<String>) -> StepError {
@@ -102,6 +111,7 @@ pub async fn request_return(
     line_no: u32,
     quantity: Decimal,
     reason: &str,
+    replacement: bool,
 ) -> Result<Value, StepError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -199,6 +209,9 @@ pub async fn request_return(
         received: None,
         condition: None,
         credit_note: None,
+        restocking_fee: None,
+        replacement,
+        replacement_shipment: None,
     };
     ctx.put("return", &number, &rma).await?;
     // The order's returns, listed by id prefix (`ordo status`, the order API).
@@ -365,13 +378,29 @@ impl Connector for RejectReturn {
     }
 }
 
-async fn received(ctx: &mut dyn StepContext, input: &StepInput<'_>) -> Result<Rma, StepError> {
+/// The return of a step and the quantity its goods were received in: a return that reached
+/// restock, scrap or credit without a receipt is refused, never taken as zero.
+async fn received(
+    ctx: &mut dyn StepContext,
+    input: &StepInput<'_>,
+) -> Result<(Rma, Decimal), StepError> {
     let number = rma_number(input)?;
     let rma = load_rma(ctx, &number).await?;
-    if rma.received.is_none() {
+    let Some(qty) = rma.received else {
         return Err(perm(format!("{number}: no goods received")));
-    }
-    Ok(rma)
+    };
+    Ok((rma, qty))
+}
+
+/// The end of every return step after the receipt: the new status stored, the outcome given.
+async fn settle(
+    ctx: &mut dyn StepContext,
+    mut rma: Rma,
+    status: &'static str,
+) -> Result<StepOutput, StepError> {
+    rma.status = status.into();
+    ctx.put("return", &rma.number.clone(), &rma).await?;
+    Ok(StepOutput::outcome(status))
 }
 
 /// The goods' value at the item's cost, posted as `kind` (the cost of goods sold reversed).
@@ -413,13 +442,10 @@ impl Connector for RestockReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (rma, qty) = received(ctx, &input).await?;
         ctx.adjust_stock(&rma.sku, RESTOCK_LOCATION, qty).await?;
         post_at_cost(ctx, &rma, events::RETURN_RESTOCK, qty).await?;
-        rma.status = "restocked".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("restocked"))
+        settle(ctx, rma, "restocked").await
     }
 }
 
@@ -439,12 +465,9 @@ impl Connector for ScrapReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (rma, qty) = received(ctx, &input).await?;
         post_at_cost(ctx, &rma, events::RETURN_SCRAP, qty).await?;
-        rma.status = "scrapped".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("scrapped"))
+        settle(ctx, rma, "scrapped").await
     }
 }
 
@@ -466,8 +489,7 @@ impl Connector for CreditReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        let qty = rma.received.unwrap_or_default();
+        let (mut rma, qty) = received(ctx, &input).await?;
         let mut target = None;
         for number in &rma.invoices {
             let Some(doc) = ctx.get_document("invoice", number).await? else {
@@ -506,10 +528,186 @@ impl Connector for CreditReturn {
             &reason,
         )
         .await?;
-        rma.credit_note = cn["number"].as_str().map(str::to_string);
-        rma.status = "credited".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("credited").with("credit_note", cn["number"].clone()))
+        let cn_number: String = data_field(&cn, "number")?;
+        rma.restocking_fee = restocking_fee(ctx, &rma, &cn, &invoice).await?;
+        rma.credit_note = Some(cn_number.clone());
+        Ok(settle(ctx, rma, "credited")
+            .await?
+            .with("credit_note", json!(cn_number)))
+    }
+}
+
+/// The restocking fee of a credited return: the rule's percent (stored at authorisation) of
+/// the credit note's net, rounded to the currency's cents, charged separately from the credit
+/// note (which credits the goods in full, so its VAT corrects the invoice's exactly): it posts
+/// `restocking_fee` (rules/posting.rhai: fees receivable against restocking fee income) in the
+/// credit's own transaction. No percent, or a zero fee: nothing posted.
+async fn restocking_fee(
+    ctx: &mut dyn StepContext,
+    rma: &Rma,
+    credit_note: &Value,
+    invoice: &str,
+) -> Result<Option<Decimal>, StepError> {
+    let Some(percent) = rma.restocking_fee_percent.filter(|p| !p.is_zero()) else {
+        return Ok(None);
+    };
+    let number: String = data_field(credit_note, "number")?;
+    let net: Decimal = data_field(credit_note, "net_total")?;
+    let currency: String = data_field(credit_note, "currency")?;
+    let what = || format!("{}: restocking fee", rma.number);
+    let fee = master::round_money(
+        checked::mul(net, percent, what)? / Decimal::ONE_HUNDRED,
+        master::currency_decimals(&currency),
+    );
+    if fee.is_zero() {
+        return Ok(None);
+    }
+    ctx.post(&Posting {
+        kind: events::RESTOCKING_FEE,
+        source: rma.number.clone(),
+        date: master::today(ctx),
+        currency: Some(currency),
+        order_id: Some(rma.order_id.clone()),
+        invoice: Some(invoice.to_string()),
+        customer: Some(rma.customer.clone()),
+        facts: json!({ "fee": fee, "percent": percent, "credit_note": number }),
+    })
+    .await?;
+    Ok(Some(fee))
+}
+
+/// `return.resolve`: after restock or scrap, what the customer gets: a credit note (`credit`),
+/// or the same goods again (`replace`) when the return asked for a replacement.
+pub struct ResolveReturn;
+
+#[async_trait]
+impl Connector for ResolveReturn {
+    fn name(&self) -> &'static str {
+        "return.resolve"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["credit", "replace"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (rma, _) = received(ctx, &input).await?;
+        Ok(StepOutput::outcome(if rma.replacement {
+            "replace"
+        } else {
+            "credit"
+        }))
+    }
+}
+
+/// `return.replacement`: the same goods again, through the order's own shipping steps (rules/
+/// shipping.rhai, `shipment.create`): takes the received quantity of the item from stock at
+/// `main` under the stock row's lock (not enough: refused, nothing taken, the step retries)
+/// and sets the `order`, `customer`, `fulfilment` (the one line open) and `to_ship` they read.
+pub struct ReplaceReturn;
+
+#[async_trait]
+impl Connector for ReplaceReturn {
+    fn name(&self) -> &'static str {
+        "return.replacement"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["ready"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (rma, qty) = received(ctx, &input).await?;
+        let order: Order = ctx
+            .get("order", &rma.order_id)
+            .await?
+            .ok_or_else(|| perm(format!("{}: no order '{}'", rma.number, rma.order_id)))?;
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.line_no == rma.line_no)
+            .ok_or_else(|| perm(format!("{}: order has no line {}", rma.number, rma.line_no)))?;
+        let item: master::Item = ctx
+            .get("item", &rma.sku)
+            .await?
+            .ok_or_else(|| perm(format!("{}: no item '{}'", rma.number, rma.sku)))?;
+        let customer = ctx
+            .get_document("customer", &order.customer_id)
+            .await?
+            .ok_or_else(|| {
+                perm(format!(
+                    "{}: no customer '{}'",
+                    rma.number, order.customer_id
+                ))
+            })?;
+        let country: String = data_field(&customer, "country")?;
+        let (got, _) = crate::allocate::take(ctx, &rma.sku, RESTOCK_LOCATION, qty).await?;
+        if got < qty {
+            return Err(StepError::Transient(format!(
+                "{}: {qty} {} for the replacement, only {got} in stock at {RESTOCK_LOCATION}",
+                rma.number, rma.sku
+            )));
+        }
+        let what = || format!("{} replacement", rma.number);
+        let to_ship = crate::allocate::ToShip {
+            lines: vec![crate::allocate::ShipLine {
+                line_no: rma.line_no,
+                sku: rma.sku.clone(),
+                quantity: qty,
+                uom: line.uom.clone(),
+                unit_weight_kg: item.unit_weight_kg(),
+                description: Some(item.description.clone()),
+            }],
+            weight_kg: checked::mul(item.unit_weight_kg(), qty, what)?,
+            location: RESTOCK_LOCATION.into(),
+            country,
+            // Nothing is invoiced for a replacement; the value is what the goods were sold at.
+            value: rma.value,
+        };
+        let fulfilment = Fulfilment {
+            lines: vec![crate::allocate::FulfilLine {
+                line_no: rma.line_no,
+                sku: rma.sku.clone(),
+                ordered: qty,
+                shipped: Decimal::ZERO,
+            }],
+            passes: 0,
+            shipments: Vec::new(),
+            invoices: Vec::new(),
+        };
+        Ok(StepOutput::outcome("ready")
+            .with("order", &order)
+            .with("customer", customer)
+            .with("fulfilment", fulfilment)
+            .with("to_ship", to_ship))
+    }
+}
+
+/// `return.replaced`: the replacement shipped (`shipment` from `shipment.create`): recorded on
+/// the return, which ends `replaced` with no credit note.
+pub struct ReplacedReturn;
+
+#[async_trait]
+impl Connector for ReplacedReturn {
+    fn name(&self) -> &'static str {
+        "return.replaced"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["replaced"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn StepContext,
+        input: StepInput<'_>,
+    ) -> Result<StepOutput, StepError> {
+        let (mut rma, _) = received(ctx, &input).await?;
+        let shipment: Shipment = data_field(input.data, "shipment")?;
+        rma.replacement_shipment = Some(shipment.id);
+        settle(ctx, rma, "replaced").await
     }
 }
 
@@ -529,9 +727,7 @@ impl Connector for RepairReturn {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let mut rma = received(ctx, &input).await?;
-        rma.status = "repair".into();
-        ctx.put("return", &rma.number.clone(), &rma).await?;
-        Ok(StepOutput::outcome("repair"))
+        let (rma, _) = received(ctx, &input).await?;
+        settle(ctx, rma, "repair").await
     }
 }

@@ -161,6 +161,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::returns::ReturnCommand,
     },
+    /// Complaints (after-sales cases): open, show, decide (return, credit note or close).
+    Complaint {
+        #[command(subcommand)]
+        command: cli::complaints::ComplaintCommand,
+    },
     /// Record the goods of an authorised return as received (then inspected by rule).
     ReceiveReturn(cli::returns::ReceiveArgs),
     /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
@@ -187,13 +192,16 @@ enum Command {
         #[command(subcommand)]
         command: ReconCommand,
     },
-    /// Export an invoice as JSON (default) or as printable HTML.
+    /// Export an invoice or credit note (CN-…) as JSON (default), printable HTML, or PDF.
     Invoice {
         number: String,
         #[arg(long)]
         html: bool,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the HTML page to this PDF file (headless Chromium).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
     /// Business reports: sales, aging, dso, cycle-time, fulfilment, stock, recon, edi (or
     /// `all`). Ratios with nothing to divide by print n/a (JSON null, CSV empty).

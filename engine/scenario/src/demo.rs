@@ -714,6 +714,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         "shipments {shipments}, purchase orders {}, goods receipts {receipts}, dunning letters {letters}, early-payment discounts {discounts} EUR, customer credit from overpayments {credit} EUR, open balance {open_total} EUR",
         po_count
     ));
+    // Finance after the invoice (returns, complaints, credit notes, customer credit applied and
+    // refunded, a closed period): its own cases and checks, in after_sales.rs.
+    if !crate::after_sales::run(&engine, &cfg, say).await? {
+        ok = false;
+    }
     if !ledger_oracle(&engine, say).await? {
         ok = false;
     }

@@ -4,11 +4,13 @@
 //! the benchmarks' workloads with the raw ceilings they print beside.
 
 pub mod access;
+pub mod after_sales;
 pub mod ceilings;
 pub mod demo;
 pub mod flow;
 pub mod harness;
 pub mod http;
+pub mod ledger_bench;
 pub mod o2c;
 pub mod reports_bench;
 pub mod rule;

@@ -22,6 +22,7 @@ pub mod amqp_intake;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod complaints;
 pub mod error;
 pub mod finance;
 pub mod idempotency;

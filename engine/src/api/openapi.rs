@@ -24,8 +24,12 @@ use utoipa::OpenApi;
         routes::approve_task,
         routes::reject_task,
         routes::get_invoice,
+        routes::get_credit_note,
         routes::credit_note,
         routes::request_return,
+        routes::open_complaint,
+        routes::get_complaint,
+        routes::decide_complaint,
         routes::list_exceptions,
         routes::match_exception,
         routes::reject_exception,
@@ -43,7 +47,7 @@ use utoipa::OpenApi;
     modifiers(&Bearer, &RateLimited),
     tags(
         (name = "service", description = "Health, readiness, metrics, this document"),
-        (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
+        (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "complaints"), (name = "reconciliation"),
         (name = "files", description = "Partner EDI files and bank statements, as if dropped into their inbound folders"),
         (name = "instances"), (name = "audit"),
         (name = "reports", description = "Business reports (README: Reports); ratios with nothing to divide by are null")

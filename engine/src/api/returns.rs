@@ -48,7 +48,17 @@ async fn shipped_order(
     Ok((order, fulfilment))
 }
 
-/// Requests the return of `quantity` of `line_no` of `order_id` as `caller` in `tx` (see
+/// What a return request asks for: `quantity` of order line `line_no`, why, and whether the
+/// same goods should be shipped again instead of a credit note.
+pub struct ReturnLine<'a> {
+    pub line_no: u32,
+    pub quantity: Decimal,
+    pub reason: &'a str,
+    pub replacement: bool,
+}
+
+/// Requests the return of `quantity` of `line_no` of `order_id` (`replacement`: the same goods
+/// again instead of a credit note) as `caller` in `tx` (see
 /// [`ordo_sales::returns::request_return`]): `POST /api/v1/orders/{id}/returns` and `ordo
 /// return request` call this. Returns the stored RMA.
 pub async fn request_return(
@@ -56,11 +66,33 @@ pub async fn request_return(
     tx: &mut dyn Tx,
     caller: &Actor,
     order_id: &str,
-    line_no: u32,
-    quantity: Decimal,
-    reason: &str,
+    want: &ReturnLine<'_>,
 ) -> ApiResult<Value> {
     require(caller, SALES)?;
+    let rma = start_return(engine, tx, order_id, want).await?;
+    let (line_no, quantity, replacement) = (want.line_no, want.quantity, want.replacement);
+    let change = Change {
+        action: "return.requested",
+        subject: format!("order/{order_id}"),
+        order_id: Some(order_id.to_string()),
+        before: None,
+        after: Some(json!({ "rma": rma["number"], "line_no": line_no,
+                            "quantity": quantity, "reason": rma["reason"],
+                            "replacement": replacement })),
+    };
+    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
+    Ok(rma)
+}
+
+/// The return request's effect without the caller's role and audit record (the complaint
+/// decision that starts a return checks and records its own): the order and what shipped of
+/// it, then [`ordo_sales::returns::request_return`]. Returns the stored RMA.
+pub(crate) async fn start_return(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    order_id: &str,
+    want: &ReturnLine<'_>,
+) -> ApiResult<Value> {
     let (order, fulfilment) = shipped_order(tx, order_id).await?;
     let r = {
         let mut ctx = crate::runtime::TxContext::command(tx, engine);
@@ -68,23 +100,14 @@ pub async fn request_return(
             &mut ctx,
             &order,
             &fulfilment,
-            line_no,
-            quantity,
-            reason,
+            want.line_no,
+            want.quantity,
+            want.reason,
+            want.replacement,
         )
         .await
     };
-    let rma = r.map_err(|e| refused(e, "return request"))?;
-    let change = Change {
-        action: "return.requested",
-        subject: format!("order/{order_id}"),
-        order_id: Some(order_id.to_string()),
-        before: None,
-        after: Some(json!({ "rma": rma["number"], "line_no": line_no,
-                            "quantity": quantity, "reason": rma["reason"] })),
-    };
-    audit::record(tx, caller, engine.clock.now_ms(), change).await?;
-    Ok(rma)
+    r.map_err(|e| refused(e, "return request"))
 }
 
 /// Records the goods of return `rma` as received in `condition` as `caller` in `tx` (see

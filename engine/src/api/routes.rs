@@ -56,6 +56,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/tasks/{id}/reject", post(reject_task))
         .route("/invoices/{number}", get(get_invoice))
         .route("/invoices/{number}/credit-notes", post(credit_note))
+        .route("/credit-notes/{number}", get(get_credit_note))
+        .route("/complaints", post(open_complaint))
+        .route("/complaints/{number}", get(get_complaint))
+        .route("/complaints/{number}/decision", post(decide_complaint))
         .route("/recon/exceptions", get(list_exceptions))
         .route("/recon/exceptions/{id}/match", post(match_exception))
         .route("/recon/exceptions/{id}/reject", post(reject_exception))
@@ -1091,6 +1095,124 @@ pub async fn credit_note(
     .await
 }
 
+/// A complaint against an order or an invoice (exactly one of them).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintRequest {
+    #[serde(default)]
+    pub order_id: Option<String>,
+    #[serde(default)]
+    pub invoice: Option<String>,
+    /// damaged, wrong_item, missing, quality, late_delivery, billing or other.
+    pub category: String,
+    /// What happened: 1 to 2000 characters.
+    pub description: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints",
+    description = "Opens a complaint (CMP-…) against an order (`order_id`) or an invoice (`invoice`) with a category; workflows/complaints.yaml triages it (rules/complaints.rhai) and escalates it to a sales manager's task when its SLA runs out. Role sales or sales-manager. 409 for an unknown order or invoice or category.",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = ComplaintRequest, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn open_complaint(
+    State(api): St,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::complaints::OPEN)?;
+    let req: ComplaintRequest = json_body(&body)?;
+    if req.order_id.is_some() == req.invoice.is_some() {
+        return Err(ApiError::invalid("give exactly one of order_id and invoice").at("/order_id"));
+    }
+    let key = idem_key(&caller, &headers, "POST", "/api/v1/complaints", &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, req] | tx | {
+                let against = match (&req.order_id, &req.invoice) {
+                    (Some(o), _) => ordo_sales::complaints::Against::Order(o),
+                    (None, Some(i)) => ordo_sales::complaints::Against::Invoice(i),
+                    (None, None) => return Err(ApiError::invalid("no order_id or invoice")),
+                };
+                let c = super::complaints::open_complaint(
+                    &a.engine,
+                    tx.as_mut(),
+                    caller,
+                    against,
+                    &req.category,
+                    &req.description,
+                )
+                .await?;
+                Ok((StatusCode::CREATED, c))
+            }
+        ),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/complaints/{number}", tag = "complaints",
+    params(("number" = String, Path)),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_complaint(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let c = super::complaints::show_complaint(tx.as_mut(), &number).await;
+    tx.rollback().await?;
+    Ok(json_response(StatusCode::OK, c?.to_string()))
+}
+
+#[utoipa::path(post, path = "/api/v1/complaints/{number}/decision", tag = "complaints",
+    description = "Decides a complaint: `return` (of `quantity` of order line `line_no`: starts workflows/returns.yaml), `credit` (a credit note on the complaint's invoice or `invoice`, whole or `lines`) or `close`, with a `note`; the workflow goes on (the manager's task is decided when the case was escalated). Role sales or sales-manager. 404 for an unknown complaint; 409 for one decided already or an effect refused (more than shipped, more than invoiced).",
+    params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = super::complaints::DecisionRequest, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn decide_complaint(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::complaints::DECIDE)?;
+    let req: super::complaints::DecisionRequest = json_body(&body)?;
+    let path = format!("/api/v1/complaints/{number}/decision");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, number, req] | tx | {
+                let c = super::complaints::decide_complaint(
+                    &a.engine,
+                    tx.as_mut(),
+                    caller,
+                    number,
+                    req,
+                )
+                .await?;
+                Ok((StatusCode::OK, c))
+            }
+        ),
+    )
+    .await
+}
+
 /// A return request for one line of a shipped order.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -1100,6 +1222,9 @@ pub struct ReturnRequest {
     pub quantity: rust_decimal::Decimal,
     /// Why (kept with the return): 1 to 500 characters.
     pub reason: String,
+    /// The same goods again instead of a credit note (default false).
+    #[serde(default)]
+    pub replacement: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders",
@@ -1130,16 +1255,14 @@ pub async fn request_return(
         key,
         work!(
             [a, caller, id, req] | tx | {
-                let rma = super::returns::request_return(
-                    &a.engine,
-                    tx.as_mut(),
-                    caller,
-                    id,
-                    req.line_no,
-                    req.quantity,
-                    &req.reason,
-                )
-                .await?;
+                let want = super::returns::ReturnLine {
+                    line_no: req.line_no,
+                    quantity: req.quantity,
+                    reason: &req.reason,
+                    replacement: req.replacement,
+                };
+                let rma = super::returns::request_return(&a.engine, tx.as_mut(), caller, id, &want)
+                    .await?;
                 Ok((StatusCode::CREATED, rma))
             }
         ),
@@ -1148,7 +1271,7 @@ pub async fn request_return(
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",
-    description = "JSON, or printable HTML with `Accept: text/html`.",
+    description = "JSON, printable HTML with `Accept: text/html`, or its PDF with `Accept: application/pdf` (503 when the server has no Chromium).",
     params(("number" = String, Path)),
     responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
@@ -1159,35 +1282,94 @@ pub async fn get_invoice(
     Path(number): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    require(&caller, roles::READ)?;
+    printed(
+        &api,
+        &caller,
+        crate::printing::Printable::Invoice,
+        &number,
+        &headers,
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/credit-notes/{number}", tag = "invoices",
+    description = "A credit note: JSON, printable HTML with `Accept: text/html`, or its PDF with `Accept: application/pdf` (503 when the server has no Chromium).",
+    params(("number" = String, Path)),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_credit_note(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    printed(
+        &api,
+        &caller,
+        crate::printing::Printable::CreditNote,
+        &number,
+        &headers,
+    )
+    .await
+}
+
+/// An invoice or credit note in the form the `Accept` header asks: PDF, HTML (one template,
+/// `crate::printing`), else JSON.
+async fn printed(
+    api: &Api,
+    caller: &Actor,
+    what: crate::printing::Printable,
+    number: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    require(caller, roles::READ)?;
     let mut tx = api.engine.store.begin().await?;
-    let doc = tx.get_document("invoice", &number).await?;
+    let doc = tx.get_document(what.kind(), number).await?;
     let company = tx
         .get_document(crate::company::COMPANY_DOC.0, crate::company::COMPANY_DOC.1)
         .await?;
     tx.rollback().await?;
+    let name = match what {
+        crate::printing::Printable::Invoice => "invoice",
+        crate::printing::Printable::CreditNote => "credit note",
+    };
     let Some(doc) = doc else {
         return Err(ApiError::not_found(format!(
-            "no invoice '{}'",
-            ordo_contract::excerpt(&number, 100)
+            "no {name} '{}'",
+            ordo_contract::excerpt(number, 100)
         )));
     };
-    let html = headers
+    let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if html {
+        .unwrap_or("");
+    let pdf = accept.contains("application/pdf");
+    if pdf || accept.contains("text/html") {
         let company: ordo_contract::Company = company
             .and_then(|c| serde_json::from_value(c).ok())
             .ok_or_else(|| {
                 ApiError::new(
                     Code::Unavailable,
-                    "no company profile is installed; invoices cannot be printed",
+                    format!("no company profile is installed; a {name} cannot be printed"),
                 )
             })?;
-        // A stored invoice missing a field is refused, named, rather than printed with a blank.
-        let text = ordo_sales::export::invoice_html(&doc, &company, None)
+        // A stored document missing a field is refused, named, rather than printed with a blank.
+        let text = crate::printing::html(what, &doc, &company, None)
             .map_err(|e| ApiError::new(Code::Internal, e))?;
+        if pdf {
+            let bytes = crate::printing::pdf_bytes(text)
+                .await
+                .map_err(|e| ApiError::new(Code::Unavailable, e))?;
+            return Ok((
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/pdf"),
+                )],
+                bytes,
+            )
+                .into_response());
+        }
         return Ok((
             [(
                 header::CONTENT_TYPE,

@@ -1,5 +1,5 @@
 //! Order → ORDRSP, Shipment + Order → DESADV (CPS/PAC/PCI/GIN with the SSCC), Invoice + Order
-//! → INVOIC (MOA totals equal to the invoice's, tax per rate).
+//! → INVOIC (MOA totals equal to the invoice's, tax per rate); a credit note → INVOIC 381.
 
 use chrono::NaiveDate;
 use ordo_contract::{Invoice, Order, Party, Shipment};
@@ -179,18 +179,44 @@ pub fn shipment_to_desadv(s: &Shipment, order: &Order) -> Result<Document, EdiEr
 /// INVOIC: lines with MOA 203 (net), PRI AAA, TAX + MOA 124; totals MOA 77 (total), 79 (net),
 /// 125 (taxable), 176 (tax); TAX/MOA 124 per rate. Refuses totals that do not add up.
 pub fn invoice_to_invoic(inv: &Invoice, order: &Order) -> Result<Document, EdiError> {
+    write_invoic(inv, order, None)
+}
+
+/// A credit note as INVOIC with document name code 381 (credit note) and `RFF+IV` naming the
+/// invoice it corrects: the invoice's mapping, one truth. Amounts are written positive: the
+/// document name gives them their sign.
+pub fn credit_note_to_invoic(
+    credit_note: &Invoice,
+    corrects: &str,
+    order: &Order,
+) -> Result<Document, EdiError> {
+    write_invoic(credit_note, order, Some(corrects))
+}
+
+fn write_invoic(
+    inv: &Invoice,
+    order: &Order,
+    corrects: Option<&str>,
+) -> Result<Document, EdiError> {
+    let (code, what) = match corrects {
+        Some(_) => ("381", "INVOIC 381 for credit note"),
+        None => ("380", "INVOIC for invoice"),
+    };
     inv.check_totals().map_err(|r| EdiError::Write {
-        what: format!("INVOIC for invoice {}", inv.number),
+        what: format!("{what} {}", inv.number),
         reason: r,
     })?;
     let mut segs = vec![
         OutSegment::new("BGM")
-            .el("380")
+            .el(code)
             .el(cut(&inv.number, 35))
             .el("9"),
         dtm("137", inv.issue_date),
         OutSegment::new("RFF").comp(["ON".to_string(), cut(&order.po_number, 35)]),
     ];
+    if let Some(original) = corrects {
+        segs.push(OutSegment::new("RFF").comp(["IV".to_string(), cut(original, 35)]));
+    }
     parties(order, &mut segs);
     segs.push(OutSegment::new("CUX").comp(["2", inv.currency.as_str(), "4"]));
     let t = &inv.terms;

@@ -10,17 +10,20 @@
 //! the invoices do not add up to the payment.
 //!
 //! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
-//! Invoice + Order → 810/INVOIC, as [`crate::write::Document`]s for [`crate::write::write`].
+//! Invoice + Order → 810/INVOIC, credit note + Order → 810 credit memo (BIG07 `CR`) / INVOIC
+//! 381, as [`crate::write::Document`]s for [`crate::write::write`].
 
 pub mod edifact_out;
 pub mod order;
 pub mod remit;
 pub mod x12_out;
 
-pub use edifact_out::{invoice_to_invoic, order_to_ordrsp, shipment_to_desadv};
+pub use edifact_out::{
+    credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, shipment_to_desadv,
+};
 pub use order::{MapOptions, orders, to_order};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
-pub use x12_out::{invoice_to_810, order_to_855, shipment_to_856};
+pub use x12_out::{credit_memo_to_810, invoice_to_810, order_to_855, shipment_to_856};
 
 use ordo_contract::Party;
 

@@ -1,5 +1,5 @@
 //! Order → 855, Shipment + Order → 856 (HL S/O/P/I, SSCC in MAN*GM), Invoice + Order → 810
-//! (TDS in cents, equal to the invoice total).
+//! (TDS in cents, equal to the invoice total); a credit note → 810 credit memo (BIG07 `CR`).
 
 use chrono::NaiveDate;
 use ordo_contract::{Invoice, Order, Party, Shipment};
@@ -211,18 +211,46 @@ pub(crate) fn cents(v: Decimal, what: &str) -> Result<String, EdiError> {
 
 /// 810 invoice. Refuses an invoice whose totals do not add up.
 pub fn invoice_to_810(inv: &Invoice, order: &Order) -> Result<Document, EdiError> {
+    write_810(inv, order, None)
+}
+
+/// A credit note as an 810 credit memo: the invoice's 810 (one mapping) with BIG07 `CR`
+/// (transaction type: credit memo) and `REF*OI` naming the invoice it corrects. Amounts are
+/// written positive: BIG07 gives them their sign.
+pub fn credit_memo_to_810(
+    credit_note: &Invoice,
+    corrects: &str,
+    order: &Order,
+) -> Result<Document, EdiError> {
+    write_810(credit_note, order, Some(corrects))
+}
+
+fn write_810(inv: &Invoice, order: &Order, corrects: Option<&str>) -> Result<Document, EdiError> {
+    let what = if corrects.is_some() {
+        "810 credit memo for credit note"
+    } else {
+        "810 for invoice"
+    };
     inv.check_totals().map_err(|r| EdiError::Write {
-        what: format!("810 for invoice {}", inv.number),
+        what: format!("{what} {}", inv.number),
         reason: r,
     })?;
+    let mut big = OutSegment::new("BIG")
+        .el(d8(inv.issue_date))
+        .el(cut(&inv.number, 22))
+        .el("")
+        .el(cut(&order.po_number, 22));
+    if corrects.is_some() {
+        // BIG05 release number and BIG06 change sequence are not used.
+        big = big.el("").el("").el("CR");
+    }
     let mut segs = vec![
-        OutSegment::new("BIG")
-            .el(d8(inv.issue_date))
-            .el(cut(&inv.number, 22))
-            .el("")
-            .el(cut(&order.po_number, 22)),
+        big,
         OutSegment::new("CUR").el("SE").el(inv.currency.clone()),
     ];
+    if let Some(original) = corrects {
+        segs.push(OutSegment::new("REF").el("OI").el(cut(original, 30)));
+    }
     for p in &order.parties {
         n1_loop(p, &mut segs);
     }

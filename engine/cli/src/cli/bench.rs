@@ -59,6 +59,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "data/bench-reports")]
         dir: std::path::PathBuf,
     },
+    /// The trial balance and `ordo ledger check` over a generated journal of N orders
+    /// (invoice + payment each, posted through rules/posting.rhai), beside the line sums.
+    Ledger {
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        #[arg(long, default_value = "data/bench-ledger")]
+        dir: std::path::PathBuf,
+    },
     /// Median time of one evaluation of rules/approval.rhai.
     Rule {
         #[arg(long, default_value_t = 200_000)]
@@ -82,6 +90,10 @@ pub async fn run(
         }
         BenchCommand::Forecast(args) => super::forecast::bench_cmd(args, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
+        BenchCommand::Ledger { orders, dir } => print_figures(
+            ordo_scenario::ledger_bench::run(cfg, orders, &dir).await,
+            json,
+        ),
         BenchCommand::Http(args) => http(cfg, args, json).await,
         BenchCommand::Webhooks { events, dir } => webhooks(cfg, events, dir, json).await,
         BenchCommand::Flow {
@@ -204,7 +216,12 @@ async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bo
         dir: args.dir,
         statement_size: args.statement_size,
     };
-    match ordo_scenario::o2c::run(cfg, &args).await {
+    print_figures(ordo_scenario::o2c::run(cfg, &args).await, json_out)
+}
+
+/// A bench's figures, one per line (or JSON), or its failure.
+fn print_figures(r: Result<serde_json::Value, String>, json_out: bool) -> ExitCode {
+    match r {
         Ok(v) => {
             if json_out {
                 print_json(&v);

@@ -6,6 +6,7 @@ pub mod bench;
 mod bench_reports;
 mod bench_scale;
 mod check;
+pub mod complaints;
 pub mod credit;
 mod demo;
 pub mod edi;
@@ -200,6 +201,7 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
         Command::Return { command } => returns::return_cmd(engine, command, json).await,
         Command::ReceiveReturn(a) => returns::receive_cmd(engine, a, json).await,
+        Command::Complaint { command } => complaints::complaint_cmd(engine, command, json).await,
         Command::Statement {
             customer,
             html,
@@ -220,9 +222,12 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         Command::CustomerCredit { command } => {
             credit::customer_credit_cmd(engine, command, json).await
         }
-        Command::Invoice { number, html, out } => {
-            sales::invoice_cmd(engine, cfg, &number, html, out.as_deref()).await
-        }
+        Command::Invoice {
+            number,
+            html,
+            out,
+            pdf,
+        } => sales::invoice_cmd(engine, cfg, &number, html, out.as_deref(), pdf.as_deref()).await,
         Command::Clock { command } => clock(engine, command).await,
         Command::Forecast(a) => forecast::from_engine(engine, &a, json).await,
         Command::Users { command } => users::run(engine, command, json).await,

@@ -23,6 +23,9 @@ pub enum ReturnCommand {
         qty: String,
         #[arg(long)]
         reason: String,
+        /// Ship the same goods again instead of issuing a credit note.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -72,6 +75,7 @@ pub async fn return_cmd(
         line,
         qty,
         reason,
+        replace,
     } = cmd;
     let qty = match quantity(&qty) {
         Ok(q) => q,
@@ -79,7 +83,13 @@ pub async fn return_cmd(
     };
     let e = engine.clone();
     let r = as_os_user(engine, async |tx, actor| {
-        ordo::api::returns::request_return(&e, tx, actor, &order, line, qty, &reason).await
+        let want = ordo::api::returns::ReturnLine {
+            line_no: line,
+            quantity: qty,
+            reason: &reason,
+            replacement: replace,
+        };
+        ordo::api::returns::request_return(&e, tx, actor, &order, &want).await
     })
     .await?;
     match r {

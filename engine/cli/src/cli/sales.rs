@@ -105,53 +105,58 @@ pub async fn pay_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ordo invoice NUMBER`: an invoice, or a credit note by its number, as JSON, HTML (one
+/// template each, `ordo_sales::export`) or a PDF printed from that HTML.
 pub async fn invoice_cmd(
     engine: &Arc<Engine>,
     cfg: &ordo::config::Config,
     number: &str,
     html: bool,
     out: Option<&Path>,
+    pdf: Option<&Path>,
 ) -> Result<ExitCode, EngineError> {
     let mut tx = engine.store.begin().await?;
-    let doc = tx.get_document("invoice", number).await?;
+    let doc = ordo::printing::find(tx.as_mut(), number).await?;
     tx.rollback().await?;
-    let Some(doc) = doc else {
-        return Ok(super::fail(format!("no invoice '{number}'")));
+    let Some((kind, doc)) = doc else {
+        return Ok(super::fail(format!("no invoice or credit note '{number}'")));
     };
-    let text = if html {
-        // The seller is configuration: the company profile, validated like `ordo check` does.
-        let company = match ordo::company::load(&cfg.company) {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                return Ok(super::fail(format!(
-                    "{}: no company profile; invoices need the seller's legal name, address and VAT id (see config/company.yaml in the repository)",
-                    cfg.company.display()
-                )));
-            }
-            Err(e) => return Ok(super::fail(e.join("\n"))),
-        };
-        let logo = match &company.logo {
-            Some(l) => match ordo::company::logo_data_uri(&cfg.company, l) {
-                Ok(uri) => Some(uri),
-                Err(e) => return Ok(super::fail(e)),
+    if !html && pdf.is_none() {
+        let text = ordo_sales::export::invoice_json(&doc);
+        return Ok(match out {
+            Some(p) => match std::fs::write(p, text) {
+                Ok(()) => {
+                    println!("{number} written to {}", p.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(format!("{}: {e}", p.display())),
             },
-            None => None,
-        };
-        match ordo_sales::export::invoice_html(&doc, &company, logo.as_deref()) {
-            Ok(t) => t,
-            Err(e) => return Ok(super::fail(e)),
-        }
-    } else {
-        ordo_sales::export::invoice_json(&doc)
-    };
-    match out {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, text) {
-                return Ok(super::fail(format!("{}: {e}", p.display())));
+            None => {
+                println!("{text}");
+                ExitCode::SUCCESS
             }
-            println!("invoice {number} written to {}", p.display());
+        });
+    }
+    let page = match ordo::printing::html_from_config(&cfg.company, kind, &doc) {
+        Ok(t) => t,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    if html {
+        match out {
+            Some(p) => {
+                if let Err(e) = std::fs::write(p, &page) {
+                    return Ok(super::fail(format!("{}: {e}", p.display())));
+                }
+                println!("{number} written to {}", p.display());
+            }
+            None => println!("{page}"),
         }
-        None => println!("{text}"),
+    }
+    if let Some(p) = pdf {
+        if let Err(e) = ordo::receivables::html_to_pdf(&page, p) {
+            return Ok(super::fail(e));
+        }
+        println!("{number} written to {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
 }
