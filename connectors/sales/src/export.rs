@@ -5,7 +5,7 @@ use ordo_contract::{Company, Invoice, InvoiceCollection, from_doc};
 use serde::Deserialize;
 use serde_json::Value;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -24,16 +24,9 @@ struct Printed {
     terms_text: String,
 }
 
-/// The seller block (name, address, VAT id, registration, the account to pay to, footer) comes
-/// from the company profile; `logo` is a `data:` URI so the page stays self-contained. The
-/// stored invoice is read typed: a field it lacks is an error naming it, never a blank on paper.
-pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Result<String, String> {
-    // Only names the invoice in an error; a document without a number fails just below.
-    let key = doc["number"].as_str().unwrap_or("?");
-    let typed = |e: ordo_contract::StepError| e.to_string();
-    let inv: Invoice = from_doc("invoice", key, doc).map_err(typed)?;
-    let state: InvoiceCollection = from_doc("invoice", key, doc).map_err(typed)?;
-    let printed: Printed = from_doc("invoice", key, doc).map_err(typed)?;
+/// The seller block of a printed document (invoice, quotation): name, address, VAT id and
+/// registration from the company profile, escaped.
+pub(crate) fn seller_html(company: &Company) -> String {
     let mut seller = format!("<b>{}</b>", esc(&company.legal_name));
     for line in company.address_lines() {
         seller.push_str(&format!("<br>{}", esc(&line)));
@@ -44,6 +37,25 @@ pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Resul
     if let Some(r) = &company.registration {
         seller.push_str(&format!("<br>{}", esc(r)));
     }
+    seller
+}
+
+/// The style of a printed document (A4 width, right-aligned numbers, print without margins).
+pub(crate) const PAGE_STYLE: &str = "body{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}.n{text-align:right}h1{margin-bottom:0}
+.totals td{border:none}.logo{float:right;max-height:20mm}footer{margin-top:8mm;font-size:small;color:#555}@media print{body{margin:0}}";
+
+/// The seller block (name, address, VAT id, registration, the account to pay to, footer) comes
+/// from the company profile; `logo` is a `data:` URI so the page stays self-contained. The
+/// stored invoice is read typed: a field it lacks is an error naming it, never a blank on paper.
+pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Result<String, String> {
+    // Only names the invoice in an error; a document without a number fails just below.
+    let key = doc["number"].as_str().unwrap_or("?");
+    let typed = |e: ordo_contract::StepError| e.to_string();
+    let inv: Invoice = from_doc("invoice", key, doc).map_err(typed)?;
+    let state: InvoiceCollection = from_doc("invoice", key, doc).map_err(typed)?;
+    let printed: Printed = from_doc("invoice", key, doc).map_err(typed)?;
+    let seller = seller_html(company);
     let logo = logo
         .map(|uri| format!("<img class=logo src=\"{}\" alt=\"\">", esc(uri)))
         .unwrap_or_default();
@@ -86,9 +98,7 @@ pub fn invoice_html(doc: &Value, company: &Company, logo: Option<&str>) -> Resul
     Ok(format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Invoice {num}</title>
-<style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}}table{{border-collapse:collapse;width:100%}}
-th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-align:right}}h1{{margin-bottom:0}}
-.totals td{{border:none}}.logo{{float:right;max-height:20mm}}footer{{margin-top:8mm;font-size:small;color:#555}}@media print{{body{{margin:0}}}}</style></head><body>
+<style>{style}</style></head><body>
 {logo}<h1>Invoice {num}</h1><p class=seller>{seller}</p>
 <table class=totals><tr><td>Customer</td><td>{cust}</td><td>Invoice date</td><td>{issue}</td></tr>
 <tr><td>Order</td><td>{order} (your PO {po})</td><td>Due date</td><td>{due}</td></tr>
@@ -101,6 +111,7 @@ th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-al
 <tr><td class=n>Open</td><td class=n>{open} {cur}</td></tr></table>
 {discount}<p>Status: {status}</p>{foot}</body></html>
 "#,
+        style = PAGE_STYLE,
         num = esc(&inv.number),
         cust = esc(&inv.customer_id),
         issue = inv.issue_date,

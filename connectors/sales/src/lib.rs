@@ -13,6 +13,7 @@
 //! `supplier/<id>`; stock per warehouse in the stock table.
 
 mod allocate;
+pub mod change;
 pub mod checked;
 mod confirm;
 pub mod credit_note;
@@ -25,6 +26,7 @@ mod payment;
 pub mod posting;
 mod price;
 mod purchase;
+pub mod quote;
 mod reserve;
 pub mod returns;
 mod ship;
@@ -71,5 +73,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(returns::CreditReturn),
         Arc::new(returns::RepairReturn),
         Arc::new(RefreshForecasts),
+        Arc::new(quote::SendQuote),
+        Arc::new(quote::ExpireQuote),
     ]
 }

@@ -163,6 +163,16 @@ enum Command {
     },
     /// Record the goods of an authorised return as received (then inspected by rule).
     ReceiveReturn(cli::returns::ReceiveArgs),
+    /// Change or cancel an order until its lines ship: `ordo order change|cancel ORDER`.
+    Order {
+        #[command(subcommand)]
+        command: cli::orders::OrderCommand,
+    },
+    /// Quotations: `ordo quote request FILE`, `accept Q [--po PO]`, `show Q`.
+    Quote {
+        #[command(subcommand)]
+        command: cli::orders::QuoteCommand,
+    },
     /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
     /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
     CustomerCredit {

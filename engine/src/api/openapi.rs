@@ -26,6 +26,11 @@ use utoipa::OpenApi;
         routes::get_invoice,
         routes::credit_note,
         routes::request_return,
+        routes::change_order,
+        routes::cancel_order,
+        routes::request_quote,
+        routes::get_quote,
+        routes::accept_quote,
         routes::list_exceptions,
         routes::match_exception,
         routes::reject_exception,
@@ -43,7 +48,7 @@ use utoipa::OpenApi;
     modifiers(&Bearer, &RateLimited),
     tags(
         (name = "service", description = "Health, readiness, metrics, this document"),
-        (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
+        (name = "orders"), (name = "quotes"), (name = "tasks"), (name = "invoices"), (name = "reconciliation"),
         (name = "files", description = "Partner EDI files and bank statements, as if dropped into their inbound folders"),
         (name = "instances"), (name = "audit"),
         (name = "reports", description = "Business reports (README: Reports); ratios with nothing to divide by are null")

@@ -13,6 +13,7 @@ mod edi_args;
 pub mod forecast;
 mod inspect;
 pub mod ledger;
+pub mod orders;
 mod recon;
 pub mod report;
 pub mod returns;
@@ -199,6 +200,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             reason,
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
         Command::Return { command } => returns::return_cmd(engine, command, json).await,
+        Command::Order { command } => orders::order_cmd(engine, command, json).await,
+        Command::Quote { command } => orders::quote_cmd(engine, command, json).await,
         Command::ReceiveReturn(a) => returns::receive_cmd(engine, a, json).await,
         Command::Statement {
             customer,

@@ -1,0 +1,321 @@
+//! Order changes and cancellations end to end through the built binary, on both backends:
+//! a waiting order changed (quantity, a line added, the date) and then shipped with its new
+//! lines; a partly shipped order whose shipped line refuses to change while its open line may;
+//! a cancellation and the refusals after it; a held order amended and released; an unknown
+//! order, zero and negative quantities (nothing applied); the API routes with their roles,
+//! replay and error shapes; and a change racing `ordo run` on the same orders.
+
+use ordo_tests::Project;
+use serde_json::{Value, json};
+
+fn order(id: &str, customer: &str, lines: &[(&str, u32)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, q))| json!({ "line_no": i + 1, "sku": sku, "quantity": q }))
+        .collect();
+    json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": "2026-11-23", "currency": "EUR", "lines": lines })
+}
+
+/// The order's `order_versions` (what each change did), from `ordo status`.
+fn versions(p: &Project, id: &str) -> Vec<Value> {
+    p.status(id)["instance"]["data"]["order_versions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn refused(p: &Project, args: &[&str], says: &str) {
+    let (_, err) = p.expect_code(1, args);
+    assert!(err.contains(says), "{args:?}: {err}");
+}
+
+fn shipped(p: &Project, id: &str) -> Vec<(u64, String, String)> {
+    p.status(id)["instance"]["data"]["fulfilment"]["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["line_no"].as_u64().unwrap_or(0),
+                l["ordered"].to_string().trim_matches('"').to_string(),
+                l["shipped"].to_string().trim_matches('"').to_string(),
+            )
+        })
+        .collect()
+}
+
+fn flow(p: &Project) {
+    p.ok(&["data", "import", "config/seed.json"]);
+    let orders = json!([
+        // Ship complete, no handbooks in stock: waits for goods, nothing shipped.
+        order("CH-B", "C-BOLT", &[("BOOK-HB", 1), ("WID-100", 2)]),
+        // Partial shipments: the widgets ship at once, the handbook waits.
+        order("CH-P", "C-ACME", &[("BOOK-HB", 1), ("WID-100", 2)]),
+        order("CH-C", "C-BOLT", &[("BOOK-HB", 2)]),
+        // An unknown item: held by order.validate.
+        order("CH-H", "C-BOLT", &[("NOPE-1", 1), ("WID-100", 1)]),
+    ]);
+    p.write("orders.json", &orders.to_string());
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    assert_eq!(p.state_of("CH-B"), "waiting");
+    assert_eq!(p.state_of("CH-H"), "held");
+
+    // Hostile changes: nothing applied, each located.
+    refused(
+        p,
+        &["order", "change", "CH-NONE", "--qty", "1=2"],
+        "no order 'CH-NONE'",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-B", "--qty", "2=0"],
+        "line 2: quantity 0 must be greater than 0",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-B", "--qty", "2=-3"],
+        "line 2: quantity -3 must be greater than 0",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-B", "--qty", "9=1"],
+        "line 9: the order has no such line",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-B", "--qty", "2=x"],
+        "'x' is not a decimal number",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-B"],
+        "the change changes nothing",
+    );
+    refused(
+        p,
+        &[
+            "order",
+            "change",
+            "CH-B",
+            "--qty",
+            "2=5",
+            "--add",
+            "3:BOLT-M8=0",
+        ],
+        "line 3: quantity 0 must be greater than 0",
+    );
+    assert!(versions(p, "CH-B").is_empty(), "nothing half-applied");
+
+    // A change of the waiting order: quantity, a new line, the date; the workflow runs again.
+    let out = p.json(&[
+        "order",
+        "change",
+        "CH-B",
+        "--qty",
+        "2=3",
+        "--add",
+        "3:BOLT-M8=5",
+        "--date",
+        "2026-12-20",
+        "--reason",
+        "customer called",
+    ]);
+    assert_eq!(out["version"], json!(2), "{out}");
+    p.run_idle();
+    assert_eq!(p.state_of("CH-B"), "waiting");
+    let v = versions(p, "CH-B");
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["reason"], "customer called");
+    let st = p.status("CH-B");
+    let data = &st["instance"]["data"];
+    assert_eq!(data["order"]["version"], json!(2));
+    assert_eq!(data["order"]["requested_date"], "2026-12-20");
+    assert_eq!(
+        data["pricing"]["lines"].as_array().map(Vec::len),
+        Some(3),
+        "{data}"
+    );
+    assert!(
+        st["history"].to_string().contains("\"changed\""),
+        "{}",
+        st["history"]
+    );
+    // The handbook is taken off: the rest ships complete, with the changed quantities.
+    p.ok(&["order", "change", "CH-B", "--remove", "1"]);
+    p.run_idle();
+    assert_eq!(p.state_of("CH-B"), "completed");
+    assert_eq!(
+        shipped(p, "CH-B"),
+        vec![(2, "3".into(), "3".into()), (3, "5".into(), "5".into())]
+    );
+    assert_eq!(versions(p, "CH-B").len(), 2);
+    refused(
+        p,
+        &["order", "change", "CH-B", "--qty", "2=1"],
+        "has ended completed",
+    );
+
+    // Partly shipped: the shipped line refuses, the open one changes; no cancellation.
+    assert_eq!(shipped(p, "CH-P")[1], (2, "2".into(), "2".into()));
+    refused(
+        p,
+        &["order", "change", "CH-P", "--qty", "2=5"],
+        "line 2: 2 already shipped; a shipped line cannot change",
+    );
+    refused(
+        p,
+        &["order", "cancel", "CH-P", "--reason", "x"],
+        "line(s) 2 already shipped",
+    );
+    p.ok(&["order", "change", "CH-P", "--qty", "1=2"]);
+    p.run_idle();
+    assert_eq!(p.state_of("CH-P"), "waiting");
+    assert_eq!(shipped(p, "CH-P")[0], (1, "2".into(), "0".into()));
+
+    // Cancelled: ends so, and nothing more is taken.
+    let c = p.json(&["order", "cancel", "CH-C", "--reason", "no longer needed"]);
+    assert_eq!(c["status"], "cancelled", "{c}");
+    p.run_idle();
+    assert_eq!(p.state_of("CH-C"), "cancelled");
+    refused(
+        p,
+        &["order", "cancel", "CH-C", "--reason", "again"],
+        "order CH-C is cancelled",
+    );
+    refused(
+        p,
+        &["order", "change", "CH-C", "--qty", "1=1"],
+        "order CH-C is cancelled",
+    );
+    refused(
+        p,
+        &["order", "cancel", "CH-B", "--reason", "late"],
+        "has ended completed",
+    );
+
+    // The held order is amended (its unknown line removed) and released.
+    p.ok(&[
+        "order",
+        "change",
+        "CH-H",
+        "--remove",
+        "1",
+        "--reason",
+        "typo in the SKU",
+    ]);
+    p.run_idle();
+    assert_eq!(p.state_of("CH-H"), "completed");
+
+    let audit = p.json(&["audit"]).to_string();
+    assert!(audit.contains("order.changed") && audit.contains("order.cancelled"));
+}
+
+#[test]
+fn order_changes_embedded() {
+    flow(&Project::embedded("order-changes"));
+}
+
+#[test]
+fn order_changes_cluster() {
+    let Some(p) = Project::cluster("order-changes") else {
+        return;
+    };
+    flow(&p);
+}
+
+/// `POST /api/v1/orders/{id}/changes` and `/cancel`: roles, idempotent replay, the error shape,
+/// and the versions in `GET /api/v1/orders/{id}`.
+fn api(p: &Project) {
+    use ordo_tests::api::{code, start, users};
+    p.ok(&["data", "import", "config/seed.json"]);
+    p.write(
+        "orders.json",
+        &json!([
+            order("CH-API", "C-BOLT", &[("BOOK-HB", 1), ("WID-100", 2)]),
+            order("CH-API2", "C-BOLT", &[("BOOK-HB", 1)])
+        ])
+        .to_string(),
+    );
+    p.ok(&["submit", "orders.json"]);
+    p.run_idle();
+    let tokens = users(p);
+    let s = start(p);
+    let path = "/api/v1/orders/CH-API/changes";
+    let body = json!({ "lines": [{ "line_no": 2, "quantity": "4" }], "reason": "more" });
+    let (st, v) = s.post(path, &tokens["fin"], &body);
+    assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
+    let url = format!("{}{path}", s.base);
+    let (st, replayed, first) =
+        ordo_tests::api_post(&s.http, &url, &tokens["sally"], Some("chg-1"), &body);
+    assert_eq!((st, replayed), (201, false), "{first}");
+    assert_eq!(first["version"], json!(2), "{first}");
+    let (st, replayed, again) =
+        ordo_tests::api_post(&s.http, &url, &tokens["sally"], Some("chg-1"), &body);
+    assert_eq!((st, replayed), (201, true), "{again}");
+    assert_eq!(again, first, "the stored answer, no second change");
+    for (body, status, want) in [
+        (
+            json!({ "lines": [{ "line_no": 2, "quantity": "0" }] }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "lines": [{ "line_no": 7, "quantity": "1" }] }),
+            409,
+            "conflict",
+        ),
+        (
+            json!({ "lines": [{ "line_no": 2, "qty": "1" }] }),
+            422,
+            "invalid",
+        ),
+        (json!({ "lines": "all" }), 422, "invalid"),
+    ] {
+        let (st, v) = s.post(path, &tokens["sally"], &body);
+        assert_eq!((st, code(&v)), (status, want), "{body}: {v}");
+    }
+    let (st, v) = s.post("/api/v1/orders/CH-404/changes", &tokens["sally"], &body);
+    assert_eq!((st, code(&v)), (404, "not_found"), "{v}");
+    let (st, v) = s.post(
+        "/api/v1/orders/CH-API2/cancel",
+        &tokens["sally"],
+        &json!({ "reason": "" }),
+    );
+    assert_eq!((st, code(&v)), (422, "invalid"), "{v}");
+    let (st, v) = s.post(
+        "/api/v1/orders/CH-API2/cancel",
+        &tokens["sally"],
+        &json!({ "reason": "duplicate order" }),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["status"], "cancelled");
+    let (st, v) = s.post(
+        "/api/v1/orders/CH-API2/cancel",
+        &tokens["sally"],
+        &json!({ "reason": "again" }),
+    );
+    assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
+    let (st, order) = s.get("/api/v1/orders/CH-API", &tokens["sally"]);
+    assert_eq!(st, 200, "{order}");
+    let vs = order["versions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(vs.len(), 2, "{order}");
+    assert_eq!(vs[1]["lines"][1]["quantity"], json!(4), "{order}");
+    assert_eq!(vs[0]["lines"][1]["quantity"], json!(2), "{order}");
+    drop(s);
+    assert_eq!(p.state_of("CH-API2"), "cancelled");
+}
+
+#[test]
+fn order_changes_api_embedded() {
+    api(&Project::embedded("order-changes-api"));
+}
+
+#[test]
+fn order_changes_api_cluster() {
+    let Some(p) = Project::cluster("order-changes-api") else {
+        return;
+    };
+    api(&p);
+}
