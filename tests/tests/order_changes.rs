@@ -48,11 +48,11 @@ fn shipped(p: &Project, id: &str) -> Vec<(u64, String, String)> {
 fn flow(p: &Project) {
     p.ok(&["data", "import", "config/seed.json"]);
     let orders = json!([
-        // Ship complete, no handbooks in stock: waits for goods, nothing shipped.
-        order("CH-B", "C-BOLT", &[("BOOK-HB", 1), ("WID-100", 2)]),
+        // Ship complete, 40 gadgets in stock: waits for the purchase order, nothing shipped.
+        order("CH-B", "C-CORA", &[("GAD-200", 100), ("WID-100", 2)]),
         // Partial shipments: the widgets ship at once, the handbook waits.
         order("CH-P", "C-ACME", &[("BOOK-HB", 1), ("WID-100", 2)]),
-        order("CH-C", "C-BOLT", &[("BOOK-HB", 2)]),
+        order("CH-C", "C-CORA", &[("GAD-200", 50)]),
         // An unknown item: held by order.validate.
         order("CH-H", "C-BOLT", &[("NOPE-1", 1), ("WID-100", 1)]),
     ]);
@@ -60,7 +60,9 @@ fn flow(p: &Project) {
     p.ok(&["submit", "orders.json"]);
     p.run_idle();
     assert_eq!(p.state_of("CH-B"), "waiting");
-    assert_eq!(p.state_of("CH-H"), "held");
+    // Held: back to the sales rep as a task, not a dead end.
+    assert_eq!(p.status("CH-H")["instance"]["step"], "amend");
+    let amend = p.task_for("CH-H");
 
     // Hostile changes: nothing applied, each located.
     refused(
@@ -142,13 +144,17 @@ fn flow(p: &Project) {
         "{}",
         st["history"]
     );
-    // The handbook is taken off: the rest ships complete, with the changed quantities.
-    p.ok(&["order", "change", "CH-B", "--remove", "1"]);
+    // Fewer gadgets, as many as are in stock: everything ships, with the changed quantities.
+    p.ok(&["order", "change", "CH-B", "--qty", "1=40"]);
     p.run_idle();
     assert_eq!(p.state_of("CH-B"), "completed");
     assert_eq!(
         shipped(p, "CH-B"),
-        vec![(2, "3".into(), "3".into()), (3, "5".into(), "5".into())]
+        vec![
+            (1, "40".into(), "40".into()),
+            (2, "3".into(), "3".into()),
+            (3, "5".into(), "5".into())
+        ]
     );
     assert_eq!(versions(p, "CH-B").len(), 2);
     refused(
@@ -233,8 +239,8 @@ fn api(p: &Project) {
     p.write(
         "orders.json",
         &json!([
-            order("CH-API", "C-BOLT", &[("BOOK-HB", 1), ("WID-100", 2)]),
-            order("CH-API2", "C-BOLT", &[("BOOK-HB", 1)])
+            order("CH-API", "C-CORA", &[("GAD-200", 100), ("WID-100", 2)]),
+            order("CH-API2", "C-CORA", &[("GAD-200", 100)])
         ])
         .to_string(),
     );
