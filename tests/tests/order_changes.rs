@@ -177,7 +177,8 @@ fn flow(p: &Project) {
     );
     p.ok(&["order", "change", "CH-P", "--qty", "1=2"]);
     p.run_idle();
-    assert_eq!(p.state_of("CH-P"), "waiting");
+    // Handbooks have no supplier: the open line is backordered, the shipped one stays.
+    assert_eq!(p.state_of("CH-P"), "backordered");
     assert_eq!(shipped(p, "CH-P")[0], (1, "2".into(), "0".into()));
 
     // Cancelled: ends so, and nothing more is taken.
@@ -201,7 +202,7 @@ fn flow(p: &Project) {
         "has ended completed",
     );
 
-    // The held order is amended (its unknown line removed) and released.
+    // The held order is amended (its unknown line removed) and released; its task is closed.
     p.ok(&[
         "order",
         "change",
@@ -211,6 +212,11 @@ fn flow(p: &Project) {
         "--reason",
         "typo in the SKU",
     ]);
+    assert!(
+        !p.open_tasks().iter().any(|(id, _)| *id == amend),
+        "{:?}",
+        p.open_tasks()
+    );
     p.run_idle();
     assert_eq!(p.state_of("CH-H"), "completed");
 
