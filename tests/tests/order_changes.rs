@@ -129,6 +129,11 @@ fn flow(p: &Project) {
     assert_eq!(p.state_of("CH-B"), "waiting");
     let v = versions(p, "CH-B");
     assert_eq!(v.len(), 1, "{v:?}");
+    let text = p.ok(&["status", "CH-B"]);
+    assert!(
+        text.contains("version 2 by ") && text.contains("(customer called)"),
+        "{text}"
+    );
     assert_eq!(v[0]["reason"], "customer called");
     let st = p.status("CH-B");
     let data = &st["instance"]["data"];
@@ -330,4 +335,86 @@ fn order_changes_api_cluster() {
         return;
     };
     api(&p);
+}
+
+/// A change racing the workers: orders that can ship at once are submitted while `ordo run`
+/// serves the API, and each is changed (line 1 from 5 to 7) while the workers may be allocating
+/// or shipping it. A change either wins (the order ships 7) or is refused as a conflict (being
+/// shipped, shipped, ended: it ships 5), never both and never half: what shipped of every
+/// order equals the quantity of its last version, and the stock moved by exactly what shipped.
+fn race(p: &Project) {
+    use ordo_tests::api::{code, start, users};
+    p.ok(&["data", "import", "config/seed.json"]);
+    let tokens = users(p);
+    let before: i64 = p.json(&["summary"])["stock"]["WID-100"]
+        .to_string()
+        .parse()
+        .expect("WID-100 stock");
+    let n = 30;
+    let orders: Vec<Value> = (0..n)
+        .map(|i| {
+            order(
+                &format!("RC-{i}"),
+                "C-CORA",
+                &[("WID-100", 5), ("BOLT-M8", 1)],
+            )
+        })
+        .collect();
+    p.write("race.json", &json!(orders).to_string());
+    let s = start(p);
+    p.ok(&["submit", "race.json"]);
+    let mut won = Vec::new();
+    for i in 0..n {
+        let (st, v) = s.post(
+            &format!("/api/v1/orders/RC-{i}/changes"),
+            &tokens["sally"],
+            &json!({ "lines": [{ "line_no": 1, "quantity": 7 }] }),
+        );
+        match st {
+            201 => won.push(i),
+            409 => assert_eq!(code(&v), "conflict"),
+            _ => panic!("RC-{i}: {st} {v}"),
+        }
+    }
+    ordo_tests::wait_until(120, "every raced order ends", || {
+        (0..n).all(|i| {
+            s.get(&format!("/api/v1/orders/RC-{i}"), &tokens["view"]).1["instances"][0]
+                ["end_status"]
+                == "completed"
+        })
+    });
+    drop(s);
+    let mut shipped_total = 0;
+    for i in 0..n {
+        let st = p.status(&format!("RC-{i}"));
+        let data = &st["instance"]["data"];
+        let ordered: i64 = data["order"]["lines"][0]["quantity"]
+            .to_string()
+            .parse()
+            .unwrap();
+        let line = &data["fulfilment"]["lines"][0];
+        let shipped: i64 = line["shipped"].to_string().parse().unwrap();
+        let want = if won.contains(&i) { 7 } else { 5 };
+        assert_eq!((ordered, shipped), (want, want), "RC-{i}: {data}");
+        shipped_total += shipped;
+    }
+    let after: i64 = p.json(&["summary"])["stock"]["WID-100"]
+        .to_string()
+        .parse()
+        .expect("WID-100 stock");
+    assert_eq!(before - after, shipped_total, "stock moved by what shipped");
+    eprintln!("race: {} of {n} changes won, the rest refused", won.len());
+}
+
+#[test]
+fn change_races_shipment_embedded() {
+    race(&Project::embedded("order-changes-race"));
+}
+
+#[test]
+fn change_races_shipment_cluster() {
+    let Some(p) = Project::cluster("order-changes-race") else {
+        return;
+    };
+    race(&p);
 }
