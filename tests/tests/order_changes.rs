@@ -5,7 +5,7 @@
 //! order, zero and negative quantities (nothing applied); the API routes with their roles,
 //! replay and error shapes; and a change racing `ordo run` on the same orders.
 
-use ordo_tests::Project;
+use ordo_tests::{Project, kill9};
 use serde_json::{Value, json};
 
 fn order(id: &str, customer: &str, lines: &[(&str, u32)]) -> Value {
@@ -417,4 +417,118 @@ fn change_races_shipment_cluster() {
         return;
     };
     race(&p);
+}
+
+/// Changes and cancellations in flight when `ordo run` is killed (SIGKILL) at random points,
+/// then restarted: each change commits whole or not at all, the steps it sets off are done
+/// exactly once, and in the end every order holds its last version: shipped orders shipped
+/// its quantities once (stock moved by exactly that), cancelled ones ended `cancelled`, one
+/// instance per order.
+fn kill_changes(p: &Project) {
+    use rand::Rng;
+    p.ok(&["data", "import", "config/seed.json"]);
+    let n = 24;
+    let orders: Vec<Value> = (0..n)
+        .map(|i| {
+            order(
+                &format!("RK-{i}"),
+                "C-CORA",
+                &[("WID-100", 5), ("GAD-200", 100)],
+            )
+        })
+        .collect();
+    p.write("kill.json", &json!(orders).to_string());
+    p.ok(&["submit", "kill.json"]);
+    let before: i64 = p.json(&["summary"])["stock"]["WID-100"]
+        .to_string()
+        .parse()
+        .expect("WID-100 stock");
+    let mut rng = rand::rng();
+    // What each order should end as: 0 cancelled, else the widgets it ships (its gadgets are
+    // taken off by a change, so it ships complete at once).
+    let mut want = vec![None; n];
+    for round in 0..4 {
+        let mut child = p.spawn_run(&["--workers", "2"]);
+        std::thread::sleep(std::time::Duration::from_millis(rng.random_range(200..900)));
+        for i in (round * n / 4)..((round + 1) * n / 4) {
+            let id = format!("RK-{i}");
+            let out = if i % 3 == 0 {
+                p.ordo(&["order", "cancel", &id, "--reason", "in flight"])
+            } else {
+                p.ordo(&["order", "change", &id, "--qty", "1=7", "--remove", "2"])
+            };
+            if out.status.success() {
+                want[i] = Some(if i % 3 == 0 { 0 } else { 7 });
+            } else {
+                let err = String::from_utf8_lossy(&out.stderr);
+                // Refused only while the worker holds the order between steps.
+                assert!(err.contains("try again"), "{id}: {err}");
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(rng.random_range(0..400)));
+        kill9(&mut child);
+    }
+    p.run_idle();
+    // Orders whose change was refused in flight are changed now that they wait.
+    for (i, w) in want.iter_mut().enumerate() {
+        if w.is_none() {
+            p.ok(&[
+                "order",
+                "change",
+                &format!("RK-{i}"),
+                "--qty",
+                "1=7",
+                "--remove",
+                "2",
+            ]);
+            *w = Some(7);
+        }
+    }
+    p.run_idle();
+    let mut shipped_total = 0;
+    for (i, w) in want.iter().enumerate() {
+        let id = format!("RK-{i}");
+        let found = p.json(&["status", &id]);
+        assert_eq!(
+            found.as_array().map(Vec::len),
+            Some(1),
+            "{id}: one instance"
+        );
+        match w {
+            Some(0) => assert_eq!(p.state_of(&id), "cancelled"),
+            _ => {
+                assert_eq!(p.state_of(&id), "completed", "{id}");
+                assert_eq!(shipped(p, &id), vec![(1, "7".into(), "7".into())], "{id}");
+                let ended = p
+                    .history_of(&id)
+                    .iter()
+                    .filter(|(k, _, _)| k == "ended")
+                    .count();
+                assert_eq!(ended, 1, "{id}: ended once");
+                shipped_total += 7;
+            }
+        }
+    }
+    let after: i64 = p.json(&["summary"])["stock"]["WID-100"]
+        .to_string()
+        .parse()
+        .expect("WID-100 stock");
+    assert_eq!(
+        before - after,
+        shipped_total,
+        "stock moved once per shipment"
+    );
+}
+
+#[test]
+fn sigkill_with_changes_in_flight_embedded() {
+    kill_changes(&Project::embedded("order-changes-kill"));
+}
+
+#[test]
+fn sigkill_with_changes_in_flight_cluster() {
+    let Some(p) = Project::cluster("order-changes-kill") else {
+        return;
+    };
+    kill_changes(&p);
 }
