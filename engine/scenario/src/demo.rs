@@ -714,6 +714,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
         "shipments {shipments}, purchase orders {}, goods receipts {receipts}, dunning letters {letters}, early-payment discounts {discounts} EUR, customer credit from overpayments {credit} EUR, open balance {open_total} EUR",
         po_count
     ));
+    // Quotes, changes and cancellations (demo_changes.rs), after the batch's counts: C003
+    // ships complete and pays on time.
+    if !crate::demo_changes::run(&engine, &cfg, "C003", ITEMS[0].0, say).await? {
+        ok = false;
+    }
     if !ledger_oracle(&engine, say).await? {
         ok = false;
     }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod ceilings;
 pub mod demo;
+pub mod demo_changes;
 pub mod flow;
 pub mod harness;
 pub mod http;
