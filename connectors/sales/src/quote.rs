@@ -265,10 +265,9 @@ impl Connector for ExpireQuote {
         if let Some(prev) = ctx
             .claim_document(DECIDED, &q.number, &json!({ "expired_on": today }))
             .await?
+            && prev.get("order").is_some()
         {
-            if prev.get("order").is_some() {
-                return Ok(StepOutput::outcome("accepted").with("quote", q));
-            }
+            return Ok(StepOutput::outcome("accepted").with("quote", q));
         }
         q.status = "expired".into();
         q.decided_on = Some(today);
