@@ -386,13 +386,15 @@ fn units_and_oversized_numbers() {
         &x850(801, "PO-BX", "WID-100", "3", "BX"),
     );
     p.run_idle();
-    assert_eq!(p.state_of("F-1"), "held");
+    // Held: waits for the sales rep (task `amend`, order-to-cash v3).
+    assert_eq!(p.status("F-1")["instance"]["step"], "amend");
     let s = p.ok(&["status", "F-1"]);
     assert!(
         s.contains("line 1: quantity 1.5 of WID-100 is not a whole number; its unit EA is counted in whole units"),
         "{s}"
     );
-    assert_eq!(p.state_of("C-ACME-PO-BX"), "held");
+    // Held: waits for the sales rep (task `amend`, order-to-cash v3).
+    assert_eq!(p.status("C-ACME-PO-BX")["instance"]["step"], "amend");
     let s = p.ok(&["status", "C-ACME-PO-BX"]);
     assert!(
         s.contains("line 1: unit BX differs from the unit of item WID-100 (EA)"),

@@ -40,7 +40,9 @@ fn full_flow(p: &Project) {
     p.ok(&["submit", "orders.json"]);
     p.run_idle();
     assert_eq!(p.state_of("CORA-1"), "completed");
-    assert_eq!(p.state_of("ACME-2"), "held");
+    // Held: back to the sales rep (task `amend`, order-to-cash v3), who may amend or cancel it.
+    assert_eq!(p.state_of("ACME-2"), "waiting");
+    assert_eq!(p.status("ACME-2")["instance"]["step"], "amend");
     let held = p.ok(&["status", "ACME-2"]);
     assert!(held.contains("unknown SKU 'NOPE'"), "{held}");
     assert_eq!(

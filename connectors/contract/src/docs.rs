@@ -267,6 +267,10 @@ pub struct Pricing {
     /// Set by `order.price`; absent before it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_percent: Option<Decimal>,
+    /// The quote the order was accepted from (its lines are priced at the quoted unit prices,
+    /// and rules/pricing.rhai gives no further discount); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub lines: Vec<PricedLine>,
 }
 

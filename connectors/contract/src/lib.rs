@@ -21,6 +21,7 @@
 //!
 //! The crate does no I/O and depends on no runtime.
 
+pub mod change;
 pub mod company;
 pub mod docs;
 pub mod intake;

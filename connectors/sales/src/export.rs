@@ -6,7 +6,7 @@ use ordo_contract::{Company, Invoice, InvoiceCollection, from_doc};
 use serde::Deserialize;
 use serde_json::Value;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -181,9 +181,9 @@ struct Sheet<'a> {
     pay_to: Option<String>,
 }
 
-/// The one template of invoices and credit notes (HTML, and the PDF printed from it).
-fn page(s: &Sheet, company: &Company, logo: Option<&str>) -> String {
-    let inv = s.inv;
+/// The seller block of a printed document (invoice, credit note, quotation): name, address,
+/// VAT id and registration from the company profile, escaped.
+pub(crate) fn seller_html(company: &Company) -> String {
     let mut seller = format!("<b>{}</b>", esc(&company.legal_name));
     for line in company.address_lines() {
         seller.push_str(&format!("<br>{}", esc(&line)));
@@ -194,6 +194,18 @@ fn page(s: &Sheet, company: &Company, logo: Option<&str>) -> String {
     if let Some(r) = &company.registration {
         seller.push_str(&format!("<br>{}", esc(r)));
     }
+    seller
+}
+
+/// The style of a printed document (A4 width, right-aligned numbers, print without margins).
+pub(crate) const PAGE_STYLE: &str = "body{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}.n{text-align:right}h1{margin-bottom:0}
+.totals td{border:none}.logo{float:right;max-height:20mm}footer{margin-top:8mm;font-size:small;color:#555}@media print{body{margin:0}}";
+
+/// The one template of invoices and credit notes (HTML, and the PDF printed from it).
+fn page(s: &Sheet, company: &Company, logo: Option<&str>) -> String {
+    let inv = s.inv;
+    let seller = seller_html(company);
     let logo = logo
         .map(|uri| format!("<img class=logo src=\"{}\" alt=\"\">", esc(uri)))
         .unwrap_or_default();
@@ -225,9 +237,7 @@ fn page(s: &Sheet, company: &Company, logo: Option<&str>) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} {num}</title>
-<style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#222}}table{{border-collapse:collapse;width:100%}}
-th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-align:right}}h1{{margin-bottom:0}}
-.totals td{{border:none}}.logo{{float:right;max-height:20mm}}footer{{margin-top:8mm;font-size:small;color:#555}}@media print{{body{{margin:0}}}}</style></head><body>
+<style>{style}</style></head><body>
 {logo}<h1>{title} {num}</h1><p class=seller>{seller}</p>
 <table class=totals>{head}</table>
 <h2>Lines</h2>
@@ -238,6 +248,7 @@ th,td{{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left}}.n{{text-al
 {notes}{foot}</body></html>
 "#,
         title = s.title,
+        style = PAGE_STYLE,
         num = esc(&inv.number),
         net = inv.net_total,
         tax = inv.tax_total,

@@ -13,6 +13,7 @@
 //! `supplier/<id>`; stock per warehouse in the stock table.
 
 mod allocate;
+pub mod change;
 pub mod checked;
 pub mod complaints;
 mod confirm;
@@ -26,6 +27,7 @@ mod payment;
 pub mod posting;
 mod price;
 mod purchase;
+pub mod quote;
 mod reserve;
 pub mod returns;
 mod ship;
@@ -77,5 +79,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(complaints::EscalateComplaint),
         Arc::new(complaints::FinishComplaint),
         Arc::new(RefreshForecasts),
+        Arc::new(quote::SendQuote),
+        Arc::new(quote::ExpireQuote),
     ]
 }

@@ -37,6 +37,13 @@ impl Connector for PriceOrder {
                 "rules/pricing.rhai returned discount_percent {discount}; it must be in [0, 100)"
             )));
         }
+        if let Some(q) = &pricing.quote
+            && !discount.is_zero()
+        {
+            return Err(StepError::Permanent(format!(
+                "rules/pricing.rhai returned discount_percent {discount} for an order at the prices of quote {q}; quoted prices take no further discount"
+            )));
+        }
         let dp = currency_decimals(&pricing.currency);
         let factor = (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
         // Only names the order in error messages (the instance id names it as well).

@@ -80,6 +80,7 @@ pub fn pricing(lines: &[(u32, &str, Decimal, &str)]) -> ordo_contract::Pricing {
         cost_total: Decimal::ZERO,
         margin_percent: Decimal::ONE_HUNDRED,
         discount_percent: None,
+        quote: None,
         lines,
     }
 }

@@ -87,6 +87,29 @@ impl Connector for ValidateOrder {
         if order.lines.is_empty() {
             reasons.push("order has no lines".to_string());
         }
+        // An order accepted from a quote (`ordo_sales::quote::accept_quote`) names it: its lines
+        // are priced at the quoted unit prices (a line added later, at the list price).
+        let quote = match input.data["order"].get("quote") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(q)) => Some(q.clone()),
+            Some(other) => {
+                return Err(StepError::Permanent(format!(
+                    "order {}: quote must be a quote number, got {}",
+                    order.id,
+                    ordo_contract::excerpt(&other.to_string(), 40)
+                )));
+            }
+        };
+        let quoted = match &quote {
+            None => Default::default(),
+            Some(q) => match crate::quote::quoted_prices(ctx, q, &order.id).await? {
+                Ok(p) => p,
+                Err(reason) => {
+                    reasons.push(reason);
+                    Default::default()
+                }
+            },
+        };
         let dp = master::currency_decimals(&order.currency);
         let mut priced = Vec::new();
         let mut total = Decimal::ZERO;
@@ -111,7 +134,21 @@ impl Connector for ValidateOrder {
                 reasons.push(reason);
                 continue;
             }
-            if let Some(stated) = line.unit_price {
+            let quoted_price = quoted
+                .get(&line.line_no)
+                .filter(|(sku, _)| *sku == line.sku)
+                .map(|(_, p)| *p);
+            // The price this order is sold at: the quote's, else the list's.
+            let list_price = quoted_price.unwrap_or(item.price);
+            if let (Some(stated), Some(q)) = (line.unit_price, quoted_price) {
+                if stated != q {
+                    reasons.push(format!(
+                        "line {}: unit price {stated} differs from the quoted price {q}",
+                        line.line_no
+                    ));
+                    continue;
+                }
+            } else if let Some(stated) = line.unit_price {
                 let at = |f: &str| format!("order {} line {} {f}", order.id, line.line_no);
                 let allowed = checked::div(
                     checked::mul(item.price, tolerance, || at("price tolerance"))?,
@@ -130,7 +167,7 @@ impl Connector for ValidateOrder {
             // Each line is rounded to the cent on its own, the way an invoice prints it.
             let at = |f: &str| format!("order {} line {} {f}", order.id, line.line_no);
             let amount = master::round_money(
-                checked::mul(line.quantity, item.price, || at("quantity × price"))?,
+                checked::mul(line.quantity, list_price, || at("quantity × price"))?,
                 dp,
             );
             total = checked::add(total, amount, || format!("order {} total", order.id))?;
@@ -145,8 +182,8 @@ impl Connector for ValidateOrder {
                 description: Some(item.description.clone()),
                 quantity: line.quantity,
                 uom: item.unit().to_string(),
-                list_price: item.price,
-                unit_price: item.price,
+                list_price,
+                unit_price: list_price,
                 amount,
                 unit_cost: item.unit_cost(),
                 weight_kg: item.unit_weight_kg(),
@@ -222,6 +259,7 @@ impl Connector for ValidateOrder {
                     cost_total: cost,
                     margin_percent: margin,
                     discount_percent: None,
+                    quote,
                     lines: priced,
                 },
             )

@@ -168,6 +168,16 @@ enum Command {
     },
     /// Record the goods of an authorised return as received (then inspected by rule).
     ReceiveReturn(cli::returns::ReceiveArgs),
+    /// Change or cancel an order until its lines ship: `ordo order change|cancel ORDER`.
+    Order {
+        #[command(subcommand)]
+        command: cli::orders::OrderCommand,
+    },
+    /// Quotations: `ordo quote request FILE`, `accept Q [--po PO]`, `show Q`.
+    Quote {
+        #[command(subcommand)]
+        command: cli::orders::QuoteCommand,
+    },
     /// Customer credit (overpayments, credit notes on paid invoices): apply it to open
     /// invoices, or refund it by SEPA transfer (pain.001 in data/outbound/payments/).
     CustomerCredit {
@@ -193,16 +203,7 @@ enum Command {
         command: ReconCommand,
     },
     /// Export an invoice or credit note (CN-…) as JSON (default), printable HTML, or PDF.
-    Invoice {
-        number: String,
-        #[arg(long)]
-        html: bool,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print the HTML page to this PDF file (headless Chromium).
-        #[arg(long)]
-        pdf: Option<PathBuf>,
-    },
+    Invoice(cli::sales::InvoiceArgs),
     /// Business reports: sales, aging, dso, cycle-time, fulfilment, stock, recon, edi (or
     /// `all`). Ratios with nothing to divide by print n/a (JSON null, CSV empty).
     Report {

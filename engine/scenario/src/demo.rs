@@ -719,6 +719,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     if !crate::after_sales::run(&engine, &cfg, say).await? {
         ok = false;
     }
+    // Quotes, changes and cancellations (demo_changes.rs), after the batch's counts: C003
+    // ships complete and pays on time.
+    if !crate::demo_changes::run(&engine, &cfg, "C003", ITEMS[0].0, say).await? {
+        ok = false;
+    }
     if !ledger_oracle(&engine, say).await? {
         ok = false;
     }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod after_sales;
 pub mod ceilings;
 pub mod demo;
+pub mod demo_changes;
 pub mod flow;
 pub mod harness;
 pub mod http;

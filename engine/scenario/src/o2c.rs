@@ -22,6 +22,71 @@ pub struct O2c {
     /// Credits per bank statement: the invoices are paid by statements of at most this many
     /// entries (one per banking day), each imported, matched and applied before the next.
     pub statement_size: usize,
+    /// Percent of the orders changed once (line 1 one more) and cancelled, right after
+    /// submission (`ordo order change|cancel` as a sales user, a transaction each): the flow
+    /// then prices, allocates and ships the changed version; cancelled orders end `cancelled`.
+    pub change_percent: u32,
+    pub cancel_percent: u32,
+}
+
+/// Changes `change_percent` and cancels `cancel_percent` of `ids` (spread evenly) through
+/// `ordo::api::orders`, one committed transaction each; returns (changed, cancelled).
+async fn change_some(
+    engine: &Arc<Engine>,
+    ids: &[String],
+    change_percent: u32,
+    cancel_percent: u32,
+) -> Result<(usize, usize), String> {
+    let actor = ordo::api::auth::Actor {
+        id: "user:bench-sales".into(),
+        via: "cli",
+        roles: vec!["sales".into()],
+    };
+    let change = ordo_contract::change::OrderChange {
+        lines: vec![ordo_contract::change::LineChange {
+            line_no: 1,
+            quantity: None,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (mut changed, mut cancelled) = (0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        // Every 100 orders: the first `cancel_percent` are cancelled, the next
+        // `change_percent` changed.
+        let slot = (i % 100) as u32;
+        let cancel = slot < cancel_percent;
+        let change_it = !cancel && slot < cancel_percent + change_percent;
+        if !cancel && !change_it {
+            continue;
+        }
+        let mut tx = engine.store.begin().await.map_err(|e| e.to_string())?;
+        let r = if cancel {
+            ordo::api::orders::cancel_order(engine, tx.as_mut(), &actor, id, "bench").await
+        } else {
+            // One more of line 1 than ordered.
+            let mut c = change.clone();
+            let doc = tx
+                .get_document("order", id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no order {id}"))?;
+            let q: Decimal = serde_json::from_value(doc["lines"][0]["quantity"].clone())
+                .map_err(|e| format!("order {id} line 1 quantity: {e}"))?;
+            c.lines[0].quantity = Some(q + Decimal::ONE);
+            ordo::api::orders::change_order(engine, tx.as_mut(), &actor, id, &c).await
+        };
+        r.map_err(|e| format!("{id}: {}", e.message))?;
+        ordo::app::commit_and_publish(engine, tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        if cancel {
+            cancelled += 1;
+        } else {
+            changed += 1;
+        }
+    }
+    Ok((changed, cancelled))
 }
 
 /// The bench's master data (8 customers, every one with credit for all the orders it makes)
@@ -171,12 +236,21 @@ async fn run_once(
             .last_activity_ms
             .load(std::sync::atomic::Ordering::SeqCst)
     };
+    let ids: Vec<String> = orders
+        .iter()
+        .map(|o| o["id"].as_str().unwrap_or_default().to_string())
+        .collect();
     let t0 = std::time::Instant::now();
     let t0_ms = ordo::clock::real_now_ms();
     harness::submit(&engine, &orders, args.submit_batch).await?;
     let t_submit = t0.elapsed();
     // The generated orders are the harness's, not the engine's: drop them before measuring.
     drop(orders);
+    let t = std::time::Instant::now();
+    let (changed, cancelled) =
+        change_some(&engine, &ids, args.change_percent, args.cancel_percent).await?;
+    let t_changes = t.elapsed();
+    drop(ids);
     harness::run_until_idle(&engine, &cfg).await?;
     // Timed to the last commit or delivered document, not to when idle detection (~0.5 s of
     // quiet) lets the run return.
@@ -227,7 +301,7 @@ async fn run_once(
     let total_ms = flow_ms + pay_ms;
     let (completed, paid, _) = ended(&engine).await?;
     // A figure is only worth printing for a run that did all of its work.
-    let orders = args.orders as i64;
+    let orders = args.orders as i64 - cancelled as i64;
     if completed != orders || paid != orders || matched != payments {
         return Err(format!(
             "incomplete run: {completed} of {orders} orders completed, {paid} invoices paid, \
@@ -257,6 +331,8 @@ async fn run_once(
         "bank payments matched": format!("{matched} of {payments}"),
         "bank statements": statements,
         "submit s": format!("{:.2}", t_submit.as_secs_f64()),
+        "orders changed / cancelled": format!("{changed} / {cancelled}"),
+        "  changes s": format!("{:.2}", t_changes.as_secs_f64()),
         "order→invoice s": format!("{:.2}", secs(flow_ms)),
         "orders/s to invoice": format!("{:.0}", args.orders as f64 / secs(flow_ms)),
         "statement→paid s": format!("{:.2}", secs(pay_ms)),

@@ -28,6 +28,8 @@ pub mod finance;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod orders;
+pub mod quotes;
 pub mod ratelimit;
 pub mod returns;
 pub mod routes;

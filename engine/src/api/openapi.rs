@@ -30,6 +30,11 @@ use utoipa::OpenApi;
         routes::open_complaint,
         routes::get_complaint,
         routes::decide_complaint,
+        routes::change_order,
+        routes::cancel_order,
+        routes::request_quote,
+        routes::get_quote,
+        routes::accept_quote,
         routes::list_exceptions,
         routes::match_exception,
         routes::reject_exception,
@@ -47,7 +52,7 @@ use utoipa::OpenApi;
     modifiers(&Bearer, &RateLimited),
     tags(
         (name = "service", description = "Health, readiness, metrics, this document"),
-        (name = "orders"), (name = "tasks"), (name = "invoices"), (name = "complaints"), (name = "reconciliation"),
+        (name = "orders"), (name = "quotes"), (name = "tasks"), (name = "invoices"), (name = "complaints"), (name = "reconciliation"),
         (name = "files", description = "Partner EDI files and bank statements, as if dropped into their inbound folders"),
         (name = "instances"), (name = "audit"),
         (name = "reports", description = "Business reports (README: Reports); ratios with nothing to divide by are null")

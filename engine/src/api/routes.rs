@@ -51,6 +51,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/orders", post(submit_orders).get(list_orders))
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/returns", post(request_return))
+        .route("/orders/{id}/changes", post(change_order))
+        .route("/orders/{id}/cancel", post(cancel_order))
+        .route("/quotes", post(request_quote))
+        .route("/quotes/{number}", get(get_quote))
+        .route("/quotes/{number}/accept", post(accept_quote))
         .route("/tasks", get(list_tasks))
         .route("/tasks/{id}/approve", post(approve_task))
         .route("/tasks/{id}/reject", post(reject_task))
@@ -824,11 +829,12 @@ pub async fn get_order(
         }));
     }
     let returns = super::returns::returns_of_order(tx.as_mut(), &id).await?;
+    let versions = super::orders::versions_of_order(tx.as_mut(), &id).await?;
     tx.rollback().await?;
-    Ok(
-        axum::Json(json!({ "order": order, "instances": instances, "returns": returns }))
-            .into_response(),
+    Ok(axum::Json(
+        json!({ "order": order, "instances": instances, "returns": returns, "versions": versions }),
     )
+    .into_response())
 }
 
 // -- tasks ------------------------------------------------------------------------------------
@@ -1268,6 +1274,187 @@ pub async fn request_return(
         ),
     )
     .await
+}
+
+/// The body of `POST /api/v1/orders/{id}/cancel`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Why (kept in the history and the audit record): 1 to 500 characters.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/changes", tag = "orders",
+    description = "Changes an order until the affected lines ship: `{ lines: [{ line_no, quantity?, sku?, remove? }], requested_date?, ship_to?, reason? }` (a `line_no` the order lacks adds a line with its `sku`). The order's next version is stored and its workflow runs again from pricing (approval, allocation, reorder). Role sales. 404 for an unknown order; 409 for a shipped line, an order being shipped, ended or cancelled, or a zero or negative quantity (nothing applied).",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Value, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_order(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::orders::SALES)?;
+    let change: ordo_sales::change::OrderChange = json_body(&body)?;
+    let path = format!("/api/v1/orders/{id}/changes");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, id, change] | tx | {
+                let v =
+                    super::orders::change_order(&a.engine, tx.as_mut(), caller, id, change).await?;
+                Ok((StatusCode::CREATED, v))
+            }
+        ),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders",
+    description = "Cancels an order none of whose lines has shipped (held and rejected orders too): its workflow ends `cancelled`. Role sales. 404 for an unknown order; 409 when a line shipped or the order is being shipped, ended or cancelled already.",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = CancelRequest, content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel_order(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::orders::SALES)?;
+    let req: CancelRequest = json_body(&body)?;
+    let path = format!("/api/v1/orders/{id}/cancel");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, id, req] | tx | {
+                let v =
+                    super::orders::cancel_order(&a.engine, tx.as_mut(), caller, id, &req.reason)
+                        .await?;
+                Ok((StatusCode::OK, v))
+            }
+        ),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/quotes", tag = "quotes",
+    description = "Asks for a quotation `{ customer_id, currency, lines: [{ line_no, sku, quantity }], notes? }`: workflows/quotation.yaml prices it like an order, rules/quote.rhai sends it at once or to a sales manager, and it waits for its acceptance until its validity ends. Role sales. 409 for lines out of bounds (a zero or negative quantity).",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = super::quotes::QuoteRequest, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn request_quote(
+    State(api): St,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::quotes::SALES)?;
+    let req: super::quotes::QuoteRequest = json_body(&body)?;
+    let key = idem_key(&caller, &headers, "POST", "/api/v1/quotes", &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, req] | tx | {
+                let v = super::quotes::request_quote(&a.engine, tx.as_mut(), caller, req).await?;
+                Ok((StatusCode::CREATED, v))
+            }
+        ),
+    )
+    .await
+}
+
+/// The body of `POST /api/v1/quotes/{number}/accept`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptQuote {
+    /// The customer's purchase order number (default: the quote number).
+    #[serde(default)]
+    pub po: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/quotes/{number}/accept", tag = "quotes",
+    description = "Accepts a sent quote: the order (`<customer>-<po>`) is taken through the order intake at the quoted prices. Role sales. 404 for an unknown quote; 409 when it is not sent yet, was accepted, or its validity ended.",
+    params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = AcceptQuote, content_type = "application/json"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn accept_quote(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require(&caller, super::quotes::SALES)?;
+    let req: AcceptQuote = json_body(&body)?;
+    let path = format!("/api/v1/quotes/{number}/accept");
+    let key = idem_key(&caller, &headers, "POST", &path, &body)?;
+    let a = api.clone();
+    effect(
+        &api,
+        key,
+        work!(
+            [a, caller, number, req] | tx | {
+                let v = super::quotes::accept_quote(
+                    &a.engine,
+                    tx.as_mut(),
+                    caller,
+                    number,
+                    req.po.as_deref(),
+                )
+                .await?;
+                Ok((StatusCode::CREATED, v))
+            }
+        ),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/quotes/{number}", tag = "quotes",
+    description = "The stored quote: its lines and prices once sent, validity, status (requested, sent, accepted, expired) and the order it became.",
+    params(("number" = String, Path)),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_quote(
+    State(api): St,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+) -> ApiResult<Response> {
+    require(&caller, roles::READ)?;
+    let mut tx = api.engine.store.begin().await?;
+    let doc = tx.get_document(ordo_sales::quote::KIND, &number).await?;
+    tx.rollback().await?;
+    match doc {
+        Some(d) => Ok(axum::Json(d).into_response()),
+        None => Err(ApiError::not_found(format!(
+            "no quote '{}'",
+            ordo_contract::excerpt(&number, 100)
+        ))),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",

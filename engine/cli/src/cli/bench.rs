@@ -194,6 +194,10 @@ pub struct O2cArgs {
     /// entries (one per banking day), each imported, matched and applied before the next.
     #[arg(long, default_value_t = 10_000)]
     statement_size: usize,
+    /// Percent of the orders changed once (`ordo order change`) and cancelled right after
+    /// submission, e.g. `--changes 10,2`.
+    #[arg(long, value_delimiter = ',')]
+    changes: Vec<u32>,
     /// Cluster backend: work the load with this many separate `ordo run` processes, measured
     /// one after the other, e.g. `1,2,4` (each 1 to 16).
     #[arg(long, value_delimiter = ',')]
@@ -210,11 +214,18 @@ async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bo
     if args.keep {
         return fail("--keep goes with --processes (the embedded bench keeps its folder)");
     }
+    let (change_percent, cancel_percent) = match args.changes.as_slice() {
+        [] => (0, 0),
+        [c, x] if c + x <= 100 => (*c, *x),
+        _ => return fail("--changes takes CHANGED,CANCELLED percentages adding up to at most 100"),
+    };
     let args = ordo_scenario::o2c::O2c {
         orders: args.orders,
         submit_batch: args.submit_batch,
         dir: args.dir,
         statement_size: args.statement_size,
+        change_percent,
+        cancel_percent,
     };
     print_figures(ordo_scenario::o2c::run(cfg, &args).await, json_out)
 }

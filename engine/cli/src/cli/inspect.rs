@@ -77,6 +77,19 @@ pub async fn status(engine: &Arc<Engine>, key: &str, json: bool) -> Result<ExitC
                 r["credit_note"].as_str().unwrap_or_default()
             );
         }
+        // The order's versions (`ordo order change`); display only.
+        for v in inst.data["order_versions"].as_array().into_iter().flatten() {
+            println!(
+                "  version {} by {}: {}{}",
+                v["version"],
+                v["by"].as_str().unwrap_or_default(),
+                v["changes"],
+                v["reason"]
+                    .as_str()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+        }
         for d in &edi {
             let ack = match d["ack"]["status"].as_str() {
                 Some(st) => format!(

@@ -14,10 +14,11 @@ mod edi_args;
 pub mod forecast;
 mod inspect;
 pub mod ledger;
+pub mod orders;
 mod recon;
 pub mod report;
 pub mod returns;
-mod sales;
+pub mod sales;
 mod statement;
 pub mod users;
 pub mod webhooks;
@@ -200,6 +201,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             reason,
         } => credit::credit_note_cmd(engine, &invoice, &lines, &qtys, &reason, json).await,
         Command::Return { command } => returns::return_cmd(engine, command, json).await,
+        Command::Order { command } => orders::order_cmd(engine, command, json).await,
+        Command::Quote { command } => orders::quote_cmd(engine, command, json).await,
         Command::ReceiveReturn(a) => returns::receive_cmd(engine, a, json).await,
         Command::Complaint { command } => complaints::complaint_cmd(engine, command, json).await,
         Command::Statement {
@@ -222,12 +225,17 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
         Command::CustomerCredit { command } => {
             credit::customer_credit_cmd(engine, command, json).await
         }
-        Command::Invoice {
-            number,
-            html,
-            out,
-            pdf,
-        } => sales::invoice_cmd(engine, cfg, &number, html, out.as_deref(), pdf.as_deref()).await,
+        Command::Invoice(a) => {
+            sales::invoice_cmd(
+                engine,
+                cfg,
+                &a.number,
+                a.html,
+                a.out.as_deref(),
+                a.pdf.as_deref(),
+            )
+            .await
+        }
         Command::Clock { command } => clock(engine, command).await,
         Command::Forecast(a) => forecast::from_engine(engine, &a, json).await,
         Command::Users { command } => users::run(engine, command, json).await,

@@ -105,6 +105,19 @@ pub async fn pay_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The arguments of `ordo invoice`.
+#[derive(clap::Args)]
+pub struct InvoiceArgs {
+    pub number: String,
+    #[arg(long)]
+    pub html: bool,
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Print the HTML page to this PDF file (headless Chromium).
+    #[arg(long)]
+    pub pdf: Option<std::path::PathBuf>,
+}
+
 /// `ordo invoice NUMBER`: an invoice, or a credit note by its number, as JSON, HTML (one
 /// template each, `ordo_sales::export`) or a PDF printed from that HTML.
 pub async fn invoice_cmd(
