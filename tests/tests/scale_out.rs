@@ -6,8 +6,8 @@
 //! orders booked once: `hostile_intake`.)
 
 use ordo_tests::{
-    Project, Running, assert_confirmed_once, assert_orders_confirmed_once, kill9, orders_json,
-    wait_until,
+    Project, Proxy, Running, assert_confirmed_once, assert_orders_confirmed_once, kill9,
+    orders_json, wait_until,
 };
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -304,4 +304,176 @@ fn environment_overrides_are_validated_like_the_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Starts `ordo run` with extra environment (its own service URLs, workflow folder), logging
+/// to `data/run-TAG.log`.
+fn spawn_run_env(p: &Project, tag: &str, env: &[(&str, String)]) -> std::process::Child {
+    std::fs::create_dir_all(p.path("data")).expect("data folder");
+    let log = std::fs::File::create(p.path(&format!("data/run-{tag}.log"))).expect("log");
+    p.cmd(&["run", "--workers", "2", "--listen", "off"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("ordo run starts")
+}
+
+/// Two processes on the same items (every order takes stock of BOLT-M8 and WID-100 and a
+/// gapless confirmation number), one of them reaching PostgreSQL and RabbitMQ through proxies:
+/// first its database is cut for 3 s while the other keeps working, then its broker
+/// connection (its unacked deliveries go back to the queue and reach the other process,
+/// whose inbox skips what was already committed). Every order is confirmed exactly once, the
+/// other process went on during each cut, the cut one came back (new connections through
+/// the proxies), and no batch died in a deadlock (the hot-rows lock orders the locks).
+#[test]
+fn one_process_loses_its_database_then_its_broker_while_another_keeps_them() {
+    let Some(p) = Project::cluster_fixture("lose1") else {
+        return;
+    };
+    const ORDERS: usize = 400;
+    // Small batches so both processes are still busy when the cuts come.
+    p.set_cluster_urls(
+        ordo_tests::PG_URL,
+        ordo_tests::AMQP_URL,
+        "workers: 2\nbatch: 4\nconnect_retry_secs: 30\n",
+    );
+    p.ok(&["data", "import", "config/seed.json"]);
+    let pg = Proxy::start("127.0.0.1:5432");
+    let mq = Proxy::start("127.0.0.1:5672");
+    let cut_one = Running(spawn_run_env(
+        &p,
+        "proxied",
+        &[
+            (
+                "ORDO_POSTGRES",
+                format!("postgres://postgres@127.0.0.1:{}/test", pg.port),
+            ),
+            (
+                "ORDO_AMQP",
+                format!("amqp://guest:guest@127.0.0.1:{}/%2f", mq.port),
+            ),
+        ],
+    ));
+    let other = Running(spawn_run_env(&p, "direct", &[]));
+    wait_until(60, "both processes running", || {
+        p.run_logs().matches("ordo running").count() >= 2
+    });
+    p.write("orders.json", &orders_json(ORDERS, "X"));
+    p.ok(&["submit", "orders.json"]);
+
+    for (what, proxy) in [("database", &pg), ("broker", &mq)] {
+        let floor = if what == "database" { 20 } else { 160 };
+        wait_until(120, "processing under way", || {
+            p.count_of("confirmed") >= floor
+        });
+        let at_cut = p.count_of("confirmed");
+        let accepted = proxy.accepted();
+        proxy.cut();
+        std::thread::sleep(Duration::from_secs(3));
+        let during = p.count_of("confirmed");
+        proxy.restore();
+        eprintln!("{what} cut at {at_cut} confirmed; {during} when restored");
+        assert!(
+            at_cut < ORDERS as i64,
+            "the {what} cut must come while work is left ({at_cut} confirmed)"
+        );
+        assert!(
+            during > at_cut,
+            "the other process kept confirming while the {what} was cut ({at_cut} → {during})"
+        );
+        wait_until(60, "the cut process reconnected", || {
+            proxy.accepted() > accepted
+        });
+    }
+    wait_until(180, "every order confirmed", || {
+        p.count_of("confirmed") >= ORDERS as i64
+    });
+    drop(other);
+    drop(cut_one);
+    let logs = p.run_logs();
+    assert!(
+        !logs.contains("deadlock detected"),
+        "no batch may die in a deadlock:\n{logs}"
+    );
+    assert_confirmed_once(&p, ORDERS);
+}
+
+/// A process started with a workflow whose content changed but whose `version:` did not is
+/// refused (the stored version keeps its content, the message names the file and line); one
+/// started with the version bumped runs beside the others, and an instance started on the
+/// new version is run by a process whose files still say the old one: by the stored
+/// definition of its own version (pinned), not by the files.
+#[test]
+fn a_process_with_another_workflow_version_is_refused_or_pinned() {
+    let Some(p) = Project::cluster_fixture("versions") else {
+        return;
+    };
+    p.ok(&["data", "import", "config/seed.json"]);
+    let old = Running(spawn_run_env(&p, "v1", &[]));
+    wait_until(60, "the v1 process running", || {
+        p.run_logs().contains("ordo running")
+    });
+    let v1 = std::fs::read_to_string(p.path("workflows/order-intake.yaml")).expect("workflow");
+    // Same version, other content: refused at start.
+    let changed = v1.replace("  confirm:\n    connector: order.confirm\n    then: confirmed",
+        "  confirm:\n    connector: order.confirm\n    then: noted\n  noted:\n    connector: util.noop\n    then: confirmed");
+    assert_ne!(
+        changed, v1,
+        "the fixture's confirm step moved; update the test"
+    );
+    p.write("workflows-same/order-intake.yaml", &changed);
+    let out = p
+        .cmd(&["run", "--listen", "off"])
+        .env("ORDO_WORKFLOWS", p.path("workflows-same"))
+        .output()
+        .expect("ordo run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a clashing version must be refused");
+    assert!(
+        err.contains("order-intake.yaml:")
+            && err.contains("differs from the version 1 already stored"),
+        "{err}"
+    );
+    // Bumped: accepted; then stopped, so the old process runs what it started.
+    let bumped = changed.replace("version: 1", "version: 2");
+    p.write("workflows-v2/order-intake.yaml", &bumped);
+    let mut new = spawn_run_env(
+        &p,
+        "v2",
+        &[(
+            "ORDO_WORKFLOWS",
+            p.path("workflows-v2").display().to_string(),
+        )],
+    );
+    wait_until(60, "the v2 process running", || {
+        p.run_logs().matches("ordo running").count() >= 2
+    });
+    // SAFETY: kill(2) on a pid we spawned and have not reaped.
+    unsafe { libc::kill(new.id() as i32, libc::SIGTERM) };
+    assert!(new.wait().expect("wait").success());
+    p.write("orders.json", &orders_json(5, "V"));
+    let out = p
+        .cmd(&["submit", "orders.json"])
+        .env("ORDO_WORKFLOWS", p.path("workflows-v2"))
+        .output()
+        .expect("ordo submit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until(120, "the v2 orders confirmed by the v1 process", || {
+        p.count_of("confirmed") >= 5
+    });
+    drop(old);
+    for i in 0..5 {
+        let key = format!("C-CORA-V-{i:05}");
+        assert_eq!(p.status(&key)["instance"]["version"], 2, "{key}");
+        let steps: Vec<String> = p.history_of(&key).into_iter().map(|h| h.1).collect();
+        assert!(
+            steps.iter().any(|s| s == "noted"),
+            "{key} ran its own version's steps: {steps:?}"
+        );
+    }
 }

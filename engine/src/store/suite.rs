@@ -108,6 +108,7 @@ macro_rules! store_suite {
                 pending_events_seen_within_a_transaction,
                 number_series_gapless,
                 number_series_concurrent,
+                hot_rows_in_any_order,
                 claimed_documents,
                 claims_race,
                 stock_exact_decimals,
@@ -1667,6 +1668,62 @@ async fn number_series_concurrent(cx: Ctx) {
     );
     let mut tx = begin(&cx.store).await;
     assert_eq!(tx.current_number("SO").await.unwrap(), 100);
+    tx.rollback().await.unwrap();
+}
+
+/// Two transactions take the same stock rows and number series in opposite orders — the
+/// pattern of two step batches allocating the same items for their orders and invoicing in
+/// between. Without a global lock order on PostgreSQL one of them is a deadlock victim
+/// (40P01); with the hot-rows lock both commit, the second after the first, and every level
+/// and number counts both. Each waits at most 300 ms for the other to lock its first row, so
+/// the test does not hang when the second cannot start (SQLite's single writer, the hot lock).
+async fn hot_rows_in_any_order(cx: Ctx) {
+    let mut tx = begin(&cx.store).await;
+    tx.adjust_stock("HOT-A", "main", dec("10")).await.unwrap();
+    tx.adjust_stock("HOT-B", "main", dec("10")).await.unwrap();
+    tx.commit().await.unwrap();
+    let (a_locked, a_seen) = tokio::sync::oneshot::channel::<()>();
+    let (b_locked, b_seen) = tokio::sync::oneshot::channel::<()>();
+    let run = |store: Arc<dyn Store>,
+               first: &'static str,
+               second: &'static str,
+               locked: tokio::sync::oneshot::Sender<()>,
+               other: tokio::sync::oneshot::Receiver<()>| async move {
+        let mut tx = store.begin().await?;
+        let level = tx.adjust_stock(first, "main", dec("-1")).await?;
+        let _ = locked.send(());
+        let _ = tokio::time::timeout(Duration::from_millis(300), other).await;
+        let n = tx.next_number("hot-inv").await?;
+        // The cached, locked level: this transaction's own change, not yet written.
+        assert_eq!(tx.stock_level(first, "main").await?, level);
+        tx.adjust_stock(second, "main", dec("-1")).await?;
+        tx.adjust_stock(first, "main", dec("-1")).await?;
+        let m = tx.next_number("hot-inv").await?;
+        assert_eq!(
+            m,
+            n + 1,
+            "a series this transaction holds goes on from its own value"
+        );
+        tx.commit().await?;
+        Ok::<(i64, i64), StoreError>((n, m))
+    };
+    let t1 = tokio::spawn(run(cx.store.clone(), "HOT-A", "HOT-B", a_locked, b_seen));
+    let t2 = tokio::spawn(run(cx.store.clone(), "HOT-B", "HOT-A", b_locked, a_seen));
+    let r1 = t1
+        .await
+        .unwrap()
+        .expect("first transaction commits, no deadlock");
+    let r2 = t2
+        .await
+        .unwrap()
+        .expect("second transaction commits, no deadlock");
+    let mut numbers = vec![r1.0, r1.1, r2.0, r2.1];
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2, 3, 4], "gapless and unique across both");
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(tx.stock_level("HOT-A", "main").await.unwrap(), dec("7"));
+    assert_eq!(tx.stock_level("HOT-B", "main").await.unwrap(), dec("7"));
+    assert_eq!(tx.current_number("hot-inv").await.unwrap(), 4);
     tx.rollback().await.unwrap();
 }
 
