@@ -6,7 +6,9 @@
 //! a missing service fails the test; elsewhere the test prints why it skips and passes.
 
 pub mod api;
+pub mod camt;
 pub mod webhook_receiver;
+pub mod x12;
 
 use serde_json::Value;
 use std::net::TcpStream;

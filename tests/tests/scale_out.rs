@@ -1,7 +1,9 @@
 //! Several `ordo run` processes on one cluster backend share the work without doing it twice
 //! (issue 21): each cron occurrence starts one instance, whichever process sees it first;
 //! three processes killed one at a time lose and double nothing; SIGTERM lets a process
-//! finish or roll back its batches and exit 0.
+//! finish or roll back its batches and exit 0; three processes killed one at a time while
+//! partner EDI files, orders and bank statements flow lose and double no order, invoice,
+//! acknowledgment or payment, and take each file once.
 //! (Inbound files taken once across processes: `hostile_files::two_cluster_runs_take_each_file_once`;
 //! orders booked once: `hostile_intake`.)
 
@@ -476,4 +478,239 @@ fn a_process_with_another_workflow_version_is_refused_or_pinned() {
             "{key} ran its own version's steps: {steps:?}"
         );
     }
+}
+
+/// The files of `dir` in the project (hidden ones, such as `.claimed`, left out), sorted.
+fn listing(p: &Project, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `ordo invoice NUMBER` (JSON).
+fn invoice(p: &Project, number: &str) -> Value {
+    let out = p.ok(&["invoice", number]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("invoice {number}: {e}: {out}"))
+}
+
+/// The instances of `workflow`: (business key, end status or status), sorted by key.
+fn instances_of(p: &Project, workflow: &str) -> Vec<(String, String)> {
+    let v = p.json(&["instances", "--limit", "5000"]);
+    let mut out: Vec<(String, String)> = v["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["workflow"] == workflow)
+        .map(|i| {
+            let state = i["end_status"].as_str().or(i["status"].as_str());
+            (
+                i["business_key"].as_str().unwrap_or_default().to_string(),
+                state.unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Point 3 of issue 21 with every channel flowing: three processes on the repository's
+/// workflows, one killed (SIGKILL) and restarted at a time while Acme's X12 850 files arrive
+/// in the shared partner folder and Cora's orders by `ordo submit`, then while the bank's
+/// statements paying every invoice arrive in the shared bank folder and the reconciliation
+/// cron runs. At the end: every order completed with one instance; every 850 file archived
+/// once with one 997, 855, 856 and 810 (control numbers gapless); one invoice per order
+/// (numbers gapless), each with one collection instance that ended `paid` with exactly one
+/// payment applied; every statement imported once (none quarantined as a duplicate) and
+/// nothing left for finance.
+#[test]
+fn three_cluster_runs_killed_while_edi_files_and_statements_flow() {
+    use ordo_tests::camt::{Credit, camt053, money};
+    use ordo_tests::x12::x850;
+    let Some(p) = Project::cluster("kill3-o2c") else {
+        return;
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for f in [
+        "config/partners/acme.yaml",
+        "config/banks/main-eur.yaml",
+        "config/reconciliation.yaml",
+    ] {
+        p.write(f, &std::fs::read_to_string(repo.join(f)).expect("repo config"));
+    }
+    p.ok(&["data", "import", "config/seed.json"]);
+    let spawn = || Running(p.spawn_run(&["--workers", "2"]));
+    let mut runs: Vec<Running> = (0..3).map(|_| spawn()).collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let mut kills = 0usize;
+    let mut kill_one = |runs: &mut Vec<Running>, what: &str| {
+        // 0.2–1.2 s into the round's work, a different process each time.
+        std::thread::sleep(Duration::from_millis(200 + 173 * kills as u64 % 1000));
+        let victim = kills % 3;
+        kill9(&mut runs[victim].0);
+        eprintln!("{what}: killed process {victim}");
+        runs[victim] = spawn();
+        kills += 1;
+    };
+    let drop_file = |rel: &str, text: &str| {
+        p.write(&format!("{rel}.tmp"), text);
+        std::fs::rename(p.path(&format!("{rel}.tmp")), p.path(rel)).expect("rename");
+    };
+
+    const ROUNDS: usize = 3;
+    const PER_ROUND: usize = 8;
+    for round in 0..ROUNDS {
+        for i in 0..PER_ROUND {
+            let n = round * PER_ROUND + i + 1;
+            drop_file(
+                &format!("data/partners/acme/in/po-{n:03}.edi"),
+                &x850(3000 + n as u32, &format!("K-{n}"), 1, false, "ACME DC"),
+            );
+        }
+        p.write(
+            &format!("submit-{round}.json"),
+            &orders_json(PER_ROUND, &format!("S{round}")),
+        );
+        p.ok(&["submit", &format!("submit-{round}.json")]);
+        kill_one(&mut runs, &format!("orders round {round}"));
+    }
+    let edi = ROUNDS * PER_ROUND;
+    let orders = 2 * edi;
+    wait_until(300, "every order completed", || {
+        instances_of(&p, "order-to-cash")
+            .iter()
+            .filter(|(_, s)| s == "completed")
+            .count()
+            >= orders
+    });
+
+    // One invoice per order (everything is in stock): paid by the bank, a statement a round.
+    let invoices: Vec<Value> = (1..=orders)
+        .map(|n| invoice(&p, &format!("INV-{n:06}")))
+        .collect();
+    let credits: Vec<Credit> = invoices
+        .iter()
+        .map(|inv| {
+            let cents = |v: &Value| -> i64 {
+                money(v).replace('.', "").parse().expect("money")
+            };
+            // Acme pays within its 2/10 terms, less the discount; Cora pays the total.
+            let due = cents(&inv["total"]) - cents(&inv["discount_amount"]);
+            let (payer, iban) = match inv["customer_id"].as_str() {
+                Some("C-ACME") => ("Acme Retail GmbH", "DE89370400440532013000"),
+                _ => ("Cora Supplies SA", "FR1420041010050500013M02606"),
+            };
+            (
+                format!("{}.{:02}", due / 100, due % 100),
+                payer.to_string(),
+                iban.to_string(),
+                format!("Invoice {}", inv["number"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect();
+    let today = ordo_tests::api::today();
+    for (k, part) in credits.chunks(orders.div_ceil(ROUNDS)).enumerate() {
+        drop_file(
+            &format!("data/bank/main-eur/inbox/stmt-{k}.xml"),
+            &camt053(&format!("KILL-STMT-{k}"), &today, part, 0),
+        );
+        // Business time passes a reconciliation slot (every 5 minutes).
+        std::thread::sleep(Duration::from_secs(1));
+        p.ok(&["clock", "advance", "6m"]);
+        kill_one(&mut runs, &format!("statement {k}"));
+    }
+    // A statement imported after its slot's run waits for the next slot: let slots pass.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let paid = || {
+        instances_of(&p, "invoice-collection")
+            .iter()
+            .filter(|(_, s)| s == "paid")
+            .count()
+    };
+    while paid() < orders {
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {} of {orders} invoices paid; {:?}",
+            paid(),
+            instances_of(&p, "invoice-collection")
+        );
+        std::thread::sleep(Duration::from_secs(3));
+        p.ok(&["clock", "advance", "6m"]);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    drop(runs);
+
+    // Orders: one instance each, completed.
+    let o2c = instances_of(&p, "order-to-cash");
+    assert_eq!(o2c.len(), orders, "{o2c:?}");
+    assert!(o2c.iter().all(|(_, s)| s == "completed"), "{o2c:?}");
+    let mut keys: Vec<&String> = o2c.iter().map(|(k, _)| k).collect();
+    keys.dedup();
+    assert_eq!(keys.len(), orders, "one instance per order");
+    // Partner files: each taken once, acknowledged once, every document sent once.
+    assert_eq!(listing(&p, "data/partners/acme/in"), Vec::<String>::new());
+    assert_eq!(
+        listing(&p, "data/partners/acme/quarantine"),
+        Vec::<String>::new()
+    );
+    assert_eq!(listing(&p, "data/partners/acme/archive").len(), edi);
+    let out = listing(&p, "data/partners/acme/out");
+    let count = |kind: &str| {
+        out.iter()
+            .filter(|f| f.ends_with(&format!("-{kind}.edi")))
+            .count()
+    };
+    assert_eq!(
+        (count("997"), count("855"), count("856"), count("810")),
+        (edi, edi, edi, edi),
+        "{out:?}"
+    );
+    let mut controls: Vec<usize> = out
+        .iter()
+        .filter_map(|f| f.split('-').nth(1).and_then(|c| c.parse().ok()))
+        .collect();
+    controls.sort_unstable();
+    assert_eq!(
+        controls,
+        (1..=4 * edi).collect::<Vec<_>>(),
+        "control numbers gapless and unique"
+    );
+    // Invoices: gapless, one collection each, paid once.
+    let (_, err) = p.expect_code(1, &["invoice", &format!("INV-{:06}", orders + 1)]);
+    assert!(err.contains("INV-"), "no invoice past the orders: {err}");
+    let collections = instances_of(&p, "invoice-collection");
+    assert_eq!(collections.len(), orders, "{collections:?}");
+    for inv in &invoices {
+        let number = inv["number"].as_str().unwrap_or_default();
+        let after = invoice(&p, number);
+        assert_eq!(after["status"], "paid", "{after}");
+        assert_eq!(
+            after["payments"].as_array().map(Vec::len),
+            Some(1),
+            "{number}: one payment applied: {after}"
+        );
+        assert!(
+            collections
+                .iter()
+                .any(|(k, s)| k == number && s == "paid"),
+            "{number}: {collections:?}"
+        );
+    }
+    // Statements: each imported once, nothing left for finance.
+    assert_eq!(listing(&p, "data/bank/main-eur/archive").len(), ROUNDS);
+    assert_eq!(
+        listing(&p, "data/bank/main-eur/quarantine"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        p.json(&["recon", "exceptions"]),
+        serde_json::json!([]),
+        "every payment matched"
+    );
 }

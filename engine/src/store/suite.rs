@@ -109,6 +109,8 @@ macro_rules! store_suite {
                 number_series_gapless,
                 number_series_concurrent,
                 hot_rows_in_any_order,
+                wait_and_event_at_once,
+                timeout_and_event_at_once,
                 claimed_documents,
                 claims_race,
                 stock_exact_decimals,
@@ -1724,6 +1726,170 @@ async fn hot_rows_in_any_order(cx: Ctx) {
     assert_eq!(tx.stock_level("HOT-A", "main").await.unwrap(), dec("7"));
     assert_eq!(tx.stock_level("HOT-B", "main").await.unwrap(), dec("7"));
     assert_eq!(tx.current_number("hot-inv").await.unwrap(), 4);
+    tx.rollback().await.unwrap();
+}
+
+/// One instance reaches its `wait:` (no pending event: it registers a wait) while another
+/// transaction — another process — delivers the event for the same key (no waiter: it keeps
+/// the event as pending). Both read one table and write the other, after buffered writes
+/// (a document each). Whichever order they run in, the event must not be lost: the second
+/// must see the first's commit. Without a common lock on PostgreSQL each misses the other's
+/// uncommitted row, and the wait and the pending event both stay (the cluster demo's paid
+/// invoices that ended in collection). The registering side holds its transaction open up to
+/// 300 ms after the other started, so the test does not hang where the other cannot start
+/// before it commits (SQLite's single writer, the lock).
+async fn wait_and_event_at_once(cx: Ctx) {
+    let w = Waiter {
+        instance_id: "i-race".into(),
+        step: "await_payment".into(),
+        token: 3,
+    };
+    let (started, started_seen) = tokio::sync::oneshot::channel::<()>();
+    let (delivered, delivered_seen) = tokio::sync::oneshot::channel::<()>();
+    let store = cx.store.clone();
+    let waiter = w.clone();
+    let registering = tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        tx.put_document("invoice", "INV-R", &json!({ "status": "open" }), 1)
+            .await?;
+        assert_eq!(
+            tx.get_document("invoice", "INV-R").await?,
+            Some(json!({ "status": "open" })),
+            "a buffered write reads back in its transaction"
+        );
+        assert!(
+            tx.take_pending_event("payment.matched", "INV-R")
+                .await?
+                .is_none()
+        );
+        tx.add_wait("payment.matched", "INV-R", &waiter).await?;
+        let _ = started.send(());
+        let _ = tokio::time::timeout(Duration::from_millis(300), delivered_seen).await;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    });
+    let store = cx.store.clone();
+    let delivering = tokio::spawn(async move {
+        let _ = started_seen.await;
+        let mut tx = store.begin().await?;
+        tx.put_document("payment", "PAY-R", &json!({ "invoice": "INV-R" }), 2)
+            .await?;
+        let found = tx.take_waiters("payment.matched", "INV-R").await?;
+        if found.is_empty() {
+            tx.add_pending_event("payment.matched", "INV-R", "received", &json!({}), 2)
+                .await?;
+        }
+        // Read after the waits: the registering transaction's document, committed.
+        let invoice = tx.get_document("invoice", "INV-R").await?;
+        tx.commit().await?;
+        let _ = delivered.send(());
+        Ok::<_, StoreError>((found, invoice))
+    });
+    registering.await.unwrap().expect("the wait is registered");
+    let (found, invoice) = delivering.await.unwrap().expect("the event is delivered");
+    assert_eq!(found, vec![w], "the event reaches the wait registered just before it");
+    assert_eq!(invoice, Some(json!({ "status": "open" })));
+    let mut tx = begin(&cx.store).await;
+    assert!(
+        tx.take_pending_event("payment.matched", "INV-R")
+            .await
+            .unwrap()
+            .is_none(),
+        "no pending event left over beside a resolved wait"
+    );
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-R").await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        tx.get_document("payment", "PAY-R").await.unwrap(),
+        Some(json!({ "invoice": "INV-R" }))
+    );
+    tx.rollback().await.unwrap();
+}
+
+/// A wait's timer fired while its event arrived. The timeout takes the wait (`take_wait`)
+/// and moves the instance on to a new wait (a dunning round: token 4 → 5) while the event
+/// is delivered at once in another transaction: the event must resolve the new wait, not the
+/// taken one (whose Resolve would be stale and lost). And once an event has taken a wait, a
+/// late timeout for it finds it gone and must not move the instance on.
+async fn timeout_and_event_at_once(cx: Ctx) {
+    let w = |token: i64| Waiter {
+        instance_id: "i-dun".into(),
+        step: "await_payment".into(),
+        token,
+    };
+    let mut tx = begin(&cx.store).await;
+    tx.add_wait("payment.matched", "INV-T", &w(4)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let (started, started_seen) = tokio::sync::oneshot::channel::<()>();
+    let (delivered, delivered_seen) = tokio::sync::oneshot::channel::<()>();
+    let store = cx.store.clone();
+    let timing_out = tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        assert!(tx.take_wait("i-dun", 4).await?, "the timeout takes the wait first");
+        let _ = started.send(());
+        tx.put_document("invoice", "INV-T", &json!({ "reminded": 1 }), 1)
+            .await?;
+        assert!(
+            tx.take_pending_event("payment.matched", "INV-T")
+                .await?
+                .is_none()
+        );
+        tx.add_wait("payment.matched", "INV-T", &w(5)).await?;
+        let _ = tokio::time::timeout(Duration::from_millis(300), delivered_seen).await;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    });
+    let store = cx.store.clone();
+    let delivering = tokio::spawn(async move {
+        let _ = started_seen.await;
+        let mut tx = store.begin().await?;
+        let found = tx.take_waiters("payment.matched", "INV-T").await?;
+        if found.is_empty() {
+            tx.add_pending_event("payment.matched", "INV-T", "received", &json!({}), 2)
+                .await?;
+        }
+        tx.commit().await?;
+        let _ = delivered.send(());
+        Ok::<_, StoreError>(found)
+    });
+    timing_out.await.unwrap().expect("the timeout commits");
+    let found = delivering.await.unwrap().expect("the event is delivered");
+    assert_eq!(found, vec![w(5)], "the event resolves the wait of the new round");
+
+    // The event took the wait; the timeout that fired before arrives late.
+    let mut tx = begin(&cx.store).await;
+    tx.add_wait("payment.matched", "INV-T", &w(6)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-T").await.unwrap(),
+        vec![w(6)]
+    );
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert!(
+        !tx.take_wait("i-dun", 6).await.unwrap(),
+        "taken by the event: the timeout loses"
+    );
+    // A wait registered in this transaction, not written yet, is found; another token is not.
+    tx.add_wait("payment.matched", "INV-T", &w(7)).await.unwrap();
+    assert!(!tx.take_wait("i-dun", 6).await.unwrap());
+    assert!(tx.take_wait("i-dun", 7).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-T").await.unwrap(),
+        vec![]
+    );
+    assert!(
+        tx.take_pending_event("payment.matched", "INV-T")
+            .await
+            .unwrap()
+            .is_none()
+    );
     tx.rollback().await.unwrap();
 }
 
