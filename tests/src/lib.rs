@@ -558,6 +558,20 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// The file names in `dir` of the project (hidden ones, such as `.claimed`, left out), sorted.
+pub fn listing(p: &Project, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// Polls `cond` every 100 ms until it holds; panics with `what` (and the last `cond` value
 /// description) after `secs` seconds.
 pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {

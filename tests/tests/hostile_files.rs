@@ -6,7 +6,7 @@
 //! refused; oversized files are quarantined unread and a huge segment gets a short reason.
 
 use ordo_tests::x12::x850;
-use ordo_tests::{Project, Running, wait_until};
+use ordo_tests::{Project, Running, listing, wait_until};
 
 fn setup(p: &Project) {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -19,20 +19,6 @@ fn setup(p: &Project) {
 
 fn read(p: &Project, rel: &str) -> String {
     std::fs::read_to_string(p.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// The files in `dir` (not `.`-names such as the engine's `.claimed/` work folder).
-fn listing(p: &Project, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 fn instances(p: &Project) -> usize {

@@ -8,7 +8,7 @@
 //! orders booked once: `hostile_intake`.)
 
 use ordo_tests::{
-    Project, Proxy, Running, assert_confirmed_once, assert_orders_confirmed_once, kill9,
+    Project, Proxy, Running, assert_confirmed_once, assert_orders_confirmed_once, kill9, listing,
     orders_json, wait_until,
 };
 use serde_json::Value;
@@ -478,20 +478,6 @@ fn a_process_with_another_workflow_version_is_refused_or_pinned() {
             "{key} ran its own version's steps: {steps:?}"
         );
     }
-}
-
-/// The files of `dir` in the project (hidden ones, such as `.claimed`, left out), sorted.
-fn listing(p: &Project, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 /// `ordo invoice NUMBER` (JSON).
