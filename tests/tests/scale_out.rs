@@ -61,10 +61,16 @@ fn two_cluster_runs_start_each_cron_occurrence_once() {
     // Let both processes look again at the last occurrence before counting.
     std::thread::sleep(std::time::Duration::from_secs(3));
     drop(runs);
+    // Real minutes pass too (business time = real time + the offset; a loaded machine takes
+    // minutes over this test), so there may be more occurrences than advances; each must
+    // have started exactly once.
     let (instances, occurrences) = ticks(&p);
-    assert_eq!(occurrences, MINUTES, "one occurrence per business minute");
+    assert!(
+        occurrences >= MINUTES,
+        "one occurrence per business minute at least: {occurrences}"
+    );
     assert_eq!(
-        instances, MINUTES,
+        instances, occurrences,
         "each occurrence started once, not once per process"
     );
 }
