@@ -7,8 +7,8 @@
 
 use ordo_tests::Project;
 use ordo_tests::api::today;
-use ordo_tests::camt::money;
 use ordo_tests::both;
+use ordo_tests::camt::money;
 use serde_json::{Value, json};
 
 const INBOX: &str = "data/bank/main-eur/inbox";

@@ -534,7 +534,10 @@ fn three_cluster_runs_killed_while_edi_files_and_statements_flow() {
         "config/banks/main-eur.yaml",
         "config/reconciliation.yaml",
     ] {
-        p.write(f, &std::fs::read_to_string(repo.join(f)).expect("repo config"));
+        p.write(
+            f,
+            &std::fs::read_to_string(repo.join(f)).expect("repo config"),
+        );
     }
     p.ok(&["data", "import", "config/seed.json"]);
     let spawn = || Running(p.spawn_run(&["--workers", "2"]));
@@ -589,9 +592,7 @@ fn three_cluster_runs_killed_while_edi_files_and_statements_flow() {
     let credits: Vec<Credit> = invoices
         .iter()
         .map(|inv| {
-            let cents = |v: &Value| -> i64 {
-                money(v).replace('.', "").parse().expect("money")
-            };
+            let cents = |v: &Value| -> i64 { money(v).replace('.', "").parse().expect("money") };
             // Acme pays within its 2/10 terms, less the discount; Cora pays the total.
             let due = cents(&inv["total"]) - cents(&inv["discount_amount"]);
             let (payer, iban) = match inv["customer_id"].as_str() {
@@ -688,9 +689,7 @@ fn three_cluster_runs_killed_while_edi_files_and_statements_flow() {
             "{number}: one payment applied: {after}"
         );
         assert!(
-            collections
-                .iter()
-                .any(|(k, s)| k == number && s == "paid"),
+            collections.iter().any(|(k, s)| k == number && s == "paid"),
             "{number}: {collections:?}"
         );
     }

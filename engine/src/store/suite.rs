@@ -1787,7 +1787,11 @@ async fn wait_and_event_at_once(cx: Ctx) {
     });
     registering.await.unwrap().expect("the wait is registered");
     let (found, invoice) = delivering.await.unwrap().expect("the event is delivered");
-    assert_eq!(found, vec![w], "the event reaches the wait registered just before it");
+    assert_eq!(
+        found,
+        vec![w],
+        "the event reaches the wait registered just before it"
+    );
     assert_eq!(invoice, Some(json!({ "status": "open" })));
     let mut tx = begin(&cx.store).await;
     assert!(
@@ -1820,7 +1824,9 @@ async fn timeout_and_event_at_once(cx: Ctx) {
         token,
     };
     let mut tx = begin(&cx.store).await;
-    tx.add_wait("payment.matched", "INV-T", &w(4)).await.unwrap();
+    tx.add_wait("payment.matched", "INV-T", &w(4))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let (started, started_seen) = tokio::sync::oneshot::channel::<()>();
@@ -1828,7 +1834,10 @@ async fn timeout_and_event_at_once(cx: Ctx) {
     let store = cx.store.clone();
     let timing_out = tokio::spawn(async move {
         let mut tx = store.begin().await?;
-        assert!(tx.take_wait("i-dun", 4).await?, "the timeout takes the wait first");
+        assert!(
+            tx.take_wait("i-dun", 4).await?,
+            "the timeout takes the wait first"
+        );
         let _ = started.send(());
         tx.put_document("invoice", "INV-T", &json!({ "reminded": 1 }), 1)
             .await?;
@@ -1857,11 +1866,17 @@ async fn timeout_and_event_at_once(cx: Ctx) {
     });
     timing_out.await.unwrap().expect("the timeout commits");
     let found = delivering.await.unwrap().expect("the event is delivered");
-    assert_eq!(found, vec![w(5)], "the event resolves the wait of the new round");
+    assert_eq!(
+        found,
+        vec![w(5)],
+        "the event resolves the wait of the new round"
+    );
 
     // The event took the wait; the timeout that fired before arrives late.
     let mut tx = begin(&cx.store).await;
-    tx.add_wait("payment.matched", "INV-T", &w(6)).await.unwrap();
+    tx.add_wait("payment.matched", "INV-T", &w(6))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = begin(&cx.store).await;
     assert_eq!(
@@ -1875,7 +1890,9 @@ async fn timeout_and_event_at_once(cx: Ctx) {
         "taken by the event: the timeout loses"
     );
     // A wait registered in this transaction, not written yet, is found; another token is not.
-    tx.add_wait("payment.matched", "INV-T", &w(7)).await.unwrap();
+    tx.add_wait("payment.matched", "INV-T", &w(7))
+        .await
+        .unwrap();
     assert!(!tx.take_wait("i-dun", 6).await.unwrap());
     assert!(tx.take_wait("i-dun", 7).await.unwrap());
     tx.commit().await.unwrap();
