@@ -20,3 +20,42 @@ pub fn x850(ctl: u32, po: &str, iea: u32, isa14: bool, n1: &str) -> String {
         e = pad("", 10)
     )
 }
+
+/// Checks Acme's folders after `n` of its 850 files were taken: every file moved from the
+/// inbound folder to the archive, none quarantined, and exactly one 997, 855, 856 and 810 per
+/// file in the outbound folder, with control numbers 1..=4n, no gap and no repeat.
+pub fn assert_acme_exchanged_once(p: &crate::Project, n: usize) {
+    let listing = |dir: &str| crate::listing(p, dir);
+    assert_eq!(
+        listing("data/partners/acme/in"),
+        Vec::<String>::new(),
+        "every file moved"
+    );
+    assert_eq!(
+        listing("data/partners/acme/quarantine"),
+        Vec::<String>::new(),
+        "no file quarantined"
+    );
+    assert_eq!(listing("data/partners/acme/archive").len(), n);
+    let out = listing("data/partners/acme/out");
+    let count = |kind: &str| {
+        out.iter()
+            .filter(|f| f.ends_with(&format!("-{kind}.edi")))
+            .count()
+    };
+    assert_eq!(
+        (count("997"), count("855"), count("856"), count("810")),
+        (n, n, n, n),
+        "{out:?}"
+    );
+    let mut controls: Vec<usize> = out
+        .iter()
+        .filter_map(|f| f.split('-').nth(1).and_then(|c| c.parse().ok()))
+        .collect();
+    controls.sort_unstable();
+    assert_eq!(
+        controls,
+        (1..=4 * n).collect::<Vec<_>>(),
+        "control numbers gapless and unique"
+    );
+}

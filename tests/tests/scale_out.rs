@@ -647,33 +647,7 @@ fn three_cluster_runs_killed_while_edi_files_and_statements_flow() {
     keys.dedup();
     assert_eq!(keys.len(), orders, "one instance per order");
     // Partner files: each taken once, acknowledged once, every document sent once.
-    assert_eq!(listing(&p, "data/partners/acme/in"), Vec::<String>::new());
-    assert_eq!(
-        listing(&p, "data/partners/acme/quarantine"),
-        Vec::<String>::new()
-    );
-    assert_eq!(listing(&p, "data/partners/acme/archive").len(), edi);
-    let out = listing(&p, "data/partners/acme/out");
-    let count = |kind: &str| {
-        out.iter()
-            .filter(|f| f.ends_with(&format!("-{kind}.edi")))
-            .count()
-    };
-    assert_eq!(
-        (count("997"), count("855"), count("856"), count("810")),
-        (edi, edi, edi, edi),
-        "{out:?}"
-    );
-    let mut controls: Vec<usize> = out
-        .iter()
-        .filter_map(|f| f.split('-').nth(1).and_then(|c| c.parse().ok()))
-        .collect();
-    controls.sort_unstable();
-    assert_eq!(
-        controls,
-        (1..=4 * edi).collect::<Vec<_>>(),
-        "control numbers gapless and unique"
-    );
+    ordo_tests::x12::assert_acme_exchanged_once(&p, edi);
     // Invoices: gapless, one collection each, paid once.
     let (_, err) = p.expect_code(1, &["invoice", &format!("INV-{:06}", orders + 1)]);
     assert!(err.contains("INV-"), "no invoice past the orders: {err}");

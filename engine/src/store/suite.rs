@@ -1729,6 +1729,17 @@ async fn hot_rows_in_any_order(cx: Ctx) {
     tx.rollback().await.unwrap();
 }
 
+/// Delivers `payment.matched` for `key` as `Engine::emit_events` does: to its waiters, or
+/// kept as pending when nobody waits. The waiters it resolved.
+async fn deliver(tx: &mut dyn Tx, key: &str) -> Result<Vec<Waiter>, StoreError> {
+    let found = tx.take_waiters("payment.matched", key).await?;
+    if found.is_empty() {
+        tx.add_pending_event("payment.matched", key, "received", &json!({}), 2)
+            .await?;
+    }
+    Ok(found)
+}
+
 /// One instance reaches its `wait:` (no pending event: it registers a wait) while another
 /// transaction — another process — delivers the event for the same key (no waiter: it keeps
 /// the event as pending). Both read one table and write the other, after buffered writes
@@ -1774,11 +1785,7 @@ async fn wait_and_event_at_once(cx: Ctx) {
         let mut tx = store.begin().await?;
         tx.put_document("payment", "PAY-R", &json!({ "invoice": "INV-R" }), 2)
             .await?;
-        let found = tx.take_waiters("payment.matched", "INV-R").await?;
-        if found.is_empty() {
-            tx.add_pending_event("payment.matched", "INV-R", "received", &json!({}), 2)
-                .await?;
-        }
+        let found = deliver(tx.as_mut(), "INV-R").await?;
         // Read after the waits: the registering transaction's document, committed.
         let invoice = tx.get_document("invoice", "INV-R").await?;
         tx.commit().await?;
@@ -1855,11 +1862,7 @@ async fn timeout_and_event_at_once(cx: Ctx) {
     let delivering = tokio::spawn(async move {
         let _ = started_seen.await;
         let mut tx = store.begin().await?;
-        let found = tx.take_waiters("payment.matched", "INV-T").await?;
-        if found.is_empty() {
-            tx.add_pending_event("payment.matched", "INV-T", "received", &json!({}), 2)
-                .await?;
-        }
+        let found = deliver(tx.as_mut(), "INV-T").await?;
         tx.commit().await?;
         let _ = delivered.send(());
         Ok::<_, StoreError>(found)
