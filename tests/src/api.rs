@@ -142,24 +142,13 @@ pub fn today() -> String {
 
 /// A camt.053 statement with one credit of `amount` naming `invoice`, from Bolt's account.
 pub fn statement(id: &str, amount: &str, invoice: &str) -> String {
-    let d = today();
-    let cents: i64 = amount.replace('.', "").parse().expect("amount");
-    let closing = 100_000 + cents;
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
-         <GrpHdr><MsgId>{id}</MsgId><CreDtTm>{d}T18:00:00</CreDtTm></GrpHdr><Stmt><Id>{id}</Id><ElctrncSeqNb>1</ElctrncSeqNb>\
-         <Acct><Id><IBAN>DE44500105175407324931</IBAN></Id><Ccy>EUR</Ccy></Acct>\
-         <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>\
-         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>\n\
-         <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
-         <BookgDt><Dt>{d}</Dt></BookgDt><ValDt><Dt>{d}</Dt></ValDt><AcctSvcrRef>{id}-0</AcctSvcrRef>\
-         <NtryDtls><TxDtls><Refs><EndToEndId>E2E-0</EndToEndId></Refs>\
-         <RltdPties><Dbtr><Pty><Nm>Bolt Hardware Ltd</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>GB29NWBK60161331926819</IBAN></Id></DbtrAcct></RltdPties>\
-         <RmtInf><Ustrd>Invoice {invoice}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n\
-         </Stmt></BkToCstmrStmt></Document>\n",
-        closing / 100,
-        closing % 100,
-    )
+    let credit = (
+        amount.to_string(),
+        "Bolt Hardware Ltd".to_string(),
+        "GB29NWBK60161331926819".to_string(),
+        format!("Invoice {invoice}"),
+    );
+    crate::camt::camt053(id, &today(), &[credit], 0)
 }
 
 /// The state of an order's instance over the API: its end status, or its status.

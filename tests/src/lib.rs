@@ -6,7 +6,9 @@
 //! a missing service fails the test; elsewhere the test prints why it skips and passes.
 
 pub mod api;
+pub mod camt;
 pub mod webhook_receiver;
+pub mod x12;
 
 use serde_json::Value;
 use std::net::TcpStream;
@@ -554,6 +556,20 @@ pub fn strip_ansi(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The file names in `dir` of the project (hidden ones, such as `.claimed`, left out), sorted.
+pub fn listing(p: &Project, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 /// Polls `cond` every 100 ms until it holds; panics with `what` (and the last `cond` value

@@ -6,10 +6,11 @@
 //! reason and book nothing.
 
 use ordo_tests::Project;
+use ordo_tests::api::today;
 use ordo_tests::both;
+use ordo_tests::camt::money;
 use serde_json::{Value, json};
 
-const OUR_IBAN: &str = "DE44500105175407324931";
 const INBOX: &str = "data/bank/main-eur/inbox";
 
 fn setup(p: &Project) {
@@ -52,63 +53,12 @@ fn invoice_of(p: &Project, order: &str) -> Value {
 
 /// A camt.053.001.08 statement with one credit entry per (amount, payer, iban, text).
 fn camt(id: &str, entries: &[(String, &str, &str, String)], closing_delta: &str) -> String {
-    let mut body = String::new();
-    let mut total = 0i64;
-    for (i, (amount, payer, iban, text)) in entries.iter().enumerate() {
-        let cents: i64 = amount
-            .replace('.', "")
-            .parse()
-            .expect("amount with 2 decimals");
-        total += cents;
-        body.push_str(&format!(
-            "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
-             <BookgDt><Dt>{date}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><AcctSvcrRef>{id}-{i}</AcctSvcrRef>\
-             <NtryDtls><TxDtls><Refs><EndToEndId>E2E-{i}</EndToEndId></Refs>\
-             <RltdPties><Dbtr><Pty><Nm>{payer}</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct></RltdPties>\
-             <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n",
-            date = today()
-        ));
-    }
-    let closing = 100_000 + total + closing_delta.parse::<i64>().unwrap_or(0);
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
-         <GrpHdr><MsgId>{id}</MsgId><CreDtTm>{d}T18:00:00</CreDtTm></GrpHdr><Stmt><Id>{id}</Id><ElctrncSeqNb>1</ElctrncSeqNb>\
-         <Acct><Id><IBAN>{OUR_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\
-         <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>\
-         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{d}</Dt></Dt></Bal>\n\
-         {body}</Stmt></BkToCstmrStmt></Document>\n",
-        closing / 100,
-        closing % 100,
-        d = today()
-    )
-}
-
-fn today() -> String {
-    // Business time starts at real time in a fresh project; the statement is booked today.
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let days = secs / 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn money(v: &Value) -> String {
-    let s = v.to_string();
-    match s.split_once('.') {
-        Some((a, b)) => format!("{a}.{:0<2}", &b[..b.len().min(2)]),
-        None => format!("{s}.00"),
-    }
+    let entries: Vec<ordo_tests::camt::Credit> = entries
+        .iter()
+        .map(|(a, n, i, t)| (a.clone(), n.to_string(), i.to_string(), t.clone()))
+        .collect();
+    let delta = closing_delta.parse::<i64>().unwrap_or(0);
+    ordo_tests::camt::camt053(id, &today(), &entries, delta)
 }
 
 both!(statement_to_paid_invoices, |p: &Project| {

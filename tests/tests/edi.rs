@@ -6,6 +6,7 @@
 
 use ordo_tests::Project;
 use ordo_tests::both;
+use ordo_tests::listing;
 use serde_json::Value;
 
 fn setup(p: &Project) {
@@ -40,20 +41,6 @@ fn x850(ctl: u32, sender: &str, po: &str, sku: &str, qty: u32) -> String {
 }
 
 const ORDERS: &str = "UNA:+.? 'UNB+UNOC:3+3014531200003:14+4012345000009:14+261123:1200+77'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-88+9'DTM+137:20261123:102'NAD+BY+3014531200003::9'LIN+1++WID-100:SA'QTY+21:5'PRI+AAA:12.50'UNS+S'UNT+9+1'UNZ+1+77'";
-
-/// The files in `dir` (not `.`-names: the engine's `.claimed/` work folder, files being written).
-fn listing(p: &Project, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 both!(partners_order_to_cash, |p: &Project| {
     setup(p);
@@ -321,29 +308,7 @@ fn kill_while_exchanging_with_partners() {
     for n in 1..=N {
         assert_eq!(p.state_of(&format!("C-ACME-K-{n}")), "completed");
     }
-    assert!(
-        listing(&p, "data/partners/acme/in").is_empty(),
-        "every file moved"
-    );
-    assert_eq!(listing(&p, "data/partners/acme/archive").len(), N as usize);
-    let out = listing(&p, "data/partners/acme/out");
-    let count = |kind: &str| {
-        out.iter()
-            .filter(|f| f.ends_with(&format!("-{kind}.edi")))
-            .count()
-    };
-    assert_eq!(
-        (count("997"), count("855"), count("856"), count("810")),
-        (N as usize, N as usize, N as usize, N as usize),
-        "{out:?}"
-    );
-    let mut controls: Vec<u32> = out
-        .iter()
-        .filter_map(|f| f.split('-').nth(1).and_then(|c| c.parse().ok()))
-        .collect();
-    controls.sort_unstable();
-    let want: Vec<u32> = (1..=4 * N).collect();
-    assert_eq!(controls, want, "control numbers gapless and unique");
+    ordo_tests::x12::assert_acme_exchanged_once(&p, N as usize);
 }
 
 /// `ordo edi parse` maps 820 and REMADV: the advice is in the JSON; one whose totals do not

@@ -5,7 +5,8 @@
 //! cluster backend take each file exactly once, and a second one on an embedded store is
 //! refused; oversized files are quarantined unread and a huge segment gets a short reason.
 
-use ordo_tests::{Project, Running, wait_until};
+use ordo_tests::x12::x850;
+use ordo_tests::{Project, Running, listing, wait_until};
 
 fn setup(p: &Project) {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -16,41 +17,8 @@ fn setup(p: &Project) {
     p.ok(&["data", "import", "config/seed.json"]);
 }
 
-fn pad(s: &str, n: usize) -> String {
-    format!("{s:<n$}")
-}
-
-/// An X12 850 from ACMEBUYER, one line; `iea` is the IEA01 it states (1 is right), `isa14`
-/// whether it asks for a TA1; `n1` the ship-to name.
-fn x850(ctl: u32, po: &str, iea: u32, isa14: bool, n1: &str) -> String {
-    format!(
-        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*261123*1200*U*00401*{ctl:09}*{}*P*>~\n\
-         GS*PO*ACMEBUYER*ORDOSELLER*20261123*1200*{ctl}*X*004010~\n\
-         ST*850*0001~\nBEG*00*SA*{po}**20261123~\nN1*ST*{n1}*92*DC01~\n\
-         PO1*1*2*EA*12.50**VP*WID-100~\nCTT*1~\nSE*6*0001~\nGE*1*{ctl}~\nIEA*{iea}*{ctl:09}~\n",
-        pad("ACMEBUYER", 15),
-        pad("ORDOSELLER", 15),
-        u8::from(isa14),
-        e = pad("", 10)
-    )
-}
-
 fn read(p: &Project, rel: &str) -> String {
     std::fs::read_to_string(p.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// The files in `dir` (not `.`-names such as the engine's `.claimed/` work folder).
-fn listing(p: &Project, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(p.path(dir))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 fn instances(p: &Project) -> usize {

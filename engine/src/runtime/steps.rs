@@ -599,7 +599,18 @@ impl Engine {
                 if inst.status != status::WAITING {
                     return Ok(None);
                 }
-                tx.delete_wait(&inst.id).await?;
+                if matches!(step.kind, StepKind::Wait { .. }) {
+                    // The timer fired, but an event may have taken the wait since: its Resolve
+                    // (for this token) is queued and wins; timing out now would make it stale
+                    // and lose the event (a paid invoice dunned into collection).
+                    if !tx.take_wait(&inst.id, inst.token).await? {
+                        tracing::debug!(instance = %inst.id, step = %step.name, "timeout after the event took the wait; the event wins");
+                        tx.put_instance(inst).await?;
+                        return Ok(None);
+                    }
+                } else {
+                    tx.delete_wait(&inst.id).await?;
+                }
                 if let Some(mut task) = tx.open_task_for(&inst.id).await? {
                     task.status = "expired".into();
                     task.decided_at = Some(now);

@@ -1,7 +1,8 @@
 //! Business documents (orders, invoices, customers, …) by (kind, id), the connectors' data.
-//! With `CACHE_READS` (SQLite) a transaction keeps what it read or wrote and buffers its writes
-//! (one multi-row upsert per few hundred documents), and offers the committed texts to the
-//! store's shared cache (`SharedDocs`).
+//! A transaction buffers its writes (one multi-row upsert per few hundred documents, in (kind,
+//! id) order), reads them back from the buffer and keeps what it read until it ends; with
+//! `CACHE_READS` (SQLite) it also offers the committed texts to the store's shared cache
+//! (`SharedDocs`).
 //!
 //! The trait is part of [`super::Tx`]; its SQL is written once for both backends in `impl_document_records!`,
 //! expanded for each backend's transaction type by `impl_store_tx!` (see `transaction.rs`).
@@ -99,9 +100,10 @@ macro_rules! impl_document_records {
             /// to the shared cache.
             async fn flush_documents(&mut self) -> Result<()> {
                 let docs = std::mem::take(&mut self.doc_writes);
-                // The last write of each document wins.
+                // The last write of each document wins. Rows go in (kind, id) order, so two
+                // transactions flushing the same documents lock them in the same order.
                 let mut rows: Vec<usize> = std::mem::take(&mut self.doc_written).into_values().collect();
-                rows.sort_unstable();
+                rows.sort_unstable_by(|a, b| (&docs[*a].0, &docs[*a].1).cmp(&(&docs[*b].0, &docs[*b].1)));
                 for chunk in rows.chunks(200) {
                     let sql = values_sql(
                         "INSERT INTO documents (kind, id, body, updated_at)",
@@ -140,16 +142,17 @@ macro_rules! impl_document_records {
         #[async_trait]
         impl DocumentRecords for $tx {
             async fn get_document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+                let key = (kind.to_string(), id.to_string());
+                if let Some(v) = self.documents.get(&key) {
+                    return Ok(v.clone());
+                }
+                // Written by this transaction and not flushed yet (both backends).
+                if let Some(&n) = self.doc_written.get(&key) {
+                    let body = parse_json(&self.doc_writes[n].2)?;
+                    self.documents.insert(key, Some(body.clone()));
+                    return Ok(Some(body));
+                }
                 if CACHE_READS {
-                    let key = (kind.to_string(), id.to_string());
-                    if let Some(v) = self.documents.get(&key) {
-                        return Ok(v.clone());
-                    }
-                    if let Some(&n) = self.doc_written.get(&key) {
-                        let body = parse_json(&self.doc_writes[n].2)?;
-                        self.documents.insert(key, Some(body.clone()));
-                        return Ok(Some(body));
-                    }
                     // Written by this transaction and already flushed, else as committed.
                     let text = match self.publish.get(&key) {
                         Some(t) => Some(t.clone()),
@@ -178,36 +181,24 @@ macro_rules! impl_document_records {
                         Some(parse_json(text)?)
                     }
                 };
-                if CACHE_READS {
-                    self.bound_caches().await?;
-                    self.documents.insert((kind.to_string(), id.to_string()), body.clone());
-                }
+                // Kept for the rest of the transaction on both backends. On PostgreSQL that
+                // answers a second read from the first (READ COMMITTED promises nothing across
+                // statements, so it is as if the second read came at once): a batch of steps
+                // reads the customer, items and order once, not once per step. Whoever must see
+                // other transactions' commits locks (stock, series) or claims (`claim_document`).
+                self.bound_caches().await?;
+                self.documents.insert((kind.to_string(), id.to_string()), body.clone());
                 Ok(body)
             }
 
             async fn put_document_text(&mut self, kind: &str, id: &str, text: String, now: i64) -> Result<()> {
-                if CACHE_READS {
-                    self.bound_caches().await?;
-                    let key = (kind.to_string(), id.to_string());
-                    self.documents.remove(&key);
-                    self.doc_written.insert(key, self.doc_writes.len());
-                    self.doc_writes.push((kind.to_string(), id.to_string(), text, now));
-                    return Ok(());
-                }
-                sqlx::query(
-                    "INSERT INTO documents (kind, id, body, updated_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (kind, id) DO UPDATE SET body = $3, updated_at = $4",
-                )
-                .bind(kind)
-                .bind(id)
-                .bind(text.as_str())
-                .bind(now)
-                .execute(&mut *self.tx)
-                .await?;
-                if kind == "invoice" {
-                    // The open-items index follows every invoice written (store/openitems.rs).
-                    self.write_open_items(&[(id, text.as_str())]).await?;
-                }
+                // Buffered on both backends; `flush_documents` writes them in key order and
+                // keeps the open-items index with them (store/openitems.rs).
+                self.bound_caches().await?;
+                let key = (kind.to_string(), id.to_string());
+                self.documents.remove(&key);
+                self.doc_written.insert(key, self.doc_writes.len());
+                self.doc_writes.push((kind.to_string(), id.to_string(), text, now));
                 Ok(())
             }
 
@@ -221,6 +212,14 @@ macro_rules! impl_document_records {
                     self.put_document(kind, id, body, now).await?;
                     return Ok(None);
                 }
+                // This transaction's own buffered write of the key is the existing document.
+                let key = (kind.to_string(), id.to_string());
+                if let Some(&n) = self.doc_written.get(&key) {
+                    return Ok(Some(parse_json(&self.doc_writes[n].2)?));
+                }
+                // A read cached before is no answer here (another transaction may have
+                // committed the key since), and whatever the claim finds replaces it.
+                self.documents.remove(&key);
                 // READ COMMITTED: the insert waits on an uncommitted row of the same key; the
                 // SELECT after a conflict is a new snapshot and sees the committed winner. A
                 // winner deleted in between (no path deletes these today) means try again.

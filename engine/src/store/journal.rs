@@ -95,10 +95,20 @@ macro_rules! impl_journal_records {
         #[async_trait]
         impl $crate::store::JournalRecords for $tx {
             async fn closed_periods(&mut self) -> Result<Vec<String>> {
+                if let Some(closed) = &self.closed_periods {
+                    return Ok(closed.clone());
+                }
                 let rows = sqlx::query("SELECT period FROM ledger_periods ORDER BY period")
                     .fetch_all(&mut *self.tx)
                     .await?;
-                rows.iter().map(|r| Ok(r.try_get("period")?)).collect()
+                let closed: Vec<String> = rows.iter().map(|r| r.try_get("period")).collect::<std::result::Result<_, _>>()?;
+                // Read under the hot-rows lock, the list stays true until this transaction
+                // ends (`close_period` takes that lock first); without it (SQLite, or before
+                // the first contended row) it is read each time.
+                if HOT_LOCK.is_some() && self.hot_depth.is_some() {
+                    self.closed_periods = Some(closed.clone());
+                }
+                Ok(closed)
             }
 
             async fn insert_entry(
@@ -144,7 +154,9 @@ macro_rules! impl_journal_records {
                 .execute(&mut *self.tx)
                 .await?;
                 // One row per account (a statement may not update a row twice), in account
-                // order so concurrent posters lock the rows in the same order.
+                // order so concurrent posters lock the rows in the same order; every poster of
+                // a period's balances holds the hot-rows lock (taken with the journal number).
+                self.take_hot_lock().await?;
                 let mut per: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
                 for l in &e.lines {
                     let t = per.entry(l.account.as_str()).or_default();
@@ -181,6 +193,8 @@ macro_rules! impl_journal_records {
                 self.flush_writes().await?;
                 // Steps posting into the period hold its series row until they commit: wait
                 // for them, and keep new ones out until the close commits.
+                self.take_hot_lock().await?;
+                self.closed_periods = None;
                 let sql = format!("SELECT last_value FROM number_series WHERE series = $1{FOR_UPDATE}");
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(format!("journal:{period}"))

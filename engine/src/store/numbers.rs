@@ -21,12 +21,14 @@ macro_rules! impl_number_series {
             /// Writes the last value of each number series this transaction used.
             async fn flush_series(&mut self) -> Result<()> {
                 let mut used: Vec<(String, i64)> = Vec::new();
+                // In name order, as every flush writes its rows (see `transaction.rs`).
                 for (name, (value, dirty)) in self.series.iter_mut() {
                     if *dirty {
                         used.push((name.clone(), *value));
                         *dirty = false;
                     }
                 }
+                used.sort_unstable();
                 for chunk in used.chunks(200) {
                     let sql = values_sql(
                         "INSERT INTO number_series (series, last_value)",
@@ -47,13 +49,17 @@ macro_rules! impl_number_series {
         #[async_trait]
         impl NumberSeries for $tx {
             async fn next_number(&mut self, series: &str) -> Result<i64> {
-                if CACHE_READS && let Some((value, dirty)) = self.series.get_mut(series) {
-                    *value += 1;
+                // Cached: this transaction holds the row (locked on PG by its first increment;
+                // SQLite's single writer), so the next value is the cached one plus one, written
+                // back with the other buffered writes.
+                if let Some((value, dirty)) = self.series.get_mut(series) {
+                    *value = value.checked_add(1).ok_or_else(|| StoreError::Corrupt(format!("number series {series} overflows")))?;
                     *dirty = true;
                     return Ok(*value);
                 }
                 // The upsert locks the series row until commit: concurrent steps queue behind it and a
                 // rolled-back step releases its number, so the series stays gapless.
+                self.take_hot_lock().await?;
                 let row = sqlx::query(
                     "INSERT INTO number_series (series, last_value) VALUES ($1, 1) \
                      ON CONFLICT (series) DO UPDATE SET last_value = number_series.last_value + 1 RETURNING last_value",
@@ -62,9 +68,7 @@ macro_rules! impl_number_series {
                 .fetch_one(&mut *self.tx)
                 .await?;
                 let value: i64 = row.try_get("last_value")?;
-                if CACHE_READS {
-                    self.series.insert(series.to_string(), (value, false));
-                }
+                self.series.insert(series.to_string(), (value, false));
                 Ok(value)
             }
 

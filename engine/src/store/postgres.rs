@@ -10,6 +10,12 @@ use std::time::Duration;
 /// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = false;
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// See `transaction.rs` (`take_hot_lock`): every transaction takes this schema's advisory lock
+/// before its first lock on a contended row (stock level, number series, ledger balance), so
+/// those rows are only ever locked by one transaction at a time and two batches cannot
+/// deadlock on them whatever order their steps touch them in.
+const HOT_LOCK: Option<&str> =
+    Some("SELECT pg_advisory_xact_lock(hashtext('ordo.hot-rows:' || current_schema()))");
 
 /// Placeholder for generated multi-row statements.
 fn param(n: usize) -> String {

@@ -14,6 +14,8 @@ use std::time::Duration;
 /// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
+/// See `transaction.rs` (`take_hot_lock`): SQLite has one writer, nothing to order.
+const HOT_LOCK: Option<&str> = None;
 
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a
 /// numbered `$n` makes sqlx look the name up for every parameter, and SQLite's lookup is a

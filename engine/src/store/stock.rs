@@ -1,4 +1,5 @@
-//! Stock levels per (item, location); with `CACHE_READS` cached and buffered like documents.
+//! Stock levels per (item, location); cached and buffered like documents (on PostgreSQL only
+//! the levels this transaction holds locked; see `transaction.rs`).
 //!
 //! The trait is part of [`super::Tx`]; its SQL is written once for both backends in `impl_stock_levels!`,
 //! expanded for each backend's transaction type by `impl_store_tx!` (see `transaction.rs`).
@@ -47,9 +48,9 @@ macro_rules! impl_stock_levels {
         #[async_trait]
         impl StockLevels for $tx {
             async fn stock_level(&mut self, item: &str, location: &str) -> Result<Decimal> {
-                if CACHE_READS
-                    && let Some(q) = self.stock.get(&(item.to_string(), location.to_string()))
-                {
+                // Cached: read before (SQLite), or locked by this transaction (both), its
+                // change perhaps not written yet.
+                if let Some(q) = self.stock.get(&(item.to_string(), location.to_string())) {
                     return Ok(*q);
                 }
                 let row = sqlx::query("SELECT quantity FROM stock WHERE item = $1 AND location = $2")
@@ -61,7 +62,9 @@ macro_rules! impl_stock_levels {
                     None => Decimal::ZERO,
                     Some(r) => qty_get(&r, "quantity")?,
                 };
-                if CACHE_READS {
+                // Under the hot-rows lock (PostgreSQL) no other transaction can change a level
+                // before this one ends: every stock write is made holding that lock.
+                if CACHE_READS || (HOT_LOCK.is_some() && self.hot_depth.is_some()) {
                     self.stock.insert((item.to_string(), location.to_string()), q);
                 }
                 Ok(q)
@@ -87,10 +90,17 @@ macro_rules! impl_stock_levels {
             async fn adjust_stock(&mut self, item: &str, location: &str, delta: Decimal) -> Result<Decimal> {
                 // Read-modify-write under the row lock (FOR UPDATE on PG, the single writer on
                 // SQLite); the arithmetic happens in Decimal, not in SQL, so SQLite never sees REAL.
+                // A level in the cache is one this transaction holds (PG: locked by an earlier
+                // adjustment, or read while holding the hot-rows lock that every stock write
+                // takes; `stock_level` caches other reads only on SQLite), so it is current. The level is written back with the other buffered writes: under the
+                // lock nobody else can read it for update meanwhile. A row that does not exist
+                // yet cannot be locked; the hot-rows lock (held until commit) keeps a second
+                // transaction from creating it too.
                 let key = (item.to_string(), location.to_string());
                 let current = match self.stock.get(&key) {
-                    Some(q) if CACHE_READS => *q,
-                    _ => {
+                    Some(q) => *q,
+                    None => {
+                        self.take_hot_lock().await?;
                         let sql = format!("SELECT quantity FROM stock WHERE item = $1 AND location = $2{FOR_UPDATE}");
                         let row = sqlx::query(AssertSqlSafe(sql))
                             .bind(item)
@@ -104,20 +114,8 @@ macro_rules! impl_stock_levels {
                     }
                 };
                 let next = (current + delta).normalize();
-                if CACHE_READS {
-                    self.stock.insert(key.clone(), next);
-                    self.stock_dirty.insert(key);
-                    return Ok(next);
-                }
-                sqlx::query(
-                    "INSERT INTO stock (item, location, quantity) VALUES ($1, $2, $3) \
-                     ON CONFLICT (item, location) DO UPDATE SET quantity = $3",
-                )
-                .bind(item)
-                .bind(location)
-                .bind(qty_param(next))
-                .execute(&mut *self.tx)
-                .await?;
+                self.stock.insert(key.clone(), next);
+                self.stock_dirty.insert(key);
                 Ok(next)
             }
         }

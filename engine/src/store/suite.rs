@@ -108,6 +108,9 @@ macro_rules! store_suite {
                 pending_events_seen_within_a_transaction,
                 number_series_gapless,
                 number_series_concurrent,
+                hot_rows_in_any_order,
+                wait_and_event_at_once,
+                timeout_and_event_at_once,
                 claimed_documents,
                 claims_race,
                 stock_exact_decimals,
@@ -1667,6 +1670,246 @@ async fn number_series_concurrent(cx: Ctx) {
     );
     let mut tx = begin(&cx.store).await;
     assert_eq!(tx.current_number("SO").await.unwrap(), 100);
+    tx.rollback().await.unwrap();
+}
+
+/// Two transactions take the same stock rows and number series in opposite orders — the
+/// pattern of two step batches allocating the same items for their orders and invoicing in
+/// between. Without a global lock order on PostgreSQL one of them is a deadlock victim
+/// (40P01); with the hot-rows lock both commit, the second after the first, and every level
+/// and number counts both. Each waits at most 300 ms for the other to lock its first row, so
+/// the test does not hang when the second cannot start (SQLite's single writer, the hot lock).
+async fn hot_rows_in_any_order(cx: Ctx) {
+    let mut tx = begin(&cx.store).await;
+    tx.adjust_stock("HOT-A", "main", dec("10")).await.unwrap();
+    tx.adjust_stock("HOT-B", "main", dec("10")).await.unwrap();
+    tx.commit().await.unwrap();
+    let (a_locked, a_seen) = tokio::sync::oneshot::channel::<()>();
+    let (b_locked, b_seen) = tokio::sync::oneshot::channel::<()>();
+    let run = |store: Arc<dyn Store>,
+               first: &'static str,
+               second: &'static str,
+               locked: tokio::sync::oneshot::Sender<()>,
+               other: tokio::sync::oneshot::Receiver<()>| async move {
+        let mut tx = store.begin().await?;
+        let level = tx.adjust_stock(first, "main", dec("-1")).await?;
+        let _ = locked.send(());
+        let _ = tokio::time::timeout(Duration::from_millis(300), other).await;
+        let n = tx.next_number("hot-inv").await?;
+        // The cached, locked level: this transaction's own change, not yet written.
+        assert_eq!(tx.stock_level(first, "main").await?, level);
+        tx.adjust_stock(second, "main", dec("-1")).await?;
+        tx.adjust_stock(first, "main", dec("-1")).await?;
+        let m = tx.next_number("hot-inv").await?;
+        assert_eq!(
+            m,
+            n + 1,
+            "a series this transaction holds goes on from its own value"
+        );
+        tx.commit().await?;
+        Ok::<(i64, i64), StoreError>((n, m))
+    };
+    let t1 = tokio::spawn(run(cx.store.clone(), "HOT-A", "HOT-B", a_locked, b_seen));
+    let t2 = tokio::spawn(run(cx.store.clone(), "HOT-B", "HOT-A", b_locked, a_seen));
+    let r1 = t1
+        .await
+        .unwrap()
+        .expect("first transaction commits, no deadlock");
+    let r2 = t2
+        .await
+        .unwrap()
+        .expect("second transaction commits, no deadlock");
+    let mut numbers = vec![r1.0, r1.1, r2.0, r2.1];
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2, 3, 4], "gapless and unique across both");
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(tx.stock_level("HOT-A", "main").await.unwrap(), dec("7"));
+    assert_eq!(tx.stock_level("HOT-B", "main").await.unwrap(), dec("7"));
+    assert_eq!(tx.current_number("hot-inv").await.unwrap(), 4);
+    tx.rollback().await.unwrap();
+}
+
+/// Delivers `payment.matched` for `key` as `Engine::emit_events` does: to its waiters, or
+/// kept as pending when nobody waits. The waiters it resolved.
+async fn deliver(tx: &mut dyn Tx, key: &str) -> Result<Vec<Waiter>, StoreError> {
+    let found = tx.take_waiters("payment.matched", key).await?;
+    if found.is_empty() {
+        tx.add_pending_event("payment.matched", key, "received", &json!({}), 2)
+            .await?;
+    }
+    Ok(found)
+}
+
+/// One instance reaches its `wait:` (no pending event: it registers a wait) while another
+/// transaction — another process — delivers the event for the same key (no waiter: it keeps
+/// the event as pending). Both read one table and write the other, after buffered writes
+/// (a document each). Whichever order they run in, the event must not be lost: the second
+/// must see the first's commit. Without a common lock on PostgreSQL each misses the other's
+/// uncommitted row, and the wait and the pending event both stay (the cluster demo's paid
+/// invoices that ended in collection). The registering side holds its transaction open up to
+/// 300 ms after the other started, so the test does not hang where the other cannot start
+/// before it commits (SQLite's single writer, the lock).
+async fn wait_and_event_at_once(cx: Ctx) {
+    let w = Waiter {
+        instance_id: "i-race".into(),
+        step: "await_payment".into(),
+        token: 3,
+    };
+    let (started, started_seen) = tokio::sync::oneshot::channel::<()>();
+    let (delivered, delivered_seen) = tokio::sync::oneshot::channel::<()>();
+    let store = cx.store.clone();
+    let waiter = w.clone();
+    let registering = tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        tx.put_document("invoice", "INV-R", &json!({ "status": "open" }), 1)
+            .await?;
+        assert_eq!(
+            tx.get_document("invoice", "INV-R").await?,
+            Some(json!({ "status": "open" })),
+            "a buffered write reads back in its transaction"
+        );
+        assert!(
+            tx.take_pending_event("payment.matched", "INV-R")
+                .await?
+                .is_none()
+        );
+        tx.add_wait("payment.matched", "INV-R", &waiter).await?;
+        let _ = started.send(());
+        let _ = tokio::time::timeout(Duration::from_millis(300), delivered_seen).await;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    });
+    let store = cx.store.clone();
+    let delivering = tokio::spawn(async move {
+        let _ = started_seen.await;
+        let mut tx = store.begin().await?;
+        tx.put_document("payment", "PAY-R", &json!({ "invoice": "INV-R" }), 2)
+            .await?;
+        let found = deliver(tx.as_mut(), "INV-R").await?;
+        // Read after the waits: the registering transaction's document, committed.
+        let invoice = tx.get_document("invoice", "INV-R").await?;
+        tx.commit().await?;
+        let _ = delivered.send(());
+        Ok::<_, StoreError>((found, invoice))
+    });
+    registering.await.unwrap().expect("the wait is registered");
+    let (found, invoice) = delivering.await.unwrap().expect("the event is delivered");
+    assert_eq!(
+        found,
+        vec![w],
+        "the event reaches the wait registered just before it"
+    );
+    assert_eq!(invoice, Some(json!({ "status": "open" })));
+    let mut tx = begin(&cx.store).await;
+    assert!(
+        tx.take_pending_event("payment.matched", "INV-R")
+            .await
+            .unwrap()
+            .is_none(),
+        "no pending event left over beside a resolved wait"
+    );
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-R").await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        tx.get_document("payment", "PAY-R").await.unwrap(),
+        Some(json!({ "invoice": "INV-R" }))
+    );
+    tx.rollback().await.unwrap();
+}
+
+/// A wait's timer fired while its event arrived. The timeout takes the wait (`take_wait`)
+/// and moves the instance on to a new wait (a dunning round: token 4 → 5) while the event
+/// is delivered at once in another transaction: the event must resolve the new wait, not the
+/// taken one (whose Resolve would be stale and lost). And once an event has taken a wait, a
+/// late timeout for it finds it gone and must not move the instance on.
+async fn timeout_and_event_at_once(cx: Ctx) {
+    let w = |token: i64| Waiter {
+        instance_id: "i-dun".into(),
+        step: "await_payment".into(),
+        token,
+    };
+    let mut tx = begin(&cx.store).await;
+    tx.add_wait("payment.matched", "INV-T", &w(4))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let (started, started_seen) = tokio::sync::oneshot::channel::<()>();
+    let (delivered, delivered_seen) = tokio::sync::oneshot::channel::<()>();
+    let store = cx.store.clone();
+    let timing_out = tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        assert!(
+            tx.take_wait("i-dun", 4).await?,
+            "the timeout takes the wait first"
+        );
+        let _ = started.send(());
+        tx.put_document("invoice", "INV-T", &json!({ "reminded": 1 }), 1)
+            .await?;
+        assert!(
+            tx.take_pending_event("payment.matched", "INV-T")
+                .await?
+                .is_none()
+        );
+        tx.add_wait("payment.matched", "INV-T", &w(5)).await?;
+        let _ = tokio::time::timeout(Duration::from_millis(300), delivered_seen).await;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    });
+    let store = cx.store.clone();
+    let delivering = tokio::spawn(async move {
+        let _ = started_seen.await;
+        let mut tx = store.begin().await?;
+        let found = deliver(tx.as_mut(), "INV-T").await?;
+        tx.commit().await?;
+        let _ = delivered.send(());
+        Ok::<_, StoreError>(found)
+    });
+    timing_out.await.unwrap().expect("the timeout commits");
+    let found = delivering.await.unwrap().expect("the event is delivered");
+    assert_eq!(
+        found,
+        vec![w(5)],
+        "the event resolves the wait of the new round"
+    );
+
+    // The event took the wait; the timeout that fired before arrives late.
+    let mut tx = begin(&cx.store).await;
+    tx.add_wait("payment.matched", "INV-T", &w(6))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-T").await.unwrap(),
+        vec![w(6)]
+    );
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert!(
+        !tx.take_wait("i-dun", 6).await.unwrap(),
+        "taken by the event: the timeout loses"
+    );
+    // A wait registered in this transaction, not written yet, is found; another token is not.
+    tx.add_wait("payment.matched", "INV-T", &w(7))
+        .await
+        .unwrap();
+    assert!(!tx.take_wait("i-dun", 6).await.unwrap());
+    assert!(tx.take_wait("i-dun", 7).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = begin(&cx.store).await;
+    assert_eq!(
+        tx.take_waiters("payment.matched", "INV-T").await.unwrap(),
+        vec![]
+    );
+    assert!(
+        tx.take_pending_event("payment.matched", "INV-T")
+            .await
+            .unwrap()
+            .is_none()
+    );
     tx.rollback().await.unwrap();
 }
 

@@ -35,6 +35,10 @@ pub trait TimerWaitRecords: Send {
         keys: &[&str],
     ) -> Result<std::collections::HashMap<String, Vec<Waiter>>>;
     async fn delete_wait(&mut self, instance_id: &str) -> Result<()>;
+    /// Deletes the wait of `instance_id` at once if it is still the one registered with
+    /// `token`, and says whether it was: `false` means an event took it (its `Resolve` is on
+    /// its way), so a timeout that fired meanwhile must not move the instance on.
+    async fn take_wait(&mut self, instance_id: &str, token: i64) -> Result<bool>;
     async fn add_pending_event(
         &mut self,
         event: &str,
@@ -80,6 +84,10 @@ macro_rules! impl_timer_wait_records {
             }
 
             async fn flush_waits(&mut self) -> Result<()> {
+                if !self.waits_cleared.is_empty() || !self.wait_adds.is_empty() {
+                    // Wait rows change only under the hot-rows lock (see `take_waits_lock`).
+                    self.take_waits_lock().await?;
+                }
                 let cleared = std::mem::take(&mut self.waits_cleared);
                 self.delete_for_instances("waits", cleared).await?;
                 let adds = std::mem::take(&mut self.wait_adds);
@@ -98,6 +106,20 @@ macro_rules! impl_timer_wait_records {
                     q.execute(&mut *self.tx).await?;
                 }
                 Ok(())
+            }
+        }
+
+        impl $tx {
+            /// Registering a wait (`take_pending_event` then `add_wait`) and delivering an event
+            /// (`take_waiters_many` then `add_pending_event`) each read one table and then write
+            /// the other. Under READ COMMITTED two such transactions running at once would each
+            /// miss the other's uncommitted row, and the event would be lost: a pending event
+            /// nobody takes, or a waiter nobody resolves. On PostgreSQL both therefore hold the
+            /// schema's hot-rows lock (one lock, so no lock-order deadlock) from their first
+            /// read to the commit, and a statement after the lock sees the other's commit. On
+            /// SQLite the single writer already orders them.
+            async fn take_waits_lock(&mut self) -> Result<()> {
+                self.take_hot_lock().await
             }
         }
 
@@ -156,6 +178,7 @@ macro_rules! impl_timer_wait_records {
                 event: &str,
                 keys: &[&str],
             ) -> Result<std::collections::HashMap<String, Vec<Waiter>>> {
+                self.take_waits_lock().await?;
                 self.flush_waits().await?;
                 let mut keys: Vec<&str> = keys.to_vec();
                 keys.sort_unstable();
@@ -186,7 +209,19 @@ macro_rules! impl_timer_wait_records {
                 Ok(())
             }
 
+            async fn take_wait(&mut self, instance_id: &str, token: i64) -> Result<bool> {
+                self.take_waits_lock().await?;
+                self.flush_waits().await?;
+                let row = sqlx::query("DELETE FROM waits WHERE instance_id = $1 AND token = $2 RETURNING instance_id")
+                    .bind(instance_id)
+                    .bind(token)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                Ok(row.is_some())
+            }
+
             async fn add_pending_event(&mut self, event: &str, key: &str, outcome: &str, payload: &Value, now: i64) -> Result<()> {
+                self.take_waits_lock().await?;
                 if let Some(keys) = self.pending_keys.get_mut(event) {
                     keys.insert(key.to_string());
                 }
@@ -204,6 +239,8 @@ macro_rules! impl_timer_wait_records {
             }
 
             async fn take_pending_event(&mut self, event: &str, key: &str) -> Result<Option<PendingEvent>> {
+                // Held until the commit that writes this instance's wait (see `take_waits_lock`).
+                self.take_waits_lock().await?;
                 if CACHE_READS {
                     if !self.pending_keys.contains_key(event) {
                         const KEEP_AT_MOST: usize = 10_000;

@@ -12,7 +12,18 @@
 //! before the commit, before a savepoint (so rolling back to it undoes exactly what followed
 //! it, and the buffers are dropped with it), and before any query that reads those tables in
 //! SQL (lists, counts, summaries). Every read and write of those rows goes through these files.
-//! PostgreSQL reads committed data and other workers write concurrently, so it never caches.
+//! PostgreSQL reads committed data and other workers write concurrently, so it caches no stock
+//! level or number it has not locked; it keeps the documents it read for the rest of the
+//! transaction (READ COMMITTED promises no agreement between two statements anyway, see
+//! `documents.rs`), buffers its document writes the same way (read back from the buffer,
+//! written in (kind, id) order before the commit, so concurrent flushes take the row locks in
+//! one order), and caches the rows it holds locked — a stock
+//! level after its `FOR UPDATE`, a number series after its increment — since no other
+//! transaction can change them before this one ends: the second order of a batch allocating
+//! the same item, or taking the next invoice number, asks the database nothing. Before the
+//! first lock on such a contended row a PostgreSQL transaction takes the schema's advisory
+//! "hot rows" lock (`HOT_LOCK`, `take_hot_lock`): two transactions never hold stock, series or
+//! ledger-balance rows at once, so they cannot deadlock on them.
 //!
 //! This file is the transaction itself: its state (caches and write buffers), commit, rollback
 //! and savepoints, and the macro that assembles a backend's transaction from the concerns
@@ -97,6 +108,14 @@ macro_rules! impl_store_tx {
             defer_inserts: bool,
             /// Audit records to insert, in append order (see `store::service`).
             audit_adds: Vec<$crate::store::service::AuditRow>,
+            /// The savepoint depth at which this transaction took `HOT_LOCK`; rolling back to
+            /// a savepoint at or below it gives the lock back (PostgreSQL releases locks taken
+            /// after the savepoint), so the next contended row takes it again.
+            hot_depth: Option<usize>,
+            /// The closed ledger periods, read while holding `HOT_LOCK` (PostgreSQL): a close
+            /// takes that lock too, so they cannot change before this transaction ends, and
+            /// each posting of a batch need not ask again.
+            closed_periods: Option<Vec<String>>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -158,7 +177,21 @@ macro_rules! impl_store_tx {
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
                     audit_adds: Vec::new(),
+                    hot_depth: None,
+                    closed_periods: None,
                 }
+            }
+
+            /// Takes the hot-rows lock (see the module docs) once per transaction, before the
+            /// first lock on a stock, number-series or ledger-balance row.
+            async fn take_hot_lock(&mut self) -> Result<()> {
+                if let Some(sql) = HOT_LOCK
+                    && self.hot_depth.is_none()
+                {
+                    sqlx::query(sql).execute(&mut *self.tx).await?;
+                    self.hot_depth = Some(self.depth);
+                }
+                Ok(())
             }
 
             /// Writes every buffer that a savepoint or the commit must see in the database.
@@ -191,9 +224,6 @@ macro_rules! impl_store_tx {
             /// Writes the buffered documents, stock levels and number series (see the module
             /// docs); the caches stay valid.
             async fn flush_writes(&mut self) -> Result<()> {
-                if !CACHE_READS {
-                    return Ok(());
-                }
                 self.flush_documents().await?;
                 self.flush_stock().await?;
                 self.flush_series().await
@@ -270,6 +300,10 @@ macro_rules! impl_store_tx {
                     .execute(&mut *self.tx)
                     .await?;
                 self.depth = sp.depth.saturating_sub(1);
+                if self.hot_depth.is_some_and(|d| d >= sp.depth) {
+                    self.hot_depth = None;
+                }
+                self.closed_periods = None;
                 self.history.truncate(sp.history);
                 self.enqueued.truncate(sp.enqueued);
                 self.instances.truncate(sp.instances);
