@@ -126,6 +126,16 @@ macro_rules! impl_document_records {
                 if !invoices.is_empty() {
                     self.write_open_items(&invoices).await?;
                 }
+                // The sales aggregates count each invoice and credit note once (store/sales.rs).
+                let sales: Vec<$crate::store::sales::DocText<'_>> = rows
+                    .iter()
+                    .map(|n| &docs[*n])
+                    .filter(|d| $crate::store::sales::KINDS.contains(&d.0.as_str()))
+                    .map(|d| (d.0.as_str(), d.1.as_str(), d.2.as_str()))
+                    .collect();
+                if !sales.is_empty() {
+                    self.count_sales_docs(&sales).await?;
+                }
                 if self.shared.is_some() {
                     let mut docs = docs;
                     for n in rows {
@@ -208,6 +218,11 @@ macro_rules! impl_document_records {
                     // The open-items index follows every invoice written (store/openitems.rs).
                     self.write_open_items(&[(id, text.as_str())]).await?;
                 }
+                // The sales aggregates count each invoice and credit note once, when the
+                // transaction's buffers are flushed (store/sales.rs).
+                if $crate::store::sales::KINDS.contains(&kind) {
+                    self.sales_pending.push((kind.to_string(), id.to_string(), text.clone()));
+                }
                 Ok(())
             }
 
@@ -238,6 +253,9 @@ macro_rules! impl_document_records {
                     if won.is_some() {
                         if kind == "invoice" {
                             self.write_open_items(&[(id, json_text(body).as_str())]).await?;
+                        }
+                        if $crate::store::sales::KINDS.contains(&kind) {
+                            self.sales_pending.push((kind.to_string(), id.to_string(), json_text(body)));
                         }
                         return Ok(None);
                     }

@@ -10,6 +10,9 @@ use std::time::Duration;
 /// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = false;
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// A rebuild of the sales aggregates waits for the steps that counted documents and holds
+/// off the others until it commits (`store/sales.rs`).
+const LOCK_SALES: &str = "LOCK TABLE sales_counted IN EXCLUSIVE MODE";
 
 /// Placeholder for generated multi-row statements.
 fn param(n: usize) -> String {
@@ -135,6 +138,7 @@ impl PgStore {
         let store = PgStore { pool };
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
+        tx.rebuild_sales_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

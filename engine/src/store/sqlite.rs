@@ -14,6 +14,8 @@ use std::time::Duration;
 /// See `transaction.rs`: whether a transaction caches the documents and stock it touched.
 const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
+/// A rebuild of the sales aggregates needs no lock: the one writer is the rebuild.
+const LOCK_SALES: &str = "";
 
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a
 /// numbered `$n` makes sqlx look the name up for every parameter, and SQLite's lookup is a
@@ -150,6 +152,7 @@ impl SqliteStore {
         let store = SqliteStore { writer, shared };
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
+        tx.rebuild_sales_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

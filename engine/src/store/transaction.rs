@@ -97,6 +97,13 @@ macro_rules! impl_store_tx {
             defer_inserts: bool,
             /// Audit records to insert, in append order (see `store::service`).
             audit_adds: Vec<$crate::store::service::AuditRow>,
+            /// Sales aggregate additions of the documents this transaction counted
+            /// (`store/sales.rs`), upserted keys in order before a savepoint or the commit.
+            sales_adds: $crate::store::sales::SalesBuffer,
+            /// PostgreSQL: invoices and credit notes written (kind, id, text), counted at the
+            /// flush like SQLite's buffered documents, so an order written after its invoice in
+            /// the same transaction is found.
+            sales_pending: Vec<(String, String, String)>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -158,6 +165,8 @@ macro_rules! impl_store_tx {
                     instance_add_keys: std::collections::HashSet::new(),
                     defer_inserts: false,
                     audit_adds: Vec::new(),
+                    sales_adds: $crate::store::sales::SalesBuffer::default(),
+                    sales_pending: Vec::new(),
                 }
             }
 
@@ -171,7 +180,9 @@ macro_rules! impl_store_tx {
                 self.flush_timers().await?;
                 self.flush_waits().await?;
                 self.flush_outbound().await?;
-                self.flush_audit().await
+                self.flush_audit().await?;
+                // Last: the document flush above is what counts new documents.
+                self.flush_sales().await
             }
 
             /// Keeps a long transaction (a statement of 100,000 entries imported and matched in
@@ -291,6 +302,8 @@ macro_rules! impl_store_tx {
                 self.instance_adds.clear();
                 self.instance_add_keys.clear();
                 self.audit_adds.clear();
+                self.sales_adds = $crate::store::sales::SalesBuffer::default();
+                self.sales_pending.clear();
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
                 self.forget_published();
@@ -310,6 +323,7 @@ macro_rules! impl_store_tx {
         $crate::store::journal::impl_journal_records!($tx, $db);
         $crate::store::reports::impl_report_records!($tx, $db);
         $crate::store::openitems::impl_open_item_records!($tx, $db);
+        $crate::store::sales::impl_sales_records!($tx, $db);
         $crate::store::service::impl_service_tx!($tx, $db);
         $crate::store::sessions::impl_session_records!($tx, $db);
     };

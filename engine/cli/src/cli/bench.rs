@@ -189,6 +189,10 @@ pub struct O2cArgs {
     /// With --processes: keep each run's PostgreSQL schema and RabbitMQ queues.
     #[arg(long)]
     keep: bool,
+    /// Measure without the sales aggregates (their cost: compare with a run without this;
+    /// the bench's store then has no sales figures).
+    #[arg(long)]
+    no_sales_aggregates: bool,
 }
 
 async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bool) -> ExitCode {
@@ -197,6 +201,9 @@ async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bo
     }
     if args.keep {
         return fail("--keep goes with --processes (the embedded bench keeps its folder)");
+    }
+    if args.no_sales_aggregates {
+        ordo::store::sales::count_in_this_process(false);
     }
     let args = ordo_scenario::o2c::O2c {
         orders: args.orders,
