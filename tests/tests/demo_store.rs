@@ -123,18 +123,30 @@ fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
     // a credit note of the first invoice: sales is the invoices less it, to the cent
     let first = invoices[0]["number"].as_str().unwrap().to_string();
     let (ok, text) = ordo(&[
-        "--config", &file_s, "--json", "credit-note", &first, "--reason", "damaged in transit",
+        "--config",
+        &file_s,
+        "--json",
+        "credit-note",
+        &first,
+        "--reason",
+        "damaged in transit",
     ]);
     assert!(ok, "{text}");
     let cn: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
     let credited = e4(&cn["net_total"]);
     assert!(credited > 0, "{cn}");
-    assert_eq!(revenue(&report(&["sales", "--by", "customer"])), all - credited);
+    assert_eq!(
+        revenue(&report(&["sales", "--by", "customer"])),
+        all - credited
+    );
     for cmd in ["check", "rebuild", "check"] {
         let (ok, text) = ordo(&["--config", &file_s, "report", cmd]);
         assert!(ok, "{cmd}: {text}");
     }
-    assert_eq!(revenue(&report(&["sales", "--by", "week,item"])), all - credited);
+    assert_eq!(
+        revenue(&report(&["sales", "--by", "week,item"])),
+        all - credited
+    );
     let html = dir.join("reports.html");
     let html_s = html.to_string_lossy().into_owned();
     let (ok, text) = ordo(&[

@@ -242,7 +242,10 @@ mod tests {
         let doc = forecast_doc(&f, Period::Week, start);
         let svg = chart(&f, &doc).unwrap().into_string();
         assert!(svg.contains("polygon") && svg.contains("polyline"), "{svg}");
-        assert!(svg.contains("&lt;A&amp;B&gt;") && !svg.contains("<A&B>"), "{svg}");
+        assert!(
+            svg.contains("&lt;A&amp;B&gt;") && !svg.contains("<A&B>"),
+            "{svg}"
+        );
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         assert_eq!(urlencode("A&B #1"), "A%26B%20%231");
         // no forecast: no chart

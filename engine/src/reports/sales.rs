@@ -247,10 +247,17 @@ pub fn tie_out(
     credit_notes: &[Invoice],
 ) -> Result<BTreeMap<String, Decimal>, ReportError> {
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
-    for (docs, sign) in [(invoices, Decimal::ONE), (credit_notes, Decimal::NEGATIVE_ONE)] {
+    for (docs, sign) in [
+        (invoices, Decimal::ONE),
+        (credit_notes, Decimal::NEGATIVE_ONE),
+    ] {
         for inv in docs.iter().filter(|i| params.contains(i.issue_date)) {
             let t = out.entry(inv.currency.clone()).or_default();
-            *t = add(*t, sign * inv.net_total, &format!("document '{}'", inv.number))?;
+            *t = add(
+                *t,
+                sign * inv.net_total,
+                &format!("document '{}'", inv.number),
+            )?;
         }
     }
     Ok(out)
@@ -315,7 +322,13 @@ mod tests {
     use serde_json::{Value, json};
     use std::collections::HashSet;
 
-    fn doc(number: &str, order: &str, customer: &str, date: &str, lines: &[(&str, &str, &str)]) -> String {
+    fn doc(
+        number: &str,
+        order: &str,
+        customer: &str,
+        date: &str,
+        lines: &[(&str, &str, &str)],
+    ) -> String {
         let lines: Vec<Value> = lines
             .iter()
             .enumerate()
@@ -324,7 +337,13 @@ mod tests {
             .collect();
         let net: Decimal = lines
             .iter()
-            .map(|l| l["net_amount"].to_string().trim_matches('"').parse::<Decimal>().unwrap())
+            .map(|l| {
+                l["net_amount"]
+                    .to_string()
+                    .trim_matches('"')
+                    .parse::<Decimal>()
+                    .unwrap()
+            })
             .sum();
         json!({ "number": number, "order_id": order, "customer_id": customer,
             "issue_date": date, "due_date": date, "currency": "EUR",
@@ -334,27 +353,67 @@ mod tests {
     }
 
     /// Three invoices (O2 invoiced twice) and a credit note on I3, with the orders and items.
-    fn book() -> (Vec<(&'static str, String, String)>, HashMap<String, String>, HashMap<String, ItemFacts>) {
+    fn book() -> (
+        Vec<(&'static str, String, String)>,
+        HashMap<String, String>,
+        HashMap<String, ItemFacts>,
+    ) {
         let docs = vec![
-            ("invoice", "I1".to_string(), doc("I1", "O1", "C1", "2026-01-05", &[("A", "2", "20.10"), ("B", "1", "5.01")])),
-            ("invoice", "I2".to_string(), doc("I2", "O2", "C2", "2026-01-31", &[("A", "1", "10.05")])),
-            ("invoice", "I3".to_string(), doc("I3", "O2", "C2", "2026-02-01", &[("B", "3", "15.03")])),
-            ("credit_note", "CN1".to_string(), doc("CN1", "O2", "C2", "2026-02-03", &[("B", "1", "5.01")])),
+            (
+                "invoice",
+                "I1".to_string(),
+                doc(
+                    "I1",
+                    "O1",
+                    "C1",
+                    "2026-01-05",
+                    &[("A", "2", "20.10"), ("B", "1", "5.01")],
+                ),
+            ),
+            (
+                "invoice",
+                "I2".to_string(),
+                doc("I2", "O2", "C2", "2026-01-31", &[("A", "1", "10.05")]),
+            ),
+            (
+                "invoice",
+                "I3".to_string(),
+                doc("I3", "O2", "C2", "2026-02-01", &[("B", "3", "15.03")]),
+            ),
+            (
+                "credit_note",
+                "CN1".to_string(),
+                doc("CN1", "O2", "C2", "2026-02-03", &[("B", "1", "5.01")]),
+            ),
         ];
         let orders = HashMap::from([
             ("O1".to_string(), json!({ "channel": "api" }).to_string()),
-            ("O2".to_string(), json!({ "channel": "edi", "partner": "ACME" }).to_string()),
+            (
+                "O2".to_string(),
+                json!({ "channel": "edi", "partner": "ACME" }).to_string(),
+            ),
         ]);
         let items = HashMap::from([
-            ("A".to_string(), facts(&json!({ "cost": 4, "group": "tools" }))),
+            (
+                "A".to_string(),
+                facts(&json!({ "cost": 4, "group": "tools" })),
+            ),
             ("B".to_string(), facts(&json!({}))),
         ]);
         (docs, orders, items)
     }
 
     /// The report as `run` makes it, with the store's grouped read done in memory.
-    fn report(p: &Params, docs: &[(&'static str, String, String)], orders: &HashMap<String, String>, items: &HashMap<String, ItemFacts>) -> Result<Report, ReportError> {
-        let refs: Vec<_> = docs.iter().map(|(k, i, t)| (*k, i.as_str(), t.as_str())).collect();
+    fn report(
+        p: &Params,
+        docs: &[(&'static str, String, String)],
+        orders: &HashMap<String, String>,
+        items: &HashMap<String, ItemFacts>,
+    ) -> Result<Report, ReportError> {
+        let refs: Vec<_> = docs
+            .iter()
+            .map(|(k, i, t)| (*k, i.as_str(), t.as_str()))
+            .collect();
         let d = derive(&refs, orders, &HashSet::new());
         assert!(d.problems.is_empty(), "{:?}", d.problems);
         let mut buf = SalesBuffer::default();
@@ -363,13 +422,22 @@ mod tests {
         }
         let dims = p.dims(DIMS, &[Dim::Period(Period::Month)])?;
         let (lq, cq) = queries(p, &dims);
-        let lines = Grouped { cols: lq.group.clone(), rows: buf.sums(&lq) };
-        let counts = cq.map(|q| Grouped { cols: q.group.clone(), rows: buf.sums(&q) });
+        let lines = Grouped {
+            cols: lq.group.clone(),
+            rows: buf.sums(&lq),
+        };
+        let counts = cq.map(|q| Grouped {
+            cols: q.group.clone(),
+            rows: buf.sums(&q),
+        });
         compute(p, &lines, counts.as_ref(), items)
     }
 
     fn typed(docs: &[(&'static str, String, String)], kind: &str) -> Vec<Invoice> {
-        docs.iter().filter(|d| d.0 == kind).map(|d| serde_json::from_str(&d.2).unwrap()).collect()
+        docs.iter()
+            .filter(|d| d.0 == kind)
+            .map(|d| serde_json::from_str(&d.2).unwrap())
+            .collect()
     }
 
     #[test]
@@ -389,8 +457,14 @@ mod tests {
         assert_eq!(r.rows[1][r.column("invoices").unwrap()], 1usize.into());
         assert_eq!(r.rows[1][r.column("credit notes").unwrap()], 1usize.into());
         // A: 3 units at cost 4 against 30.15 of costed net
-        assert_eq!(r.rows[0][r.column("gross margin").unwrap()], dec!(18.15).into());
-        assert_eq!(r.rows[1][r.column("gross margin").unwrap()], super::super::Cell::NA);
+        assert_eq!(
+            r.rows[0][r.column("gross margin").unwrap()],
+            dec!(18.15).into()
+        );
+        assert_eq!(
+            r.rows[1][r.column("gross margin").unwrap()],
+            super::super::Cell::NA
+        );
         let total: Decimal = r.rows.iter().map(|row| row[net].num().unwrap()).sum();
         let tie = tie_out(&p, &typed(&docs, "invoice"), &typed(&docs, "credit_note")).unwrap();
         assert_eq!(total, tie["EUR"]);
@@ -399,12 +473,23 @@ mod tests {
     #[test]
     fn by_channel_partner_and_group_within_a_period() {
         let (docs, orders, items) = book();
-        let p = Params::parse(Some("2026-01-10"), Some("2026-02-28"), Some("channel,partner,item-group")).unwrap();
+        let p = Params::parse(
+            Some("2026-01-10"),
+            Some("2026-02-28"),
+            Some("channel,partner,item-group"),
+        )
+        .unwrap();
         let r = report(&p, &docs, &orders, &items).unwrap();
         let labels: Vec<String> = r.rows.iter().map(|row| r.label(row)).collect();
-        assert_eq!(labels, ["EUR · edi · ACME · (none)", "EUR · edi · ACME · tools"]);
+        assert_eq!(
+            labels,
+            ["EUR · edi · ACME · (none)", "EUR · edi · ACME · tools"]
+        );
         // by item group the document counts cannot be split: n/a, never a guess
-        assert_eq!(r.rows[0][r.column("invoices").unwrap()], super::super::Cell::NA);
+        assert_eq!(
+            r.rows[0][r.column("invoices").unwrap()],
+            super::super::Cell::NA
+        );
         let tie = tie_out(&p, &typed(&docs, "invoice"), &typed(&docs, "credit_note")).unwrap();
         assert_eq!(tie["EUR"], dec!(20.07));
         let net = r.column("net revenue").unwrap();
@@ -415,7 +500,10 @@ mod tests {
         let r = report(&p, &docs, &orders, &items).unwrap();
         assert_eq!(r.rows[0][r.column("invoices").unwrap()], 2usize.into());
         assert_eq!(r.rows[1][r.column("invoices").unwrap()], 2usize.into());
-        assert_eq!(r.rows[0][r.column("orders").unwrap()], super::super::Cell::NA);
+        assert_eq!(
+            r.rows[0][r.column("orders").unwrap()],
+            super::super::Cell::NA
+        );
     }
 
     #[test]
@@ -424,9 +512,16 @@ mod tests {
         let p = Params::parse(Some("2030-01-01"), None, None).unwrap();
         assert!(report(&p, &docs, &orders, &items).unwrap().rows.is_empty());
         orders.remove("O1");
-        let refs: Vec<_> = docs.iter().map(|(k, i, t)| (*k, i.as_str(), t.as_str())).collect();
+        let refs: Vec<_> = docs
+            .iter()
+            .map(|(k, i, t)| (*k, i.as_str(), t.as_str()))
+            .collect();
         let d = derive(&refs, &orders, &HashSet::new());
         assert_eq!(d.problems.len(), 1);
-        assert!(d.problems[0].2.contains("I1") && d.problems[0].2.contains("O1"), "{:?}", d.problems);
+        assert!(
+            d.problems[0].2.contains("I1") && d.problems[0].2.contains("O1"),
+            "{:?}",
+            d.problems
+        );
     }
 }

@@ -177,9 +177,7 @@ pub fn derive(
             Err(e) => out.problems.push((kind.to_string(), id.to_string(), e)),
         }
     }
-    read.sort_by(|a, b| {
-        (a.2.issue_date, a.1.len(), a.1).cmp(&(b.2.issue_date, b.1.len(), b.1))
-    });
+    read.sort_by(|a, b| (a.2.issue_date, a.1.len(), a.1).cmp(&(b.2.issue_date, b.1.len(), b.1)));
     let mut opening: HashSet<String> = HashSet::new();
     for (kind, id, inv) in read {
         let order = match orders.get(&inv.order_id) {
@@ -218,7 +216,9 @@ pub fn issue_order(docs: &mut [(&'static str, String, String)]) {
     let mut keyed: Vec<(Option<NaiveDate>, (&'static str, String, String))> = docs
         .iter_mut()
         .map(|d| {
-            let day = serde_json::from_str::<Dated>(&d.2).ok().map(|x| x.issue_date);
+            let day = serde_json::from_str::<Dated>(&d.2)
+                .ok()
+                .map(|x| x.issue_date);
             (day, std::mem::take(d))
         })
         .collect();
@@ -407,12 +407,16 @@ impl SalesBuffer {
                     c => key[t.keys().iter().position(|k| *k == c).unwrap()].clone(),
                 })
                 .collect();
-            let acc = out.entry(keys).or_insert_with(|| vec![Decimal::ZERO; f.len()]);
+            let acc = out
+                .entry(keys)
+                .or_insert_with(|| vec![Decimal::ZERO; f.len()]);
             for (a, x) in acc.iter_mut().zip(f) {
                 *a += *x;
             }
         }
-        out.into_iter().map(|(keys, figures)| SalesSum { keys, figures }).collect()
+        out.into_iter()
+            .map(|(keys, figures)| SalesSum { keys, figures })
+            .collect()
     }
 }
 
@@ -423,12 +427,22 @@ mod tests {
 
     #[test]
     fn values_split_exactly_or_are_refused() {
-        for d in [dec!(0), dec!(12.345), dec!(-0.000000001), dec!(99999999.99), dec!(-7.5)] {
+        for d in [
+            dec!(0),
+            dec!(12.345),
+            dec!(-0.000000001),
+            dec!(99999999.99),
+            dec!(-7.5),
+        ] {
             let (u, n) = split(d).unwrap();
             assert_eq!(join(u, n).unwrap(), d);
         }
         assert_eq!(join(1, 1_500_000_000).unwrap(), dec!(2.5));
-        assert!(split(dec!(0.0000000001)).unwrap_err().contains("9 decimals"));
+        assert!(
+            split(dec!(0.0000000001))
+                .unwrap_err()
+                .contains("9 decimals")
+        );
         assert!(split(Decimal::MAX).unwrap_err().contains("too large"));
     }
 
@@ -441,20 +455,49 @@ mod tests {
                 "uom":"EA","unit_price":1,"net_amount":1.5,"tax_rate":0,"tax_amount":0}}],"net_total":1.5,"tax_total":0,"total":1.5}}"#
             )
         };
-        let (a, b, c) = (inv("INV-10", "2026-01-02", "1"), inv("INV-9", "2026-01-02", "1"), inv("INV-11", "2026-01-01", "0.0000000001"));
+        let (a, b, c) = (
+            inv("INV-10", "2026-01-02", "1"),
+            inv("INV-9", "2026-01-02", "1"),
+            inv("INV-11", "2026-01-01", "0.0000000001"),
+        );
         let orders = HashMap::from([("O1".to_string(), r#"{"channel":"api"}"#.to_string())]);
-        let docs = [("invoice", "INV-10", a.as_str()), ("invoice", "INV-9", b.as_str()), ("invoice", "INV-11", c.as_str()), ("invoice", "X", "{}")];
+        let docs = [
+            ("invoice", "INV-10", a.as_str()),
+            ("invoice", "INV-9", b.as_str()),
+            ("invoice", "INV-11", c.as_str()),
+            ("invoice", "X", "{}"),
+        ];
         let d = derive(&docs, &orders, &HashSet::new());
-        let opened: Vec<(&str, bool)> = d.entries.iter().map(|e| (e.1.as_str(), e.3.opens_order)).collect();
+        let opened: Vec<(&str, bool)> = d
+            .entries
+            .iter()
+            .map(|e| (e.1.as_str(), e.3.opens_order))
+            .collect();
         assert_eq!(opened, [("INV-9", true), ("INV-10", false)]);
         assert_eq!(d.problems.len(), 2);
-        assert!(d.problems.iter().any(|p| p.1 == "INV-11" && p.2.contains("lines[1].quantity")), "{:?}", d.problems);
-        assert!(d.problems.iter().any(|p| p.1 == "X" && p.2.contains("invoice 'X'")), "{:?}", d.problems);
+        assert!(
+            d.problems
+                .iter()
+                .any(|p| p.1 == "INV-11" && p.2.contains("lines[1].quantity")),
+            "{:?}",
+            d.problems
+        );
+        assert!(
+            d.problems
+                .iter()
+                .any(|p| p.1 == "X" && p.2.contains("invoice 'X'")),
+            "{:?}",
+            d.problems
+        );
         // an order a counted invoice opened already is not opened again
         let d = derive(&docs[..1], &orders, &HashSet::from(["O1".to_string()]));
         assert!(!d.entries[0].3.opens_order);
         // a credit note subtracts and never opens
-        let d = derive(&[("credit_note", "CN-1", a.as_str())], &orders, &HashSet::new());
+        let d = derive(
+            &[("credit_note", "CN-1", a.as_str())],
+            &orders,
+            &HashSet::new(),
+        );
         let e = &d.entries[0].3;
         assert!(e.credit && !e.opens_order);
         assert_eq!(e.items["A"], (dec!(-1.5), dec!(-1)));

@@ -32,7 +32,11 @@ pub async fn run(engine: &Engine, req: Request<'_>, json: bool) -> Result<ExitCo
             for (kind, id, message) in &problems {
                 println!("not counted: {kind} '{id}': {message}");
             }
-            return Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            return Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         "check" => {
             let diffs = reports::check_in(engine).await?;
@@ -43,7 +47,10 @@ pub async fn run(engine: &Engine, req: Request<'_>, json: bool) -> Result<ExitCo
                 println!("sales aggregates agree with the documents");
                 return Ok(ExitCode::SUCCESS);
             }
-            return Ok(super::fail(format!("ordo report check: {} rows differ (ordo report rebuild recomputes them)", diffs.len())));
+            return Ok(super::fail(format!(
+                "ordo report check: {} rows differ (ordo report rebuild recomputes them)",
+                diffs.len()
+            )));
         }
         _ => {}
     }

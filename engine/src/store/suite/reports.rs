@@ -96,9 +96,13 @@ pub(super) async fn reports(cx_: Ctx) {
     // a credit note of part of INV-3 in February, one of INV-4 in March
     let mut cn = invoice("CN-1", "O2", "EUR", "2026-02-28", &[("B", "2", "0.02")]);
     cn["corrects"] = json!("INV-3");
-    tx.put_document("credit_note", "CN-1", &cn, now).await.unwrap();
+    tx.put_document("credit_note", "CN-1", &cn, now)
+        .await
+        .unwrap();
     let cn2 = invoice("CN-2", "O2", "CHF", "2026-03-02", &[("A", "1", "10.05")]);
-    tx.put_document("credit_note", "CN-2", &cn2, now).await.unwrap();
+    tx.put_document("credit_note", "CN-2", &cn2, now)
+        .await
+        .unwrap();
     for o in ["O1", "O2", "O3"] {
         tx.put_document(
             "order",
@@ -141,8 +145,12 @@ pub(super) async fn reports(cx_: Ctx) {
         column_sum(&r, "net revenue", "CHF"),
         Decimal::from_str("10.05").unwrap()
     );
-    let invoices = reports::sales::documents(tx.as_mut(), "invoice").await.unwrap();
-    let credits = reports::sales::documents(tx.as_mut(), "credit_note").await.unwrap();
+    let invoices = reports::sales::documents(tx.as_mut(), "invoice")
+        .await
+        .unwrap();
+    let credits = reports::sales::documents(tx.as_mut(), "credit_note")
+        .await
+        .unwrap();
     let tie = reports::sales::tie_out(&p, &invoices, &credits).unwrap();
     for (cur, total) in &tie {
         assert_eq!(&column_sum(&r, "net revenue", cur), total, "{cur} ties out");
@@ -164,7 +172,11 @@ pub(super) async fn reports(cx_: Ctx) {
     assert_eq!(column_sum(&all, "net revenue", "CHF"), Decimal::ZERO);
     let whole = tie_out_all(tx.as_mut()).await;
     for (cur, total) in &whole {
-        assert_eq!(&column_sum(&all, "net revenue", cur), total, "{cur} ties out");
+        assert_eq!(
+            &column_sum(&all, "net revenue", cur),
+            total,
+            "{cur} ties out"
+        );
     }
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
     // a period beyond the data: no rows, no error
@@ -262,69 +274,133 @@ async fn tie_out_all(tx: &mut dyn crate::store::Tx) -> std::collections::BTreeMa
 }
 
 async fn eur_revenue(tx: &mut dyn crate::store::Tx) -> Decimal {
-    let r = reports::run(tx, "sales", &Params::parse(None, None, Some("customer,channel")).unwrap(), &cx())
-        .await
-        .unwrap();
+    let r = reports::run(
+        tx,
+        "sales",
+        &Params::parse(None, None, Some("customer,channel")).unwrap(),
+        &cx(),
+    )
+    .await
+    .unwrap();
     column_sum(&r, "net revenue", "EUR")
 }
 
 /// The aggregates equal the documents after a rewrite, a rollback, a savepoint rolled back,
 /// a problem and its repair, and a rebuild.
-async fn sales_aggregates_follow_the_documents(s: &std::sync::Arc<dyn crate::store::Store>, now: i64) {
+async fn sales_aggregates_follow_the_documents(
+    s: &std::sync::Arc<dyn crate::store::Store>,
+    now: i64,
+) {
     let mut tx = begin(s).await;
     let before = eur_revenue(tx.as_mut()).await;
     // a rewrite of an invoice (its payment) adds nothing
-    let mut paid = invoice("INV-1", "O1", "EUR", "2026-01-31", &[("A", "3", "1234.56"), ("B", "1", "0.01")]);
+    let mut paid = invoice(
+        "INV-1",
+        "O1",
+        "EUR",
+        "2026-01-31",
+        &[("A", "3", "1234.56"), ("B", "1", "0.01")],
+    );
     paid["status"] = json!("paid");
-    tx.put_document("invoice", "INV-1", &paid, now).await.unwrap();
+    tx.put_document("invoice", "INV-1", &paid, now)
+        .await
+        .unwrap();
     assert_eq!(eur_revenue(tx.as_mut()).await, before);
     // a savepoint rolled back takes its invoice's figures with it
-    tx.put_document("invoice", "INV-7", &invoice("INV-7", "O3", "EUR", "2026-03-02", &[("A", "1", "1.10")]), now)
-        .await
-        .unwrap();
+    tx.put_document(
+        "invoice",
+        "INV-7",
+        &invoice("INV-7", "O3", "EUR", "2026-03-02", &[("A", "1", "1.10")]),
+        now,
+    )
+    .await
+    .unwrap();
     let sp = tx.savepoint().await.unwrap();
-    tx.put_document("invoice", "INV-8", &invoice("INV-8", "O3", "EUR", "2026-03-03", &[("A", "1", "2.20")]), now)
-        .await
-        .unwrap();
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(330, 2));
+    tx.put_document(
+        "invoice",
+        "INV-8",
+        &invoice("INV-8", "O3", "EUR", "2026-03-03", &[("A", "1", "2.20")]),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(330, 2)
+    );
     tx.rollback_to(sp).await.unwrap();
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(110, 2));
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(110, 2)
+    );
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
     tx.commit().await.unwrap();
     // a transaction rolled back leaves nothing
     let mut tx = begin(s).await;
-    tx.put_document("invoice", "INV-9", &invoice("INV-9", "O3", "EUR", "2026-03-04", &[("A", "1", "100")]), now)
-        .await
-        .unwrap();
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(10110, 2));
+    tx.put_document(
+        "invoice",
+        "INV-9",
+        &invoice("INV-9", "O3", "EUR", "2026-03-04", &[("A", "1", "100")]),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(10110, 2)
+    );
     tx.rollback().await.unwrap();
     let mut tx = begin(s).await;
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(110, 2));
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(110, 2)
+    );
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
     // an invoice whose order is not stored is a problem the report names, until it is
     // written again with its order there
-    tx.put_document("invoice", "INV-10", &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]), now)
-        .await
-        .unwrap();
+    tx.put_document(
+        "invoice",
+        "INV-10",
+        &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]),
+        now,
+    )
+    .await
+    .unwrap();
     let e = match reports::run(tx.as_mut(), "sales", &Params::default(), &cx()).await {
         Err(reports::Failure::Report(e)) => e,
         other => panic!("{other:?}"),
     };
     assert!(e.at.contains("INV-10") && e.message.contains("O4"), "{e}");
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
-    tx.put_document("order", "O4", &json!({ "id": "O4", "channel": "edi", "partner": "ACME" }), now)
-        .await
-        .unwrap();
-    tx.put_document("invoice", "INV-10", &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]), now)
-        .await
-        .unwrap();
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(210, 2));
+    tx.put_document(
+        "order",
+        "O4",
+        &json!({ "id": "O4", "channel": "edi", "partner": "ACME" }),
+        now,
+    )
+    .await
+    .unwrap();
+    tx.put_document(
+        "invoice",
+        "INV-10",
+        &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(210, 2)
+    );
     tx.commit().await.unwrap();
     // a rebuild from the documents gives the same tables
     let mut tx = begin(s).await;
     assert_eq!(tx.rebuild_sales().await.unwrap(), 9);
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
-    assert_eq!(eur_revenue(tx.as_mut()).await, before + Decimal::new(210, 2));
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(210, 2)
+    );
     let whole = tie_out_all(tx.as_mut()).await;
     assert_eq!(whole["EUR"], eur_revenue(tx.as_mut()).await);
     tx.commit().await.unwrap();
