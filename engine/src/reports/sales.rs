@@ -317,7 +317,7 @@ pub fn facts(v: &serde_json::Value) -> ItemFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sales::{SalesBuffer, derive};
+    use crate::store::sales::{SalesBuffer, StoredDoc, derive};
     use rust_decimal::dec;
     use serde_json::{Value, json};
     use std::collections::HashSet;
@@ -353,11 +353,14 @@ mod tests {
     }
 
     /// Three invoices (O2 invoiced twice) and a credit note on I3, with the orders and items.
-    fn book() -> (
-        Vec<(&'static str, String, String)>,
+    /// Documents, orders (as stored text) and items.
+    type Book = (
+        Vec<StoredDoc>,
         HashMap<String, String>,
         HashMap<String, ItemFacts>,
-    ) {
+    );
+
+    fn book() -> Book {
         let docs = vec![
             (
                 "invoice",
@@ -406,7 +409,7 @@ mod tests {
     /// The report as `run` makes it, with the store's grouped read done in memory.
     fn report(
         p: &Params,
-        docs: &[(&'static str, String, String)],
+        docs: &[StoredDoc],
         orders: &HashMap<String, String>,
         items: &HashMap<String, ItemFacts>,
     ) -> Result<Report, ReportError> {
@@ -433,7 +436,7 @@ mod tests {
         compute(p, &lines, counts.as_ref(), items)
     }
 
-    fn typed(docs: &[(&'static str, String, String)], kind: &str) -> Vec<Invoice> {
+    fn typed(docs: &[StoredDoc], kind: &str) -> Vec<Invoice> {
         docs.iter()
             .filter(|d| d.0 == kind)
             .map(|d| serde_json::from_str(&d.2).unwrap())

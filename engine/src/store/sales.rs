@@ -150,6 +150,8 @@ pub fn entry(
 
 /// A document to count: (kind, id, stored text).
 pub type DocText<'a> = (&'a str, &'a str, &'a str);
+/// A document read whole for a rebuild or a check: (kind, id, stored text).
+pub type StoredDoc = (&'static str, String, String);
 
 /// What [`derive`] makes of documents not yet counted.
 #[derive(Debug, Default)]
@@ -208,12 +210,12 @@ pub fn derive(
 /// Sorts documents (kind, id, text) by (issue date, number) as [`derive`] takes them, so a
 /// derivation in chunks opens each order with its first invoice; an unreadable date sorts
 /// first (it is a problem row either way).
-pub fn issue_order(docs: &mut [(&'static str, String, String)]) {
+pub fn issue_order(docs: &mut [StoredDoc]) {
     #[derive(Deserialize)]
     struct Dated {
         issue_date: NaiveDate,
     }
-    let mut keyed: Vec<(Option<NaiveDate>, (&'static str, String, String))> = docs
+    let mut keyed: Vec<(Option<NaiveDate>, StoredDoc)> = docs
         .iter_mut()
         .map(|d| {
             let day = serde_json::from_str::<Dated>(&d.2)
@@ -797,7 +799,7 @@ macro_rules! impl_sales_records {
                     sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *self.tx).await?;
                 }
                 let mut n = 0;
-                let mut docs: Vec<(&'static str, String, String)> = Vec::new();
+                let mut docs: Vec<$crate::store::sales::StoredDoc> = Vec::new();
                 for kind in $crate::store::sales::KINDS {
                     for (id, text) in self.get_documents_text(kind, "").await? {
                         docs.push((kind, id, text));
@@ -828,7 +830,7 @@ macro_rules! impl_sales_records {
             async fn sales_check(&mut self) -> Result<Vec<String>> {
                 use $crate::store::sales::{self as s, SalesBuffer, SalesTable};
                 self.flush_buffers().await?;
-                let mut docs: Vec<(&'static str, String, String)> = Vec::new();
+                let mut docs: Vec<$crate::store::sales::StoredDoc> = Vec::new();
                 for kind in s::KINDS {
                     for (id, text) in self.get_documents_text(kind, "").await? {
                         docs.push((kind, id, text));

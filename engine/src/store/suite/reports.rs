@@ -285,6 +285,19 @@ async fn eur_revenue(tx: &mut dyn crate::store::Tx) -> Decimal {
     column_sum(&r, "net revenue", "EUR")
 }
 
+/// Writes a one-line invoice (item A, quantity 1) in EUR.
+async fn put_one(
+    tx: &mut dyn crate::store::Tx,
+    number: &str,
+    order: &str,
+    day: &str,
+    net: &str,
+    now: i64,
+) {
+    let doc = invoice(number, order, "EUR", day, &[("A", "1", net)]);
+    tx.put_document("invoice", number, &doc, now).await.unwrap();
+}
+
 /// The aggregates equal the documents after a rewrite, a rollback, a savepoint rolled back,
 /// a problem and its repair, and a rebuild.
 async fn sales_aggregates_follow_the_documents(
@@ -307,23 +320,9 @@ async fn sales_aggregates_follow_the_documents(
         .unwrap();
     assert_eq!(eur_revenue(tx.as_mut()).await, before);
     // a savepoint rolled back takes its invoice's figures with it
-    tx.put_document(
-        "invoice",
-        "INV-7",
-        &invoice("INV-7", "O3", "EUR", "2026-03-02", &[("A", "1", "1.10")]),
-        now,
-    )
-    .await
-    .unwrap();
+    put_one(tx.as_mut(), "INV-7", "O3", "2026-03-02", "1.10", now).await;
     let sp = tx.savepoint().await.unwrap();
-    tx.put_document(
-        "invoice",
-        "INV-8",
-        &invoice("INV-8", "O3", "EUR", "2026-03-03", &[("A", "1", "2.20")]),
-        now,
-    )
-    .await
-    .unwrap();
+    put_one(tx.as_mut(), "INV-8", "O3", "2026-03-03", "2.20", now).await;
     assert_eq!(
         eur_revenue(tx.as_mut()).await,
         before + Decimal::new(330, 2)
@@ -337,14 +336,7 @@ async fn sales_aggregates_follow_the_documents(
     tx.commit().await.unwrap();
     // a transaction rolled back leaves nothing
     let mut tx = begin(s).await;
-    tx.put_document(
-        "invoice",
-        "INV-9",
-        &invoice("INV-9", "O3", "EUR", "2026-03-04", &[("A", "1", "100")]),
-        now,
-    )
-    .await
-    .unwrap();
+    put_one(tx.as_mut(), "INV-9", "O3", "2026-03-04", "100", now).await;
     assert_eq!(
         eur_revenue(tx.as_mut()).await,
         before + Decimal::new(10110, 2)
@@ -358,14 +350,7 @@ async fn sales_aggregates_follow_the_documents(
     assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
     // an invoice whose order is not stored is a problem the report names, until it is
     // written again with its order there
-    tx.put_document(
-        "invoice",
-        "INV-10",
-        &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]),
-        now,
-    )
-    .await
-    .unwrap();
+    put_one(tx.as_mut(), "INV-10", "O4", "2026-03-05", "1", now).await;
     let e = match reports::run(tx.as_mut(), "sales", &Params::default(), &cx()).await {
         Err(reports::Failure::Report(e)) => e,
         other => panic!("{other:?}"),
@@ -380,14 +365,7 @@ async fn sales_aggregates_follow_the_documents(
     )
     .await
     .unwrap();
-    tx.put_document(
-        "invoice",
-        "INV-10",
-        &invoice("INV-10", "O4", "EUR", "2026-03-05", &[("A", "1", "1")]),
-        now,
-    )
-    .await
-    .unwrap();
+    put_one(tx.as_mut(), "INV-10", "O4", "2026-03-05", "1", now).await;
     assert_eq!(
         eur_revenue(tx.as_mut()).await,
         before + Decimal::new(210, 2)
