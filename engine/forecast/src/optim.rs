@@ -5,6 +5,10 @@
 /// Minimises `f` from `start` (unconstrained coordinates), at most `max_evals` evaluations.
 /// A non-finite value of `f` is treated as +infinity, so a diverging parameter set loses every
 /// comparison instead of poisoning the simplex. Returns the best point and its value.
+///
+/// The simplex lives in one flat buffer and is ordered through an index array, so an iteration
+/// allocates nothing (10,000 series × 5 models × ~100 iterations made the per-iteration copies
+/// of the points a visible share of `ordo bench forecast`'s CPU).
 pub fn nelder_mead(
     f: &mut dyn FnMut(&[f64]) -> f64,
     start: &[f64],
@@ -21,88 +25,92 @@ pub fn nelder_mead(
         let v = eval(start);
         return (start.to_vec(), v);
     }
-    let mut pts: Vec<Vec<f64>> = Vec::with_capacity(k + 1);
+    // Point i is pts[i*k..(i+1)*k].
+    let mut pts: Vec<f64> = Vec::with_capacity((k + 1) * k);
     let mut vals: Vec<f64> = Vec::with_capacity(k + 1);
-    pts.push(start.to_vec());
+    pts.extend_from_slice(start);
     vals.push(eval(start));
     for i in 0..k {
-        let mut p = start.to_vec();
-        p[i] += step;
-        vals.push(eval(&p));
-        pts.push(p);
+        let at = pts.len();
+        pts.extend_from_slice(start);
+        pts[at + i] += step;
+        let v = eval(&pts[at..at + k]);
+        vals.push(v);
     }
     let mut evals = k + 1;
+    let mut order: Vec<usize> = (0..=k).collect();
     let mut centroid = vec![0.0; k];
     let mut trial = vec![0.0; k];
     let mut trial2 = vec![0.0; k];
+    let towards = |t: &mut [f64], coef: f64, from: &[f64], c: &[f64]| {
+        for ((ti, fi), ci) in t.iter_mut().zip(from).zip(c) {
+            *ti = ci + coef * (fi - ci);
+        }
+    };
     while evals < max_evals {
-        // Order: best first, worst last.
-        let mut order: Vec<usize> = (0..=k).collect();
+        // Order: best first, worst last (stable, as the sort of copied points was).
         order.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
-        pts = order.iter().map(|&i| pts[i].clone()).collect();
-        vals = order.iter().map(|&i| vals[i]).collect();
-        let (best, worst) = (vals[0], vals[k]);
+        let (b0, w, w1) = (order[0], order[k], order[k - 1]);
+        let (best, worst) = (vals[b0], vals[w]);
         if worst.is_finite() && (worst - best).abs() <= tol * (best.abs() + 1e-12) {
             break;
         }
         centroid.iter_mut().for_each(|c| *c = 0.0);
-        for p in &pts[..k] {
-            for (c, x) in centroid.iter_mut().zip(p) {
+        for &i in &order[..k] {
+            for (c, x) in centroid.iter_mut().zip(&pts[i * k..(i + 1) * k]) {
                 *c += x / k as f64;
             }
         }
-        let towards = |t: &mut Vec<f64>, coef: f64, from: &[f64], c: &[f64]| {
-            for ((ti, fi), ci) in t.iter_mut().zip(from).zip(c) {
-                *ti = ci + coef * (fi - ci);
-            }
-        };
-        towards(&mut trial, -1.0, &pts[k], &centroid);
+        let wr = w * k..(w + 1) * k;
+        towards(&mut trial, -1.0, &pts[wr.clone()], &centroid);
         let fr = eval(&trial);
         evals += 1;
-        if fr < vals[0] {
-            towards(&mut trial2, -2.0, &pts[k], &centroid);
+        if fr < best {
+            towards(&mut trial2, -2.0, &pts[wr.clone()], &centroid);
             let fe = eval(&trial2);
             evals += 1;
             if fe < fr {
-                pts[k].copy_from_slice(&trial2);
-                vals[k] = fe;
+                pts[wr].copy_from_slice(&trial2);
+                vals[w] = fe;
             } else {
-                pts[k].copy_from_slice(&trial);
-                vals[k] = fr;
+                pts[wr].copy_from_slice(&trial);
+                vals[w] = fr;
             }
-        } else if fr < vals[k - 1] {
-            pts[k].copy_from_slice(&trial);
-            vals[k] = fr;
+        } else if fr < vals[w1] {
+            pts[wr].copy_from_slice(&trial);
+            vals[w] = fr;
         } else {
             // Contract: outside when the reflection beat the worst, inside otherwise.
-            let outside = fr < vals[k];
+            let outside = fr < worst;
             let coef = if outside { -0.5 } else { 0.5 };
-            towards(&mut trial2, coef, &pts[k], &centroid);
+            towards(&mut trial2, coef, &pts[wr.clone()], &centroid);
             let fc = eval(&trial2);
             evals += 1;
-            if fc < vals[k].min(fr) {
-                pts[k].copy_from_slice(&trial2);
-                vals[k] = fc;
+            if fc < worst.min(fr) {
+                pts[wr].copy_from_slice(&trial2);
+                vals[w] = fc;
             } else {
                 // Shrink towards the best point.
-                let best = pts[0].clone();
-                for i in 1..=k {
-                    for (x, b) in pts[i].iter_mut().zip(&best) {
+                trial.copy_from_slice(&pts[b0 * k..(b0 + 1) * k]);
+                for &i in &order[1..] {
+                    let p = &mut pts[i * k..(i + 1) * k];
+                    for (x, b) in p.iter_mut().zip(&trial) {
                         *x = b + 0.5 * (*x - b);
                     }
-                    vals[i] = eval(&pts[i]);
+                    vals[i] = eval(&pts[i * k..(i + 1) * k]);
                     evals += 1;
                 }
             }
         }
     }
-    let mut bi = 0;
-    for i in 1..vals.len() {
+    // The first strict minimum in the simplex's last order (the order the points were kept in).
+    let mut bi = order[0];
+    for &i in &order[1..] {
         if vals[i] < vals[bi] {
             bi = i;
         }
     }
-    (pts[bi].clone(), vals[bi])
+    (pts[bi * k..(bi + 1) * k].to_vec(), vals[bi])
 }
 
 /// Maps an unconstrained coordinate onto the open interval (lo, hi).

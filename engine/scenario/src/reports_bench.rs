@@ -1,8 +1,10 @@
-//! `ordo bench reports`: a generated book of N orders (each with one invoice of two lines),
-//! written through the store API in transactions of 10,000 orders into a fresh SQLite store
-//! under the bench folder (nothing committed to the repository), then each report's latency
-//! over it, beside the raw ceiling of the same run: a bare `SELECT count(*)` over the
-//! invoices (`count_documents`). The generated book has no instance history, so `cycle-time`
+//! `ordo bench reports`: a generated book of N orders (each with one invoice of two lines, one
+//! order in 50 also with a credit note of its first line), written through the store API in
+//! transactions of 10,000 orders into a fresh SQLite store under the bench folder (nothing
+//! committed to the repository; the store counts each document into the sales aggregates as
+//! it is written, so the build time includes them), then each report's latency over it —
+//! `sales` also by customer and by item, which read the per-key aggregates — beside the raw
+//! ceiling of the same run: a bare `SELECT count(*)` over the invoices (`count_documents`). The generated book has no instance history, so `cycle-time`
 //! reads an empty index range; its figure is the cost of the query, not of a full history.
 
 use ordo::reports::{self, Context, Milestones, Params};
@@ -65,6 +67,17 @@ async fn build(store: &dyn Store, n: usize) -> Result<(), String> {
             tx.put_document("invoice", &inv, &invoice, 0)
                 .await
                 .map_err(e)?;
+            if i % 50 == 0 {
+                let cn = format!("CN-{i:08}");
+                let credit = json!({ "number": cn, "order_id": id, "customer_id": customer,
+                    "issue_date": day, "due_date": day, "currency": "EUR", "corrects": inv,
+                    "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
+                    "lines": [{ "line_no": 1, "sku": a, "quantity": qa, "uom": "EA", "unit_price": Decimal::new(1234, 2), "net_amount": na, "tax_rate": 0, "tax_amount": 0 }],
+                    "net_total": na, "tax_total": 0, "total": na });
+                tx.put_document("credit_note", &cn, &credit, 0)
+                    .await
+                    .map_err(e)?;
+            }
         }
         tx.commit().await.map_err(e)?;
         done = (done + BATCH).min(n);
@@ -104,6 +117,14 @@ pub async fn run(dir: &Path, n: usize) -> Result<Figures, String> {
             .await
             .map_err(|e| format!("{name}: {e}"))?;
         out.push((name.to_string(), t.elapsed().as_secs_f64()));
+    }
+    for by in ["customer", "item", "quarter,channel,partner"] {
+        let p = Params::parse(None, None, Some(by)).map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        reports::run(tx.as_mut(), "sales", &p, &cx)
+            .await
+            .map_err(|e| format!("sales by {by}: {e}"))?;
+        out.push((format!("sales by {by}"), t.elapsed().as_secs_f64()));
     }
     tx.rollback().await.map_err(e)?;
     store.close().await;

@@ -17,9 +17,12 @@
 //! - `workflows`: each workflow in force as a server-made SVG graph with live counts per step,
 //!   and each rule with its test cases and results.
 //! - `dashboard`: charts from `crate::reports` (the same SVG as `ordo report --html`).
+//! - `forecast`: each item's forecast method, and one item's history and forecast with its
+//!   interval as an SVG chart (the figures `ordo forecast` prints).
 //! - `view`: the layout, the navigation ([`view::NAV`]) and the small rendering helpers.
 
 mod dashboard;
+mod forecast;
 mod pages;
 mod partners;
 mod session;
@@ -53,6 +56,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/customers/{id}", get(pages::customer_page))
         .route("/finance", get(pages::finance))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/forecast", get(forecast::forecast))
         .route("/finance/exceptions/{id}", get(pages::exception_page))
         .route(
             "/finance/exceptions/{id}/match",

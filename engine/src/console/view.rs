@@ -42,6 +42,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/partners", "Partners"),
     ("/workflows", "Workflows"),
     ("/dashboard", "Dashboard"),
+    ("/forecast", "Forecast"),
 ];
 
 /// A whole page: navigation for the signed-in user (none on the sign-in page), the content,

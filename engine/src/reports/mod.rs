@@ -568,6 +568,28 @@ pub async fn run_in(
     r
 }
 
+/// `ordo report rebuild`: recomputes the sales aggregates from the stored invoices and credit
+/// notes in one transaction (`store/sales.rs`); returns how many documents were read and the
+/// problems left (documents that could not be counted, each named).
+pub async fn rebuild_in(
+    engine: &crate::runtime::Engine,
+) -> Result<(usize, Vec<(String, String, String)>), StoreError> {
+    let mut tx = engine.store.begin().await?;
+    let n = tx.rebuild_sales().await?;
+    let problems = tx.sales_problems().await?;
+    tx.commit().await?;
+    Ok((n, problems))
+}
+
+/// `ordo report check`: the rows where the sales aggregates differ from a recomputation from
+/// the documents (empty: they agree). Only reads.
+pub async fn check_in(engine: &crate::runtime::Engine) -> Result<Vec<String>, StoreError> {
+    let mut tx = engine.store.begin().await?;
+    let out = tx.sales_check().await;
+    tx.rollback().await?;
+    out
+}
+
 /// Reads a stored document as `T`, naming it and the field on error.
 fn read<T: serde::de::DeserializeOwned>(
     kind: &str,

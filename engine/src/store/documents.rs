@@ -128,6 +128,16 @@ macro_rules! impl_document_records {
                 if !invoices.is_empty() {
                     self.write_open_items(&invoices).await?;
                 }
+                // The sales aggregates count each invoice and credit note once (store/sales.rs).
+                let sales: Vec<$crate::store::sales::DocText<'_>> = rows
+                    .iter()
+                    .map(|n| &docs[*n])
+                    .filter(|d| $crate::store::sales::KINDS.contains(&d.0.as_str()))
+                    .map(|d| (d.0.as_str(), d.1.as_str(), d.2.as_str()))
+                    .collect();
+                if !sales.is_empty() {
+                    self.count_sales_docs(&sales).await?;
+                }
                 if self.shared.is_some() {
                     let mut docs = docs;
                     for n in rows {
@@ -237,6 +247,9 @@ macro_rules! impl_document_records {
                     if won.is_some() {
                         if kind == "invoice" {
                             self.write_open_items(&[(id, json_text(body).as_str())]).await?;
+                        }
+                        if $crate::store::sales::KINDS.contains(&kind) {
+                            self.sales_pending.push((kind.to_string(), id.to_string(), json_text(body)));
                         }
                         return Ok(None);
                     }

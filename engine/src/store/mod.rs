@@ -21,6 +21,7 @@ mod outbound;
 pub mod postgres;
 mod queue_records;
 pub mod reports;
+pub mod sales;
 pub mod service;
 pub mod sessions;
 pub mod sqlite;
@@ -38,6 +39,7 @@ pub use openitems::OpenItemRecords;
 pub use outbound::{DeliveryState, OutboundRecords};
 pub use queue_records::QueueRecords;
 pub use reports::ReportRecords;
+pub use sales::SalesRecords;
 pub use stock::StockLevels;
 pub use tasks::TaskRecords;
 pub use timers::TimerWaitRecords;
@@ -209,6 +211,7 @@ pub trait Tx:
     + JournalRecords
     + ReportRecords
     + OpenItemRecords
+    + SalesRecords
     + service::ServiceTx
     + sessions::SessionRecords
     + Send

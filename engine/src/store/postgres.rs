@@ -16,6 +16,9 @@ const FOR_UPDATE: &str = " FOR UPDATE";
 /// deadlock on them whatever order their steps touch them in.
 const HOT_LOCK: Option<&str> =
     Some("SELECT pg_advisory_xact_lock(hashtext('ordo.hot-rows:' || current_schema()))");
+/// A rebuild of the sales aggregates waits for the steps that counted documents and holds
+/// off the others until it commits (`store/sales.rs`).
+const LOCK_SALES: &str = "LOCK TABLE sales_counted IN EXCLUSIVE MODE";
 
 /// Placeholder for generated multi-row statements.
 fn param(n: usize) -> String {
@@ -141,6 +144,7 @@ impl PgStore {
         let store = PgStore { pool };
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
+        tx.rebuild_sales_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

@@ -16,6 +16,8 @@ const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
 /// See `transaction.rs` (`take_hot_lock`): SQLite has one writer, nothing to order.
 const HOT_LOCK: Option<&str> = None;
+/// A rebuild of the sales aggregates needs no lock: the one writer is the rebuild.
+const LOCK_SALES: &str = "";
 
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a
 /// numbered `$n` makes sqlx look the name up for every parameter, and SQLite's lookup is a
@@ -152,6 +154,7 @@ impl SqliteStore {
         let store = SqliteStore { writer, shared };
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
+        tx.rebuild_sales_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

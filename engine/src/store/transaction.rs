@@ -116,6 +116,13 @@ macro_rules! impl_store_tx {
             /// takes that lock too, so they cannot change before this transaction ends, and
             /// each posting of a batch need not ask again.
             closed_periods: Option<Vec<String>>,
+            /// Sales aggregate additions of the documents this transaction counted
+            /// (`store/sales.rs`), upserted keys in order before a savepoint or the commit.
+            sales_adds: $crate::store::sales::SalesBuffer,
+            /// PostgreSQL: invoices and credit notes written (kind, id, text), counted at the
+            /// flush like SQLite's buffered documents, so an order written after its invoice in
+            /// the same transaction is found.
+            sales_pending: Vec<(String, String, String)>,
         }
 
         /// `head (p1, p2, …)` for an `IN` list of `n` parameters.
@@ -179,6 +186,8 @@ macro_rules! impl_store_tx {
                     audit_adds: Vec::new(),
                     hot_depth: None,
                     closed_periods: None,
+                    sales_adds: $crate::store::sales::SalesBuffer::default(),
+                    sales_pending: Vec::new(),
                 }
             }
 
@@ -204,7 +213,9 @@ macro_rules! impl_store_tx {
                 self.flush_timers().await?;
                 self.flush_waits().await?;
                 self.flush_outbound().await?;
-                self.flush_audit().await
+                self.flush_audit().await?;
+                // Last: the document flush above is what counts new documents.
+                self.flush_sales().await
             }
 
             /// Keeps a long transaction (a statement of 100,000 entries imported and matched in
@@ -325,6 +336,8 @@ macro_rules! impl_store_tx {
                 self.instance_adds.clear();
                 self.instance_add_keys.clear();
                 self.audit_adds.clear();
+                self.sales_adds = $crate::store::sales::SalesBuffer::default();
+                self.sales_pending.clear();
                 // What was written or read since the savepoint is gone or may be; so is what
                 // this transaction would publish (rare path: read again, from the database).
                 self.forget_published();
@@ -344,6 +357,7 @@ macro_rules! impl_store_tx {
         $crate::store::journal::impl_journal_records!($tx, $db);
         $crate::store::reports::impl_report_records!($tx, $db);
         $crate::store::openitems::impl_open_item_records!($tx, $db);
+        $crate::store::sales::impl_sales_records!($tx, $db);
         $crate::store::service::impl_service_tx!($tx, $db);
         $crate::store::sessions::impl_session_records!($tx, $db);
     };

@@ -205,6 +205,10 @@ pub struct O2cArgs {
     /// With --processes: keep each run's PostgreSQL schema and RabbitMQ queues.
     #[arg(long)]
     keep: bool,
+    /// Measure without the sales aggregates (their cost: compare with a run without this;
+    /// the bench's store then has no sales figures).
+    #[arg(long)]
+    no_sales_aggregates: bool,
 }
 
 async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bool) -> ExitCode {
@@ -219,6 +223,9 @@ async fn o2c(cfg: &Config, config: &std::path::Path, args: O2cArgs, json_out: bo
         [c, x] if c + x <= 100 => (*c, *x),
         _ => return fail("--changes takes CHANGED,CANCELLED percentages adding up to at most 100"),
     };
+    if args.no_sales_aggregates {
+        ordo::store::sales::count_in_this_process(false);
+    }
     let args = ordo_scenario::o2c::O2c {
         orders: args.orders,
         submit_batch: args.submit_batch,

@@ -29,7 +29,7 @@ pub async fn run(sizes: &[usize], dir: &Path, json: bool) -> ExitCode {
                     load()
                 );
                 for (name, secs) in &f.reports {
-                    println!("  {name:<12} {:>9.1} ms", secs * 1e3);
+                    println!("  {name:<36} {:>9.1} ms", secs * 1e3);
                 }
             }
             Err(e) => return super::fail(format!("ordo bench reports: {e}")),

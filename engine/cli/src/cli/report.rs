@@ -1,5 +1,7 @@
 //! `ordo report NAME|all [--from] [--to] [--by ...] [--format table|csv|json] [--html FILE]`:
 //! parses, calls `ordo::reports`, prints. Errors are located (`by[1]: unknown dimension …`).
+//! `ordo report rebuild` recomputes the sales aggregates from the documents, `ordo report
+//! check` compares them.
 
 use ordo::reports::{self, Failure, Params, Report};
 use ordo::runtime::{Engine, EngineError};
@@ -23,6 +25,35 @@ pub struct Request<'a> {
 }
 
 pub async fn run(engine: &Engine, req: Request<'_>, json: bool) -> Result<ExitCode, EngineError> {
+    match req.name {
+        "rebuild" => {
+            let (n, problems) = reports::rebuild_in(engine).await?;
+            println!("sales aggregates rebuilt from {n} invoices and credit notes");
+            for (kind, id, message) in &problems {
+                println!("not counted: {kind} '{id}': {message}");
+            }
+            return Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        "check" => {
+            let diffs = reports::check_in(engine).await?;
+            for d in &diffs {
+                println!("{d}");
+            }
+            if diffs.is_empty() {
+                println!("sales aggregates agree with the documents");
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Ok(super::fail(format!(
+                "ordo report check: {} rows differ (ordo report rebuild recomputes them)",
+                diffs.len()
+            )));
+        }
+        _ => {}
+    }
     let params = match Params::parse(req.from, req.to, req.by) {
         Ok(p) => p,
         Err(e) => return Ok(super::fail(format!("ordo report: {e}"))),

@@ -1,5 +1,7 @@
-//! The reports on both backends: `sales` of a period adds up to that period's invoices to the
-//! cent (the tie-out), and the reports' own queries (history and instances of a workflow in a
+//! The reports on both backends: `sales` of a period adds up to that period's invoices less
+//! its credit notes to the cent (the tie-out); the sales aggregates equal a recomputation from
+//! the documents after writes, rewrites, a rollback, a savepoint rolled back and a rebuild, and
+//! a document they cannot count fails the report naming it; and the reports' own queries (history and instances of a workflow in a
 //! period, every stock row) read what was committed; stock levels also when still buffered.
 
 use super::{Ctx, begin, exact_json, instance, now_ms};
@@ -91,6 +93,16 @@ pub(super) async fn reports(cx_: Ctx) {
             .await
             .unwrap();
     }
+    // a credit note of part of INV-3 in February, one of INV-4 in March
+    let mut cn = invoice("CN-1", "O2", "EUR", "2026-02-28", &[("B", "2", "0.02")]);
+    cn["corrects"] = json!("INV-3");
+    tx.put_document("credit_note", "CN-1", &cn, now)
+        .await
+        .unwrap();
+    let cn2 = invoice("CN-2", "O2", "CHF", "2026-03-02", &[("A", "1", "10.05")]);
+    tx.put_document("credit_note", "CN-2", &cn2, now)
+        .await
+        .unwrap();
     for o in ["O1", "O2", "O3"] {
         tx.put_document(
             "order",
@@ -119,17 +131,27 @@ pub(super) async fn reports(cx_: Ctx) {
     )
     .unwrap();
     let r = reports::run(tx.as_mut(), "sales", &p, &cx()).await.unwrap();
-    // by hand: 99999999.99 + 0.07 + 12.345 in February, EUR; 10.05 CHF
+    // by hand: 99999999.99 + 0.07 + 12.345 - 0.02 in February, EUR; 10.05 CHF
     assert_eq!(
         column_sum(&r, "net revenue", "EUR"),
-        Decimal::from_str("100000012.405").unwrap()
+        Decimal::from_str("100000012.385").unwrap()
     );
+    assert_eq!(column_sum(&r, "credit notes", "EUR"), Decimal::ONE);
+    // an order counts with its first invoice: O1's is INV-1 (January), O2's INV-4 (CHF,
+    // 15 February), so February has no EUR order and one CHF order
+    assert_eq!(column_sum(&r, "orders", "EUR"), Decimal::ZERO);
+    assert_eq!(column_sum(&r, "orders", "CHF"), Decimal::ONE);
     assert_eq!(
         column_sum(&r, "net revenue", "CHF"),
         Decimal::from_str("10.05").unwrap()
     );
-    let invoices = reports::sales::invoices(tx.as_mut()).await.unwrap();
-    let tie = reports::sales::tie_out(&p, &invoices).unwrap();
+    let invoices = reports::sales::documents(tx.as_mut(), "invoice")
+        .await
+        .unwrap();
+    let credits = reports::sales::documents(tx.as_mut(), "credit_note")
+        .await
+        .unwrap();
+    let tie = reports::sales::tie_out(&p, &invoices, &credits).unwrap();
     for (cur, total) in &tie {
         assert_eq!(&column_sum(&r, "net revenue", cur), total, "{cur} ties out");
     }
@@ -145,8 +167,18 @@ pub(super) async fn reports(cx_: Ctx) {
     .unwrap();
     assert_eq!(
         column_sum(&all, "net revenue", "EUR"),
-        Decimal::from_str("100001251.975").unwrap()
+        Decimal::from_str("100001251.955").unwrap()
     );
+    assert_eq!(column_sum(&all, "net revenue", "CHF"), Decimal::ZERO);
+    let whole = tie_out_all(tx.as_mut()).await;
+    for (cur, total) in &whole {
+        assert_eq!(
+            &column_sum(&all, "net revenue", cur),
+            total,
+            "{cur} ties out"
+        );
+    }
+    assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
     // a period beyond the data: no rows, no error
     let later = Params::parse(Some("2030-01-01"), None, None).unwrap();
     assert!(
@@ -162,6 +194,7 @@ pub(super) async fn reports(cx_: Ctx) {
     };
     assert!(e.unknown && e.message.contains("sales"), "{e}");
     tx.rollback().await.unwrap();
+    sales_aggregates_follow_the_documents(s, now).await;
 
     // cycle time reads the committed history; stock also this transaction's buffered levels
     let mut tx = begin(s).await;
@@ -231,4 +264,122 @@ pub(super) async fn reports(cx_: Ctx) {
         ]
     );
     tx.rollback().await.unwrap();
+}
+
+/// Σ net per currency of every invoice less every credit note, from the documents.
+async fn tie_out_all(tx: &mut dyn crate::store::Tx) -> std::collections::BTreeMap<String, Decimal> {
+    let invoices = reports::sales::documents(tx, "invoice").await.unwrap();
+    let credits = reports::sales::documents(tx, "credit_note").await.unwrap();
+    reports::sales::tie_out(&Params::default(), &invoices, &credits).unwrap()
+}
+
+async fn eur_revenue(tx: &mut dyn crate::store::Tx) -> Decimal {
+    let r = reports::run(
+        tx,
+        "sales",
+        &Params::parse(None, None, Some("customer,channel")).unwrap(),
+        &cx(),
+    )
+    .await
+    .unwrap();
+    column_sum(&r, "net revenue", "EUR")
+}
+
+/// Writes a one-line invoice (item A, quantity 1) in EUR.
+async fn put_one(
+    tx: &mut dyn crate::store::Tx,
+    number: &str,
+    order: &str,
+    day: &str,
+    net: &str,
+    now: i64,
+) {
+    let doc = invoice(number, order, "EUR", day, &[("A", "1", net)]);
+    tx.put_document("invoice", number, &doc, now).await.unwrap();
+}
+
+/// The aggregates equal the documents after a rewrite, a rollback, a savepoint rolled back,
+/// a problem and its repair, and a rebuild.
+async fn sales_aggregates_follow_the_documents(
+    s: &std::sync::Arc<dyn crate::store::Store>,
+    now: i64,
+) {
+    let mut tx = begin(s).await;
+    let before = eur_revenue(tx.as_mut()).await;
+    // a rewrite of an invoice (its payment) adds nothing
+    let mut paid = invoice(
+        "INV-1",
+        "O1",
+        "EUR",
+        "2026-01-31",
+        &[("A", "3", "1234.56"), ("B", "1", "0.01")],
+    );
+    paid["status"] = json!("paid");
+    tx.put_document("invoice", "INV-1", &paid, now)
+        .await
+        .unwrap();
+    assert_eq!(eur_revenue(tx.as_mut()).await, before);
+    // a savepoint rolled back takes its invoice's figures with it
+    put_one(tx.as_mut(), "INV-7", "O3", "2026-03-02", "1.10", now).await;
+    let sp = tx.savepoint().await.unwrap();
+    put_one(tx.as_mut(), "INV-8", "O3", "2026-03-03", "2.20", now).await;
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(330, 2)
+    );
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(110, 2)
+    );
+    assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
+    tx.commit().await.unwrap();
+    // a transaction rolled back leaves nothing
+    let mut tx = begin(s).await;
+    put_one(tx.as_mut(), "INV-9", "O3", "2026-03-04", "100", now).await;
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(10110, 2)
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(110, 2)
+    );
+    assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
+    // an invoice whose order is not stored is a problem the report names, until it is
+    // written again with its order there
+    put_one(tx.as_mut(), "INV-10", "O4", "2026-03-05", "1", now).await;
+    let e = match reports::run(tx.as_mut(), "sales", &Params::default(), &cx()).await {
+        Err(reports::Failure::Report(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    assert!(e.at.contains("INV-10") && e.message.contains("O4"), "{e}");
+    assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
+    tx.put_document(
+        "order",
+        "O4",
+        &json!({ "id": "O4", "channel": "edi", "partner": "ACME" }),
+        now,
+    )
+    .await
+    .unwrap();
+    put_one(tx.as_mut(), "INV-10", "O4", "2026-03-05", "1", now).await;
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(210, 2)
+    );
+    tx.commit().await.unwrap();
+    // a rebuild from the documents gives the same tables
+    let mut tx = begin(s).await;
+    assert_eq!(tx.rebuild_sales().await.unwrap(), 9);
+    assert_eq!(tx.sales_check().await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        eur_revenue(tx.as_mut()).await,
+        before + Decimal::new(210, 2)
+    );
+    let whole = tie_out_all(tx.as_mut()).await;
+    assert_eq!(whole["EUR"], eur_revenue(tx.as_mut()).await);
+    tx.commit().await.unwrap();
 }
