@@ -6,6 +6,7 @@
 pub mod access;
 pub mod ceilings;
 pub mod demo;
+pub mod console_bench;
 pub mod flow;
 pub mod harness;
 pub mod http;

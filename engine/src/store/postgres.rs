@@ -11,6 +11,26 @@ use std::time::Duration;
 const CACHE_READS: bool = false;
 const FOR_UPDATE: &str = " FOR UPDATE";
 
+/// The text at `path` (`a.b`) of the JSON text column `col`, written as migration 0027's
+/// indexes write it (store/sessions.rs: the console's list reads). `json`, not `jsonb`: see
+/// the migration.
+fn json_at(col: &str, path: &str) -> String {
+    format!("({col}::json #>> '{{{}}}')", path.replace('.', ","))
+}
+
+/// The number at `path` of the JSON text column `col`, as migration 0027 indexes it
+/// (`ordo_number`: NULL for anything but a plain decimal, never an error).
+fn json_num(col: &str, path: &str) -> String {
+    format!("ordo_number({col}::json #>> '{{{}}}')", path.replace('.', ","))
+}
+
+/// A received partner file in quarantine (the condition of migration 0027's partial index;
+/// the console's `file_state` says the same of one record).
+const EDI_QUARANTINED: &str = "((body::json #>> '{outcome,outcome}') = 'rejected' \
+     OR ((body::json #>> '{outcome,outcome}') = 'processed' \
+     AND CASE WHEN json_typeof(body::json #> '{outcome,problems}') = 'array' \
+     THEN json_array_length(body::json #> '{outcome,problems}') > 0 ELSE false END))";
+
 /// Placeholder for generated multi-row statements.
 fn param(n: usize) -> String {
     format!("${n}")

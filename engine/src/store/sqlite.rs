@@ -15,6 +15,24 @@ use std::time::Duration;
 const CACHE_READS: bool = true;
 const FOR_UPDATE: &str = "";
 
+/// The text at `path` (`a.b`) of the JSON column `col`, written as migration 0027's indexes
+/// write it (store/sessions.rs: the console's list reads).
+fn json_at(col: &str, path: &str) -> String {
+    format!("json_extract({col}, '$.{path}')")
+}
+
+/// The number at `path` of the JSON column `col` (a JSON number or decimal text), as
+/// migration 0027 indexes it.
+fn json_num(col: &str, path: &str) -> String {
+    format!("CAST(json_extract({col}, '$.{path}') AS REAL)")
+}
+
+/// A received partner file in quarantine (the condition of migration 0027's partial index;
+/// the console's `file_state` says the same of one record).
+const EDI_QUARANTINED: &str = "(json_extract(body, '$.outcome.outcome') = 'rejected' \
+     OR (json_extract(body, '$.outcome.outcome') = 'processed' \
+     AND json_array_length(body, '$.outcome.problems') > 0))";
+
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a
 /// numbered `$n` makes sqlx look the name up for every parameter, and SQLite's lookup is a
 /// linear scan, so a 600-parameter insert spent most of its time there.
