@@ -257,7 +257,8 @@ async fn build(engine: &ordo::runtime::Engine, cfg: &Config, n: usize) -> Result
                     invoice["open_amount"] = json!("0");
                     invoice["paid_amount"] = json!(paid);
                     invoice["payments"] = json!([{ "id": format!("PAY-{i:08}"), "amount": paid,
-                        "date": invoice["due_date"], "source": "bank" }]);
+                        "received_on": invoice["due_date"], "applied": paid, "discount": "0",
+                        "written_off": "0", "credit": "0", "reference": format!("INV-{i:08}") }]);
                 }
                 tx.put_document("invoice", &inv, &invoice, created)
                     .await
@@ -292,6 +293,8 @@ async fn build(engine: &ordo::runtime::Engine, cfg: &Config, n: usize) -> Result
     for k in 1..=(n / 500).max(1) {
         let i = k * 500 + 3;
         let ex = json!({ "id": format!("EX-{k:06}"), "status": "open", "direction": "credit",
+            "statement": format!("fp-{:04}", k / 50), "account": "demo-eur",
+            "statement_id": format!("STMT-{:04}", k / 50), "queued_at": "2026-11-20T18:00:00+00:00",
             "amount": Decimal::new(1234 + k as i64, 2), "currency": "EUR",
             "entry": format!("demo-eur:STMT-{:04}/{k}", k / 50), "booking_date": "2026-11-20",
             "remittance": format!("payment ref {k} unclear"), "counterparty_account": "DE89370400440532013000",
@@ -395,9 +398,16 @@ impl Browser {
             .await?;
         let round = t.elapsed().as_secs_f64() * 1e3;
         if status != 200 {
+            // an error page says why in its alert
+            let page = String::from_utf8_lossy(&body);
+            let why = page
+                .split("role=\"alert\">")
+                .nth(1)
+                .and_then(|r| r.split('<').next())
+                .unwrap_or(&page);
             return Err(format!(
                 "GET {path}: status {status}: {}",
-                ordo_contract::excerpt(&String::from_utf8_lossy(&body), 300)
+                ordo_contract::excerpt(why, 300)
             ));
         }
         let server = header(&head, "server-timing")

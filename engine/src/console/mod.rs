@@ -161,7 +161,7 @@ mod tests {
         let server = tokio::spawn(crate::api::serve(api, listener, rx));
         let up = get(addr, "/inbox", "Cookie: ordo_session=nobody\r\n").await;
         assert!(up.starts_with("HTTP/1.1 303"), "signed out: to the sign-in page: {up}");
-        store.close().await;
+        crate::store::Store::close(&store).await;
         for path in ["/inbox", "/orders", "/partners", "/finance", "/dashboard"] {
             let down = get(addr, path, "Cookie: ordo_session=anything\r\n").await;
             assert!(down.starts_with("HTTP/1.1 503"), "{path}: {down}");

@@ -220,18 +220,25 @@ macro_rules! impl_session_records {
                 self.flush_writes().await?;
                 let who = json_at("body", "partner");
                 let at = json_at("body", "received_at");
+                let index = if quarantined {
+                    "documents_edi_file_quarantine"
+                } else {
+                    "documents_edi_file_partner"
+                };
                 let mut sql = format!(
-                    "SELECT id, {} AS name, {at} AS received_at, {} AS outcome FROM documents \
+                    "SELECT id, {} AS name, {at} AS received_at, {} AS outcome FROM documents{} \
                      WHERE kind = 'edi_file' AND {who} {}",
                     json_at("body", "name"),
                     json_at("body", "outcome"),
+                    indexed_by(index),
                     if partner.is_some() { "= $1" } else { "IS NULL" },
                 );
                 if quarantined {
                     sql += " AND ";
                     sql += EDI_QUARANTINED;
                 }
-                sql += &format!(" ORDER BY {who} DESC, {at} DESC LIMIT {limit} OFFSET {offset}");
+                // by the index's second column alone: the first is one value here
+                sql += &format!(" ORDER BY {at} DESC LIMIT {limit} OFFSET {offset}");
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 if let Some(p) = partner {
                     q = q.bind(p);
@@ -257,8 +264,9 @@ macro_rules! impl_session_records {
                 self.flush_writes().await?;
                 let status = json_at("body", "status");
                 let sql = format!(
-                    "SELECT id, body FROM documents WHERE kind = 'invoice' \
-                     AND ({status} IS NULL OR {status} NOT IN ('paid', 'cancelled')) ORDER BY id"
+                    "SELECT id, body FROM documents{} WHERE kind = 'invoice' \
+                     AND ({status} IS NULL OR {status} NOT IN ('paid', 'cancelled')) ORDER BY id",
+                    indexed_by("documents_invoice_unclosed")
                 );
                 let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *self.tx).await?;
                 rows.iter()
@@ -298,7 +306,7 @@ macro_rules! impl_session_records {
                     .try_get("n")?;
                 let sql = format!(
                     "SELECT body FROM documents WHERE kind = 'edi_sent' AND {who} = $1 \
-                     ORDER BY {who} DESC, {} DESC LIMIT {limit} OFFSET {offset}",
+                     ORDER BY {} DESC LIMIT {limit} OFFSET {offset}",
                     json_num("body", "control_number")
                 );
                 let rows = sqlx::query(AssertSqlSafe(sql))

@@ -27,6 +27,13 @@ fn json_num(col: &str, path: &str) -> String {
     format!("CAST(json_extract({col}, '$.{path}') AS REAL)")
 }
 
+/// Names the index a console list read must use: SQLite's planner, without statistics,
+/// prefers the primary key's `kind` prefix to a partial index on an `IS NULL` or `OR`
+/// condition, and would read every document of the kind.
+fn indexed_by(index: &str) -> String {
+    format!(" INDEXED BY {index}")
+}
+
 /// A received partner file in quarantine (the condition of migration 0027's partial index;
 /// the console's `file_state` says the same of one record).
 const EDI_QUARANTINED: &str = "(json_extract(body, '$.outcome.outcome') = 'rejected' \
