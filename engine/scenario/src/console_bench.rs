@@ -378,9 +378,7 @@ impl Browser {
             .exchange(
                 "POST",
                 "/login",
-                &format!(
-                    "Cookie: {login}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                ),
+                &format!("Cookie: {login}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
                 form.as_bytes(),
             )
             .await?;

@@ -135,8 +135,11 @@ impl Client {
         headers: &str,
         body: &[u8],
     ) -> Result<(u16, String, Vec<u8>), String> {
-        let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}", self.host)
-            .into_bytes();
+        let mut out = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}",
+            self.host
+        )
+        .into_bytes();
         if !body.is_empty() {
             out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
         }

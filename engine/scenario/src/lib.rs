@@ -5,8 +5,8 @@
 
 pub mod access;
 pub mod ceilings;
-pub mod demo;
 pub mod console_bench;
+pub mod demo;
 pub mod flow;
 pub mod harness;
 pub mod http;

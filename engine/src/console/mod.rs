@@ -160,14 +160,20 @@ mod tests {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(crate::api::serve(api, listener, rx));
         let up = get(addr, "/inbox", "Cookie: ordo_session=nobody\r\n").await;
-        assert!(up.starts_with("HTTP/1.1 303"), "signed out: to the sign-in page: {up}");
+        assert!(
+            up.starts_with("HTTP/1.1 303"),
+            "signed out: to the sign-in page: {up}"
+        );
         crate::store::Store::close(&store).await;
         for path in ["/inbox", "/orders", "/partners", "/finance", "/dashboard"] {
             let down = get(addr, path, "Cookie: ordo_session=anything\r\n").await;
             assert!(down.starts_with("HTTP/1.1 503"), "{path}: {down}");
             assert!(down.contains("The store is unreachable"), "{path}: {down}");
             assert!(down.contains("Nothing was changed"), "{path}: {down}");
-            assert!(down.to_lowercase().contains("server-timing: app;dur="), "{path}: {down}");
+            assert!(
+                down.to_lowercase().contains("server-timing: app;dur="),
+                "{path}: {down}"
+            );
         }
         let _ = stop.send(true);
         let _ = server.await;

@@ -141,10 +141,8 @@ pub struct Viewer {
 /// most 40), or none; anything else is ignored and the whole page is answered.
 fn fragment_of(headers: &HeaderMap) -> Option<String> {
     let id = headers.get("x-fragment")?.to_str().ok()?;
-    (!id.is_empty()
-        && id.len() <= 40
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-    .then(|| id.to_string())
+    (!id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .then(|| id.to_string())
 }
 
 impl Viewer {

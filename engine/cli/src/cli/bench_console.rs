@@ -19,9 +19,11 @@ pub async fn run(cfg: &Config, args: ConsoleBench, json_out: bool) -> ExitCode {
             "requests": p.requests, "server_p50_ms": p.server_p50, "server_p95_ms": p.server_p95,
             "round_trip_p50_ms": p.client_p50, "round_trip_p95_ms": p.client_p95,
             "target_p95_ms": p.target, "bytes": p.bytes, "within_target": p.server_p95 <= p.target })).collect();
-        print_json(&json!({ "backend": f.backend, "orders": f.orders, "build_s": f.build_secs,
+        print_json(
+            &json!({ "backend": f.backend, "orders": f.orders, "build_s": f.build_secs,
             "noop_healthz_p50_ms": f.noop_p50, "noop_healthz_p95_ms": f.noop_p95,
-            "pages": pages, "load_avg_1m": f.load_avg }));
+            "pages": pages, "load_avg_1m": f.load_avg }),
+        );
         return ExitCode::SUCCESS;
     }
     println!("{}", f.backend);
@@ -59,7 +61,12 @@ pub async fn run(cfg: &Config, args: ConsoleBench, json_out: bool) -> ExitCode {
             ms(p.client_p50),
             ms(p.client_p95),
             ms(p.target),
-            if p.server_p95 <= p.target { "ok" } else { "OVER" }.into(),
+            if p.server_p95 <= p.target {
+                "ok"
+            } else {
+                "OVER"
+            }
+            .into(),
         ]);
     }
     print!("{}", t.render());

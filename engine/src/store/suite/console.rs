@@ -33,7 +33,8 @@ pub(super) async fn console_lists(cx: Ctx) {
         ("O-4", "C-B", "2026-03-02", "ended", json!("not a number")),
         ("O-5", "C-B", "2026-03-03", "ended", json!("9".repeat(60))),
     ] {
-        let order = json!({ "id": id, "customer_id": customer, "order_date": date, "channel": "edi" });
+        let order =
+            json!({ "id": id, "customer_id": customer, "order_date": date, "channel": "edi" });
         tx.put_document("order", id, &order, now).await.unwrap();
         let mut inst = instance(&format!("i-{id}"), "order-to-cash", id, now);
         inst.status = status.into();
@@ -45,18 +46,39 @@ pub(super) async fn console_lists(cx: Ctx) {
             "O-4" => json!("open"),
             _ => Value::Null,
         };
-        let invoice = json!({ "number": format!("INV-{id}"), "customer_id": customer, "status": status });
+        let invoice =
+            json!({ "number": format!("INV-{id}"), "customer_id": customer, "status": status });
         tx.put_document("invoice", &format!("INV-{id}"), &invoice, now)
             .await
             .unwrap();
     }
     let quarantined = json!({ "outcome": "processed", "problems": ["f3.edi:1:1: bad"] });
     for (id, partner, at, outcome) in [
-        ("f1", Some("acme"), "2026-01-01T10:00:00+00:00", json!({ "outcome": "processed", "problems": [] })),
-        ("f2", Some("acme"), "2026-01-02T10:00:00+00:00", json!({ "outcome": "rejected", "error": "x" })),
+        (
+            "f1",
+            Some("acme"),
+            "2026-01-01T10:00:00+00:00",
+            json!({ "outcome": "processed", "problems": [] }),
+        ),
+        (
+            "f2",
+            Some("acme"),
+            "2026-01-02T10:00:00+00:00",
+            json!({ "outcome": "rejected", "error": "x" }),
+        ),
         ("f3", Some("acme"), "2026-01-03T10:00:00+00:00", quarantined),
-        ("f4", Some("cora"), "2026-01-04T10:00:00+00:00", json!({ "outcome": "rejected" })),
-        ("f5", None, "2026-01-05T10:00:00+00:00", json!({ "outcome": "processed" })),
+        (
+            "f4",
+            Some("cora"),
+            "2026-01-04T10:00:00+00:00",
+            json!({ "outcome": "rejected" }),
+        ),
+        (
+            "f5",
+            None,
+            "2026-01-05T10:00:00+00:00",
+            json!({ "outcome": "processed" }),
+        ),
     ] {
         tx.put_document("edi_file", id, &file(id, partner, at, outcome), now)
             .await
@@ -77,22 +99,130 @@ pub(super) async fn console_lists(cx: Ctx) {
         .unwrap();
     assert_eq!(ids(&all), ["O-1", "O-2", "O-3", "O-4", "O-5"]);
     let body: Value = serde_json::from_str(&all[0].1).unwrap();
-    assert_eq!(body["customer_id"], "C-A", "the stored text comes with its id");
+    assert_eq!(
+        body["customer_id"], "C-A",
+        "the stored text comes with its id"
+    );
     let find = |f: OrderFilter, after: &'static str, limit: i64| (f, after, limit);
     let cases = [
-        (find(OrderFilter { customer: Some("C-A".into()), ..Default::default() }, "", 10), vec!["O-1", "O-3"]),
-        (find(OrderFilter { customer: Some("C-A".into()), ..Default::default() }, "O-1", 10), vec!["O-3"]),
-        (find(OrderFilter { customer: Some("C-B".into()), ..Default::default() }, "", 1), vec!["O-2"]),
-        (find(OrderFilter { from: Some("2026-02-01".into()), to: Some("2026-03-01".into()), ..Default::default() }, "", 10), vec!["O-2", "O-3"]),
-        (find(OrderFilter { status: Some("failed".into()), ..Default::default() }, "", 10), vec!["O-2"]),
-        (find(OrderFilter { min: Some(100.0), max: Some(101.0), ..Default::default() }, "", 10), vec!["O-1"]),
+        (
+            find(
+                OrderFilter {
+                    customer: Some("C-A".into()),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-1", "O-3"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    customer: Some("C-A".into()),
+                    ..Default::default()
+                },
+                "O-1",
+                10,
+            ),
+            vec!["O-3"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    customer: Some("C-B".into()),
+                    ..Default::default()
+                },
+                "",
+                1,
+            ),
+            vec!["O-2"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    from: Some("2026-02-01".into()),
+                    to: Some("2026-03-01".into()),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-2", "O-3"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    status: Some("failed".into()),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-2"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    min: Some(100.0),
+                    max: Some(101.0),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-1"],
+        ),
         // a JSON number and a decimal text alike (a text that is not a number, or one too
         // long for one, was written all the same; SQL only narrows, the caller decides)
-        (find(OrderFilter { min: Some(2000.0), max: Some(3000.0), ..Default::default() }, "", 10), vec!["O-3"]),
+        (
+            find(
+                OrderFilter {
+                    min: Some(2000.0),
+                    max: Some(3000.0),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-3"],
+        ),
         // widened by a cent: the caller's exact check decides about 7.335
-        (find(OrderFilter { min: Some(7.0), max: Some(7.33), ..Default::default() }, "", 10), vec!["O-2"]),
-        (find(OrderFilter { customer: Some("C-B".into()), status: Some("failed".into()), ..Default::default() }, "", 10), vec!["O-2"]),
-        (find(OrderFilter { customer: Some("C-A'; DROP TABLE documents; --".into()), ..Default::default() }, "", 10), vec![]),
+        (
+            find(
+                OrderFilter {
+                    min: Some(7.0),
+                    max: Some(7.33),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-2"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    customer: Some("C-B".into()),
+                    status: Some("failed".into()),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec!["O-2"],
+        ),
+        (
+            find(
+                OrderFilter {
+                    customer: Some("C-A'; DROP TABLE documents; --".into()),
+                    ..Default::default()
+                },
+                "",
+                10,
+            ),
+            vec![],
+        ),
     ];
     for ((f, after, limit), want) in cases {
         let got = tx.order_docs_matching(after, limit, &f).await.unwrap();
@@ -119,7 +249,11 @@ pub(super) async fn console_lists(cx: Ctx) {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(unclosed, ["INV-O-1", "INV-O-4", "INV-O-5"], "paid and cancelled left out");
+    assert_eq!(
+        unclosed,
+        ["INV-O-1", "INV-O-4", "INV-O-5"],
+        "paid and cancelled left out"
+    );
     let sent_o1 = tx
         .documents_where("edi_sent", "order_id", "O-1", 10)
         .await
@@ -134,7 +268,10 @@ pub(super) async fn console_lists(cx: Ctx) {
     };
     let newest = tx.edi_files_of(Some("acme"), false, 0, 10).await.unwrap();
     assert_eq!(newest[0].name.as_deref(), Some("f3.edi"));
-    assert_eq!(newest[0].received_at.as_deref(), Some("2026-01-03T10:00:00+00:00"));
+    assert_eq!(
+        newest[0].received_at.as_deref(),
+        Some("2026-01-03T10:00:00+00:00")
+    );
     assert_eq!(newest[0].outcome["problems"][0], "f3.edi:1:1: bad");
     assert_eq!(names(newest), ["f3", "f2", "f1"]);
     assert_eq!(
