@@ -389,7 +389,7 @@ def manager(b, s, width):
         assert any(r["action"] == "task.approved" and r["via"] == "console" for r in audit["records"]), audit
         # the stale tab's decision is refused with a clear message; the task is decided once
         b.allowed.add("409")
-        p2.get_by_role("button", name="Reject").click()
+        p2.get_by_role("button", name="Approve").click()
         p2.wait_for_load_state()
         assert "already" in p2.locator("p.error").inner_text(), p2.content()
         assert p2.get_by_role("heading", name="Not done").count() == 1
@@ -426,17 +426,18 @@ def live_lists(b, s):
     p.clock.install()
     p.goto("/inbox")
     p.evaluate("() => { window.__notReloaded = true; }")
-    assert p.locator("tr", has_text="WEB-BOLT-2").count() == 0
-    code, v = s.http("POST", "/api/v1/orders", s.tokens["integ"], [order("WEB-BOLT-2", "C-BOLT", "WID-100", 61)])
+    # an order of 25,000 or more waits for a manager (rules/approval.rhai)
+    assert p.locator("tr", has_text="WEB-BIG-1").count() == 0
+    code, v = s.http("POST", "/api/v1/orders", s.tokens["integ"], [order("WEB-BIG-1", "C-CORA", "BOLT-M8", 3500)])
     assert code == 201, (code, v)
-    wait(90, "WEB-BOLT-2 waits for a manager", lambda: s.http("GET", "/api/v1/orders/WEB-BOLT-2", s.tokens["view"])[1]["instances"][0].get("open_task"))
+    wait(90, "WEB-BIG-1 waits for a manager", lambda: s.http("GET", "/api/v1/orders/WEB-BIG-1", s.tokens["view"])[1]["instances"][0].get("open_task"))
     read_before = p.locator("footer time").inner_text()
     time.sleep(1.1)  # the "Read at" time has seconds
     with p.expect_response(lambda r: r.request.headers.get("x-fragment") == "inbox") as refreshed:
         p.clock.run_for(31_000)
     body = refreshed.value.text()
     assert 'id="inbox"' in body and "<nav" not in body and "<html" not in body, body[:300]
-    p.locator("tr", has_text="WEB-BOLT-2").wait_for(timeout=10_000)
+    p.locator("tr", has_text="WEB-BIG-1").wait_for(timeout=10_000)
     assert p.evaluate("() => window.__notReloaded") is True, "the page was loaded again"
     assert p.locator("footer time").inner_text() != read_before, "the page says when its list was read"
     p.goto("/orders")
