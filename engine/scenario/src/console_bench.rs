@@ -99,7 +99,7 @@ fn edi_file(i: usize, order: &str, at: &str) -> (String, Value) {
         "ISA*00*          *00*          *ZZ*ACMEBUYER      *ZZ*ORDOSELLER     *261123*1200*U*00401*{ctl:09}*0*P*>~\nGS*PO*ACMEBUYER*ORDOSELLER*20261123*1200*{ctl}*X*004010~\nST*850*0001~\nBEG*00*SA*{order}**20261123~\nPO1*1*2*EA*12.50**VP*A-1~\nCTT*1~\nSE*5*0001~\nGE*1*{ctl}~\nIEA*1*{ctl:09}~\n"
     );
     let name = format!("po-{ctl:07}.x12");
-    let quarantined = i % 300 == 0;
+    let quarantined = i.is_multiple_of(300);
     let outcome = if quarantined {
         json!({ "outcome": "rejected", "file_id": id,
                 "error": format!("{name}:5:1: PO1: unknown item 'A-1'") })
@@ -252,7 +252,7 @@ async fn build(engine: &ordo::runtime::Engine, cfg: &Config, n: usize) -> Result
             }
             if status == "ended" {
                 if i % 10 != 9 {
-                    let paid = format!("{}", invoice["total"].as_str().unwrap_or("0"));
+                    let paid = invoice["total"].as_str().unwrap_or("0").to_string();
                     invoice["status"] = json!("paid");
                     invoice["open_amount"] = json!("0");
                     invoice["paid_amount"] = json!(paid);
@@ -267,7 +267,7 @@ async fn build(engine: &ordo::runtime::Engine, cfg: &Config, n: usize) -> Result
             tx.put_document("order", &id, &order, created)
                 .await
                 .map_err(e)?;
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 let received = chrono::DateTime::from_timestamp_millis(created)
                     .ok_or("time")?
                     .to_rfc3339();

@@ -43,8 +43,8 @@ pub fn book_entry(i: usize, start: chrono::NaiveDate) -> (String, Value, String,
     let nb = qb * Decimal::new(99, 2);
     let net = na + nb;
     let order = json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": day,
-        "currency": "EUR", "channel": if i % 3 == 0 { "edi" } else { "api" },
-        "partner": if i % 3 == 0 { Some("ACME") } else { None },
+        "currency": "EUR", "channel": if i.is_multiple_of(3) { "edi" } else { "api" },
+        "partner": if i.is_multiple_of(3) { Some("ACME") } else { None },
         "lines": [{ "line_no": 1, "sku": a, "quantity": qa }, { "line_no": 2, "sku": b, "quantity": qb }] });
     let inv = format!("INV-{i:08}");
     let invoice = json!({ "number": inv, "order_id": id, "customer_id": customer,
