@@ -113,6 +113,93 @@ class Store:
         self.ordo("users", "passwd", name, stdin=PASSWORD + "\n")
 
 
+# Accessibility basics, checked on every page a test takes a screenshot of (both widths):
+# each form field has a label, text has a contrast ratio of at least 4.5:1 against its
+# background (from the computed styles, semi-transparent layers blended), and no state is
+# told by colour alone (a state badge, error or notice has words; links in the text are
+# underlined, not only coloured). The charts' SVG is checked by its own test (role=img, title).
+A11Y_JS = """() => {
+  const problems = [];
+  const shown = (el) => { const r = el.getBoundingClientRect(); const st = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && st.visibility !== "hidden" && st.display !== "none"; };
+  const name = (el) => (el.getAttribute("aria-label") || (el.labels && [...el.labels].map(l => l.innerText).join(" ")) ||
+    (el.getAttribute("aria-labelledby") || "").split(" ").map(i => (document.getElementById(i) || {}).innerText || "").join(" ")).trim();
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!name(el)) problems.push("a form field without a label: " + el.outerHTML.slice(0, 120));
+  }
+  for (const el of document.querySelectorAll("button")) {
+    if (!(el.innerText.trim() || el.getAttribute("aria-label"))) problems.push("a button without a name: " + el.outerHTML.slice(0, 120));
+  }
+  const parse = (c) => { const m = /rgba?\(([^)]+)\)/.exec(c); if (!m) return null;
+    const p = m[1].split(",").map(parseFloat); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const over = (c, base) => ({ r: c.r * c.a + base.r * (1 - c.a), g: c.g * c.a + base.g * (1 - c.a), b: c.b * c.a + base.b * (1 - c.a) });
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = (el) => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; } }
+    let base = { r: 255, g: 255, b: 255 };
+    for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+    return base; };
+  const seen = new Set();
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (!walk.currentNode.textContent.trim() || seen.has(el) || el.closest("svg, option, script, style")) continue;
+    seen.add(el);
+    if (!shown(el)) continue;
+    const bg = background(el); const fg = over(parse(getComputedStyle(el).color), bg);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}:1 for "${el.innerText.trim().slice(0, 40)}" (${el.tagName.toLowerCase()})`);
+  }
+  for (const el of document.querySelectorAll(".status, .error, .notice")) {
+    if (!el.innerText.trim()) problems.push("a state shown by colour alone: " + el.outerHTML.slice(0, 120));
+  }
+  for (const a of document.querySelectorAll("main a[href]")) {
+    if (shown(a) && !a.closest("nav") && !getComputedStyle(a).textDecorationLine.includes("underline"))
+      problems.push("a link told from text by colour alone: " + a.innerText.trim().slice(0, 40));
+  }
+  return problems;
+}"""
+
+
+def accessible(page, where):
+    problems = page.evaluate(A11Y_JS)
+    assert not problems, f"{where}: " + "\n".join(problems[:20])
+
+
+# Keyboard: Tab from the top of the page walks the focusable elements in document order, each
+# with a visible focus outline, and reaches the page's main actions (in the order given).
+TAB_JS = """() => { const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const st = getComputedStyle(el);
+  const before = window.__lastFocus; window.__lastFocus = el;
+  return { name: (el.getAttribute("aria-label") || el.innerText || el.value || (el.labels && el.labels[0] && el.labels[0].innerText) || "").trim(),
+           outline: st.outlineStyle !== "none" && parseFloat(st.outlineWidth) >= 1,
+           forward: !before || !!(before.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) }; }"""
+
+
+def tab_reaches(page, wanted, where, limit=250):
+    # called right after a page loaded: the focus starts at the top of the document
+    page.evaluate("() => { window.__lastFocus = null; }")
+    names = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        f = page.evaluate(TAB_JS)
+        if f is None:
+            break
+        assert f["outline"], f"{where}: no visible focus on {f['name']!r}"
+        assert f["forward"], f"{where}: focus jumped back to {f['name']!r} after {names[-1:]}"
+        names.append(f["name"])
+    at = 0
+    for w in wanted:
+        hits = [i for i, n in enumerate(names) if i >= at and w in n]
+        assert hits, f"{where}: Tab does not reach {w!r} (in order {wanted}); reached {names[:60]}"
+        at = hits[0] + 1
+    return names
+
+
 def wait(secs, what, cond):
     end = time.time() + secs
     while time.time() < end:
@@ -231,6 +318,8 @@ class Browser:
 
     def sign_in(self, user):
         self.page.goto("/login")
+        accessible(self.page, f"sign-in at {self.width} px")
+        tab_reaches(self.page, ["User name", "Password", "API token", "Sign in"], "sign-in")
         self.page.get_by_label("User name").fill(user)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.get_by_role("button", name="Sign in").click()
@@ -239,6 +328,7 @@ class Browser:
     def shot(self, name):
         os.makedirs(SHOTS, exist_ok=True)
         self.page.screenshot(path=os.path.join(SHOTS, f"{name}-{self.width}.png"), full_page=True)
+        accessible(self.page, f"{name} at {self.width} px")
 
     def check(self):
         pwned = self.page.evaluate("window.__pwned")
@@ -289,7 +379,13 @@ def manager(b, s, width):
     b.sign_in("mgr")
     p = b.page
     b.shot("inbox")
+    # the keyboard reaches the navigation, sign-out and each task's note and decision
+    tab_reaches(p, ["Skip to content", "Inbox", "Dashboard", "Sign out", "Note", "Approve", "Reject"], "inbox")
     if width == 1280:
+        # a second tab (another manager's browser) holds the same task's form
+        task = p.locator("tr", has_text="WEB-BOLT-1").get_by_role("link", name="review").first.get_attribute("href")
+        p2 = b.ctx.new_page()
+        p2.goto(task)
         # approve the held order's task, then check through the API that the order moved on
         row = p.locator("tr", has_text="WEB-BOLT-1")
         row.get_by_label("Note").fill("known customer <b>ok</b>")
@@ -299,6 +395,18 @@ def manager(b, s, width):
         wait(90, "WEB-BOLT-1 completes after the console approval", lambda: state(s, "WEB-BOLT-1") == "completed")
         code, audit = s.http("GET", "/api/v1/audit?who=mgr", s.tokens["admin"])
         assert any(r["action"] == "task.approved" and r["via"] == "console" for r in audit["records"]), audit
+        # the stale tab's decision is refused with a clear message; the task is decided once
+        b.allowed.add("409")
+        p2.get_by_role("button", name="Approve").click()
+        p2.wait_for_load_state()
+        assert "already" in p2.locator("p.error").inner_text(), p2.content()
+        assert p2.get_by_role("heading", name="Not done").count() == 1
+        p2.close()
+        b.allowed.discard("409")
+        _, audit = s.http("GET", "/api/v1/audit", s.tokens["admin"])
+        decided = [r for r in audit["records"] if r["subject"] == task.strip("/").replace("tasks/", "task/")]
+        assert [r["action"] for r in decided] == ["task.approved"], decided
+        live_lists(b, s)
     p.goto("/orders")
     b.shot("orders")
     assert p.locator("td", has_text="<script>").count() >= 1, "the hostile PO is shown as text"
@@ -318,6 +426,40 @@ def manager(b, s, width):
     p.wait_for_url("**/login")
 
 
+def live_lists(b, s):
+    """A new task and a new order appear in the open Inbox and Orders pages without a reload:
+    the page asks for its list alone (X-Fragment) on its timer, here run forward by the
+    browser's clock; the page itself is not loaded again."""
+    p = b.ctx.new_page()
+    p.clock.install()
+    p.goto("/inbox")
+    p.evaluate("() => { window.__notReloaded = true; }")
+    # an order of 25,000 or more waits for a manager (rules/approval.rhai)
+    assert p.locator("tr", has_text="WEB-BIG-1").count() == 0
+    code, v = s.http("POST", "/api/v1/orders", s.tokens["integ"], [order("WEB-BIG-1", "C-CORA", "BOLT-M8", 5000)])
+    assert code == 201, (code, v)
+    wait(90, "WEB-BIG-1 waits for a manager", lambda: s.http("GET", "/api/v1/orders/WEB-BIG-1", s.tokens["view"])[1]["instances"][0].get("open_task"))
+    read_before = p.locator("footer time").inner_text()
+    time.sleep(1.1)  # the "Read at" time has seconds
+    with p.expect_response(lambda r: r.request.headers.get("x-fragment") == "inbox") as refreshed:
+        p.clock.run_for(31_000)
+    body = refreshed.value.text()
+    assert 'id="inbox"' in body and "<header" not in body and "<html" not in body, body[:300]
+    p.locator("tr", has_text="WEB-BIG-1").wait_for(timeout=10_000)
+    assert p.evaluate("() => window.__notReloaded") is True, "the page was loaded again"
+    assert p.locator("footer time").inner_text() != read_before, "the page says when its list was read"
+    p.goto("/orders")
+    p.evaluate("() => { window.__notReloaded = true; }")
+    assert p.locator("td", has_text="WEB-CORA-3").count() == 0
+    code, v = s.http("POST", "/api/v1/orders", s.tokens["integ"], [order("WEB-CORA-3", "C-CORA", "BOLT-M8", 2)])
+    assert code == 201, (code, v)
+    with p.expect_response(lambda r: r.request.headers.get("x-fragment") == "orders"):
+        p.clock.run_for(61_000)
+    p.locator("td", has_text="WEB-CORA-3").first.wait_for(timeout=10_000)
+    assert p.evaluate("() => window.__notReloaded") is True, "the page was loaded again"
+    p.close()
+
+
 def finance(b, s, inv1, inv2, ex, width):
     b.sign_in("fin")
     p = b.page
@@ -329,6 +471,7 @@ def finance(b, s, inv1, inv2, ex, width):
         assert p.locator("td", has_text="onerror").count() >= 1, "the hostile remittance is shown as text"
         p.goto(f"/finance/exceptions/{ex}")
         b.shot("exception")
+        tab_reaches(p, ["Sign out", "Other invoice numbers", "Match", "Reason", "Reject"], "exception")
         # a second browser tab holds the same exception's form (the "two browsers" case)
         p2 = b.ctx.new_page()
         p2.goto(f"/finance/exceptions/{ex}")

@@ -104,34 +104,15 @@ impl Client {
 
     /// Sends `req` and reads its response; `Err` unless the status is `req.expect`.
     pub async fn send(&mut self, req: &Request) -> Result<(), String> {
-        let mut out = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n",
-            req.method, req.path, self.host, self.token
-        )
-        .into_bytes();
-        if !req.body.is_empty() {
-            out.extend_from_slice(
-                format!(
-                    "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                    req.body.len()
-                )
-                .as_bytes(),
-            );
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&req.body);
-        self.stream
-            .write_all(&out)
-            .await
-            .map_err(|e| format!("{} {}: write: {e}", req.method, req.path))?;
-        let (status, body) = tokio::time::timeout(RESPONSE_TIMEOUT, self.read_response())
-            .await
-            .map_err(|_| {
-                format!(
-                    "{} {}: no response in {RESPONSE_TIMEOUT:?}",
-                    req.method, req.path
-                )
-            })??;
+        let auth = format!("Authorization: Bearer {}\r\n", self.token);
+        let kind = if req.body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/json\r\n"
+        };
+        let (status, _, body) = self
+            .exchange(req.method, req.path, &format!("{auth}{kind}"), &req.body)
+            .await?;
         if status != req.expect {
             return Err(format!(
                 "{} {}: status {status}, expected {}: {}",
@@ -144,8 +125,37 @@ impl Client {
         Ok(())
     }
 
-    /// One response: its status and body (bounded; `Content-Length` framing only).
-    async fn read_response(&mut self) -> Result<(u16, Vec<u8>), String> {
+    /// Sends one request with `headers` (complete `Name: value\r\n` lines) and `body`
+    /// (framed by its length); its status, response head and body. The console bench uses it
+    /// with a session cookie instead of a token.
+    pub async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> Result<(u16, String, Vec<u8>), String> {
+        let mut out = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}",
+            self.host
+        )
+        .into_bytes();
+        if !body.is_empty() {
+            out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        self.stream
+            .write_all(&out)
+            .await
+            .map_err(|e| format!("{method} {path}: write: {e}"))?;
+        tokio::time::timeout(RESPONSE_TIMEOUT, self.read_response())
+            .await
+            .map_err(|_| format!("{method} {path}: no response in {RESPONSE_TIMEOUT:?}"))?
+    }
+
+    /// One response: its status, head and body (bounded; `Content-Length` framing only).
+    async fn read_response(&mut self) -> Result<(u16, String, Vec<u8>), String> {
         let head_end = loop {
             if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i + 4;
@@ -156,8 +166,9 @@ impl Client {
             self.fill().await?;
         };
         let head = std::str::from_utf8(&self.buf[..head_end])
-            .map_err(|_| "response head is not UTF-8".to_string())?;
-        let (status, length) = parse_head(head)?;
+            .map_err(|_| "response head is not UTF-8".to_string())?
+            .to_string();
+        let (status, length) = parse_head(&head)?;
         if length > MAX_BODY {
             return Err(format!("response body of {length} bytes, over {MAX_BODY}"));
         }
@@ -166,7 +177,7 @@ impl Client {
         }
         let body = self.buf[head_end..head_end + length].to_vec();
         self.buf.drain(..head_end + length);
-        Ok((status, body))
+        Ok((status, head, body))
     }
 
     async fn fill(&mut self) -> Result<(), String> {

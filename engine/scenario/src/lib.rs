@@ -6,6 +6,7 @@
 pub mod access;
 pub mod after_sales;
 pub mod ceilings;
+pub mod console_bench;
 pub mod demo;
 pub mod demo_changes;
 pub mod flow;

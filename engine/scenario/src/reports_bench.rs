@@ -11,7 +11,7 @@ use ordo::reports::{self, Context, Milestones, Params};
 use ordo::store::Store;
 use ordo::store::sqlite::{Durability, SqliteStore};
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Instant;
 
@@ -26,11 +26,45 @@ pub struct Figures {
 
 const BATCH: usize = 10_000;
 
+/// The items of the generated books.
+pub const SKUS: [&str; 8] = ["A-1", "B-2", "C-3", "D-4", "E-5", "F-6", "G-7", "H-8"];
+
+/// Order `i` of a generated book and its invoice (open, two lines, EUR, net 30), as stored:
+/// (order id, order document, invoice number, invoice document). Customer `C{i % 1000:04}`,
+/// one order in three through EDI from partner `ACME`, dates over two years from `start`.
+/// `ordo bench console` builds its store from the same documents.
+pub fn book_entry(i: usize, start: chrono::NaiveDate) -> (String, Value, String, Value) {
+    let skus = SKUS;
+    let day = start + chrono::Days::new((i % 730) as u64);
+    let id = format!("O{i:08}");
+    let customer = format!("C{:04}", i % 1000);
+    let (a, b) = (skus[i % 8], skus[(i / 8) % 8]);
+    let qa = Decimal::from(1 + i % 5);
+    let qb = Decimal::from(1 + i % 3);
+    let na = qa * Decimal::new(1234, 2);
+    let nb = qb * Decimal::new(99, 2);
+    let net = na + nb;
+    let order = json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": day,
+        "currency": "EUR", "channel": if i.is_multiple_of(3) { "edi" } else { "api" },
+        "partner": if i.is_multiple_of(3) { Some("ACME") } else { None },
+        "lines": [{ "line_no": 1, "sku": a, "quantity": qa }, { "line_no": 2, "sku": b, "quantity": qb }] });
+    let inv = format!("INV-{i:08}");
+    let invoice = json!({ "number": inv, "order_id": id, "customer_id": customer,
+        "issue_date": day, "due_date": day + chrono::Days::new(30), "currency": "EUR",
+        "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
+        "lines": [
+            { "line_no": 1, "sku": a, "quantity": qa, "uom": "EA", "unit_price": Decimal::new(1234, 2), "net_amount": na, "tax_rate": 0, "tax_amount": 0 },
+            { "line_no": 2, "sku": b, "quantity": qb, "uom": "EA", "unit_price": Decimal::new(99, 2), "net_amount": nb, "tax_rate": 0, "tax_amount": 0 }],
+        "net_total": net, "tax_total": 0, "total": net, "status": "open", "open_amount": net,
+        "paid_amount": 0, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
+        "payments": [], "dunning_level": 0, "overdue": false });
+    (id, order, inv, invoice)
+}
+
 async fn build(store: &dyn Store, n: usize) -> Result<(), String> {
     let e = |e: ordo::store::StoreError| e.to_string();
-    let skus = ["A-1", "B-2", "C-3", "D-4", "E-5", "F-6", "G-7", "H-8"];
     let mut tx = store.begin().await.map_err(e)?;
-    for (i, s) in skus.iter().enumerate() {
+    for (i, s) in SKUS.iter().enumerate() {
         let item = json!({ "sku": s, "description": s, "price": 10 + i, "cost": 4 + i, "group": if i % 2 == 0 { "even" } else { "odd" } });
         tx.put_document("item", s, &item, 0).await.map_err(e)?;
     }
@@ -40,40 +74,21 @@ async fn build(store: &dyn Store, n: usize) -> Result<(), String> {
     while done < n {
         let mut tx = store.begin().await.map_err(e)?;
         for i in done..(done + BATCH).min(n) {
-            let day = start + chrono::Days::new((i % 730) as u64);
-            let id = format!("O{i:08}");
-            let customer = format!("C{:04}", i % 1000);
-            let (a, b) = (skus[i % 8], skus[(i / 8) % 8]);
-            let qa = Decimal::from(1 + i % 5);
-            let qb = Decimal::from(1 + i % 3);
-            let na = qa * Decimal::new(1234, 2);
-            let nb = qb * Decimal::new(99, 2);
-            let net = na + nb;
-            let order = json!({ "id": id, "customer_id": customer, "po_number": id, "order_date": day,
-                "currency": "EUR", "channel": if i % 3 == 0 { "edi" } else { "api" },
-                "partner": if i % 3 == 0 { Some("ACME") } else { None },
-                "lines": [{ "line_no": 1, "sku": a, "quantity": qa }, { "line_no": 2, "sku": b, "quantity": qb }] });
-            let inv = format!("INV-{i:08}");
-            let invoice = json!({ "number": inv, "order_id": id, "customer_id": customer,
-                "issue_date": day, "due_date": day + chrono::Days::new(30), "currency": "EUR",
-                "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
-                "lines": [
-                    { "line_no": 1, "sku": a, "quantity": qa, "uom": "EA", "unit_price": Decimal::new(1234, 2), "net_amount": na, "tax_rate": 0, "tax_amount": 0 },
-                    { "line_no": 2, "sku": b, "quantity": qb, "uom": "EA", "unit_price": Decimal::new(99, 2), "net_amount": nb, "tax_rate": 0, "tax_amount": 0 }],
-                "net_total": net, "tax_total": 0, "total": net, "status": "open", "open_amount": net,
-                "paid_amount": 0, "discount_amount": 0, "discount_until": null, "discount_taken": 0,
-                "payments": [], "dunning_level": 0, "overdue": false });
+            let (id, order, inv, invoice) = book_entry(i, start);
             tx.put_document("order", &id, &order, 0).await.map_err(e)?;
             tx.put_document("invoice", &inv, &invoice, 0)
                 .await
                 .map_err(e)?;
             if i % 50 == 0 {
                 let cn = format!("CN-{i:08}");
-                let credit = json!({ "number": cn, "order_id": id, "customer_id": customer,
+                // Credits the invoice's first line in full, on its issue day.
+                let line = &invoice["lines"][0];
+                let day = &invoice["issue_date"];
+                let credit = json!({ "number": cn, "order_id": id, "customer_id": invoice["customer_id"],
                     "issue_date": day, "due_date": day, "currency": "EUR", "corrects": inv,
                     "terms": { "net_days": 30, "discount_percent": 0, "discount_days": 0 },
-                    "lines": [{ "line_no": 1, "sku": a, "quantity": qa, "uom": "EA", "unit_price": Decimal::new(1234, 2), "net_amount": na, "tax_rate": 0, "tax_amount": 0 }],
-                    "net_total": na, "tax_total": 0, "total": na });
+                    "lines": [line],
+                    "net_total": line["net_amount"], "tax_total": 0, "total": line["net_amount"] });
                 tx.put_document("credit_note", &cn, &credit, 0)
                     .await
                     .map_err(e)?;

@@ -432,7 +432,7 @@ pub fn stored_bytes(file: &serde_json::Value) -> Option<Vec<u8>> {
 }
 
 /// What was sent to the trading partner an order came from, with their acks (`ordo status`,
-/// `GET /api/v1/orders/{id}`): one query for the partner's messages, not one per message.
+/// `GET /api/v1/orders/{id}`): one indexed query for the order's messages.
 pub async fn sent_for(
     tx: &mut dyn crate::store::Tx,
     inst: &crate::model::Instance,
@@ -440,12 +440,15 @@ pub async fn sent_for(
     let Some(partner) = inst.data["order"]["partner"].as_str() else {
         return Ok(Vec::new());
     };
+    // through the index of the interchanges by order (migration 0027), not all of the
+    // partner's; bounded: an order has a handful
+    let prefix = format!("{partner}:");
     Ok(tx
-        .get_documents("edi_sent", &format!("{partner}:"))
+        .documents_where("edi_sent", "order_id", &inst.business_key, 1_000)
         .await?
         .into_iter()
+        .filter(|(id, _)| id.starts_with(&prefix))
         .map(|(_, d)| d)
-        .filter(|d| d["order_id"] == inst.business_key.as_str())
         .collect())
 }
 

@@ -6,7 +6,7 @@
 //! documents), so it calls the reports directly instead of a role-checked API handler.
 
 use super::session::{Viewer, field};
-use super::view::{error_page, page};
+use super::view::{error_page, fragment, live, page, wants};
 use crate::api::Api;
 use crate::api::error::ApiResult;
 use crate::reports::{self, Cell, Params, Report, svg};
@@ -66,19 +66,7 @@ pub async fn dashboard(State(api): State<Arc<Api>>, v: Viewer, Query(q): Pairs) 
             .map(|(wf, _, _, n)| (wf, n))
             .collect();
         let text = |c: &Cell| c.text();
-        let body = html! {
-            h1 { "Dashboard" }
-            form.filters method="get" action="/dashboard" {
-                label for="period" { "Period" }
-                select #period name="period" {
-                    @for p in PERIODS { option value=(p) selected[p == period] { (p) } } }
-                label for="from" { "From" }
-                input #from type="date" name="from" value=(params.from.map(|d| d.to_string()).unwrap_or_default());
-                label for="to" { "To" }
-                input #to type="date" name="to" value=(params.to.map(|d| d.to_string()).unwrap_or_default());
-                button type="submit" { "Show" }
-            }
-            div #dashboard data-refresh="60" {
+        let list = html! {
                 section.card {
                     h2 { "Now" }
                     p { "Open reconciliation exceptions: " b #open-exceptions { (sum(&all, "exceptions open")) }
@@ -105,7 +93,23 @@ pub async fn dashboard(State(api): State<Arc<Api>>, v: Viewer, Query(q): Pairs) 
                     h2 { "Auto-match rate per statement" }
                     (charts(&recon, &["auto-match %"]))
                 }
+            };
+        if wants(&v, "dashboard") {
+            return Ok(fragment("dashboard", 60, list));
+        }
+        let body = html! {
+            h1 { "Dashboard" }
+            form.filters method="get" action="/dashboard" {
+                label for="period" { "Period" }
+                select #period name="period" {
+                    @for p in PERIODS { option value=(p) selected[p == period] { (p) } } }
+                label for="from" { "From" }
+                input #from type="date" name="from" value=(params.from.map(|d| d.to_string()).unwrap_or_default());
+                label for="to" { "To" }
+                input #to type="date" name="to" value=(params.to.map(|d| d.to_string()).unwrap_or_default());
+                button type="submit" { "Show" }
             }
+            (live("dashboard", 60, list))
         };
         Ok(page(Some(&v), "Dashboard", body))
     }

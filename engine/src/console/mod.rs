@@ -80,7 +80,21 @@ pub fn router(api: Arc<Api>) -> Router {
             api.clone(),
             crate::api::server::guard,
         ))
+        .layer(axum::middleware::from_fn(server_timing))
         .with_state(api)
+}
+
+/// Adds `Server-Timing: app;dur=MS` to every console answer: the server's own time from the
+/// request to the answer, which `ordo bench console` reads (a browser's network panel shows
+/// it too). A time says nothing about the data, so every user may see it.
+async fn server_timing(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut r = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        r.headers_mut().insert("server-timing", v);
+    }
+    r
 }
 
 /// The JSON an API handler answered (its error as it is).
@@ -108,5 +122,64 @@ pub(crate) async fn json_of(r: ApiResult<Response>) -> ApiResult<Value> {
             _ => Code::BadRequest,
         };
         Err(ApiError::new(code, msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::HttpConfig;
+    use crate::registry::Registry;
+    use crate::testing::TempDir;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One request over a real connection to the served console; the whole answer.
+    async fn get(addr: std::net::SocketAddr, path: &str, headers: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(std::time::Duration::from_secs(20), s.read_to_end(&mut out))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The store going away under a running server: every console page (the session is read
+    /// from the store first) answers a 503 page that says so, never a blank one; the console
+    /// still says how long it took.
+    #[tokio::test]
+    async fn an_unreachable_store_gives_an_error_page_not_a_blank_one() {
+        let dir = TempDir::new("console-store-down");
+        let (engine, store) =
+            crate::runtime::hostile_tests::test_engine(&dir, Registry::standard(), Vec::new())
+                .await;
+        let listener = crate::api::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let http = HttpConfig {
+            listen: addr.to_string(),
+            ..HttpConfig::default()
+        };
+        let api = crate::api::Api::new(engine.clone(), http);
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(crate::api::serve(api, listener, rx));
+        let up = get(addr, "/inbox", "Cookie: ordo_session=nobody\r\n").await;
+        assert!(
+            up.starts_with("HTTP/1.1 303"),
+            "signed out: to the sign-in page: {up}"
+        );
+        crate::store::Store::close(&store).await;
+        for path in ["/inbox", "/orders", "/partners", "/finance", "/dashboard"] {
+            let down = get(addr, path, "Cookie: ordo_session=anything\r\n").await;
+            assert!(down.starts_with("HTTP/1.1 503"), "{path}: {down}");
+            assert!(down.contains("The store is unreachable"), "{path}: {down}");
+            assert!(down.contains("Nothing was changed"), "{path}: {down}");
+            assert!(
+                down.to_lowercase().contains("server-timing: app;dur="),
+                "{path}: {down}"
+            );
+        }
+        let _ = stop.send(true);
+        let _ = server.await;
     }
 }

@@ -4,7 +4,7 @@
 
 use super::json_of;
 use super::session::{Viewer, field};
-use super::view::{csrf, error_page, page, status, text, time};
+use super::view::{csrf, error_page, fragment, live, page, status, text, time, wants};
 use crate::api::Api;
 use crate::api::auth::may_decide;
 use crate::api::error::{ApiError, ApiResult, Code};
@@ -24,6 +24,8 @@ type Pairs = Query<Vec<(String, String)>>;
 
 /// Rows per page of a long list.
 const PAGE: usize = 50;
+/// Most invoices a customer page reads (it says so when there are more).
+const CUSTOMER_INVOICES: i64 = 5_000;
 
 fn caller(v: &Viewer) -> Caller {
     Caller(v.actor.clone())
@@ -146,10 +148,7 @@ pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
         let now = api.engine.clock.now_ms();
         let off = offset(&q);
         let total = rows.len();
-        let body = html! {
-            h1 { "Inbox" }
-            (message(&q))
-            div #inbox data-refresh="30" {
+        let list = html! {
                 @if rows.is_empty() { p { "No open tasks for your roles." } }
                 @else {
                     div.scroll { table.stack {
@@ -174,7 +173,14 @@ pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                     } }
                     (pager("/inbox", off, total))
                 }
-            }
+            };
+        if wants(&v, "inbox") {
+            return Ok(fragment("inbox", 30, list));
+        }
+        let body = html! {
+            h1 { "Inbox" }
+            (message(&q))
+            (live("inbox", 30, list))
         };
         Ok(page(Some(&v), "Inbox", body))
     }
@@ -315,23 +321,7 @@ pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
             serde_urlencoded::to_string(&k).unwrap_or_default()
         });
         let sel = |s: &str| pair(&q, "status") == Some(s);
-        let body = html! {
-            h1 { "Orders" }
-            form.inline method="get" action="/orders" role="search" {
-                label { "State" select name="status" {
-                    option value="" { "any" }
-                    @for s in ["running", "waiting", "failed", "ended"] { option value=(s) selected[sel(s)] { (s) } }
-                } }
-                label { "Customer" input name="customer" value=(pair(&q, "customer").unwrap_or("")); }
-                label { "From" input type="date" name="from" value=(pair(&q, "from").unwrap_or("")); }
-                label { "To" input type="date" name="to" value=(pair(&q, "to").unwrap_or("")); }
-                label { "Channel" input name="channel" list="channels" maxlength="40" size="9" value=(pair(&q, "channel").unwrap_or("")); }
-                datalist #channels { @for c in ["json", "csv", "edi-x12", "edifact", "cli"] { option value=(c) {} } }
-                label { "Amount from" input name="min" inputmode="decimal" size="8" value=(pair(&q, "min").unwrap_or("")); }
-                label { "Amount to" input name="max" inputmode="decimal" size="8" value=(pair(&q, "max").unwrap_or("")); }
-                button type="submit" { "Search" }
-            }
-            div #orders data-refresh="60" {
+        let list = html! {
                 div.scroll { table.stack {
                     thead { tr { th { "Order" } th { "Customer" } th { "PO" } th { "Date" } th { "Channel" } th.num { "Total" } th { "State" } th { "Step" } } }
                     tbody { @for o in list["orders"].as_array().into_iter().flatten() {
@@ -348,7 +338,27 @@ pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                     } }
                 } }
                 @if let Some(n) = next { p.pager { a href={ "/orders?" (n) } { "Next page ›" } } }
+            };
+        if wants(&v, "orders") {
+            return Ok(fragment("orders", 60, list));
+        }
+        let body = html! {
+            h1 { "Orders" }
+            form.inline method="get" action="/orders" role="search" {
+                label { "State" select name="status" {
+                    option value="" { "any" }
+                    @for s in ["running", "waiting", "failed", "ended"] { option value=(s) selected[sel(s)] { (s) } }
+                } }
+                label { "Customer" input name="customer" value=(pair(&q, "customer").unwrap_or("")); }
+                label { "From" input type="date" name="from" value=(pair(&q, "from").unwrap_or("")); }
+                label { "To" input type="date" name="to" value=(pair(&q, "to").unwrap_or("")); }
+                label { "Channel" input name="channel" list="channels" maxlength="40" size="9" value=(pair(&q, "channel").unwrap_or("")); }
+                datalist #channels { @for c in ["json", "csv", "edi-x12", "edifact", "cli"] { option value=(c) {} } }
+                label { "Amount from" input name="min" inputmode="decimal" size="8" value=(pair(&q, "min").unwrap_or("")); }
+                label { "Amount to" input name="max" inputmode="decimal" size="8" value=(pair(&q, "max").unwrap_or("")); }
+                button type="submit" { "Search" }
             }
+            (live("orders", 60, list))
         };
         Ok(page(Some(&v), "Orders", body))
     }
@@ -492,21 +502,28 @@ fn require_read(v: &Viewer) -> ApiResult<()> {
 pub async fn customers(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
     let r = async {
         require_read(&v)?;
-        let mut tx = api.engine.store.begin().await?;
-        let list = tx.get_documents("customer", "").await?;
-        tx.rollback().await?;
+        // the ids only, then the page's documents: a list costs its page
         let off = offset(&q);
+        let mut tx = api.engine.store.begin().await?;
+        let ids = tx.list_documents("customer", "").await?;
+        let shown: Vec<&str> = ids.iter().skip(off).take(PAGE).map(String::as_str).collect();
+        let mut docs = tx.get_documents_by_id("customer", &shown).await?;
+        tx.rollback().await?;
+        let list: Vec<(&str, Value)> = shown
+            .iter()
+            .map(|id| (*id, docs.remove(*id).unwrap_or(Value::Null)))
+            .collect();
         let body = html! {
             h1 { "Customers" }
             div.scroll { table.stack {
                 thead { tr { th { "Customer" } th { "Name" } th { "Currency" } th.num { "Credit limit" } th { "Terms" } } }
-                tbody { @for (id, c) in list.iter().skip(off).take(PAGE) {
+                tbody { @for (id, c) in &list {
                     tr { td data-label="Customer" { a href={ "/customers/" (id) } { (id) } }
                          td data-label="Name" { (text(&c["name"])) } td data-label="Currency" { (text(&c["currency"])) }
                          td.num data-label="Credit limit" { (text(&c["credit_limit"])) } td data-label="Terms" { (text(&c["terms"])) } }
                 } }
             } }
-            (pager("/customers", off, list.len()))
+            (pager("/customers", off, ids.len()))
         };
         Ok(page(Some(&v), "Customers", body))
     }
@@ -525,8 +542,9 @@ pub async fn customer_page(State(api): St, v: Viewer, Path(id): Path<String>) ->
         let ar = tx.stock_level(&master::ar_key(&id), master::LEDGER).await?;
         let overdue = tx.stock_level(&master::overdue_key(&id), master::LEDGER).await?;
         let credit = tx.stock_level(&master::credit_key(&id), master::LEDGER).await?;
+        // the customer's invoices through the index of migration 0027, not every invoice
         let invoices: Vec<(String, Value)> = tx
-            .get_documents("invoice", "")
+            .documents_where("invoice", "customer_id", &id, CUSTOMER_INVOICES)
             .await?
             .into_iter()
             .filter(|(_, d)| d["customer_id"] == id.as_str())
@@ -582,29 +600,14 @@ pub async fn customer_page(State(api): St, v: Viewer, Path(id): Path<String>) ->
 pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
     let r = async {
         let ex = json_of(routes::list_exceptions(State(api.clone()), caller(&v)).await).await?;
-        let reports = json_of(routes::recon_reports(State(api.clone()), caller(&v)).await).await?;
-        // list_exceptions checked the read role above
-        // the clock's range is checked where its offset is set; out of range cannot happen
-        let today = chrono::DateTime::from_timestamp_millis(api.engine.clock.now_ms())
-            .unwrap_or_default()
-            .date_naive();
-        let mut tx = api.engine.store.begin().await?;
-        let aging = crate::receivables::aging_in(tx.as_mut(), today).await;
-        tx.rollback().await?;
-        // a stored invoice that cannot be read fails only this section, named
-        let aging = aging?;
-        let list: Vec<&Value> = ex["exceptions"].as_array().into_iter().flatten().collect();
+        let open: Vec<&Value> = ex["exceptions"].as_array().into_iter().flatten().collect();
         let off = offset(&q);
-        let body = html! {
-            h1 { "Finance" }
-            (message(&q))
-            h2 { "Reconciliation exceptions" }
-            div #exceptions data-refresh="30" {
-                @if list.is_empty() { p { "No open exceptions." } }
+        let list = html! {
+                @if open.is_empty() { p { "No open exceptions." } }
                 @else {
                     div.scroll { table.stack {
                         thead { tr { th { "Exception" } th { "Entry" } th.num { "Amount" } th { "Date" } th { "Remittance" } th { "Reason" } th { "Candidates" } } }
-                        tbody { @for e in list.iter().skip(off).take(PAGE) {
+                        tbody { @for e in open.iter().skip(off).take(PAGE) {
                             tr {
                                 td data-label="Exception" { a href={ "/finance/exceptions/" (text(&e["id"])) } { (text(&e["id"])) } }
                                 td data-label="Entry" { (text(&e["entry"])) }
@@ -616,9 +619,29 @@ pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                             }
                         } }
                     } }
-                    (pager("/finance", off, list.len()))
+                    (pager("/finance", off, open.len()))
                 }
-            }
+            };
+        if wants(&v, "exceptions") {
+            return Ok(fragment("exceptions", 30, list));
+        }
+        // the rest of the page only on the page, not on a refresh of its list
+        let reports = json_of(routes::recon_reports(State(api.clone()), caller(&v)).await).await?;
+        // list_exceptions checked the read role above
+        // the clock's range is checked where its offset is set; out of range cannot happen
+        let today = chrono::DateTime::from_timestamp_millis(api.engine.clock.now_ms())
+            .unwrap_or_default()
+            .date_naive();
+        let mut tx = api.engine.store.begin().await?;
+        let aging = crate::receivables::aging_in(tx.as_mut(), today).await;
+        tx.rollback().await?;
+        // a stored invoice that cannot be read fails only this section, named
+        let aging = aging?;
+        let body = html! {
+            h1 { "Finance" }
+            (message(&q))
+            h2 { "Reconciliation exceptions" }
+            (live("exceptions", 30, list))
             h2 { "Receivables aging" }
             div.scroll { table.stack {
                 thead { tr { th { "Currency" } @for b in crate::receivables::BUCKETS { th.num { (b) } } th.num { "Total" } th.num { "Invoices" } } }

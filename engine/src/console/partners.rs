@@ -10,7 +10,7 @@
 
 use super::json_of;
 use super::session::{Viewer, field};
-use super::view::{csrf, error_page, page, status, text};
+use super::view::{csrf, error_page, fragment, live, page, status, text, wants};
 use crate::api::Api;
 use crate::api::error::{ApiError, ApiResult, Code};
 use crate::api::routes::{self, Caller, roles};
@@ -48,22 +48,58 @@ fn partners(api: &Api) -> ApiResult<Vec<ordo_partners::Partner>> {
     )
 }
 
-/// The stored files of `partner`, newest first: those that came through its folder or route,
-/// and (records from before that was kept) those with an interchange from it.
-async fn files_of(api: &Api, partner: &str) -> ApiResult<Vec<Value>> {
-    let mut tx = api.engine.store.begin().await?;
-    let all = tx.get_documents(FILE_DOC, "").await?;
-    tx.rollback().await?;
-    let mut out: Vec<Value> = all
+/// Rows per page of a partner's files and interchanges.
+const PAGE: i64 = 50;
+
+/// A file row as the pages render it (the record without its raw bytes).
+fn file_value(r: crate::store::sessions::EdiFileRow) -> Value {
+    serde_json::json!({ "id": r.id, "name": r.name, "received_at": r.received_at, "outcome": r.outcome })
+}
+
+/// The records from before a file's partner was kept that have an interchange from
+/// `partner`, newest first (a store written since has none; bounded all the same).
+async fn legacy_files_of(tx: &mut dyn crate::store::Tx, partner: &str) -> ApiResult<Vec<Value>> {
+    Ok(tx
+        .edi_files_of(None, false, 0, 1_000)
+        .await?
         .into_iter()
-        .map(|(_, f)| f)
-        .filter(|f| match file_partner(f) {
-            Some(p) => p == partner,
-            None => mentions(f, partner),
-        })
-        .collect();
-    out.sort_by(|a, b| text(&b["received_at"]).cmp(&text(&a["received_at"])));
-    Ok(out)
+        .map(file_value)
+        .filter(|f| mentions(f, partner))
+        .collect())
+}
+
+/// `?NAME=N` (1-based, bounded) as an offset of [`PAGE`] rows.
+fn page_offset(q: &[(String, String)], name: &str) -> i64 {
+    field(q, name)
+        .and_then(|p| p.parse::<i64>().ok())
+        .map(|p| p.clamp(1, 100_000) - 1)
+        .unwrap_or(0)
+        * PAGE
+}
+
+/// Previous/next links of one list of a partner's page (the other list's page kept).
+fn pager(partner: &str, q: &[(String, String)], name: &str, total: i64) -> Markup {
+    let page = page_offset(q, name) / PAGE + 1;
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let link = |n: i64| {
+        let mut keep: Vec<(String, String)> = q
+            .iter()
+            .filter(|(k, _)| (k == "page" || k == "sent") && k != name)
+            .cloned()
+            .collect();
+        keep.push((name.to_string(), n.to_string()));
+        format!(
+            "/partners/{partner}?{}",
+            serde_urlencoded::to_string(&keep).unwrap_or_default()
+        )
+    };
+    html! {
+        nav.pager aria-label={ "Pages of " (name) } {
+            @if page > 1 { a href=(link(page - 1)) { "‹ Previous" } " " }
+            "Page " (page) " of " (pages) " (" (total) ")"
+            @if page < pages { " " a href=(link(page + 1)) { "Next ›" } }
+        }
+    }
 }
 
 /// The state a file is in, as a word: archived, quarantined, duplicate.
@@ -123,23 +159,17 @@ pub async fn list(State(api): St, v: Viewer) -> Response {
         read_role(&v)?;
         let ps = partners(&api)?;
         let mut rows = Vec::new();
+        // counted through the indexes of migration 0027: no stored file is read whole
+        let mut tx = api.engine.store.begin().await?;
         for p in &ps {
-            let files = files_of(&api, &p.partner).await?;
-            let quarantined = files
-                .iter()
-                .filter(|f| file_state(f) == "quarantined")
-                .count();
-            let mut tx = api.engine.store.begin().await?;
-            let sent = tx
-                .list_documents("edi_sent", &format!("{}:", p.partner))
-                .await?
-                .len();
-            tx.rollback().await?;
-            rows.push((p, files.len(), quarantined, sent));
+            let (files, quarantined) = tx.edi_file_counts(&p.partner).await?;
+            let legacy = legacy_files_of(tx.as_mut(), &p.partner).await?;
+            let legacy_q = legacy.iter().filter(|f| file_state(f) == "quarantined").count() as i64;
+            let (_, sent) = tx.edi_sent_of(&p.partner, 0, 0).await?;
+            rows.push((p, files + legacy.len() as i64, quarantined + legacy_q, sent));
         }
-        let body = html! {
-            h1 { "Partners" }
-            div #partners data-refresh="30" {
+        tx.rollback().await?;
+        let list = html! {
                 @if rows.is_empty() { p { "No trading partner profiles (config/partners/*.yaml)." } }
                 @else {
                     div.scroll { table.stack {
@@ -157,7 +187,13 @@ pub async fn list(State(api): St, v: Viewer) -> Response {
                         } }
                     } }
                 }
-            }
+            };
+        if wants(&v, "partners") {
+            return Ok(fragment("partners", 30, list));
+        }
+        let body = html! {
+            h1 { "Partners" }
+            (live("partners", 30, list))
         };
         Ok(page(Some(&v), "Partners", body))
     }
@@ -180,25 +216,34 @@ pub async fn partner_page(
                 ordo_contract::excerpt(&name, 60)
             )));
         };
-        let files = files_of(&api, &p.partner).await?;
         let mut tx = api.engine.store.begin().await?;
-        let mut sent = tx
-            .get_documents("edi_sent", &format!("{}:", p.partner))
-            .await?;
-        tx.rollback().await?;
-        sent.sort_by_key(|(_, d)| std::cmp::Reverse(d["control_number"].as_u64()));
-        let may = v.actor.has_any(roles::EDI_ADMIN);
-        let quarantine: Vec<&Value> = files
-            .iter()
-            .filter(|f| file_state(f) == "quarantined")
+        let (files_n, quarantine_n) = tx.edi_file_counts(&p.partner).await?;
+        let files_off = page_offset(&q, "page");
+        let mut files: Vec<Value> = tx
+            .edi_files_of(Some(&p.partner), false, files_off, PAGE)
+            .await?
+            .into_iter()
+            .map(file_value)
             .collect();
-        let body = html! {
-            h1 { "Partner " (p.partner) }
-            @if let Some(m) = field(&q, "done").filter(|m| !m.is_empty()) { p.notice role="status" { (m) } }
-            div.card { p { "Customer " (p.customer) " · " (p.version) " · their id " (p.their_id.qualifier) ":" (p.their_id.id)
-                " · our id " (p.our_id.qualifier) ":" (p.our_id.id) " · acknowledgment " (p.acknowledgment) } }
-            div #partner data-refresh="30" {
-                h2 { "Quarantine (" (quarantine.len()) ")" }
+        let quarantine: Vec<Value> = tx
+            .edi_files_of(Some(&p.partner), true, 0, LIST as i64)
+            .await?
+            .into_iter()
+            .map(file_value)
+            .collect();
+        let (sent, sent_n) = tx.edi_sent_of(&p.partner, page_offset(&q, "sent"), PAGE).await?;
+        let legacy = legacy_files_of(tx.as_mut(), &p.partner).await?;
+        tx.rollback().await?;
+        // the few records from before a file's partner was kept: after the first page
+        let legacy_q: Vec<Value> = legacy.iter().filter(|f| file_state(f) == "quarantined").cloned().collect();
+        let (files_n, quarantine_n) = (files_n + legacy.len() as i64, quarantine_n + legacy_q.len() as i64);
+        if files_off == 0 {
+            files.extend(legacy);
+        }
+        let quarantine: Vec<&Value> = quarantine.iter().chain(legacy_q.iter()).collect();
+        let may = v.actor.has_any(roles::EDI_ADMIN);
+        let list = html! {
+                h2 { "Quarantine (" (quarantine_n) ")" }
                 @if quarantine.is_empty() { p { "Nothing in quarantine." } }
                 @else {
                     div.scroll { table.stack {
@@ -214,10 +259,10 @@ pub async fn partner_page(
                         } }
                     } }
                 }
-                h2 { "Files received (" (files.len()) ")" }
+                h2 { "Files received (" (files_n) ")" }
                 div.scroll { table.stack {
                     thead { tr { th { "File" } th { "Received" } th { "State" } th { "Our verdicts" } th { "Orders" } } }
-                    tbody { @for f in files.iter().take(LIST) {
+                    tbody { @for f in &files {
                         tr {
                             td data-label="File" { a href={ "/partners/" (p.partner) "/files/" (text(&f["id"])) } { (text(&f["name"])) } }
                             td data-label="Received" { (text(&f["received_at"])) }
@@ -228,10 +273,11 @@ pub async fn partner_page(
                         }
                     } }
                 } }
-                h2 { "Interchanges sent (" (sent.len()) ")" }
+                (pager(&p.partner, &q, "page", files_n))
+                h2 { "Interchanges sent (" (sent_n) ")" }
                 div.scroll { table.stack {
                     thead { tr { th.num { "Control" } th { "Document" } th { "Order" } th { "Sent" } th { "Their acknowledgment" } th { "Codes" } } }
-                    tbody { @for (_, d) in sent.iter().take(LIST) {
+                    tbody { @for d in &sent {
                         tr {
                             td.num data-label="Control" { (text(&d["control_number"])) }
                             td data-label="Document" { (text(&d["document"])) @if d["acknowledges"].is_string() { " for " (text(&d["acknowledges"])) } }
@@ -242,7 +288,17 @@ pub async fn partner_page(
                         }
                     } }
                 } }
-            }
+                (pager(&p.partner, &q, "sent", sent_n))
+            };
+        if wants(&v, "partner") {
+            return Ok(fragment("partner", 30, list));
+        }
+        let body = html! {
+            h1 { "Partner " (p.partner) }
+            @if let Some(m) = field(&q, "done").filter(|m| !m.is_empty()) { p.notice role="status" { (m) } }
+            div.card { p { "Customer " (p.customer) " · " (p.version) " · their id " (p.their_id.qualifier) ":" (p.their_id.id)
+                " · our id " (p.our_id.qualifier) ":" (p.our_id.id) " · acknowledgment " (p.acknowledgment) } }
+            (live("partner", 30, list))
         };
         Ok(page(Some(&v), "Partner", body))
     }

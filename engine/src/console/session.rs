@@ -133,6 +133,16 @@ pub struct Viewer {
     pub name: String,
     pub csrf: String,
     session: String,
+    /// The live list a refresh asked for alone (`X-Fragment: ID`, console.js), when it did.
+    pub fragment: Option<String>,
+}
+
+/// The `X-Fragment` header of a refresh: a live list's element id (letters, digits, `-`, at
+/// most 40), or none; anything else is ignored and the whole page is answered.
+fn fragment_of(headers: &HeaderMap) -> Option<String> {
+    let id = headers.get("x-fragment")?.to_str().ok()?;
+    (!id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .then(|| id.to_string())
 }
 
 impl Viewer {
@@ -218,6 +228,7 @@ impl FromRequestParts<Arc<Api>> for Viewer {
                 name: user.name,
                 csrf: s.csrf,
                 session: id,
+                fragment: fragment_of(&parts.headers),
             }),
             _ => Err(signed_out()),
         }

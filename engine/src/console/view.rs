@@ -48,9 +48,7 @@ pub const NAV: &[(&str, &str)] = &[
 /// A whole page: navigation for the signed-in user (none on the sign-in page), the content,
 /// and when it was read.
 pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
-    let read_at = chrono::Utc::now()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string();
+    let read_at = read_at();
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -64,6 +62,8 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                 script src="/static/console.js" defer {}
             }
             body {
+                // the first stop of the keyboard: past the navigation to the page's content
+                a.skip href="#main" { "Skip to content" }
                 @if let Some(v) = viewer {
                     header {
                         nav aria-label="Main" {
@@ -76,7 +76,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
                         }
                     }
                 }
-                main { (content) }
+                main #main tabindex="-1" { (content) }
                 footer { "Read at " time { (read_at) } }
             }
         }
@@ -91,6 +91,34 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Response {
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
         ),
     );
+    r
+}
+
+/// When a page was read, as every page's footer and every live list's refresh show it.
+fn read_at() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// A list that refreshes without a reload: console.js asks every `secs` seconds for this
+/// element alone (`X-Fragment: ID`) and swaps its content; the page's "Read at" moves with it.
+pub fn live(id: &str, secs: u32, inner: Markup) -> Markup {
+    html! { div id=(id) data-refresh=(secs) { (inner) } }
+}
+
+/// Whether this request is a refresh of the live list `id` only.
+pub fn wants(v: &Viewer, id: &str) -> bool {
+    v.fragment.as_deref() == Some(id)
+}
+
+/// The answer to a refresh of the live list `id`: that element and when it was read, not the
+/// page (no navigation, no other section, none of their reads).
+pub fn fragment(id: &str, secs: u32, inner: Markup) -> Response {
+    let markup = html! { (live(id, secs, inner)) time.read-at { (read_at()) } };
+    let mut r = markup.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 

@@ -6,7 +6,7 @@
 //! (`checks::test_rules_in`).
 
 use super::session::Viewer;
-use super::view::{error_page, page, status};
+use super::view::{error_page, fragment, live, page, status, wants};
 use crate::api::Api;
 use crate::api::error::{ApiError, ApiResult, Code};
 use crate::api::routes::roles;
@@ -168,9 +168,7 @@ pub async fn page_of(State(api): St, v: Viewer) -> Response {
             .await
             .map_err(|_| ApiError::new(Code::Internal, "internal error (logged)"))?
             .map_err(|e| ApiError::new(Code::Unavailable, format!("rules: {e}")))?;
-        let body = html! {
-            h1 { "Workflows and rules" }
-            div #workflows data-refresh="30" {
+        let list = html! {
                 @for wf in defs.latest.values() {
                     @let here: BTreeMap<&str, i64> = sum_steps(&counts, &wf.name, Some(wf.version as i64));
                     @let older: i64 = counts.iter().filter(|c| c.workflow == wf.name && c.version != wf.version as i64).map(|c| c.count).sum();
@@ -198,7 +196,13 @@ pub async fn page_of(State(api): St, v: Viewer) -> Response {
                         }
                     }
                 }
-            }
+            };
+        if wants(&v, "workflows") {
+            return Ok(fragment("workflows", 30, list));
+        }
+        let body = html! {
+            h1 { "Workflows and rules" }
+            (live("workflows", 30, list))
             h2 { "Rules and their test cases" }
             @for (name, result) in &rules {
                 section.card aria-label={ "Rule " (name) } {

@@ -20,6 +20,31 @@ const HOT_LOCK: Option<&str> =
 /// off the others until it commits (`store/sales.rs`).
 const LOCK_SALES: &str = "LOCK TABLE sales_counted IN EXCLUSIVE MODE";
 
+/// The text at `path` (`a.b`) of the JSON text column `col`, written as migration 0027's
+/// indexes write it (store/sessions.rs: the console's list reads): `ordo_json_at`, NULL for a
+/// text PostgreSQL cannot read as JSON (one holding `\u0000`), never an error.
+fn json_at(col: &str, path: &str) -> String {
+    format!("ordo_json_at({col}, '{{{}}}')", path.replace('.', ","))
+}
+
+/// The number at `path` of the JSON text column `col`, as migration 0027 indexes it
+/// (`ordo_number`: NULL for anything but a plain decimal, never an error).
+fn json_num(col: &str, path: &str) -> String {
+    format!("ordo_number({})", json_at(col, path))
+}
+
+/// A received partner file in quarantine (the condition of migration 0027's partial index;
+/// the console's `file_state` says the same of one record).
+const EDI_QUARANTINED: &str = "(ordo_json_at(body, '{outcome,outcome}') = 'rejected' \
+     OR (ordo_json_at(body, '{outcome,outcome}') = 'processed' \
+     AND ordo_json_at(body, '{outcome,problems}') LIKE '[%' \
+     AND ordo_json_at(body, '{outcome,problems}') <> '[]'))";
+
+/// PostgreSQL's planner picks the indexes of migration 0027 from its statistics: no hint.
+fn indexed_by(_index: &str) -> String {
+    String::new()
+}
+
 /// Placeholder for generated multi-row statements.
 fn param(n: usize) -> String {
     format!("${n}")

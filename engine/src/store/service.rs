@@ -116,12 +116,6 @@ pub trait ServiceTx: Send {
     async fn audit_append(&mut self, rec: AuditRow) -> Result<()>;
     async fn audit_list(&mut self, filter: &AuditFilter) -> Result<Vec<AuditRow>>;
 
-    /// Order documents after `after_id` in id order (id, stored text), at most `limit`.
-    async fn order_docs_after(
-        &mut self,
-        after_id: &str,
-        limit: i64,
-    ) -> Result<Vec<(String, String)>>;
     /// Tasks with status 'open' counted, failed instances counted, for metrics: (open tasks,
     /// unsent outbound rows).
     async fn service_counts(&mut self) -> Result<(i64, i64)>;
@@ -353,25 +347,6 @@ macro_rules! impl_service_tx {
                             after: opt_json(r.try_get("after")?)?,
                         })
                     })
-                    .collect()
-            }
-
-            async fn order_docs_after(
-                &mut self,
-                after_id: &str,
-                limit: i64,
-            ) -> $crate::store::Result<Vec<(String, String)>> {
-                // The SQLite transaction buffers document writes; what it reads here is what
-                // others committed, which is all a read-only API request needs.
-                let rows = sqlx::query(
-                    "SELECT id, body FROM documents WHERE kind = 'order' AND id > $1 ORDER BY id LIMIT $2",
-                )
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(&mut *self.tx)
-                .await?;
-                rows.iter()
-                    .map(|r| Ok((r.try_get("id")?, r.try_get("body")?)))
                     .collect()
             }
 

@@ -19,6 +19,31 @@ const HOT_LOCK: Option<&str> = None;
 /// A rebuild of the sales aggregates needs no lock: the one writer is the rebuild.
 const LOCK_SALES: &str = "";
 
+/// The text at `path` (`a.b`) of the JSON column `col`, written as migration 0027's indexes
+/// write it (store/sessions.rs: the console's list reads).
+fn json_at(col: &str, path: &str) -> String {
+    format!("json_extract({col}, '$.{path}')")
+}
+
+/// The number at `path` of the JSON column `col` (a JSON number or decimal text), as
+/// migration 0027 indexes it.
+fn json_num(col: &str, path: &str) -> String {
+    format!("CAST(json_extract({col}, '$.{path}') AS REAL)")
+}
+
+/// Names the index a console list read must use: SQLite's planner, without statistics,
+/// prefers the primary key's `kind` prefix to a partial index on an `IS NULL` or `OR`
+/// condition, and would read every document of the kind.
+fn indexed_by(index: &str) -> String {
+    format!(" INDEXED BY {index}")
+}
+
+/// A received partner file in quarantine (the condition of migration 0027's partial index;
+/// the console's `file_state` says the same of one record).
+const EDI_QUARANTINED: &str = "(json_extract(body, '$.outcome.outcome') = 'rejected' \
+     OR (json_extract(body, '$.outcome.outcome') = 'processed' \
+     AND json_array_length(body, '$.outcome.problems') > 0))";
+
 /// Placeholder for generated multi-row statements. SQLite gets anonymous `?`: binding a
 /// numbered `$n` makes sqlx look the name up for every parameter, and SQLite's lookup is a
 /// linear scan, so a 600-parameter insert spent most of its time there.

@@ -20,8 +20,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod console;
 mod journal;
 mod reports;
+use console::console_lists;
 use journal::journal;
 use reports::reports;
 
@@ -123,6 +125,7 @@ macro_rules! store_suite {
                 kv,
                 enqueued_messages,
                 console_sessions,
+                console_lists,
                 journal,
                 reports,
             );

@@ -3,6 +3,7 @@
 mod audit;
 pub mod bank;
 pub mod bench;
+mod bench_console;
 mod bench_reports;
 mod bench_scale;
 mod check;
