@@ -66,7 +66,10 @@ fn decisions_on_generated_workloads_are_unchanged() {
     let mut got = Vec::new();
     for (name, cfg) in &cases {
         let d = decisions(cfg);
-        eprintln!("{name}: digest {:#018x}, {} matches, {} exceptions", d.0, d.1, d.2);
+        eprintln!(
+            "{name}: digest {:#018x}, {} matches, {} exceptions",
+            d.0, d.1, d.2
+        );
         got.push(d);
     }
     for ((name, _), (g, e)) in cases.iter().zip(got.iter().zip(expected.iter())) {
