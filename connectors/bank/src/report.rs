@@ -137,9 +137,7 @@ impl<'s> Owners<'s> {
     fn of(&self, eref: &str) -> Option<usize> {
         let mut best: Option<usize> = None;
         let mut found = |s: usize| best = Some(best.map_or(s, |b| b.max(s)));
-        let Some((head, last)) = eref.rsplit_once('/') else {
-            return None;
-        };
+        let (head, last) = eref.rsplit_once('/')?;
         let last = ordinal(last)?;
         // `<statement_id>/<n>`
         for &s in self.by_id.get(head).into_iter().flatten() {
