@@ -15,7 +15,7 @@ use ordo_edi::ack;
 use ordo_edi::map::MapOptions;
 use ordo_edi::write::Envelope;
 use ordo_edi::{Standard, Version};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{FAIL, fail};
 
