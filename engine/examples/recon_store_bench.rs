@@ -22,7 +22,7 @@ mod process;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use process::{num, ordo_binary, timed};
+use process::{load_average, num, ordo_binary, timed};
 
 use ordo::store::Store;
 use ordo::store::sqlite::{Durability, SqliteStore};
@@ -170,17 +170,18 @@ async fn main() {
         &["recon", "import", &camt_s, "--account", "bench-eur"],
         None,
     );
-    let (imp_s, imp_mb) = (imp.wall_s, imp.peak_mib);
+    let (imp_s, imp_mb, imp_cpu) = (imp.wall_s, imp.peak_mib, imp.cpu_s);
     let run = timed(&ordo, &env, &["--json", "recon", "run"], None);
-    let (run_s, run_mb) = (run.wall_s, run.peak_mib);
+    let (run_s, run_mb, run_cpu) = (run.wall_s, run.peak_mib, run.cpu_s);
     let summary: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON summary");
     let peak = imp_mb.max(run_mb);
     println!(
-        "ordo recon import: {imp_s:.2} s, peak RSS {imp_mb:.0} MiB; ordo recon run: {run_s:.2} s in {} chunk(s), peak RSS {run_mb:.0} MiB ({} matched, {} payments, {} exceptions) — target peak <= 600 MB: {}",
+        "ordo recon import: {imp_s:.2} s wall, {imp_cpu:.2} s CPU, peak RSS {imp_mb:.0} MiB; ordo recon run: {run_s:.2} s wall, {run_cpu:.2} s CPU in {} chunk(s), peak RSS {run_mb:.0} MiB ({} matched, {} payments, {} exceptions; load average {}) — target peak <= 600 MB: {}",
         summary["chunks"],
         summary["matched"],
         summary["payments"],
         summary["exceptions"],
+        load_average(),
         if peak * 1.048_576 <= 600.0 {
             "met"
         } else {

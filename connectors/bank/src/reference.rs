@@ -136,27 +136,34 @@ pub fn invoice_keys(number: &str) -> (String, Option<String>) {
 /// without leading zeros, and joins of up to three adjacent digit groups (`2024 00123`).
 /// Calls `f` for each candidate; duplicates are possible.
 pub fn candidate_keys(text: &str, mut f: impl FnMut(&str)) {
-    let mut tokens: Vec<String> = Vec::new();
-    let mut cur = String::new();
+    // Tokens live in one buffer (`spans` mark them) and every derived key in a reused one:
+    // this runs for every text of every payment, and a string per token was most of its cost.
+    let mut toks = String::with_capacity(text.len());
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
-            cur.push(c.to_ascii_uppercase());
+            toks.push(c.to_ascii_uppercase());
         } else if c == '-' || c == '/' || c == '_' {
             // Separators inside a number (`INV-2024-001`): keep the token going.
-            if !cur.is_empty() {
-                cur.push('-');
+            if toks.len() > start {
+                toks.push('-');
             }
-        } else if !cur.is_empty() {
-            tokens.push(std::mem::take(&mut cur));
+        } else if toks.len() > start {
+            spans.push((start, toks.len()));
+            start = toks.len();
         }
     }
-    if !cur.is_empty() {
-        tokens.push(cur);
+    if toks.len() > start {
+        spans.push((start, toks.len()));
     }
     let mut buf = String::new();
-    for (i, tok) in tokens.iter().enumerate() {
-        let tok = tok.trim_end_matches('-');
-        let alnum: String = tok.chars().filter(|c| *c != '-').collect();
+    let mut alnum = String::new();
+    let mut scratch = String::new();
+    for (i, &(a, b)) in spans.iter().enumerate() {
+        let tok = toks[a..b].trim_end_matches('-');
+        alnum.clear();
+        alnum.extend(tok.chars().filter(|c| *c != '-'));
         if alnum.is_empty() {
             continue;
         }
@@ -174,21 +181,22 @@ pub fn candidate_keys(text: &str, mut f: impl FnMut(&str)) {
         if tok.contains('-') {
             for part in tok.split('-').filter(|p| !p.is_empty()) {
                 f(part);
-                digit_key(part, &mut f);
+                digit_key(part, &mut scratch, &mut f);
             }
         }
-        digit_key(&alnum, &mut f);
+        digit_key(&alnum, &mut scratch, &mut f);
         // Digit groups split by spaces: `4711 0815` → `47110815` (not `01 03`, a date).
         if alnum.len() >= 3 && alnum.bytes().all(|b| b.is_ascii_digit()) {
             buf.clear();
             buf.push_str(&alnum);
-            for next in tokens.iter().skip(i + 1).take(2) {
+            for &(na, nb) in spans.iter().skip(i + 1).take(2) {
+                let next = &toks[na..nb];
                 if !next.bytes().all(|b| b.is_ascii_digit()) {
                     break;
                 }
                 buf.push_str(next);
                 f(&buf);
-                digit_key(&buf, &mut f);
+                digit_key(&buf, &mut scratch, &mut f);
             }
         }
     }
@@ -245,11 +253,12 @@ pub fn digit_runs<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
     }
 }
 
-fn digit_key(s: &str, f: &mut impl FnMut(&str)) {
+fn digit_key(s: &str, digits: &mut String, f: &mut impl FnMut(&str)) {
     if s.len() < 4 {
         return;
     }
-    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    digits.clear();
+    digits.extend(s.chars().filter(|c| c.is_ascii_digit()));
     if digits.len() >= 4 && digits.len() * 2 >= s.len() {
         let t = digits.trim_start_matches('0');
         if t.len() >= 3 {

@@ -45,18 +45,41 @@ pub fn ordo_binary() -> PathBuf {
     ordo
 }
 
-/// One timed process: wall seconds, peak RSS in MiB, its output.
+/// One timed process: wall seconds, CPU seconds (user + system), peak RSS in MiB, its output.
 pub struct Timed {
     pub wall_s: f64,
+    pub cpu_s: f64,
     pub peak_mib: f64,
     pub stdout: String,
+}
+
+/// The 1-minute load average (`/proc/loadavg`), printed beside wall-clock figures: on a
+/// shared 2-core host it says how much of the wall time was waiting for a core.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// CPU seconds this process has run so far (`/proc/self/schedstat`, nanoseconds): an in-process
+/// ceiling's CPU time beside the whole processes' user + system time.
+pub fn cpu_now() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|l| {
+            l.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |ns| ns / 1e9)
 }
 
 /// Runs `ordo ARGS` with `env` under `/usr/bin/time`, stdout to `out` when given (else kept in
 /// [`Timed::stdout`]). A failing process stops the bench: its figure would mean nothing.
 pub fn timed(ordo: &Path, env: &[(&str, PathBuf)], args: &[&str], out: Option<&Path>) -> Timed {
     let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f").arg("%e %M").arg(ordo).args(args);
+    cmd.arg("-f").arg("%e %M %U %S").arg(ordo).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -72,14 +95,21 @@ pub fn timed(ordo: &Path, env: &[(&str, PathBuf)], args: &[&str], out: Option<&P
     let wall_s = t.elapsed().as_secs_f64();
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "ordo {args:?} failed: {err}");
-    let kb: f64 = err
+    let last: Vec<f64> = err
         .lines()
         .last()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .expect("/usr/bin/time prints the peak RSS last");
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [_, kb, user, sys] = last[..] else {
+        panic!("/usr/bin/time prints `wall peak-KB user sys` last, not {err:?}");
+    };
     Timed {
         wall_s,
+        cpu_s: user + sys,
         peak_mib: kb / 1024.0,
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
     }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 use rust_decimal::Decimal;
 
 use super::names;
@@ -13,18 +15,30 @@ use crate::reference;
 /// At most this many customers are scored for one payer name.
 const MAX_NAME_CANDIDATES: usize = 256;
 
+/// The index's maps: keys are built from the open items and customers (never from a
+/// statement's text, which is only looked up), and no rule depends on their order, so a fast
+/// non-keyed hash serves; SipHash and its per-key cost were a tenth of a 100,000-entry run.
+pub type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
+/// Currency id of a payment whose currency no open item has: equal to no item's.
+pub const NO_CURRENCY: u32 = u32::MAX;
+
 pub struct Index {
-    pub by_key: HashMap<String, Vec<u32>>,
+    pub by_key: FastMap<String, Vec<u32>>,
     pub by_customer: Vec<Vec<u32>>,
     pub customer_of_item: Vec<u32>,
     pub customer_ids: Vec<String>,
-    pub customer_pos: HashMap<String, u32>,
-    pub by_account: HashMap<String, u32>,
-    pub learned: HashMap<String, u32>,
+    pub customer_pos: FastMap<String, u32>,
+    pub by_account: FastMap<String, u32>,
+    pub learned: FastMap<String, u32>,
     pub name_tokens: Vec<Vec<String>>,
-    pub by_token: HashMap<String, Vec<u32>>,
-    pub by_amount: HashMap<Decimal, Vec<u32>>,
+    pub by_token: FastMap<String, Vec<u32>>,
+    pub by_amount: FastMap<Decimal, Vec<u32>>,
     pub digit_keys: Vec<Option<String>>,
+    /// Each item's currency as an index into `currencies`: the test every candidate passes
+    /// (`State::usable`) compares two integers instead of two strings.
+    pub currency_of_item: Vec<u32>,
+    pub currencies: Vec<String>,
 }
 
 pub fn norm_account(a: &str) -> String {
@@ -37,17 +51,19 @@ pub fn norm_account(a: &str) -> String {
 impl Index {
     pub fn build(items: &[OpenItem], customers: &[Customer], cfg: &MatchConfig) -> Index {
         let mut ix = Index {
-            by_key: HashMap::with_capacity(items.len() * 2),
+            by_key: FastMap::with_capacity_and_hasher(items.len() * 2, FxBuildHasher),
             by_customer: Vec::new(),
             customer_of_item: Vec::with_capacity(items.len()),
             customer_ids: Vec::new(),
-            customer_pos: HashMap::new(),
-            by_account: HashMap::new(),
-            learned: HashMap::new(),
+            customer_pos: FastMap::default(),
+            by_account: FastMap::default(),
+            learned: FastMap::default(),
             name_tokens: Vec::new(),
-            by_token: HashMap::new(),
-            by_amount: HashMap::with_capacity(items.len()),
+            by_token: FastMap::default(),
+            by_amount: FastMap::with_capacity_and_hasher(items.len(), FxBuildHasher),
             digit_keys: Vec::with_capacity(items.len()),
+            currency_of_item: Vec::with_capacity(items.len()),
+            currencies: Vec::new(),
         };
         let mut ambiguous: Vec<String> = Vec::new();
         for c in customers {
@@ -86,6 +102,14 @@ impl Index {
                 ix.by_key.entry(d.clone()).or_default().push(i);
             }
             ix.digit_keys.push(digits);
+            let ccy = match ix.currencies.iter().position(|c| *c == it.currency) {
+                Some(k) => k as u32,
+                None => {
+                    ix.currencies.push(it.currency.clone());
+                    (ix.currencies.len() - 1) as u32
+                }
+            };
+            ix.currency_of_item.push(ccy);
             ix.by_amount
                 .entry(it.amount_open.normalize())
                 .or_default()
@@ -99,6 +123,14 @@ impl Index {
             list.sort_by_key(|i| items[*i as usize].due_date);
         }
         ix
+    }
+
+    /// The id of `currency` among the items' currencies, or [`NO_CURRENCY`].
+    pub fn currency_id(&self, currency: &str) -> u32 {
+        self.currencies
+            .iter()
+            .position(|c| c == currency)
+            .map_or(NO_CURRENCY, |k| k as u32)
     }
 
     fn customer(&mut self, id: &str) -> u32 {

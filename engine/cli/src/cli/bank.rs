@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::{Args as ClapArgs, Subcommand};
 use ordo_bank::parse::CsvMapping;
 use ordo_bank::{BankError, Location, MatchConfig, ParseOptions, Statement};
-use serde_json::json;
 
 use super::edi::print_json;
 use super::fail;
@@ -87,7 +86,7 @@ pub fn run(cmd: BankCommand) -> ExitCode {
     let r = match cmd {
         BankCommand::Parse { file, opts } => parse_options(&opts)
             .and_then(|o| parse_file(&file, &o))
-            .map(|s| print_json(&json!(s))),
+            .map(|s| print_json(&s)),
         BankCommand::Reconcile {
             statement,
             invoices,
@@ -186,19 +185,41 @@ fn reconcile(
             .map_err(|e| format!("{}: {e}", out.display()))?;
     }
     let payments = result.matches.len() + result.exceptions.len();
-    Ok(print_json(&json!({
-        "summary": {
-            "statements": stmts.len(),
-            "invoices": items.len(),
-            "payments": payments,
-            "matched": result.matches.len(),
-            "exceptions": result.exceptions.len(),
-            "skipped": result.skipped.len(),
+    // Borrowed, serialized straight to stdout (`print_json`): the same JSON `json!` gave.
+    Ok(print_json(&ReconcileOut {
+        summary: Summary {
+            statements: stmts.len(),
+            invoices: items.len(),
+            payments,
+            matched: result.matches.len(),
+            exceptions: result.exceptions.len(),
+            skipped: result.skipped.len(),
         },
-        "matches": result.matches,
-        "exceptions": result.exceptions,
-        "learned": result.learned,
-        "skipped": result.skipped,
-        "report": report,
-    })))
+        matches: &result.matches,
+        exceptions: &result.exceptions,
+        learned: &result.learned,
+        skipped: &result.skipped,
+        report: &report,
+    }))
+}
+
+/// What `ordo bank reconcile` prints, in this order.
+#[derive(serde::Serialize)]
+struct ReconcileOut<'a> {
+    summary: Summary,
+    matches: &'a [ordo_bank::matcher::Match],
+    exceptions: &'a [ordo_bank::matcher::Exception],
+    learned: &'a [(String, String)],
+    skipped: &'a [String],
+    report: &'a [ordo_bank::StatementReport],
+}
+
+#[derive(serde::Serialize)]
+struct Summary {
+    statements: usize,
+    invoices: usize,
+    payments: usize,
+    matched: usize,
+    exceptions: usize,
+    skipped: usize,
 }

@@ -28,6 +28,8 @@ struct Payment<'e> {
     eref: String,
     amount: Decimal,
     currency: &'e str,
+    /// `currency` as the index's currency id (set by `State::entry`).
+    ccy: u32,
     direction: Direction,
     date: Option<NaiveDate>,
     account: Option<&'e str>,
@@ -55,6 +57,7 @@ fn payments_of<'e>(base: &str, e: &'e Entry) -> Vec<Payment<'e>> {
                 // Never taken: `split` requires every transaction to carry its amount.
                 amount: tx.amount.unwrap_or(e.amount),
                 currency: &e.currency,
+                ccy: super::index::NO_CURRENCY,
                 direction: e.direction,
                 date: e.date(),
                 account: tx.counterparty_account.as_deref(),
@@ -69,6 +72,7 @@ fn payments_of<'e>(base: &str, e: &'e Entry) -> Vec<Payment<'e>> {
             eref: base.to_string(),
             amount: e.amount,
             currency: &e.currency,
+            ccy: super::index::NO_CURRENCY,
             direction: e.direction,
             date: e.date(),
             account: first.and_then(|t| t.counterparty_account.as_deref()),
@@ -121,7 +125,11 @@ impl<'a> State<'a> {
             self.out.skipped.push(base.to_string());
             return;
         }
-        let payments = payments_of(base, e);
+        let mut payments = payments_of(base, e);
+        let ccy = self.idx.currency_id(&e.currency);
+        for p in &mut payments {
+            p.ccy = ccy;
+        }
         let returned = e.reversal || e.transactions.iter().any(|t| t.return_reason.is_some());
         for p in payments {
             if returned {
@@ -169,10 +177,9 @@ impl<'a> State<'a> {
     }
 
     fn usable(&self, i: u32, p: &Payment<'_>) -> bool {
-        let it = &self.items[i as usize];
         self.remaining[i as usize] > Decimal::ZERO
-            && it.kind == Self::kind(p)
-            && it.currency == p.currency
+            && self.idx.currency_of_item[i as usize] == p.ccy
+            && self.items[i as usize].kind == Self::kind(p)
     }
 
     fn payer(&self, p: &Payment<'_>) -> Option<(u32, PayerHow)> {
