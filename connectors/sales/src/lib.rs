@@ -13,6 +13,7 @@
 //! `supplier/<id>`; stock per warehouse in the stock table.
 
 mod allocate;
+pub mod atp;
 pub mod checked;
 mod confirm;
 pub mod credit_note;
@@ -20,11 +21,14 @@ pub mod customer_credit;
 pub mod export;
 pub mod forecast;
 mod invoice;
+mod locate;
 pub mod master;
 mod payment;
 pub mod posting;
 mod price;
-mod purchase;
+pub mod production;
+pub mod purchase;
+pub mod replenish;
 mod reserve;
 pub mod returns;
 mod ship;
@@ -56,6 +60,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ReserveStock),
         Arc::new(ConfirmOrder),
         Arc::new(PriceOrder),
+        Arc::new(locate::LocateStock),
         Arc::new(AllocateStock),
         Arc::new(PurchaseOrder),
         Arc::new(CreateShipment),
@@ -71,5 +76,11 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(returns::CreditReturn),
         Arc::new(returns::RepairReturn),
         Arc::new(RefreshForecasts),
+        Arc::new(atp::PromiseOrder),
+        Arc::new(production::ReserveComponents),
+        Arc::new(production::NextWorkStep),
+        Arc::new(production::CompleteProduction),
+        Arc::new(replenish::ReplenishScan),
+        Arc::new(replenish::ReplenishOrder),
     ]
 }

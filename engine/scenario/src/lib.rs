@@ -4,6 +4,7 @@
 //! the benchmarks' workloads with the raw ceilings they print beside.
 
 pub mod access;
+pub mod atp_bench;
 pub mod ceilings;
 pub mod demo;
 pub mod flow;
