@@ -53,9 +53,9 @@ fn refusals(p: &Project) {
     );
     let (_, err) = p.expect_code(1, &["data", "import", "bad-locations.json"]);
     for want in [
-        "bad-locations.json:2:48: location 'west': country: must be an ISO 3166 country code",
+        "bad-locations.json:2:45: location 'west': country: must be an ISO 3166 country code",
         "bad-locations.json:3:10: location 'on-order': id: 'on-order' is reserved",
-        "bad-locations.json:4:84: item 'X-1': max_stock: 10 is below the reorder point 50",
+        "bad-locations.json:4:94: item 'X-1': max_stock: 10 is below the reorder point 50",
         "nothing imported",
     ] {
         assert!(err.contains(want), "{want}\n{err}");
@@ -102,8 +102,6 @@ fn flow(p: &Project, two_processes: bool) {
     assert_eq!(qty(&s, "WID-100@on-order"), "0", "{s}");
     // One PO per supplier for the location: S-STEEL and S-GADGET.
     assert_eq!(purchase_orders(p), 2);
-    let po1 = p.json(&["status", "PO-000001"]);
-    let _ = po1; // a PO is no instance; the documents are checked through receipts below.
 
     // A third run while the POs are open buys nothing more.
     let c = p.json(&["replenish"]);
@@ -127,12 +125,12 @@ fn flow(p: &Project, two_processes: bool) {
     assert_eq!(qty(&s, "WID-100@on-order:north"), "0", "{s}");
 
     // Allocation: the Danish customer's order ships complete from both; the nearer (north)
-    // wins. A German order for more gadgets than north has ships from main.
+    // wins. A French order for more gadgets than north has ships from main (by priority).
     p.write(
         "orders.json",
         &json!([
             order("SUP-DK", "C-DK", &[("WID-100", 10), ("GAD-200", 2)]),
-            order("SUP-DE", "C-BOLT", &[("GAD-200", 30)]),
+            order("SUP-DE", "C-CORA", &[("GAD-200", 30)]),
         ])
         .to_string(),
     );
@@ -167,13 +165,13 @@ fn confirmations(p: &Project) -> i64 {
         .unwrap_or(0)
 }
 
-/// 45 gadgets, 10 at main, 23 at north: neither ships complete, the German customer's order
+/// 45 gadgets, 10 at main, 23 at north: neither ships complete, the French customer's order
 /// waits at main for a purchase (promised at the supplier's lead time). The PO slips: the
 /// order is promised again (version 2, a second confirmation) and, received, ships.
 fn promise_and_slip(p: &Project) {
     p.write(
         "wait.json",
-        &json!([order("SUP-WAIT", "C-BOLT", &[("GAD-200", 45)])]).to_string(),
+        &json!([order("SUP-WAIT", "C-CORA", &[("GAD-200", 45)])]).to_string(),
     );
     p.ok(&["submit", "wait.json"]);
     p.run_idle();
@@ -216,10 +214,10 @@ fn made_to_order(p: &Project) {
     );
     let (_, err) = p.expect_code(1, &["data", "import", "bad-bom.json"]);
     for want in [
-        "bad-bom.json:2:2: item 'K-A': bom: the bill of materials has a cycle: K-A → K-B → K-A",
-        "bad-bom.json:3:2: item 'K-B': bom: the bill of materials has a cycle: K-B → K-A → K-B",
-        "item 'K-C': bom[1]: quantity of WID-100 must be positive, got 0",
-        "item 'K-D': bom: a made-to-order item needs a bill of materials",
+        "bad-bom.json:2:11: item 'K-A': bom: the bill of materials has a cycle: K-A → K-B → K-A",
+        "bad-bom.json:3:11: item 'K-B': bom: the bill of materials has a cycle: K-B → K-A → K-B",
+        "bad-bom.json:4:116: item 'K-C': bom: quantity of WID-100 must be positive, got 0",
+        "bad-bom.json:5:2: item 'K-D': bom: a made-to-order item needs a bill of materials",
         "nothing imported",
     ] {
         assert!(err.contains(want), "{want}\n{err}");
@@ -231,7 +229,7 @@ fn made_to_order(p: &Project) {
     );
     let (_, err) = p.expect_code(1, &["data", "import", "unknown-bom.json"]);
     assert!(
-        err.contains("unknown-bom.json:2:2: item 'K-C': bom: component 'NOPE' is no item"),
+        err.contains("unknown-bom.json:2:11: item 'K-C': bom: component 'NOPE' is no item"),
         "{err}"
     );
     p.write(
@@ -243,7 +241,7 @@ fn made_to_order(p: &Project) {
     p.ok(&["data", "import", "kit.json"]);
     p.write(
         "mto.json",
-        &json!([order("SUP-MTO", "C-BOLT", &[("KIT-1", 3)])]).to_string(),
+        &json!([order("SUP-MTO", "C-CORA", &[("KIT-1", 3)])]).to_string(),
     );
     let start = stock(p);
     p.ok(&["submit", "mto.json"]);
@@ -279,7 +277,11 @@ fn made_to_order(p: &Project) {
     assert_eq!(qty(&after, "KIT-1"), "0", "{after}");
     let s = p.status(production);
     // 2 × 7.10 + 1 × 3.90 + 3 labour = 21.10 a kit.
-    assert_eq!(s["instance"]["data"]["unit_cost"], json!("21.10"), "{s}");
+    assert_eq!(
+        s["instance"]["data"]["unit_cost"].to_string(),
+        "21.10",
+        "{s}"
+    );
 }
 
 #[test]
