@@ -94,11 +94,10 @@ impl Connector for AllocateStock {
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
         let pricing: Pricing = data_field(input.data, "pricing")?;
-        // The location rules/allocation.rhai chose (`allocation.location`), else the step's.
-        let loc = match input.data.get("allocation") {
-            Some(v) if !v.is_null() => data_field::<Chosen>(input.data, "allocation")?.location,
-            _ => master::param_str(input.params, "location", master::DEFAULT_LOCATION).to_string(),
-        };
+        let loc = chosen_location(
+            input.data,
+            master::param_str(input.params, "location", master::DEFAULT_LOCATION),
+        )?;
         let customer: CustomerView = data_field(input.data, "customer")?;
         let mut f: Fulfilment = match input.data.get("fulfilment") {
             Some(v) if !v.is_null() => data_field(input.data, "fulfilment")?,
@@ -311,6 +310,15 @@ struct CustomerView {
 #[derive(Debug, Deserialize)]
 struct Chosen {
     location: String,
+}
+
+/// The order's stock location: the one rules/allocation.rhai chose (`allocation.location`),
+/// else `default` (instance data from before locations, workflows without the rule).
+pub fn chosen_location(data: &serde_json::Value, default: &str) -> Result<String, StepError> {
+    match data.get("allocation") {
+        Some(v) if !v.is_null() => Ok(data_field::<Chosen>(data, "allocation")?.location),
+        _ => Ok(default.to_string()),
+    }
 }
 
 /// What to ship now (`to_ship`): read by rules/shipping.rhai and `shipment.create`.

@@ -58,6 +58,16 @@ pub struct Want {
     pub quantity: Decimal,
 }
 
+impl Want {
+    pub fn new(line_no: u32, sku: &str, quantity: Decimal) -> Want {
+        Want {
+            line_no,
+            sku: sku.to_string(),
+            quantity,
+        }
+    }
+}
+
 /// Where a line's quantity comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -312,18 +322,6 @@ pub async fn promise_order(
     Ok((doc, true))
 }
 
-/// The location rules/allocation.rhai chose (`allocation.location`), else `main`.
-fn chosen_location(data: &serde_json::Value) -> Result<String, StepError> {
-    #[derive(Deserialize)]
-    struct Chosen {
-        location: String,
-    }
-    match data.get("allocation") {
-        Some(v) if !v.is_null() => Ok(data_field::<Chosen>(data, "allocation")?.location),
-        _ => Ok(master::DEFAULT_LOCATION.to_string()),
-    }
-}
-
 /// `order.promise`: promises each line a date at confirmation (before the order response).
 pub struct PromiseOrder;
 
@@ -344,15 +342,11 @@ impl Connector for PromiseOrder {
     ) -> Result<StepOutput, StepError> {
         let order: Order = data_field(input.data, "order")?;
         let pricing: Pricing = data_field(input.data, "pricing")?;
-        let location = chosen_location(input.data)?;
+        let location = crate::allocate::chosen_location(input.data, master::DEFAULT_LOCATION)?;
         let lines: Vec<Want> = pricing
             .lines
             .iter()
-            .map(|l| Want {
-                line_no: l.line_no,
-                sku: l.sku.clone(),
-                quantity: l.quantity,
-            })
+            .map(|l| Want::new(l.line_no, &l.sku, l.quantity))
             .collect();
         let (doc, _) = promise_order(
             ctx,
@@ -407,11 +401,7 @@ pub async fn slip(
         let lines: Vec<Want> = p
             .lines
             .iter()
-            .map(|l| Want {
-                line_no: l.line_no,
-                sku: l.sku.clone(),
-                quantity: l.quantity,
-            })
+            .map(|l| Want::new(l.line_no, &l.sku, l.quantity))
             .collect();
         let (doc, did) = promise_order(
             ctx,

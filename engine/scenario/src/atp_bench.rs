@@ -152,10 +152,10 @@ async fn raw_reads(tx: &mut dyn Tx, lines: &[Want]) -> Result<usize, String> {
                 }
             }
         }
-        if let Some(item) = tx.get_document("item", &l.sku).await.map_err(e)? {
-            if let Some(s) = item["supplier"].as_str() {
-                n += usize::from(tx.get_document("supplier", s).await.map_err(e)?.is_some());
-            }
+        if let Some(item) = tx.get_document("item", &l.sku).await.map_err(e)?
+            && let Some(s) = item["supplier"].as_str()
+        {
+            n += usize::from(tx.get_document("supplier", s).await.map_err(e)?.is_some());
         }
     }
     Ok(n)
