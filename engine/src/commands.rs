@@ -65,3 +65,37 @@ pub async fn pay(
     })
     .await
 }
+
+/// The workflow of scheduled replenishment (workflows/replenishment.yaml).
+pub const REPLENISHMENT: &str = "replenishment";
+
+/// Starts a replenishment run now (`ordo replenish`), beside the nightly ones: an instance of
+/// workflow `replenishment` keyed `manual@<business time>-<process>`, worked by `ordo run`.
+/// Its purchases are claimed per need in the store, so it never buys what another run (a
+/// scheduled one, or one in another process) already bought. Returns the instance's key.
+pub async fn start_replenishment(engine: &Arc<Engine>) -> Result<String, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    engine.refresh_clock(tx.as_mut()).await?;
+    let now = engine.clock.now();
+    let key = format!(
+        "manual@{}-{}",
+        now.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+        std::process::id()
+    );
+    let data = serde_json::json!({ "scheduled_at": now.to_rfc3339(), "manual": true });
+    engine
+        .start_instance(tx.as_mut(), REPLENISHMENT, &key, data)
+        .await?;
+    commit_and_publish(engine, tx).await?;
+    Ok(key)
+}
+
+/// A purchase order's new expected date, in one transaction with the new promises of the
+/// orders counting on it (`ordo_sales::atp::slip`).
+pub async fn po_expected(
+    engine: &Arc<Engine>,
+    po: &str,
+    on: NaiveDate,
+) -> Result<Value, EngineError> {
+    in_one_transaction(engine, async |ctx| ordo_sales::atp::slip(ctx, po, on).await).await
+}

@@ -32,10 +32,11 @@ pub enum Kind {
     Customer,
     Item,
     Supplier,
+    Location,
     Stock,
 }
 
-const KINDS: &str = "customer, item, supplier or stock";
+const KINDS: &str = "customer, item, supplier, location or stock";
 
 impl Kind {
     /// As JSON/YAML keys and `--kind` write it (and the document kind it is stored as).
@@ -44,15 +45,22 @@ impl Kind {
             Kind::Customer => "customer",
             Kind::Item => "item",
             Kind::Supplier => "supplier",
+            Kind::Location => "location",
             Kind::Stock => "stock",
         }
     }
 
     /// A key of a JSON/YAML file or `--kind`: the singular name only.
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Customer, Kind::Item, Kind::Supplier, Kind::Stock]
-            .into_iter()
-            .find(|k| k.name() == s)
+        [
+            Kind::Customer,
+            Kind::Item,
+            Kind::Supplier,
+            Kind::Location,
+            Kind::Stock,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
     }
 
     /// The fields a record of this kind may have.
@@ -61,6 +69,7 @@ impl Kind {
             Kind::Customer => fields_of::<CustomerRecord>(),
             Kind::Item => fields_of::<ItemRecord>(),
             Kind::Supplier => fields_of::<SupplierRecord>(),
+            Kind::Location => fields_of::<LocationRecord>(),
             Kind::Stock => fields_of::<StockRecord>(),
         }
     }
@@ -106,8 +115,8 @@ impl Format {
                             .ok_or_else(|| {
                                 format!(
                                     "{shown}: the file name does not say which master data it \
-                                     holds: name it customers.csv, items.csv, suppliers.csv or \
-                                     stock.csv, or give --kind {}",
+                                     holds: name it customers.csv, items.csv, suppliers.csv, \
+                                     locations.csv or stock.csv, or give --kind {}",
                                     KINDS.replace(", ", "|").replace(" or ", "|")
                                 )
                             })?
@@ -136,7 +145,8 @@ impl Format {
 /// `customer/<id>`, `item/<sku>`, `supplier/<id>`: the one type of each document, shared with
 /// the connectors that read them.
 pub use ordo_contract::master::{
-    Customer as CustomerRecord, Item as ItemRecord, Supplier as SupplierRecord,
+    Customer as CustomerRecord, Item as ItemRecord, Location as LocationRecord,
+    Supplier as SupplierRecord,
 };
 
 /// The stock level of `item` at `location` is set to `quantity`.
@@ -154,7 +164,11 @@ pub struct MasterData {
     pub customers: Vec<CustomerRecord>,
     pub items: Vec<ItemRecord>,
     pub suppliers: Vec<SupplierRecord>,
+    pub locations: Vec<LocationRecord>,
     pub stock: Vec<StockRecord>,
+    /// Bill-of-materials components the file refers to but does not define (checked against
+    /// the store at import).
+    pub outside: Vec<BomRef>,
 }
 
 impl MasterData {
@@ -164,6 +178,7 @@ impl MasterData {
             (self.customers.len(), "customer"),
             (self.items.len(), "item"),
             (self.suppliers.len(), "supplier"),
+            (self.locations.len(), "location"),
             (self.stock.len(), "stock"),
         ]
         .iter()
@@ -249,10 +264,44 @@ impl Record for ItemRecord {
             ("weight_kg", self.weight_kg),
             ("reorder_point", self.reorder_point),
             ("reorder_qty", self.reorder_qty),
+            ("max_stock", self.max_stock),
         ] {
             if let Some(v) = v {
                 c.non_negative(f, v);
             }
+        }
+        if let Some(v) = self.labour_cost {
+            c.non_negative("labour_cost", v);
+        }
+        if self.is_made_to_order() && self.bom.is_empty() {
+            c.fail("bom", "a made-to-order item needs a bill of materials");
+        }
+        for (i, b) in self.bom.iter().enumerate() {
+            if let Some(p) = id_problem(&b.sku, c.limits.max_id_chars) {
+                c.fail_item("bom", i, format!("a component {p}"));
+            } else if b.sku == self.sku {
+                c.fail_item("bom", i, "an item cannot be its own component");
+            }
+            if b.quantity <= Decimal::ZERO {
+                c.fail_item(
+                    "bom",
+                    i,
+                    format!("quantity of {} must be positive, got {}", b.sku, b.quantity),
+                );
+            }
+        }
+        for (i, w) in self.work_steps.iter().enumerate() {
+            if let Some(p) = text_problem(w, c.limits.max_id_chars) {
+                c.fail_item("work_steps", i, p);
+            }
+        }
+        if let (Some(point), Some(max)) = (self.reorder_point, self.max_stock)
+            && max < point
+        {
+            c.fail(
+                "max_stock",
+                format!("{max} is below the reorder point {point}"),
+            );
         }
         for (f, v) in [
             ("uom", &self.uom),
@@ -279,6 +328,34 @@ impl Record for SupplierRecord {
         }
     }
 }
+
+impl Record for LocationRecord {
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+    fn check(&self, c: &mut Check) {
+        c.id("id", &self.id);
+        c.text("name", &self.name);
+        if let Some(v) = &self.country
+            && !(v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            c.fail(
+                "country",
+                "must be an ISO 3166 country code of two capital letters",
+            );
+        }
+        // The pseudo locations of counters in the stock table are no place to keep goods.
+        if self.id.starts_with(ON_ORDER_PREFIX) || self.id == "ledger" || self.id == "returns" {
+            c.fail(
+                "id",
+                format!("'{}' is reserved for the stock table's counters", self.id),
+            );
+        }
+    }
+}
+
+/// The stock table's pseudo locations of what is on order (`on-order`, `on-order:<location>`).
+const ON_ORDER_PREFIX: &str = "on-order";
 
 impl Record for StockRecord {
     fn key(&self) -> String {
@@ -510,11 +587,148 @@ fn records(root: &Node, limits: &Limits, errors: &mut Errors) -> MasterData {
                 Kind::Customer => data.customers.extend(one.read()),
                 Kind::Item => data.items.extend(one.read()),
                 Kind::Supplier => data.suppliers.extend(one.read()),
+                Kind::Location => data.locations.extend(one.read()),
                 Kind::Stock => data.stock.extend(one.read()),
             }
         }
     }
+    bom_check(&mut data, &seen, errors);
     data
+}
+
+/// Bills of materials within the file: a cycle is an error at each item on it; a component
+/// not in the file is left to the store's check at import ([`MasterData::outside`]).
+fn bom_check(data: &mut MasterData, seen: &HashMap<(Kind, String), Pos>, errors: &mut Errors) {
+    let boms: HashMap<&str, Vec<&str>> = data
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.sku.as_str(),
+                i.bom.iter().map(|b| b.sku.as_str()).collect(),
+            )
+        })
+        .collect();
+    let at = |sku: &str| {
+        seen.get(&(Kind::Item, sku.to_string()))
+            .copied()
+            .unwrap_or(Pos { line: 1, col: 1 })
+    };
+    let mut outside = Vec::new();
+    for item in &data.items {
+        for b in &item.bom {
+            if !boms.contains_key(b.sku.as_str()) {
+                let p = at(&item.sku);
+                outside.push(BomRef {
+                    at: format!("{}:{}:{}", errors.shown, p.line, p.col),
+                    item: item.sku.clone(),
+                    component: b.sku.clone(),
+                });
+            }
+        }
+        // Depth-first from the item: a path back to it is a cycle (bounded by the file).
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(item.sku.as_str(), vec![item.sku.as_str()])];
+        let mut visited: std::collections::HashSet<&str> = Default::default();
+        while let Some((sku, path)) = stack.pop() {
+            for &c in boms.get(sku).into_iter().flatten() {
+                if c == item.sku {
+                    let mut cycle = path.clone();
+                    cycle.push(c);
+                    errors.push(
+                        at(&item.sku),
+                        format!(
+                            "item '{}': bom: the bill of materials has a cycle: {}",
+                            item.sku,
+                            cycle.join(" → ")
+                        ),
+                    );
+                    stack.clear();
+                    break;
+                }
+                if boms.contains_key(c) && visited.insert(c) {
+                    let mut p = path.clone();
+                    p.push(c);
+                    stack.push((c, p));
+                }
+            }
+        }
+    }
+    data.outside = outside;
+}
+
+/// A component of a file's item that the file does not define: it must be a stored item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BomRef {
+    /// `file:line:col` of the item.
+    pub at: String,
+    pub item: String,
+    pub component: String,
+}
+
+/// Components of the file's bills of materials that only the store can define: each must be
+/// a stored item whose own bill of materials does not lead back to the file's item. The
+/// located errors, none when all is well.
+pub async fn check_outside_components(
+    tx: &mut dyn crate::store::Tx,
+    data: &MasterData,
+) -> Result<Vec<String>, EngineError> {
+    let file: HashMap<&str, &ItemRecord> = data.items.iter().map(|i| (i.sku.as_str(), i)).collect();
+    let mut errors = Vec::new();
+    for r in &data.outside {
+        let Some(doc) = tx.get_document("item", &r.component).await? else {
+            errors.push(format!(
+                "{}: item '{}': bom: component '{}' is no item (not in this file nor stored)",
+                r.at,
+                r.item,
+                excerpt(&r.component, 60)
+            ));
+            continue;
+        };
+        // Walk down from the component through stored items (the file's when it has them),
+        // at most 64 levels: reaching the file's item again is a cycle.
+        let mut level: Vec<ItemRecord> = match serde_json::from_value(doc) {
+            Ok(i) => vec![i],
+            Err(e) => {
+                errors.push(format!(
+                    "{}: item '{}': bom: stored component '{}': {e}",
+                    r.at, r.item, r.component
+                ));
+                continue;
+            }
+        };
+        let mut depth = 0;
+        'walk: while !level.is_empty() {
+            depth += 1;
+            if depth > 64 {
+                errors.push(format!(
+                    "{}: item '{}': bom: deeper than 64 levels",
+                    r.at, r.item
+                ));
+                break;
+            }
+            let mut next = Vec::new();
+            for i in &level {
+                for b in &i.bom {
+                    if b.sku == r.item {
+                        errors.push(format!(
+                            "{}: item '{}': bom: the bill of materials has a cycle through stored item '{}'",
+                            r.at, r.item, r.component
+                        ));
+                        break 'walk;
+                    }
+                    if let Some(f) = file.get(b.sku.as_str()) {
+                        next.push((*f).clone());
+                    } else if let Some(d) = tx.get_document("item", &b.sku).await?
+                        && let Ok(i) = serde_json::from_value::<ItemRecord>(d)
+                    {
+                        next.push(i);
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+    Ok(errors)
 }
 
 /// One record being read.
@@ -1241,6 +1455,9 @@ pub async fn write(
     for s in &data.suppliers {
         tx.put_document("supplier", &s.id, &doc(s)?, now).await?;
     }
+    for l in &data.locations {
+        tx.put_document("location", &l.id, &doc(l)?, now).await?;
+    }
     for i in &data.items {
         tx.put_document("item", &i.sku, &doc(i)?, now).await?;
     }
@@ -1261,6 +1478,23 @@ pub async fn store(engine: &Engine, data: &MasterData) -> Result<(), EngineError
 }
 
 /// [`parse`] then [`store`]: what was imported (`3 customer, 4 item`), or the file's errors.
+/// [`store`] after the store's check of the file's outside BOM components, in the same
+/// transaction: what was imported, or the located errors (nothing stored).
+async fn store_checked(
+    engine: &Engine,
+    data: &MasterData,
+) -> Result<Result<String, Vec<String>>, EngineError> {
+    let mut tx = engine.store.begin().await?;
+    let errors = check_outside_components(tx.as_mut(), data).await?;
+    if !errors.is_empty() {
+        tx.rollback().await?;
+        return Ok(Err(errors));
+    }
+    write(tx.as_mut(), data, engine.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(Ok(data.counts()))
+}
+
 pub async fn import_text(
     engine: &Engine,
     shown: &str,
@@ -1268,10 +1502,7 @@ pub async fn import_text(
     text: &str,
 ) -> Result<Result<String, Vec<String>>, EngineError> {
     match parse(shown, format, text, &engine.limits) {
-        Ok(data) => {
-            store(engine, &data).await?;
-            Ok(Ok(data.counts()))
-        }
+        Ok(data) => store_checked(engine, &data).await,
         Err(e) => Ok(Err(e)),
     }
 }
@@ -1283,10 +1514,7 @@ pub async fn import_file(
     kind: Option<&str>,
 ) -> Result<Result<String, Vec<String>>, EngineError> {
     match read(path, kind, &engine.limits) {
-        Ok(data) => {
-            store(engine, &data).await?;
-            Ok(Ok(data.counts()))
-        }
+        Ok(data) => store_checked(engine, &data).await,
         Err(e) => Ok(Err(e)),
     }
 }
@@ -1414,9 +1642,9 @@ mod tests {
         assert_eq!(
             e,
             vec![
-                "m.json:1:2: unknown kind 'customers' (expected customer, item, supplier or stock)",
-                "m.json:1:73: item 'A': unknown field 'colour' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code, group)",
-                "m.json:1:90: item 'A': unknown field 'size' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, supplier, lead_time_days, tax_code, group)",
+                "m.json:1:2: unknown kind 'customers' (expected customer, item, supplier, location or stock)",
+                "m.json:1:73: item 'A': unknown field 'colour' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, max_stock, supplier, lead_time_days, tax_code, group, made_to_order, bom, work_steps, labour_cost)",
+                "m.json:1:90: item 'A': unknown field 'size' (item fields: sku, description, price, cost, uom, fractional, weight_kg, reorder_point, reorder_qty, max_stock, supplier, lead_time_days, tax_code, group, made_to_order, bom, work_steps, labour_cost)",
                 "m.json:2:14: supplier 'S': missing field `name`",
             ]
         );

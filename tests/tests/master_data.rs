@@ -45,7 +45,7 @@ fn unknown_kinds_are_refused_by_key_and_by_file_name() {
     );
     assert!(
         err.contains(
-            "bad.json:2:2: unknown kind 'customers' (expected customer, item, supplier or stock)"
+            "bad.json:2:2: unknown kind 'customers' (expected customer, item, supplier, location or stock)"
         ),
         "{err}"
     );

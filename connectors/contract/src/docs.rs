@@ -430,6 +430,10 @@ pub struct PurchaseOrder {
     pub waiting: Vec<String>,
     /// Goods receipt numbers.
     pub receipts: Vec<String>,
+    /// The stock location the goods are for; absent: the default location `main` (POs from
+    /// before locations, and every PO of the order flow's default location).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// One item on a purchase order.

@@ -77,6 +77,11 @@ pub struct Item {
     /// Absent: reorder only what orders are short of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reorder_qty: Option<Decimal>,
+    /// The most stock a location should hold (min/max replenishment: the scheduled run buys
+    /// up to it when the position falls below `reorder_point`). Absent: no maximum; the
+    /// reorder quantity is bought instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stock: Option<Decimal>,
     /// Absent: not bought (a short order is backordered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier: Option<String>,
@@ -90,9 +95,36 @@ pub struct Item {
     /// `(none)` there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Made to order: what stock lacks for an order line is produced from `bom`
+    /// (workflows/production.yaml), not bought. Absent: bought or taken from stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_to_order: Option<bool>,
+    /// The bill of materials of one unit (required for a made-to-order item; every component
+    /// an item, no cycle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bom: Vec<BomLine>,
+    /// The work steps of producing it, in order, each a task for the role `production`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub work_steps: Vec<String>,
+    /// The cost of the work per unit produced, added to the components' cost. Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labour_cost: Option<Decimal>,
+}
+
+/// One component of a bill of materials: `quantity` of `sku` per unit produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BomLine {
+    pub sku: String,
+    pub quantity: Decimal,
 }
 
 impl Item {
+    /// Whether order lines of it are produced (workflows/production.yaml).
+    pub fn is_made_to_order(&self) -> bool {
+        self.made_to_order == Some(true)
+    }
+
     /// The cost the ledger values this item's stock at: required there (a shipment or a goods
     /// receipt of an item without a cost cannot be posted), never taken as zero.
     pub fn ledger_cost(&self) -> Result<Decimal, String> {
@@ -145,6 +177,23 @@ pub struct Supplier {
     /// Absent: delivers the same day (items may state their own lead time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_time_days: Option<u32>,
+}
+
+/// `location/<id>`: a stock location (warehouse) goods are stocked at, shipped from and bought
+/// for. A deployment without any location documents has one location, `main` (the default of
+/// data from before locations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166 country the location ships from (rules/allocation.rhai prefers a location in
+    /// the customer's country). Absent: not known; no country matches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Lower ships first among otherwise equal locations. Absent: last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
 }
 
 /// Units of measure as partners write them, by the one unit they mean (X12 355 and UN/ECE

@@ -125,6 +125,17 @@ fn main() {
     }
 }
 
+/// Delivery promises as `order.promise` makes them: the first line a date two weeks on, every
+/// other line none (backordered).
+fn promises(order: &ordo_contract::Order, today: chrono::NaiveDate) -> map::Promises {
+    order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.line_no, (i == 0).then(|| today + chrono::Days::new(14))))
+        .collect()
+}
+
 fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let (order, shipment, invoice) = (demo::order(), demo::shipment(), demo::invoice());
@@ -155,6 +166,28 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         (
             "edifact-d96a-ordrsp.edi",
             write::write(&e(201), &[map::order_to_ordrsp(&order, today)])?,
+        ),
+        (
+            "x12-4010-855-promised.edi",
+            write::write(
+                &x(105),
+                &[map::order_to_855_promised(
+                    &order,
+                    today,
+                    &promises(&order, today),
+                )],
+            )?,
+        ),
+        (
+            "edifact-d96a-ordrsp-promised.edi",
+            write::write(
+                &e(206),
+                &[map::order_to_ordrsp_promised(
+                    &order,
+                    today,
+                    &promises(&order, today),
+                )],
+            )?,
         ),
         (
             "edifact-d96a-desadv.edi",

@@ -261,3 +261,42 @@ fn acks_of_acks_round_trip() {
         .expect("contrl"),
     );
 }
+
+#[test]
+fn the_order_response_carries_each_lines_promise() {
+    let mut o = demo::order();
+    let mut second = o.lines[0].clone();
+    second.line_no = 2;
+    second.sku = "GAD-200".into();
+    o.lines.push(second);
+    let today = demo::timestamp().date();
+    let promised: map::Promises = [
+        (
+            1,
+            Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap()),
+        ),
+        (2, None),
+    ]
+    .into_iter()
+    .collect();
+    let x12 = write(
+        &demo::envelope(Version::X12_4010, 11),
+        &[map::order_to_855_promised(&o, today, &promised)],
+    )
+    .expect("write");
+    clean(&x12);
+    let text = String::from_utf8_lossy(&x12);
+    assert!(text.contains("ACK*IA*12*EA*068*20260320"), "{text}");
+    assert!(
+        text.contains("ACK*IB*12*EA~") || text.contains("ACK*IB*12*EA\n"),
+        "{text}"
+    );
+    let edifact = write(
+        &demo::envelope(Version::D96A, 12),
+        &[map::order_to_ordrsp_promised(&o, today, &promised)],
+    )
+    .expect("write");
+    clean(&edifact);
+    let text = String::from_utf8_lossy(&edifact);
+    assert_eq!(text.matches("DTM+69:20260320:102'").count(), 1, "{text}");
+}

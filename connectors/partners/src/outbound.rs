@@ -138,10 +138,12 @@ impl Connector for SendDocument {
         let today = ctx.now().date_naive();
         let (doc, reference): (Document, String) = match which {
             "order_response" => {
+                // The lines' promised dates (`order.promise`), when the workflow made them.
+                let promised = promises(input.data)?;
                 let d = if x12 {
-                    ordo_edi::map::order_to_855(&order, today)
+                    ordo_edi::map::order_to_855_promised(&order, today, &promised)
                 } else {
-                    ordo_edi::map::order_to_ordrsp(&order, today)
+                    ordo_edi::map::order_to_ordrsp_promised(&order, today, &promised)
                 };
                 (d, order.id.clone())
             }
@@ -234,5 +236,27 @@ impl Connector for SendDocument {
             format!("edi_{which}"),
             json!({ "partner": partner.partner, "set": set, "control_number": ctl, "file": file }),
         ))
+    }
+}
+
+/// The promise `order.promise` put in the instance data (`promise.lines`: line number and
+/// date, `null` when none can be given); none when the workflow promises nothing.
+fn promises(data: &serde_json::Value) -> Result<ordo_edi::map::Promises, StepError> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        line_no: u32,
+        date: Option<chrono::NaiveDate>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Promise {
+        lines: Vec<Line>,
+    }
+    match data.get("promise") {
+        Some(v) if !v.is_null() => Ok(data_field::<Promise>(data, "promise")?
+            .lines
+            .into_iter()
+            .map(|l| (l.line_no, l.date))
+            .collect()),
+        _ => Ok(ordo_edi::map::Promises::new()),
     }
 }

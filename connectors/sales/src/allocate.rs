@@ -94,7 +94,10 @@ impl Connector for AllocateStock {
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
         let pricing: Pricing = data_field(input.data, "pricing")?;
-        let loc = master::param_str(input.params, "location", "main").to_string();
+        let loc = chosen_location(
+            input.data,
+            master::param_str(input.params, "location", master::DEFAULT_LOCATION),
+        )?;
         let customer: CustomerView = data_field(input.data, "customer")?;
         let mut f: Fulfilment = match input.data.get("fulfilment") {
             Some(v) if !v.is_null() => data_field(input.data, "fulfilment")?,
@@ -223,34 +226,7 @@ impl Connector for AllocateStock {
             {
                 continue;
             }
-            let on_order = ctx.stock_level(sku, master::ON_ORDER).await?;
-            let supplier: Option<Supplier> = match &item.supplier {
-                Some(s) => ctx.get("supplier", s).await?,
-                None => None,
-            };
-            // The rule (rules/reorder.rhai) reads numbers: the documented meanings of absent
-            // master data fields as numbers (no reorder point: 0, no reorder quantity: 0, no
-            // supplier minimum: 0; lead time: the item's, else the supplier's, else 0 days).
-            candidates.push(Candidate {
-                sku: sku.clone(),
-                short,
-                on_hand,
-                on_order,
-                reorder_point: item.reorder_point.unwrap_or(Decimal::ZERO),
-                reorder_qty: item.reorder_qty.unwrap_or(Decimal::ZERO),
-                supplier: item.supplier.clone(),
-                supplier_min: supplier
-                    .as_ref()
-                    .and_then(|s| s.min_order_qty)
-                    .unwrap_or(Decimal::ZERO),
-                lead_time_days: supplier
-                    .as_ref()
-                    .and_then(|s| s.lead_time_days)
-                    .filter(|d| *d > 0)
-                    .or(item.lead_time_days)
-                    .unwrap_or(0),
-                forecast,
-            });
+            candidates.push(candidate(ctx, &item, &loc, short, on_hand, forecast).await?);
         }
         let nothing_to_ship = ship_lines.is_empty();
         let to_ship = ToShip {
@@ -272,11 +248,77 @@ impl Connector for AllocateStock {
     }
 }
 
+/// An item at a location as rules/reorder.rhai reads it: the stock position there and the
+/// item's and supplier's planning figures. Shared by the order flow (`stock.allocate`) and the
+/// scheduled replenishment (`replenish.scan`), so both hand the rule the same facts.
+pub async fn candidate(
+    ctx: &mut dyn StepContext,
+    item: &Item,
+    loc: &str,
+    short: Decimal,
+    on_hand: Decimal,
+    forecast: Option<RuleForecast>,
+) -> Result<Candidate, StepError> {
+    let on_order = ctx
+        .stock_level(&item.sku, &master::on_order_key(loc))
+        .await?;
+    let supplier: Option<Supplier> = match &item.supplier {
+        Some(s) => ctx.get("supplier", s).await?,
+        None => None,
+    };
+    // The rule (rules/reorder.rhai) reads numbers: the documented meanings of absent
+    // master data fields as numbers (no reorder point: 0, no reorder quantity: 0, no
+    // maximum: 0, no supplier minimum: 0; lead time: the item's, else the supplier's, else
+    // 0 days).
+    Ok(Candidate {
+        sku: item.sku.clone(),
+        short,
+        on_hand,
+        on_order,
+        reorder_point: item.reorder_point.unwrap_or(Decimal::ZERO),
+        reorder_qty: item.reorder_qty.unwrap_or(Decimal::ZERO),
+        supplier: item.supplier.clone(),
+        supplier_min: supplier
+            .as_ref()
+            .and_then(|s| s.min_order_qty)
+            .unwrap_or(Decimal::ZERO),
+        lead_time_days: lead_time_days(item, supplier.as_ref()),
+        max_stock: item.max_stock.unwrap_or(Decimal::ZERO),
+        location: Some(loc.to_string()),
+        forecast,
+    })
+}
+
+/// Days a purchase of `item` takes: the supplier's stated (positive) lead time, else the
+/// item's, else 0 (the same day).
+pub fn lead_time_days(item: &Item, supplier: Option<&Supplier>) -> u32 {
+    supplier
+        .and_then(|s| s.lead_time_days)
+        .filter(|d| *d > 0)
+        .or(item.lead_time_days)
+        .unwrap_or(0)
+}
+
 /// The customer as `order.validate` put it in the instance data (defaults filled in).
 #[derive(Debug, Deserialize)]
 struct CustomerView {
     ship_policy: String,
     country: String,
+}
+
+/// The location rules/allocation.rhai chose for the order (`allocation` in the data).
+#[derive(Debug, Deserialize)]
+struct Chosen {
+    location: String,
+}
+
+/// The order's stock location: the one rules/allocation.rhai chose (`allocation.location`),
+/// else `default` (instance data from before locations, workflows without the rule).
+pub fn chosen_location(data: &serde_json::Value, default: &str) -> Result<String, StepError> {
+    match data.get("allocation") {
+        Some(v) if !v.is_null() => Ok(data_field::<Chosen>(data, "allocation")?.location),
+        _ => Ok(default.to_string()),
+    }
 }
 
 /// What to ship now (`to_ship`): read by rules/shipping.rhai and `shipment.create`.
@@ -315,6 +357,14 @@ pub struct Candidate {
     pub supplier: Option<String>,
     pub supplier_min: Decimal,
     pub lead_time_days: u32,
+    /// The item's most stock per location (min/max; 0: no maximum, the reorder quantity is
+    /// bought). Absent in instance data from before it.
+    #[serde(default)]
+    pub max_stock: Decimal,
+    /// The stock location the candidate is for (absent in instance data from before
+    /// locations: the step's location).
+    #[serde(default)]
+    pub location: Option<String>,
     /// The item's stored forecast (`forecast/<sku>`); `null` when it has none, and the rule
     /// then uses the fixed reorder point. Absent in instance data from before forecasts.
     #[serde(default)]

@@ -14,6 +14,7 @@
 
 mod allocate;
 pub mod change;
+pub mod atp;
 pub mod checked;
 pub mod complaints;
 mod confirm;
@@ -22,12 +23,15 @@ pub mod customer_credit;
 pub mod export;
 pub mod forecast;
 mod invoice;
+mod locate;
 pub mod master;
 mod payment;
 pub mod posting;
 mod price;
-mod purchase;
 pub mod quote;
+pub mod production;
+pub mod purchase;
+pub mod replenish;
 mod reserve;
 pub mod returns;
 mod ship;
@@ -59,6 +63,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ReserveStock),
         Arc::new(ConfirmOrder),
         Arc::new(PriceOrder),
+        Arc::new(locate::LocateStock),
         Arc::new(AllocateStock),
         Arc::new(PurchaseOrder),
         Arc::new(CreateShipment),
@@ -81,5 +86,11 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(RefreshForecasts),
         Arc::new(quote::SendQuote),
         Arc::new(quote::ExpireQuote),
+        Arc::new(atp::PromiseOrder),
+        Arc::new(production::ReserveComponents),
+        Arc::new(production::NextWorkStep),
+        Arc::new(production::CompleteProduction),
+        Arc::new(replenish::ReplenishScan),
+        Arc::new(replenish::ReplenishOrder),
     ]
 }

@@ -16,6 +16,18 @@ pub use ordo_contract::master::{Customer, Item, Supplier, canonical_unit, unit_a
 
 pub const LEDGER: &str = "ledger";
 pub const ON_ORDER: &str = "on-order";
+/// The stock location of data from before locations, and of a deployment that has one.
+pub const DEFAULT_LOCATION: &str = "main";
+
+/// The pseudo location counting what is on order for `location`: [`ON_ORDER`] for the default
+/// location (as before locations), `on-order:<location>` for the others.
+pub fn on_order_key(location: &str) -> String {
+    if location == DEFAULT_LOCATION {
+        ON_ORDER.to_string()
+    } else {
+        format!("{ON_ORDER}:{location}")
+    }
+}
 
 pub fn ar_key(customer: &str) -> String {
     format!("ar:{customer}")

@@ -45,16 +45,19 @@ struct Reorder {
 /// A line rules/reorder.rhai plans to buy (`purchase` in the instance data). Every field is
 /// required: a rule that forgets one fails the step rather than buying zero.
 #[derive(Debug, Deserialize)]
-struct Planned {
-    sku: String,
-    supplier: String,
+pub struct Planned {
+    pub sku: String,
+    pub supplier: String,
     /// What the order is short of.
-    quantity: Decimal,
+    pub quantity: Decimal,
     /// Added while stock plus what is on order is below `reorder_point`.
-    replenish_qty: Decimal,
-    reorder_point: Decimal,
+    pub replenish_qty: Decimal,
+    pub reorder_point: Decimal,
     /// The least a new PO to the supplier may order.
-    supplier_min: Decimal,
+    pub supplier_min: Decimal,
+    /// The stock location to buy for (the candidate's); absent or null: the step's location.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// `sku-po/<sku>`: the POs with quantity of the item not yet received.
@@ -71,7 +74,10 @@ struct OpenPo {
     number: Option<String>,
 }
 
-async fn sku_index(ctx: &mut dyn StepContext, sku: &str) -> Result<Vec<String>, StepError> {
+pub(crate) async fn sku_index(
+    ctx: &mut dyn StepContext,
+    sku: &str,
+) -> Result<Vec<String>, StepError> {
     // No index yet: no PO brings the item.
     Ok(ctx
         .get::<SkuIndex>("sku-po", sku)
@@ -88,7 +94,10 @@ async fn put_sku_index(
     ctx.put("sku-po", sku, &SkuIndex { pos }).await
 }
 
-async fn load_po(ctx: &mut dyn StepContext, number: &str) -> Result<Option<PoDoc>, StepError> {
+pub(crate) async fn load_po(
+    ctx: &mut dyn StepContext,
+    number: &str,
+) -> Result<Option<PoDoc>, StepError> {
     ctx.get("purchase-order", number).await
 }
 
@@ -123,109 +132,8 @@ impl Connector for PurchaseOrder {
         for s in &suppliers {
             lock_supplier(ctx, s).await?;
         }
-        let today = master::today(ctx);
-        let mut placed = Vec::new();
-        let mut by_supplier: BTreeMap<String, Vec<&Planned>> = BTreeMap::new();
-        for p in &purchase {
-            by_supplier.entry(p.supplier.clone()).or_default().push(p);
-        }
-        let location = master::param_str(input.params, "location", "main").to_string();
-        for (supplier, lines) in by_supplier {
-            // No document yet: the supplier never had a PO.
-            let open = ctx
-                .get::<OpenPo>("open-po", &supplier)
-                .await?
-                .and_then(|d| d.number);
-            let is_new = open.is_none();
-            // The rule's inputs may be stale (other orders bought since): re-check the reorder
-            // point and the supplier minimum now, under the supplier's lock.
-            let mut adds: Vec<(String, Decimal)> = Vec::new();
-            for p in lines {
-                let sku = p.sku.clone();
-                let mut q = p.quantity;
-                let on_hand = ctx.stock_level(&sku, &location).await?;
-                let on_order = ctx.stock_level(&sku, master::ON_ORDER).await?;
-                let at = |f: &'static str| {
-                    let (order, sku) = (order_id.clone(), sku.clone());
-                    move || format!("order {order} reorder of {sku} {f}")
-                };
-                if checked::add(on_hand, on_order, at("stock position"))? < p.reorder_point {
-                    q = checked::add(q, p.replenish_qty, at("quantity"))?;
-                }
-                if is_new && q > Decimal::ZERO && q < p.supplier_min {
-                    q = p.supplier_min;
-                }
-                if q > Decimal::ZERO {
-                    adds.push((sku, q));
-                }
-            }
-            if adds.is_empty() {
-                continue;
-            }
-            let mut po = match &open {
-                Some(n) => load_po(ctx, n).await?.ok_or_else(|| {
-                    StepError::Permanent(format!("open PO {n} of {supplier} is missing"))
-                })?,
-                None => {
-                    let n = ctx.next_number(PO_SERIES).await?;
-                    let Some(s) =
-                        master::load::<master::Supplier>(ctx, "supplier", &supplier).await?
-                    else {
-                        return Err(StepError::Permanent(format!(
-                            "order {order_id}: supplier '{supplier}' is not in master data"
-                        )));
-                    };
-                    // The supplier states no lead time: expected the day it is ordered.
-                    let lead = s.lead_time_days.unwrap_or(0);
-                    let number = format!("PO-{n:06}");
-                    ctx.put(
-                        "open-po",
-                        &supplier,
-                        &OpenPo {
-                            number: Some(number.clone()),
-                        },
-                    )
-                    .await?;
-                    PoDoc {
-                        number,
-                        supplier: supplier.clone(),
-                        status: "open".into(),
-                        created_on: today,
-                        expected_on: master::add_days(today, lead)?,
-                        lines: Vec::new(),
-                        waiting: Vec::new(),
-                        receipts: Vec::new(),
-                    }
-                }
-            };
-            let number = po.number.clone();
-            for (sku, q) in adds {
-                match po.lines.iter_mut().find(|l| l.sku == sku) {
-                    Some(l) => {
-                        l.quantity = checked::add(l.quantity, q, || {
-                            format!("{number} line {sku} quantity")
-                        })?;
-                        if !l.orders.contains(&order_id) {
-                            l.orders.push(order_id.clone());
-                        }
-                    }
-                    None => po.lines.push(PurchaseLine {
-                        sku: sku.clone(),
-                        quantity: q,
-                        received: Decimal::ZERO,
-                        orders: vec![order_id.clone()],
-                    }),
-                }
-                ctx.adjust_stock(&sku, master::ON_ORDER, q).await?;
-                let mut idx = sku_index(ctx, &sku).await?;
-                if !idx.contains(&number) {
-                    idx.push(number.clone());
-                    put_sku_index(ctx, &sku, idx).await?;
-                }
-                placed.push(json!({ "po": number, "sku": sku, "quantity": q }));
-            }
-            ctx.put("purchase-order", &number, &po).await?;
-        }
+        let location = master::param_str(input.params, "location", master::DEFAULT_LOCATION);
+        let placed = place(ctx, &order_id, &purchase, location).await?;
         // Wait on every PO that brings a short item.
         let mut waiting_on = BTreeSet::new();
         let mut unavailable = Vec::new();
@@ -234,28 +142,21 @@ impl Connector for PurchaseOrder {
                 continue;
             }
             let sku = c.sku.as_str();
-            let mut found = false;
-            for n in sku_index(ctx, sku).await? {
-                let Some(mut po) = load_po(ctx, &n).await? else {
-                    continue;
-                };
-                let brings = po
-                    .lines
-                    .iter()
-                    .any(|l| l.sku == sku && l.open() > Decimal::ZERO);
-                if !brings {
-                    continue;
-                }
-                found = true;
-                if !po.waiting.contains(&order_id) {
-                    po.waiting.push(order_id.clone());
-                    ctx.put("purchase-order", &n, &po).await?;
-                }
-                waiting_on.insert(n);
+            // Only goods for the order's location help it.
+            let at = c.location.as_deref().unwrap_or(location);
+            let pos = wait_on(ctx, &order_id, sku, at).await?;
+            if !pos.is_empty() {
+                waiting_on.extend(pos);
+                continue;
             }
-            if !found {
-                unavailable.push(sku.to_string());
+            // Nothing brings it: a made-to-order item is produced for the order.
+            let item: Option<master::Item> = ctx.get("item", sku).await?;
+            if item.is_some_and(|i| i.is_made_to_order()) {
+                let id = crate::production::request(ctx, &order_id, sku, c.short, at).await?;
+                waiting_on.insert(id);
+                continue;
             }
+            unavailable.push(sku.to_string());
         }
         let ships = !data_field::<ToShip>(input.data, "to_ship")?
             .lines
@@ -274,6 +175,185 @@ impl Connector for PurchaseOrder {
             out = out.with("unavailable", unavailable);
         }
         Ok(out)
+    }
+}
+
+/// Registers `waiter` (a sales order or a production order, resumed by `stock.received` with
+/// its id as key) on every open PO that brings `sku` to `location`; the PO numbers.
+pub async fn wait_on(
+    ctx: &mut dyn StepContext,
+    waiter: &str,
+    sku: &str,
+    location: &str,
+) -> Result<Vec<String>, StepError> {
+    let mut found = Vec::new();
+    for n in sku_index(ctx, sku).await? {
+        let Some(mut po) = load_po(ctx, &n).await? else {
+            continue;
+        };
+        if po.location.as_deref().unwrap_or(master::DEFAULT_LOCATION) != location {
+            continue;
+        }
+        let brings = po
+            .lines
+            .iter()
+            .any(|l| l.sku == sku && l.open() > Decimal::ZERO);
+        if !brings {
+            continue;
+        }
+        if !po.waiting.iter().any(|w| w == waiter) {
+            po.waiting.push(waiter.to_string());
+            ctx.put("purchase-order", &n, &po).await?;
+        }
+        found.push(n);
+    }
+    Ok(found)
+}
+
+/// What [`place`] appended to a purchase order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placed {
+    pub po: String,
+    pub sku: String,
+    pub quantity: Decimal,
+}
+
+/// Appends the planned lines to each supplier's open purchase order for their location (a new
+/// PO when there is none), for `reason` (a sales order, or a replenishment run). The callers
+/// hold the suppliers' locks ([`lock_supplier`]). The rule's inputs may be stale (other orders
+/// bought since), so the reorder point and the supplier minimum are checked again here, under
+/// the lock: the one place a planned line turns into a quantity bought.
+pub async fn place(
+    ctx: &mut dyn StepContext,
+    reason: &str,
+    purchase: &[Planned],
+    default_location: &str,
+) -> Result<Vec<Placed>, StepError> {
+    let today = master::today(ctx);
+    let mut placed = Vec::new();
+    let mut by_supplier: BTreeMap<(String, String), Vec<&Planned>> = BTreeMap::new();
+    for p in purchase {
+        let loc = p.location.as_deref().unwrap_or(default_location);
+        by_supplier
+            .entry((p.supplier.clone(), loc.to_string()))
+            .or_default()
+            .push(p);
+    }
+    for ((supplier, location), lines) in by_supplier {
+        let open_key = open_po_key(&supplier, &location);
+        let on_order_at = master::on_order_key(&location);
+        // No document yet: the supplier never had a PO for this location.
+        let open = ctx
+            .get::<OpenPo>("open-po", &open_key)
+            .await?
+            .and_then(|d| d.number);
+        let is_new = open.is_none();
+        let mut adds: Vec<(String, Decimal)> = Vec::new();
+        for p in lines {
+            let sku = p.sku.clone();
+            let mut q = p.quantity;
+            if q < Decimal::ZERO || p.replenish_qty < Decimal::ZERO {
+                return Err(StepError::Permanent(format!(
+                    "{reason}: the reorder rule planned a negative quantity of {sku} ({q}, replenish {})",
+                    p.replenish_qty
+                )));
+            }
+            let on_hand = ctx.stock_level(&sku, &location).await?;
+            let on_order = ctx.stock_level(&sku, &on_order_at).await?;
+            let at = |f: &'static str| {
+                let (reason, sku) = (reason.to_string(), sku.clone());
+                move || format!("{reason} reorder of {sku} {f}")
+            };
+            if checked::add(on_hand, on_order, at("stock position"))? < p.reorder_point {
+                q = checked::add(q, p.replenish_qty, at("quantity"))?;
+            }
+            if is_new && q > Decimal::ZERO && q < p.supplier_min {
+                q = p.supplier_min;
+            }
+            if q > Decimal::ZERO {
+                adds.push((sku, q));
+            }
+        }
+        if adds.is_empty() {
+            continue;
+        }
+        let mut po = match &open {
+            Some(n) => load_po(ctx, n).await?.ok_or_else(|| {
+                StepError::Permanent(format!("open PO {n} of {supplier} is missing"))
+            })?,
+            None => {
+                let n = ctx.next_number(PO_SERIES).await?;
+                let Some(s) = master::load::<master::Supplier>(ctx, "supplier", &supplier).await?
+                else {
+                    return Err(StepError::Permanent(format!(
+                        "{reason}: supplier '{supplier}' is not in master data"
+                    )));
+                };
+                // The supplier states no lead time: expected the day it is ordered.
+                let lead = s.lead_time_days.unwrap_or(0);
+                let number = format!("PO-{n:06}");
+                ctx.put(
+                    "open-po",
+                    &open_key,
+                    &OpenPo {
+                        number: Some(number.clone()),
+                    },
+                )
+                .await?;
+                PoDoc {
+                    number,
+                    supplier: supplier.clone(),
+                    status: "open".into(),
+                    created_on: today,
+                    expected_on: master::add_days(today, lead)?,
+                    lines: Vec::new(),
+                    waiting: Vec::new(),
+                    receipts: Vec::new(),
+                    location: (location != master::DEFAULT_LOCATION).then(|| location.clone()),
+                }
+            }
+        };
+        let number = po.number.clone();
+        for (sku, q) in adds {
+            match po.lines.iter_mut().find(|l| l.sku == sku) {
+                Some(l) => {
+                    l.quantity =
+                        checked::add(l.quantity, q, || format!("{number} line {sku} quantity"))?;
+                    if !l.orders.iter().any(|o| o == reason) {
+                        l.orders.push(reason.to_string());
+                    }
+                }
+                None => po.lines.push(PurchaseLine {
+                    sku: sku.clone(),
+                    quantity: q,
+                    received: Decimal::ZERO,
+                    orders: vec![reason.to_string()],
+                }),
+            }
+            ctx.adjust_stock(&sku, &on_order_at, q).await?;
+            let mut idx = sku_index(ctx, &sku).await?;
+            if !idx.contains(&number) {
+                idx.push(number.clone());
+                put_sku_index(ctx, &sku, idx).await?;
+            }
+            placed.push(Placed {
+                po: number.clone(),
+                sku,
+                quantity: q,
+            });
+        }
+        ctx.put("purchase-order", &number, &po).await?;
+    }
+    Ok(placed)
+}
+
+/// `open-po/<supplier>` for the default location (as before locations), else
+/// `open-po/<supplier>@<location>`: one open PO per supplier and location.
+fn open_po_key(supplier: &str, location: &str) -> String {
+    if location == master::DEFAULT_LOCATION {
+        supplier.to_string()
+    } else {
+        format!("{supplier}@{location}")
     }
 }
 
@@ -299,6 +379,11 @@ pub async fn receive_goods(
             "purchase order {po_number} is fully received already"
         )));
     }
+    // A PO bought for a location receives there; the order flow's POs name none and receive
+    // where the receipt says (`main` unless told).
+    let location = po.location.clone().unwrap_or_else(|| location.to_string());
+    let on_order_at =
+        master::on_order_key(po.location.as_deref().unwrap_or(master::DEFAULT_LOCATION));
     let wanted: Vec<(String, Decimal)> = match lines {
         Some(l) => l.to_vec(),
         None => po
@@ -328,8 +413,8 @@ pub async fn receive_goods(
             format!("{po_number} line {sku} received")
         })?;
         let now_open = l.open();
-        ctx.adjust_stock(sku, location, *q).await?;
-        ctx.adjust_stock(sku, master::ON_ORDER, -*q).await?;
+        ctx.adjust_stock(sku, &location, *q).await?;
+        ctx.adjust_stock(sku, &on_order_at, -*q).await?;
         if now_open.is_zero() {
             let idx: Vec<String> = sku_index(ctx, sku)
                 .await?
@@ -341,8 +426,11 @@ pub async fn receive_goods(
         booked.push(json!({ "sku": sku, "quantity": q }));
     }
     if po.status == "open" {
-        ctx.put("open-po", &supplier, &OpenPo { number: None })
-            .await?;
+        let key = open_po_key(
+            &supplier,
+            po.location.as_deref().unwrap_or(master::DEFAULT_LOCATION),
+        );
+        ctx.put("open-po", &key, &OpenPo { number: None }).await?;
     }
     let all = po.lines.iter().all(|l| l.open().is_zero());
     po.status = if all { "received" } else { "partial" }.into();

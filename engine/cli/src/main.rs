@@ -133,6 +133,11 @@ enum Command {
         #[arg(long, default_value = "main")]
         location: String,
     },
+    /// Start a replenishment run now (workflows/replenishment.yaml; `ordo run` works it).
+    Replenish,
+    /// A purchase order's new expected date (YYYY-MM-DD): orders counting on it are promised
+    /// again (new confirmation, webhook `order.promise_changed`).
+    PoExpect { po: String, date: String },
     /// Record a customer payment for an invoice (emits payment.matched).
     Pay {
         invoice: String,

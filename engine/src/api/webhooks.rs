@@ -35,7 +35,8 @@ pub const CHANNEL_PREFIX: &str = "webhook:";
 /// `instance.failed` where an instance fails for good; `order.held` when a task opens,
 /// `order.approved` / `order.rejected` when it is decided (`Engine::decide_task`);
 /// `shipment.created`, `recon.exception` and `edi.rejected` by the connectors that make the
-/// shipment, queue the exception or quarantine the partner file (`StepContext::publish`).
+/// shipment, queue the exception or quarantine the partner file (`StepContext::publish`);
+/// `order.promise_changed` where a slipped purchase order changes an order's promised date.
 pub const EVENTS: &[&str] = &[
     "order.accepted",
     "invoice.created",
@@ -47,6 +48,7 @@ pub const EVENTS: &[&str] = &[
     "shipment.created",
     "recon.exception",
     "edi.rejected",
+    "order.promise_changed",
 ];
 
 /// The public name of an engine event, for those a webhook can carry: an accepted order

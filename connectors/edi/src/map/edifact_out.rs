@@ -50,6 +50,17 @@ fn parties(order: &Order, segs: &mut Vec<OutSegment>) {
 
 /// ORDRSP: order accepted without amendment (BGM 1225 = 29), each line echoed.
 pub fn order_to_ordrsp(order: &Order, date: NaiveDate) -> Document {
+    order_to_ordrsp_promised(order, date, &super::x12_out::Promises::new())
+}
+
+/// ORDRSP with each promised line's date: `DTM+69` (delivery date/time, promised for) after
+/// its quantity. A line with no date gets none; lines not in `promised` as
+/// [`order_to_ordrsp`].
+pub fn order_to_ordrsp_promised(
+    order: &Order,
+    date: NaiveDate,
+    promised: &super::x12_out::Promises,
+) -> Document {
     let mut segs = vec![
         OutSegment::new("BGM")
             .el("231")
@@ -88,6 +99,9 @@ pub fn order_to_ordrsp(order: &Order, date: NaiveDate) -> Document {
             fmt_decimal(l.quantity),
             l.uom.clone(),
         ]));
+        if let Some(Some(d)) = promised.get(&l.line_no) {
+            segs.push(dtm("69", *d));
+        }
         if let Some(p) = l.unit_price {
             segs.push(OutSegment::new("PRI").comp(["AAA".to_string(), fmt_decimal(p)]));
         }

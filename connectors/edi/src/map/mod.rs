@@ -19,11 +19,15 @@ pub mod remit;
 pub mod x12_out;
 
 pub use edifact_out::{
-    credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, shipment_to_desadv,
+    credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, order_to_ordrsp_promised,
+    shipment_to_desadv,
 };
 pub use order::{MapOptions, orders, to_order};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
-pub use x12_out::{credit_memo_to_810, invoice_to_810, order_to_855, shipment_to_856};
+pub use x12_out::{
+    Promises, credit_memo_to_810, invoice_to_810, order_to_855, order_to_855_promised,
+    shipment_to_856,
+};
 
 use ordo_contract::Party;
 

@@ -47,6 +47,17 @@ pub(crate) fn n1_loop(p: &Party, segs: &mut Vec<OutSegment>) {
 
 /// 855 purchase order acknowledgment: every line acknowledged as ordered (ACK IA).
 pub fn order_to_855(order: &Order, ack_date: NaiveDate) -> Document {
+    order_to_855_promised(order, ack_date, &Promises::new())
+}
+
+/// The promised ship date of each order line (line number → date; `None`: no date can be
+/// promised), as available-to-promise decided it.
+pub type Promises = std::collections::BTreeMap<u32, Option<NaiveDate>>;
+
+/// 855 with the promise of each line in `promised`: ACK IA with the current schedule ship
+/// date (ACK04 `068`, ACK05), or ACK IB (backordered) when no date can be promised. Lines not
+/// in `promised` are acknowledged as [`order_to_855`] does.
+pub fn order_to_855_promised(order: &Order, ack_date: NaiveDate, promised: &Promises) -> Document {
     let mut segs = vec![
         OutSegment::new("BAK")
             .el("00")
@@ -78,12 +89,23 @@ pub fn order_to_855(order: &Order, ack_date: NaiveDate) -> Document {
         if let Some(d) = &l.description {
             segs.push(OutSegment::new("PID").el("F").skip(3).el(cut(d, 80)));
         }
-        segs.push(
-            OutSegment::new("ACK")
+        let ack = match promised.get(&l.line_no) {
+            Some(Some(d)) => OutSegment::new("ACK")
+                .el("IA")
+                .el(fmt_decimal(l.quantity))
+                .el(l.uom.clone())
+                .el("068")
+                .el(d8(*d)),
+            Some(None) => OutSegment::new("ACK")
+                .el("IB")
+                .el(fmt_decimal(l.quantity))
+                .el(l.uom.clone()),
+            None => OutSegment::new("ACK")
                 .el("IA")
                 .el(fmt_decimal(l.quantity))
                 .el(l.uom.clone()),
-        );
+        };
+        segs.push(ack);
     }
     segs.push(OutSegment::new("CTT").el(order.lines.len().to_string()));
     Document {

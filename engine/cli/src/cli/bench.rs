@@ -80,6 +80,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "data/bench-console")]
         dir: std::path::PathBuf,
     },
+    /// Available to promise: an order of N lines over generated items and open POs (store
+    /// lookups + the pure core), median/p99 beside the bare reads of the same rows.
+    Atp(super::bench_atp::AtpArgs),
     /// Median time of one evaluation of rules/approval.rhai.
     Rule {
         #[arg(long, default_value_t = 200_000)]
@@ -98,6 +101,7 @@ pub async fn run(
 ) -> ExitCode {
     match cmd {
         BenchCommand::Rule { evals } => rule(cfg, evals, json),
+        BenchCommand::Atp(args) => super::bench_atp::run(cfg, args, json).await,
         BenchCommand::Reports { orders, dir } => {
             super::bench_reports::run(&orders, &dir, json).await
         }

@@ -4,6 +4,7 @@ mod audit;
 pub mod bank;
 pub mod bench;
 mod bench_console;
+mod bench_atp;
 mod bench_reports;
 mod bench_scale;
 mod check;
@@ -70,6 +71,7 @@ pub async fn dispatch(args: Args) -> ExitCode {
                 Command::Run { .. }
                     | Command::Submit { .. }
                     | Command::Event { .. }
+                    | Command::Replenish
                     | Command::Approve { .. }
                     | Command::Reject { .. }
                     | Command::Retry { .. }
@@ -179,6 +181,8 @@ async fn with_engine(engine: &Arc<Engine>, cfg: &Config, command: Command, json:
             lines,
             location,
         } => sales::receive_cmd(engine, &po, lines.as_deref(), &location, json).await,
+        Command::Replenish => sales::replenish_cmd(engine, json).await,
+        Command::PoExpect { po, date } => sales::po_expect_cmd(engine, &po, &date, json).await,
         Command::Pay {
             invoice,
             amount,

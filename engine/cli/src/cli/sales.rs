@@ -70,6 +70,35 @@ pub async fn receive_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn replenish_cmd(engine: &Arc<Engine>, json_out: bool) -> Result<ExitCode, EngineError> {
+    let key = ordo::commands::start_replenishment(engine).await?;
+    if json_out {
+        super::print_json(&serde_json::json!({ "workflow": "replenishment", "key": key }));
+    } else {
+        println!("replenishment {key} started (ordo run works it; ordo status {key})");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn po_expect_cmd(
+    engine: &Arc<Engine>,
+    po: &str,
+    date: &str,
+    json_out: bool,
+) -> Result<ExitCode, EngineError> {
+    let Ok(on) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+        return Ok(super::fail(format!("'{date}' is not a date (YYYY-MM-DD)")));
+    };
+    let r = ordo::commands::po_expected(engine, po, on).await?;
+    if json_out {
+        super::print_json(&r);
+    } else {
+        let n = r["changed"].as_array().map_or(0, Vec::len);
+        println!("{po} now expected {on}; {n} order(s) promised again");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn pay_cmd(
     engine: &Arc<Engine>,
     invoice: &str,

@@ -223,6 +223,15 @@ pub async fn data_import(
         Ok(a) => a,
         Err(e) => return Ok(fail(e)),
     };
+    let outside = ordo::masterdata::check_outside_components(tx.as_mut(), &data).await?;
+    if !outside.is_empty() {
+        tx.rollback().await?;
+        for e in &outside {
+            eprintln!("{e}");
+        }
+        eprintln!("{}: nothing imported", file.display());
+        return Ok(ExitCode::from(super::FAIL));
+    }
     let now = engine.clock.now_ms();
     ordo::masterdata::write(tx.as_mut(), &data, now).await?;
     let change = Change {
