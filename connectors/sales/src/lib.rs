@@ -13,8 +13,8 @@
 //! `supplier/<id>`; stock per warehouse in the stock table.
 
 mod allocate;
-pub mod change;
 pub mod atp;
+pub mod change;
 pub mod checked;
 pub mod complaints;
 mod confirm;
@@ -28,9 +28,9 @@ pub mod master;
 mod payment;
 pub mod posting;
 mod price;
-pub mod quote;
 pub mod production;
 pub mod purchase;
+pub mod quote;
 pub mod replenish;
 mod reserve;
 pub mod returns;

@@ -3,8 +3,8 @@
 mod audit;
 pub mod bank;
 pub mod bench;
-mod bench_console;
 mod bench_atp;
+mod bench_console;
 mod bench_reports;
 mod bench_scale;
 mod check;
