@@ -70,16 +70,7 @@ pub enum BenchCommand {
     /// Every web console page requested by a signed-in user over HTTP, on a generated store
     /// of N orders with their invoices and payments: server time p50/p95 per page beside the
     /// no-op route (the backend of `--config`).
-    Console {
-        #[arg(long, default_value_t = 100_000)]
-        orders: usize,
-        /// Requests per page.
-        #[arg(long, default_value_t = 30)]
-        rounds: usize,
-        /// The embedded store's folder (recreated; the cluster backend uses its own schema).
-        #[arg(long, default_value = "data/bench-console")]
-        dir: std::path::PathBuf,
-    },
+    Console(super::bench_console::ConsoleArgs),
     /// Available to promise: an order of N lines over generated items and open POs (store
     /// lookups + the pure core), median/p99 beside the bare reads of the same rows.
     Atp(super::bench_atp::AtpArgs),
@@ -105,18 +96,7 @@ pub async fn run(
         BenchCommand::Reports { orders, dir } => {
             super::bench_reports::run(&orders, &dir, json).await
         }
-        BenchCommand::Console {
-            orders,
-            rounds,
-            dir,
-        } => {
-            let args = ordo_scenario::console_bench::ConsoleBench {
-                orders,
-                rounds,
-                dir,
-            };
-            super::bench_console::run(cfg, args, json).await
-        }
+        BenchCommand::Console(args) => super::bench_console::run(cfg, args.into(), json).await,
         BenchCommand::Forecast(args) => super::forecast::bench_cmd(args, json),
         BenchCommand::O2c(args) => o2c(cfg, config, args, json).await,
         BenchCommand::Ledger { orders, dir } => print_figures(

@@ -8,6 +8,29 @@ use ordo_scenario::table::Table;
 use serde_json::json;
 use std::process::ExitCode;
 
+/// The arguments of `ordo bench console`.
+#[derive(clap::Args)]
+pub struct ConsoleArgs {
+    #[arg(long, default_value_t = 100_000)]
+    orders: usize,
+    /// Requests per page.
+    #[arg(long, default_value_t = 30)]
+    rounds: usize,
+    /// The embedded store's folder (recreated; the cluster backend uses its own schema).
+    #[arg(long, default_value = "data/bench-console")]
+    dir: std::path::PathBuf,
+}
+
+impl From<ConsoleArgs> for ConsoleBench {
+    fn from(a: ConsoleArgs) -> Self {
+        ConsoleBench {
+            orders: a.orders,
+            rounds: a.rounds,
+            dir: a.dir,
+        }
+    }
+}
+
 pub async fn run(cfg: &Config, args: ConsoleBench, json_out: bool) -> ExitCode {
     let f = match bench(cfg, &args).await {
         Ok(f) => f,
