@@ -147,7 +147,8 @@ async fn main() {
                 "lines": [{ "line_no": 1, "sku": "SKU-1", "quantity": 1, "uom": "EA", "unit_price": it.amount_open,
                             "net_amount": it.amount_open, "tax_rate": 0, "tax_amount": 0 }],
                 "net_total": it.amount_open, "tax_total": 0, "total": it.amount_open, "status": "open",
-                "open_amount": it.amount_open, "paid_amount": 0, "discount_taken": 0, "payments": [],
+                "open_amount": it.amount_open, "paid_amount": 0, "discount_amount": 0, "discount_until": null,
+                "discount_taken": 0, "payments": [],
                 "dunning_level": 0, "overdue": false });
             tx.put_document("invoice", &it.number, &body, 0)
                 .await
