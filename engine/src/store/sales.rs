@@ -62,6 +62,9 @@ pub fn counting() -> bool {
 /// What the aggregates read of an order.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderFacts {
+    /// As `ordo_contract::Order::channel`: an order stored without one (written by a tool or a
+    /// test harness rather than a channel) has the empty channel, not an error.
+    #[serde(default)]
     pub channel: String,
     #[serde(default)]
     pub partner: Option<String>,
