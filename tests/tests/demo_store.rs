@@ -78,17 +78,24 @@ fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
     let (ok, out) = ordo(&["demo", "--orders", "30", "--dir", &dir_s]);
     assert!(ok, "{out}");
     let file_s = dir.join("ordo.yaml").to_string_lossy().into_owned();
-    let mut invoices = Vec::new();
-    for n in 1.. {
-        let number = format!("INV-{n:06}");
-        let (ok, text) = ordo(&["--config", &file_s, "invoice", &number]);
-        if !ok {
-            assert!(text.contains("no invoice"), "{text}");
-            break;
+    // Every invoice (INV-…) and credit note (CN-…, the demo's after-sales part issues some)
+    // as `ordo invoice` prints it, until the first number that does not exist.
+    let documents = |prefix: &str| {
+        let mut docs = Vec::new();
+        for n in 1.. {
+            let number = format!("{prefix}-{n:06}");
+            let (ok, text) = ordo(&["--config", &file_s, "invoice", &number]);
+            if !ok {
+                assert!(text.contains("no invoice"), "{text}");
+                break;
+            }
+            let start = text.find('{').unwrap();
+            docs.push(serde_json::from_str::<serde_json::Value>(&text[start..]).unwrap());
         }
-        let start = text.find('{').unwrap();
-        invoices.push(serde_json::from_str::<serde_json::Value>(&text[start..]).unwrap());
-    }
+        docs
+    };
+    let invoices = documents("INV");
+    let credit_notes = documents("CN");
     assert!(invoices.len() > 5, "the demo issues invoices");
     let report = |extra: &[&str]| {
         let mut args = vec!["--config", file_s.as_str(), "--json", "report"];
@@ -106,14 +113,24 @@ fn after_the_demo_sales_ties_out_to_its_invoices_and_every_report_answers() {
             .map(|row| e4(&row["net revenue"]))
             .sum()
     };
-    let all: i128 = invoices.iter().map(|i| e4(&i["net_total"])).sum();
+    // Sales is the invoices less the credit notes, to the cent.
+    let all: i128 = invoices.iter().map(|i| e4(&i["net_total"])).sum::<i128>()
+        - credit_notes
+            .iter()
+            .map(|c| e4(&c["net_total"]))
+            .sum::<i128>();
     assert_eq!(revenue(&report(&["sales", "--by", "day,customer"])), all);
     let day = invoices[0]["issue_date"].as_str().unwrap().to_string();
     let of_day: i128 = invoices
         .iter()
         .filter(|i| i["issue_date"] == day.as_str())
         .map(|i| e4(&i["net_total"]))
-        .sum();
+        .sum::<i128>()
+        - credit_notes
+            .iter()
+            .filter(|c| c["issue_date"] == day.as_str())
+            .map(|c| e4(&c["net_total"]))
+            .sum::<i128>();
     assert_eq!(
         revenue(&report(&[
             "sales", "--from", &day, "--to", &day, "--by", "item"

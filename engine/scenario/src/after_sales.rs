@@ -222,7 +222,7 @@ async fn refund_and_apply(
     }
     let id = format!("{customer}-AFTER-1");
     let order = json!({ "id": id, "customer_id": customer, "po_number": "AFTER-1",
-                        "order_date": engine.clock.now().date_naive(), "currency": "EUR",
+                        "order_date": engine.clock.now().date_naive(), "currency": "EUR", "channel": "demo",
                         "lines": [ { "line_no": 1, "sku": "WID-100", "quantity": 10 } ] });
     crate::harness::submit(engine, &[order], 1).await?;
     run_until_idle(engine, cfg).await?;

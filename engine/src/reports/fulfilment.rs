@@ -36,6 +36,8 @@ pub struct OrderView {
     pub order_date: NaiveDate,
     #[serde(default)]
     pub requested_date: Option<NaiveDate>,
+    /// As `ordo_contract::Order::channel`: stored without one, the empty channel.
+    #[serde(default)]
     pub channel: String,
     pub lines: Vec<Qty>,
 }
