@@ -199,6 +199,12 @@ macro_rules! impl_store_tx {
                 {
                     sqlx::query(sql).execute(&mut *self.tx).await?;
                     self.hot_depth = Some(self.depth);
+                    // Documents read before the lock may be stale now: another transaction
+                    // that held it may have committed them since (a purchase order read by a
+                    // delivery promise, then re-read under its supplier's lock to add a line).
+                    // Writers of those documents hold this lock, so a read from here on is
+                    // current; this transaction's own buffered writes stay in `doc_writes`.
+                    self.documents.clear();
                 }
                 Ok(())
             }
