@@ -11,3 +11,4 @@ if ! python3 -c "import playwright" 2>/dev/null; then
 fi
 cargo build -q -p ordo-cli
 python3 tests/browser/console_test.py
+python3 tests/browser/demo_walkthrough.py

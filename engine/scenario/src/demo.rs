@@ -724,6 +724,10 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     if !crate::demo_changes::run(&engine, &cfg, "C003", ITEMS[0].0, say).await? {
         ok = false;
     }
+    // Work left open for the web console (demo_console.rs): reviews and an exception.
+    if !crate::demo_console::run(&engine, &cfg, say).await? {
+        ok = false;
+    }
     if !ledger_oracle(&engine, say).await? {
         ok = false;
     }

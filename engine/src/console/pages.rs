@@ -4,7 +4,9 @@
 
 use super::json_of;
 use super::session::{Viewer, field};
-use super::view::{csrf, error_page, fragment, live, page, status, text, time, wants};
+use super::view::{
+    csrf, error_page, fragment, live, money, money_value, page, status, text, time, wants,
+};
 use crate::api::Api;
 use crate::api::auth::may_decide;
 use crate::api::error::{ApiError, ApiResult, Code};
@@ -102,10 +104,11 @@ async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing>
     tx.rollback().await?;
     let data = inst.map(|i| i.data).unwrap_or(Value::Null);
     let dec = |v: &Value| Decimal::from_str(&text(v)).ok();
+    // A held order's reasons, else the reason the last rule gave with its outcome (a rule
+    // step merges its values into the instance data: `reason` sits at the top).
     let reason = match &data["hold_reasons"] {
-        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join("; "),
-        Value::Null => text(&data["approval"]["reason"]),
-        other => text(other),
+        Value::Array(a) if !a.is_empty() => a.iter().map(text).collect::<Vec<_>>().join("; "),
+        _ => text(&data["reason"]),
     };
     Ok(Standing {
         currency: text(&doc["currency"]),
@@ -161,10 +164,10 @@ pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                                 td data-label="Task" { a href={ "/tasks/" (id) } { "#" (id) " " (text(&task["step"])) } }
                                 td data-label="Order" { a href={ "/orders/" (order) } { (order) } }
                                 td data-label="Customer" { a href={ "/customers/" (s.customer) } { (s.customer) } }
-                                td.num data-label="Value" { (s.value.map(|d| d.to_string()).unwrap_or_default()) " " (s.currency) }
-                                td.num data-label="Credit limit" { (s.credit_limit.map(|d| d.to_string()).unwrap_or_else(|| "none".into())) }
-                                td.num data-label="Open balance" { (s.open_balance) }
-                                td.num data-label="Overdue" { (s.overdue) }
+                                td.num data-label="Value" { (s.value.map(money).unwrap_or_default()) " " (s.currency) }
+                                td.num data-label="Credit limit" { (s.credit_limit.map(money).unwrap_or_else(|| "none".into())) }
+                                td.num data-label="Open balance" { (money(s.open_balance)) }
+                                td.num data-label="Overdue" { (money(s.overdue)) }
                                 td data-label="Reason" { (s.reason) }
                                 td data-label="Time left" { (time_left(task["due_at"].as_i64(), now)) }
                                 td data-label="Decide" { (decide_form(&v, id)) }
@@ -331,7 +334,7 @@ pub async fn orders(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                             td data-label="PO" { (text(&o["po_number"])) }
                             td data-label="Date" { (text(&o["order_date"])) }
                             td data-label="Channel" { (text(&o["channel"])) }
-                            td.num data-label="Total" { (text(&o["total"])) " " (text(&o["currency"])) }
+                            td.num data-label="Total" { (money_value(&o["total"])) " " (text(&o["currency"])) }
                             td data-label="State" { (status(&text(&o["status"]))) " " (text(&o["end_status"])) }
                             td data-label="Step" { (text(&o["step"])) }
                         }
@@ -647,8 +650,8 @@ pub async fn finance(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                 thead { tr { th { "Currency" } @for b in crate::receivables::BUCKETS { th.num { (b) } } th.num { "Total" } th.num { "Invoices" } } }
                 tbody { @for row in aging.as_ref().map(|r| r.as_slice()).unwrap_or(&[]) {
                     tr { td data-label="Currency" { (row.currency) }
-                         @for (b, amount) in crate::receivables::BUCKETS.iter().zip(row.buckets.iter()) { td.num data-label=(b) { (amount) } }
-                         td.num data-label="Total" { (row.total) } td.num data-label="Invoices" { (row.invoices) } }
+                         @for (b, amount) in crate::receivables::BUCKETS.iter().zip(row.buckets.iter()) { td.num data-label=(b) { (money(*amount)) } }
+                         td.num data-label="Total" { (money(row.total)) } td.num data-label="Invoices" { (row.invoices) } }
                 } }
             } }
             @if let Err(e) = &aging { p.error { "Aging: " (e) } }

@@ -146,6 +146,23 @@ pub fn error_page(viewer: Option<&Viewer>, e: &ApiError) -> Response {
 }
 
 /// A JSON value as text (strings without quotes, null as an empty string).
+/// An amount of money as people read it: to the cent, with both decimals ("25.20", "0.00"),
+/// whatever scale the stored value had (a rule's `25.2`, a ledger's `-0.00`).
+pub fn money(d: rust_decimal::Decimal) -> String {
+    let mut d = d.round_dp(2);
+    if d.is_zero() {
+        d = rust_decimal::Decimal::ZERO;
+    }
+    d.rescale(2);
+    d.to_string()
+}
+
+/// A stored amount (a JSON string or number) as `money`; anything else as `text` shows it.
+pub fn money_value(v: &Value) -> String {
+    let s = text(v);
+    s.parse().map(money).unwrap_or(s)
+}
+
 pub fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),

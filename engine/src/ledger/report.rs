@@ -202,7 +202,8 @@ pub async fn check(engine: &Engine) -> Result<LedgerCheck, EngineError> {
             .sum()
     };
     let receivables = from_e4(balance_of(Role::Receivables));
-    let credit_ledger = -from_e4(balance_of(Role::CustomerCredit));
+    // Negated in integer space: `-from_e4(0)` would print as "-0.00".
+    let credit_ledger = from_e4(-balance_of(Role::CustomerCredit));
     let mut open_items = Decimal::ZERO;
     for (id, text) in &invoices {
         let inv: OpenItem = serde_json::from_str(text).map_err(|e| {
