@@ -194,7 +194,7 @@ pub async fn forecast(State(api): State<Arc<Api>>, v: Viewer, Query(q): Pairs) -
                         tr {
                             td data-label="item" { a href={ "/forecast?by=" (by_name) "&item=" (urlencode(&f.sku)) } { (f.sku) } }
                             td data-label="method" { (doc.method.clone().or(doc.error.clone()).unwrap_or_default()) }
-                            td data-label="next" { @if let Some(p) = doc.periods.first() { (p.mean.normalize()) " (" (p.lo.normalize()) "–" (p.hi.normalize()) ")" } }
+                            td data-label="next" { @if let Some(p) = doc.periods.first() { (p.mean.round_dp(1).normalize()) " (" (p.lo.round_dp(1).normalize()) "–" (p.hi.round_dp(1).normalize()) ")" } }
                         }
                     } }
                 } }
