@@ -35,9 +35,25 @@ pub struct PurchaseParties<'a> {
     pub units: &'a std::collections::BTreeMap<String, String>,
 }
 
-fn unit<'u>(p: &'u PurchaseParties<'_>, sku: &str) -> &'u str {
-    // absent: an item without a unit in master data is counted in pieces.
-    p.units.get(sku).map(String::as_str).unwrap_or("EA")
+/// The line's unit as ordo writes units (`ordo_contract::master::canonical_unit`: `KGM` →
+/// `KG`); absent: an item without a unit in master data is counted in pieces.
+fn unit(p: &PurchaseParties<'_>, sku: &str) -> String {
+    p.units
+        .get(sku)
+        .map(|u| ordo_contract::master::canonical_unit(u))
+        .unwrap_or_else(|| "EA".into())
+}
+
+/// X12 355 codes are two characters: the one-letter canonical units get theirs.
+fn x12_unit(p: &PurchaseParties<'_>, sku: &str) -> String {
+    let u = unit(p, sku);
+    match u.as_str() {
+        "M" => "MR".into(),
+        "L" => "LT".into(),
+        "G" => "GR".into(),
+        "H" => "HR".into(),
+        _ => u,
+    }
 }
 
 fn check(po: &PurchaseOrder, what: &str) -> Result<(), EdiError> {
@@ -87,7 +103,7 @@ pub fn purchase_to_850(po: &PurchaseOrder, p: &PurchaseParties<'_>) -> Result<Do
             OutSegment::new("PO1")
                 .el((i + 1).to_string())
                 .el(fmt_decimal(l.quantity))
-                .el(unit(p, &l.sku))
+                .el(x12_unit(p, &l.sku))
                 .el("")
                 .el("")
                 .el("VP")
@@ -153,7 +169,7 @@ pub fn purchase_to_orders(
         segs.push(OutSegment::new("QTY").comp([
             "21".to_string(),
             fmt_decimal(l.quantity),
-            unit(p, &l.sku).to_string(),
+            unit(p, &l.sku),
         ]));
     }
     segs.push(OutSegment::new("UNS").el("S"));
@@ -184,7 +200,7 @@ pub fn purchase_to_csv(po: &PurchaseOrder, p: &PurchaseParties<'_>) -> Result<St
             (i + 1).to_string(),
             field(&l.sku),
             fmt_decimal(l.quantity),
-            field(unit(p, &l.sku)),
+            field(&unit(p, &l.sku)),
             po.expected_on.to_string(),
             field(po.location.as_deref().unwrap_or("main")),
         ];
@@ -260,7 +276,7 @@ mod tests {
         assert_eq!(
             csv,
             "po,line,sku,quantity,unit,expected_on,location\n\
-             PO-000007,1,GADGET,50,PCE,2026-12-08,main\n\
+             PO-000007,1,GADGET,50,EA,2026-12-08,main\n\
              PO-000007,2,\"WID,GET\",2.5,EA,2026-12-08,main\n"
         );
         let mut empty = po.clone();
