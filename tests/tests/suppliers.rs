@@ -185,3 +185,29 @@ both!(suppliers_get_purchase_orders_and_answer, |p: &Project| {
     // What came went to stock: the order has its 45 now and ships.
     assert_eq!(p.state_of("SUP-1"), "completed", "{}", p.status("SUP-1"));
 });
+
+/// `ordo check` refuses a broken supplier profile at its place, and two profiles for one
+/// supplier.
+#[test]
+fn supplier_profiles_are_checked_located() {
+    let p = Project::embedded("supplier_check");
+    p.write(
+        "config/partners/steel.yaml",
+        "partner: steel\nrole: supplier\nversion: \"4010\"\ntheir_id: { qualifier: ZZ, id: STEEL }\nour_id: { qualifier: ZZ, id: ORDOBUYER }\nformat: fax\ndocuments: [invoice]\n",
+    );
+    p.write("config/partners/gadgetworks.yaml", PROFILE);
+    p.write(
+        "config/partners/gadgets-too.yaml",
+        &PROFILE
+            .replace("partner: gadgetworks", "partner: gadgets-too")
+            .replace("GADGETWORKS", "GADGETS2"),
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    for want in [
+        "config/partners/steel.yaml:1:1: a supplier profile must name its supplier id",
+        "config/partners/steel.yaml:6:1: format 'fax' is not edi or csv",
+        "config/partners/gadgets-too.yaml:3:1: supplier 'S-GADGET' already has the profile 'gadgetworks'",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+}
