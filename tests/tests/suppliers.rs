@@ -206,7 +206,8 @@ fn supplier_profiles_are_checked_located() {
     for want in [
         "config/partners/steel.yaml:1:1: a supplier profile must name its supplier id",
         "config/partners/steel.yaml:6:1: format 'fax' is not edi or csv",
-        "config/partners/gadgets-too.yaml:3:1: supplier 'S-GADGET' already has the profile 'gadgetworks'",
+        "config/partners/gadgetworks.yaml:4:1: supplier 'S-GADGET' already has the profile 'gadgets-too': one profile per supplier",
+        "config/partners/steel.yaml:7:1: unknown document 'invoice' for a supplier",
     ] {
         assert!(err.contains(want), "{want}\n{err}");
     }
