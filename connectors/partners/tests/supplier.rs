@@ -127,7 +127,7 @@ async fn a_po_goes_out_as_850_and_the_suppliers_855_856_and_receipt_come_back() 
     // Sent: an 850 our own validator accepts, recorded, the PO closed to appends.
     let out = send(&mut ctx, "PO-000001").await;
     assert_eq!(out.outcome, "sent");
-    let sent = files(&mut ctx, "-850.edi");
+    let sent = files(&ctx, "-850.edi");
     assert_eq!(sent.len(), 1);
     assert!(sent[0].contains("BEG*00*NE*PO-000001**"), "{}", sent[0]);
     assert!(sent[0].contains("PO1*1*50*EA***VP*GADGET"), "{}", sent[0]);
@@ -167,7 +167,7 @@ async fn a_po_goes_out_as_850_and_the_suppliers_855_856_and_receipt_come_back() 
         "changed"
     );
     assert!(
-        files(&mut ctx, "-997.edi")
+        files(&ctx, "-997.edi")
             .iter()
             .any(|f| f.contains("AK2*855*0001") && f.contains("AK5*A"))
     );
@@ -333,7 +333,7 @@ async fn hostile_supplier_answers_are_rejected_in_the_997_and_quarantined_locate
             reason.contains(at) && reason.contains(why),
             "{at} {why}: {reason}"
         );
-        let ack = files(&mut ctx, "-997.edi").pop().unwrap_or_default();
+        let ack = files(&ctx, "-997.edi").pop().unwrap_or_default();
         assert!(ack.contains("AK5*R"), "rejected in the 997: {ack}");
     }
     assert_eq!(
@@ -382,7 +382,7 @@ async fn a_csv_supplier_gets_its_po_as_a_csv_file() {
     .await
     .unwrap();
     assert_eq!(send(&mut ctx, "PO-000001").await.outcome, "sent");
-    let csv = files(&mut ctx, ".csv");
+    let csv = files(&ctx, ".csv");
     assert_eq!(csv.len(), 1);
     assert!(
         csv[0].starts_with(
