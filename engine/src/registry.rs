@@ -22,6 +22,7 @@ impl Registry {
         r.add(Arc::new(Emit));
         r.add(Arc::new(ordo_recon::ReconcileBank));
         r.add(Arc::new(ordo_partners::SendDocument));
+        r.add(Arc::new(ordo_partners::SendPurchaseOrder));
         for c in ordo_sales::connectors() {
             r.add(c);
         }

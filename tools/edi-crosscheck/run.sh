@@ -20,6 +20,9 @@
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
 #    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC, INVOIC
 #      381 (credit note) in D96A and D01B;
+#    - the purchase orders ordo sends suppliers (write_samples: 850 4010/5010 by bots and
+#      node-x12, ORDERS D96A/D01B by check_edifact.py) and the hand-written supplier answers
+#      ordo takes (855, 856, ORDRSP, DESADV fixtures): bots / node-x12 / check_edifact.py;
 #    - the repo's hand-written remittance advice fixtures (820 4010/5010 by bots and node-x12,
 #      REMADV D96A by check_edifact.py): inbound files no upstream sample covers;
 #      CONTRL has no grammar anywhere, so only the envelope layer runs on it (its segment
@@ -99,6 +102,22 @@ check "$PY" "$HERE/check_edifact.py" "$FIX"/edifact-d96a-remadv.edi
 if [ -n "$NODE_DIR" ]; then
   (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "$FIX"/x12-4010-820-remittance.edi "$FIX"/x12-5010-820-remittance.edi) || fail=1
 fi
+
+# The supplier answers ordo takes (hand-written, small): 855 and 856 by the bots grammar and
+# node-x12, ORDRSP and DESADV by pydifact + the bots UN grammar. Their hostile copies (an
+# unknown PO, an unknown item, more than ordered) are ordo's own refusals, tested in Rust
+# (connectors/partners/tests/supplier.rs).
+SUP_X12=("$FIX"/x12-4010-855-supplier-po-response.edi "$FIX"/x12-4010-856-supplier-ship-notice.edi)
+echo "== inbound supplier fixtures: bots grammar (855, 856), pydifact + bots UN grammar (ORDRSP, DESADV)"
+check "$PY" "$HERE/check_x12_bots.py" "${SUP_X12[@]}"
+check "$PY" "$HERE/check_edifact.py" "$FIX"/edifact-d96a-ordrsp-supplier-po-response.edi \
+  "$FIX"/edifact-d96a-desadv-supplier-ship-notice.edi
+if [ -n "$NODE_DIR" ]; then
+  (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "${SUP_X12[@]}") || fail=1
+fi
+for f in x12-4010-850-purchase-order x12-5010-850-purchase-order edifact-d96a-orders-purchase-order edifact-d01b-orders-purchase-order; do
+  [ -f "$OUT/$f.edi" ] || { echo "write_samples wrote no $f.edi" >&2; fail=1; }
+done
 
 if [ "$fail" = 0 ]; then echo "crosscheck: all written documents accepted"; else echo "crosscheck: REJECTIONS above"; fi
 exit "$fail"

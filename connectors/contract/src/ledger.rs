@@ -25,6 +25,9 @@ pub mod events {
     /// A return's restocking fee (rules/returns.rhai's percent of the credited net): a separate
     /// charge to the customer, fees receivable against restocking fee income.
     pub const RESTOCKING_FEE: &str = "restocking_fee";
+    /// A made-to-order production completed: its components (at cost) and labour went into
+    /// work in process, and the finished goods come out of it into inventory at their cost.
+    pub const PRODUCTION: &str = "production";
 }
 
 /// One business event to post. `facts` are the event's amounts (exact JSON numbers) and

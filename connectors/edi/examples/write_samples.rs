@@ -136,6 +136,57 @@ fn promises(order: &ordo_contract::Order, today: chrono::NaiveDate) -> map::Prom
         .collect()
 }
 
+/// A purchase order to a supplier as purchasing stores it: two lines, one in a unit of its own.
+fn purchase_order() -> ordo_contract::PurchaseOrder {
+    let today = demo::timestamp().date();
+    let line = |sku: &str, q: i64| ordo_contract::PurchaseLine {
+        sku: sku.into(),
+        quantity: rust_decimal::Decimal::from(q),
+        received: rust_decimal::Decimal::ZERO,
+        orders: vec!["C-ACME-PO-7".into()],
+    };
+    ordo_contract::PurchaseOrder {
+        number: "PO-000001".into(),
+        supplier: "S1".into(),
+        status: "open".into(),
+        created_on: today,
+        expected_on: today + chrono::Days::new(7),
+        lines: vec![line("GADGET", 50), line("WIDGET", 120)],
+        waiting: vec![],
+        receipts: vec![],
+        location: None,
+    }
+}
+
+/// The 850 / ORDERS of [`purchase_order`]: we buy (our GLN), Steelworks sells.
+fn purchase_doc(x12: bool) -> Result<write::Document, ordo_edi::EdiError> {
+    let party = |role: &str, name: &str, gln: &str| ordo_contract::Party {
+        role: role.into(),
+        name: Some(name.into()),
+        ids: vec![ordo_contract::PartyId {
+            qualifier: "GLN".into(),
+            value: gln.into(),
+        }],
+        address: None,
+    };
+    let (buyer, seller) = (
+        party("buyer", "Ordo Demo GmbH", "4012345000009"),
+        party("seller", "Steelworks", "4098765000002"),
+    );
+    let units = [("WIDGET".to_string(), "KGM".to_string())].into();
+    let p = map::PurchaseParties {
+        buyer: &buyer,
+        supplier: &seller,
+        currency: Some("EUR"),
+        units: &units,
+    };
+    if x12 {
+        map::purchase_to_850(&purchase_order(), &p)
+    } else {
+        map::purchase_to_orders(&purchase_order(), &p)
+    }
+}
+
 fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let (order, shipment, invoice) = (demo::order(), demo::shipment(), demo::invoice());
@@ -144,6 +195,25 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let x = |n| demo::envelope(Version::X12_4010, n);
     let e = |n| demo::envelope(Version::D96A, n);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "x12-4010-850-purchase-order.edi",
+            write::write(&x(110), &[purchase_doc(true)?])?,
+        ),
+        (
+            "x12-5010-850-purchase-order.edi",
+            write::write(
+                &demo::envelope(Version::X12_5010, 111),
+                &[purchase_doc(true)?],
+            )?,
+        ),
+        (
+            "edifact-d96a-orders-purchase-order.edi",
+            write::write(&e(210), &[purchase_doc(false)?])?,
+        ),
+        (
+            "edifact-d01b-orders-purchase-order.edi",
+            write::write(&demo::envelope(Version::D01B, 211), &[purchase_doc(false)?])?,
+        ),
         (
             "x12-4010-855.edi",
             write::write(&x(101), &[map::order_to_855(&order, today)])?,

@@ -59,6 +59,10 @@ pub enum ReceiveOutcome {
         /// Remittance advices stored (`remittance/<id>`).
         #[serde(default)]
         remittances: Vec<String>,
+        /// What a supplier's answers did: `po-response` (an 855/ORDRSP taken, the PO's date
+        /// moved or not) and `ship-notice` (an 856/DESADV kept as an expected receipt).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        supplier: Vec<Value>,
         problems: Vec<String>,
     },
     /// The same bytes were received before.
@@ -189,6 +193,7 @@ pub async fn receive_file_with(
     let mut interchanges = Vec::new();
     let mut orders = Vec::new();
     let mut remittances = Vec::new();
+    let mut supplier = Vec::new();
     let mut problems = Vec::new();
     let mut read_any = false;
     let loc = Loc {
@@ -213,6 +218,7 @@ pub async fn receive_file_with(
             file_id: &id,
             orders: &mut orders,
             remittances: &mut remittances,
+            supplier: &mut supplier,
             problems: &mut problems,
         };
         let summary = interchange(ctx, partners, &ich, &loc, now, &mut out).await?;
@@ -224,6 +230,7 @@ pub async fn receive_file_with(
             interchanges,
             orders,
             remittances,
+            supplier,
             problems,
         }
     } else {
@@ -276,6 +283,7 @@ struct Found<'a> {
     file_id: &'a str,
     orders: &'a mut Vec<String>,
     remittances: &'a mut Vec<String>,
+    supplier: &'a mut Vec<Value>,
     problems: &'a mut Vec<String>,
 }
 
@@ -294,7 +302,11 @@ async fn interchange(
     let sender = format!("{}:{}", ich.sender.qualifier.trim(), ich.sender.id.trim());
     let mut summary = json!({ "control_number": ich.control_number, "sender": sender,
                               "receiver": format!("{}:{}", ich.receiver.qualifier.trim(), ich.receiver.id.trim()) });
-    let Some(partner) = partners.iter().find(|p| p.their_id.matches(&ich.sender)) else {
+    // A CSV supplier sends nothing: only EDI profiles are matched to what comes in.
+    let Some(partner) = partners
+        .iter()
+        .find(|p| p.is_edi() && p.their_id.matches(&ich.sender))
+    else {
         problems.push(format!(
             "{at}: interchange {ctl} from unknown sender {}: rejected, kept, not acknowledged",
             loc.ex(&sender)
@@ -337,6 +349,12 @@ async fn interchange(
     issues.extend(ack::refused(ich, &partner.accept()));
     // an 820/REMADV that cannot be mapped (amount missing, totals off) is rejected in the ack
     issues.extend(ordo_edi::map::remittance_issues(ich));
+    // a supplier's 855/ORDRSP/856/DESADV that cannot be mapped, or names a PO ordo did not
+    // send it, an item not on it, more than is open: rejected in the ack
+    if partner.is_supplier() {
+        issues.extend(ordo_edi::map::supplier_issues(ich));
+        issues.extend(crate::supplier::answer_issues(ctx, partner, ich).await?);
+    }
     let verdicts = ack::summarize(ich, &issues);
     summary["groups"] = json!(verdicts
         .iter()
@@ -446,6 +464,32 @@ async fn interchange(
                 t.set_id,
                 loc.ex(&t.control_number)
             )),
+            "855" | "ORDRSP" | "856" | "DESADV" if partner.is_supplier() => {
+                let set = format!("{at}: {} {} from {}", t.set_id, loc.ex(&t.control_number), partner.partner);
+                if !accepted {
+                    problems.push(format!("{set}: rejected (see the acknowledgment), not taken"));
+                    continue;
+                }
+                let is_response = matches!(t.set_id.as_str(), "855" | "ORDRSP");
+                if is_response {
+                    match ordo_edi::map::to_po_response(ich, gi, ti, t) {
+                        Ok(r) => {
+                            let done = crate::supplier::take_response(ctx, partner, &r, &ich.control_number, found.file_id).await?;
+                            found.supplier.push(json!({ "po-response": done }));
+                        }
+                        // Never taken: a set whose mapping fails is rejected above (its issue).
+                        Err(e) => problems.push(format!("{set}: {}", loc.ex(&e.to_string()))),
+                    }
+                } else {
+                    match ordo_edi::map::to_ship_notice(ich, gi, ti, t) {
+                        Ok(n) => match crate::supplier::take_notice(ctx, partner, &n, found.file_id).await? {
+                            Ok(key) => found.supplier.push(json!({ "ship-notice": key })),
+                            Err(dup) => problems.push(format!("{set}: {dup}")),
+                        },
+                        Err(e) => problems.push(format!("{set}: {}", loc.ex(&e.to_string()))),
+                    }
+                }
+            }
             "997" | "999" => received_x12_ack(ctx, partner, ich, t, at, problems).await?,
             "CONTRL" => received_contrl(ctx, partner, ich, t, at, problems).await?,
             other => problems.push(format!(

@@ -15,9 +15,11 @@
 pub mod inbound;
 pub mod outbound;
 pub mod profile;
+pub mod supplier;
 
 pub use inbound::{
     MAX_PROBLEMS, ReceiveOptions, ReceiveOutcome, Replies, receive_file, receive_file_with, replies,
 };
 pub use outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, SendDocument};
-pub use profile::{DOCUMENTS, EnvelopeId, Partner, parse_separators};
+pub use profile::{DOCUMENTS, EnvelopeId, Partner, SUPPLIER_ACCEPT, parse_separators};
+pub use supplier::SendPurchaseOrder;

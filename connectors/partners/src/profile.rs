@@ -27,14 +27,39 @@
 //! archive: data/partners/acme/archive
 //! quarantine: data/partners/acme/quarantine
 //! ```
+//!
+//! A **supplier** is a profile with `role: supplier` and `supplier: S1` (its id in master data)
+//! instead of `customer:`. ordo sends it the purchase orders it raises (850 / ORDERS in its
+//! version and separators) and takes its 855/ORDRSP, 856/DESADV and acknowledgments; its
+//! `accept:` defaults to [`SUPPLIER_ACCEPT`], and `documents:` may list only
+//! `purchase_order` (sent whether listed or not). `format: csv` (supplier only) sends the PO
+//! as a CSV file to the outbound folder instead; such a profile needs no `version`, ids or
+//! separators and receives nothing:
+//!
+//! ```yaml
+//! partner: supplier-one
+//! role: supplier
+//! supplier: S1
+//! version: "4010"
+//! their_id: { qualifier: ZZ, id: SUPPLIER1 }
+//! our_id: { qualifier: ZZ, id: ORDOBUYER }
+//! ```
 
+use ordo_contract::excerpt;
 use ordo_edi::{PartnerId, Separators, Standard, Version};
 use serde::{Deserialize, Serialize};
 
 /// What ordo sends a partner, by business meaning (the EDI set follows from the standard).
 pub const DOCUMENTS: &[&str] = &["order_response", "ship_notice", "invoice", "credit_note"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What ordo sends a supplier.
+pub const SUPPLIER_DOCUMENTS: &[&str] = &["purchase_order"];
+
+/// Sets taken from a supplier when its profile lists no `accept:`: its order responses, ship
+/// notices and acknowledgments (never an order: a supplier does not buy from us here).
+pub const SUPPLIER_ACCEPT: &[&str] = &["855", "856", "ORDRSP", "DESADV", "997", "999", "CONTRL"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeId {
     pub qualifier: String,
@@ -63,9 +88,23 @@ impl EnvelopeId {
 #[serde(deny_unknown_fields)]
 pub struct Partner {
     pub partner: String,
+    /// `customer` (the default: they buy from us) or `supplier` (we buy from them).
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// Their customer id in master data (role `customer`).
+    #[serde(default)]
     pub customer: String,
+    /// Their supplier id in master data (role `supplier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    /// `edi` (the default) or `csv` (suppliers only: purchase orders as CSV files).
+    #[serde(default = "default_format")]
+    pub format: String,
+    #[serde(default)]
     pub version: String,
+    #[serde(default)]
     pub their_id: EnvelopeId,
+    #[serde(default)]
     pub our_id: EnvelopeId,
     #[serde(default)]
     pub separators: Option<String>,
@@ -120,6 +159,13 @@ fn set_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
     }))
 }
 
+fn default_role() -> String {
+    "customer".into()
+}
+fn default_format() -> String {
+    "edi".into()
+}
+
 fn default_ack() -> String {
     "997".into()
 }
@@ -128,6 +174,17 @@ fn default_currency() -> String {
 }
 
 impl Partner {
+    /// A supplier's profile (`role: supplier`).
+    pub fn is_supplier(&self) -> bool {
+        self.role == "supplier"
+    }
+
+    /// Speaks EDI (every customer; a supplier unless `format: csv`): only these are matched
+    /// to what comes into the inbound folders.
+    pub fn is_edi(&self) -> bool {
+        self.format != "csv"
+    }
+
     pub fn version(&self) -> Result<Version, String> {
         match self.version.to_ascii_uppercase().as_str() {
             "4010" | "004010" => Ok(Version::X12_4010),
@@ -159,6 +216,7 @@ impl Partner {
     pub fn accept(&self) -> Vec<String> {
         match &self.accept {
             Some(list) => list.iter().map(|s| s.trim().to_string()).collect(),
+            None if self.is_supplier() => SUPPLIER_ACCEPT.iter().map(|s| s.to_string()).collect(),
             None => ordo_edi::ack::DEFAULT_ACCEPT
                 .iter()
                 .map(|s| s.to_string())
@@ -183,8 +241,57 @@ impl Partner {
                 ),
             ));
         }
-        if self.customer.trim().is_empty() {
-            out.push(("customer", "customer must name a customer id".into()));
+        match self.role.as_str() {
+            "customer" => {
+                if self.customer.trim().is_empty() {
+                    out.push(("customer", "customer must name a customer id".into()));
+                }
+                if self.supplier.is_some() {
+                    out.push((
+                        "supplier",
+                        "supplier: only a profile with `role: supplier` names a supplier".into(),
+                    ));
+                }
+            }
+            "supplier" => {
+                if self.supplier.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                    out.push((
+                        "supplier",
+                        "a supplier profile must name its supplier id (`supplier: S1`)".into(),
+                    ));
+                }
+                if !self.customer.is_empty() {
+                    out.push((
+                        "customer",
+                        "customer: a supplier profile names `supplier:`, not a customer".into(),
+                    ));
+                }
+            }
+            other => out.push((
+                "role",
+                format!("role '{}' is not customer or supplier", excerpt(other, 40)),
+            )),
+        }
+        match self.format.as_str() {
+            "edi" => {}
+            "csv" if self.is_supplier() => {
+                // A CSV supplier only receives files: none of the EDI keys applies.
+                if self.accept.is_some() {
+                    out.push((
+                        "accept",
+                        "accept: a `format: csv` supplier sends no EDI".into(),
+                    ));
+                }
+                return out;
+            }
+            "csv" => out.push((
+                "format",
+                "format csv is for suppliers (`role: supplier`); customers exchange EDI".into(),
+            )),
+            other => out.push((
+                "format",
+                format!("format '{}' is not edi or csv", excerpt(other, 40)),
+            )),
         }
         let version = match self.version() {
             Ok(v) => Some(v),
@@ -243,13 +350,20 @@ impl Partner {
                 ));
             }
         }
+        let known = if self.is_supplier() {
+            SUPPLIER_DOCUMENTS
+        } else {
+            DOCUMENTS
+        };
         for d in &self.documents {
-            if !DOCUMENTS.contains(&d.as_str()) {
+            if !known.contains(&d.as_str()) {
                 out.push((
                     "documents",
                     format!(
-                        "unknown document '{d}' (documents: {})",
-                        DOCUMENTS.join(", ")
+                        "unknown document '{}' for a {} (documents: {})",
+                        excerpt(d, 40),
+                        self.role,
+                        known.join(", ")
                     ),
                 ));
             }

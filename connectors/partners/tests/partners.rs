@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 fn acme() -> Partner {
     Partner {
         partner: "acme".into(),
+        role: "customer".into(),
         customer: "C-ACME".into(),
+        supplier: None,
+        format: "edi".into(),
         version: "4010".into(),
         their_id: EnvelopeId {
             qualifier: "ZZ".into(),

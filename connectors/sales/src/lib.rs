@@ -35,6 +35,7 @@ pub mod replenish;
 mod reserve;
 pub mod returns;
 mod ship;
+pub mod supplier;
 mod validate;
 
 /// An in-memory `StepContext` for connector tests (also used by other connector crates' tests).

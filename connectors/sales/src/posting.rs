@@ -164,6 +164,34 @@ pub async fn shipment(
 
 /// Goods receipt: inventory against goods received not invoiced, at cost. `source` names the
 /// receipt (the purchase order and how many receipts it had).
+/// A completed production: the components consumed (`moves`, at their cost), the labour
+/// (`labour`, already a money amount) and the finished goods at their sum.
+pub async fn production(
+    ctx: &mut dyn StepContext,
+    source: String,
+    order_id: &str,
+    sku: &str,
+    quantity: Decimal,
+    moves: &[(String, Decimal)],
+    labour: Decimal,
+) -> Result<Posting, StepError> {
+    let what = format!("production {source}");
+    let (lines, components) = at_cost(ctx, moves, &what).await?;
+    let labour = round_money(labour, COST_DP);
+    let total = checked::add(components, labour, || format!("{what} value at cost"))?;
+    Ok(Posting {
+        kind: events::PRODUCTION,
+        source,
+        date: master::today(ctx),
+        currency: None,
+        order_id: Some(order_id.to_string()),
+        invoice: None,
+        customer: None,
+        facts: json!({ "total": total, "components": components, "labour": labour,
+                       "lines": lines, "item": sku, "quantity": quantity }),
+    })
+}
+
 pub async fn goods_receipt(
     ctx: &mut dyn StepContext,
     source: String,

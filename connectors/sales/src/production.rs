@@ -313,6 +313,31 @@ impl Connector for CompleteProduction {
             }
             _ => unit,
         };
+        // The ledger: components and labour into work in process, the finished goods out of
+        // it into inventory, in this step's transaction (rules/posting.rhai `production`).
+        let mut moves = Vec::with_capacity(it.bom.len());
+        for b in &it.bom {
+            let q = checked::mul(b.quantity, p.quantity, || {
+                format!("{what}: quantity of component {}", b.sku)
+            })?;
+            moves.push((b.sku.clone(), q));
+        }
+        let labour = match it.labour_cost {
+            Some(l) => checked::mul(l, p.quantity, || format!("{what}: labour"))?,
+            // No labour cost stated: the components alone make the item.
+            None => Decimal::ZERO,
+        };
+        let posting = crate::posting::production(
+            ctx,
+            p.id.clone(),
+            &p.order,
+            &p.sku,
+            p.quantity,
+            &moves,
+            labour,
+        )
+        .await?;
+        ctx.post(&posting).await?;
         it.cost = Some(cost);
         ctx.put("item", &p.sku, &it).await?;
         p.status = "done".into();
@@ -380,6 +405,12 @@ mod tests {
         let done = run(&CompleteProduction, &mut ctx, data, json!({})).await;
         // 4 × 0.20 + 1 × 8.00 + 5 labour = 13.80 a kit.
         assert_eq!(done.set["unit_cost"], json!(dec!(13.80)));
+        // The ledger: 2 kits' components (8 widgets 1.60 + 2 gadgets 16.00) and labour 10.
+        let posted = ctx.postings.last().expect("production posted");
+        assert_eq!(posted.kind, "production");
+        assert_eq!(posted.facts["components"], json!(dec!(17.60)));
+        assert_eq!(posted.facts["labour"], json!(dec!(10)));
+        assert_eq!(posted.facts["total"], json!(dec!(27.60)));
         assert_eq!(ctx.stock[&("KIT".into(), "main".into())], dec!(2));
         assert_eq!(
             ctx.docs[&("item".into(), "KIT".into())]["cost"],

@@ -28,6 +28,12 @@ pub struct PurchaseOrder;
 pub const PO_SERIES: &str = "purchase-order";
 pub const GR_SERIES: &str = "goods-receipt";
 pub const RECEIVED_EVENT: &str = "stock.received";
+/// A new PO to a supplier with a partner profile: starts workflows/purchase-send.yaml, which
+/// sends it (850 / ORDERS / CSV) and closes it to appends.
+pub const PLACED_EVENT: &str = "purchase_order.placed";
+/// `supplier-partner/<supplier>`: the partner profile of a supplier (`{partner}`), kept by the
+/// engine beside `partner/<name>`; absent: the supplier gets no documents from ordo.
+pub const SUPPLIER_PARTNER_DOC: &str = "supplier-partner";
 
 /// The order a step works for (`order` in the instance data; only its id is needed here).
 #[derive(Debug, Deserialize)]
@@ -343,8 +349,38 @@ pub async fn place(
             });
         }
         ctx.put("purchase-order", &number, &po).await?;
+        // A supplier with a profile is sent each new PO (after this step commits, by
+        // workflows/purchase-send.yaml, which sees what later steps appended until it sends).
+        if is_new
+            && ctx
+                .get_document(SUPPLIER_PARTNER_DOC, &supplier)
+                .await?
+                .is_some()
+        {
+            ctx.emit_event(
+                PLACED_EVENT,
+                &number,
+                "placed",
+                &json!({ "purchase_order": { "number": number, "supplier": supplier } }),
+            )
+            .await?;
+        }
     }
     Ok(placed)
+}
+
+/// A PO sent to its supplier takes no more lines (the supplier has what was sent): later
+/// needs open a new PO. Called by the sending step under the supplier's lock.
+pub async fn close_for_appends(ctx: &mut dyn StepContext, po: &PoDoc) -> Result<(), StepError> {
+    let key = open_po_key(
+        &po.supplier,
+        po.location.as_deref().unwrap_or(master::DEFAULT_LOCATION),
+    );
+    let open = ctx.get::<OpenPo>("open-po", &key).await?;
+    if open.and_then(|o| o.number).as_deref() == Some(po.number.as_str()) {
+        ctx.put("open-po", &key, &OpenPo { number: None }).await?;
+    }
+    Ok(())
 }
 
 /// `open-po/<supplier>` for the default location (as before locations), else
@@ -439,8 +475,11 @@ pub async fn receive_goods(
     let waiting = std::mem::take(&mut po.waiting);
     po.receipts.push(gr.clone());
     ctx.put("purchase-order", po_number, &po).await?;
+    // Matched to the supplier's ship notice, when one is expected: differences go to a task.
+    let differences = crate::supplier::match_receipt(ctx, po_number, &gr, &wanted).await?;
     let receipt = json!({ "number": gr, "po": po_number, "supplier": supplier, "location": location,
-                          "received_on": master::today(ctx), "lines": booked, "resumed_orders": waiting });
+                          "received_on": master::today(ctx), "lines": booked, "resumed_orders": waiting,
+                          "differences": differences });
     ctx.put_document("goods-receipt", &gr, &receipt).await?;
     let posting =
         crate::posting::goods_receipt(ctx, gr.clone(), po_number, &supplier, &wanted).await?;

@@ -724,6 +724,11 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     if !crate::demo_changes::run(&engine, &cfg, "C003", ITEMS[0].0, say).await? {
         ok = false;
     }
+    // Suppliers and make to order (demo_supply.rs): a PO by EDI, the supplier's 855 and 856,
+    // a short goods receipt to a task, a made-to-order kit produced and shipped.
+    if !crate::demo_supply::run(&engine, &cfg, &dir, "C003", ITEMS[0].0, say).await? {
+        ok = false;
+    }
     // Work left open for the web console (demo_console.rs): reviews and an exception.
     if !crate::demo_console::run(&engine, &cfg, say).await? {
         ok = false;

@@ -43,7 +43,7 @@ where
 }
 
 /// (end status or status, step, data) of `key`'s instance of `workflow`.
-async fn state(
+pub(crate) async fn state(
     engine: &Arc<Engine>,
     workflow: &str,
     key: &str,

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ordo_partners::{PARTNER_DOC, Partner, ReceiveOutcome};
+use ordo_sales::purchase::SUPPLIER_PARTNER_DOC;
 
 use super::folders::Folders;
 use crate::runtime::{Engine, EngineError, TxContext};
@@ -85,6 +86,15 @@ pub fn load_partners(dir: &Path, folders: &Folders) -> Result<Vec<Partner>, Vec<
                 }
             }
         }
+        if let Some(s) = p.supplier.as_deref()
+            && let Some(other) = out.iter().find(|o| o.supplier.as_deref() == Some(s))
+        {
+            errors.push(format!(
+                "{shown}:{}:1: supplier '{s}' already has the profile '{}': one profile per supplier",
+                line_of("supplier"),
+                other.partner
+            ));
+        }
         if let Some(other) = out.iter().find(|o| o.partner == p.partner) {
             errors.push(format!(
                 "{shown}:{}:1: partner '{}' is defined twice",
@@ -92,7 +102,10 @@ pub fn load_partners(dir: &Path, folders: &Folders) -> Result<Vec<Partner>, Vec<
                 other.partner
             ));
         }
-        if let Some(other) = out.iter().find(|o| o.their_id == p.their_id) {
+        if let Some(other) = out
+            .iter()
+            .find(|o| p.is_edi() && o.is_edi() && o.their_id == p.their_id)
+        {
             errors.push(format!(
                 "{shown}:{}:1: their_id {}:{} is already partner '{}': interchanges could not be told apart",
                 line_of("their_id"),
@@ -194,6 +207,15 @@ pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError>
             tx.put_document(PARTNER_DOC, &p.partner, &v, engine.clock.now_ms())
                 .await?;
             changed = true;
+        }
+        // A supplier's profile is found by its supplier id (purchasing knows only that).
+        if let Some(s) = p.supplier.as_deref().filter(|_| p.is_supplier()) {
+            let link = serde_json::json!({ "partner": p.partner });
+            if tx.get_document(SUPPLIER_PARTNER_DOC, s).await?.as_ref() != Some(&link) {
+                tx.put_document(SUPPLIER_PARTNER_DOC, s, &link, engine.clock.now_ms())
+                    .await?;
+                changed = true;
+            }
         }
     }
     if changed {

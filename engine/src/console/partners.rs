@@ -296,7 +296,7 @@ pub async fn partner_page(
         let body = html! {
             h1 { "Partner " (p.partner) }
             @if let Some(m) = field(&q, "done").filter(|m| !m.is_empty()) { p.notice role="status" { (m) } }
-            div.card { p { "Customer " (p.customer) " · " (p.version) " · their id " (p.their_id.qualifier) ":" (p.their_id.id)
+            div.card { p { @if p.is_supplier() { "Supplier " (p.supplier.as_deref().unwrap_or_default()) " · " (p.format) } @else { "Customer " (p.customer) } " · " (p.version) " · their id " (p.their_id.qualifier) ":" (p.their_id.id)
                 " · our id " (p.our_id.qualifier) ":" (p.our_id.id) " · acknowledgment " (p.acknowledgment) } }
             (live("partner", 30, list))
         };

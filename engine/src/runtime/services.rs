@@ -42,6 +42,12 @@ pub async fn run(engine: Arc<Engine>, opts: RunOptions) -> Result<usize, EngineE
         busy: AtomicUsize::new(0),
         steps: AtomicUsize::new(0),
     });
+    // Partner profiles in force before the first step: purchasing reads a supplier's profile
+    // (`supplier-partner/<id>`) to send it a new PO, and a step must not run on an older set
+    // than the channel's first scan stores. A failure here is the scan's to report and retry.
+    if let Err(e) = crate::channels::edi::sync_partners(&engine).await {
+        tracing::warn!(error = %e, "partner profiles: will retry");
+    }
     let mut handles = Vec::new();
     for n in 0..opts.workers.max(1) {
         handles.push(tokio::spawn(worker(shared.clone(), n, stop_rx.clone())));

@@ -12,10 +12,16 @@
 //! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
 //! Invoice + Order → 810/INVOIC, credit note + Order → 810 credit memo (BIG07 `CR`) / INVOIC
 //! 381, as [`crate::write::Document`]s for [`crate::write::write`].
+//!
+//! The supplier side ([`purchase_out`], [`supplier_in`]): a purchase order → 850/ORDERS (or
+//! CSV) to the supplier; the supplier's 855/ORDRSP and 856/DESADV back → [`PoResponse`] and
+//! [`ShipNotice`], refused with located [`crate::Issue`]s like an 820.
 
 pub mod edifact_out;
 pub mod order;
+pub mod purchase_out;
 pub mod remit;
+pub mod supplier_in;
 pub mod x12_out;
 
 pub use edifact_out::{
@@ -23,7 +29,12 @@ pub use edifact_out::{
     shipment_to_desadv,
 };
 pub use order::{MapOptions, orders, to_order};
+pub use purchase_out::{PurchaseParties, purchase_to_850, purchase_to_csv, purchase_to_orders};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
+pub use supplier_in::{
+    PoResponse, ShipNotice, SupplierLine, is_supplier_answer, supplier_issues, to_po_response,
+    to_ship_notice,
+};
 pub use x12_out::{
     Promises, credit_memo_to_810, invoice_to_810, order_to_855, order_to_855_promised,
     shipment_to_856,
