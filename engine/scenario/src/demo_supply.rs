@@ -123,7 +123,10 @@ pub async fn run(
     .await?;
     // The supplier's profile in force, as `ordo run` stores config/partners/*.yaml (the demo
     // writes into its own folder, not the repository's).
-    let out_dir = dir.join("partners").join(PARTNER).join("out");
+    // Absolute, as `ordo run` makes a profile's folders when it loads the file: the outbox
+    // resolves a relative path under the outbound root.
+    let out_dir = std::path::absolute(dir.join("partners").join(PARTNER).join("out"))
+        .map_err(|e| e.to_string())?;
     let partner: ordo_partners::Partner = serde_json::from_value(json!({
         "partner": PARTNER, "role": "supplier", "supplier": SUPPLIER, "version": "4010",
         "their_id": { "qualifier": "ZZ", "id": "DEMOSTEEL" },
