@@ -24,6 +24,9 @@
 //!   stored twice), kept with the id of the raw file they came in; one whose amounts are
 //!   missing or do not add up is a located error the acknowledgment rejects, and the file is
 //!   quarantined with it. Bank reconciliation allocates a matching credit as the advice says;
+//! - accepted 860/ORDCHG are read into change requests (`ReceiveOutcome::Processed::pending`)
+//!   that the engine decides in the same transaction through the one change path and answers
+//!   with an 865/ORDRSP ([`crate::changes`]);
 //! - a 997/999/CONTRL from the partner is matched to the interchange of ours it acknowledges
 //!   (`edi_sent/<partner>:<control>`), and the verdict is written there and on the order.
 //!
@@ -59,7 +62,14 @@ pub enum ReceiveOutcome {
         /// Remittance advices stored (`remittance/<id>`).
         #[serde(default)]
         remittances: Vec<String>,
+        /// Change requests (860/ORDCHG) and what became of them (see [`crate::changes`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<Value>,
         problems: Vec<String>,
+        /// Change requests read, not yet decided: the engine applies each through the one
+        /// change path and answers it ([`crate::changes::answer_change`]). Never stored.
+        #[serde(skip)]
+        pending: Vec<crate::changes::PendingChange>,
     },
     /// The same bytes were received before.
     Duplicate { file_id: String, reason: String },
@@ -190,6 +200,7 @@ pub async fn receive_file_with(
     let mut orders = Vec::new();
     let mut remittances = Vec::new();
     let mut problems = Vec::new();
+    let mut pending = Vec::new();
     let mut read_any = false;
     let loc = Loc {
         name,
@@ -214,6 +225,7 @@ pub async fn receive_file_with(
             orders: &mut orders,
             remittances: &mut remittances,
             problems: &mut problems,
+            pending: &mut pending,
         };
         let summary = interchange(ctx, partners, &ich, &loc, now, &mut out).await?;
         interchanges.push(summary);
@@ -224,7 +236,9 @@ pub async fn receive_file_with(
             interchanges,
             orders,
             remittances,
+            changes: Vec::new(),
             problems,
+            pending,
         }
     } else {
         ReceiveOutcome::Rejected {
@@ -277,6 +291,7 @@ struct Found<'a> {
     orders: &'a mut Vec<String>,
     remittances: &'a mut Vec<String>,
     problems: &'a mut Vec<String>,
+    pending: &'a mut Vec<crate::changes::PendingChange>,
 }
 
 async fn interchange(
@@ -446,6 +461,23 @@ async fn interchange(
                 t.set_id,
                 loc.ex(&t.control_number)
             )),
+            "860" | "ORDCHG" => {
+                let set = format!("{at}: {} {} from {}", t.set_id, loc.ex(&t.control_number), partner.partner);
+                if accepted {
+                    // Decided after this function, in the same transaction (see `crate::changes`).
+                    found.pending.push(crate::changes::PendingChange {
+                        partner: partner.partner.clone(),
+                        standard: ich.standard,
+                        set,
+                        request: ordo_edi::map::to_change_request(ich, t, &opts)
+                            .map_err(|u| *u),
+                    });
+                } else {
+                    problems.push(format!(
+                        "{set}: rejected (see the acknowledgment), the order is not changed"
+                    ));
+                }
+            }
             "997" | "999" => received_x12_ack(ctx, partner, ich, t, at, problems).await?,
             "CONTRL" => received_contrl(ctx, partner, ich, t, at, problems).await?,
             other => problems.push(format!(

@@ -9,15 +9,23 @@
 //! located [`crate::Issue`] (the acknowledgment rejects the set) when an amount is missing or
 //! the invoices do not add up to the payment.
 //!
+//! Inbound ([`change`]): 860 and ORDCHG → [`ChangeRequest`] (an `OrderChange` or a
+//! cancellation of the order `{customer_id}-{po_number}`); outbound ([`change_out`]): the
+//! answer, 865 or ORDRSP (BGM 231).
+//!
 //! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
 //! Invoice + Order → 810/INVOIC, credit note + Order → 810 credit memo (BIG07 `CR`) / INVOIC
 //! 381, as [`crate::write::Document`]s for [`crate::write::write`].
 
+pub mod change;
+pub mod change_out;
 pub mod edifact_out;
 pub mod order;
 pub mod remit;
 pub mod x12_out;
 
+pub use change::{ChangeKind, ChangeRequest, RequestedLine, Unreadable, is_change, to_change_request};
+pub use change_out::{ChangeAnswer, ChangeVerdict, change_to_865, change_to_ordrsp};
 pub use edifact_out::{
     credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, order_to_ordrsp_promised,
     shipment_to_desadv,
