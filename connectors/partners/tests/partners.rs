@@ -516,7 +516,10 @@ fn accept_entries_are_checked_against_the_standard() {
     assert!(p.validate().is_empty(), "{:?}", p.validate());
     assert_eq!(p.accept(), ["850", "846", "997"]);
     p.accept = None;
-    assert_eq!(p.accept(), ["850", "ORDERS", "860", "ORDCHG", "997", "999", "CONTRL"]);
+    assert_eq!(
+        p.accept(),
+        ["850", "ORDERS", "860", "ORDCHG", "997", "999", "CONTRL"]
+    );
     p.accept = Some(vec![
         "850".into(),
         "8500".into(),

@@ -20,8 +20,10 @@ use crate::model::{HistoryEvent, Instance, Signal, StepMessage, status};
 use crate::runtime::Engine;
 use crate::store::Tx;
 use ordo_contract::Order;
+use ordo_edi::map::{ChangeKind, ChangeRequest, ChangeVerdict};
+use ordo_partners::Decided;
 use ordo_sales::Fulfilment;
-use ordo_sales::change::{OrderChange, apply_change, cancel_problem};
+use ordo_sales::change::{OrderChange, apply_change, cancel_problem, without_shipped_lines};
 use serde_json::{Value, json};
 
 /// Who may change or cancel an order (`admin` may too).
@@ -318,4 +320,105 @@ pub async fn versions_of_order(tx: &mut dyn Tx, order_id: &str) -> ApiResult<Vec
         }
     }
     Ok(out)
+}
+
+/// Store kind of the change requests partners sent that were applied:
+/// `edi_change/<partner>:<order>:<reference>` (claimed, so the same request again is refused
+/// as a repeat instead of applied twice).
+pub const EDI_CHANGE_KIND: &str = "edi_change";
+
+/// Decides a trading partner's change request (860/ORDCHG) through [`change_order`] or
+/// [`cancel_order`], the path of the CLI and the API, as the partner's integration user
+/// (`partner:NAME`, audited so). Everything it writes is inside a savepoint: a refused request
+/// leaves nothing behind (not even its repeat claim, so the partner may send it again once the
+/// reason is gone, e.g. an order that was being shipped). Lines that have shipped are split off
+/// ([`without_shipped_lines`]) and refused alone when the rest can be applied: the answer is
+/// then "accepted with changes". Refusals (unknown order, cancelled or ended order, shipped
+/// line, a quantity the change rule refuses, a price change) are returned as a rejecting
+/// decision; only store failures are errors.
+pub async fn partner_change(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    partner: &str,
+    req: &ChangeRequest,
+) -> Result<Decided, crate::runtime::EngineError> {
+    if !req.refusals.is_empty() {
+        return Ok(Decided::rejected(req.refusals.clone()));
+    }
+    let caller = Actor {
+        id: format!("partner:{partner}"),
+        via: "channel",
+        roles: vec!["integration".into()],
+    };
+    let now = engine.clock.now_ms();
+    let key = format!("{partner}:{}:{}", req.order_id, req.reference);
+    let sp = tx.savepoint().await?;
+    let claim = json!({ "partner": partner, "order": req.order_id, "reference": req.reference,
+                        "request": req.request });
+    if let Some(earlier) = tx
+        .claim_document(EDI_CHANGE_KIND, &key, &claim, now)
+        .await?
+    {
+        tx.rollback_to(sp).await?;
+        let _ = earlier;
+        return Ok(Decided::rejected(vec![format!(
+            "change {} of order {} was applied before: a repeat, not applied twice",
+            ordo_contract::excerpt(&req.reference, 40),
+            ordo_contract::excerpt(&req.order_id, 80)
+        )]));
+    }
+    let decided: ApiResult<(Value, Vec<u32>)> = match &req.request {
+        ChangeKind::Cancel { reason } => cancel_order(engine, tx, &caller, &req.order_id, reason)
+            .await
+            .map(|v| (v, Vec::new())),
+        ChangeKind::Change { change } => {
+            // Only an order that exists and is readable can have shipped lines; any other
+            // case is refused by change_order itself, with its reason.
+            let split = match locked_instance(tx, &req.order_id).await {
+                Ok(inst) => order_of(&inst)
+                    .ok()
+                    .map(|(_, f)| without_shipped_lines(change, f.as_ref())),
+                Err(_) => None,
+            };
+            match split {
+                Some((gone, Some(rest))) if !gone.is_empty() => {
+                    change_order(engine, tx, &caller, &req.order_id, &rest)
+                        .await
+                        .map(|v| (v, gone))
+                }
+                _ => change_order(engine, tx, &caller, &req.order_id, change)
+                    .await
+                    .map(|v| (v, Vec::new())),
+            }
+        }
+    };
+    match decided {
+        Ok((result, gone)) => {
+            tx.release(sp).await?;
+            let verdict = if gone.is_empty() {
+                ChangeVerdict::Accepted
+            } else {
+                ChangeVerdict::AcceptedWithChanges
+            };
+            let reasons = gone
+                .iter()
+                .map(|n| format!("line {n}: already shipped; a shipped line cannot change"))
+                .collect();
+            Ok(Decided {
+                verdict,
+                reasons,
+                refused_lines: gone,
+                result,
+            })
+        }
+        Err(e) => {
+            tx.rollback_to(sp).await?;
+            match e.code {
+                Code::Internal | Code::Unavailable => {
+                    Err(crate::runtime::EngineError::Refused(e.message))
+                }
+                _ => Ok(Decided::rejected(vec![e.message])),
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! - **860**: `BCH01` purpose `04` change or `01` cancellation; `BCH03` the PO number (the
 //!   order is `{customer}-{PO}` as for the 850); `BCH05` the change order sequence number (the
-//!   change's reference; absent: the set's control number); `BCH06` the PO date. Header
+//!   change's reference; absent: `{ISA13}-{ST02}`); `BCH06` the PO date. Header
 //!   `DTM*002` a new requested date; `N1*ST` with `N3`/`N4` a new ship-to address. Each `POC`:
 //!   `POC01` line number, `POC02` change type (`AI` add, `DI` delete, `CA`/`QD`/`QI`/`RZ`/`RQ`
 //!   quantity, `NC` no change), `POC03` the new quantity, `POC05` its unit, product ids from
@@ -63,7 +63,7 @@ pub struct ChangeRequest {
     pub po_number: String,
     /// The PO date the request states (BCH06); the answer repeats it.
     pub po_date: Option<NaiveDate>,
-    /// The change's own reference (BCH05 / BGM 1004), else the set's control number.
+    /// The change's own reference (BCH05 / BGM 1004), else `{interchange}-{set}` control numbers.
     pub reference: String,
     pub request: ChangeKind,
     pub lines: Vec<RequestedLine>,
@@ -92,10 +92,11 @@ pub fn to_change_request(
     opts: &MapOptions,
 ) -> Result<ChangeRequest, Box<Unreadable>> {
     let mut b = Builder::default();
-    let n_lines = ich
-        .segments
-        .get(t.header..t.end)
-        .map_or(0, |s| s.iter().filter(|s| s.tag == "POC" || s.tag == "LIN").count());
+    let n_lines = ich.segments.get(t.header..t.end).map_or(0, |s| {
+        s.iter()
+            .filter(|s| s.tag == "POC" || s.tag == "LIN")
+            .count()
+    });
     let result = if n_lines > MAX_CHANGE_LINES {
         Err(format!(
             "{n_lines} lines: more than {MAX_CHANGE_LINES} in one change request"
@@ -131,10 +132,12 @@ pub fn to_change_request(
             "no purchase order number (BCH03 / RFF+ON): the order cannot be found".into(),
         ));
     };
+    // absent: BCH05 is optional; the interchange and set control numbers name the request
+    // uniquely for this partner instead (a set number alone repeats in every interchange).
     let reference = b
         .reference
         .clone()
-        .unwrap_or_else(|| t.control_number.trim().to_string());
+        .unwrap_or_else(|| format!("{}-{}", ich.control_number.trim(), t.control_number.trim()));
     let request = match b.purpose.as_deref() {
         Some("cancel") => ChangeKind::Cancel {
             reason: format!(
@@ -394,9 +397,8 @@ impl Builder {
                 let (q, v, f) = (s.component(1, 1), s.component(1, 2), s.component(1, 3));
                 match q {
                     b"2" => {
-                        self.requested = Some(
-                            values::edifact_date(v, f).ok_or("DTM+2 is not a date")?,
-                        )
+                        self.requested =
+                            Some(values::edifact_date(v, f).ok_or("DTM+2 is not a date")?)
                     }
                     b"171" | b"4" => self.po_date = values::edifact_date(v, f),
                     _ => {}
@@ -454,8 +456,10 @@ impl Builder {
             "PIA" => {
                 if let Some((_, sku)) = self.open.as_mut() {
                     for e in 2..=6 {
-                        if matches!(s.comp(e, 2).as_deref(), Some("SA") | Some("VN") | Some("VP"))
-                            && sku.is_none()
+                        if matches!(
+                            s.comp(e, 2).as_deref(),
+                            Some("SA") | Some("VN") | Some("VP")
+                        ) && sku.is_none()
                         {
                             *sku = s.comp(e, 1);
                         }
@@ -556,9 +560,18 @@ mod tests {
         for (body, says) in [
             ("BCH*04*SA**~POC*1*QD*2**EA~", "no purchase order number"),
             ("BCH*00*SA*PO-7**1*20261120~", "BCH01"),
-            ("BCH*04*SA*PO-7**1*20261120~POC*1*QD*lots**EA~", "not a number"),
-            ("BCH*04*SA*PO-7**1*20261120~POC**QD*2**EA~", "not a line number"),
-            ("BCH*04*SA*PO-7**1*20261120~POC*1*AI*2**EA~", "no item number"),
+            (
+                "BCH*04*SA*PO-7**1*20261120~POC*1*QD*lots**EA~",
+                "not a number",
+            ),
+            (
+                "BCH*04*SA*PO-7**1*20261120~POC**QD*2**EA~",
+                "not a line number",
+            ),
+            (
+                "BCH*04*SA*PO-7**1*20261120~POC*1*AI*2**EA~",
+                "no item number",
+            ),
         ] {
             let e = map(&x12(body)).unwrap_err();
             assert!(e.reason.contains(says), "{body}: {e:?}");
@@ -599,10 +612,15 @@ mod tests {
                 (3, Some(dec!(1)), false, Some("4006381333931")),
             ]
         );
-        let c = map(&edifact("BGM+230+CHG-2+1'DTM+137:20261201:102'RFF+ON:PO-7'")).unwrap();
+        let c = map(&edifact(
+            "BGM+230+CHG-2+1'DTM+137:20261201:102'RFF+ON:PO-7'",
+        ))
+        .unwrap();
         assert!(matches!(c.request, ChangeKind::Cancel { .. }));
-        let e = map(&edifact("BGM+230+CHG-3+4'DTM+137:20261201:102'LIN+1+3+W:SA'QTY+21:2'UNS+S'"))
-            .unwrap_err();
+        let e = map(&edifact(
+            "BGM+230+CHG-3+4'DTM+137:20261201:102'LIN+1+3+W:SA'QTY+21:2'UNS+S'",
+        ))
+        .unwrap_err();
         assert!(e.reason.contains("RFF+ON"), "{e:?}");
         let e = map(&edifact("BGM+230+CHG-3+4'RFF+ON:PO-7'LIN+1+3+W:SA'UNS+S'")).unwrap_err();
         assert!(e.reason.contains("no quantity"), "{e:?}");

@@ -89,22 +89,23 @@ impl ChangeAnswer {
     }
 }
 
-/// Text safe inside any X12 element: letters, digits, space and `. , - / ( ) # _ '`.
+/// Text safe inside any X12 element: letters, digits, space and `. , - / ( ) # _ '` (`:` and `;`
+/// become `,`, anything else a space).
 fn x12_text(s: &str, max: usize) -> String {
     let t: String = s
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || " .,-/()#_'".contains(c) {
                 c
-            } else if c == '→' {
-                '>'
+            } else if c == ':' || c == ';' {
+                ','
             } else {
                 ' '
             }
         })
         .collect();
-    // `>` is a common component separator too.
-    cut(t.replace('>', "to").trim(), max)
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    cut(&t, max)
 }
 
 fn d8(d: NaiveDate) -> String {
@@ -188,9 +189,8 @@ pub fn change_to_865(a: &ChangeAnswer, today: NaiveDate) -> Document {
 
 /// ORDRSP (BGM 231) answering an ORDCHG, dated `today`.
 pub fn change_to_ordrsp(a: &ChangeAnswer, today: NaiveDate) -> Document {
-    let dtm = |q: &str, d: NaiveDate| {
-        OutSegment::new("DTM").comp([q.to_string(), d8(d), "102".into()])
-    };
+    let dtm =
+        |q: &str, d: NaiveDate| OutSegment::new("DTM").comp([q.to_string(), d8(d), "102".into()]);
     let mut segs = vec![
         OutSegment::new("BGM")
             .el("231")

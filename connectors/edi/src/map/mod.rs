@@ -24,7 +24,9 @@ pub mod order;
 pub mod remit;
 pub mod x12_out;
 
-pub use change::{ChangeKind, ChangeRequest, RequestedLine, Unreadable, is_change, to_change_request};
+pub use change::{
+    ChangeKind, ChangeRequest, RequestedLine, Unreadable, is_change, to_change_request,
+};
 pub use change_out::{ChangeAnswer, ChangeVerdict, change_to_865, change_to_ordrsp};
 pub use edifact_out::{
     credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, order_to_ordrsp_promised,

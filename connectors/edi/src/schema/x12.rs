@@ -171,8 +171,10 @@ pub const SEGMENTS: &[(&str, &str)] = &[
         "POC",
         "M AN 1/20; M ID 2/2; O R 1/15; O R 1/9; O C[M ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10]; O R 1/17; O ID 2/2; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48",
     ),
-    ("N9", "M ID 2/3; O AN 1/50; O AN 1/45; O DT 8/8; O TM 4/8; O ID 2/2"),
-
+    (
+        "N9",
+        "M ID 2/3; O AN 1/50; O AN 1/45; O DT 8/8; O TM 4/8; O ID 2/2",
+    ),
     (
         "BAK",
         "M ID 2/2; M ID 2/2=AC,AD,AE,AH,AK,AP,AT,NA,RD,RF,RJ,RN,RO,RV,ZZ; M AN 1/22; M DT 8/8; O AN 1/30; O AN 1/45; O AN 1/30; O AN 1/30; O DT 8/8; O ID 2/2",
