@@ -47,7 +47,14 @@ pub(crate) fn check(
             if ich.standard == Standard::X12 {
                 // PO102 / IT102 hold the quantity; POC03 in a change (POC02 is the change type)
                 let qty_at = if line_tag == "POC" { 3 } else { 2 };
-                qty_sum = match (qty_sum, values::decimal(seg.raw(qty_at))) {
+                let raw = seg.raw(qty_at);
+                // a deleted line (POC02 DI) states no quantity: it adds nothing
+                let q = if raw.is_empty() && line_tag == "POC" {
+                    Some(Decimal::ZERO)
+                } else {
+                    values::decimal(raw)
+                };
+                qty_sum = match (qty_sum, q) {
                     (Some(s), Some(q)) => s.checked_add(q),
                     _ => None,
                 };
