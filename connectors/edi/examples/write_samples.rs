@@ -320,13 +320,13 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         }
         files.push((
             names[0],
-            write::write(&x(n), &[map::change_to_865(&a, today)])?,
+            write::write(&x(n), &[map::change_to_865(&a, today, Version::X12_4010)])?,
         ));
         files.push((
             names[1],
             write::write(
                 &demo::envelope(Version::X12_5010, n + 1),
-                &[map::change_to_865(&a, today)],
+                &[map::change_to_865(&a, today, Version::X12_5010)],
             )?,
         ));
         files.push((

@@ -90,7 +90,13 @@ pub async fn answer_change(
     {
         let today = ctx.now().date_naive();
         let doc = match p.standard {
-            Standard::X12 => ordo_edi::map::change_to_865(a, today),
+            Standard::X12 => ordo_edi::map::change_to_865(
+                a,
+                today,
+                partner.version().map_err(|e| {
+                    StepError::Permanent(format!("partner {}: {e}", partner.partner))
+                })?,
+            ),
             Standard::Edifact => ordo_edi::map::change_to_ordrsp(a, today),
         };
         // Named by the order when the request was readable, else by its PO number.

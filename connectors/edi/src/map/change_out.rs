@@ -5,7 +5,7 @@
 //!   `AT` accepted, `AC` accepted with changes (some lines refused, the rest applied), `RJ`
 //!   rejected; `BCA03` PO number, `BCA05` the change's reference, `BCA06` the PO date (the
 //!   request's, else today's: the element is mandatory). The reasons go in `N9*L1` + `MSG`
-//!   (one MSG per reason, cut to 264 characters). Each requested line is echoed in a `POC`
+//!   (4010; one per reason, cut to 264 characters) or `MTX` (5010, which dropped MSG there). Each requested line is echoed in a `POC`
 //!   with an `ACK`: `IA` accepted, `ID` deleted, `IR` rejected.
 //! - **ORDRSP**: `BGM+231` with 1225 `29` accepted without amendment, `4` accepted with
 //!   changes (EANCOM: change), `27` not accepted; `RFF+ON` the PO number and `RFF+AAN` the
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::change::{ChangeKind, ChangeRequest, RequestedLine};
 use super::cut;
+use crate::syntax::Version;
 use crate::values::fmt_decimal;
 use crate::write::{Document, OutSegment};
 
@@ -123,8 +124,9 @@ fn reasons(a: &ChangeAnswer) -> Vec<String> {
     r
 }
 
-/// 865 for `a`, dated `today`.
-pub fn change_to_865(a: &ChangeAnswer, today: NaiveDate) -> Document {
+/// 865 for `a`, dated `today`, in `version` (4010 writes the reasons as `MSG`, 5010 as `MTX`:
+/// 5010 replaced MSG by MTX in the N9 loop).
+pub fn change_to_865(a: &ChangeAnswer, today: NaiveDate, version: Version) -> Document {
     let mut segs = vec![
         OutSegment::new("BCA")
             .el(if a.cancel { "01" } else { "04" })
@@ -139,7 +141,11 @@ pub fn change_to_865(a: &ChangeAnswer, today: NaiveDate) -> Document {
     if !rs.is_empty() {
         segs.push(OutSegment::new("N9").el("L1").el("REASON"));
         for r in rs {
-            segs.push(OutSegment::new("MSG").el(x12_text(&r, 264)));
+            segs.push(if version == Version::X12_5010 {
+                OutSegment::new("MTX").el("").el(x12_text(&r, 4096))
+            } else {
+                OutSegment::new("MSG").el(x12_text(&r, 264))
+            });
         }
     }
     for l in &a.lines {
