@@ -117,6 +117,10 @@ both!(edi_changes, |p: &Project| {
         "{st}"
     );
 
+    // PO-89 waits for gadgets bought for it (short 60 of 100: the reorder placed them).
+    let bought = p.status("C-CORA-PO-89")["instance"]["data"]["purchases"].clone();
+    assert_eq!(bought[0]["sku"], "GAD-200", "{bought}");
+
     p.write(
         "data/partners/acme/in/c1-change.edi",
         // line 1 (open) 1 → 3; line 2 (shipped) 2 → 1
@@ -233,6 +237,15 @@ both!(edi_changes, |p: &Project| {
     // The ORDCHG: 100 gadgets → 30, answered ORDRSP BGM 231 … 29 beside the CONTRL.
     let st = p.status("C-CORA-PO-89");
     assert_eq!(st["instance"]["data"]["order"]["version"], 2, "{st}");
+    // What it bought for 100 came off the purchase order; 30 are in stock: nothing bought
+    // again for it, and it ships.
+    let v = &st["instance"]["data"]["order_versions"][0];
+    assert_eq!(v["purchases_withdrawn"][0]["sku"], "GAD-200", "{v}");
+    assert_eq!(
+        v["purchases_withdrawn"][0]["quantity"], bought[0]["quantity"],
+        "{v}"
+    );
+    assert_eq!(p.state_of("C-CORA-PO-89"), "completed", "{st}");
     let cora = listing(p, "data/partners/cora/out");
     let rsp: Vec<String> = cora
         .iter()

@@ -104,6 +104,28 @@ async fn unpark(tx: &mut dyn Tx, inst: &Instance, outcome: &str, now: i64) -> Ap
     Ok(())
 }
 
+/// Takes the order's earlier purchases off the open purchase orders
+/// (`ordo_sales::purchase::withdraw`): the re-run buys what the new version lacks, a
+/// cancelled order nothing. What it did is kept with the version (or the cancellation).
+async fn withdraw_purchases(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    inst: &Instance,
+) -> ApiResult<Vec<ordo_sales::purchase::Withdrawn>> {
+    let placed: Vec<ordo_sales::purchase::Placed> = match inst.data.get("purchases") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => ordo_contract::data_field(&inst.data, "purchases")
+            .map_err(|e| ApiError::invalid(format!("order '{}': {e}", inst.business_key)))?,
+    };
+    if placed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ctx = crate::runtime::TxContext::command(tx, engine);
+    ordo_sales::purchase::withdraw(&mut ctx, &inst.business_key, &placed)
+        .await
+        .map_err(|e| conflict(e.to_string()))
+}
+
 /// The order's current version (1 for an order never changed).
 fn version_of(inst: &Instance) -> u64 {
     inst.data
@@ -116,7 +138,8 @@ fn version_of(inst: &Instance) -> u64 {
 /// is stored (`order_version/<id>:<n>`, a claimed key: two changes of one version cannot both
 /// be stored), the `order` document updated, and the instance sent back to its workflow's
 /// first step with the new order (pricing, approval, allocation and reorder run again; the
-/// fulfilment keeps what shipped). Returns `{order, version, changes}`.
+/// fulfilment keeps what shipped; what the order bought before is taken off the open purchase
+/// orders first, so reorder buys for the new version only). Returns `{order, version, changes}`.
 pub async fn change_order(
     engine: &Engine,
     tx: &mut dyn Tx,
@@ -163,8 +186,12 @@ pub async fn change_order(
     }
     tx.put_document("order", order_id, &doc, now).await?;
     unpark(tx, &inst, "changed", now).await?;
-    let entry = json!({ "version": version, "at": now, "by": caller.id,
-                        "changes": changed.summary, "reason": change.reason });
+    let withdrawn = withdraw_purchases(engine, tx, &inst).await?;
+    let mut entry = json!({ "version": version, "at": now, "by": caller.id,
+                            "changes": changed.summary, "reason": change.reason });
+    if !withdrawn.is_empty() {
+        entry["purchases_withdrawn"] = json!(withdrawn);
+    }
     let wf = engine
         .workflow_for(tx, &inst.workflow, inst.version)
         .await
@@ -177,6 +204,9 @@ pub async fn change_order(
             "to_ship",
             "hold_reasons",
             "reorder",
+            // withdrawn above; the re-run records what it buys for the new version
+            "purchases",
+            "waiting_on",
         ] {
             data.remove(k);
         }
@@ -232,7 +262,8 @@ pub async fn change_order(
 /// Cancels `order_id` as `caller` in `tx`: refused once anything of it shipped (the open rest
 /// is changed away instead) and for an order that is being shipped or has ended (but held or
 /// rejected orders may be cancelled: the sales rep's other answer to a hold). The instance
-/// ends `cancelled`; its task, timers and wait are closed.
+/// ends `cancelled`; its task, timers and wait are closed; what it bought is taken off the
+/// open purchase orders.
 pub async fn cancel_order(
     engine: &Engine,
     tx: &mut dyn Tx,
@@ -265,6 +296,7 @@ pub async fn cancel_order(
     };
     let now = engine.clock.now_ms();
     unpark(tx, &inst, "cancelled", now).await?;
+    let withdrawn = withdraw_purchases(engine, tx, &inst).await?;
     let from = (
         inst.step.clone(),
         inst.status.clone(),
@@ -280,7 +312,8 @@ pub async fn cancel_order(
             step: CANCELLED_STEP.into(),
             attempt: 1,
             outcome: Some(end.clone()),
-            detail: json!({ "by": caller.id, "reason": reason, "from_step": from.0 }),
+            detail: json!({ "by": caller.id, "reason": reason, "from_step": from.0,
+                            "purchases_withdrawn": withdrawn }),
         },
     );
     inst.status = status::ENDED.into();
