@@ -293,3 +293,83 @@ both!(edi_changes, |p: &Project| {
     let audit = p.json(&["audit"]).to_string();
     assert!(audit.contains("partner:acme"), "{audit}");
 });
+
+/// An 850 naming quote `quote` (`REF*PR`).
+fn x850_quote(ctl: u32, po: &str, quote: &str, lines: &[(&str, u32)]) -> String {
+    x850(ctl, po, lines).replace(
+        &format!("BEG*00*SA*{po}**20261123~\n"),
+        &format!("BEG*00*SA*{po}**20261123~\nREF*PR*{quote}~\n"),
+    )
+}
+
+both!(edi_order_names_a_quote, |p: &Project| {
+    setup(p);
+    for (name, qty) in [("q1.json", 200), ("q2.json", 200)] {
+        p.write(
+            name,
+            &serde_json::json!({ "customer_id": "C-ACME", "currency": "EUR",
+                "lines": [ { "line_no": 1, "sku": "WID-100", "quantity": qty } ] })
+            .to_string(),
+        );
+        p.ok(&["quote", "request", name]);
+    }
+    p.run_idle();
+    // 200 widgets at 12.50 less the 2 % volume discount: quoted at 12.25.
+    let q = p.json(&["quote", "show", "Q-000001"]);
+    assert_eq!(q["status"], "sent", "{q}");
+    // One line: ST BEG N1 PO1 CTT SE counted 6; the REF makes it 7.
+    let fix = |s: String| s.replace("SE*6*0001", "SE*7*0001");
+    p.write(
+        "data/partners/acme/in/q1.edi",
+        &fix(x850_quote(301, "PO-Q1", "Q-000001", &[("WID-100", 200)])),
+    );
+    p.write(
+        "data/partners/acme/in/q2-again.edi",
+        &fix(x850_quote(302, "PO-Q1B", "Q-000001", &[("WID-100", 200)])),
+    );
+    p.write(
+        "data/partners/acme/in/q3-differs.edi",
+        &fix(x850_quote(303, "PO-Q3", "Q-000002", &[("WID-100", 100)])),
+    );
+    p.write(
+        "data/partners/acme/in/q4-unknown.edi",
+        &fix(x850_quote(304, "PO-Q4", "Q-999999", &[("WID-100", 200)])),
+    );
+    p.run_idle();
+    // The quote's order, at the quoted price, from the partner: it gets its 855/856/810.
+    let st = p.status("C-ACME-PO-Q1");
+    let order = &st["instance"]["data"]["order"];
+    assert_eq!(order["quote"], "Q-000001", "{order}");
+    assert_eq!(
+        order["lines"][0]["unit_price"].to_string(),
+        "12.25",
+        "{order}"
+    );
+    assert_eq!(order["partner"], "acme", "{order}");
+    assert_eq!(order["edi"]["interchange"], "000000301", "{order}");
+    assert_eq!(p.state_of("C-ACME-PO-Q1"), "completed", "{st}");
+    assert_eq!(p.json(&["quote", "show", "Q-000001"])["status"], "accepted");
+    assert!(listing(p, "data/partners/acme/archive").contains(&"q1.edi".to_string()));
+    let out = listing(p, "data/partners/acme/out");
+    assert!(out.iter().any(|f| f.ends_with("-855.edi")), "{out:?}");
+    // Refused, quarantined with the reason, no order: accepted already, not the quote's
+    // quantity (the quote stays open for the right order), an unknown quote.
+    for (file, says) in [
+        ("q2-again.edi", "quote Q-000001 was accepted already"),
+        (
+            "q3-differs.edi",
+            "line 1 quantity 100 is not the quoted 200",
+        ),
+        ("q4-unknown.edi", "Q-999999"),
+    ] {
+        let why = quarantine_reason(p, "acme", file);
+        assert!(
+            why.contains("refused, no order created") && why.contains(says),
+            "{file}: {why}"
+        );
+    }
+    assert_eq!(p.json(&["quote", "show", "Q-000002"])["status"], "sent");
+    for id in ["C-ACME-PO-Q1B", "C-ACME-PO-Q3", "C-ACME-PO-Q4"] {
+        assert!(!p.ordo(&["status", id]).status.success(), "{id} exists");
+    }
+});

@@ -19,6 +19,9 @@
 //!   its control number is not recorded, so the partner can send it again corrected;
 //! - accepted 850/ORDERS become orders (`order.received`, the same intake as `ordo submit`;
 //!   the same customer and PO again is reported as a duplicate order, not processed twice);
+//!   one that names a quote (`REF*PR`, `RFF+AAG`) is that quote accepted
+//!   (`ordo_sales::quote::accept_quote_from`: the quote's lines at the quoted prices; a quote
+//!   unknown, expired, accepted already or differing from the order refuses it);
 //! - accepted 820/REMADV become remittance advices (`remittance/<partner>:<reference>`,
 //!   claimed: the same reference from the same partner again is reported as a duplicate, not
 //!   stored twice), kept with the id of the raw file they came in; one whose amounts are
@@ -411,6 +414,19 @@ async fn interchange(
                                          "set": t.control_number });
                     // The intake of every channel: bounds, customer + PO and id claimed.
                     let set = format!("{at}: {} {} from {}", t.set_id, t.control_number, partner.partner);
+                    if let Some(quote) = ordo_edi::map::quote_named(ich, t) {
+                        // Naming a quote: the quote's order at the quoted prices, through the
+                        // acceptance `ordo quote accept` makes (one truth).
+                        let named = ordo_sales::quote::NamedBy { order: &order, extra: &doc };
+                        match ordo_sales::quote::accept_quote_from(ctx, &quote, Some(&order.po_number), Some(named)).await {
+                            Ok(_) => orders.push(order.id),
+                            Err(StepError::Permanent(e)) => problems.push(format!(
+                                "{set}: refused, no order created: {}", loc.ex(&e)
+                            )),
+                            Err(e) => return Err(e),
+                        }
+                        continue;
+                    }
                     match ordo_contract::accept_order(ctx, &order, &doc).await? {
                         Intake::Accepted => orders.push(order.id),
                         Intake::Duplicate { earlier } => problems.push(format!(

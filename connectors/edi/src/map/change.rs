@@ -284,11 +284,9 @@ impl Builder {
                 self.reference = s.opt(5);
                 self.po_date = values::date(s.raw(6));
             }
-            "DTM" if !self.in_lines => {
-                if s.raw(1) == b"002" {
-                    self.requested =
-                        Some(values::date(s.raw(2)).ok_or("DTM*002 is not a date (CCYYMMDD)")?);
-                }
+            "DTM" if !self.in_lines && s.raw(1) == b"002" => {
+                self.requested =
+                    Some(values::date(s.raw(2)).ok_or("DTM*002 is not a date (CCYYMMDD)")?);
             }
             "N1" if !self.in_lines => self.parties.push(Party {
                 role: super::role_of(s.text(1).trim()),

@@ -32,7 +32,7 @@ pub use edifact_out::{
     credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, order_to_ordrsp_promised,
     shipment_to_desadv,
 };
-pub use order::{MapOptions, orders, to_order};
+pub use order::{MapOptions, orders, quote_named, to_order};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
 pub use x12_out::{
     Promises, credit_memo_to_810, invoice_to_810, order_to_855, order_to_855_promised,
