@@ -3,9 +3,10 @@
 //! change path (`ordo order change|cancel`'s) and are answered with an 865 / ORDRSP (BGM 231)
 //! beside the 997/CONTRL. A partly shipped order's change is accepted with changes (the
 //! shipped line refused, the open one applied); a cancellation ends the order; an 860 for an
-//! unknown order, a cancelled one, a negative quantity, a price change, a repeat of an earlier
-//! change and an unreadable one are answered with a rejecting 865 and quarantined with a
-//! located reason, nothing applied.
+//! unknown order, a cancelled one, a negative or absurd quantity, a price change, a repeat of
+//! an earlier change and an unreadable one are answered with a rejecting 865 and quarantined
+//! with a located reason, nothing applied; a malformed one is rejected by the 997 and
+//! quarantined. An 850 naming a quote becomes the quote's order at the quoted prices.
 
 use ordo_tests::{Project, both, listing};
 use serde_json::Value;
@@ -153,6 +154,10 @@ both!(edi_changes, |p: &Project| {
         &x860(206, "04", "PO-73", "4", &["POC*3*AI*2**EA"]),
     );
     p.write(
+        "data/partners/acme/in/c8-absurd.edi",
+        &x860(210, "04", "PO-73", "6", &["POC*1*QI*99999999999**EA"]),
+    );
+    p.write(
         "data/partners/acme/in/c7-malformed.edi",
         &x860(207, "04", "PO-73", "5", &["POC*1*QI*lots**EA"]),
     );
@@ -193,6 +198,8 @@ both!(edi_changes, |p: &Project| {
     );
     let r = answer(p, "BCA*04*RJ*PO-73**2*");
     assert!(r.contains("quantity -2 must be greater than 0"), "{r}");
+    let r = answer(p, "BCA*04*RJ*PO-73**6*");
+    assert!(r.contains("more than limits.max_quantity"), "{r}");
     let r = answer(p, "BCA*04*RJ*PO-73**3*");
     assert!(r.contains("price change"), "{r}");
     let r = answer(p, "BCA*04*RJ*PO-73**4*");
@@ -219,12 +226,12 @@ both!(edi_changes, |p: &Project| {
     let out = listing(p, "data/partners/acme/out");
     assert_eq!(
         out.iter().filter(|f| f.ends_with("-865.edi")).count(),
-        6,
+        7,
         "{out:?}"
     );
     assert_eq!(
         out.iter().filter(|f| f.ends_with("-997.edi")).count(),
-        10,
+        11,
         "{out:?}"
     );
     for f in out.iter().filter(|f| f.ends_with("-865.edi")) {
