@@ -158,6 +158,9 @@ pub fn interchange_json(
                     if ordo_edi::map::is_remittance(&t.set_id) {
                         v["remittance"] = remittance_json(ich, gi, ti, t);
                     }
+                    if ordo_edi::map::is_change(t) {
+                        v["change"] = change_json(ich, t);
+                    }
                     if with_segments {
                         v["segments"] = (t.header..t.end)
                             .map(|i| segment_json(ich, i, Some(t.header), lines))
@@ -252,6 +255,27 @@ fn remittance_json(
             v
         }
         Err(_) => Value::Null,
+    }
+}
+
+/// The change request an 860/ORDCHG maps to, without the customer a partner profile gives
+/// (`order_id` is then `-PO`, so it is left out), or `{error}` saying why it cannot be read.
+fn change_json(ich: &Interchange<'_>, t: &ordo_edi::Transaction) -> Value {
+    let opts = ordo_edi::map::MapOptions {
+        customer_id: String::new(),
+        partner: None,
+        default_currency: String::new(),
+    };
+    match ordo_edi::map::to_change_request(ich, t, &opts) {
+        Ok(r) => {
+            // Serializing a request of strings, dates and decimals cannot fail.
+            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("order_id");
+            }
+            v
+        }
+        Err(u) => json!({ "error": u.reason, "po_number": u.po_number }),
     }
 }
 

@@ -121,3 +121,127 @@ fn sigkill_and_restart_cluster() {
     };
     kill_and_restart(&p);
 }
+
+/// Changes and cancellations in flight: orders of the repository's order-to-cash workflow wait
+/// for gadgets (ship complete, more than in stock); while `ordo run` is SIGKILLed at random
+/// points, a third of them is changed (`ordo order change`: 1 gadget instead of 100, so they
+/// ship) and a third cancelled (`ordo order cancel`). A change or cancellation refused because
+/// the order is not there yet or is between allocation and shipment is tried again after the
+/// round, as a person would. At the end every order exists once and ended as asked: changed
+/// ones completed with exactly one new version and one shipment, cancelled ones cancelled once
+/// with no shipment, the rest still waiting; gadgets left the stock once per changed order.
+fn kill_with_changes(p: &Project) {
+    const N: usize = 30;
+    p.ok(&["data", "import", "config/seed.json"]);
+    let orders: Vec<serde_json::Value> = (0..N)
+        .map(|i| {
+            serde_json::json!({ "id": format!("KC-{i:02}"), "customer_id": "C-CORA",
+                "po_number": format!("KC-{i:02}"), "order_date": "2026-11-23", "currency": "EUR",
+                "lines": [ { "line_no": 1, "sku": "GAD-200", "quantity": 100 },
+                           { "line_no": 2, "sku": "WID-100", "quantity": 2 } ] })
+        })
+        .collect();
+    p.write("orders.json", &serde_json::Value::from(orders).to_string());
+    p.ok(&["submit", "orders.json"]);
+    let id = |i: usize| format!("KC-{i:02}");
+    // What each order is asked: 0 change, 1 cancel, 2 nothing.
+    let ask = |p: &Project, i: usize| -> bool {
+        let key = id(i);
+        let out = match i % 3 {
+            0 => p.ordo(&["order", "change", &key, "--qty", "1=1"]),
+            1 => p.ordo(&["order", "cancel", &key, "--reason", "kill test"]),
+            _ => return true,
+        };
+        out.status.success()
+    };
+    let mut done = vec![false; N];
+    let mut rng = rand::rng();
+    for round in 0..4 {
+        let mut child = p.spawn_run(&["--workers", "2"]);
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..700)));
+        // Changes and cancellations submitted while the runner works, then killed mid-way.
+        for i in (round..N).step_by(4) {
+            if !done[i] {
+                done[i] = ask(p, i);
+            }
+        }
+        let wait = rng.random_range(100..800);
+        std::thread::sleep(Duration::from_millis(wait));
+        kill9(&mut child);
+        eprintln!("round {round}: killed {wait} ms after the changes");
+    }
+    p.run_idle();
+    for _ in 0..3 {
+        for (i, d) in done.iter_mut().enumerate() {
+            if !*d {
+                *d = ask(p, i);
+            }
+        }
+        p.run_idle();
+    }
+    assert!(done.iter().all(|d| *d), "every change taken: {done:?}");
+    let all = p.json(&["instances", "--limit", "100000", "--history"]);
+    let instances = all["instances"].as_array().cloned().unwrap_or_default();
+    let histories = all["histories"].as_array().cloned().unwrap_or_default();
+    for i in 0..N {
+        let key = id(i);
+        let mine: Vec<usize> = instances
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x["business_key"] == key.as_str() && x["workflow"] == "order-to-cash")
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(mine.len(), 1, "{key}: one instance");
+        let inst = &instances[mine[0]];
+        let history = histories[mine[0]]["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let count = |kind: &str| history.iter().filter(|h| h["kind"] == kind).count();
+        let shipped = history
+            .iter()
+            .filter(|h| h["kind"] == "step.completed" && h["outcome"] == "shipped")
+            .count();
+        let versions = inst["data"]["order_versions"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let (state, want) = (
+            p.state_of(&key),
+            ["completed", "cancelled", "waiting"][i % 3],
+        );
+        assert_eq!(state, want, "{key}: {}", p.ok(&["status", &key]));
+        match i % 3 {
+            0 => {
+                assert_eq!(
+                    (versions, count("changed"), shipped),
+                    (1, 1, 1),
+                    "{key}: {history:?}"
+                );
+                assert_eq!(inst["data"]["order"]["version"], 2, "{key}");
+            }
+            1 => assert_eq!((versions, count("cancelled"), shipped), (0, 1, 0), "{key}"),
+            _ => assert_eq!((versions, shipped), (0, 0), "{key}"),
+        }
+    }
+    // 40 gadgets in the seed; each changed order shipped one, nothing else shipped gadgets.
+    let changed = (0..N).filter(|i| i % 3 == 0).count() as i64;
+    let summary = p.json(&["summary"]);
+    assert_eq!(
+        summary["stock"]["GAD-200"],
+        serde_json::json!(40 - changed),
+        "{summary}"
+    );
+}
+
+#[test]
+fn sigkill_with_changes_in_flight_embedded() {
+    kill_with_changes(&Project::embedded("kill-changes"));
+}
+
+#[test]
+fn sigkill_with_changes_in_flight_cluster() {
+    let Some(p) = Project::cluster("kill-changes") else {
+        return;
+    };
+    kill_with_changes(&p);
+}

@@ -195,7 +195,7 @@ fn unknown_sets_parse_with_a_warning_and_acks_are_not_acknowledged() {
     assert_eq!(ich["groups"][0]["transactions"][0]["mapped"], false);
     assert_eq!(ich["warnings"].as_array().map(Vec::len), Some(2), "{ich}");
 
-    // not in the accepted sets (default 850, ORDERS, 997, 999, CONTRL): rejected, code 1
+    // not in the accepted sets (default 850, ORDERS, 860, ORDCHG, 997, 999, CONTRL): rejected, code 1
     let out = p.ok(&["edi", "ack", &f]);
     assert!(out.contains("AK2*846*0001~\nAK5*R*1~"), "{out}");
     assert!(out.contains("AK2*214*0001~\nAK5*R*1~"), "{out}");

@@ -7,7 +7,8 @@
 # 2. writes one of each outbound kind with `cargo run -p ordo-edi --example write_samples`;
 # 3. runs the independent validators and exits non-zero on any rejection:
 #    - bots grammar (check_x12_bots.py): every X12 file (855, 856, 810, 810 credit memos
-#      (BIG07 CR) in 4010 and 5010, 997, 999, TA1);
+#      (BIG07 CR) in 4010 and 5010, 865 answering a change request (accepted, accepted with
+#      changes, rejected) in 4010 and 5010, 997, 999, TA1);
 #      the TA1s are named ta1-*.edi because node-x12 refuses a TA1 outside a group;
 #    - pyx12 (check_x12_pyx12.py): every 997 and 999 write_samples writes, accepting and
 #      rejecting ones (AK3/AK4 errors, AK5 R, AK9 R/P/E with group codes, a set outside the
@@ -19,7 +20,7 @@
 #      pyx12_map_997_5010.py derives one from its 4010 997 map and its 5010 999 code lists;
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
 #    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC, INVOIC
-#      381 (credit note) in D96A and D01B;
+#      381 (credit note) in D96A and D01B, ORDRSP BGM 231 answering an ORDCHG (29, 4, 27);
 #    - the purchase orders ordo sends suppliers (write_samples: 850 4010/5010 by bots and
 #      node-x12, ORDERS D96A/D01B by check_edifact.py) and the hand-written supplier answers
 #      ordo takes (855, 856, ORDRSP, DESADV fixtures): bots / node-x12 / check_edifact.py;
@@ -118,6 +119,14 @@ fi
 for f in x12-4010-850-purchase-order x12-5010-850-purchase-order edifact-d96a-orders-purchase-order edifact-d01b-orders-purchase-order; do
   [ -f "$OUT/$f.edi" ] || { echo "write_samples wrote no $f.edi" >&2; fail=1; }
 done
+# Inbound change requests ordo maps (issue 16): the hand-written X12 860 and EDIFACT ORDCHG
+# fixtures, judged like the remittance advices (pyx12 has no 860 map).
+echo "== inbound change-request fixtures: bots grammar (X12 860), pydifact + bots UN grammar (ORDCHG)"
+check "$PY" "$HERE/check_x12_bots.py" "$FIX"/x12-4010-860-change.edi
+check "$PY" "$HERE/check_edifact.py" "$FIX"/edifact-d96a-ordchg.edi
+if [ -n "$NODE_DIR" ]; then
+  (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "$FIX"/x12-4010-860-change.edi) || fail=1
+fi
 
 if [ "$fail" = 0 ]; then echo "crosscheck: all written documents accepted"; else echo "crosscheck: REJECTIONS above"; fi
 exit "$fail"

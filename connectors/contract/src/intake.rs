@@ -222,7 +222,7 @@ pub fn intake_reads(order: &Order) -> [(&'static str, String); 2] {
 }
 
 /// The id of an order's `order_po` claim: one order per customer and PO number.
-fn po_key(order: &Order) -> String {
+pub fn po_key(order: &Order) -> String {
     format!("{}:{}", order.customer_id, order.po_number)
 }
 

@@ -1,7 +1,9 @@
 //! Writes one of each outbound document kind into a directory, for the external cross-check
 //! (`tools/edi-crosscheck/run.sh`): `cargo run -p ordo-edi --example write_samples -- OUTDIR`.
 //!
-//! 855/856/810 (4010), 810 credit memos (4010, 5010) and INVOIC 381 (D96A, D01B), TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
+//! 855/856/810 (4010), 810 credit memos (4010, 5010) and INVOIC 381 (D96A, D01B), 865 (4010,
+//! 5010) and ORDRSP BGM 231 (D96A, D01B) answering a change request accepted, accepted with
+//! changes and rejected, TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
 //! accepted and rejected, and functional acks in every version ordo writes (997 4010, 997
 //! 5010, 999 5010; a 999 answering a 4010 group too): accepted; rejecting with AK3/AK4 errors;
 //! a mixed interchange whose acks carry AK5 R with segment errors, AK5 R 1 for a set outside
@@ -24,6 +26,43 @@ const EDIFACT_ORDERS: &[u8] =
     include_bytes!("../tests/fixtures/edifact-d96a-orders-two-msgs-no-una.edi");
 const EDIFACT_ORDERS_BAD: &[u8] =
     include_bytes!("../tests/fixtures/edifact-d96a-orders-missing-bgm.edi");
+
+const X12_860: &[u8] = include_bytes!("../tests/fixtures/x12-4010-860-change.edi");
+const EDIFACT_ORDCHG: &[u8] = include_bytes!("../tests/fixtures/edifact-d96a-ordchg.edi");
+
+/// The answers written per verdict (accepted, accepted with changes, rejected).
+const CHANGE_ANSWER_FILES: [[&str; 4]; 3] = [
+    [
+        "x12-4010-865-accepted.edi",
+        "x12-5010-865-accepted.edi",
+        "edifact-d96a-ordrsp-change-accepted.edi",
+        "edifact-d01b-ordrsp-change-accepted.edi",
+    ],
+    [
+        "x12-4010-865-with-changes.edi",
+        "x12-5010-865-with-changes.edi",
+        "edifact-d96a-ordrsp-change-with-changes.edi",
+        "edifact-d01b-ordrsp-change-with-changes.edi",
+    ],
+    [
+        "x12-4010-865-rejected.edi",
+        "x12-5010-865-rejected.edi",
+        "edifact-d96a-ordrsp-change-rejected.edi",
+        "edifact-d01b-ordrsp-change-rejected.edi",
+    ],
+];
+
+/// The change request of the first set of `input` (a fixture).
+fn change_request(input: &[u8]) -> Result<map::ChangeRequest, Box<dyn std::error::Error>> {
+    let ich = ordo_edi::read(input).next().ok_or("no interchange")??;
+    let (_, _, t) = ich.transactions().next().ok_or("no set")?;
+    let opts = map::MapOptions {
+        customer_id: "C1".into(),
+        partner: Some("P1".into()),
+        default_currency: "EUR".into(),
+    };
+    map::to_change_request(&ich, t, &opts).map_err(|u| u.reason.clone().into())
+}
 
 /// An interchange from `08:1111111111` with `groups` (GS06, sets as `ST..SE` text), in 4010
 /// or 5010; `ge_off` adds to every GE01 (an envelope error when not 0).
@@ -319,6 +358,59 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             )?,
         ),
     ];
+    // Answers to change requests (865, ORDRSP BGM 231): accepted, accepted with changes (a
+    // refused line), rejected with reasons, from the 860 / ORDCHG fixtures.
+    let (x860, ordchg) = (change_request(X12_860)?, change_request(EDIFACT_ORDCHG)?);
+    let answers = [
+        (map::ChangeVerdict::Accepted, vec![], vec![]),
+        (
+            map::ChangeVerdict::AcceptedWithChanges,
+            vec![2],
+            vec!["line 2: 1 already shipped; a shipped line cannot change".to_string()],
+        ),
+        (
+            map::ChangeVerdict::Rejected,
+            vec![],
+            vec![
+                "order C1-PO-7 is cancelled".to_string(),
+                "a reason with separators * ~ > ^ : ' + ? and accents: Grüße".to_string(),
+            ],
+        ),
+    ];
+    for (i, (verdict, refused_lines, reasons)) in answers.into_iter().enumerate() {
+        let names = CHANGE_ANSWER_FILES[i];
+        let n = 120 + i as u64 * 4;
+        let mut a = map::ChangeAnswer::to(&x860, verdict, reasons.clone());
+        if !refused_lines.is_empty() {
+            a.refused_lines = refused_lines.clone();
+        }
+        let mut b = map::ChangeAnswer::to(&ordchg, verdict, reasons);
+        if !refused_lines.is_empty() {
+            b.refused_lines = refused_lines;
+        }
+        files.push((
+            names[0],
+            write::write(&x(n), &[map::change_to_865(&a, today, Version::X12_4010)])?,
+        ));
+        files.push((
+            names[1],
+            write::write(
+                &demo::envelope(Version::X12_5010, n + 1),
+                &[map::change_to_865(&a, today, Version::X12_5010)],
+            )?,
+        ));
+        files.push((
+            names[2],
+            write::write(&e(n + 2), &[map::change_to_ordrsp(&b, today)])?,
+        ));
+        files.push((
+            names[3],
+            write::write(
+                &demo::envelope(Version::D01B, n + 3),
+                &[map::change_to_ordrsp(&b, today)],
+            )?,
+        ));
+    }
     let ts = demo::timestamp();
     let (mixed4010, mixed5010) = (mixed(false, 0), mixed(true, 0));
     let (broken4010, broken5010) = (mixed(false, 1), mixed(true, 1));

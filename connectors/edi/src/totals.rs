@@ -1,6 +1,6 @@
 //! Control totals a transaction states about itself, checked against its content:
 //! - X12 `CTT01` (number of line items) against the count of line segments — `PO1` in an
-//!   850/855/860, `IT1` in an 810 — and `CTT02` (hash total), when present, against the sum of
+//!   850/855, `POC` in an 860/865, `IT1` in an 810 — and `CTT02` (hash total), when present, against the sum of
 //!   their quantities (`PO102` / `IT102`; a hash total may be cut to its leftmost digits'
 //!   right part, so a longer sum compares by its last ten digits);
 //! - EDIFACT `CNT+2` (number of line items in the message) against the count of `LIN`.
@@ -28,7 +28,9 @@ pub(crate) fn check(
     out: &mut Vec<Issue>,
 ) {
     let (line_tag, total_tag) = match (ich.standard, t.set_id.as_str()) {
-        (Standard::X12, "850" | "855" | "860") => ("PO1", "CTT"),
+        (Standard::X12, "850" | "855") => ("PO1", "CTT"),
+        // a change request and its acknowledgment count their POC lines
+        (Standard::X12, "860" | "865") => ("POC", "CTT"),
         (Standard::X12, "810") => ("IT1", "CTT"),
         (Standard::Edifact, "ORDERS" | "ORDRSP" | "ORDCHG" | "INVOIC" | "DESADV") => ("LIN", "CNT"),
         _ => return,
@@ -43,7 +45,16 @@ pub(crate) fn check(
         if seg.tag() == line_tag {
             lines += 1;
             if ich.standard == Standard::X12 {
-                qty_sum = match (qty_sum, values::decimal(seg.raw(2))) {
+                // PO102 / IT102 hold the quantity; POC03 in a change (POC02 is the change type)
+                let qty_at = if line_tag == "POC" { 3 } else { 2 };
+                let raw = seg.raw(qty_at);
+                // a deleted line (POC02 DI) states no quantity: it adds nothing
+                let q = if raw.is_empty() && line_tag == "POC" {
+                    Some(Decimal::ZERO)
+                } else {
+                    values::decimal(raw)
+                };
+                qty_sum = match (qty_sum, q) {
                     (Some(s), Some(q)) => s.checked_add(q),
                     _ => None,
                 };

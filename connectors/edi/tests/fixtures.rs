@@ -1,5 +1,5 @@
 //! Data-driven fixture test: every `fixtures/X.edi` is read, validated, acknowledged and (850 /
-//! ORDERS) mapped; the compact rendering must equal `fixtures/X.expected`. Sets this crate has
+//! ORDERS, 860 / ORDCHG) mapped; the compact rendering must equal `fixtures/X.expected`. Sets this crate has
 //! no schema for are refused (`ack::refused` with [`ACCEPT`]) and noted as not mapped; the body
 //! of the 997 (and 999 for 5010) or CONTRL ordo would send is shown, or why none is sent.
 //! `UPDATE_EXPECT=1 cargo test -p ordo-edi --test fixtures` rewrites the snapshots.
@@ -9,15 +9,17 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use ordo_edi::ack::{self, AckKind, AckOptions, ContrlOptions, holds_only_acks, summarize};
-use ordo_edi::map::{MapOptions, orders, remittance_issues, remittances};
+use ordo_edi::map::{
+    MapOptions, is_change, orders, remittance_issues, remittances, to_change_request,
+};
 use ordo_edi::{Interchange, Issue, Standard, read, validate};
 
 /// Every set this crate has a schema for: the snapshots show verdicts on content, and refuse
 /// only the sets ordo cannot read beyond segments (the default list of `ordo edi ack`,
 /// `ack::DEFAULT_ACCEPT`, would also refuse the 810s and DESADVs of the public samples).
 const ACCEPT: &[&str] = &[
-    "850", "855", "856", "810", "820", "997", "999", "ORDERS", "ORDRSP", "DESADV", "INVOIC",
-    "REMADV", "CONTRL",
+    "850", "855", "856", "810", "820", "860", "865", "997", "999", "ORDERS", "ORDRSP", "ORDCHG",
+    "DESADV", "INVOIC", "REMADV", "CONTRL",
 ];
 
 /// The segments of an ack between its set header and trailer, on one line.
@@ -187,6 +189,20 @@ pub fn render(input: &[u8]) -> String {
                         .collect::<Vec<_>>(),
                     i.settles().map(|v| v.to_string()),
                 );
+            }
+        }
+        for (_, _, t) in ich.transactions().filter(|(_, _, t)| is_change(t)) {
+            match to_change_request(&ich, t, &opts) {
+                Err(u) => {
+                    let _ = writeln!(o, "  change error: {} (po={:?})", u.reason, u.po_number);
+                }
+                Ok(c) => {
+                    let _ = writeln!(
+                        o,
+                        "  change {} ref={} po_date={:?} request={:?} refusals={:?}",
+                        c.order_id, c.reference, c.po_date, c.request, c.refusals
+                    );
+                }
             }
         }
         for r in orders(&ich, &opts) {

@@ -19,11 +19,17 @@
 //!   its control number is not recorded, so the partner can send it again corrected;
 //! - accepted 850/ORDERS become orders (`order.received`, the same intake as `ordo submit`;
 //!   the same customer and PO again is reported as a duplicate order, not processed twice);
+//!   one that names a quote (`REF*PR`, `RFF+AAG`) is that quote accepted
+//!   (`ordo_sales::quote::accept_quote_from`: the quote's lines at the quoted prices; a quote
+//!   unknown, expired, accepted already or differing from the order refuses it);
 //! - accepted 820/REMADV become remittance advices (`remittance/<partner>:<reference>`,
 //!   claimed: the same reference from the same partner again is reported as a duplicate, not
 //!   stored twice), kept with the id of the raw file they came in; one whose amounts are
 //!   missing or do not add up is a located error the acknowledgment rejects, and the file is
 //!   quarantined with it. Bank reconciliation allocates a matching credit as the advice says;
+//! - accepted 860/ORDCHG are read into change requests (`ReceiveOutcome::Processed::pending`)
+//!   that the engine decides in the same transaction through the one change path and answers
+//!   with an 865/ORDRSP ([`crate::changes`]);
 //! - a 997/999/CONTRL from the partner is matched to the interchange of ours it acknowledges
 //!   (`edi_sent/<partner>:<control>`), and the verdict is written there and on the order.
 //!
@@ -63,7 +69,14 @@ pub enum ReceiveOutcome {
         /// moved or not) and `ship-notice` (an 856/DESADV kept as an expected receipt).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         supplier: Vec<Value>,
+        /// Change requests (860/ORDCHG) and what became of them (see [`crate::changes`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<Value>,
         problems: Vec<String>,
+        /// Change requests read, not yet decided: the engine applies each through the one
+        /// change path and answers it ([`crate::changes::answer_change`]). Never stored.
+        #[serde(skip)]
+        pending: Vec<crate::changes::PendingChange>,
     },
     /// The same bytes were received before.
     Duplicate { file_id: String, reason: String },
@@ -195,6 +208,7 @@ pub async fn receive_file_with(
     let mut remittances = Vec::new();
     let mut supplier = Vec::new();
     let mut problems = Vec::new();
+    let mut pending = Vec::new();
     let mut read_any = false;
     let loc = Loc {
         name,
@@ -220,6 +234,7 @@ pub async fn receive_file_with(
             remittances: &mut remittances,
             supplier: &mut supplier,
             problems: &mut problems,
+            pending: &mut pending,
         };
         let summary = interchange(ctx, partners, &ich, &loc, now, &mut out).await?;
         interchanges.push(summary);
@@ -231,7 +246,9 @@ pub async fn receive_file_with(
             orders,
             remittances,
             supplier,
+            changes: Vec::new(),
             problems,
+            pending,
         }
     } else {
         ReceiveOutcome::Rejected {
@@ -285,6 +302,7 @@ struct Found<'a> {
     remittances: &'a mut Vec<String>,
     supplier: &'a mut Vec<Value>,
     problems: &'a mut Vec<String>,
+    pending: &'a mut Vec<crate::changes::PendingChange>,
 }
 
 async fn interchange(
@@ -414,6 +432,19 @@ async fn interchange(
                                          "set": t.control_number });
                     // The intake of every channel: bounds, customer + PO and id claimed.
                     let set = format!("{at}: {} {} from {}", t.set_id, t.control_number, partner.partner);
+                    if let Some(quote) = ordo_edi::map::quote_named(ich, t) {
+                        // Naming a quote: the quote's order at the quoted prices, through the
+                        // acceptance `ordo quote accept` makes (one truth).
+                        let named = ordo_sales::quote::NamedBy { order: &order, extra: &doc };
+                        match ordo_sales::quote::accept_quote_from(ctx, &quote, Some(&order.po_number), Some(named)).await {
+                            Ok(_) => orders.push(order.id),
+                            Err(StepError::Permanent(e)) => problems.push(format!(
+                                "{set}: refused, no order created: {}", loc.ex(&e)
+                            )),
+                            Err(e) => return Err(e),
+                        }
+                        continue;
+                    }
                     match ordo_contract::accept_order(ctx, &order, &doc).await? {
                         Intake::Accepted => orders.push(order.id),
                         Intake::Duplicate { earlier } => problems.push(format!(
@@ -488,6 +519,23 @@ async fn interchange(
                         },
                         Err(e) => problems.push(format!("{set}: {}", loc.ex(&e.to_string()))),
                     }
+                }
+            }
+            "860" | "ORDCHG" => {
+                let set = format!("{at}: {} {} from {}", t.set_id, loc.ex(&t.control_number), partner.partner);
+                if accepted {
+                    // Decided after this function, in the same transaction (see `crate::changes`).
+                    found.pending.push(crate::changes::PendingChange {
+                        partner: partner.partner.clone(),
+                        standard: ich.standard,
+                        set,
+                        request: ordo_edi::map::to_change_request(ich, t, &opts)
+                            .map_err(|u| *u),
+                    });
+                } else {
+                    problems.push(format!(
+                        "{set}: rejected (see the acknowledgment), the order is not changed"
+                    ));
                 }
             }
             "997" | "999" => received_x12_ack(ctx, partner, ich, t, at, problems).await?,

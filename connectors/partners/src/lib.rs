@@ -4,6 +4,8 @@
 //! - [`profile`]: partner profiles (`config/partners/*.yaml`) and their validation.
 //! - [`inbound`]: one received file → interchanges identified by sender, duplicates refused,
 //!   acknowledgments queued, orders started, partners' acknowledgments matched to what we sent.
+//! - [`changes`]: partners' change requests (860/ORDCHG) answered (865/ORDRSP) once the
+//!   engine decided them.
 //! - [`outbound`]: the `edi.send` connector (855/856/810, ORDRSP/DESADV/INVOIC) with store
 //!   control numbers per partner.
 //!
@@ -12,11 +14,13 @@
 //! interchanges sent (documents and acks) with the partner's verdict · number series
 //! `edi.<partner>` our control numbers.
 
+pub mod changes;
 pub mod inbound;
 pub mod outbound;
 pub mod profile;
 pub mod supplier;
 
+pub use changes::{CHANGE_RESPONSE, Decided, PendingChange, answer_change};
 pub use inbound::{
     MAX_PROBLEMS, ReceiveOptions, ReceiveOutcome, Replies, receive_file, receive_file_with, replies,
 };

@@ -91,6 +91,12 @@ impl Connector for SendDocument {
                 crate::profile::DOCUMENTS.join(", ")
             )));
         }
+        if which == "change_response" {
+            // Sent when a partner's change request is decided (`crate::changes`), not by a step.
+            return Err(permanent(
+                "edi.send: a change_response answers a partner's 860/ORDCHG when it is decided; a step does not send it",
+            ));
+        }
         // A credit note's step (workflows/credit-note-edi.yaml) carries the credit note, not
         // the order: the order comes from the store, as the order channel claimed it.
         let credit_note = if which == "credit_note" {
@@ -188,55 +194,104 @@ impl Connector for SendDocument {
                 (d, number)
             }
         };
-        let ctl = next_control(ctx, &partner.partner).await?;
-        let mut env = Envelope::new(
-            version,
-            partner.our_id.to_partner_id(),
-            partner.their_id.to_partner_id(),
-            ctl,
-            ctx.now().naive_utc(),
-        );
-        if let Some(seps) = partner.separators().map_err(permanent)? {
-            env.separators = seps;
-        }
-        env.test = partner.test;
-        env.ack_requested = partner.ack_requested;
-        env.newline = true;
-        let set = doc.set_id.clone();
-        let bytes = ordo_edi::write::write(&env, &[doc])
-            .map_err(|e| permanent(format!("{which} for order {}: {e}", order.id)))?;
         // A credit memo is an 810/INVOIC too: its file name says it is a credit.
         let kind = if which == "credit_note" {
             "-credit"
         } else {
             ""
         };
-        let file = format!(
-            "{}-{ctl:09}-{}{kind}.edi",
-            partner.partner,
-            set.to_lowercase()
-        );
-        ctx.send_outbound(
-            FILE_CHANNEL,
-            &format!("edi/{}/{ctl}", partner.partner),
-            &json!({ "dir": partner.folder("outbound"), "name": file,
-                     "content": String::from_utf8_lossy(&bytes) }),
-        )
-        .await?;
-        record_sent(
+        let sent = send_document(
             ctx,
             &partner,
-            ctl,
-            which,
-            Some(&order.id),
-            &json!({ "set": set, "reference": reference, "file": file }),
+            doc,
+            &Sending {
+                what: which,
+                order_id: &order.id,
+                reference: &reference,
+                file_suffix: kind,
+            },
         )
         .await?;
+        let (set, ctl, file) = (sent.set, sent.control_number, sent.file);
         Ok(StepOutput::outcome("sent").with(
             format!("edi_{which}"),
             json!({ "partner": partner.partner, "set": set, "control_number": ctl, "file": file }),
         ))
     }
+}
+
+/// What [`send_document`] sends, for its record and file name.
+pub struct Sending<'a> {
+    /// The business meaning (`order_response`, `change_response` …), recorded as `document`.
+    pub what: &'a str,
+    pub order_id: &'a str,
+    /// Our reference of what is sent (order, shipment, invoice number, change reference).
+    pub reference: &'a str,
+    /// Added to the file name after the set id (`-credit`).
+    pub file_suffix: &'a str,
+}
+
+/// What [`send_document`] did.
+pub struct Sent {
+    pub set: String,
+    pub control_number: u64,
+    pub file: String,
+}
+
+/// Writes `doc` for `partner` in their version and separators under the next control number,
+/// queues it for their outbound folder and records it (`edi_sent`): the one way a business
+/// document leaves for a partner (`edi.send`, the answer to a change request).
+pub async fn send_document(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    doc: Document,
+    s: &Sending<'_>,
+) -> Result<Sent, StepError> {
+    let version = partner.version().map_err(permanent)?;
+    let ctl = next_control(ctx, &partner.partner).await?;
+    let mut env = Envelope::new(
+        version,
+        partner.our_id.to_partner_id(),
+        partner.their_id.to_partner_id(),
+        ctl,
+        ctx.now().naive_utc(),
+    );
+    if let Some(seps) = partner.separators().map_err(permanent)? {
+        env.separators = seps;
+    }
+    env.test = partner.test;
+    env.ack_requested = partner.ack_requested;
+    env.newline = true;
+    let set = doc.set_id.clone();
+    let bytes = ordo_edi::write::write(&env, &[doc])
+        .map_err(|e| permanent(format!("{} for order {}: {e}", s.what, s.order_id)))?;
+    let file = format!(
+        "{}-{ctl:09}-{}{}.edi",
+        partner.partner,
+        set.to_lowercase(),
+        s.file_suffix
+    );
+    ctx.send_outbound(
+        FILE_CHANNEL,
+        &format!("edi/{}/{ctl}", partner.partner),
+        &json!({ "dir": partner.folder("outbound"), "name": file,
+                 "content": String::from_utf8_lossy(&bytes) }),
+    )
+    .await?;
+    record_sent(
+        ctx,
+        partner,
+        ctl,
+        s.what,
+        Some(s.order_id),
+        &json!({ "set": set, "reference": s.reference, "file": file }),
+    )
+    .await?;
+    Ok(Sent {
+        set,
+        control_number: ctl,
+        file,
+    })
 }
 
 /// The promise `order.promise` put in the instance data (`promise.lines`: line number and

@@ -13,6 +13,8 @@
 //! acknowledgment: "997"            # 997 | 999 | CONTRL | none
 //! documents: [order_response, ship_notice, invoice]   # 855/ORDRSP, 856/DESADV, 810/INVOIC
 //!                                  # credit_note: 810 credit memo (BIG07 CR) / INVOIC 381
+//!                                  # change_response: 865 / ORDRSP (BGM 231) answering
+//!                                  # their 860 / ORDCHG
 //! currency: USD                    # when an order states none
 //! test: false                      # mark what we send as test (ISA15 T, UNB 0035 1)
 //! ack_requested: true              # ask for their 997/CONTRL (ISA14 / UNB 0031)
@@ -50,7 +52,13 @@ use ordo_edi::{PartnerId, Separators, Standard, Version};
 use serde::{Deserialize, Serialize};
 
 /// What ordo sends a partner, by business meaning (the EDI set follows from the standard).
-pub const DOCUMENTS: &[&str] = &["order_response", "ship_notice", "invoice", "credit_note"];
+pub const DOCUMENTS: &[&str] = &[
+    "order_response",
+    "ship_notice",
+    "invoice",
+    "credit_note",
+    "change_response",
+];
 
 /// What ordo sends a supplier.
 pub const SUPPLIER_DOCUMENTS: &[&str] = &["purchase_order"];

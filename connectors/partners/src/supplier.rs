@@ -35,7 +35,7 @@ use crate::outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, next_control, reco
 use crate::profile::Partner;
 
 /// `po-sent/<PO>`: what was sent for a PO (claimed: sent once).
-pub const PO_SENT_DOC: &str = "po-sent";
+pub const PO_SENT_DOC: &str = ordo_sales::purchase::PO_SENT_DOC;
 
 fn permanent(m: impl Into<String>) -> StepError {
     StepError::Permanent(m.into())

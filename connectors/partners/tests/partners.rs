@@ -392,7 +392,7 @@ const SET_997: &str = "ST*997*0001~\nAK1*IN*3~\nAK2*810*0001~\nAK5*A~\nAK9*A*1*1
 
 #[tokio::test]
 async fn sets_outside_accept_are_rejected_with_code_1() {
-    // Default accept (850, ORDERS, 997, 999, CONTRL): an 846 is rejected, AK5 R 1.
+    // Default accept (850, ORDERS, 860, ORDCHG, 997, 999, CONTRL): an 846 is rejected, AK5 R 1.
     let mut ctx = MemoryContext::default();
     let file = interchange(300, false, &[("IB", SET_846)]);
     let out = receive_file(&mut ctx, &[acme()], "inv.edi", file.as_bytes())
@@ -519,7 +519,10 @@ fn accept_entries_are_checked_against_the_standard() {
     assert!(p.validate().is_empty(), "{:?}", p.validate());
     assert_eq!(p.accept(), ["850", "846", "997"]);
     p.accept = None;
-    assert_eq!(p.accept(), ["850", "ORDERS", "997", "999", "CONTRL"]);
+    assert_eq!(
+        p.accept(),
+        ["850", "ORDERS", "860", "ORDCHG", "997", "999", "CONTRL"]
+    );
     p.accept = Some(vec![
         "850".into(),
         "8500".into(),

@@ -430,3 +430,47 @@ fn supplier_profiles_are_validated_by_key() {
         ["their_id", "their_id", "our_id", "our_id"]
     );
 }
+
+/// An order changed after its PO went to the supplier: ordo sends no PO changes, so the sent
+/// PO keeps its line and the order's change says why; an unsent PO gives the line back.
+#[tokio::test]
+async fn a_change_leaves_a_po_the_supplier_already_has() {
+    let p = steelworks("edi");
+    let mut ctx = ctx_with(&p);
+    let placed = place(&mut ctx, "A", &[planned("GADGET", 50)], "main")
+        .await
+        .unwrap();
+    assert_eq!(send(&mut ctx, "PO-000001").await.outcome, "sent");
+    let out = ordo_sales::purchase::withdraw(&mut ctx, "A", &placed)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].quantity, Decimal::ZERO);
+    assert!(
+        out[0]
+            .kept
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sent to the supplier"),
+        "{out:?}"
+    );
+    assert_eq!(
+        doc(&ctx, "purchase-order", "PO-000001")["lines"][0]["quantity"],
+        json!(50),
+        "the sent PO keeps its line"
+    );
+
+    // Not sent yet: the line comes off and the PO, empty, is cancelled.
+    let placed = place(&mut ctx, "B", &[planned("GADGET", 7)], "main")
+        .await
+        .unwrap();
+    let out = ordo_sales::purchase::withdraw(&mut ctx, "B", &placed)
+        .await
+        .unwrap();
+    assert_eq!(out[0].quantity, Decimal::from(7));
+    assert_eq!(out[0].kept, None);
+    assert_eq!(
+        doc(&ctx, "purchase-order", &placed[0].po)["status"],
+        "cancelled"
+    );
+}

@@ -198,6 +198,26 @@ pub fn apply_change(
     })
 }
 
+/// The lines `change` touches that have shipped (they cannot change), and the change without
+/// them: a partner's change request (860/ORDCHG) is answered line by line, so the open lines
+/// are applied and the shipped ones refused ("accepted with changes"). `None` for the rest
+/// when nothing else is left to change.
+pub fn without_shipped_lines(
+    change: &OrderChange,
+    fulfilment: Option<&Fulfilment>,
+) -> (Vec<u32>, Option<OrderChange>) {
+    let shipped: Vec<u32> = change
+        .lines
+        .iter()
+        .filter(|c| shipped_of(fulfilment, c.line_no) > Decimal::ZERO)
+        .map(|c| c.line_no)
+        .collect();
+    let mut rest = change.clone();
+    rest.lines.retain(|c| !shipped.contains(&c.line_no));
+    let empty = rest.lines.is_empty() && rest.requested_date.is_none() && rest.ship_to.is_none();
+    (shipped, (!empty).then_some(rest))
+}
+
 /// Why an order cannot be cancelled: something of it has shipped (the open rest is changed
 /// away line by line instead).
 pub fn cancel_problem(order: &Order, fulfilment: Option<&Fulfilment>) -> Option<String> {
@@ -337,6 +357,21 @@ mod tests {
             cancel_problem(&order(), Some(&shipped(Decimal::ZERO))),
             None
         );
+    }
+
+    #[test]
+    fn shipped_lines_are_split_off_a_partner_change() {
+        let f = shipped(dec!(3));
+        let (gone, rest) =
+            without_shipped_lines(&lines(&[qty(1, dec!(1)), qty(2, dec!(4))]), Some(&f));
+        assert_eq!(gone, vec![1]);
+        let rest = rest.unwrap();
+        assert_eq!(rest.lines, vec![qty(2, dec!(4))]);
+        assert!(apply_change(&order(), Some(&f), &rest, &Bounds::default()).is_ok());
+        let (gone, rest) = without_shipped_lines(&lines(&[qty(1, dec!(1))]), Some(&f));
+        assert_eq!((gone, rest), (vec![1], None));
+        let (gone, _) = without_shipped_lines(&lines(&[qty(1, dec!(1))]), None);
+        assert!(gone.is_empty());
     }
 
     #[test]

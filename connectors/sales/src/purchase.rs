@@ -4,7 +4,8 @@
 //! (behind `ordo receive PO [--lines]`) books a goods receipt, full or partial, and resumes the
 //! waiting orders with the event `stock.received`.
 //!
-//! Documents: `purchase-order/PO-000001` (status `open` → `partial` → `received`),
+//! Documents: `purchase-order/PO-000001` (status `open` → `partial` → `received`, or
+//! `cancelled` when every order that placed it was changed or cancelled: [`withdraw`]),
 //! `open-po/<supplier>` (the PO orders still append to), `sku-po/<sku>` (POs with quantity not
 //! yet received), `goods-receipt/GR-000001`. Numbers come from the gapless series
 //! `purchase-order` and `goods-receipt`.
@@ -369,6 +370,10 @@ pub async fn place(
     Ok(placed)
 }
 
+/// The record that a PO went to its supplier (`po-sent/<PO>`, written once by the sending
+/// step in the partners crate).
+pub const PO_SENT_DOC: &str = "po-sent";
+
 /// A PO sent to its supplier takes no more lines (the supplier has what was sent): later
 /// needs open a new PO. Called by the sending step under the supplier's lock.
 pub async fn close_for_appends(ctx: &mut dyn StepContext, po: &PoDoc) -> Result<(), StepError> {
@@ -381,6 +386,131 @@ pub async fn close_for_appends(ctx: &mut dyn StepContext, po: &PoDoc) -> Result<
         ctx.put("open-po", &key, &OpenPo { number: None }).await?;
     }
     Ok(())
+}
+
+/// What [`withdraw`] did with one purchase-order line an order had placed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    pub po: String,
+    pub sku: String,
+    /// Taken off the PO (and off `on_order`).
+    pub quantity: Decimal,
+    /// Why less than was placed came off (the PO received goods meanwhile); `None`: all of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
+}
+
+/// Takes off the open purchase orders what a sales order placed on them (`placed`, the
+/// `purchases` its `purchase.order` step recorded), when the order is changed or cancelled:
+/// the change path runs reorder again for the new version (an increase buys more, a decrease
+/// buys only what is still short), so the earlier purchases must not stay on top of it.
+///
+/// Per line: at most what is still open on it (quantity − received) comes off; the order is
+/// taken off the line's `orders` and the PO's `waiting`; a line left at zero goes, and a PO left
+/// without lines is `cancelled` (no longer the supplier's open PO, off the item's PO index).
+/// A PO that received goods (`partial`, `received`) is left as is: what came is in stock, and
+/// its record says so ([`Withdrawn::kept`]). Purchase orders are not sent to suppliers by this
+/// build, so an open PO may still change; once they are sent, a sent PO would be marked for a
+/// change order instead. Every supplier is locked ([`lock_supplier`]) first, in name order,
+/// as `purchase.order` does, so a concurrent order appending to the same PO serializes.
+pub async fn withdraw(
+    ctx: &mut dyn StepContext,
+    order_id: &str,
+    placed: &[Placed],
+) -> Result<Vec<Withdrawn>, StepError> {
+    let mut pos: BTreeMap<String, PoDoc> = BTreeMap::new();
+    for p in placed {
+        if !pos.contains_key(&p.po)
+            && let Some(po) = load_po(ctx, &p.po).await?
+        {
+            pos.insert(p.po.clone(), po);
+        }
+    }
+    let suppliers: BTreeSet<String> = pos.values().map(|p| p.supplier.clone()).collect();
+    for s in &suppliers {
+        lock_supplier(ctx, s).await?;
+    }
+    let mut out = Vec::new();
+    for number in pos.keys().cloned().collect::<Vec<_>>() {
+        // Read again under the lock: another order may have appended since.
+        let Some(mut po) = load_po(ctx, &number).await? else {
+            continue;
+        };
+        let location = po
+            .location
+            .clone()
+            .unwrap_or_else(|| master::DEFAULT_LOCATION.to_string());
+        // A PO the supplier already has (sent by `purchase.send`) is theirs to change: ordo
+        // does not send PO changes, so it is left as is and says so, like a closed one.
+        let sent = ctx
+            .get::<serde_json::Value>(PO_SENT_DOC, &number)
+            .await?
+            .is_some();
+        for p in placed.iter().filter(|p| p.po == number) {
+            if sent {
+                out.push(Withdrawn {
+                    po: number.clone(),
+                    sku: p.sku.clone(),
+                    quantity: Decimal::ZERO,
+                    kept: Some(format!(
+                        "{number} was sent to the supplier: left as is (change it with them)"
+                    )),
+                });
+                continue;
+            }
+            if po.status != "open" {
+                out.push(Withdrawn {
+                    po: number.clone(),
+                    sku: p.sku.clone(),
+                    quantity: Decimal::ZERO,
+                    kept: Some(format!("{number} is {}: left as is", po.status)),
+                });
+                continue;
+            }
+            // Only a line the order is still on: taken off once, however often this runs.
+            let Some(i) = po
+                .lines
+                .iter()
+                .position(|l| l.sku == p.sku && l.orders.iter().any(|o| o == order_id))
+            else {
+                continue;
+            };
+            let line = &mut po.lines[i];
+            let q = p.quantity.min(line.open()).max(Decimal::ZERO);
+            line.quantity = checked::sub(line.quantity, q, || {
+                format!("{number} line {} quantity", p.sku)
+            })?;
+            line.orders.retain(|o| o != order_id);
+            if q > Decimal::ZERO {
+                ctx.adjust_stock(&p.sku, &master::on_order_key(&location), -q)
+                    .await?;
+            }
+            if line.quantity <= line.received {
+                po.lines.remove(i);
+                let mut idx = sku_index(ctx, &p.sku).await?;
+                idx.retain(|n| *n != number);
+                put_sku_index(ctx, &p.sku, idx).await?;
+            }
+            out.push(Withdrawn {
+                po: number.clone(),
+                sku: p.sku.clone(),
+                quantity: q,
+                kept: (q < p.quantity)
+                    .then(|| format!("{number}: only {q} of {} was still open", p.quantity)),
+            });
+        }
+        po.waiting.retain(|w| w != order_id);
+        if po.status == "open" && po.lines.is_empty() {
+            po.status = "cancelled".into();
+            let key = open_po_key(&po.supplier, &location);
+            let open = ctx.get::<OpenPo>("open-po", &key).await?;
+            if open.and_then(|o| o.number).as_deref() == Some(number.as_str()) {
+                ctx.put("open-po", &key, &OpenPo { number: None }).await?;
+            }
+        }
+        ctx.put("purchase-order", &number, &po).await?;
+    }
+    Ok(out)
 }
 
 /// `open-po/<supplier>` for the default location (as before locations), else
@@ -526,6 +656,85 @@ mod tests {
         let line = json!({ "line_no": 1, "sku": "WIDGET", "quantity": 1, "uom": "EA", "unit_weight_kg": 0, "description": null });
         json!({ "order": { "id": order }, "purchase": purchase, "reorder": { "candidates": candidates },
                 "to_ship": { "lines": if ships { json!([line]) } else { json!([]) }, "weight_kg": 0, "location": "main", "country": "DE", "value": 0 } })
+    }
+
+    #[tokio::test]
+    async fn a_changed_or_cancelled_order_takes_its_purchases_off_the_open_po() {
+        let mut ctx = MemoryContext::seeded();
+        let short = |q: &str| json!([{ "sku": "GADGET", "short": q.parse::<Decimal>().unwrap(), "supplier": "S1" }]);
+        let a = run(
+            &PurchaseOrder,
+            &mut ctx,
+            data(
+                "A",
+                json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 50 }]),
+                short("5"),
+                false,
+            ),
+            json!({}),
+        )
+        .await;
+        let b = run(&PurchaseOrder, &mut ctx, data("B", json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 3 }, { "sku": "WIDGET", "supplier": "S1", "quantity": 60 }]), short("3"), false), json!({})).await;
+        let placed = |o: &StepOutput| -> Vec<Placed> {
+            serde_json::from_value(o.set["purchases"].clone()).unwrap()
+        };
+        let on_order =
+            |ctx: &MemoryContext, sku: &str| ctx.stock[&(sku.into(), master::ON_ORDER.into())];
+        // A is cancelled: its 50 gadgets come off; B's 3 stay, B still waits.
+        let w = withdraw(&mut ctx, "A", &placed(&a)).await.unwrap();
+        assert_eq!((w[0].quantity, w[0].kept.clone()), (dec!(50), None));
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        assert_eq!(po["lines"][0]["quantity"], json!(dec!(3)));
+        assert_eq!(po["lines"][0]["orders"], json!(["B"]));
+        assert_eq!(po["waiting"], json!(["B"]));
+        assert_eq!(on_order(&ctx, "GADGET"), dec!(3));
+        // Taking A off again changes nothing (a retried change path).
+        let again = withdraw(&mut ctx, "A", &placed(&a)).await.unwrap();
+        assert_eq!(on_order(&ctx, "GADGET"), dec!(3), "{again:?}");
+        // B too: the PO is left without lines and cancelled; the next order opens a new one.
+        withdraw(&mut ctx, "B", &placed(&b)).await.unwrap();
+        let po = ctx.docs[&("purchase-order".into(), "PO-000001".into())].clone();
+        assert_eq!(
+            (po["status"].as_str(), po["lines"].as_array().map(Vec::len)),
+            (Some("cancelled"), Some(0))
+        );
+        assert_eq!(
+            (on_order(&ctx, "GADGET"), on_order(&ctx, "WIDGET")),
+            (dec!(0), dec!(0))
+        );
+        let c = run(
+            &PurchaseOrder,
+            &mut ctx,
+            data(
+                "C",
+                json!([{ "sku": "GADGET", "supplier": "S1", "quantity": 7 }]),
+                short("7"),
+                false,
+            ),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            c.set["waiting_on"],
+            json!(["PO-000002"]),
+            "the cancelled PO is not waited on"
+        );
+        // A PO that received goods is left as is, and the record says why.
+        receive_goods(
+            &mut ctx,
+            "PO-000002",
+            Some(&[("GADGET".into(), dec!(2))]),
+            "main",
+        )
+        .await
+        .unwrap();
+        let w = withdraw(&mut ctx, "C", &placed(&c)).await.unwrap();
+        assert_eq!(w[0].quantity, dec!(0));
+        assert!(
+            w[0].kept.as_deref().unwrap_or_default().contains("partial"),
+            "{w:?}"
+        );
+        assert_eq!(on_order(&ctx, "GADGET"), dec!(5));
     }
 
     #[tokio::test]

@@ -285,7 +285,36 @@ pub async fn accept_quote(
     number: &str,
     po: Option<&str>,
 ) -> Result<Value, StepError> {
+    accept_quote_from(ctx, number, po, None).await
+}
+
+/// An order a channel received that names a quote (an 850 with `REF*PR`, an ORDERS with
+/// `RFF+AAG`): the channel's order and the extra fields of its stored document (`edi`).
+pub struct NamedBy<'a> {
+    pub order: &'a Order,
+    pub extra: &'a Value,
+}
+
+/// [`accept_quote`] for an order a channel received naming the quote: the order must be the
+/// quote's (same customer, the same lines — line numbers, items, quantities — and any price it
+/// states the quoted one), else it is refused with the first difference; the order taken is the
+/// quote's at the quoted prices, keeping the channel's id, channel, partner, parties, requested
+/// date and `extra` (so the partner gets its 855/856/810 as for any EDI order).
+pub async fn accept_quote_from(
+    ctx: &mut dyn StepContext,
+    number: &str,
+    po: Option<&str>,
+    named_by: Option<NamedBy<'_>>,
+) -> Result<Value, StepError> {
     let mut q = load(ctx, number).await?;
+    if let Some(n) = &named_by
+        && let Some(why) = differs(&q, n.order)
+    {
+        return Err(perm(format!(
+            "order {} names quote {number} but {why}",
+            ordo_contract::excerpt(&n.order.id, 80)
+        )));
+    }
     let today = master::today(ctx);
     match q.status.as_str() {
         "sent" => {}
@@ -338,6 +367,31 @@ pub async fn accept_quote(
             .collect(),
         ..as_order(&q)
     };
+    let mut order = order;
+    if let Some(n) = &named_by {
+        order.channel = n.order.channel.clone();
+        order.partner = n.order.partner.clone();
+        order.parties = n.order.parties.clone();
+        order.requested_date = n.order.requested_date;
+        order.order_date = n.order.order_date;
+    }
+    // What would refuse the intake is checked before the quote is claimed as decided: a
+    // channel that goes on after a refusal (a partner file of many sets) must not leave the
+    // quote decided without its order.
+    if let Err(e) = order.validate_bounds(&ctx.intake_bounds()) {
+        return Err(perm(e.join("; ")));
+    }
+    if ctx.get_document("order", &order.id).await?.is_some()
+        || ctx
+            .get_document("order_po", &ordo_contract::intake::po_key(&order))
+            .await?
+            .is_some()
+    {
+        return Err(perm(format!(
+            "order {} (customer {}, PO {}) was received before: duplicate, quote {number} not accepted",
+            order.id, order.customer_id, order.po_number
+        )));
+    }
     if let Some(prev) = ctx
         .claim_document(DECIDED, number, &json!({ "order": order.id }))
         .await?
@@ -348,6 +402,13 @@ pub async fn accept_quote(
         }));
     }
     let mut doc = json!(order);
+    if let (Some(n), Some(d)) = (&named_by, doc.as_object_mut())
+        && let Some(extra) = n.extra.as_object()
+    {
+        for (k, v) in extra {
+            d.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     doc["quote"] = json!(number);
     match accept_order(ctx, &order, &doc).await? {
         Intake::Accepted => {}
@@ -368,6 +429,51 @@ pub async fn accept_quote(
     )
     .await?;
     Ok(json!(q))
+}
+
+/// How `order` differs from quote `q` (customer, lines, quantities, stated prices), if it does.
+fn differs(q: &Quote, order: &Order) -> Option<String> {
+    if order.customer_id != q.customer_id {
+        return Some(format!(
+            "the quote is for customer {}, the order for {}",
+            q.customer_id, order.customer_id
+        ));
+    }
+    if order.lines.len() != q.lines.len() {
+        return Some(format!(
+            "it has {} line(s), the quote {}",
+            order.lines.len(),
+            q.lines.len()
+        ));
+    }
+    for l in &order.lines {
+        let Some(ql) = q.lines.iter().find(|x| x.line_no == l.line_no) else {
+            return Some(format!("line {} is not on the quote", l.line_no));
+        };
+        if ql.sku != l.sku {
+            return Some(format!(
+                "line {} is {}, the quote's {}",
+                l.line_no,
+                ordo_contract::excerpt(&l.sku, 40),
+                ql.sku
+            ));
+        }
+        if ql.quantity != l.quantity {
+            return Some(format!(
+                "line {} quantity {} is not the quoted {}",
+                l.line_no, l.quantity, ql.quantity
+            ));
+        }
+        if let Some(p) = l.unit_price
+            && p != ql.unit_price
+        {
+            return Some(format!(
+                "line {} price {p} is not the quoted {}",
+                l.line_no, ql.unit_price
+            ));
+        }
+    }
+    None
 }
 
 /// The quoted unit price per line number of the quote an order names, for `order.validate`:

@@ -20,8 +20,10 @@ use crate::model::{HistoryEvent, Instance, Signal, StepMessage, status};
 use crate::runtime::Engine;
 use crate::store::Tx;
 use ordo_contract::Order;
+use ordo_edi::map::{ChangeKind, ChangeRequest, ChangeVerdict};
+use ordo_partners::Decided;
 use ordo_sales::Fulfilment;
-use ordo_sales::change::{OrderChange, apply_change, cancel_problem};
+use ordo_sales::change::{OrderChange, apply_change, cancel_problem, without_shipped_lines};
 use serde_json::{Value, json};
 
 /// Who may change or cancel an order (`admin` may too).
@@ -102,6 +104,28 @@ async fn unpark(tx: &mut dyn Tx, inst: &Instance, outcome: &str, now: i64) -> Ap
     Ok(())
 }
 
+/// Takes the order's earlier purchases off the open purchase orders
+/// (`ordo_sales::purchase::withdraw`): the re-run buys what the new version lacks, a
+/// cancelled order nothing. What it did is kept with the version (or the cancellation).
+async fn withdraw_purchases(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    inst: &Instance,
+) -> ApiResult<Vec<ordo_sales::purchase::Withdrawn>> {
+    let placed: Vec<ordo_sales::purchase::Placed> = match inst.data.get("purchases") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => ordo_contract::data_field(&inst.data, "purchases")
+            .map_err(|e| ApiError::invalid(format!("order '{}': {e}", inst.business_key)))?,
+    };
+    if placed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ctx = crate::runtime::TxContext::command(tx, engine);
+    ordo_sales::purchase::withdraw(&mut ctx, &inst.business_key, &placed)
+        .await
+        .map_err(|e| conflict(e.to_string()))
+}
+
 /// The order's current version (1 for an order never changed).
 fn version_of(inst: &Instance) -> u64 {
     inst.data
@@ -114,7 +138,8 @@ fn version_of(inst: &Instance) -> u64 {
 /// is stored (`order_version/<id>:<n>`, a claimed key: two changes of one version cannot both
 /// be stored), the `order` document updated, and the instance sent back to its workflow's
 /// first step with the new order (pricing, approval, allocation and reorder run again; the
-/// fulfilment keeps what shipped). Returns `{order, version, changes}`.
+/// fulfilment keeps what shipped; what the order bought before is taken off the open purchase
+/// orders first, so reorder buys for the new version only). Returns `{order, version, changes}`.
 pub async fn change_order(
     engine: &Engine,
     tx: &mut dyn Tx,
@@ -161,8 +186,12 @@ pub async fn change_order(
     }
     tx.put_document("order", order_id, &doc, now).await?;
     unpark(tx, &inst, "changed", now).await?;
-    let entry = json!({ "version": version, "at": now, "by": caller.id,
-                        "changes": changed.summary, "reason": change.reason });
+    let withdrawn = withdraw_purchases(engine, tx, &inst).await?;
+    let mut entry = json!({ "version": version, "at": now, "by": caller.id,
+                            "changes": changed.summary, "reason": change.reason });
+    if !withdrawn.is_empty() {
+        entry["purchases_withdrawn"] = json!(withdrawn);
+    }
     let wf = engine
         .workflow_for(tx, &inst.workflow, inst.version)
         .await
@@ -175,6 +204,9 @@ pub async fn change_order(
             "to_ship",
             "hold_reasons",
             "reorder",
+            // withdrawn above; the re-run records what it buys for the new version
+            "purchases",
+            "waiting_on",
         ] {
             data.remove(k);
         }
@@ -230,7 +262,8 @@ pub async fn change_order(
 /// Cancels `order_id` as `caller` in `tx`: refused once anything of it shipped (the open rest
 /// is changed away instead) and for an order that is being shipped or has ended (but held or
 /// rejected orders may be cancelled: the sales rep's other answer to a hold). The instance
-/// ends `cancelled`; its task, timers and wait are closed.
+/// ends `cancelled`; its task, timers and wait are closed; what it bought is taken off the
+/// open purchase orders.
 pub async fn cancel_order(
     engine: &Engine,
     tx: &mut dyn Tx,
@@ -263,6 +296,7 @@ pub async fn cancel_order(
     };
     let now = engine.clock.now_ms();
     unpark(tx, &inst, "cancelled", now).await?;
+    let withdrawn = withdraw_purchases(engine, tx, &inst).await?;
     let from = (
         inst.step.clone(),
         inst.status.clone(),
@@ -278,7 +312,8 @@ pub async fn cancel_order(
             step: CANCELLED_STEP.into(),
             attempt: 1,
             outcome: Some(end.clone()),
-            detail: json!({ "by": caller.id, "reason": reason, "from_step": from.0 }),
+            detail: json!({ "by": caller.id, "reason": reason, "from_step": from.0,
+                            "purchases_withdrawn": withdrawn }),
         },
     );
     inst.status = status::ENDED.into();
@@ -318,4 +353,105 @@ pub async fn versions_of_order(tx: &mut dyn Tx, order_id: &str) -> ApiResult<Vec
         }
     }
     Ok(out)
+}
+
+/// Store kind of the change requests partners sent that were applied:
+/// `edi_change/<partner>:<order>:<reference>` (claimed, so the same request again is refused
+/// as a repeat instead of applied twice).
+pub const EDI_CHANGE_KIND: &str = "edi_change";
+
+/// Decides a trading partner's change request (860/ORDCHG) through [`change_order`] or
+/// [`cancel_order`], the path of the CLI and the API, as the partner's integration user
+/// (`partner:NAME`, audited so). Everything it writes is inside a savepoint: a refused request
+/// leaves nothing behind (not even its repeat claim, so the partner may send it again once the
+/// reason is gone, e.g. an order that was being shipped). Lines that have shipped are split off
+/// ([`without_shipped_lines`]) and refused alone when the rest can be applied: the answer is
+/// then "accepted with changes". Refusals (unknown order, cancelled or ended order, shipped
+/// line, a quantity the change rule refuses, a price change) are returned as a rejecting
+/// decision; only store failures are errors.
+pub async fn partner_change(
+    engine: &Engine,
+    tx: &mut dyn Tx,
+    partner: &str,
+    req: &ChangeRequest,
+) -> Result<Decided, crate::runtime::EngineError> {
+    if !req.refusals.is_empty() {
+        return Ok(Decided::rejected(req.refusals.clone()));
+    }
+    let caller = Actor {
+        id: format!("partner:{partner}"),
+        via: "channel",
+        roles: vec!["integration".into()],
+    };
+    let now = engine.clock.now_ms();
+    let key = format!("{partner}:{}:{}", req.order_id, req.reference);
+    let sp = tx.savepoint().await?;
+    let claim = json!({ "partner": partner, "order": req.order_id, "reference": req.reference,
+                        "request": req.request });
+    if let Some(earlier) = tx
+        .claim_document(EDI_CHANGE_KIND, &key, &claim, now)
+        .await?
+    {
+        tx.rollback_to(sp).await?;
+        let _ = earlier;
+        return Ok(Decided::rejected(vec![format!(
+            "change {} of order {} was applied before: a repeat, not applied twice",
+            ordo_contract::excerpt(&req.reference, 40),
+            ordo_contract::excerpt(&req.order_id, 80)
+        )]));
+    }
+    let decided: ApiResult<(Value, Vec<u32>)> = match &req.request {
+        ChangeKind::Cancel { reason } => cancel_order(engine, tx, &caller, &req.order_id, reason)
+            .await
+            .map(|v| (v, Vec::new())),
+        ChangeKind::Change { change } => {
+            // Only an order that exists and is readable can have shipped lines; any other
+            // case is refused by change_order itself, with its reason.
+            let split = match locked_instance(tx, &req.order_id).await {
+                Ok(inst) => order_of(&inst)
+                    .ok()
+                    .map(|(_, f)| without_shipped_lines(change, f.as_ref())),
+                Err(_) => None,
+            };
+            match split {
+                Some((gone, Some(rest))) if !gone.is_empty() => {
+                    change_order(engine, tx, &caller, &req.order_id, &rest)
+                        .await
+                        .map(|v| (v, gone))
+                }
+                _ => change_order(engine, tx, &caller, &req.order_id, change)
+                    .await
+                    .map(|v| (v, Vec::new())),
+            }
+        }
+    };
+    match decided {
+        Ok((result, gone)) => {
+            tx.release(sp).await?;
+            let verdict = if gone.is_empty() {
+                ChangeVerdict::Accepted
+            } else {
+                ChangeVerdict::AcceptedWithChanges
+            };
+            let reasons = gone
+                .iter()
+                .map(|n| format!("line {n}: already shipped; a shipped line cannot change"))
+                .collect();
+            Ok(Decided {
+                verdict,
+                reasons,
+                refused_lines: gone,
+                result,
+            })
+        }
+        Err(e) => {
+            tx.rollback_to(sp).await?;
+            match e.code {
+                Code::Internal | Code::Unavailable => {
+                    Err(crate::runtime::EngineError::Refused(e.message))
+                }
+                _ => Ok(Decided::rejected(vec![e.message])),
+            }
+        }
+    }
 }

@@ -351,12 +351,45 @@ pub async fn receive_in(
         max_excerpt_chars: engine.limits.max_excerpt_chars,
         reprocess,
     };
-    let outcome = {
+    let mut outcome = {
         let mut ctx = TxContext::command(tx, engine);
         ordo_partners::receive_file_with(&mut ctx, partners, name, bytes, &opts)
             .await
             .map_err(|e| EngineError::Refused(e.to_string()))?
     };
+    // Change requests (860/ORDCHG): decided through the one change path, then answered
+    // (865/ORDRSP), all in this transaction.
+    let pending = outcome.take_pending();
+    let quarantined_before = outcome.quarantine_reason().is_some();
+    for p in &pending {
+        let decided = match &p.request {
+            Ok(req) => crate::api::orders::partner_change(engine, tx, &p.partner, req).await?,
+            Err(u) => ordo_partners::Decided::rejected(vec![u.reason.clone()]),
+        };
+        let mut ctx = TxContext::command(tx, engine);
+        ordo_partners::answer_change(&mut ctx, partners, p, &decided, &mut outcome)
+            .await
+            .map_err(|e| EngineError::Refused(e.to_string()))?;
+    }
+    if !pending.is_empty() {
+        let id = outcome.file_id().to_string();
+        if let Some(mut file) = tx.get_document(FILE_DOC, &id).await? {
+            file["outcome"] = serde_json::to_value(&outcome)
+                .map_err(|e| EngineError::Refused(format!("file {id}: {e}")))?;
+            tx.put_document(FILE_DOC, &id, &file, engine.clock.now_ms())
+                .await?;
+        }
+        // A refused change is news the file itself did not carry when it was stored.
+        if let Some(reason) = outcome.quarantine_reason()
+            && !quarantined_before
+        {
+            let data = serde_json::json!({ "file_id": id, "name": name, "reason": reason });
+            let mut ctx = TxContext::command(tx, engine);
+            ordo_contract::StepContext::publish(&mut ctx, "edi.rejected", &id, &data)
+                .await
+                .map_err(|e| EngineError::Refused(e.to_string()))?;
+        }
+    }
     if matches!(outcome, ReceiveOutcome::Duplicate { .. }) {
         // the record is the first arrival's, unchanged
         return Ok(outcome);

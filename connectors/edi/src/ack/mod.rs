@@ -31,8 +31,9 @@ use crate::envelope::{Group, Interchange};
 use crate::syntax::Standard;
 
 /// The transaction sets ordo takes from a partner when the profile does not list them
-/// (`accept:`): orders (850, ORDERS) and acknowledgments of what ordo sent (997, 999, CONTRL).
-pub const DEFAULT_ACCEPT: &[&str] = &["850", "ORDERS", "997", "999", "CONTRL"];
+/// (`accept:`): orders (850, ORDERS), changes to them (860, ORDCHG: a partner that may order
+/// may change its orders) and acknowledgments of what ordo sent (997, 999, CONTRL).
+pub const DEFAULT_ACCEPT: &[&str] = &["850", "ORDERS", "860", "ORDCHG", "997", "999", "CONTRL"];
 
 /// Whether `set_id` is an acknowledgment (997, 999, CONTRL), which is never acknowledged.
 pub fn is_ack_set(set_id: &str) -> bool {

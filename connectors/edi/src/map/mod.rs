@@ -9,6 +9,10 @@
 //! located [`crate::Issue`] (the acknowledgment rejects the set) when an amount is missing or
 //! the invoices do not add up to the payment.
 //!
+//! Inbound ([`change`]): 860 and ORDCHG → [`ChangeRequest`] (an `OrderChange` or a
+//! cancellation of the order `{customer_id}-{po_number}`); outbound ([`change_out`]): the
+//! answer, 865 or ORDRSP (BGM 231).
+//!
 //! Outbound ([`x12_out`], [`edifact_out`]): Order → 855/ORDRSP, Shipment + Order → 856/DESADV,
 //! Invoice + Order → 810/INVOIC, credit note + Order → 810 credit memo (BIG07 `CR`) / INVOIC
 //! 381, as [`crate::write::Document`]s for [`crate::write::write`].
@@ -17,6 +21,8 @@
 //! CSV) to the supplier; the supplier's 855/ORDRSP and 856/DESADV back → [`PoResponse`] and
 //! [`ShipNotice`], refused with located [`crate::Issue`]s like an 820.
 
+pub mod change;
+pub mod change_out;
 pub mod edifact_out;
 pub mod order;
 pub mod purchase_out;
@@ -24,11 +30,15 @@ pub mod remit;
 pub mod supplier_in;
 pub mod x12_out;
 
+pub use change::{
+    ChangeKind, ChangeRequest, RequestedLine, Unreadable, is_change, to_change_request,
+};
+pub use change_out::{ChangeAnswer, ChangeVerdict, change_to_865, change_to_ordrsp};
 pub use edifact_out::{
     credit_note_to_invoic, invoice_to_invoic, order_to_ordrsp, order_to_ordrsp_promised,
     shipment_to_desadv,
 };
-pub use order::{MapOptions, orders, to_order};
+pub use order::{MapOptions, orders, quote_named, to_order};
 pub use purchase_out::{PurchaseParties, purchase_to_850, purchase_to_csv, purchase_to_orders};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
 pub use supplier_in::{

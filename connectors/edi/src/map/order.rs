@@ -98,6 +98,24 @@ pub fn to_order(
     })
 }
 
+/// The quote an 850 / ORDERS names, when it names one: X12 header `REF*PR` (price quote
+/// number), EDIFACT header `RFF+AAG` (offer number). The order is then the quote's
+/// (`ordo_sales::quote::accept_quote_from`).
+pub fn quote_named(ich: &Interchange<'_>, t: &Transaction) -> Option<String> {
+    let mut in_lines = false;
+    for s in ich.transaction_segments(t) {
+        match (ich.standard, s.tag()) {
+            (Standard::X12, "PO1") | (Standard::Edifact, "LIN") => in_lines = true,
+            (Standard::X12, "REF") if !in_lines && s.raw(1) == b"PR" => return s.opt(2),
+            (Standard::Edifact, "RFF") if !in_lines && s.component(1, 1) == b"AAG" => {
+                return s.comp(1, 2);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[derive(Default)]
 struct Builder {
     po: Option<String>,

@@ -1,13 +1,10 @@
-//! UN/EDIFACT tables: the structures of ORDERS, ORDRSP, DESADV, INVOIC and REMADV following the D.96A
+//! UN/EDIFACT tables: the structures of ORDERS (and ORDCHG, which has its groups), ORDRSP, DESADV, INVOIC and REMADV following the D.96A
 //! message tables (D.01B messages are read with the same tables: the segment groups ordo uses
 //! did not move), CONTRL (syntax 3 service message), and element definitions of the segments
 //! ordo reads or writes, from the UNTDED / service directories.
 
-/// Message type → structure (the segments between UNH and UNT).
-pub const SETS: &[(&str, &str)] = &[
-    (
-        "ORDERS",
-        "BGM 1 1; DTM 1 35; PAI 0 1; ALI 0 5; IMD 0 1; FTX 0 99; [RFF 0 10: DTM 0 5]; \
+/// The body of ORDERS, shared with ORDCHG.
+const ORDERS_BODY: &str = "BGM 1 1; DTM 1 35; PAI 0 1; ALI 0 5; IMD 0 1; FTX 0 99; [RFF 0 10: DTM 0 5]; \
          [NAD 0 99: LOC 0 25; FII 0 5; [RFF 0 10: DTM 0 5]; [DOC 0 5: DTM 0 5]; [CTA 0 5: COM 0 5]]; \
          [TAX 0 5: MOA 0 1; LOC 0 5]; [CUX 0 5: PCD 0 5; DTM 0 5]; [PAT 0 10: DTM 0 5; PCD 0 1; MOA 0 1]; \
          [TDT 0 10: [LOC 0 10: DTM 0 5]]; [TOD 0 5: LOC 0 2]; [PAC 0 10: MEA 0 5; [PCI 0 5: RFF 0 1; \
@@ -25,8 +22,13 @@ pub const SETS: &[(&str, &str)] = &[
          [TAX 0 5: MOA 0 1]]; [TDT 0 10: [LOC 0 10: DTM 0 5]]; [TOD 0 5: LOC 0 2]; \
          [EQD 0 10: HAN 0 5; MEA 0 5; FTX 0 5]; [SCC 0 100: FTX 0 5; RFF 0 5; [QTY 0 10: DTM 0 5]]; \
          [RCS 0 100: RFF 0 5; DTM 0 5; FTX 0 5]; [STG 0 10: [QTY 0 3: MOA 0 1]]]; UNS 1 1; \
-         MOA 0 12; CNT 0 10; [ALC 0 10: ALI 0 1; MOA 1 2]",
-    ),
+         MOA 0 12; CNT 0 10; [ALC 0 10: ALI 0 1; MOA 1 2]";
+
+/// Message type → structure (the segments between UNH and UNT).
+pub const SETS: &[(&str, &str)] = &[
+    ("ORDERS", ORDERS_BODY),
+    // An ORDCHG has the structure of the ORDERS it changes (D.96A: the same groups).
+    ("ORDCHG", ORDERS_BODY),
     (
         "ORDRSP",
         "BGM 1 1; DTM 1 35; PAI 0 1; ALI 0 5; IMD 0 1; FTX 0 99; [RFF 0 10: DTM 0 5]; \

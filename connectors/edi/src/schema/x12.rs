@@ -1,5 +1,5 @@
 //! X12 tables (4010 and 5010 read alike for the segments used here): the structures of 850,
-//! 855, 856, 810, 820 (trimmed to its remittance loops), 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
+//! 855, 860, 865 (change request and its acknowledgment), 856, 810, 820 (trimmed to its remittance loops), 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
 //! element definitions of the segments ordo reads or writes, from the X12 element dictionary.
 
 /// Set id → structure (the segments between ST and SE).
@@ -45,6 +45,41 @@ pub const SETS: &[(&str, &str)] = &[
          [N9 0 1000: DTM 0 99999; MSG 0 1000]; [N1 0 200: N2 0 2; N3 0 2; N4 0 1; NX2 0 99999; \
          REF 0 12; PER 0 3; SI 0 99999; DTM 0 1; FOB 0 1; SCH 0 200; TD1 0 2; TD5 0 12; TD3 0 12; \
          TD4 0 5; QTY 0 99999; PKG 0 25]]; [CTT 0 1: AMT 0 1]",
+    ),
+    (
+        "860",
+        "BCH 1 1; CUR 0 1; REF 0 99999; PER 0 3; TAX 0 99999; FOB 0 99999; CTP 0 99999; CSH 0 1; \
+         [SAC 0 25: CUR 0 1]; ITD 0 5; DIS 0 20; INC 0 1; DTM 0 10; LDT 0 12; LIN 0 5; SI 0 99999; \
+         PID 0 200; MEA 0 40; PWK 0 25; PKG 0 200; TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; MAN 0 10; \
+         TXI 0 99999; CTB 0 5; [N9 0 1000: DTM 0 99999; MSG 0 1000; MTX 0 99999]; \
+         [N1 0 200: N2 0 2; N3 0 2; N4 0 99999; NX2 0 99999; REF 0 12; PER 0 99999; SI 0 99999; \
+         FOB 0 1; TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; PKG 0 200]; \
+         [POC 0 100000: LIN 0 99999; SI 0 99999; CUR 0 1; PO3 0 25; [CTP 0 99999: CUR 0 1]; PAM 0 10; \
+         MEA 0 40; [PID 0 1000: MEA 0 10]; PWK 0 25; PO4 0 99999; REF 0 99999; PER 0 3; \
+         [SAC 0 25: CUR 0 1; CTP 0 1]; IT8 0 1; CSH 0 99999; ITD 0 2; DIS 0 20; INC 0 1; TAX 0 99999; \
+         FOB 0 99999; SDQ 0 500; DTM 0 10; TD1 0 1; TD5 0 12; TD3 0 12; TD4 0 5; PCT 0 99999; \
+         MAN 0 10; MSG 0 99999; SPI 0 99999; TXI 0 99999; CTB 0 99999; [QTY 0 99999: SI 0 99999]; \
+         [SCH 0 104: TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; REF 0 99999]; \
+         [N9 0 1000: DTM 0 99999; MSG 0 1000; MTX 0 99999]; [N1 0 200: N2 0 2; N3 0 2; N4 0 1; QTY 0 99999; \
+         NX2 0 99999; REF 0 12; PER 0 3; SI 0 99999; DTM 0 1; FOB 0 1; SCH 0 200; TD1 0 2; TD5 0 12; \
+         TD3 0 12; TD4 0 5; PKG 0 200]]; [CTT 0 1: AMT 0 1]",
+    ),
+    (
+        "865",
+        "BCA 1 1; CUR 0 1; REF 0 99999; PER 0 3; TAX 0 99999; FOB 0 99999; CTP 0 99999; PAM 0 10; \
+         CSH 0 1; [SAC 0 25: CUR 0 1]; ITD 0 5; DIS 0 20; INC 0 1; DTM 0 10; LDT 0 12; LIN 0 5; \
+         SI 0 99999; PID 0 200; MEA 0 40; PWK 0 25; PKG 0 25; TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; \
+         MAN 0 10; TXI 0 99999; CTB 0 99999; [N9 0 1000: DTM 0 99999; MSG 0 1000; MTX 0 99999]; \
+         [N1 0 200: N2 0 2; N3 0 2; N4 0 1; NX2 0 99999; REF 0 12; PER 0 99999; SI 0 99999; FOB 0 1; \
+         TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; PKG 0 25]; \
+         [POC 0 100000: LIN 0 99999; SI 0 99999; CUR 0 1; PO3 0 25; CTP 0 99999; PAM 0 10; MEA 0 40; \
+         [PID 0 1000: MEA 0 10]; PWK 0 25; PO4 0 99999; REF 0 99999; PER 0 3; [SAC 0 25: CUR 0 1]; \
+         IT8 0 1; CSH 0 99999; ITD 0 2; DIS 0 20; INC 0 1; TAX 0 99999; FOB 0 99999; SDQ 0 500; \
+         DTM 0 10; TD1 0 1; TD5 0 12; TD3 0 12; TD4 0 5; MAN 0 10; TXI 0 99999; CTB 0 99999; \
+         [ACK 0 104: DTM 0 1]; [QTY 0 99999: SI 0 99999]; [SCH 0 104: TD1 0 2; TD5 0 12; TD3 0 12; \
+         TD4 0 5; REF 0 99999]; [N9 0 1000: DTM 0 99999; MSG 0 1000; MTX 0 99999]; [N1 0 200: N2 0 2; N3 0 2; \
+         N4 0 1; NX2 0 99999; REF 0 12; PER 0 3; SI 0 99999; FOB 0 1; SCH 0 200; TD1 0 2; TD5 0 12; \
+         TD3 0 12; TD4 0 5; PKG 0 25]]; [CTT 0 1: AMT 0 1]",
     ),
     (
         "856",
@@ -124,6 +159,22 @@ pub const SEGMENTS: &[(&str, &str)] = &[
         "M N0 1/6; O R 1/10; O R 1/10; O ID 2/2; O R 1/8; O ID 2/2; O AN 1/80",
     ),
     ("AMT", "M ID 1/3; M R 1/18; O ID 1/1"),
+    (
+        "BCH",
+        "M ID 2/2; M ID 2/2; M AN 1/22; O AN 1/30; O AN 1/8; M DT 8/8; O AN 1/45; O AN 1/30; O DT 8/8; O DT 8/8; O ID 2/2",
+    ),
+    (
+        "BCA",
+        "M ID 2/2; M ID 2/2=AC,AD,AE,AK,AP,AT,NA,RD,RJ; M AN 1/22; O AN 1/30; O AN 1/8; M DT 8/8; O AN 1/45; O AN 1/30; O DT 8/8; O DT 8/8",
+    ),
+    (
+        "POC",
+        "M AN 1/20; M ID 2/2; O R 1/15; O R 1/9; O C[M ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10|O ID 2/2|O R 1/15|O R 1/10]; O R 1/17; O ID 2/2; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48; O ID 2/2; O AN 1/48",
+    ),
+    (
+        "N9",
+        "M ID 2/3; O AN 1/50; O AN 1/45; O DT 8/8; O TM 4/8; O ID 2/2",
+    ),
     (
         "BAK",
         "M ID 2/2; M ID 2/2=AC,AD,AE,AH,AK,AP,AT,NA,RD,RF,RJ,RN,RO,RV,ZZ; M AN 1/22; M DT 8/8; O AN 1/30; O AN 1/45; O AN 1/30; O AN 1/30; O DT 8/8; O ID 2/2",
