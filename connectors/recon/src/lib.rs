@@ -35,6 +35,7 @@ pub mod openitems;
 pub mod policy;
 pub mod reconcile;
 pub mod refund;
+mod stored;
 
 pub use exceptions::{ConfirmLine, confirm_exception, reject_exception};
 pub use import::{ImportOutcome, ImportProfile, import_file, import_file_with};
