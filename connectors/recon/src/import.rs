@@ -77,9 +77,62 @@ struct FileDoc<'a> {
     received_at: &'a str,
     /// `utf-8`, or `base64` for bytes that are not UTF-8.
     encoding: &'static str,
-    content: &'a str,
+    /// The whole content, for a file of at most [`CONTENT_PART`] bytes of text ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    /// ... else how many parts hold it, in order (`bank_file_part/<sha256>:<n>`, each
+    /// `{"content": "..."}`), so no one document (and no SQLite record built for it) is the
+    /// size of a 70 MB statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_parts: Option<usize>,
     outcome: &'a ImportOutcome,
     status: &'static str,
+}
+
+/// The most text of a received file one document holds.
+pub const CONTENT_PART: usize = 1 << 20;
+
+/// `text` cut into pieces of at most `max` bytes, on character boundaries.
+fn parts(text: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = max.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (a, b) = rest.split_at(cut);
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+/// Writes the received file's document, its content in parts when large.
+async fn store_file(
+    ctx: &mut dyn StepContext,
+    mut file: FileDoc<'_>,
+    content: &str,
+) -> Result<(), StepError> {
+    if content.len() <= CONTENT_PART {
+        file.content = Some(content);
+    } else {
+        let pieces = parts(content, CONTENT_PART);
+        file.content_parts = Some(pieces.len());
+        for (n, piece) in pieces.into_iter().enumerate() {
+            #[derive(Serialize)]
+            struct Part<'a> {
+                content: &'a str,
+            }
+            let text = serde_json::to_string(&Part { content: piece })
+                .map_err(|e| permanent(e.to_string()))?;
+            ctx.put_document_text("bank_file_part", &format!("{}:{n:06}", file.id), text)
+                .await?;
+        }
+    }
+    let text = serde_json::to_string(&file).map_err(|e| permanent(e.to_string()))?;
+    ctx.put_document_text("bank_file", file.id, text).await?;
+    Ok(())
 }
 
 /// [`import_file_with`] quoting at most [`ordo_contract::DEFAULT_EXCERPT_CHARS`] of input.
@@ -147,7 +200,8 @@ pub async fn import_file_with(
         size: bytes.len(),
         received_at: &received_at,
         encoding,
-        content: &content,
+        content: None,
+        content_parts: None,
         outcome: &outcome,
         status: match &outcome {
             ImportOutcome::Imported { .. } => "imported",
@@ -155,9 +209,7 @@ pub async fn import_file_with(
             ImportOutcome::Rejected { .. } => "rejected",
         },
     };
-    let text = serde_json::to_string(&file).map_err(|e| permanent(e.to_string()))?;
-    drop(content);
-    ctx.put_document_text("bank_file", &file_id, text).await?;
+    store_file(ctx, file, &content).await?;
     Ok(outcome)
 }
 

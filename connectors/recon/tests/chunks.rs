@@ -174,8 +174,7 @@ async fn every_chunk_size_books_what_one_chunk_books() {
 #[tokio::test]
 async fn chunks_across_entry_blocks_book_what_one_chunk_books() {
     let (g, xml) = workload(2_300, 2_600);
-    let n = g.statement.entries.len();
-    assert_eq!(n, 2_300);
+    assert_eq!(g.statement.entries.len(), 2_300);
     let mut whole = store(&g);
     let fp = import(&mut whole, &xml).await;
     let blocks: Vec<&String> = whole
@@ -193,6 +192,27 @@ async fn chunks_across_entry_blocks_book_what_one_chunk_books() {
             .iter()
             .collect::<Vec<_>>()
     );
+    // The raw file, larger than one part, is kept in parts that join to its bytes.
+    assert!(xml.len() > ordo_recon::import::CONTENT_PART);
+    let file = whole
+        .docs
+        .iter()
+        .find(|((k, _), _)| k == "bank_file")
+        .map(|(_, d)| d.clone())
+        .unwrap();
+    assert_eq!(file["content"], Value::Null);
+    let n = xml.len().div_ceil(ordo_recon::import::CONTENT_PART);
+    assert_eq!(file["content_parts"], json!(n));
+    let joined: String = (0..n)
+        .map(|i| {
+            let key = (
+                "bank_file_part".to_string(),
+                format!("{}:{i:06}", file["id"].as_str().unwrap()),
+            );
+            whole.docs[&key]["content"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(joined, xml);
     let head = &whole.docs[&("bank_statement".to_string(), fp.clone())];
     assert_eq!(head["entry_count"], json!(2_300));
     assert_eq!(head["statement"]["entries"], json!([]));
@@ -200,7 +220,7 @@ async fn chunks_across_entry_blocks_book_what_one_chunk_books() {
     for size in [999, 1_000, 1_001, 1_150] {
         let mut chunked = store(&g);
         import(&mut chunked, &xml).await;
-        assert_eq!(run(&mut chunked, size).await, n.div_ceil(size));
+        assert_eq!(run(&mut chunked, size).await, 2_300usize.div_ceil(size));
         same(&whole, &chunked, &fp, &format!("chunk size {size}"));
     }
 
