@@ -33,7 +33,7 @@ use ordo_contract::{
 };
 use ordo_sales::{PAYMENT_EVENT, checked, master};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::import::PENDING_DOC;
@@ -95,6 +95,18 @@ struct Pending {
     whole_doc: Option<StoredStatement>,
 }
 
+/// A statement's report as stored (`bank_report/<fingerprint>`) and sent (`recon-reports`).
+#[derive(Serialize)]
+struct ReportDoc<'a> {
+    fingerprint: &'a str,
+    account: &'a str,
+    statement_id: &'a str,
+    reconciled_at: String,
+    report: &'a Value,
+    matches: &'a [Match],
+    exceptions: &'a [String],
+}
+
 /// How far a statement reconciled in chunks has come (`bank_progress/<fingerprint>`).
 #[derive(Deserialize)]
 struct Progress {
@@ -103,7 +115,7 @@ struct Progress {
 }
 
 /// One chunk's share of a statement's report (`bank_report_part/<fingerprint>:<start>`).
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ReportPart {
     report: StatementReport,
     matches: Vec<Match>,
@@ -347,13 +359,9 @@ pub async fn run_reconciliation_chunk(
             exception_ids: ex_ids,
         };
         if !p.last {
-            ctx.put_document(
-                "bank_report_part",
-                &part_id(&p.fp, p.start),
-                &json!({ "report": part.report, "matches": part.matches,
-                         "exceptions": part.exceptions, "exception_ids": part.exception_ids }),
-            )
-            .await?;
+            let text = serde_json::to_string(&part).map_err(|e| permanent(e.to_string()))?;
+            ctx.put_document_text("bank_report_part", &part_id(&p.fp, p.start), text)
+                .await?;
             ctx.put_document(
                 "bank_progress",
                 &p.fp,
@@ -373,12 +381,22 @@ pub async fn run_reconciliation_chunk(
             learned: Vec::new(),
             skipped: Vec::new(),
         };
-        let doc = json!({ "fingerprint": p.fp, "account": p.account, "statement_id": p.statement_id,
-                          "reconciled_at": ctx.now().to_rfc3339(), "report": rep,
-                          "matches": sub.matches, "exceptions": whole.exception_ids });
-        ctx.put_document("bank_report", &p.fp, &doc).await?;
+        // Typed, as text: a JSON tree of a 100,000-entry statement's matches costs several
+        // times their text, and the document and the outbound report are the same text.
+        let doc = serde_json::to_string(&ReportDoc {
+            fingerprint: &p.fp,
+            account: &p.account,
+            statement_id: &p.statement_id,
+            reconciled_at: ctx.now().to_rfc3339(),
+            report: &rep,
+            matches: &sub.matches,
+            exceptions: &whole.exception_ids,
+        })
+        .map_err(|e| permanent(e.to_string()))?;
+        ctx.put_document_text("bank_report", &p.fp, doc.clone())
+            .await?;
         let key = format!("{}-{}", p.account, p.statement_id);
-        ctx.send_outbound("recon-reports", &key, &doc).await?;
+        ctx.send_outbound_text("recon-reports", &key, doc).await?;
         ctx.send_outbound(
             "file",
             &format!("recon-reports/{key}.csv"),
