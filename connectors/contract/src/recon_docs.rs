@@ -1,5 +1,5 @@
 //! Typed views of the stored documents only bank reconciliation reads: a customer's payer
-//! accounts, a pending statement and an exceptions-queue entry. (An invoice's money state is
+//! accounts and an exceptions-queue entry (a pending statement is `ordo-recon`'s own). (An invoice's money state is
 //! the one [`crate::InvoiceCollection`] sales reads too.)
 //!
 //! They are *views*, not the whole documents, so unknown fields are ignored (no
@@ -18,18 +18,6 @@ pub struct CustomerPayer {
     pub name: String,
     #[serde(default)]
     pub bank_accounts: Vec<String>,
-}
-
-/// A statement waiting for reconciliation (`bank_statement/<fingerprint>`), without the
-/// statement body (the bank crate reads that).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct StoredStatementHead {
-    /// `pending` until a run reconciles it, then `reconciled`.
-    pub status: String,
-    /// The bank account profile it was imported for.
-    pub account: String,
-    /// 1-based positions in the bank's file of the entries kept (duplicates dropped).
-    pub positions: Vec<usize>,
 }
 
 /// An entry of the exceptions queue (`bank_exception/<id>`), as a decision reads it.

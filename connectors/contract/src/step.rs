@@ -224,6 +224,19 @@ pub trait StepContext: Send {
         key: &str,
         payload: &Value,
     ) -> Result<(), PortError>;
+    /// [`StepContext::send_outbound`] of a payload already serialised to JSON text, for a
+    /// large typed payload (the report of a 100,000-entry statement) that would otherwise be
+    /// built as a JSON tree several times its text's size.
+    async fn send_outbound_text(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: String,
+    ) -> Result<(), PortError> {
+        let body: Value = serde_json::from_str(&payload)
+            .map_err(|e| PortError(format!("outbound {channel} '{key}': not JSON: {e}")))?;
+        self.send_outbound(channel, key, &body).await
+    }
 }
 
 /// Typed helpers over the JSON document port.

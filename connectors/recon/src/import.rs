@@ -18,7 +18,7 @@ use ordo_contract::{StepContext, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{normalize_account, permanent};
+use crate::{normalize_account, permanent, stored};
 
 /// What the engine knows about the bank account a file arrived for.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +67,74 @@ impl ImportOutcome {
 
 pub const PENDING_DOC: (&str, &str) = ("bank_queue", "pending");
 
+/// The received file as stored (`bank_file/<sha256>`): its raw content and the verdict.
+#[derive(Serialize)]
+struct FileDoc<'a> {
+    id: &'a str,
+    name: &'a str,
+    account: &'a str,
+    size: usize,
+    received_at: &'a str,
+    /// `utf-8`, or `base64` for bytes that are not UTF-8.
+    encoding: &'static str,
+    /// The whole content, for a file of at most [`CONTENT_PART`] bytes of text ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    /// ... else how many parts hold it, in order (`bank_file_part/<sha256>:<n>`, each
+    /// `{"content": "..."}`), so no one document (and no SQLite record built for it) is the
+    /// size of a 70 MB statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_parts: Option<usize>,
+    outcome: &'a ImportOutcome,
+    status: &'static str,
+}
+
+/// The most text of a received file one document holds.
+pub const CONTENT_PART: usize = 1 << 20;
+
+/// `text` cut into pieces of at most `max` bytes, on character boundaries.
+fn parts(text: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = max.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (a, b) = rest.split_at(cut);
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+/// Writes the received file's document, its content in parts when large.
+async fn store_file(
+    ctx: &mut dyn StepContext,
+    mut file: FileDoc<'_>,
+    content: &str,
+) -> Result<(), StepError> {
+    if content.len() <= CONTENT_PART {
+        file.content = Some(content);
+    } else {
+        let pieces = parts(content, CONTENT_PART);
+        file.content_parts = Some(pieces.len());
+        for (n, piece) in pieces.into_iter().enumerate() {
+            #[derive(Serialize)]
+            struct Part<'a> {
+                content: &'a str,
+            }
+            let text = serde_json::to_string(&Part { content: piece })
+                .map_err(|e| permanent(e.to_string()))?;
+            ctx.put_document_text("bank_file_part", &format!("{}:{n:06}", file.id), text)
+                .await?;
+        }
+    }
+    let text = serde_json::to_string(&file).map_err(|e| permanent(e.to_string()))?;
+    ctx.put_document_text("bank_file", file.id, text).await?;
+    Ok(())
+}
+
 /// [`import_file_with`] quoting at most [`ordo_contract::DEFAULT_EXCERPT_CHARS`] of input.
 pub async fn import_file(
     ctx: &mut dyn StepContext,
@@ -107,20 +175,16 @@ pub async fn import_file_with(
             file_id,
         });
     }
-    let mut file = json!({
-        "id": file_id, "name": name, "account": profile.account, "size": bytes.len(),
-        "received_at": ctx.now().to_rfc3339(),
-    });
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            file["encoding"] = json!("utf-8");
-            file["content"] = json!(text);
-        }
-        Err(_) => {
-            file["encoding"] = json!("base64");
-            file["content"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
-        }
-    }
+    // Typed, the content borrowed: the file doc of a 70 MB statement as a JSON tree (its text
+    // copied into it, then serialised again) cost twice the file on top of the parse.
+    let (encoding, content) = match std::str::from_utf8(bytes) {
+        Ok(text) => ("utf-8", std::borrow::Cow::Borrowed(text)),
+        Err(_) => (
+            "base64",
+            std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        ),
+    };
+    let received_at = ctx.now().to_rfc3339();
 
     let outcome = match check(ctx, profile, name, bytes, max_excerpt).await? {
         Err(error) => ImportOutcome::Rejected {
@@ -129,13 +193,23 @@ pub async fn import_file_with(
         },
         Ok(statements) => book(ctx, profile, &file_id, statements).await?,
     };
-    file["outcome"] = serde_json::to_value(&outcome).map_err(|e| permanent(e.to_string()))?;
-    file["status"] = json!(match &outcome {
-        ImportOutcome::Imported { .. } => "imported",
-        ImportOutcome::Duplicate { .. } => "duplicate",
-        ImportOutcome::Rejected { .. } => "rejected",
-    });
-    ctx.put_document("bank_file", &file_id, &file).await?;
+    let file = FileDoc {
+        id: &file_id,
+        name,
+        account: &profile.account,
+        size: bytes.len(),
+        received_at: &received_at,
+        encoding,
+        content: None,
+        content_parts: None,
+        outcome: &outcome,
+        status: match &outcome {
+            ImportOutcome::Imported { .. } => "imported",
+            ImportOutcome::Duplicate { .. } => "duplicate",
+            ImportOutcome::Rejected { .. } => "rejected",
+        },
+    };
+    store_file(ctx, file, &content).await?;
     Ok(outcome)
 }
 
@@ -191,18 +265,16 @@ async fn book(
     file_id: &str,
     statements: Vec<Statement>,
 ) -> Result<ImportOutcome, StepError> {
-    let mut stored = Vec::new();
+    let mut stored_fps = Vec::new();
     let mut dup_statements = Vec::new();
     let mut entries = 0;
     let mut dup_entries = 0;
     for (index, mut stmt) in statements.into_iter().enumerate() {
         let fp = statement_fingerprint(&stmt);
-        if let Some(prev) = ctx.get_document("bank_statement", &fp).await? {
+        if let Some(prev) = stored::read_head(ctx, &fp).await? {
             dup_statements.push(format!(
                 "statement {} of account {} was already imported from file {}",
-                stmt.statement_id,
-                stmt.account,
-                prev["file"].as_str().unwrap_or("?")
+                stmt.statement_id, stmt.account, prev.file
             ));
             continue;
         }
@@ -210,6 +282,7 @@ async fn book(
         let ids: Vec<&str> = efps.iter().map(String::as_str).collect();
         let seen = ctx.get_documents_by_id("bank_entry", &ids).await?;
         let keep: Vec<bool> = efps.iter().map(|efp| !seen.contains_key(efp)).collect();
+        drop(seen);
         let total = stmt.entries.len();
         let fresh = keep.iter().filter(|k| **k).count();
         if total > 0 && fresh == 0 {
@@ -224,28 +297,38 @@ async fn book(
         entries += fresh;
         // Positions in the file, so exceptions and reports point at the entry finance sees.
         let positions: Vec<usize> = (0..total).filter(|i| keep[*i]).map(|i| i + 1).collect();
+        let seen_doc =
+            serde_json::to_string(&json!({ "statement": fp, "account": profile.account }))
+                .map_err(|e| permanent(e.to_string()))?;
         for (efp, k) in efps.iter().zip(&keep) {
             if *k {
-                ctx.put_document(
-                    "bank_entry",
-                    efp,
-                    &json!({ "statement": fp, "account": profile.account }),
-                )
-                .await?;
+                ctx.put_document_text("bank_entry", efp, seen_doc.clone())
+                    .await?;
             }
         }
+        drop(efps);
         let mut k = keep.iter();
-        stmt.entries.retain(|_| *k.next().unwrap_or(&false));
-        let doc = json!({
-            "fingerprint": fp, "file": file_id, "index": index, "account": profile.account,
-            "statement_id": stmt.statement_id, "positions": positions,
-            "skipped_entries": total - fresh, "status": "pending",
-            "imported_at": ctx.now().to_rfc3339(), "statement": stmt,
-        });
-        ctx.put_document("bank_statement", &fp, &doc).await?;
-        stored.push(fp);
+        let mut kept = std::mem::take(&mut stmt.entries);
+        kept.retain(|_| *k.next().unwrap_or(&false));
+        let head = stored::StoredStatement {
+            fingerprint: fp.clone(),
+            file: file_id.to_string(),
+            index,
+            account: profile.account.clone(),
+            statement_id: stmt.statement_id.clone(),
+            positions,
+            skipped_entries: total - fresh,
+            status: "pending".into(),
+            imported_at: ctx.now().to_rfc3339(),
+            reconciled_at: None,
+            entry_count: None,
+            entry_block: None,
+            statement: stmt,
+        };
+        stored::write(ctx, head, kept).await?;
+        stored_fps.push(fp);
     }
-    if stored.is_empty() {
+    if stored_fps.is_empty() {
         return Ok(ImportOutcome::Duplicate {
             file_id: file_id.to_string(),
             reason: dup_statements.join("; "),
@@ -256,13 +339,13 @@ async fn book(
         .await?
         .unwrap_or_else(|| json!({ "statements": [] }));
     if let Some(list) = pending["statements"].as_array_mut() {
-        list.extend(stored.iter().map(|s| Value::from(s.as_str())));
+        list.extend(stored_fps.iter().map(|s| Value::from(s.as_str())));
     }
     ctx.put_document(PENDING_DOC.0, PENDING_DOC.1, &pending)
         .await?;
     Ok(ImportOutcome::Imported {
         file_id: file_id.to_string(),
-        statements: stored,
+        statements: stored_fps,
         entries,
         duplicate_entries: dup_entries,
         duplicate_statements: dup_statements,

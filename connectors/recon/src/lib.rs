@@ -19,8 +19,10 @@
 //! - [`policy`]: `config/reconciliation.yaml`, the tolerances and rule policy finance tunes.
 //!
 //! Store layout (documents, kind/id):
-//! `bank_file/<sha256>` raw file + outcome · `bank_statement/<fingerprint>` parsed statement +
-//! status · `bank_entry/<entry fingerprint>` seen entries · `bank_queue/pending` statements
+//! `bank_file/<sha256>` raw file + outcome (a file over 1 MiB of text: its content in
+//! `bank_file_part/<sha256>:<n>`) · `bank_statement/<fingerprint>` the parsed statement's head +
+//! status, its entries in `bank_statement_entries/<fingerprint>:<block>` (1,000 each, see
+//! `stored.rs`) · `bank_entry/<entry fingerprint>` seen entries · `bank_queue/pending` statements
 //! waiting for the next run · `bank_match/<account>:<entry ref>` automatic matches ·
 //! `bank_exception/<account>:<entry ref>` the exceptions queue · `bank_report/<fingerprint>`
 //! report per statement · `recon_learned/<account>` payer account → customer ·
@@ -35,6 +37,7 @@ pub mod openitems;
 pub mod policy;
 pub mod reconcile;
 pub mod refund;
+mod stored;
 
 pub use exceptions::{ConfirmLine, confirm_exception, reject_exception};
 pub use import::{ImportOutcome, ImportProfile, import_file, import_file_with};

@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use ordo_bank::matcher::{Advice, AdviceInvoice, Deduction, reconcile_with_advices};
 use ordo_bank::matcher::{Exception, Match};
 use ordo_bank::{Customer, MatchConfig, ReconResult, Statement, StatementReport};
-use ordo_contract::recon_docs::{CustomerPayer, StoredStatementHead};
+use ordo_contract::recon_docs::CustomerPayer;
 use ordo_contract::{
     Connector, InvoiceCollection, StepContext, StepError, StepInput, StepOutput, read_doc,
     read_doc_text,
@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use crate::import::PENDING_DOC;
 use crate::permanent;
 use crate::policy::{POLICY_DOC, ReconPolicy};
+use crate::stored::{self, StoredStatement};
 
 pub struct ReconcileBank;
 
@@ -94,25 +95,16 @@ struct Pending {
     whole_doc: Option<StoredStatement>,
 }
 
-/// A stored statement as a run reads it (`bank_statement/<fingerprint>`).
-/// Every field `import` writes, spelt out (not `#[serde(flatten)]`, which would buffer the
-/// whole statement in a generic tree), so the document is written back typed with its new
-/// status after its last chunk: a JSON tree of a 100,000-entry statement costs several times
-/// its text.
-#[derive(Deserialize, Serialize)]
-struct StoredStatement {
-    fingerprint: String,
-    file: String,
-    index: usize,
-    account: String,
-    statement_id: String,
-    positions: Vec<usize>,
-    skipped_entries: usize,
-    status: String,
-    imported_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reconciled_at: Option<String>,
-    statement: Statement,
+/// A statement's report as stored (`bank_report/<fingerprint>`) and sent (`recon-reports`).
+#[derive(Serialize)]
+struct ReportDoc<'a> {
+    fingerprint: &'a str,
+    account: &'a str,
+    statement_id: &'a str,
+    reconciled_at: String,
+    report: &'a Value,
+    matches: &'a [Match],
+    exceptions: &'a [String],
 }
 
 /// How far a statement reconciled in chunks has come (`bank_progress/<fingerprint>`).
@@ -123,7 +115,7 @@ struct Progress {
 }
 
 /// One chunk's share of a statement's report (`bank_report_part/<fingerprint>:<start>`).
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ReportPart {
     report: StatementReport,
     matches: Vec<Match>,
@@ -176,30 +168,18 @@ pub async fn run_reconciliation_chunk(
         if budget == 0 {
             break;
         }
-        let text = ctx
-            .get_documents_text("bank_statement", fp)
+        let mut stored = stored::read_head(ctx, fp)
             .await?
-            .into_iter()
-            .find(|(id, _)| id == fp)
-            .map(|(_, t)| t)
             .ok_or_else(|| permanent(format!("pending statement {fp} is not stored")))?;
-        let stored: StoredStatement =
-            read_doc_text("bank_statement", fp, &text).map_err(permanent)?;
-        drop(text);
-        let head = StoredStatementHead {
-            status: stored.status.clone(),
-            account: stored.account.clone(),
-            positions: stored.positions.clone(),
-        };
-        if head.status != "pending" {
+        if stored.status != "pending" {
             done.push(fp.clone());
             continue;
         }
-        let total = stored.statement.entries.len();
-        if head.positions.len() != total {
+        let total = stored.total();
+        if stored.positions.len() != total {
             return Err(permanent(format!(
                 "bank_statement {fp}: field positions: {} positions for {total} entries",
-                head.positions.len()
+                stored.positions.len()
             )));
         }
         // No progress document: no chunk of this statement has been done yet.
@@ -219,21 +199,17 @@ pub async fn run_reconciliation_chunk(
         let end = start.saturating_add(budget).min(total);
         budget -= end - start;
         let end_of_statement = end == total;
-        let (mut stmt, whole_doc) = if end_of_statement {
-            // Kept to be written back with its status when this last chunk is booked; only
-            // the chunk's entries are copied, not the whole statement's.
-            let mut stored = stored;
-            let entries = std::mem::take(&mut stored.statement.entries);
-            let mut chunk = stored.statement.clone();
-            chunk.entries = entries[start..].to_vec();
-            stored.statement.entries = entries;
-            (chunk, Some(stored))
-        } else {
-            let mut chunk = stored.statement;
-            chunk.entries.truncate(end);
-            chunk.entries.drain(..start);
-            (chunk, None)
-        };
+        // Only the chunk's entries are read (the blocks covering them), not the statement's.
+        let entries = stored::read_entries(ctx, &stored, start, end).await?;
+        // The statement's head fields, without cloning inline entries of an earlier head.
+        let inline = std::mem::take(&mut stored.statement.entries);
+        let mut stmt = stored.statement.clone();
+        stored.statement.entries = inline;
+        stmt.entries = entries;
+        let positions = stored.positions[start..end].to_vec();
+        let account = stored.account.clone();
+        // Kept to be written back with its status when this last chunk is booked.
+        let whole_doc = end_of_statement.then_some(stored);
         let statement_id = std::mem::take(&mut stmt.statement_id);
         stmt.statement_id = pending.len().to_string();
         if start > 0 {
@@ -248,9 +224,9 @@ pub async fn run_reconciliation_chunk(
         }
         pending.push(Pending {
             fp: fp.clone(),
-            account: head.account,
+            account,
             statement_id,
-            positions: head.positions[start..end].to_vec(),
+            positions,
             stmt,
             start,
             last: end_of_statement,
@@ -383,13 +359,9 @@ pub async fn run_reconciliation_chunk(
             exception_ids: ex_ids,
         };
         if !p.last {
-            ctx.put_document(
-                "bank_report_part",
-                &part_id(&p.fp, p.start),
-                &json!({ "report": part.report, "matches": part.matches,
-                         "exceptions": part.exceptions, "exception_ids": part.exception_ids }),
-            )
-            .await?;
+            let text = serde_json::to_string(&part).map_err(|e| permanent(e.to_string()))?;
+            ctx.put_document_text("bank_report_part", &part_id(&p.fp, p.start), text)
+                .await?;
             ctx.put_document(
                 "bank_progress",
                 &p.fp,
@@ -409,12 +381,22 @@ pub async fn run_reconciliation_chunk(
             learned: Vec::new(),
             skipped: Vec::new(),
         };
-        let doc = json!({ "fingerprint": p.fp, "account": p.account, "statement_id": p.statement_id,
-                          "reconciled_at": ctx.now().to_rfc3339(), "report": rep,
-                          "matches": sub.matches, "exceptions": whole.exception_ids });
-        ctx.put_document("bank_report", &p.fp, &doc).await?;
+        // Typed, as text: a JSON tree of a 100,000-entry statement's matches costs several
+        // times their text, and the document and the outbound report are the same text.
+        let doc = serde_json::to_string(&ReportDoc {
+            fingerprint: &p.fp,
+            account: &p.account,
+            statement_id: &p.statement_id,
+            reconciled_at: ctx.now().to_rfc3339(),
+            report: &rep,
+            matches: &sub.matches,
+            exceptions: &whole.exception_ids,
+        })
+        .map_err(|e| permanent(e.to_string()))?;
+        ctx.put_document_text("bank_report", &p.fp, doc.clone())
+            .await?;
         let key = format!("{}-{}", p.account, p.statement_id);
-        ctx.send_outbound("recon-reports", &key, &doc).await?;
+        ctx.send_outbound_text("recon-reports", &key, doc).await?;
         ctx.send_outbound(
             "file",
             &format!("recon-reports/{key}.csv"),
@@ -425,10 +407,8 @@ pub async fn run_reconciliation_chunk(
         if let Some(mut s) = whole_docs.remove(&k) {
             s.status = "reconciled".into();
             s.reconciled_at = Some(ctx.now().to_rfc3339());
-            // As text: a JSON tree of a 100,000-entry statement costs several times its text.
-            let doc = serde_json::to_string(&s).map_err(|e| permanent(e.to_string()))?;
-            drop(s);
-            ctx.put_document_text("bank_statement", &p.fp, doc).await?;
+            // Small in the block layout; a head of the earlier layout keeps its entries inline.
+            stored::write_head(ctx, &s).await?;
         }
         if p.start > 0 {
             ctx.put_document(
@@ -472,11 +452,13 @@ async fn whole_report(
         return Ok(last);
     }
     let mut whole: Option<ReportPart> = None;
-    for (id, v) in ctx
-        .get_documents("bank_report_part", &format!("{}:", p.fp))
+    // As text, typed one part at a time: a JSON tree of 90,000 earlier matches costs several
+    // times their text.
+    for (id, t) in ctx
+        .get_documents_text("bank_report_part", &format!("{}:", p.fp))
         .await?
     {
-        let part: ReportPart = read_doc("bank_report_part", &id, &v).map_err(permanent)?;
+        let part: ReportPart = read_doc_text("bank_report_part", &id, &t).map_err(permanent)?;
         whole = Some(match whole {
             None => part,
             Some(w) => join_parts(w, part, &p.fp)?,

@@ -192,4 +192,16 @@ impl StepContext for TxContext<'_> {
             .await
             .map_err(port)
     }
+
+    async fn send_outbound_text(
+        &mut self,
+        channel: &str,
+        key: &str,
+        payload: String,
+    ) -> Result<(), PortError> {
+        self.tx
+            .add_outbound_text(channel, key, self.instance_id, payload, self.now_ms)
+            .await
+            .map_err(port)
+    }
 }

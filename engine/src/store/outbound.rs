@@ -22,6 +22,19 @@ pub trait OutboundRecords: Send {
         instance_id: Option<&str>,
         payload: &Value,
         now: i64,
+    ) -> Result<()> {
+        self.add_outbound_text(channel, key, instance_id, super::json_text(payload), now)
+            .await
+    }
+    /// [`OutboundRecords::add_outbound`] of a payload already serialised to JSON text (a large
+    /// typed report, written without building a JSON tree of it).
+    async fn add_outbound_text(
+        &mut self,
+        channel: &str,
+        key: &str,
+        instance_id: Option<&str>,
+        payload: String,
+        now: i64,
     ) -> Result<()>;
     /// Unsent messages, never-tried ones first, then by age.
     async fn unsent_outbound(&mut self, limit: i64) -> Result<Vec<Outbound>>;
@@ -132,13 +145,13 @@ macro_rules! impl_outbound_records {
 
         #[async_trait]
         impl OutboundRecords for $tx {
-            async fn add_outbound(&mut self, channel: &str, key: &str, instance_id: Option<&str>, payload: &Value, now: i64) -> Result<()> {
+            async fn add_outbound_text(&mut self, channel: &str, key: &str, instance_id: Option<&str>, payload: String, now: i64) -> Result<()> {
                 // A repeated (channel, key) is left to the insert's ON CONFLICT DO NOTHING, which
                 // keeps the first row of a multi-row insert on both backends.
                 if self.outbound_adds.len() >= 512 {
                     self.flush_outbound().await?;
                 }
-                self.outbound_adds.push((channel.to_string(), key.to_string(), instance_id.map(str::to_string), json_text(payload), now));
+                self.outbound_adds.push((channel.to_string(), key.to_string(), instance_id.map(str::to_string), payload, now));
                 Ok(())
             }
 

@@ -278,8 +278,42 @@ pub fn reconcile_with_advices(
     advices: &[Advice],
     cfg: &MatchConfig,
 ) -> ReconResult {
-    let idx = index::Index::build(items, customers, cfg);
-    let mut state = rules::State::new(items, &idx, customers, cfg);
+    reconcile_prepared(
+        statements,
+        items,
+        customers,
+        advices,
+        &prepare(items, customers, cfg),
+        cfg,
+    )
+}
+
+/// The lookup structures [`reconcile`] builds from the open items and customers before it
+/// reads any entry. Built ahead by [`prepare`], so a caller can build them while it is still
+/// parsing the statements (`ordo bank reconcile` does, on a second thread).
+pub struct Prepared {
+    idx: index::Index,
+}
+
+/// See [`Prepared`]; give [`reconcile_prepared`] the same `items`, `customers` and `cfg`.
+pub fn prepare(items: &[OpenItem], customers: &[Customer], cfg: &MatchConfig) -> Prepared {
+    Prepared {
+        idx: index::Index::build(items, customers, cfg),
+    }
+}
+
+/// [`reconcile_with_advices`] with the index [`prepare`] built from the same `items`,
+/// `customers` and `cfg` (the same decisions: it is the same index).
+pub fn reconcile_prepared(
+    statements: &[Statement],
+    items: &[OpenItem],
+    customers: &[Customer],
+    advices: &[Advice],
+    prepared: &Prepared,
+    cfg: &MatchConfig,
+) -> ReconResult {
+    let idx = &prepared.idx;
+    let mut state = rules::State::new(items, idx, customers, cfg);
     state.set_advices(advices);
     for stmt in statements {
         for (n, e) in stmt.entries.iter().enumerate() {
