@@ -3,7 +3,8 @@
 //! complaint against an unpaid invoice is decided with a credit note, which takes its amount
 //! off the open invoice; a return of a paid invoice's goods is received, restocked and
 //! credited (customer credit), and that credit refunded by SEPA transfer; a customer with
-//! credit from an overpayment orders again and the new invoice takes the credit. Each goes through the one library function the CLI and the API call
+//! credit from an overpayment orders again and the new invoice takes the credit; a trading
+//! partner's order is credited and the credit note sent to it by EDI (after_sales_edi.rs). Each goes through the one library function the CLI and the API call
 //! (`ordo::api::{complaints, returns, finance}`), as a demo user with role admin; the oracle
 //! checks that each ended as expected. The ledger's own oracle (trial balance, `ordo ledger
 //! check`) runs after this, over everything.
@@ -29,7 +30,7 @@ fn demo_user() -> Actor {
 }
 
 /// Runs `f` in one transaction, committed (and published) when it succeeds.
-async fn in_tx<F>(engine: &Arc<Engine>, f: F) -> Result<Value, String>
+pub(crate) async fn in_tx<F>(engine: &Arc<Engine>, f: F) -> Result<Value, String>
 where
     F: AsyncFnOnce(&mut dyn Tx) -> ordo::api::error::ApiResult<Value>,
 {
@@ -98,6 +99,8 @@ pub async fn run(engine: &Arc<Engine>, cfg: &Config, say: Say<'_>) -> Result<boo
         return Ok(false);
     };
     return_goods(engine, cfg, &me, &order, say, &mut bad).await?;
+    // A credit note to a trading partner by EDI (810 credit memo), checked valid.
+    crate::after_sales_edi::run(engine, cfg, &me, say, &mut bad).await?;
     Ok(ok)
 }
 

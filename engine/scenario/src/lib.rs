@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod after_sales;
+pub mod after_sales_edi;
 pub mod atp_bench;
 pub mod ceilings;
 pub mod console_bench;

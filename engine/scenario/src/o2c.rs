@@ -154,7 +154,7 @@ fn vm_hwm_kb() -> Option<u64> {
 /// Runs the bench twice (with the ledger, then without) and reports the posting run's figures,
 /// the run without posting beside them, and the ceilings.
 pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String> {
-    let (mut figures, with_ms) = run_once(cfg, args, &args.dir, true).await?;
+    let (mut figures, with_ms, with_cpu) = run_once(cfg, args, &args.dir, true).await?;
     let bare_dir = args.dir.with_file_name(format!(
         "{}-no-ledger",
         args.dir
@@ -165,7 +165,7 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
     let mut bare_cfg = cfg.clone();
     // No chart of accounts: the engine keeps no ledger, connectors' postings are not written.
     bare_cfg.accounts = bare_dir.join("no-accounts.yaml");
-    let (_, without_ms) = run_once(&bare_cfg, args, &bare_dir, false).await?;
+    let (_, without_ms, without_cpu) = run_once(&bare_cfg, args, &bare_dir, false).await?;
     let _ = std::fs::remove_dir_all(&bare_dir);
     let secs = |ms: i64| ms.max(1) as f64 / 1000.0;
     let rate = |ms: i64| args.orders as f64 / secs(ms);
@@ -180,6 +180,19 @@ pub async fn run(cfg: &ordo::config::Config, args: &O2c) -> Result<Value, String
         o.insert(
             "posting cost % of throughput".into(),
             json!(format!("{cost:.1}")),
+        );
+        // CPU seconds of this process over the same phases: on a shared host the wall-clock
+        // rates swing with the neighbours' load, the CPU a run needed much less.
+        o.insert(
+            "CPU s, posting / no ledger".into(),
+            json!(format!("{with_cpu:.2} / {without_cpu:.2}")),
+        );
+        o.insert(
+            "posting cost % of CPU".into(),
+            json!(format!(
+                "{:.1}",
+                100.0 * (1.0 - without_cpu / with_cpu.max(0.01))
+            )),
         );
         o.insert(
             "bare SQLite commits/s, same run".into(),
@@ -214,7 +227,8 @@ async fn time_ledger(engine: &ordo::runtime::Engine) -> Result<Value, String> {
     Ok(json!({ "entries": check.entries, "trial_ms": tb_ms, "check_ms": check_ms }))
 }
 
-/// One run of the flow in `dir`; the figures and the engine's end-to-end time (ms). Over 100
+/// One run of the flow in `dir`; the figures, the engine's end-to-end time (ms) and the
+/// process's CPU seconds from submission to the last payment applied. Over 100
 /// lines on purpose: each phase is timed where it runs, and the figures are only reported for
 /// a complete run.
 async fn run_once(
@@ -222,7 +236,7 @@ async fn run_once(
     args: &O2c,
     dir: &std::path::Path,
     posting: bool,
-) -> Result<(Value, i64), String> {
+) -> Result<(Value, i64, f64), String> {
     let (engine, cfg) = harness::fresh_engine(cfg, &dir.to_path_buf()).await?;
     if posting != engine.ledger.is_some() {
         return Err(format!(
@@ -240,6 +254,7 @@ async fn run_once(
         .iter()
         .map(|o| o["id"].as_str().unwrap_or_default().to_string())
         .collect();
+    let cpu0 = crate::scaleout::ticks("/proc/self/stat");
     let t0 = std::time::Instant::now();
     let t0_ms = ordo::clock::real_now_ms();
     harness::submit(&engine, &orders, args.submit_batch).await?;
@@ -295,6 +310,8 @@ async fn run_once(
         return Err("no invoice to pay".into());
     }
     drop(all_invoices);
+    let cpu_s = crate::scaleout::ticks("/proc/self/stat").saturating_sub(cpu0) as f64
+        / crate::scaleout::TICKS_PER_S;
     let pay_ms = import_ms + match_ms + apply_ms;
     // The engine's time: submission and flow, then import, matching and applying; not the
     // harness making orders or the bank file, nor the idle gap between the two phases.
@@ -349,5 +366,5 @@ async fn run_once(
         "peak memory VmHWM MiB, after the flow": hwm_flow.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
         "peak memory VmHWM MiB": vm_hwm_kb().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
     });
-    Ok((figures, total_ms))
+    Ok((figures, total_ms, cpu_s))
 }

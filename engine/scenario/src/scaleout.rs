@@ -444,7 +444,7 @@ struct Snapshot {
     machine: u64,
 }
 
-const TICKS_PER_S: f64 = 100.0;
+pub(crate) const TICKS_PER_S: f64 = 100.0;
 
 impl Snapshot {
     fn take(pids: &[u32]) -> Snapshot {
@@ -479,7 +479,7 @@ impl Snapshot {
 }
 
 /// utime + stime of a `/proc/PID/stat` file; 0 when it is gone.
-fn ticks(path: &str) -> u64 {
+pub(crate) fn ticks(path: &str) -> u64 {
     let Ok(s) = std::fs::read_to_string(path) else {
         return 0;
     };

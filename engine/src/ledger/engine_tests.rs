@@ -294,3 +294,84 @@ fn periods_are_checked_and_follow_each_other() {
         assert!(super::parse_period(bad).is_err(), "{bad}");
     }
 }
+
+/// Posts the invoice named by the instance data's `invoice` (the step's own transaction).
+struct PostInvoice;
+
+#[async_trait::async_trait]
+impl ordo_contract::Connector for PostInvoice {
+    fn name(&self) -> &'static str {
+        "test.post_invoice"
+    }
+    fn outcomes(&self) -> &'static [&'static str] {
+        &["posted"]
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn ordo_contract::StepContext,
+        input: ordo_contract::StepInput<'_>,
+    ) -> Result<ordo_contract::StepOutput, StepError> {
+        let number = input.data["invoice"].as_str().unwrap_or_default();
+        ctx.post(&invoice(number, "2026-03-14")).await?;
+        Ok(ordo_contract::StepOutput::outcome("posted"))
+    }
+}
+
+/// A batch of posting steps writes its entries together at the commit; when the database
+/// refuses one there (an event posted already), the batch runs again with a savepoint per step:
+/// only that step fails, the others post, and the period's numbers stay gapless.
+#[tokio::test]
+async fn a_refused_entry_of_a_batch_fails_only_its_step() {
+    let dir = TempDir::new("ledger-batch");
+    let mut engine = engine(&dir, &repo("rules/posting.rhai"), true).await;
+    let mut registry = Registry::standard();
+    registry.add(Arc::new(PostInvoice));
+    engine.registry = registry;
+    let wf = "workflow: w\nversion: 1\nsteps:\n  go: { connector: test.post_invoice, then: done }\n  done: { end: completed }\n";
+    let host = crate::app::rule_host();
+    let d = defs::load_files(
+        vec![("rules/posting.rhai".to_string(), repo("rules/posting.rhai"))],
+        vec![("workflows/w.yaml".to_string(), wf.to_string())],
+        &engine.registry,
+        &host,
+    )
+    .expect("definitions");
+    engine.install(d).await.expect("install");
+    let engine = Arc::new(engine);
+    post_one(&engine, &invoice("INV-DUP", "2026-03-14"))
+        .await
+        .expect("posted before");
+    let mut tx = engine.store.begin().await.expect("begin");
+    for (key, number) in [("a", "INV-A"), ("dup", "INV-DUP"), ("b", "INV-B")] {
+        engine
+            .start_instance(tx.as_mut(), "w", key, json!({ "invoice": number }))
+            .await
+            .expect("start");
+    }
+    tx.commit().await.expect("commit");
+    crate::runtime::hostile_tests::run_until_idle(&engine).await;
+    let dup = crate::runtime::hostile_tests::instance(&engine, "dup").await;
+    assert_eq!(dup.status, crate::model::status::FAILED, "{dup:?}");
+    let error = dup.error.unwrap_or_default();
+    assert!(
+        error.contains("ledger:") && error.to_lowercase().contains("unique"),
+        "{error}"
+    );
+    for key in ["a", "b"] {
+        let i = crate::runtime::hostile_tests::instance(&engine, key).await;
+        assert_eq!(i.end_status.as_deref(), Some("completed"), "{key}: {i:?}");
+    }
+    let posted: Vec<(i64, String)> = entries(&engine)
+        .await
+        .into_iter()
+        .map(|e| (e.number, e.source))
+        .collect();
+    assert_eq!(
+        posted,
+        [
+            (1, "INV-DUP".into()),
+            (2, "INV-A".into()),
+            (3, "INV-B".into())
+        ]
+    );
+}

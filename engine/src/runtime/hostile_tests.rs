@@ -92,7 +92,7 @@ async fn start(engine: &Engine, keys: &[(&str, bool)]) {
     tx.commit().await.expect("commit");
 }
 
-pub(super) async fn run_until_idle(engine: &Arc<Engine>) {
+pub(crate) async fn run_until_idle(engine: &Arc<Engine>) {
     let opts = RunOptions {
         workers: 1,
         exit_when_idle: true,
@@ -105,7 +105,7 @@ pub(super) async fn run_until_idle(engine: &Arc<Engine>) {
         .expect("run");
 }
 
-pub(super) async fn instance(engine: &Engine, key: &str) -> crate::model::Instance {
+pub(crate) async fn instance(engine: &Engine, key: &str) -> crate::model::Instance {
     let mut tx = engine.store.begin().await.expect("begin");
     let found = tx.find_instances(key).await.expect("find");
     tx.rollback().await.expect("rollback");

@@ -26,9 +26,11 @@ pub trait InstanceRecords: Send {
     /// is reported when the insert is flushed (before the commit, a savepoint or a query over
     /// instances) instead of here.
     async fn insert_instance(&mut self, inst: &Instance) -> Result<()>;
-    /// Buffers this transaction's instance inserts to write them as multi-row inserts. Used
-    /// where a clash is an error for the whole transaction anyway (a batch of steps, which then
-    /// runs again with immediate inserts and a savepoint per step; a file of orders).
+    /// Buffers this transaction's instance inserts, and its journal entries (`journal.rs`), to
+    /// write them as multi-row inserts. Used where a clash is an error for the whole
+    /// transaction anyway (a batch of steps, which then runs again with immediate inserts and a
+    /// savepoint per step; a file of orders). A journal entry the database refuses at the
+    /// flush is reported as `Duplicate` too, so the same pass with savepoints finds its step.
     fn defer_instance_inserts(&mut self);
     /// Loads an instance and locks it for the rest of the transaction (reads this
     /// transaction's own buffered writes first).

@@ -75,6 +75,13 @@ pub trait JournalRecords: Send {
     async fn journal_entries(&mut self, filter: &EntryFilter) -> Result<Vec<JournalEntry>>;
 }
 
+/// Most entries a transaction defers before writing them (bounds a long transaction's memory).
+pub(crate) const MAX_DEFERRED_ENTRIES: usize = 512;
+/// Rows per multi-row statement, under SQLite's 32,766 parameters (6, 12 and 5 columns).
+pub(crate) const LINE_ROWS: usize = 1000;
+pub(crate) const ENTRY_ROWS: usize = 500;
+pub(crate) const BALANCE_ROWS: usize = 1000;
+
 /// The SQL of [`JournalRecords`] for one backend's transaction type.
 macro_rules! impl_journal_records {
     ($tx:ident, $db:ty) => {
@@ -92,22 +99,143 @@ macro_rules! impl_journal_records {
                 .collect()
         }
 
+        impl $tx {
+            /// Writes the entries deferred by `insert_entry` (see `Tx::defer_instance_inserts`):
+            /// all their lines, then the entries, then the balances they change, each as
+            /// multi-row statements, so a batch of postings costs three statements, not three
+            /// per posting. The database checks each entry as it would one at a time (its
+            /// trigger sees the rows the same statement wrote before it). A refusal fails the
+            /// batch's optimistic pass as a clash does (`Duplicate`), so the batch runs again
+            /// with a savepoint per step, writing each entry at once, and only the step whose
+            /// entry is refused fails, with the database's reason.
+            async fn flush_journal(&mut self) -> Result<()> {
+                if self.journal_adds.is_empty() {
+                    return Ok(());
+                }
+                let adds = std::mem::take(&mut self.journal_adds);
+                match self.write_entries(&adds).await {
+                    Err(err @ StoreError::Db(_)) if !err.is_transient() => {
+                        let first = &adds[0].0;
+                        Err(StoreError::Duplicate {
+                            kind: "deferred journal entries",
+                            key: format!("{}/{:06} and {} more: {err}", first.period, first.number, adds.len() - 1),
+                        })
+                    }
+                    r => r,
+                }
+            }
+
+            /// Writes `entries` (numbers taken with `next_number`, in order): lines first (the
+            /// entries' insert trigger checks them), then the entries, then the balances.
+            async fn write_entries(
+                &mut self,
+                entries: &[($crate::store::journal::JournalEntry, i64)],
+            ) -> Result<()> {
+                let lines: Vec<(&$crate::store::journal::JournalEntry, i64, &$crate::store::journal::JournalLine)> = entries
+                    .iter()
+                    .flat_map(|(e, _)| e.lines.iter().enumerate().map(move |(i, l)| (e, i as i64 + 1, l)))
+                    .collect();
+                for chunk in lines.chunks($crate::store::journal::LINE_ROWS) {
+                    let sql = values_sql(
+                        "INSERT INTO ledger_lines (period, number, line_no, account, amount_e4, memo)",
+                        chunk.len(),
+                        6,
+                        "",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (e, line_no, l) in chunk {
+                        q = q
+                            .bind(e.period.as_str())
+                            .bind(e.number)
+                            .bind(*line_no)
+                            .bind(l.account.as_str())
+                            .bind(l.amount_e4)
+                            .bind(l.memo.as_deref());
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                for chunk in entries.chunks($crate::store::journal::ENTRY_ROWS) {
+                    let sql = values_sql(
+                        "INSERT INTO ledger_entries (period, number, entry_date, event, source, currency, rule, \
+                         order_id, invoice, customer, note, created_at)",
+                        chunk.len(),
+                        12,
+                        "",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (e, now_ms) in chunk {
+                        q = q
+                            .bind(e.period.as_str())
+                            .bind(e.number)
+                            .bind(e.entry_date.as_str())
+                            .bind(e.event.as_str())
+                            .bind(e.source.as_str())
+                            .bind(e.currency.as_str())
+                            .bind(e.rule.as_str())
+                            .bind(e.order_id.as_deref())
+                            .bind(e.invoice.as_deref())
+                            .bind(e.customer.as_deref())
+                            .bind(e.note.as_deref())
+                            .bind(*now_ms);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                // One row per period, account and currency (a statement may not update a row
+                // twice), in key order so concurrent posters lock the rows in the same order;
+                // every poster of a period's balances holds the hot-rows lock (taken with the
+                // journal number).
+                self.take_hot_lock().await?;
+                let mut per: std::collections::BTreeMap<(&str, &str, &str), (i64, i64)> = Default::default();
+                for (e, _) in entries {
+                    for l in &e.lines {
+                        let t = per.entry((e.period.as_str(), l.account.as_str(), e.currency.as_str())).or_default();
+                        let overflow = || StoreError::Corrupt(format!("ledger: account {} overflows", l.account));
+                        if l.amount_e4 > 0 {
+                            t.0 = t.0.checked_add(l.amount_e4).ok_or_else(overflow)?;
+                        } else {
+                            t.1 = t.1.checked_sub(l.amount_e4).ok_or_else(overflow)?;
+                        }
+                    }
+                }
+                let per: Vec<_> = per.into_iter().collect();
+                for chunk in per.chunks($crate::store::journal::BALANCE_ROWS) {
+                    let sql = values_sql(
+                        "INSERT INTO ledger_balances (period, account, currency, debit_e4, credit_e4)",
+                        chunk.len(),
+                        5,
+                        " ON CONFLICT (period, account, currency) DO UPDATE SET \
+                         debit_e4 = ledger_balances.debit_e4 + excluded.debit_e4, \
+                         credit_e4 = ledger_balances.credit_e4 + excluded.credit_e4",
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for ((period, account, currency), (d, c)) in chunk {
+                        q = q.bind(*period).bind(*account).bind(*currency).bind(*d).bind(*c);
+                    }
+                    q.execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+        }
+
         #[async_trait]
         impl $crate::store::JournalRecords for $tx {
             async fn closed_periods(&mut self) -> Result<Vec<String>> {
                 if let Some(closed) = &self.closed_periods {
                     return Ok(closed.clone());
                 }
+                // PostgreSQL: a poster takes the hot-rows lock for its journal number right
+                // after this read anyway; taken first, the list read here cannot change before
+                // the commit, and the poster need not read it again once it holds the number.
+                self.take_hot_lock().await?;
                 let rows = sqlx::query("SELECT period FROM ledger_periods ORDER BY period")
                     .fetch_all(&mut *self.tx)
                     .await?;
                 let closed: Vec<String> = rows.iter().map(|r| r.try_get("period")).collect::<std::result::Result<_, _>>()?;
-                // Read under the hot-rows lock, the list stays true until this transaction
-                // ends (`close_period` takes that lock first); without it (SQLite, or before
-                // the first contended row) it is read each time.
-                if HOT_LOCK.is_some() && self.hot_depth.is_some() {
-                    self.closed_periods = Some(closed.clone());
-                }
+                // The list stays true until this transaction ends: on SQLite it is the only
+                // writer (`BEGIN IMMEDIATE`), on PostgreSQL it was read under the hot-rows lock
+                // taken above, which `close_period` takes too. So a batch reads it once, not
+                // once per posting (`close_period` and `rollback_to` forget it).
+                self.closed_periods = Some(closed.clone());
                 Ok(closed)
             }
 
@@ -116,81 +244,23 @@ macro_rules! impl_journal_records {
                 e: &$crate::store::journal::JournalEntry,
                 now_ms: i64,
             ) -> Result<()> {
-                // Lines first: the entry's insert trigger checks that they balance.
-                let sql = values_sql(
-                    "INSERT INTO ledger_lines (period, number, line_no, account, amount_e4, memo)",
-                    e.lines.len(),
-                    6,
-                    "",
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (i, l) in e.lines.iter().enumerate() {
-                    q = q
-                        .bind(e.period.as_str())
-                        .bind(e.number)
-                        .bind(i as i64 + 1)
-                        .bind(l.account.as_str())
-                        .bind(l.amount_e4)
-                        .bind(l.memo.as_deref());
-                }
-                q.execute(&mut *self.tx).await?;
-                sqlx::query(
-                    "INSERT INTO ledger_entries (period, number, entry_date, event, source, currency, rule, \
-                     order_id, invoice, customer, note, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(e.period.as_str())
-                .bind(e.number)
-                .bind(e.entry_date.as_str())
-                .bind(e.event.as_str())
-                .bind(e.source.as_str())
-                .bind(e.currency.as_str())
-                .bind(e.rule.as_str())
-                .bind(e.order_id.as_deref())
-                .bind(e.invoice.as_deref())
-                .bind(e.customer.as_deref())
-                .bind(e.note.as_deref())
-                .bind(now_ms)
-                .execute(&mut *self.tx)
-                .await?;
-                // One row per account (a statement may not update a row twice), in account
-                // order so concurrent posters lock the rows in the same order; every poster of
-                // a period's balances holds the hot-rows lock (taken with the journal number).
-                self.take_hot_lock().await?;
-                let mut per: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
-                for l in &e.lines {
-                    let t = per.entry(l.account.as_str()).or_default();
-                    let overflow = || StoreError::Corrupt(format!("ledger: account {} overflows", l.account));
-                    if l.amount_e4 > 0 {
-                        t.0 = t.0.checked_add(l.amount_e4).ok_or_else(overflow)?;
-                    } else {
-                        t.1 = t.1.checked_sub(l.amount_e4).ok_or_else(overflow)?;
+                if self.defer_inserts {
+                    // A worker batch's optimistic pass: written with the batch's other entries
+                    // (see `flush_journal`); past a bound they go now, as the documents do.
+                    self.journal_adds.push((e.clone(), now_ms));
+                    if self.journal_adds.len() >= $crate::store::journal::MAX_DEFERRED_ENTRIES {
+                        self.flush_journal().await?;
                     }
+                    return Ok(());
                 }
-                let sql = values_sql(
-                    "INSERT INTO ledger_balances (period, account, currency, debit_e4, credit_e4)",
-                    per.len(),
-                    5,
-                    " ON CONFLICT (period, account, currency) DO UPDATE SET \
-                     debit_e4 = ledger_balances.debit_e4 + excluded.debit_e4, \
-                     credit_e4 = ledger_balances.credit_e4 + excluded.credit_e4",
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (account, (d, c)) in per {
-                    q = q
-                        .bind(e.period.as_str())
-                        .bind(account)
-                        .bind(e.currency.as_str())
-                        .bind(d)
-                        .bind(c);
-                }
-                q.execute(&mut *self.tx).await?;
-                Ok(())
+                self.write_entries(&[(e.clone(), now_ms)]).await
             }
 
             async fn close_period(&mut self, period: &str, by: &str, now_ms: i64) -> Result<bool> {
-                // The buffered series (SQLite) must be in the table before it is read there.
+                // The buffered series (SQLite) must be in the table before it is read there,
+                // and the deferred entries of the period before it closes.
                 self.flush_writes().await?;
+                self.flush_journal().await?;
                 // Steps posting into the period hold its series row until they commit: wait
                 // for them, and keep new ones out until the close commits.
                 self.take_hot_lock().await?;
@@ -213,6 +283,7 @@ macro_rules! impl_journal_records {
             }
 
             async fn ledger_balances(&mut self, period: Option<&str>) -> Result<Vec<BalanceRow>> {
+                self.flush_journal().await?;
                 let rows = match period {
                     Some(p) => sqlx::query(
                         "SELECT period, account, currency, debit_e4, credit_e4 FROM ledger_balances \
@@ -232,6 +303,7 @@ macro_rules! impl_journal_records {
             }
 
             async fn ledger_line_sums(&mut self) -> Result<Vec<BalanceRow>> {
+                self.flush_journal().await?;
                 let rows = sqlx::query(
                     "SELECT l.period, l.account, e.currency, \
                      CAST(COALESCE(SUM(CASE WHEN l.amount_e4 > 0 THEN l.amount_e4 ELSE 0 END), 0) AS BIGINT) AS debit_e4, \
@@ -245,6 +317,7 @@ macro_rules! impl_journal_records {
             }
 
             async fn journal_numbering(&mut self) -> Result<Vec<(String, i64, i64)>> {
+                self.flush_journal().await?;
                 let rows = sqlx::query(
                     "SELECT period, COUNT(*) AS n, MAX(number) AS last FROM ledger_entries \
                      GROUP BY period ORDER BY period",
@@ -260,6 +333,7 @@ macro_rules! impl_journal_records {
                 &mut self,
                 f: &$crate::store::journal::EntryFilter,
             ) -> Result<Vec<$crate::store::journal::JournalEntry>> {
+                self.flush_journal().await?;
                 let mut conds: Vec<String> = Vec::new();
                 let mut binds: Vec<&str> = Vec::new();
                 let wanted = [

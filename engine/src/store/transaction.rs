@@ -116,6 +116,9 @@ macro_rules! impl_store_tx {
             /// takes that lock too, so they cannot change before this transaction ends, and
             /// each posting of a batch need not ask again.
             closed_periods: Option<Vec<String>>,
+            /// Journal entries (with their `created_at`) whose writing is deferred to the flush,
+            /// like `instance_adds` (see `journal.rs`, `flush_journal`).
+            journal_adds: Vec<($crate::store::journal::JournalEntry, i64)>,
             /// Sales aggregate additions of the documents this transaction counted
             /// (`store/sales.rs`), upserted keys in order before a savepoint or the commit.
             sales_adds: $crate::store::sales::SalesBuffer,
@@ -186,6 +189,7 @@ macro_rules! impl_store_tx {
                     audit_adds: Vec::new(),
                     hot_depth: None,
                     closed_periods: None,
+                    journal_adds: Vec::new(),
                     sales_adds: $crate::store::sales::SalesBuffer::default(),
                     sales_pending: Vec::new(),
                 }
@@ -216,6 +220,7 @@ macro_rules! impl_store_tx {
             async fn flush_buffers(&mut self) -> Result<()> {
                 self.flush_instance_adds().await?;
                 self.flush_writes().await?;
+                self.flush_journal().await?;
                 self.flush_timers().await?;
                 self.flush_waits().await?;
                 self.flush_outbound().await?;
@@ -342,6 +347,7 @@ macro_rules! impl_store_tx {
                 self.instance_adds.clear();
                 self.instance_add_keys.clear();
                 self.audit_adds.clear();
+                self.journal_adds.clear();
                 self.sales_adds = $crate::store::sales::SalesBuffer::default();
                 self.sales_pending.clear();
                 // What was written or read since the savepoint is gone or may be; so is what

@@ -157,4 +157,74 @@ pub(crate) async fn journal(cx: Ctx) {
         .to_string();
     assert!(e.contains("closed"), "{e}");
     tx.rollback().await.unwrap();
+
+    // Deferred (a worker batch's optimistic pass): entries of two periods written at the
+    // flush as multi-row statements; a read of the journal in the same transaction sees them;
+    // the database checks each entry as it does one at a time.
+    let mut tx = begin(s).await;
+    tx.defer_instance_inserts();
+    assert_eq!(tx.next_number("journal:2026-04").await.unwrap(), 1);
+    assert_eq!(tx.next_number("journal:2026-04").await.unwrap(), 2);
+    assert_eq!(tx.next_number("journal:2026-05").await.unwrap(), 1);
+    let mut second = entry("2026-04", 2, &[("3400", 50_000), ("3980", -50_000)]);
+    second.note = Some("posted into 2026-04".into());
+    for e in [entry("2026-04", 1, SALE), entry("2026-05", 1, SALE), second] {
+        tx.insert_entry(&e, 11).await.unwrap();
+    }
+    let april = tx.ledger_balances(Some("2026-04")).await.unwrap();
+    assert_eq!(april.len(), 5, "read after the flush: {april:?}");
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.journal_numbering().await.unwrap(),
+        [
+            ("2026-03".to_string(), 2, 2),
+            ("2026-04".to_string(), 2, 2),
+            ("2026-05".to_string(), 1, 1)
+        ]
+    );
+    assert_eq!(
+        tx.ledger_line_sums().await.unwrap(),
+        tx.ledger_balances(None).await.unwrap()
+    );
+    let april = tx
+        .journal_entries(&EntryFilter {
+            period: Some("2026-04".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(april.len(), 2);
+    assert_eq!(april[1].lines.len(), 2);
+    assert_eq!(april[1].note.as_deref(), Some("posted into 2026-04"));
+    tx.rollback().await.unwrap();
+    // Refused at the flush (a gap; a closed period): the whole transaction fails as a clash
+    // does, so a batch runs again with a savepoint per step; nothing of it is written.
+    for (bad, at) in [
+        (entry("2026-05", 4, SALE), "a gap in 2026-05"),
+        (entry("2026-03", 3, SALE), "closed 2026-03"),
+    ] {
+        let mut tx = begin(s).await;
+        tx.defer_instance_inserts();
+        tx.insert_entry(&entry("2026-05", 2, SALE), 12)
+            .await
+            .unwrap();
+        tx.insert_entry(&bad, 12).await.unwrap();
+        match tx.commit().await {
+            Err(crate::store::StoreError::Duplicate { kind, key }) => {
+                assert_eq!(kind, "deferred journal entries");
+                assert!(key.starts_with("2026-05/000002 and 1 more"), "{at}: {key}");
+            }
+            other => panic!(
+                "{at}: a refused deferred entry must fail the commit as Duplicate, got {other:?}"
+            ),
+        }
+    }
+    let mut tx = begin(s).await;
+    assert_eq!(
+        tx.journal_numbering().await.unwrap()[2],
+        ("2026-05".to_string(), 1, 1),
+        "nothing of a refused batch is written"
+    );
+    tx.rollback().await.unwrap();
 }
