@@ -95,6 +95,9 @@ def manager_pages(c):
     c.open("/dashboard", "dashboard", "Orders", "cycle")
     assert c.page.locator("svg").count() >= 2, "the dashboard draws fewer than two charts"
     c.open("/forecast", "forecast", "WID-100", "GAD-200")
+    # the trading partner the demo exchanged X12 with: its 850 received, invoice and credit memo sent
+    c.open("/partners", "partners", "demo-x12")
+    c.open("/partners/demo-x12", "partner", "850 0001 accepted", "invoice", "credit_note")
 
 
 def approve_from_phone(c):
