@@ -21,6 +21,54 @@ use ordo_contract::recon_docs::{OpenItemQuery, OpenItemsFound};
 
 /// The `kv` key migration 0018 sets so the store indexes the invoices stored before it.
 pub const REBUILD_MARK: &str = "open_items.rebuild";
+/// The `kv` key migration 0040 sets so the store builds the aging index when it opens.
+pub const AGING_REBUILD_MARK: &str = "aging.rebuild";
+
+/// The aging index row of the stored invoice `number` whose JSON text is `text` (migration
+/// 0040): `Ok(None)` when the aging leaves it out (`crate::receivables::aging_entry`), else its
+/// currency, due date and open amount as whole units and billionths; `Err` with a located
+/// message when it cannot be read or its amount has more than 9 decimals.
+pub fn aging_index_row(
+    number: &str,
+    text: &str,
+) -> std::result::Result<Option<(String, chrono::NaiveDate, i64, i64)>, String> {
+    let inv: ordo_contract::InvoiceCollection =
+        ordo_contract::read_doc_text("invoice", number, text)?;
+    let Some((currency, due, open)) = crate::receivables::aging_entry(&inv) else {
+        return Ok(None);
+    };
+    let (units, nanos) = crate::store::sales::split(open)
+        .map_err(|e| format!("invoice {number}: open_amount: {e}"))?;
+    Ok(Some((currency.to_string(), due, units, nanos)))
+}
+
+/// The aging index as the documents give it: rows by invoice, and the problems (invoice,
+/// message), for `ordo report check` and its tests.
+pub type AgingIndex = (
+    std::collections::BTreeMap<String, (String, chrono::NaiveDate, i64, i64)>,
+    std::collections::BTreeMap<String, String>,
+);
+
+/// [`AgingIndex`] derived from the texts of every stored invoice.
+pub fn aging_index_of(docs: &[(String, String)]) -> AgingIndex {
+    let mut rows = std::collections::BTreeMap::new();
+    let mut problems = std::collections::BTreeMap::new();
+    for (id, text) in docs {
+        match aging_index_row(id, text) {
+            Ok(Some(r)) => {
+                rows.insert(id.clone(), r);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                problems.insert(id.clone(), e);
+            }
+        }
+    }
+    (rows, problems)
+}
+
+/// Per currency and due date: the open amount and the invoices holding it.
+pub type AgingSums = Vec<(String, chrono::NaiveDate, rust_decimal::Decimal, usize)>;
 
 #[async_trait]
 pub trait OpenItemRecords: Send {
@@ -29,6 +77,15 @@ pub trait OpenItemRecords: Send {
     /// Indexes every stored invoice again when the migration's mark is set, and removes the
     /// mark; returns how many invoices were read (0: no mark).
     async fn rebuild_open_items_if_marked(&mut self) -> Result<usize>;
+    /// The aging index summed per currency and due date (ordered so), or the first invoice it
+    /// could not read (its located message).
+    async fn aging_sums(&mut self) -> Result<std::result::Result<AgingSums, String>>;
+    /// Recomputes the aging index from every stored invoice; returns how many were read.
+    async fn rebuild_aging(&mut self) -> Result<usize>;
+    /// [`Self::rebuild_aging`] when migration 0040's mark is set (removing it); 0: no mark.
+    async fn rebuild_aging_if_marked(&mut self) -> Result<usize>;
+    /// Where the aging index differs from the documents (empty: it agrees). Only reads.
+    async fn aging_check(&mut self) -> Result<Vec<String>>;
 }
 
 /// The SQL of [`OpenItemRecords`] for one backend's transaction type.
@@ -38,6 +95,7 @@ macro_rules! impl_open_item_records {
             /// Rewrites the index rows of the invoices `docs` (id, document text) as the text
             /// says: the row when open, nothing when closed, a problem when unreadable.
             async fn write_open_items(&mut self, docs: &[(&str, &str)]) -> Result<()> {
+                self.write_aging_items(docs).await?;
                 for chunk in docs.chunks(200) {
                     for table in ["open_items", "open_item_problems"] {
                         let sql = in_list_sql(&format!("DELETE FROM {table} WHERE invoice IN"), chunk.len());
@@ -89,6 +147,67 @@ macro_rules! impl_open_item_records {
                     }
                 }
                 Ok(())
+            }
+
+            /// Rewrites the aging index rows of the invoices `docs` (id, document text), as
+            /// [`aging_index_row`] derives them. One row per invoice, written only by the
+            /// transaction writing that invoice: no row is shared, so no hot-rows lock is needed.
+            async fn write_aging_items(&mut self, docs: &[(&str, &str)]) -> Result<()> {
+                for chunk in docs.chunks(200) {
+                    for table in ["aging_items", "aging_problems"] {
+                        let sql = in_list_sql(&format!("DELETE FROM {table} WHERE invoice IN"), chunk.len());
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (id, _) in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *self.tx).await?;
+                    }
+                    let mut rows = Vec::new();
+                    let mut problems = Vec::new();
+                    for (id, text) in chunk {
+                        match $crate::store::openitems::aging_index_row(id, text) {
+                            Ok(Some(r)) => rows.push((*id, r)),
+                            Ok(None) => {}
+                            Err(e) => problems.push((*id, e)),
+                        }
+                    }
+                    if !rows.is_empty() {
+                        let sql = values_sql("INSERT INTO aging_items (invoice, currency, due_date, open_units, open_nanos)", rows.len(), 5, "");
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (id, (currency, due, units, nanos)) in &rows {
+                            q = q.bind(*id).bind(currency.as_str()).bind(due.to_string()).bind(*units).bind(*nanos);
+                        }
+                        q.execute(&mut *self.tx).await?;
+                    }
+                    if !problems.is_empty() {
+                        let sql = values_sql("INSERT INTO aging_problems (invoice, problem)", problems.len(), 2, "");
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (id, p) in &problems {
+                            q = q.bind(*id).bind(p.as_str());
+                        }
+                        q.execute(&mut *self.tx).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// The aging index as stored (see [`AgingIndex`]).
+            async fn aging_index_stored(&mut self) -> Result<$crate::store::openitems::AgingIndex> {
+                let mut rows = std::collections::BTreeMap::new();
+                for r in sqlx::query("SELECT invoice, currency, due_date, open_units, open_nanos FROM aging_items")
+                    .fetch_all(&mut *self.tx)
+                    .await?
+                {
+                    let invoice: String = r.try_get("invoice")?;
+                    let due: String = r.try_get("due_date")?;
+                    let due = due.parse().map_err(|e| StoreError::Corrupt(format!("aging_items {invoice}: due_date '{due}': {e}")))?;
+                    rows.insert(invoice, (r.try_get("currency")?, due, r.try_get("open_units")?, r.try_get("open_nanos")?));
+                }
+                let mut problems = std::collections::BTreeMap::new();
+                for r in sqlx::query("SELECT invoice, problem FROM aging_problems").fetch_all(&mut *self.tx).await? {
+                    problems.insert(r.try_get("invoice")?, r.try_get("problem")?);
+                }
+                Ok((rows, problems))
             }
 
             fn open_item_row(r: &<$db as sqlx::Database>::Row) -> Result<ordo_contract::recon_docs::OpenItemRow> {
@@ -181,6 +300,90 @@ macro_rules! impl_open_item_records {
                 let pairs: Vec<(&str, &str)> = docs.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
                 self.write_open_items(&pairs).await?;
                 Ok(docs.len())
+            }
+
+            async fn aging_sums(&mut self) -> Result<std::result::Result<$crate::store::openitems::AgingSums, String>> {
+                self.flush_buffers().await?;
+                let mark = sqlx::query("SELECT value FROM kv WHERE key = $1")
+                    .bind($crate::store::openitems::AGING_REBUILD_MARK)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                if mark.is_some() {
+                    return Ok(Err("the aging index is not built yet: run `ordo report rebuild`".into()));
+                }
+                if let Some(r) = sqlx::query("SELECT problem FROM aging_problems ORDER BY invoice LIMIT 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+                {
+                    return Ok(Err(r.try_get("problem")?));
+                }
+                let rows = sqlx::query(
+                    "SELECT currency, due_date, CAST(SUM(open_units) AS BIGINT) AS units, CAST(SUM(open_nanos) AS BIGINT) AS nanos, \
+                     CAST(COUNT(*) AS BIGINT) AS n FROM aging_items GROUP BY currency, due_date ORDER BY currency, due_date",
+                )
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let currency: String = r.try_get("currency")?;
+                    let due: String = r.try_get("due_date")?;
+                    let bad = |m: String| StoreError::Corrupt(format!("aging_items {currency} {due}: {m}"));
+                    let day: chrono::NaiveDate = due.parse().map_err(|e: chrono::ParseError| bad(e.to_string()))?;
+                    let open = $crate::store::sales::join(r.try_get("units")?, r.try_get("nanos")?)
+                        .ok_or_else(|| bad("the sum overflows".into()))?;
+                    let n: i64 = r.try_get("n")?;
+                    let n = usize::try_from(n).map_err(|e| bad(e.to_string()))?;
+                    out.push((currency, day, open, n));
+                }
+                Ok(Ok(out))
+            }
+
+            async fn rebuild_aging(&mut self) -> Result<usize> {
+                self.flush_buffers().await?;
+                // PostgreSQL: writers of invoices wait for the rebuild, then rewrite their rows.
+                if !LOCK_AGING.is_empty() {
+                    sqlx::query(LOCK_AGING).execute(&mut *self.tx).await?;
+                }
+                sqlx::query("DELETE FROM aging_items").execute(&mut *self.tx).await?;
+                sqlx::query("DELETE FROM aging_problems").execute(&mut *self.tx).await?;
+                let docs = self.get_documents_text("invoice", "").await?;
+                let pairs: Vec<(&str, &str)> = docs.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
+                self.write_aging_items(&pairs).await?;
+                Ok(docs.len())
+            }
+
+            async fn rebuild_aging_if_marked(&mut self) -> Result<usize> {
+                let marked = sqlx::query("DELETE FROM kv WHERE key = $1 RETURNING key")
+                    .bind($crate::store::openitems::AGING_REBUILD_MARK)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                if marked.is_none() {
+                    return Ok(0);
+                }
+                $crate::store::OpenItemRecords::rebuild_aging(self).await
+            }
+
+            async fn aging_check(&mut self) -> Result<Vec<String>> {
+                self.flush_buffers().await?;
+                let docs = self.get_documents_text("invoice", "").await?;
+                let (want, want_problems) = $crate::store::openitems::aging_index_of(&docs);
+                let (have, have_problems) = self.aging_index_stored().await?;
+                let mut out = Vec::new();
+                for (id, w) in &want {
+                    match have.get(id) {
+                        Some(h) if h == w => {}
+                        h => out.push(format!("aging_items {id}: the document gives {w:?}, the table has {h:?}")),
+                    }
+                }
+                for (id, h) in &have {
+                    if !want.contains_key(id) {
+                        out.push(format!("aging_items {id}: the table has {h:?}, the document gives no row"));
+                    }
+                }
+                if want_problems != have_problems {
+                    out.push(format!("aging_problems: the documents give {want_problems:?}, the table has {have_problems:?}"));
+                }
+                Ok(out)
             }
         }
     };

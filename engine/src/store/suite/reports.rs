@@ -195,6 +195,7 @@ pub(super) async fn reports(cx_: Ctx) {
     assert!(e.unknown && e.message.contains("sales"), "{e}");
     tx.rollback().await.unwrap();
     sales_aggregates_follow_the_documents(s, now).await;
+    aging_index_follows_the_documents(s, now).await;
 
     // cycle time reads the committed history; stock also this transaction's buffered levels
     let mut tx = begin(s).await;
@@ -381,5 +382,86 @@ async fn sales_aggregates_follow_the_documents(
     );
     let whole = tie_out_all(tx.as_mut()).await;
     assert_eq!(whole["EUR"], eur_revenue(tx.as_mut()).await);
+    tx.commit().await.unwrap();
+}
+
+/// The aging read from the store's index (`crate::receivables::aging_in`) equals the aging of
+/// the invoice documents themselves (`crate::receivables::aging`), on two days.
+async fn aging_ties_out(tx: &mut dyn crate::store::Tx) -> Vec<crate::receivables::AgingRow> {
+    let docs = tx.get_documents("invoice", "").await.unwrap();
+    let mut last = Vec::new();
+    for on in ["2026-03-31", "2026-06-30"] {
+        let on = NaiveDate::from_str(on).unwrap();
+        let want =
+            crate::receivables::aging(docs.iter().map(|(k, v)| (k.as_str(), v)), on).unwrap();
+        let have = crate::receivables::aging_in(tx, on).await.unwrap().unwrap();
+        assert_eq!(have, want, "aging on {on}");
+        last = have;
+    }
+    assert_eq!(tx.aging_check().await.unwrap(), Vec::<String>::new());
+    last
+}
+
+/// The aging index equals the documents after writes of open, part-paid, paid and credit-balance
+/// invoices, a savepoint rolled back, a problem and its repair, and a rebuild.
+async fn aging_index_follows_the_documents(s: &std::sync::Arc<dyn crate::store::Store>, now: i64) {
+    let mut tx = begin(s).await;
+    let base = aging_ties_out(tx.as_mut()).await;
+    // part paid, due long ago
+    let mut part = invoice("AG-1", "O3", "EUR", "2025-12-01", &[("A", "1", "100")]);
+    part["open_amount"] = exact_json("40.005");
+    // a credit balance (overpaid): counted, negative
+    let mut over = invoice("AG-2", "O3", "EUR", "2026-03-20", &[("A", "1", "10")]);
+    over["open_amount"] = exact_json("-2.5");
+    // paid: left out
+    let mut paid = invoice("AG-3", "O3", "CHF", "2026-03-20", &[("A", "1", "10")]);
+    paid["status"] = json!("paid");
+    paid["open_amount"] = json!(0);
+    for d in [&part, &over, &paid] {
+        tx.put_document("invoice", d["number"].as_str().unwrap(), d, now)
+            .await
+            .unwrap();
+    }
+    let after = aging_ties_out(tx.as_mut()).await;
+    assert_ne!(after, base);
+    let eur = after.iter().find(|r| r.currency == "EUR").unwrap();
+    // on 2026-06-30 AG-1 (due 2025-12-01) is over 90 days past due
+    assert!(eur.buckets[4] >= Decimal::from_str("40.005").unwrap());
+    // a savepoint rolled back takes its invoice's row with it
+    let sp = tx.savepoint().await.unwrap();
+    put_one(tx.as_mut(), "AG-4", "O3", "2026-03-03", "2.20", now).await;
+    assert_ne!(aging_ties_out(tx.as_mut()).await, after);
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(aging_ties_out(tx.as_mut()).await, after);
+    tx.commit().await.unwrap();
+    // an amount the index cannot hold exactly fails the aging naming the invoice, until the
+    // invoice is written again
+    let mut tx = begin(s).await;
+    let mut bad = invoice("AG-5", "O3", "EUR", "2026-03-01", &[("A", "1", "1")]);
+    bad["open_amount"] = exact_json("1.0000000001");
+    tx.put_document("invoice", "AG-5", &bad, now).await.unwrap();
+    let on = NaiveDate::from_str("2026-03-31").unwrap();
+    let e = crate::receivables::aging_in(tx.as_mut(), on)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        e.contains("AG-5") && e.contains("more than 9 decimals"),
+        "{e}"
+    );
+    match reports::run(tx.as_mut(), "aging", &Params::default(), &cx()).await {
+        Err(reports::Failure::Report(e)) => assert!(e.message.contains("AG-5"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(tx.aging_check().await.unwrap(), Vec::<String>::new());
+    bad["open_amount"] = json!(1);
+    tx.put_document("invoice", "AG-5", &bad, now).await.unwrap();
+    aging_ties_out(tx.as_mut()).await;
+    tx.rollback().await.unwrap();
+    // a rebuild from the documents gives the same index
+    let mut tx = begin(s).await;
+    let invoices = tx.count_documents("invoice").await.unwrap();
+    assert_eq!(tx.rebuild_aging().await.unwrap() as i64, invoices);
+    assert_eq!(aging_ties_out(tx.as_mut()).await, after);
     tx.commit().await.unwrap();
 }
