@@ -195,14 +195,19 @@ pub fn compute(
 pub async fn run(tx: &mut dyn Tx, params: &Params, m: &Milestones) -> Result<Report, Failure> {
     let (from, to) = params.millis();
     let orders = tx.workflow_history(ORDER_WORKFLOW, from, to).await?;
-    // an order's invoices are collected after it started
-    let collections = tx
-        .workflow_history(COLLECTION_WORKFLOW, from, i64::MAX)
-        .await?;
+    // Only the period's orders' invoices and their collections are read, through indexes
+    // (an invoice's order_id, migration 0041; an instance's workflow and key), so a period
+    // costs its own orders, not the book.
+    let mut keys: Vec<String> = orders.iter().map(|h| h.business_key.clone()).collect();
+    keys.dedup();
     let mut invoices = Vec::new();
-    for (k, v) in tx.get_documents("invoice", "").await? {
+    for (k, v) in tx.documents_where_in("invoice", "order_id", &keys).await? {
         invoices.push(super::read::<InvoiceLink>("invoice", &k, &v)?);
     }
+    let numbers: Vec<String> = invoices.iter().map(|i| i.number.clone()).collect();
+    let collections = tx
+        .workflow_history_of_keys(COLLECTION_WORKFLOW, &numbers)
+        .await?;
     Ok(compute(params, &orders, &collections, &invoices, m)?)
 }
 
