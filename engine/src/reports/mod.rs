@@ -18,7 +18,7 @@ mod aging;
 mod cycle;
 mod dso;
 mod edi;
-mod fulfilment;
+pub(crate) mod fulfilment;
 pub mod html;
 mod recon;
 pub mod sales;

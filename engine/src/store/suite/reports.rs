@@ -196,6 +196,7 @@ pub(super) async fn reports(cx_: Ctx) {
     tx.rollback().await.unwrap();
     sales_aggregates_follow_the_documents(s, now).await;
     aging_index_follows_the_documents(s, now).await;
+    bounded_fulfilment_reads_what_the_whole_book_gives(s, now).await;
 
     // cycle time reads the committed history; stock also this transaction's buffered levels
     let mut tx = begin(s).await;
@@ -464,4 +465,76 @@ async fn aging_index_follows_the_documents(s: &std::sync::Arc<dyn crate::store::
     assert_eq!(tx.rebuild_aging().await.unwrap() as i64, invoices);
     assert_eq!(aging_ties_out(tx.as_mut()).await, after);
     tx.commit().await.unwrap();
+}
+
+/// Fulfilment over a bounded period reads its orders by date and their shipments and instances
+/// by order id (indexes); its rows equal the whole book's rows of that period, which reads
+/// every document.
+async fn bounded_fulfilment_reads_what_the_whole_book_gives(
+    s: &std::sync::Arc<dyn crate::store::Store>,
+    now: i64,
+) {
+    let mut tx = begin(s).await;
+    let order = |id: &str, day: &str, qty: i64| {
+        json!({ "id": id, "customer_id": "C1", "order_date": day, "requested_date": day,
+                "channel": "api", "lines": [{ "line_no": 1, "sku": "A", "quantity": qty }] })
+    };
+    let ship = |id: &str, order: &str, day: &str, qty: i64| {
+        json!({ "id": id, "order_id": order, "ship_date": day,
+                "packages": [{ "lines": [{ "sku": "A", "quantity": qty }] }] })
+    };
+    let mut written_orders = std::collections::HashMap::new();
+    let mut written_shipments = Vec::new();
+    // February: F1 shipped in full on time, F2 short and late, F3 rejected; March: F4
+    for (id, day, qty) in [
+        ("F1", "2027-02-01", 5),
+        ("F2", "2027-02-28", 4),
+        ("F3", "2027-02-10", 9),
+        ("F4", "2027-03-01", 2),
+    ] {
+        let d = order(id, day, qty);
+        tx.put_document("order", id, &d, now).await.unwrap();
+        written_orders.insert(id, d);
+    }
+    for (id, o, day, qty) in [
+        ("S1", "F1", "2027-02-01", 5),
+        ("S2", "F2", "2027-03-02", 1),
+        ("S3", "F4", "2027-03-01", 2),
+    ] {
+        let d = ship(id, o, day, qty);
+        tx.put_document("shipment", id, &d, now).await.unwrap();
+        written_shipments.push(d);
+    }
+    let mut rejected = instance("f-3", reports::ORDER_WORKFLOW, "F3", now);
+    rejected.status = crate::model::status::ENDED.into();
+    rejected.end_status = Some("rejected".into());
+    tx.insert_instance(&rejected).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    let feb = Params::parse(Some("2027-02-01"), Some("2027-02-28"), Some("month")).unwrap();
+    let bounded = reports::run(tx.as_mut(), "fulfilment", &feb, &cx())
+        .await
+        .unwrap();
+    // the same report over the documents themselves (the whole book holds other tests'
+    // orders, written without the fields fulfilment reads)
+    let orders: Vec<reports::fulfilment::OrderView> = ["F1", "F2", "F3", "F4"]
+        .iter()
+        .map(|id| serde_json::from_value(written_orders[*id].clone()).unwrap())
+        .collect();
+    let shipments: Vec<reports::fulfilment::ShipmentView> = written_shipments
+        .iter()
+        .map(|d| serde_json::from_value(d.clone()).unwrap())
+        .collect();
+    let gone = std::collections::HashSet::from(["F3".to_string()]);
+    let feb_row = reports::fulfilment::compute(&feb, &orders, &shipments, &gone)
+        .unwrap()
+        .rows;
+    assert_eq!(bounded.rows, feb_row);
+    let v = |c: &str| bounded.rows[0][bounded.column(c).unwrap()].clone();
+    // F1 and F2 (F3 rejected): 9 ordered, 6 shipped, one backorder of 3, one on time of two
+    assert_eq!(v("orders"), 2usize.into());
+    assert_eq!(v("shipped qty"), Cell::Num(Decimal::from(6)));
+    assert_eq!(v("backordered qty"), Cell::Num(Decimal::from(3)));
+    assert_eq!(v("on time"), 1usize.into());
+    tx.rollback().await.unwrap();
 }
