@@ -16,7 +16,7 @@
 
 mod aging;
 mod cycle;
-mod dso;
+pub mod dso;
 mod edi;
 pub(crate) mod fulfilment;
 pub mod html;
@@ -581,6 +581,9 @@ pub async fn rebuild_in(
     let mut problems = tx.sales_problems().await?;
     if let Err(e) = tx.aging_sums().await? {
         problems.push(("aging".into(), "aging_items".into(), e));
+    }
+    if let Err(e) = tx.dso_sums().await? {
+        problems.push(("dso".into(), "dso_moves".into(), e));
     }
     tx.commit().await?;
     Ok((n, problems))

@@ -23,23 +23,66 @@ use ordo_contract::recon_docs::{OpenItemQuery, OpenItemsFound};
 pub const REBUILD_MARK: &str = "open_items.rebuild";
 /// The `kv` key migration 0040 sets so the store builds the aging index when it opens.
 pub const AGING_REBUILD_MARK: &str = "aging.rebuild";
+/// The same for the DSO index (migration 0042); either mark rebuilds both.
+pub const DSO_REBUILD_MARK: &str = "dso.rebuild";
 
-/// The aging index row of the stored invoice `number` whose JSON text is `text` (migration
-/// 0040): `Ok(None)` when the aging leaves it out (`crate::receivables::aging_entry`), else its
-/// currency, due date and open amount as whole units and billionths; `Err` with a located
-/// message when it cannot be read or its amount has more than 9 decimals.
+/// The aging index row of the invoice `inv` (migration 0040): `Ok(None)` when the aging leaves
+/// it out (`crate::receivables::aging_entry`), else its currency, due date and open amount as
+/// whole units and billionths; `Err` with a located message when its amount has more than 9
+/// decimals.
 pub fn aging_index_row(
-    number: &str,
-    text: &str,
+    inv: &ordo_contract::InvoiceCollection,
 ) -> std::result::Result<Option<(String, chrono::NaiveDate, i64, i64)>, String> {
-    let inv: ordo_contract::InvoiceCollection =
-        ordo_contract::read_doc_text("invoice", number, text)?;
-    let Some((currency, due, open)) = crate::receivables::aging_entry(&inv) else {
+    let Some((currency, due, open)) = crate::receivables::aging_entry(inv) else {
         return Ok(None);
     };
     let (units, nanos) = crate::store::sales::split(open)
-        .map_err(|e| format!("invoice {number}: open_amount: {e}"))?;
+        .map_err(|e| format!("invoice {}: open_amount: {e}", inv.number))?;
     Ok(Some((currency.to_string(), due, units, nanos)))
+}
+
+/// One row of the DSO index (migration 0042): (seq, currency, day, open change and invoiced as
+/// whole units and billionths, issues).
+pub type DsoRow = (i64, String, chrono::NaiveDate, (i64, i64), (i64, i64), i64);
+
+/// The DSO index rows of the invoice `inv`: its moves (`crate::reports::dso::moves`), each
+/// value held exactly, or a located message.
+pub fn dso_index_rows(
+    inv: &ordo_contract::InvoiceCollection,
+) -> std::result::Result<Vec<DsoRow>, String> {
+    let split = |d: rust_decimal::Decimal, f: &str| {
+        crate::store::sales::split(d).map_err(|e| format!("invoice {}: {f}: {e}", inv.number))
+    };
+    let moves = crate::reports::dso::moves(inv).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(moves.len());
+    for (i, m) in moves.into_iter().enumerate() {
+        out.push((
+            i as i64,
+            inv.currency.clone(),
+            m.day,
+            split(m.open, "open amount")?,
+            split(m.invoiced, "total")?,
+            m.issues,
+        ));
+    }
+    Ok(out)
+}
+
+/// Both receivables indexes' rows of the stored invoice `number` whose JSON text is `text`;
+/// an invoice that cannot be read is a problem of both.
+#[allow(clippy::type_complexity)]
+pub fn receivable_rows(
+    number: &str,
+    text: &str,
+) -> (
+    std::result::Result<Option<(String, chrono::NaiveDate, i64, i64)>, String>,
+    std::result::Result<Vec<DsoRow>, String>,
+) {
+    match ordo_contract::read_doc_text::<ordo_contract::InvoiceCollection>("invoice", number, text)
+    {
+        Ok(inv) => (aging_index_row(&inv), dso_index_rows(&inv)),
+        Err(e) => (Err(e.clone()), Err(e)),
+    }
 }
 
 /// The aging index as the documents give it: rows by invoice, and the problems (invoice,
@@ -49,22 +92,38 @@ pub type AgingIndex = (
     std::collections::BTreeMap<String, String>,
 );
 
-/// [`AgingIndex`] derived from the texts of every stored invoice.
-pub fn aging_index_of(docs: &[(String, String)]) -> AgingIndex {
-    let mut rows = std::collections::BTreeMap::new();
-    let mut problems = std::collections::BTreeMap::new();
+/// The DSO index as the documents give it: rows by (invoice, seq), and the problems.
+pub type DsoIndex = (
+    std::collections::BTreeMap<(String, i64), DsoRow>,
+    std::collections::BTreeMap<String, String>,
+);
+
+/// [`AgingIndex`] and [`DsoIndex`] derived from the texts of every stored invoice.
+pub fn receivable_index_of(docs: &[(String, String)]) -> (AgingIndex, DsoIndex) {
+    let (mut aging, mut dso): (AgingIndex, DsoIndex) = Default::default();
     for (id, text) in docs {
-        match aging_index_row(id, text) {
+        let (a, d) = receivable_rows(id, text);
+        match a {
             Ok(Some(r)) => {
-                rows.insert(id.clone(), r);
+                aging.0.insert(id.clone(), r);
             }
             Ok(None) => {}
             Err(e) => {
-                problems.insert(id.clone(), e);
+                aging.1.insert(id.clone(), e);
+            }
+        }
+        match d {
+            Ok(rows) => {
+                for r in rows {
+                    dso.0.insert((id.clone(), r.0), r);
+                }
+            }
+            Err(e) => {
+                dso.1.insert(id.clone(), e);
             }
         }
     }
-    (rows, problems)
+    (aging, dso)
 }
 
 /// Per currency and due date: the open amount and the invoices holding it.
@@ -80,11 +139,18 @@ pub trait OpenItemRecords: Send {
     /// The aging index summed per currency and due date (ordered so), or the first invoice it
     /// could not read (its located message).
     async fn aging_sums(&mut self) -> Result<std::result::Result<AgingSums, String>>;
-    /// Recomputes the aging index from every stored invoice; returns how many were read.
+    /// The DSO index summed per currency and month, or the first invoice it could not read.
+    async fn dso_sums(
+        &mut self,
+    ) -> Result<std::result::Result<crate::reports::dso::MonthSums, String>>;
+    /// Recomputes the aging and DSO indexes from every stored invoice; returns how many were
+    /// read.
     async fn rebuild_aging(&mut self) -> Result<usize>;
-    /// [`Self::rebuild_aging`] when migration 0040's mark is set (removing it); 0: no mark.
+    /// [`Self::rebuild_aging`] when migration 0040's or 0042's mark is set (removing them);
+    /// 0: no mark.
     async fn rebuild_aging_if_marked(&mut self) -> Result<usize>;
-    /// Where the aging index differs from the documents (empty: it agrees). Only reads.
+    /// Where the aging and DSO indexes differ from the documents (empty: they agree). Only
+    /// reads.
     async fn aging_check(&mut self) -> Result<Vec<String>>;
 }
 
@@ -162,13 +228,28 @@ macro_rules! impl_open_item_records {
                         }
                         q.execute(&mut *self.tx).await?;
                     }
+                    for table in ["dso_moves", "dso_problems"] {
+                        let sql = in_list_sql(&format!("DELETE FROM {table} WHERE invoice IN"), chunk.len());
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (id, _) in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *self.tx).await?;
+                    }
                     let mut rows = Vec::new();
                     let mut problems = Vec::new();
+                    let mut moves = Vec::new();
+                    let mut dso_problems = Vec::new();
                     for (id, text) in chunk {
-                        match $crate::store::openitems::aging_index_row(id, text) {
+                        let (aging, dso) = $crate::store::openitems::receivable_rows(id, text);
+                        match aging {
                             Ok(Some(r)) => rows.push((*id, r)),
                             Ok(None) => {}
                             Err(e) => problems.push((*id, e)),
+                        }
+                        match dso {
+                            Ok(rs) => moves.extend(rs.into_iter().map(|r| (*id, r))),
+                            Err(e) => dso_problems.push((*id, e)),
                         }
                     }
                     if !rows.is_empty() {
@@ -179,16 +260,70 @@ macro_rules! impl_open_item_records {
                         }
                         q.execute(&mut *self.tx).await?;
                     }
-                    if !problems.is_empty() {
-                        let sql = values_sql("INSERT INTO aging_problems (invoice, problem)", problems.len(), 2, "");
+                    for part in moves.chunks(100) {
+                        let sql = values_sql(
+                            "INSERT INTO dso_moves (invoice, seq, currency, month, day, open_units, open_nanos, invoiced_units, invoiced_nanos, issues)",
+                            part.len(),
+                            10,
+                            "",
+                        );
                         let mut q = sqlx::query(AssertSqlSafe(sql));
-                        for (id, p) in &problems {
+                        for (id, (seq, currency, day, open, invoiced, issues)) in part {
+                            q = q
+                                .bind(*id)
+                                .bind(*seq)
+                                .bind(currency.as_str())
+                                .bind($crate::reports::Period::Month.key(*day))
+                                .bind(day.to_string())
+                                .bind(open.0)
+                                .bind(open.1)
+                                .bind(invoiced.0)
+                                .bind(invoiced.1)
+                                .bind(*issues);
+                        }
+                        q.execute(&mut *self.tx).await?;
+                    }
+                    for (table, problems) in [("aging_problems", &problems), ("dso_problems", &dso_problems)] {
+                        if problems.is_empty() {
+                            continue;
+                        }
+                        let sql = values_sql(&format!("INSERT INTO {table} (invoice, problem)"), problems.len(), 2, "");
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (id, p) in problems {
                             q = q.bind(*id).bind(p.as_str());
                         }
                         q.execute(&mut *self.tx).await?;
                     }
                 }
                 Ok(())
+            }
+
+            /// The DSO index as stored (see [`DsoIndex`]).
+            async fn dso_index_stored(&mut self) -> Result<$crate::store::openitems::DsoIndex> {
+                let mut rows = std::collections::BTreeMap::new();
+                for r in sqlx::query("SELECT invoice, seq, currency, day, open_units, open_nanos, invoiced_units, invoiced_nanos, issues FROM dso_moves")
+                    .fetch_all(&mut *self.tx)
+                    .await?
+                {
+                    let invoice: String = r.try_get("invoice")?;
+                    let seq: i64 = r.try_get("seq")?;
+                    let day: String = r.try_get("day")?;
+                    let day = day.parse().map_err(|e| StoreError::Corrupt(format!("dso_moves {invoice}: day '{day}': {e}")))?;
+                    let row = (
+                        seq,
+                        r.try_get("currency")?,
+                        day,
+                        (r.try_get("open_units")?, r.try_get("open_nanos")?),
+                        (r.try_get("invoiced_units")?, r.try_get("invoiced_nanos")?),
+                        r.try_get("issues")?,
+                    );
+                    rows.insert((invoice, seq), row);
+                }
+                let mut problems = std::collections::BTreeMap::new();
+                for r in sqlx::query("SELECT invoice, problem FROM dso_problems").fetch_all(&mut *self.tx).await? {
+                    problems.insert(r.try_get("invoice")?, r.try_get("problem")?);
+                }
+                Ok((rows, problems))
             }
 
             /// The aging index as stored (see [`AgingIndex`]).
@@ -338,14 +473,51 @@ macro_rules! impl_open_item_records {
                 Ok(Ok(out))
             }
 
+            async fn dso_sums(&mut self) -> Result<std::result::Result<$crate::reports::dso::MonthSums, String>> {
+                self.flush_buffers().await?;
+                let mark = sqlx::query("SELECT value FROM kv WHERE key = $1")
+                    .bind($crate::store::openitems::DSO_REBUILD_MARK)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                if mark.is_some() {
+                    return Ok(Err("the DSO index is not built yet: run `ordo report rebuild`".into()));
+                }
+                if let Some(r) = sqlx::query("SELECT problem FROM dso_problems ORDER BY invoice LIMIT 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+                {
+                    return Ok(Err(r.try_get("problem")?));
+                }
+                let rows = sqlx::query(
+                    "SELECT currency, month, CAST(SUM(open_units) AS BIGINT) AS ou, CAST(SUM(open_nanos) AS BIGINT) AS onn, \
+                     CAST(SUM(invoiced_units) AS BIGINT) AS iu, CAST(SUM(invoiced_nanos) AS BIGINT) AS inn, \
+                     CAST(SUM(issues) AS BIGINT) AS issues FROM dso_moves GROUP BY currency, month ORDER BY currency, month",
+                )
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut out = $crate::reports::dso::MonthSums::new();
+                for r in rows {
+                    let currency: String = r.try_get("currency")?;
+                    let month: String = r.try_get("month")?;
+                    let bad = |m: String| StoreError::Corrupt(format!("dso_moves {currency} {month}: {m}"));
+                    let start: chrono::NaiveDate = format!("{month}-01").parse().map_err(|e: chrono::ParseError| bad(e.to_string()))?;
+                    let open = $crate::store::sales::join(r.try_get("ou")?, r.try_get("onn")?).ok_or_else(|| bad("the sum overflows".into()))?;
+                    let invoiced = $crate::store::sales::join(r.try_get("iu")?, r.try_get("inn")?).ok_or_else(|| bad("the sum overflows".into()))?;
+                    let issues: i64 = r.try_get("issues")?;
+                    out.insert((currency, start), (open, invoiced, issues));
+                }
+                Ok(Ok(out))
+            }
+
             async fn rebuild_aging(&mut self) -> Result<usize> {
                 self.flush_buffers().await?;
                 // PostgreSQL: writers of invoices wait for the rebuild, then rewrite their rows.
                 if !LOCK_AGING.is_empty() {
                     sqlx::query(LOCK_AGING).execute(&mut *self.tx).await?;
                 }
-                sqlx::query("DELETE FROM aging_items").execute(&mut *self.tx).await?;
-                sqlx::query("DELETE FROM aging_problems").execute(&mut *self.tx).await?;
+                for t in ["aging_items", "aging_problems", "dso_moves", "dso_problems"] {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *self.tx).await?;
+                }
                 let docs = self.get_documents_text("invoice", "").await?;
                 let pairs: Vec<(&str, &str)> = docs.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
                 self.write_aging_items(&pairs).await?;
@@ -353,11 +525,12 @@ macro_rules! impl_open_item_records {
             }
 
             async fn rebuild_aging_if_marked(&mut self) -> Result<usize> {
-                let marked = sqlx::query("DELETE FROM kv WHERE key = $1 RETURNING key")
+                let marked = sqlx::query("DELETE FROM kv WHERE key IN ($1, $2) RETURNING key")
                     .bind($crate::store::openitems::AGING_REBUILD_MARK)
-                    .fetch_optional(&mut *self.tx)
+                    .bind($crate::store::openitems::DSO_REBUILD_MARK)
+                    .fetch_all(&mut *self.tx)
                     .await?;
-                if marked.is_none() {
+                if marked.is_empty() {
                     return Ok(0);
                 }
                 $crate::store::OpenItemRecords::rebuild_aging(self).await
@@ -366,8 +539,9 @@ macro_rules! impl_open_item_records {
             async fn aging_check(&mut self) -> Result<Vec<String>> {
                 self.flush_buffers().await?;
                 let docs = self.get_documents_text("invoice", "").await?;
-                let (want, want_problems) = $crate::store::openitems::aging_index_of(&docs);
+                let ((want, want_problems), (want_dso, want_dso_problems)) = $crate::store::openitems::receivable_index_of(&docs);
                 let (have, have_problems) = self.aging_index_stored().await?;
+                let (have_dso, have_dso_problems) = self.dso_index_stored().await?;
                 let mut out = Vec::new();
                 for (id, w) in &want {
                     match have.get(id) {
@@ -382,6 +556,20 @@ macro_rules! impl_open_item_records {
                 }
                 if want_problems != have_problems {
                     out.push(format!("aging_problems: the documents give {want_problems:?}, the table has {have_problems:?}"));
+                }
+                for (key, w) in &want_dso {
+                    match have_dso.get(key) {
+                        Some(h) if h == w => {}
+                        h => out.push(format!("dso_moves {key:?}: the document gives {w:?}, the table has {h:?}")),
+                    }
+                }
+                for (key, h) in &have_dso {
+                    if !want_dso.contains_key(key) {
+                        out.push(format!("dso_moves {key:?}: the table has {h:?}, the document gives no row"));
+                    }
+                }
+                if want_dso_problems != have_dso_problems {
+                    out.push(format!("dso_problems: the documents give {want_dso_problems:?}, the table has {have_dso_problems:?}"));
                 }
                 Ok(out)
             }
