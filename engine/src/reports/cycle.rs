@@ -200,10 +200,13 @@ pub async fn run(tx: &mut dyn Tx, params: &Params, m: &Milestones) -> Result<Rep
     // costs its own orders, not the book.
     let mut keys: Vec<String> = orders.iter().map(|h| h.business_key.clone()).collect();
     keys.dedup();
-    let mut invoices = Vec::new();
-    for (k, v) in tx.documents_where_in("invoice", "order_id", &keys).await? {
-        invoices.push(super::read::<InvoiceLink>("invoice", &k, &v)?);
-    }
+    // (invoice number, order) from the index alone: an invoice is stored under its number
+    let invoices: Vec<InvoiceLink> = tx
+        .ids_where_in("invoice", "order_id", &keys)
+        .await?
+        .into_iter()
+        .map(|(number, order_id)| InvoiceLink { number, order_id })
+        .collect();
     let numbers: Vec<String> = invoices.iter().map(|i| i.number.clone()).collect();
     let collections = tx
         .workflow_history_of_keys(COLLECTION_WORKFLOW, &numbers)

@@ -104,6 +104,14 @@ pub trait SessionRecords: Send {
         path: &str,
         values: &[String],
     ) -> Result<Vec<(String, serde_json::Value)>>;
+    /// (id, value of `path`) of the documents of `kind` whose JSON field `path` is one of
+    /// `values`, by id: read from the index alone (it holds both), no document parsed.
+    async fn ids_where_in(
+        &mut self,
+        kind: &str,
+        path: &str,
+        values: &[String],
+    ) -> Result<Vec<(String, String)>>;
     /// Documents of `kind` whose JSON field `path` lies in `[from, to]` compared as text, by
     /// id: fast for an order's `order_date` (migration 0027), ISO dates sorting as text.
     async fn documents_between(
@@ -242,6 +250,31 @@ macro_rules! impl_session_records {
                 }
                 out.sort_by(|a: &(String, Value), b| a.0.cmp(&b.0));
                 out.dedup_by(|a, b| a.0 == b.0);
+                Ok(out)
+            }
+
+            async fn ids_where_in(
+                &mut self,
+                kind: &str,
+                path: &str,
+                values: &[String],
+            ) -> $crate::store::Result<Vec<(String, String)>> {
+                self.flush_writes().await?;
+                let index = indexed_by($crate::store::sessions::field_index(kind, path)?);
+                let at = json_at("body", path);
+                let mut out = Vec::new();
+                for chunk in values.chunks(300) {
+                    let sql = in_list_sql(&format!("SELECT id, {at} AS v FROM documents{index} WHERE kind = '{kind}' AND {at} IN"), chunk.len());
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for v in chunk {
+                        q = q.bind(v.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        out.push((r.try_get("id")?, r.try_get("v")?));
+                    }
+                }
+                out.sort();
+                out.dedup();
                 Ok(out)
             }
 
