@@ -68,20 +68,27 @@ pub fn dso_index_rows(
     Ok(out)
 }
 
-/// Both receivables indexes' rows of the stored invoice `number` whose JSON text is `text`;
-/// an invoice that cannot be read is a problem of both.
-#[allow(clippy::type_complexity)]
-pub fn receivable_rows(
+/// An invoice's text read once for every index the store keeps from it (open items, aging,
+/// DSO): the typed invoice, or the located message every index records as its problem.
+pub fn read_invoice(
     number: &str,
     text: &str,
+) -> std::result::Result<ordo_contract::InvoiceCollection, String> {
+    ordo_contract::read_doc_text::<ordo_contract::InvoiceCollection>("invoice", number, text)
+}
+
+/// Both receivables indexes' rows of an invoice as [`read_invoice`] read it; an invoice that
+/// cannot be read is a problem of both.
+#[allow(clippy::type_complexity)]
+pub fn receivable_rows(
+    read: &std::result::Result<ordo_contract::InvoiceCollection, String>,
 ) -> (
     std::result::Result<Option<(String, chrono::NaiveDate, i64, i64)>, String>,
     std::result::Result<Vec<DsoRow>, String>,
 ) {
-    match ordo_contract::read_doc_text::<ordo_contract::InvoiceCollection>("invoice", number, text)
-    {
-        Ok(inv) => (aging_index_row(&inv), dso_index_rows(&inv)),
-        Err(e) => (Err(e.clone()), Err(e)),
+    match read {
+        Ok(inv) => (aging_index_row(inv), dso_index_rows(inv)),
+        Err(e) => (Err(e.clone()), Err(e.clone())),
     }
 }
 
@@ -102,7 +109,7 @@ pub type DsoIndex = (
 pub fn receivable_index_of(docs: &[(String, String)]) -> (AgingIndex, DsoIndex) {
     let (mut aging, mut dso): (AgingIndex, DsoIndex) = Default::default();
     for (id, text) in docs {
-        let (a, d) = receivable_rows(id, text);
+        let (a, d) = receivable_rows(&read_invoice(id, text));
         match a {
             Ok(Some(r)) => {
                 aging.0.insert(id.clone(), r);
@@ -161,12 +168,15 @@ macro_rules! impl_open_item_records {
             /// Rewrites the index rows of the invoices `docs` (id, document text) as the text
             /// says: the row when open, nothing when closed, a problem when unreadable.
             async fn write_open_items(&mut self, docs: &[(&str, &str)]) -> Result<()> {
+                // Each invoice is read once for the three indexes.
+                let read: Vec<(&str, std::result::Result<ordo_contract::InvoiceCollection, String>)> =
+                    docs.iter().map(|(id, text)| (*id, $crate::store::openitems::read_invoice(id, text))).collect();
                 // Off only in `ordo bench o2c --no-sales-aggregates`, which measures what the
                 // report aggregates cost on a store it throws away (store/sales.rs).
                 if $crate::store::sales::counting() {
-                    self.write_aging_items(docs).await?;
+                    self.write_aging_items(&read).await?;
                 }
-                for chunk in docs.chunks(200) {
+                for chunk in read.chunks(200) {
                     for table in ["open_items", "open_item_problems"] {
                         let sql = in_list_sql(&format!("DELETE FROM {table} WHERE invoice IN"), chunk.len());
                         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -177,8 +187,8 @@ macro_rules! impl_open_item_records {
                     }
                     let mut rows = Vec::new();
                     let mut problems = Vec::new();
-                    for (id, text) in chunk {
-                        match ordo_recon::openitems::index_row(id, text) {
+                    for (id, inv) in chunk {
+                        match inv.as_ref().map_err(String::clone).and_then(|inv| ordo_recon::openitems::index_row_of(id, inv)) {
                             Ok(Some(r)) => rows.push(r),
                             Ok(None) => {}
                             Err(e) => problems.push((*id, e)),
@@ -222,7 +232,10 @@ macro_rules! impl_open_item_records {
             /// Rewrites the aging index rows of the invoices `docs` (id, document text), as
             /// [`aging_index_row`] derives them. One row per invoice, written only by the
             /// transaction writing that invoice: no row is shared, so no hot-rows lock is needed.
-            async fn write_aging_items(&mut self, docs: &[(&str, &str)]) -> Result<()> {
+            async fn write_aging_items(
+                &mut self,
+                docs: &[(&str, std::result::Result<ordo_contract::InvoiceCollection, String>)],
+            ) -> Result<()> {
                 for chunk in docs.chunks(200) {
                     for table in ["aging_items", "aging_problems"] {
                         let sql = in_list_sql(&format!("DELETE FROM {table} WHERE invoice IN"), chunk.len());
@@ -244,8 +257,8 @@ macro_rules! impl_open_item_records {
                     let mut problems = Vec::new();
                     let mut moves = Vec::new();
                     let mut dso_problems = Vec::new();
-                    for (id, text) in chunk {
-                        let (aging, dso) = $crate::store::openitems::receivable_rows(id, text);
+                    for (id, inv) in chunk {
+                        let (aging, dso) = $crate::store::openitems::receivable_rows(inv);
                         match aging {
                             Ok(Some(r)) => rows.push((*id, r)),
                             Ok(None) => {}
@@ -523,8 +536,11 @@ macro_rules! impl_open_item_records {
                     sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *self.tx).await?;
                 }
                 let docs = self.get_documents_text("invoice", "").await?;
-                let pairs: Vec<(&str, &str)> = docs.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
-                self.write_aging_items(&pairs).await?;
+                let read: Vec<(&str, std::result::Result<ordo_contract::InvoiceCollection, String>)> = docs
+                    .iter()
+                    .map(|(i, t)| (i.as_str(), $crate::store::openitems::read_invoice(i, t)))
+                    .collect();
+                self.write_aging_items(&read).await?;
                 Ok(docs.len())
             }
 
