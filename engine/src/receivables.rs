@@ -38,23 +38,29 @@ fn bucket(days_past_due: i64) -> usize {
     }
 }
 
-/// Ages `invoices` (key, stored document) on `today`; paid and cancelled ones are left out.
-/// Rows are ordered by currency.
-pub fn aging<'a>(
-    invoices: impl IntoIterator<Item = (&'a str, &'a Value)>,
+/// What the aging counts of one invoice: (currency, due date, open amount), or `None` when it
+/// is paid or cancelled or nothing is open. The one derivation behind [`aging`] and the store's
+/// aging index (`aging_items`, store/openitems.rs).
+pub fn aging_entry(inv: &InvoiceCollection) -> Option<(&str, NaiveDate, Decimal)> {
+    if inv.is_closed() || inv.open_amount.is_zero() {
+        return None;
+    }
+    Some((inv.currency.as_str(), inv.due_date, inv.open_amount))
+}
+
+/// Buckets open amounts already summed per (currency, due date) — with how many invoices each
+/// sum holds — on `today`; rows ordered by currency. `at` names each sum in an overflow error.
+pub fn aging_of<'a>(
+    sums: impl IntoIterator<Item = (&'a str, NaiveDate, Decimal, usize)>,
     today: NaiveDate,
 ) -> Result<Vec<AgingRow>, String> {
     let mut rows: Vec<AgingRow> = Vec::new();
-    for (key, doc) in invoices {
-        let inv: InvoiceCollection = read_doc("invoice", key, doc)?;
-        if inv.is_closed() || inv.open_amount.is_zero() {
-            continue;
-        }
-        let i = match rows.iter().position(|r| r.currency == inv.currency) {
+    for (currency, due, open, invoices) in sums {
+        let i = match rows.iter().position(|r| r.currency == currency) {
             Some(i) => i,
             None => {
                 rows.push(AgingRow {
-                    currency: inv.currency.clone(),
+                    currency: currency.to_string(),
                     buckets: [Decimal::ZERO; 5],
                     total: Decimal::ZERO,
                     invoices: 0,
@@ -63,29 +69,49 @@ pub fn aging<'a>(
             }
         };
         let row = &mut rows[i];
-        let b = bucket((today - inv.due_date).num_days());
-        let overflow = || format!("invoice {key}: the aging sum overflows");
-        row.buckets[b] = row.buckets[b]
-            .checked_add(inv.open_amount)
-            .ok_or_else(overflow)?;
-        row.total = row
-            .total
-            .checked_add(inv.open_amount)
-            .ok_or_else(overflow)?;
-        row.invoices += 1;
+        let b = bucket((today - due).num_days());
+        let overflow = || format!("{currency} due {due}: the aging sum overflows");
+        row.buckets[b] = row.buckets[b].checked_add(open).ok_or_else(overflow)?;
+        row.total = row.total.checked_add(open).ok_or_else(overflow)?;
+        row.invoices += invoices;
     }
     rows.sort_by(|a, b| a.currency.cmp(&b.currency));
     Ok(rows)
 }
 
-/// The aging of every invoice in the store on `today`. Only the invoices not closed are read
-/// (an index, migration 0027): [`aging`] leaves the paid and cancelled ones out anyway.
+/// Ages `invoices` (key, stored document) on `today`; paid and cancelled ones are left out.
+/// Rows are ordered by currency.
+pub fn aging<'a>(
+    invoices: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    today: NaiveDate,
+) -> Result<Vec<AgingRow>, String> {
+    let mut read = Vec::new();
+    for (key, doc) in invoices {
+        read.push(read_doc::<InvoiceCollection>("invoice", key, doc)?);
+    }
+    aging_of(
+        read.iter()
+            .filter_map(aging_entry)
+            .map(|(c, d, o)| (c, d, o, 1)),
+        today,
+    )
+}
+
+/// The aging of every invoice in the store on `today`, from the store's aging index
+/// (`aging_items`: summed in SQL per currency and due date, so its cost is the due dates, not
+/// the invoices). An invoice the index could not read fails it naming the invoice.
 pub async fn aging_in(
     tx: &mut dyn crate::store::Tx,
     today: NaiveDate,
 ) -> Result<Result<Vec<AgingRow>, String>, crate::store::StoreError> {
-    let docs = tx.unclosed_invoices().await?;
-    Ok(aging(docs.iter().map(|(k, v)| (k.as_str(), v)), today))
+    let sums = match tx.aging_sums().await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(aging_of(
+        sums.iter().map(|(c, d, o, n)| (c.as_str(), *d, *o, *n)),
+        today,
+    ))
 }
 
 /// One customer's aging (`ordo report aging`).

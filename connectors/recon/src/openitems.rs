@@ -27,6 +27,12 @@ use crate::permanent;
 /// a wrong-typed date), which the store keeps beside the index and which fails a run.
 pub fn index_row(number: &str, text: &str) -> Result<Option<OpenItemRow>, String> {
     let inv: InvoiceCollection = read_doc_text("invoice", number, text)?;
+    index_row_of(number, &inv)
+}
+
+/// [`index_row`] of an invoice already read (the store reads each written invoice once for
+/// all its indexes).
+pub fn index_row_of(number: &str, inv: &InvoiceCollection) -> Result<Option<OpenItemRow>, String> {
     if inv.is_closed() {
         return Ok(None);
     }
@@ -44,12 +50,12 @@ pub fn index_row(number: &str, text: &str) -> Result<Option<OpenItemRow>, String
         invoice: number.to_string(),
         ref_key,
         digit_key,
-        customer_id: inv.customer_id,
+        customer_id: inv.customer_id.clone(),
         amount_open: open,
-        currency: inv.currency,
+        currency: inv.currency.clone(),
         due_date: inv.due_date,
         issue_date: inv.issue_date,
-        terms: inv.terms,
+        terms: inv.terms.clone(),
     }))
 }
 

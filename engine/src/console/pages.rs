@@ -84,15 +84,14 @@ struct Standing {
     reason: String,
 }
 
-async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing> {
+/// The standing of the order behind a task, whose instance data is `data`, read in `tx`.
+async fn standing(tx: &mut dyn crate::store::Tx, order: &str, data: &Value) -> ApiResult<Standing> {
     use ordo_sales::master;
-    let mut tx = api.engine.store.begin().await?;
     let doc = tx
         .get_document("order", order)
         .await?
         // an order taken by intake before its document was written shows as no document
         .unwrap_or(Value::Null);
-    let inst = tx.load_instance(instance).await?;
     let customer = text(&doc["customer_id"]);
     let cust = tx.get_document("customer", &customer).await?;
     let open_balance = tx
@@ -101,8 +100,6 @@ async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing>
     let overdue = tx
         .stock_level(&master::overdue_key(&customer), master::LEDGER)
         .await?;
-    tx.rollback().await?;
-    let data = inst.map(|i| i.data).unwrap_or(Value::Null);
     let dec = |v: &Value| Decimal::from_str(&text(v)).ok();
     // A held order's reasons, else the reason the last rule gave with its outcome (a rule
     // step merges its values into the instance data: `reason` sits at the top).
@@ -113,12 +110,49 @@ async fn standing(api: &Api, order: &str, instance: &str) -> ApiResult<Standing>
     Ok(Standing {
         currency: text(&doc["currency"]),
         customer,
-        value: routes::order_total(&data),
+        value: routes::order_total(data),
         credit_limit: cust.as_ref().and_then(|c| dec(&c["credit_limit"])),
         open_balance,
         overdue,
         reason,
     })
+}
+
+/// The open tasks `v` may decide (the API's rule, `may_decide`), oldest first and among tasks
+/// of the same age the largest first, with each order's key and instance data; then the
+/// standing of the page's rows only. One read transaction: the page costs the open tasks'
+/// instances plus its own rows' documents, not a transaction per task.
+async fn inbox_rows(
+    api: &Api,
+    v: &Viewer,
+    off: usize,
+) -> ApiResult<(usize, Vec<(crate::model::Task, String, Standing)>)> {
+    let mut tx = api.engine.store.begin().await?;
+    let r = async {
+        let mut rows = Vec::new();
+        for t in tx.list_tasks("open").await? {
+            if !may_decide(&v.actor.roles, &t.role) {
+                continue;
+            }
+            let inst = tx.load_instance(&t.instance_id).await?;
+            let (key, data) = inst.map(|i| (i.business_key, i.data)).unwrap_or_default();
+            let value = routes::order_total(&data);
+            rows.push((t, key, data, value));
+        }
+        rows.sort_by(|a, b| {
+            (a.0.created_at, std::cmp::Reverse(a.3)).cmp(&(b.0.created_at, std::cmp::Reverse(b.3)))
+        });
+        let total = rows.len();
+        let mut page = Vec::new();
+        for (t, key, data, _) in rows.into_iter().skip(off).take(PAGE) {
+            let s = standing(tx.as_mut(), &key, &data).await?;
+            page.push((t, key, s));
+        }
+        Ok::<_, ApiError>((total, page))
+    }
+    .await;
+    tx.rollback().await?;
+    r
 }
 
 fn time_left(due: Option<i64>, now: i64) -> String {
@@ -134,34 +168,20 @@ fn time_left(due: Option<i64>, now: i64) -> String {
 
 pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
     let r = async {
-        let list = json_of(routes::list_tasks(State(api.clone()), caller(&v)).await).await?;
-        let mut rows = Vec::new();
-        for t in list["tasks"].as_array().into_iter().flatten() {
-            let task = &t["task"];
-            let order = text(&t["order"]);
-            let s = standing(&api, &order, &text(&task["instance_id"])).await?;
-            rows.push((task.clone(), order, s));
-        }
-        // oldest first; among tasks of the same age, the largest first
-        rows.sort_by(|a, b| {
-            let ka = (a.0["created_at"].as_i64(), std::cmp::Reverse(a.2.value));
-            let kb = (b.0["created_at"].as_i64(), std::cmp::Reverse(b.2.value));
-            ka.cmp(&kb)
-        });
-        let now = api.engine.clock.now_ms();
         let off = offset(&q);
-        let total = rows.len();
+        let (total, rows) = inbox_rows(&api, &v, off).await?;
+        let now = api.engine.clock.now_ms();
         let list = html! {
-                @if rows.is_empty() { p { "No open tasks for your roles." } }
+                @if total == 0 { p { "No open tasks for your roles." } }
                 @else {
                     div.scroll { table.stack {
                         thead { tr { th { "Task" } th { "Order" } th { "Customer" } th.num { "Value" }
                             th.num { "Credit limit" } th.num { "Open balance" } th.num { "Overdue" }
                             th { "Reason" } th { "Time left" } th { "Decide" } } }
-                        tbody { @for (task, order, s) in rows.iter().skip(off).take(PAGE) {
-                            @let id = task["id"].as_i64().unwrap_or_default();
+                        tbody { @for (task, order, s) in &rows {
+                            @let id = task.id;
                             tr {
-                                td data-label="Task" { a href={ "/tasks/" (id) } { "#" (id) " " (text(&task["step"])) } }
+                                td data-label="Task" { a href={ "/tasks/" (id) } { "#" (id) " " (task.step) } }
                                 td data-label="Order" { a href={ "/orders/" (order) } { (order) } }
                                 td data-label="Customer" { a href={ "/customers/" (s.customer) } { (s.customer) } }
                                 td.num data-label="Value" { (s.value.map(money).unwrap_or_default()) " " (s.currency) }
@@ -169,7 +189,7 @@ pub async fn inbox(State(api): St, v: Viewer, Query(q): Pairs) -> Response {
                                 td.num data-label="Open balance" { (money(s.open_balance)) }
                                 td.num data-label="Overdue" { (money(s.overdue)) }
                                 td data-label="Reason" { (s.reason) }
-                                td data-label="Time left" { (time_left(task["due_at"].as_i64(), now)) }
+                                td data-label="Time left" { (time_left(task.due_at, now)) }
                                 td data-label="Decide" { (decide_form(&v, id)) }
                             }
                         } }

@@ -195,14 +195,22 @@ pub fn compute(
 pub async fn run(tx: &mut dyn Tx, params: &Params, m: &Milestones) -> Result<Report, Failure> {
     let (from, to) = params.millis();
     let orders = tx.workflow_history(ORDER_WORKFLOW, from, to).await?;
-    // an order's invoices are collected after it started
+    // Only the period's orders' invoices and their collections are read, through indexes
+    // (an invoice's order_id, migration 0041; an instance's workflow and key), so a period
+    // costs its own orders, not the book.
+    let mut keys: Vec<String> = orders.iter().map(|h| h.business_key.clone()).collect();
+    keys.dedup();
+    // (invoice number, order) from the index alone: an invoice is stored under its number
+    let invoices: Vec<InvoiceLink> = tx
+        .ids_where_in("invoice", "order_id", &keys)
+        .await?
+        .into_iter()
+        .map(|(number, order_id)| InvoiceLink { number, order_id })
+        .collect();
+    let numbers: Vec<String> = invoices.iter().map(|i| i.number.clone()).collect();
     let collections = tx
-        .workflow_history(COLLECTION_WORKFLOW, from, i64::MAX)
+        .workflow_history_of_keys(COLLECTION_WORKFLOW, &numbers)
         .await?;
-    let mut invoices = Vec::new();
-    for (k, v) in tx.get_documents("invoice", "").await? {
-        invoices.push(super::read::<InvoiceLink>("invoice", &k, &v)?);
-    }
     Ok(compute(params, &orders, &collections, &invoices, m)?)
 }
 

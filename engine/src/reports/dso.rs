@@ -23,11 +23,111 @@ fn month_end(d: NaiveDate) -> NaiveDate {
         .unwrap_or(d)
 }
 
-/// The report over typed invoices; months from `--from` (or the first invoice) to `--to` (or
-/// today).
+/// One invoice's effect on the report, day by day: at each day where what it leaves open
+/// changes (its issue day, then each later payment's day), the change of its open amount
+/// (clamped at zero, as the report counts it), and at its issue day its total. Summed per
+/// currency and month by the store (`dso_moves`, migration 0042), the open amount at a month's
+/// end is the running sum of the changes up to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub day: NaiveDate,
+    pub open: Decimal,
+    pub invoiced: Decimal,
+    /// 1 on the issue day's move (the invoices issued, to find the first month).
+    pub issues: i64,
+}
+
+/// The moves of `inv` (see [`Move`]): the open amount on a day `d` from its issue on is
+/// total − what its payments received by `d` settled (applied + discount + written off) while
+/// a payment is still to come after `d`; after its last payment, its open amount as stored
+/// (which includes differences written off on the invoice itself); never below zero.
+pub fn moves(inv: &InvoiceCollection) -> Result<Vec<Move>, ReportError> {
+    let at = format!("invoice '{}'", inv.number);
+    let mut days: Vec<NaiveDate> = vec![inv.issue_date];
+    days.extend(
+        inv.payments
+            .iter()
+            .map(|p| p.received_on)
+            .filter(|d| *d > inv.issue_date),
+    );
+    days.sort();
+    days.dedup();
+    let mut out = Vec::with_capacity(days.len());
+    let mut before = Decimal::ZERO;
+    for (i, &day) in days.iter().enumerate() {
+        let mut settled = Decimal::ZERO;
+        let mut later = false;
+        for p in &inv.payments {
+            if p.received_on <= day {
+                settled = add(settled, p.applied, &at)?;
+                settled = add(settled, p.discount, &at)?;
+                settled = add(settled, p.written_off, &at)?;
+            } else {
+                later = true;
+            }
+        }
+        let o = if later {
+            inv.total.checked_sub(settled).unwrap_or(Decimal::ZERO)
+        } else {
+            inv.open_amount
+        };
+        let o = o.max(Decimal::ZERO);
+        let change = o
+            .checked_sub(before)
+            .ok_or_else(|| ReportError::new(at.clone(), "the open amount overflows"))?;
+        before = o;
+        let issue = i == 0;
+        if issue || !change.is_zero() {
+            out.push(Move {
+                day,
+                open: change,
+                invoiced: if issue { inv.total } else { Decimal::ZERO },
+                issues: issue as i64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Per currency and month (its first day): the sum of the moves (open change, invoiced,
+/// invoices issued).
+pub type MonthSums = BTreeMap<(String, NaiveDate), (Decimal, Decimal, i64)>;
+
+/// Adds `inv`'s moves to `sums`.
+pub fn add_moves(sums: &mut MonthSums, inv: &InvoiceCollection) -> Result<(), ReportError> {
+    let at = format!("invoice '{}'", inv.number);
+    for m in moves(inv)? {
+        let key = (inv.currency.clone(), month_start(m.day));
+        let e = sums.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO, 0));
+        e.0 = add(e.0, m.open, &at)?;
+        e.1 = add(e.1, m.invoiced, &at)?;
+        e.2 += m.issues;
+    }
+    Ok(())
+}
+
+pub fn month_start(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
+}
+
+/// The report over typed invoices (the moves summed in memory).
 pub fn compute(
     params: &Params,
     invoices: &[InvoiceCollection],
+    today: NaiveDate,
+) -> Result<Report, ReportError> {
+    let mut sums = MonthSums::new();
+    for inv in invoices {
+        add_moves(&mut sums, inv)?;
+    }
+    compute_months(params, &sums, today)
+}
+
+/// The report over the moves summed per currency and month; months from `--from` (or the first
+/// invoice's) to `--to` (or today).
+pub fn compute_months(
+    params: &Params,
+    sums: &MonthSums,
     today: NaiveDate,
 ) -> Result<Report, ReportError> {
     params.dims(&[Dim::Period(Period::Month)], &[])?;
@@ -46,60 +146,43 @@ pub fn compute(
         2,
     );
     rep.by = vec!["month".into()];
-    let Some(first) = params
-        .from
-        .or_else(|| invoices.iter().map(|i| i.issue_date).min())
-    else {
+    let Some(first) = params.from.or_else(|| {
+        sums.iter()
+            .filter(|(_, v)| v.2 > 0)
+            .map(|((_, m), _)| *m)
+            .min()
+    }) else {
         return Ok(rep);
     };
     let last = params.to.unwrap_or(today);
     let currencies: std::collections::BTreeSet<&str> =
-        invoices.iter().map(|i| i.currency.as_str()).collect();
+        sums.keys().map(|(c, _)| c.as_str()).collect();
     let mut months = Vec::new();
-    let mut m = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
+    let mut m = month_start(first);
     while m <= last && months.len() < 1200 {
         months.push(m);
         m = month_end(m).succ_opt().unwrap_or(NaiveDate::MAX);
     }
     for cur in currencies {
-        let mut sales: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
-        for inv in invoices.iter().filter(|i| i.currency == cur) {
-            let k = NaiveDate::from_ymd_opt(inv.issue_date.year(), inv.issue_date.month(), 1)
-                .unwrap_or(inv.issue_date);
-            let s = sales.entry(k).or_default();
-            *s = add(*s, inv.total, &format!("invoice '{}'", inv.number))?;
-        }
+        let at = format!("currency {cur}");
+        // the running open amount: every change of a month before the first shown counts
+        let mut open = Decimal::ZERO;
+        let mut rows = sums
+            .range((cur.to_string(), NaiveDate::MIN)..=(cur.to_string(), NaiveDate::MAX))
+            .peekable();
         for &start in &months {
-            let end = month_end(start);
-            let mut open = Decimal::ZERO;
-            for inv in invoices
-                .iter()
-                .filter(|i| i.currency == cur && i.issue_date <= end)
-            {
-                let at = format!("invoice '{}'", inv.number);
-                let mut settled = Decimal::ZERO;
-                let mut later = false;
-                for p in &inv.payments {
-                    if p.received_on <= end {
-                        settled = add(settled, p.applied, &at)?;
-                        settled = add(settled, p.discount, &at)?;
-                        settled = add(settled, p.written_off, &at)?;
-                    } else {
-                        later = true;
-                    }
+            let mut invoiced = Decimal::ZERO;
+            while let Some(((_, mo), (o, inv, _))) = rows.peek() {
+                if *mo > start {
+                    break;
                 }
-                // with no payment after the day, what is open then is what is open now (it
-                // includes differences written off on the invoice itself)
-                let o = if later {
-                    inv.total.checked_sub(settled).unwrap_or(Decimal::ZERO)
-                } else {
-                    inv.open_amount
-                };
-                if o > Decimal::ZERO {
-                    open = add(open, o, &at)?;
+                open = add(open, *o, &at)?;
+                if *mo == start {
+                    invoiced = *inv;
                 }
+                rows.next();
             }
-            let invoiced = sales.get(&start).copied().unwrap_or(Decimal::ZERO);
+            let end = month_end(start);
             let days = Decimal::from(end.day());
             let dso = match ratio(open, invoiced, 6) {
                 super::Cell::Num(r) => super::Cell::Num((r * days).round_dp(1)),
@@ -123,12 +206,14 @@ pub fn compute(
     Ok(rep)
 }
 
+/// From the store's per-invoice moves (`dso_moves`, migration 0042), summed in SQL per
+/// currency and month: its cost is one index scan, its rows the months.
 pub async fn run(tx: &mut dyn Tx, params: &Params, today: NaiveDate) -> Result<Report, Failure> {
-    let mut invoices = Vec::new();
-    for (k, v) in tx.get_documents("invoice", "").await? {
-        invoices.push(super::read::<InvoiceCollection>("invoice", &k, &v)?);
-    }
-    Ok(compute(params, &invoices, today)?)
+    let sums = tx
+        .dso_sums()
+        .await?
+        .map_err(|e| ReportError::new("invoice", e))?;
+    Ok(compute_months(params, &sums, today)?)
 }
 
 #[cfg(test)]

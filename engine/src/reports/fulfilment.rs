@@ -167,20 +167,46 @@ pub fn compute(
 }
 
 pub async fn run(tx: &mut dyn Tx, params: &Params) -> Result<Report, Failure> {
+    // A bounded period reads its orders through the order-date index (migration 0027) and
+    // their shipments and instances by order id (migration 0041, the instances' unique key),
+    // so it costs its own orders; the whole book reads every order.
+    let bounded = params.from.is_some() || params.to.is_some();
+    let docs = if bounded {
+        let from = params.from.map(|d| d.to_string()).unwrap_or_default();
+        let to = params
+            .to
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "9999-12-31".into());
+        tx.documents_between("order", "order_date", &from, &to)
+            .await?
+    } else {
+        tx.get_documents("order", "").await?
+    };
     let mut orders = Vec::new();
-    for (k, v) in tx.get_documents("order", "").await? {
+    for (k, v) in docs {
         let o: OrderView = read("order", &k, &v)?;
         if params.contains(o.order_date) {
             orders.push(o);
         }
     }
+    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+    let (shipment_docs, instances) = if bounded {
+        (
+            tx.documents_where_in("shipment", "order_id", &ids).await?,
+            tx.workflow_instances_of_keys(ORDER_WORKFLOW, &ids).await?,
+        )
+    } else {
+        (
+            tx.get_documents("shipment", "").await?,
+            tx.workflow_instances(ORDER_WORKFLOW, i64::MIN, i64::MAX)
+                .await?,
+        )
+    };
     let mut shipments = Vec::new();
-    for (k, v) in tx.get_documents("shipment", "").await? {
+    for (k, v) in shipment_docs {
         shipments.push(read::<ShipmentView>("shipment", &k, &v)?);
     }
-    let rejected: HashSet<String> = tx
-        .workflow_instances(ORDER_WORKFLOW, i64::MIN, i64::MAX)
-        .await?
+    let rejected: HashSet<String> = instances
         .into_iter()
         .filter(|i| i.end_status.as_deref() == Some("rejected"))
         .map(|i| i.business_key)

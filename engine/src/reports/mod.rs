@@ -16,9 +16,9 @@
 
 mod aging;
 mod cycle;
-mod dso;
+pub mod dso;
 mod edi;
-mod fulfilment;
+pub(crate) mod fulfilment;
 pub mod html;
 mod recon;
 pub mod sales;
@@ -569,25 +569,40 @@ pub async fn run_in(
 }
 
 /// `ordo report rebuild`: recomputes the sales aggregates from the stored invoices and credit
-/// notes in one transaction (`store/sales.rs`); returns how many documents were read and the
-/// problems left (documents that could not be counted, each named).
+/// notes (`store/sales.rs`) and the aging index from the invoices (`store/openitems.rs`) in one
+/// transaction; returns how many documents were read and the problems left (documents that
+/// could not be counted, each named).
 pub async fn rebuild_in(
     engine: &crate::runtime::Engine,
 ) -> Result<(usize, Vec<(String, String, String)>), StoreError> {
     let mut tx = engine.store.begin().await?;
     let n = tx.rebuild_sales().await?;
-    let problems = tx.sales_problems().await?;
+    tx.rebuild_aging().await?;
+    let mut problems = tx.sales_problems().await?;
+    if let Err(e) = tx.aging_sums().await? {
+        problems.push(("aging".into(), "aging_items".into(), e));
+    }
+    if let Err(e) = tx.dso_sums().await? {
+        problems.push(("dso".into(), "dso_moves".into(), e));
+    }
     tx.commit().await?;
     Ok((n, problems))
 }
 
-/// `ordo report check`: the rows where the sales aggregates differ from a recomputation from
-/// the documents (empty: they agree). Only reads.
+/// `ordo report check`: the rows where the sales aggregates or the aging index differ from a
+/// recomputation from the documents (empty: they agree). Only reads.
 pub async fn check_in(engine: &crate::runtime::Engine) -> Result<Vec<String>, StoreError> {
     let mut tx = engine.store.begin().await?;
-    let out = tx.sales_check().await;
+    let out = check_tx(tx.as_mut()).await;
     tx.rollback().await?;
     out
+}
+
+/// What [`check_in`] compares, in `tx`.
+pub async fn check_tx(tx: &mut dyn Tx) -> Result<Vec<String>, StoreError> {
+    let mut out = tx.sales_check().await?;
+    out.extend(tx.aging_check().await?);
+    Ok(out)
 }
 
 /// Reads a stored document as `T`, naming it and the field on error.

@@ -19,6 +19,9 @@ const HOT_LOCK: Option<&str> =
 /// A rebuild of the sales aggregates waits for the steps that counted documents and holds
 /// off the others until it commits (`store/sales.rs`).
 const LOCK_SALES: &str = "LOCK TABLE sales_counted IN EXCLUSIVE MODE";
+/// A rebuild of the aging index holds off the writers of invoices until it commits
+/// (`store/openitems.rs`).
+const LOCK_AGING: &str = "LOCK TABLE aging_items IN EXCLUSIVE MODE";
 
 /// The text at `path` (`a.b`) of the JSON text column `col`, written as migration 0027's
 /// indexes write it (store/sessions.rs: the console's list reads): `ordo_json_at`, NULL for a
@@ -170,6 +173,7 @@ impl PgStore {
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
         tx.rebuild_sales_if_marked().await?;
+        tx.rebuild_aging_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

@@ -49,6 +49,19 @@ pub trait ReportRecords: Send {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<InstanceState>>;
+    /// The history of the instances of `workflow` whose business key is one of `keys`, by
+    /// instance and sequence (through the unique index on workflow and business key).
+    async fn workflow_history_of_keys(
+        &mut self,
+        workflow: &str,
+        keys: &[String],
+    ) -> Result<Vec<HistoryRow>>;
+    /// The instances of `workflow` whose business key is one of `keys`, in no set order.
+    async fn workflow_instances_of_keys(
+        &mut self,
+        workflow: &str,
+        keys: &[String],
+    ) -> Result<Vec<InstanceState>>;
     /// Every stock level as (item, location, quantity), by item and location.
     async fn stock_rows(&mut self) -> Result<Vec<(String, String, rust_decimal::Decimal)>>;
 }
@@ -87,6 +100,73 @@ macro_rules! impl_report_records {
                         step: r.try_get("step")?,
                         outcome: r.try_get("outcome")?,
                     });
+                }
+                Ok(out)
+            }
+
+            async fn workflow_history_of_keys(
+                &mut self,
+                workflow: &str,
+                keys: &[String],
+            ) -> Result<Vec<$crate::store::reports::HistoryRow>> {
+                self.flush_instance_adds().await?;
+                let mut out = Vec::new();
+                for chunk in keys.chunks(300) {
+                    let ps: Vec<String> = (0..chunk.len()).map(|i| param(i + 2)).collect();
+                    let sql = format!(
+                        "SELECT h.instance_id, i.business_key, h.seq, h.at, h.kind, h.step, h.outcome \
+                         FROM instances i JOIN history h ON h.instance_id = i.id \
+                         WHERE i.workflow = {} AND i.business_key IN ({})",
+                        param(1),
+                        ps.join(",")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(workflow);
+                    for k in chunk {
+                        q = q.bind(k.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        out.push($crate::store::reports::HistoryRow {
+                            instance_id: r.try_get("instance_id")?,
+                            business_key: r.try_get("business_key")?,
+                            seq: r.try_get("seq")?,
+                            at: r.try_get("at")?,
+                            kind: r.try_get("kind")?,
+                            step: r.try_get("step")?,
+                            outcome: r.try_get("outcome")?,
+                        });
+                    }
+                }
+                out.sort_by(|a, b| (a.instance_id.as_str(), a.seq).cmp(&(b.instance_id.as_str(), b.seq)));
+                Ok(out)
+            }
+
+            async fn workflow_instances_of_keys(
+                &mut self,
+                workflow: &str,
+                keys: &[String],
+            ) -> Result<Vec<$crate::store::reports::InstanceState>> {
+                self.flush_instance_adds().await?;
+                let mut out = Vec::new();
+                for chunk in keys.chunks(300) {
+                    let ps: Vec<String> = (0..chunk.len()).map(|i| param(i + 2)).collect();
+                    let sql = format!(
+                        "SELECT business_key, status, end_status, created_at FROM instances \
+                         WHERE workflow = {} AND business_key IN ({})",
+                        param(1),
+                        ps.join(",")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(workflow);
+                    for k in chunk {
+                        q = q.bind(k.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        out.push($crate::store::reports::InstanceState {
+                            business_key: r.try_get("business_key")?,
+                            status: r.try_get("status")?,
+                            end_status: r.try_get("end_status")?,
+                            created_at: r.try_get("created_at")?,
+                        });
+                    }
                 }
                 Ok(out)
             }

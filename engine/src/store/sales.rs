@@ -44,8 +44,9 @@ pub const REBUILD_MARK: &str = "sales.rebuild";
 pub const KINDS: [&str; 2] = ["invoice", "credit_note"];
 const NANOS: i64 = 1_000_000_000;
 
-/// Whether this process counts documents into the aggregates: always, except in `ordo bench
-/// o2c --no-sales-aggregates`, which measures what they cost on a store it throws away.
+/// Whether this process counts documents into the aggregates (and keeps the aging and DSO
+/// indexes, store/openitems.rs): always, except in `ordo bench o2c --no-sales-aggregates`,
+/// which measures what they cost on a store it throws away.
 static COUNTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Switches counting off (or on again) for the whole process: for the benchmark only; a store

@@ -61,6 +61,21 @@ pub(crate) fn checked_path(path: &str) -> Result<&str> {
     }
 }
 
+/// The index a bulk read by a JSON field goes through ([`SessionRecords::documents_where_in`],
+/// [`SessionRecords::documents_between`]): only these fields are read so, and SQLite is told
+/// the index (`INDEXED BY`), since without statistics its planner prefers the primary key's
+/// `kind` prefix and reads every document of the kind (EXPLAIN QUERY PLAN shows it).
+pub(crate) fn field_index(kind: &str, path: &str) -> Result<&'static str> {
+    match (kind, path) {
+        ("order", "order_date") => Ok("documents_order_date"),
+        ("invoice", "order_id") => Ok("documents_invoice_order"),
+        ("shipment", "order_id") => Ok("documents_shipment_order"),
+        _ => Err(super::StoreError::Corrupt(format!(
+            "no index on the {kind} field {path:?}"
+        ))),
+    }
+}
+
 #[async_trait]
 pub trait SessionRecords: Send {
     /// Order documents after `after_id` in id order (id, stored text), at most `limit`, that
@@ -80,6 +95,31 @@ pub trait SessionRecords: Send {
         path: &str,
         value: &str,
         limit: i64,
+    ) -> Result<Vec<(String, serde_json::Value)>>;
+    /// Documents of `kind` whose JSON field `path` is one of `values`, by id: fast for the
+    /// fields migration 0041 indexes (an invoice's or a shipment's `order_id`).
+    async fn documents_where_in(
+        &mut self,
+        kind: &str,
+        path: &str,
+        values: &[String],
+    ) -> Result<Vec<(String, serde_json::Value)>>;
+    /// (id, value of `path`) of the documents of `kind` whose JSON field `path` is one of
+    /// `values`, by id: read from the index alone (it holds both), no document parsed.
+    async fn ids_where_in(
+        &mut self,
+        kind: &str,
+        path: &str,
+        values: &[String],
+    ) -> Result<Vec<(String, String)>>;
+    /// Documents of `kind` whose JSON field `path` lies in `[from, to]` compared as text, by
+    /// id: fast for an order's `order_date` (migration 0027), ISO dates sorting as text.
+    async fn documents_between(
+        &mut self,
+        kind: &str,
+        path: &str,
+        from: &str,
+        to: &str,
     ) -> Result<Vec<(String, serde_json::Value)>>;
     /// The received files recorded for `partner` (`None`: the records from before a file's
     /// partner was kept), newest first, `offset`/`limit`; only those in quarantine when asked.
@@ -183,6 +223,79 @@ macro_rules! impl_session_records {
                 rows.iter()
                     .map(|r| Ok((r.try_get("id")?, r.try_get("body")?)))
                     .collect()
+            }
+
+            async fn documents_where_in(
+                &mut self,
+                kind: &str,
+                path: &str,
+                values: &[String],
+            ) -> $crate::store::Result<Vec<(String, Value)>> {
+                self.flush_writes().await?;
+                let index = indexed_by($crate::store::sessions::field_index(kind, path)?);
+                // the kind as a literal, for the partial index (see `documents_where`)
+                let mut out = Vec::new();
+                for chunk in values.chunks(300) {
+                    let sql = in_list_sql(
+                        &format!("SELECT id, body FROM documents{index} WHERE kind = '{kind}' AND {} IN", json_at("body", path)),
+                        chunk.len(),
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for v in chunk {
+                        q = q.bind(v.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        out.push((r.try_get("id")?, parse_json(r.try_get::<&str, _>("body")?)?));
+                    }
+                }
+                out.sort_by(|a: &(String, Value), b| a.0.cmp(&b.0));
+                out.dedup_by(|a, b| a.0 == b.0);
+                Ok(out)
+            }
+
+            async fn ids_where_in(
+                &mut self,
+                kind: &str,
+                path: &str,
+                values: &[String],
+            ) -> $crate::store::Result<Vec<(String, String)>> {
+                self.flush_writes().await?;
+                let index = indexed_by($crate::store::sessions::field_index(kind, path)?);
+                let at = json_at("body", path);
+                let mut out = Vec::new();
+                for chunk in values.chunks(300) {
+                    let sql = in_list_sql(&format!("SELECT id, {at} AS v FROM documents{index} WHERE kind = '{kind}' AND {at} IN"), chunk.len());
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for v in chunk {
+                        q = q.bind(v.as_str());
+                    }
+                    for r in q.fetch_all(&mut *self.tx).await? {
+                        out.push((r.try_get("id")?, r.try_get("v")?));
+                    }
+                }
+                out.sort();
+                out.dedup();
+                Ok(out)
+            }
+
+            async fn documents_between(
+                &mut self,
+                kind: &str,
+                path: &str,
+                from: &str,
+                to: &str,
+            ) -> $crate::store::Result<Vec<(String, Value)>> {
+                self.flush_writes().await?;
+                let index = indexed_by($crate::store::sessions::field_index(kind, path)?);
+                let at = json_at("body", path);
+                let sql = format!("SELECT id, body FROM documents{index} WHERE kind = '{kind}' AND {at} >= $1 AND {at} <= $2");
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *self.tx).await?;
+                let mut out = rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("id")?, parse_json(r.try_get::<&str, _>("body")?)?)))
+                    .collect::<$crate::store::Result<Vec<(String, Value)>>>()?;
+                out.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(out)
             }
 
             async fn documents_where(

@@ -18,6 +18,9 @@ const FOR_UPDATE: &str = "";
 const HOT_LOCK: Option<&str> = None;
 /// A rebuild of the sales aggregates needs no lock: the one writer is the rebuild.
 const LOCK_SALES: &str = "";
+/// A rebuild of the aging index holds off the writers of invoices until it commits
+/// (`store/openitems.rs`).
+const LOCK_AGING: &str = "";
 
 /// The text at `path` (`a.b`) of the JSON column `col`, written as migration 0027's indexes
 /// write it (store/sessions.rs: the console's list reads).
@@ -180,6 +183,7 @@ impl SqliteStore {
         let mut tx = store.begin().await?;
         tx.rebuild_open_items_if_marked().await?;
         tx.rebuild_sales_if_marked().await?;
+        tx.rebuild_aging_if_marked().await?;
         tx.commit().await?;
         Ok(store)
     }

@@ -214,8 +214,8 @@ pub struct O2cArgs {
     /// With --processes: keep each run's PostgreSQL schema and RabbitMQ queues.
     #[arg(long)]
     keep: bool,
-    /// Measure without the sales aggregates (their cost: compare with a run without this;
-    /// the bench's store then has no sales figures).
+    /// Measure without the report aggregates — the sales aggregates and the aging and DSO
+    /// indexes — (their cost: compare with a run without this; the bench's store then has none).
     #[arg(long)]
     no_sales_aggregates: bool,
 }

@@ -195,6 +195,8 @@ pub(super) async fn reports(cx_: Ctx) {
     assert!(e.unknown && e.message.contains("sales"), "{e}");
     tx.rollback().await.unwrap();
     sales_aggregates_follow_the_documents(s, now).await;
+    aging_index_follows_the_documents(s, now).await;
+    bounded_fulfilment_reads_what_the_whole_book_gives(s, now).await;
 
     // cycle time reads the committed history; stock also this transaction's buffered levels
     let mut tx = begin(s).await;
@@ -382,4 +384,174 @@ async fn sales_aggregates_follow_the_documents(
     let whole = tie_out_all(tx.as_mut()).await;
     assert_eq!(whole["EUR"], eur_revenue(tx.as_mut()).await);
     tx.commit().await.unwrap();
+}
+
+/// The aging read from the store's index (`crate::receivables::aging_in`) equals the aging of
+/// the invoice documents themselves (`crate::receivables::aging`), on two days.
+async fn aging_ties_out(tx: &mut dyn crate::store::Tx) -> Vec<crate::receivables::AgingRow> {
+    let docs = tx.get_documents("invoice", "").await.unwrap();
+    let mut last = Vec::new();
+    for on in ["2026-03-31", "2026-06-30"] {
+        let on = NaiveDate::from_str(on).unwrap();
+        let want =
+            crate::receivables::aging(docs.iter().map(|(k, v)| (k.as_str(), v)), on).unwrap();
+        let have = crate::receivables::aging_in(tx, on).await.unwrap().unwrap();
+        assert_eq!(have, want, "aging on {on}");
+        last = have;
+    }
+    assert_eq!(tx.aging_check().await.unwrap(), Vec::<String>::new());
+    // dso from the store's moves equals dso over the documents themselves
+    let typed: Vec<ordo_contract::InvoiceCollection> = docs
+        .iter()
+        .map(|(k, v)| ordo_contract::read_doc("invoice", k, v).unwrap())
+        .collect();
+    for p in [
+        Params::default(),
+        Params::parse(Some("2026-02-01"), Some("2026-04-30"), None).unwrap(),
+    ] {
+        let want = reports::dso::compute(&p, &typed, cx().today).unwrap();
+        let have = reports::run(tx, "dso", &p, &cx()).await.unwrap();
+        assert_eq!(have.rows, want.rows);
+        assert!(!have.rows.is_empty());
+    }
+    last
+}
+
+/// The aging index equals the documents after writes of open, part-paid, paid and credit-balance
+/// invoices, a savepoint rolled back, a problem and its repair, and a rebuild.
+async fn aging_index_follows_the_documents(s: &std::sync::Arc<dyn crate::store::Store>, now: i64) {
+    let mut tx = begin(s).await;
+    let base = aging_ties_out(tx.as_mut()).await;
+    // part paid, due long ago
+    let mut part = invoice("AG-1", "O3", "EUR", "2025-12-01", &[("A", "1", "100")]);
+    part["open_amount"] = exact_json("40.005");
+    // paid in part after its issue month: dso's open amount steps down in January
+    part["payments"] = json!([{ "id": "P-AG-1", "amount": "59.995", "received_on": "2026-01-15",
+        "applied": "59.995", "discount": 0, "written_off": 0, "credit": 0, "reference": null }]);
+    // a credit balance (overpaid): counted, negative
+    let mut over = invoice("AG-2", "O3", "EUR", "2026-03-20", &[("A", "1", "10")]);
+    over["open_amount"] = exact_json("-2.5");
+    // paid: left out
+    let mut paid = invoice("AG-3", "O3", "CHF", "2026-03-20", &[("A", "1", "10")]);
+    paid["status"] = json!("paid");
+    paid["open_amount"] = json!(0);
+    for d in [&part, &over, &paid] {
+        tx.put_document("invoice", d["number"].as_str().unwrap(), d, now)
+            .await
+            .unwrap();
+    }
+    let after = aging_ties_out(tx.as_mut()).await;
+    assert_ne!(after, base);
+    let eur = after.iter().find(|r| r.currency == "EUR").unwrap();
+    // on 2026-06-30 AG-1 (due 2025-12-01) is over 90 days past due
+    assert!(eur.buckets[4] >= Decimal::from_str("40.005").unwrap());
+    // a savepoint rolled back takes its invoice's row with it
+    let sp = tx.savepoint().await.unwrap();
+    put_one(tx.as_mut(), "AG-4", "O3", "2026-03-03", "2.20", now).await;
+    assert_ne!(aging_ties_out(tx.as_mut()).await, after);
+    tx.rollback_to(sp).await.unwrap();
+    assert_eq!(aging_ties_out(tx.as_mut()).await, after);
+    tx.commit().await.unwrap();
+    // an amount the index cannot hold exactly fails the aging naming the invoice, until the
+    // invoice is written again
+    let mut tx = begin(s).await;
+    let mut bad = invoice("AG-5", "O3", "EUR", "2026-03-01", &[("A", "1", "1")]);
+    bad["open_amount"] = exact_json("1.0000000001");
+    tx.put_document("invoice", "AG-5", &bad, now).await.unwrap();
+    let on = NaiveDate::from_str("2026-03-31").unwrap();
+    let e = crate::receivables::aging_in(tx.as_mut(), on)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        e.contains("AG-5") && e.contains("more than 9 decimals"),
+        "{e}"
+    );
+    match reports::run(tx.as_mut(), "aging", &Params::default(), &cx()).await {
+        Err(reports::Failure::Report(e)) => assert!(e.message.contains("AG-5"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(tx.aging_check().await.unwrap(), Vec::<String>::new());
+    bad["open_amount"] = json!(1);
+    tx.put_document("invoice", "AG-5", &bad, now).await.unwrap();
+    aging_ties_out(tx.as_mut()).await;
+    tx.rollback().await.unwrap();
+    // a rebuild from the documents gives the same index
+    let mut tx = begin(s).await;
+    let invoices = tx.count_documents("invoice").await.unwrap();
+    assert_eq!(tx.rebuild_aging().await.unwrap() as i64, invoices);
+    assert_eq!(aging_ties_out(tx.as_mut()).await, after);
+    tx.commit().await.unwrap();
+}
+
+/// Fulfilment over a bounded period reads its orders by date and their shipments and instances
+/// by order id (indexes); its rows equal the whole book's rows of that period, which reads
+/// every document.
+async fn bounded_fulfilment_reads_what_the_whole_book_gives(
+    s: &std::sync::Arc<dyn crate::store::Store>,
+    now: i64,
+) {
+    let mut tx = begin(s).await;
+    let order = |id: &str, day: &str, qty: i64| {
+        json!({ "id": id, "customer_id": "C1", "order_date": day, "requested_date": day,
+                "channel": "api", "lines": [{ "line_no": 1, "sku": "A", "quantity": qty }] })
+    };
+    let ship = |id: &str, order: &str, day: &str, qty: i64| {
+        json!({ "id": id, "order_id": order, "ship_date": day,
+                "packages": [{ "lines": [{ "sku": "A", "quantity": qty }] }] })
+    };
+    let mut written_orders = std::collections::HashMap::new();
+    let mut written_shipments = Vec::new();
+    // February: F1 shipped in full on time, F2 short and late, F3 rejected; March: F4
+    for (id, day, qty) in [
+        ("F1", "2027-02-01", 5),
+        ("F2", "2027-02-28", 4),
+        ("F3", "2027-02-10", 9),
+        ("F4", "2027-03-01", 2),
+    ] {
+        let d = order(id, day, qty);
+        tx.put_document("order", id, &d, now).await.unwrap();
+        written_orders.insert(id, d);
+    }
+    for (id, o, day, qty) in [
+        ("S1", "F1", "2027-02-01", 5),
+        ("S2", "F2", "2027-03-02", 1),
+        ("S3", "F4", "2027-03-01", 2),
+    ] {
+        let d = ship(id, o, day, qty);
+        tx.put_document("shipment", id, &d, now).await.unwrap();
+        written_shipments.push(d);
+    }
+    let mut rejected = instance("f-3", reports::ORDER_WORKFLOW, "F3", now);
+    rejected.status = crate::model::status::ENDED.into();
+    rejected.end_status = Some("rejected".into());
+    tx.insert_instance(&rejected).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(s).await;
+    let feb = Params::parse(Some("2027-02-01"), Some("2027-02-28"), Some("month")).unwrap();
+    let bounded = reports::run(tx.as_mut(), "fulfilment", &feb, &cx())
+        .await
+        .unwrap();
+    // the same report over the documents themselves (the whole book holds other tests'
+    // orders, written without the fields fulfilment reads)
+    let orders: Vec<reports::fulfilment::OrderView> = ["F1", "F2", "F3", "F4"]
+        .iter()
+        .map(|id| serde_json::from_value(written_orders[*id].clone()).unwrap())
+        .collect();
+    let shipments: Vec<reports::fulfilment::ShipmentView> = written_shipments
+        .iter()
+        .map(|d| serde_json::from_value(d.clone()).unwrap())
+        .collect();
+    let gone = std::collections::HashSet::from(["F3".to_string()]);
+    let feb_row = reports::fulfilment::compute(&feb, &orders, &shipments, &gone)
+        .unwrap()
+        .rows;
+    assert_eq!(bounded.rows, feb_row);
+    let v = |c: &str| bounded.rows[0][bounded.column(c).unwrap()].clone();
+    // F1 and F2 (F3 rejected): 9 ordered, 6 shipped, one backorder of 3, one on time of two
+    assert_eq!(v("orders"), 2usize.into());
+    assert_eq!(v("shipped qty"), Cell::Num(Decimal::from(6)));
+    assert_eq!(v("backordered qty"), Cell::Num(Decimal::from(3)));
+    assert_eq!(v("on time"), 1usize.into());
+    tx.rollback().await.unwrap();
 }
