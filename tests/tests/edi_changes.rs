@@ -451,3 +451,24 @@ both!(edi_quote_the_843_cannot_carry, |p: &Project| {
     let out = listing(p, "data/partners/acme/out");
     assert!(!out.iter().any(|f| f.ends_with("-843.edi")), "{out:?}");
 });
+
+/// `ordo check` refuses a second profile listing `quote` for a customer (a quote names no
+/// partner: one profile must take it), at the second profile's `documents:`.
+#[test]
+fn one_quote_profile_per_customer() {
+    let p = Project::embedded("quote_profiles");
+    setup(&p);
+    p.write(
+        "config/partners/acme2.yaml",
+        "partner: acme2\ncustomer: C-ACME\nversion: \"5010\"\ntheir_id: { qualifier: ZZ, id: ACMEWEST }\nour_id: { qualifier: ZZ, id: ORDOSELLER }\ndocuments: [quote]\ncurrency: EUR\n",
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    let want = "config/partners/acme2.yaml:6:1: customer 'C-ACME' already gets its quotes through the profile 'acme': one profile per customer lists `quote`";
+    assert!(err.contains(want), "{want}\n{err}");
+    // Without `quote` the second profile is fine (Acme West sends its own orders).
+    p.write(
+        "config/partners/acme2.yaml",
+        "partner: acme2\ncustomer: C-ACME\nversion: \"5010\"\ntheir_id: { qualifier: ZZ, id: ACMEWEST }\nour_id: { qualifier: ZZ, id: ORDOSELLER }\ndocuments: [order_response]\ncurrency: EUR\n",
+    );
+    p.ok(&["check"]);
+}
