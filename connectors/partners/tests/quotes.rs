@@ -4,7 +4,7 @@
 //! page only; a stale link to a profile that no longer lists `quote` sends nothing.
 
 use ordo_contract::{Connector, OrderLine};
-use ordo_partners::{Partner, QUOTE_PARTNER_DOC, SendQuote};
+use ordo_partners::{Partner, QUOTE_PARTNER_DOC, SendDocument, SendQuote};
 use ordo_sales::quote::request_quote;
 use ordo_sales::testing::{MemoryContext, pricing, try_run};
 use rust_decimal::dec;
@@ -138,4 +138,25 @@ async fn an_edifact_partner_gets_quotes_and_others_only_the_page() {
     let mut ctx = ctx_with(Some(&p));
     send_twice(&mut ctx).await;
     assert_eq!(files(&ctx, ".edi").len(), 0);
+}
+
+#[tokio::test]
+async fn edi_send_refuses_to_send_a_quote_itself() {
+    let p = profile("acme", "4010", &["quote"]);
+    let mut ctx = ctx_with(Some(&p));
+    let e = try_run(
+        &SendDocument,
+        &mut ctx,
+        json!({}),
+        json!({ "document": "quote" }),
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        e.contains("a quote goes to its partner when `quote.send` sends it"),
+        "{e}"
+    );
+    assert!(ctx.outbound.is_empty());
 }
