@@ -26,6 +26,8 @@ impl Registry {
         for c in ordo_sales::connectors() {
             r.add(c);
         }
+        // `quote.send`: the sales quote plus the partner's 843/QUOTES in the same step.
+        r.add(Arc::new(ordo_partners::SendQuote));
         r
     }
 

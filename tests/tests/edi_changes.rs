@@ -6,7 +6,9 @@
 //! unknown order, a cancelled one, a negative or absurd quantity, a price change, a repeat of
 //! an earlier change and an unreadable one are answered with a rejecting 865 and quarantined
 //! with a located reason, nothing applied; a malformed one is rejected by the 997 and
-//! quarantined. An 850 naming a quote becomes the quote's order at the quoted prices.
+//! quarantined. An 850 naming a quote becomes the quote's order at the quoted prices. A quote
+//! for Acme (whose profile lists `quote`) goes out as an 843 once, with its page; a quote the
+//! 843 cannot carry fails its step with a located error and leaves nothing sent.
 
 use ordo_tests::{Project, both, listing};
 use serde_json::Value;
@@ -324,6 +326,37 @@ both!(edi_order_names_a_quote, |p: &Project| {
     // 200 widgets at 12.50 less the 2 % volume discount: quoted at 12.25.
     let q = p.json(&["quote", "show", "Q-000001"]);
     assert_eq!(q["status"], "sent", "{q}");
+    // Acme's profile lists `quote`: each sent quote is an 843 in its outbound folder, once.
+    let quotes_sent = |p: &Project| -> Vec<String> {
+        listing(p, "data/partners/acme/out")
+            .into_iter()
+            .filter(|f| f.ends_with("-843.edi"))
+            .map(|f| read(p, &format!("data/partners/acme/out/{f}")))
+            .collect()
+    };
+    let sent = quotes_sent(p);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    let q1: Vec<&String> = sent
+        .iter()
+        .filter(|t| t.contains("BQR*00*Q-000001*"))
+        .collect();
+    assert_eq!(q1.len(), 1, "{sent:#?}");
+    let valid = q["valid_until"]
+        .as_str()
+        .unwrap_or_default()
+        .replace('-', "");
+    for seg in [
+        "GS*RR*".to_string(),
+        "ST*843*".into(),
+        "REF*PR*Q-000001~".into(),
+        format!("DTM*036*{valid}~"),
+        "N1*BY*Acme Retail GmbH*ZZ*ACMEBUYER~".into(),
+        "PO1*1*200*EA*12.25**VP*WID-100~".into(),
+        "CTT*1~".into(),
+        "AMT*TT*2450.00~".into(),
+    ] {
+        assert!(q1[0].contains(&seg), "{seg}: {}", q1[0]);
+    }
     // One line: ST BEG N1 PO1 CTT SE counted 6; the REF makes it 7.
     let fix = |s: String| s.replace("SE*6*0001", "SE*7*0001");
     p.write(
@@ -379,4 +412,63 @@ both!(edi_order_names_a_quote, |p: &Project| {
     for id in ["C-ACME-PO-Q1B", "C-ACME-PO-Q3", "C-ACME-PO-Q4"] {
         assert!(!p.ordo(&["status", id]).status.success(), "{id} exists");
     }
+    // Accepting a quote sends no second 843.
+    assert_eq!(quotes_sent(p).len(), 2);
 });
+
+both!(edi_quote_the_843_cannot_carry, |p: &Project| {
+    setup(p);
+    // Wire by the kilogram (fractions allowed); 1.0000000000000001 kg has 17 digits, more
+    // than PO102 (R 1/15) holds.
+    p.write(
+        "wire.json",
+        r#"{ "item": [ { "sku": "WIRE-KG", "description": "Copper wire", "price": 2.5, "cost": 1.2,
+             "uom": "KG", "weight_kg": 1, "reorder_point": 0, "reorder_qty": 0, "tax_code": "standard" } ] }"#,
+    );
+    p.ok(&["data", "import", "wire.json"]);
+    p.write(
+        "q.json",
+        r#"{ "customer_id": "C-ACME", "currency": "EUR",
+             "lines": [ { "line_no": 1, "sku": "WIRE-KG", "quantity": "1.0000000000000001" } ] }"#,
+    );
+    p.ok(&["quote", "request", "q.json"]);
+    p.run_idle();
+    let s = p.status("Q-000001");
+    assert_eq!(s["instance"]["status"], "failed", "{s}");
+    let error = s["instance"]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("quote Q-000001 to partner acme")
+            && error.contains("line 1 PO102 quantity")
+            && error.contains("17 digits; the element holds at most 15"),
+        "{error}"
+    );
+    // Nothing half-written: the quote is not sent, no page, no 843.
+    assert_eq!(
+        p.json(&["quote", "show", "Q-000001"])["status"],
+        "requested"
+    );
+    assert!(!p.path("data/outbound/quotes/Q-000001.html").exists());
+    let out = listing(p, "data/partners/acme/out");
+    assert!(!out.iter().any(|f| f.ends_with("-843.edi")), "{out:?}");
+});
+
+/// `ordo check` refuses a second profile listing `quote` for a customer (a quote names no
+/// partner: one profile must take it), at the second profile's `documents:`.
+#[test]
+fn one_quote_profile_per_customer() {
+    let p = Project::embedded("quote_profiles");
+    setup(&p);
+    p.write(
+        "config/partners/acme2.yaml",
+        "partner: acme2\ncustomer: C-ACME\nversion: \"5010\"\ntheir_id: { qualifier: ZZ, id: ACMEWEST }\nour_id: { qualifier: ZZ, id: ORDOSELLER }\ndocuments: [quote]\ncurrency: EUR\n",
+    );
+    let (_, err) = p.expect_code(1, &["check"]);
+    let want = "config/partners/acme2.yaml:6:1: customer 'C-ACME' already gets its quotes through the profile 'acme': one profile per customer lists `quote`";
+    assert!(err.contains(want), "{want}\n{err}");
+    // Without `quote` the second profile is fine (Acme West sends its own orders).
+    p.write(
+        "config/partners/acme2.yaml",
+        "partner: acme2\ncustomer: C-ACME\nversion: \"5010\"\ntheir_id: { qualifier: ZZ, id: ACMEWEST }\nour_id: { qualifier: ZZ, id: ORDOSELLER }\ndocuments: [order_response]\ncurrency: EUR\n",
+    );
+    p.ok(&["check"]);
+}

@@ -21,6 +21,9 @@
 #    - node-x12 strict (check_x12_node.js): every X12 file, when npm works;
 #    - pydifact envelope + bots UN grammar (check_edifact.py): ORDRSP, DESADV, INVOIC, INVOIC
 #      381 (credit note) in D96A and D01B, ORDRSP BGM 231 answering an ORDCHG (29, 4, 27);
+#    - the quotes ordo sends customers whose profile lists `quote` (write_samples: 843 4010/5010
+#      by bots and node-x12, QUOTES D96A/D01B by check_edifact.py; checked by name below so a
+#      sample that stopped being written fails the run);
 #    - the purchase orders ordo sends suppliers (write_samples: 850 4010/5010 by bots and
 #      node-x12, ORDERS D96A/D01B by check_edifact.py) and the hand-written supplier answers
 #      ordo takes (855, 856, ORDRSP, DESADV fixtures): bots / node-x12 / check_edifact.py;
@@ -117,6 +120,9 @@ if [ -n "$NODE_DIR" ]; then
   (cd "$NODE_DIR" && node "$HERE/check_x12_node.js" "${SUP_X12[@]}") || fail=1
 fi
 for f in x12-4010-850-purchase-order x12-5010-850-purchase-order edifact-d96a-orders-purchase-order edifact-d01b-orders-purchase-order; do
+  [ -f "$OUT/$f.edi" ] || { echo "write_samples wrote no $f.edi" >&2; fail=1; }
+done
+for f in x12-4010-843-quote x12-5010-843-quote edifact-d96a-quotes-quote edifact-d01b-quotes-quote; do
   [ -f "$OUT/$f.edi" ] || { echo "write_samples wrote no $f.edi" >&2; fail=1; }
 done
 # Inbound change requests ordo maps (issue 16): the hand-written X12 860 and EDIFACT ORDCHG

@@ -1,7 +1,7 @@
 //! Writes one of each outbound document kind into a directory, for the external cross-check
 //! (`tools/edi-crosscheck/run.sh`): `cargo run -p ordo-edi --example write_samples -- OUTDIR`.
 //!
-//! 855/856/810 (4010), 810 credit memos (4010, 5010) and INVOIC 381 (D96A, D01B), 865 (4010,
+//! 843 (4010, 5010) and QUOTES (D96A, D01B) for a sent quote, 855/856/810 (4010), 810 credit memos (4010, 5010) and INVOIC 381 (D96A, D01B), 865 (4010,
 //! 5010) and ORDRSP BGM 231 (D96A, D01B) answering a change request accepted, accepted with
 //! changes and rejected, TA1 accepted and rejected, ORDRSP, DESADV, INVOIC (D96A), CONTRL
 //! accepted and rejected, and functional acks in every version ordo writes (997 4010, 997
@@ -226,6 +226,57 @@ fn purchase_doc(x12: bool) -> Result<write::Document, ordo_edi::EdiError> {
     }
 }
 
+/// A sent quote as `quote.send` hands it to the mapping: two lines (one with a description,
+/// one in a one-letter unit), the customer and us by GLN.
+fn quotation() -> map::Quotation {
+    let today = demo::timestamp().date();
+    let party = |role: &str, name: &str, gln: &str| ordo_contract::Party {
+        role: role.into(),
+        name: Some(name.into()),
+        ids: vec![ordo_contract::PartyId {
+            qualifier: "GLN".into(),
+            value: gln.into(),
+        }],
+        address: None,
+    };
+    use rust_decimal::{Decimal, dec};
+    let line =
+        |no: u32, sku: &str, d: Option<&str>, q: Decimal, u: &str, p: Decimal, a: Decimal| {
+            map::QuotedLine {
+                line_no: no,
+                sku: sku.into(),
+                description: d.map(String::from),
+                quantity: q,
+                uom: u.into(),
+                unit_price: p,
+                amount: a,
+            }
+        };
+    map::Quotation {
+        number: "Q-000001".into(),
+        date: today,
+        valid_until: today + chrono::Days::new(30),
+        currency: "EUR".into(),
+        parties: vec![
+            party("buyer", "Acme Retail", "4012345000016"),
+            party("seller", "Ordo Demo GmbH", "4012345000009"),
+        ],
+        lines: vec![
+            line(
+                1,
+                "WID-100",
+                Some("Widget, blue"),
+                dec!(200),
+                "EA",
+                dec!(12.25),
+                dec!(2450.00),
+            ),
+            line(2, "CABLE", None, dec!(2.5), "M", dec!(4), dec!(10.00)),
+        ],
+        total: dec!(2460.00),
+    }
+}
+
 fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let (order, shipment, invoice) = (demo::order(), demo::shipment(), demo::invoice());
@@ -252,6 +303,31 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         (
             "edifact-d01b-orders-purchase-order.edi",
             write::write(&demo::envelope(Version::D01B, 211), &[purchase_doc(false)?])?,
+        ),
+        (
+            "x12-4010-843-quote.edi",
+            write::write(&x(112), &[map::quote_to_843(&quotation())?])?,
+        ),
+        (
+            "x12-5010-843-quote.edi",
+            write::write(
+                &demo::envelope(Version::X12_5010, 113),
+                &[map::quote_to_843(&quotation())?],
+            )?,
+        ),
+        (
+            "edifact-d96a-quotes-quote.edi",
+            write::write(
+                &e(212),
+                &[map::quote_to_quotes(&quotation(), Version::D96A)?],
+            )?,
+        ),
+        (
+            "edifact-d01b-quotes-quote.edi",
+            write::write(
+                &demo::envelope(Version::D01B, 213),
+                &[map::quote_to_quotes(&quotation(), Version::D01B)?],
+            )?,
         ),
         (
             "x12-4010-855.edi",

@@ -28,11 +28,13 @@ pub(crate) fn check(
     out: &mut Vec<Issue>,
 ) {
     let (line_tag, total_tag) = match (ich.standard, t.set_id.as_str()) {
-        (Standard::X12, "850" | "855") => ("PO1", "CTT"),
+        (Standard::X12, "850" | "855" | "843") => ("PO1", "CTT"),
         // a change request and its acknowledgment count their POC lines
         (Standard::X12, "860" | "865") => ("POC", "CTT"),
         (Standard::X12, "810") => ("IT1", "CTT"),
-        (Standard::Edifact, "ORDERS" | "ORDRSP" | "ORDCHG" | "INVOIC" | "DESADV") => ("LIN", "CNT"),
+        (Standard::Edifact, "ORDERS" | "ORDRSP" | "ORDCHG" | "INVOIC" | "DESADV" | "QUOTES") => {
+            ("LIN", "CNT")
+        }
         _ => return,
     };
     // A transaction without its trailer (reported by validation) ends where the next begins.

@@ -6,6 +6,8 @@
 //!   acknowledgments queued, orders started, partners' acknowledgments matched to what we sent.
 //! - [`changes`]: partners' change requests (860/ORDCHG) answered (865/ORDRSP) once the
 //!   engine decided them.
+//! - [`quotes`]: the registry's `quote.send`: the quote, and for a customer whose profile
+//!   lists `quote`, its 843/QUOTES in the same step.
 //! - [`outbound`]: the `edi.send` connector (855/856/810, ORDRSP/DESADV/INVOIC) with store
 //!   control numbers per partner.
 //!
@@ -18,6 +20,7 @@ pub mod changes;
 pub mod inbound;
 pub mod outbound;
 pub mod profile;
+pub mod quotes;
 pub mod supplier;
 
 pub use changes::{CHANGE_RESPONSE, Decided, PendingChange, answer_change};
@@ -26,4 +29,5 @@ pub use inbound::{
 };
 pub use outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, SendDocument};
 pub use profile::{DOCUMENTS, EnvelopeId, Partner, SUPPLIER_ACCEPT, parse_separators};
+pub use quotes::{QUOTE, QUOTE_PARTNER_DOC, SendQuote};
 pub use supplier::SendPurchaseOrder;

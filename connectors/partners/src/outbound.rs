@@ -91,6 +91,12 @@ impl Connector for SendDocument {
                 crate::profile::DOCUMENTS.join(", ")
             )));
         }
+        if which == crate::quotes::QUOTE {
+            // Sent by `quote.send` with the quote itself (`crate::quotes`), not by a step.
+            return Err(permanent(
+                "edi.send: a quote goes to its partner when `quote.send` sends it; a step does not send it",
+            ));
+        }
         if which == "change_response" {
             // Sent when a partner's change request is decided (`crate::changes`), not by a step.
             return Err(permanent(

@@ -15,6 +15,8 @@
 //!                                  # credit_note: 810 credit memo (BIG07 CR) / INVOIC 381
 //!                                  # change_response: 865 / ORDRSP (BGM 231) answering
 //!                                  # their 860 / ORDCHG
+//!                                  # quote: 843 / QUOTES when a quote for their customer is
+//!                                  # sent (at most one profile per customer lists it)
 //! currency: USD                    # when an order states none
 //! test: false                      # mark what we send as test (ISA15 T, UNB 0035 1)
 //! ack_requested: true              # ask for their 997/CONTRL (ISA14 / UNB 0031)
@@ -58,6 +60,7 @@ pub const DOCUMENTS: &[&str] = &[
     "invoice",
     "credit_note",
     "change_response",
+    "quote",
 ];
 
 /// What ordo sends a supplier.

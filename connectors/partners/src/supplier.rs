@@ -58,7 +58,7 @@ pub async fn supplier_profile(
 }
 
 /// An envelope id as a party id (EDIFACT qualifier 14 is a GLN).
-fn party_id(id: &crate::profile::EnvelopeId) -> PartyId {
+pub(crate) fn party_id(id: &crate::profile::EnvelopeId) -> PartyId {
     PartyId {
         qualifier: if id.qualifier == "14" {
             "GLN".into()

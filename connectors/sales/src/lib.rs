@@ -85,7 +85,8 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(complaints::EscalateComplaint),
         Arc::new(complaints::FinishComplaint),
         Arc::new(RefreshForecasts),
-        Arc::new(quote::SendQuote),
+        // `quote.send` is registered by the engine as `ordo_partners::SendQuote` (this crate's
+        // quote plus the partner's 843/QUOTES in the same step).
         Arc::new(quote::ExpireQuote),
         Arc::new(atp::PromiseOrder),
         Arc::new(production::ReserveComponents),

@@ -170,7 +170,10 @@ pub async fn request_quote(
 }
 
 /// `quote.send`: stores the priced quote with its validity (`with: { validity_days: N }`) and
-/// writes `quotes/<number>.html` to the outbound folder.
+/// writes `quotes/<number>.html` to the outbound folder. The registry's `quote.send` is
+/// `ordo_partners::SendQuote`, which runs [`send_quote`] and then, in the same step, sends the
+/// quote as an 843/QUOTES to a customer whose partner profile asks for it; this one (the
+/// quote without EDI) is what this crate's tests run.
 pub struct SendQuote;
 
 #[async_trait]
@@ -188,56 +191,74 @@ impl Connector for SendQuote {
         ctx: &mut dyn StepContext,
         input: StepInput<'_>,
     ) -> Result<StepOutput, StepError> {
-        let order: Order = data_field(input.data, "order")?;
-        let pricing: Pricing = data_field(input.data, "pricing")?;
-        let days = input
-            .params
-            .get("validity_days")
-            .and_then(Value::as_u64)
-            .filter(|d| (1..=3650).contains(d))
-            .ok_or_else(|| {
-                perm("quote.send needs `with: { validity_days: N }`, N from 1 to 3650")
-            })?;
-        let mut q = load(ctx, &order.id).await?;
-        if q.status != "requested" {
-            // Sent once: a redelivered step changes nothing.
-            return Ok(StepOutput::outcome("sent").with("quote", q));
-        }
-        let today = master::today(ctx);
-        q.lines = pricing
-            .lines
-            .iter()
-            .map(|l| QuoteLine {
-                line_no: l.line_no,
-                sku: l.sku.clone(),
-                description: l.description.clone(),
-                quantity: l.quantity,
-                uom: l.uom.clone(),
-                unit_price: l.unit_price,
-                amount: l.amount,
-            })
-            .collect();
-        q.total = Some(pricing.total);
-        q.margin_percent = Some(pricing.margin_percent);
-        q.sent_on = Some(today);
-        q.valid_until = Some(today + chrono::Days::new(days));
-        q.status = "sent".into();
-        let company: Company = ctx
-            .get(COMPANY_DOC.0, COMPANY_DOC.1)
-            .await?
-            .ok_or_else(|| {
-                perm("no company profile (config/company.yaml): the quote has no seller")
-            })?;
-        let html = quote_html(&q, &company);
-        ctx.put(KIND, &q.number, &q).await?;
-        ctx.send_outbound(
-            FILE_CHANNEL,
-            &format!("{}.html", q.number),
-            &json!({ "dir": OUTBOUND_DIR, "name": format!("{}.html", q.number), "content": html }),
-        )
-        .await?;
-        Ok(StepOutput::outcome("sent").with("quote", q))
+        let sent = send_quote(ctx, input).await?;
+        Ok(StepOutput::outcome("sent").with("quote", sent.quote))
     }
+}
+
+/// What [`send_quote`] did.
+pub struct SentQuote {
+    pub quote: Quote,
+    /// Sent by this call (false: it was sent before, and a redelivered step changes nothing).
+    pub now: bool,
+}
+
+/// The body of `quote.send` (see [`SendQuote`]).
+pub async fn send_quote(
+    ctx: &mut dyn StepContext,
+    input: StepInput<'_>,
+) -> Result<SentQuote, StepError> {
+    let order: Order = data_field(input.data, "order")?;
+    let pricing: Pricing = data_field(input.data, "pricing")?;
+    let days = input
+        .params
+        .get("validity_days")
+        .and_then(Value::as_u64)
+        .filter(|d| (1..=3650).contains(d))
+        .ok_or_else(|| perm("quote.send needs `with: { validity_days: N }`, N from 1 to 3650"))?;
+    let mut q = load(ctx, &order.id).await?;
+    if q.status != "requested" {
+        // Sent once: a redelivered step changes nothing.
+        return Ok(SentQuote {
+            quote: q,
+            now: false,
+        });
+    }
+    let today = master::today(ctx);
+    q.lines = pricing
+        .lines
+        .iter()
+        .map(|l| QuoteLine {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            description: l.description.clone(),
+            quantity: l.quantity,
+            uom: l.uom.clone(),
+            unit_price: l.unit_price,
+            amount: l.amount,
+        })
+        .collect();
+    q.total = Some(pricing.total);
+    q.margin_percent = Some(pricing.margin_percent);
+    q.sent_on = Some(today);
+    q.valid_until = Some(today + chrono::Days::new(days));
+    q.status = "sent".into();
+    let company: Company = ctx
+        .get(COMPANY_DOC.0, COMPANY_DOC.1)
+        .await?
+        .ok_or_else(|| perm("no company profile (config/company.yaml): the quote has no seller"))?;
+    let html = quote_html(&q, &company);
+    ctx.put(KIND, &q.number, &q).await?;
+    ctx.send_outbound(
+        FILE_CHANNEL,
+        &format!("{}.html", q.number),
+        &json!({ "dir": OUTBOUND_DIR, "name": format!("{}.html", q.number), "content": html }),
+    )
+    .await?;
+    Ok(SentQuote {
+        quote: q,
+        now: true,
+    })
 }
 
 /// `quote.expire`: the validity ended. Claims the quote's decision; when an acceptance claimed

@@ -95,6 +95,18 @@ pub fn load_partners(dir: &Path, folders: &Folders) -> Result<Vec<Partner>, Vec<
                 other.partner
             ));
         }
+        if p.wants(ordo_partners::QUOTE)
+            && let Some(other) = out
+                .iter()
+                .find(|o| o.customer == p.customer && o.wants(ordo_partners::QUOTE))
+        {
+            errors.push(format!(
+                "{shown}:{}:1: customer '{}' already gets its quotes through the profile '{}': one profile per customer lists `quote`",
+                line_of("documents"),
+                p.customer,
+                other.partner
+            ));
+        }
         if let Some(other) = out.iter().find(|o| o.partner == p.partner) {
             errors.push(format!(
                 "{shown}:{}:1: partner '{}' is defined twice",
@@ -207,6 +219,25 @@ pub async fn sync_partners(engine: &Engine) -> Result<Vec<Partner>, EngineError>
             tx.put_document(PARTNER_DOC, &p.partner, &v, engine.clock.now_ms())
                 .await?;
             changed = true;
+        }
+        // A customer's quotes find their profile by the customer id (a quote names no partner).
+        if !p.is_supplier() && p.wants(ordo_partners::QUOTE) {
+            let link = serde_json::json!({ "partner": p.partner });
+            if tx
+                .get_document(ordo_partners::QUOTE_PARTNER_DOC, &p.customer)
+                .await?
+                .as_ref()
+                != Some(&link)
+            {
+                tx.put_document(
+                    ordo_partners::QUOTE_PARTNER_DOC,
+                    &p.customer,
+                    &link,
+                    engine.clock.now_ms(),
+                )
+                .await?;
+                changed = true;
+            }
         }
         // A supplier's profile is found by its supplier id (purchasing knows only that).
         if let Some(s) = p.supplier.as_deref().filter(|_| p.is_supplier()) {

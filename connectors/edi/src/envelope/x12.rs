@@ -27,6 +27,7 @@ pub(crate) fn functional_id(set: &str) -> Option<&'static str> {
         "997" | "999" => "FA",
         "860" => "PC",
         "865" => "CA",
+        "843" => "RR",
         "820" => "RA",
         "846" => "IB",
         "837" => "HC",

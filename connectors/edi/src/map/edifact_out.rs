@@ -14,7 +14,7 @@ fn dtm(q: &str, d: NaiveDate) -> OutSegment {
     OutSegment::new("DTM").comp([q.to_string(), d.format("%Y%m%d").to_string(), "102".into()])
 }
 
-fn nad(p: &Party) -> OutSegment {
+pub(crate) fn nad(p: &Party) -> OutSegment {
     let (id, agency) = match first_id(p) {
         Some(i) => (cut(&i.value, 35), edifact_agency(&i.qualifier).to_string()),
         None => (String::new(), String::new()),

@@ -20,12 +20,16 @@
 //! The supplier side ([`purchase_out`], [`supplier_in`]): a purchase order → 850/ORDERS (or
 //! CSV) to the supplier; the supplier's 855/ORDRSP and 856/DESADV back → [`PoResponse`] and
 //! [`ShipNotice`], refused with located [`crate::Issue`]s like an 820.
+//!
+//! Quotations ([`quote_out`]): a sent quote → 843 / QUOTES for a customer whose partner
+//! profile asks for it; a number an element cannot hold is refused, never cut.
 
 pub mod change;
 pub mod change_out;
 pub mod edifact_out;
 pub mod order;
 pub mod purchase_out;
+pub mod quote_out;
 pub mod remit;
 pub mod supplier_in;
 pub mod x12_out;
@@ -40,6 +44,7 @@ pub use edifact_out::{
 };
 pub use order::{MapOptions, orders, quote_named, to_order};
 pub use purchase_out::{PurchaseParties, purchase_to_850, purchase_to_csv, purchase_to_orders};
+pub use quote_out::{Quotation, QuotedLine, quote_to_843, quote_to_quotes};
 pub use remit::{is_remittance, remittance_issues, remittances, to_remittance};
 pub use supplier_in::{
     PoResponse, ShipNotice, SupplierLine, is_supplier_answer, supplier_issues, to_po_response,

@@ -46,13 +46,18 @@ fn unit(p: &PurchaseParties<'_>, sku: &str) -> String {
 
 /// X12 355 codes are two characters: the one-letter canonical units get theirs.
 fn x12_unit(p: &PurchaseParties<'_>, sku: &str) -> String {
-    let u = unit(p, sku);
-    match u.as_str() {
+    x12_unit_code(&unit(p, sku))
+}
+
+/// A unit as ordo writes units → its X12 355 code: the one-letter canonical units get their
+/// two-character code, any other is written as it is (the quote's 843 uses it too).
+pub(crate) fn x12_unit_code(u: &str) -> String {
+    match u {
         "M" => "MR".into(),
         "L" => "LT".into(),
         "G" => "GR".into(),
         "H" => "HR".into(),
-        _ => u,
+        _ => u.to_string(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! UN/EDIFACT tables: the structures of ORDERS (and ORDCHG, which has its groups), ORDRSP, DESADV, INVOIC and REMADV following the D.96A
+//! UN/EDIFACT tables: the structures of ORDERS (and ORDCHG, which has its groups), QUOTES, ORDRSP, DESADV, INVOIC and REMADV following the D.96A
 //! message tables (D.01B messages are read with the same tables: the segment groups ordo uses
 //! did not move), CONTRL (syntax 3 service message), and element definitions of the segments
 //! ordo reads or writes, from the UNTDED / service directories.
@@ -29,6 +29,20 @@ pub const SETS: &[(&str, &str)] = &[
     ("ORDERS", ORDERS_BODY),
     // An ORDCHG has the structure of the ORDERS it changes (D.96A: the same groups).
     ("ORDCHG", ORDERS_BODY),
+    (
+        // QUOTES (the quote ordo sends), D.96A table trimmed of the groups ordo neither writes
+        // nor reads; the currency comes before the parties here, unlike ORDERS.
+        "QUOTES",
+        "BGM 1 1; DTM 1 35; PAI 0 1; ALI 0 5; IMD 0 1; IRQ 0 10; FTX 0 99; [RFF 0 9999: DTM 0 5]; \
+         [AJT 0 1: FTX 0 5]; [TAX 0 5: MOA 0 1; LOC 0 5]; [CUX 0 5: PCD 0 5; DTM 0 5]; \
+         [PAT 0 10: DTM 0 5; PCD 0 1; MOA 0 1]; [TOD 0 10: LOC 0 2]; [NAD 0 99: LOC 0 25; FII 0 5; \
+         [RFF 0 99: DTM 0 5]; [DOC 0 5: DTM 0 1]; [CTA 0 5: COM 0 5]]; [TDT 0 10: [LOC 0 10: DTM 0 5]]; \
+         [LIN 1 200000: PIA 0 25; IMD 0 99; MEA 0 5; QTY 0 5; PCD 0 1; ALI 0 5; DTM 0 35; \
+         GIN 0 1000; GIR 0 1000; QVR 0 1; FTX 0 99; [MOA 0 100: QTY 0 2; IMD 0 1; CUX 0 1; DTM 0 2]; \
+         [AJT 0 1: FTX 0 5]; [PRI 0 99: APR 0 1; RNG 0 1; CUX 0 5; DTM 0 5]; [RFF 0 99: DTM 0 5]; \
+         [TAX 0 10: MOA 0 1; LOC 0 5]; [NAD 0 99: LOC 0 5; [RFF 0 5: DTM 0 5]]]; UNS 1 1; MOA 0 15; \
+         CNT 0 10; [ALC 0 10: ALI 0 1; MOA 1 1]",
+    ),
     (
         "ORDRSP",
         "BGM 1 1; DTM 1 35; PAI 0 1; ALI 0 5; IMD 0 1; FTX 0 99; [RFF 0 10: DTM 0 5]; \

@@ -1,5 +1,5 @@
 //! X12 tables (4010 and 5010 read alike for the segments used here): the structures of 850,
-//! 855, 860, 865 (change request and its acknowledgment), 856, 810, 820 (trimmed to its remittance loops), 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
+//! 855, 860, 865 (change request and its acknowledgment), 843 (the quote ordo sends), 856, 810, 820 (trimmed to its remittance loops), 997 and 999 following the X12 set tables, trimmed of rarely used loops, and
 //! element definitions of the segments ordo reads or writes, from the X12 element dictionary.
 
 /// Set id → structure (the segments between ST and SE).
@@ -63,6 +63,22 @@ pub const SETS: &[(&str, &str)] = &[
          [N9 0 1000: DTM 0 99999; MSG 0 1000; MTX 0 99999]; [N1 0 200: N2 0 2; N3 0 2; N4 0 1; QTY 0 99999; \
          NX2 0 99999; REF 0 12; PER 0 3; SI 0 99999; DTM 0 1; FOB 0 1; SCH 0 200; TD1 0 2; TD5 0 12; \
          TD3 0 12; TD4 0 5; PKG 0 200]]; [CTT 0 1: AMT 0 1]",
+    ),
+    (
+        // 843 (response to request for quotation), the quote ordo sends; loops after PO1 that
+        // ordo neither writes nor reads (SLN, LDT, CST, N1 of the line) are trimmed.
+        "843",
+        "BQR 1 1; CUR 0 1; REF 0 99999; PER 0 3; TAX 0 3; FOB 0 99999; CTP 0 99999; PAM 0 10; \
+         CSH 0 25; SAC 0 25; ITD 0 5; DIS 0 20; DTM 0 10; LIN 0 5; PID 0 200; MEA 0 40; PWK 0 25; \
+         PKG 0 25; TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; MAN 0 10; CTB 0 5; CPR 0 2; PCT 0 99999; \
+         [N9 0 1000: DTM 0 99999; MSG 0 1000]; [N1 0 10000: N2 0 2; N3 0 2; N4 0 1; REF 0 12; \
+         PER 0 99999; SI 0 99999; FOB 0 1; TD1 0 2; TD5 0 12; TD3 0 12; TD4 0 5; PKG 0 25; \
+         MSG 0 99999]; [AMT 0 99999: PCT 0 99999]; [PO1 0 100000: LIN 0 99999; CUR 0 1; PO3 0 25; \
+         CTP 0 99999; PAM 0 10; MEA 0 40; [PID 0 1000: MEA 0 10]; PWK 0 25; PKG 0 25; PO4 0 99999; \
+         REF 0 99999; PER 0 3; SAC 0 25; IT8 0 25; CSH 0 99999; ITD 0 2; DIS 0 20; TAX 0 3; \
+         FOB 0 99999; SDQ 0 50; DTM 0 10; FST 0 5; TD1 0 1; TD5 0 12; TD3 0 12; TD4 0 5; MAN 0 10; \
+         PCT 0 99999; MSG 0 99999; CTB 0 5; SPI 0 99999; [QTY 0 99999: SI 0 99999]; \
+         [N9 0 1000: DTM 0 99999; MSG 0 1000]; [AMT 0 99999: PCT 0 99999]]; [CTT 0 1: AMT 0 1]",
     ),
     (
         "865",
@@ -159,6 +175,10 @@ pub const SEGMENTS: &[(&str, &str)] = &[
         "M N0 1/6; O R 1/10; O R 1/10; O ID 2/2; O R 1/8; O ID 2/2; O AN 1/80",
     ),
     ("AMT", "M ID 1/3; M R 1/18; O ID 1/1"),
+    (
+        "BQR",
+        "M ID 2/2; M AN 1/45; M DT 8/8; O ID 3/3; O DT 8/8; O ID 2/2; O ID 2/2; O AN 1/8",
+    ),
     (
         "BCH",
         "M ID 2/2; M ID 2/2; M AN 1/22; O AN 1/30; O AN 1/8; M DT 8/8; O AN 1/45; O AN 1/30; O DT 8/8; O DT 8/8; O ID 2/2",
