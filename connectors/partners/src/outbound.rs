@@ -247,12 +247,13 @@ pub struct Sent {
 /// Writes `doc` for `partner` in their version and separators under the next control number,
 /// queues it for their outbound folder and records it (`edi_sent`): the one way a business
 /// document leaves for a partner (`edi.send`, the answer to a change request).
-pub async fn send_document(
+/// The envelope of the next interchange to `partner`: its version, ids and separators, test
+/// and acknowledgment flags, and the partner's next control number (taken from the store).
+/// The one place a partner's envelope is built, for customers' and suppliers' documents.
+pub async fn partner_envelope(
     ctx: &mut dyn StepContext,
     partner: &Partner,
-    doc: Document,
-    s: &Sending<'_>,
-) -> Result<Sent, StepError> {
+) -> Result<(Envelope, u64), StepError> {
     let version = partner.version().map_err(permanent)?;
     let ctl = next_control(ctx, &partner.partner).await?;
     let mut env = Envelope::new(
@@ -268,6 +269,16 @@ pub async fn send_document(
     env.test = partner.test;
     env.ack_requested = partner.ack_requested;
     env.newline = true;
+    Ok((env, ctl))
+}
+
+pub async fn send_document(
+    ctx: &mut dyn StepContext,
+    partner: &Partner,
+    doc: Document,
+    s: &Sending<'_>,
+) -> Result<Sent, StepError> {
+    let (env, ctl) = partner_envelope(ctx, partner).await?;
     let set = doc.set_id.clone();
     let bytes = ordo_edi::write::write(&env, &[doc])
         .map_err(|e| permanent(format!("{} for order {}: {e}", s.what, s.order_id)))?;

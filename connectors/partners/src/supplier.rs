@@ -22,7 +22,6 @@ use ordo_contract::{
     StepInput, StepOutput, data_field, excerpt,
 };
 use ordo_edi::map::{PoResponse, PurchaseParties, ShipNotice};
-use ordo_edi::write::Envelope;
 use ordo_edi::{Interchange, Issue, Standard};
 use ordo_sales::master::{self, Item, Supplier};
 use ordo_sales::purchase::SUPPLIER_PARTNER_DOC;
@@ -31,7 +30,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-use crate::outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, next_control, record_sent};
+use crate::outbound::{COMPANY_DOC, FILE_CHANNEL, PARTNER_DOC, record_sent};
 use crate::profile::Partner;
 
 /// `po-sent/<PO>`: what was sent for a PO (claimed: sent once).
@@ -154,20 +153,7 @@ impl Connector for SendPurchaseOrder {
                 Standard::Edifact => ordo_edi::map::purchase_to_orders(&po, &parties),
             }
             .map_err(|e| permanent(e.to_string()))?;
-            let ctl = next_control(ctx, &partner.partner).await?;
-            let mut env = Envelope::new(
-                version,
-                partner.our_id.to_partner_id(),
-                partner.their_id.to_partner_id(),
-                ctl,
-                ctx.now().naive_utc(),
-            );
-            if let Some(seps) = partner.separators().map_err(permanent)? {
-                env.separators = seps;
-            }
-            env.test = partner.test;
-            env.ack_requested = partner.ack_requested;
-            env.newline = true;
+            let (env, ctl) = crate::outbound::partner_envelope(ctx, &partner).await?;
             let set = doc.set_id.clone();
             let bytes = ordo_edi::write::write(&env, &[doc])
                 .map_err(|e| permanent(format!("{set} for {number}: {e}")))?;
