@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The demo partner's name, customer and interchange ids.
-const PARTNER: &str = "demo-x12";
-const CUSTOMER: &str = "C001";
+pub(crate) const PARTNER: &str = "demo-x12";
+pub(crate) const CUSTOMER: &str = "C001";
 const THEM: &str = "DEMOBUYER";
 const US: &str = "ORDOSELLER";
 const PO: &str = "EDI-1";
@@ -33,17 +33,27 @@ fn pad(s: &str, n: usize) -> String {
 /// An X12 4010 850 from the demo partner: `qty` of `sku` at its list price, dated `date`
 /// (`YYYYMMDD`).
 fn x850(date: &str, sku: &str, qty: u32, price: &str) -> String {
-    let body = [
-        "ST*850*0001".to_string(),
-        format!("BEG*00*SA*{PO}**{date}"),
-        "N1*ST*DEMO BUYER DC*92*DC01".to_string(),
-        format!("PO1*1*{qty}*EA*{price}**VP*{sku}"),
-        "CTT*1".to_string(),
-        "SE*6*0001".to_string(),
-    ];
+    x12(
+        101,
+        "PO",
+        date,
+        &[
+            "ST*850*0001".to_string(),
+            format!("BEG*00*SA*{PO}**{date}"),
+            "N1*ST*DEMO BUYER DC*92*DC01".to_string(),
+            format!("PO1*1*{qty}*EA*{price}**VP*{sku}"),
+            "CTT*1".to_string(),
+            "SE*6*0001".to_string(),
+        ],
+    )
+}
+
+/// One X12 4010 interchange from the demo partner holding the set `body` (ST to SE), control
+/// number `ctl` for the interchange and the group, functional group code `gs01`.
+pub(crate) fn x12(ctl: u32, gs01: &str, date: &str, body: &[String]) -> String {
     let short = &date[2..];
     format!(
-        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*{short}*1200*U*00401*000000101*0*P*>~\nGS*PO*{THEM}*{US}*{date}*1200*101*X*004010~\n{}~\nGE*1*101~\nIEA*1*000000101~\n",
+        "ISA*00*{e}*00*{e}*ZZ*{}*ZZ*{}*{short}*1200*U*00401*{ctl:09}*0*P*>~\nGS*{gs01}*{THEM}*{US}*{date}*1200*{ctl}*X*004010~\n{}~\nGE*1*{ctl}~\nIEA*1*{ctl:09}~\n",
         pad(THEM, 15),
         pad(US, 15),
         body.join("~\n"),
@@ -51,12 +61,12 @@ fn x850(date: &str, sku: &str, qty: u32, price: &str) -> String {
     )
 }
 
-fn folder(cfg: &Config, name: &str) -> PathBuf {
+pub(crate) fn folder(cfg: &Config, name: &str) -> PathBuf {
     cfg.data.join("partners").join(PARTNER).join(name)
 }
 
 /// Files in `dir` whose names end with `suffix`, sorted.
-fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+pub(crate) fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -85,7 +95,7 @@ pub async fn run(
     let profile = format!(
         "partner: {PARTNER}\ncustomer: {CUSTOMER}\nversion: \"4010\"\n\
          their_id: {{ qualifier: ZZ, id: {THEM} }}\nour_id: {{ qualifier: ZZ, id: {US} }}\n\
-         separators: \"*>^~\"\nacknowledgment: \"997\"\ndocuments: [invoice, credit_note]\n\
+         separators: \"*>^~\"\nacknowledgment: \"997\"\ndocuments: [invoice, credit_note, change_response]\n\
          currency: EUR\ninbound: {}\noutbound: {}\narchive: {}\nquarantine: {}\n",
         folder(cfg, "in").display(),
         folder(cfg, "out").display(),
