@@ -530,6 +530,24 @@ pub fn closed_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+/// The first of `n` consecutive ports that are free now, for a program that listens on
+/// `base + k` (deploy/local-cluster.sh). Taken below the kernel's ephemeral range (32768 and
+/// up on Linux), where no outgoing connection of a test running beside this one can land on
+/// `base + 1` between this check and the program's bind (CI saw "Address already in use" on
+/// base + 1 when the base came from the ephemeral range).
+pub fn free_port_run(n: u16) -> u16 {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (0..1_000u16)
+        .map(|i| 20_000 + (start - 20_000 + i * n) % 12_000)
+        .find(|&base| {
+            let held: Vec<_> = (0..n)
+                .map_while(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).ok())
+                .collect();
+            held.len() == n as usize
+        })
+        .expect("a run of free ports below 32000")
+}
+
 /// Sends SIGKILL.
 pub fn kill9(child: &mut Child) {
     // SAFETY: kill(2) on a pid we spawned and have not reaped.

@@ -228,7 +228,7 @@ fn the_deploy_script_starts_three_processes_and_stops_them() {
     p.ok(&["data", "import", "config/seed.json"]);
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/local-cluster.sh");
-    let base = ordo_tests::closed_port();
+    let base = ordo_tests::free_port_run(3);
     let run = |args: &[&str]| {
         let out = std::process::Command::new("bash")
             .arg(&script)

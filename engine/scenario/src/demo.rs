@@ -728,6 +728,10 @@ async fn demo(cfg: &Config, orders: usize, dir: PathBuf, say: Say<'_>) -> Result
     if !crate::demo_edi_change::run(&engine, &cfg, say).await? {
         ok = false;
     }
+    // A second stock location and a replenishment run (demo_locations.rs).
+    if !crate::demo_locations::run(&engine, &cfg, say).await? {
+        ok = false;
+    }
     // Suppliers and make to order (demo_supply.rs): a PO by EDI, the supplier's 855 and 856,
     // a short goods receipt to a task, a made-to-order kit produced and shipped.
     if !crate::demo_supply::run(&engine, &cfg, &dir, "C003", ITEMS[0].0, say).await? {

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demo_changes;
 pub mod demo_console;
 pub mod demo_edi_change;
+pub mod demo_locations;
 pub mod demo_supply;
 pub mod flow;
 pub mod harness;
