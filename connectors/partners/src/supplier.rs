@@ -253,7 +253,8 @@ pub async fn answer_issues(
                         ));
                         continue;
                     }
-                    let po = po.expect("checked above");
+                    // `problem` is None only for a PO that was found.
+                    let Some(po) = po else { continue };
                     for l in &r.lines {
                         if !po.lines.iter().any(|p| p.sku == l.sku) {
                             out.push(ordo_edi::map::supplier_in::issue(
@@ -290,8 +291,19 @@ pub async fn answer_issues(
             }
             let key = (l.po.clone(), l.sku.clone());
             let already = seen.get(&key).copied().unwrap_or_default();
-            // The mapping refused a line without a quantity already.
-            let q = l.quantity.unwrap_or_default();
+            // The mapping refuses a line without a quantity; should one get here, it is a
+            // located issue of its own, never a quantity of zero.
+            let Some(q) = l.quantity else {
+                out.push(ordo_edi::map::supplier_in::issue(
+                    ich,
+                    gi,
+                    ti,
+                    l.segment,
+                    None,
+                    format!("line for {} has no quantity", excerpt(&l.sku, 40)),
+                ));
+                continue;
+            };
             if let Some(m) = check_notice_line(
                 pos[&l.po].as_ref(),
                 supplier,
@@ -338,7 +350,34 @@ pub async fn take_notice(
     n: &ShipNotice,
     file_id: &str,
 ) -> Result<Result<String, String>, StepError> {
-    let supplier = partner.supplier.clone().unwrap_or_default();
+    // A supplier profile names its supplier (`Partner::validate`); a notice taken for one that
+    // does not is a fault of the caller, not an anonymous receipt.
+    let supplier = partner.supplier.clone().ok_or_else(|| {
+        permanent(format!(
+            "partner {} takes ship notices but names no supplier",
+            partner.partner
+        ))
+    })?;
+    let lines = n
+        .lines
+        .iter()
+        .map(|l| {
+            // The mapping refuses a notice line without a quantity; never booked as zero.
+            l.quantity
+                .map(|quantity| NoticeLine {
+                    po: l.po.clone(),
+                    sku: l.sku.clone(),
+                    quantity,
+                })
+                .ok_or_else(|| {
+                    permanent(format!(
+                        "ship notice {} line for {} has no quantity",
+                        excerpt(&n.id, 40),
+                        excerpt(&l.sku, 40)
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let key = format!("{}:{}", partner.partner, n.id);
     let doc = ShipNoticeDoc {
         id: n.id.clone(),
@@ -347,16 +386,7 @@ pub async fn take_notice(
         status: "expected".into(),
         ship_date: n.ship_date,
         delivery_date: n.delivery_date,
-        lines: n
-            .lines
-            .iter()
-            .map(|l| NoticeLine {
-                po: l.po.clone(),
-                sku: l.sku.clone(),
-                // The mapping refuses a notice line without a quantity.
-                quantity: l.quantity.unwrap_or_default(),
-            })
-            .collect(),
+        lines,
         received_at: ctx.now().to_rfc3339(),
         file: file_id.to_string(),
         receipts: BTreeMap::new(),

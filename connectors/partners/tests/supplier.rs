@@ -474,3 +474,35 @@ async fn a_change_leaves_a_po_the_supplier_already_has() {
         "cancelled"
     );
 }
+
+/// A ship notice line without a quantity is never taken as zero: the mapping refuses it, and
+/// should one reach the store step anyway, the step fails naming the line and stores nothing.
+#[tokio::test]
+async fn a_notice_line_without_quantity_is_refused_not_zero() {
+    let p = steelworks("edi");
+    let mut ctx = ctx_with(&p);
+    let notice = ordo_edi::map::supplier_in::ShipNotice {
+        id: "SHIP-9".into(),
+        ship_date: None,
+        delivery_date: None,
+        lines: vec![ordo_edi::map::supplier_in::SupplierLine {
+            po: "PO-000001".into(),
+            sku: "GADGET".into(),
+            quantity: None,
+            date: None,
+            segment: 3,
+        }],
+    };
+    let err = ordo_partners::supplier::take_notice(&mut ctx, &p, &notice, "file-1")
+        .await
+        .expect_err("refused");
+    assert!(
+        format!("{err:?}").contains("ship notice SHIP-9 line for GADGET has no quantity"),
+        "{err:?}"
+    );
+    assert!(
+        !ctx.docs.keys().any(|(kind, _)| kind.contains("notice")),
+        "nothing stored: {:?}",
+        ctx.docs.keys().collect::<Vec<_>>()
+    );
+}
